@@ -1,0 +1,123 @@
+#pragma once
+
+#include <duckdb.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/table.hpp"
+
+namespace cxagent::storage {
+
+//! Turns a DuckDB C API state into an exception carrying DuckDB's own message.
+void Check(duckdb_state state, std::string_view what, const char* duckdb_message = nullptr);
+
+//! An open DuckDB database (in memory by default, or a file), closed on destruction.
+class Database {
+ public:
+  //! Opens `path`; ":memory:" or empty for an in-memory database.
+  explicit Database(const std::string& path = ":memory:");
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  //! The raw handle, for Connection.
+  duckdb_database Handle() const { return handle_; }
+
+ private:
+  duckdb_database handle_ = nullptr;
+};
+
+class PreparedStatement;
+
+//! A connection to a Database; every query of the project goes through one of these.
+class Connection {
+ public:
+  //! Connects to `database`, which must outlive the connection.
+  explicit Connection(Database& database);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  //! Runs SQL that returns nothing of interest; throws on error.
+  void Execute(const std::string& sql);
+  //! Runs SQL and returns its whole result as typed columns.
+  Table Query(const std::string& sql);
+  //! Prepares a statement with `?` or `$1` parameters.
+  PreparedStatement Prepare(const std::string& sql);
+
+  //! The raw handle, for Appender and PreparedStatement.
+  duckdb_connection Handle() const { return handle_; }
+
+ private:
+  duckdb_connection handle_ = nullptr;
+};
+
+//! A prepared statement; bind 1-based parameters, then Execute.
+class PreparedStatement {
+ public:
+  PreparedStatement(duckdb_prepared_statement handle) : handle_(handle) {}
+  ~PreparedStatement();
+  PreparedStatement(PreparedStatement&& other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+  PreparedStatement(const PreparedStatement&) = delete;
+  PreparedStatement& operator=(const PreparedStatement&) = delete;
+
+  //! Binds a 64-bit integer to parameter `index` (1-based).
+  PreparedStatement& Bind(uint64_t index, int64_t value);
+  //! Binds a double to parameter `index` (1-based).
+  PreparedStatement& Bind(uint64_t index, double value);
+  //! Binds a string to parameter `index` (1-based).
+  PreparedStatement& Bind(uint64_t index, const std::string& value);
+  //! Binds NULL to parameter `index` (1-based).
+  PreparedStatement& BindNull(uint64_t index);
+  //! Runs the statement and returns its result as typed columns.
+  Table Execute();
+
+ private:
+  duckdb_prepared_statement handle_ = nullptr;
+};
+
+//! Appends whole in-memory tables to a DuckDB table in column chunks (the fast path).
+class Appender {
+ public:
+  //! Opens an appender on `table` (which must exist with matching column types).
+  Appender(Connection& connection, const std::string& table);
+  ~Appender();
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
+
+  //! Appends every row of `table`; column order and types must match the target table.
+  void Append(const Table& table);
+  //! Flushes buffered rows; called by the destructor too (errors there are only logged).
+  void Flush();
+
+ private:
+  duckdb_appender handle_ = nullptr;
+};
+
+//! The file formats the project reads and writes.
+enum class FileFormat { PARQUET, CSV };
+
+//! Parses "parquet" or "csv"; throws InvalidInput naming the allowed values otherwise.
+FileFormat ParseFileFormat(std::string_view text);
+//! The file extension without the dot: "parquet" or "csv".
+std::string_view FileExtension(FileFormat format);
+
+//! Quotes a string as a SQL literal ('it''s').
+std::string SqlLiteral(std::string_view text);
+//! Quotes a name as a SQL identifier ("order_id").
+std::string SqlIdentifier(std::string_view name);
+
+//! Reads a Parquet or CSV file (format from the extension) into typed columns.
+//! Throws NotFound when missing and InvalidInput when the file cannot be parsed.
+Table ReadTableFile(Connection& connection, const std::string& path);
+
+//! Writes `table` to `path` as Parquet or CSV through DuckDB: to a temporary name first, then
+//! renamed into place, so a failure never leaves a partial file at `path`.
+void WriteTableFile(Connection& connection, const Table& table, const std::string& path,
+                    FileFormat format);
+
+}  // namespace cxagent::storage

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cxagent::storage {
+
+//! The column types the project stores (a subset of DuckDB's).
+enum class ColumnType { BOOLEAN, INTEGER, BIGINT, DOUBLE, VARCHAR, DATE, TIMESTAMP };
+
+//! The SQL name of a column type, e.g. "BIGINT".
+std::string_view SqlTypeName(ColumnType type);
+
+//! One typed column held in memory. Integer-like types (BOOLEAN as 0/1, INTEGER, BIGINT, DATE as
+//! days since 1970-01-01, TIMESTAMP as microseconds since 1970-01-01) live in `ints`; DOUBLE in
+//! `doubles`; VARCHAR in `strings`, or, when `dictionary` is not empty, as indices into it held in
+//! `ints` (cheap for low-cardinality columns). `valid` is empty when no value is NULL, otherwise
+//! one byte per row, 0 for NULL.
+struct Column {
+  std::string name;
+  ColumnType type = ColumnType::BIGINT;
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<std::string> strings;
+  std::vector<std::string> dictionary;
+  std::vector<uint8_t> valid;
+
+  //! Number of rows.
+  size_t Size() const;
+  //! True when row `row` is NULL.
+  bool IsNull(size_t row) const { return !valid.empty() && valid[row] == 0; }
+  //! The string at `row` for a VARCHAR column, plain or dictionary-coded.
+  std::string_view StringAt(size_t row) const;
+  //! Marks `row` NULL, allocating the validity mask on first use.
+  void SetNull(size_t row);
+};
+
+//! Named columns of equal length: the typed result of every query and file read.
+struct Table {
+  std::vector<Column> columns;
+
+  //! Number of rows (0 when there are no columns).
+  size_t RowCount() const { return columns.empty() ? 0 : columns.front().Size(); }
+  //! The column called `name`; throws NotFound naming the available columns.
+  const Column& Get(std::string_view name) const;
+  //! The column called `name`, or nullptr.
+  const Column* Find(std::string_view name) const;
+  //! Adds an empty column and returns it.
+  Column& AddColumn(std::string name, ColumnType type);
+};
+
+}  // namespace cxagent::storage
