@@ -115,6 +115,11 @@ std::string SqlIdentifier(std::string_view name);
 //! Throws NotFound when missing and InvalidInput when the file cannot be parsed.
 Table ReadTableFile(Connection& connection, const std::string& path);
 
+//! Reads a CSV file with a header line keeping every cell as text (VARCHAR, empty cell = NULL),
+//! for callers that validate cells themselves and report row and column. Row i of the result is
+//! line i + 2 of the file. Throws NotFound when missing, InvalidInput when empty or unparsable.
+Table ReadCsvAsText(Connection& connection, const std::string& path);
+
 //! Writes `table` to `path` as Parquet or CSV through DuckDB: to a temporary name first, then
 //! renamed into place, so a failure never leaves a partial file at `path`.
 void WriteTableFile(Connection& connection, const Table& table, const std::string& path,
