@@ -382,11 +382,32 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
   Table& i_t = t.items;
   Table& s_t = t.support;
   Table& r_t = t.ratings;
-  for (auto& c : o_t.columns)
-    (c.type == ColumnType::DOUBLE ? c.doubles.reserve(orders.size())
-                                  : c.ints.reserve(orders.size()));
+  for (auto& c : o_t.columns) {
+    if (c.type == ColumnType::DOUBLE) {
+      c.doubles.reserve(orders.size());
+    } else {
+      c.ints.reserve(orders.size());
+    }
+  }
+  o_t.columns[17].valid.reserve(orders.size());
 
   std::vector<double> line_price;
+  std::vector<int> line_category, line_qty;
+  std::vector<int64_t> line_sku;
+  auto reserve = [](Table& table, size_t rows) {
+    for (auto& c : table.columns) {
+      if (c.type == ColumnType::DOUBLE) {
+        c.doubles.reserve(rows);
+      } else if (c.type != ColumnType::VARCHAR || !c.dictionary.empty()) {
+        c.ints.reserve(rows);
+      }
+    }
+  };
+  reserve(d_t, orders.size());
+  reserve(i_t, orders.size() * 9 / 2);
+  i_t.columns[7].valid.reserve(orders.size() * 9 / 2);
+  reserve(s_t, orders.size() / 16);
+  reserve(r_t, orders.size() / 3);
   for (const OrderContext& o : orders) {
     const Store& store = world.stores[o.store];
     const int r = store.region;
@@ -408,9 +429,9 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
     KeyedRng items_rng = RngFor(world.seed, Stream::ORDER_ITEMS, oid);
     double subtotal = 0;
     line_price.assign(static_cast<size_t>(o.n_lines), 0.0);
-    std::vector<int> line_category(static_cast<size_t>(o.n_lines));
-    std::vector<int> line_qty(static_cast<size_t>(o.n_lines));
-    std::vector<int64_t> line_sku(static_cast<size_t>(o.n_lines));
+    line_category.resize(static_cast<size_t>(o.n_lines));
+    line_qty.resize(static_cast<size_t>(o.n_lines));
+    line_sku.resize(static_cast<size_t>(o.n_lines));
     for (int l = 0; l < o.n_lines; ++l) {
       double u = items_rng.Uniform() * 0.999999;
       int category = 0;
