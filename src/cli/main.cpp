@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
       "cxagent"};
   app.set_version_flag("--version", "cxagent " CXAGENT_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options such as --log-level may follow the subcommand
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "Logging on stderr: debug, info, warn, error, off");
   try {

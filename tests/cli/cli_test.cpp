@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent {
@@ -57,6 +62,36 @@ TEST(CliTest, ServeRejectsAnOutOfRangePort) {
   const auto result = RunCxagent("serve --data /tmp --port 70000");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("--port"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace cxagent
+
+namespace cxagent {
+namespace {
+
+TEST(CliServeTest, StopsCleanlyOnSigterm) {
+  testing::TempDir dir;
+  storage::Table orders;
+  orders.AddColumn("order_date", storage::ColumnType::DATE).ints = {20600};
+  storage::Database database;
+  storage::Connection connection(database);
+  storage::WriteTableFile(connection, orders, dir.File("orders.parquet"),
+                          storage::FileFormat::PARQUET);
+  // Start the server, wait until it answers, send SIGTERM and report its exit status.
+  const std::string script = fmt::format(
+      "sh -c '{} serve --data {} --port 0 --log-level warn & pid=$!; "
+      "for i in $(seq 1 100); do grep -q dashboard {} 2>/dev/null && break; sleep 0.1; done; "
+      "kill -TERM $pid; wait $pid; echo exit=$?'",
+      CXAGENT_BINARY, dir.Path().string(), dir.File("log"));
+  const std::string command = script + " 2>" + dir.File("log");
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char buffer[256] = {};
+  std::string output;
+  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  pclose(pipe);
+  EXPECT_EQ(output, "exit=0\n");
 }
 
 }  // namespace
