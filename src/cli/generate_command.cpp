@@ -12,7 +12,8 @@ void AddGenerateCommand(CLI::App& app) {
   auto without = std::make_shared<std::string>();
   command->add_option("--scenario", request->scenario_path, "Scenario YAML file")->required();
   command->add_option("--out", request->out_dir, "Output folder")->required();
-  auto* seed_option = command->add_option("--seed", *seed, "Random seed (overrides the scenario's)");
+  auto* seed_option =
+      command->add_option("--seed", *seed, "Random seed (overrides the scenario's)");
   auto* days_option =
       command->add_option("--days", *days, "Number of days (overrides the scenario's)");
   auto* orders_option = command->add_option("--orders-per-day", *orders_per_day,

@@ -146,6 +146,8 @@ void ApplyIncident(const Incident& incident, Effects& e) {
       break;
     case Cause::DELIVERY_RADIUS_EXPANSION:
       e.radius_stretch = (1 + e.radius_stretch) * (1 + m) - 1;
+      // Longer trips tie each dasher up longer: about half of a task is the drive.
+      e.demand_factor *= 1.0 + 0.5 * m;
       break;
   }
 }
@@ -516,11 +518,7 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
     w.D(o_t, 15).push_back(quoted);
     w.I(o_t, 16).push_back(delivered ? DELIVERED : CANCELLED);
     w.I(o_t, 17).push_back(delivered ? 0 : cancel);
-    if (delivered) {
-      o_t.columns[17].valid.push_back(1);
-    } else {
-      o_t.columns[17].valid.push_back(0);
-    }
+    o_t.columns[17].valid.push_back(delivered ? 0 : 1);
 
     int missing = 0, rejected = 0;
     double missing_refund = 0, rejected_refund = 0;

@@ -28,13 +28,13 @@ Batch DispatchAndBatch(KeyedRng& rng, double busy, int store_type, double extra_
   Batch batch;
   double u = rng.Uniform();
   double u_size = rng.Uniform();
-  double detour = rng.Exponential(4.0);
+  double detour = rng.Exponential(5.0);
   if (u < p) {
     batch.batched = true;
     batch.size = u_size < 0.8 ? 2 : 3;
     // The other drop-off (and waiting for its pickup) comes first half the time; a detour of
-    // 5-15 minutes is what makes batched orders markedly later.
-    batch.detour_min = 5.0 + detour + (batch.size == 3 ? 4.0 : 0.0);
+    // 6-20 minutes is what makes batched orders markedly later.
+    batch.detour_min = 6.0 + detour + (batch.size == 3 ? 5.0 : 0.0);
   }
   return batch;
 }
@@ -84,9 +84,9 @@ double QuotedEta(double expected_busy, double prep_median, int store_type, int m
         prep_median + ((store_type == GROCERY || store_type == CONVENIENCE) ? 0.6 * n_lines : 0);
     pickup = std::max(prep * 1.06, arrive) + 2.0;
   }
-  // The model is fit on typical trips at the fleet's average speed and extrapolates linearly, so
-  // it underestimates trips beyond 8 km.
-  double km = std::min(distance_km, 8.0) + 0.8 * std::max(0.0, distance_km - 8.0);
+  // The model is fit on the trips it has seen, at the fleet's average speed: beyond 6 km (rare
+  // before a radius expansion) it extrapolates poorly and underestimates.
+  double km = std::min(distance_km, 6.0) + 0.3 * std::max(0.0, distance_km - 6.0);
   double travel = km / 22.0 * 60.0 * Congestion(hour) + 3.0;
   double quote = pickup + travel + 2.5 + 4.0;
   return quote * (1.0 - shrink);
@@ -151,7 +151,7 @@ Contact SupportContact(KeyedRng& rng, bool delivered, int cancel_reason, double 
   if (delivered) {
     p[R_LATE] = late_min > 20 ? 0.18 : late_min > 5 ? 0.05 : 0.0;
     p[R_MISSING_ITEM] = 1.0 - std::pow(1.0 - 0.22, missing_lines);
-    p[R_BAD_SUBSTITUTION] = 1.0 - std::pow(1.0 - 0.15, rejected_lines);
+    p[R_BAD_SUBSTITUTION] = 1.0 - std::pow(1.0 - 0.2, rejected_lines);
     p[R_WRONG_ITEM] = 0.004;
     p[R_DAMAGED] = 0.003;
     p[R_NEVER_ARRIVED] = 0.001;

@@ -27,7 +27,8 @@ int64_t RunGenerate(const GenerateRequest& request) {
     options.progress = [](int done, int total) {
       int width = 40;
       int filled = done * width / total;
-      fmt::print(stderr, "\rgenerating [{}{}] {}/{} days", std::string(static_cast<size_t>(filled), '#'),
+      fmt::print(stderr, "\rgenerating [{}{}] {}/{} days",
+                 std::string(static_cast<size_t>(filled), '#'),
                  std::string(static_cast<size_t>(width - filled), ' '), done, total);
       if (done == total) fmt::print(stderr, "; writing files...");
       std::fflush(stderr);
@@ -37,10 +38,12 @@ int64_t RunGenerate(const GenerateRequest& request) {
   GenerateSummary summary = GenerateWorld(scenario, writer, options);
   writer.Commit(TruthJson(scenario, options, summary));
   if (bar) fmt::print(stderr, "\r\033[K");
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::string rows;
   for (size_t t = 0; t < summary.rows.size(); ++t) {
-    rows += fmt::format("{}{}={}", t == 0 ? "" : " ", WorldTables::TableNames()[t], summary.rows[t]);
+    rows +=
+        fmt::format("{}{}={}", t == 0 ? "" : " ", WorldTables::TableNames()[t], summary.rows[t]);
   }
   fmt::print(stderr, "generated {} orders in {:.2f} s ({:.0f} orders/s) into {}: {}\n",
              summary.orders, seconds, static_cast<double>(summary.orders) / seconds,

@@ -30,12 +30,12 @@ struct CauseInfo {
 // Default magnitudes are sized so that each cause alone drops the CX Score of its slice by several
 // points (see docs/generator.md); maxima keep every mechanism physically meaningful.
 constexpr CauseInfo CAUSES[] = {
-    {Cause::BATCHING_EXPANSION, "batching_expansion", true, "dispatch_policy", 0.35, 1.0, false},
+    {Cause::BATCHING_EXPANSION, "batching_expansion", true, "dispatch_policy", 0.4, 1.0, false},
     {Cause::DASHER_SUPPLY_SHORTAGE, "dasher_supply_shortage", false, "", 0.35, 1.0, true},
     {Cause::MERCHANT_PREP_DELAY, "merchant_prep_delay", false, "", 0.6, 5.0, false},
     {Cause::INVENTORY_FEED_OUTAGE, "inventory_feed_outage", false, "", 0.25, 1.0, false},
     {Cause::SUBSTITUTION_MODEL_REGRESSION, "substitution_model_regression", true,
-     "substitution_model", 0.6, 1.0, false},
+     "substitution_model", 0.7, 1.0, false},
     {Cause::ETA_UNDERESTIMATION, "eta_underestimation", true, "eta_model", 0.2, 1.0, true},
     {Cause::APP_RELEASE_REGRESSION, "app_release_regression", true, "app_release", 0.05, 1.0,
      false},

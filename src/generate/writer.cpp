@@ -31,17 +31,25 @@ std::string Quote(std::string_view text) {
 std::string SqlType(const Column& column) {
   if (!column.dictionary.empty()) {
     std::string values;
-    for (const auto& value : column.dictionary) values += (values.empty() ? "" : ",") + Quote(value);
+    for (const auto& value : column.dictionary)
+      values += (values.empty() ? "" : ",") + Quote(value);
     return "ENUM(" + values + ")";
   }
   switch (column.type) {
-    case ColumnType::BOOLEAN: return "BOOLEAN";
-    case ColumnType::INTEGER: return "INTEGER";
-    case ColumnType::BIGINT: return "BIGINT";
-    case ColumnType::DOUBLE: return "DOUBLE";
-    case ColumnType::VARCHAR: return "VARCHAR";
-    case ColumnType::DATE: return "DATE";
-    case ColumnType::TIMESTAMP: return "TIMESTAMP";
+    case ColumnType::BOOLEAN:
+      return "BOOLEAN";
+    case ColumnType::INTEGER:
+      return "INTEGER";
+    case ColumnType::BIGINT:
+      return "BIGINT";
+    case ColumnType::DOUBLE:
+      return "DOUBLE";
+    case ColumnType::VARCHAR:
+      return "VARCHAR";
+    case ColumnType::DATE:
+      return "DATE";
+    case ColumnType::TIMESTAMP:
+      return "TIMESTAMP";
   }
   return "VARCHAR";
 }
@@ -75,7 +83,8 @@ struct WorldWriter::State {
     duckdb_state state = duckdb_query(con, sql.c_str(), &result);
     std::string message = state == DuckDBSuccess ? "" : duckdb_result_error(&result);
     duckdb_destroy_result(&result);
-    if (state != DuckDBSuccess) throw IoError("DuckDB failed: {} ({})", message, sql.substr(0, 120));
+    if (state != DuckDBSuccess)
+      throw IoError("DuckDB failed: {} ({})", message, sql.substr(0, 120));
   }
 };
 
@@ -97,11 +106,13 @@ WorldWriter::WorldWriter(const std::string& out_dir, OutputFormat format,
     const Table& table = schema.At(t);
     std::string columns;
     for (const auto& column : table.columns) {
-      columns += (columns.empty() ? "" : ", ") + fmt::format("\"{}\" {}", column.name, SqlType(column));
+      columns +=
+          (columns.empty() ? "" : ", ") + fmt::format("\"{}\" {}", column.name, SqlType(column));
     }
     s.Run(fmt::format("CREATE TABLE \"{}\" ({})", WorldTables::TableNames()[t], columns));
     duckdb_appender appender = nullptr;
-    if (duckdb_appender_create(s.con, nullptr, WorldTables::TableNames()[t].c_str(), &appender) != DuckDBSuccess) {
+    if (duckdb_appender_create(s.con, nullptr, WorldTables::TableNames()[t].c_str(), &appender) !=
+        DuckDBSuccess) {
       std::string message = duckdb_appender_error(appender);
       duckdb_appender_destroy(&appender);
       throw IoError("DuckDB failed to open an appender: {}", message);
@@ -157,11 +168,13 @@ void WorldWriter::Consume(WorldTables&& chunk) {
         } else {
           switch (column.type) {
             case ColumnType::BOOLEAN:
-              for (idx_t i = 0; i < n; ++i) static_cast<bool*>(raw)[i] = column.ints[begin + i] != 0;
+              for (idx_t i = 0; i < n; ++i)
+                static_cast<bool*>(raw)[i] = column.ints[begin + i] != 0;
               break;
             case ColumnType::INTEGER:
             case ColumnType::DATE:
-              for (idx_t i = 0; i < n; ++i) static_cast<int32_t*>(raw)[i] = static_cast<int32_t>(column.ints[begin + i]);
+              for (idx_t i = 0; i < n; ++i)
+                static_cast<int32_t*>(raw)[i] = static_cast<int32_t>(column.ints[begin + i]);
               break;
             case ColumnType::BIGINT:
             case ColumnType::TIMESTAMP:
@@ -216,7 +229,8 @@ void WorldWriter::Commit(const std::string& truth_json) {
     fs::path temp = s.out_dir / ("." + name + "." + extension + tag);
     s.temps.push_back(temp);
     // ENUM columns are written as plain strings so readers see VARCHAR (domain.md §2).
-    s.Run(fmt::format("COPY (SELECT * FROM \"{}\") TO {} ({})", name, Quote(temp.string()), options));
+    s.Run(
+        fmt::format("COPY (SELECT * FROM \"{}\") TO {} ({})", name, Quote(temp.string()), options));
     moves.emplace_back(temp, final_path);
   }
   fs::path truth_temp = s.out_dir / (".truth.json" + tag);
@@ -231,7 +245,8 @@ void WorldWriter::Commit(const std::string& truth_json) {
   for (const auto& [from, to] : moves) {
     std::error_code error;
     fs::rename(from, to, error);
-    if (error) throw IoError("cannot rename {} to {}: {}", from.string(), to.string(), error.message());
+    if (error)
+      throw IoError("cannot rename {} to {}: {}", from.string(), to.string(), error.message());
   }
   s.temps.clear();
 }

@@ -20,7 +20,8 @@ OutputFormat ParseOutputFormat(const std::string& text);
 class WorldWriter : public TableSink {
  public:
   //! Prepares to write into `out_dir` (created if absent).
-  WorldWriter(const std::string& out_dir, OutputFormat format, const std::vector<std::string>& regions);
+  WorldWriter(const std::string& out_dir, OutputFormat format,
+              const std::vector<std::string>& regions);
   ~WorldWriter() override;
   WorldWriter(const WorldWriter&) = delete;
   WorldWriter& operator=(const WorldWriter&) = delete;
