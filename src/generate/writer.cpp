@@ -242,6 +242,11 @@ void WorldWriter::Commit(const std::string& truth_json) {
     if (!file) throw IoError("cannot write {}", truth_temp.string());
   }
   moves.emplace_back(truth_temp, s.out_dir / "truth.json");
+  // Check every destination before the first rename, so a predictable failure never leaves a
+  // world half old, half new.
+  for (const auto& [from, to] : moves) {
+    if (fs::is_directory(to)) throw IoError("cannot write {}: a folder is in the way", to.string());
+  }
   for (const auto& [from, to] : moves) {
     std::error_code error;
     fs::rename(from, to, error);
