@@ -290,9 +290,22 @@ OrderContext BaseOrder(const World& world, int day, int64_t index) {
 // Per-table column handles for one day's chunk, so the hot loop appends without lookups.
 struct DayWriter {
   WorldTables t;
-  explicit DayWriter(const std::vector<std::string>& regions) : t(MakeEmptyTables(regions)) {}
-  std::vector<int64_t>& I(Table& table, size_t c) { return table.columns[c].ints; }
-  std::vector<double>& D(Table& table, size_t c) { return table.columns[c].doubles; }
+  // Column storage addresses, resolved once per day: Table keeps its columns in a container
+  // whose indexing is not free in the hot loop.
+  std::vector<std::vector<std::vector<int64_t>*>> ints;
+  std::vector<std::vector<std::vector<double>*>> doubles;
+  explicit DayWriter(const std::vector<std::string>& regions) : t(MakeEmptyTables(regions)) {
+    for (size_t k = 0; k < WorldTables::TableNames().size(); ++k) {
+      ints.emplace_back();
+      doubles.emplace_back();
+      for (auto& column : t.At(k).columns) {
+        ints.back().push_back(&column.ints);
+        doubles.back().push_back(&column.doubles);
+      }
+    }
+  }
+  std::vector<int64_t>& I(size_t table, size_t c) { return *ints[table][c]; }
+  std::vector<double>& D(size_t table, size_t c) { return *doubles[table][c]; }
 };
 
 WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& incidents, int day,
@@ -349,7 +362,6 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
   // --- Inventory of the day (also the in-stock rates orders see).
   std::vector<InventoryCell> inventory(world.stores.size() * 7);
   {
-    auto& inv = t.inventory;
     for (size_t s = 0; s < world.stores.size(); ++s) {
       const Store& store = world.stores[s];
       for (int category : CategoriesOf(store.type)) {
@@ -364,12 +376,12 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
           shown.lag += 24.0 * (day - a->incident->start_day + 1);
           shown.actual = std::max(0.02, shown.actual - a->incident->magnitude);
         }
-        w.I(inv, 0).push_back(world.start_date + day);
-        w.I(inv, 1).push_back(store.id);
-        w.I(inv, 2).push_back(category);
-        w.D(inv, 3).push_back(Round2(shown.listed * 100) / 100);
-        w.D(inv, 4).push_back(Round2(shown.actual * 100) / 100);
-        w.D(inv, 5).push_back(Round2(shown.lag));
+        w.I(3, 0).push_back(world.start_date + day);
+        w.I(3, 1).push_back(store.id);
+        w.I(3, 2).push_back(category);
+        w.D(3, 3).push_back(Round2(shown.listed * 100) / 100);
+        w.D(3, 4).push_back(Round2(shown.actual * 100) / 100);
+        w.D(3, 5).push_back(Round2(shown.lag));
       }
     }
   }
@@ -500,43 +512,43 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
     bool delivered = cancel < 0;
 
     // orders row
-    w.I(o_t, 0).push_back(o.id);
-    w.I(o_t, 1).push_back(o.created_us);
-    w.I(o_t, 2).push_back(world.start_date + day);
-    w.I(o_t, 3).push_back(r);
-    w.I(o_t, 4).push_back(store.id);
-    w.I(o_t, 5).push_back(store.type);
-    w.I(o_t, 6).push_back(store.merchant);
-    w.I(o_t, 7).push_back(o.customer);
-    w.I(o_t, 8).push_back(o.segment);
-    w.I(o_t, 9).push_back(o.platform);
-    w.I(o_t, 10).push_back(o.daypart);
-    w.I(o_t, 11).push_back(store.mode);
-    w.I(o_t, 12).push_back(o.n_lines);
-    w.D(o_t, 13).push_back(subtotal);
-    w.D(o_t, 14).push_back(Round2(distance));
-    w.D(o_t, 15).push_back(quoted);
-    w.I(o_t, 16).push_back(delivered ? DELIVERED : CANCELLED);
-    w.I(o_t, 17).push_back(delivered ? 0 : cancel);
+    w.I(0, 0).push_back(o.id);
+    w.I(0, 1).push_back(o.created_us);
+    w.I(0, 2).push_back(world.start_date + day);
+    w.I(0, 3).push_back(r);
+    w.I(0, 4).push_back(store.id);
+    w.I(0, 5).push_back(store.type);
+    w.I(0, 6).push_back(store.merchant);
+    w.I(0, 7).push_back(o.customer);
+    w.I(0, 8).push_back(o.segment);
+    w.I(0, 9).push_back(o.platform);
+    w.I(0, 10).push_back(o.daypart);
+    w.I(0, 11).push_back(store.mode);
+    w.I(0, 12).push_back(o.n_lines);
+    w.D(0, 13).push_back(subtotal);
+    w.D(0, 14).push_back(Round2(distance));
+    w.D(0, 15).push_back(quoted);
+    w.I(0, 16).push_back(delivered ? DELIVERED : CANCELLED);
+    w.I(0, 17).push_back(delivered ? 0 : cancel);
     o_t.columns[17].valid.push_back(delivered ? 0 : 1);
 
     int missing = 0, rejected = 0;
     double missing_refund = 0, rejected_refund = 0;
     int64_t delivered_at = o.created_us + static_cast<int64_t>(actual * MICROS_PER_MINUTE);
     if (delivered) {
-      w.I(d_t, 0).push_back(o.id);
-      w.I(d_t, 1).push_back(dasher);
-      w.I(d_t, 2).push_back(vehicle);
-      w.I(d_t, 3).push_back(batch.batched ? 1 : 0);
-      w.I(d_t, 4).push_back(batch.size);
-      w.D(d_t, 5).push_back(Round2(assign));
-      w.D(d_t, 6).push_back(Round2(prep_wait));
-      w.D(d_t, 7).push_back(Round2(shop));
-      w.D(d_t, 8).push_back(Round2(travel));
-      w.D(d_t, 9).push_back(actual);
-      w.D(d_t, 10).push_back(late);
-      w.I(d_t, 11).push_back(delivered_at);
-      w.I(d_t, 12).push_back(order_weather);
+      w.I(1, 0).push_back(o.id);
+      w.I(1, 1).push_back(dasher);
+      w.I(1, 2).push_back(vehicle);
+      w.I(1, 3).push_back(batch.batched ? 1 : 0);
+      w.I(1, 4).push_back(batch.size);
+      w.D(1, 5).push_back(Round2(assign));
+      w.D(1, 6).push_back(Round2(prep_wait));
+      w.D(1, 7).push_back(Round2(shop));
+      w.D(1, 8).push_back(Round2(travel));
+      w.D(1, 9).push_back(actual);
+      w.D(1, 10).push_back(late);
+      w.I(1, 11).push_back(delivered_at);
+      w.I(1, 12).push_back(order_weather);
 
       for (int l = 0; l < o.n_lines; ++l) {
         KeyedRng line_rng =
@@ -556,16 +568,16 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
           refund = amount;
           rejected_refund += amount;
         }
-        w.I(i_t, 0).push_back(o.id);
-        w.I(i_t, 1).push_back(l + 1);
-        w.I(i_t, 2).push_back(line_sku[l]);
-        w.I(i_t, 3).push_back(line_category[l]);
-        w.I(i_t, 4).push_back(line_qty[l]);
-        w.D(i_t, 5).push_back(line_price[l]);
-        w.I(i_t, 6).push_back(line.status);
-        w.I(i_t, 7).push_back(line.accepted ? 1 : 0);
+        w.I(2, 0).push_back(o.id);
+        w.I(2, 1).push_back(l + 1);
+        w.I(2, 2).push_back(line_sku[l]);
+        w.I(2, 3).push_back(line_category[l]);
+        w.I(2, 4).push_back(line_qty[l]);
+        w.D(2, 5).push_back(line_price[l]);
+        w.I(2, 6).push_back(line.status);
+        w.I(2, 7).push_back(line.accepted ? 1 : 0);
         i_t.columns[7].valid.push_back(line.status == SUBSTITUTED ? 1 : 0);
-        w.D(i_t, 8).push_back(Round2(refund));
+        w.D(2, 8).push_back(Round2(refund));
       }
     }
 
@@ -578,28 +590,25 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
           delivered
               ? delivered_at
               : o.created_us + static_cast<int64_t>(std::min(assign, 30.0) * MICROS_PER_MINUTE);
-      w.I(s_t, 0).push_back(o.id * 4 + 1);
-      w.I(s_t, 1).push_back(o.id);
-      w.I(s_t, 2).push_back(anchor +
-                            static_cast<int64_t>(contact.minutes_after * MICROS_PER_MINUTE));
-      w.I(s_t, 3).push_back(contact.reason);
-      w.D(s_t, 4).push_back(Round2(contact.refund));
+      w.I(4, 0).push_back(o.id * 4 + 1);
+      w.I(4, 1).push_back(o.id);
+      w.I(4, 2).push_back(anchor + static_cast<int64_t>(contact.minutes_after * MICROS_PER_MINUTE));
+      w.I(4, 3).push_back(contact.reason);
+      w.D(4, 4).push_back(Round2(contact.refund));
     }
     if (delivered) {
       KeyedRng rating_rng = RngFor(world.seed, Stream::ORDER_RATING, oid);
       int stars = mechanisms::Rating(rating_rng, late, missing, rejected, contact.reason >= 0);
       double minutes_after = 5.0 + rating_rng.Exponential(90.0);
       if (stars > 0) {
-        w.I(r_t, 0).push_back(o.id);
-        w.I(r_t, 1).push_back(delivered_at +
-                              static_cast<int64_t>(minutes_after * MICROS_PER_MINUTE));
-        w.I(r_t, 2).push_back(stars);
+        w.I(5, 0).push_back(o.id);
+        w.I(5, 1).push_back(delivered_at + static_cast<int64_t>(minutes_after * MICROS_PER_MINUTE));
+        w.I(5, 2).push_back(stars);
       }
     }
   }
 
   // --- supply_hourly: the plan, less the dashers incidents took away from their slice's share.
-  Table& h_t = t.supply_hourly;
   for (size_t r = 0; r < n_regions; ++r) {
     for (int h = 0; h < 24; ++h) {
       size_t rh = r * 24 + h;
@@ -623,14 +632,14 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
         }
       }
       int64_t active_dashers = std::max<int64_t>(1, std::llround(dashers));
-      w.I(h_t, 0).push_back(static_cast<int64_t>(r));
-      w.I(h_t, 1).push_back((static_cast<int64_t>(world.start_date) + day) * MICROS_PER_DAY +
-                            h * 3'600'000'000LL);
-      w.I(h_t, 2).push_back(active_dashers);
-      w.I(h_t, 3).push_back(created[rh]);
-      w.D(h_t, 4).push_back(Round2(static_cast<double>(created[rh]) * DASHER_HOURS_PER_ORDER /
-                                   static_cast<double>(active_dashers)));
-      w.I(h_t, 5).push_back(region_weather);
+      w.I(6, 0).push_back(static_cast<int64_t>(r));
+      w.I(6, 1).push_back((static_cast<int64_t>(world.start_date) + day) * MICROS_PER_DAY +
+                          h * 3'600'000'000LL);
+      w.I(6, 2).push_back(active_dashers);
+      w.I(6, 3).push_back(created[rh]);
+      w.D(6, 4).push_back(Round2(static_cast<double>(created[rh]) * DASHER_HOURS_PER_ORDER /
+                                 static_cast<double>(active_dashers)));
+      w.I(6, 5).push_back(region_weather);
     }
   }
   return std::move(w.t);

@@ -40,7 +40,9 @@ Batch DispatchAndBatch(KeyedRng& rng, double busy, int store_type, double extra_
 }
 
 double ExpectedAssignDelay(double busy) {
-  return std::min(40.0, 1.2 + 1.3 * std::pow(std::max(busy, 0.0) / 0.75, 4.0));
+  double x = std::max(busy, 0.0) / 0.75;
+  double x2 = x * x;
+  return std::min(40.0, 1.2 + 1.3 * x2 * x2);
 }
 
 double AssignDelay(KeyedRng& rng, double busy, double noise) {
