@@ -87,6 +87,7 @@ describe('routes', () => {
     await user.click(screen.getByRole('link', { name: 'Recommendations →' }));
     expect(router.state.location.pathname).toBe('/recommendations/INC-0042');
     expect(heading()).toHaveTextContent('Recommendations for INC-0042');
+    expect(screen.getByRole('main')).toHaveFocus();
   });
 
   it('renders the 404 page for an unknown path, naming it', () => {

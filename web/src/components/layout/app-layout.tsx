@@ -9,7 +9,7 @@ type AppLayoutProps = {
 };
 
 const navLinkClass = ({ isActive }: { isActive: boolean }) =>
-  `rounded-md px-3 py-2 text-sm font-medium transition-colors ${
+  `rounded-md px-3 py-2 text-sm font-medium transition-[color,background-color,border-color] ${
     isActive ? 'bg-slate-100 text-slate-900' : 'text-slate-600 hover:bg-slate-50 hover:text-slate-900'
   }`;
 

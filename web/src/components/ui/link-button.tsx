@@ -17,7 +17,7 @@ export function LinkButton({ to, children, variant = 'primary' }: LinkButtonProp
   return (
     <Link
       to={to}
-      className={`inline-flex items-center gap-1.5 rounded-lg px-3.5 py-2 text-sm font-semibold shadow-sm transition-colors ${variants[variant]}`}
+      className={`inline-flex items-center gap-1.5 rounded-lg px-3.5 py-2 text-sm font-semibold shadow-sm transition-[color,background-color,border-color] ${variants[variant]}`}
     >
       {children}
     </Link>
