@@ -6,7 +6,7 @@ export function formatInteger(value: number): string {
   return integer.format(value);
 }
 
-/** "2026-06-01", "2026-08-29" -> "2026-06-01 – 2026-08-29" (en dash, as in print). */
-export function formatDateRange(start: string, end: string): string {
-  return `${start} – ${end}`;
+/** "2026-06-01", "2026-08-29" -> "2026-06-01 – 2026-08-29" (en dash, as in print); null when either end is unknown. */
+export function formatDateRange(start: string | null, end: string | null): string | null {
+  return start && end ? `${start} – ${end}` : null;
 }

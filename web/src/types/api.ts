@@ -9,8 +9,9 @@
 /** The loaded data set, as `GET /api/health` and the analysis file describe it. */
 export type DataRange = {
   orders: number;
-  start_date: string;
-  end_date: string;
+  /** Null when the orders table is empty. */
+  start_date: string | null;
+  end_date: string | null;
 };
 
 /** `GET /api/health`. `data` is null until a data set is loaded. */

@@ -16,7 +16,7 @@ export function DashboardRoute() {
   if (health.isPending) ordersHint = 'Loading…';
   else if (health.isError) ordersHint = 'API unreachable';
   else if (!data) ordersHint = 'No data loaded';
-  else ordersHint = formatDateRange(data.start_date, data.end_date);
+  else ordersHint = formatDateRange(data.start_date, data.end_date) ?? 'The orders table is empty';
 
   return (
     <div className="flex flex-col gap-8">

@@ -27,6 +27,16 @@ describe('HealthStatus', () => {
     );
   });
 
+  it('leaves the date range out when the orders table is empty', async () => {
+    mockFetch(() =>
+      jsonResponse({ status: 'ok', version: '0.1.0', data: { orders: 0, start_date: null, end_date: null } }),
+    );
+
+    renderWithQuery(<HealthStatus />);
+
+    await waitFor(() => expect(screen.getByTestId('health')).toHaveTextContent(/^API ok · v0\.1\.0 · 0 orders$/));
+  });
+
   it('shows a loading state while the API has not answered', () => {
     mockFetchPending();
 

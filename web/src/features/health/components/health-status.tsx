@@ -7,7 +7,8 @@ export function describeHealth(health: Health): string {
   const parts = [`API ${health.status}`, `v${health.version}`];
   if (health.data) {
     parts.push(`${formatInteger(health.data.orders)} orders`);
-    parts.push(formatDateRange(health.data.start_date, health.data.end_date));
+    const range = formatDateRange(health.data.start_date, health.data.end_date);
+    if (range) parts.push(range);
   } else {
     parts.push('no data loaded');
   }
