@@ -27,10 +27,6 @@ constexpr size_t MAX_BODY_BYTES = 1 << 20;
 
 thread_local std::chrono::steady_clock::time_point request_start;
 
-bool IsApiPath(const std::string& path) {
-  return path == "/api" || path.starts_with("/api/");
-}
-
 }  // namespace
 
 struct ApiServer::State {

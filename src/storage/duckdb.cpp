@@ -95,7 +95,7 @@ double DecimalToDouble(const void* data, idx_t row, duckdb_type internal, uint8_
       raw = static_cast<const int32_t*>(data)[row];
       break;
     case DUCKDB_TYPE_BIGINT:
-      raw = static_cast<const int64_t*>(data)[row];
+      raw = static_cast<double>(static_cast<const int64_t*>(data)[row]);
       break;
     default: {
       const auto value = static_cast<const duckdb_hugeint*>(data)[row];
