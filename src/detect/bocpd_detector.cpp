@@ -101,10 +101,19 @@ Detection BocpdDetector::Detect(std::span<const double> series) const {
       const double joint = log_prob[r] + StudentLogPdf(x[t], states[r]);
       change_terms[r] = joint + log_hazard;
       change_terms_max = std::max(change_terms_max, change_terms[r]);
-      // The longest run is dropped once it would exceed the cap (the truncation).
-      if (r + 1 < next_log_prob.size()) {
-        next_log_prob[r + 1] = joint + log_survive;
-        next_states[r + 1] = Update(states[r], x[t]);
+      // Truncation: the last bin means "at least cap - 1 points"; a run that would grow past
+      // it stays there, so its mass is merged instead of lost, and the bin keeps the statistics
+      // of whichever of the two runs carries more mass (after a change that is the new run).
+      const size_t grown = std::min(r + 1, next_log_prob.size() - 1);
+      const double growth = joint + log_survive;
+      if (grown == r + 1) {
+        next_log_prob[grown] = growth;
+        next_states[grown] = Update(states[r], x[t]);
+      } else {
+        const double high = std::max(next_log_prob[grown], growth);
+        if (growth > next_log_prob[grown]) next_states[grown] = Update(states[r], x[t]);
+        next_log_prob[grown] =
+            high + std::log(std::exp(next_log_prob[grown] - high) + std::exp(growth - high));
       }
     }
     double change_sum = 0;
@@ -133,15 +142,20 @@ Detection BocpdDetector::Detect(std::span<const double> series) const {
   }
 
   // Backtrack the most probable run lengths from the end: the run ending at t began at
-  // t - map_run[t] + 1. A run at the cap only says "at least this long", so keep walking back.
+  // t - map_run[t] + 1. A run in the capped bin only says "at least this long", so step back one
+  // point at a time until the run length is known again.
   std::vector<size_t> local;
   const size_t capped = cap - 1;
-  for (size_t t = n - 1;;) {
-    const size_t run = map_run[t];
-    if (run > t) break;
-    const size_t start = t - run + 1;
-    if (run < capped && start > 0) local.push_back(start);
+  size_t t = n - 1;
+  while (true) {
+    const size_t run = std::min(map_run[t], t + 1);
+    if (run >= capped && t > 0) {
+      --t;
+      continue;
+    }
+    const size_t start = t + 1 - run;
     if (start == 0) break;
+    local.push_back(start);
     t = start - 1;
   }
   std::reverse(local.begin(), local.end());

@@ -38,7 +38,12 @@ Detection EwmaDetector::Detect(std::span<const double> series) const {
   const size_t n = x.size();
   const double sigma = fitted_scale_ > 0 ? fitted_scale_ : DifferenceNoiseScale(x);
   const double lambda = config_.lambda;
-  const double average_sigma = sigma * std::sqrt(lambda / (2 - lambda));
+  // The limits widen by the uncertainty of a level learned from `warmup` points; without it a
+  // level that is off by chance raises false alarms right after every restart.
+  // The level is a median, whose variance is pi/2 times that of a mean.
+  const double level_variance =
+      fitted_scale_ > 0 ? 0.0 : M_PI / 2 * sigma * sigma / static_cast<double>(warmup);
+  const double average_sigma = std::sqrt(sigma * sigma * lambda / (2 - lambda) + level_variance);
 
   Detection detection;
   const double nan = std::numeric_limits<double>::quiet_NaN();

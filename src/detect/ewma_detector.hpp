@@ -12,9 +12,9 @@ struct EwmaConfig {
   //! Weight of the newest point in the moving average (0 < lambda <= 1).
   double lambda = 0.2;
   //! Width of the control limits in standard deviations of the average.
-  double limit = 3.0;
+  double limit = 3.5;
   //! Points that set the in-control level at the start and after each change.
-  int warmup = 10;
+  int warmup = 20;
 
   //! The fields with their keys, descriptions and bounds.
   static std::span<const ConfigField<EwmaConfig>> Fields();

@@ -55,18 +55,36 @@ Detection ZscoreDetector::Detect(std::span<const double> series) const {
   int run_side = 0;
   size_t run_start = 0;
   bool in_change = false;
+  size_t baseline_start = 0;
   std::vector<double> baseline;
+  std::vector<double> phase;
+  std::vector<double> residuals;
   for (size_t i = 0; i < series.size(); ++i) {
     const size_t at = offset + i;
     if (std::isnan(all[at])) continue;
+    // After a change the baseline restarts at it, so the old level neither raises the same
+    // change again nor hides the next one.
+    const size_t earliest = std::max(baseline_start, at >= window ? at - window : 0);
     baseline.clear();
-    for (size_t back = season; back <= window && back <= at; back += season) {
+    for (size_t back = season; back + earliest <= at; back += season) {
       if (!std::isnan(all[at - back])) baseline.push_back(all[at - back]);
     }
     if (baseline.size() < 3) continue;
     const double median = Median(baseline);
+    // The spread pools every phase of the window (each against its own phase median): eight
+    // same-weekday points alone give too noisy a MAD.
+    residuals.clear();
+    for (size_t offset_in_season = 1; offset_in_season <= season; ++offset_in_season) {
+      phase.clear();
+      for (size_t back = offset_in_season; back + earliest <= at; back += season) {
+        if (!std::isnan(all[at - back])) phase.push_back(all[at - back]);
+      }
+      if (phase.size() < 2) continue;
+      const double phase_median = Median(phase);
+      for (double value : phase) residuals.push_back(value - phase_median);
+    }
     // A floor on the spread keeps flat baselines from turning tiny moves into huge scores.
-    const double spread = std::max(Mad(baseline), 0.5 * global_scale);
+    const double spread = std::max(Mad(residuals), 0.5 * global_scale);
     const double z = spread > 0 ? (all[at] - median) / spread : 0.0;
     detection.scores[i] = z;
     detection.expected[i] = median;
@@ -85,6 +103,9 @@ Detection ZscoreDetector::Detect(std::span<const double> series) const {
       // One change per run: the baseline catches up with the new level and the run ends.
       if (run_start > 0) detection.change_points.push_back(run_start);
       in_change = true;
+      baseline_start = offset + run_start;
+      run = 0;
+      run_side = 0;
     }
   }
   return detection;
