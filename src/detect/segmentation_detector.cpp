@@ -53,7 +53,9 @@ double ResidualLongRunVariance(const SegmentCost& cost, std::span<const double> 
   const double diff_spread = DifferenceNoiseScale(residuals);
   // For AR(1) noise var(r_t - r_{t-1}) = 2 var(r) (1 - rho).
   const double rho = std::clamp(1.0 - diff_spread * diff_spread / (spread * spread), 0.0, max_rho);
-  return spread * spread * (1 + rho) / (1 - rho);
+  // Only ever inflate: residuals of a near-perfect fit (flat runs of repeated values) have a
+  // spread of rounding noise, which must not shrink the penalty to nothing.
+  return std::max(1.0, spread * spread * (1 + rho) / (1 - rho));
 }
 
 }  // namespace

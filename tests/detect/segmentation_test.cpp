@@ -53,6 +53,13 @@ TEST(PeltDetector, IgnoresAnIsolatedSpike) {
   EXPECT_TRUE(MakePelt().Detect(series).change_points.empty());
 }
 
+TEST(PeltDetector, FindsOneChangeBetweenTwoFlatRuns) {
+  // Residuals of a perfect fit are rounding noise; they must not shrink the penalty to nothing.
+  std::vector<double> series(30, 5.0);
+  series.resize(60, 7.0);
+  EXPECT_EQ(MakePelt().Detect(series).change_points, std::vector<size_t>{30});
+}
+
 TEST(PeltDetector, FindsATrendChangeWithTheLinearModel) {
   auto series = Noise(200, 0.0, 1.0, 9);
   for (size_t i = 100; i < 200; ++i) series[i] += 0.3 * static_cast<double>(i - 100);
