@@ -172,12 +172,140 @@ bool IsSubset(const CodedSlice& inner, const CodedSlice& outer) {
   return std::includes(outer.begin(), outer.end(), inner.begin(), inner.end());
 }
 
+// One explanation: a single slice, or several sibling slices (values of one dimension under a
+// common parent) sharing one fitted effect.
 struct Candidate {
-  CodedSlice slice;
+  std::vector<CodedSlice> slices;
   double deviation = 0.0;
+  double size = 0.0;
   double gain = 0.0;
   double adjusted = -std::numeric_limits<double>::infinity();
 };
+
+bool ContainsAny(const Encoded& encoded, size_t leaf, const std::vector<CodedSlice>& slices) {
+  for (const CodedSlice& slice : slices) {
+    if (Contains(encoded, leaf, slice)) return true;
+  }
+  return false;
+}
+
+bool OverlapsAny(const CodedSlice& slice, const std::vector<CodedSlice>& others) {
+  for (const CodedSlice& other : others) {
+    if (IsSubset(other, slice) || IsSubset(slice, other)) return true;
+  }
+  return false;
+}
+
+Aggregate Sum(const Encoded& encoded, const std::vector<double>& residual,
+              const CodedSlice& slice) {
+  Aggregate total;
+  for (size_t i = 0; i < residual.size(); ++i) {
+    if (!Contains(encoded, i, slice)) continue;
+    total.deviation += residual[i];
+    total.size += encoded.size[i];
+  }
+  return total;
+}
+
+// True when `rest` moved, per unit of size, by at most `ratio` times what `hit` moved in the
+// direction being explained: the siblings left out of an explanation are not part of it.
+bool IsHealthy(const Aggregate& rest, const Aggregate& hit, double sign, double ratio) {
+  if (rest.size <= 0.0 || hit.size <= 0.0) return true;
+  return sign * rest.deviation / rest.size <= ratio * sign * hit.deviation / hit.size;
+}
+
+// A slice whose siblings under one of its parents moved too (by more than the healthy ratio) is
+// the visible part of a wider root: climb to that parent, and repeat while it holds. Operators
+// name the wider slice (`bitrate=500`), not its most affected child, when the change spills over.
+void Generalize(const Encoded& encoded, const std::vector<double>& residual, double noise,
+                double sign, const LocalizeConfig& config, const std::vector<CodedSlice>& chosen,
+                Candidate& best) {
+  while (best.slices.size() == 1 && !best.slices.front().empty()) {
+    const CodedSlice slice = best.slices.front();
+    const Aggregate hit{best.deviation, best.size};
+    bool climbed = false;
+    for (size_t drop = 0; drop < slice.size() && !climbed; ++drop) {
+      CodedSlice parent = slice;
+      parent.erase(parent.begin() + static_cast<std::ptrdiff_t>(drop));
+      if (parent.empty()) continue;  // climbing to `all` is left to the ranking itself
+      if (OverlapsAny(parent, chosen)) continue;
+      Aggregate whole = Sum(encoded, residual, parent);
+      const Aggregate rest{whole.deviation - hit.deviation, whole.size - hit.size};
+      if (IsHealthy(rest, hit, sign, config.healthy_ratio)) continue;
+      const double gain = whole.deviation * whole.deviation / (noise * whole.size);
+      best = {{std::move(parent)}, whole.deviation, whole.size, gain, best.adjusted};
+      climbed = true;
+    }
+    if (!climbed) break;
+  }
+}
+
+// A parent whose change comes from only some of its children along one dimension (two bitrates
+// out of five, say) is better explained by those children: the parent's single effect would
+// wrongly claim the healthy siblings too. Along every dimension not in the parent, grow the set
+// of children from the most deviating one down and keep the set, of two or more, whose shared
+// effect earns the most evidence after the penalty of one more level per child; it replaces the
+// parent when it beats the parent's own adjusted evidence.
+void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residual, double noise,
+                       double sign, const LocalizeConfig& config,
+                       const std::vector<double>& penalty, int room,
+                       const std::vector<CodedSlice>& chosen, Candidate& best) {
+  const double parsimony = config.parsimony;
+  const CodedSlice parent = best.slices.front();
+  const size_t level = parent.size() + 1;
+  const double shrink = std::pow(1.0 - parsimony, static_cast<double>(level));
+  Candidate split;
+  for (size_t d = 0; d < encoded.dimension_count; ++d) {
+    bool used = false;
+    for (auto [dimension, code] : parent) used = used || dimension == static_cast<int>(d);
+    if (used) continue;
+    std::unordered_map<uint32_t, Aggregate> children;
+    for (size_t i = 0; i < residual.size(); ++i) {
+      if (!Contains(encoded, i, parent)) continue;
+      Aggregate& child = children[encoded.codes[i * encoded.dimension_count + d]];
+      child.deviation += residual[i];
+      child.size += encoded.size[i];
+    }
+    if (children.size() < 3) continue;
+    std::vector<std::pair<uint32_t, Aggregate>> order(children.begin(), children.end());
+    auto strength = [&](const Aggregate& a) {
+      return a.size > 0.0 ? sign * a.deviation * std::abs(a.deviation) / a.size : 0.0;
+    };
+    std::sort(order.begin(), order.end(), [&](const auto& x, const auto& y) {
+      return strength(x.second) != strength(y.second) ? strength(x.second) > strength(y.second)
+                                                      : x.first < y.first;
+    });
+    Aggregate all_children;
+    for (const auto& [code, child] : order) {
+      all_children.deviation += child.deviation;
+      all_children.size += child.size;
+    }
+    Aggregate set;
+    for (size_t j = 0; j + 1 < order.size() && static_cast<int>(j) < room; ++j) {
+      if (order[j].second.deviation * sign <= 0.0) break;
+      set.deviation += order[j].second.deviation;
+      set.size += order[j].second.size;
+      if (j == 0 || set.size <= 0.0) continue;
+      const Aggregate rest{all_children.deviation - set.deviation, all_children.size - set.size};
+      if (!IsHealthy(rest, set, sign, config.healthy_ratio)) continue;
+      const double gain = set.deviation * set.deviation / (noise * set.size);
+      const double adjusted = gain * shrink - static_cast<double>(j + 1) * penalty[level];
+      if (adjusted <= split.adjusted) continue;
+      std::vector<CodedSlice> slices;
+      bool overlaps = false;
+      for (size_t k = 0; k <= j; ++k) {
+        CodedSlice child = parent;
+        child.emplace_back(static_cast<int>(d), order[k].first);
+        std::sort(child.begin(), child.end());
+        overlaps = overlaps || OverlapsAny(child, chosen);
+        slices.push_back(std::move(child));
+      }
+      if (overlaps) continue;
+      split = {std::move(slices), set.deviation, set.size, gain, adjusted};
+    }
+  }
+  if (split.adjusted > best.adjusted) best = std::move(split);
+}
 
 Slice Decode(const LeafTable& table, const Encoded& encoded, const CodedSlice& coded) {
   Slice slice;
@@ -327,12 +455,8 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
         const double adjusted = gain * shrink - penalty[level];
         if (adjusted <= best.adjusted) continue;
         CodedSlice slice = UnpackKey(key, combinations[c]);
-        bool overlaps = false;
-        for (const CodedSlice& other : chosen) {
-          if (IsSubset(other, slice) || IsSubset(slice, other)) overlaps = true;
-        }
-        if (overlaps) continue;
-        best = {std::move(slice), aggregate.deviation, gain, adjusted};
+        if (OverlapsAny(slice, chosen)) continue;
+        best = {{std::move(slice)}, aggregate.deviation, aggregate.size, gain, adjusted};
       }
     }
     if (best.adjusted < config.min_gain) break;
@@ -342,24 +466,29 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     } else {
       first_gain = best.gain;
     }
-    // Fit the slice's effect (deviation proportional to size, the least-squares fit under the
-    // noise model) and remove it, so that later rounds see only what is still unexplained.
-    double size_in = 0.0;
-    for (size_t i = 0; i < residual.size(); ++i) {
-      if (Contains(encoded, i, best.slice)) size_in += encoded.size[i];
+    const int room = config.max_roots - static_cast<int>(result.root_causes.size());
+    if (static_cast<int>(best.slices.front().size()) < depth && room >= 2) {
+      SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, chosen, best);
     }
+    if (config.generalize) Generalize(encoded, residual, noise, sign, config, chosen, best);
+    // Fit the candidate's effect (deviation proportional to size, the least-squares fit under
+    // the noise model) and remove it, so that later rounds see only what is still unexplained.
+    std::vector<double> before = residual;
     for (size_t i = 0; i < residual.size(); ++i) {
-      if (Contains(encoded, i, best.slice)) {
-        residual[i] -= best.deviation * encoded.size[i] / size_in;
+      if (ContainsAny(encoded, i, best.slices)) {
+        residual[i] -= best.deviation * encoded.size[i] / best.size;
       }
     }
-    RootCause cause;
-    cause.slice = Decode(table, encoded, best.slice);
-    cause.gain = best.gain;
-    Describe(table, encoded, best.slice, total_change, cause);
-    cause.score = std::clamp(std::abs(best.deviation) / std::abs(total_deviation), 0.0, 1.0);
-    result.root_causes.push_back(std::move(cause));
-    chosen.push_back(std::move(best.slice));
+    for (CodedSlice& slice : best.slices) {
+      Aggregate own = Sum(encoded, before, slice);
+      RootCause cause;
+      cause.slice = Decode(table, encoded, slice);
+      cause.gain = own.size > 0.0 ? own.deviation * own.deviation / (noise * own.size) : 0.0;
+      Describe(table, encoded, slice, total_change, cause);
+      cause.score = std::clamp(std::abs(own.deviation) / std::abs(total_deviation), 0.0, 1.0);
+      result.root_causes.push_back(std::move(cause));
+      chosen.push_back(std::move(slice));
+    }
   }
   return result;
 }

@@ -87,6 +87,12 @@ struct LocalizeConfig {
   double min_share = 0.1;
   //! A root after the first must have at least this fraction of the first root's gain.
   double min_relative_gain = 0.2;
+  //! Siblings count as healthy when they moved, per unit of size, by at most this fraction of
+  //! the explaining slice's move: decides when a parent is split into its hit children and when
+  //! a slice is widened to its parent. Bounds 0..1.
+  double healthy_ratio = 0.1;
+  //! Widen a slice to its parent when the parent's other children moved too.
+  bool generalize = true;
   //! Which direction of change to explain.
   Direction direction = Direction::AUTO;
 
