@@ -29,9 +29,10 @@ struct Cell {
 // with realistic noise: the observed volume and rate wander around the forecast. `rate_factor`
 // multiplies a leaf's true rate now, `volume_factor` its volume now.
 LeafTable RatioCube(const std::function<double(const Cell&)>& rate_factor,
-                    const std::function<double(const Cell&)>& volume_factor, uint32_t seed = 7) {
+                    const std::function<double(const Cell&)>& volume_factor, uint32_t seed = 7,
+                    double volume_scale = 1.0) {
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> volume(200.0, 2000.0);
+  std::uniform_real_distribution<double> volume(200.0 * volume_scale, 2000.0 * volume_scale);
   std::uniform_real_distribution<double> base_rate(0.82, 0.92);
   std::normal_distribution<double> noise(0.0, 1.0);
   LeafTable table;
@@ -78,6 +79,16 @@ TEST(LocalizerTest, SingleRegressedRegionIsTheOnlyRootCause) {
   EXPECT_GT(result.root_causes[0].contribution, 0.8);
 }
 
+TEST(LocalizerTest, LargeVolumesDoNotAddSpuriousRoots) {
+  // 100x the orders: every statistic grows a hundredfold, the answer must not change.
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    auto table = RatioCube([](const Cell& c) { return c.region == "seattle" ? 0.97 : 1.0; }, One,
+                           seed, 100.0);
+    EXPECT_EQ(Slices(Localize(table)), (std::set<std::string>{"region=seattle"}))
+        << "seed " << seed;
+  }
+}
+
 TEST(LocalizerTest, TwoIndependentSlicesAreBothReturned) {
   auto table = RatioCube(
       [](const Cell& c) {
@@ -90,6 +101,36 @@ TEST(LocalizerTest, TwoIndependentSlicesAreBothReturned) {
   auto result = Localize(table);
   EXPECT_EQ(Slices(result),
             (std::set<std::string>{"region=chicago", "platform=web&store_type=pharmacy"}));
+}
+
+TEST(LocalizerTest, SeveralHitValuesOfOneDimensionAreReturnedInsteadOfAll) {
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region == "seattle" || c.region == "chicago" || c.region == "austin") return 0.9;
+        if (c.region == "boston" || c.region == "atlanta") return 0.93;
+        return 1.0;
+      },
+      One);
+  LocalizeConfig config;
+  config.max_roots = 5;
+  auto result = Localize(table, config);
+  EXPECT_EQ(Slices(result),
+            (std::set<std::string>{"region=seattle", "region=chicago", "region=austin",
+                                   "region=boston", "region=atlanta"}));
+}
+
+TEST(LocalizerTest, ChangeSpillingOverToSiblingsIsWidenedToTheParent) {
+  // Grocery in Seattle is hit hardest, but every other store type there fell too: the root is
+  // the region, as an operator would name it.
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region != "seattle") return 1.0;
+        return c.store_type == "grocery" ? 0.8 : 0.95;
+      },
+      One);
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=seattle");
 }
 
 TEST(LocalizerTest, DepthThreeSliceIsLocalizedExactly) {
