@@ -34,10 +34,16 @@ const ErrorMapping& Lookup(ErrorType type) {
 
 }  // namespace
 
-int ExitCode(ErrorType type) { return Lookup(type).exit_code; }
+int ExitCode(ErrorType type) {
+  return Lookup(type).exit_code;
+}
 
-int HttpStatus(ErrorType type) { return Lookup(type).http_status; }
+int HttpStatus(ErrorType type) {
+  return Lookup(type).http_status;
+}
 
-std::string_view ErrorCode(ErrorType type) { return Lookup(type).code; }
+std::string_view ErrorCode(ErrorType type) {
+  return Lookup(type).code;
+}
 
 }  // namespace cxagent

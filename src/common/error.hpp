@@ -10,21 +10,22 @@ namespace cxagent {
 
 //! The kind of an error; decides the CLI exit code and the HTTP status.
 enum class ErrorType {
-  INVALID_INPUT,   //!< the user's input (file, flag, parameter, body) is malformed
-  NOT_FOUND,       //!< a named thing (file, incident, route) does not exist
-  CONFLICT,        //!< the request clashes with the current state
-  PAYLOAD_TOO_LARGE,  //!< a request body or input exceeds a size limit
+  INVALID_INPUT,       //!< the user's input (file, flag, parameter, body) is malformed
+  NOT_FOUND,           //!< a named thing (file, incident, route) does not exist
+  CONFLICT,            //!< the request clashes with the current state
+  PAYLOAD_TOO_LARGE,   //!< a request body or input exceeds a size limit
   METHOD_NOT_ALLOWED,  //!< an HTTP route exists but not for this method
-  NOT_IMPLEMENTED,  //!< the capability is not built yet
-  IO,              //!< reading or writing a file failed
-  INTERNAL,        //!< a bug or an unexpected library failure
+  NOT_IMPLEMENTED,     //!< the capability is not built yet
+  IO,                  //!< reading or writing a file failed
+  INTERNAL,            //!< a bug or an unexpected library failure
 };
 
 //! The one exception type of the project: a type plus a formatted, user-readable message.
 class Error : public std::runtime_error {
  public:
   //! Builds an error of the given type with an already formatted message.
-  Error(ErrorType type, std::string message) : std::runtime_error(std::move(message)), type_(type) {}
+  Error(ErrorType type, std::string message)
+      : std::runtime_error(std::move(message)), type_(type) {}
 
   //! Builds an error whose message is formatted with fmt.
   template <typename... Args>

@@ -61,7 +61,9 @@ class PreparedStatement {
  public:
   PreparedStatement(duckdb_prepared_statement handle) : handle_(handle) {}
   ~PreparedStatement();
-  PreparedStatement(PreparedStatement&& other) noexcept : handle_(other.handle_) { other.handle_ = nullptr; }
+  PreparedStatement(PreparedStatement&& other) noexcept : handle_(other.handle_) {
+    other.handle_ = nullptr;
+  }
   PreparedStatement(const PreparedStatement&) = delete;
   PreparedStatement& operator=(const PreparedStatement&) = delete;
 

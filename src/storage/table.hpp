@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,8 @@ struct Column {
 
 //! Named columns of equal length: the typed result of every query and file read.
 struct Table {
-  std::vector<Column> columns;
+  // A deque so that references returned by AddColumn stay valid as columns are added.
+  std::deque<Column> columns;
 
   //! Number of rows (0 when there are no columns).
   size_t RowCount() const { return columns.empty() ? 0 : columns.front().Size(); }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make bench`: runs every benchmark script in bench/ (each prints its own figures) and the Google
+# Benchmark binary when there is one. Benchmarks are measurements, not tests: they print figures.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+shopt -s nullglob
+for script in bench/*.sh; do
+  echo "== $script"
+  bash "$script"
+done
+if [ -x build/cxagent_bench ]; then
+  echo "== build/cxagent_bench"
+  build/cxagent_bench
+fi

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace cxagent {
+
+//! The seven slicing dimensions of the fulfillment world (domain.md §3), in canonical order.
+inline constexpr std::string_view DIMENSIONS[] = {
+    "customer_segment", "daypart", "fulfillment_mode", "merchant",
+    "platform",         "region",  "store_type"};
+
+//! A conjunction of dimension=value pairs; the empty slice is `all` (every order).
+class Slice {
+ public:
+  Slice() = default;
+  //! Builds a slice from pairs; throws InvalidInput on an empty or malformed name or value.
+  explicit Slice(std::map<std::string, std::string> pairs);
+
+  //! Parses the canonical text form (`region=seattle&store_type=grocery`, or `all`), accepting
+  //! pairs in any order; throws InvalidInput saying what is wrong and where.
+  static Slice Parse(std::string_view text);
+  //! Builds a slice from a JSON object of strings; throws InvalidInput otherwise.
+  static Slice FromJson(const nlohmann::json& object);
+
+  //! The canonical text form: pairs sorted by dimension, joined with `&`; `all` when empty.
+  std::string ToText() const;
+  //! The JSON object form, `{"region":"seattle"}`.
+  nlohmann::json ToJson() const;
+
+  //! The pairs, sorted by dimension name.
+  const std::map<std::string, std::string>& Pairs() const { return pairs_; }
+  //! Number of pairs (0 for `all`).
+  size_t Depth() const { return pairs_.size(); }
+  //! True for the empty slice.
+  bool IsAll() const { return pairs_.empty(); }
+  //! True when every pair of this slice is in `other` (this slice contains `other`'s orders).
+  bool Contains(const Slice& other) const;
+
+  //! Throws InvalidInput when a dimension is not in `allowed`, naming the allowed ones.
+  void RequireDimensions(std::span<const std::string_view> allowed) const;
+
+  bool operator==(const Slice&) const = default;
+  auto operator<=>(const Slice&) const = default;
+
+ private:
+  std::map<std::string, std::string> pairs_;
+};
+
+}  // namespace cxagent

@@ -1,0 +1,518 @@
+#include "storage/duckdb.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "common/error.hpp"
+#include "common/file.hpp"
+
+namespace cxagent::storage {
+
+namespace {
+
+// Owns a duckdb_result so every exit path destroys it.
+struct ResultGuard {
+  duckdb_result result{};
+  ~ResultGuard() { duckdb_destroy_result(&result); }
+};
+
+struct ChunkGuard {
+  duckdb_data_chunk chunk = nullptr;
+  ~ChunkGuard() {
+    if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
+  }
+};
+
+struct LogicalTypeGuard {
+  duckdb_logical_type type = nullptr;
+  ~LogicalTypeGuard() {
+    if (type != nullptr) duckdb_destroy_logical_type(&type);
+  }
+};
+
+// DuckDB reports the kind of failure in its message; input errors (a bad file or cell) are the
+// user's, the rest are ours.
+ErrorType ClassifyDuckDbError(duckdb_error_type type) {
+  switch (type) {
+    case DUCKDB_ERROR_IO:
+      return ErrorType::IO;
+    case DUCKDB_ERROR_INVALID_INPUT:
+    case DUCKDB_ERROR_CONVERSION:
+    case DUCKDB_ERROR_PARSER:
+    case DUCKDB_ERROR_BINDER:
+    case DUCKDB_ERROR_CATALOG:
+    case DUCKDB_ERROR_OUT_OF_RANGE:
+      return ErrorType::INVALID_INPUT;
+    default:
+      return ErrorType::INTERNAL;
+  }
+}
+
+ColumnType ResultColumnType(duckdb_type type, std::string_view name) {
+  switch (type) {
+    case DUCKDB_TYPE_BOOLEAN:
+      return ColumnType::BOOLEAN;
+    case DUCKDB_TYPE_TINYINT:
+    case DUCKDB_TYPE_SMALLINT:
+    case DUCKDB_TYPE_INTEGER:
+    case DUCKDB_TYPE_UTINYINT:
+    case DUCKDB_TYPE_USMALLINT:
+      return ColumnType::INTEGER;
+    case DUCKDB_TYPE_UINTEGER:
+    case DUCKDB_TYPE_BIGINT:
+    case DUCKDB_TYPE_HUGEINT:
+      return ColumnType::BIGINT;
+    case DUCKDB_TYPE_UBIGINT:
+    case DUCKDB_TYPE_FLOAT:
+    case DUCKDB_TYPE_DOUBLE:
+    case DUCKDB_TYPE_DECIMAL:
+      return ColumnType::DOUBLE;
+    case DUCKDB_TYPE_VARCHAR:
+      return ColumnType::VARCHAR;
+    case DUCKDB_TYPE_DATE:
+      return ColumnType::DATE;
+    case DUCKDB_TYPE_TIMESTAMP:
+      return ColumnType::TIMESTAMP;
+    default:
+      throw InvalidInput(
+          "column '{}' has DuckDB type {} which the query layer does not read; "
+          "cast it to BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP",
+          name, static_cast<int>(type));
+  }
+}
+
+double DecimalToDouble(const void* data, idx_t row, duckdb_type internal, uint8_t scale) {
+  double raw = 0;
+  switch (internal) {
+    case DUCKDB_TYPE_SMALLINT:
+      raw = static_cast<const int16_t*>(data)[row];
+      break;
+    case DUCKDB_TYPE_INTEGER:
+      raw = static_cast<const int32_t*>(data)[row];
+      break;
+    case DUCKDB_TYPE_BIGINT:
+      raw = static_cast<const int64_t*>(data)[row];
+      break;
+    default: {
+      const auto value = static_cast<const duckdb_hugeint*>(data)[row];
+      raw = static_cast<double>(value.upper) * 18446744073709551616.0 +
+            static_cast<double>(value.lower);
+    }
+  }
+  double divisor = 1;
+  for (uint8_t i = 0; i < scale; ++i) divisor *= 10;
+  return raw / divisor;
+}
+
+// Appends the rows of one vector to `column`, converting DuckDB's physical layout.
+void ReadVector(duckdb_vector vector, idx_t count, duckdb_type type, duckdb_logical_type logical,
+                Column& column) {
+  const void* data = duckdb_vector_get_data(vector);
+  uint64_t* validity = duckdb_vector_get_validity(vector);
+  const size_t base = column.Size();
+  for (idx_t row = 0; row < count; ++row) {
+    const bool is_valid = validity == nullptr || duckdb_validity_row_is_valid(validity, row);
+    if (!is_valid) {
+      if (column.valid.empty()) column.valid.assign(base + row, 1);
+      column.valid.push_back(0);
+      if (column.type == ColumnType::DOUBLE) {
+        column.doubles.push_back(0);
+      } else if (column.type == ColumnType::VARCHAR) {
+        column.strings.emplace_back();
+      } else {
+        column.ints.push_back(0);
+      }
+      continue;
+    }
+    if (!column.valid.empty()) column.valid.push_back(1);
+    switch (type) {
+      case DUCKDB_TYPE_BOOLEAN:
+        column.ints.push_back(static_cast<const bool*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_TINYINT:
+        column.ints.push_back(static_cast<const int8_t*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_SMALLINT:
+        column.ints.push_back(static_cast<const int16_t*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_INTEGER:
+        column.ints.push_back(static_cast<const int32_t*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_UTINYINT:
+        column.ints.push_back(static_cast<const uint8_t*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_USMALLINT:
+        column.ints.push_back(static_cast<const uint16_t*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_UINTEGER:
+        column.ints.push_back(static_cast<const uint32_t*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_BIGINT:
+        column.ints.push_back(static_cast<const int64_t*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_HUGEINT: {
+        const auto value = static_cast<const duckdb_hugeint*>(data)[row];
+        const bool fits = (value.upper == 0 && value.lower <= uint64_t(INT64_MAX)) ||
+                          (value.upper == -1 && value.lower > uint64_t(INT64_MAX));
+        if (!fits) throw InvalidInput("column '{}': integer too large for 64 bits", column.name);
+        column.ints.push_back(static_cast<int64_t>(value.lower));
+        break;
+      }
+      case DUCKDB_TYPE_UBIGINT:
+        column.doubles.push_back(static_cast<double>(static_cast<const uint64_t*>(data)[row]));
+        break;
+      case DUCKDB_TYPE_FLOAT:
+        column.doubles.push_back(static_cast<const float*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_DOUBLE:
+        column.doubles.push_back(static_cast<const double*>(data)[row]);
+        break;
+      case DUCKDB_TYPE_DECIMAL:
+        column.doubles.push_back(DecimalToDouble(data, row, duckdb_decimal_internal_type(logical),
+                                                 duckdb_decimal_scale(logical)));
+        break;
+      case DUCKDB_TYPE_VARCHAR: {
+        auto* strings = static_cast<duckdb_string_t*>(const_cast<void*>(data));
+        column.strings.emplace_back(duckdb_string_t_data(&strings[row]),
+                                    duckdb_string_t_length(strings[row]));
+        break;
+      }
+      case DUCKDB_TYPE_DATE:
+        column.ints.push_back(static_cast<const duckdb_date*>(data)[row].days);
+        break;
+      case DUCKDB_TYPE_TIMESTAMP:
+        column.ints.push_back(static_cast<const duckdb_timestamp*>(data)[row].micros);
+        break;
+      default:
+        throw InternalError("unhandled DuckDB type {}", static_cast<int>(type));
+    }
+  }
+}
+
+Table MaterializeResult(duckdb_result& result) {
+  Table table;
+  const idx_t column_count = duckdb_column_count(&result);
+  std::vector<duckdb_type> types(column_count);
+  std::vector<LogicalTypeGuard> logical(column_count);
+  for (idx_t i = 0; i < column_count; ++i) {
+    const char* name = duckdb_column_name(&result, i);
+    types[i] = duckdb_column_type(&result, i);
+    logical[i].type = duckdb_column_logical_type(&result, i);
+    table.AddColumn(name, ResultColumnType(types[i], name));
+  }
+  while (true) {
+    ChunkGuard chunk{duckdb_fetch_chunk(result)};
+    if (chunk.chunk == nullptr) break;
+    const idx_t count = duckdb_data_chunk_get_size(chunk.chunk);
+    if (count == 0) break;
+    for (idx_t i = 0; i < column_count; ++i) {
+      ReadVector(duckdb_data_chunk_get_vector(chunk.chunk, i), count, types[i], logical[i].type,
+                 table.columns[i]);
+    }
+  }
+  return table;
+}
+
+duckdb_type DuckDbType(ColumnType type) {
+  switch (type) {
+    case ColumnType::BOOLEAN:
+      return DUCKDB_TYPE_BOOLEAN;
+    case ColumnType::INTEGER:
+      return DUCKDB_TYPE_INTEGER;
+    case ColumnType::BIGINT:
+      return DUCKDB_TYPE_BIGINT;
+    case ColumnType::DOUBLE:
+      return DUCKDB_TYPE_DOUBLE;
+    case ColumnType::VARCHAR:
+      return DUCKDB_TYPE_VARCHAR;
+    case ColumnType::DATE:
+      return DUCKDB_TYPE_DATE;
+    case ColumnType::TIMESTAMP:
+      return DUCKDB_TYPE_TIMESTAMP;
+  }
+  return DUCKDB_TYPE_INVALID;
+}
+
+// Copies rows [offset, offset + count) of `column` into a chunk vector.
+void WriteVector(const Column& column, size_t offset, size_t count, duckdb_vector vector) {
+  void* data = duckdb_vector_get_data(vector);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t row = offset + i;
+    if (column.IsNull(row)) {
+      duckdb_vector_ensure_validity_writable(vector);
+      duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vector), i);
+      continue;
+    }
+    switch (column.type) {
+      case ColumnType::BOOLEAN:
+        static_cast<bool*>(data)[i] = column.ints[row] != 0;
+        break;
+      case ColumnType::INTEGER:
+        static_cast<int32_t*>(data)[i] = static_cast<int32_t>(column.ints[row]);
+        break;
+      case ColumnType::BIGINT:
+        static_cast<int64_t*>(data)[i] = column.ints[row];
+        break;
+      case ColumnType::DOUBLE:
+        static_cast<double*>(data)[i] = column.doubles[row];
+        break;
+      case ColumnType::VARCHAR: {
+        const std::string_view text = column.StringAt(row);
+        duckdb_vector_assign_string_element_len(vector, i, text.data(), text.size());
+        break;
+      }
+      case ColumnType::DATE:
+        static_cast<duckdb_date*>(data)[i].days = static_cast<int32_t>(column.ints[row]);
+        break;
+      case ColumnType::TIMESTAMP:
+        static_cast<duckdb_timestamp*>(data)[i].micros = column.ints[row];
+        break;
+    }
+  }
+}
+
+void CheckTableShape(const Table& table) {
+  for (const auto& column : table.columns) {
+    if (column.Size() != table.RowCount()) {
+      throw InternalError("column '{}' has {} rows, expected {}", column.name, column.Size(),
+                          table.RowCount());
+    }
+    if (!column.valid.empty() && column.valid.size() != column.Size()) {
+      throw InternalError("column '{}' has a validity mask of the wrong length", column.name);
+    }
+  }
+}
+
+void RequireReadable(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) throw NotFound("file not found: {}", path);
+}
+
+}  // namespace
+
+void Check(duckdb_state state, std::string_view what, const char* duckdb_message) {
+  if (state == DuckDBSuccess) return;
+  throw Error(ErrorType::INTERNAL,
+              fmt::format("{}: {}", what, duckdb_message ? duckdb_message : "unknown error"));
+}
+
+Database::Database(const std::string& path) {
+  char* error = nullptr;
+  const std::string target = path.empty() ? ":memory:" : path;
+  if (duckdb_open_ext(target.c_str(), &handle_, nullptr, &error) != DuckDBSuccess) {
+    const std::string message = error ? error : "unknown error";
+    duckdb_free(error);
+    throw IoError("cannot open database {}: {}", target, message);
+  }
+}
+
+Database::~Database() {
+  duckdb_close(&handle_);
+}
+
+Connection::Connection(Database& database) {
+  Check(duckdb_connect(database.Handle(), &handle_), "cannot connect to DuckDB");
+}
+
+Connection::~Connection() {
+  duckdb_disconnect(&handle_);
+}
+
+void Connection::Execute(const std::string& sql) {
+  Query(sql);
+}
+
+Table Connection::Query(const std::string& sql) {
+  ResultGuard guard;
+  if (duckdb_query(handle_, sql.c_str(), &guard.result) != DuckDBSuccess) {
+    throw Error(ClassifyDuckDbError(duckdb_result_error_type(&guard.result)),
+                duckdb_result_error(&guard.result));
+  }
+  return MaterializeResult(guard.result);
+}
+
+PreparedStatement Connection::Prepare(const std::string& sql) {
+  duckdb_prepared_statement statement = nullptr;
+  if (duckdb_prepare(handle_, sql.c_str(), &statement) != DuckDBSuccess) {
+    const std::string message = duckdb_prepare_error(statement);
+    duckdb_destroy_prepare(&statement);
+    throw InvalidInput("cannot prepare query: {}", message);
+  }
+  return PreparedStatement(statement);
+}
+
+PreparedStatement::~PreparedStatement() {
+  if (handle_ != nullptr) duckdb_destroy_prepare(&handle_);
+}
+
+PreparedStatement& PreparedStatement::Bind(uint64_t index, int64_t value) {
+  Check(duckdb_bind_int64(handle_, index, value), "cannot bind parameter");
+  return *this;
+}
+
+PreparedStatement& PreparedStatement::Bind(uint64_t index, double value) {
+  Check(duckdb_bind_double(handle_, index, value), "cannot bind parameter");
+  return *this;
+}
+
+PreparedStatement& PreparedStatement::Bind(uint64_t index, const std::string& value) {
+  Check(duckdb_bind_varchar_length(handle_, index, value.data(), value.size()),
+        "cannot bind parameter");
+  return *this;
+}
+
+PreparedStatement& PreparedStatement::BindNull(uint64_t index) {
+  Check(duckdb_bind_null(handle_, index), "cannot bind parameter");
+  return *this;
+}
+
+Table PreparedStatement::Execute() {
+  ResultGuard guard;
+  if (duckdb_execute_prepared(handle_, &guard.result) != DuckDBSuccess) {
+    throw Error(ClassifyDuckDbError(duckdb_result_error_type(&guard.result)),
+                duckdb_result_error(&guard.result));
+  }
+  return MaterializeResult(guard.result);
+}
+
+Appender::Appender(Connection& connection, const std::string& table) {
+  if (duckdb_appender_create(connection.Handle(), nullptr, table.c_str(), &handle_) !=
+      DuckDBSuccess) {
+    const std::string message = handle_ ? duckdb_appender_error(handle_) : "unknown error";
+    duckdb_appender_destroy(&handle_);
+    throw InternalError("cannot append to table {}: {}", table, message);
+  }
+}
+
+Appender::~Appender() {
+  if (handle_ == nullptr) return;
+  if (duckdb_appender_close(handle_) != DuckDBSuccess) {
+    spdlog::error("appender close failed: {}", duckdb_appender_error(handle_));
+  }
+  duckdb_appender_destroy(&handle_);
+}
+
+void Appender::Append(const Table& table) {
+  CheckTableShape(table);
+  std::vector<duckdb_logical_type> types;
+  for (const auto& column : table.columns) {
+    types.push_back(duckdb_create_logical_type(DuckDbType(column.type)));
+  }
+  ChunkGuard chunk{duckdb_create_data_chunk(types.data(), types.size())};
+  for (auto& type : types) duckdb_destroy_logical_type(&type);
+  const size_t capacity = duckdb_vector_size();
+  const size_t rows = table.RowCount();
+  for (size_t offset = 0; offset < rows; offset += capacity) {
+    const size_t count = std::min(capacity, rows - offset);
+    duckdb_data_chunk_reset(chunk.chunk);
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      WriteVector(table.columns[i], offset, count, duckdb_data_chunk_get_vector(chunk.chunk, i));
+    }
+    duckdb_data_chunk_set_size(chunk.chunk, count);
+    if (duckdb_append_data_chunk(handle_, chunk.chunk) != DuckDBSuccess) {
+      throw InternalError("cannot append rows: {}", duckdb_appender_error(handle_));
+    }
+  }
+}
+
+void Appender::Flush() {
+  if (duckdb_appender_flush(handle_) != DuckDBSuccess) {
+    throw InternalError("cannot flush appended rows: {}", duckdb_appender_error(handle_));
+  }
+}
+
+FileFormat ParseFileFormat(std::string_view text) {
+  if (text == "parquet") return FileFormat::PARQUET;
+  if (text == "csv") return FileFormat::CSV;
+  throw InvalidInput("format '{}' is not one of parquet, csv", text);
+}
+
+std::string_view FileExtension(FileFormat format) {
+  return format == FileFormat::PARQUET ? "parquet" : "csv";
+}
+
+std::string SqlLiteral(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') quoted += '\'';
+    quoted += c;
+  }
+  return quoted + "'";
+}
+
+std::string SqlIdentifier(std::string_view name) {
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+Table ReadTableFile(Connection& connection, const std::string& path) {
+  RequireReadable(path);
+  const bool is_csv = std::filesystem::path(path).extension() == ".csv";
+  const std::string source = is_csv ? fmt::format("read_csv({}, header = true)", SqlLiteral(path))
+                                    : fmt::format("read_parquet({})", SqlLiteral(path));
+  try {
+    return connection.Query("SELECT * FROM " + source);
+  } catch (const Error& error) {
+    if (error.Type() == ErrorType::INTERNAL) throw;
+    throw InvalidInput("cannot read {}: {}", path, error.what());
+  }
+}
+
+Table ReadCsvAsText(Connection& connection, const std::string& path) {
+  RequireReadable(path);
+  if (std::filesystem::file_size(path) == 0) throw InvalidInput("{} is empty", path);
+  try {
+    return connection.Query(fmt::format(
+        "SELECT * FROM read_csv({}, header = true, all_varchar = true)", SqlLiteral(path)));
+  } catch (const Error& error) {
+    if (error.Type() == ErrorType::INTERNAL) throw;
+    throw InvalidInput("cannot read {}: {}", path, error.what());
+  }
+}
+
+void WriteTableFile(Connection& connection, const Table& table, const std::string& path,
+                    FileFormat format) {
+  CheckTableShape(table);
+  if (table.columns.empty()) throw InternalError("cannot write {}: table has no columns", path);
+  static std::atomic<unsigned> counter{0};
+  const std::string staging = fmt::format("cx_write_{}", counter++);
+  std::string create = "CREATE TEMP TABLE " + staging + " (";
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    if (i > 0) create += ", ";
+    create += SqlIdentifier(table.columns[i].name) + " " +
+              std::string(SqlTypeName(table.columns[i].type));
+  }
+  connection.Execute(create + ")");
+  const std::string temporary = TemporaryPathFor(path);
+  try {
+    {
+      Appender appender(connection, staging);
+      appender.Append(table);
+      appender.Flush();
+    }
+    const std::string options = format == FileFormat::PARQUET ? "FORMAT parquet, COMPRESSION zstd"
+                                                              : "FORMAT csv, HEADER true";
+    connection.Execute(fmt::format("COPY {} TO {} ({})", staging, SqlLiteral(temporary), options));
+    connection.Execute("DROP TABLE " + staging);
+    RenameFile(temporary, path);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    try {
+      connection.Execute("DROP TABLE IF EXISTS " + staging);
+    } catch (const Error&) {
+      // The original error matters more than a failed clean-up of a temporary table.
+    }
+    throw;
+  }
+}
+
+}  // namespace cxagent::storage

@@ -1,0 +1,63 @@
+#include <gtest/gtest.h>
+
+#include "support/test_support.hpp"
+
+namespace cxagent {
+namespace {
+
+using testing::RunCxagent;
+
+TEST(CliTest, VersionPrintsTheVersion) {
+  const auto result = RunCxagent("--version");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, std::string("cxagent ") + CXAGENT_VERSION + "\n");
+}
+
+TEST(CliTest, HelpListsEverySubcommand) {
+  const auto result = RunCxagent("--help");
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* command : {"generate", "analyze", "serve", "localize", "changepoints"}) {
+    EXPECT_NE(result.out.find(command), std::string::npos) << command;
+  }
+}
+
+TEST(CliTest, NoSubcommandIsBadUsage) {
+  const auto result = RunCxagent("");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_NE(result.err.find("A subcommand is required"), std::string::npos) << result.err;
+}
+
+TEST(CliTest, UnknownOptionIsBadUsage) {
+  const auto result = RunCxagent("serve --data x --colour red");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("--colour"), std::string::npos) << result.err;
+}
+
+TEST(CliTest, MissingRequiredOptionIsBadUsage) {
+  const auto result = RunCxagent("analyze");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("--data is required"), std::string::npos) << result.err;
+}
+
+TEST(CliTest, UnbuiltEnginesSayNotImplementedYet) {
+  const auto result = RunCxagent("analyze --data /tmp");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_EQ(result.err, "cxagent: error: analyze: not implemented yet\n");
+}
+
+TEST(CliTest, ServeWithAMissingDataFolderIsBadInput) {
+  const auto result = RunCxagent("serve --data /nonexistent/data --port 0");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: data folder not found: /nonexistent/data\n");
+}
+
+TEST(CliTest, ServeRejectsAnOutOfRangePort) {
+  const auto result = RunCxagent("serve --data /tmp --port 70000");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("--port"), std::string::npos) << result.err;
+}
+
+}  // namespace
+}  // namespace cxagent

@@ -1,0 +1,103 @@
+#include "common/slice.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.hpp"
+
+namespace cxagent {
+namespace {
+
+using testing::ErrorMessage;
+
+TEST(SliceTest, ParsesAllAsTheEmptySlice) {
+  const Slice slice = Slice::Parse("all");
+  EXPECT_TRUE(slice.IsAll());
+  EXPECT_EQ(slice.ToText(), "all");
+  EXPECT_EQ(slice.ToJson(), nlohmann::json::object());
+}
+
+TEST(SliceTest, CanonicalTextSortsPairsByDimension) {
+  const Slice slice = Slice::Parse("store_type=grocery&region=seattle");
+  EXPECT_EQ(slice.ToText(), "region=seattle&store_type=grocery");
+  EXPECT_EQ(slice.Depth(), 2u);
+}
+
+TEST(SliceTest, RoundTripsThroughJson) {
+  const Slice slice = Slice::Parse("region=seattle&platform=ios");
+  EXPECT_EQ(slice.ToJson(), nlohmann::json({{"platform", "ios"}, {"region", "seattle"}}));
+  EXPECT_EQ(Slice::FromJson(slice.ToJson()), slice);
+}
+
+TEST(SliceTest, ContainsItsChildrenButNotSiblings) {
+  const Slice parent = Slice::Parse("region=seattle");
+  EXPECT_TRUE(parent.Contains(Slice::Parse("region=seattle&store_type=grocery")));
+  EXPECT_FALSE(parent.Contains(Slice::Parse("region=boston&store_type=grocery")));
+  EXPECT_TRUE(Slice().Contains(parent));
+  EXPECT_FALSE(parent.Contains(Slice()));
+}
+
+TEST(SliceTest, RejectsEmptyText) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse(""); }),
+            "slice is empty; expected 'all' or dim=value&dim=value");
+}
+
+TEST(SliceTest, RejectsPairWithoutEquals) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("region=seattle&grocery"); }),
+            "slice 'region=seattle&grocery': pair 'grocery' has no '='; expected dim=value");
+}
+
+TEST(SliceTest, RejectsEmptyValue) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("region="); }),
+            "slice 'region=': empty value for dimension 'region'");
+}
+
+TEST(SliceTest, RejectsEmptyDimension) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("=seattle"); }),
+            "slice '=seattle': empty dimension name");
+}
+
+TEST(SliceTest, RejectsEmptyPair) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("region=seattle&&platform=ios"); }),
+            "slice 'region=seattle&&platform=ios': empty pair at character 16");
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("region=seattle&"); }),
+            "slice 'region=seattle&': empty pair at character 16");
+}
+
+TEST(SliceTest, RejectsRepeatedDimension) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("region=seattle&region=boston"); }),
+            "slice 'region=seattle&region=boston': dimension 'region' appears twice");
+}
+
+TEST(SliceTest, RejectsValueWithEquals) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("region=a=b"); }),
+            "slice 'region=a=b': value 'a=b' of dimension 'region' may not contain '&', '=' or "
+            "control characters");
+}
+
+TEST(SliceTest, RejectsOddCharactersInDimension) {
+  EXPECT_EQ(ErrorMessage([] { Slice::Parse("reg ion=seattle"); }),
+            "slice 'reg ion=seattle': dimension name 'reg ion' may hold only letters, digits and "
+            "underscores");
+}
+
+TEST(SliceTest, RejectsNonStringJsonValues) {
+  EXPECT_EQ(ErrorMessage([] {
+              Slice::FromJson(nlohmann::json{{"region", 3}});
+            }),
+            "slice: value of dimension 'region' must be a string, got 3");
+  EXPECT_EQ(ErrorMessage([] { Slice::FromJson(nlohmann::json::array()); }),
+            "slice must be a JSON object of dimension: value, got []");
+}
+
+TEST(SliceTest, RequireDimensionsNamesTheAllowedOnes) {
+  const Slice slice = Slice::Parse("color=red");
+  EXPECT_EQ(ErrorMessage([&] { slice.RequireDimensions(DIMENSIONS); }),
+            "slice 'color=red': unknown dimension 'color'; allowed: customer_segment, daypart, "
+            "fulfillment_mode, merchant, platform, region, store_type");
+  EXPECT_NO_THROW(Slice::Parse("region=seattle").RequireDimensions(DIMENSIONS));
+}
+
+}  // namespace
+}  // namespace cxagent

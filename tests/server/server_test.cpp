@@ -1,0 +1,187 @@
+#include "server/server.hpp"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/date.hpp"
+#include "server/static_files.hpp"
+#include "storage/duckdb.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::server {
+namespace {
+
+using testing::ErrorMessage;
+using testing::TempDir;
+
+// A data folder with a three-order orders table and a dashboard build beside a secret file.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_.Path() / "data");
+    std::filesystem::create_directories(dir_.Path() / "web" / "assets");
+    storage::Table orders;
+    auto& id = orders.AddColumn("order_id", storage::ColumnType::BIGINT);
+    auto& day = orders.AddColumn("order_date", storage::ColumnType::DATE);
+    for (int i = 0; i < 3; ++i) {
+      id.ints.push_back(i);
+      day.ints.push_back(ParseDate("2026-06-01").days + i);
+    }
+    storage::Database database;
+    storage::Connection connection(database);
+    storage::WriteTableFile(connection, orders, dir_.File("data/orders.parquet"),
+                            storage::FileFormat::PARQUET);
+    dir_.Write("web/index.html", "<!doctype html><title>cxagent</title>");
+    dir_.Write("web/assets/app-1a2b3c.js", "console.log('app')");
+    dir_.Write("secret.txt", "do not serve");
+
+    ServerOptions options;
+    options.port = 0;
+    options.data_dir = dir_.File("data");
+    options.web_root = dir_.File("web");
+    server_ = std::make_unique<ApiServer>(options);
+    port_ = server_->Bind();
+    thread_ = std::thread([this] { server_->Serve(); });
+  }
+
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+  }
+
+  httplib::Client Client() const { return httplib::Client("127.0.0.1", port_); }
+
+  TempDir dir_;
+  std::unique_ptr<ApiServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+nlohmann::json Body(const httplib::Result& result) {
+  return nlohmann::json::parse(result->body);
+}
+
+TEST_F(ServerTest, HealthReportsVersionAndData) {
+  auto result = Client().Get("/api/health");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->get_header_value("Content-Type"), "application/json");
+  const auto body = Body(result);
+  EXPECT_EQ(body["status"], "ok");
+  EXPECT_EQ(body["version"], CXAGENT_VERSION);
+  EXPECT_EQ(
+      body["data"],
+      nlohmann::json({{"orders", 3}, {"start_date", "2026-06-01"}, {"end_date", "2026-06-03"}}));
+}
+
+TEST_F(ServerTest, UnknownApiRouteIsAJsonNotFound) {
+  auto result = Client().Get("/api/nothing-here");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 404);
+  const auto body = Body(result);
+  EXPECT_EQ(body["error"]["code"], "not_found");
+  EXPECT_EQ(body["error"]["message"], "no API route GET /api/nothing-here");
+  EXPECT_EQ(body["error"]["details"]["path"], "/api/nothing-here");
+}
+
+TEST_F(ServerTest, WrongMethodOnAKnownRouteIs405WithAllow) {
+  auto result = Client().Post("/api/health", "{}", "application/json");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 405);
+  EXPECT_EQ(result->get_header_value("Allow"), "GET");
+  EXPECT_EQ(Body(result)["error"]["code"], "method_not_allowed");
+}
+
+TEST_F(ServerTest, OversizedBodyIs413InTheErrorShape) {
+  auto result = Client().Post("/api/health", std::string((1 << 20) + 10, 'x'), "application/json");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 413);
+  EXPECT_EQ(Body(result)["error"]["code"], "payload_too_large");
+}
+
+TEST_F(ServerTest, ServesTheDashboardIndex) {
+  auto result = Client().Get("/");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->body, "<!doctype html><title>cxagent</title>");
+  EXPECT_EQ(result->get_header_value("Cache-Control"), "no-cache");
+}
+
+TEST_F(ServerTest, HashedAssetsAreCachedForAYear) {
+  auto result = Client().Get("/assets/app-1a2b3c.js");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(result->get_header_value("Cache-Control"), "public, max-age=31536000, immutable");
+}
+
+TEST_F(ServerTest, ClientRoutesFallBackToIndex) {
+  auto result = Client().Get("/incidents/INC-0001");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_EQ(result->body, "<!doctype html><title>cxagent</title>");
+}
+
+TEST_F(ServerTest, PathTraversalIsNotFound) {
+  for (const char* path : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
+                           "/assets/..%2f..%2fsecret.txt"}) {
+    auto result = Client().Get(path);
+    ASSERT_TRUE(result) << path;
+    EXPECT_EQ(result->status, 404) << path;
+    EXPECT_EQ(result->body.find("do not serve"), std::string::npos) << path;
+  }
+}
+
+TEST(StaticFilesTest, RefusesSymlinksThatLeaveTheRoot) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.Path() / "web");
+  dir.Write("web/index.html", "index");
+  dir.Write("secret.txt", "secret");
+  std::filesystem::create_symlink(dir.Path() / "secret.txt", dir.Path() / "web" / "leak.txt");
+  EXPECT_FALSE(ResolveStaticFile(dir.File("web"), "/leak.txt"));
+  const auto index = ResolveStaticFile(dir.File("web"), "/anything/else");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->path, (std::filesystem::canonical(dir.Path()) / "web" / "index.html").string());
+}
+
+TEST(StaticFilesTest, NoIndexMeansNotFound) {
+  TempDir dir;
+  EXPECT_FALSE(ResolveStaticFile(dir.Path().string(), "/"));
+}
+
+TEST(ServerConfigTest, ADataFolderWithoutOrdersIsRejected) {
+  TempDir dir;
+  ServerOptions options;
+  options.data_dir = dir.Path().string();
+  options.web_root = dir.Path().string();
+  const std::string message = ErrorMessage([&] { ApiServer server(options); });
+  EXPECT_NE(message.find("has no orders table"), std::string::npos) << message;
+}
+
+TEST(ServerConfigTest, APortInUseIsAnIoError) {
+  TempDir dir;
+  storage::Table orders;
+  orders.AddColumn("order_date", storage::ColumnType::DATE).ints = {ParseDate("2026-06-01").days};
+  storage::Database database;
+  storage::Connection connection(database);
+  storage::WriteTableFile(connection, orders, dir.File("orders.parquet"),
+                          storage::FileFormat::PARQUET);
+  ServerOptions options;
+  options.port = 0;
+  options.data_dir = dir.Path().string();
+  options.web_root = dir.Path().string();
+  ApiServer first(options);
+  options.port = first.Bind();
+  ApiServer second(options);
+  const std::string message = ErrorMessage([&] { second.Bind(); }, ErrorType::IO);
+  EXPECT_NE(message.find("cannot bind 127.0.0.1:" + std::to_string(options.port)),
+            std::string::npos)
+      << message;
+}
+
+}  // namespace
+}  // namespace cxagent::server

@@ -1,0 +1,206 @@
+#include "storage/duckdb.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/date.hpp"
+#include "storage/data_folder.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::storage {
+namespace {
+
+using testing::ErrorMessage;
+using testing::TempDir;
+
+// A small table with every column type, NULLs and a dictionary-coded string column.
+Table SampleTable() {
+  Table table;
+  Column& id = table.AddColumn("order_id", ColumnType::BIGINT);
+  Column& flag = table.AddColumn("is_batched", ColumnType::BOOLEAN);
+  Column& size = table.AddColumn("batch_size", ColumnType::INTEGER);
+  Column& eta = table.AddColumn("quoted_eta_min", ColumnType::DOUBLE);
+  Column& region = table.AddColumn("region", ColumnType::VARCHAR);
+  Column& reason = table.AddColumn("cancel_reason", ColumnType::VARCHAR);
+  Column& day = table.AddColumn("order_date", ColumnType::DATE);
+  Column& at = table.AddColumn("created_at", ColumnType::TIMESTAMP);
+  region.dictionary = {"seattle", "boston"};
+  const int rows = 5000;  // more than one DuckDB vector
+  for (int i = 0; i < rows; ++i) {
+    id.ints.push_back(1000 + i);
+    flag.ints.push_back(i % 3 == 0);
+    size.ints.push_back(1 + i % 3);
+    eta.doubles.push_back(30.5 + i);
+    region.ints.push_back(i % 2);
+    reason.strings.push_back(i % 7 == 0 ? "no_dasher" : "");
+    day.ints.push_back(ParseDate("2026-06-01").days + i % 30);
+    at.ints.push_back(int64_t{1780000000} * 1000000 + i);
+  }
+  for (int i = 0; i < rows; ++i) {
+    if (i % 7 != 0) reason.SetNull(static_cast<size_t>(i));
+  }
+  return table;
+}
+
+TEST(DuckDbTest, QueryReturnsTypedColumns) {
+  Database database;
+  Connection connection(database);
+  const Table result = connection.Query(
+      "SELECT 42::BIGINT AS a, 1.5 AS b, 'x' AS c, DATE '2026-06-01' AS d, NULL::INTEGER AS e, "
+      "sum(x) AS s FROM range(4) t(x)");
+  EXPECT_EQ(result.RowCount(), 1u);
+  EXPECT_EQ(result.Get("a").ints[0], 42);
+  EXPECT_DOUBLE_EQ(result.Get("b").doubles[0], 1.5);
+  EXPECT_EQ(result.Get("c").StringAt(0), "x");
+  EXPECT_EQ(FormatDate(Date{static_cast<int32_t>(result.Get("d").ints[0])}), "2026-06-01");
+  EXPECT_TRUE(result.Get("e").IsNull(0));
+  EXPECT_EQ(result.Get("s").ints[0], 6);
+}
+
+TEST(DuckDbTest, BadSqlIsReportedWithDuckDbsMessage) {
+  Database database;
+  Connection connection(database);
+  const std::string message = ErrorMessage([&] { connection.Query("SELEC 1"); });
+  EXPECT_NE(message.find("syntax error"), std::string::npos) << message;
+}
+
+TEST(DuckDbTest, PreparedStatementBindsParameters) {
+  Database database;
+  Connection connection(database);
+  auto statement = connection.Prepare("SELECT ?::BIGINT + 1 AS a, ? AS b, ?::DOUBLE AS c");
+  const Table result =
+      statement.Bind(1, int64_t{41}).Bind(2, std::string("it's")).BindNull(3).Execute();
+  EXPECT_EQ(result.Get("a").ints[0], 42);
+  EXPECT_EQ(result.Get("b").StringAt(0), "it's");
+  EXPECT_TRUE(result.Get("c").IsNull(0));
+}
+
+TEST(DuckDbTest, WritesAndReadsParquetRoundTrip) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  const Table table = SampleTable();
+  const std::string path = dir.File("orders.parquet");
+  WriteTableFile(connection, table, path, FileFormat::PARQUET);
+  const Table back = ReadTableFile(connection, path);
+  ASSERT_EQ(back.RowCount(), table.RowCount());
+  ASSERT_EQ(back.columns.size(), table.columns.size());
+  EXPECT_EQ(back.Get("order_id").ints, table.Get("order_id").ints);
+  EXPECT_EQ(back.Get("is_batched").ints, table.Get("is_batched").ints);
+  EXPECT_EQ(back.Get("batch_size").ints, table.Get("batch_size").ints);
+  EXPECT_EQ(back.Get("quoted_eta_min").doubles, table.Get("quoted_eta_min").doubles);
+  EXPECT_EQ(back.Get("order_date").type, ColumnType::DATE);
+  EXPECT_EQ(back.Get("order_date").ints, table.Get("order_date").ints);
+  EXPECT_EQ(back.Get("created_at").ints, table.Get("created_at").ints);
+  for (size_t row = 0; row < table.RowCount(); row += 997) {
+    EXPECT_EQ(back.Get("region").StringAt(row), table.Get("region").StringAt(row));
+    EXPECT_EQ(back.Get("cancel_reason").IsNull(row), table.Get("cancel_reason").IsNull(row));
+  }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.Path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST(DuckDbTest, WritesCsvWithHeader) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  const std::string path = dir.File("orders.csv");
+  WriteTableFile(connection, SampleTable(), path, FileFormat::CSV);
+  const Table back = ReadTableFile(connection, path);
+  EXPECT_EQ(back.RowCount(), 5000u);
+  EXPECT_EQ(back.Get("region").StringAt(1), "boston");
+}
+
+TEST(DuckDbTest, FailedWriteLeavesNothingBehind) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  Table table = SampleTable();
+  table.columns[1].ints.pop_back();  // a column shorter than the others
+  const std::string path = dir.File("orders.parquet");
+  ErrorMessage([&] { WriteTableFile(connection, table, path, FileFormat::PARQUET); },
+               ErrorType::INTERNAL);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.Path()));
+}
+
+TEST(DuckDbTest, ReadingAMissingParquetFileIsNotFound) {
+  Database database;
+  Connection connection(database);
+  EXPECT_EQ(ErrorMessage([&] { ReadTableFile(connection, "/nonexistent/orders.parquet"); },
+                         ErrorType::NOT_FOUND),
+            "file not found: /nonexistent/orders.parquet");
+}
+
+TEST(DuckDbTest, ReadingACorruptParquetFileNamesTheFile) {
+  TempDir dir;
+  const std::string path = dir.Write("orders.parquet", "this is not parquet at all");
+  Database database;
+  Connection connection(database);
+  const std::string message = ErrorMessage([&] { ReadTableFile(connection, path); });
+  EXPECT_EQ(message.rfind("cannot read " + path + ": ", 0), 0u) << message;
+  EXPECT_NE(message.find("parquet"), std::string::npos) << message;
+}
+
+TEST(DuckDbTest, ReadCsvAsTextKeepsCellsAsText) {
+  TempDir dir;
+  const std::string path = dir.Write("in.csv", "region,value\nseattle,1.5\nboston,\n");
+  Database database;
+  Connection connection(database);
+  const Table table = ReadCsvAsText(connection, path);
+  ASSERT_EQ(table.RowCount(), 2u);
+  EXPECT_EQ(table.Get("value").type, ColumnType::VARCHAR);
+  EXPECT_EQ(table.Get("value").StringAt(0), "1.5");
+  EXPECT_TRUE(table.Get("value").IsNull(1));
+}
+
+TEST(DuckDbTest, ReadCsvAsTextRejectsAnEmptyFile) {
+  TempDir dir;
+  const std::string path = dir.Write("in.csv", "");
+  Database database;
+  Connection connection(database);
+  EXPECT_EQ(ErrorMessage([&] { ReadCsvAsText(connection, path); }), path + " is empty");
+}
+
+TEST(DuckDbTest, FileFormatParsingNamesTheAllowedValues) {
+  EXPECT_EQ(ParseFileFormat("csv"), FileFormat::CSV);
+  EXPECT_EQ(ErrorMessage([] { ParseFileFormat("xlsx"); }),
+            "format 'xlsx' is not one of parquet, csv");
+}
+
+TEST(DuckDbTest, QuotesLiteralsAndIdentifiers) {
+  EXPECT_EQ(SqlLiteral("it's"), "'it''s'");
+  EXPECT_EQ(SqlIdentifier("a\"b"), "\"a\"\"b\"");
+}
+
+TEST(DataFolderTest, SummarizesTheOrdersTable) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  WriteTableFile(connection, SampleTable(), dir.File("orders.parquet"), FileFormat::PARQUET);
+  const DataSummary summary = SummarizeData(connection, dir.Path().string());
+  EXPECT_EQ(summary.orders, 5000);
+  EXPECT_EQ(summary.start_date, "2026-06-01");
+  EXPECT_EQ(summary.end_date, "2026-06-30");
+}
+
+TEST(DataFolderTest, AMissingOrdersTableNamesWhatWasLookedFor) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  EXPECT_EQ(ErrorMessage([&] { SummarizeData(connection, dir.Path().string()); }),
+            "data folder " + dir.Path().string() +
+                " has no orders table (expected orders.parquet, orders/*.parquet or orders.csv)");
+}
+
+TEST(DataFolderTest, AMissingFolderIsNotFound) {
+  Database database;
+  Connection connection(database);
+  EXPECT_EQ(
+      ErrorMessage([&] { SummarizeData(connection, "/nonexistent/data"); }, ErrorType::NOT_FOUND),
+      "data folder not found: /nonexistent/data");
+}
+
+}  // namespace
+}  // namespace cxagent::storage
