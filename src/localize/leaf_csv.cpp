@@ -1,5 +1,6 @@
 #include "localize/leaf_csv.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -98,6 +99,19 @@ constexpr std::array<const char*, 2> ADDITIVE_COLUMNS = {"real", "predict"};
 constexpr std::array<const char*, 4> RATIO_COLUMNS = {"real_num", "real_den", "predict_num",
                                                       "predict_den"};
 
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// Dimension values end up in slices (`dim=value&dim=value`), so they cannot hold the separators.
+bool IsUsableValue(const std::string& value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    if (c == '&' || c == '=' || static_cast<unsigned char>(c) < 0x20) return false;
+  }
+  return true;
+}
+
 std::string Join(const std::vector<std::string>& names) {
   std::string text;
   for (const auto& name : names) {
@@ -170,6 +184,12 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
   std::vector<size_t> dimension_columns;
   for (size_t c = 0; c < header.size(); ++c) {
     if (std::find(value_columns.begin(), value_columns.end(), header[c]) == value_columns.end()) {
+      if (!std::all_of(header[c].begin(), header[c].end(), IsNameChar)) {
+        throw InvalidInput(
+            "{}: line {}: column '{}' is not a usable dimension name; use letters, digits and "
+            "underscores",
+            source, records.front().line, header[c]);
+      }
       dimension_columns.push_back(c);
       table.dimensions.push_back(header[c]);
     }
@@ -192,7 +212,15 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
                          record.line, record.cells.size(), header.size());
     }
     Leaf leaf;
-    for (size_t c : dimension_columns) leaf.values.push_back(record.cells[c]);
+    for (size_t c : dimension_columns) {
+      if (!IsUsableValue(record.cells[c])) {
+        throw InvalidInput(
+            "{}: line {}, column '{}': dimension value '{}' is empty or holds '&', '=' or a "
+            "control character",
+            source, record.line, header[c], record.cells[c]);
+      }
+      leaf.values.push_back(record.cells[c]);
+    }
     std::vector<double> values;
     for (const std::string& name : value_columns) {
       const std::string& cell = record.cells[position.at(name)];
@@ -252,9 +280,7 @@ LeafTable ReadLeafCsv(const std::string& path) {
 nlohmann::json RootCausesJson(const LocalizeResult& result) {
   nlohmann::json causes = nlohmann::json::array();
   for (const RootCause& cause : result.root_causes) {
-    nlohmann::json slice = nlohmann::json::object();
-    for (const auto& [dimension, value] : cause.slice.pairs) slice[dimension] = value;
-    causes.push_back({{"slice", slice},
+    causes.push_back({{"slice", cause.slice.ToJson()},
                       {"score", cause.score},
                       {"baseline", cause.baseline},
                       {"current", cause.current},

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <unordered_map>
 
 #include "common/error.hpp"
@@ -307,13 +308,10 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
   if (split.adjusted > best.adjusted) best = std::move(split);
 }
 
-Slice Decode(const LeafTable& table, const Encoded& encoded, const CodedSlice& coded) {
-  Slice slice;
-  for (auto [d, code] : coded) {
-    slice.pairs.emplace_back(table.dimensions[d], encoded.dictionaries[d][code]);
-  }
-  std::sort(slice.pairs.begin(), slice.pairs.end());
-  return slice;
+cxagent::Slice Decode(const LeafTable& table, const Encoded& encoded, const CodedSlice& coded) {
+  std::map<std::string, std::string> pairs;
+  for (auto [d, code] : coded) pairs.emplace(table.dimensions[d], encoded.dictionaries[d][code]);
+  return cxagent::Slice(std::move(pairs));
 }
 
 // Baseline, current, delta and the rate/mix decomposition of one slice, from the raw leaves.
@@ -354,16 +352,6 @@ void Describe(const LeafTable& table, const Encoded& encoded, const CodedSlice& 
 }
 
 }  // namespace
-
-std::string Slice::ToText() const {
-  if (pairs.empty()) return "all";
-  std::string text;
-  for (const auto& [dimension, value] : pairs) {
-    if (!text.empty()) text += '&';
-    text += dimension + "=" + value;
-  }
-  return text;
-}
 
 void LocalizeConfig::Validate() const {
   if (max_depth < 0 || max_depth > 4) {

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/slice.hpp"
+
 namespace cxagent::localize {
 
 //! How a metric aggregates over leaves: a plain sum, or a ratio of two sums (a rate, an average).
@@ -31,18 +33,9 @@ struct LeafTable {
   std::vector<Leaf> leaves;
 };
 
-//! A conjunction of dimension=value pairs, sorted by dimension name; empty means `all`.
-struct Slice {
-  std::vector<std::pair<std::string, std::string>> pairs;
-
-  //! Canonical text form (domain.md §3): `region=seattle&store_type=grocery`, or `all`.
-  std::string ToText() const;
-  bool operator==(const Slice& other) const = default;
-};
-
 //! One localized root cause with the figures that say how much of the change it explains.
 struct RootCause {
-  Slice slice;
+  cxagent::Slice slice;
   //! Share of the total change this slice explains, clipped to [0, 1]; the output's `score`.
   double score = 0.0;
   //! Evidence strength: the reduction in standardized squared error when this slice's effect is

@@ -115,6 +115,18 @@ TEST(LeafCsvTest, UnclosedQuoteIsRejected) {
       std::string::npos);
 }
 
+TEST(LeafCsvTest, UnusableDimensionNameIsRejected) {
+  EXPECT_NE(ParseError("store-type,real,predict\nx,1,2\n")
+                .find("line 1: column 'store-type' is not a usable dimension name"),
+            std::string::npos);
+}
+
+TEST(LeafCsvTest, EmptyDimensionValueNamesLineAndColumn) {
+  EXPECT_NE(ParseError("region,platform,real,predict\nx,ios,1,2\ny,,1,2\n")
+                .find("line 3, column 'platform': dimension value '' is empty"),
+            std::string::npos);
+}
+
 TEST(LeafCsvTest, MissingFileIsNotFound) {
   try {
     ReadLeafCsv("/nonexistent/leaves.csv");
@@ -129,7 +141,7 @@ TEST(LeafCsvTest, MissingFileIsNotFound) {
 TEST(LeafCsvTest, OutputJsonHasSliceAndScorePerRootCause) {
   LocalizeResult result;
   RootCause cause;
-  cause.slice.pairs = {{"region", "seattle"}};
+  cause.slice = Slice({{"region", "seattle"}});
   cause.score = 0.75;
   result.root_causes.push_back(cause);
   auto json = RootCausesJson(result);
