@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "common/error.hpp"
@@ -141,7 +142,7 @@ TEST(LeafCsvTest, MissingFileIsNotFound) {
 TEST(LeafCsvTest, OutputJsonHasSliceAndScorePerRootCause) {
   LocalizeResult result;
   RootCause cause;
-  cause.slice = Slice({{"region", "seattle"}});
+  cause.slice = Slice(std::map<std::string, std::string>{{"region", "seattle"}});
   cause.score = 0.75;
   result.root_causes.push_back(cause);
   auto json = RootCausesJson(result);
