@@ -233,6 +233,8 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
       Aggregate whole = Sum(encoded, residual, parent);
       const Aggregate rest{whole.deviation - hit.deviation, whole.size - hit.size};
       if (IsHealthy(rest, hit, sign, config.healthy_ratio)) continue;
+      // ... and the siblings' move must itself stand out of the noise.
+      if (rest.deviation * rest.deviation / (noise * rest.size) < config.min_gain) continue;
       const double gain = whole.deviation * whole.deviation / (noise * whole.size);
       best = {{std::move(parent)}, whole.deviation, whole.size, gain, best.adjusted};
       climbed = true;
@@ -249,7 +251,7 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
 // parent when it beats the parent's own adjusted evidence.
 void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residual, double noise,
                        double sign, const LocalizeConfig& config,
-                       const std::vector<double>& penalty, int room,
+                       const std::vector<double>& penalty, int room, double total_deviation,
                        const std::vector<CodedSlice>& chosen, Candidate& best) {
   const double parsimony = config.parsimony;
   const CodedSlice parent = best.slices.front();
@@ -283,7 +285,8 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
     }
     Aggregate set;
     for (size_t j = 0; j + 1 < order.size() && static_cast<int>(j) < room; ++j) {
-      if (order[j].second.deviation * sign <= 0.0) break;
+      // Every child named must carry a material share of the change, as any root must.
+      if (order[j].second.deviation * sign < config.min_share * std::abs(total_deviation)) break;
       set.deviation += order[j].second.deviation;
       set.size += order[j].second.size;
       if (j == 0 || set.size <= 0.0) continue;
@@ -456,7 +459,8 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     }
     const int room = config.max_roots - static_cast<int>(result.root_causes.size());
     if (static_cast<int>(best.slices.front().size()) < depth && room >= 2) {
-      SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, chosen, best);
+      SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
+                        chosen, best);
     }
     if (config.generalize) Generalize(encoded, residual, noise, sign, config, chosen, best);
     // Fit the candidate's effect (deviation proportional to size, the least-squares fit under
