@@ -373,6 +373,9 @@ void LocalizeConfig::Validate() const {
   if (!(min_share >= 0.0 && min_share <= 1.0)) {
     throw InvalidInput("localize.min_share must be in [0, 1], got {}", min_share);
   }
+  if (!(healthy_ratio >= 0.0 && healthy_ratio <= 1.0)) {
+    throw InvalidInput("localize.healthy_ratio must be in [0, 1], got {}", healthy_ratio);
+  }
   if (!(min_relative_gain >= 0.0 && min_relative_gain <= 1.0)) {
     throw InvalidInput("localize.min_relative_gain must be in [0, 1], got {}", min_relative_gain);
   }
