@@ -215,34 +215,6 @@ bool IsHealthy(const Aggregate& rest, const Aggregate& hit, double sign, double 
   return sign * rest.deviation / rest.size <= ratio * sign * hit.deviation / hit.size;
 }
 
-// A slice whose siblings under one of its parents moved too (by more than the healthy ratio) is
-// the visible part of a wider root: climb to that parent, and repeat while it holds. Operators
-// name the wider slice (`bitrate=500`), not its most affected child, when the change spills over.
-void Generalize(const Encoded& encoded, const std::vector<double>& residual, double noise,
-                double sign, const LocalizeConfig& config, const std::vector<CodedSlice>& chosen,
-                Candidate& best) {
-  while (best.slices.size() == 1 && !best.slices.front().empty()) {
-    const CodedSlice slice = best.slices.front();
-    const Aggregate hit{best.deviation, best.size};
-    bool climbed = false;
-    for (size_t drop = 0; drop < slice.size() && !climbed; ++drop) {
-      CodedSlice parent = slice;
-      parent.erase(parent.begin() + static_cast<std::ptrdiff_t>(drop));
-      if (parent.empty()) continue;  // climbing to `all` is left to the ranking itself
-      if (OverlapsAny(parent, chosen)) continue;
-      Aggregate whole = Sum(encoded, residual, parent);
-      const Aggregate rest{whole.deviation - hit.deviation, whole.size - hit.size};
-      if (IsHealthy(rest, hit, sign, config.healthy_ratio)) continue;
-      // ... and the siblings' move must itself stand out of the noise.
-      if (rest.deviation * rest.deviation / (noise * rest.size) < config.min_gain) continue;
-      const double gain = whole.deviation * whole.deviation / (noise * whole.size);
-      best = {{std::move(parent)}, whole.deviation, whole.size, gain, best.adjusted};
-      climbed = true;
-    }
-    if (!climbed) break;
-  }
-}
-
 // A parent whose change comes from only some of its children along one dimension (two bitrates
 // out of five, say) is better explained by those children: the parent's single effect would
 // wrongly claim the healthy siblings too. Along every dimension not in the parent, grow the set
@@ -309,6 +281,44 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
     }
   }
   if (split.adjusted > best.adjusted) best = std::move(split);
+}
+
+// A slice whose siblings under one of its parents moved too (by more than the healthy ratio) is
+// the visible part of a wider root: climb to that parent, and repeat while it holds. Operators
+// name the wider slice (`bitrate=500`), not its most affected child, when the change spills over.
+// When the siblings' move is itself concentrated in a few of them, the parent is split into
+// those instead (two regions of one segment, not the whole segment).
+void Generalize(const Encoded& encoded, const std::vector<double>& residual, double noise,
+                double sign, const LocalizeConfig& config, const std::vector<double>& penalty,
+                int room, double total_deviation, const std::vector<CodedSlice>& chosen,
+                Candidate& best) {
+  while (best.slices.size() == 1 && !best.slices.front().empty()) {
+    const CodedSlice slice = best.slices.front();
+    const Aggregate hit{best.deviation, best.size};
+    bool climbed = false;
+    for (size_t drop = 0; drop < slice.size() && !climbed; ++drop) {
+      CodedSlice parent = slice;
+      parent.erase(parent.begin() + static_cast<std::ptrdiff_t>(drop));
+      if (parent.empty()) continue;  // climbing to `all` is left to the ranking itself
+      if (OverlapsAny(parent, chosen)) continue;
+      Aggregate whole = Sum(encoded, residual, parent);
+      const Aggregate rest{whole.deviation - hit.deviation, whole.size - hit.size};
+      if (IsHealthy(rest, hit, sign, config.healthy_ratio)) continue;
+      // ... and the siblings' move must itself stand out of the noise.
+      if (rest.deviation * rest.deviation / (noise * rest.size) < config.min_gain) continue;
+      const double gain = whole.deviation * whole.deviation / (noise * whole.size);
+      const double level = static_cast<double>(parent.size());
+      const double adjusted =
+          gain * std::pow(1.0 - config.parsimony, level) - penalty[parent.size()];
+      best = {{std::move(parent)}, whole.deviation, whole.size, gain, adjusted};
+      climbed = true;
+      if (room >= 2) {
+        SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
+                          chosen, best);
+      }
+    }
+    if (!climbed) break;
+  }
 }
 
 cxagent::Slice Decode(const LeafTable& table, const Encoded& encoded, const CodedSlice& coded) {
@@ -465,7 +475,10 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
                         chosen, best);
     }
-    if (config.generalize) Generalize(encoded, residual, noise, sign, config, chosen, best);
+    if (config.generalize) {
+      Generalize(encoded, residual, noise, sign, config, penalty, room, total_deviation, chosen,
+                 best);
+    }
     // Fit the candidate's effect (deviation proportional to size, the least-squares fit under
     // the noise model) and remove it, so that later rounds see only what is still unexplained.
     std::vector<double> before = residual;

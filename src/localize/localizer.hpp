@@ -79,7 +79,7 @@ struct LocalizeConfig {
   //! A root after the first must explain at least this share of the total change.
   double min_share = 0.1;
   //! A root after the first must have at least this fraction of the first root's gain.
-  double min_relative_gain = 0.2;
+  double min_relative_gain = 0.1;
   //! Siblings count as healthy when they moved, per unit of size, by at most this fraction of
   //! the explaining slice's move: decides when a parent is split into its hit children and when
   //! a slice is widened to its parent. Bounds 0..1.

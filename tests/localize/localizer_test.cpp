@@ -133,6 +133,19 @@ TEST(LocalizerTest, ChangeSpillingOverToSiblingsIsWidenedToTheParent) {
   EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=seattle");
 }
 
+TEST(LocalizerTest, TwoHitChildrenOfOneParentAreNotWidenedToTheParent) {
+  // Regular customers in two regions regressed; regular customers elsewhere did not.
+  auto table = RatioCube(
+      [](const Cell& c) {
+        const bool hit = c.segment == "regular" && (c.region == "seattle" || c.region == "boston");
+        return hit ? 0.9 : 1.0;
+      },
+      One);
+  EXPECT_EQ(Slices(Localize(table)),
+            (std::set<std::string>{"customer_segment=regular&region=seattle",
+                                   "customer_segment=regular&region=boston"}));
+}
+
 TEST(LocalizerTest, DepthThreeSliceIsLocalizedExactly) {
   auto table = RatioCube(
       [](const Cell& c) {
