@@ -284,7 +284,8 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
 }
 
 // A slice whose siblings under one of its parents moved too (by more than the healthy ratio) is
-// the visible part of a wider root: climb to that parent, and repeat while it holds. Operators
+// the visible part of a wider root: climb to the strongest such parent (whatever the column
+// order), and repeat while it holds. Operators
 // name the wider slice (`bitrate=500`), not its most affected child, when the change spills over.
 // When the siblings' move is itself concentrated in a few of them, the parent is split into
 // those instead (two regions of one segment, not the whole segment).
@@ -295,8 +296,8 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
   while (best.slices.size() == 1 && !best.slices.front().empty()) {
     const CodedSlice slice = best.slices.front();
     const Aggregate hit{best.deviation, best.size};
-    bool climbed = false;
-    for (size_t drop = 0; drop < slice.size() && !climbed; ++drop) {
+    Candidate wider;
+    for (size_t drop = 0; drop < slice.size(); ++drop) {
       CodedSlice parent = slice;
       parent.erase(parent.begin() + static_cast<std::ptrdiff_t>(drop));
       if (parent.empty()) continue;  // climbing to `all` is left to the ranking itself
@@ -310,14 +311,15 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
       const double level = static_cast<double>(parent.size());
       const double adjusted =
           gain * std::pow(1.0 - config.parsimony, level) - penalty[parent.size()];
-      best = {{std::move(parent)}, whole.deviation, whole.size, gain, adjusted};
-      climbed = true;
-      if (room >= 2) {
-        SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
-                          chosen, best);
-      }
+      if (adjusted <= wider.adjusted) continue;
+      wider = {{std::move(parent)}, whole.deviation, whole.size, gain, adjusted};
     }
-    if (!climbed) break;
+    if (wider.slices.empty()) break;
+    best = std::move(wider);
+    if (room >= 2) {
+      SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
+                        chosen, best);
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -144,6 +145,22 @@ TEST(LocalizerTest, TwoHitChildrenOfOneParentAreNotWidenedToTheParent) {
   EXPECT_EQ(Slices(Localize(table)),
             (std::set<std::string>{"customer_segment=regular&region=seattle",
                                    "customer_segment=regular&region=boston"}));
+}
+
+TEST(LocalizerTest, ResultDoesNotDependOnColumnOrder) {
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region != "chicago") return 1.0;
+        if (c.store_type == "grocery") return c.platform == "web" ? 0.8 : 0.9;
+        return c.platform == "web" ? 0.95 : 1.0;
+      },
+      One);
+  LeafTable reversed = table;
+  std::reverse(reversed.dimensions.begin(), reversed.dimensions.end());
+  for (auto& leaf : reversed.leaves) std::reverse(leaf.values.begin(), leaf.values.end());
+  const auto expected = Slices(Localize(table));
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(Slices(Localize(reversed)), expected);
 }
 
 TEST(LocalizerTest, DepthThreeSliceIsLocalizedExactly) {
