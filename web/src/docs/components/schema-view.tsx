@@ -13,7 +13,21 @@ type SchemaViewProps = {
   schema: Schema | Reference | undefined;
   /** References already being expanded above this one, to stop at cycles. */
   trail?: string[];
+  /** The property this schema describes, shown on the same line as its type. */
+  name?: string;
+  required?: boolean;
 };
+
+function PropertyName({ name, required }: { name?: string; required?: boolean }) {
+  if (name === undefined) return null;
+  return (
+    <>
+      <span className="font-mono text-xs font-semibold text-slate-900">{name}</span>
+      {required ? <span className="ml-1 text-xs font-medium text-rose-700">required</span> : null}
+      <span className="text-slate-400">: </span>
+    </>
+  );
+}
 
 function Constraints({ schema }: { schema: Schema }) {
   const parts: string[] = [];
@@ -30,19 +44,37 @@ function Constraints({ schema }: { schema: Schema }) {
  * A schema as a readable tree: each property with its type, whether it is
  * required, its constraints and description; `$ref`s are named and expanded.
  */
-export function SchemaView({ doc, schema, trail = [] }: SchemaViewProps) {
-  if (!schema) return <span className="font-mono text-xs text-slate-500">any</span>;
+export function SchemaView({ doc, schema, trail = [], name, required: isRequired }: SchemaViewProps) {
+  const lead = <PropertyName name={name} required={isRequired} />;
+  if (!schema) {
+    return (
+      <div className="text-sm">
+        {lead}
+        <span className="font-mono text-xs text-slate-500">any</span>
+      </div>
+    );
+  }
 
   let resolved: Schema;
   let nextTrail = trail;
   if (isReference(schema)) {
     if (trail.includes(schema.$ref)) {
-      return <span className="font-mono text-xs text-indigo-700">{refName(schema.$ref)} (recursive)</span>;
+      return (
+        <div className="text-sm">
+          {lead}
+          <span className="font-mono text-xs text-indigo-700">{refName(schema.$ref)} (recursive)</span>
+        </div>
+      );
     }
     try {
       resolved = resolveRef<Schema>(doc, schema);
     } catch (error) {
-      return <span className="text-xs text-rose-700">{error instanceof Error ? error.message : String(error)}</span>;
+      return (
+        <div className="text-sm">
+          {lead}
+          <span className="text-xs text-rose-700">{error instanceof Error ? error.message : String(error)}</span>
+        </div>
+      );
     }
     nextTrail = [...trail, schema.$ref];
   } else {
@@ -61,6 +93,7 @@ export function SchemaView({ doc, schema, trail = [] }: SchemaViewProps) {
 
   return (
     <div className="text-sm">
+      {lead}
       <span className="font-mono text-xs text-slate-700">
         {title ? <span className="font-semibold text-indigo-700">{title}</span> : null}
         {title ? ' ' : null}
@@ -85,14 +118,9 @@ export function SchemaView({ doc, schema, trail = [] }: SchemaViewProps) {
       ) : null}
       {properties.length > 0 ? (
         <ul className="mt-1 space-y-1.5 border-l-2 border-slate-200 pl-3">
-          {properties.map(([name, property]) => (
-            <li key={name}>
-              <span className="font-mono text-xs font-semibold text-slate-900">{name}</span>
-              {required.has(name) ? (
-                <span className="ml-1 text-xs font-medium text-rose-700">required</span>
-              ) : null}
-              <span className="text-slate-400">: </span>
-              <SchemaView doc={doc} schema={property} trail={nextTrail} />
+          {properties.map(([key, property]) => (
+            <li key={key}>
+              <SchemaView doc={doc} schema={property} trail={nextTrail} name={key} required={required.has(key)} />
             </li>
           ))}
         </ul>
