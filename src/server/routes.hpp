@@ -16,14 +16,15 @@ using RouteHandler = std::function<void(const httplib::Request&, httplib::Respon
 //! One API route with its documentation: the single place both the router and the OpenAPI
 //! document read, so every route is documented and every documented route exists.
 struct Route {
-  std::string method;           //!< GET, POST, PATCH, ...
-  std::string path;             //!< OpenAPI path template, e.g. /api/incidents/{id}
-  std::string summary;          //!< one line for the documentation
-  nlohmann::json parameters;    //!< OpenAPI parameter objects (array)
-  nlohmann::json request_body;  //!< OpenAPI requestBody object, or null
-  nlohmann::json responses;     //!< OpenAPI responses object (success cases; errors are added)
-  RouteHandler handler;
-  std::regex pattern;  //!< derived from `path`: each {name} matches one path segment
+  std::string method;                     //!< GET, POST, PATCH, ...
+  std::string path;                       //!< OpenAPI path template, e.g. /api/incidents/{id}
+  std::string summary;                    //!< one line for the documentation
+  nlohmann::json parameters;              //!< OpenAPI parameter objects (array)
+  nlohmann::json request_body = nullptr;  //!< OpenAPI requestBody object, or null
+  nlohmann::json responses =
+      nlohmann::json::object();  //!< OpenAPI responses object (success cases; errors are added)
+  RouteHandler handler = nullptr;
+  std::regex pattern{};  //!< derived from `path`: each {name} matches one path segment
 };
 
 //! The API's routes; dispatches requests and renders the OpenAPI document.

@@ -69,7 +69,9 @@ struct ApiServer::State {
 
   void HandleApi(const httplib::Request& request, httplib::Response& response) const {
     ApplyCors(request, response);
-    if (!Authorized(request)) {
+    // The documentation page holds no data (it asks for the token to fetch the document), so it
+    // stays reachable when a token is configured.
+    if (!Authorized(request) && request.path != "/api/docs") {
       response.set_header("WWW-Authenticate", "Bearer");
       SendError(response,
                 Error(ErrorType::UNAUTHORIZED,
@@ -136,6 +138,22 @@ struct ApiServer::State {
          .handler = [this](const httplib::Request&, httplib::Response& response) {
            response.set_content(openapi, "application/json");
          }});
+    routes.Add({.method = "GET",
+                .path = "/api/docs",
+                .summary = "Interactive documentation of this API (HTML, from the web build)",
+                .responses = {{"200",
+                               {{"description", "The documentation page"},
+                                {"content", {{"text/html", {{"schema", {{"type", "string"}}}}}}}}}},
+                .handler = [this](const httplib::Request&, httplib::Response& response) {
+                  const auto page = std::filesystem::path(options.web_root) / "docs.html";
+                  std::error_code error;
+                  if (!std::filesystem::is_regular_file(page, error)) {
+                    throw NotFound("the API documentation page is not built ({} is missing)",
+                                   page.string());
+                  }
+                  response.set_header("Cache-Control", "no-cache");
+                  response.set_content(ReadFile(page.string()), "text/html; charset=utf-8");
+                }});
     openapi = routes.OpenApi(CXAGENT_VERSION).dump();
 
     const auto api = [this](const httplib::Request& request, httplib::Response& response) {

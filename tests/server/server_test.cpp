@@ -261,6 +261,29 @@ TEST_F(ServerTest, CorsIsOffByDefault) {
   EXPECT_FALSE(result->has_header("Access-Control-Allow-Origin"));
 }
 
+TEST_F(ServerTest, ApiDocsServesTheBuiltPage) {
+  auto missing = Client().Get("/api/docs");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find("not built"), std::string::npos) << missing->body;
+  dir_.Write("web/docs.html", "<!doctype html><title>docs</title>");
+  auto page = Client().Get("/api/docs");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page->body, "<!doctype html><title>docs</title>");
+}
+
+TEST_F(SecuredServerTest, ApiDocsPageNeedsNoToken) {
+  dir_.Write("docs.html", "docs");
+  auto page = Client().Get("/api/docs");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  auto document = Client().Get("/api/openapi.json");
+  ASSERT_TRUE(document);
+  EXPECT_EQ(document->status, 401);
+}
+
 TEST_F(ServerTest, OpenApiDocumentsEveryRoute) {
   auto result = Client().Get("/api/openapi.json");
   ASSERT_TRUE(result);
@@ -274,7 +297,7 @@ TEST_F(ServerTest, OpenApiDocumentsEveryRoute) {
   // Every documented operation answers something other than the router's own 404/405.
   for (const auto& [path, operations] : document["paths"].items()) {
     for (const auto& [method, operation] : operations.items()) {
-      if (method != "get" || path.find('{') != std::string::npos) continue;
+      if (method != "get" || path.find('{') != std::string::npos || path == "/api/docs") continue;
       auto answer = Client().Get(path);
       ASSERT_TRUE(answer) << path;
       EXPECT_EQ(answer->status, 200) << path;
