@@ -15,9 +15,18 @@ export default defineConfig({
   server: {
     proxy: { '/api': { target: apiTarget, changeOrigin: true } },
   },
+  // Absolute asset URLs: docs.html is served at /api/docs, so relative ones would point under /api/.
+  base: '/',
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // Two pages sharing hashed chunks under dist/assets/: the dashboard and the API docs.
+    rolldownOptions: {
+      input: {
+        main: fileURLToPath(new URL('./index.html', import.meta.url)),
+        docs: fileURLToPath(new URL('./docs.html', import.meta.url)),
+      },
+    },
   },
   test: {
     environment: 'jsdom',

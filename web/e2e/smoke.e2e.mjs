@@ -3,6 +3,8 @@
 //
 //   CXAGENT_BIN=../build/cxagent CXAGENT_DATA=../data/small npm run e2e
 //
+// Also checks the API documentation page at /api/docs (dist/docs.html).
+//
 // Env: CXAGENT_BIN (server binary, required), CXAGENT_DATA (data folder,
 // required), E2E_OUT_DIR (screenshot folder, default ../build from web/).
 // Needs `npm run build` first. Exits 0 when every check passes, 1 otherwise;
@@ -163,8 +165,10 @@ async function main() {
   const outDir = resolve(process.env.E2E_OUT_DIR || join(WEB_DIR, '..', 'build'));
   if (!existsSync(bin)) throw new E2eError(`CXAGENT_BIN ${bin} does not exist`);
   if (!existsSync(data)) throw new E2eError(`CXAGENT_DATA ${data} does not exist`);
-  if (!existsSync(join(WEB_ROOT, 'index.html'))) {
-    throw new E2eError(`${WEB_ROOT}/index.html is missing: run \`npm run build\` first`);
+  for (const page of ['index.html', 'docs.html']) {
+    if (!existsSync(join(WEB_ROOT, page))) {
+      throw new E2eError(`${WEB_ROOT}/${page} is missing: run \`npm run build\` first`);
+    }
   }
   if (!existsSync(CHROMIUM)) throw new E2eError(`${CHROMIUM} is missing: apt-get install chromium`);
 
@@ -252,6 +256,43 @@ async function main() {
       if (typeof parsed?.error?.code !== 'string' || typeof parsed?.error?.message !== 'string') {
         throw new E2eError(`body is not the error envelope: ${body.slice(0, 200)}`);
       }
+    });
+
+    await check('the header\'s "API docs" link loads /api/docs from the server', async () => {
+      await tab.goto(`${baseUrl}/`);
+      await tab.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API docs' }).click();
+      await tab.waitForURL(`${baseUrl}/api/docs`);
+      await tab.getByRole('heading', { level: 1, name: 'cxagent API' }).waitFor();
+    });
+
+    await check('/api/docs lists the endpoints of /api/openapi.json with the shared error shape', async () => {
+      const spec = await (await fetch(`${baseUrl}/api/openapi.json`)).json();
+      const expected = Object.entries(spec.paths).flatMap(([path, item]) =>
+        Object.keys(/** @type {object} */ (item)).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+      const shown = await tab.getByRole('article').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label')));
+      if (JSON.stringify([...shown].sort()) !== JSON.stringify([...expected].sort())) {
+        throw new E2eError(`the page shows ${JSON.stringify(shown)}, the document has ${JSON.stringify(expected)}`);
+      }
+      await tab.getByRole('region', { name: 'Errors' }).getByText('message', { exact: true }).waitFor();
+    });
+
+    await check('/api/docs tries GET /api/health out against the server', async () => {
+      const operation = tab.getByRole('article', { name: 'GET /api/health' });
+      await operation.getByRole('button', { name: /\/api\/health/ }).click();
+      await operation.getByRole('button', { name: 'Try it out' }).click();
+      await operation.getByRole('button', { name: 'Send' }).click();
+      const status = operation.getByTestId('response-status');
+      await status.filter({ hasText: '200' }).waitFor().catch(async () => {
+        throw new E2eError(`the response status reads "${await status.textContent()}", not 200`);
+      });
+      const body = (await operation.getByTestId('response-body').textContent()) ?? '';
+      if (JSON.parse(body)?.status !== 'ok') throw new E2eError(`the response body is ${body.slice(0, 200)}`);
+    });
+
+    const docsShot = join(outDir, 'e2e-docs.png');
+    await check(`screenshot of the API docs saved to ${docsShot}`, async () => {
+      await tab.screenshot({ path: docsShot, fullPage: true });
     });
 
     await check('no script errors on any page', async () => {

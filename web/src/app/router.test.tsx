@@ -39,6 +39,26 @@ describe('routes', () => {
     expect(cx).toHaveTextContent('Arrives with the engine');
   });
 
+  it('links to the API docs with a full-page navigation the router does not intercept', () => {
+    renderApp('/');
+
+    const link = within(screen.getByRole('navigation', { name: 'Main' })).getByRole('link', { name: 'API docs' });
+    expect(link).toHaveAttribute('href', '/api/docs');
+    // A router <Link> would call preventDefault on the click; the browser must load /api/docs from the server.
+    let interceptedByApp: boolean | undefined;
+    const listener = (event: Event) => {
+      interceptedByApp = event.defaultPrevented;
+      event.preventDefault(); // jsdom cannot navigate; stop it trying
+    };
+    document.addEventListener('click', listener);
+    try {
+      link.click();
+    } finally {
+      document.removeEventListener('click', listener);
+    }
+    expect(interceptedByApp).toBe(false);
+  });
+
   it('renders the incident page with the id from the URL and a link to its RCA', () => {
     renderApp('/incidents/INC-0001');
 
