@@ -1,4 +1,8 @@
 #include "cli/commands.hpp"
+#include "localize/leaf_csv.hpp"
+#include "localize/localizer.hpp"
+
+#include <memory>
 
 namespace cxagent::cli {
 
@@ -10,7 +14,11 @@ void AddLocalizeCommand(CLI::App& app) {
   command->add_option("--input", *input, "CSV: dimension columns plus real/predict values")
       ->required();
   command->add_option("--out", *out, "Output JSON file (stdout when absent)");
-  command->callback([] { ThrowNotImplemented("localize"); });
+  command->callback([input, out] {
+    localize::LeafTable table = localize::ReadLeafCsv(*input);
+    localize::LocalizeResult result = localize::Localize(table);
+    WriteOutput(*out, localize::RootCausesJson(result).dump(2) + "\n");
+  });
 }
 
 }  // namespace cxagent::cli

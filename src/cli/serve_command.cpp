@@ -15,6 +15,12 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--web-root", options->web_root, "Folder of the built dashboard")
       ->capture_default_str();
+  command
+      ->add_option("--token", options->token,
+                   "Require 'Authorization: Bearer TOKEN' on every /api route")
+      ->envname("CXAGENT_TOKEN");
+  command->add_option("--cors-origin", options->cors_origins,
+                      "Allow cross-origin requests from this origin (repeatable; off by default)");
   command->callback([options] { server::RunUntilSignalled(*options); });
 }
 

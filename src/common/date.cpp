@@ -37,7 +37,7 @@ Date ParseDate(std::string_view text, std::string_view what) {
   if (!ymd.ok()) {
     throw InvalidInput("{}: '{}' is not a calendar date", what, text);
   }
-  return Date{std::chrono::sys_days{ymd}.time_since_epoch().count()};
+  return Date{static_cast<int32_t>(std::chrono::sys_days{ymd}.time_since_epoch().count())};
 }
 
 std::string FormatDate(Date date) {

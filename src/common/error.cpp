@@ -14,10 +14,11 @@ struct ErrorMapping {
 };
 
 // The single table that maps error types to CLI exit codes and HTTP statuses.
-constexpr std::array<ErrorMapping, 8> ERROR_MAPPINGS{{
+constexpr std::array<ErrorMapping, 9> ERROR_MAPPINGS{{
     {ErrorType::INVALID_INPUT, 2, 400, "invalid_input"},
     {ErrorType::NOT_FOUND, 2, 404, "not_found"},
     {ErrorType::CONFLICT, 1, 409, "conflict"},
+    {ErrorType::UNAUTHORIZED, 2, 401, "unauthorized"},
     {ErrorType::PAYLOAD_TOO_LARGE, 2, 413, "payload_too_large"},
     {ErrorType::METHOD_NOT_ALLOWED, 2, 405, "method_not_allowed"},
     {ErrorType::NOT_IMPLEMENTED, 1, 501, "not_implemented"},

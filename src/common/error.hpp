@@ -13,6 +13,7 @@ enum class ErrorType {
   INVALID_INPUT,       //!< the user's input (file, flag, parameter, body) is malformed
   NOT_FOUND,           //!< a named thing (file, incident, route) does not exist
   CONFLICT,            //!< the request clashes with the current state
+  UNAUTHORIZED,        //!< a required credential is missing or wrong
   PAYLOAD_TOO_LARGE,   //!< a request body or input exceeds a size limit
   METHOD_NOT_ALLOWED,  //!< an HTTP route exists but not for this method
   NOT_IMPLEMENTED,     //!< the capability is not built yet
@@ -66,7 +67,7 @@ Error InternalError(fmt::format_string<Args...> format, Args&&... args) {
 //! The CLI exit code for an error type: 2 for bad usage or input, 1 for anything else.
 int ExitCode(ErrorType type);
 
-//! The HTTP status for an error type (400, 404, 405, 409, 413, 501, 500).
+//! The HTTP status for an error type (400, 401, 404, 405, 409, 413, 501, 500).
 int HttpStatus(ErrorType type);
 
 //! The stable lower-case code used in JSON error bodies, e.g. "invalid_input".

@@ -8,13 +8,13 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <regex>
 #include <thread>
 #include <vector>
 
 #include "common/error.hpp"
 #include "common/file.hpp"
 #include "server/json_response.hpp"
+#include "server/routes.hpp"
 #include "server/static_files.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/duckdb.hpp"
@@ -25,16 +25,6 @@ namespace {
 
 constexpr size_t MAX_BODY_BYTES = 1 << 20;
 
-using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
-
-//! One API route: a method and a path pattern (std::regex, anchored).
-struct Route {
-  std::string method;
-  std::regex pattern;
-  std::string pattern_text;
-  RouteHandler handler;
-};
-
 thread_local std::chrono::steady_clock::time_point request_start;
 
 }  // namespace
@@ -42,33 +32,49 @@ thread_local std::chrono::steady_clock::time_point request_start;
 struct ApiServer::State {
   ServerOptions options;
   httplib::Server http;
-  std::vector<Route> routes;
+  RouteTable routes;
   nlohmann::json health;
+  std::string openapi;
 
-  // Finds the route for a request: 404 when no pattern matches the path, 405 with the allowed
-  // methods when the path exists for other methods.
-  void Dispatch(const httplib::Request& request, httplib::Response& response) {
-    std::vector<std::string> allowed;
-    for (const auto& route : routes) {
-      if (!std::regex_match(request.path, route.pattern)) continue;
-      if (route.method == request.method) {
-        route.handler(request, response);
-        return;
-      }
-      allowed.push_back(route.method);
+  // Answers the CORS preflight and adds the allow header for listed origins only; CORS is off
+  // when no origin is listed.
+  void ApplyCors(const httplib::Request& request, httplib::Response& response) const {
+    const std::string origin = request.get_header_value("Origin");
+    if (origin.empty()) return;
+    const auto& allowed = options.cors_origins;
+    if (std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
+    response.set_header("Access-Control-Allow-Origin", origin);
+    response.set_header("Vary", "Origin");
+    response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
+    response.set_header("Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS");
+  }
+
+  // With a token configured, every /api route needs `Authorization: Bearer <token>`.
+  bool Authorized(const httplib::Request& request) const {
+    if (options.token.empty()) return true;
+    const std::string expected = "Bearer " + options.token;
+    const std::string given = request.get_header_value("Authorization");
+    // Compare in constant time so the token cannot be guessed byte by byte from timings.
+    if (given.size() != expected.size()) return false;
+    unsigned char difference = 0;
+    for (size_t i = 0; i < given.size(); ++i) {
+      difference |= static_cast<unsigned char>(given[i] ^ expected[i]);
     }
-    if (allowed.empty()) {
-      SendError(response, NotFound("no API route {} {}", request.method, request.path),
-                {{"path", request.path}});
+    return difference == 0;
+  }
+
+  void HandleApi(const httplib::Request& request, httplib::Response& response) const {
+    ApplyCors(request, response);
+    // The documentation page holds no data (it asks for the token to fetch the document), so it
+    // stays reachable when a token is configured.
+    if (!Authorized(request) && request.path != "/api/docs") {
+      response.set_header("WWW-Authenticate", "Bearer");
+      SendError(response,
+                Error(ErrorType::UNAUTHORIZED,
+                      "this server requires 'Authorization: Bearer <token>' on /api routes"));
       return;
     }
-    std::string allow;
-    for (const auto& method : allowed) allow += (allow.empty() ? "" : ", ") + method;
-    response.set_header("Allow", allow);
-    SendError(response,
-              Error(ErrorType::METHOD_NOT_ALLOWED, "{} is not allowed on {}; allowed: {}",
-                    request.method, request.path, allow),
-              {{"path", request.path}, {"allowed", allowed}});
+    routes.Dispatch(request, response);
   }
 
   void ServeStatic(const httplib::Request& request, httplib::Response& response) const {
@@ -89,24 +95,76 @@ struct ApiServer::State {
     response.set_content(std::move(content), file->content_type.c_str());
   }
 
-  void AddRoute(std::string method, std::string pattern, RouteHandler handler) {
-    routes.push_back(Route{std::move(method), std::regex(pattern), pattern, std::move(handler)});
-  }
-
   void RegisterRoutes() {
-    AddRoute("GET", "/api/health", [this](const httplib::Request&, httplib::Response& response) {
-      SendJson(response, health);
-    });
+    routes.Add(
+        {.method = "GET",
+         .path = "/api/health",
+         .summary = "Server status, version, and the loaded data's order count and range",
+         .responses = {{"200",
+                        {{"description", "The server is up"},
+                         {"content",
+                          {{"application/json",
+                            {{"schema",
+                              {{"type", "object"},
+                               {"required", {"status", "version", "data"}},
+                               {"properties",
+                                {{"status", {{"type", "string"}, {"enum", {"ok"}}}},
+                                 {"version", {{"type", "string"}}},
+                                 {"data",
+                                  {{"type", "object"},
+                                   {"nullable", true},
+                                   {"properties",
+                                    {{"orders", {{"type", "integer"}}},
+                                     {"start_date",
+                                      {{"type", "string"}, {"format", "date"}, {"nullable", true}}},
+                                     {"end_date",
+                                      {{"type", "string"},
+                                       {"format", "date"},
+                                       {"nullable", true}}}}}}}}}}}}}}}}}},
+         .handler = [this](const httplib::Request&, httplib::Response& response) {
+           SendJson(response, health);
+         }});
+    routes.Add(
+        {.method = "GET",
+         .path = "/api/openapi.json",
+         .summary = "This API's OpenAPI 3 document",
+         .responses = {{"200",
+                        {{"description", "The OpenAPI document"},
+                         {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}},
+         .handler = [this](const httplib::Request&, httplib::Response& response) {
+           response.set_content(openapi, "application/json");
+         }});
+    routes.Add({.method = "GET",
+                .path = "/api/docs",
+                .summary = "Interactive documentation of this API (HTML, from the web build)",
+                .responses = {{"200",
+                               {{"description", "The documentation page"},
+                                {"content", {{"text/html", {{"schema", {{"type", "string"}}}}}}}}}},
+                .handler = [this](const httplib::Request&, httplib::Response& response) {
+                  const auto page = std::filesystem::path(options.web_root) / "docs.html";
+                  std::error_code error;
+                  if (!std::filesystem::is_regular_file(page, error)) {
+                    throw NotFound("the API documentation page is not built ({} is missing)",
+                                   page.string());
+                  }
+                  response.set_header("Cache-Control", "no-cache");
+                  response.set_content(ReadFile(page.string()), "text/html; charset=utf-8");
+                }});
+    openapi = routes.OpenApi(CXAGENT_VERSION).dump();
 
-    const auto dispatch = [this](const httplib::Request& request, httplib::Response& response) {
-      Dispatch(request, response);
+    const auto api = [this](const httplib::Request& request, httplib::Response& response) {
+      HandleApi(request, response);
     };
-    const std::string api = R"(/api(/.*)?)";
-    http.Get(api, dispatch);
-    http.Post(api, dispatch);
-    http.Put(api, dispatch);
-    http.Patch(api, dispatch);
-    http.Delete(api, dispatch);
+    const std::string api_pattern = R"(/api(/.*)?)";
+    http.Get(api_pattern, api);
+    http.Post(api_pattern, api);
+    http.Put(api_pattern, api);
+    http.Patch(api_pattern, api);
+    http.Delete(api_pattern, api);
+    http.Options(".*", [this](const httplib::Request& request, httplib::Response& response) {
+      ApplyCors(request, response);
+      response.status = 204;
+    });
     http.Get(".*", [this](const httplib::Request& request, httplib::Response& response) {
       ServeStatic(request, response);
     });
@@ -210,6 +268,10 @@ int ApiServer::Bind() {
 
 void ApiServer::Serve() {
   if (!state_->http.listen_after_bind()) throw IoError("the server stopped unexpectedly");
+}
+
+const std::string& ApiServer::OpenApiDocument() const {
+  return state_->openapi;
 }
 
 void ApiServer::Stop() {

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cxagent::server {
 
@@ -11,6 +12,8 @@ struct ServerOptions {
   int port = 8080;                 //!< TCP port; 0 picks a free one
   std::string data_dir;            //!< the data folder whose results are served
   std::string web_root;            //!< folder of the built dashboard (index.html and assets/)
+  std::string token;  //!< when set, /api routes require `Authorization: Bearer <token>`
+  std::vector<std::string> cors_origins;  //!< origins allowed cross-origin; empty = CORS off
 };
 
 //! The REST API and the dashboard's static files on one port.
@@ -27,6 +30,8 @@ class ApiServer {
   int Bind();
   //! Serves until Stop() is called; Bind() must have succeeded.
   void Serve();
+  //! The OpenAPI document of every route.
+  const std::string& OpenApiDocument() const;
   //! Asks Serve() to return after in-flight requests; safe from any thread.
   void Stop();
 

@@ -185,3 +185,125 @@ TEST(ServerConfigTest, APortInUseIsAnIoError) {
 
 }  // namespace
 }  // namespace cxagent::server
+
+namespace cxagent::server {
+namespace {
+
+// A server with a token and one allowed origin.
+class SecuredServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::Table orders;
+    orders.AddColumn("order_date", storage::ColumnType::DATE).ints = {ParseDate("2026-06-01").days};
+    storage::Database database;
+    storage::Connection connection(database);
+    storage::WriteTableFile(connection, orders, dir_.File("orders.parquet"),
+                            storage::FileFormat::PARQUET);
+    ServerOptions options;
+    options.port = 0;
+    options.data_dir = dir_.Path().string();
+    options.web_root = dir_.Path().string();
+    options.token = "s3cret";
+    options.cors_origins = {"http://localhost:5173"};
+    server_ = std::make_unique<ApiServer>(options);
+    port_ = server_->Bind();
+    thread_ = std::thread([this] { server_->Serve(); });
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+  }
+  httplib::Client Client() const { return httplib::Client("127.0.0.1", port_); }
+
+  TempDir dir_;
+  std::unique_ptr<ApiServer> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+TEST_F(SecuredServerTest, MissingTokenIs401) {
+  auto result = Client().Get("/api/health");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 401);
+  EXPECT_EQ(result->get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(nlohmann::json::parse(result->body)["error"]["code"], "unauthorized");
+}
+
+TEST_F(SecuredServerTest, WrongTokenIs401) {
+  auto result = Client().Get("/api/health", {{"Authorization", "Bearer s3creT"}});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 401);
+}
+
+TEST_F(SecuredServerTest, RightTokenIsServed) {
+  auto result = Client().Get("/api/health", {{"Authorization", "Bearer s3cret"}});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+}
+
+TEST_F(SecuredServerTest, ListedOriginGetsCorsHeaders) {
+  auto result = Client().Get(
+      "/api/health", {{"Authorization", "Bearer s3cret"}, {"Origin", "http://localhost:5173"}});
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->get_header_value("Access-Control-Allow-Origin"), "http://localhost:5173");
+}
+
+TEST_F(SecuredServerTest, OtherOriginsGetNoCorsHeaders) {
+  auto result = Client().Get(
+      "/api/health", {{"Authorization", "Bearer s3cret"}, {"Origin", "http://evil.example"}});
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(result->has_header("Access-Control-Allow-Origin"));
+}
+
+TEST_F(ServerTest, CorsIsOffByDefault) {
+  auto result = Client().Get("/api/health", {{"Origin", "http://localhost:5173"}});
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(result->has_header("Access-Control-Allow-Origin"));
+}
+
+TEST_F(ServerTest, ApiDocsServesTheBuiltPage) {
+  auto missing = Client().Get("/api/docs");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find("not built"), std::string::npos) << missing->body;
+  dir_.Write("web/docs.html", "<!doctype html><title>docs</title>");
+  auto page = Client().Get("/api/docs");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page->body, "<!doctype html><title>docs</title>");
+}
+
+TEST_F(SecuredServerTest, ApiDocsPageNeedsNoToken) {
+  dir_.Write("docs.html", "docs");
+  auto page = Client().Get("/api/docs");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  auto document = Client().Get("/api/openapi.json");
+  ASSERT_TRUE(document);
+  EXPECT_EQ(document->status, 401);
+}
+
+TEST_F(ServerTest, OpenApiDocumentsEveryRoute) {
+  auto result = Client().Get("/api/openapi.json");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  const auto document = nlohmann::json::parse(result->body);
+  EXPECT_EQ(document["openapi"], "3.0.3");
+  ASSERT_TRUE(document["paths"].contains("/api/health"));
+  EXPECT_TRUE(document["paths"]["/api/health"].contains("get"));
+  EXPECT_TRUE(document["paths"].contains("/api/openapi.json"));
+  EXPECT_TRUE(document["components"]["schemas"].contains("Error"));
+  // Every documented operation answers something other than the router's own 404/405.
+  for (const auto& [path, operations] : document["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      if (method != "get" || path.find('{') != std::string::npos || path == "/api/docs") continue;
+      auto answer = Client().Get(path);
+      ASSERT_TRUE(answer) << path;
+      EXPECT_EQ(answer->status, 200) << path;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cxagent::server

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace cxagent::detect {
+
+//! The observed (non-NaN) points of a series and where each sits in the original series.
+struct ObservedSeries {
+  //! The observed values, in order.
+  std::vector<double> values;
+  //! For each observed value, its 0-based index in the original series.
+  std::vector<size_t> positions;
+};
+
+//! Drops missing (NaN) points, remembering their original positions.
+ObservedSeries DropMissing(std::span<const double> series);
+
+//! Throws InvalidInput naming `detector` when fewer than `minimum` points are observed.
+void RequireObserved(std::string_view detector, size_t observed, size_t minimum);
+
+//! The median of `values` (NaN when empty).
+double Median(std::vector<double> values);
+
+//! The median absolute deviation from the median, scaled by 1.4826 to estimate a normal sigma.
+double Mad(std::span<const double> values);
+
+//! A robust estimate of the noise sigma of a piecewise-constant series: the MAD of differences
+//! `lag` points apart divided by sqrt(2), falling back to the mean absolute difference and then to
+//! 1 when the series is mostly flat. Level shifts barely move it (they touch few differences), but
+//! noise that wanders (autocorrelated, random-walk-like) grows with the lag, so a lag near the
+//! shortest segment measures the variability that a segment mean has to stand out from.
+double DifferenceNoiseScale(std::span<const double> values, size_t lag = 1);
+
+//! Replaces isolated outliers (points further than `threshold` sigmas from the median of their
+//! `half_window` neighbours on each side) by that median, so single spikes do not open segments.
+std::vector<double> ClipOutliers(std::span<const double> values, double sigma, size_t half_window,
+                                 double threshold);
+
+}  // namespace cxagent::detect

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace cxagent::metrics {
+
+//! Whether a metric is a ratio of two sums (a rate or an average) or a plain sum.
+enum class MetricKind { RATIO, ADDITIVE };
+
+//! A tracked metric: which cube sums make it and which way is good.
+struct MetricDefinition {
+  std::string_view name;         //!< the contract name (domain.md §4)
+  std::string_view numerator;    //!< cube column summed over orders
+  std::string_view denominator;  //!< cube column for the denominator (empty for additive)
+  MetricKind kind;
+  bool higher_is_better;
+  bool is_driver;  //!< a driver metric for root-cause analysis rather than a CX component
+  std::string_view description;
+};
+
+//! Every metric of domain.md §4: the CX Score, its components and the driver metrics.
+std::span<const MetricDefinition> Metrics();
+
+//! The metric called `name`; throws InvalidInput listing the known names.
+const MetricDefinition& FindMetric(std::string_view name);
+
+}  // namespace cxagent::metrics

@@ -1,0 +1,108 @@
+#include "metrics/order_facts.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+
+#include "common/error.hpp"
+#include "storage/data_folder.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::metrics {
+
+std::string OrderFactsSql(const std::string& data_dir, const CxScoreConfig& c) {
+  // Resolve every table first, in the contract's order, so the first missing one is reported.
+  std::map<std::string_view, std::string> sources;
+  for (std::string_view table : storage::TABLE_NAMES) {
+    if (table != "change_log") sources[table] = storage::RequireTableSource(data_dir, table);
+  }
+  const auto source = [&](std::string_view table) { return sources.at(table); };
+  // Penalties follow domain.md §4: a cancelled order scores 0 and takes no other penalty;
+  // otherwise 100 minus lateness, missing lines, rejected substitutions, contact and rating,
+  // floored at 0. Orders without items, contacts or ratings take no penalty for them.
+  return fmt::format(
+      R"sql(
+CREATE OR REPLACE TEMP TABLE order_facts AS
+WITH item_agg AS (
+  SELECT order_id,
+         count(*) AS n_lines,
+         count(*) FILTER (WHERE status = 'missing') AS missing_lines,
+         count(*) FILTER (WHERE status = 'substituted') AS substituted_lines,
+         count(*) FILTER (WHERE status = 'substituted' AND substitution_accepted) AS accepted_subs,
+         count(*) FILTER (WHERE status = 'substituted' AND NOT coalesce(substitution_accepted, FALSE))
+           AS rejected_subs,
+         coalesce(sum(refund_amount), 0) AS item_refunds
+  FROM {items} GROUP BY order_id),
+support_agg AS (
+  SELECT order_id, count(*) AS contacts, coalesce(sum(refund_amount), 0) AS support_refunds
+  FROM {support} GROUP BY order_id),
+rating_agg AS (SELECT order_id, min(rating) AS rating FROM {ratings} GROUP BY order_id),
+feed AS (
+  SELECT date, store_id, avg(feed_lag_hours) AS feed_lag_hours
+  FROM {inventory} GROUP BY date, store_id),
+supply AS (
+  SELECT region, hour, avg(busy_ratio) AS busy_ratio FROM {supply_hourly} GROUP BY region, hour),
+joined AS (
+  SELECT o.order_id, o.order_date, o.created_at,
+         o.customer_segment, o.daypart, o.fulfillment_mode, o.merchant, o.platform, o.region,
+         o.store_type, o.store_id,
+         o.status = 'cancelled' AS is_cancelled,
+         o.status = 'delivered' AS is_delivered,
+         d.order_id IS NOT NULL AS is_dispatched,
+         o.distance_km, o.subtotal, o.quoted_eta_min, o.cancel_reason,
+         d.is_batched, d.batch_size, d.assign_delay_min, d.prep_wait_min, d.shop_min,
+         d.travel_min, d.actual_eta_min, d.late_min, d.weather,
+         coalesce(i.n_lines, 0) AS n_lines, coalesce(i.missing_lines, 0) AS missing_lines,
+         coalesce(i.substituted_lines, 0) AS substituted_lines,
+         coalesce(i.accepted_subs, 0) AS accepted_subs,
+         coalesce(i.rejected_subs, 0) AS rejected_subs,
+         coalesce(i.item_refunds, 0) + coalesce(s.support_refunds, 0) AS refunds,
+         coalesce(s.contacts, 0) > 0 AS has_contact,
+         r.rating,
+         f.feed_lag_hours,
+         p.busy_ratio
+  FROM {orders} o
+  LEFT JOIN {deliveries} d ON d.order_id = o.order_id
+  LEFT JOIN item_agg i ON i.order_id = o.order_id
+  LEFT JOIN support_agg s ON s.order_id = o.order_id
+  LEFT JOIN rating_agg r ON r.order_id = o.order_id
+  LEFT JOIN feed f ON f.date = o.order_date AND f.store_id = o.store_id
+  LEFT JOIN supply p ON p.region = o.region AND p.hour = date_trunc('hour', o.created_at))
+SELECT *,
+       is_delivered AND late_min <= {late} AS on_time,
+       rating IS NOT NULL AND rating <= 2 AS low_rating,
+       CASE WHEN is_cancelled THEN 0.0 ELSE greatest(0.0, 100.0
+         - CASE WHEN late_min > {very_late} THEN {very_late_penalty}
+                WHEN late_min > {late} THEN {late_penalty} ELSE 0 END
+         - least(missing_lines * {missing_penalty}, {missing_cap})
+         - least(rejected_subs * {rejected_penalty}, {rejected_cap})
+         - CASE WHEN has_contact THEN {contact_penalty} ELSE 0 END
+         - CASE WHEN rating <= 2 THEN {low_rating_penalty}
+                WHEN rating = 3 THEN {neutral_rating_penalty} ELSE 0 END) END AS cx_score
+FROM joined
+)sql",
+      fmt::arg("orders", source("orders")), fmt::arg("deliveries", source("deliveries")),
+      fmt::arg("items", source("items")), fmt::arg("support", source("support")),
+      fmt::arg("ratings", source("ratings")), fmt::arg("inventory", source("inventory")),
+      fmt::arg("supply_hourly", source("supply_hourly")), fmt::arg("late", c.late_minutes),
+      fmt::arg("very_late", c.very_late_minutes), fmt::arg("late_penalty", c.late_penalty),
+      fmt::arg("very_late_penalty", c.very_late_penalty),
+      fmt::arg("missing_penalty", c.missing_line_penalty), fmt::arg("missing_cap", c.missing_cap),
+      fmt::arg("rejected_penalty", c.rejected_sub_penalty),
+      fmt::arg("rejected_cap", c.rejected_sub_cap), fmt::arg("contact_penalty", c.contact_penalty),
+      fmt::arg("low_rating_penalty", c.low_rating_penalty),
+      fmt::arg("neutral_rating_penalty", c.neutral_rating_penalty));
+}
+
+void BuildOrderFacts(storage::Connection& connection, const std::string& data_dir,
+                     const CxScoreConfig& config) {
+  const std::string sql = OrderFactsSql(data_dir, config);
+  try {
+    connection.Execute(sql);
+  } catch (const Error& error) {
+    if (error.Type() != ErrorType::INVALID_INPUT) throw;
+    throw InvalidInput("cannot compute order facts from {}: {}", data_dir, error.what());
+  }
+}
+
+}  // namespace cxagent::metrics

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+
+namespace cxagent::storage {
+class Connection;
+}
+
+namespace cxagent::metrics {
+
+//! Which slices the cube holds.
+struct CubeConfig {
+  std::vector<std::string> dimensions;  //!< slicing dimensions (default: all seven)
+  int max_depth = 3;                    //!< slices combine at most this many dimensions
+  double min_daily_orders = 20;  //!< slices averaging fewer orders a day are left out (noise)
+};
+
+//! Reads the `cube` section of a configuration file (absent keys keep their defaults).
+CubeConfig ReadCubeConfig(ConfigReader& reader);
+
+//! The SQL that builds the temporary table `slice_cube` from `order_facts`: per slice (canonical
+//! text in column `slice`, its `depth`) and `date`, the sums and counts behind every metric of the
+//! catalog — ratio metrics stay numerator and denominator, never pre-averaged rates. One
+//! GROUPING SETS pass; slices under the minimum volume are dropped.
+std::string SliceCubeSql(const CubeConfig& config);
+
+//! Builds `slice_cube` (requires `order_facts`, see BuildOrderFacts).
+void BuildSliceCube(storage::Connection& connection, const CubeConfig& config);
+
+}  // namespace cxagent::metrics

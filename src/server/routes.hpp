@@ -1,0 +1,47 @@
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+namespace cxagent::server {
+
+//! Handles one API request; throws cxagent::Error for anything the client got wrong.
+using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+//! One API route with its documentation: the single place both the router and the OpenAPI
+//! document read, so every route is documented and every documented route exists.
+struct Route {
+  std::string method;                     //!< GET, POST, PATCH, ...
+  std::string path;                       //!< OpenAPI path template, e.g. /api/incidents/{id}
+  std::string summary;                    //!< one line for the documentation
+  nlohmann::json parameters;              //!< OpenAPI parameter objects (array)
+  nlohmann::json request_body = nullptr;  //!< OpenAPI requestBody object, or null
+  nlohmann::json responses =
+      nlohmann::json::object();  //!< OpenAPI responses object (success cases; errors are added)
+  RouteHandler handler = nullptr;
+  std::regex pattern{};  //!< derived from `path`: each {name} matches one path segment
+};
+
+//! The API's routes; dispatches requests and renders the OpenAPI document.
+class RouteTable {
+ public:
+  //! Adds a route; `path` segments in braces become path parameters.
+  void Add(Route route);
+  //! Calls the matching route; throws NotFound for an unknown path and MethodNotAllowed (with the
+  //! allowed methods in `allowed`) for a known path with another method.
+  void Dispatch(const httplib::Request& request, httplib::Response& response) const;
+  //! The OpenAPI 3 document of every route, with the shared error shape.
+  nlohmann::json OpenApi(const std::string& version) const;
+  //! The routes, in registration order.
+  const std::vector<Route>& Routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace cxagent::server

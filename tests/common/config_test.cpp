@@ -1,0 +1,76 @@
+#include "common/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "metrics/cx_config.hpp"
+#include "metrics/slice_cube.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent {
+namespace {
+
+using testing::ErrorMessage;
+
+TEST(ConfigReaderTest, AbsentSectionKeepsDefaults) {
+  ConfigReader reader(YAML::Node(), "cx.yaml", "cx_score");
+  const auto config = metrics::ReadCxScoreConfig(reader);
+  EXPECT_EQ(config.late_penalty, 15);
+  EXPECT_EQ(config.missing_cap, 30);
+}
+
+TEST(ConfigReaderTest, ReadsGivenValues) {
+  ConfigReader reader(YAML::Load("late_penalty: 12\nmissing_cap: 40"), "cx.yaml", "cx_score");
+  const auto config = metrics::ReadCxScoreConfig(reader);
+  EXPECT_EQ(config.late_penalty, 12);
+  EXPECT_EQ(config.missing_cap, 40);
+}
+
+TEST(ConfigReaderTest, RejectsUnknownKeysNamingTheKnownOnes) {
+  ConfigReader reader(YAML::Load("late_penalty: 12\nlate_penatly: 3"), "cx.yaml", "cx_score");
+  const std::string message = ErrorMessage([&] { metrics::ReadCxScoreConfig(reader); });
+  EXPECT_EQ(message.rfind("cx.yaml: cx_score.late_penatly: unknown key; known keys: ", 0), 0u)
+      << message;
+  EXPECT_NE(message.find("late_penalty"), std::string::npos);
+}
+
+TEST(ConfigReaderTest, RejectsOutOfRangeNumbers) {
+  ConfigReader reader(YAML::Load("late_penalty: 150"), "cx.yaml", "cx_score");
+  EXPECT_EQ(ErrorMessage([&] { metrics::ReadCxScoreConfig(reader); }),
+            "cx.yaml: cx_score.late_penalty: 150 is out of range (points off for a late order); "
+            "allowed: 0 to 100");
+}
+
+TEST(ConfigReaderTest, RejectsNonNumbers) {
+  ConfigReader reader(YAML::Load("late_penalty: lots"), "cx.yaml", "cx_score");
+  EXPECT_EQ(ErrorMessage([&] { metrics::ReadCxScoreConfig(reader); }),
+            "cx.yaml: cx_score.late_penalty: 'lots' is not a number (points off for a late "
+            "order); allowed: 0 to 100");
+}
+
+TEST(ConfigReaderTest, RejectsAThresholdOrderThatMakesNoSense) {
+  ConfigReader reader(YAML::Load("late_minutes: 30\nvery_late_minutes: 10"), "cx.yaml", "cx_score");
+  EXPECT_EQ(ErrorMessage([&] { metrics::ReadCxScoreConfig(reader); }),
+            "cx.yaml: cx_score.very_late_minutes: must be at least late_minutes (30)");
+}
+
+TEST(ConfigReaderTest, RejectsASectionThatIsNotAMap) {
+  EXPECT_EQ(ErrorMessage([] { ConfigReader(YAML::Load("[1, 2]"), "cx.yaml", "cube"); }),
+            "cx.yaml: cube must be a map of settings");
+}
+
+TEST(ConfigReaderTest, CubeRejectsUnknownDimensions) {
+  ConfigReader reader(YAML::Load("dimensions: [region, colour]"), "cx.yaml", "cube");
+  EXPECT_EQ(ErrorMessage([&] { metrics::ReadCubeConfig(reader); }),
+            "cx.yaml: cube.dimensions: unknown dimension 'colour'; allowed: customer_segment, "
+            "daypart, fulfillment_mode, merchant, platform, region, store_type");
+}
+
+TEST(ConfigReaderTest, CubeRejectsADepthOutOfRange) {
+  ConfigReader reader(YAML::Load("max_depth: 9"), "cx.yaml", "cube");
+  EXPECT_EQ(ErrorMessage([&] { metrics::ReadCubeConfig(reader); }),
+            "cx.yaml: cube.max_depth: 9 is out of range (slices combine at most this many "
+            "dimensions); allowed: 1 to 7");
+}
+
+}  // namespace
+}  // namespace cxagent

@@ -1,0 +1,147 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "support/test_support.hpp"
+#include "synthetic.hpp"
+
+namespace cxagent::detect {
+namespace {
+
+using cxagent::testing::RunCxagent;
+using cxagent::testing::TempDir;
+
+// A CSV `t,value` with a level shift of 5 sigmas at index 60 of 120.
+std::string StepCsv() {
+  const auto values =
+      testing::Concat(testing::Noise(60, 10.0, 1.0, 71), testing::Noise(60, 15.0, 1.0, 72));
+  std::ostringstream csv;
+  csv << "t,value\n";
+  for (size_t i = 0; i < values.size(); ++i) csv << i << "," << values[i] << "\n";
+  return csv.str();
+}
+
+TEST(ChangepointsCommand, PrintsTheChangeOfAStepSeriesAsJson) {
+  TempDir dir;
+  const auto result = RunCxagent("changepoints --input " + dir.Write("step.csv", StepCsv()));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "{\"changepoints\":[60]}\n");
+}
+
+TEST(ChangepointsCommand, AcceptsEveryRegisteredMethod) {
+  TempDir dir;
+  const auto input = dir.Write("step.csv", StepCsv());
+  for (const char* method : {"pelt", "binseg", "bocpd", "ewma", "zscore"}) {
+    const auto result =
+        RunCxagent(std::string("changepoints --method ") + method + " --input " + input);
+    EXPECT_EQ(result.exit_code, 0) << method << ": " << result.err;
+    EXPECT_NE(result.out.find("\"changepoints\""), std::string::npos) << method;
+  }
+}
+
+TEST(ChangepointsCommand, WritesTheOutputFileWhenAsked) {
+  TempDir dir;
+  const auto result = RunCxagent("changepoints --input " + dir.Write("step.csv", StepCsv()) +
+                                 " --out " + dir.File("out.json"));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(result.out.empty());
+  std::ifstream in(dir.File("out.json"));
+  std::stringstream written;
+  written << in.rdbuf();
+  EXPECT_EQ(written.str(), "{\"changepoints\":[60]}\n");
+}
+
+TEST(ChangepointsCommand, KeepsIndicesOfMissingCells) {
+  // Missing cells stay in the series, so the change is still reported at its file position.
+  auto csv = std::string("value\n");
+  const auto values =
+      testing::Concat(testing::Noise(60, 10.0, 1.0, 73), testing::Noise(60, 15.0, 1.0, 74));
+  for (size_t i = 0; i < values.size(); ++i) {
+    csv += (i >= 50 && i < 55) ? "\n" : std::to_string(values[i]) + "\n";
+  }
+  TempDir dir;
+  const auto result = RunCxagent("changepoints --input " + dir.Write("gaps.csv", csv));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "{\"changepoints\":[60]}\n");
+}
+
+TEST(ChangepointsCommand, MissingFileIsBadInput) {
+  TempDir dir;
+  const auto result = RunCxagent("changepoints --input " + dir.File("absent.csv"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_NE(result.err.find("file not found: " + dir.File("absent.csv")), std::string::npos)
+      << result.err;
+}
+
+TEST(ChangepointsCommand, EmptyFileIsBadInput) {
+  TempDir dir;
+  const auto path = dir.Write("empty.csv", "");
+  const auto result = RunCxagent("changepoints --input " + path);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(path + " is empty"), std::string::npos) << result.err;
+}
+
+TEST(ChangepointsCommand, HeaderWithoutRowsIsBadInput) {
+  TempDir dir;
+  const auto path = dir.Write("header.csv", "value\n");
+  const auto result = RunCxagent("changepoints --input " + path);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(path + ": no data rows after the header"), std::string::npos)
+      << result.err;
+}
+
+TEST(ChangepointsCommand, MissingValueColumnNamesTheHeader) {
+  TempDir dir;
+  const auto path = dir.Write("columns.csv", "t,score\n1,2\n");
+  const auto result = RunCxagent("changepoints --input " + path);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(path + ": no column 'value' (the header has: t, score)"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(ChangepointsCommand, NonNumericCellNamesLineAndColumn) {
+  TempDir dir;
+  const auto path = dir.Write("bad.csv", "t,value\n1,2.5\n2,\n3,abc\n4,1\n");
+  const auto result = RunCxagent("changepoints --input " + path);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_NE(result.err.find(path + ": line 4, column 'value': 'abc' is not a finite number"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(ChangepointsCommand, TooShortSeriesNamesTheFileAndCounts) {
+  TempDir dir;
+  const auto path = dir.Write("short.csv", "value\n1\n2\n3\n");
+  const auto result = RunCxagent("changepoints --input " + path);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find(
+                path + ": detector 'pelt' needs at least 10 observed points, the series has 3"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(ChangepointsCommand, UnknownMethodListsTheAllowedOnes) {
+  TempDir dir;
+  const auto result =
+      RunCxagent("changepoints --method magic --input " + dir.Write("step.csv", StepCsv()));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(
+      result.err.find("unknown detector 'magic' (allowed: binseg, bocpd, ewma, pelt, zscore)"),
+      std::string::npos)
+      << result.err;
+}
+
+TEST(ChangepointsCommand, FailureLeavesNoOutputFile) {
+  TempDir dir;
+  const auto result = RunCxagent("changepoints --input " + dir.Write("bad.csv", "value\n1\nx\n") +
+                                 " --out " + dir.File("out.json"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_FALSE(std::filesystem::exists(dir.File("out.json")));
+}
+
+}  // namespace
+}  // namespace cxagent::detect

@@ -1,0 +1,276 @@
+#include "localize/localizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <random>
+#include <set>
+#include <string>
+
+namespace cxagent::localize {
+namespace {
+
+const std::vector<std::string> REGIONS = {"bay_area", "los_angeles", "seattle", "chicago",
+                                          "new_york", "boston",      "austin",  "atlanta"};
+const std::vector<std::string> STORE_TYPES = {"grocery", "restaurant", "pharmacy", "alcohol"};
+const std::vector<std::string> PLATFORMS = {"ios", "android", "web"};
+const std::vector<std::string> SEGMENTS = {"new", "regular", "vip"};
+
+// A leaf's place in the cube, handed to the scenario's effect functions.
+struct Cell {
+  const std::string& region;
+  const std::string& store_type;
+  const std::string& platform;
+  const std::string& segment;
+};
+
+// Builds a CX-style cube (8 x 4 x 3 x 3 = 288 leaves) of a ratio metric (score sum / orders)
+// with realistic noise: the observed volume and rate wander around the forecast. `rate_factor`
+// multiplies a leaf's true rate now, `volume_factor` its volume now.
+LeafTable RatioCube(const std::function<double(const Cell&)>& rate_factor,
+                    const std::function<double(const Cell&)>& volume_factor, uint32_t seed = 7,
+                    double volume_scale = 1.0) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> volume(200.0 * volume_scale, 2000.0 * volume_scale);
+  std::uniform_real_distribution<double> base_rate(0.82, 0.92);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  LeafTable table;
+  table.kind = MetricKind::RATIO;
+  table.dimensions = {"region", "store_type", "platform", "customer_segment"};
+  for (const auto& region : REGIONS) {
+    for (const auto& store_type : STORE_TYPES) {
+      for (const auto& platform : PLATFORMS) {
+        for (const auto& segment : SEGMENTS) {
+          Cell cell{region, store_type, platform, segment};
+          Leaf leaf;
+          leaf.values = {region, store_type, platform, segment};
+          const double rate = base_rate(rng);
+          leaf.predict_den = volume(rng);
+          leaf.predict_num = leaf.predict_den * rate;
+          leaf.real_den =
+              std::round(leaf.predict_den * volume_factor(cell) * (1.0 + 0.03 * noise(rng)));
+          const double sd = std::sqrt(rate * (1.0 - rate) / leaf.real_den);
+          leaf.real_num = leaf.real_den * (rate * rate_factor(cell) + sd * noise(rng));
+          table.leaves.push_back(std::move(leaf));
+        }
+      }
+    }
+  }
+  return table;
+}
+
+double One(const Cell&) {
+  return 1.0;
+}
+
+std::set<std::string> Slices(const LocalizeResult& result) {
+  std::set<std::string> texts;
+  for (const auto& cause : result.root_causes) texts.insert(cause.slice.ToText());
+  return texts;
+}
+
+TEST(LocalizerTest, SingleRegressedRegionIsTheOnlyRootCause) {
+  auto table = RatioCube([](const Cell& c) { return c.region == "seattle" ? 0.93 : 1.0; }, One);
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=seattle");
+  EXPECT_LT(result.root_causes[0].delta, 0.0);
+  EXPECT_GT(result.root_causes[0].contribution, 0.8);
+}
+
+TEST(LocalizerTest, LargeVolumesDoNotAddSpuriousRoots) {
+  // 100x the orders: every statistic grows a hundredfold, the answer must not change.
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    auto table = RatioCube([](const Cell& c) { return c.region == "seattle" ? 0.97 : 1.0; }, One,
+                           seed, 100.0);
+    EXPECT_EQ(Slices(Localize(table)), (std::set<std::string>{"region=seattle"}))
+        << "seed " << seed;
+  }
+}
+
+TEST(LocalizerTest, TwoIndependentSlicesAreBothReturned) {
+  auto table = RatioCube(
+      [](const Cell& c) {
+        double factor = 1.0;
+        if (c.region == "chicago") factor *= 0.93;
+        if (c.store_type == "pharmacy" && c.platform == "web") factor *= 0.9;
+        return factor;
+      },
+      One);
+  auto result = Localize(table);
+  EXPECT_EQ(Slices(result),
+            (std::set<std::string>{"region=chicago", "platform=web&store_type=pharmacy"}));
+}
+
+TEST(LocalizerTest, SeveralHitValuesOfOneDimensionAreReturnedInsteadOfAll) {
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region == "seattle" || c.region == "chicago" || c.region == "austin") return 0.9;
+        if (c.region == "boston" || c.region == "atlanta") return 0.93;
+        return 1.0;
+      },
+      One);
+  LocalizeConfig config;
+  config.max_roots = 5;
+  auto result = Localize(table, config);
+  EXPECT_EQ(Slices(result),
+            (std::set<std::string>{"region=seattle", "region=chicago", "region=austin",
+                                   "region=boston", "region=atlanta"}));
+}
+
+TEST(LocalizerTest, ChangeSpillingOverToSiblingsIsWidenedToTheParent) {
+  // Grocery in Seattle is hit hardest, but every other store type there fell too: the root is
+  // the region, as an operator would name it.
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region != "seattle") return 1.0;
+        return c.store_type == "grocery" ? 0.8 : 0.95;
+      },
+      One);
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=seattle");
+}
+
+TEST(LocalizerTest, TwoHitChildrenOfOneParentAreNotWidenedToTheParent) {
+  // Regular customers in two regions regressed; regular customers elsewhere did not.
+  auto table = RatioCube(
+      [](const Cell& c) {
+        const bool hit = c.segment == "regular" && (c.region == "seattle" || c.region == "boston");
+        return hit ? 0.9 : 1.0;
+      },
+      One);
+  EXPECT_EQ(Slices(Localize(table)),
+            (std::set<std::string>{"customer_segment=regular&region=seattle",
+                                   "customer_segment=regular&region=boston"}));
+}
+
+TEST(LocalizerTest, ResultDoesNotDependOnColumnOrder) {
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region != "chicago") return 1.0;
+        if (c.store_type == "grocery") return c.platform == "web" ? 0.8 : 0.9;
+        return c.platform == "web" ? 0.95 : 1.0;
+      },
+      One);
+  LeafTable reversed = table;
+  std::reverse(reversed.dimensions.begin(), reversed.dimensions.end());
+  for (auto& leaf : reversed.leaves) std::reverse(leaf.values.begin(), leaf.values.end());
+  const auto expected = Slices(Localize(table));
+  EXPECT_FALSE(expected.empty());
+  EXPECT_EQ(Slices(Localize(reversed)), expected);
+}
+
+TEST(LocalizerTest, DepthThreeSliceIsLocalizedExactly) {
+  auto table = RatioCube(
+      [](const Cell& c) {
+        return c.region == "boston" && c.store_type == "grocery" && c.platform == "ios" ? 0.8 : 1.0;
+      },
+      One);
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "platform=ios&region=boston&store_type=grocery");
+}
+
+TEST(LocalizerTest, RegressionEverywhereLocalizesToAll) {
+  auto table = RatioCube([](const Cell&) { return 0.95; }, One);
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "all");
+  EXPECT_NEAR(result.root_causes[0].contribution, 1.0, 1e-9);
+}
+
+TEST(LocalizerTest, OneSmallSliceFallingIsNotReportedAsAll) {
+  auto table = RatioCube(
+      [](const Cell& c) { return c.region == "austin" && c.store_type == "alcohol" ? 0.85 : 1.0; },
+      One);
+  auto result = Localize(table);
+  ASSERT_FALSE(result.root_causes.empty());
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=austin&store_type=alcohol");
+}
+
+TEST(LocalizerTest, PureMixShiftIsLocalizedAndAttributedToMix) {
+  // Rates stay put; the slice with the lowest rate triples its volume, dragging the total down.
+  auto table = RatioCube([](const Cell& c) { return c.store_type == "alcohol" ? 0.75 : 1.0; },
+                         [](const Cell& c) { return c.store_type == "alcohol" ? 3.0 : 1.0; });
+  // Expected values at the old (low) alcohol rate too, so that only the volume moved.
+  for (auto& leaf : table.leaves) {
+    if (leaf.values[1] == "alcohol") leaf.predict_num *= 0.75;
+  }
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  const RootCause& cause = result.root_causes[0];
+  EXPECT_EQ(cause.slice.ToText(), "store_type=alcohol");
+  EXPECT_LT(result.delta, 0.0);
+  EXPECT_GT(std::abs(cause.mix_effect), 5.0 * std::abs(cause.rate_effect));
+  // The slice's own mix term; the rest of the total's change is the mirror term of the other
+  // slices losing share (their rate is above the total's), which no single slice owns.
+  EXPECT_GT(cause.contribution, 0.6);
+}
+
+TEST(LocalizerTest, RateAndMixEffectsAddUpToTheTotalChange) {
+  auto table = RatioCube([](const Cell& c) { return c.region == "atlanta" ? 0.9 : 1.0; },
+                         [](const Cell& c) { return c.region == "atlanta" ? 1.5 : 1.0; });
+  auto result = Localize(table);
+  ASSERT_FALSE(result.root_causes.empty());
+  const RootCause& cause = result.root_causes[0];
+  EXPECT_NEAR(cause.rate_effect + cause.mix_effect, cause.contribution * result.delta, 1e-12);
+}
+
+TEST(LocalizerTest, NoChangeGivesNoRootCause) {
+  auto table = RatioCube(One, One, 11);
+  EXPECT_TRUE(Localize(table).root_causes.empty());
+}
+
+TEST(LocalizerTest, AdditiveMetricSliceIsLocalized) {
+  std::mt19937 rng(3);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  LeafTable table;
+  table.kind = MetricKind::ADDITIVE;
+  table.dimensions = {"region", "platform"};
+  for (const auto& region : REGIONS) {
+    for (const auto& platform : PLATFORMS) {
+      Leaf leaf;
+      leaf.values = {region, platform};
+      leaf.predict = 500.0;
+      leaf.real = 500.0 + std::sqrt(500.0) * noise(rng) + (region == "new_york" ? -150.0 : 0.0);
+      table.leaves.push_back(std::move(leaf));
+    }
+  }
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=new_york");
+  EXPECT_NEAR(result.root_causes[0].baseline, 1500.0, 1e-9);
+  EXPECT_NEAR(result.root_causes[0].delta, result.root_causes[0].current - 1500.0, 1e-9);
+}
+
+TEST(LocalizerTest, ExactForecastsStillLocalize) {
+  // Constructed data with no noise at all: the noise floor must keep the search well defined.
+  LeafTable table;
+  table.kind = MetricKind::ADDITIVE;
+  table.dimensions = {"a", "b"};
+  for (const std::string a : {"x", "y", "z"}) {
+    for (const std::string b : {"p", "q", "r"}) {
+      table.leaves.push_back({{a, b}, a == "y" && b == "q" ? 50.0 : 100.0, 100.0});
+    }
+  }
+  auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "a=y&b=q");
+}
+
+TEST(LocalizerTest, ConfigOutOfBoundsIsRejectedNamingTheField) {
+  LocalizeConfig config;
+  config.max_depth = 7;
+  try {
+    config.Validate();
+    FAIL() << "expected an error";
+  } catch (const std::exception& error) {
+    EXPECT_NE(std::string(error.what()).find("max_depth"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace cxagent::localize

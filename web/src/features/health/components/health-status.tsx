@@ -1,0 +1,64 @@
+import { useHealth } from '@/features/health/api/get-health';
+import { formatDateRange, formatInteger } from '@/lib/format';
+import type { Health } from '@/types/api';
+
+/** "API ok · v0.1.0 · 1,234 orders · 2026-06-01 – 2026-08-29". */
+export function describeHealth(health: Health): string {
+  const parts = [`API ${health.status}`, `v${health.version}`];
+  if (health.data) {
+    parts.push(`${formatInteger(health.data.orders)} orders`);
+    const range = formatDateRange(health.data.start_date, health.data.end_date);
+    if (range) parts.push(range);
+  } else {
+    parts.push('no data loaded');
+  }
+  return parts.join(' · ');
+}
+
+type Tone = 'pending' | 'ok' | 'warn' | 'down';
+
+const dotClass: Record<Tone, string> = {
+  pending: 'bg-slate-400 animate-pulse',
+  ok: 'bg-emerald-500',
+  warn: 'bg-amber-500',
+  down: 'bg-rose-500',
+};
+
+const pillClass: Record<Tone, string> = {
+  pending: 'border-slate-200 bg-white text-slate-600',
+  ok: 'border-emerald-200 bg-emerald-50 text-emerald-900',
+  warn: 'border-amber-200 bg-amber-50 text-amber-900',
+  down: 'border-rose-200 bg-rose-50 text-rose-900',
+};
+
+/** The header's live view of `GET /api/health`: loading, ok (with the data range) or unreachable. */
+export function HealthStatus() {
+  const health = useHealth();
+
+  let tone: Tone;
+  let text: string;
+  if (health.isPending) {
+    tone = 'pending';
+    text = 'Checking API…';
+  } else if (health.isError) {
+    tone = 'down';
+    text = `API unreachable: ${health.error.message}`;
+  } else {
+    tone = health.data.status === 'ok' ? (health.data.data ? 'ok' : 'warn') : 'down';
+    text = describeHealth(health.data);
+  }
+
+  return (
+    <p
+      data-testid="health"
+      role="status"
+      aria-live="polite"
+      aria-busy={health.isPending}
+      title={text}
+      className={`inline-flex max-w-full items-center gap-2 truncate rounded-full border px-3 py-1 text-xs font-medium ${pillClass[tone]}`}
+    >
+      <span aria-hidden="true" className={`size-2 shrink-0 rounded-full ${dotClass[tone]}`} />
+      <span className="truncate">{text}</span>
+    </p>
+  );
+}

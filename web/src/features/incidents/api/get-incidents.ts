@@ -1,0 +1,22 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { apiFetch } from '@/lib/api-client';
+import type { IncidentList, IncidentListParams } from '@/types/api';
+
+/** `GET /api/incidents`: most severe first, then newest. */
+export function getIncidents(
+  params: IncidentListParams = {},
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<IncidentList> {
+  return apiFetch<IncidentList>('/api/incidents', { params, signal });
+}
+
+export function getIncidentsQueryOptions(params: IncidentListParams = {}) {
+  return queryOptions({
+    queryKey: ['incidents', params],
+    queryFn: ({ signal }) => getIncidents(params, { signal }),
+  });
+}
+
+export function useIncidents(params: IncidentListParams = {}) {
+  return useQuery(getIncidentsQueryOptions(params));
+}

@@ -1,0 +1,22 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { apiFetch } from '@/lib/api-client';
+import type { CxScoreParams, CxScoreSeries } from '@/types/api';
+
+/** `GET /api/metrics/cx-score`: the daily CX Score, optionally for one cohort. */
+export function getCxScore(
+  params: CxScoreParams = {},
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<CxScoreSeries> {
+  return apiFetch<CxScoreSeries>('/api/metrics/cx-score', { params, signal });
+}
+
+export function getCxScoreQueryOptions(params: CxScoreParams = {}) {
+  return queryOptions({
+    queryKey: ['metrics', 'cx-score', params],
+    queryFn: ({ signal }) => getCxScore(params, { signal }),
+  });
+}
+
+export function useCxScore(params: CxScoreParams = {}) {
+  return useQuery(getCxScoreQueryOptions(params));
+}

@@ -1,0 +1,19 @@
+import { queryOptions, useQuery } from '@tanstack/react-query';
+import { apiFetch } from '@/lib/api-client';
+import type { Rca } from '@/types/api';
+
+/** `GET /api/incidents/{id}/rca`: ranked causes with evidence, confidence, narrative. */
+export function getIncidentRca(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<Rca> {
+  return apiFetch<Rca>(`/api/incidents/${encodeURIComponent(id)}/rca`, { signal });
+}
+
+export function getIncidentRcaQueryOptions(id: string) {
+  return queryOptions({
+    queryKey: ['incidents', id, 'rca'],
+    queryFn: ({ signal }) => getIncidentRca(id, { signal }),
+  });
+}
+
+export function useIncidentRca(id: string) {
+  return useQuery(getIncidentRcaQueryOptions(id));
+}
