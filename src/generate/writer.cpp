@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "storage/duckdb.hpp"
 
 namespace cxagent::generate {
 
@@ -26,15 +27,6 @@ namespace {
 // Day chunks not yet read by every table writer are kept at most this many at a time: enough
 // slack that a briefly slow writer does not stall generation, few enough to bound memory.
 constexpr size_t MAX_CHUNKS_AHEAD = 8;
-
-std::string Quote(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
 
 duckdb_logical_type LogicalType(const Column& column) {
   if (!column.dictionary.empty()) {
@@ -264,9 +256,9 @@ WorldWriter::WorldWriter(const std::string& out_dir, OutputFormat format,
     s.temps.push_back(s.out_dir / ("." + name + "." + extension + tag));
   }
   for (size_t t = 0; t < n_tables; ++t) {
-    std::string sql =
-        fmt::format("COPY (SELECT * FROM cxagent_world_{}()) TO {} ({})",
-                    WorldTables::TableNames()[t], Quote(s.temps[t].string()), options);
+    std::string sql = fmt::format("COPY (SELECT * FROM cxagent_world_{}()) TO {} ({})",
+                                  WorldTables::TableNames()[t],
+                                  storage::SqlLiteral(s.temps[t].string()), options);
     s.copies.emplace_back([&s, t, sql] {
       duckdb_connection con = nullptr;
       std::string problem;
