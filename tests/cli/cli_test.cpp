@@ -72,12 +72,7 @@ namespace {
 
 TEST(CliServeTest, StopsCleanlyOnSigterm) {
   testing::TempDir dir;
-  storage::Table orders;
-  orders.AddColumn("order_date", storage::ColumnType::DATE).ints = {20600};
-  storage::Database database;
-  storage::Connection connection(database);
-  storage::WriteTableFile(connection, orders, dir.File("orders.parquet"),
-                          storage::FileFormat::PARQUET);
+  testing::WriteMinimalOrders(dir.Path().string(), 1);
   // Start the server, wait until it answers, send SIGTERM and report its exit status.
   const std::string script = fmt::format(
       "sh -c '{} serve --data {} --port 0 --log-level warn & pid=$!; "

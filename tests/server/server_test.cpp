@@ -18,23 +18,35 @@ namespace {
 using testing::ErrorMessage;
 using testing::TempDir;
 
+// An ApiServer serving on a free port in a background thread until destroyed.
+class RunningServer {
+ public:
+  explicit RunningServer(ServerOptions options) : server_(std::move(options)) {
+    port_ = server_.Bind();
+    thread_ = std::thread([this] { server_.Serve(); });
+  }
+  ~RunningServer() {
+    server_.Stop();
+    thread_.join();
+  }
+  RunningServer(const RunningServer&) = delete;
+  RunningServer& operator=(const RunningServer&) = delete;
+
+  httplib::Client Client() const { return httplib::Client("127.0.0.1", port_); }
+
+ private:
+  ApiServer server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
 // A data folder with a three-order orders table and a dashboard build beside a secret file.
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::filesystem::create_directories(dir_.Path() / "data");
     std::filesystem::create_directories(dir_.Path() / "web" / "assets");
-    storage::Table orders;
-    auto& id = orders.AddColumn("order_id", storage::ColumnType::BIGINT);
-    auto& day = orders.AddColumn("order_date", storage::ColumnType::DATE);
-    for (int i = 0; i < 3; ++i) {
-      id.ints.push_back(i);
-      day.ints.push_back(ParseDate("2026-06-01").days + i);
-    }
-    storage::Database database;
-    storage::Connection connection(database);
-    storage::WriteTableFile(connection, orders, dir_.File("data/orders.parquet"),
-                            storage::FileFormat::PARQUET);
+    testing::WriteMinimalOrders(dir_.File("data"), 3);
     dir_.Write("web/index.html", "<!doctype html><title>cxagent</title>");
     dir_.Write("web/assets/app-1a2b3c.js", "console.log('app')");
     dir_.Write("secret.txt", "do not serve");
@@ -43,22 +55,13 @@ class ServerTest : public ::testing::Test {
     options.port = 0;
     options.data_dir = dir_.File("data");
     options.web_root = dir_.File("web");
-    server_ = std::make_unique<ApiServer>(options);
-    port_ = server_->Bind();
-    thread_ = std::thread([this] { server_->Serve(); });
+    server_ = std::make_unique<RunningServer>(options);
   }
 
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
-  }
-
-  httplib::Client Client() const { return httplib::Client("127.0.0.1", port_); }
+  httplib::Client Client() const { return server_->Client(); }
 
   TempDir dir_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<RunningServer> server_;
 };
 
 nlohmann::json Body(const httplib::Result& result) {
@@ -164,12 +167,7 @@ TEST(ServerConfigTest, ADataFolderWithoutOrdersIsRejected) {
 
 TEST(ServerConfigTest, APortInUseIsAnIoError) {
   TempDir dir;
-  storage::Table orders;
-  orders.AddColumn("order_date", storage::ColumnType::DATE).ints = {ParseDate("2026-06-01").days};
-  storage::Database database;
-  storage::Connection connection(database);
-  storage::WriteTableFile(connection, orders, dir.File("orders.parquet"),
-                          storage::FileFormat::PARQUET);
+  testing::WriteMinimalOrders(dir.Path().string(), 1);
   ServerOptions options;
   options.port = 0;
   options.data_dir = dir.Path().string();
@@ -193,32 +191,19 @@ namespace {
 class SecuredServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::Table orders;
-    orders.AddColumn("order_date", storage::ColumnType::DATE).ints = {ParseDate("2026-06-01").days};
-    storage::Database database;
-    storage::Connection connection(database);
-    storage::WriteTableFile(connection, orders, dir_.File("orders.parquet"),
-                            storage::FileFormat::PARQUET);
+    testing::WriteMinimalOrders(dir_.Path().string(), 1);
     ServerOptions options;
     options.port = 0;
     options.data_dir = dir_.Path().string();
     options.web_root = dir_.Path().string();
     options.token = "s3cret";
     options.cors_origins = {"http://localhost:5173"};
-    server_ = std::make_unique<ApiServer>(options);
-    port_ = server_->Bind();
-    thread_ = std::thread([this] { server_->Serve(); });
+    server_ = std::make_unique<RunningServer>(options);
   }
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
-  }
-  httplib::Client Client() const { return httplib::Client("127.0.0.1", port_); }
+  httplib::Client Client() const { return server_->Client(); }
 
   TempDir dir_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<RunningServer> server_;
 };
 
 TEST_F(SecuredServerTest, MissingTokenIs401) {

@@ -8,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/date.hpp"
+#include "storage/duckdb.hpp"
+
 namespace cxagent::testing {
 
 namespace {
@@ -38,6 +41,20 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   const std::string path = File(name);
   std::ofstream(path, std::ios::binary) << content;
   return path;
+}
+
+void WriteMinimalOrders(const std::string& folder, int days) {
+  storage::Table orders;
+  auto& id = orders.AddColumn("order_id", storage::ColumnType::BIGINT);
+  auto& day = orders.AddColumn("order_date", storage::ColumnType::DATE);
+  for (int i = 0; i < days; ++i) {
+    id.ints.push_back(i);
+    day.ints.push_back(ParseDate("2026-06-01").days + i);
+  }
+  storage::Database database;
+  storage::Connection connection(database);
+  storage::WriteTableFile(connection, orders, folder + "/orders.parquet",
+                          storage::FileFormat::PARQUET);
 }
 
 CommandResult RunCxagent(const std::string& arguments) {

@@ -38,6 +38,10 @@ struct CommandResult {
 //! Runs the built cxagent binary with `arguments` (shell-quoted by the caller as needed).
 CommandResult RunCxagent(const std::string& arguments);
 
+//! Writes `folder`/orders.parquet with one order a day for `days` days from 2026-06-01 (the least
+//! a data folder needs for `serve` to start).
+void WriteMinimalOrders(const std::string& folder, int days);
+
 //! Runs `body` and returns the message of the cxagent::Error it throws; fails the test if it
 //! throws nothing or another error type.
 template <typename Body>
