@@ -1,19 +1,33 @@
 #include "cli/commands.hpp"
+#include "generate/run.hpp"
 
 namespace cxagent::cli {
 
 void AddGenerateCommand(CLI::App& app) {
   auto* command = app.add_subcommand("generate", "Write the synthetic world of a scenario");
-  auto scenario = std::make_shared<std::string>();
-  auto out = std::make_shared<std::string>();
-  command->add_option("--scenario", *scenario, "Scenario YAML file")->required();
-  command->add_option("--out", *out, "Output folder")->required();
-  command->add_option("--seed", "Random seed (overrides the scenario's)");
-  command->add_option("--days", "Number of days (overrides the scenario's)");
-  command->add_option("--orders-per-day", "Mean orders per day (overrides the scenario's)");
-  command->add_option("--without", "Generate the counterfactual world without this incident id");
-  command->add_option("--format", "Output format: parquet (default) or csv");
-  command->callback([] { ThrowNotImplemented("generate"); });
+  auto request = std::make_shared<generate::GenerateRequest>();
+  auto seed = std::make_shared<uint64_t>();
+  auto days = std::make_shared<int>();
+  auto orders_per_day = std::make_shared<int64_t>();
+  auto without = std::make_shared<std::string>();
+  command->add_option("--scenario", request->scenario_path, "Scenario YAML file")->required();
+  command->add_option("--out", request->out_dir, "Output folder")->required();
+  auto* seed_option =
+      command->add_option("--seed", *seed, "Random seed (overrides the scenario's)");
+  auto* days_option =
+      command->add_option("--days", *days, "Number of days (overrides the scenario's)");
+  auto* orders_option = command->add_option("--orders-per-day", *orders_per_day,
+                                            "Mean orders per day (overrides the scenario's)");
+  auto* without_option = command->add_option(
+      "--without", *without, "Generate the counterfactual world without this incident id");
+  command->add_option("--format", request->format, "Output format: parquet (default) or csv");
+  command->callback([=] {
+    if (seed_option->count() > 0) request->seed = *seed;
+    if (days_option->count() > 0) request->days = *days;
+    if (orders_option->count() > 0) request->orders_per_day = *orders_per_day;
+    if (without_option->count() > 0) request->without = *without;
+    generate::RunGenerate(*request);
+  });
 }
 
 }  // namespace cxagent::cli

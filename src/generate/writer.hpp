@@ -1,0 +1,45 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "generate/generator.hpp"
+
+namespace cxagent::generate {
+
+//! Output file format of the generator.
+enum class OutputFormat { PARQUET, CSV };
+
+//! Parses "parquet" or "csv"; throws InvalidInput naming the allowed values otherwise.
+OutputFormat ParseOutputFormat(const std::string& text);
+
+//! A TableSink that streams the world straight into the output files: each of the eight tables
+//! is written by its own `COPY (SELECT * FROM <table function>) TO <temporary file>` running
+//! while the days are generated; the table function hands DuckDB the day chunks in order
+//! (dictionary-coded columns as ENUMs, so strings are never materialised), and a chunk is freed
+//! once every table has read it, so memory stays bounded whatever the world's size. Commit waits
+//! for the files, writes truth.json and renames everything into place only after all of it was
+//! written; destroying the writer without Commit removes every temporary file.
+class WorldWriter : public TableSink {
+ public:
+  //! Prepares to write into `out_dir` (created if absent).
+  WorldWriter(const std::string& out_dir, OutputFormat format,
+              const std::vector<std::string>& regions);
+  ~WorldWriter() override;
+  WorldWriter(const WorldWriter&) = delete;
+  WorldWriter& operator=(const WorldWriter&) = delete;
+
+  //! Hands the next day's rows to the table writers (blocks while they are several days behind).
+  void Consume(WorldTables&& chunk) override;
+  //! Writes the eight table files and `truth_json` as truth.json, atomically per file, renaming
+  //! only after every file was written.
+  void Commit(const std::string& truth_json);
+
+  //! The shared state of the writer threads (defined in writer.cpp).
+  struct State;
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace cxagent::generate
