@@ -63,7 +63,7 @@ void RunAnalyze(const std::string& data_dir, const std::string& out,
   detect::DetectorRegistry registry;
   detect::RegisterBuiltinDetectors(registry);
   // An unknown detector or a bad detector_config fails before any data is read.
-  registry.Create(config.incidents.detector, config.incidents.detector_config);
+  registry.Create(config.incidents.detector, detect::DetectorSettings(config.incidents));
 
   storage::Database database;
   storage::Connection connection(database);

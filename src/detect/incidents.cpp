@@ -92,26 +92,36 @@ Cube LoadCube(storage::Connection& connection) {
   return cube;
 }
 
-// Removes the weekday pattern: each weekday's median deviation from the series median.
+// Removes the weekday pattern: per weekday, the median deviation from the centred 7-day mean.
+// Deviations from a local level rather than from the series median, so that a level shift does
+// not leak into the weekday effects (with a shift halfway, each weekday's median would otherwise
+// land on either level by chance).
 void RemoveWeekdays(std::vector<double>& values, Date first) {
-  std::vector<double> observed;
-  for (double value : values) {
-    if (!std::isnan(value)) observed.push_back(value);
-  }
-  if (observed.size() < 21) return;
-  const double center = Median(observed);
+  const size_t n = values.size();
   std::vector<std::vector<double>> by_weekday(7);
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (std::isnan(values[i])) continue;
-    by_weekday[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))].push_back(values[i] - center);
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(values[i]) || i < 3 || i + 3 >= n) continue;
+    double sum = 0;
+    size_t count = 0;
+    for (size_t j = i - 3; j <= i + 3; ++j) {
+      if (std::isnan(values[j])) continue;
+      sum += values[j];
+      ++count;
+    }
+    if (count < 7) continue;
+    by_weekday[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))].push_back(
+        values[i] - sum / static_cast<double>(count));
   }
   std::vector<double> effect(7, 0.0);
   for (size_t d = 0; d < 7; ++d) {
-    if (by_weekday[d].size() >= 3) effect[d] = Median(by_weekday[d]);
+    if (by_weekday[d].size() < 3) return;
+    effect[d] = Median(by_weekday[d]);
   }
-  for (size_t i = 0; i < values.size(); ++i) {
+  double mean_effect = 0;
+  for (double value : effect) mean_effect += value / 7;
+  for (size_t i = 0; i < n; ++i) {
     if (!std::isnan(values[i])) {
-      values[i] -= effect[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))];
+      values[i] -= effect[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))] - mean_effect;
     }
   }
 }
@@ -189,13 +199,16 @@ void DetectInSeries(const Cube& cube, const SliceSeries& series,
   for (size_t point : detection.change_points) bounds.push_back(point);
   bounds.push_back(n);
 
+  // The baseline reaches back over earlier segments (a spurious short segment must not starve
+  // it) but never into an earlier regression of the same series.
+  size_t previous_end = 0;
   size_t segment = 1;
   while (segment + 1 < bounds.size()) {
     const size_t start = bounds[segment];
     const size_t baseline_begin =
-        std::max(bounds[segment - 1], start > static_cast<size_t>(config.baseline_days)
-                                          ? start - config.baseline_days
-                                          : size_t{0});
+        std::max(previous_end, start > static_cast<size_t>(config.baseline_days)
+                                   ? start - static_cast<size_t>(config.baseline_days)
+                                   : size_t{0});
     const auto [base_mean, base_count] = MeanOf(values, baseline_begin, start);
     const auto [first_mean, first_count] = MeanOf(values, start, bounds[segment + 1]);
     const double first_badness = sign * (first_mean - base_mean);
@@ -203,11 +216,13 @@ void DetectInSeries(const Cube& cube, const SliceSeries& series,
       ++segment;
       continue;
     }
-    // Later segments still at least half as bad belong to the same regression.
+    // Later segments about as bad (half to twice) belong to the same regression; a much worse
+    // one is a change of its own, tested from its own start.
     size_t last = segment + 1;
     while (last + 1 < bounds.size()) {
       const auto [mean, count] = MeanOf(values, bounds[last], bounds[last + 1]);
-      if (count == 0 || sign * (mean - base_mean) < 0.5 * first_badness) break;
+      const double badness = sign * (mean - base_mean);
+      if (count == 0 || badness < 0.5 * first_badness || badness > 2 * first_badness) break;
       ++last;
     }
     const size_t end = bounds[last];
@@ -234,8 +249,11 @@ void DetectInSeries(const Cube& cube, const SliceSeries& series,
     if (z >= config.min_z && window_count >= static_cast<size_t>(config.min_days_after) &&
         sign * alert.delta >= min_delta) {
       out.push_back(std::move(alert));
+      previous_end = end;
+      segment = last;
+    } else {
+      ++segment;
     }
-    segment = last;
   }
 }
 
@@ -294,27 +312,59 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
     const double eb = Evidence(b);
     return ea != eb ? ea > eb : a.slice < b.slice;
   });
-  std::vector<Incident> incidents;
-  for (auto& alert : alerts) {
-    Incident* home = nullptr;
-    for (auto& incident : incidents) {
-      // A weaker slice that starts with the incident and shares orders with its slice moved
-      // because of those orders; a nested slice whose change was dated later, inside the
-      // incident's window, is the same regression seen through fewer orders.
-      const bool close = StartsClose(alert, incident.lead, config.merge_days);
-      const bool inside = OverlapsInTime(alert, incident.lead, config.merge_days);
-      if ((close && Intersects(alert.slice, incident.lead.slice)) ||
-          (inside && Nested(alert.slice, incident.lead.slice))) {
-        home = &incident;
-        break;
+  // An ancestor whose alerting descendants, taken pairwise disjoint, carry more evidence than it
+  // does (sum of squared evidence above 1.2 times its own; equal for a uniform drop) is no root:
+  // several independent regressions moved it. It joins an incident but never leads one.
+  std::vector<bool> demoted(alerts.size(), false);
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    std::vector<const Slice*> chosen;
+    double sum = 0;
+    double covered = 0;
+    for (size_t j = 0; j < alerts.size(); ++j) {
+      const Alert& other = alerts[j];
+      if (j == i || other.slice == alerts[i].slice || !alerts[i].slice.Contains(other.slice) ||
+          !StartsClose(alerts[i], other, config.merge_days)) {
+        continue;
       }
+      const bool disjoint = std::all_of(chosen.begin(), chosen.end(), [&](const Slice* slice) {
+        return !Intersects(*slice, other.slice);
+      });
+      if (!disjoint) continue;
+      chosen.push_back(&other.slice);
+      sum += Evidence(other) * Evidence(other);
+      covered += other.orders;
     }
-    if (home != nullptr) {
-      home->related.push_back(std::move(alert));
-    } else {
-      Incident incident;
-      incident.lead = std::move(alert);
-      incidents.push_back(std::move(incident));
+    // The disjoint descendants must also leave much of the ancestor out (healthy remainder):
+    // when a drop covers all of a slice unevenly (dinner worse than lunch), its children always
+    // carry more squared evidence than it does, yet the slice is the root.
+    demoted[i] = chosen.size() >= 2 && covered <= 0.7 * alerts[i].orders &&
+                 sum > 1.2 * Evidence(alerts[i]) * Evidence(alerts[i]);
+  }
+  std::vector<Incident> incidents;
+  for (const bool second_pass : {false, true}) {
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      if (demoted[i] != second_pass) continue;
+      Alert& alert = alerts[i];
+      Incident* home = nullptr;
+      for (auto& incident : incidents) {
+        // A weaker slice that starts with the incident and shares orders with its slice moved
+        // because of those orders; a nested slice whose change was dated later, inside the
+        // incident's window, is the same regression seen through fewer orders.
+        const bool close = StartsClose(alert, incident.lead, config.merge_days);
+        const bool inside = OverlapsInTime(alert, incident.lead, config.merge_days);
+        if ((close && Intersects(alert.slice, incident.lead.slice)) ||
+            (inside && Nested(alert.slice, incident.lead.slice))) {
+          home = &incident;
+          break;
+        }
+      }
+      if (home != nullptr) {
+        home->related.push_back(std::move(alert));
+      } else if (!second_pass) {
+        Incident incident;
+        incident.lead = std::move(alert);
+        incidents.push_back(std::move(incident));
+      }
     }
   }
   return incidents;
@@ -336,6 +386,19 @@ nlohmann::json AlertJson(const Alert& alert) {
 }
 
 }  // namespace
+
+YAML::Node DetectorSettings(const IncidentConfig& config) {
+  if (config.detector_config.IsDefined() && !config.detector_config.IsNull()) {
+    return config.detector_config;
+  }
+  // The segmentation detectors' autocorrelation inflation suits long wandering series; on 40 to
+  // 90 daily points it swallows the very step it should find (a 3-point drop at z 10 got no
+  // change point). Every segment is tested afterwards, so segmenting freely costs no precision.
+  if (config.detector == "pelt" || config.detector == "binseg") {
+    return YAML::Load("{autocorrelation_passes: 0}");
+  }
+  return YAML::Node();
+}
 
 IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   IncidentConfig config;
@@ -385,7 +448,7 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
 
 std::vector<Alert> DetectAlerts(storage::Connection& connection, const DetectorRegistry& registry,
                                 const IncidentConfig& config) {
-  const auto detector = registry.Create(config.detector, config.detector_config);
+  const auto detector = registry.Create(config.detector, DetectorSettings(config));
   const Cube cube = LoadCube(connection);
   std::vector<Alert> alerts;
   for (const auto name : INCIDENT_METRICS) {
@@ -393,6 +456,11 @@ std::vector<Alert> DetectAlerts(storage::Connection& connection, const DetectorR
     for (const auto& series : cube.slices) {
       DetectInSeries(cube, series, metric, *detector, config, alerts);
     }
+  }
+  for (const auto& alert : alerts) {
+    spdlog::debug("alert {} {} start {} delta {:.3f} z {:.1f} orders {}", alert.metric,
+                  alert.slice.ToText(), FormatDate(alert.start), alert.delta, alert.z,
+                  alert.orders);
   }
   spdlog::info("incidents: {} slices x {} metrics over {} days, {} alerts", cube.slices.size(),
                std::size(INCIDENT_METRICS), cube.days, alerts.size());

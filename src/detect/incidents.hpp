@@ -23,7 +23,7 @@ class DetectorRegistry;
 struct IncidentConfig {
   //! Registered detector that finds the change points of each screened series.
   std::string detector = "pelt";
-  //! Its YAML settings (null = the detector's defaults).
+  //! Its YAML settings (null = DetectorSettings' choice).
   YAML::Node detector_config;
   //! A series is segmented only when some 7-day window deviates from its median by this many
   //! standard errors in the bad direction (a cheap screen; the real test is min_z).
@@ -96,6 +96,10 @@ struct Incident {
   double score = 0;               //!< in [0, 1], for ranking within a severity
   std::vector<IncidentSlice> slices;
 };
+
+//! The detector settings incidents use: `detector_config` when given, otherwise for pelt and
+//! binseg `{autocorrelation_passes: 0}` (see docs/incidents.md), otherwise the detector's own.
+YAML::Node DetectorSettings(const IncidentConfig& config);
 
 //! Per slice and metric, daily series from `slice_cube`, regressions detected and tested, merged
 //! into incidents across the slice hierarchy, ranked and numbered. Requires the `slice_cube`
