@@ -246,7 +246,9 @@ void DetectInSeries(const Cube& cube, const SliceSeries& series,
     const double min_delta =
         is_cx ? config.min_cx_delta : config.min_relative_delta * std::abs(alert.baseline);
     if (is_cx) alert.cx_loss = -alert.delta * alert.orders;
-    if (z >= config.min_z && window_count >= static_cast<size_t>(config.min_days_after) &&
+    const double required =
+        config.min_z + config.depth_z * static_cast<double>(series.slice.Depth());
+    if (z >= required && window_count >= static_cast<size_t>(config.min_days_after) &&
         sign * alert.delta >= min_delta) {
       out.push_back(std::move(alert));
       previous_end = end;
@@ -410,6 +412,8 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
                                   "7-day deviation (standard errors) that gets a series segmented");
   config.min_z =
       reader.Number("min_z", config.min_z, 0, 1000, "after-vs-before z a regression must reach");
+  config.depth_z = reader.Number("depth_z", config.depth_z, 0, 100,
+                                 "extra z required per dimension of the slice");
   config.min_cx_delta = reader.Number("min_cx_delta", config.min_cx_delta, 0, 100,
                                       "smallest CX Score drop (points) for a cx_score alert");
   config.min_relative_delta =

@@ -30,6 +30,9 @@ struct IncidentConfig {
   double screen_z = 4.0;
   //! After-vs-before z (in robust noise units) a regression must reach.
   double min_z = 6.0;
+  //! Extra z required per dimension of the slice: deeper levels hold many more slices, so their
+  //! largest null z is larger (multiple testing).
+  double depth_z = 0.75;
   //! Smallest CX Score drop (points) that makes a cx_score alert.
   double min_cx_delta = 0.5;
   //! Smallest relative change (of the baseline) that makes a component-metric alert.
