@@ -119,5 +119,44 @@ TEST(AnalyzeCleanTest, ACleanWorldHasNoIncident) {
   EXPECT_EQ(analysis["data"]["start_date"], "2026-06-01");
 }
 
+// The demo world (three incidents of different causes, one ongoing) at a small volume: each truth
+// incident is one incident at its slice, within two days, and nothing else is reported.
+TEST(AnalyzeDemoTest, FindsTheThreeDemoIncidentsAndNothingElse) {
+  TempDir dir;
+  const nlohmann::json analysis = GenerateAndAnalyze(dir, "demo.yaml", 90, 1500);
+  const nlohmann::json truth = nlohmann::json::parse(ReadFile(dir.File("world/truth.json")));
+  const auto& incidents = analysis["incidents"];
+  ASSERT_EQ(incidents.size(), truth["incidents"].size()) << incidents.dump();
+  for (const auto& expected : truth["incidents"]) {
+    SCOPED_TRACE(expected.dump());
+    const int start = ParseDate(expected["start_date"].get<std::string>()).days;
+    const nlohmann::json* match = nullptr;
+    for (const auto& incident : incidents) {
+      if (std::abs(ParseDate(incident["start_date"].get<std::string>()).days - start) <= 2 &&
+          incident["slices"][0]["slice"] == expected["slice"]) {
+        match = &incident;
+      }
+    }
+    ASSERT_NE(match, nullptr) << incidents.dump();
+    if (expected["end_date"].is_null()) {
+      EXPECT_TRUE((*match)["end_date"].is_null());
+    } else {
+      ASSERT_TRUE((*match)["end_date"].is_string());
+      EXPECT_LE(std::abs(ParseDate((*match)["end_date"].get<std::string>()).days -
+                         ParseDate(expected["end_date"].get<std::string>()).days),
+                2);
+    }
+  }
+  const auto rank = [](const std::string& severity) {
+    return severity == "high" ? 0 : severity == "medium" ? 1 : 2;
+  };
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    EXPECT_EQ(incidents[i]["id"], fmt::format("INC-{:04d}", i + 1));
+    if (i > 0) {
+      EXPECT_LE(rank(incidents[i - 1]["severity"]), rank(incidents[i]["severity"]));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cxagent
