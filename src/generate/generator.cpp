@@ -327,7 +327,8 @@ WorldTables GenerateDay(const World& world, const std::vector<ActiveIncident>& i
     if (a->incident->cause != Cause::DEMAND_SURGE) continue;
     double m = a->incident->magnitude;
     for (int64_t i = 0; i < n_orders; ++i) {
-      const OrderContext& base = orders[static_cast<size_t>(i)];
+      // A copy: push_back below may reallocate `orders`.
+      const OrderContext base = orders[static_cast<size_t>(i)];
       if (!a->matcher.Matches(world.stores[base.store], base.platform, base.segment, base.daypart))
         continue;
       KeyedRng rng = RngFor(world.seed, Stream::SURGE, static_cast<uint64_t>(base.id),

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "generate/generator.hpp"
 #include "generate/writer.hpp"
@@ -21,7 +23,9 @@ int64_t RunGenerate(const GenerateRequest& request) {
 
   GenerateOptions options;
   options.without = request.without;
-  options.threads = request.threads;
+  options.threads = request.threads > 0
+                        ? request.threads
+                        : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   const bool bar = request.progress && isatty(fileno(stderr)) != 0;
   if (bar) {
     options.progress = [](int done, int total) {

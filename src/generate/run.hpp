@@ -15,7 +15,7 @@ struct GenerateRequest {
   std::optional<int64_t> orders_per_day;
   std::optional<std::string> without;
   std::string format = "parquet";
-  int threads = 2;
+  int threads = 0;       //!< day-generation workers; 0 = one per core (results never depend on it)
   bool progress = true;  //!< draw a progress bar when stderr is a terminal
 };
 

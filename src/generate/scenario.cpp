@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -383,8 +384,14 @@ Scenario ParseScenario(std::string_view yaml_text, std::string_view source,
   }
   if (root["incidents"] && !root["incidents"].IsNull()) {
     const YAML::Node& incidents = root["incidents"];
-    if (!incidents.IsSequence())
+    if (!incidents.IsSequence()) {
       Fail(source, "incidents", incidents, "must be a list of incidents");
+    }
+    // Orders added by demand surges are numbered per incident inside a day's id block.
+    if (incidents.size() > 100) {
+      Fail(source, "incidents", incidents,
+           fmt::format("{} incidents; allowed: at most 100", incidents.size()));
+    }
     std::set<std::string> ids;
     for (size_t i = 0; i < incidents.size(); ++i) {
       scenario.incidents.push_back(ReadIncident(source, i, incidents[i], scenario, ids));

@@ -23,8 +23,9 @@ using storage::Table;
 
 namespace {
 
-// Day chunks not yet read by every table writer are kept at most this many at a time.
-constexpr size_t MAX_CHUNKS_AHEAD = 4;
+// Day chunks not yet read by every table writer are kept at most this many at a time: enough
+// slack that a briefly slow writer does not stall generation, few enough to bound memory.
+constexpr size_t MAX_CHUNKS_AHEAD = 8;
 
 std::string Quote(std::string_view text) {
   std::string out = "'";

@@ -117,8 +117,7 @@ void ReadVector(duckdb_vector vector, idx_t count, duckdb_type type, duckdb_logi
   for (idx_t row = 0; row < count; ++row) {
     const bool is_valid = validity == nullptr || duckdb_validity_row_is_valid(validity, row);
     if (!is_valid) {
-      if (column.valid.empty()) column.valid.assign(base + row, 1);
-      column.valid.push_back(0);
+      column.SetNull(base + row);
       if (column.type == ColumnType::DOUBLE) {
         column.doubles.push_back(0);
       } else if (column.type == ColumnType::VARCHAR) {
@@ -128,7 +127,6 @@ void ReadVector(duckdb_vector vector, idx_t count, duckdb_type type, duckdb_logi
       }
       continue;
     }
-    if (!column.valid.empty()) column.valid.push_back(1);
     switch (type) {
       case DUCKDB_TYPE_BOOLEAN:
         column.ints.push_back(static_cast<const bool*>(data)[row]);
@@ -281,8 +279,8 @@ void CheckTableShape(const Table& table) {
       throw InternalError("column '{}' has {} rows, expected {}", column.name, column.Size(),
                           table.RowCount());
     }
-    if (!column.valid.empty() && column.valid.size() != column.Size()) {
-      throw InternalError("column '{}' has a validity mask of the wrong length", column.name);
+    if (column.valid.size() > column.Size()) {
+      throw InternalError("column '{}' has a validity mask longer than the column", column.name);
     }
   }
 }

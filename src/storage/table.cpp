@@ -38,7 +38,7 @@ std::string_view Column::StringAt(size_t row) const {
 }
 
 void Column::SetNull(size_t row) {
-  if (valid.empty()) valid.assign(Size(), 1);
+  if (valid.size() <= row) valid.resize(row + 1, 1);
   valid[row] = 0;
 }
 

@@ -18,8 +18,9 @@ std::string_view SqlTypeName(ColumnType type);
 //! One typed column held in memory. Integer-like types (BOOLEAN as 0/1, INTEGER, BIGINT, DATE as
 //! days since 1970-01-01, TIMESTAMP as microseconds since 1970-01-01) live in `ints`; DOUBLE in
 //! `doubles`; VARCHAR in `strings`, or, when `dictionary` is not empty, as indices into it held in
-//! `ints` (cheap for low-cardinality columns). `valid` is empty when no value is NULL, otherwise
-//! one byte per row, 0 for NULL.
+//! `ints` (cheap for low-cardinality columns). `valid` holds one byte per row, 0 for NULL; rows
+//! past its end are valid, so it may stay empty (no NULLs) or shorter than the column while rows
+//! are added.
 struct Column {
   std::string name;
   ColumnType type = ColumnType::BIGINT;
@@ -32,10 +33,10 @@ struct Column {
   //! Number of rows.
   size_t Size() const;
   //! True when row `row` is NULL.
-  bool IsNull(size_t row) const { return !valid.empty() && valid[row] == 0; }
+  bool IsNull(size_t row) const { return row < valid.size() && valid[row] == 0; }
   //! The string at `row` for a VARCHAR column, plain or dictionary-coded.
   std::string_view StringAt(size_t row) const;
-  //! Marks `row` NULL, allocating the validity mask on first use.
+  //! Marks `row` NULL, growing the validity mask as needed.
   void SetNull(size_t row);
 };
 

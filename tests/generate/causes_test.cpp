@@ -144,7 +144,7 @@ TEST_P(GenerateCause, MovesDriverAndCxInSliceAndWindowOnly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCauses, GenerateCause, ::testing::ValuesIn(Cases()),
-                         [](const auto& info) { return info.param.cause; });
+                         [](const auto& test_case) { return test_case.param.cause; });
 
 TEST(GenerateCauseDetail, EtaUnderestimationLeavesActualTimesUnchanged) {
   std::string incident =

@@ -208,6 +208,14 @@ TEST(GenerateScenario, RejectsLogChangeOnExternalCausesAndNonBooleans) {
       "s.yaml: incidents[0].log_change (line 9): 'maybe' is not a boolean; allowed: true, false");
 }
 
+TEST(GenerateScenario, RejectsTooManyIncidents) {
+  std::string yaml = BASE + "incidents:\n";
+  for (int i = 0; i < 101; ++i) {
+    yaml += "  - id: i" + std::to_string(i) + "\n    cause: demand_surge\n    start_day: 1\n";
+  }
+  EXPECT_EQ(Error(yaml), "s.yaml: incidents (line 6): 101 incidents; allowed: at most 100");
+}
+
 TEST(GenerateScenario, SliceTextIsCanonical) {
   Scenario s = ParseScenario(
       WithIncident("    slice: {store_type: grocery, region: seattle}\n    start_day: 1\n"),

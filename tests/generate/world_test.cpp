@@ -194,7 +194,9 @@ TEST_F(GenerateWorld, RowsHangTogether) {
     ++lines[world_->items.Get("order_id").ints[i]];
   for (size_t i = 0; i < o.RowCount(); ++i) {
     int64_t id = o.Get("order_id").ints[i];
-    if (delivered.count(id)) ASSERT_EQ(lines[id], o.Get("n_items").ints[i]);
+    if (delivered.count(id)) {
+      ASSERT_EQ(lines[id], o.Get("n_items").ints[i]);
+    }
   }
   for (size_t i = 0; i < world_->support.RowCount(); ++i)
     ASSERT_TRUE(orders.count(world_->support.Get("order_id").ints[i]));
@@ -260,7 +262,8 @@ TEST_F(GenerateWorld, DemandHasLunchAndDinnerPeaksAndAWeekendShape) {
   EXPECT_GT(by_hour[12], 1.5 * static_cast<double>(by_hour[15]));
   EXPECT_GT(by_hour[18], 1.5 * static_cast<double>(by_hour[15]));
   EXPECT_GT(by_hour[18], 10 * by_hour[4]);
-  EXPECT_GT(by_weekday[5], by_weekday[1] * 1.1) << "Saturdays are busier than Tuesdays";
+  EXPECT_GT(static_cast<double>(by_weekday[5]), static_cast<double>(by_weekday[1]) * 1.1)
+      << "Saturdays are busier than Tuesdays";
 }
 
 TEST_F(GenerateWorld, CleanWorldIsStableDayToDay) {

@@ -204,3 +204,32 @@ TEST(DataFolderTest, AMissingFolderIsNotFound) {
 
 }  // namespace
 }  // namespace cxagent::storage
+
+namespace cxagent::storage {
+namespace {
+
+TEST(TableTest, NullsCanBeMarkedWhileRowsAreStillBeingAdded) {
+  Column column;
+  column.name = "reason";
+  column.type = ColumnType::VARCHAR;
+  for (int row = 0; row < 4; ++row) {
+    column.strings.push_back("x");
+    if (row == 1) column.SetNull(1);
+  }
+  EXPECT_FALSE(column.IsNull(0));
+  EXPECT_TRUE(column.IsNull(1));
+  EXPECT_FALSE(column.IsNull(3));  // past the end of the mask: valid
+
+  Table table;
+  table.columns.push_back(column);
+  Database database;
+  Connection connection(database);
+  TempDir dir;
+  WriteTableFile(connection, table, dir.File("t.parquet"), FileFormat::PARQUET);
+  const Table back = ReadTableFile(connection, dir.File("t.parquet"));
+  EXPECT_TRUE(back.columns[0].IsNull(1));
+  EXPECT_FALSE(back.columns[0].IsNull(3));
+}
+
+}  // namespace
+}  // namespace cxagent::storage
