@@ -1,0 +1,737 @@
+#include "detect/incidents.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "common/error.hpp"
+#include "detect/registry.hpp"
+#include "detect/series_stats.hpp"
+#include "localize/localizer.hpp"
+#include "metrics/metric_catalog.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::detect {
+
+namespace {
+
+constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+
+// The metrics incidents are built on: the CX Score and its components (domain.md §4).
+constexpr std::string_view INCIDENT_METRICS[] = {"cx_score",
+                                                 "on_time_rate",
+                                                 "cancel_rate",
+                                                 "missing_item_rate",
+                                                 "substitution_accept_rate",
+                                                 "contact_rate",
+                                                 "avg_rating",
+                                                 "low_rating_rate"};
+
+// Daily sums of one slice, one vector per cube column, indexed by day from the first cube date.
+struct SliceSeries {
+  Slice slice;
+  std::vector<std::vector<double>> sums;
+};
+
+struct Cube {
+  Date first;
+  size_t days = 0;
+  std::vector<std::string> columns;
+  std::vector<SliceSeries> slices;
+
+  size_t Column(std::string_view name) const {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i] == name) return i;
+    }
+    throw InternalError("cube column '{}' is not loaded", name);
+  }
+};
+
+Cube LoadCube(storage::Connection& connection) {
+  Cube cube;
+  for (const auto name : INCIDENT_METRICS) {
+    const auto& metric = metrics::FindMetric(name);
+    for (const auto column : {metric.numerator, metric.denominator}) {
+      if (std::find(cube.columns.begin(), cube.columns.end(), column) == cube.columns.end()) {
+        cube.columns.emplace_back(column);
+      }
+    }
+  }
+  std::string select = "SELECT slice, date::DATE AS date";
+  for (const auto& column : cube.columns) {
+    select += fmt::format(", {0}::DOUBLE AS {0}", storage::SqlIdentifier(column));
+  }
+  const storage::Table table = connection.Query(select + " FROM slice_cube ORDER BY slice, date");
+  if (table.RowCount() == 0) return cube;
+  const auto& dates = table.Get("date").ints;
+  const auto [min_date, max_date] = std::minmax_element(dates.begin(), dates.end());
+  cube.first = Date{static_cast<int32_t>(*min_date)};
+  cube.days = static_cast<size_t>(*max_date - *min_date + 1);
+  const auto& slice_column = table.Get("slice");
+  std::vector<const storage::Column*> value_columns;
+  for (const auto& column : cube.columns) value_columns.push_back(&table.Get(column));
+  std::string_view current;
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    const std::string_view text = slice_column.StringAt(row);
+    if (cube.slices.empty() || text != current) {
+      current = text;
+      SliceSeries series{Slice::Parse(text), {}};
+      series.sums.assign(cube.columns.size(), std::vector<double>(cube.days, 0.0));
+      cube.slices.push_back(std::move(series));
+    }
+    const auto day = static_cast<size_t>(dates[row] - *min_date);
+    for (size_t c = 0; c < value_columns.size(); ++c) {
+      const auto* column = value_columns[c];
+      cube.slices.back().sums[c][day] = column->IsNull(row) ? 0.0 : column->doubles[row];
+    }
+  }
+  return cube;
+}
+
+// Removes the weekday pattern: per weekday, the median deviation from the centred 7-day mean.
+// Deviations from a local level rather than from the series median, so that a level shift does
+// not leak into the weekday effects (with a shift halfway, each weekday's median would otherwise
+// land on either level by chance).
+void RemoveWeekdays(std::vector<double>& values, Date first) {
+  const size_t n = values.size();
+  std::vector<std::vector<double>> by_weekday(7);
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isnan(values[i]) || i < 3 || i + 3 >= n) continue;
+    double sum = 0;
+    size_t count = 0;
+    for (size_t j = i - 3; j <= i + 3; ++j) {
+      if (std::isnan(values[j])) continue;
+      sum += values[j];
+      ++count;
+    }
+    if (count < 7) continue;
+    by_weekday[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))].push_back(
+        values[i] - sum / static_cast<double>(count));
+  }
+  std::vector<double> effect(7, 0.0);
+  for (size_t d = 0; d < 7; ++d) {
+    if (by_weekday[d].size() < 3) return;
+    effect[d] = Median(by_weekday[d]);
+  }
+  double mean_effect = 0;
+  for (double value : effect) mean_effect += value / 7;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isnan(values[i])) {
+      values[i] -= effect[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))] - mean_effect;
+    }
+  }
+}
+
+// Cheap screen: does some run of 7 observed days sit `screen_z` standard errors on the bad side
+// of the series median?
+bool PassesScreen(const ObservedSeries& observed, double sigma, double sign, double screen_z) {
+  const size_t window = 7;
+  if (observed.values.size() < window) return false;
+  const double center = Median(observed.values);
+  double sum = 0;
+  for (size_t i = 0; i < observed.values.size(); ++i) {
+    sum += observed.values[i];
+    if (i >= window) sum -= observed.values[i - window];
+    if (i + 1 >= window) {
+      const double mean = sum / static_cast<double>(window);
+      if (sign * (mean - center) / (sigma / std::sqrt(double(window))) >= screen_z) return true;
+    }
+  }
+  return false;
+}
+
+// Mean and count of the observed points of `values` in [begin, end).
+std::pair<double, size_t> MeanOf(const std::vector<double>& values, size_t begin, size_t end) {
+  double sum = 0;
+  size_t count = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (std::isnan(values[i])) continue;
+    sum += values[i];
+    ++count;
+  }
+  return {count == 0 ? NaN : sum / static_cast<double>(count), count};
+}
+
+double RatioOf(const std::vector<double>& numerator, const std::vector<double>& denominator,
+               size_t begin, size_t end) {
+  double num = 0;
+  double den = 0;
+  for (size_t i = begin; i < end; ++i) {
+    num += numerator[i];
+    den += denominator[i];
+  }
+  return den > 0 ? num / den : NaN;
+}
+
+// Regressions of one metric in one slice, from the detector's segments.
+void DetectInSeries(const Cube& cube, const SliceSeries& series,
+                    const metrics::MetricDefinition& metric, const Detector& detector,
+                    const IncidentConfig& config, std::vector<Alert>& out) {
+  const auto& numerator = series.sums[cube.Column(metric.numerator)];
+  const auto& denominator = series.sums[cube.Column(metric.denominator)];
+  const auto& orders = series.sums[cube.Column("orders")];
+  const size_t n = cube.days;
+  std::vector<double> values(n, NaN);
+  for (size_t i = 0; i < n; ++i) {
+    if (denominator[i] > 0) values[i] = numerator[i] / denominator[i];
+  }
+  if (config.weekly_seasonality) RemoveWeekdays(values, cube.first);
+  const ObservedSeries observed = DropMissing(values);
+  const size_t minimum = static_cast<size_t>(config.min_baseline_days + config.min_days_after);
+  if (observed.values.size() < std::max<size_t>(minimum, 10)) return;
+  const double sigma = DifferenceNoiseScale(observed.values, 1);
+  if (!(sigma > 0) || !std::isfinite(sigma)) return;
+  const double sign = metric.higher_is_better ? -1.0 : 1.0;
+  if (!PassesScreen(observed, sigma, sign, config.screen_z)) return;
+
+  Detection detection;
+  try {
+    detection = detector.Detect(values);
+  } catch (const Error& error) {
+    if (error.Type() != ErrorType::INVALID_INPUT) throw;
+    return;
+  }
+  std::vector<size_t> bounds{0};
+  for (size_t point : detection.change_points) bounds.push_back(point);
+  bounds.push_back(n);
+
+  // The baseline reaches back over earlier segments (a spurious short segment must not starve
+  // it) but never into an earlier regression of the same series.
+  size_t previous_end = 0;
+  size_t segment = 1;
+  while (segment + 1 < bounds.size()) {
+    const size_t start = bounds[segment];
+    const size_t baseline_begin =
+        std::max(previous_end, start > static_cast<size_t>(config.baseline_days)
+                                   ? start - static_cast<size_t>(config.baseline_days)
+                                   : size_t{0});
+    const auto [base_mean, base_count] = MeanOf(values, baseline_begin, start);
+    const auto [first_mean, first_count] = MeanOf(values, start, bounds[segment + 1]);
+    const double first_badness = sign * (first_mean - base_mean);
+    if (base_count < static_cast<size_t>(config.min_baseline_days) || !(first_badness > 0)) {
+      ++segment;
+      continue;
+    }
+    // Later segments about as bad (half to twice) belong to the same regression; a much worse
+    // one is a change of its own, tested from its own start.
+    size_t last = segment + 1;
+    while (last + 1 < bounds.size()) {
+      const auto [mean, count] = MeanOf(values, bounds[last], bounds[last + 1]);
+      const double badness = sign * (mean - base_mean);
+      if (count == 0 || badness < 0.5 * first_badness || badness > 2 * first_badness) break;
+      ++last;
+    }
+    const size_t end = bounds[last];
+    const auto [window_mean, window_count] = MeanOf(values, start, end);
+    const double z = sign * (window_mean - base_mean) /
+                     (sigma * std::sqrt(1.0 / double(window_count) + 1.0 / double(base_count)));
+    Alert alert;
+    alert.slice = series.slice;
+    alert.metric = std::string(metric.name);
+    alert.start = AddDays(cube.first, static_cast<int32_t>(start));
+    if (end < n) alert.end = AddDays(cube.first, static_cast<int32_t>(end - 1));
+    alert.baseline_start = AddDays(cube.first, static_cast<int32_t>(baseline_begin));
+    alert.baseline_end = AddDays(cube.first, static_cast<int32_t>(start - 1));
+    alert.baseline = RatioOf(numerator, denominator, baseline_begin, start);
+    alert.current = RatioOf(numerator, denominator, start, end);
+    alert.delta = alert.current - alert.baseline;
+    alert.z = z;
+    alert.days = static_cast<double>(window_count);
+    for (size_t i = start; i < end; ++i) alert.orders += orders[i];
+    const bool is_cx = metric.name == "cx_score";
+    const double min_delta =
+        is_cx ? config.min_cx_delta : config.min_relative_delta * std::abs(alert.baseline);
+    if (is_cx) alert.cx_loss = -alert.delta * alert.orders;
+    const double required =
+        config.min_z + config.depth_z * static_cast<double>(series.slice.Depth());
+    if (z >= required && window_count >= static_cast<size_t>(config.min_days_after) &&
+        sign * alert.delta >= min_delta) {
+      out.push_back(std::move(alert));
+      previous_end = end;
+      segment = last;
+    } else {
+      ++segment;
+    }
+  }
+}
+
+// True when the two slices can share orders (no dimension holds two different values).
+bool Intersects(const Slice& a, const Slice& b) {
+  for (const auto& [name, value] : a.Pairs()) {
+    const auto found = b.Pairs().find(name);
+    if (found != b.Pairs().end() && found->second != value) return false;
+  }
+  return true;
+}
+
+bool Nested(const Slice& a, const Slice& b) {
+  return a.Contains(b) || b.Contains(a);
+}
+
+bool StartsClose(const Alert& a, const Alert& b, int days) {
+  return std::abs(a.start.days - b.start.days) <= days;
+}
+
+// Whether `alert` overlaps the incident led by `lead` in time: close starts, or a start inside.
+bool OverlapsInTime(const Alert& alert, const Alert& lead, int days) {
+  if (StartsClose(alert, lead, days)) return true;
+  return alert.start >= lead.start && (!lead.end || alert.start <= *lead.end);
+}
+
+// How well a slice explains a regression: |delta| x sqrt(orders), the localizer's evidence under
+// per-order noise. A uniform drop of a root slice scores below it in every child (fewer orders)
+// and every ancestor (diluted delta), so the root leads its incident. Empirical z does not do
+// this: large slices carry day-to-day variation that does not shrink with volume.
+double Evidence(const Alert& alert) {
+  if (alert.metric != "cx_score") return alert.z;
+  return std::abs(alert.delta) * std::sqrt(std::max(alert.orders, 0.0));
+}
+
+bool WindowsOverlap(const Alert& a, const Alert& b) {
+  const auto end = [](const Alert& alert) {
+    return alert.end ? alert.end->days : std::numeric_limits<int32_t>::max();
+  };
+  return a.start.days <= end(b) && b.start.days <= end(a);
+}
+
+// The SQL condition selecting a slice's orders in order_facts.
+std::string SliceCondition(const Slice& slice) {
+  std::string condition = "TRUE";
+  for (const auto& [name, value] : slice.Pairs()) {
+    condition += fmt::format(" AND coalesce({}::VARCHAR, 'unknown') = {}",
+                             storage::SqlIdentifier(name), storage::SqlLiteral(value));
+  }
+  return condition;
+}
+
+std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& config) {
+  std::sort(alerts.begin(), alerts.end(), [](const Alert& a, const Alert& b) {
+    const double ea = Evidence(a);
+    const double eb = Evidence(b);
+    return ea != eb ? ea > eb : a.slice < b.slice;
+  });
+  // An ancestor whose alerting descendants, taken pairwise disjoint, carry more evidence than it
+  // does (sum of squared evidence above 1.2 times its own; equal for a uniform drop) is no root:
+  // several independent regressions moved it. It joins an incident but never leads one.
+  std::vector<bool> demoted(alerts.size(), false);
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    std::vector<const Slice*> chosen;
+    double sum = 0;
+    double covered = 0;
+    for (size_t j = 0; j < alerts.size(); ++j) {
+      const Alert& other = alerts[j];
+      if (j == i || other.slice == alerts[i].slice || !alerts[i].slice.Contains(other.slice) ||
+          !StartsClose(alerts[i], other, config.merge_days)) {
+        continue;
+      }
+      const bool disjoint = std::all_of(chosen.begin(), chosen.end(), [&](const Slice* slice) {
+        return !Intersects(*slice, other.slice);
+      });
+      if (!disjoint) continue;
+      chosen.push_back(&other.slice);
+      sum += Evidence(other) * Evidence(other);
+      covered += other.orders;
+    }
+    // The disjoint descendants must also leave much of the ancestor out (healthy remainder):
+    // when a drop covers all of a slice unevenly (dinner worse than lunch), its children always
+    // carry more squared evidence than it does, yet the slice is the root.
+    demoted[i] = chosen.size() >= 2 && covered <= 0.7 * alerts[i].orders &&
+                 sum > 1.2 * Evidence(alerts[i]) * Evidence(alerts[i]);
+  }
+  std::vector<Incident> incidents;
+  for (const bool second_pass : {false, true}) {
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      if (demoted[i] != second_pass) continue;
+      Alert& alert = alerts[i];
+      Incident* home = nullptr;
+      for (auto& incident : incidents) {
+        // A weaker slice that starts with the incident and shares orders with its slice moved
+        // because of those orders; a nested slice whose change was dated later, inside the
+        // incident's window, is the same regression seen through fewer orders.
+        const bool close = StartsClose(alert, incident.lead, config.merge_days);
+        const bool inside = OverlapsInTime(alert, incident.lead, config.merge_days);
+        if ((close && Intersects(alert.slice, incident.lead.slice)) ||
+            (inside && Nested(alert.slice, incident.lead.slice))) {
+          home = &incident;
+          break;
+        }
+      }
+      if (home != nullptr) {
+        home->related.push_back(std::move(alert));
+      } else if (!second_pass) {
+        Incident incident;
+        incident.lead = std::move(alert);
+        incidents.push_back(std::move(incident));
+      }
+    }
+  }
+  return incidents;
+}
+
+double Round(double value, double scale = 1e4) {
+  return std::round(value * scale) / scale;
+}
+
+nlohmann::json AlertJson(const Alert& alert) {
+  return {{"metric", alert.metric},
+          {"slice", alert.slice.ToJson()},
+          {"start_date", FormatDate(alert.start)},
+          {"end_date", alert.end ? nlohmann::json(FormatDate(*alert.end)) : nlohmann::json()},
+          {"baseline", Round(alert.baseline)},
+          {"current", Round(alert.current)},
+          {"delta", Round(alert.delta)},
+          {"z", Round(alert.z, 100)}};
+}
+
+}  // namespace
+
+YAML::Node DetectorSettings(const IncidentConfig& config) {
+  if (config.detector_config.IsDefined() && !config.detector_config.IsNull()) {
+    return config.detector_config;
+  }
+  // The segmentation detectors' autocorrelation inflation suits long wandering series; on 40 to
+  // 90 daily points it swallows the very step it should find (a 3-point drop at z 10 got no
+  // change point). Every segment is tested afterwards, so segmenting freely costs no precision.
+  if (config.detector == "pelt" || config.detector == "binseg") {
+    return YAML::Load("{autocorrelation_passes: 0}");
+  }
+  return YAML::Node();
+}
+
+IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
+  IncidentConfig config;
+  config.detector =
+      reader.Choice("detector", config.detector, {"pelt", "binseg", "bocpd", "zscore", "ewma"},
+                    "detector that finds the change points of a series");
+  config.detector_config = reader.Section("detector_config");
+  config.screen_z = reader.Number("screen_z", config.screen_z, 0, 100,
+                                  "7-day deviation (standard errors) that gets a series segmented");
+  config.min_z =
+      reader.Number("min_z", config.min_z, 0, 1000, "after-vs-before z a regression must reach");
+  config.depth_z = reader.Number("depth_z", config.depth_z, 0, 100,
+                                 "extra z required per dimension of the slice");
+  config.min_cx_delta = reader.Number("min_cx_delta", config.min_cx_delta, 0, 100,
+                                      "smallest CX Score drop (points) for a cx_score alert");
+  config.min_relative_delta =
+      reader.Number("min_relative_delta", config.min_relative_delta, 0, 10,
+                    "smallest relative change for a component-metric alert");
+  config.baseline_days = reader.Integer("baseline_days", config.baseline_days, 3, 3650,
+                                        "days before the start used as the baseline");
+  config.min_baseline_days = reader.Integer("min_baseline_days", config.min_baseline_days, 2, 3650,
+                                            "fewest observed baseline days for a test");
+  config.min_days_after = reader.Integer("min_days_after", config.min_days_after, 1, 3650,
+                                         "fewest observed days after the start for a test");
+  config.merge_days = reader.Integer("merge_days", config.merge_days, 0, 365,
+                                     "alerts starting at most this many days apart can merge");
+  config.weekly_seasonality = reader.Boolean("weekly_seasonality", config.weekly_seasonality,
+                                             "remove the weekday pattern before testing");
+  config.high_impact = reader.Number("high_impact", config.high_impact, 0, 100,
+                                     "marketplace CX points lost per day for severity high");
+  config.medium_impact = reader.Number("medium_impact", config.medium_impact, 0, 100,
+                                       "marketplace CX points lost per day for severity medium");
+  config.component_incidents =
+      reader.Boolean("component_incidents", config.component_incidents,
+                     "report component alerts attached to no CX incident as incidents");
+  config.localize_max_roots = reader.Integer("localize_max_roots", config.localize_max_roots, 1, 20,
+                                             "most root slices per incident");
+  if (config.medium_impact > config.high_impact) {
+    throw InvalidInput("{}: must not exceed high_impact ({})", reader.Where("medium_impact"),
+                       config.high_impact);
+  }
+  if (config.min_baseline_days > config.baseline_days) {
+    throw InvalidInput("{}: must not exceed baseline_days ({})", reader.Where("min_baseline_days"),
+                       config.baseline_days);
+  }
+  reader.Finish();
+  return config;
+}
+
+std::vector<Alert> DetectAlerts(storage::Connection& connection, const DetectorRegistry& registry,
+                                const IncidentConfig& config) {
+  const auto detector = registry.Create(config.detector, DetectorSettings(config));
+  const Cube cube = LoadCube(connection);
+  std::vector<Alert> alerts;
+  for (const auto name : INCIDENT_METRICS) {
+    const auto& metric = metrics::FindMetric(name);
+    for (const auto& series : cube.slices) {
+      DetectInSeries(cube, series, metric, *detector, config, alerts);
+    }
+  }
+  for (const auto& alert : alerts) {
+    spdlog::debug("alert {} {} start {} delta {:.3f} z {:.1f} orders {}", alert.metric,
+                  alert.slice.ToText(), FormatDate(alert.start), alert.delta, alert.z,
+                  alert.orders);
+  }
+  spdlog::info("incidents: {} slices x {} metrics over {} days, {} alerts", cube.slices.size(),
+               std::size(INCIDENT_METRICS), cube.days, alerts.size());
+  return alerts;
+}
+
+std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
+                                  const IncidentConfig& config, const ExplainedTest& explained) {
+  std::vector<Alert> cx;
+  std::vector<Alert> components;
+  for (auto& alert : alerts) {
+    (alert.metric == "cx_score" ? cx : components).push_back(std::move(alert));
+  }
+  std::vector<Incident> clusters = Cluster(std::move(cx), config);
+  std::vector<Incident> incidents;
+  for (auto& cluster : clusters) {
+    std::vector<Slice> others;
+    Incident* first = nullptr;
+    for (auto& incident : incidents) {
+      if (WindowsOverlap(cluster.lead, incident.lead) &&
+          Intersects(cluster.lead.slice, incident.lead.slice)) {
+        others.push_back(incident.lead.slice);
+        if (first == nullptr) first = &incident;
+      }
+    }
+    if (first != nullptr && explained && explained(cluster.lead, others)) {
+      first->related.push_back(std::move(cluster.lead));
+      for (auto& alert : cluster.related) first->related.push_back(std::move(alert));
+      continue;
+    }
+    incidents.push_back(std::move(cluster));
+  }
+
+  std::sort(components.begin(), components.end(),
+            [](const Alert& a, const Alert& b) { return a.z > b.z; });
+  std::vector<Alert> unattached;
+  for (auto& alert : components) {
+    Incident* home = nullptr;
+    for (auto& incident : incidents) {
+      if (incident.lead.metric == "cx_score" &&
+          OverlapsInTime(alert, incident.lead, config.merge_days) &&
+          Intersects(alert.slice, incident.lead.slice)) {
+        home = &incident;
+        break;
+      }
+    }
+    if (home != nullptr) {
+      home->components.push_back(std::move(alert));
+    } else {
+      unattached.push_back(std::move(alert));
+    }
+  }
+  if (config.component_incidents) {
+    for (auto& incident : Cluster(std::move(unattached), config)) {
+      incidents.push_back(std::move(incident));
+    }
+  }
+
+  for (auto& incident : incidents) {
+    const Alert& lead = incident.lead;
+    const double daily_loss = lead.days > 0 ? lead.cx_loss / lead.days : 0.0;
+    incident.impact = daily_orders > 0 ? std::max(0.0, daily_loss / daily_orders) : 0.0;
+    const bool strong = lead.z >= 2 * config.min_z;
+    if (incident.impact >= config.high_impact && strong) {
+      incident.severity = "high";
+    } else if (incident.impact >= config.medium_impact) {
+      incident.severity = "medium";
+    } else {
+      incident.severity = "low";
+    }
+    const double size = config.high_impact > 0 ? incident.impact / config.high_impact : 0.0;
+    const double significance = config.min_z > 0 ? lead.z / (2 * config.min_z) : 1.0;
+    incident.score = 0.85 * (1 - std::exp(-size)) + 0.15 * (1 - std::exp(-significance));
+  }
+  const auto rank = [](const std::string& severity) {
+    return severity == "high" ? 0 : severity == "medium" ? 1 : 2;
+  };
+  std::stable_sort(incidents.begin(), incidents.end(), [&](const Incident& a, const Incident& b) {
+    if (rank(a.severity) != rank(b.severity)) return rank(a.severity) < rank(b.severity);
+    return a.score > b.score;
+  });
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    incidents[i].id = fmt::format("INC-{:04d}", i + 1);
+  }
+  return incidents;
+}
+
+std::vector<Incident> BuildIncidents(storage::Connection& connection,
+                                     const DetectorRegistry& registry,
+                                     const IncidentConfig& config) {
+  std::vector<Alert> alerts = DetectAlerts(connection, registry, config);
+  const auto volume = connection.Query(
+      "SELECT coalesce(sum(orders)::DOUBLE / nullif(count(DISTINCT date), 0), 0)::DOUBLE AS v "
+      "FROM slice_cube WHERE slice = 'all'");
+  const double daily_orders = volume.RowCount() > 0 ? volume.Get("v").doubles[0] : 0.0;
+  const bool has_facts =
+      connection.Query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'order_facts'")
+          .Get("n")
+          .ints[0] > 0;
+  ExplainedTest explained;
+  if (has_facts) {
+    explained = [&](const Alert& alert, const std::vector<Slice>& others) {
+      return ExplainedByOthers(connection, alert, others, config);
+    };
+  }
+  return MergeAlerts(std::move(alerts), daily_orders, config, explained);
+}
+
+bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
+                       const std::vector<Slice>& others, const IncidentConfig& config) {
+  std::string condition = SliceCondition(alert.slice);
+  for (const auto& other : others) condition += fmt::format(" AND NOT ({})", SliceCondition(other));
+  const storage::Table table = connection.Query(fmt::format(
+      "WITH days AS (SELECT min(order_date)::DATE AS first, max(order_date)::DATE AS last "
+      "FROM order_facts) "
+      "SELECT (order_date::DATE - (SELECT first FROM days))::BIGINT AS day, "
+      "(SELECT first FROM days) AS first, (SELECT last - first + 1 FROM days)::BIGINT AS n, "
+      "sum(cx_score)::DOUBLE AS num, count(*)::DOUBLE AS den "
+      "FROM order_facts WHERE {} GROUP BY ALL ORDER BY day",
+      condition));
+  if (table.RowCount() == 0) return true;
+  const Date first{static_cast<int32_t>(table.Get("first").ints[0])};
+  const auto n = static_cast<size_t>(table.Get("n").ints[0]);
+  std::vector<double> values(n, NaN);
+  std::vector<double> numerator(n, 0.0);
+  std::vector<double> denominator(n, 0.0);
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    const auto day = static_cast<size_t>(table.Get("day").ints[row]);
+    numerator[day] = table.Get("num").doubles[row];
+    denominator[day] = table.Get("den").doubles[row];
+    values[day] = numerator[day] / denominator[day];
+  }
+  if (config.weekly_seasonality) RemoveWeekdays(values, first);
+  const ObservedSeries observed = DropMissing(values);
+  if (observed.values.size() < 3) return true;
+  const double sigma = DifferenceNoiseScale(observed.values, 1);
+  const auto index = [&](Date date) {
+    return static_cast<size_t>(std::clamp<int64_t>(date.days - first.days, 0, int64_t(n)));
+  };
+  const size_t base_begin = index(alert.baseline_start);
+  const size_t start = index(alert.start);
+  const size_t end = alert.end ? index(AddDays(*alert.end, 1)) : n;
+  const auto [base_mean, base_count] = MeanOf(values, base_begin, start);
+  const auto [mean, count] = MeanOf(values, start, end);
+  if (base_count == 0 || count == 0 || !(sigma > 0)) return true;
+  const double z =
+      (base_mean - mean) / (sigma * std::sqrt(1.0 / double(count) + 1.0 / double(base_count)));
+  const double delta = RatioOf(numerator, denominator, start, end) -
+                       RatioOf(numerator, denominator, base_begin, start);
+  return !(z >= config.min_z && -delta >= config.min_cx_delta);
+}
+
+void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
+                       const IncidentConfig& config) {
+  std::vector<std::string> dimensions(std::begin(DIMENSIONS), std::end(DIMENSIONS));
+  std::string keys;
+  for (const auto& dimension : dimensions) {
+    keys += fmt::format("coalesce({0}::VARCHAR, 'unknown') AS {0}, ",
+                        storage::SqlIdentifier(dimension));
+  }
+  const Date last_day{static_cast<int32_t>(
+      connection.Query("SELECT max(order_date)::DATE AS d FROM order_facts").Get("d").ints[0])};
+  for (auto& incident : incidents) {
+    const Alert& lead = incident.lead;
+    const std::string base =
+        fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(lead.baseline_start),
+                    FormatDate(lead.baseline_end));
+    const std::string now =
+        fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(lead.start),
+                    FormatDate(lead.end.value_or(last_day)));
+    const storage::Table table = connection.Query(
+        fmt::format("SELECT {keys}"
+                    "coalesce(sum(cx_score) FILTER (WHERE {now}), 0)::DOUBLE AS real_num, "
+                    "count(*) FILTER (WHERE {now})::DOUBLE AS real_den, "
+                    "coalesce(sum(cx_score) FILTER (WHERE {base}), 0)::DOUBLE AS predict_num, "
+                    "count(*) FILTER (WHERE {base})::DOUBLE AS predict_den "
+                    "FROM order_facts WHERE ({base}) OR ({now}) GROUP BY ALL",
+                    fmt::arg("keys", keys), fmt::arg("now", now), fmt::arg("base", base)));
+    localize::LeafTable leaves;
+    leaves.kind = localize::MetricKind::RATIO;
+    leaves.dimensions = dimensions;
+    std::vector<const storage::Column*> key_columns;
+    for (const auto& dimension : dimensions) key_columns.push_back(&table.Get(dimension));
+    const auto& real_num = table.Get("real_num").doubles;
+    const auto& real_den = table.Get("real_den").doubles;
+    const auto& predict_num = table.Get("predict_num").doubles;
+    const auto& predict_den = table.Get("predict_den").doubles;
+    for (size_t row = 0; row < table.RowCount(); ++row) {
+      localize::Leaf leaf;
+      for (const auto* column : key_columns) leaf.values.emplace_back(column->StringAt(row));
+      leaf.real_num = real_num[row];
+      leaf.real_den = real_den[row];
+      leaf.predict_num = predict_num[row];
+      leaf.predict_den = predict_den[row];
+      leaves.leaves.push_back(std::move(leaf));
+    }
+    localize::LocalizeConfig localize_config;
+    localize_config.direction = localize::Direction::DOWN;
+    localize_config.max_roots = config.localize_max_roots;
+    const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
+    incident.slices.clear();
+    for (const auto& root : result.root_causes) {
+      // Roots elsewhere in the marketplace, or at another incident's slice, belong to the other
+      // incidents that overlap this window.
+      if (!Intersects(root.slice, lead.slice)) continue;
+      const bool elsewhere =
+          std::any_of(incidents.begin(), incidents.end(), [&](const Incident& other) {
+            return &other != &incident && Nested(root.slice, other.lead.slice) &&
+                   !Nested(root.slice, lead.slice);
+          });
+      if (elsewhere) continue;
+      incident.slices.push_back(
+          {root.slice, root.baseline, root.current, root.delta, root.contribution});
+    }
+    if (incident.slices.empty()) {
+      // Nothing stood out of the leaves' noise: report the incident's own slice.
+      const double share_delta = result.delta != 0 ? lead.delta / result.delta : 0.0;
+      double slice_orders = 0;
+      double total_orders = 0;
+      for (size_t row = 0; row < table.RowCount(); ++row) total_orders += real_den[row];
+      slice_orders = lead.orders;
+      const double contribution =
+          total_orders > 0 ? std::clamp(share_delta * slice_orders / total_orders, 0.0, 1.0) : 0.0;
+      incident.slices.push_back(
+          {lead.slice, lead.baseline, lead.current, lead.delta, contribution});
+    }
+  }
+}
+
+nlohmann::json IncidentJson(const Incident& incident) {
+  const Alert& lead = incident.lead;
+  nlohmann::json slices = nlohmann::json::array();
+  for (const auto& slice : incident.slices) {
+    slices.push_back({{"slice", slice.slice.ToJson()},
+                      {"baseline", Round(slice.baseline)},
+                      {"current", Round(slice.current)},
+                      {"delta", Round(slice.delta)},
+                      {"contribution", Round(slice.contribution)}});
+  }
+  // The strongest alert per component metric is enough to say which components moved.
+  std::map<std::string, const Alert*> strongest;
+  for (const auto& alert : incident.components) {
+    auto& best = strongest[alert.metric];
+    if (best == nullptr || alert.z > best->z) best = &alert;
+  }
+  nlohmann::json components = nlohmann::json::array();
+  for (const auto& [metric, alert] : strongest) components.push_back(AlertJson(*alert));
+  return {{"id", incident.id},
+          {"metric", lead.metric},
+          {"slice", lead.slice.ToJson()},
+          {"start_date", FormatDate(lead.start)},
+          {"end_date", lead.end ? nlohmann::json(FormatDate(*lead.end)) : nlohmann::json()},
+          {"status", "open"},
+          {"severity", incident.severity},
+          {"score", Round(incident.score)},
+          {"baseline", Round(lead.baseline)},
+          {"current", Round(lead.current)},
+          {"delta", Round(lead.delta)},
+          {"z", Round(lead.z, 100)},
+          {"impact", Round(incident.impact)},
+          {"cx_loss", Round(lead.cx_loss, 1)},
+          {"orders", lead.orders},
+          {"baseline_start_date", FormatDate(lead.baseline_start)},
+          {"baseline_end_date", FormatDate(lead.baseline_end)},
+          {"related_slices", incident.related.size()},
+          {"slices", slices},
+          {"components", components}};
+}
+
+}  // namespace cxagent::detect

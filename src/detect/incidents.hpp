@@ -1,0 +1,143 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+#include "common/date.hpp"
+#include "common/slice.hpp"
+
+namespace cxagent::storage {
+class Connection;
+}
+
+namespace cxagent::detect {
+
+class DetectorRegistry;
+
+//! Settings of incident building; every default is explained in docs/incidents.md.
+struct IncidentConfig {
+  //! Registered detector that finds the change points of each screened series.
+  std::string detector = "pelt";
+  //! Its YAML settings (null = DetectorSettings' choice).
+  YAML::Node detector_config;
+  //! A series is segmented only when some 7-day window deviates from its median by this many
+  //! standard errors in the bad direction (a cheap screen; the real test is min_z).
+  double screen_z = 4.0;
+  //! After-vs-before z (in robust noise units) a regression must reach.
+  double min_z = 6.0;
+  //! Extra z required per dimension of the slice: deeper levels hold many more slices, so their
+  //! largest null z is larger (multiple testing).
+  double depth_z = 0.75;
+  //! Smallest CX Score drop (points) that makes a cx_score alert.
+  double min_cx_delta = 0.5;
+  //! Smallest relative change (of the baseline) that makes a component-metric alert.
+  double min_relative_delta = 0.05;
+  //! Days before the start used as the baseline (at most; the preceding segment bounds it).
+  int baseline_days = 28;
+  //! Fewest observed baseline days for a test.
+  int min_baseline_days = 7;
+  //! Fewest observed days after the start for a test.
+  int min_days_after = 3;
+  //! Alerts whose start dates lie at most this many days apart can share a cause.
+  int merge_days = 3;
+  //! Remove the weekday pattern (median per weekday) before segmenting and testing.
+  bool weekly_seasonality = true;
+  //! Marketplace-wide CX points lost per day at or above which an incident is `high`.
+  double high_impact = 0.3;
+  //! ... and at or above which it is `medium` (below: `low`).
+  double medium_impact = 0.05;
+  //! Report component-metric alerts that attach to no CX incident as incidents of their own.
+  bool component_incidents = false;
+  //! Leaves for localization: the slicing dimensions grouped in order_facts.
+  int localize_max_roots = 3;
+
+  //! Reads the `incidents` section (absent keys keep their defaults; unknown keys rejected).
+  static IncidentConfig Read(ConfigReader& reader);
+};
+
+//! One significant regression of one metric in one slice.
+struct Alert {
+  Slice slice;
+  std::string metric;
+  Date start;
+  //! Last bad day; nullopt while the regression lasts to the end of the data.
+  std::optional<Date> end;
+  Date baseline_start;  //!< first day of the baseline window
+  Date baseline_end;    //!< last day of the baseline window
+  double baseline = 0;  //!< metric over the baseline window
+  double current = 0;   //!< metric over the incident window
+  double delta = 0;     //!< current - baseline
+  double z = 0;         //!< regression strength in robust noise units (positive = worse)
+  double orders = 0;    //!< orders of the slice in the incident window
+  double days = 0;      //!< observed days in the incident window
+  //! CX points x orders lost in the window (cx_score only): -delta x orders.
+  double cx_loss = 0;
+};
+
+//! One localized root slice of an incident (interfaces.md §2 `slices`).
+struct IncidentSlice {
+  Slice slice;
+  double baseline = 0;
+  double current = 0;
+  double delta = 0;
+  double contribution = 0;
+};
+
+//! A merged incident: its leading alert, the alerts it absorbed and its ranking figures.
+struct Incident {
+  std::string id;  //!< INC-0001... in rank order
+  Alert lead;      //!< the strongest alert: metric, slice, dates and figures of the incident
+  std::vector<Alert> related;     //!< other cx_score alerts explained by this incident
+  std::vector<Alert> components;  //!< component-metric alerts attached to it
+  std::string severity;           //!< high, medium or low
+  double impact = 0;              //!< marketplace-wide CX points lost per day while it lasts
+  double score = 0;               //!< in [0, 1], for ranking within a severity
+  std::vector<IncidentSlice> slices;
+};
+
+//! The detector settings incidents use: `detector_config` when given, otherwise for pelt and
+//! binseg `{autocorrelation_passes: 0}` (see docs/incidents.md), otherwise the detector's own.
+YAML::Node DetectorSettings(const IncidentConfig& config);
+
+//! Per slice and metric, daily series from `slice_cube`, regressions detected and tested, merged
+//! into incidents across the slice hierarchy, ranked and numbered. Requires the `slice_cube`
+//! table (metrics::BuildSliceCube). Slices are not filled (see LocalizeIncidents).
+std::vector<Incident> BuildIncidents(storage::Connection& connection,
+                                     const DetectorRegistry& registry,
+                                     const IncidentConfig& config);
+
+//! Every significant regression of every slice and metric, before merging.
+std::vector<Alert> DetectAlerts(storage::Connection& connection, const DetectorRegistry& registry,
+                                const IncidentConfig& config);
+
+//! Says whether an alert's regression disappears once the orders of `others` (slices of stronger
+//! incidents overlapping it in time) are taken out of its slice.
+using ExplainedTest = std::function<bool(const Alert& alert, const std::vector<Slice>& others)>;
+
+//! Merges alerts into ranked, numbered incidents. `daily_orders` is the marketplace's mean
+//! orders per day (for the impact behind severity). When `explained` is given, an incident that
+//! overlaps stronger ones in time and slice and is explained by them is folded into the first.
+std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
+                                  const IncidentConfig& config,
+                                  const ExplainedTest& explained = nullptr);
+
+//! The ExplainedTest on `order_facts`: the slice's daily CX Score without the other slices'
+//! orders, tested over the alert's windows like a detected regression.
+bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
+                       const std::vector<Slice>& others, const IncidentConfig& config);
+
+//! Fills each incident's `slices` with the localizer run on `order_facts` leaves (all
+//! dimensions): the incident window against its baseline window, cx_sum / orders.
+void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
+                       const IncidentConfig& config);
+
+//! The incident as the analysis file's JSON object (interfaces.md §2, without rca and
+//! recommendations).
+nlohmann::json IncidentJson(const Incident& incident);
+
+}  // namespace cxagent::detect

@@ -1,0 +1,121 @@
+#include "storage/results_store.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/error.hpp"
+#include "common/file.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::storage {
+
+namespace {
+
+void RemoveQuietly(const std::string& path) {
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+  std::filesystem::remove(path + ".wal", ignored);
+}
+
+}  // namespace
+
+std::string ResultsPath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / ".cxagent" / "results.duckdb").string();
+}
+
+void StoreResults(Connection& connection, const std::string& data_dir,
+                  const nlohmann::json& analysis) {
+  const std::string path = ResultsPath(data_dir);
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+  if (error) {
+    throw IoError("cannot create {}: {}", std::filesystem::path(path).parent_path().string(),
+                  error.message());
+  }
+  const std::string temporary = TemporaryPathFor(path);
+  RemoveQuietly(temporary);
+  bool attached = false;
+  try {
+    connection.Execute(fmt::format("ATTACH {} AS cx_results_new", SqlLiteral(temporary)));
+    attached = true;
+    connection.Execute("CREATE TABLE cx_results_new.analysis (document VARCHAR)");
+    connection.Prepare("INSERT INTO cx_results_new.analysis VALUES (?)")
+        .Bind(1, analysis.dump())
+        .Execute();
+    connection.Execute(
+        "CREATE TABLE cx_results_new.incidents (rank INTEGER, id VARCHAR, metric VARCHAR, "
+        "slice VARCHAR, start_date DATE, end_date DATE, severity VARCHAR, score DOUBLE, "
+        "document VARCHAR)");
+    const auto& incidents = analysis.value("incidents", nlohmann::json::array());
+    int rank = 0;
+    for (const auto& incident : incidents) {
+      auto insert = connection.Prepare(
+          "INSERT INTO cx_results_new.incidents VALUES (?, ?, ?, ?, ?::DATE, ?::DATE, ?, ?, ?)");
+      insert.Bind(1, int64_t{++rank})
+          .Bind(2, incident.value("id", std::string()))
+          .Bind(3, incident.value("metric", std::string()))
+          .Bind(4, incident.contains("slice") ? incident["slice"].dump() : std::string("{}"))
+          .Bind(5, incident.value("start_date", std::string()));
+      if (incident.contains("end_date") && incident["end_date"].is_string()) {
+        insert.Bind(6, incident["end_date"].get<std::string>());
+      } else {
+        insert.BindNull(6);
+      }
+      insert.Bind(7, incident.value("severity", std::string()))
+          .Bind(8, incident.value("score", 0.0))
+          .Bind(9, incident.dump())
+          .Execute();
+    }
+    const bool has_cube =
+        connection
+            .Query(
+                "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'slice_cube' "
+                "AND database_name = 'temp'")
+            .Get("n")
+            .ints[0] > 0;
+    connection.Execute(has_cube ? "CREATE TABLE cx_results_new.slice_cube AS "
+                                  "SELECT * FROM temp.main.slice_cube"
+                                : "CREATE TABLE cx_results_new.slice_cube (slice VARCHAR, "
+                                  "depth INTEGER, date DATE)");
+    connection.Execute("DETACH cx_results_new");
+    attached = false;
+    RenameFile(temporary, path);
+  } catch (...) {
+    if (attached) {
+      try {
+        connection.Execute("DETACH cx_results_new");
+      } catch (...) {
+      }
+    }
+    RemoveQuietly(temporary);
+    throw;
+  }
+}
+
+StoredResults LoadResults(const std::string& data_dir) {
+  Database database;
+  Connection connection(database);
+  AttachResults(connection, data_dir);
+  StoredResults results;
+  const Table document = connection.Query("SELECT document FROM results.analysis");
+  if (document.RowCount() != 1) {
+    throw InvalidInput("{}: the stored analysis is damaged; run analyze again",
+                       ResultsPath(data_dir));
+  }
+  results.analysis = nlohmann::json::parse(document.Get("document").StringAt(0));
+  results.cube_rows =
+      connection.Query("SELECT count(*) AS n FROM results.slice_cube").Get("n").ints[0];
+  return results;
+}
+
+void AttachResults(Connection& connection, const std::string& data_dir) {
+  const std::string path = ResultsPath(data_dir);
+  if (!std::filesystem::exists(path)) {
+    throw NotFound("no stored results in {}: run cxagent analyze --data {} first", data_dir,
+                   data_dir);
+  }
+  connection.Execute(fmt::format("ATTACH {} AS results (READ_ONLY)", SqlLiteral(path)));
+}
+
+}  // namespace cxagent::storage

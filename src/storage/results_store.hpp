@@ -1,0 +1,34 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace cxagent::storage {
+
+class Connection;
+
+//! Where the results of `analyze` live inside a data folder: `DIR/.cxagent/results.duckdb`.
+std::string ResultsPath(const std::string& data_dir);
+
+//! Stores an analysis (the JSON of interfaces.md §2) and the connection's `slice_cube` table in
+//! the data folder's results database: written to a temporary file, then renamed into place, so a
+//! reader sees the previous results or the new ones, never a mix. Tables: `analysis` (one row, the
+//! whole JSON), `incidents` (one row per incident with its JSON) and `slice_cube`.
+void StoreResults(Connection& connection, const std::string& data_dir,
+                  const nlohmann::json& analysis);
+
+//! The stored results of a data folder.
+struct StoredResults {
+  nlohmann::json analysis;  //!< the analysis document as written
+  int64_t cube_rows = 0;    //!< rows of the stored slice cube
+};
+
+//! Loads the stored results; throws NotFound when `analyze` has not stored any for the folder.
+StoredResults LoadResults(const std::string& data_dir);
+
+//! Attaches the results database read-only to `connection` as schema `results`, so that
+//! `results.slice_cube` and `results.incidents` can be queried; throws NotFound when absent.
+void AttachResults(Connection& connection, const std::string& data_dir);
+
+}  // namespace cxagent::storage

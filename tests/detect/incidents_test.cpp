@@ -1,0 +1,264 @@
+#include "detect/incidents.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "detect/registry.hpp"
+#include "storage/duckdb.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::detect {
+namespace {
+
+using testing::ErrorMessage;
+
+// A daily effect on one leaf (region x store_type): CX points added from `from` to `to`
+// (exclusive; -1 = to the end), and on-time rate added.
+struct Effect {
+  std::string region;
+  std::string store_type;  // empty = every store type of the region
+  int from = 0;
+  int to = -1;
+  double cx = 0;
+  double on_time = 0;
+};
+
+// Builds `slice_cube` from leaves region x store_type with noisy daily CX Scores, aggregated the
+// way metrics::BuildSliceCube does (slices all, region, store_type and region&store_type), so
+// that parents are the sums of their children.
+class IncidentsTest : public ::testing::Test {
+ protected:
+  void BuildCube(const std::vector<Effect>& effects, int days = 60, int orders = 800,
+                 double noise = 1.0) {
+    std::string cx_effect = "0";
+    std::string on_time_effect = "0";
+    for (const auto& effect : effects) {
+      std::string condition = fmt::format("region = '{}'", effect.region);
+      if (!effect.store_type.empty()) {
+        condition += fmt::format(" AND store_type = '{}'", effect.store_type);
+      }
+      condition += fmt::format(" AND day >= {}", effect.from);
+      if (effect.to >= 0) condition += fmt::format(" AND day < {}", effect.to);
+      cx_effect += fmt::format(" + CASE WHEN {} THEN {} ELSE 0 END", condition, effect.cx);
+      on_time_effect +=
+          fmt::format(" + CASE WHEN {} THEN {} ELSE 0 END", condition, effect.on_time);
+    }
+    // Noise: a sum of three hash-based uniforms per leaf and day (deterministic), with a
+    // standard deviation of `noise` CX points per leaf-day at 800 orders, shrinking with volume.
+    connection_.Execute(fmt::format(R"sql(
+CREATE OR REPLACE TEMP TABLE leaves AS
+SELECT region, store_type, day, DATE '2026-03-02' + day::INTEGER AS date, {orders}::DOUBLE AS orders,
+       90 + CASE WHEN dayofweek(DATE '2026-03-02' + day::INTEGER) IN (0, 6) THEN -1 ELSE 0 END
+          + ({cx}) + {noise} * sqrt(800.0 / {orders}) * (
+            (hash(region || store_type || day::VARCHAR || 'a') % 100000) / 100000.0 +
+            (hash(region || store_type || day::VARCHAR || 'b') % 100000) / 100000.0 +
+            (hash(region || store_type || day::VARCHAR || 'c') % 100000) / 100000.0 - 1.5) * 2
+         AS score,
+       0.9 + ({on_time}) AS on_time_rate
+FROM (VALUES ('seattle'), ('boston'), ('austin'), ('chicago')) r(region),
+     (VALUES ('grocery'), ('restaurant'), ('convenience')) s(store_type),
+     range(0, {days}) d(day))sql",
+                                    fmt::arg("orders", orders), fmt::arg("cx", cx_effect),
+                                    fmt::arg("noise", noise), fmt::arg("on_time", on_time_effect),
+                                    fmt::arg("days", days)));
+    const std::string sums =
+        "sum(orders) AS orders, sum(orders * score) AS cx_sum, sum(orders) AS delivered, "
+        "sum(orders * on_time_rate) AS on_time, 0.02 * sum(orders) AS cancelled, "
+        "3 * sum(orders) AS lines, 0.03 * sum(orders) AS missing_lines, "
+        "0.3 * sum(orders) AS substituted_lines, 0.2 * sum(orders) AS accepted_subs, "
+        "0.05 * sum(orders) AS contacts, 0.3 * sum(orders) AS rated, "
+        "1.35 * sum(orders) AS rating_sum, 0.01 * sum(orders) AS low_ratings";
+    connection_.Execute(fmt::format(R"sql(
+CREATE OR REPLACE TEMP TABLE slice_cube AS
+SELECT 'all' AS slice, 0 AS depth, date, {0} FROM leaves GROUP BY date
+UNION ALL SELECT 'region=' || region, 1, date, {0} FROM leaves GROUP BY region, date
+UNION ALL SELECT 'store_type=' || store_type, 1, date, {0} FROM leaves GROUP BY store_type, date
+UNION ALL SELECT 'region=' || region || '&store_type=' || store_type, 2, date, {0}
+  FROM leaves GROUP BY region, store_type, date)sql",
+                                    sums));
+  }
+
+  std::vector<Incident> Build(const IncidentConfig& config = {}) {
+    return BuildIncidents(connection_, registry_, config);
+  }
+
+  static int Day(const Date& date) { return date.days - ParseDate("2026-03-02").days; }
+
+  void SetUp() override { RegisterBuiltinDetectors(registry_); }
+
+  storage::Database database_;
+  storage::Connection connection_{database_};
+  DetectorRegistry registry_;
+};
+
+TEST_F(IncidentsTest, FlatNoisySeriesGiveNoIncident) {
+  BuildCube({}, 60, 800, 2.0);
+  EXPECT_TRUE(Build().empty());
+}
+
+TEST_F(IncidentsTest, StepRegressionIsFoundWithItsStartDate) {
+  BuildCube({{"seattle", "", 40, -1, -4.0}});
+  const auto incidents = Build();
+  ASSERT_EQ(incidents.size(), 1u);
+  const Alert& lead = incidents[0].lead;
+  EXPECT_EQ(lead.metric, "cx_score");
+  EXPECT_NEAR(Day(lead.start), 40, 2);
+  EXPECT_FALSE(lead.end.has_value());
+  EXPECT_NEAR(lead.delta, -4.0, 0.5);
+  EXPECT_GT(lead.cx_loss, 0);
+  EXPECT_EQ(incidents[0].id, "INC-0001");
+}
+
+TEST_F(IncidentsTest, ParentAndChildrenMergeIntoOneIncidentAtTheParent) {
+  BuildCube({{"seattle", "", 35, -1, -5.0}});
+  const auto incidents = Build();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "region=seattle");
+  // Its children (and the diluted total) alerted too and were absorbed.
+  std::vector<std::string> related;
+  for (const auto& alert : incidents[0].related) related.push_back(alert.slice.ToText());
+  EXPECT_NE(std::find(related.begin(), related.end(), "region=seattle&store_type=grocery"),
+            related.end());
+}
+
+TEST_F(IncidentsTest, TwoSeparateRegionsGiveTwoIncidents) {
+  BuildCube({{"seattle", "", 30, -1, -5.0}, {"boston", "", 31, -1, -4.0}});
+  const auto incidents = Build();
+  ASSERT_EQ(incidents.size(), 2u);
+  std::vector<std::string> slices{incidents[0].lead.slice.ToText(),
+                                  incidents[1].lead.slice.ToText()};
+  std::sort(slices.begin(), slices.end());
+  EXPECT_EQ(slices, (std::vector<std::string>{"region=boston", "region=seattle"}));
+}
+
+TEST_F(IncidentsTest, AnIncidentThatRecoversHasAnEndDate) {
+  BuildCube({{"boston", "grocery", 25, 39, -8.0}});
+  const auto incidents = Build();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "region=boston&store_type=grocery");
+  EXPECT_NEAR(Day(incidents[0].lead.start), 25, 2);
+  ASSERT_TRUE(incidents[0].lead.end.has_value());
+  EXPECT_NEAR(Day(*incidents[0].lead.end), 38, 2);
+}
+
+TEST_F(IncidentsTest, AComponentAlertAttachesToTheCxIncident) {
+  BuildCube({{"seattle", "", 40, -1, -4.0, -0.08}});
+  const auto incidents = Build();
+  ASSERT_EQ(incidents.size(), 1u);
+  bool on_time = false;
+  for (const auto& alert : incidents[0].components) on_time |= alert.metric == "on_time_rate";
+  EXPECT_TRUE(on_time);
+  const auto json = IncidentJson(incidents[0]);
+  ASSERT_FALSE(json["components"].empty());
+  EXPECT_EQ(json["components"][0]["metric"], "on_time_rate");
+}
+
+TEST_F(IncidentsTest, AnImprovementIsNotARegression) {
+  BuildCube({{"seattle", "", 40, -1, 5.0}});
+  EXPECT_TRUE(Build().empty());
+}
+
+Alert MakeAlert(const std::string& slice, int start, double delta, double orders, double z) {
+  Alert alert;
+  alert.slice = Slice::Parse(slice);
+  alert.metric = "cx_score";
+  alert.start = AddDays(ParseDate("2026-03-02"), start);
+  alert.baseline_start = AddDays(alert.start, -28);
+  alert.baseline_end = AddDays(alert.start, -1);
+  alert.baseline = 90;
+  alert.current = 90 + delta;
+  alert.delta = delta;
+  alert.z = z;
+  alert.orders = orders;
+  alert.days = 10;
+  alert.cx_loss = -delta * orders;
+  return alert;
+}
+
+TEST(IncidentMergeTest, SeverityRanksByLossAndNumbersInRankOrder) {
+  // 100,000 orders a day in the marketplace; losses per day: 0.05 x 1000 / 10 ... in points.
+  std::vector<Alert> alerts{MakeAlert("region=austin", 10, -1.0, 20000, 8),
+                            MakeAlert("region=seattle", 40, -6.0, 100000, 40),
+                            MakeAlert("region=boston", 20, -3.0, 40000, 20)};
+  const auto incidents = MergeAlerts(alerts, 100000, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 3u);
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "region=seattle");
+  EXPECT_EQ(incidents[0].severity, "high");  // 6 x 10,000 / 100,000 = 0.6 points a day
+  EXPECT_EQ(incidents[1].lead.slice.ToText(), "region=boston");
+  EXPECT_EQ(incidents[1].severity, "medium");  // 0.12
+  EXPECT_EQ(incidents[2].severity, "low");     // 0.02
+  EXPECT_EQ(incidents[2].id, "INC-0003");
+  EXPECT_GT(incidents[0].score, incidents[1].score);
+  EXPECT_GT(incidents[1].score, incidents[2].score);
+  for (const auto& incident : incidents) {
+    EXPECT_GE(incident.score, 0.0);
+    EXPECT_LE(incident.score, 1.0);
+  }
+}
+
+TEST(IncidentMergeTest, AnExplainedOverlappingIncidentIsFolded) {
+  // region=seattle and platform=android share orders and overlap in time; the weaker one is kept
+  // unless the test says removing the stronger one's orders explains it.
+  std::vector<Alert> alerts{MakeAlert("region=seattle", 10, -4.0, 50000, 30),
+                            MakeAlert("platform=android", 20, -1.0, 30000, 10)};
+  EXPECT_EQ(MergeAlerts(alerts, 100000, IncidentConfig{}).size(), 2u);
+  std::vector<Slice> seen;
+  const auto folded = MergeAlerts(alerts, 100000, IncidentConfig{},
+                                  [&](const Alert&, const std::vector<Slice>& others) {
+                                    seen = others;
+                                    return true;
+                                  });
+  ASSERT_EQ(folded.size(), 1u);
+  EXPECT_EQ(folded[0].lead.slice.ToText(), "region=seattle");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].ToText(), "region=seattle");
+}
+
+TEST(IncidentMergeTest, DisjointSlicesStartingTogetherStaySeparate) {
+  std::vector<Alert> alerts{MakeAlert("region=seattle", 10, -4.0, 50000, 30),
+                            MakeAlert("region=boston", 11, -4.0, 50000, 30)};
+  EXPECT_EQ(MergeAlerts(alerts, 100000, IncidentConfig{},
+                        [](const Alert&, const std::vector<Slice>&) { return true; })
+                .size(),
+            2u);
+}
+
+TEST(IncidentConfigTest, UnknownKeyIsRejectedWithTheKnownKeys) {
+  const YAML::Node node = YAML::Load("min_z: 5\nmin_zz: 3\n");
+  ConfigReader reader(node, "cx.yaml", "incidents");
+  const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+  EXPECT_NE(message.find("cx.yaml: incidents.min_zz: unknown key"), std::string::npos) << message;
+  EXPECT_NE(message.find("merge_days"), std::string::npos) << message;
+}
+
+TEST(IncidentConfigTest, OutOfRangeAndInconsistentValuesAreRejected) {
+  {
+    ConfigReader reader(YAML::Load("merge_days: -1"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.merge_days"), std::string::npos) << message;
+  }
+  {
+    ConfigReader reader(YAML::Load("medium_impact: 2\nhigh_impact: 1"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("medium_impact: must not exceed high_impact"), std::string::npos)
+        << message;
+  }
+  {
+    ConfigReader reader(YAML::Load("detector: magic"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.detector"), std::string::npos) << message;
+  }
+}
+
+TEST(IncidentConfigTest, ValuesAreRead) {
+  ConfigReader reader(YAML::Load("min_z: 8\ndetector: binseg\ndetector_config: {penalty: 5}"),
+                      "cx.yaml", "incidents");
+  const IncidentConfig config = IncidentConfig::Read(reader);
+  EXPECT_EQ(config.min_z, 8);
+  EXPECT_EQ(config.detector, "binseg");
+  EXPECT_EQ(config.detector_config["penalty"].as<double>(), 5);
+}
+
+}  // namespace
+}  // namespace cxagent::detect

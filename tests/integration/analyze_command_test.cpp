@@ -1,0 +1,162 @@
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "common/date.hpp"
+#include "common/file.hpp"
+#include "common/slice.hpp"
+#include "storage/results_store.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent {
+namespace {
+
+using testing::RunCxagent;
+using testing::TempDir;
+
+TEST(AnalyzeCommandTest, AMissingDataFolderIsExitTwoWithItsName) {
+  const auto result = RunCxagent("analyze --data /nonexistent/cx-folder");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("data folder not found: /nonexistent/cx-folder"), std::string::npos)
+      << result.err;
+  EXPECT_TRUE(result.out.empty());
+}
+
+TEST(AnalyzeCommandTest, AFolderWithoutOrdersIsExitTwo) {
+  TempDir dir;
+  const auto result = RunCxagent("analyze --data " + dir.Path().string());
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("orders"), std::string::npos) << result.err;
+}
+
+TEST(AnalyzeCommandTest, AnUnknownConfigKeyIsExitTwoNamingTheKey) {
+  TempDir dir;
+  const std::string config = dir.Write("cx.yaml", "incidents:\n  min_zz: 3\n");
+  const auto result = RunCxagent("analyze --data " + dir.Path().string() + " --config " + config);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("incidents.min_zz: unknown key"), std::string::npos) << result.err;
+}
+
+TEST(AnalyzeCommandTest, AnUnknownConfigSectionIsExitTwo) {
+  TempDir dir;
+  const std::string config = dir.Write("cx.yaml", "incident:\n  min_z: 3\n");
+  const auto result = RunCxagent("analyze --data " + dir.Path().string() + " --config " + config);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("incident: unknown key; known keys: cube, cx_score, incidents"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(AnalyzeCommandTest, AMissingOrInvalidConfigFileIsExitTwo) {
+  TempDir dir;
+  auto result = RunCxagent("analyze --data " + dir.Path().string() + " --config /nonexistent.yaml");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("config file not found: /nonexistent.yaml"), std::string::npos)
+      << result.err;
+  const std::string bad = dir.Write("bad.yaml", "incidents: [1, 2\n");
+  result = RunCxagent("analyze --data " + dir.Path().string() + " --config " + bad);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("not valid YAML"), std::string::npos) << result.err;
+}
+
+// A small generated world per cause: the incident is found within two days of the truth at the
+// truth's slice, the clean world yields none, and the results are stored.
+class AnalyzeGeneratedTest : public ::testing::TestWithParam<std::string> {};
+
+nlohmann::json GenerateAndAnalyze(const TempDir& dir, const std::string& scenario, int days,
+                                  int orders_per_day) {
+  const std::string data = dir.File("world");
+  const auto generated = RunCxagent(
+      fmt::format("generate --scenario {}/scenarios/{} --out {} --days {} --orders-per-day {}",
+                  CXAGENT_SOURCE_DIR, scenario, data, days, orders_per_day));
+  EXPECT_EQ(generated.exit_code, 0) << generated.err;
+  const auto analyzed = RunCxagent("analyze --data " + data + " --out " + dir.File("a.json"));
+  EXPECT_EQ(analyzed.exit_code, 0) << analyzed.err;
+  EXPECT_TRUE(analyzed.out.empty());
+  return nlohmann::json::parse(ReadFile(dir.File("a.json")));
+}
+
+TEST_P(AnalyzeGeneratedTest, FindsTheInjectedIncidentWithinTwoDays) {
+  TempDir dir;
+  const nlohmann::json analysis =
+      GenerateAndAnalyze(dir, "causes/" + GetParam() + ".yaml", 40, 1500);
+  const nlohmann::json truth = nlohmann::json::parse(ReadFile(dir.File("world/truth.json")));
+  ASSERT_EQ(truth["incidents"].size(), 1u);
+  const auto& expected = truth["incidents"][0];
+  ASSERT_FALSE(analysis["incidents"].empty());
+  const auto& found = analysis["incidents"][0];
+  EXPECT_EQ(found["id"], "INC-0001");
+  EXPECT_EQ(found["metric"], "cx_score");
+  EXPECT_EQ(found["status"], "open");
+  EXPECT_FALSE(found.contains("rca"));
+  EXPECT_FALSE(found.contains("recommendations"));
+  const int gap = std::abs(ParseDate(found["start_date"].get<std::string>()).days -
+                           ParseDate(expected["start_date"].get<std::string>()).days);
+  EXPECT_LE(gap, 2) << found.dump();
+  // The incident's own slice is the truth slice or a part of it.
+  EXPECT_TRUE(Slice::FromJson(expected["slice"]).Contains(Slice::FromJson(found["slice"])))
+      << found.dump();
+  ASSERT_FALSE(found["slices"].empty());
+  EXPECT_LT(found["delta"].get<double>(), -1.0);
+  EXPECT_EQ(storage::LoadResults(dir.File("world")).analysis, analysis);
+}
+
+INSTANTIATE_TEST_SUITE_P(AnalyzeCauses, AnalyzeGeneratedTest,
+                         ::testing::Values("app_release_regression", "batching_expansion",
+                                           "dasher_supply_shortage", "delivery_radius_expansion",
+                                           "demand_surge", "eta_underestimation",
+                                           "inventory_feed_outage", "merchant_prep_delay",
+                                           "severe_weather", "substitution_model_regression"));
+
+TEST(AnalyzeCleanTest, ACleanWorldHasNoIncident) {
+  TempDir dir;
+  const nlohmann::json analysis = GenerateAndAnalyze(dir, "clean.yaml", 60, 1500);
+  EXPECT_TRUE(analysis["incidents"].empty()) << analysis["incidents"].dump();
+  EXPECT_GT(analysis["data"]["orders"].get<int64_t>(), 60 * 1000);
+  EXPECT_EQ(analysis["data"]["start_date"], "2026-06-01");
+}
+
+// The demo world (three incidents of different causes, one ongoing) at a small volume: each truth
+// incident is one incident at its slice, within two days, and nothing else is reported.
+TEST(AnalyzeDemoTest, FindsTheThreeDemoIncidentsAndNothingElse) {
+  TempDir dir;
+  const nlohmann::json analysis = GenerateAndAnalyze(dir, "demo.yaml", 90, 1500);
+  const nlohmann::json truth = nlohmann::json::parse(ReadFile(dir.File("world/truth.json")));
+  const auto& incidents = analysis["incidents"];
+  ASSERT_EQ(incidents.size(), truth["incidents"].size()) << incidents.dump();
+  for (const auto& expected : truth["incidents"]) {
+    SCOPED_TRACE(expected.dump());
+    const int start = ParseDate(expected["start_date"].get<std::string>()).days;
+    const nlohmann::json* match = nullptr;
+    for (const auto& incident : incidents) {
+      if (std::abs(ParseDate(incident["start_date"].get<std::string>()).days - start) <= 2 &&
+          incident["slices"][0]["slice"] == expected["slice"]) {
+        match = &incident;
+      }
+    }
+    ASSERT_NE(match, nullptr) << incidents.dump();
+    if (expected["end_date"].is_null()) {
+      EXPECT_TRUE((*match)["end_date"].is_null());
+    } else {
+      ASSERT_TRUE((*match)["end_date"].is_string());
+      EXPECT_LE(std::abs(ParseDate((*match)["end_date"].get<std::string>()).days -
+                         ParseDate(expected["end_date"].get<std::string>()).days),
+                2);
+    }
+  }
+  const auto rank = [](const std::string& severity) {
+    return severity == "high" ? 0 : severity == "medium" ? 1 : 2;
+  };
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    EXPECT_EQ(incidents[i]["id"], fmt::format("INC-{:04d}", i + 1));
+    if (i > 0) {
+      EXPECT_LE(rank(incidents[i - 1]["severity"]), rank(incidents[i]["severity"]));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cxagent

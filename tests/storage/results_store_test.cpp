@@ -1,0 +1,79 @@
+#include "storage/results_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "storage/duckdb.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::storage {
+namespace {
+
+using testing::ErrorMessage;
+using testing::TempDir;
+
+nlohmann::json Analysis(const std::string& id, double score) {
+  return {{"data", {{"orders", 10}, {"start_date", "2026-06-01"}, {"end_date", "2026-06-02"}}},
+          {"incidents",
+           {{{"id", id},
+             {"metric", "cx_score"},
+             {"slice", {{"region", "seattle"}}},
+             {"start_date", "2026-06-02"},
+             {"end_date", nullptr},
+             {"severity", "high"},
+             {"score", score}}}}};
+}
+
+TEST(ResultsStoreTest, RoundTripsTheAnalysisAndTheCube) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  connection.Execute(
+      "CREATE TEMP TABLE slice_cube AS SELECT 'all' AS slice, 0 AS depth, DATE '2026-06-01' + i::INTEGER "
+      "AS date, 10 AS orders FROM range(3) t(i)");
+  StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9));
+  const StoredResults results = LoadResults(dir.Path().string());
+  EXPECT_EQ(results.analysis, Analysis("INC-0001", 0.9));
+  EXPECT_EQ(results.cube_rows, 3);
+
+  Database other;
+  Connection reader(other);
+  AttachResults(reader, dir.Path().string());
+  const Table incidents =
+      reader.Query("SELECT id, severity, end_date IS NULL AS open FROM results.incidents");
+  ASSERT_EQ(incidents.RowCount(), 1u);
+  EXPECT_EQ(incidents.Get("id").StringAt(0), "INC-0001");
+  EXPECT_EQ(incidents.Get("open").ints[0], 1);
+}
+
+TEST(ResultsStoreTest, StoringAgainReplacesTheResultsAndLeavesNoTemporaryFile) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9));
+  // A reader holding the old file keeps seeing it while the new one is renamed into place.
+  Database old_reader_db;
+  Connection old_reader(old_reader_db);
+  AttachResults(old_reader, dir.Path().string());
+  StoreResults(connection, dir.Path().string(), Analysis("INC-0009", 0.1));
+  EXPECT_EQ(LoadResults(dir.Path().string()).analysis, Analysis("INC-0009", 0.1));
+  EXPECT_EQ(old_reader.Query("SELECT id FROM results.incidents").Get("id").StringAt(0), "INC-0001");
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Path() / ".cxagent")) {
+    ++files;
+    EXPECT_EQ(entry.path().filename(), "results.duckdb");
+  }
+  EXPECT_EQ(files, 1u);
+  EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 0);  // no cube in this connection
+}
+
+TEST(ResultsStoreTest, LoadingWithoutResultsSaysToRunAnalyze) {
+  TempDir dir;
+  const std::string message =
+      ErrorMessage([&] { LoadResults(dir.Path().string()); }, ErrorType::NOT_FOUND);
+  EXPECT_NE(message.find("run cxagent analyze --data"), std::string::npos) << message;
+}
+
+}  // namespace
+}  // namespace cxagent::storage
