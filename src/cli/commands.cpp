@@ -25,8 +25,4 @@ void WriteOutput(const std::string& path, std::string_view text) {
   }
 }
 
-void ThrowNotImplemented(std::string_view command) {
-  throw Error(ErrorType::NOT_IMPLEMENTED, "{}: not implemented yet", command);
-}
-
 }  // namespace cxagent::cli

@@ -24,7 +24,4 @@ void AddChangepointsCommand(CLI::App& app);
 //! Writes `text` to `path` atomically, or to stdout when `path` is empty.
 void WriteOutput(const std::string& path, std::string_view text);
 
-//! Throws the NotImplemented error that a command whose engine is not built yet reports.
-[[noreturn]] void ThrowNotImplemented(std::string_view command);
-
 }  // namespace cxagent::cli

@@ -45,11 +45,11 @@ TEST(CliTest, MissingRequiredOptionIsBadUsage) {
   EXPECT_NE(result.err.find("--data is required"), std::string::npos) << result.err;
 }
 
-TEST(CliTest, UnbuiltEnginesSayNotImplementedYet) {
-  const auto result = RunCxagent("analyze --data /tmp");
-  EXPECT_EQ(result.exit_code, 1);
+TEST(CliTest, AnalyzeWithAMissingDataFolderIsBadInput) {
+  const auto result = RunCxagent("analyze --data /nonexistent/data");
+  EXPECT_EQ(result.exit_code, 2);
   EXPECT_TRUE(result.out.empty());
-  EXPECT_EQ(result.err, "cxagent: error: analyze: not implemented yet\n");
+  EXPECT_EQ(result.err, "cxagent: error: data folder not found: /nonexistent/data\n");
 }
 
 TEST(CliTest, ServeWithAMissingDataFolderIsBadInput) {
