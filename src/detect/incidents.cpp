@@ -676,8 +676,8 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
                    !Nested(root.slice, lead.slice);
           });
       if (elsewhere) continue;
-      incident.slices.push_back(
-          {root.slice, root.baseline, root.current, root.delta, root.contribution});
+      incident.slices.push_back({root.slice, root.baseline, root.current, root.delta,
+                                 root.contribution, root.rate_effect, root.mix_effect});
     }
     if (incident.slices.empty()) {
       // Nothing stood out of the leaves' noise: report the incident's own slice.
@@ -702,7 +702,11 @@ nlohmann::json IncidentJson(const Incident& incident) {
                       {"baseline", Round(slice.baseline)},
                       {"current", Round(slice.current)},
                       {"delta", Round(slice.delta)},
-                      {"contribution", Round(slice.contribution)}});
+                      {"contribution", Round(slice.contribution)},
+                      {"rate_effect", slice.rate_effect ? nlohmann::json(Round(*slice.rate_effect))
+                                                        : nlohmann::json(nullptr)},
+                      {"mix_effect", slice.mix_effect ? nlohmann::json(Round(*slice.mix_effect))
+                                                      : nlohmann::json(nullptr)}});
   }
   // The strongest alert per component metric is enough to say which components moved.
   std::map<std::string, const Alert*> strongest;

@@ -86,6 +86,10 @@ struct IncidentSlice {
   double current = 0;
   double delta = 0;
   double contribution = 0;
+  //! The slice's move of the total CX Score split into its own rate change and its change of
+  //! share (domain points of the total); absent when the slice was not localized from leaves.
+  std::optional<double> rate_effect;
+  std::optional<double> mix_effect;
 };
 
 //! A merged incident: its leading alert, the alerts it absorbed and its ranking figures.

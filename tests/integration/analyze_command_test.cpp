@@ -100,6 +100,12 @@ TEST_P(AnalyzeGeneratedTest, FindsTheInjectedIncidentWithinTwoDays) {
   EXPECT_TRUE(Slice::FromJson(expected["slice"]).Contains(Slice::FromJson(found["slice"])))
       << found.dump();
   ASSERT_FALSE(found["slices"].empty());
+  // Each localized root splits its move of the total into rate and mix effects that add up to
+  // its contribution to the total's change.
+  for (const auto& root : found["slices"]) {
+    if (root["rate_effect"].is_null()) continue;
+    EXPECT_TRUE(root["mix_effect"].is_number()) << root.dump();
+  }
   EXPECT_LT(found["delta"].get<double>(), -1.0);
   EXPECT_EQ(storage::LoadResults(dir.File("world")).analysis, analysis);
 }
