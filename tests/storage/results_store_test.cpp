@@ -30,7 +30,8 @@ TEST(ResultsStoreTest, RoundTripsTheAnalysisAndTheCube) {
   Database database;
   Connection connection(database);
   connection.Execute(
-      "CREATE TEMP TABLE slice_cube AS SELECT 'all' AS slice, 0 AS depth, DATE '2026-06-01' + i::INTEGER "
+      "CREATE TEMP TABLE slice_cube AS SELECT 'all' AS slice, 0 AS depth, DATE '2026-06-01' + "
+      "i::INTEGER "
       "AS date, 10 AS orders FROM range(3) t(i)");
   StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9));
   const StoredResults results = LoadResults(dir.Path().string());
