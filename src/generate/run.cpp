@@ -16,7 +16,7 @@ namespace cxagent::generate {
 int64_t RunGenerate(const GenerateRequest& request) {
   auto started = std::chrono::steady_clock::now();
   // Everything that can be rejected is checked before the output folder is touched.
-  OutputFormat format = ParseOutputFormat(request.format);
+  const storage::FileFormat format = ParseOutputFormat(request.format);
   ScenarioOverrides overrides{request.seed, request.days, request.orders_per_day};
   Scenario scenario = LoadScenario(request.scenario_path, overrides);
   if (request.without) CheckIncidentId(scenario, *request.without);

@@ -101,15 +101,18 @@ void CopyRows(const Column& column, duckdb_vector vector, size_t begin, idx_t n,
 
 }  // namespace
 
-OutputFormat ParseOutputFormat(const std::string& text) {
-  if (text == "parquet") return OutputFormat::PARQUET;
-  if (text == "csv") return OutputFormat::CSV;
-  throw InvalidInput("--format: '{}' is not a format; allowed: parquet, csv", text);
+storage::FileFormat ParseOutputFormat(const std::string& text) {
+  try {
+    return storage::ParseFileFormat(text);
+  } catch (const Error&) {
+    throw InvalidInput("--format: '{}' is not a format; allowed: parquet, csv", text);
+  }
 }
 
 struct WorldWriter::State {
   fs::path out_dir;
-  OutputFormat format;
+  std::string extension;  // "parquet" or "csv"
+  std::string temp_tag;   // suffix of this process's temporary files
   WorldTables schema;
   duckdb_database db = nullptr;
   std::vector<fs::path> temps;
@@ -208,12 +211,11 @@ void Run(duckdb_connection con, const std::string& sql) {
 
 }  // namespace
 
-WorldWriter::WorldWriter(const std::string& out_dir, OutputFormat format,
+WorldWriter::WorldWriter(const std::string& out_dir, storage::FileFormat format,
                          const std::vector<std::string>& regions)
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.out_dir = out_dir;
-  s.format = format;
   s.schema = MakeEmptyTables(regions);
   const size_t n_tables = WorldTables::TableNames().size();
   s.reading.assign(n_tables, 0);
@@ -247,13 +249,14 @@ WorldWriter::WorldWriter(const std::string& out_dir, OutputFormat format,
   }
   duckdb_disconnect(&setup);
 
-  const std::string extension = format == OutputFormat::PARQUET ? "parquet" : "csv";
-  const std::string options = format == OutputFormat::PARQUET ? "FORMAT parquet, COMPRESSION snappy"
-                                                              : "FORMAT csv, HEADER true";
-  const std::string tag = fmt::format(".tmp-{}", static_cast<long>(getpid()));
+  s.extension = storage::FileExtension(format);
+  s.temp_tag = fmt::format(".tmp-{}", static_cast<long>(getpid()));
+  const std::string options = format == storage::FileFormat::PARQUET
+                                  ? "FORMAT parquet, COMPRESSION snappy"
+                                  : "FORMAT csv, HEADER true";
   for (size_t t = 0; t < n_tables; ++t) {
     const std::string& name = WorldTables::TableNames()[t];
-    s.temps.push_back(s.out_dir / ("." + name + "." + extension + tag));
+    s.temps.push_back(s.out_dir / ("." + name + "." + s.extension + s.temp_tag));
   }
   for (size_t t = 0; t < n_tables; ++t) {
     std::string sql = fmt::format("COPY (SELECT * FROM cxagent_world_{}()) TO {} ({})",
@@ -328,13 +331,11 @@ void WorldWriter::Commit(const std::string& truth_json) {
   for (const auto& error : s.copy_errors) {
     if (!error.empty()) throw IoError("{}", s.failure);
   }
-  const std::string tag = fmt::format(".tmp-{}", static_cast<long>(getpid()));
   std::vector<std::pair<fs::path, fs::path>> moves;
-  const std::string extension = s.format == OutputFormat::PARQUET ? "parquet" : "csv";
   for (size_t t = 0; t < s.temps.size(); ++t) {
-    moves.emplace_back(s.temps[t], s.out_dir / (WorldTables::TableNames()[t] + "." + extension));
+    moves.emplace_back(s.temps[t], s.out_dir / (WorldTables::TableNames()[t] + "." + s.extension));
   }
-  fs::path truth_temp = s.out_dir / (".truth.json" + tag);
+  fs::path truth_temp = s.out_dir / (".truth.json" + s.temp_tag);
   s.temps.push_back(truth_temp);
   {
     std::ofstream file(truth_temp, std::ios::binary | std::ios::trunc);

@@ -4,14 +4,13 @@
 #include <string>
 
 #include "generate/generator.hpp"
+#include "storage/duckdb.hpp"
 
 namespace cxagent::generate {
 
-//! Output file format of the generator.
-enum class OutputFormat { PARQUET, CSV };
-
-//! Parses "parquet" or "csv"; throws InvalidInput naming the allowed values otherwise.
-OutputFormat ParseOutputFormat(const std::string& text);
+//! Parses the `--format` flag ("parquet" or "csv"); throws InvalidInput naming the flag and the
+//! allowed values otherwise.
+storage::FileFormat ParseOutputFormat(const std::string& text);
 
 //! A TableSink that streams the world straight into the output files: each of the eight tables
 //! is written by its own `COPY (SELECT * FROM <table function>) TO <temporary file>` running
@@ -23,7 +22,7 @@ OutputFormat ParseOutputFormat(const std::string& text);
 class WorldWriter : public TableSink {
  public:
   //! Prepares to write into `out_dir` (created if absent).
-  WorldWriter(const std::string& out_dir, OutputFormat format,
+  WorldWriter(const std::string& out_dir, storage::FileFormat format,
               const std::vector<std::string>& regions);
   ~WorldWriter() override;
   WorldWriter(const WorldWriter&) = delete;
