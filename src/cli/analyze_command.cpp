@@ -1,98 +1,18 @@
-#include <spdlog/spdlog.h>
-#include <yaml-cpp/yaml.h>
-
-#include <chrono>
-#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli/commands.hpp"
-#include "common/config.hpp"
-#include "common/error.hpp"
-#include "detect/incidents.hpp"
-#include "detect/registry.hpp"
-#include "metrics/cx_config.hpp"
-#include "metrics/order_facts.hpp"
-#include "metrics/slice_cube.hpp"
-#include "storage/data_folder.hpp"
-#include "storage/duckdb.hpp"
-#include "storage/results_store.hpp"
+#include "pipeline/analysis.hpp"
 
 namespace cxagent::cli {
 
 namespace {
 
-//! Every setting `analyze` reads, one struct per component.
-struct AnalyzeConfig {
-  metrics::CxScoreConfig cx_score;
-  metrics::CubeConfig cube;
-  detect::IncidentConfig incidents;
-};
-
-AnalyzeConfig ReadAnalyzeConfig(const std::string& path) {
-  YAML::Node root;
-  if (!path.empty()) {
-    if (!std::filesystem::exists(path)) throw NotFound("config file not found: {}", path);
-    try {
-      root = YAML::LoadFile(path);
-    } catch (const YAML::Exception& error) {
-      throw InvalidInput("{}: line {}: not valid YAML: {}", path, error.mark.line + 1, error.msg);
-    }
-  }
-  ConfigReader top(root, path.empty() ? "(defaults)" : path, "");
-  AnalyzeConfig config;
-  ConfigReader cx_score(top.Section("cx_score"), path, "cx_score");
-  config.cx_score = metrics::ReadCxScoreConfig(cx_score);
-  ConfigReader cube(top.Section("cube"), path, "cube");
-  config.cube = metrics::ReadCubeConfig(cube);
-  ConfigReader incidents(top.Section("incidents"), path, "incidents");
-  config.incidents = detect::IncidentConfig::Read(incidents);
-  top.Finish();
-  return config;
-}
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
 void RunAnalyze(const std::string& data_dir, const std::string& out,
                 const std::string& config_path) {
-  const AnalyzeConfig config = ReadAnalyzeConfig(config_path);
-  if (!std::filesystem::is_directory(data_dir)) {
-    throw NotFound("data folder not found: {}", data_dir);
-  }
-  detect::DetectorRegistry registry;
-  detect::RegisterBuiltinDetectors(registry);
-  // An unknown detector or a bad detector_config fails before any data is read.
-  registry.Create(config.incidents.detector, detect::DetectorSettings(config.incidents));
-
-  storage::Database database;
-  storage::Connection connection(database);
-  const auto started = std::chrono::steady_clock::now();
-  const storage::DataSummary summary = storage::SummarizeData(connection, data_dir);
-  metrics::BuildOrderFacts(connection, data_dir, config.cx_score);
-  spdlog::info("analyze: order facts for {} orders in {:.2f} s", summary.orders, Seconds(started));
-  auto stage = std::chrono::steady_clock::now();
-  metrics::BuildSliceCube(connection, config.cube);
-  spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
-  stage = std::chrono::steady_clock::now();
-  std::vector<detect::Incident> incidents =
-      detect::BuildIncidents(connection, registry, config.incidents);
-  spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
-  stage = std::chrono::steady_clock::now();
-  detect::LocalizeIncidents(connection, incidents, config.incidents);
-  spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
-
-  nlohmann::json analysis;
-  analysis["data"] = {{"orders", summary.orders},
-                      {"start_date", summary.start_date},
-                      {"end_date", summary.end_date}};
-  analysis["incidents"] = nlohmann::json::array();
-  for (const auto& incident : incidents) {
-    analysis["incidents"].push_back(detect::IncidentJson(incident));
-  }
-  storage::StoreResults(connection, data_dir, analysis);
+  const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(config_path);
+  const nlohmann::json analysis = pipeline::RunAnalysis(data_dir, config);
   WriteOutput(out, analysis.dump(2) + "\n");
-  spdlog::info("analyze: done in {:.2f} s", Seconds(started));
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+#include "pipeline/analysis.hpp"
+
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "common/config.hpp"
+#include "common/error.hpp"
+#include "detect/registry.hpp"
+#include "metrics/order_facts.hpp"
+#include "storage/data_folder.hpp"
+#include "storage/duckdb.hpp"
+#include "storage/results_store.hpp"
+
+namespace cxagent::pipeline {
+
+namespace {
+
+double Seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+AnalysisConfig ReadAnalysisConfig(const std::string& path) {
+  YAML::Node root;
+  if (!path.empty()) {
+    if (!std::filesystem::exists(path)) throw NotFound("config file not found: {}", path);
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::Exception& error) {
+      throw InvalidInput("{}: line {}: not valid YAML: {}", path, error.mark.line + 1, error.msg);
+    }
+  }
+  ConfigReader top(root, path.empty() ? "(defaults)" : path, "");
+  AnalysisConfig config;
+  ConfigReader cx_score(top.Section("cx_score"), path, "cx_score");
+  config.cx_score = metrics::ReadCxScoreConfig(cx_score);
+  ConfigReader cube(top.Section("cube"), path, "cube");
+  config.cube = metrics::ReadCubeConfig(cube);
+  ConfigReader incidents(top.Section("incidents"), path, "incidents");
+  config.incidents = detect::IncidentConfig::Read(incidents);
+  top.Finish();
+  return config;
+}
+
+nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& config) {
+  if (!std::filesystem::is_directory(data_dir)) {
+    throw NotFound("data folder not found: {}", data_dir);
+  }
+  detect::DetectorRegistry registry;
+  detect::RegisterBuiltinDetectors(registry);
+  // An unknown detector or a bad detector_config fails before any data is read.
+  registry.Create(config.incidents.detector, detect::DetectorSettings(config.incidents));
+
+  storage::Database database;
+  storage::Connection connection(database);
+  const auto started = std::chrono::steady_clock::now();
+  const storage::DataSummary summary = storage::SummarizeData(connection, data_dir);
+  metrics::BuildOrderFacts(connection, data_dir, config.cx_score);
+  spdlog::info("analyze: order facts for {} orders in {:.2f} s", summary.orders, Seconds(started));
+  auto stage = std::chrono::steady_clock::now();
+  metrics::BuildSliceCube(connection, config.cube);
+  spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
+  stage = std::chrono::steady_clock::now();
+  std::vector<detect::Incident> incidents =
+      detect::BuildIncidents(connection, registry, config.incidents);
+  spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
+  stage = std::chrono::steady_clock::now();
+  detect::LocalizeIncidents(connection, incidents, config.incidents);
+  spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
+
+  nlohmann::json analysis;
+  analysis["data"] = {{"orders", summary.orders},
+                      {"start_date", summary.start_date},
+                      {"end_date", summary.end_date}};
+  analysis["incidents"] = nlohmann::json::array();
+  for (const auto& incident : incidents) {
+    analysis["incidents"].push_back(detect::IncidentJson(incident));
+  }
+  storage::StoreResults(connection, data_dir, analysis);
+  spdlog::info("analyze: done in {:.2f} s", Seconds(started));
+  return analysis;
+}
+
+}  // namespace cxagent::pipeline
