@@ -27,6 +27,10 @@ CubeConfig ReadCubeConfig(ConfigReader& reader);
 //! GROUPING SETS pass; slices under the minimum volume are dropped.
 std::string SliceCubeSql(const CubeConfig& config);
 
+//! The same sums as SliceCubeSql in one plain DuckDB GROUPING SETS query over `order_facts`
+//! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.
+std::string PlainGroupingSetsSql(const CubeConfig& config);
+
 //! Builds `slice_cube` (requires `order_facts`, see BuildOrderFacts).
 void BuildSliceCube(storage::Connection& connection, const CubeConfig& config);
 
