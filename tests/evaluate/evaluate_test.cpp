@@ -176,3 +176,31 @@ TEST(EvaluateCommand, TwoScenariosWithOneNameAreRejectedBeforeAnyWork) {
 
 }  // namespace
 }  // namespace cxagent::evaluate
+
+namespace cxagent::evaluate {
+namespace {
+
+// Hard localization cases of the suite, end to end: every injected incident is found within two
+// days with slices[0] equal to its slice, and nothing else is reported.
+class SuiteScenarioTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SuiteScenarioTest, EveryIncidentIsFoundAtItsExactSlice) {
+  TempDir dir;
+  EvaluateRequest request;
+  request.scenarios = {std::string(CXAGENT_SOURCE_DIR) + "/scenarios/suite/" + GetParam() +
+                       ".yaml"};
+  request.work_dir = dir.File("worlds");
+  const EvaluateReport report = RunEvaluation(request);
+  ASSERT_FALSE(report.incidents.empty());
+  for (const auto& row : report.incidents) {
+    EXPECT_TRUE(row.detected) << row.truth_id;
+    EXPECT_TRUE(row.slice_exact) << row.truth_id << " found " << row.found_slice;
+  }
+  EXPECT_EQ(report.false_incidents, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Localization, SuiteScenarioTest,
+                         ::testing::Values("batching-depth3", "two-simultaneous", "everywhere"));
+
+}  // namespace
+}  // namespace cxagent::evaluate
