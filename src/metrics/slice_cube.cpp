@@ -137,6 +137,15 @@ std::string PlainGroupingSetsSql(const CubeConfig& config) {
       fmt::join(dimensions, ", "), ORDER_AGGREGATES, GroupingSets(dimensions, config.max_depth));
 }
 
+std::string OrderLeavesSql() {
+  std::vector<std::string> dimensions(std::begin(DIMENSIONS), std::end(DIMENSIONS));
+  std::sort(dimensions.begin(), dimensions.end());
+  return fmt::format(
+      "CREATE OR REPLACE TEMP TABLE order_leaves AS SELECT {0}, order_date, {1} FROM order_facts "
+      "GROUP BY {0}, order_date",
+      fmt::join(dimensions, ", "), ORDER_AGGREGATES);
+}
+
 std::string SliceCubeSql(const CubeConfig& config) {
   const std::vector<std::string> dimensions = CubeDimensions(config);
   // Dimensions are tested through one grouping id (bit i set = dimension i rolled up, first
@@ -155,38 +164,33 @@ std::string SliceCubeSql(const CubeConfig& config) {
         fmt::runtime(column.integer ? "sum({0})::BIGINT AS {0}" : "sum({0}) AS {0}"), column.name));
     columns.push_back(column.name);
   }
-  // Two steps: orders are first summed per day and leaf (every dimension fixed), which shrinks
-  // the input by the orders a leaf holds per day, then the grouping sets roll the leaves up. Sums
-  // of counts and sums are exact, so the cube equals a single pass over the orders.
+  // The grouping sets roll up the leaves (OrderLeavesSql), far fewer rows than orders; sums of
+  // counts and sums are exact, so the cube equals a single pass over the orders.
   return fmt::format(
       R"sql(
 CREATE OR REPLACE TEMP TABLE slice_cube AS
-WITH leaf AS (
-  SELECT {dims}, order_date,
-         {aggregates}
-  FROM order_facts
-  GROUP BY {dims}, order_date),
-rolled AS (
+WITH rolled AS (
   SELECT {dims}, grouping({dims}) AS gid, order_date AS date, {sums}
-  FROM leaf
+  FROM order_leaves
   GROUP BY GROUPING SETS ({sets})),
 kept AS (
   SELECT * FROM rolled
   QUALIFY sum(orders) OVER (PARTITION BY gid, {dims}) >=
-          {min_daily} * (SELECT count(DISTINCT order_date) FROM leaf))
+          {min_daily} * (SELECT count(DISTINCT order_date) FROM order_leaves))
 SELECT coalesce(nullif(concat_ws('&', {pairs}), ''), 'all') AS slice,
        ({count} - bit_count(gid))::INTEGER AS depth,
        date, {columns}
 FROM kept
 )sql",
-      fmt::arg("dims", fmt::join(dimensions, ", ")), fmt::arg("aggregates", ORDER_AGGREGATES),
-      fmt::arg("sums", fmt::join(sums, ", ")), fmt::arg("pairs", fmt::join(pairs, ", ")),
-      fmt::arg("count", count), fmt::arg("columns", fmt::join(columns, ", ")),
+      fmt::arg("dims", fmt::join(dimensions, ", ")), fmt::arg("sums", fmt::join(sums, ", ")),
+      fmt::arg("pairs", fmt::join(pairs, ", ")), fmt::arg("count", count),
+      fmt::arg("columns", fmt::join(columns, ", ")),
       fmt::arg("sets", GroupingSets(dimensions, config.max_depth)),
       fmt::arg("min_daily", config.min_daily_orders));
 }
 
 void BuildSliceCube(storage::Connection& connection, const CubeConfig& config) {
+  connection.Execute(OrderLeavesSql());
   connection.Execute(SliceCubeSql(config));
 }
 
