@@ -45,7 +45,7 @@ function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow })
                 domain={['auto', 'auto']}
                 tick={{ ...axisTick, fontSize: 10 }}
                 width={44}
-                tickFormatter={(v: number) => formatMetric(item.metric, v, 0)}
+                tickFormatter={(v: number) => formatMetric(item.metric, v, 1)}
               />
               <Tooltip formatter={(v, name) => [formatMetric(item.metric, Number(v)), name]} />
               <Line dataKey="slice" name="Slice" stroke={chartColors.secondary} dot={false} strokeWidth={2} connectNulls isAnimationActive={false} />

@@ -11,6 +11,12 @@ export function TopSlices({ incident }: { incident: IncidentDetail }) {
   const rows = incident.slices.map((s) => ({ ...s, name: formatSlice(s.slice) }));
   const metric = incident.metric;
   const height = Math.max(160, rows.length * 44 + 40);
+  // Bars start below the lowest level so the smallest one still shows; the axis says where they start.
+  const levels = rows.flatMap((r) => [r.baseline, r.current]);
+  const lo = Math.min(...levels);
+  const hi = Math.max(...levels);
+  const pad = (hi - lo || Math.abs(hi) || 1) * 0.25;
+  const levelDomain: [number, number] = [Math.max(0, lo - pad), hi + pad * 0.2];
   return (
     <Card
       title="Top regressing slices"
@@ -48,7 +54,13 @@ export function TopSlices({ incident }: { incident: IncidentDetail }) {
               <ResponsiveContainer width="100%" height="100%">
                 <BarChart data={rows} layout="vertical" margin={{ left: 8, right: 24 }}>
                   <CartesianGrid stroke={chartColors.grid} horizontal={false} />
-                  <XAxis type="number" domain={['auto', 'auto']} tick={axisTick} tickFormatter={(v: number) => formatMetric(metric, v, 0)} />
+                  <XAxis
+                    type="number"
+                    domain={levelDomain}
+                    allowDataOverflow
+                    tick={axisTick}
+                    tickFormatter={(v: number) => formatMetric(metric, v, 1)}
+                  />
                   <YAxis type="category" dataKey="name" width={150} tick={axisTick} />
                   <Tooltip formatter={(v, name) => [formatMetric(metric, Number(v)), name]} />
                   <Legend wrapperStyle={{ fontSize: 12 }} />

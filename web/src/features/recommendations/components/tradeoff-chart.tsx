@@ -1,6 +1,7 @@
 import {
   CartesianGrid,
   ErrorBar,
+  LabelList,
   Legend,
   ReferenceLine,
   ResponsiveContainer,
@@ -124,6 +125,7 @@ export function TradeoffChart({ tradeoffs, recommendations, whatIf }: TradeoffCh
               >
                 <ErrorBar dataKey="yErr" direction="y" width={4} stroke={chartColors.muted} />
                 <ErrorBar dataKey="xErr" direction="x" width={4} stroke={chartColors.muted} />
+                <LabelList dataKey="name" position="right" offset={8} fontSize={11} fill={chartColors.axis} />
               </Scatter>
             ))}
             {recs.length ? (
