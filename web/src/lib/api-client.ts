@@ -147,16 +147,19 @@ export async function apiFetchText(path: string, options: ApiRequestOptions = {}
   return response.text();
 }
 
-/** A file the API sent for download, with the name its `Content-Disposition` gives (null when none). */
-export type ApiFile = { blob: Blob; filename: string | null; contentType: string };
+/** A text file the API sent for download, with the name its `Content-Disposition` gives (null when none). */
+export type ApiTextFile = { text: string; filename: string | null; contentType: string };
 
-/** Calls an endpoint that answers with a file to save (the experiment plan). */
-export async function apiFetchFile(path: string, options: ApiRequestOptions = {}, accept = '*/*'): Promise<ApiFile> {
+/** Calls an endpoint that answers with a text file to save (the experiment plan is `text/markdown`). */
+export async function apiFetchTextFile(
+  path: string,
+  options: ApiRequestOptions = {},
+  accept = 'text/markdown, text/plain',
+): Promise<ApiTextFile> {
   const response = await send(path, options, accept);
-  const blob = await response.blob();
   return {
-    blob,
+    text: await response.text(),
     filename: filenameFromContentDisposition(response.headers.get('Content-Disposition')),
-    contentType: response.headers.get('Content-Type') ?? blob.type,
+    contentType: response.headers.get('Content-Type') ?? 'text/plain',
   };
 }

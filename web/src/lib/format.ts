@@ -16,9 +16,9 @@ const fixed = (digits: number) =>
 const oneDecimal = fixed(1);
 const twoDecimals = fixed(2);
 
-/** 86.24 -> "86.2". */
+/** 86.24 -> "86.2", -0.4 -> "−0.4" (a true minus sign, as in print). */
 export function formatNumber(value: number, digits = 1): string {
-  return (digits === 1 ? oneDecimal : digits === 2 ? twoDecimals : fixed(digits)).format(value);
+  return (digits === 1 ? oneDecimal : digits === 2 ? twoDecimals : fixed(digits)).format(value).replace('-', '−');
 }
 
 /** -5.34 -> "−5.3", 2 -> "+2.0" (a true minus sign, as in print). */

@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { apiFetchFile } from '@/lib/api-client';
+import { apiFetchTextFile } from '@/lib/api-client';
 import { saveFile } from '@/lib/download';
 
 export type ExportedPlan = { filename: string; size: number };
@@ -14,14 +14,14 @@ export function fallbackPlanFilename(id: string, recommendationId: string): stri
  * named by the server's `Content-Disposition`.
  */
 export async function exportExperimentPlan(id: string, recommendationId: string): Promise<ExportedPlan> {
-  const file = await apiFetchFile(
-    `/api/incidents/${encodeURIComponent(id)}/experiment-plan`,
-    { method: 'POST', body: { recommendation_id: recommendationId } },
-    'text/markdown',
-  );
+  const file = await apiFetchTextFile(`/api/incidents/${encodeURIComponent(id)}/experiment-plan`, {
+    method: 'POST',
+    body: { recommendation_id: recommendationId },
+  });
   const filename = file.filename ?? fallbackPlanFilename(id, recommendationId);
-  saveFile(new Blob([file.blob], { type: 'text/markdown' }), filename);
-  return { filename, size: file.blob.size };
+  const blob = new Blob([file.text], { type: 'text/markdown;charset=utf-8' });
+  saveFile(blob, filename);
+  return { filename, size: blob.size };
 }
 
 export function useExportExperimentPlan(id: string) {

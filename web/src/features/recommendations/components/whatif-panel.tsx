@@ -171,7 +171,7 @@ export function WhatIfPanel({ recommendations, tradeoffs, baseline, onRun, state
       })}
       {Object.keys(fixed).length ? <p className="text-xs text-slate-500">Fixed: {formatParams(fixed)}</p> : null}
 
-      <div role="status" aria-live="polite" aria-busy={state.isPending} className="min-h-16 rounded-lg border border-slate-200 bg-slate-50 p-3">
+      <div role="status" aria-label="Simulation result" aria-live="polite" aria-busy={state.isPending} className="min-h-16 rounded-lg border border-slate-200 bg-slate-50 p-3">
         {state.isPending ? (
           <p className="text-sm text-slate-600">Simulating…</p>
         ) : state.isError ? null : state.data ? (
