@@ -75,6 +75,16 @@ describe('incident /incidents/:id', () => {
     expect(table).toHaveTextContent('region=seattle,vertical=restaurant');
   });
 
+  it('lists the alerts merged into the incident', async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/incidents/INC-0001');
+
+    const alerts = await screen.findByRole('region', { name: 'Related alerts' });
+    expect(dataRows(within(alerts).getByRole('table'))[0]).toHaveTextContent(
+      'On time rateregion=seattle2026-07-3191.0%78.0%−13.0 pp−7.4',
+    );
+  });
+
   it('acknowledges with a note through PATCH and shows the saved status', async () => {
     let patched: unknown;
     mockApi(
@@ -139,7 +149,7 @@ describe('incident /incidents/:id', () => {
   it('says so when the incident has no localized slice, breakdown or drill-down', async () => {
     mockApi(
       fixtureRoutes({
-        'GET /api/incidents/INC-0001': jsonResponse({ ...INCIDENT_DETAIL, slices: [], breakdown: [], drilldown: [] }),
+        'GET /api/incidents/INC-0001': jsonResponse({ ...INCIDENT_DETAIL, slices: [], breakdown: [], drilldown: [], alerts: [] }),
       }),
     );
     renderApp('/incidents/INC-0001');
@@ -147,6 +157,7 @@ describe('incident /incidents/:id', () => {
     expect(await screen.findByText('No localized slice')).toBeInTheDocument();
     expect(screen.getByText('No metric breakdown')).toBeInTheDocument();
     expect(within(region('Slice drill-down')).getByText('Nothing to drill into')).toBeInTheDocument();
+    expect(within(region('Related alerts')).getByText('No related alert')).toBeInTheDocument();
   });
 
   it("shows the API's 404 message for an unknown incident", async () => {
