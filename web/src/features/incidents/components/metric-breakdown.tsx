@@ -13,6 +13,10 @@ function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow })
   const last = item.series.at(-1)?.date ?? '';
   const x1 = window.start < first ? first : window.start;
   const x2 = window.end > last ? last : window.end;
+  // A rate that moves by less than a point needs a second decimal on its axis to tell the ticks apart.
+  const values = item.series.flatMap((p) => [p.slice, p.rest]).filter((v): v is number => v !== null);
+  const spread = values.length ? Math.max(...values) - Math.min(...values) : 0;
+  const tickDigits = item.metric.endsWith('_rate') && spread < 0.02 ? 2 : 1;
   return (
     <li className="flex min-w-0 flex-col gap-1 rounded-lg border border-slate-200 p-3">
       <h3 className="text-sm font-medium text-slate-900">{item.label}</h3>
@@ -45,7 +49,7 @@ function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow })
                 domain={['auto', 'auto']}
                 tick={{ ...axisTick, fontSize: 10 }}
                 width={44}
-                tickFormatter={(v: number) => formatMetric(item.metric, v, 1)}
+                tickFormatter={(v: number) => formatMetric(item.metric, v, tickDigits)}
               />
               <Tooltip formatter={(v, name) => [formatMetric(item.metric, Number(v)), name]} />
               <Line dataKey="slice" name="Slice" stroke={chartColors.secondary} dot={false} strokeWidth={2} connectNulls isAnimationActive={false} />

@@ -23,7 +23,6 @@ export function OpenIncidentsStat() {
       label={label}
       value={formatInteger(total)}
       hint={total ? 'Not yet acknowledged or resolved' : 'Nothing open: every incident is handled'}
-      change={undefined}
       extra={
         <ul className="mt-2 flex flex-wrap gap-2" aria-label="Open incidents by severity">
           {SEVERITIES.map((severity, i) => (

@@ -16,7 +16,12 @@ export function TopSlices({ incident }: { incident: IncidentDetail }) {
   const lo = Math.min(...levels);
   const hi = Math.max(...levels);
   const pad = (hi - lo || Math.abs(hi) || 1) * 0.25;
-  const levelDomain: [number, number] = [Math.max(0, lo - pad), hi + pad * 0.2];
+  // Round the ends to the metric's unit so the axis ticks land on round numbers.
+  const unit = metric.endsWith('_rate') ? 0.01 : metric === 'avg_rating' ? 0.1 : 1;
+  const levelDomain: [number, number] = [
+    Math.max(0, Math.floor((lo - pad) / unit) * unit),
+    Math.ceil((hi + pad * 0.2) / unit) * unit,
+  ];
   return (
     <Card
       title="Top regressing slices"

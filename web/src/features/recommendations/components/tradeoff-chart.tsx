@@ -92,9 +92,10 @@ export function TradeoffChart({ tradeoffs, recommendations, whatIf }: TradeoffCh
               dataKey="y"
               name="CX change"
               tick={axisTick}
-              width={48}
+              width={56}
               domain={['auto', 'auto']}
               tickFormatter={(v: number) => formatNumber(v, 1)}
+              label={{ value: 'CX change', angle: -90, position: 'insideLeft', offset: 4, fontSize: 12, fill: chartColors.axis }}
             />
             <ReferenceLine x={0} stroke={chartColors.muted} />
             <ReferenceLine y={0} stroke={chartColors.muted} />
