@@ -1,6 +1,6 @@
 #pragma once
 
-#include <httplib.h>
+#include "server/http.hpp"
 
 #include <functional>
 #include <map>

@@ -1,9 +1,9 @@
 #include "server/server.hpp"
 
-#include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include "server/http.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -97,6 +97,14 @@ struct ApiServer::State {
   httplib::Server http;
   RouteTable routes;
   std::string openapi;
+  socket_t listen_socket = INVALID_SOCKET;
+
+  // httplib listens with a backlog of 5 (a compile-time constant of the library), so a burst of
+  // new connections (a dashboard opening, a benchmark starting) overflows the accept queue and
+  // clients stall or fail. Listening again on Linux only raises the backlog.
+  void RaiseBacklog() const {
+    if (listen_socket != INVALID_SOCKET) ::listen(listen_socket, SOMAXCONN);
+  }
 
   // Answers the CORS preflight and adds the allow header for listed origins only; CORS is off
   // when no origin is listed.
@@ -204,9 +212,10 @@ struct ApiServer::State {
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     // httplib's default also sets SO_REUSEPORT, which would let a second server silently share
     // the port; SO_REUSEADDR alone allows quick restarts without that.
-    http.set_socket_options([](socket_t socket) {
+    http.set_socket_options([this](socket_t socket) {
       int yes = 1;
       setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_socket = socket;
     });
     http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
       request_start = std::chrono::steady_clock::now();
@@ -262,12 +271,14 @@ int ApiServer::Bind() {
   if (options.port == 0) {
     const int port = state_->http.bind_to_any_port(options.host);
     if (port < 0) throw IoError("cannot bind {}: no free port", options.host);
+    state_->RaiseBacklog();
     return port;
   }
   if (!state_->http.bind_to_port(options.host, options.port)) {
     throw IoError("cannot bind {}:{} (in use, or not an address of this machine)", options.host,
                   options.port);
   }
+  state_->RaiseBacklog();
   return options.port;
 }
 
