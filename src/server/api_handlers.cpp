@@ -380,7 +380,17 @@ void ApiHandlers::CxScore(const httplib::Request& request, httplib::Response& re
       }
     }
   }
-  SendJson(response, CxScoreSeries(*snapshot, cohort, from, to));
+  if (from || to) {
+    SendJson(response, CxScoreSeries(*snapshot, cohort, from, to));
+    return;
+  }
+  // The whole-range series is what the dashboard asks for on every page; its key space is the
+  // cube's slices, so it is bounded.
+  const auto cached = snapshot->series.Get(cohort.ToText(), [&] {
+    return CxScoreSeries(*snapshot, cohort, std::nullopt, std::nullopt).dump();
+  });
+  response.set_header("X-Cache", cached.computed ? "miss" : "hit");
+  response.set_content(*cached.value, "application/json");
 }
 
 void ApiHandlers::Cohorts(const httplib::Request& request, httplib::Response& response) const {

@@ -86,6 +86,7 @@ struct Snapshot {
   Cube cube;                                      //!< daily sums per slice
   mutable OnceCache<nlohmann::json> details;      //!< incident detail by incident id
   mutable OnceCache<nlohmann::json> whatifs;      //!< what-if results by request key
+  mutable OnceCache<std::string> series;          //!< rendered whole-range CX series by cohort text
 
   //! The incident with `id`; throws NotFound naming it.
   const IncidentEntry& Incident(const std::string& id) const;

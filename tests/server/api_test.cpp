@@ -477,7 +477,13 @@ TEST_F(ApiTest, ExperimentPlanIsAMarkdownAttachment) {
 }
 
 TEST_F(ApiTest, CxScoreSeriesOfTheMarketplaceAndOfACohort) {
-  const auto all = Body(Client().Get("/api/metrics/cx-score"));
+  const auto first = Client().Get("/api/metrics/cx-score");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->get_header_value("X-Cache"), "miss");
+  const auto again = Client().Get("/api/metrics/cx-score");
+  EXPECT_EQ(again->get_header_value("X-Cache"), "hit");
+  EXPECT_EQ(again->body, first->body);
+  const auto all = Body(first);
   EXPECT_EQ(all["cohort"], json::object());
   EXPECT_EQ(all["cohort_text"], "all");
   ASSERT_EQ(all["series"].size(), 30u);
