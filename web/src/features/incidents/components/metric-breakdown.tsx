@@ -7,8 +7,9 @@ import { formatMetric, formatMetricDelta } from '@/lib/format';
 import type { IncidentDetail, IncidentWindow, MetricBreakdown as Breakdown } from '@/types/api';
 
 function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow }) {
-  const worse = item.higher_is_better ? item.delta < 0 : item.delta > 0;
-  const restDelta = item.rest_current - item.rest_baseline;
+  // Any of the levels is null when the slice (or the rest) had no orders in that window.
+  const worse = item.delta === null ? null : item.higher_is_better ? item.delta < 0 : item.delta > 0;
+  const restDelta = item.rest_current === null || item.rest_baseline === null ? null : item.rest_current - item.rest_baseline;
   const first = item.series[0]?.date ?? '';
   const last = item.series.at(-1)?.date ?? '';
   const x1 = window.start < first ? first : window.start;
@@ -22,7 +23,7 @@ function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow })
       <h3 className="text-sm font-medium text-slate-900">{item.label}</h3>
       <p className="text-xs text-slate-600 tabular-nums">
         Slice {formatMetric(item.metric, item.baseline)} → {formatMetric(item.metric, item.current)}{' '}
-        <span className={`font-semibold ${worse ? 'text-rose-700' : 'text-emerald-700'}`}>
+        <span className={`font-semibold ${worse === null ? 'text-slate-500' : worse ? 'text-rose-700' : 'text-emerald-700'}`}>
           ({formatMetricDelta(item.metric, item.delta)})
         </span>
         <br />

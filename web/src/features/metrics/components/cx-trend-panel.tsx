@@ -38,7 +38,8 @@ function TrendChart({ data }: { data: CxScoreSeries }) {
       x2: !incident.end_date || incident.end_date > last ? last : incident.end_date,
     }))
     .filter((w) => w.x1 <= last && w.x2 >= first && w.x1 <= w.x2);
-  const scores = data.series.map((p) => p.cx_score);
+  // A day without orders in the cohort has no score: the line breaks there and the axis ignores it.
+  const scores = data.series.map((p) => p.cx_score).filter((v): v is number => v !== null);
   const lo = Math.floor(Math.min(...scores) - 1);
   const hi = Math.ceil(Math.max(...scores) + 1);
 
@@ -70,7 +71,7 @@ function TrendChart({ data }: { data: CxScoreSeries }) {
             ))}
             <XAxis dataKey="date" tick={axisTick} tickFormatter={shortDate} minTickGap={24} />
             <YAxis domain={[lo, hi]} tick={axisTick} width={40} allowDecimals={false} />
-            <Tooltip formatter={(value) => [formatNumber(Number(value)), 'CX Score']} />
+            <Tooltip formatter={(value) => [value === null || value === undefined ? '—' : formatNumber(Number(value)), 'CX Score']} />
             <Line type="monotone" dataKey="cx_score" stroke={chartColors.primary} strokeWidth={2} dot={false} isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
@@ -105,7 +106,7 @@ export function CxTrendPanel({ cohort, onCohortChange }: CxTrendPanelProps) {
     >
       <QueryState query={query} what="the CX Score trend" skeletonClassName="h-72">
         {(data) =>
-          data.series.length ? (
+          data.series.some((p) => p.cx_score !== null) ? (
             <TrendChart data={data} />
           ) : (
             <EmptyState title={`No CX Score for ${data.cohort_text || 'this cohort'}`}>
