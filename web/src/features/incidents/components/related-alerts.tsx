@@ -1,3 +1,4 @@
+import { Fragment } from 'react';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
 import { formatMetric, formatMetricDelta, formatNumber, formatSlice, humanize } from '@/lib/format';
@@ -18,7 +19,7 @@ export function RelatedAlerts({ incident }: { incident: IncidentDetail }) {
               <tr>
                 <th scope="col" className="px-5 py-2 font-medium">Metric</th>
                 <th scope="col" className="px-5 py-2 font-medium">Slice</th>
-                <th scope="col" className="px-5 py-2 font-medium">Start</th>
+                <th scope="col" className="px-5 py-2 font-medium">Window</th>
                 <th scope="col" className="px-5 py-2 text-right font-medium">Baseline</th>
                 <th scope="col" className="px-5 py-2 text-right font-medium">Current</th>
                 <th scope="col" className="px-5 py-2 text-right font-medium">Change</th>
@@ -29,11 +30,27 @@ export function RelatedAlerts({ incident }: { incident: IncidentDetail }) {
               {alerts.map((alert, i) => (
                 <tr key={`${alert.metric}-${formatSlice(alert.slice)}-${i}`} className="border-b border-slate-100 last:border-0">
                   <td className="px-5 py-2">{humanize(alert.metric)}</td>
-                  <td className="px-5 py-2 font-mono text-xs">{formatSlice(alert.slice)}</td>
-                  <td className="px-5 py-2">{alert.start_date}</td>
-                  <td className="px-5 py-2 text-right">{formatMetric(alert.metric, alert.baseline)}</td>
-                  <td className="px-5 py-2 text-right">{formatMetric(alert.metric, alert.current)}</td>
-                  <td className="px-5 py-2 text-right">{formatMetricDelta(alert.metric, alert.delta)}</td>
+                  <td className="px-5 py-2 font-mono text-xs">
+                    {/* A long slice may break after each "&", never inside a dimension=value pair. */}
+                    {(alert.slice_text ?? formatSlice(alert.slice)).split('&').map((part, j) => (
+                      <Fragment key={part}>
+                        {j > 0 ? (
+                          <>
+                            &amp;
+                            <wbr />
+                          </>
+                        ) : null}
+                        {part}
+                      </Fragment>
+                    ))}
+                  </td>
+                  <td className="px-5 py-2 whitespace-nowrap">
+                    {alert.start_date}
+                    {alert.end_date === undefined ? null : alert.end_date === null ? ' · ongoing' : ` – ${alert.end_date}`}
+                  </td>
+                  <td className="px-5 py-2 text-right whitespace-nowrap">{formatMetric(alert.metric, alert.baseline)}</td>
+                  <td className="px-5 py-2 text-right whitespace-nowrap">{formatMetric(alert.metric, alert.current)}</td>
+                  <td className="px-5 py-2 text-right whitespace-nowrap">{formatMetricDelta(alert.metric, alert.delta)}</td>
                   <td className="px-5 py-2 text-right">{formatNumber(alert.z)}</td>
                 </tr>
               ))}
