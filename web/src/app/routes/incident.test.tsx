@@ -81,7 +81,7 @@ describe('incident /incidents/:id', () => {
 
     const alerts = await screen.findByRole('region', { name: 'Related alerts' });
     expect(dataRows(within(alerts).getByRole('table'))[0]).toHaveTextContent(
-      'On time rateregion=seattle2026-07-31 · ongoing91.0%78.0%−13.0 pp−7.4',
+      'On-time rateregion=seattle2026-07-31 · ongoing91.0%78.0%−13.0 pp−7.4',
     );
   });
 

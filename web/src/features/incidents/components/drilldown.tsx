@@ -2,6 +2,7 @@ import { useId } from 'react';
 import { useSearchParams } from 'react-router';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
+import { SliceText } from '@/components/ui/slice-text';
 import { formatInteger, formatMetric, formatMetricDelta } from '@/lib/format';
 import type { IncidentDetail } from '@/types/api';
 
@@ -78,7 +79,7 @@ export function Drilldown({ incident }: { incident: IncidentDetail }) {
               {chosen.rows.map((row) => (
                 <tr key={row.slice_text} className="border-b border-slate-100 last:border-0">
                   <th scope="row" className="px-5 py-2 font-mono text-xs font-normal">
-                    {row.slice_text}
+                    <SliceText text={row.slice_text} />
                   </th>
                   <td className="px-5 py-2 text-right">{formatMetric(metric, row.baseline)}</td>
                   <td className="px-5 py-2 text-right">{formatMetric(metric, row.current)}</td>

@@ -1,12 +1,14 @@
-import { Fragment } from 'react';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
+import { SliceText } from '@/components/ui/slice-text';
 import { formatMetric, formatMetricDelta, formatNumber, formatSlice, humanize } from '@/lib/format';
 import type { IncidentDetail } from '@/types/api';
 
 /** The detector alerts merged into this incident: the evidence that it is one regression. */
 export function RelatedAlerts({ incident }: { incident: IncidentDetail }) {
   const alerts = [...incident.alerts].sort((a, b) => Math.abs(b.z) - Math.abs(a.z));
+  // The breakdown names the component metrics ("Substitution acceptance"); other metrics get their id in words.
+  const label = (metric: string) => incident.breakdown.find((b) => b.metric === metric)?.label ?? humanize(metric);
   return (
     <Card title="Related alerts" description="Detector alerts merged into this incident, strongest first." className="lg:col-span-2">
       {alerts.length === 0 ? (
@@ -29,20 +31,9 @@ export function RelatedAlerts({ incident }: { incident: IncidentDetail }) {
             <tbody>
               {alerts.map((alert, i) => (
                 <tr key={`${alert.metric}-${formatSlice(alert.slice)}-${i}`} className="border-b border-slate-100 last:border-0">
-                  <td className="px-5 py-2">{humanize(alert.metric)}</td>
+                  <td className="px-5 py-2">{label(alert.metric)}</td>
                   <td className="px-5 py-2 font-mono text-xs">
-                    {/* A long slice may break after each "&", never inside a dimension=value pair. */}
-                    {(alert.slice_text ?? formatSlice(alert.slice)).split('&').map((part, j) => (
-                      <Fragment key={part}>
-                        {j > 0 ? (
-                          <>
-                            &amp;
-                            <wbr />
-                          </>
-                        ) : null}
-                        {part}
-                      </Fragment>
-                    ))}
+                    <SliceText text={alert.slice_text ?? formatSlice(alert.slice)} />
                   </td>
                   <td className="px-5 py-2 whitespace-nowrap">
                     {alert.start_date}

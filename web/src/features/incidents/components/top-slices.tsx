@@ -3,7 +3,8 @@ import { ChartFrame } from '@/components/charts/chart-frame';
 import { axisTick, chartColors } from '@/components/charts/theme';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
-import { formatMetric, formatMetricDelta, formatPercent, formatSlice } from '@/lib/format';
+import { formatMetric, formatMetricDelta, formatNumber, formatPercent, formatSlice } from '@/lib/format';
+import { niceAxis, stepDigits } from '@/lib/ticks';
 import type { IncidentDetail } from '@/types/api';
 
 type LevelRow = { baseline: number; current: number };
@@ -39,17 +40,10 @@ export function TopSlices({ incident }: { incident: IncidentDetail }) {
   const rows = incident.slices.map((s) => ({ ...s, name: formatSlice(s.slice), range: [Math.min(s.baseline, s.current), Math.max(s.baseline, s.current)] }));
   const metric = incident.metric;
   const height = Math.max(160, rows.length * 44 + 40);
-  // The dumbbells' axis spans the levels with some room, rounded to the metric's unit.
-  const levels = rows.flatMap((r) => [r.baseline, r.current]);
-  const lo = Math.min(...levels);
-  const hi = Math.max(...levels);
-  const pad = (hi - lo || Math.abs(hi) || 1) * 0.25;
-  // Round the ends to the metric's unit so the axis ticks land on round numbers.
-  const unit = metric.endsWith('_rate') ? 0.01 : metric === 'avg_rating' ? 0.1 : 1;
-  const levelDomain: [number, number] = [
-    Math.max(0, Math.floor((lo - pad) / unit) * unit),
-    Math.ceil((hi + pad) / unit) * unit,
-  ];
+  // The dumbbells' axis: round, evenly spaced ticks around every level (dots, so it need not start at zero).
+  const levelAxis = niceAxis(rows.flatMap((r) => [r.baseline, r.current]));
+  const isRate = metric.endsWith('_rate');
+  const levelDigits = levelAxis ? stepDigits(isRate ? levelAxis.step * 100 : levelAxis.step) : 1;
   return (
     <Card
       title="Top regressing slices"
@@ -90,10 +84,11 @@ export function TopSlices({ incident }: { incident: IncidentDetail }) {
                     <CartesianGrid stroke={chartColors.grid} horizontal={false} />
                     <XAxis
                       type="number"
-                      domain={levelDomain}
-                      allowDataOverflow
+                      domain={levelAxis?.domain ?? ['auto', 'auto']}
+                      ticks={levelAxis?.ticks}
+                      interval={0}
                       tick={axisTick}
-                      tickFormatter={(v: number) => formatMetric(metric, v, 1)}
+                      tickFormatter={(v: number) => (isRate ? formatPercent(v, levelDigits) : formatNumber(v, levelDigits))}
                     />
                     <YAxis type="category" dataKey="name" width={150} tick={axisTick} />
                     <Tooltip

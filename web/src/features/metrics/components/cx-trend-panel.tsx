@@ -18,6 +18,7 @@ import { QueryState } from '@/components/ui/query-state';
 import { useCxScore } from '@/features/metrics/api/get-cx-score';
 import { CohortSelect } from '@/features/metrics/components/cohort-select';
 import { formatInteger, formatNumber } from '@/lib/format';
+import { niceAxis, stepDigits } from '@/lib/ticks';
 import { paths } from '@/lib/paths';
 import type { CxScoreSeries } from '@/types/api';
 
@@ -40,8 +41,9 @@ function TrendChart({ data }: { data: CxScoreSeries }) {
     .filter((w) => w.x1 <= last && w.x2 >= first && w.x1 <= w.x2);
   // A day without orders in the cohort has no score: the line breaks there and the axis ignores it.
   const scores = data.series.map((p) => p.cx_score).filter((v): v is number => v !== null);
-  const lo = Math.floor(Math.min(...scores) - 1);
-  const hi = Math.ceil(Math.max(...scores) + 1);
+  // Round, evenly spaced ticks around the scores (a 0-100 axis would flatten a 5-point drop into a line).
+  const axis = niceAxis(scores, 6);
+  const digits = axis ? stepDigits(axis.step) : 0;
 
   return (
     <ChartFrame
@@ -70,9 +72,16 @@ function TrendChart({ data }: { data: CxScoreSeries }) {
               />
             ))}
             <XAxis dataKey="date" tick={axisTick} tickFormatter={shortDate} minTickGap={24} />
-            <YAxis domain={[lo, hi]} tick={axisTick} width={40} allowDecimals={false} />
+            <YAxis
+              domain={axis?.domain ?? ['auto', 'auto']}
+              ticks={axis?.ticks}
+              interval={0}
+              tick={axisTick}
+              width={40}
+              tickFormatter={(v: number) => formatNumber(v, digits)}
+            />
             <Tooltip formatter={(value) => [value === null || value === undefined ? '—' : formatNumber(Number(value)), 'CX Score']} />
-            <Line type="monotone" dataKey="cx_score" stroke={chartColors.primary} strokeWidth={2} dot={false} isAnimationActive={false} />
+            <Line type="linear" dataKey="cx_score" stroke={chartColors.primary} strokeWidth={2} dot={false} isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
       }
