@@ -88,7 +88,7 @@ function TrendChart({ data }: { data: CxScoreSeries }) {
       caption={
         windows.length ? (
           <span className="flex flex-wrap items-center gap-x-3 gap-y-1">
-            Shaded: incident windows.
+            Shaded: windows of the incidents whose slice overlaps this cohort.
             {windows.map(({ incident }) => (
               <Link key={incident.id} to={paths.incident.to(incident.id)} className="inline-flex items-center gap-1 text-indigo-700 underline-offset-2 hover:underline">
                 {incident.id} <SeverityBadge severity={incident.severity} /> from {incident.start_date}
