@@ -55,25 +55,16 @@ export type DriverShiftEvidence = Schemas['DriverShiftEvidence'];
 export type ShapEvidence = Schemas['ShapEvidence'];
 export type DidEvidence = Schemas['DidEvidence'];
 export type ChangeLogEvidence = Schemas['ChangeLogEvidence'];
-/**
- * The server's document gives `params` as a bare `{"type": "object"}`, which
- * openapi-typescript writes as `Record<string, never>`; docs/api.md says its
- * values are numbers, strings or booleans, as `WhatIfRequest.params` declares.
- * Typed like that here until the document says so too.
- */
-type WithParams<T> = Omit<T, 'params'> & { params: Record<string, ParamValue> };
-export type Recommendation = WithParams<Schemas['Recommendation']>;
+export type Recommendation = Schemas['Recommendation'];
 /** `GET /api/incidents/{id}/recommendations`. */
-export type RecommendationList = Omit<Schemas['RecommendationList'], 'recommendations'> & {
-  recommendations: Recommendation[];
-};
+export type RecommendationList = Schemas['RecommendationList'];
 export type EfficiencyDelta = Schemas['EfficiencyDelta'];
 export type Efficiency = Schemas['Efficiency'];
 /** One parameter swept for one action template. */
 export type Tradeoff = Schemas['Tradeoff'];
 /** `POST /api/incidents/{id}/whatif` body. */
 export type WhatIfRequest = Schemas['WhatIfRequest'];
-export type WhatIfResult = WithParams<Schemas['WhatIfResult']>;
+export type WhatIfResult = Schemas['WhatIfResult'];
 /** `POST /api/incidents/{id}/experiment-plan` body; the answer is `text/markdown`. */
 export type ExperimentPlanRequest = Schemas['ExperimentPlanRequest'];
 

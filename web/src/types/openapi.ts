@@ -506,7 +506,9 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "revert" | "improve" | "mitigate";
-            params: Record<string, never>;
+            params: {
+                [key: string]: number | string | boolean;
+            };
             template: string;
         };
         RecommendationList: {
@@ -563,7 +565,9 @@ export interface components {
             action: string;
             efficiency_delta: components["schemas"]["EfficiencyDelta"];
             expected_cx_delta: components["schemas"]["Interval"];
-            params: Record<string, never>;
+            params: {
+                [key: string]: number | string | boolean;
+            };
             template: string;
         };
     };
