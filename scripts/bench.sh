@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: runs every benchmark script in bench/ (each prints its own figures) and the Google
-# Benchmark binary when there is one. Benchmarks are measurements, not tests: they print figures.
+# `make bench`: runs every benchmark script in bench/ (each prints its own figures; cube.sh runs the
+# Google Benchmark binary on generated data). Benchmarks are measurements, not tests: they print figures.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,7 +10,3 @@ for script in bench/*.sh; do
   echo "== $script"
   bash "$script"
 done
-if [ -x build/cxagent_bench ]; then
-  echo "== build/cxagent_bench"
-  build/cxagent_bench
-fi

@@ -13,6 +13,7 @@ void AddAllCommands(CLI::App& app) {
   AddServeCommand(app);
   AddLocalizeCommand(app);
   AddChangepointsCommand(app);
+  AddEvaluateCommand(app);
 }
 
 void WriteOutput(const std::string& path, std::string_view text) {

@@ -20,6 +20,8 @@ void AddServeCommand(CLI::App& app);
 void AddLocalizeCommand(CLI::App& app);
 //! Adds `changepoints`: generic change-point detection on one series.
 void AddChangepointsCommand(CLI::App& app);
+//! Adds `evaluate`: scores the analysis against the truth of generated scenario worlds.
+void AddEvaluateCommand(CLI::App& app);
 
 //! Writes `text` to `path` atomically, or to stdout when `path` is empty.
 void WriteOutput(const std::string& path, std::string_view text);

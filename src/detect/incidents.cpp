@@ -298,7 +298,7 @@ bool WindowsOverlap(const Alert& a, const Alert& b) {
   return a.start.days <= end(b) && b.start.days <= end(a);
 }
 
-// The SQL condition selecting a slice's orders in order_facts.
+// The SQL condition selecting a slice's rows in order_facts or order_leaves.
 std::string SliceCondition(const Slice& slice) {
   std::string condition = "TRUE";
   for (const auto& [name, value] : slice.Pairs()) {
@@ -561,7 +561,8 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
       "FROM slice_cube WHERE slice = 'all'");
   const double daily_orders = volume.RowCount() > 0 ? volume.Get("v").doubles[0] : 0.0;
   const bool has_facts =
-      connection.Query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'order_facts'")
+      connection
+          .Query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'order_leaves'")
           .Get("n")
           .ints[0] > 0;
   ExplainedTest explained;
@@ -579,11 +580,11 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
   for (const auto& other : others) condition += fmt::format(" AND NOT ({})", SliceCondition(other));
   const storage::Table table = connection.Query(fmt::format(
       "WITH days AS (SELECT min(order_date)::DATE AS first, max(order_date)::DATE AS last "
-      "FROM order_facts) "
+      "FROM order_leaves) "
       "SELECT (order_date::DATE - (SELECT first FROM days))::BIGINT AS day, "
       "(SELECT first FROM days) AS first, (SELECT last - first + 1 FROM days)::BIGINT AS n, "
-      "sum(cx_score)::DOUBLE AS num, count(*)::DOUBLE AS den "
-      "FROM order_facts WHERE {} GROUP BY ALL ORDER BY day",
+      "sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den "
+      "FROM order_leaves WHERE {} GROUP BY ALL ORDER BY day",
       condition));
   if (table.RowCount() == 0) return true;
   const Date first{static_cast<int32_t>(table.Get("first").ints[0])};
@@ -626,7 +627,7 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
                         storage::SqlIdentifier(dimension));
   }
   const Date last_day{static_cast<int32_t>(
-      connection.Query("SELECT max(order_date)::DATE AS d FROM order_facts").Get("d").ints[0])};
+      connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves").Get("d").ints[0])};
   for (auto& incident : incidents) {
     const Alert& lead = incident.lead;
     const std::string base =
@@ -637,11 +638,11 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
                     FormatDate(lead.end.value_or(last_day)));
     const storage::Table table = connection.Query(
         fmt::format("SELECT {keys}"
-                    "coalesce(sum(cx_score) FILTER (WHERE {now}), 0)::DOUBLE AS real_num, "
-                    "count(*) FILTER (WHERE {now})::DOUBLE AS real_den, "
-                    "coalesce(sum(cx_score) FILTER (WHERE {base}), 0)::DOUBLE AS predict_num, "
-                    "count(*) FILTER (WHERE {base})::DOUBLE AS predict_den "
-                    "FROM order_facts WHERE ({base}) OR ({now}) GROUP BY ALL",
+                    "coalesce(sum(cx_sum) FILTER (WHERE {now}), 0)::DOUBLE AS real_num, "
+                    "coalesce(sum(orders) FILTER (WHERE {now}), 0)::DOUBLE AS real_den, "
+                    "coalesce(sum(cx_sum) FILTER (WHERE {base}), 0)::DOUBLE AS predict_num, "
+                    "coalesce(sum(orders) FILTER (WHERE {base}), 0)::DOUBLE AS predict_den "
+                    "FROM order_leaves WHERE ({base}) OR ({now}) GROUP BY ALL",
                     fmt::arg("keys", keys), fmt::arg("now", now), fmt::arg("base", base)));
     localize::LeafTable leaves;
     leaves.kind = localize::MetricKind::RATIO;

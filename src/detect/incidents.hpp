@@ -53,7 +53,7 @@ struct IncidentConfig {
   double medium_impact = 0.05;
   //! Report component-metric alerts that attach to no CX incident as incidents of their own.
   bool component_incidents = false;
-  //! Leaves for localization: the slicing dimensions grouped in order_facts.
+  //! Most root slices localization reports per incident.
   int localize_max_roots = 3;
 
   //! Reads the `incidents` section (absent keys keep their defaults; unknown keys rejected).
@@ -130,12 +130,12 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
                                   const IncidentConfig& config,
                                   const ExplainedTest& explained = nullptr);
 
-//! The ExplainedTest on `order_facts`: the slice's daily CX Score without the other slices'
+//! The ExplainedTest on `order_leaves`: the slice's daily CX Score without the other slices'
 //! orders, tested over the alert's windows like a detected regression.
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
                        const std::vector<Slice>& others, const IncidentConfig& config);
 
-//! Fills each incident's `slices` with the localizer run on `order_facts` leaves (all
+//! Fills each incident's `slices` with the localizer run on `order_leaves` (all
 //! dimensions): the incident window against its baseline window, cx_sum / orders.
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
                        const IncidentConfig& config);

@@ -22,7 +22,7 @@ std::string OrderFactsSql(const std::string& data_dir, const CxScoreConfig& c) {
   // floored at 0. Orders without items, contacts or ratings take no penalty for them.
   return fmt::format(
       R"sql(
-CREATE OR REPLACE TEMP TABLE order_facts AS
+CREATE OR REPLACE TEMP VIEW order_facts AS
 WITH item_agg AS (
   SELECT order_id,
          count(*) AS n_lines,

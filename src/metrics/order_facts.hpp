@@ -10,10 +10,13 @@ class Connection;
 
 namespace cxagent::metrics {
 
-//! Builds the temporary table `order_facts` in one SQL pass over the data folder: one row per
-//! order with its dimensions, CX Score, component inputs (lateness, item outcomes, contact,
-//! rating) and driver metrics (batching, assign delay, prep wait, travel, distance, ETA error,
-//! feed lag, busy ratio, weather). Throws InvalidInput naming a missing table or column.
+//! Defines the temporary view `order_facts` over the data folder: one row per order with its
+//! dimensions, CX Score, component inputs (lateness, item outcomes, contact, rating) and driver
+//! metrics (batching, assign delay, prep wait, travel, distance, ETA error, feed lag, busy ratio,
+//! weather). A view, not a table: at 10M orders a materialized copy costs more time and memory than
+//! the whole rest of the analysis, so each consumer reads it once in a streaming query (the cube's
+//! leaves) or with a filter that DuckDB pushes into the scans (one slice and window). Throws
+//! InvalidInput naming a missing table or column.
 void BuildOrderFacts(storage::Connection& connection, const std::string& data_dir,
                      const CxScoreConfig& config);
 

@@ -25,6 +25,52 @@ void Combinations(size_t count, size_t depth, size_t start, std::vector<size_t>&
   }
 }
 
+// The cube's value columns, in their stored order (metric_catalog.cpp names them as numerators
+// and denominators).
+struct CubeColumn {
+  const char* name;
+  bool integer;  // a count: summed back to BIGINT (DuckDB widens sums of BIGINT to HUGEINT)
+};
+constexpr CubeColumn CUBE_COLUMNS[] = {{"orders", true},         {"cx_sum", false},
+                                       {"delivered", true},      {"on_time", true},
+                                       {"cancelled", true},      {"lines", true},
+                                       {"missing_lines", true},  {"substituted_lines", true},
+                                       {"accepted_subs", true},  {"contacts", true},
+                                       {"rated", true},          {"rating_sum", true},
+                                       {"low_ratings", true},    {"dispatched", true},
+                                       {"batched", true},        {"assign_delay_sum", false},
+                                       {"prep_wait_sum", false}, {"travel_sum", false},
+                                       {"distance_sum", false},  {"eta_error_sum", false},
+                                       {"feed_lag_n", true},     {"feed_lag_sum", false},
+                                       {"busy_n", true},         {"busy_sum", false}};
+
+// Per-order sums and counts behind every metric (metric_catalog.cpp names the numerators and
+// denominators), as an aggregate list over `order_facts`.
+constexpr const char* ORDER_AGGREGATES = R"sql(count(*) AS orders,
+         sum(cx_score) AS cx_sum,
+         count(*) FILTER (WHERE is_delivered) AS delivered,
+         count(*) FILTER (WHERE on_time) AS on_time,
+         count(*) FILTER (WHERE is_cancelled) AS cancelled,
+         sum(n_lines) AS lines,
+         sum(missing_lines) AS missing_lines,
+         sum(substituted_lines) AS substituted_lines,
+         sum(accepted_subs) AS accepted_subs,
+         count(*) FILTER (WHERE has_contact) AS contacts,
+         count(rating) AS rated,
+         coalesce(sum(rating), 0) AS rating_sum,
+         count(*) FILTER (WHERE low_rating) AS low_ratings,
+         count(*) FILTER (WHERE is_dispatched) AS dispatched,
+         count(*) FILTER (WHERE is_batched) AS batched,
+         coalesce(sum(assign_delay_min), 0) AS assign_delay_sum,
+         coalesce(sum(prep_wait_min), 0) AS prep_wait_sum,
+         coalesce(sum(travel_min), 0) AS travel_sum,
+         coalesce(sum(distance_km), 0) AS distance_sum,
+         coalesce(sum(late_min) FILTER (WHERE is_delivered), 0) AS eta_error_sum,
+         count(feed_lag_hours) AS feed_lag_n,
+         coalesce(sum(feed_lag_hours), 0) AS feed_lag_sum,
+         count(busy_ratio) AS busy_n,
+         coalesce(sum(busy_ratio), 0) AS busy_sum)sql";
+
 }  // namespace
 
 CubeConfig ReadCubeConfig(ConfigReader& reader) {
@@ -56,72 +102,95 @@ CubeConfig ReadCubeConfig(ConfigReader& reader) {
   return config;
 }
 
-std::string SliceCubeSql(const CubeConfig& config) {
+namespace {
+
+// The configured dimensions in canonical (sorted) order.
+std::vector<std::string> CubeDimensions(const CubeConfig& config) {
   std::vector<std::string> dimensions = config.dimensions;
   if (dimensions.empty()) dimensions.assign(std::begin(DIMENSIONS), std::end(DIMENSIONS));
   // Canonical slice text sorts pairs by dimension name.
   std::sort(dimensions.begin(), dimensions.end());
+  return dimensions;
+}
 
+// `(order_date, d1, ...)` for every combination of up to max_depth dimensions.
+std::string GroupingSets(const std::vector<std::string>& dimensions, int max_depth) {
   std::vector<std::vector<size_t>> sets;
   std::vector<size_t> current;
-  Combinations(dimensions.size(), static_cast<size_t>(config.max_depth), 0, current, sets);
+  Combinations(dimensions.size(), static_cast<size_t>(max_depth), 0, current, sets);
   std::vector<std::string> grouping_sets;
   for (const auto& set : sets) {
     std::vector<std::string> columns{"order_date"};
     for (size_t index : set) columns.push_back(dimensions[index]);
     grouping_sets.push_back("(" + fmt::format("{}", fmt::join(columns, ", ")) + ")");
   }
+  return fmt::format("{}", fmt::join(grouping_sets, ", "));
+}
+
+}  // namespace
+
+std::string PlainGroupingSetsSql(const CubeConfig& config) {
+  const std::vector<std::string> dimensions = CubeDimensions(config);
+  return fmt::format(
+      "CREATE OR REPLACE TEMP TABLE plain_cube AS SELECT {0}, order_date, {1} FROM order_facts "
+      "GROUP BY GROUPING SETS ({2})",
+      fmt::join(dimensions, ", "), ORDER_AGGREGATES, GroupingSets(dimensions, config.max_depth));
+}
+
+std::string OrderLeavesSql() {
+  std::vector<std::string> dimensions(std::begin(DIMENSIONS), std::end(DIMENSIONS));
+  std::sort(dimensions.begin(), dimensions.end());
+  return fmt::format(
+      "CREATE OR REPLACE TEMP TABLE order_leaves AS SELECT {0}, order_date, {1} FROM order_facts "
+      "GROUP BY {0}, order_date",
+      fmt::join(dimensions, ", "), ORDER_AGGREGATES);
+}
+
+std::string SliceCubeSql(const CubeConfig& config) {
+  const std::vector<std::string> dimensions = CubeDimensions(config);
+  // Dimensions are tested through one grouping id (bit i set = dimension i rolled up, first
+  // dimension in the highest bit), so the slice text is built only for kept rows.
+  const size_t count = dimensions.size();
   std::vector<std::string> pairs;
-  std::vector<std::string> depth_terms;
-  for (const auto& dimension : dimensions) {
-    pairs.push_back(fmt::format(
-        "CASE WHEN grouping({0}) = 0 THEN '{0}=' || coalesce({0}, 'unknown') END", dimension));
-    depth_terms.push_back(fmt::format("(1 - grouping({}))", dimension));
+  for (size_t i = 0; i < count; ++i) {
+    pairs.push_back(
+        fmt::format("CASE WHEN gid & {1} = 0 THEN '{0}=' || coalesce({0}, 'unknown') END",
+                    dimensions[i], 1u << (count - 1 - i)));
   }
-  return fmt::format(R"sql(
+  std::vector<std::string> sums;
+  std::vector<std::string> columns;
+  for (const auto& column : CUBE_COLUMNS) {
+    sums.push_back(fmt::format(
+        fmt::runtime(column.integer ? "sum({0})::BIGINT AS {0}" : "sum({0}) AS {0}"), column.name));
+    columns.push_back(column.name);
+  }
+  // The grouping sets roll up the leaves (OrderLeavesSql), far fewer rows than orders; sums of
+  // counts and sums are exact, so the cube equals a single pass over the orders.
+  return fmt::format(
+      R"sql(
 CREATE OR REPLACE TEMP TABLE slice_cube AS
-WITH cube AS (
-  SELECT coalesce(nullif(concat_ws('&', {pairs}), ''), 'all') AS slice,
-         ({depth})::INTEGER AS depth,
-         order_date AS date,
-         count(*) AS orders,
-         sum(cx_score) AS cx_sum,
-         count(*) FILTER (WHERE is_delivered) AS delivered,
-         count(*) FILTER (WHERE on_time) AS on_time,
-         count(*) FILTER (WHERE is_cancelled) AS cancelled,
-         sum(n_lines) AS lines,
-         sum(missing_lines) AS missing_lines,
-         sum(substituted_lines) AS substituted_lines,
-         sum(accepted_subs) AS accepted_subs,
-         count(*) FILTER (WHERE has_contact) AS contacts,
-         count(rating) AS rated,
-         coalesce(sum(rating), 0) AS rating_sum,
-         count(*) FILTER (WHERE low_rating) AS low_ratings,
-         count(*) FILTER (WHERE is_dispatched) AS dispatched,
-         count(*) FILTER (WHERE is_batched) AS batched,
-         coalesce(sum(assign_delay_min), 0) AS assign_delay_sum,
-         coalesce(sum(prep_wait_min), 0) AS prep_wait_sum,
-         coalesce(sum(travel_min), 0) AS travel_sum,
-         coalesce(sum(distance_km), 0) AS distance_sum,
-         coalesce(sum(late_min) FILTER (WHERE is_delivered), 0) AS eta_error_sum,
-         count(feed_lag_hours) AS feed_lag_n,
-         coalesce(sum(feed_lag_hours), 0) AS feed_lag_sum,
-         count(busy_ratio) AS busy_n,
-         coalesce(sum(busy_ratio), 0) AS busy_sum
-  FROM order_facts
-  GROUP BY GROUPING SETS ({sets}))
-SELECT * FROM cube
-QUALIFY sum(orders) OVER (PARTITION BY slice) >=
-        {min_daily} * (SELECT count(DISTINCT order_date) FROM order_facts)
-ORDER BY slice, date
+WITH rolled AS (
+  SELECT {dims}, grouping({dims}) AS gid, order_date AS date, {sums}
+  FROM order_leaves
+  GROUP BY GROUPING SETS ({sets})),
+kept AS (
+  SELECT * FROM rolled
+  QUALIFY sum(orders) OVER (PARTITION BY gid, {dims}) >=
+          {min_daily} * (SELECT count(DISTINCT order_date) FROM order_leaves))
+SELECT coalesce(nullif(concat_ws('&', {pairs}), ''), 'all') AS slice,
+       ({count} - bit_count(gid))::INTEGER AS depth,
+       date, {columns}
+FROM kept
 )sql",
-                     fmt::arg("pairs", fmt::join(pairs, ", ")),
-                     fmt::arg("depth", fmt::join(depth_terms, " + ")),
-                     fmt::arg("sets", fmt::join(grouping_sets, ", ")),
-                     fmt::arg("min_daily", config.min_daily_orders));
+      fmt::arg("dims", fmt::join(dimensions, ", ")), fmt::arg("sums", fmt::join(sums, ", ")),
+      fmt::arg("pairs", fmt::join(pairs, ", ")), fmt::arg("count", count),
+      fmt::arg("columns", fmt::join(columns, ", ")),
+      fmt::arg("sets", GroupingSets(dimensions, config.max_depth)),
+      fmt::arg("min_daily", config.min_daily_orders));
 }
 
 void BuildSliceCube(storage::Connection& connection, const CubeConfig& config) {
+  connection.Execute(OrderLeavesSql());
   connection.Execute(SliceCubeSql(config));
 }
 

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { HEALTH_OK, jsonResponse, mockFetch } from '@/testing/mock-fetch';
+import { fixtureRoutes, mockApi } from '@/testing/mock-api';
 import { renderApp } from '@/testing/render-app';
 
 function heading() {
@@ -10,10 +10,7 @@ function heading() {
 
 describe('routes', () => {
   beforeEach(() => {
-    mockFetch((url) => {
-      if (url === '/api/health') return jsonResponse(HEALTH_OK);
-      throw new Error(`unexpected request to ${url}`);
-    });
+    mockApi(fixtureRoutes());
   });
 
   it('renders the dashboard at / inside the app frame', async () => {
@@ -24,19 +21,8 @@ describe('routes', () => {
     expect(screen.getByRole('navigation', { name: 'Main' })).toBeInTheDocument();
     expect(screen.getByRole('main')).toContainElement(heading());
     expect(screen.getByRole('heading', { name: 'CX Score trend' })).toBeInTheDocument();
-    expect(screen.getByRole('heading', { name: 'Active incidents' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Incidents' })).toBeInTheDocument();
     await waitFor(() => expect(screen.getByTestId('health')).toHaveTextContent('API ok'));
-  });
-
-  it('fills the orders card from the health data and leaves engine figures empty', async () => {
-    renderApp('/');
-
-    const orders = screen.getByText('Orders analysed').parentElement as HTMLElement;
-    await waitFor(() => expect(orders).toHaveTextContent('1,234'));
-    expect(orders).toHaveTextContent('2026-06-01 – 2026-08-29');
-    const cx = screen.getByText('CX Score now vs baseline').parentElement as HTMLElement;
-    expect(cx).toHaveTextContent('—');
-    expect(cx).toHaveTextContent('Arrives with the engine');
   });
 
   it('links to the API docs with a full-page navigation the router does not intercept', () => {
@@ -59,16 +45,15 @@ describe('routes', () => {
     expect(interceptedByApp).toBe(false);
   });
 
-  it('renders the incident page with the id from the URL and a link to its RCA', () => {
+  it('renders the incident page with the id from the URL and a link to its RCA', async () => {
     renderApp('/incidents/INC-0001');
 
     expect(heading()).toHaveTextContent('Incident INC-0001');
     expect(screen.getByRole('link', { name: 'Root cause analysis →' })).toHaveAttribute('href', '/rca/INC-0001');
-    expect(screen.getByRole('heading', { name: 'Top regressing slices' })).toBeInTheDocument();
-    expect(screen.getAllByTestId('pending').length).toBeGreaterThan(0);
+    expect(await screen.findByRole('heading', { name: 'Top regressing slices' })).toBeInTheDocument();
   });
 
-  it('renders the RCA page linking back to the incident and on to recommendations', () => {
+  it('renders the RCA page linking back to the incident and on to recommendations', async () => {
     renderApp('/rca/INC-0001');
 
     expect(heading()).toHaveTextContent('Root cause of INC-0001');
@@ -77,14 +62,14 @@ describe('routes', () => {
       'href',
       '/recommendations/INC-0001',
     );
-    expect(screen.getByRole('heading', { name: 'Ranked root causes' })).toBeInTheDocument();
+    expect(await screen.findByRole('heading', { name: 'Ranked root causes' })).toBeInTheDocument();
   });
 
-  it('renders the recommendations page with the export disabled until there is a plan', () => {
+  it('renders the recommendations page with the export once the actions are loaded', async () => {
     renderApp('/recommendations/INC-0001');
 
     expect(heading()).toHaveTextContent('Recommendations for INC-0001');
-    expect(screen.getByRole('button', { name: 'Export experiment plan' })).toBeDisabled();
+    expect(await screen.findByRole('button', { name: 'Export experiment plan' })).toBeEnabled();
     expect(screen.getByRole('link', { name: '← Root cause' })).toHaveAttribute('href', '/rca/INC-0001');
   });
 
@@ -98,15 +83,15 @@ describe('routes', () => {
 
   it('walks incident → RCA → recommendations by following links', async () => {
     const user = userEvent.setup();
-    const { router } = renderApp('/incidents/INC-0042');
+    const { router } = renderApp('/incidents/INC-0001');
 
     await user.click(screen.getByRole('link', { name: 'Root cause analysis →' }));
-    expect(router.state.location.pathname).toBe('/rca/INC-0042');
-    expect(heading()).toHaveTextContent('Root cause of INC-0042');
+    expect(router.state.location.pathname).toBe('/rca/INC-0001');
+    expect(heading()).toHaveTextContent('Root cause of INC-0001');
 
     await user.click(screen.getByRole('link', { name: 'Recommendations →' }));
-    expect(router.state.location.pathname).toBe('/recommendations/INC-0042');
-    expect(heading()).toHaveTextContent('Recommendations for INC-0042');
+    expect(router.state.location.pathname).toBe('/recommendations/INC-0001');
+    expect(heading()).toHaveTextContent('Recommendations for INC-0001');
     expect(screen.getByRole('main')).toHaveFocus();
   });
 

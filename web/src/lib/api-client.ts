@@ -7,6 +7,8 @@
  * ever handle one error type.
  */
 
+import { filenameFromContentDisposition } from '@/lib/download';
+
 /** Error codes the server sends, plus the ones the client makes up for failures without a body. */
 export type ApiErrorCode =
   | 'bad_request'
@@ -143,4 +145,21 @@ export async function apiFetch<T>(path: string, options: ApiRequestOptions = {})
 export async function apiFetchText(path: string, options: ApiRequestOptions = {}): Promise<string> {
   const response = await send(path, options, 'text/markdown, text/plain');
   return response.text();
+}
+
+/** A text file the API sent for download, with the name its `Content-Disposition` gives (null when none). */
+export type ApiTextFile = { text: string; filename: string | null; contentType: string };
+
+/** Calls an endpoint that answers with a text file to save (the experiment plan is `text/markdown`). */
+export async function apiFetchTextFile(
+  path: string,
+  options: ApiRequestOptions = {},
+  accept = 'text/markdown, text/plain',
+): Promise<ApiTextFile> {
+  const response = await send(path, options, accept);
+  return {
+    text: await response.text(),
+    filename: filenameFromContentDisposition(response.headers.get('Content-Disposition')),
+    contentType: response.headers.get('Content-Type') ?? 'text/plain',
+  };
 }

@@ -10,3 +10,58 @@ export function formatInteger(value: number): string {
 export function formatDateRange(start: string | null, end: string | null): string | null {
   return start && end ? `${start} – ${end}` : null;
 }
+
+const fixed = (digits: number) =>
+  new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const oneDecimal = fixed(1);
+const twoDecimals = fixed(2);
+
+/** 86.24 -> "86.2", -0.4 -> "−0.4" (a true minus sign, as in print). */
+export function formatNumber(value: number, digits = 1): string {
+  return (digits === 1 ? oneDecimal : digits === 2 ? twoDecimals : fixed(digits)).format(value).replace('-', '−');
+}
+
+/** -5.34 -> "−5.3", 2 -> "+2.0" (a true minus sign, as in print). */
+export function formatSigned(value: number, digits = 1): string {
+  const text = formatNumber(Math.abs(value), digits);
+  if (Number(text) === 0) return text;
+  return `${value < 0 ? '−' : '+'}${text}`;
+}
+
+/** 0.812 -> "81%"; digits for more precision. */
+export function formatPercent(fraction: number, digits = 0): string {
+  return `${formatNumber(fraction * 100, digits)}%`;
+}
+
+/**
+ * A metric value in its own unit: rates (`*_rate`, fractions of orders) as
+ * percentages, everything else (CX Score, average rating) as a number.
+ */
+export function formatMetric(metric: string, value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  return metric.endsWith('_rate') ? formatPercent(value, digits) : formatNumber(value, metric === 'avg_rating' ? 2 : digits);
+}
+
+/** A change of a metric in its own unit: rates in percentage points. */
+export function formatMetricDelta(metric: string, value: number, digits = 1): string {
+  return metric.endsWith('_rate') ? `${formatSigned(value * 100, digits)} pp` : formatSigned(value, metric === 'avg_rating' ? 2 : digits);
+}
+
+/** `{"region": "seattle", "platform": "ios"}` -> "region=seattle, platform=ios"; `{}` -> "all". */
+export function formatSlice(slice: Record<string, string>): string {
+  const parts = Object.entries(slice).map(([dimension, value]) => `${dimension}=${value}`);
+  return parts.length ? parts.join(', ') : 'all';
+}
+
+/** "2026-11-24T21:50:00Z" -> "2026-11-24 21:50 UTC". */
+export function formatTimestamp(iso: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return match ? `${match[1]} ${match[2]} UTC` : iso;
+}
+
+/** "cx_score" -> "CX Score", "on_time_rate" -> "On time rate": for ids the API sends without a label. */
+export function humanize(id: string): string {
+  if (id === 'cx_score') return 'CX Score';
+  const words = id.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

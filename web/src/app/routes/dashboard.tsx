@@ -1,22 +1,39 @@
+import { useSearchParams } from 'react-router';
 import { PageHeader } from '@/components/layout/page-header';
 import { StatCard } from '@/components/ui/stat-card';
 import { useHealth } from '@/features/health/api/get-health';
-import { ActiveIncidentsPanel } from '@/features/incidents/components/active-incidents-panel';
+import { IncidentsTable } from '@/features/incidents/components/incidents-table';
+import { OpenIncidentsStat } from '@/features/incidents/components/open-incidents-stat';
+import { CxNowStat } from '@/features/metrics/components/cx-now-stat';
 import { CxTrendPanel } from '@/features/metrics/components/cx-trend-panel';
-import { formatDateRange, formatInteger } from '@/lib/format';
+import { formatDateRange, formatInteger, formatTimestamp } from '@/lib/format';
 
-const PENDING = 'Arrives with the engine';
-
-/** `/`: is CX regressing right now, and where to look. */
-export function DashboardRoute() {
+function OrdersStat() {
   const health = useHealth();
-  const data = health.data?.data;
+  const label = 'Orders analysed';
+  if (health.isPending) return <StatCard label={label} loading hint="Loading…" />;
+  if (health.isError) return <StatCard label={label} hint={`Unavailable: ${health.error.message}`} tone="error" />;
+  const data = health.data.data;
+  if (!data) return <StatCard label={label} hint="No data loaded" />;
+  const range = formatDateRange(data.start_date, data.end_date) ?? 'The orders table is empty';
+  const analysed = health.data.analyzed_at ? ` · analysed ${formatTimestamp(health.data.analyzed_at)}` : '';
+  return <StatCard label={label} value={formatInteger(data.orders)} hint={`${range}${analysed}`} />;
+}
 
-  let ordersHint: string;
-  if (health.isPending) ordersHint = 'Loading…';
-  else if (health.isError) ordersHint = 'API unreachable';
-  else if (!data) ordersHint = 'No data loaded';
-  else ordersHint = formatDateRange(data.start_date, data.end_date) ?? 'The orders table is empty';
+/** `/`: is CX regressing right now, and where to look. The cohort and the list's filters live in the URL. */
+export function DashboardRoute() {
+  const [search, setSearch] = useSearchParams();
+  const cohort = search.get('cohort') ?? '';
+  const setCohort = (value: string) =>
+    setSearch(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value) next.set('cohort', value);
+        else next.delete('cohort');
+        return next;
+      },
+      { replace: true, preventScrollReset: true },
+    );
 
   return (
     <div className="flex flex-col gap-8">
@@ -30,18 +47,14 @@ export function DashboardRoute() {
         <h2 id="quick-stats" className="sr-only">
           Quick stats
         </h2>
-        <dl className="grid gap-4 sm:grid-cols-3">
-          <StatCard label="CX Score now vs baseline" hint={PENDING} />
-          <StatCard label="Open incidents" hint={PENDING} />
-          <StatCard
-            label="Orders analysed"
-            value={data ? formatInteger(data.orders) : undefined}
-            hint={ordersHint}
-          />
+        <dl className="grid gap-4 md:grid-cols-3">
+          <CxNowStat cohort={cohort} />
+          <OpenIncidentsStat />
+          <OrdersStat />
         </dl>
       </section>
-      <CxTrendPanel />
-      <ActiveIncidentsPanel />
+      <CxTrendPanel cohort={cohort} onCohortChange={setCohort} />
+      <IncidentsTable />
     </div>
   );
 }

@@ -2,7 +2,7 @@ import { useParams } from 'react-router';
 import { IncidentSteps } from '@/components/layout/incident-steps';
 import { PageHeader } from '@/components/layout/page-header';
 import { LinkButton } from '@/components/ui/link-button';
-import { IncidentOverview } from '@/features/incidents/components/incident-overview';
+import { IncidentDetailView } from '@/features/incidents/components/incident-detail';
 import { paths } from '@/lib/paths';
 
 /** `/incidents/:id`: what regressed, where, and how the metric broke down. */
@@ -14,11 +14,11 @@ export function IncidentRoute() {
       <PageHeader
         eyebrow="Incident"
         title={`Incident ${id}`}
-        description="Metadata, the slices where CX dropped most, and the metric breakdown."
+        description="Metadata and status, the slices where CX dropped most, the metric breakdown and a drill-down."
         actions={<LinkButton to={paths.rca.to(id)}>Root cause analysis →</LinkButton>}
       />
       <IncidentSteps id={id} />
-      <IncidentOverview />
+      <IncidentDetailView id={id} />
     </div>
   );
 }

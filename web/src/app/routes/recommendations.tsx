@@ -2,7 +2,7 @@ import { useParams } from 'react-router';
 import { IncidentSteps } from '@/components/layout/incident-steps';
 import { PageHeader } from '@/components/layout/page-header';
 import { LinkButton } from '@/components/ui/link-button';
-import { RecommendationsOverview } from '@/features/recommendations/components/recommendations-overview';
+import { RecommendationsView } from '@/features/recommendations/components/recommendations-view';
 import { paths } from '@/lib/paths';
 
 /** `/recommendations/:id`: what to do about the incident, and at what cost. */
@@ -22,7 +22,7 @@ export function RecommendationsRoute() {
         }
       />
       <IncidentSteps id={id} />
-      <RecommendationsOverview />
+      <RecommendationsView id={id} />
     </div>
   );
 }

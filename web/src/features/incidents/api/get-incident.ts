@@ -1,15 +1,15 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/api-client';
-import type { Incident } from '@/types/api';
+import type { IncidentDetail } from '@/types/api';
 
-/** `GET /api/incidents/{id}`: metadata, top regressing slices, metric breakdown. */
-export function getIncident(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<Incident> {
-  return apiFetch<Incident>(`/api/incidents/${encodeURIComponent(id)}`, { signal });
+/** `GET /api/incidents/{id}`: metadata, top regressing slices, metric breakdown, drill-down, alerts. */
+export function getIncident(id: string, { signal }: { signal?: AbortSignal } = {}): Promise<IncidentDetail> {
+  return apiFetch<IncidentDetail>(`/api/incidents/${encodeURIComponent(id)}`, { signal });
 }
 
 export function getIncidentQueryOptions(id: string) {
   return queryOptions({
-    queryKey: ['incidents', id],
+    queryKey: ['incidents', 'detail', id],
     queryFn: ({ signal }) => getIncident(id, { signal }),
   });
 }

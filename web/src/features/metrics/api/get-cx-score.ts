@@ -1,8 +1,8 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/api-client';
 import type { CxScoreParams, CxScoreSeries } from '@/types/api';
 
-/** `GET /api/metrics/cx-score`: the daily CX Score, optionally for one cohort. */
+/** `GET /api/metrics/cx-score`: the daily CX Score of a cohort (all orders by default) and the incidents touching it. */
 export function getCxScore(
   params: CxScoreParams = {},
   { signal }: { signal?: AbortSignal } = {},
@@ -17,6 +17,7 @@ export function getCxScoreQueryOptions(params: CxScoreParams = {}) {
   });
 }
 
+/** Keeps the previous cohort's chart on screen while the next one loads. */
 export function useCxScore(params: CxScoreParams = {}) {
-  return useQuery(getCxScoreQueryOptions(params));
+  return useQuery({ ...getCxScoreQueryOptions(params), placeholderData: keepPreviousData });
 }

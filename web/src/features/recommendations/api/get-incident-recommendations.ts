@@ -2,19 +2,17 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 import { apiFetch } from '@/lib/api-client';
 import type { RecommendationList } from '@/types/api';
 
-/** `GET /api/incidents/{id}/recommendations`: ranked actions with impact intervals and tradeoffs. */
+/** `GET /api/incidents/{id}/recommendations`: ranked actions with intervals, the parameter sweeps, the efficiency baseline. */
 export function getIncidentRecommendations(
   id: string,
   { signal }: { signal?: AbortSignal } = {},
 ): Promise<RecommendationList> {
-  return apiFetch<RecommendationList>(`/api/incidents/${encodeURIComponent(id)}/recommendations`, {
-    signal,
-  });
+  return apiFetch<RecommendationList>(`/api/incidents/${encodeURIComponent(id)}/recommendations`, { signal });
 }
 
 export function getIncidentRecommendationsQueryOptions(id: string) {
   return queryOptions({
-    queryKey: ['incidents', id, 'recommendations'],
+    queryKey: ['recommendations', id],
     queryFn: ({ signal }) => getIncidentRecommendations(id, { signal }),
   });
 }

@@ -1,0 +1,81 @@
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "common/error.hpp"
+#include "evaluate/evaluate.hpp"
+
+namespace cxagent::cli {
+
+namespace {
+
+// A folder stands for its *.yaml files, sorted so runs are reproducible.
+std::vector<std::string> ExpandScenarios(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const auto& path : paths) {
+    if (fs::is_directory(path)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::directory_iterator(path)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".yaml") {
+          found.push_back(entry.path().string());
+        }
+      }
+      if (found.empty()) throw InvalidInput("--suite: no .yaml scenario files in {}", path);
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(path)) {
+      files.push_back(path);
+    } else {
+      throw NotFound("--suite: no such file or folder: {}", path);
+    }
+  }
+  return files;
+}
+
+}  // namespace
+
+void AddEvaluateCommand(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "evaluate",
+      "Generate scenario worlds, analyse them and score detection, localization and root cause "
+      "against their truth.json");
+  struct Options {
+    std::vector<std::string> suite;
+    int days = 0;
+    int64_t orders_per_day = 0;
+    std::string work_dir;
+    bool keep = false;
+    std::string config;
+    std::string out;
+  };
+  auto options = std::make_shared<Options>();
+  command->add_option("--suite", options->suite, "Scenario files or folders of them")->required();
+  command->add_option("--days", options->days, "Override each scenario's days");
+  command->add_option("--orders-per-day", options->orders_per_day,
+                      "Override each scenario's orders per day");
+  command->add_option("--work-dir", options->work_dir,
+                      "Where worlds are generated (default: a temporary folder)");
+  command->add_flag("--keep", options->keep, "Keep the generated worlds");
+  command->add_option("--config", options->config, "Analysis configuration YAML file");
+  command->add_option("--out", options->out, "Write the report as JSON to this file");
+  command->callback([options] {
+    evaluate::EvaluateRequest request;
+    request.config = pipeline::ReadAnalysisConfig(options->config);
+    request.scenarios = ExpandScenarios(options->suite);
+    if (options->days > 0) request.days = options->days;
+    if (options->orders_per_day > 0) request.orders_per_day = options->orders_per_day;
+    request.work_dir = options->work_dir;
+    request.keep = options->keep;
+    const evaluate::EvaluateReport report = evaluate::RunEvaluation(request);
+    std::cout << evaluate::ReportText(report) << std::flush;
+    if (!options->out.empty()) {
+      WriteOutput(options->out, evaluate::ReportJson(report).dump(2) + "\n");
+    }
+  });
+}
+
+}  // namespace cxagent::cli

@@ -1,0 +1,273 @@
+#include "evaluate/evaluate.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include <unistd.h>
+
+#include "common/date.hpp"
+#include "common/error.hpp"
+#include "common/file.hpp"
+#include "common/slice.hpp"
+#include "generate/run.hpp"
+
+namespace cxagent::evaluate {
+
+namespace {
+
+// A detected start within this many days of the truth counts as found (quality.md).
+constexpr int START_TOLERANCE_DAYS = 2;
+
+Slice LocalizedSlice(const nlohmann::json& incident) {
+  const auto& slices = incident.value("slices", nlohmann::json::array());
+  if (!slices.empty()) return Slice::FromJson(slices[0].at("slice"));
+  return Slice::FromJson(incident.at("slice"));
+}
+
+bool Related(const Slice& a, const Slice& b) {
+  return a.Contains(b) || b.Contains(a);
+}
+
+// Change ids that truth.json attributes to an injected incident; every other change_log row is a
+// decoy (or the log of nothing).
+std::set<std::string> TrueChangeIds(const nlohmann::json& truth) {
+  std::set<std::string> ids;
+  for (const auto& incident : truth.at("incidents")) {
+    if (incident.contains("change_id") && incident["change_id"].is_string()) {
+      ids.insert(incident["change_id"].get<std::string>());
+    }
+  }
+  return ids;
+}
+
+// A wrong top cause "won on a decoy" when its evidence cites a change the truth did not make.
+bool SupportedByDecoy(const nlohmann::json& cause, const std::set<std::string>& true_changes) {
+  for (const auto& record : cause.value("evidence", nlohmann::json::array())) {
+    if (record.value("kind", "") != "change_log") continue;
+    if (!record.value("consistent", false)) continue;
+    if (!true_changes.contains(record.value("change_id", ""))) return true;
+  }
+  return false;
+}
+
+double Rate(int hits, int total) {
+  return total == 0 ? 0.0 : static_cast<double>(hits) / total;
+}
+
+struct Summary {
+  int total = 0;
+  int detected = 0;
+  int slice_exact = 0;
+  int explained = 0;  // incidents whose match has an RCA
+  int cause_hits = 0;
+  int decoy_first = 0;
+};
+
+Summary Summarize(const EvaluateReport& report) {
+  Summary summary;
+  for (const auto& row : report.incidents) {
+    ++summary.total;
+    summary.detected += row.detected;
+    summary.slice_exact += row.slice_exact;
+    if (!row.top_cause.empty()) ++summary.explained;
+    summary.cause_hits += row.cause_hit;
+    summary.decoy_first += row.decoy_first;
+  }
+  return summary;
+}
+
+}  // namespace
+
+EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& truth,
+                             const nlohmann::json& analysis, int days) {
+  EvaluateReport report;
+  report.scenarios = 1;
+  report.days = days;
+  const auto& detected = analysis.at("incidents");
+  std::vector<bool> used(detected.size(), false);
+  const std::set<std::string> true_changes = TrueChangeIds(truth);
+  for (const auto& injected : truth.at("incidents")) {
+    IncidentScore row;
+    row.scenario = scenario;
+    row.truth_id = injected.at("id").get<std::string>();
+    row.cause = injected.at("cause").get<std::string>();
+    const Slice truth_slice = Slice::FromJson(injected.at("slice"));
+    row.slice = truth_slice.ToText();
+    row.start_date = injected.at("start_date").get<std::string>();
+    const Date truth_start = ParseDate(row.start_date, "truth start_date");
+    // Best candidate: exact localized slice first, then the nearest start, then rank order.
+    std::optional<size_t> best;
+    std::tuple<bool, int> best_key{false, 0};
+    for (size_t i = 0; i < detected.size(); ++i) {
+      const auto& incident = detected[i];
+      const Date start = ParseDate(incident.at("start_date").get<std::string>(), "start_date");
+      const int error = start.days - truth_start.days;
+      if (std::abs(error) > START_TOLERANCE_DAYS) continue;
+      const Slice found = LocalizedSlice(incident);
+      if (!Related(found, truth_slice) &&
+          !Related(Slice::FromJson(incident.at("slice")), truth_slice)) {
+        continue;
+      }
+      const std::tuple<bool, int> key{found == truth_slice, -std::abs(error)};
+      if (!best || key > best_key) {
+        best = i;
+        best_key = key;
+      }
+    }
+    if (best) {
+      const auto& incident = detected[*best];
+      used[*best] = true;
+      row.matched = incident.at("id").get<std::string>();
+      row.detected = true;
+      row.start_error = ParseDate(incident.at("start_date").get<std::string>(), "start_date").days -
+                        truth_start.days;
+      const Slice found = LocalizedSlice(incident);
+      row.found_slice = found.ToText();
+      row.slice_exact = found == truth_slice;
+      const auto rca = incident.find("rca");
+      if (rca != incident.end() && !rca->at("causes").empty()) {
+        const auto& top = rca->at("causes")[0];
+        row.top_cause = top.at("cause").get<std::string>();
+        row.cause_hit = row.top_cause == row.cause;
+        row.decoy_first = !row.cause_hit && SupportedByDecoy(top, true_changes);
+      }
+    }
+    report.incidents.push_back(std::move(row));
+  }
+  for (bool matched : used) report.false_incidents += matched ? 0 : 1;
+  return report;
+}
+
+EvaluateReport RunEvaluation(const EvaluateRequest& request) {
+  if (request.scenarios.empty()) throw InvalidInput("evaluate: no scenario files given");
+  namespace fs = std::filesystem;
+  std::set<std::string> names;
+  for (const auto& path : request.scenarios) {
+    if (!fs::is_regular_file(path)) throw NotFound("scenario file not found: {}", path);
+    // Worlds are named after their files, so two files of one name would overwrite each other.
+    if (!names.insert(fs::path(path).stem().string()).second) {
+      throw InvalidInput("evaluate: two scenario files are named '{}'; world folders would clash",
+                         fs::path(path).stem().string());
+    }
+  }
+  const bool temporary = request.work_dir.empty();
+  const fs::path work =
+      temporary ? fs::temp_directory_path() / fmt::format("cxagent-evaluate-{}", ::getpid())
+                : fs::path(request.work_dir);
+  fs::create_directories(work);
+  // Generated worlds are scratch: a failure midway must not leave them behind.
+  struct Cleanup {
+    fs::path path;
+    bool active;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (active) fs::remove_all(path, ignored);
+    }
+  } cleanup{work, temporary && !request.keep};
+  EvaluateReport total;
+  for (const auto& path : request.scenarios) {
+    const std::string name = fs::path(path).stem().string();
+    const fs::path out = work / name;
+    fs::remove_all(out);
+    const auto started = std::chrono::steady_clock::now();
+    generate::GenerateRequest generate;
+    generate.scenario_path = path;
+    generate.out_dir = out.string();
+    generate.days = request.days;
+    generate.orders_per_day = request.orders_per_day;
+    generate.progress = false;
+    generate::RunGenerate(generate);
+    const nlohmann::json truth = nlohmann::json::parse(ReadFile((out / "truth.json").string()));
+    const nlohmann::json analysis = pipeline::RunAnalysis(out.string(), request.config);
+    EvaluateReport one = ScoreAnalysis(name, truth, analysis, truth.at("days").get<int>());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("evaluate: {}: {} injected, {} detected, {} false, {:.1f} s", name,
+                 one.incidents.size(), Summarize(one).detected, one.false_incidents, seconds);
+    for (auto& row : one.incidents) total.incidents.push_back(std::move(row));
+    total.false_incidents += one.false_incidents;
+    total.days += one.days;
+    ++total.scenarios;
+    if (!request.keep) fs::remove_all(out);
+  }
+  return total;
+}
+
+nlohmann::json ReportJson(const EvaluateReport& report) {
+  const Summary s = Summarize(report);
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& row : report.incidents) {
+    rows.push_back(
+        {{"scenario", row.scenario},
+         {"id", row.truth_id},
+         {"cause", row.cause},
+         {"slice", row.slice},
+         {"start_date", row.start_date},
+         {"matched", row.matched.empty() ? nlohmann::json() : nlohmann::json(row.matched)},
+         {"start_error", row.start_error ? nlohmann::json(*row.start_error) : nlohmann::json()},
+         {"found_slice", row.found_slice},
+         {"detected", row.detected},
+         {"slice_exact", row.slice_exact},
+         {"top_cause", row.top_cause.empty() ? nlohmann::json() : nlohmann::json(row.top_cause)},
+         {"cause_hit", row.cause_hit},
+         {"decoy_first", row.decoy_first}});
+  }
+  return {{"incidents", rows},
+          {"summary",
+           {{"scenarios", report.scenarios},
+            {"injected", s.total},
+            {"detected", s.detected},
+            {"detection_rate", Rate(s.detected, s.total)},
+            {"slice_exact", s.slice_exact},
+            {"slice_rate", Rate(s.slice_exact, s.total)},
+            {"explained", s.explained},
+            {"cause_hits", s.cause_hits},
+            {"cause_rate", Rate(s.cause_hits, s.total)},
+            {"decoy_first", s.decoy_first},
+            {"false_incidents", report.false_incidents},
+            {"days", report.days},
+            {"false_per_90_days",
+             report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days}}}};
+}
+
+std::string ReportText(const EvaluateReport& report) {
+  std::vector<std::array<std::string, 6>> table{
+      {"scenario", "injected", "truth slice", "start", "found slice", "top cause"}};
+  for (const auto& row : report.incidents) {
+    table.push_back(
+        {row.scenario, row.truth_id, row.slice,
+         row.start_error ? fmt::format("{:+d}", *row.start_error) : std::string("miss"),
+         row.detected ? row.found_slice + (row.slice_exact ? "" : " (x)") : std::string("-"),
+         row.top_cause.empty() ? std::string("-") : row.top_cause + (row.cause_hit ? "" : " (x)")});
+  }
+  std::array<size_t, 6> widths{};
+  for (const auto& cells : table) {
+    for (size_t i = 0; i < cells.size(); ++i) widths[i] = std::max(widths[i], cells[i].size());
+  }
+  std::string text;
+  for (const auto& cells : table) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      text += fmt::format("{:<{}}", cells[i], i + 1 < cells.size() ? widths[i] + 2 : 0);
+    }
+    text += "\n";
+  }
+  const Summary s = Summarize(report);
+  text += fmt::format(
+      "\ndetected within {} days: {}/{} ({:.0f}%)\nslices[0] exact: {}/{} ({:.0f}%)\n"
+      "true cause first: {}/{} ({:.0f}%; {} incidents had an RCA)\ndecoy change first: {}\n"
+      "false incidents: {} over {} days ({:.2f} per 90 days)\n",
+      START_TOLERANCE_DAYS, s.detected, s.total, 100 * Rate(s.detected, s.total), s.slice_exact,
+      s.total, 100 * Rate(s.slice_exact, s.total), s.cause_hits, s.total,
+      100 * Rate(s.cause_hits, s.total), s.explained, s.decoy_first, report.false_incidents,
+      report.days, report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days);
+  return text;
+}
+
+}  // namespace cxagent::evaluate

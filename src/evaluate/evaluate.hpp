@@ -1,0 +1,62 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/analysis.hpp"
+
+namespace cxagent::evaluate {
+
+//! What `cxagent evaluate` runs: scenario files, the world size and where worlds are written.
+struct EvaluateRequest {
+  std::vector<std::string> scenarios;     //!< scenario files, in the order they are run
+  std::optional<int> days;                //!< overrides each scenario's days
+  std::optional<int64_t> orders_per_day;  //!< overrides each scenario's volume
+  std::string work_dir;                   //!< worlds go to work_dir/<scenario name>; empty = temp
+  bool keep = false;                      //!< keep the generated worlds after scoring
+  pipeline::AnalysisConfig config;        //!< the analysis settings under evaluation
+};
+
+//! How one injected incident fared: found, localized and explained.
+struct IncidentScore {
+  std::string scenario;
+  std::string truth_id;
+  std::string cause;
+  std::string slice;               //!< truth slice, canonical text
+  std::string start_date;          //!< truth start
+  std::string matched;             //!< id of the detected incident matched to it; empty when missed
+  std::optional<int> start_error;  //!< detected start minus truth start, days
+  std::string found_slice;         //!< slices[0] of the match (canonical text)
+  bool detected = false;           //!< matched with a start within two days
+  bool slice_exact = false;        //!< slices[0] equals the truth slice
+  std::string top_cause;           //!< rca.causes[0].cause of the match; empty without RCA
+  bool cause_hit = false;          //!< top cause equals the truth cause
+  bool decoy_first = false;        //!< a wrong top cause supported by a change that caused nothing
+};
+
+//! Everything one evaluation found.
+struct EvaluateReport {
+  std::vector<IncidentScore> incidents;
+  int false_incidents = 0;  //!< detected incidents matching no injected one
+  int days = 0;             //!< days of data over all scenarios (for false alarms per 90 days)
+  int scenarios = 0;
+};
+
+//! Scores one analysis document against one truth.json document (domain.md §7). An injected
+//! incident matches the detected incident whose start lies within two days and whose slice
+//! contains or is contained in the truth slice (an exact slices[0] first, then the nearest start).
+EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& truth,
+                             const nlohmann::json& analysis, int days);
+
+//! Generates every scenario, analyses it and scores it; progress on stderr.
+EvaluateReport RunEvaluation(const EvaluateRequest& request);
+
+//! The report as JSON: per incident rows and the summary rates.
+nlohmann::json ReportJson(const EvaluateReport& report);
+
+//! The report as a plain-text table with the summary lines at the end.
+std::string ReportText(const EvaluateReport& report);
+
+}  // namespace cxagent::evaluate

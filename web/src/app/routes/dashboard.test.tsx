@@ -1,0 +1,201 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { INCIDENT_LIST, SUMMARY_1 } from '@/testing/fixtures';
+import { fixtureRoutes, mockApi } from '@/testing/mock-api';
+import { errorResponse, jsonResponse, mockFetchPending } from '@/testing/mock-fetch';
+import { renderApp } from '@/testing/render-app';
+import type { IncidentSummary } from '@/types/api';
+
+const card = (label: string) => screen.getByText(label).closest('div') as HTMLElement;
+const incidentsCard = () => screen.getByRole('region', { name: 'Incidents' });
+const bodyRows = () => within(within(incidentsCard()).getByRole('table')).getAllByRole('row').slice(1);
+const firstCells = () => bodyRows().map((row) => within(row).getAllByRole('cell')[0]?.textContent);
+const requests = (spy: ReturnType<typeof mockApi>, path: string) =>
+  spy.mock.calls.map(([url]) => new URL(String(url), 'http://localhost')).filter((u) => u.pathname === path);
+
+describe('dashboard /', () => {
+  it('shows skeletons while the API has not answered', () => {
+    mockFetchPending();
+    renderApp('/');
+
+    expect(screen.getByRole('status', { name: 'Loading the CX Score trend' })).toBeInTheDocument();
+    expect(screen.getByRole('status', { name: 'Loading the incidents' })).toBeInTheDocument();
+    expect(screen.getAllByTestId('skeleton').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('fills the quick stats from the CX series, the open incident counts and health', async () => {
+    const spy = mockApi(fixtureRoutes());
+    renderApp('/');
+
+    // Fixture: 84.1 over the last 7 days, ~86 before → the card compares them.
+    await waitFor(() => expect(card('CX Score now vs baseline')).toHaveTextContent(/84\.1\s*vs 85\.\d/));
+    expect(card('CX Score now vs baseline')).toHaveTextContent('Last 7 days vs the 28 before');
+    await waitFor(() => expect(card('Open incidents')).toHaveTextContent('1'));
+    const bySeverity = screen.getByRole('list', { name: 'Open incidents by severity' });
+    expect(bySeverity).toHaveTextContent('high 1medium 0low 0');
+    expect(card('Orders analysed')).toHaveTextContent('1,800,000');
+    expect(card('Orders analysed')).toHaveTextContent('2026-06-01 – 2026-08-11');
+    // Counts come from the API's total per severity, not from the page of rows.
+    const counted = requests(spy, '/api/incidents').filter((u) => u.searchParams.get('limit') === '1');
+    expect(counted.map((u) => u.searchParams.get('severity')).sort()).toEqual(['high', 'low', 'medium']);
+    expect(counted.every((u) => u.searchParams.get('status') === 'open')).toBe(true);
+  });
+
+  it('draws the CX trend with its data and links to the incidents marked on it', async () => {
+    renderAppWithFixtures('/');
+
+    const figure = await screen.findByRole('figure', { name: 'Daily CX Score, all' });
+    const table = within(figure).getByRole('table', { hidden: true });
+    expect(within(table).getAllByRole('row', { hidden: true })).toHaveLength(43);
+    expect(within(figure).getByRole('link', { name: /INC-0001 high from 2026-07-31, ongoing/ })).toHaveAttribute(
+      'href',
+      '/incidents/INC-0001',
+    );
+  });
+
+  it('lists the incidents with their fields, each linking to its page', async () => {
+    renderAppWithFixtures('/');
+
+    await waitFor(() => expect(bodyRows()).toHaveLength(3));
+    const first = within(bodyRows()[0]!);
+    expect(first.getByRole('link', { name: 'INC-0001' })).toHaveAttribute('href', '/incidents/INC-0001');
+    expect(bodyRows()[0]).toHaveTextContent('highCX Scoreregion=seattle2026-07-31 · ongoing−5.3open');
+    expect(bodyRows()[1]).toHaveTextContent('+1.3 pp'); // a rate's change in percentage points
+    expect(within(incidentsCard()).getByText('1–3 of 3')).toBeInTheDocument();
+  });
+
+  it('sorts by a column on click, both ways, and keeps the sort in the URL', async () => {
+    const user = userEvent.setup();
+    const { router } = renderAppWithFixtures('/');
+    await waitFor(() => expect(bodyRows()).toHaveLength(3));
+
+    await user.click(within(incidentsCard()).getByRole('button', { name: /CX delta/ }));
+    expect(firstCells()).toEqual(['INC-0001', 'INC-0003', 'INC-0002']);
+    expect(within(incidentsCard()).getByRole('columnheader', { name: /CX delta/ })).toHaveAttribute('aria-sort', 'ascending');
+    expect(router.state.location.search).toBe('?sort=delta&dir=asc');
+
+    await user.click(within(incidentsCard()).getByRole('button', { name: /CX delta/ }));
+    expect(firstCells()).toEqual(['INC-0002', 'INC-0003', 'INC-0001']);
+    expect(router.state.location.search).toBe('?sort=delta&dir=desc');
+  });
+
+  it('reads filters from the URL and sends them to the API', async () => {
+    const spy = mockApi(fixtureRoutes());
+    renderApp('/?severity=medium&status=acknowledged&start_date=2026-07-01');
+
+    await waitFor(() => expect(bodyRows()).toHaveLength(1));
+    expect(firstCells()).toEqual(['INC-0002']);
+    expect(within(incidentsCard()).getByLabelText('Severity')).toHaveValue('medium');
+    expect(within(incidentsCard()).getByLabelText('From')).toHaveValue('2026-07-01');
+    const list = requests(spy, '/api/incidents').find((u) => u.searchParams.get('limit') === '200');
+    expect(Object.fromEntries(list!.searchParams)).toEqual({
+      severity: 'medium',
+      status: 'acknowledged',
+      start_date: '2026-07-01',
+      limit: '200',
+    });
+  });
+
+  it('changing a filter updates the URL and the rows, and resets to page 1', async () => {
+    const user = userEvent.setup();
+    const { router } = renderAppWithFixtures('/?page=2');
+    await waitFor(() => expect(bodyRows()).toHaveLength(3));
+
+    await user.selectOptions(within(incidentsCard()).getByLabelText('Severity'), 'high');
+    await waitFor(() => expect(firstCells()).toEqual(['INC-0001']));
+    expect(router.state.location.search).toBe('?severity=high');
+
+    await user.click(within(incidentsCard()).getByRole('button', { name: 'Clear filters' }));
+    await waitFor(() => expect(bodyRows()).toHaveLength(3));
+    expect(router.state.location.search).toBe('');
+  });
+
+  it('pages through more incidents than fit on one page', async () => {
+    const many: IncidentSummary[] = Array.from({ length: 45 }, (_, i) => ({
+      ...SUMMARY_1,
+      id: `INC-${String(i + 1).padStart(4, '0')}`,
+    }));
+    mockApi(fixtureRoutes({ 'GET /api/incidents': () => jsonResponse({ incidents: many, total: 45 }) }));
+    const user = userEvent.setup();
+    const { router } = renderApp('/');
+    await waitFor(() => expect(bodyRows()).toHaveLength(20));
+
+    const pages = screen.getByRole('navigation', { name: 'Incident pages' });
+    expect(within(pages).getByRole('button', { name: '← Previous' })).toBeDisabled();
+    await user.click(within(pages).getByRole('button', { name: 'Next →' }));
+    expect(firstCells()[0]).toBe('INC-0021');
+    expect(pages).toHaveTextContent('21–40 of 45');
+    expect(router.state.location.search).toBe('?page=2');
+    await user.click(within(pages).getByRole('button', { name: 'Next →' }));
+    expect(bodyRows()).toHaveLength(5);
+    expect(within(pages).getByRole('button', { name: 'Next →' })).toBeDisabled();
+  });
+
+  it('says when more incidents match than it fetched', async () => {
+    mockApi(fixtureRoutes({ 'GET /api/incidents': () => jsonResponse({ ...INCIDENT_LIST, total: 250 }) }));
+    renderApp('/');
+
+    expect(await screen.findByText(/1–3 of 250 \(sorting and paging the 3 most severe/)).toBeInTheDocument();
+  });
+
+  it('shows an empty state when nothing was detected, and another when filters match nothing', async () => {
+    mockApi(fixtureRoutes({ 'GET /api/incidents': () => jsonResponse({ incidents: [], total: 0 }) }));
+    renderApp('/');
+    expect(await within(incidentsCard()).findByText('No incidents detected')).toBeInTheDocument();
+  });
+
+  it('shows the filtered empty state', async () => {
+    mockApi(fixtureRoutes({ 'GET /api/incidents': () => jsonResponse({ incidents: [], total: 0 }) }));
+    renderApp('/?status=resolved');
+    expect(await within(incidentsCard()).findByText('No incident matches these filters')).toBeInTheDocument();
+  });
+
+  it("shows the API's message when the incidents or the trend fail", async () => {
+    mockApi(
+      fixtureRoutes({
+        'GET /api/incidents': errorResponse(500, 'internal', 'results store is locked'),
+        'GET /api/metrics/cx-score': errorResponse(404, 'not_found', 'no stored series for cohort region=mars'),
+      }),
+    );
+    renderApp('/?cohort=region=mars');
+
+    const alerts = await screen.findAllByRole('alert');
+    await waitFor(() => expect(screen.getAllByRole('alert').map((a) => a.textContent).join(' ')).toContain('results store is locked'));
+    expect(alerts.map((a) => a.textContent).join(' ')).toContain('no stored series for cohort region=mars');
+    expect(within(incidentsCard()).getByRole('alert')).toHaveTextContent('Could not load the incidents');
+    expect(card('Open incidents')).toHaveTextContent('Unavailable: results store is locked');
+  });
+
+  it('switches the trend to a cohort from /api/metrics/cohorts and keeps it in the URL', async () => {
+    const spy = mockApi(fixtureRoutes());
+    const user = userEvent.setup();
+    const { router } = renderApp('/');
+    const select = screen.getByLabelText('Cohort');
+    await waitFor(() => expect(select).toBeEnabled());
+    expect(within(select).getByRole('group', { name: 'region' })).toBeInTheDocument();
+
+    await user.selectOptions(select, 'region=seattle');
+    expect(router.state.location.search).toBe('?cohort=region%3Dseattle');
+    await waitFor(() =>
+      expect(requests(spy, '/api/metrics/cx-score').map((u) => u.searchParams.get('cohort'))).toContain('region=seattle'),
+    );
+    expect(screen.getByText('CX Score now vs baseline (region=seattle)')).toBeInTheDocument();
+  });
+
+  it('shows an empty trend when the cohort has no days', async () => {
+    mockApi(
+      fixtureRoutes({
+        'GET /api/metrics/cx-score': jsonResponse({ cohort: {}, cohort_text: 'all', series: [], incidents: [] }),
+      }),
+    );
+    renderApp('/');
+    expect(await screen.findByText('No CX Score for all')).toBeInTheDocument();
+    expect(card('CX Score now vs baseline')).toHaveTextContent('Too few days of data to compare');
+  });
+});
+
+function renderAppWithFixtures(path: string) {
+  mockApi(fixtureRoutes());
+  return renderApp(path);
+}

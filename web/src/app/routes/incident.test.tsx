@@ -1,0 +1,170 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { INCIDENT_DETAIL, SUMMARY_1 } from '@/testing/fixtures';
+import { fixtureRoutes, mockApi } from '@/testing/mock-api';
+import { errorResponse, jsonResponse, mockFetchPending } from '@/testing/mock-fetch';
+import { renderApp } from '@/testing/render-app';
+
+const region = (name: string) => screen.getByRole('region', { name });
+const dataRows = (table: HTMLElement) => within(table).getAllByRole('row', { hidden: true }).slice(1);
+
+describe('incident /incidents/:id', () => {
+  it('shows a skeleton while loading', () => {
+    mockFetchPending();
+    renderApp('/incidents/INC-0001');
+    expect(screen.getByRole('status', { name: 'Loading incident INC-0001' })).toBeInTheDocument();
+  });
+
+  it('shows the metadata of the incident', async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/incidents/INC-0001');
+
+    const meta = await screen.findByRole('region', { name: 'Incident metadata' });
+    expect(meta).toHaveTextContent('CX Score in region=seattle');
+    expect(meta).toHaveTextContent('high');
+    expect(meta).toHaveTextContent('score 0.93');
+    expect(meta).toHaveTextContent('2026-07-31 – 2026-08-11 (ongoing)');
+    expect(meta).toHaveTextContent('2026-07-03 – 2026-07-30');
+    expect(meta).toHaveTextContent('Baseline86.2Current80.9Change−5.3');
+  });
+
+  it('charts the top regressing slices with contribution, baseline and current', async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/incidents/INC-0001');
+
+    const table = await within(await screen.findByRole('region', { name: 'Top regressing slices' })).findByRole('table', {
+      hidden: true,
+    });
+    const rows = dataRows(table);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('region=seattle81%86.079.1−6.9−6.20−0.70');
+    expect(rows[1]).toHaveTextContent('region=seattle, platform=ios42%');
+  });
+
+  it('draws one small multiple per component metric, slice vs rest', async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/incidents/INC-0001');
+
+    const breakdown = await screen.findByRole('region', { name: 'Metric breakdown' });
+    const multiples = within(breakdown).getAllByRole('listitem');
+    expect(multiples).toHaveLength(8);
+    const onTime = within(breakdown).getByRole('figure', { name: 'On-time rate: slice vs rest' });
+    expect(onTime.closest('li')).toHaveTextContent('Slice 91.0% → 78.0% (−13.0 pp)');
+    expect(onTime.closest('li')).toHaveTextContent('Rest 90.0% → 90.0% (0.0 pp)');
+    expect(dataRows(within(onTime).getByRole('table', { hidden: true }))).toHaveLength(42);
+  });
+
+  it('drills down by the dimension chosen, kept in the URL', async () => {
+    mockApi(fixtureRoutes());
+    const user = userEvent.setup();
+    const { router } = renderApp('/incidents/INC-0001');
+
+    const drill = await screen.findByRole('region', { name: 'Slice drill-down' });
+    let table = within(drill).getByRole('table');
+    expect(dataRows(table).map((r) => within(r).getByRole('rowheader').textContent)).toEqual([
+      'region=seattle,platform=ios',
+      'region=seattle,platform=android',
+    ]);
+    expect(dataRows(table)[0]).toHaveTextContent('86.478.0−8.441,200');
+
+    await user.selectOptions(within(drill).getByLabelText('Dimension'), 'vertical');
+    expect(router.state.location.search).toBe('?dim=vertical');
+    table = within(drill).getByRole('table');
+    expect(dataRows(table)).toHaveLength(1);
+    expect(table).toHaveTextContent('region=seattle,vertical=restaurant');
+  });
+
+  it('lists the alerts merged into the incident', async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/incidents/INC-0001');
+
+    const alerts = await screen.findByRole('region', { name: 'Related alerts' });
+    expect(dataRows(within(alerts).getByRole('table'))[0]).toHaveTextContent(
+      'On time rateregion=seattle2026-07-3191.0%78.0%−13.0 pp−7.4',
+    );
+  });
+
+  it('acknowledges with a note through PATCH and shows the saved status', async () => {
+    let patched: unknown;
+    mockApi(
+      fixtureRoutes({
+        'PATCH /api/incidents/INC-0001': ({ body }) => {
+          patched = body;
+          return jsonResponse({ ...SUMMARY_1, status: 'acknowledged', note: 'Paging the Seattle ops lead', updated_at: '2026-11-24T22:00:00Z' });
+        },
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp('/incidents/INC-0001');
+
+    const form = await screen.findByRole('form', { name: 'Update status' });
+    const save = within(form).getByRole('button', { name: 'Save' });
+    expect(save).toBeDisabled(); // nothing changed yet
+    await user.click(within(form).getByRole('radio', { name: 'Acknowledged' }));
+    await user.type(within(form).getByLabelText('Note'), 'Paging the Seattle ops lead');
+    await user.click(save);
+
+    await waitFor(() => expect(within(form).getByRole('status')).toHaveTextContent('Saved'));
+    expect(patched).toEqual({ status: 'acknowledged', note: 'Paging the Seattle ops lead' });
+    const meta = screen.getByRole('region', { name: 'Incident metadata' });
+    expect(meta).toHaveTextContent('acknowledged');
+    expect(meta).toHaveTextContent('since 2026-11-24 22:00 UTC');
+    expect(meta).toHaveTextContent('Paging the Seattle ops lead');
+  });
+
+  it("shows the API's message when the PATCH is refused", async () => {
+    mockApi(
+      fixtureRoutes({
+        'PATCH /api/incidents/INC-0001': errorResponse(400, 'invalid_input', 'status must be one of open, acknowledged, resolved'),
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp('/incidents/INC-0001');
+
+    const form = await screen.findByRole('form', { name: 'Update status' });
+    await user.click(within(form).getByRole('radio', { name: 'Resolved' }));
+    await user.click(within(form).getByRole('button', { name: 'Save' }));
+    expect(await within(form).findByRole('alert')).toHaveTextContent(
+      'Could not update the incidentstatus must be one of open, acknowledged, resolvedHTTP 400 · invalid_input',
+    );
+  });
+
+  it('refuses a note longer than the API accepts before sending it', async () => {
+    const spy = mockApi(fixtureRoutes());
+    renderApp('/incidents/INC-0001');
+    const form = await screen.findByRole('form', { name: 'Update status' });
+    const note = within(form).getByLabelText('Note');
+    // Typing 2001 characters one by one is slow; paste them.
+    const user = userEvent.setup();
+    await user.click(note);
+    await user.paste('x'.repeat(2001));
+
+    expect(note).toHaveAttribute('aria-invalid', 'true');
+    expect(form).toHaveTextContent('2001 / 2000 characters: too long');
+    expect(within(form).getByRole('button', { name: 'Save' })).toBeDisabled();
+    expect(spy.mock.calls.some(([, init]) => init?.method === 'PATCH')).toBe(false);
+  });
+
+  it('says so when the incident has no localized slice, breakdown or drill-down', async () => {
+    mockApi(
+      fixtureRoutes({
+        'GET /api/incidents/INC-0001': jsonResponse({ ...INCIDENT_DETAIL, slices: [], breakdown: [], drilldown: [], alerts: [] }),
+      }),
+    );
+    renderApp('/incidents/INC-0001');
+
+    expect(await screen.findByText('No localized slice')).toBeInTheDocument();
+    expect(screen.getByText('No metric breakdown')).toBeInTheDocument();
+    expect(within(region('Slice drill-down')).getByText('Nothing to drill into')).toBeInTheDocument();
+    expect(within(region('Related alerts')).getByText('No related alert')).toBeInTheDocument();
+  });
+
+  it("shows the API's 404 message for an unknown incident", async () => {
+    mockApi(fixtureRoutes({ 'GET /api/incidents/INC-9999': errorResponse(404, 'not_found', 'no incident INC-9999') }));
+    renderApp('/incidents/INC-9999');
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('Could not load incident INC-9999no incident INC-9999HTTP 404');
+    expect(screen.getByRole('link', { name: 'Root cause analysis →' })).toHaveAttribute('href', '/rca/INC-9999');
+  });
+});

@@ -1,0 +1,44 @@
+import type { CxScorePoint } from '@/types/api';
+
+export type CxSummary = {
+  /** Order-weighted mean CX Score of the last `nowDays` days. */
+  now: number;
+  /** Order-weighted mean of the `baselineDays` days before them. */
+  baseline: number;
+  delta: number;
+  nowDays: number;
+  baselineDays: number;
+  /** First and last date of each window. */
+  nowRange: [string, string];
+  baselineRange: [string, string];
+};
+
+function weightedMean(points: CxScorePoint[]): number {
+  const orders = points.reduce((sum, p) => sum + p.orders, 0);
+  if (orders > 0) return points.reduce((sum, p) => sum + p.cx_score * p.orders, 0) / orders;
+  return points.reduce((sum, p) => sum + p.cx_score, 0) / points.length;
+}
+
+/**
+ * "CX now vs baseline": the last week against the four weeks before it,
+ * weighted by orders so a quiet day does not swing it. Short series use
+ * half for each side; null below two days.
+ */
+export function summarizeCx(series: CxScorePoint[], nowDays = 7, baselineDays = 28): CxSummary | null {
+  if (series.length < 2) return null;
+  const recent = Math.min(nowDays, Math.floor(series.length / 2));
+  const nowPoints = series.slice(-recent);
+  const before = series.slice(0, -recent);
+  const basePoints = before.slice(-Math.min(baselineDays, before.length));
+  const now = weightedMean(nowPoints);
+  const baseline = weightedMean(basePoints);
+  return {
+    now,
+    baseline,
+    delta: now - baseline,
+    nowDays: nowPoints.length,
+    baselineDays: basePoints.length,
+    nowRange: [nowPoints[0]!.date, nowPoints.at(-1)!.date],
+    baselineRange: [basePoints[0]!.date, basePoints.at(-1)!.date],
+  };
+}
