@@ -20,7 +20,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libxgboost-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libeigen3-dev libboost-dev libboost-math-dev
-  nodejs npm chromium
+  nodejs npm chromium wrk
 )
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

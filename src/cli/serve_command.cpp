@@ -1,4 +1,7 @@
+#include <cstdio>
+
 #include "cli/commands.hpp"
+#include "common/error.hpp"
 #include "server/server.hpp"
 
 namespace cxagent::cli {
@@ -6,9 +9,13 @@ namespace cxagent::cli {
 void AddServeCommand(CLI::App& app) {
   auto* command = app.add_subcommand("serve", "Serve the REST API and the dashboard on one port");
   auto options = std::make_shared<server::ServerOptions>();
+  auto print_openapi = std::make_shared<bool>(false);
   options->web_root = CXAGENT_DEFAULT_WEB_ROOT;
-  command->add_option("--data", options->data_dir, "Data folder (as written by generate)")
-      ->required();
+  command->add_option("--data", options->data_dir,
+                      "Data folder (as written by generate); analyzed first when it has no "
+                      "stored results");
+  command->add_option("--config", options->config_path,
+                      "Analysis configuration (YAML) for the analyses the server runs");
   command->add_option("--host", options->host, "Address to bind")->capture_default_str();
   command->add_option("--port", options->port, "TCP port (0 picks a free one)")
       ->check(CLI::Range(0, 65535))
@@ -21,7 +28,19 @@ void AddServeCommand(CLI::App& app) {
       ->envname("CXAGENT_TOKEN");
   command->add_option("--cors-origin", options->cors_origins,
                       "Allow cross-origin requests from this origin (repeatable; off by default)");
-  command->callback([options] { server::RunUntilSignalled(*options); });
+  command->add_option("--threads", options->threads, "Request threads (one per open connection)")
+      ->check(CLI::Range(4, 1024))
+      ->capture_default_str();
+  command->add_flag("--openapi", *print_openapi,
+                    "Print the API's OpenAPI document to stdout and exit (needs no data)");
+  command->callback([options, print_openapi] {
+    if (*print_openapi) {
+      std::fputs((server::OpenApiDocument().dump(2) + "\n").c_str(), stdout);
+      return;
+    }
+    if (options->data_dir.empty()) throw InvalidInput("serve: --data is required");
+    server::RunUntilSignalled(*options);
+  });
 }
 
 }  // namespace cxagent::cli

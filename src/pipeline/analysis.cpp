@@ -10,6 +10,9 @@
 #include "common/error.hpp"
 #include "detect/registry.hpp"
 #include "metrics/order_facts.hpp"
+#include "rca/artifacts.hpp"
+#include "rca/hypothesis.hpp"
+#include "rca/rca.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/results_store.hpp"
@@ -42,6 +45,10 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
   config.cube = metrics::ReadCubeConfig(cube);
   ConfigReader incidents(top.Section("incidents"), path, "incidents");
   config.incidents = detect::IncidentConfig::Read(incidents);
+  rca::HypothesisRegistry hypotheses;
+  rca::RegisterBuiltinHypotheses(hypotheses);
+  ConfigReader rca_section(top.Section("rca"), path, "rca");
+  config.rca = rca::RcaConfig::Read(rca_section, hypotheses);
   top.Finish();
   return config;
 }
@@ -71,14 +78,28 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   stage = std::chrono::steady_clock::now();
   detect::LocalizeIncidents(connection, incidents, config.incidents);
   spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
+  // The registry outlives the results, which point at its hypotheses.
+  rca::HypothesisRegistry hypotheses;
+  rca::RegisterBuiltinHypotheses(hypotheses);
+  std::vector<rca::IncidentRca> causes;
+  if (config.rca.enabled) {
+    stage = std::chrono::steady_clock::now();
+    const rca::RcaEngine engine(hypotheses, config.rca);
+    causes = engine.AnalyzeAll(connection, data_dir, incidents);
+    rca::StageArtifacts(connection, causes);
+    spdlog::info("analyze: root causes of {} incidents in {:.2f} s", incidents.size(),
+                 Seconds(stage));
+  }
 
   nlohmann::json analysis;
   analysis["data"] = {{"orders", summary.orders},
                       {"start_date", summary.start_date},
                       {"end_date", summary.end_date}};
   analysis["incidents"] = nlohmann::json::array();
-  for (const auto& incident : incidents) {
-    analysis["incidents"].push_back(detect::IncidentJson(incident));
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    nlohmann::json incident = detect::IncidentJson(incidents[i]);
+    if (i < causes.size()) incident["rca"] = rca::RcaJson(causes[i]);
+    analysis["incidents"].push_back(std::move(incident));
   }
   storage::StoreResults(connection, data_dir, analysis);
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));

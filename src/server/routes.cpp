@@ -1,5 +1,8 @@
 #include "server/routes.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 #include "common/error.hpp"
 #include "server/json_response.hpp"
 
@@ -7,9 +10,42 @@ namespace cxagent::server {
 
 namespace {
 
-std::regex PatternFor(const std::string& path) {
-  static const std::regex PARAMETER(R"(\{[a-z_]+\})");
-  return std::regex(std::regex_replace(path, PARAMETER, "([^/]+)"));
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> segments;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    segments.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+bool IsParameter(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Segment by segment rather than by regex: every request walks every route, and this is the
+// API's hot path.
+bool Match(const std::vector<std::string>& pattern, const std::vector<std::string>& segments,
+           PathParameters* parameters) {
+  if (pattern.size() != segments.size()) return false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (IsParameter(pattern[i])) {
+      if (segments[i].empty()) return false;
+    } else if (pattern[i] != segments[i]) {
+      return false;
+    }
+  }
+  if (parameters != nullptr) {
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (IsParameter(pattern[i])) {
+        (*parameters)[pattern[i].substr(1, pattern[i].size() - 2)] = segments[i];
+      }
+    }
+  }
+  return true;
 }
 
 nlohmann::json ErrorResponse(const std::string& description) {
@@ -21,16 +57,19 @@ nlohmann::json ErrorResponse(const std::string& description) {
 }  // namespace
 
 void RouteTable::Add(Route route) {
-  route.pattern = PatternFor(route.path);
+  route.segments = SplitPath(route.path);
   routes_.push_back(std::move(route));
 }
 
 void RouteTable::Dispatch(const httplib::Request& request, httplib::Response& response) const {
   std::vector<std::string> allowed;
+  const std::vector<std::string> segments = SplitPath(request.path);
   for (const auto& route : routes_) {
-    if (!std::regex_match(request.path, route.pattern)) continue;
+    if (!Match(route.segments, segments, nullptr)) continue;
     if (route.method == request.method) {
-      route.handler(request, response);
+      PathParameters parameters;
+      Match(route.segments, segments, &parameters);
+      route.handler(request, response, parameters);
       return;
     }
     allowed.push_back(route.method);
@@ -49,7 +88,14 @@ void RouteTable::Dispatch(const httplib::Request& request, httplib::Response& re
             {{"path", request.path}, {"allowed", allowed}});
 }
 
-nlohmann::json RouteTable::OpenApi(const std::string& version) const {
+bool RouteTable::Has(const std::string& method, const std::string& path) const {
+  return std::any_of(routes_.begin(), routes_.end(), [&](const Route& route) {
+    return route.method == method && route.path == path;
+  });
+}
+
+nlohmann::json RouteTable::OpenApi(const std::string& version,
+                                   const nlohmann::json& schemas) const {
   nlohmann::json paths = nlohmann::json::object();
   for (const auto& route : routes_) {
     nlohmann::json responses = route.responses;
@@ -62,6 +108,9 @@ nlohmann::json RouteTable::OpenApi(const std::string& version) const {
     if (!route.request_body.is_null()) {
       responses["413"] = ErrorResponse("The body is larger than 1 MiB");
     }
+    for (const auto& [status, description] : route.errors) {
+      responses[std::to_string(status)] = ErrorResponse(description);
+    }
     nlohmann::json operation = {
         {"summary", route.summary},
         {"operationId", route.method + " " + route.path},
@@ -72,6 +121,22 @@ nlohmann::json RouteTable::OpenApi(const std::string& version) const {
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);
     paths[route.path][method] = operation;
   }
+  nlohmann::json all_schemas = schemas;
+  all_schemas["Error"] = {
+      {"type", "object"},
+      {"required", {"error"}},
+      {"properties",
+       {{"error",
+         {{"type", "object"},
+          {"required", {"code", "message", "details"}},
+          {"properties",
+           {{"code",
+             {{"type", "string"},
+              {"description",
+               "invalid_input, not_found, conflict, unauthorized, payload_too_large, "
+               "method_not_allowed, not_implemented, io_error or internal"}}},
+            {"message", {{"type", "string"}, {"description", "what is wrong, naming the field"}}},
+            {"details", {{"type", "object"}, {"additionalProperties", true}}}}}}}}}};
   return {
       {"openapi", "3.0.3"},
       {"info",
@@ -83,18 +148,7 @@ nlohmann::json RouteTable::OpenApi(const std::string& version) const {
       {"paths", paths},
       {"components",
        {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
-        {"schemas",
-         {{"Error",
-           {{"type", "object"},
-            {"required", {"error"}},
-            {"properties",
-             {{"error",
-               {{"type", "object"},
-                {"required", {"code", "message", "details"}},
-                {"properties",
-                 {{"code", {{"type", "string"}}},
-                  {"message", {{"type", "string"}}},
-                  {"details", {{"type", "object"}}}}}}}}}}}}}}},
+        {"schemas", all_schemas}}},
       {"security",
        nlohmann::json::array({nlohmann::json::object(), {{"bearer", nlohmann::json::array()}}})},
   };

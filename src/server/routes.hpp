@@ -1,17 +1,21 @@
 #pragma once
 
-#include <httplib.h>
+#include "server/http.hpp"
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <vector>
 
 namespace cxagent::server {
 
+//! The values of a route's path parameters by name, e.g. {"id": "INC-0001"}.
+using PathParameters = std::map<std::string, std::string>;
+
 //! Handles one API request; throws cxagent::Error for anything the client got wrong.
-using RouteHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
+using RouteHandler =
+    std::function<void(const httplib::Request&, httplib::Response&, const PathParameters&)>;
 
 //! One API route with its documentation: the single place both the router and the OpenAPI
 //! document read, so every route is documented and every documented route exists.
@@ -23,8 +27,9 @@ struct Route {
   nlohmann::json request_body = nullptr;  //!< OpenAPI requestBody object, or null
   nlohmann::json responses =
       nlohmann::json::object();  //!< OpenAPI responses object (success cases; errors are added)
+  std::map<int, std::string> errors{};  //!< error statuses beyond 400/401/404/413/500, described
   RouteHandler handler = nullptr;
-  std::regex pattern{};  //!< derived from `path`: each {name} matches one path segment
+  std::vector<std::string> segments{};  //!< derived from `path`; `{name}` matches one segment
 };
 
 //! The API's routes; dispatches requests and renders the OpenAPI document.
@@ -35,8 +40,11 @@ class RouteTable {
   //! Calls the matching route; throws NotFound for an unknown path and MethodNotAllowed (with the
   //! allowed methods in `allowed`) for a known path with another method.
   void Dispatch(const httplib::Request& request, httplib::Response& response) const;
-  //! The OpenAPI 3 document of every route, with the shared error shape.
-  nlohmann::json OpenApi(const std::string& version) const;
+  //! The OpenAPI 3 document of every route, with the shared error shape and `schemas` (named
+  //! component schemas the routes refer to with $ref).
+  nlohmann::json OpenApi(const std::string& version, const nlohmann::json& schemas) const;
+  //! True when some route has this method and path template (for tests of the document).
+  bool Has(const std::string& method, const std::string& path) const;
   //! The routes, in registration order.
   const std::vector<Route>& Routes() const { return routes_; }
 

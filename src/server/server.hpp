@@ -1,8 +1,11 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "server/simulator.hpp"
 
 namespace cxagent::server {
 
@@ -11,16 +14,19 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  //!< address to bind; loopback unless the user widens it
   int port = 8080;                 //!< TCP port; 0 picks a free one
   std::string data_dir;            //!< the data folder whose results are served
-  std::string web_root;            //!< folder of the built dashboard (index.html and assets/)
-  std::string token;  //!< when set, /api routes require `Authorization: Bearer <token>`
+  std::string config_path;         //!< analysis configuration (YAML) for analyses the server runs
+  std::shared_ptr<const Simulator> simulator;  //!< what-if and plans; null = not available
+  std::string web_root;  //!< folder of the built dashboard (index.html and assets/)
+  std::string token;     //!< when set, /api routes require `Authorization: Bearer <token>`
   std::vector<std::string> cors_origins;  //!< origins allowed cross-origin; empty = CORS off
+  size_t threads = 64;  //!< request threads; each keep-alive connection holds one while open
 };
 
 //! The REST API and the dashboard's static files on one port.
 class ApiServer {
  public:
-  //! Loads what the routes answer from (the data folder's summary) and registers the routes;
-  //! throws InvalidInput for a bad data folder or web root.
+  //! Loads the data folder's stored results (running the analysis first when there are none)
+  //! and registers the routes; throws what the analysis or the results store throw.
   explicit ApiServer(ServerOptions options);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
@@ -39,6 +45,9 @@ class ApiServer {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+//! The OpenAPI document of every route, without loading any data (for `serve --openapi`).
+nlohmann::json OpenApiDocument();
 
 //! Runs a server in the foreground until SIGINT or SIGTERM, printing the URL on stderr.
 void RunUntilSignalled(const ServerOptions& options);

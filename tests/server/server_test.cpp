@@ -1,13 +1,14 @@
 #include "server/server.hpp"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
+#include "server/http.hpp"
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/date.hpp"
+#include "server/api_fixture.hpp"
 #include "server/static_files.hpp"
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
@@ -15,38 +16,18 @@
 namespace cxagent::server {
 namespace {
 
-using testing::ErrorMessage;
-using testing::TempDir;
+using cxagent::testing::ErrorMessage;
+using cxagent::testing::TempDir;
+using testing::Body;
+using testing::CopyWorld;
+using testing::RunningServer;
 
-// An ApiServer serving on a free port in a background thread until destroyed.
-class RunningServer {
- public:
-  explicit RunningServer(ServerOptions options) : server_(std::move(options)) {
-    port_ = server_.Bind();
-    thread_ = std::thread([this] { server_.Serve(); });
-  }
-  ~RunningServer() {
-    server_.Stop();
-    thread_.join();
-  }
-  RunningServer(const RunningServer&) = delete;
-  RunningServer& operator=(const RunningServer&) = delete;
-
-  httplib::Client Client() const { return httplib::Client("127.0.0.1", port_); }
-
- private:
-  ApiServer server_;
-  std::thread thread_;
-  int port_ = 0;
-};
-
-// A data folder with a three-order orders table and a dashboard build beside a secret file.
+// The analyzed test world and a dashboard build beside a secret file.
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::filesystem::create_directories(dir_.Path() / "data");
+    CopyWorld(dir_.Path() / "data");
     std::filesystem::create_directories(dir_.Path() / "web" / "assets");
-    testing::WriteMinimalOrders(dir_.File("data"), 3);
     dir_.Write("web/index.html", "<!doctype html><title>cxagent</title>");
     dir_.Write("web/assets/app-1a2b3c.js", "console.log('app')");
     dir_.Write("secret.txt", "do not serve");
@@ -64,10 +45,6 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<RunningServer> server_;
 };
 
-nlohmann::json Body(const httplib::Result& result) {
-  return nlohmann::json::parse(result->body);
-}
-
 TEST_F(ServerTest, HealthReportsVersionAndData) {
   auto result = Client().Get("/api/health");
   ASSERT_TRUE(result);
@@ -76,9 +53,12 @@ TEST_F(ServerTest, HealthReportsVersionAndData) {
   const auto body = Body(result);
   EXPECT_EQ(body["status"], "ok");
   EXPECT_EQ(body["version"], CXAGENT_VERSION);
-  EXPECT_EQ(
-      body["data"],
-      nlohmann::json({{"orders", 3}, {"start_date", "2026-06-01"}, {"end_date", "2026-06-03"}}));
+  EXPECT_GT(body["data"]["orders"].get<int64_t>(), 15000);
+  EXPECT_EQ(body["data"]["start_date"], "2026-06-01");
+  EXPECT_EQ(body["data"]["end_date"], "2026-06-30");
+  EXPECT_GE(body["incidents"].get<int>(), 2);
+  EXPECT_EQ(body["analyzed_at"].get<std::string>().size(), 20u) << body["analyzed_at"];
+  EXPECT_EQ(body["analysis"]["state"], "idle");
 }
 
 TEST_F(ServerTest, UnknownApiRouteIsAJsonNotFound) {
@@ -156,7 +136,7 @@ TEST(StaticFilesTest, NoIndexMeansNotFound) {
   EXPECT_FALSE(ResolveStaticFile(dir.Path().string(), "/"));
 }
 
-TEST(ServerConfigTest, ADataFolderWithoutOrdersIsRejected) {
+TEST(ServerConfigTest, ADataFolderWithoutOrdersIsRejectedWhenAnalyzingIt) {
   TempDir dir;
   ServerOptions options;
   options.data_dir = dir.Path().string();
@@ -167,10 +147,10 @@ TEST(ServerConfigTest, ADataFolderWithoutOrdersIsRejected) {
 
 TEST(ServerConfigTest, APortInUseIsAnIoError) {
   TempDir dir;
-  testing::WriteMinimalOrders(dir.Path().string(), 1);
+  CopyWorld(dir.Path() / "data");
   ServerOptions options;
   options.port = 0;
-  options.data_dir = dir.Path().string();
+  options.data_dir = dir.File("data");
   options.web_root = dir.Path().string();
   ApiServer first(options);
   options.port = first.Bind();
@@ -191,10 +171,10 @@ namespace {
 class SecuredServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    testing::WriteMinimalOrders(dir_.Path().string(), 1);
+    CopyWorld(dir_.Path() / "data");
     ServerOptions options;
     options.port = 0;
-    options.data_dir = dir_.Path().string();
+    options.data_dir = dir_.File("data");
     options.web_root = dir_.Path().string();
     options.token = "s3cret";
     options.cors_origins = {"http://localhost:5173"};

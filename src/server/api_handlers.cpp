@@ -1,0 +1,542 @@
+#include "server/api_handlers.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "common/error.hpp"
+#include "server/incident_views.hpp"
+#include "server/json_response.hpp"
+#include "server/openapi_schemas.hpp"
+#include "server/request_params.hpp"
+#include "storage/results_store.hpp"
+
+namespace cxagent::server {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t MAX_NOTE_CHARACTERS = 2000;
+constexpr int64_t DEFAULT_LIMIT = 50;
+constexpr int64_t MAX_LIMIT = 500;
+
+json ErrorJson(const Error& error) {
+  return {
+      {"code", ErrorCode(error.Type())}, {"message", error.what()}, {"details", json::object()}};
+}
+
+const json& Recommendations(const IncidentEntry& incident) {
+  static const json NONE = nullptr;
+  const auto found = incident.document.find("recommendations");
+  if (found == incident.document.end() || !found->is_array()) return NONE;
+  return *found;
+}
+
+Error RecommendationsMissing(const IncidentEntry& incident, std::string_view what) {
+  return Error(ErrorType::NOT_IMPLEMENTED,
+               "{} for {}: the recommendations stage has not produced recommendations for this "
+               "incident (the stored analysis has none)",
+               what, incident.id);
+}
+
+// Numbers compare by value (2 and 2.0 are one request), keys are sorted by json's std::map.
+std::string CanonicalParams(const json& params) {
+  json canonical = json::object();
+  for (const auto& [name, value] : params.items()) {
+    canonical[name] = value.is_number() ? json(value.get<double>()) : value;
+  }
+  return canonical.dump();
+}
+
+}  // namespace
+
+ApiHandlers::ApiHandlers(std::string data_dir, pipeline::AnalysisConfig config,
+                         std::shared_ptr<const Simulator> simulator)
+    : data_dir_(std::move(data_dir)),
+      config_(std::move(config)),
+      simulator_(simulator ? std::move(simulator) : MakeUnavailableSimulator()),
+      statuses_(std::make_shared<const storage::IncidentStatuses>()) {}
+
+ApiHandlers::~ApiHandlers() {
+  std::thread refresh;
+  {
+    std::lock_guard lock(refresh_mutex_);
+    refresh = std::move(refresh_thread_);
+  }
+  if (refresh.joinable()) refresh.join();
+}
+
+void ApiHandlers::Load() {
+  statuses_.store(
+      std::make_shared<const storage::IncidentStatuses>(storage::LoadIncidentStatuses(data_dir_)));
+  if (!std::filesystem::exists(storage::ResultsPath(data_dir_))) {
+    spdlog::info("serve: no stored results in {}; analyzing first", data_dir_);
+    pipeline::RunAnalysis(data_dir_, config_);
+  }
+  snapshot_.store(LoadSnapshot(data_dir_));
+}
+
+void ApiHandlers::StartRefresh() {
+  std::lock_guard lock(refresh_mutex_);
+  if (refresh_running_) {
+    throw Error(ErrorType::CONFLICT, "an analysis is already running (started {})",
+                refresh_started_at_);
+  }
+  if (refresh_thread_.joinable()) refresh_thread_.join();
+  refresh_running_ = true;
+  refresh_started_at_ = UtcNow();
+  refresh_finished_at_.clear();
+  refresh_error_ = nullptr;
+  refresh_thread_ = std::thread([this] { RunRefresh(); });
+}
+
+void ApiHandlers::RunRefresh() {
+  json error = nullptr;
+  try {
+    pipeline::RunAnalysis(data_dir_, config_);
+    // One store: a reader holding the old snapshot finishes with it, the next gets the new one.
+    snapshot_.store(LoadSnapshot(data_dir_));
+    spdlog::info("serve: re-analysis done; serving the new results");
+  } catch (const Error& failure) {
+    spdlog::error("serve: re-analysis failed: {}", failure.what());
+    error = ErrorJson(failure);
+  } catch (const std::exception& failure) {
+    spdlog::error("serve: re-analysis failed: {}", failure.what());
+    error = ErrorJson(InternalError("{}", failure.what()));
+  }
+  std::lock_guard lock(refresh_mutex_);
+  refresh_running_ = false;
+  refresh_finished_at_ = UtcNow();
+  refresh_error_ = std::move(error);
+}
+
+json ApiHandlers::Health() const {
+  const auto snapshot = Current();
+  json analysis;
+  {
+    std::lock_guard lock(refresh_mutex_);
+    const auto time_or_null = [](const std::string& time) {
+      return time.empty() ? json(nullptr) : json(time);
+    };
+    analysis = {{"state", refresh_running_ ? "running" : "idle"},
+                {"started_at", time_or_null(refresh_started_at_)},
+                {"finished_at", time_or_null(refresh_finished_at_)},
+                {"last_error",
+                 refresh_error_.is_null() ? json(nullptr) : json({{"error", refresh_error_}})}};
+  }
+  return {{"status", "ok"},
+          {"version", CXAGENT_VERSION},
+          {"data", snapshot->data},
+          {"analyzed_at", snapshot->analyzed_at},
+          {"incidents", snapshot->incidents.size()},
+          {"analysis", analysis}};
+}
+
+const storage::IncidentStatus* ApiHandlers::StatusOf(const storage::IncidentStatuses& statuses,
+                                                     const IncidentEntry& incident) const {
+  const auto found = statuses.find(incident.identity);
+  return found == statuses.end() ? nullptr : &found->second;
+}
+
+void ApiHandlers::ListIncidents(const httplib::Request& request,
+                                httplib::Response& response) const {
+  const QueryReader query(request,
+                          {"start_date", "end_date", "severity", "status", "limit", "offset"});
+  const auto from = query.DateValue("start_date");
+  const auto to = query.DateValue("end_date");
+  RequireOrdered(from, to);
+  const auto severities = query.EnumList("severity", {"high", "medium", "low"});
+  const auto states = query.EnumList("status", {"open", "acknowledged", "resolved"});
+  const int64_t limit = query.Integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
+  const int64_t offset = query.Integer("offset", 0, 0, 1'000'000'000);
+
+  const auto snapshot = Current();
+  const auto statuses = Statuses();
+  std::vector<const IncidentEntry*> matches;
+  for (const auto& incident : snapshot->incidents) {
+    if (!IncidentInRange(incident, from, to)) continue;
+    const auto severity = incident.document.value("severity", std::string("low"));
+    if (!severities.empty() &&
+        std::find(severities.begin(), severities.end(), severity) == severities.end()) {
+      continue;
+    }
+    const auto* status = StatusOf(*statuses, incident);
+    const std::string state = status != nullptr ? status->status : "open";
+    if (!states.empty() && std::find(states.begin(), states.end(), state) == states.end()) {
+      continue;
+    }
+    matches.push_back(&incident);
+  }
+  std::stable_sort(matches.begin(), matches.end(), [](const auto* a, const auto* b) {
+    if (a->severity_rank != b->severity_rank) return a->severity_rank < b->severity_rank;
+    if (a->start != b->start) return a->start > b->start;
+    return a->id < b->id;
+  });
+  json rows = json::array();
+  for (size_t i = static_cast<size_t>(offset);
+       i < matches.size() && rows.size() < static_cast<size_t>(limit); ++i) {
+    rows.push_back(IncidentSummary(*matches[i], StatusOf(*statuses, *matches[i])));
+  }
+  SendJson(response, {{"incidents", rows}, {"total", matches.size()}});
+}
+
+void ApiHandlers::GetIncident(const httplib::Request& request, httplib::Response& response,
+                              const std::string& id) const {
+  const QueryReader query(request, {});
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  const auto cached = snapshot->details.Get(
+      id, [&snapshot, &incident] { return IncidentDetailBody(*snapshot, incident); });
+  const auto statuses = Statuses();
+  json detail = IncidentSummary(incident, StatusOf(*statuses, incident));
+  for (const auto& [key, value] : cached.value->items()) detail[key] = value;
+  response.set_header("X-Cache", cached.computed ? "miss" : "hit");
+  SendJson(response, detail);
+}
+
+void ApiHandlers::PatchIncident(const httplib::Request& request, httplib::Response& response,
+                                const std::string& id) {
+  const QueryReader query(request, {});
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  const json body = ParseJsonObject(request, {"status", "note"});
+  const auto status = StringField(body, "status", 32);
+  const auto note = StringField(body, "note", MAX_NOTE_CHARACTERS);
+  if (!status && !note) {
+    throw BadParameter("body", "body: give 'status', 'note' or both");
+  }
+  if (status && *status != "open" && *status != "acknowledged" && *status != "resolved") {
+    throw BadParameter("status",
+                       "body: status '{}' is not allowed; allowed: open, acknowledged, "
+                       "resolved",
+                       *status);
+  }
+  storage::IncidentStatus updated;
+  {
+    std::lock_guard lock(status_write_mutex_);
+    auto next = std::make_shared<storage::IncidentStatuses>(*Statuses());
+    auto& entry = (*next)[incident.identity];
+    if (status) entry.status = *status;
+    if (note) entry.note = *note;
+    entry.updated_at = UtcNow();
+    // Saved before it is served: a status the client saw survives a crash.
+    storage::SaveIncidentStatuses(data_dir_, *next);
+    updated = entry;
+    statuses_.store(std::move(next));
+  }
+  SendJson(response, IncidentSummary(incident, &updated));
+}
+
+void ApiHandlers::GetRca(const httplib::Request& request, httplib::Response& response,
+                         const std::string& id) const {
+  const QueryReader query(request, {});
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  const auto rca = incident.document.find("rca");
+  if (rca == incident.document.end() || !rca->is_object()) {
+    throw Error(ErrorType::NOT_IMPLEMENTED,
+                "root-cause analysis for {}: the rca stage has not produced it for this incident "
+                "(the stored analysis has none)",
+                id);
+  }
+  SendJson(response, {{"incident_id", id},
+                      {"causes", rca->value("causes", json::array())},
+                      {"narrative", rca->value("narrative", std::string())}});
+}
+
+void ApiHandlers::GetRecommendations(const httplib::Request& request, httplib::Response& response,
+                                     const std::string& id) const {
+  const QueryReader query(request, {});
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  const json& recommendations = Recommendations(incident);
+  if (recommendations.is_null()) throw RecommendationsMissing(incident, "recommendations");
+  SendJson(response,
+           {{"incident_id", id},
+            {"recommendations", recommendations},
+            {"tradeoffs", incident.document.value("tradeoffs", json::array())},
+            {"efficiency_baseline", incident.document.value("efficiency_baseline", json())}});
+}
+
+void ApiHandlers::WhatIf(const httplib::Request& request, httplib::Response& response,
+                         const std::string& id) const {
+  const QueryReader query(request, {});
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  const json body = ParseJsonObject(request, {"template", "params"});
+  if (!body.contains("template")) {
+    throw BadParameter("template", "body: 'template' is required (an action template name)");
+  }
+  const std::string action_template = *StringField(body, "template", 100);
+  const json params = body.value("params", json::object());
+  if (!params.is_object()) {
+    throw BadParameter("params", "body: 'params' must be an object, got {}", params.type_name());
+  }
+  for (const auto& [name, value] : params.items()) {
+    const bool finite = !value.is_number_float() || std::isfinite(value.get<double>());
+    if (!(value.is_number() || value.is_string() || value.is_boolean()) || !finite) {
+      throw BadParameter("params." + name,
+                         "body: params.{} must be a number, string or boolean, got {}", name,
+                         value.type_name());
+    }
+  }
+  const json& recommendations = Recommendations(incident);
+  if (recommendations.is_null()) throw RecommendationsMissing(incident, "what-if");
+  // The incident's recommendations name the templates and parameters that apply to it.
+  std::set<std::string> templates;
+  std::set<std::string> names;
+  for (const auto& recommendation : recommendations) {
+    const std::string name = recommendation.value("template", std::string());
+    if (name.empty()) continue;
+    templates.insert(name);
+    if (name != action_template) continue;
+    const json known = recommendation.value("params", json::object());
+    for (const auto& [param, value] : known.items()) names.insert(param);
+  }
+  if (!templates.contains(action_template)) {
+    throw BadParameter("template", "body: template '{}' does not apply to {}; allowed: {}",
+                       action_template, id, fmt::join(templates, ", "));
+  }
+  for (const auto& [name, value] : params.items()) {
+    if (!names.contains(name)) {
+      throw BadParameter("params." + name,
+                         "body: unknown parameter '{}' for template '{}'; allowed: {}", name,
+                         action_template, fmt::join(names, ", "));
+    }
+  }
+  const std::string key = id + "\n" + action_template + "\n" + CanonicalParams(params);
+  const auto cached = snapshot->whatifs.Get(key, [&] {
+    return simulator_->WhatIf({.data_dir = data_dir_,
+                               .incident = incident.document,
+                               .action_template = action_template,
+                               .params = params});
+  });
+  response.set_header("X-Cache", cached.computed ? "miss" : "hit");
+  SendJson(response, *cached.value);
+}
+
+void ApiHandlers::ExperimentPlan(const httplib::Request& request, httplib::Response& response,
+                                 const std::string& id) const {
+  const QueryReader query(request, {});
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  const json body = ParseJsonObject(request, {"recommendation_id"});
+  if (!body.contains("recommendation_id")) {
+    throw BadParameter("recommendation_id", "body: 'recommendation_id' is required");
+  }
+  const std::string recommendation_id = *StringField(body, "recommendation_id", 100);
+  const json& recommendations = Recommendations(incident);
+  if (recommendations.is_null()) throw RecommendationsMissing(incident, "an experiment plan");
+  std::vector<std::string> known;
+  for (const auto& recommendation : recommendations) {
+    const std::string rec_id = recommendation.value("id", std::string());
+    if (rec_id != recommendation_id) {
+      known.push_back(rec_id);
+      continue;
+    }
+    const std::string plan =
+        simulator_->ExperimentPlan(data_dir_, incident.document, recommendation);
+    response.set_header("Content-Disposition",
+                        fmt::format("attachment; filename=\"{}-{}-plan.md\"", id, rec_id));
+    response.set_content(plan, "text/markdown; charset=utf-8");
+    return;
+  }
+  throw ApiError(ErrorType::NOT_FOUND, {{"parameter", "recommendation_id"}},
+                 fmt::format("{} has no recommendation '{}'; its recommendations: {}", id,
+                             recommendation_id, fmt::join(known, ", ")));
+}
+
+void ApiHandlers::CxScore(const httplib::Request& request, httplib::Response& response) const {
+  const QueryReader query(request, {"start_date", "end_date", "cohort"});
+  const auto from = query.DateValue("start_date");
+  const auto to = query.DateValue("end_date");
+  RequireOrdered(from, to);
+  const auto snapshot = Current();
+  Slice cohort;
+  if (const auto text = query.Text("cohort")) {
+    try {
+      cohort = Slice::Parse(*text);
+    } catch (const Error& error) {
+      throw BadParameter("cohort", "cohort: {}", error.what());
+    }
+    const auto& dimensions = snapshot->cube.Dimensions();
+    for (const auto& [dimension, value] : cohort.Pairs()) {
+      const auto found = dimensions.find(dimension);
+      if (found == dimensions.end()) {
+        std::vector<std::string> names;
+        for (const auto& [name, values] : dimensions) names.push_back(name);
+        throw BadParameter("cohort", "cohort: unknown dimension '{}'; allowed: {}", dimension,
+                           fmt::join(names, ", "));
+      }
+      if (!std::binary_search(found->second.begin(), found->second.end(), value)) {
+        throw BadParameter("cohort", "cohort: unknown value '{}' for {}; allowed: {}", value,
+                           dimension, fmt::join(found->second, ", "));
+      }
+    }
+  }
+  if (from || to) {
+    SendJson(response, CxScoreSeries(*snapshot, cohort, from, to));
+    return;
+  }
+  // The whole-range series is what the dashboard asks for on every page; its key space is the
+  // cube's slices, so it is bounded.
+  const auto cached = snapshot->series.Get(cohort.ToText(), [&] {
+    return CxScoreSeries(*snapshot, cohort, std::nullopt, std::nullopt).dump();
+  });
+  response.set_header("X-Cache", cached.computed ? "miss" : "hit");
+  response.set_content(*cached.value, "application/json");
+}
+
+void ApiHandlers::Cohorts(const httplib::Request& request, httplib::Response& response) const {
+  const QueryReader query(request, {});
+  const auto snapshot = Current();
+  json dimensions = json::array();
+  for (const auto& [name, values] : snapshot->cube.Dimensions()) {
+    dimensions.push_back({{"name", name}, {"values", values}});
+  }
+  SendJson(response, {{"dimensions", dimensions}});
+}
+
+void ApiHandlers::Register(RouteTable& routes) {
+  using namespace openapi;
+  const auto date_parameter = [](std::string_view name, std::string_view description) {
+    return Query(name, description, DateSchema());
+  };
+  const json id = IncidentIdParameter();
+
+  routes.Add({.method = "GET",
+              .path = "/api/health",
+              .summary = "Server status, version, the served data and the re-analysis state",
+              .parameters = json::array(),
+              .responses = {{"200", JsonResponse("The server is up", Ref("Health"))}},
+              .handler = [this](const auto& request, auto& response, const auto&) {
+                const QueryReader query(request, {});
+                SendJson(response, Health());
+              }});
+  routes.Add({.method = "POST",
+              .path = "/api/analyze",
+              .summary =
+                  "Re-run the analysis in the background; the new results replace the served "
+                  "ones at once when it finishes (GET /api/health reports its state)",
+              .parameters = json::array(),
+              .responses = {{"202", JsonResponse("The analysis started", Ref("AnalyzeStarted"))}},
+              .errors = {{409, "An analysis is already running"}},
+              .handler = [this](const auto& request, auto& response, const auto&) {
+                const QueryReader query(request, {});
+                StartRefresh();
+                std::string started;
+                {
+                  std::lock_guard lock(refresh_mutex_);
+                  started = refresh_started_at_;
+                }
+                SendJson(response, {{"state", "running"}, {"started_at", started}}, 202);
+              }});
+  routes.Add(
+      {.method = "GET",
+       .path = "/api/incidents",
+       .summary = "Incidents, most severe first, then newest",
+       .parameters =
+           {date_parameter("start_date", "only incidents still open on or after this date"),
+            date_parameter("end_date", "only incidents starting on or before this date"),
+            Query("severity", "high, medium or low; several comma-separated", {{"type", "string"}}),
+            Query("status", "open, acknowledged or resolved; several comma-separated",
+                  {{"type", "string"}}),
+            Query("limit", "page size",
+                  {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 50}}),
+            Query("offset", "rows to skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}})},
+       .responses = {{"200", JsonResponse("A page of incidents", Ref("IncidentList"))}},
+       .handler = [this](const auto& request, auto& response, const auto&) {
+         ListIncidents(request, response);
+       }});
+  routes.Add({.method = "GET",
+              .path = "/api/incidents/{id}",
+              .summary = "One incident with its slices, metric breakdown and drilldown",
+              .parameters = {id},
+              .responses = {{"200", JsonResponse("The incident", Ref("IncidentDetail"))}},
+              .handler = [this](const auto& request, auto& response, const auto& path) {
+                GetIncident(request, response, path.at("id"));
+              }});
+  routes.Add({.method = "PATCH",
+              .path = "/api/incidents/{id}",
+              .summary = "Set an incident's triage status and note (kept across restarts and "
+                         "re-analyses, matched by metric, slice and start date)",
+              .parameters = {id},
+              .request_body = JsonBody("status, note or both", Ref("IncidentPatch")),
+              .responses = {{"200", JsonResponse("The updated incident", Ref("IncidentSummary"))}},
+              .handler = [this](const auto& request, auto& response, const auto& path) {
+                PatchIncident(request, response, path.at("id"));
+              }});
+  routes.Add({.method = "GET",
+              .path = "/api/incidents/{id}/rca",
+              .summary = "Ranked root causes with evidence and a narrative",
+              .parameters = {id},
+              .responses = {{"200", JsonResponse("The root-cause analysis", Ref("Rca"))}},
+              .errors = {{501, "The rca stage has not produced results for this incident"}},
+              .handler = [this](const auto& request, auto& response, const auto& path) {
+                GetRca(request, response, path.at("id"));
+              }});
+  routes.Add(
+      {.method = "GET",
+       .path = "/api/incidents/{id}/recommendations",
+       .summary = "Ranked actions with impact estimates, intervals and tradeoff sweeps",
+       .parameters = {id},
+       .responses = {{"200", JsonResponse("The recommendations", Ref("RecommendationList"))}},
+       .errors = {{501, "The recommendations stage has not produced results for this incident"}},
+       .handler = [this](const auto& request, auto& response, const auto& path) {
+         GetRecommendations(request, response, path.at("id"));
+       }});
+  routes.Add(
+      {.method = "POST",
+       .path = "/api/incidents/{id}/whatif",
+       .summary = "Simulate an action with chosen parameters (cached per incident, template and "
+                  "parameters)",
+       .parameters = {id},
+       .request_body = JsonBody("an action template and its parameters", Ref("WhatIfRequest")),
+       .responses = {{"200", JsonResponse("The simulated effect", Ref("WhatIfResult"))}},
+       .errors = {{501, "No simulator, or no recommendations for this incident"}},
+       .handler = [this](const auto& request, auto& response, const auto& path) {
+         WhatIf(request, response, path.at("id"));
+       }});
+  routes.Add(
+      {.method = "POST",
+       .path = "/api/incidents/{id}/experiment-plan",
+       .summary = "The experiment plan for one recommendation, as a Markdown attachment",
+       .parameters = {id},
+       .request_body = JsonBody("the recommendation", Ref("ExperimentPlanRequest")),
+       .responses = {{"200",
+                      {{"description", "The plan (Content-Disposition: attachment)"},
+                       {"content", {{"text/markdown", {{"schema", {{"type", "string"}}}}}}}}}},
+       .errors = {{501, "No simulator, or no recommendations for this incident"}},
+       .handler = [this](const auto& request, auto& response, const auto& path) {
+         ExperimentPlan(request, response, path.at("id"));
+       }});
+  routes.Add(
+      {.method = "GET",
+       .path = "/api/metrics/cx-score",
+       .summary = "Daily CX Score of a cohort, with the incidents that overlap it",
+       .parameters = {date_parameter("start_date", "first date (default: the data's first)"),
+                      date_parameter("end_date", "last date (default: the data's last)"),
+                      Query("cohort", "a slice in text form, e.g. region=seattle&platform=ios",
+                            {{"type", "string"}, {"default", "all"}})},
+       .responses = {{"200", JsonResponse("The series", Ref("CxScoreSeries"))}},
+       .errors = {{404, "The cohort is valid but has no stored series (too deep or too small)"}},
+       .handler = [this](const auto& request, auto& response, const auto&) {
+         CxScore(request, response);
+       }});
+  routes.Add({.method = "GET",
+              .path = "/api/metrics/cohorts",
+              .summary = "Dimensions and their values (those with a stored series)",
+              .parameters = json::array(),
+              .responses = {{"200", JsonResponse("The dimensions", Ref("Cohorts"))}},
+              .handler = [this](const auto& request, auto& response, const auto&) {
+                Cohorts(request, response);
+              }});
+}
+
+}  // namespace cxagent::server

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "pipeline/analysis.hpp"
+#include "server/routes.hpp"
+#include "server/simulator.hpp"
+#include "server/snapshot.hpp"
+#include "storage/incident_status.hpp"
+
+namespace cxagent::server {
+
+//! The API's data side: the served snapshot (swapped atomically by a background re-analysis),
+//! the incidents' triage states and the what-if seam, and the routes that answer from them.
+class ApiHandlers {
+ public:
+  //! Handlers that serve nothing yet (enough to register routes for the OpenAPI document).
+  ApiHandlers(std::string data_dir, pipeline::AnalysisConfig config,
+              std::shared_ptr<const Simulator> simulator);
+  //! Waits for a running re-analysis.
+  ~ApiHandlers();
+  ApiHandlers(const ApiHandlers&) = delete;
+  ApiHandlers& operator=(const ApiHandlers&) = delete;
+
+  //! Loads the triage states and the stored results, running the analysis first when the data
+  //! folder has none. Throws what the analysis or the store throws.
+  void Load();
+  //! Adds every data route (health, incidents, metrics, analyze) to `routes`.
+  void Register(RouteTable& routes);
+  //! The snapshot being served (null before Load).
+  std::shared_ptr<const Snapshot> Current() const { return snapshot_.load(); }
+
+ private:
+  void StartRefresh();
+  void RunRefresh();
+  nlohmann::json Health() const;
+  std::shared_ptr<const storage::IncidentStatuses> Statuses() const { return statuses_.load(); }
+  const storage::IncidentStatus* StatusOf(const storage::IncidentStatuses& statuses,
+                                          const IncidentEntry& incident) const;
+
+  void ListIncidents(const httplib::Request& request, httplib::Response& response) const;
+  void GetIncident(const httplib::Request& request, httplib::Response& response,
+                   const std::string& id) const;
+  void PatchIncident(const httplib::Request& request, httplib::Response& response,
+                     const std::string& id);
+  void GetRca(const httplib::Request& request, httplib::Response& response,
+              const std::string& id) const;
+  void GetRecommendations(const httplib::Request& request, httplib::Response& response,
+                          const std::string& id) const;
+  void WhatIf(const httplib::Request& request, httplib::Response& response,
+              const std::string& id) const;
+  void ExperimentPlan(const httplib::Request& request, httplib::Response& response,
+                      const std::string& id) const;
+  void CxScore(const httplib::Request& request, httplib::Response& response) const;
+  void Cohorts(const httplib::Request& request, httplib::Response& response) const;
+
+  std::string data_dir_;
+  pipeline::AnalysisConfig config_;
+  std::shared_ptr<const Simulator> simulator_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+  // Copy-on-write: readers load the map without a lock; PATCH copies, saves and swaps.
+  std::atomic<std::shared_ptr<const storage::IncidentStatuses>> statuses_;
+  std::mutex status_write_mutex_;
+
+  mutable std::mutex refresh_mutex_;
+  bool refresh_running_ = false;
+  std::string refresh_started_at_;
+  std::string refresh_finished_at_;
+  nlohmann::json refresh_error_ = nullptr;
+  std::thread refresh_thread_;
+};
+
+}  // namespace cxagent::server

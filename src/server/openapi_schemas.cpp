@@ -1,0 +1,308 @@
+#include "server/openapi_schemas.hpp"
+
+namespace cxagent::server::openapi {
+
+namespace {
+
+using Json = nlohmann::json;
+
+Json String(std::string_view description = "") {
+  Json schema = {{"type", "string"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json Number(std::string_view description = "") {
+  Json schema = {{"type", "number"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json Integer(std::string_view description = "") {
+  Json schema = {{"type", "integer"}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json Boolean() {
+  return {{"type", "boolean"}};
+}
+
+Json Enum(std::initializer_list<std::string_view> values) {
+  Json list = Json::array();
+  for (const auto value : values) list.push_back(value);
+  return {{"type", "string"}, {"enum", list}};
+}
+
+Json Nullable(Json schema) {
+  if (schema.contains("$ref")) return {{"nullable", true}, {"allOf", Json::array({schema})}};
+  schema["nullable"] = true;
+  return schema;
+}
+
+Json Array(Json items) {
+  return {{"type", "array"}, {"items", std::move(items)}};
+}
+
+// An object with the given properties, all of them required (the server always sends them).
+Json Object(Json properties, std::string_view description = "") {
+  Json required = Json::array();
+  for (const auto& [name, schema] : properties.items()) required.push_back(name);
+  Json schema = {{"type", "object"}, {"required", required}, {"properties", properties}};
+  if (!description.empty()) schema["description"] = description;
+  return schema;
+}
+
+Json DatedSeries(Json point) {
+  point["date"] = DateSchema();
+  return Array(Object(point));
+}
+
+Json Summary() {
+  return {{"id", String("e.g. INC-0001; a rank, not stable across re-analyses")},
+          {"metric", String("the lead alert's metric")},
+          {"start_date", DateSchema()},
+          {"end_date", Nullable(DateSchema())},
+          {"severity", Enum({"high", "medium", "low"})},
+          {"score", Number("0..1")},
+          {"baseline", Number()},
+          {"current", Number()},
+          {"delta", Number()},
+          {"slice", Ref("Slice")},
+          {"slice_text", String("canonical text of slice, e.g. region=seattle, or all")},
+          {"status", Enum({"open", "acknowledged", "resolved"})},
+          {"note", String()},
+          {"updated_at", Nullable(String("UTC time of the last PATCH"))}};
+}
+
+}  // namespace
+
+Json Ref(std::string_view name) {
+  return {{"$ref", "#/components/schemas/" + std::string(name)}};
+}
+
+Json DateSchema() {
+  return {{"type", "string"}, {"format", "date"}};
+}
+
+Json JsonResponse(std::string_view description, Json schema) {
+  return {{"description", description},
+          {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
+}
+
+Json JsonBody(std::string_view description, Json schema) {
+  return {{"description", description},
+          {"required", true},
+          {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
+}
+
+Json Query(std::string_view name, std::string_view description, Json schema) {
+  return {{"name", name},
+          {"in", "query"},
+          {"required", false},
+          {"description", description},
+          {"schema", std::move(schema)}};
+}
+
+Json IncidentIdParameter() {
+  return {{"name", "id"},
+          {"in", "path"},
+          {"required", true},
+          {"description", "incident id, e.g. INC-0001"},
+          {"schema", String()}};
+}
+
+Json Schemas() {
+  Json schemas = Json::object();
+  schemas["Interval"] =
+      Object({{"mean", Number()},
+              {"ci90", {{"type", "array"}, {"items", Number()}, {"minItems", 2}, {"maxItems", 2}}}},
+             "an estimate with its 90% interval [lo, hi]");
+  schemas["Slice"] = {{"type", "object"},
+                      {"additionalProperties", String()},
+                      {"description", "dimension -> value; {} is the whole marketplace"}};
+  schemas["Health"] =
+      Object({{"status", Enum({"ok"})},
+              {"version", String()},
+              {"data", Object({{"orders", Integer()},
+                               {"start_date", Nullable(DateSchema())},
+                               {"end_date", Nullable(DateSchema())}})},
+              {"analyzed_at", Nullable(String("UTC time the served results were stored"))},
+              {"incidents", Integer()},
+              {"analysis", Ref("AnalysisStatus")}});
+  schemas["AnalysisStatus"] =
+      Object({{"state", Enum({"idle", "running"})},
+              {"started_at", Nullable(String("UTC start of the running or last refresh"))},
+              {"finished_at", Nullable(String("UTC end of the last refresh"))},
+              {"last_error", Nullable(Ref("Error"))}},
+             "the background re-analysis started by POST /api/analyze");
+  schemas["CxScoreSeries"] =
+      Object({{"cohort", Ref("Slice")},
+              {"cohort_text", String()},
+              {"series", DatedSeries({{"cx_score", Nullable(Number())}, {"orders", Integer()}})},
+              {"incidents", Array(Object({{"id", String()},
+                                          {"start_date", DateSchema()},
+                                          {"end_date", Nullable(DateSchema())},
+                                          {"severity", Enum({"high", "medium", "low"})}}))}});
+  schemas["Cohorts"] =
+      Object({{"dimensions", Array(Object({{"name", String()}, {"values", Array(String())}}))}});
+  schemas["IncidentSummary"] = Object(Summary());
+  schemas["IncidentList"] = Object({{"incidents", Array(Ref("IncidentSummary"))},
+                                    {"total", Integer("matches before limit and offset")}});
+  schemas["SliceRegression"] = Object({{"slice", Ref("Slice")},
+                                       {"baseline", Number()},
+                                       {"current", Number()},
+                                       {"delta", Number()},
+                                       {"contribution", Number()},
+                                       {"rate_effect", Nullable(Number())},
+                                       {"mix_effect", Nullable(Number())}});
+  schemas["MetricBreakdown"] = Object(
+      {{"metric", String()},
+       {"label", String()},
+       {"higher_is_better", Boolean()},
+       {"baseline", Nullable(Number())},
+       {"current", Nullable(Number())},
+       {"delta", Nullable(Number())},
+       {"rest_baseline", Nullable(Number())},
+       {"rest_current", Nullable(Number())},
+       {"series", DatedSeries({{"slice", Nullable(Number())}, {"rest", Nullable(Number())}})}});
+  schemas["Drilldown"] =
+      Object({{"dimension", String()},
+              {"metric", String("the metric compared (the incident's)")},
+              {"rows", Array(Object({{"slice", Ref("Slice")},
+                                     {"slice_text", String()},
+                                     {"baseline", Nullable(Number())},
+                                     {"current", Nullable(Number())},
+                                     {"delta", Nullable(Number())},
+                                     {"orders", Integer("orders in the incident window")}}))}});
+  schemas["Alert"] = {
+      {"type", "object"},
+      {"required", {"metric", "slice", "start_date", "baseline", "current", "delta", "z"}},
+      {"properties",
+       {{"metric", String()},
+        {"slice", Ref("Slice")},
+        {"slice_text", String()},
+        {"start_date", DateSchema()},
+        {"end_date", Nullable(DateSchema())},
+        {"baseline", Number()},
+        {"current", Number()},
+        {"delta", Number()},
+        {"z", Number()}}}};
+  Json detail = Summary();
+  detail["slices"] = Array(Ref("SliceRegression"));
+  detail["window"] = Object({{"baseline_start", DateSchema()},
+                             {"baseline_end", DateSchema()},
+                             {"start", DateSchema()},
+                             {"end", DateSchema()}});
+  detail["breakdown"] = Array(Ref("MetricBreakdown"));
+  detail["drilldown"] = Array(Ref("Drilldown"));
+  detail["alerts"] = Array(Ref("Alert"));
+  schemas["IncidentDetail"] = Object(detail);
+  schemas["IncidentPatch"] = {{"type", "object"},
+                              {"additionalProperties", false},
+                              {"minProperties", 1},
+                              {"properties",
+                               {{"status", Enum({"open", "acknowledged", "resolved"})},
+                                {"note", {{"type", "string"}, {"maxLength", 2000}}}}}};
+
+  const Json series = Array(Object({{"date", DateSchema()}, {"value", Number()}}));
+  schemas["DriverShiftEvidence"] = Object({{"kind", Enum({"driver_shift"})},
+                                           {"metric", String()},
+                                           {"label", String()},
+                                           {"before", Number()},
+                                           {"after", Number()},
+                                           {"delta", Ref("Interval")},
+                                           {"change_date", Nullable(DateSchema())},
+                                           {"series", series}});
+  schemas["ShapEvidence"] = Object({{"kind", Enum({"shap"})},
+                                    {"features", Array(Object({{"feature", String()},
+                                                               {"label", String()},
+                                                               {"baseline", Number()},
+                                                               {"incident", Number()},
+                                                               {"delta", Number()}}))}});
+  schemas["DidEvidence"] =
+      Object({{"kind", Enum({"did"})},
+              {"metric", String()},
+              {"estimate", Ref("Interval")},
+              {"placebo", Object({{"estimate", Number()}, {"p_value", Number()}})},
+              {"controls", Array(String())},
+              {"treated", series},
+              {"control", series}});
+  schemas["ChangeLogEvidence"] = Object({{"kind", Enum({"change_log"})},
+                                         {"change_id", String()},
+                                         {"changed_at", String()},
+                                         {"change_kind", String()},
+                                         {"scope", String()},
+                                         {"description", String()},
+                                         {"consistent", Boolean()},
+                                         {"reason", String()}});
+  schemas["Evidence"] = {{"oneOf",
+                          {Ref("DriverShiftEvidence"), Ref("ShapEvidence"), Ref("DidEvidence"),
+                           Ref("ChangeLogEvidence")}},
+                         {"discriminator",
+                          {{"propertyName", "kind"},
+                           {"mapping",
+                            {{"driver_shift", "#/components/schemas/DriverShiftEvidence"},
+                             {"shap", "#/components/schemas/ShapEvidence"},
+                             {"did", "#/components/schemas/DidEvidence"},
+                             {"change_log", "#/components/schemas/ChangeLogEvidence"}}}}}};
+  schemas["Cause"] = Object({{"cause", String("cause id (domain.md §5)")},
+                             {"label", String()},
+                             {"actionable", Boolean()},
+                             {"confidence", Number("0..1")},
+                             {"impact", Number("CX points")},
+                             {"evidence", Array(Ref("Evidence"))}});
+  schemas["Rca"] =
+      Object({{"incident_id", String()}, {"causes", Array(Ref("Cause"))}, {"narrative", String()}});
+  schemas["EfficiencyDelta"] = Object({{"cost_per_order", Ref("Interval")},
+                                       {"deliveries_per_dasher_hour", Ref("Interval")},
+                                       {"dasher_hours_per_delivery", Ref("Interval")},
+                                       {"incentive_spend", Ref("Interval")}});
+  schemas["Efficiency"] = Object({{"cost_per_order", Number()},
+                                  {"deliveries_per_dasher_hour", Number()},
+                                  {"dasher_hours_per_delivery", Number()},
+                                  {"incentive_spend", Number()}});
+  schemas["Recommendation"] = Object({{"id", String("e.g. REC-0001-1")},
+                                      {"cause", String()},
+                                      {"kind", Enum({"revert", "improve", "mitigate"})},
+                                      {"action", String()},
+                                      {"template", String()},
+                                      {"params", {{"type", "object"}}},
+                                      {"expected_cx_delta", Ref("Interval")},
+                                      {"efficiency_delta", Ref("EfficiencyDelta")},
+                                      {"cx_per_cost", Nullable(Number())}});
+  schemas["Tradeoff"] =
+      Object({{"template", String()},
+              {"param", String()},
+              {"points", Array(Object({{"value", Number()},
+                                       {"cx_delta", Ref("Interval")},
+                                       {"cost_per_order_delta", Ref("Interval")}}))}});
+  schemas["RecommendationList"] = Object({{"incident_id", String()},
+                                          {"recommendations", Array(Ref("Recommendation"))},
+                                          {"tradeoffs", Array(Ref("Tradeoff"))},
+                                          {"efficiency_baseline", Nullable(Ref("Efficiency"))}});
+  schemas["WhatIfRequest"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"template"}},
+      {"properties",
+       {{"template", String("an action template the incident's recommendations use")},
+        {"params",
+         {{"type", "object"},
+          {"description", "template parameters (numbers, strings or booleans); default {}"},
+          {"additionalProperties", {{"oneOf", {Number(), String(), Boolean()}}}}}}}}};
+  schemas["WhatIfResult"] = Object({{"template", String()},
+                                    {"params", {{"type", "object"}}},
+                                    {"action", String()},
+                                    {"expected_cx_delta", Ref("Interval")},
+                                    {"efficiency_delta", Ref("EfficiencyDelta")}});
+  schemas["ExperimentPlanRequest"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"recommendation_id"}},
+      {"properties", {{"recommendation_id", String("a recommendation of this incident")}}}};
+  schemas["AnalyzeStarted"] = Object({{"state", Enum({"running"})}, {"started_at", String()}});
+  return schemas;
+}
+
+}  // namespace cxagent::server::openapi

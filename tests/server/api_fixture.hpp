@@ -1,0 +1,88 @@
+#pragma once
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include "server/http.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "server/server.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::server::testing {
+
+//! A generated and analyzed world (tests/server/api_world.yaml), made once per test run and
+//! removed at exit; tests copy it so each can change its results and triage states.
+inline const std::string& ApiWorld() {
+  static const cxagent::testing::TempDir DIR;
+  static const std::string WORLD = [] {
+    const std::string world = DIR.File("world");
+    const auto generated = cxagent::testing::RunCxagent(fmt::format(
+        "generate --scenario {}/tests/server/api_world.yaml --out {}", CXAGENT_SOURCE_DIR, world));
+    EXPECT_EQ(generated.exit_code, 0) << generated.err;
+    const auto analyzed = cxagent::testing::RunCxagent("analyze --data " + world);
+    EXPECT_EQ(analyzed.exit_code, 0) << analyzed.err;
+    return world;
+  }();
+  return WORLD;
+}
+
+//! Copies the analyzed world to `to` (with its stored results unless `with_results` is false).
+inline void CopyWorld(const std::filesystem::path& to, bool with_results = true) {
+  std::filesystem::copy(ApiWorld(), to, std::filesystem::copy_options::recursive);
+  if (!with_results) std::filesystem::remove_all(to / ".cxagent");
+}
+
+//! An ApiServer serving on a free port in a background thread until destroyed.
+class RunningServer {
+ public:
+  //! Starts serving `options` (port forced to 0).
+  explicit RunningServer(ServerOptions options) : server_((options.port = 0, std::move(options))) {
+    port_ = server_.Bind();
+    thread_ = std::thread([this] { server_.Serve(); });
+  }
+  ~RunningServer() {
+    server_.Stop();
+    thread_.join();
+  }
+  RunningServer(const RunningServer&) = delete;
+  RunningServer& operator=(const RunningServer&) = delete;
+
+  //! A client for the server.
+  httplib::Client Client() const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_read_timeout(60, 0);
+    return client;
+  }
+  //! The bound port.
+  int Port() const { return port_; }
+
+ private:
+  ApiServer server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+//! The JSON body of a response.
+inline nlohmann::json Body(const httplib::Result& result) {
+  return nlohmann::json::parse(result->body);
+}
+
+//! Expects `result` to be an error response with `status`, `code` and a message containing
+//! `message_part`.
+inline void ExpectError(const httplib::Result& result, int status, const std::string& code,
+                        const std::string& message_part) {
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, status) << result->body;
+  const auto body = nlohmann::json::parse(result->body, nullptr, false);
+  ASSERT_TRUE(body.contains("error")) << result->body;
+  EXPECT_EQ(body["error"]["code"], code) << result->body;
+  EXPECT_NE(body["error"]["message"].get<std::string>().find(message_part), std::string::npos)
+      << "message: " << body["error"]["message"] << "\nexpected to contain: " << message_part;
+}
+
+}  // namespace cxagent::server::testing
