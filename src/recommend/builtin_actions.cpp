@@ -130,7 +130,7 @@ ActionTemplate DasherIncentive() {
                        In(slice), p.at("bonus_per_hour"), 100 * p.at("supply_increase"));
   };
   a.apply = [](const ParamValues& p, Counterfactual& cf) {
-    cf.ScaleBusy(1 / (1 + p.at("supply_increase")));
+    cf.SetLoad(cf.sample->Mean("busy_ratio", true, false) / (1 + p.at("supply_increase")));
   };
   a.costs = [](const ParamValues& p) {
     return ActionCosts{.incentive_per_dasher_hour = p.at("bonus_per_hour"),
@@ -160,7 +160,7 @@ ActionTemplate DemandThrottle() {
   };
   a.apply = [](const ParamValues& p, Counterfactual& cf) {
     const double r = p.at("demand_reduction");
-    cf.ScaleBusy(1 - r);
+    cf.SetLoad(cf.sample->Mean("busy_ratio", true, false) * (1 - r));
     cf.orders_kept = 1 - r;
   };
   a.sweep = Sweep{"demand_reduction", {0.05, 0.1, 0.2, 0.3}};

@@ -274,6 +274,45 @@ void Counterfactual::ScaleBusy(double factor) {
   }
 }
 
+void Counterfactual::SetLoad(double target_busy) {
+  const double now = sample->Mean("busy_ratio", true, false);
+  const double before = sample->Mean("busy_ratio", false, false);
+  if (!(now > before) || !Known(target_busy)) {
+    if (now > 0) ScaleBusy(target_busy / now);
+    return;
+  }
+  // Quantile mapping restores the drivers' whole distributions; response curves of bin means
+  // flatten the convex top of the load curve and would undo too little.
+  const double strength = std::clamp((now - target_busy) / (now - before), 0.0, 1.0);
+  const double busy_target = now - strength * (now - before);
+  MapToBaseline("busy_ratio",
+                busy_target * sample->Mean("busy_ratio", false, true) / std::max(before, 1e-9),
+                strength);
+  MapToBaseline("assign_delay_min", sample->Mean("assign_delay_min", false, true), strength);
+  const auto clear = [&](std::string_view flag, bool delivered_share) {
+    const double rate_now =
+        delivered_share ? sample->Mean(flag, true, true) : sample->Rate(flag, true);
+    const double rate_before =
+        delivered_share ? sample->Mean(flag, false, true) : sample->Rate(flag, false);
+    if (!(rate_now > rate_before)) return;
+    const double p = strength * (1 - rate_before / rate_now);
+    const size_t column = rows.Index(flag);
+    const size_t size = rows.Index("batch_size");
+    for (size_t row = 0; row < rows.rows; ++row) {
+      if (rows.At(row, column) < 0.5F) continue;
+      if (delivered_share && Cancelled(row)) continue;
+      if (Uniform(rng) < p) {
+        rows.At(row, column) = 0;
+        if (delivered_share) rows.At(row, size) = 1;
+      }
+    }
+  };
+  clear("cancel_no_dasher", false);
+  clear("cancel_customer", false);
+  clear("is_batched", true);
+  if (target_busy < before) ScaleBusy(target_busy / before);
+}
+
 Counterfactual MakeCounterfactual(const IncidentSample& sample, uint64_t seed) {
   Counterfactual counterfactual;
   counterfactual.sample = &sample;

@@ -124,6 +124,11 @@ struct Counterfactual {
   //! drivers the busy ratio moves, through response curves learnt from the sample: assignment
   //! delay (scaled), batching (thinned) and no-dasher and customer cancellations (thinned).
   void ScaleBusy(double factor);
+  //! Brings the marketplace load of the rows to `target_busy` (a mean busy ratio): the share of
+  //! the way back to the baseline level restores the load-driven drivers (busy ratio, assignment
+  //! delay, batching, no-dasher and customer cancellations) towards their baseline distributions
+  //! directly; a target below the baseline goes on through ScaleBusy's response curves.
+  void SetLoad(double target_busy);
 };
 
 //! A counterfactual of the incident rows with its own random stream.

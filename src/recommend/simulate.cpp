@@ -66,6 +66,8 @@ struct Simulator::Scorer {
   rca::CxModel owned;
   const rca::CxModel* model = nullptr;
   std::vector<double> factual;
+  //! Out-of-bag share of the observed incident change the model explains (refits only).
+  double recovered = 1.0;
   mutable std::mutex mutex;
 
   std::vector<double> Predict(const rca::FeatureMatrix& rows) const {
@@ -99,6 +101,28 @@ Simulator::Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency
       auto scorer = std::make_unique<Scorer>();
       scorer->owned = rca::CxModel::Train(sample_.Matrix().Rows(chosen), targets, params);
       scorer->model = &scorer->owned;
+      // Orders the refit never saw tell how much of the incident's CX change the model recovers:
+      // regularised trees attenuate effects, and every simulated effect inherits that.
+      std::vector<uint8_t> in_bag(rows, 0);
+      for (size_t row : chosen) in_bag[row] = 1;
+      std::vector<size_t> oob;
+      for (size_t row = 0; row < rows; ++row) {
+        if (!in_bag[row]) oob.push_back(row);
+      }
+      const std::vector<double> predicted = scorer->owned.Predict(sample_.Matrix().Rows(oob));
+      double sums[2][2] = {{0, 0}, {0, 0}};  // [window][observed, predicted]
+      double counts[2] = {0, 0};
+      for (size_t i = 0; i < oob.size(); ++i) {
+        const int window = model_.in_incident[oob[i]] ? 1 : 0;
+        sums[window][0] += model_.cx_score[oob[i]];
+        sums[window][1] += predicted[i];
+        counts[window] += 1;
+      }
+      if (counts[0] > 0 && counts[1] > 0) {
+        const double observed = sums[1][0] / counts[1] - sums[0][0] / counts[0];
+        const double explained = sums[1][1] / counts[1] - sums[0][1] / counts[0];
+        if (std::abs(observed) > 0) scorer->recovered = explained / observed;
+      }
       return scorer;
     }));
   }
@@ -115,6 +139,12 @@ Simulator::Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency
 }
 
 Simulator::~Simulator() = default;
+
+std::vector<double> Simulator::RecoveredShares() const {
+  std::vector<double> shares;
+  for (size_t k = 1; k < scorers_.size(); ++k) shares.push_back(scorers_[k]->recovered);
+  return shares;
+}
 
 WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues& params,
                                  const std::string& slice) const {
@@ -262,8 +292,11 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
   std::vector<size_t> picks(n);
   for (int b = 0; b < options_.bootstrap; ++b) {
     for (auto& p : picks) p = pick(rng);
-    const Figures f = summarise(&picks, static_cast<size_t>(b) % models);
-    cx.push_back(f.cx);
+    // Replicates go to the refits when there are any, each scaled by its out-of-bag recovery
+    // of the observed incident change: the model's own error enters the interval.
+    const size_t k = models > 1 ? 1 + static_cast<size_t>(b) % (models - 1) : 0;
+    const Figures f = summarise(&picks, k);
+    cx.push_back(f.cx / std::clamp(scorers_[k]->recovered, 0.5, 2.0));
     cost.push_back(f.cost);
     dph.push_back(f.deliveries_per_hour);
     hpd.push_back(f.hours_per_delivery);

@@ -82,6 +82,9 @@ class Simulator {
   //! The efficiency model.
   const EfficiencyModel& Efficiency() const { return efficiency_; }
 
+  //! Per refit, the out-of-bag share of the incident's observed CX change the model explains.
+  std::vector<double> RecoveredShares() const;
+
   //! Simulates `action` with complete, valid parameters (ActionTemplate::Resolve) in `slice`
   //! (canonical text, for the action's wording).
   WhatIfResult Simulate(const ActionTemplate& action, const ParamValues& params,

@@ -27,11 +27,12 @@ TEST_P(RecommendRevertTest, RevertRecoversTheTrueEffect) {
   const ActionTemplate* revert = registry.RevertFor(GetParam().cause);
   ASSERT_NE(revert, nullptr);
   SimulationOptions options;
-  options.refits = 1;
+  options.refits = 3;
   options.bootstrap = 200;
   const Simulator simulator(world->model, world->efficiency, options);
   const ParamValues params = revert->Resolve(nlohmann::json(), simulator.Sample());
   const WhatIfResult result = simulator.Simulate(*revert, params, world->slice.ToText());
+  for (double r : simulator.RecoveredShares()) std::cerr << "recovered " << r << "\n";
   std::cerr << GetParam().cause << ": simulated " << result.cx.mean << " [" << result.cx.lo << ", "
             << result.cx.hi << "], true " << world->true_effect << ", observed drop "
             << world->observed_drop << " | " << WhatIfJson(result).dump() << "\n";
