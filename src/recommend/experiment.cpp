@@ -164,8 +164,8 @@ std::string ExperimentPlan(const ActionRegistry& registry, const nlohmann::json&
   }
 
   std::string params;
-  for (const auto& [name, value] :
-       recommendation.value("params", nlohmann::json::object()).items()) {
+  const nlohmann::json given = recommendation.value("params", nlohmann::json::object());
+  for (const auto& [name, value] : given.items()) {
     params += fmt::format("- `{}` = {}\n", name, value.dump());
   }
   std::string efficiency;

@@ -47,7 +47,14 @@ nlohmann::json IntervalJson(const Interval& interval, int digits) {
 
 nlohmann::json WhatIfJson(const WhatIfResult& result) {
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [name, value] : result.params) params[name] = Round(value, 4);
+  for (const auto& [name, value] : result.params) {
+    // Whole-number parameters (a batch cap) read as integers.
+    if (value == std::round(value) && std::abs(value) < 1e9) {
+      params[name] = static_cast<int64_t>(value);
+    } else {
+      params[name] = Round(value, 4);
+    }
+  }
   return {
       {"template", result.template_name},
       {"params", params},
@@ -200,9 +207,12 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
     d.refund_delta.resize(n);
     for (size_t i = 0; i < n; ++i) {
       const size_t row = incident[i];
-      d.cx[i] = predicted[i] - scorers_[k]->factual[i];
       const bool was = !sample_.Cancelled(row);
       const bool now = !cf.Cancelled(i);
+      // A cancelled order scores 0 by the CX Score's definition (domain.md §4): an order the
+      // action lets through gains its predicted score from that known 0, not from the model's
+      // (smoothed) prediction for a cancelled order.
+      d.cx[i] = predicted[i] - (!was && now ? 0.0 : scorers_[k]->factual[i]);
       d.delivered[i] = was ? 1 : 0;
       d.delivered_delta[i] = (now ? 1.0 : 0.0) - d.delivered[i];
       d.hours[i] = was ? hours(matrix, row) : 0.0;
@@ -302,10 +312,15 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
     hpd.push_back(f.hours_per_delivery);
     incentive.push_back(f.incentive);
   }
+  // Symmetric about the point estimate: the 90th percentile of the replicates' absolute
+  // deviation from it (the refits' recovery shares move replicates mostly one way, and an
+  // error of the model can go either way).
   const auto interval = [&](double mean, const std::vector<double>& values) {
     if (values.empty()) return Interval{mean, mean, mean};
-    return Interval{mean, std::min(mean, Percentile(values, 0.05)),
-                    std::max(mean, Percentile(values, 0.95))};
+    std::vector<double> deviations;
+    for (double value : values) deviations.push_back(std::abs(value - mean));
+    const double half = Percentile(deviations, 0.9);
+    return Interval{mean, mean - half, mean + half};
   };
   result.cx = interval(point.cx, cx);
   result.efficiency.cost_per_order = interval(point.cost, cost);
