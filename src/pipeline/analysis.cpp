@@ -5,11 +5,17 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "common/config.hpp"
 #include "common/error.hpp"
 #include "detect/registry.hpp"
 #include "metrics/order_facts.hpp"
+#include "rca/artifacts.hpp"
+#include "rca/hypothesis.hpp"
+#include "rca/rca.hpp"
+#include "recommend/action.hpp"
+#include "recommend/recommend.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/results_store.hpp"
@@ -42,6 +48,12 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
   config.cube = metrics::ReadCubeConfig(cube);
   ConfigReader incidents(top.Section("incidents"), path, "incidents");
   config.incidents = detect::IncidentConfig::Read(incidents);
+  rca::HypothesisRegistry hypotheses;
+  rca::RegisterBuiltinHypotheses(hypotheses);
+  ConfigReader rca_section(top.Section("rca"), path, "rca");
+  config.rca = rca::RcaConfig::Read(rca_section, hypotheses);
+  ConfigReader recommend_section(top.Section("recommend"), path, "recommend");
+  config.recommend = recommend::RecommendConfig::Read(recommend_section);
   top.Finish();
   return config;
 }
@@ -71,14 +83,53 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   stage = std::chrono::steady_clock::now();
   detect::LocalizeIncidents(connection, incidents, config.incidents);
   spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
+  // The registry outlives the results, which point at its hypotheses.
+  rca::HypothesisRegistry hypotheses;
+  rca::RegisterBuiltinHypotheses(hypotheses);
+  std::vector<rca::IncidentRca> causes;
+  if (config.rca.enabled) {
+    stage = std::chrono::steady_clock::now();
+    const rca::RcaEngine engine(hypotheses, config.rca);
+    causes = engine.AnalyzeAll(connection, data_dir, incidents);
+    rca::StageArtifacts(connection, causes);
+    spdlog::info("analyze: root causes of {} incidents in {:.2f} s", incidents.size(),
+                 Seconds(stage));
+  }
+
+  // Recommendations for the causes of each incident with a CX model: actions simulated on its
+  // sample, efficiency measured on the slice.
+  std::vector<std::optional<recommend::IncidentRecommendations>> actions(causes.size());
+  if (config.recommend.enabled) {
+    stage = std::chrono::steady_clock::now();
+    recommend::ActionRegistry templates;
+    recommend::RegisterBuiltinActionTemplates(templates);
+    for (size_t i = 0; i < causes.size(); ++i) {
+      const rca::IncidentRca& rca = causes[i];
+      if (!rca.model) continue;
+      std::vector<std::string> ids;
+      for (size_t c = 0; c < rca.reported && c < rca.causes.size(); ++c) {
+        ids.push_back(rca.causes[c].hypothesis->id);
+      }
+      const rca::IncidentWindows& w = rca.windows;
+      const recommend::EfficiencyModel efficiency =
+          recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
+                                       w.baseline_end, w.start, w.end, config.recommend.costs);
+      actions[i] = recommend::Recommend(templates, *rca.model, efficiency, ids, rca.incident_id,
+                                        w.slice.ToText(), config.recommend);
+    }
+    spdlog::info("analyze: recommendations in {:.2f} s", Seconds(stage));
+  }
 
   nlohmann::json analysis;
   analysis["data"] = {{"orders", summary.orders},
                       {"start_date", summary.start_date},
                       {"end_date", summary.end_date}};
   analysis["incidents"] = nlohmann::json::array();
-  for (const auto& incident : incidents) {
-    analysis["incidents"].push_back(detect::IncidentJson(incident));
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    nlohmann::json incident = detect::IncidentJson(incidents[i]);
+    if (i < causes.size()) incident["rca"] = rca::RcaJson(causes[i]);
+    if (i < actions.size() && actions[i]) actions[i]->AddTo(incident);
+    analysis["incidents"].push_back(std::move(incident));
   }
   storage::StoreResults(connection, data_dir, analysis);
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));

@@ -14,7 +14,9 @@ std::string ResultsPath(const std::string& data_dir);
 //! Stores an analysis (the JSON of interfaces.md §2) and the connection's `slice_cube` table in
 //! the data folder's results database: written to a temporary file, then renamed into place, so a
 //! reader sees the previous results or the new ones, never a mix. Tables: `analysis` (one row, the
-//! whole JSON), `incidents` (one row per incident with its JSON) and `slice_cube`.
+//! whole JSON), `incidents` (one row per incident with its JSON) and `slice_cube`; plus
+//! `rca_models` and `rca_samples` when the connection holds those TEMP tables (the per-incident
+//! CX models of root-cause analysis, see rca::StageArtifacts).
 void StoreResults(Connection& connection, const std::string& data_dir,
                   const nlohmann::json& analysis);
 

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/config.hpp"
+#include "rca/cx_model.hpp"
+
+namespace cxagent::rca {
+
+class HypothesisRegistry;
+
+//! Settings of root-cause analysis (the `rca` section); docs/rca.md explains each default.
+struct RcaConfig {
+  //! Run the stage at all.
+  bool enabled = true;
+  //! Hypotheses to test (cause ids); empty = every registered one.
+  std::vector<std::string> hypotheses;
+  //! Orders sampled per window (baseline, incident) for the CX model, stratified by day.
+  int sample_per_window = 10000;
+  //! Orders per window whose TreeSHAP contributions are averaged.
+  int shap_per_window = 2000;
+  //! Fewest orders per window for the CX model (fewer: no SHAP attribution).
+  int min_orders_per_window = 150;
+  //! The CX model's training settings.
+  CxModelParams model;
+  //! A change_log row within this many days of the start can explain the incident.
+  int change_window_days = 3;
+  //! Sibling slices with fewer orders per day are not used as controls.
+  double control_min_daily_orders = 10;
+  //! A sibling whose driver moved by more than this share of the treated slice's move (same
+  //! direction) is not a control for that hypothesis.
+  double control_max_driver_share = 0.33;
+  //! Causes below this confidence are not reported (the best one always is).
+  double min_confidence = 0.2;
+  //! Causes whose impact is smaller than this many CX points are not reported (the best always is).
+  double min_impact = 0.1;
+  //! Report every hypothesis, supported or not (for calibration and debugging).
+  bool report_all = false;
+  //! Threads for the CX model and the hypotheses.
+  int threads = 2;
+
+  //! Reads the `rca` section (absent keys keep their defaults; unknown keys and unknown
+  //! hypotheses are rejected with the file, key and allowed values).
+  static RcaConfig Read(ConfigReader& reader, const HypothesisRegistry& registry);
+};
+
+}  // namespace cxagent::rca

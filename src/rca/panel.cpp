@@ -1,0 +1,300 @@
+#include "rca/panel.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "common/error.hpp"
+#include "storage/data_folder.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::rca {
+
+namespace {
+
+constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+
+double S(const DaySums& sums, Sum sum) {
+  return sums[static_cast<size_t>(sum)];
+}
+
+std::optional<double> Ratio(const DaySums& sums, Sum numerator, Sum denominator,
+                            double scale = 1.0) {
+  const double d = S(sums, denominator);
+  if (!(d > 0)) return std::nullopt;
+  return scale * S(sums, numerator) / d;
+}
+
+constexpr PanelMetric METRICS[] = {
+    {"cx_score", "CX Score", "points", false,
+     [](const DaySums& s) { return Ratio(s, Sum::CX, Sum::ORDERS); }},
+    {"on_time_rate", "on-time rate", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::ON_TIME, Sum::DELIVERED); }},
+    {"cancel_rate", "cancellation rate", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::CANCELLED, Sum::ORDERS); }},
+    {"missing_item_rate", "missing-item rate", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::MISSING, Sum::LINES); }},
+    {"substitution_accept_rate", "substitution acceptance", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::ACCEPTED, Sum::SUBSTITUTED); }},
+    {"batched_rate", "batched orders", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::BATCHED, Sum::DISPATCHED); }},
+    {"avg_assign_delay", "dasher assignment delay", "min", false,
+     [](const DaySums& s) { return Ratio(s, Sum::ASSIGN, Sum::DISPATCHED); }},
+    {"avg_prep_wait", "merchant prep wait", "min", false,
+     [](const DaySums& s) { return Ratio(s, Sum::PREP, Sum::PREP_N); }},
+    {"avg_travel", "travel time", "min", false,
+     [](const DaySums& s) { return Ratio(s, Sum::TRAVEL, Sum::DISPATCHED); }},
+    {"avg_distance", "delivery distance", "km", false,
+     [](const DaySums& s) { return Ratio(s, Sum::DISTANCE, Sum::ORDERS); }},
+    {"eta_error", "ETA error (actual - quoted)", "min", false,
+     [](const DaySums& s) { return Ratio(s, Sum::ETA_ERROR, Sum::DELIVERED); }},
+    {"avg_actual_eta", "actual delivery time", "min", false,
+     [](const DaySums& s) { return Ratio(s, Sum::ACTUAL, Sum::DELIVERED); }},
+    {"avg_quoted_eta", "quoted ETA", "min", false,
+     [](const DaySums& s) { return Ratio(s, Sum::QUOTED, Sum::ORDERS); }},
+    {"feed_lag", "inventory feed lag", "h", false,
+     [](const DaySums& s) { return Ratio(s, Sum::FEED, Sum::FEED_N); }},
+    {"busy_ratio", "busy ratio", "", false,
+     [](const DaySums& s) { return Ratio(s, Sum::BUSY, Sum::BUSY_N); }},
+    {"order_volume", "orders per day (seasonally adjusted)", "orders", false,
+     [](const DaySums& s) { return Ratio(s, Sum::ORDERS, Sum::VOLUME_INDEX); }},
+    {"app_error_rate", "app-error cancellations", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::APP_ERROR, Sum::ORDERS); }},
+    {"no_dasher_rate", "no-dasher cancellations", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::NO_DASHER, Sum::ORDERS); }},
+    {"bad_weather_share", "deliveries in rain or snow", "%", true,
+     [](const DaySums& s) { return Ratio(s, Sum::BAD_WEATHER, Sum::DELIVERED); }},
+    {"active_dashers", "active dasher-hours", "dasher-hours", false,
+     [](const DaySums& s) -> std::optional<double> {
+       if (!(S(s, Sum::DASHERS) > 0)) return std::nullopt;
+       return S(s, Sum::DASHERS);
+     }},
+};
+
+// The sums of one unit-day as SQL aggregates over order_facts, in Sum order (DASHERS and
+// VOLUME_INDEX are filled afterwards).
+constexpr std::string_view SUM_SQL[] = {
+    "count(*)",
+    "sum(cx_score)",
+    "count(*) FILTER (WHERE is_dispatched)",
+    "count(*) FILTER (WHERE is_batched)",
+    "sum(assign_delay_min) FILTER (WHERE is_dispatched)",
+    "sum(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')",
+    "count(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')",
+    "sum(distance_km)",
+    "sum(quoted_eta_min)",
+    "count(*) FILTER (WHERE is_delivered)",
+    "sum(late_min) FILTER (WHERE is_delivered)",
+    "sum(actual_eta_min) FILTER (WHERE is_delivered)",
+    "sum(travel_min) FILTER (WHERE is_dispatched)",
+    "sum(feed_lag_hours)",
+    "count(feed_lag_hours)",
+    "sum(busy_ratio)",
+    "count(busy_ratio)",
+    "sum(n_lines)",
+    "sum(missing_lines)",
+    "sum(substituted_lines)",
+    "sum(accepted_subs)",
+    "count(*) FILTER (WHERE is_cancelled)",
+    "count(*) FILTER (WHERE cancel_reason = 'app_error')",
+    "count(*) FILTER (WHERE cancel_reason = 'no_dasher')",
+    "count(*) FILTER (WHERE is_delivered AND weather IN ('rain', 'snow'))",
+    "count(*) FILTER (WHERE on_time)",
+};
+static_assert(std::size(SUM_SQL) == static_cast<size_t>(Sum::DASHERS));
+
+double ColumnValue(const storage::Column& column, size_t row) {
+  if (column.IsNull(row)) return 0;
+  return column.type == storage::ColumnType::DOUBLE ? column.doubles[row]
+                                                    : static_cast<double>(column.ints[row]);
+}
+
+Slice WithValue(const Slice& slice, const std::string& dimension, const std::string& value) {
+  auto pairs = slice.Pairs();
+  pairs[dimension] = value;
+  return Slice(pairs);
+}
+
+}  // namespace
+
+std::span<const PanelMetric> PanelMetrics() {
+  return METRICS;
+}
+
+const PanelMetric* FindPanelMetric(std::string_view name) {
+  for (const auto& metric : METRICS) {
+    if (metric.name == name) return &metric;
+  }
+  return nullptr;
+}
+
+std::vector<double> MetricSeries(const PanelMetric& metric, const Unit& unit) {
+  std::vector<double> out;
+  out.reserve(unit.days.size());
+  for (const auto& day : unit.days) out.push_back(metric.value(day).value_or(NaN));
+  return out;
+}
+
+std::string SliceCondition(const Slice& slice) {
+  if (slice.IsAll()) return "TRUE";
+  std::vector<std::string> terms;
+  for (const auto& [dimension, value] : slice.Pairs()) {
+    terms.push_back(fmt::format("{} = {}", storage::SqlIdentifier(dimension),
+                                storage::SqlLiteral(value)));
+  }
+  return fmt::format("({})", fmt::join(terms, " AND "));
+}
+
+Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
+                const IncidentWindows& windows) {
+  Panel panel;
+  for (Date d = windows.baseline_start; d <= windows.end; d = AddDays(d, 1)) {
+    panel.dates.push_back(d);
+  }
+  const auto index_of = [&](Date date) { return static_cast<size_t>(date.days - windows.baseline_start.days); };
+  panel.baseline_end = index_of(windows.baseline_end) + 1;
+  panel.incident_begin = index_of(windows.start);
+
+  // Unit key: "T" for the slice, the sibling's text for a slice differing in one dimension,
+  // "" for every other order (it only counts towards the marketplace total).
+  std::string unit_sql;
+  const auto& pairs = windows.slice.Pairs();
+  if (pairs.empty()) {
+    unit_sql = "'T'";
+  } else {
+    std::vector<std::string> cases{fmt::format("WHEN {} THEN 'T'", SliceCondition(windows.slice))};
+    for (const auto& [dimension, value] : pairs) {
+      std::vector<std::string> others;
+      std::vector<std::string> parts;
+      for (const auto& [other, other_value] : pairs) {
+        if (other != dimension) {
+          others.push_back(fmt::format("{} = {}", storage::SqlIdentifier(other),
+                                       storage::SqlLiteral(other_value)));
+        }
+      }
+      cases.push_back(fmt::format("WHEN {} THEN '{}=' || coalesce({}, 'unknown')",
+                                  others.empty() ? "TRUE" : fmt::format("{}", fmt::join(others, " AND ")),
+                                  dimension, storage::SqlIdentifier(dimension)));
+    }
+    unit_sql = fmt::format("CASE {} ELSE '' END", fmt::join(cases, " "));
+  }
+  std::vector<std::string> sums;
+  for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
+    sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS s{}", SUM_SQL[i], i));
+  }
+  const std::string sql = fmt::format(
+      "SELECT order_date::DATE AS d, {} AS unit, {} FROM order_facts "
+      "WHERE order_date BETWEEN DATE '{}' AND DATE '{}' GROUP BY ALL",
+      unit_sql, fmt::join(sums, ", "), FormatDate(windows.baseline_start),
+      FormatDate(windows.end));
+  const storage::Table table = connection.Query(sql);
+
+  std::map<std::string, Unit> units;
+  std::vector<DaySums> market(panel.dates.size(), DaySums{});
+  const auto& date_column = table.Get("d");
+  const auto& unit_column = table.Get("unit");
+  std::vector<const storage::Column*> sum_columns;
+  for (size_t i = 0; i < std::size(SUM_SQL); ++i) sum_columns.push_back(&table.Get(fmt::format("s{}", i)));
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    const Date date{static_cast<int32_t>(date_column.ints[row])};
+    if (date < windows.baseline_start || date > windows.end) continue;
+    const size_t day = index_of(date);
+    const std::string key(unit_column.StringAt(row));
+    DaySums* target = nullptr;
+    if (!key.empty()) {
+      Unit& unit = units[key];
+      if (unit.days.empty()) unit.days.assign(panel.dates.size(), DaySums{});
+      target = &unit.days[day];
+    }
+    for (size_t i = 0; i < sum_columns.size(); ++i) {
+      const double value = ColumnValue(*sum_columns[i], row);
+      market[day][i] += value;
+      if (target != nullptr) (*target)[i] += value;
+    }
+  }
+
+  // Supply: active dasher-hours per region and day.
+  std::map<std::string, std::vector<double>> dashers;
+  std::vector<double> all_dashers(panel.dates.size(), 0.0);
+  if (const auto supply = storage::FindTableSource(data_dir, "supply_hourly")) {
+    try {
+      const storage::Table rows = connection.Query(fmt::format(
+          "SELECT region, hour::DATE AS d, sum(active_dashers)::DOUBLE AS dashers FROM {} "
+          "WHERE hour::DATE BETWEEN DATE '{}' AND DATE '{}' GROUP BY ALL",
+          *supply, FormatDate(windows.baseline_start), FormatDate(windows.end)));
+      const auto& region = rows.Get("region");
+      const auto& d = rows.Get("d");
+      const auto& value = rows.Get("dashers");
+      for (size_t row = 0; row < rows.RowCount(); ++row) {
+        if (region.IsNull(row) || d.IsNull(row)) continue;
+        const Date date{static_cast<int32_t>(d.ints[row])};
+        if (date < windows.baseline_start || date > windows.end) continue;
+        auto& series = dashers[std::string(region.StringAt(row))];
+        if (series.empty()) series.assign(panel.dates.size(), 0.0);
+        series[index_of(date)] += ColumnValue(value, row);
+        all_dashers[index_of(date)] += ColumnValue(value, row);
+      }
+    } catch (const Error& error) {
+      // Supply is optional evidence: a malformed table only removes the dasher metric.
+      spdlog::warn("rca: supply_hourly not used: {}", error.what());
+    }
+  }
+
+  const size_t orders_index = static_cast<size_t>(Sum::ORDERS);
+  const auto finish = [&](Unit& unit, const Slice& slice) {
+    unit.slice = slice;
+    if (unit.days.empty()) unit.days.assign(panel.dates.size(), DaySums{});
+    // Seasonal index of demand: the rest of the marketplace's orders over their baseline mean.
+    std::vector<double> rest(panel.dates.size());
+    double baseline_rest = 0;
+    size_t baseline_days = 0;
+    for (size_t day = 0; day < panel.dates.size(); ++day) {
+      rest[day] = market[day][orders_index] - unit.days[day][orders_index];
+      if (day < panel.baseline_end && rest[day] > 0) {
+        baseline_rest += rest[day];
+        ++baseline_days;
+      }
+    }
+    const double mean_rest = baseline_days > 0 ? baseline_rest / static_cast<double>(baseline_days) : 0;
+    const auto region = slice.Pairs().find("region");
+    const std::vector<double>* supply = nullptr;
+    if (region != slice.Pairs().end()) {
+      const auto found = dashers.find(region->second);
+      if (found != dashers.end()) supply = &found->second;
+    } else if (!dashers.empty()) {
+      supply = &all_dashers;
+    }
+    for (size_t day = 0; day < panel.dates.size(); ++day) {
+      auto& day_sums = unit.days[day];
+      day_sums[static_cast<size_t>(Sum::VOLUME_INDEX)] =
+          mean_rest > 0 && rest[day] > 0 ? rest[day] / mean_rest : 1.0;
+      day_sums[static_cast<size_t>(Sum::DASHERS)] = supply != nullptr ? (*supply)[day] : 0.0;
+      unit.orders += day_sums[orders_index];
+    }
+  };
+  finish(units["T"], windows.slice);
+  panel.treated = std::move(units["T"]);
+  for (auto& [key, unit] : units) {
+    if (key == "T") continue;
+    const auto equals = key.find('=');
+    if (equals == std::string::npos) continue;
+    const std::string dimension = key.substr(0, equals);
+    const std::string value = key.substr(equals + 1);
+    if (value == "unknown" || value.empty()) continue;
+    Slice sibling;
+    try {
+      sibling = WithValue(windows.slice, dimension, value);
+    } catch (const Error&) {
+      continue;
+    }
+    finish(unit, sibling);
+    panel.siblings.push_back(std::move(unit));
+  }
+  return panel;
+}
+
+}  // namespace cxagent::rca

@@ -1,0 +1,114 @@
+#pragma once
+
+#include <array>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/date.hpp"
+#include "common/slice.hpp"
+
+namespace cxagent::storage {
+class Connection;
+}
+
+namespace cxagent::rca {
+
+//! The daily sums a unit (a slice) carries; every RCA metric is a ratio of two of them.
+enum class Sum : int {
+  ORDERS,
+  CX,
+  DISPATCHED,
+  BATCHED,
+  ASSIGN,
+  PREP,
+  PREP_N,  // dispatched merchant_pick orders (prep wait applies)
+  DISTANCE,
+  QUOTED,
+  DELIVERED,
+  ETA_ERROR,
+  ACTUAL,
+  TRAVEL,
+  FEED,
+  FEED_N,
+  BUSY,
+  BUSY_N,
+  LINES,
+  MISSING,
+  SUBSTITUTED,
+  ACCEPTED,
+  CANCELLED,
+  APP_ERROR,
+  NO_DASHER,
+  BAD_WEATHER,
+  ON_TIME,
+  DASHERS,       // active dasher-hours of the unit's region(s) that day (supply_hourly)
+  VOLUME_INDEX,  // the day's orders of the rest of the marketplace over its baseline mean
+  COUNT_
+};
+inline constexpr size_t SUM_COUNT = static_cast<size_t>(Sum::COUNT_);
+
+//! One unit-day of sums.
+using DaySums = std::array<double, SUM_COUNT>;
+
+//! A daily metric the RCA tests: a ratio of two sums (or of a sum to a constant one).
+struct PanelMetric {
+  std::string_view name;
+  std::string_view label;
+  std::string_view unit;  //!< for the narrative: "%", "min", "km", "h", "orders", ""
+  bool percent = false;   //!< a share shown as a percentage in the narrative
+  //! Value of the metric on one day, nullopt when its denominator is zero.
+  std::optional<double> (*value)(const DaySums& sums);
+};
+
+//! Every metric a hypothesis may name as driver or outcome (domain.md §4 names where they exist:
+//! cx_score, on_time_rate, cancel_rate, missing_item_rate, substitution_accept_rate,
+//! batched_rate, avg_assign_delay, avg_prep_wait, avg_travel, avg_distance, eta_error, feed_lag,
+//! busy_ratio, order_volume; plus avg_quoted_eta, app_error_rate, no_dasher_rate,
+//! bad_weather_share and active_dashers).
+std::span<const PanelMetric> PanelMetrics();
+//! The metric called `name`, or nullptr.
+const PanelMetric* FindPanelMetric(std::string_view name);
+
+//! A slice's daily sums over the analysed dates.
+struct Unit {
+  Slice slice;
+  std::vector<DaySums> days;  //!< one per Panel::dates entry
+  double orders = 0;          //!< total orders over all dates
+};
+
+//! The incident slice and its siblings (the slices that differ from it in exactly one dimension)
+//! day by day, from the baseline start to the incident end: the data of the shift tests and the
+//! differences in differences.
+struct Panel {
+  std::vector<Date> dates;
+  Unit treated;
+  std::vector<Unit> siblings;
+  //! Index into `dates` of the first incident day and one past the last baseline day.
+  size_t incident_begin = 0;
+  size_t baseline_end = 0;
+};
+
+//! Windows of one incident.
+struct IncidentWindows {
+  Slice slice;
+  Date baseline_start;
+  Date baseline_end;
+  Date start;
+  Date end;  //!< last day (inclusive)
+};
+
+//! A metric's daily values for a unit (NaN where undefined).
+std::vector<double> MetricSeries(const PanelMetric& metric, const Unit& unit);
+
+//! The SQL condition selecting a slice's orders (TRUE for `all`).
+std::string SliceCondition(const Slice& slice);
+
+//! Builds the panel from `order_facts` (one GROUP BY over the dates) and, when the data folder
+//! has one, `supply_hourly` (active dashers per region and day).
+Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
+                const IncidentWindows& windows);
+
+}  // namespace cxagent::rca

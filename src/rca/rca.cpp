@@ -1,0 +1,768 @@
+#include "rca/rca.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <future>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include "common/error.hpp"
+#include "detect/incidents.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::rca {
+
+// The orders behind the CX model of one incident.
+struct Sample {
+  FeatureMatrix features;
+  std::vector<int64_t> order_ids;
+  std::vector<uint8_t> in_incident;
+  std::vector<double> cx;
+  std::vector<int32_t> day;          // index into the panel's dates
+  std::vector<uint8_t> dispatched;
+  size_t baseline_rows = 0;
+  size_t incident_rows = 0;
+};
+
+namespace {
+
+constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
+
+double Clip01(double x) {
+  return std::isnan(x) ? 0.0 : std::clamp(x, 0.0, 1.0);
+}
+
+double Round(double x, int digits = 4) {
+  if (!std::isfinite(x)) return x;
+  const double scale = std::pow(10.0, digits);
+  return std::round(x * scale) / scale;
+}
+
+nlohmann::json Number(double x, int digits = 4) {
+  if (!std::isfinite(x)) return nullptr;
+  return Round(x, digits);
+}
+
+double Sign(Direction direction) {
+  return direction == Direction::UP ? 1.0 : -1.0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sample behind the CX model.
+
+
+int64_t Threshold(double wanted, double available) {
+  if (!(available > 0) || wanted >= available) return 1'000'000;
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wanted / available * 1e6)));
+}
+
+Sample LoadSample(storage::Connection& connection, const IncidentWindows& windows,
+                  double baseline_orders, double incident_orders, int per_window) {
+  // Stratified by window (each window gets its own rate, so both are equally represented) and,
+  // through the hash, proportionally by day within a window. Deterministic: the same orders are
+  // drawn on every run.
+  const std::string sql = fmt::format(
+      "SELECT order_id, (order_date >= DATE '{start}')::INTEGER AS in_incident, cx_score, "
+      "date_diff('day', DATE '{bs}', order_date::DATE)::INTEGER AS day_index, "
+      "is_dispatched::INTEGER AS dispatched, {columns} "
+      "FROM order_facts WHERE {slice} AND ("
+      "(order_date BETWEEN DATE '{bs}' AND DATE '{be}' AND hash(order_id) % 1000000 < {tb}) OR "
+      "(order_date BETWEEN DATE '{start}' AND DATE '{end}' AND hash(order_id) % 1000000 < {ti})) "
+      "ORDER BY hash(order_id + 7919), order_id",
+      fmt::arg("start", FormatDate(windows.start)), fmt::arg("columns", OrderFeatureColumnsSql()),
+      fmt::arg("slice", SliceCondition(windows.slice)),
+      fmt::arg("bs", FormatDate(windows.baseline_start)),
+      fmt::arg("be", FormatDate(windows.baseline_end)), fmt::arg("end", FormatDate(windows.end)),
+      fmt::arg("tb", Threshold(per_window, baseline_orders)),
+      fmt::arg("ti", Threshold(per_window, incident_orders)));
+  const storage::Table table = connection.Query(sql);
+  Sample sample;
+  sample.features = EncodeOrderFeatures(table);
+  const auto& ids = table.Get("order_id");
+  const auto& incident = table.Get("in_incident");
+  const auto& cx = table.Get("cx_score");
+  const auto& day = table.Get("day_index");
+  const auto& dispatched = table.Get("dispatched");
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    sample.day.push_back(static_cast<int32_t>(day.ints[row]));
+    sample.dispatched.push_back(!dispatched.IsNull(row) && dispatched.ints[row] != 0 ? 1 : 0);
+    sample.order_ids.push_back(ids.ints[row]);
+    const bool in_incident = incident.ints[row] != 0;
+    sample.in_incident.push_back(in_incident ? 1 : 0);
+    sample.cx.push_back(cx.IsNull(row) ? 0.0 : cx.doubles[row]);
+    (in_incident ? sample.incident_rows : sample.baseline_rows) += 1;
+  }
+  return sample;
+}
+
+// TreeSHAP contributions of `rows` on `threads` workers, each with its own copy of the model.
+std::vector<double> ParallelContributions(const CxModel& model, const FeatureMatrix& rows,
+                                          int threads) {
+  const size_t chunks = std::clamp<size_t>(static_cast<size_t>(threads), 1, std::max<size_t>(rows.rows / 500, 1));
+  if (chunks <= 1) return model.Contributions(rows);
+  const std::string bytes = model.SaveToBytes();
+  const size_t width = rows.Columns() + 1;
+  std::vector<double> out(rows.rows * width);
+  std::vector<std::future<void>> futures;
+  for (size_t chunk = 0; chunk < chunks; ++chunk) {
+    futures.push_back(std::async(std::launch::async, [&, chunk] {
+      const size_t begin = rows.rows * chunk / chunks;
+      const size_t end = rows.rows * (chunk + 1) / chunks;
+      std::vector<size_t> indices(end - begin);
+      std::iota(indices.begin(), indices.end(), begin);
+      const CxModel copy = CxModel::LoadFromBytes(bytes);
+      const std::vector<double> part = copy.Contributions(rows.Rows(indices));
+      std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(begin * width));
+    }));
+  }
+  for (auto& future : futures) future.get();
+  return out;
+}
+
+Attribution Attribute(const CxModel& model, const Sample& sample, int per_window, int threads) {
+  Attribution attribution;
+  std::vector<size_t> rows;
+  size_t baseline = 0;
+  size_t incident = 0;
+  for (size_t row = 0; row < sample.in_incident.size(); ++row) {
+    size_t& count = sample.in_incident[row] ? incident : baseline;
+    if (count >= static_cast<size_t>(per_window)) continue;
+    ++count;
+    rows.push_back(row);
+  }
+  const FeatureMatrix subset = sample.features.Rows(rows);
+  const std::vector<double> contributions = ParallelContributions(model, subset, threads);
+  const size_t width = subset.Columns() + 1;
+  std::vector<double> sum_baseline(subset.Columns(), 0.0);
+  std::vector<double> sum_incident(subset.Columns(), 0.0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto& sums = sample.in_incident[rows[i]] ? sum_incident : sum_baseline;
+    for (size_t f = 0; f < subset.Columns(); ++f) sums[f] += contributions[i * width + f];
+  }
+  attribution.baseline_rows = baseline;
+  attribution.incident_rows = incident;
+  for (size_t f = 0; f < subset.Columns(); ++f) {
+    FeatureAttribution feature;
+    feature.feature = subset.names[f];
+    const FeatureSpec* spec = FindOrderFeature(feature.feature);
+    feature.label = spec != nullptr ? std::string(spec->label) : feature.feature;
+    feature.baseline = sum_baseline[f] / static_cast<double>(std::max<size_t>(baseline, 1));
+    feature.incident = sum_incident[f] / static_cast<double>(std::max<size_t>(incident, 1));
+    feature.delta = feature.incident - feature.baseline;
+    attribution.explained += feature.delta;
+    if (feature.delta < 0) attribution.gross_loss -= feature.delta;
+    attribution.features.push_back(std::move(feature));
+  }
+  double cx_baseline = 0;
+  double cx_incident = 0;
+  for (size_t row = 0; row < sample.cx.size(); ++row) {
+    (sample.in_incident[row] ? cx_incident : cx_baseline) += sample.cx[row];
+  }
+  attribution.observed =
+      cx_incident / static_cast<double>(std::max<size_t>(sample.incident_rows, 1)) -
+      cx_baseline / static_cast<double>(std::max<size_t>(sample.baseline_rows, 1));
+  attribution.valid = true;
+  return attribution;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One hypothesis' causal checks.
+
+std::span<const double> Before(const std::vector<double>& series, const Panel& panel) {
+  return std::span<const double>(series.data(), panel.baseline_end);
+}
+std::span<const double> After(const std::vector<double>& series, const Panel& panel) {
+  return std::span<const double>(series.data() + panel.incident_begin,
+                                 series.size() - panel.incident_begin);
+}
+
+nlohmann::json Series(const Panel& panel, const std::vector<double>& values,
+                      const char* key = "value") {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t day = 0; day < panel.dates.size(); ++day) {
+    out.push_back({{"date", FormatDate(panel.dates[day])}, {key, Number(values[day])}});
+  }
+  return out;
+}
+
+nlohmann::json Interval(double mean, double low, double high) {
+  return {{"mean", Number(mean)}, {"ci90", {Number(low), Number(high)}}};
+}
+
+double AverageDailyOrders(const Unit& unit) {
+  return unit.days.empty() ? 0 : unit.orders / static_cast<double>(unit.days.size());
+}
+
+Unit Pool(const std::vector<const Unit*>& units, size_t days) {
+  Unit pooled;
+  pooled.days.assign(days, DaySums{});
+  for (const Unit* unit : units) {
+    for (size_t day = 0; day < days; ++day) {
+      for (size_t i = 0; i < SUM_COUNT; ++i) pooled.days[day][i] += unit->days[day][i];
+    }
+    pooled.orders += unit->orders;
+  }
+  return pooled;
+}
+
+// A driver's daily series net of a confounder: each dispatched order's value minus the baseline's
+// mean at the same level of the confounder (baseline deciles), plus the baseline mean. Empty when
+// the sample is too small.
+std::vector<double> AdjustedSeries(const Sample& sample, const Panel& panel,
+                                   const std::string& feature, const std::string& confounder) {
+  const size_t f = sample.features.Index(feature);
+  const size_t c = sample.features.Index(confounder);
+  std::vector<float> levels;
+  double baseline_sum = 0;
+  for (size_t row = 0; row < sample.cx.size(); ++row) {
+    if (sample.in_incident[row] || !sample.dispatched[row]) continue;
+    const float level = sample.features.At(row, c);
+    const float value = sample.features.At(row, f);
+    if (std::isnan(level) || std::isnan(value)) continue;
+    levels.push_back(level);
+    baseline_sum += value;
+  }
+  if (levels.size() < 100) return {};
+  const double baseline_mean = baseline_sum / static_cast<double>(levels.size());
+  std::sort(levels.begin(), levels.end());
+  std::vector<float> edges;  // upper edges of the first nine deciles
+  for (int q = 1; q < 10; ++q) {
+    const float edge = levels[levels.size() * static_cast<size_t>(q) / 10];
+    if (edges.empty() || edge > edges.back()) edges.push_back(edge);
+  }
+  const auto bin_of = [&](float level) {
+    return static_cast<size_t>(std::upper_bound(edges.begin(), edges.end(), level) - edges.begin());
+  };
+  std::vector<double> bin_sum(edges.size() + 1, 0.0);
+  std::vector<double> bin_count(edges.size() + 1, 0.0);
+  for (size_t row = 0; row < sample.cx.size(); ++row) {
+    if (sample.in_incident[row] || !sample.dispatched[row]) continue;
+    const float level = sample.features.At(row, c);
+    const float value = sample.features.At(row, f);
+    if (std::isnan(level) || std::isnan(value)) continue;
+    const size_t bin = bin_of(level);
+    bin_sum[bin] += value;
+    bin_count[bin] += 1;
+  }
+  std::vector<double> excess(panel.dates.size(), 0.0);
+  std::vector<double> count(panel.dates.size(), 0.0);
+  for (size_t row = 0; row < sample.cx.size(); ++row) {
+    if (!sample.dispatched[row]) continue;
+    const int32_t day = sample.day[row];
+    if (day < 0 || static_cast<size_t>(day) >= panel.dates.size()) continue;
+    const float level = sample.features.At(row, c);
+    const float value = sample.features.At(row, f);
+    if (std::isnan(level) || std::isnan(value)) continue;
+    const size_t bin = bin_of(level);
+    if (bin_count[bin] <= 0) continue;
+    excess[static_cast<size_t>(day)] += value - bin_sum[bin] / bin_count[bin];
+    count[static_cast<size_t>(day)] += 1;
+  }
+  std::vector<double> series(panel.dates.size(), NaN);
+  for (size_t day = 0; day < series.size(); ++day) {
+    if (count[day] >= 5) series[day] = baseline_mean + excess[day] / count[day];
+  }
+  return series;
+}
+
+CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
+                     const std::vector<Change>& changes, const IncidentWindows& windows,
+                     const RcaConfig& config, const Sample* sample) {
+  CauseResult result;
+  result.hypothesis = &hypothesis;
+  Signals& signals = result.signals;
+
+  for (size_t d = 0; d < hypothesis.drivers.size(); ++d) {
+    const DriverSpec& driver = hypothesis.drivers[d];
+    const PanelMetric& metric = *FindPanelMetric(driver.metric);
+    const std::vector<double> raw = MetricSeries(metric, panel.treated);
+    std::vector<double> series = raw;
+    std::string label(metric.label);
+    nlohmann::json unadjusted;
+    if (!driver.adjust_for.empty() && sample != nullptr) {
+      std::vector<double> adjusted =
+          AdjustedSeries(*sample, panel, driver.order_feature, driver.adjust_for);
+      if (!adjusted.empty()) {
+        const ShiftResult plain = ShiftTest(Before(raw, panel), After(raw, panel));
+        unadjusted = {{"before", Number(plain.before)}, {"after", Number(plain.after)}};
+        series = std::move(adjusted);
+        const FeatureSpec* spec = FindOrderFeature(driver.adjust_for);
+        label += fmt::format(" (at the baseline's {})",
+                             spec != nullptr ? std::string(spec->label) : driver.adjust_for);
+      }
+    }
+    const ShiftResult shift = ShiftTest(Before(series, panel), After(series, panel));
+    result.driver_shifts.push_back(shift);
+    if (!shift.valid && shift.n_before == 0 && shift.n_after == 0) continue;  // metric absent
+    result.driver_records.push_back(
+        {{"kind", "driver_shift"},
+         {"metric", driver.metric},
+         {"label", label},
+         {"expected", DirectionName(driver.direction)},
+         {"before", Number(shift.before)},
+         {"after", Number(shift.after)},
+         {"delta", Interval(shift.delta, shift.low, shift.high)},
+         {"z", Number(shift.z, 2)},
+         {"change_date", FormatDate(windows.start)},
+         {"series", Series(panel, series)}});
+    if (!unadjusted.is_null()) result.driver_records.back()["unadjusted"] = unadjusted;
+  }
+
+  // The signature driver: how far it moved, in the expected direction, and whether the slice's
+  // siblings moved with it (then it cannot explain a drop that is the slice's own).
+  const DriverSpec& signature = hypothesis.drivers.front();
+  const PanelMetric& signature_metric = *FindPanelMetric(signature.metric);
+  const ShiftResult& shift = result.driver_shifts.front();
+  const double sign = Sign(signature.direction);
+  const double treated_move = sign * shift.delta;
+  if (shift.valid) {
+    signals.driver_z = sign * shift.z;
+    signals.driver_relative =
+        treated_move / std::max(std::fabs(shift.before), 1e-3 + 1e-9 * std::fabs(shift.after));
+  }
+  std::vector<const Unit*> eligible;
+  std::vector<double> sibling_moves;
+  std::vector<const Unit*> controls;
+  for (const Unit& sibling : panel.siblings) {
+    if (AverageDailyOrders(sibling) < config.control_min_daily_orders) continue;
+    eligible.push_back(&sibling);
+    const std::vector<double> series = MetricSeries(signature_metric, sibling);
+    const ShiftResult sibling_shift = ShiftTest(Before(series, panel), After(series, panel));
+    const double move = sibling_shift.valid ? sign * sibling_shift.delta : 0.0;
+    sibling_moves.push_back(move);
+    if (treated_move <= 0 || move <= config.control_max_driver_share * treated_move) {
+      controls.push_back(&sibling);
+    }
+  }
+  signals.driver_specific = 1.0;
+  if (!sibling_moves.empty() && treated_move > 0) {
+    std::vector<double> sorted = sibling_moves;
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
+                     sorted.end());
+    const double median = sorted[sorted.size() / 2];
+    signals.driver_specific = Clip01(1.0 - std::max(0.0, median) / treated_move);
+  }
+  signals.driver_evidence = Clip01((signals.driver_z - 2.0) / 4.0) *
+                            Clip01(signals.driver_relative / 0.10) * signals.driver_specific;
+
+  // Difference in differences of the CX Score against the controls the driver did not move.
+  if (!controls.empty()) {
+    const Unit pooled = Pool(controls, panel.dates.size());
+    const PanelMetric& cx = *FindPanelMetric("cx_score");
+    const std::vector<double> treated = MetricSeries(cx, panel.treated);
+    const std::vector<double> control = MetricSeries(cx, pooled);
+    std::vector<bool> post(panel.dates.size());
+    std::vector<bool> use(panel.dates.size());
+    for (size_t day = 0; day < panel.dates.size(); ++day) {
+      post[day] = day >= panel.incident_begin;
+      use[day] = day < panel.baseline_end || day >= panel.incident_begin;
+    }
+    result.did = DiffInDiff(treated, control, post, use);
+    // Placebo: the same estimate inside the baseline, with a fake change at its midpoint.
+    std::vector<bool> placebo_post(panel.dates.size(), false);
+    std::vector<bool> placebo_use(panel.dates.size(), false);
+    for (size_t day = 0; day < panel.baseline_end; ++day) {
+      placebo_use[day] = true;
+      placebo_post[day] = day >= panel.baseline_end / 2;
+    }
+    const DidResult placebo = DiffInDiff(treated, control, placebo_post, placebo_use);
+    if (result.did.valid) {
+      signals.did_valid = true;
+      signals.did_t = -result.did.t;
+      signals.placebo_p = placebo.valid ? placebo.p_value : 1.0;
+      for (const Unit* unit : controls) result.controls.push_back(unit->slice.ToText());
+      nlohmann::json placebo_json = nlohmann::json::object();
+      placebo_json["estimate"] = placebo.valid ? Number(placebo.estimate) : nlohmann::json(nullptr);
+      placebo_json["p_value"] = placebo.valid ? Number(placebo.p_value) : nlohmann::json(nullptr);
+      result.did_record = nlohmann::json{
+          {"kind", "did"},
+          {"metric", "cx_score"},
+          {"estimate", Interval(result.did.estimate, result.did.low, result.did.high)},
+          {"p_value", Number(result.did.p_value)},
+          {"placebo", placebo_json},
+          {"controls", result.controls},
+          {"treated", Series(panel, treated)},
+          {"control", Series(panel, control)}};
+    }
+  }
+
+  // change_log: evidence, never proof. Only changes of a kind this cause could come from are
+  // shown; a consistent one (timing and scope) adds to the confidence.
+  for (const Change& change : changes) {
+    const ChangeCheck check =
+        CheckChange(change, hypothesis, windows.slice, windows.start, config.change_window_days);
+    if (!check.kind || std::abs(check.days_from_start) > 30) continue;
+    result.change_records.push_back({{"kind", "change_log"},
+                                     {"change_id", change.id},
+                                     {"changed_at", change.changed_at},
+                                     {"change_kind", change.kind},
+                                     {"scope", change.scope},
+                                     {"description", change.description},
+                                     {"consistent", check.consistent},
+                                     {"reason", check.reason}});
+    if (check.consistent && !signals.change_consistent) {
+      signals.change_consistent = true;
+      signals.change_id = change.id;
+      result.change = change;
+    }
+  }
+  return result;
+}
+
+// Splits the SHAP change of every feature among the hypotheses that name it: all of it to the
+// one owning it, a shared one in proportion to the driver evidence.
+void AllocateImpact(std::vector<CauseResult>& causes, const Attribution& attribution,
+                    double observed_delta) {
+  if (!attribution.valid) {
+    // No model (too few orders): the observed change split by driver evidence.
+    double total = 0;
+    for (const auto& cause : causes) total += cause.signals.driver_evidence;
+    for (auto& cause : causes) {
+      const double share = total > 0 ? cause.signals.driver_evidence / total : 0.0;
+      cause.impact = observed_delta * share;
+      cause.signals.shap_share = share;
+    }
+    return;
+  }
+  std::map<std::string, double> shared_evidence;
+  for (const auto& cause : causes) {
+    for (const auto& feature : cause.hypothesis->shared_features) {
+      shared_evidence[feature] += cause.signals.driver_evidence;
+    }
+  }
+  for (auto& cause : causes) {
+    double impact = 0;
+    for (const auto& f : attribution.features) {
+      const auto& own = cause.hypothesis->own_features;
+      const auto& shared = cause.hypothesis->shared_features;
+      if (std::find(own.begin(), own.end(), f.feature) != own.end()) {
+        impact += f.delta;
+      } else if (std::find(shared.begin(), shared.end(), f.feature) != shared.end()) {
+        const double total = shared_evidence[f.feature];
+        if (total > 0) impact += f.delta * cause.signals.driver_evidence / total;
+      }
+    }
+    cause.impact = impact;
+    cause.signals.shap_share =
+        attribution.gross_loss > 0 ? Clip01(-impact / attribution.gross_loss) : 0.0;
+  }
+}
+
+double RankScore(const CauseResult& cause) {
+  return cause.confidence * std::max(0.0, -cause.impact);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Narrative.
+
+std::string FormatValue(const PanelMetric& metric, double value) {
+  if (!std::isfinite(value)) return "n/a";
+  if (metric.percent) return fmt::format("{:.1f}%", 100 * value);
+  if (metric.name == "active_dashers" || metric.name == "order_volume") {
+    return fmt::format("{:.0f}", value);
+  }
+  if (metric.name == "busy_ratio") return fmt::format("{:.2f}", value);
+  return fmt::format("{:.1f} {}", value, metric.unit);
+}
+
+std::string Narrative(const IncidentRca& rca) {
+  std::vector<std::string> sentences;
+  const double drop = rca.current - rca.baseline;
+  sentences.push_back(fmt::format("CX {} {:.1f} points in {} from {} ({:.1f} to {:.1f}).",
+                                  drop < 0 ? "fell" : "rose", std::fabs(drop),
+                                  rca.windows.slice.ToText(), FormatDate(rca.windows.start),
+                                  rca.baseline, rca.current));
+  if (rca.causes.empty()) return sentences.front();
+  const CauseResult& top = rca.causes.front();
+  const Hypothesis& h = *top.hypothesis;
+  const double loss = rca.attribution.valid ? rca.attribution.gross_loss : -drop;
+  std::string sentence;
+  if (loss > 0 && top.impact < 0) {
+    sentence = fmt::format("{:.0f}% of the loss ({:.1f} points) comes from {}", 100 * Clip01(-top.impact / loss),
+                           -top.impact, h.mechanism);
+  } else {
+    sentence = fmt::format("The strongest candidate is {} ({})", h.label, h.mechanism);
+  }
+  const ShiftResult& shift = top.driver_shifts.front();
+  const PanelMetric& metric = *FindPanelMetric(h.drivers.front().metric);
+  if (shift.valid) {
+    sentence += fmt::format("; {} {} from {} to {}", metric.label,
+                            shift.delta >= 0 ? "rose" : "fell", FormatValue(metric, shift.before),
+                            FormatValue(metric, shift.after));
+    if (top.change) {
+      const int days = top.change->date.days - rca.windows.start.days;
+      sentence += days == 0 ? fmt::format(" on the same day as change '{}' ({})",
+                                          top.change->description, top.change->id)
+                            : fmt::format(" {} day(s) {} change '{}' ({})", std::abs(days),
+                                          days > 0 ? "before" : "after", top.change->description,
+                                          top.change->id);
+    } else if (h.change_kinds.empty()) {
+      sentence += " with no change logged (an external cause)";
+    } else {
+      sentence += ", with no matching change in the change log";
+    }
+  }
+  sentences.push_back(sentence + ".");
+  if (top.did_record) {
+    sentences.push_back(fmt::format(
+        "Against {} comparable slice{} the driver did not move, the difference in differences is "
+        "{:.1f} points (90% CI {:.1f} to {:.1f}){}.",
+        top.controls.size(), top.controls.size() == 1 ? "" : "s", top.did.estimate, top.did.low,
+        top.did.high,
+        top.signals.placebo_p < 0.05 ? "; the pre-period placebo is significant, so the trend "
+                                       "was already moving"
+                                     : ""));
+  }
+  sentences.push_back(fmt::format("Most likely cause: {}{}, confidence {:.2f}.", h.label,
+                                  h.actionable ? "" : " (external: mitigate, not revert)",
+                                  top.confidence));
+  std::vector<std::string> others;
+  for (size_t i = 1; i < rca.reported; ++i) {
+    const CauseResult& other = rca.causes[i];
+    others.push_back(fmt::format("{} (confidence {:.2f}, {:.1f} points)", other.hypothesis->label,
+                                 other.confidence, other.impact));
+  }
+  if (!others.empty()) sentences.push_back(fmt::format("Also supported: {}.", fmt::join(others, "; ")));
+  return fmt::format("{}", fmt::join(sentences, " "));
+}
+
+template <typename Work>
+void ParallelFor(size_t count, int threads, Work&& work) {
+  const size_t workers = std::max<size_t>(1, std::min<size_t>(count, static_cast<size_t>(threads)));
+  std::vector<std::future<void>> futures;
+  for (size_t w = 0; w < workers; ++w) {
+    futures.push_back(std::async(std::launch::async, [&, w] {
+      for (size_t i = w; i < count; i += workers) work(i);
+    }));
+  }
+  for (auto& future : futures) future.get();
+}
+
+}  // namespace
+
+double Confidence(const Signals& s) {
+  // A logistic over the evidence; the weights are fitted on the generated scenario suite
+  // (docs/rca.md, "Confidence"). The change log adds, but cannot carry a hypothesis whose driver
+  // did not move: its weight is below the intercept's deficit.
+  const double did = s.did_valid ? Clip01((s.did_t - 1.0) / 3.0) : 0.5;
+  const double placebo_bad = s.did_valid && s.placebo_p < 0.05 ? 1.0 : 0.0;
+  const double logit = -4.0 + 5.5 * s.driver_evidence + 2.5 * s.shap_share + 0.8 * did +
+                       1.0 * (s.change_consistent ? 1.0 : 0.0) - 0.7 * placebo_bad;
+  return 1.0 / (1.0 + std::exp(-logit));
+}
+
+RcaEngine::RcaEngine(const HypothesisRegistry& registry, RcaConfig config)
+    : config_(std::move(config)) {
+  if (config_.hypotheses.empty()) {
+    for (const auto& hypothesis : registry.All()) hypotheses_.push_back(&hypothesis);
+  } else {
+    for (const auto& name : config_.hypotheses) hypotheses_.push_back(&registry.Find(name));
+  }
+}
+
+// What Prepare pulls through the connection for one incident; Finish needs nothing else.
+struct RcaEngine::Prepared {
+  IncidentRca rca;
+  Panel panel;
+  std::optional<Sample> sample;
+  const std::vector<Change>* changes = nullptr;
+};
+
+RcaEngine::Prepared RcaEngine::Prepare(storage::Connection& connection, const std::string& data_dir,
+                                       const detect::Incident& incident,
+                                       const std::vector<Change>& changes, Date data_end) const {
+  const auto started = std::chrono::steady_clock::now();
+  Prepared prepared;
+  prepared.changes = &changes;
+  IncidentRca& rca = prepared.rca;
+  rca.incident_id = incident.id;
+  IncidentWindows& windows = rca.windows;
+  windows.slice = incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+  windows.baseline_start = incident.lead.baseline_start;
+  windows.baseline_end = std::min(incident.lead.baseline_end, AddDays(incident.lead.start, -1));
+  windows.start = incident.lead.start;
+  windows.end = incident.lead.end.value_or(data_end);
+  if (windows.end < windows.start) windows.end = windows.start;
+
+  prepared.panel = LoadPanel(connection, data_dir, windows);
+  const double panel_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const Panel& panel = prepared.panel;
+  DaySums before{};
+  DaySums after{};
+  for (size_t day = 0; day < panel.dates.size(); ++day) {
+    for (size_t i = 0; i < SUM_COUNT; ++i) {
+      if (day < panel.baseline_end) before[i] += panel.treated.days[day][i];
+      if (day >= panel.incident_begin) after[i] += panel.treated.days[day][i];
+    }
+  }
+  const PanelMetric& cx = *FindPanelMetric("cx_score");
+  rca.baseline = cx.value(before).value_or(NaN);
+  rca.current = cx.value(after).value_or(NaN);
+  const double baseline_orders = before[static_cast<size_t>(Sum::ORDERS)];
+  const double incident_orders = after[static_cast<size_t>(Sum::ORDERS)];
+  if (baseline_orders >= config_.min_orders_per_window &&
+      incident_orders >= config_.min_orders_per_window) {
+    prepared.sample = LoadSample(connection, windows, baseline_orders, incident_orders,
+                                 config_.sample_per_window);
+  }
+  rca.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  spdlog::debug("rca: {} data in {:.3f} s (panel {:.3f} s)", incident.id, rca.seconds,
+                panel_seconds);
+  return prepared;
+}
+
+IncidentRca RcaEngine::Finish(Prepared prepared) const {
+  const auto started = std::chrono::steady_clock::now();
+  IncidentRca rca = std::move(prepared.rca);
+  const Panel& panel = prepared.panel;
+
+  // Attribution (the CX model on the stratified sample, TreeSHAP per feature) runs while the
+  // hypotheses' checks run on the other workers; both only read the sample.
+  const Sample* sample = prepared.sample ? &*prepared.sample : nullptr;
+  const bool model_possible =
+      sample != nullptr &&
+      sample->baseline_rows >= static_cast<size_t>(config_.min_orders_per_window) &&
+      sample->incident_rows >= static_cast<size_t>(config_.min_orders_per_window);
+  std::future<std::optional<CxModel>> attribution;
+  if (model_possible) {
+    attribution = std::async(std::launch::async, [&]() -> std::optional<CxModel> {
+      const auto begin = std::chrono::steady_clock::now();
+      CxModel model = CxModel::Train(sample->features, sample->cx, config_.model);
+      const auto trained = std::chrono::steady_clock::now();
+      rca.attribution = Attribute(model, *sample, config_.shap_per_window, config_.threads);
+      spdlog::debug("rca: {} model on {} orders in {:.3f} s, TreeSHAP in {:.3f} s",
+                    rca.incident_id, sample->cx.size(),
+                    std::chrono::duration<double>(trained - begin).count(),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - trained).count());
+      return model;
+    });
+  }
+  std::vector<CauseResult> causes(hypotheses_.size());
+  ParallelFor(hypotheses_.size(), std::max(1, config_.threads - (model_possible ? 1 : 0)),
+              [&](size_t i) {
+                causes[i] = Evaluate(*hypotheses_[i], panel, *prepared.changes, rca.windows,
+                                     config_, sample);
+              });
+  if (model_possible) {
+    std::optional<CxModel> model = attribution.get();
+    Sample& owned = *prepared.sample;
+    rca.model = IncidentModel{std::move(*model), std::move(owned.features),
+                              std::move(owned.order_ids), std::move(owned.in_incident),
+                              std::move(owned.cx)};
+  }
+
+  AllocateImpact(causes, rca.attribution, rca.current - rca.baseline);
+  for (auto& cause : causes) cause.confidence = Confidence(cause.signals);
+  std::stable_sort(causes.begin(), causes.end(), [](const CauseResult& a, const CauseResult& b) {
+    const double sa = RankScore(a);
+    const double sb = RankScore(b);
+    if (sa != sb) return sa > sb;
+    return a.confidence > b.confidence;
+  });
+  // Report every cause the evidence supports, in rank order, and always the best one.
+  const auto supported = [&](const CauseResult& cause) {
+    return config_.report_all || (cause.confidence >= config_.min_confidence &&
+                                  -cause.impact >= config_.min_impact);
+  };
+  const auto split = std::stable_partition(causes.begin(), causes.end(), supported);
+  rca.reported = std::max<size_t>(static_cast<size_t>(split - causes.begin()),
+                                  causes.empty() ? 0 : 1);
+  rca.causes = std::move(causes);
+  rca.narrative = Narrative(rca);
+  rca.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return rca;
+}
+
+IncidentRca RcaEngine::Analyze(storage::Connection& connection, const std::string& data_dir,
+                               const detect::Incident& incident,
+                               const std::vector<Change>& changes, Date data_end) const {
+  return Finish(Prepare(connection, data_dir, incident, changes, data_end));
+}
+
+std::vector<IncidentRca> RcaEngine::AnalyzeAll(storage::Connection& connection,
+                                               const std::string& data_dir,
+                                               const std::vector<detect::Incident>& incidents) const {
+  std::vector<IncidentRca> results(incidents.size());
+  if (incidents.empty()) return results;
+  const std::vector<Change> changes = LoadChangeLog(connection, data_dir);
+  const storage::Table end = connection.Query("SELECT max(order_date)::DATE AS d FROM order_facts");
+  const Date data_end{static_cast<int32_t>(end.Get("d").ints.at(0))};
+  // One incident at a time, each using the threads itself (hypotheses in parallel, TreeSHAP split
+  // over workers with a model copy each; XGBoost's own OpenMP threads are not used because they
+  // spin and lose badly on a busy machine).
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    results[i] = Finish(Prepare(connection, data_dir, incidents[i], changes, data_end));
+  }
+  for (const auto& rca : results) {
+    spdlog::info("rca: {} in {:.2f} s: {} (confidence {:.2f})", rca.incident_id, rca.seconds,
+                 rca.causes.empty() ? "no cause" : rca.causes.front().hypothesis->id,
+                 rca.causes.empty() ? 0.0 : rca.causes.front().confidence);
+  }
+  return results;
+}
+
+nlohmann::json RcaJson(const IncidentRca& rca) {
+  nlohmann::json causes = nlohmann::json::array();
+  nlohmann::json shap_features = nlohmann::json::array();
+  std::vector<const FeatureAttribution*> sorted;
+  for (const auto& f : rca.attribution.features) sorted.push_back(&f);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    return std::fabs(a->delta) > std::fabs(b->delta);
+  });
+  for (size_t i = 0; i < rca.reported && i < rca.causes.size(); ++i) {
+    const CauseResult& cause = rca.causes[i];
+    const Hypothesis& h = *cause.hypothesis;
+    nlohmann::json evidence = nlohmann::json::array();
+    for (const auto& record : cause.driver_records) evidence.push_back(record);
+    if (rca.attribution.valid) {
+      nlohmann::json features = nlohmann::json::array();
+      for (const auto* f : sorted) {
+        const bool own = std::find(h.own_features.begin(), h.own_features.end(), f->feature) !=
+                         h.own_features.end();
+        const bool shared = std::find(h.shared_features.begin(), h.shared_features.end(),
+                                      f->feature) != h.shared_features.end();
+        features.push_back({{"feature", f->feature},
+                            {"label", f->label},
+                            {"baseline", Number(f->baseline)},
+                            {"incident", Number(f->incident)},
+                            {"delta", Number(f->delta)},
+                            {"in_cause", own || shared}});
+      }
+      evidence.push_back({{"kind", "shap"},
+                          {"features", features},
+                          {"explained", Number(rca.attribution.explained)},
+                          {"observed", Number(rca.attribution.observed)},
+                          {"orders", {{"baseline", rca.attribution.baseline_rows},
+                                      {"incident", rca.attribution.incident_rows}}}});
+    }
+    if (cause.did_record) evidence.push_back(*cause.did_record);
+    for (const auto& record : cause.change_records) evidence.push_back(record);
+    const Signals& s = cause.signals;
+    causes.push_back({{"cause", h.id},
+                      {"label", h.label},
+                      {"actionable", h.actionable},
+                      {"confidence", Number(cause.confidence, 3)},
+                      {"impact", Number(cause.impact, 3)},
+                      {"evidence", evidence},
+                      {"signals",
+                       {{"driver_z", Number(s.driver_z, 2)},
+                        {"driver_relative", Number(s.driver_relative, 3)},
+                        {"driver_specific", Number(s.driver_specific, 3)},
+                        {"driver_evidence", Number(s.driver_evidence, 3)},
+                        {"shap_share", Number(s.shap_share, 3)},
+                        {"did_t", Number(s.did_t, 2)},
+                        {"placebo_p", Number(s.placebo_p, 3)},
+                        {"change_consistent", s.change_consistent}}}});
+  }
+  return {{"causes", causes}, {"narrative", rca.narrative}};
+}
+
+}  // namespace cxagent::rca

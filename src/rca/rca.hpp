@@ -1,0 +1,134 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rca/causal.hpp"
+#include "rca/config.hpp"
+#include "rca/cx_model.hpp"
+#include "rca/hypothesis.hpp"
+#include "rca/panel.hpp"
+
+namespace cxagent::storage {
+class Connection;
+}
+namespace cxagent::detect {
+struct Incident;
+}
+
+namespace cxagent::rca {
+
+//! Mean TreeSHAP contribution of one feature over baseline and incident orders (CX points).
+struct FeatureAttribution {
+  std::string feature;
+  std::string label;
+  double baseline = 0;
+  double incident = 0;
+  double delta = 0;
+};
+
+//! The CX model's account of the incident: per-feature change of mean contribution.
+struct Attribution {
+  bool valid = false;
+  std::vector<FeatureAttribution> features;  //!< OrderFeatures() order
+  double explained = 0;      //!< sum of the deltas: the model's mean prediction change
+  double observed = 0;       //!< the sample's mean CX change
+  double gross_loss = 0;     //!< minus the sum of the negative deltas (>= 0)
+  size_t baseline_rows = 0;  //!< orders explained per window
+  size_t incident_rows = 0;
+};
+
+//! The signals behind a hypothesis' confidence (also written to the cause's JSON as `signals`).
+struct Signals {
+  double driver_z = 0;         //!< signature driver's shift in its expected direction, in SEs
+  double driver_relative = 0;  //!< ... as a share of its baseline level (signed)
+  double driver_specific = 1;  //!< share of the treated move that the siblings did not share
+  double driver_evidence = 0;  //!< in [0, 1], from the three above
+  double shap_share = 0;       //!< share of the model's gross CX loss attributed to it
+  double did_t = 0;            //!< -estimate / se of the CX difference in differences
+  double placebo_p = 1;        //!< p-value of the pre-period placebo
+  bool did_valid = false;
+  bool change_consistent = false;
+  std::string change_id;       //!< the consistent change, when there is one
+};
+
+//! One tested hypothesis on one incident (points into the HypothesisRegistry, which must outlive
+//! it).
+struct CauseResult {
+  const Hypothesis* hypothesis = nullptr;
+  double confidence = 0;
+  double impact = 0;  //!< CX points in the slice attributed to the cause (negative = loss)
+  Signals signals;
+  //! driver_shift records (one per driver), the did record, change_log records.
+  std::vector<nlohmann::json> driver_records;
+  std::optional<nlohmann::json> did_record;
+  std::vector<nlohmann::json> change_records;
+  std::vector<ShiftResult> driver_shifts;  //!< per driver, same order as the hypothesis'
+  std::vector<std::string> controls;       //!< slice texts of the DiD controls
+  DidResult did;
+  std::optional<Change> change;            //!< the consistent change, if any
+};
+
+//! What the what-if simulation needs to re-predict an incident's orders: the model and the
+//! sampled orders with their features.
+struct IncidentModel {
+  CxModel model;
+  FeatureMatrix sample;
+  std::vector<int64_t> order_ids;
+  std::vector<uint8_t> in_incident;  //!< 1 for incident-window orders, 0 for baseline
+  std::vector<double> cx_score;
+};
+
+//! Root-cause analysis of one incident.
+struct IncidentRca {
+  std::string incident_id;
+  IncidentWindows windows;
+  double baseline = 0;  //!< the slice's CX Score, baseline and incident windows
+  double current = 0;
+  std::vector<CauseResult> causes;  //!< every hypothesis, ranked by confidence x |impact|
+  size_t reported = 0;              //!< the first `reported` causes are reported
+  Attribution attribution;
+  std::string narrative;
+  std::optional<IncidentModel> model;
+  double seconds = 0;
+};
+
+//! Tests every hypothesis of the registry (or those the config names) on incidents.
+class RcaEngine {
+ public:
+  RcaEngine(const HypothesisRegistry& registry, RcaConfig config);
+
+  //! Analyses one incident on the connection's `order_facts` (TEMP) table. `changes` is the
+  //! change_log, `data_end` the last order date.
+  IncidentRca Analyze(storage::Connection& connection, const std::string& data_dir,
+                      const detect::Incident& incident, const std::vector<Change>& changes,
+                      Date data_end) const;
+
+  //! Analyses every incident (reads change_log and the data's end once).
+  std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection, const std::string& data_dir,
+                                      const std::vector<detect::Incident>& incidents) const;
+
+  const RcaConfig& Config() const { return config_; }
+
+ private:
+  struct Prepared;
+  Prepared Prepare(storage::Connection& connection, const std::string& data_dir,
+                   const detect::Incident& incident, const std::vector<Change>& changes,
+                   Date data_end) const;
+  IncidentRca Finish(Prepared prepared) const;
+
+  std::vector<const Hypothesis*> hypotheses_;
+  RcaConfig config_;
+};
+
+//! The incident's `rca` object of the analysis file: {"causes": [...], "narrative": "..."}, each
+//! cause as docs/api.md (cause, label, actionable, confidence, impact, evidence, signals).
+nlohmann::json RcaJson(const IncidentRca& rca);
+
+//! Confidence in [0, 1] from the signals (the calibrated logistic of docs/rca.md).
+double Confidence(const Signals& signals);
+
+}  // namespace cxagent::rca
