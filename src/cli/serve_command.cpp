@@ -2,6 +2,7 @@
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
+#include "pipeline/analysis.hpp"
 #include "server/server.hpp"
 
 namespace cxagent::cli {
@@ -39,6 +40,8 @@ void AddServeCommand(CLI::App& app) {
       return;
     }
     if (options->data_dir.empty()) throw InvalidInput("serve: --data is required");
+    options->simulator = server::MakeRecommendSimulator(
+        pipeline::ReadAnalysisConfig(options->config_path).recommend);
     server::RunUntilSignalled(*options);
   });
 }

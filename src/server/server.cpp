@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include "server/http.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -98,6 +99,10 @@ struct ApiServer::State {
   RouteTable routes;
   std::string openapi;
   socket_t listen_socket = INVALID_SOCKET;
+  // Stop before Serve has started listening must still stop it: httplib's stop() does nothing
+  // until the listen loop runs, so Stop and Serve meet through these two flags.
+  std::atomic<bool> stop_requested{false};
+  std::atomic<bool> serving{false};
 
   // httplib listens with a backlog of 5 (a compile-time constant of the library), so a burst of
   // new connections (a dashboard opening, a benchmark starting) overflows the accept queue and
@@ -286,7 +291,14 @@ int ApiServer::Bind() {
 }
 
 void ApiServer::Serve() {
-  if (!state_->http.listen_after_bind()) throw IoError("the server stopped unexpectedly");
+  state_->serving = true;
+  if (state_->stop_requested) {
+    state_->serving = false;
+    return;
+  }
+  const bool clean = state_->http.listen_after_bind();
+  state_->serving = false;
+  if (!clean) throw IoError("the server stopped unexpectedly");
 }
 
 const std::string& ApiServer::OpenApiDocument() const {
@@ -294,6 +306,8 @@ const std::string& ApiServer::OpenApiDocument() const {
 }
 
 void ApiServer::Stop() {
+  state_->stop_requested = true;
+  while (state_->serving && !state_->http.is_running()) std::this_thread::yield();
   state_->http.stop();
 }
 

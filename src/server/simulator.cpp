@@ -23,7 +23,27 @@ class UnavailableSimulator : public Simulator {
   }
 };
 
+class RecommendSimulator : public Simulator {
+ public:
+  explicit RecommendSimulator(recommend::RecommendConfig config) : config_(std::move(config)) {}
+  nlohmann::json WhatIf(const WhatIfRequest& request) const override {
+    return recommend::WhatIf(request.data_dir, request.incident, request.action_template,
+                             request.params, config_);
+  }
+  std::string ExperimentPlan(const std::string&, const nlohmann::json& incident,
+                             const nlohmann::json& recommendation) const override {
+    return recommend::PlanFor(incident, recommendation);
+  }
+
+ private:
+  recommend::RecommendConfig config_;
+};
+
 }  // namespace
+
+std::shared_ptr<const Simulator> MakeRecommendSimulator(const recommend::RecommendConfig& config) {
+  return std::make_shared<RecommendSimulator>(config);
+}
 
 std::shared_ptr<const Simulator> MakeUnavailableSimulator() {
   return std::make_shared<UnavailableSimulator>();

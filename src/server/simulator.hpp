@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "recommend/recommend.hpp"
+
 namespace cxagent::server {
 
 //! What a what-if simulation is asked: an action template with parameters, applied inside one
@@ -30,8 +32,13 @@ class Simulator {
                                      const nlohmann::json& recommendation) const = 0;
 };
 
-//! The simulator used until the recommendations stage provides one: every call throws
-//! NotImplemented saying so.
+//! The simulator of a server built without the recommendations stage: every call throws
+//! NotImplemented saying so (tests use it to check the 501 path).
 std::shared_ptr<const Simulator> MakeUnavailableSimulator();
+
+//! The recommendations stage behind the seam: what-if through the incident's stored CX model and
+//! sample (recommend::WhatIf with `config`), plans from recommend::PlanFor. Needs only the data
+//! folder's stored results.
+std::shared_ptr<const Simulator> MakeRecommendSimulator(const recommend::RecommendConfig& config);
 
 }  // namespace cxagent::server

@@ -48,9 +48,9 @@ class CountingSimulator : public Simulator {
   mutable std::atomic<int> what_ifs{0};
 };
 
-// Adds the rca and recommendations the later stages will write, so the routes serving them can
-// be tested before those stages land.
-void AddRcaAndRecommendations(const std::string& data_dir) {
+// Rewrites the stored analysis of a data folder with `change` (keeping its cube).
+template <typename Change>
+void RewriteStoredAnalysis(const std::string& data_dir, Change&& change) {
   storage::Database database;
   storage::Connection connection(database);
   storage::AttachResults(connection, data_dir);
@@ -58,29 +58,49 @@ void AddRcaAndRecommendations(const std::string& data_dir) {
       connection.Query("SELECT document FROM results.analysis").Get("document").StringAt(0));
   connection.Execute("CREATE TEMP TABLE slice_cube AS SELECT * FROM results.slice_cube");
   connection.Execute("DETACH results");
-  const json interval = {{"mean", 5.1}, {"ci90", {4.2, 6.0}}};
-  for (auto& incident : analysis["incidents"]) {
-    const std::string number = incident["id"].get<std::string>().substr(4);
-    incident["rca"] = {{"causes",
-                        {{{"cause", "batching_expansion"},
-                          {"label", "Batching expansion"},
-                          {"actionable", true},
-                          {"confidence", 0.91},
-                          {"impact", -5.8},
-                          {"evidence", json::array()}}}},
-                       {"narrative", "Batching grew."}};
-    incident["recommendations"] = {{{"id", "REC-" + number + "-1"},
-                                    {"cause", "batching_expansion"},
-                                    {"kind", "revert"},
-                                    {"action", "Cap batching at 1"},
-                                    {"template", "batching_cap"},
-                                    {"params", {{"max_batch", 1}}},
-                                    {"expected_cx_delta", interval},
-                                    {"efficiency_delta", json::object()},
-                                    {"cx_per_cost", 2.0}}};
-    incident["tradeoffs"] = json::array();
-  }
+  change(analysis);
   storage::StoreResults(connection, data_dir, analysis);
+}
+
+// Takes out what the RCA and recommendations stages wrote, as in results stored before they
+// existed, so the 501 path can be tested.
+void RemoveRcaAndRecommendations(const std::string& data_dir) {
+  RewriteStoredAnalysis(data_dir, [](json& analysis) {
+    for (auto& incident : analysis["incidents"]) {
+      incident.erase("rca");
+      incident.erase("recommendations");
+      incident.erase("tradeoffs");
+    }
+  });
+}
+
+// Replaces the rca and recommendations with fixed ones, so the routes serving them are tested
+// on known values.
+void AddRcaAndRecommendations(const std::string& data_dir) {
+  RewriteStoredAnalysis(data_dir, [](json& analysis) {
+    const json interval = {{"mean", 5.1}, {"ci90", {4.2, 6.0}}};
+    for (auto& incident : analysis["incidents"]) {
+      const std::string number = incident["id"].get<std::string>().substr(4);
+      incident["rca"] = {{"causes",
+                          {{{"cause", "batching_expansion"},
+                            {"label", "Batching expansion"},
+                            {"actionable", true},
+                            {"confidence", 0.91},
+                            {"impact", -5.8},
+                            {"evidence", json::array()}}}},
+                         {"narrative", "Batching grew."}};
+      incident["recommendations"] = {{{"id", "REC-" + number + "-1"},
+                                      {"cause", "batching_expansion"},
+                                      {"kind", "revert"},
+                                      {"action", "Cap batching at 1"},
+                                      {"template", "batching_cap"},
+                                      {"params", {{"max_batch", 1}}},
+                                      {"expected_cx_delta", interval},
+                                      {"efficiency_delta", json::object()},
+                                      {"cx_per_cost", 2.0}}};
+      incident["tradeoffs"] = json::array();
+    }
+  });
 }
 
 // The analyzed test world served on a free port.
@@ -358,6 +378,8 @@ TEST_F(ApiTest, PatchRejectsMalformedBodies) {
 }
 
 TEST_F(ApiTest, RcaAndRecommendationsAre501UntilTheirStagesRun) {
+  RemoveRcaAndRecommendations(dir_.File("data"));
+  Start();
   const std::string id = Body(Client().Get("/api/incidents"))["incidents"][0]["id"];
   ExpectError(Client().Get(("/api/incidents/" + id + "/rca").c_str()), 501, "not_implemented",
               "root-cause analysis for " + id + ": the rca stage has not produced it");
@@ -649,6 +671,37 @@ TEST(ApiCacheTest, OnceCacheComputesEachKeyOnceAndRetriesFailures) {
                std::runtime_error);
   EXPECT_EQ(*cache.Get("bad", [] { return 7; }).value, 7);
   EXPECT_EQ(cache.Size(), 2u);
+}
+
+// The real recommendations stage behind the seam, on the analyzed world: the stored RCA is
+// served, a what-if of the first incident's revert action gives an interval around its mean and
+// the experiment plan of that recommendation is Markdown with its sections.
+TEST_F(ApiTest, WhatIfAndPlansComeFromTheRecommendationsStage) {
+  Start(MakeRecommendSimulator(recommend::RecommendConfig{}));
+  const std::string id = Body(Client().Get("/api/incidents"))["incidents"][0]["id"];
+  const auto rca = Body(Client().Get(("/api/incidents/" + id + "/rca").c_str()));
+  ASSERT_FALSE(rca["causes"].empty()) << rca.dump();
+  const auto list = Body(Client().Get(("/api/incidents/" + id + "/recommendations").c_str()));
+  const json* revert = nullptr;
+  for (const auto& rec : list["recommendations"]) {
+    if (rec["kind"] == "revert") revert = &rec;
+  }
+  ASSERT_NE(revert, nullptr) << list.dump();
+  const auto result =
+      Post("/api/incidents/" + id + "/whatif",
+           json({{"template", (*revert)["template"]}, {"params", (*revert)["params"]}}).dump());
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  const json whatif = Body(result);
+  const double mean = whatif["expected_cx_delta"]["mean"];
+  EXPECT_LE(whatif["expected_cx_delta"]["ci90"][0].get<double>(), mean);
+  EXPECT_GE(whatif["expected_cx_delta"]["ci90"][1].get<double>(), mean);
+  EXPECT_GT(mean, 0) << "undoing the cause should raise the CX Score: " << whatif.dump();
+  const auto plan = Post("/api/incidents/" + id + "/experiment-plan",
+                         json({{"recommendation_id", (*revert)["id"]}}).dump());
+  ASSERT_EQ(plan->status, 200) << plan->body;
+  EXPECT_NE(plan->body.find("## "), std::string::npos) << plan->body;
+  EXPECT_NE(plan->body.find("ower"), std::string::npos) << "no power analysis: " << plan->body;
 }
 
 }  // namespace
