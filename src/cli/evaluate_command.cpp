@@ -51,6 +51,7 @@ void AddEvaluateCommand(CLI::App& app) {
     bool keep = false;
     std::string config;
     std::string out;
+    bool whatif = false;
   };
   auto options = std::make_shared<Options>();
   command->add_option("--suite", options->suite, "Scenario files or folders of them")->required();
@@ -62,6 +63,9 @@ void AddEvaluateCommand(CLI::App& app) {
   command->add_flag("--keep", options->keep, "Keep the generated worlds");
   command->add_option("--config", options->config, "Analysis configuration YAML file");
   command->add_option("--out", options->out, "Write the report as JSON to this file");
+  command->add_flag("--whatif", options->whatif,
+                    "Also score what-if accuracy against each scenario generated --without its "
+                    "incident");
   command->callback([options] {
     evaluate::EvaluateRequest request;
     request.config = pipeline::ReadAnalysisConfig(options->config);
@@ -70,6 +74,7 @@ void AddEvaluateCommand(CLI::App& app) {
     if (options->orders_per_day > 0) request.orders_per_day = options->orders_per_day;
     request.work_dir = options->work_dir;
     request.keep = options->keep;
+    request.whatif = options->whatif;
     const evaluate::EvaluateReport report = evaluate::RunEvaluation(request);
     std::cout << evaluate::ReportText(report) << std::flush;
     if (!options->out.empty()) {

@@ -17,6 +17,10 @@
 #include "common/file.hpp"
 #include "common/slice.hpp"
 #include "generate/run.hpp"
+#include "metrics/order_facts.hpp"
+#include "rca/panel.hpp"
+#include "storage/duckdb.hpp"
+#include "storage/table.hpp"
 
 namespace cxagent::evaluate {
 
@@ -68,6 +72,10 @@ struct Summary {
   int explained = 0;  // incidents whose match has an RCA
   int cause_hits = 0;
   int decoy_first = 0;
+  int whatif_scored = 0;   // incidents with a true effect and a revert estimate
+  int whatif_covered = 0;  // ... whose 90% interval covers the truth
+  double abs_error = 0;    // sum of |estimate - truth|
+  double abs_truth = 0;    // sum of |truth|
 };
 
 Summary Summarize(const EvaluateReport& report) {
@@ -79,11 +87,86 @@ Summary Summarize(const EvaluateReport& report) {
     if (!row.top_cause.empty()) ++summary.explained;
     summary.cause_hits += row.cause_hit;
     summary.decoy_first += row.decoy_first;
+    if (row.true_effect && row.expected) {
+      ++summary.whatif_scored;
+      summary.abs_error += std::abs(*row.expected - *row.true_effect);
+      summary.abs_truth += std::abs(*row.true_effect);
+      summary.whatif_covered +=
+          *row.expected_lo <= *row.true_effect && *row.true_effect <= *row.expected_hi;
+    }
   }
   return summary;
 }
 
+// Mean CX Score of a world's orders in a slice between two dates (inclusive).
+double SliceCx(const std::string& folder, const pipeline::AnalysisConfig& config,
+               const Slice& slice, const std::string& start, const std::string& end) {
+  storage::Database database;
+  storage::Connection connection(database);
+  metrics::BuildOrderFacts(connection, folder, config.cx_score);
+  const storage::Table t = connection.Query(fmt::format(
+      "SELECT avg(cx_score) AS cx FROM order_facts WHERE {} AND order_date BETWEEN DATE '{}' AND "
+      "DATE '{}'",
+      rca::SliceCondition(slice), start, end));
+  const auto& cx = t.Get("cx");
+  if (t.RowCount() == 0 || cx.IsNull(0)) {
+    throw InvalidInput("no orders in {} between {} and {} of {}", slice.ToText(), start, end,
+                       folder);
+  }
+  return cx.doubles[0];
+}
+
+// The true effect of undoing each matched incident: the scenario generated without it, minus the
+// world with it, inside the matched incident's slice and window.
+void ScoreWhatIf(EvaluateReport& report, const std::string& scenario_path,
+                 const std::filesystem::path& world, const nlohmann::json& analysis,
+                 const EvaluateRequest& request) {
+  const std::string data_end = analysis.at("data").at("end_date").get<std::string>();
+  for (auto& row : report.incidents) {
+    if (row.matched.empty()) continue;
+    const nlohmann::json* incident = nullptr;
+    for (const auto& candidate : analysis.at("incidents")) {
+      if (candidate.at("id") == row.matched) incident = &candidate;
+    }
+    if (incident == nullptr) continue;
+    if (const auto estimate = RevertEstimate(*incident, row.cause)) {
+      row.expected = (*estimate)[0];
+      row.expected_lo = (*estimate)[1];
+      row.expected_hi = (*estimate)[2];
+    }
+    const Slice slice = LocalizedSlice(*incident);
+    const std::string start = incident->at("start_date").get<std::string>();
+    const auto& end_field = incident->at("end_date");
+    const std::string end = end_field.is_string() ? end_field.get<std::string>() : data_end;
+    const std::filesystem::path without = world.string() + "-without-" + row.truth_id;
+    std::filesystem::remove_all(without);
+    generate::GenerateRequest generate;
+    generate.scenario_path = scenario_path;
+    generate.out_dir = without.string();
+    generate.days = request.days;
+    generate.orders_per_day = request.orders_per_day;
+    generate.without = row.truth_id;
+    generate.progress = false;
+    generate::RunGenerate(generate);
+    row.true_effect = SliceCx(without.string(), request.config, slice, start, end) -
+                      SliceCx(world.string(), request.config, slice, start, end);
+    if (!request.keep) std::filesystem::remove_all(without);
+  }
+}
+
 }  // namespace
+
+std::optional<std::array<double, 3>> RevertEstimate(const nlohmann::json& incident,
+                                                    const std::string& cause) {
+  for (const auto& rec : incident.value("recommendations", nlohmann::json::array())) {
+    if (rec.value("kind", "") != "revert" || rec.value("cause", "") != cause) continue;
+    const auto& delta = rec.at("expected_cx_delta");
+    return std::array<double, 3>{delta.at("mean").get<double>(),
+                                 delta.at("ci90").at(0).get<double>(),
+                                 delta.at("ci90").at(1).get<double>()};
+  }
+  return std::nullopt;
+}
 
 EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& truth,
                              const nlohmann::json& analysis, int days) {
@@ -187,6 +270,7 @@ EvaluateReport RunEvaluation(const EvaluateRequest& request) {
     const nlohmann::json truth = nlohmann::json::parse(ReadFile((out / "truth.json").string()));
     const nlohmann::json analysis = pipeline::RunAnalysis(out.string(), request.config);
     EvaluateReport one = ScoreAnalysis(name, truth, analysis, truth.at("days").get<int>());
+    if (request.whatif) ScoreWhatIf(one, path, out, analysis, request);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     spdlog::info("evaluate: {}: {} injected, {} detected, {} false, {:.1f} s", name,
@@ -217,7 +301,12 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
          {"slice_exact", row.slice_exact},
          {"top_cause", row.top_cause.empty() ? nlohmann::json() : nlohmann::json(row.top_cause)},
          {"cause_hit", row.cause_hit},
-         {"decoy_first", row.decoy_first}});
+         {"decoy_first", row.decoy_first},
+         {"true_effect", row.true_effect ? nlohmann::json(*row.true_effect) : nlohmann::json()},
+         {"expected_cx_delta",
+          row.expected ? nlohmann::json({{"mean", *row.expected},
+                                         {"ci90", {*row.expected_lo, *row.expected_hi}}})
+                       : nlohmann::json()}});
   }
   return {{"incidents", rows},
           {"summary",
@@ -233,6 +322,10 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
             {"decoy_first", s.decoy_first},
             {"false_incidents", report.false_incidents},
             {"days", report.days},
+            {"whatif_scored", s.whatif_scored},
+            {"whatif_mae_share",
+             s.abs_truth > 0 ? nlohmann::json(s.abs_error / s.abs_truth) : nlohmann::json()},
+            {"whatif_coverage", Rate(s.whatif_covered, s.whatif_scored)},
             {"false_per_90_days",
              report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days}}}};
 }
@@ -267,6 +360,31 @@ std::string ReportText(const EvaluateReport& report) {
       s.total, 100 * Rate(s.slice_exact, s.total), s.cause_hits, s.total,
       100 * Rate(s.cause_hits, s.total), s.explained, s.decoy_first, report.false_incidents,
       report.days, report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days);
+  bool whatif = false;
+  for (const auto& row : report.incidents) whatif = whatif || row.true_effect.has_value();
+  if (whatif) {
+    text += "\nwhat-if (revert recommendation vs the world generated --without the incident):\n";
+    for (const auto& row : report.incidents) {
+      if (!row.true_effect) continue;
+      text += fmt::format("  {:<28} {:<30} true {:+6.2f}  ", row.scenario, row.truth_id,
+                          *row.true_effect);
+      if (row.expected) {
+        const bool covered =
+            *row.expected_lo <= *row.true_effect && *row.true_effect <= *row.expected_hi;
+        text += fmt::format("expected {:+6.2f} [{:+.2f}, {:+.2f}]{}\n", *row.expected,
+                            *row.expected_lo, *row.expected_hi, covered ? "" : " (x)");
+      } else {
+        text += "no revert recommendation for the cause\n";
+      }
+    }
+    text += fmt::format(
+        "what-if scored: {} incidents; MAE {:.1f}% of the mean true effect ({:.2f} of {:.2f} "
+        "points); 90% interval covers the truth: {}/{} ({:.0f}%)\n",
+        s.whatif_scored, s.abs_truth > 0 ? 100 * s.abs_error / s.abs_truth : 0.0,
+        s.whatif_scored ? s.abs_error / s.whatif_scored : 0.0,
+        s.whatif_scored ? s.abs_truth / s.whatif_scored : 0.0, s.whatif_covered, s.whatif_scored,
+        100 * Rate(s.whatif_covered, s.whatif_scored));
+  }
   return text;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -17,6 +18,9 @@ struct EvaluateRequest {
   std::string work_dir;                   //!< worlds go to work_dir/<scenario name>; empty = temp
   bool keep = false;                      //!< keep the generated worlds after scoring
   pipeline::AnalysisConfig config;        //!< the analysis settings under evaluation
+  //! Also score what-if accuracy: each incident's world is generated again without it and the
+  //! true effect of undoing it compared with the matched incident's `revert` recommendation.
+  bool whatif = false;
 };
 
 //! How one injected incident fared: found, localized and explained.
@@ -34,6 +38,12 @@ struct IncidentScore {
   std::string top_cause;           //!< rca.causes[0].cause of the match; empty without RCA
   bool cause_hit = false;          //!< top cause equals the truth cause
   bool decoy_first = false;        //!< a wrong top cause supported by a change that caused nothing
+  //! What-if scoring (--whatif): the true CX effect of undoing the incident inside the matched
+  //! incident's slice and window, and the revert recommendation's estimate and 90% interval.
+  std::optional<double> true_effect;
+  std::optional<double> expected;
+  std::optional<double> expected_lo;
+  std::optional<double> expected_hi;
 };
 
 //! Everything one evaluation found.
@@ -49,6 +59,11 @@ struct EvaluateReport {
 //! contains or is contained in the truth slice (an exact slices[0] first, then the nearest start).
 EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& truth,
                              const nlohmann::json& analysis, int days);
+
+//! The revert recommendation for `cause` in an analysed incident: (mean, lo, hi) of its
+//! expected_cx_delta, or nullopt when the incident has none.
+std::optional<std::array<double, 3>> RevertEstimate(const nlohmann::json& incident,
+                                                    const std::string& cause);
 
 //! Generates every scenario, analyses it and scores it; progress on stderr.
 EvaluateReport RunEvaluation(const EvaluateRequest& request);

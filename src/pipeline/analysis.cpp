@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
 #include "common/config.hpp"
 #include "common/error.hpp"
@@ -13,6 +14,8 @@
 #include "rca/artifacts.hpp"
 #include "rca/hypothesis.hpp"
 #include "rca/rca.hpp"
+#include "recommend/action.hpp"
+#include "recommend/recommend.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/results_store.hpp"
@@ -49,6 +52,8 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
   rca::RegisterBuiltinHypotheses(hypotheses);
   ConfigReader rca_section(top.Section("rca"), path, "rca");
   config.rca = rca::RcaConfig::Read(rca_section, hypotheses);
+  ConfigReader recommend_section(top.Section("recommend"), path, "recommend");
+  config.recommend = recommend::RecommendConfig::Read(recommend_section);
   top.Finish();
   return config;
 }
@@ -91,6 +96,30 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
                  Seconds(stage));
   }
 
+  // Recommendations for the causes of each incident with a CX model: actions simulated on its
+  // sample, efficiency measured on the slice.
+  std::vector<std::optional<recommend::IncidentRecommendations>> actions(causes.size());
+  if (config.recommend.enabled) {
+    stage = std::chrono::steady_clock::now();
+    recommend::ActionRegistry templates;
+    recommend::RegisterBuiltinActionTemplates(templates);
+    for (size_t i = 0; i < causes.size(); ++i) {
+      const rca::IncidentRca& rca = causes[i];
+      if (!rca.model) continue;
+      std::vector<std::string> ids;
+      for (size_t c = 0; c < rca.reported && c < rca.causes.size(); ++c) {
+        ids.push_back(rca.causes[c].hypothesis->id);
+      }
+      const rca::IncidentWindows& w = rca.windows;
+      const recommend::EfficiencyModel efficiency =
+          recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
+                                       w.baseline_end, w.start, w.end, config.recommend.costs);
+      actions[i] = recommend::Recommend(templates, *rca.model, efficiency, ids, rca.incident_id,
+                                        w.slice.ToText(), config.recommend);
+    }
+    spdlog::info("analyze: recommendations in {:.2f} s", Seconds(stage));
+  }
+
   nlohmann::json analysis;
   analysis["data"] = {{"orders", summary.orders},
                       {"start_date", summary.start_date},
@@ -99,6 +128,7 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   for (size_t i = 0; i < incidents.size(); ++i) {
     nlohmann::json incident = detect::IncidentJson(incidents[i]);
     if (i < causes.size()) incident["rca"] = rca::RcaJson(causes[i]);
+    if (i < actions.size() && actions[i]) actions[i]->AddTo(incident);
     analysis["incidents"].push_back(std::move(incident));
   }
   storage::StoreResults(connection, data_dir, analysis);

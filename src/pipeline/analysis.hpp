@@ -7,6 +7,7 @@
 #include "metrics/cx_config.hpp"
 #include "metrics/slice_cube.hpp"
 #include "rca/config.hpp"
+#include "recommend/recommend.hpp"
 
 namespace cxagent::pipeline {
 
@@ -16,16 +17,18 @@ struct AnalysisConfig {
   metrics::CubeConfig cube;
   detect::IncidentConfig incidents;
   rca::RcaConfig rca;
+  recommend::RecommendConfig recommend;
 };
 
-//! Reads the configuration file (sections cx_score, cube, incidents, rca); an empty path gives the
+//! Reads the configuration file (sections cx_score, cube, incidents, rca,
+//! recommend); an empty path gives the
 //! defaults. Throws NotFound for a missing file and InvalidInput naming the file, line and key.
 AnalysisConfig ReadAnalysisConfig(const std::string& path);
 
 //! Runs every stage of the analysis on a data folder (order facts, slice cube, incidents,
-//! localization, root-cause analysis), stores the results in the folder's results database (atomically) and returns
-//! the analysis document of interfaces.md §2. Throws NotFound for a missing folder or table and
-//! InvalidInput for bad data or an unknown detector.
+//! localization, root-cause analysis, recommendations), stores the results in the folder's results
+//! database (atomically) and returns the analysis document of interfaces.md §2. Throws NotFound for
+//! a missing folder or table and InvalidInput for bad data or an unknown detector.
 nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& config);
 
 }  // namespace cxagent::pipeline

@@ -75,6 +75,9 @@ ApiHandlers::~ApiHandlers() {
 void ApiHandlers::Load() {
   statuses_.store(
       std::make_shared<const storage::IncidentStatuses>(storage::LoadIncidentStatuses(data_dir_)));
+  if (!std::filesystem::is_directory(data_dir_)) {
+    throw NotFound("data folder not found: {}", data_dir_);
+  }
   if (!std::filesystem::exists(storage::ResultsPath(data_dir_))) {
     spdlog::info("serve: no stored results in {}; analyzing first", data_dir_);
     pipeline::RunAnalysis(data_dir_, config_);

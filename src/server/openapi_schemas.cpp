@@ -262,15 +262,18 @@ Json Schemas() {
                                   {"deliveries_per_dasher_hour", Number()},
                                   {"dasher_hours_per_delivery", Number()},
                                   {"incentive_spend", Number()}});
-  schemas["Recommendation"] = Object({{"id", String("e.g. REC-0001-1")},
-                                      {"cause", String()},
-                                      {"kind", Enum({"revert", "improve", "mitigate"})},
-                                      {"action", String()},
-                                      {"template", String()},
-                                      {"params", {{"type", "object"}}},
-                                      {"expected_cx_delta", Ref("Interval")},
-                                      {"efficiency_delta", Ref("EfficiencyDelta")},
-                                      {"cx_per_cost", Nullable(Number())}});
+  schemas["Recommendation"] =
+      Object({{"id", String("e.g. REC-0001-1")},
+              {"cause", String()},
+              {"kind", Enum({"revert", "improve", "mitigate"})},
+              {"action", String()},
+              {"template", String()},
+              {"params",
+               {{"type", "object"},
+                {"additionalProperties", {{"oneOf", {Number(), String(), Boolean()}}}}}},
+              {"expected_cx_delta", Ref("Interval")},
+              {"efficiency_delta", Ref("EfficiencyDelta")},
+              {"cx_per_cost", Nullable(Number())}});
   schemas["Tradeoff"] =
       Object({{"template", String()},
               {"param", String()},
@@ -291,11 +294,14 @@ Json Schemas() {
          {{"type", "object"},
           {"description", "template parameters (numbers, strings or booleans); default {}"},
           {"additionalProperties", {{"oneOf", {Number(), String(), Boolean()}}}}}}}}};
-  schemas["WhatIfResult"] = Object({{"template", String()},
-                                    {"params", {{"type", "object"}}},
-                                    {"action", String()},
-                                    {"expected_cx_delta", Ref("Interval")},
-                                    {"efficiency_delta", Ref("EfficiencyDelta")}});
+  schemas["WhatIfResult"] =
+      Object({{"template", String()},
+              {"params",
+               {{"type", "object"},
+                {"additionalProperties", {{"oneOf", {Number(), String(), Boolean()}}}}}},
+              {"action", String()},
+              {"expected_cx_delta", Ref("Interval")},
+              {"efficiency_delta", Ref("EfficiencyDelta")}});
   schemas["ExperimentPlanRequest"] = {
       {"type", "object"},
       {"additionalProperties", false},

@@ -72,7 +72,12 @@ namespace {
 
 TEST(CliServeTest, StopsCleanlyOnSigterm) {
   testing::TempDir dir;
-  testing::WriteMinimalOrders(dir.Path().string(), 1);
+  // serve analyses a folder without stored results first, so it needs a real (small) world.
+  const auto generated =
+      testing::RunCxagent(fmt::format("generate --scenario {}/scenarios/clean.yaml --days 28 "
+                                      "--orders-per-day 200 --out {}",
+                                      CXAGENT_SOURCE_DIR, dir.Path().string()));
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
   // Start the server, wait until it answers, send SIGTERM and report its exit status.
   const std::string script = fmt::format(
       "sh -c '{} serve --data {} --port 0 --log-level warn & pid=$!; "

@@ -27,10 +27,10 @@ const RUN_TIMEOUT_MS = 180_000;
  * @param {import('playwright-core').Page} page
  */
 async function pageExplains(page) {
-  const said = [
-    ...(await page.getByRole('alert').allTextContents()),
-    ...(await page.getByTestId('empty').allTextContents()),
-  ];
+  // innerText keeps the line breaks between a title and its message; fold them into " / ".
+  const said = [...(await page.getByRole('alert').allInnerTexts()), ...(await page.getByTestId('empty').allInnerTexts())].map(
+    (text) => text.trim().replace(/\s*\n+\s*/g, ' / '),
+  );
   return said.length ? ` (the page shows: ${said.join(' | ').slice(0, 400)})` : '';
 }
 

@@ -35,12 +35,12 @@ describe('apiFetch', () => {
   });
 
   it('keeps the code of a 400 that names the bad parameter', async () => {
-    mockFetch(() => errorResponse(400, 'bad_request', "parameter 'limit' must be a positive integer"));
+    mockFetch(() => errorResponse(400, 'invalid_input', "parameter 'limit' must be a positive integer"));
 
     const error = await caught(apiFetch('/api/incidents', { params: { limit: -1 } }));
 
     expect(error.status).toBe(400);
-    expect(error.code).toBe('bad_request');
+    expect(error.code).toBe('invalid_input');
     expect(error.message).toContain("'limit'");
     expect(error.details).toEqual({});
   });

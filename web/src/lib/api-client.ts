@@ -9,11 +9,16 @@
 
 import { filenameFromContentDisposition } from '@/lib/download';
 
-/** Error codes the server sends, plus the ones the client makes up for failures without a body. */
+/** Error codes the server sends (its `Error` schema), plus the ones the client makes up for failures without a body. */
 export type ApiErrorCode =
-  | 'bad_request'
+  | 'invalid_input'
   | 'not_found'
   | 'conflict'
+  | 'unauthorized'
+  | 'payload_too_large'
+  | 'method_not_allowed'
+  | 'not_implemented'
+  | 'io_error'
   | 'internal'
   | 'network_error'
   | 'http_error'

@@ -16,20 +16,29 @@ const fixed = (digits: number) =>
 const oneDecimal = fixed(1);
 const twoDecimals = fixed(2);
 
-/** 86.24 -> "86.2", -0.4 -> "−0.4" (a true minus sign, as in print). */
-export function formatNumber(value: number, digits = 1): string {
+/** A number the API may not have (a slice without orders in a window): shown as a dash. */
+export const MISSING = '—';
+
+const missing = (value: number | null | undefined): value is null | undefined =>
+  value === null || value === undefined || Number.isNaN(value);
+
+/** 86.24 -> "86.2", -0.4 -> "−0.4" (a true minus sign, as in print); null -> "—". */
+export function formatNumber(value: number | null | undefined, digits = 1): string {
+  if (missing(value)) return MISSING;
   return (digits === 1 ? oneDecimal : digits === 2 ? twoDecimals : fixed(digits)).format(value).replace('-', '−');
 }
 
-/** -5.34 -> "−5.3", 2 -> "+2.0" (a true minus sign, as in print). */
-export function formatSigned(value: number, digits = 1): string {
+/** -5.34 -> "−5.3", 2 -> "+2.0" (a true minus sign, as in print); null -> "—". */
+export function formatSigned(value: number | null | undefined, digits = 1): string {
+  if (missing(value)) return MISSING;
   const text = formatNumber(Math.abs(value), digits);
   if (Number(text) === 0) return text;
   return `${value < 0 ? '−' : '+'}${text}`;
 }
 
 /** 0.812 -> "81%"; digits for more precision. */
-export function formatPercent(fraction: number, digits = 0): string {
+export function formatPercent(fraction: number | null | undefined, digits = 0): string {
+  if (missing(fraction)) return MISSING;
   return `${formatNumber(fraction * 100, digits)}%`;
 }
 
@@ -38,12 +47,13 @@ export function formatPercent(fraction: number, digits = 0): string {
  * percentages, everything else (CX Score, average rating) as a number.
  */
 export function formatMetric(metric: string, value: number | null | undefined, digits = 1): string {
-  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  if (missing(value)) return MISSING;
   return metric.endsWith('_rate') ? formatPercent(value, digits) : formatNumber(value, metric === 'avg_rating' ? 2 : digits);
 }
 
-/** A change of a metric in its own unit: rates in percentage points. */
-export function formatMetricDelta(metric: string, value: number, digits = 1): string {
+/** A change of a metric in its own unit: rates in percentage points; null -> "—". */
+export function formatMetricDelta(metric: string, value: number | null | undefined, digits = 1): string {
+  if (missing(value)) return MISSING;
   return metric.endsWith('_rate') ? `${formatSigned(value * 100, digits)} pp` : formatSigned(value, metric === 'avg_rating' ? 2 : digits);
 }
 

@@ -1,9 +1,13 @@
 import { QueryClient, type DefaultOptions } from '@tanstack/react-query';
 import { ApiError } from '@/lib/api-client';
 
-/** Retry only what may succeed on retry: network failures and 5xx, never a 4xx the server meant. */
-function shouldRetry(failureCount: number, error: unknown): boolean {
-  if (error instanceof ApiError && error.status >= 400 && error.status < 500) return false;
+/**
+ * Retry only what may succeed on retry: network failures and 5xx, never a 4xx
+ * the server meant, nor a 501 (an analysis stage that has produced nothing:
+ * only a new analysis changes that).
+ */
+export function shouldRetry(failureCount: number, error: unknown): boolean {
+  if (error instanceof ApiError && ((error.status >= 400 && error.status < 500) || error.status === 501)) return false;
   return failureCount < 2;
 }
 

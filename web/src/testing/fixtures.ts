@@ -29,6 +29,7 @@ export const HEALTH: Health = {
   data: { orders: 1_800_000, start_date: '2026-06-01', end_date: '2026-08-11' },
   analyzed_at: '2026-11-24T21:50:00Z',
   incidents: 3,
+  analysis: { state: 'idle', started_at: null, finished_at: null, last_error: null },
 };
 
 export const SUMMARY_1: IncidentSummary = {
@@ -144,20 +145,32 @@ export const INCIDENT_DETAIL: IncidentDetail = {
   drilldown: [
     {
       dimension: 'platform',
+      metric: 'cx_score',
       rows: [
-        { slice: { region: 'seattle', platform: 'ios' }, slice_text: 'region=seattle,platform=ios', baseline: 86.4, current: 78.0, delta: -8.4, orders: 41_200 },
-        { slice: { region: 'seattle', platform: 'android' }, slice_text: 'region=seattle,platform=android', baseline: 85.8, current: 80.1, delta: -5.7, orders: 30_950 },
+        { slice: { region: 'seattle', platform: 'ios' }, slice_text: 'platform=ios&region=seattle', baseline: 86.4, current: 78.0, delta: -8.4, orders: 41_200 },
+        { slice: { region: 'seattle', platform: 'android' }, slice_text: 'platform=android&region=seattle', baseline: 85.8, current: 80.1, delta: -5.7, orders: 30_950 },
       ],
     },
     {
       dimension: 'vertical',
+      metric: 'cx_score',
       rows: [
-        { slice: { region: 'seattle', vertical: 'restaurant' }, slice_text: 'region=seattle,vertical=restaurant', baseline: 86.1, current: 78.9, delta: -7.2, orders: 60_010 },
+        { slice: { region: 'seattle', vertical: 'restaurant' }, slice_text: 'region=seattle&vertical=restaurant', baseline: 86.1, current: 78.9, delta: -7.2, orders: 60_010 },
       ],
     },
   ],
   alerts: [
-    { metric: 'on_time_rate', slice: { region: 'seattle' }, start_date: '2026-07-31', baseline: 0.91, current: 0.78, delta: -0.13, z: -7.4 },
+    {
+      metric: 'on_time_rate',
+      slice: { region: 'seattle' },
+      slice_text: 'region=seattle',
+      start_date: '2026-07-31',
+      end_date: null,
+      baseline: 0.91,
+      current: 0.78,
+      delta: -0.13,
+      z: -7.4,
+    },
   ],
 };
 

@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import type { Health } from '@/types/api';
 
 /** A JSON response as the server would send it. */
 export function jsonResponse(body: unknown, init: ResponseInit = {}): Response {
@@ -41,8 +42,12 @@ export function mockFetchPending() {
   return spy;
 }
 
-export const HEALTH_OK = {
+/** `GET /api/health` of a server that has analysed its data and is not re-analysing. */
+export const HEALTH_OK: Health = {
   status: 'ok',
   version: '0.1.0',
   data: { orders: 1234, start_date: '2026-06-01', end_date: '2026-08-29' },
+  analyzed_at: '2026-11-24T21:50:00Z',
+  incidents: 3,
+  analysis: { state: 'idle', started_at: null, finished_at: null, last_error: null },
 };

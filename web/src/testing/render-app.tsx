@@ -23,5 +23,6 @@ export function renderApp(path: string) {
 
 /** Mounts one component with a fresh query cache. */
 export function renderWithQuery(ui: ReactElement) {
-  return render(<AppProvider queryClient={createTestQueryClient()}>{ui}</AppProvider>);
+  const queryClient = createTestQueryClient();
+  return { ...render(<AppProvider queryClient={queryClient}>{ui}</AppProvider>), queryClient };
 }

@@ -191,7 +191,53 @@ describe('dashboard /', () => {
     );
     renderApp('/');
     expect(await screen.findByText('No CX Score for all')).toBeInTheDocument();
-    expect(card('CX Score now vs baseline')).toHaveTextContent('Too few days of data to compare');
+    expect(card('CX Score now vs baseline')).toHaveTextContent('Too few days with orders to compare');
+  });
+
+  it('treats days without a score as gaps: a dash in the table, left out of the comparison', async () => {
+    const days = ['2026-08-01', '2026-08-02', '2026-08-03', '2026-08-04'];
+    mockApi(
+      fixtureRoutes({
+        'GET /api/metrics/cx-score': jsonResponse({
+          cohort: {},
+          cohort_text: 'all',
+          series: [
+            { date: days[0], cx_score: 90, orders: 100 },
+            { date: days[1], cx_score: null, orders: 0 },
+            { date: days[2], cx_score: 84, orders: 100 },
+            { date: days[3], cx_score: null, orders: 0 },
+          ],
+          incidents: [],
+        }),
+      }),
+    );
+    renderApp('/');
+
+    const figure = await screen.findByRole('figure', { name: 'Daily CX Score, all' });
+    const rows = within(within(figure).getByRole('table', { hidden: true })).getAllByRole('row', { hidden: true });
+    expect(rows[2]).toHaveTextContent('2026-08-02—0');
+    // Two days each side; the empty day on each side counts for nothing: 84 now vs 90.
+    await waitFor(() => expect(card('CX Score now vs baseline')).toHaveTextContent(/84\.0\s*vs 90\.0/));
+    expect(card('CX Score now vs baseline')).toHaveTextContent('−6.0');
+  });
+
+  it('shows the empty trend when no day of the cohort has a score', async () => {
+    mockApi(
+      fixtureRoutes({
+        'GET /api/metrics/cx-score': jsonResponse({
+          cohort: {},
+          cohort_text: 'all',
+          series: [
+            { date: '2026-08-01', cx_score: null, orders: 0 },
+            { date: '2026-08-02', cx_score: null, orders: 0 },
+          ],
+          incidents: [],
+        }),
+      }),
+    );
+    renderApp('/');
+    expect(await screen.findByText('No CX Score for all')).toBeInTheDocument();
+    expect(card('CX Score now vs baseline')).toHaveTextContent('Too few days with orders to compare');
   });
 });
 

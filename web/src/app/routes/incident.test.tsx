@@ -63,8 +63,8 @@ describe('incident /incidents/:id', () => {
     const drill = await screen.findByRole('region', { name: 'Slice drill-down' });
     let table = within(drill).getByRole('table');
     expect(dataRows(table).map((r) => within(r).getByRole('rowheader').textContent)).toEqual([
-      'region=seattle,platform=ios',
-      'region=seattle,platform=android',
+      'platform=ios&region=seattle',
+      'platform=android&region=seattle',
     ]);
     expect(dataRows(table)[0]).toHaveTextContent('86.478.0−8.441,200');
 
@@ -72,7 +72,7 @@ describe('incident /incidents/:id', () => {
     expect(router.state.location.search).toBe('?dim=vertical');
     table = within(drill).getByRole('table');
     expect(dataRows(table)).toHaveLength(1);
-    expect(table).toHaveTextContent('region=seattle,vertical=restaurant');
+    expect(table).toHaveTextContent('region=seattle&vertical=restaurant');
   });
 
   it('lists the alerts merged into the incident', async () => {
@@ -81,7 +81,7 @@ describe('incident /incidents/:id', () => {
 
     const alerts = await screen.findByRole('region', { name: 'Related alerts' });
     expect(dataRows(within(alerts).getByRole('table'))[0]).toHaveTextContent(
-      'On time rateregion=seattle2026-07-3191.0%78.0%−13.0 pp−7.4',
+      'On-time rateregion=seattle2026-07-31 · ongoing91.0%78.0%−13.0 pp−7.4',
     );
   });
 
@@ -158,6 +158,77 @@ describe('incident /incidents/:id', () => {
     expect(screen.getByText('No metric breakdown')).toBeInTheDocument();
     expect(within(region('Slice drill-down')).getByText('Nothing to drill into')).toBeInTheDocument();
     expect(within(region('Related alerts')).getByText('No related alert')).toBeInTheDocument();
+  });
+
+  it('shows a dash for the levels of a slice without orders in a window, never a made-up number', async () => {
+    const [cx, onTime, ...rest] = INCIDENT_DETAIL.breakdown;
+    mockApi(
+      fixtureRoutes({
+        'GET /api/incidents/INC-0001': jsonResponse({
+          ...INCIDENT_DETAIL,
+          slices: [{ ...INCIDENT_DETAIL.slices[0]!, rate_effect: null, mix_effect: null }],
+          breakdown: [
+            cx,
+            {
+              ...onTime!,
+              current: null,
+              delta: null,
+              rest_baseline: null,
+              series: onTime!.series.map((p, i) => (i === 0 ? { ...p, slice: null, rest: null } : p)),
+            },
+            ...rest,
+          ],
+          drilldown: [
+            {
+              ...INCIDENT_DETAIL.drilldown[0]!,
+              rows: [{ ...INCIDENT_DETAIL.drilldown[0]!.rows[0]!, current: null, delta: null, orders: 0 }],
+            },
+          ],
+        }),
+      }),
+    );
+    renderApp('/incidents/INC-0001');
+
+    const slices = await within(await screen.findByRole('region', { name: 'Top regressing slices' })).findByRole('table', {
+      hidden: true,
+    });
+    expect(dataRows(slices)[0]).toHaveTextContent('region=seattle81%86.079.1−6.9——');
+
+    const onTimeFigure = within(region('Metric breakdown')).getByRole('figure', { name: 'On-time rate: slice vs rest' });
+    expect(onTimeFigure.closest('li')).toHaveTextContent('Slice 91.0% → — (—)');
+    expect(onTimeFigure.closest('li')).toHaveTextContent('Rest — → 90.0% (—)');
+    expect(dataRows(within(onTimeFigure).getByRole('table', { hidden: true }))[0]).toHaveTextContent(/^2026-07-01——$/);
+
+    const drill = within(region('Slice drill-down')).getByRole('table');
+    expect(dataRows(drill)[0]).toHaveTextContent('platform=ios&region=seattle86.4——0');
+  });
+
+  it('colours a drill-down change by whether the metric is better higher or lower', async () => {
+    const row = { slice: { region: 'seattle', platform: 'ios' }, slice_text: 'platform=ios&region=seattle', orders: 10 };
+    mockApi(
+      fixtureRoutes({
+        'GET /api/incidents/INC-0001': jsonResponse({
+          ...INCIDENT_DETAIL,
+          metric: 'cancel_rate',
+          drilldown: [
+            {
+              dimension: 'platform',
+              metric: 'cancel_rate',
+              rows: [
+                { ...row, baseline: 0.02, current: 0.05, delta: 0.03 },
+                { ...row, slice_text: 'platform=web&region=seattle', baseline: 0.03, current: 0.02, delta: -0.01 },
+              ],
+            },
+          ],
+        }),
+      }),
+    );
+    renderApp('/incidents/INC-0001');
+
+    const drill = within(await screen.findByRole('region', { name: 'Slice drill-down' })).getByRole('table');
+    const [worse, better] = dataRows(drill);
+    expect(within(worse!).getByText('+3.0 pp')).toHaveClass('text-rose-700');
+    expect(within(better!).getByText('−1.0 pp')).toHaveClass('text-emerald-700');
   });
 
   it("shows the API's 404 message for an unknown incident", async () => {

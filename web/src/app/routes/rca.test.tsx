@@ -93,4 +93,36 @@ describe('root cause /rca/:id', () => {
     renderApp('/rca/INC-0001');
     expect(await screen.findByRole('alert')).toHaveTextContent('no analysis stored for INC-0001');
   });
+
+  it('says plainly that the root cause stage has not run (501), in the API\'s words', async () => {
+    const message = 'root-cause analysis for INC-0001: the rca stage has not produced it for this incident (the stored analysis has none)';
+    mockApi(fixtureRoutes({ 'GET /api/incidents/INC-0001/rca': errorResponse(501, 'not_implemented', message) }));
+    renderApp('/rca/INC-0001');
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(`Not available yet: the root cause analysis of INC-0001${message}`);
+    expect(alert).toHaveTextContent('HTTP 501 · not_implemented');
+    // The way back and on stays: the incident page works without the RCA.
+    expect(screen.getByRole('link', { name: '← Incident' })).toHaveAttribute('href', '/incidents/INC-0001');
+  });
+
+  it('draws a driver shift without a change point as a plain series', async () => {
+    const [top, ...others] = RCA.causes;
+    const shift = top!.evidence[0]!;
+    if (shift.kind !== 'driver_shift') throw new Error('the fixture leads with a driver shift');
+    mockApi(
+      fixtureRoutes({
+        'GET /api/incidents/INC-0001/rca': jsonResponse({
+          ...RCA,
+          causes: [{ ...top!, evidence: [{ ...shift, change_date: null }] }, ...others],
+        }),
+      }),
+    );
+    renderApp('/rca/INC-0001');
+
+    const cause = await screen.findByRole('region', { name: '1. Batching expansion' });
+    const driver = within(cause).getByRole('figure', { name: 'Batched orders, daily' });
+    expect(driver.parentElement).toHaveTextContent('12.0% → 41.0%, change +29.0 pp (90% CI +27.0 to +31.0 pp); no single change point');
+    expect(driver.parentElement).not.toHaveTextContent('null');
+  });
 });

@@ -190,4 +190,16 @@ describe('recommendations /recommendations/:id', () => {
     renderApp('/recommendations/INC-0001');
     expect(await screen.findByRole('alert')).toHaveTextContent('Could not load the recommendations for INC-0001no incident INC-0001');
   });
+
+  it('says plainly, without a retry button, that the recommendations stage has not run (501)', async () => {
+    const message =
+      'recommendations for INC-0001: the recommendations stage has not produced recommendations for this incident (the stored analysis has none)';
+    mockApi(fixtureRoutes({ 'GET /api/incidents/INC-0001/recommendations': errorResponse(501, 'not_implemented', message) }));
+    renderApp('/recommendations/INC-0001');
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(`Not available yet: the recommendations for INC-0001${message}`);
+    expect(alert).toHaveTextContent('HTTP 501 · not_implemented');
+    expect(within(alert).queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
+  });
 });

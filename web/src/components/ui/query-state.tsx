@@ -1,6 +1,6 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { ErrorState } from '@/components/ui/error-state';
+import { ErrorState, isNotImplemented } from '@/components/ui/error-state';
 import { Skeleton } from '@/components/ui/skeleton';
 
 type QueryStateProps<T> = {
@@ -17,7 +17,11 @@ type QueryStateProps<T> = {
 export function QueryState<T>({ query, what, skeletonClassName, skeletonLines, children }: QueryStateProps<T>) {
   if (query.isPending) return <Skeleton label={`Loading ${what}`} className={skeletonClassName} lines={skeletonLines} />;
   if (query.isError) {
-    return <ErrorState title={`Could not load ${what}`} error={query.error} onRetry={() => void query.refetch()} />;
+    return isNotImplemented(query.error) ? (
+      <ErrorState title={`Not available yet: ${what}`} error={query.error} />
+    ) : (
+      <ErrorState title={`Could not load ${what}`} error={query.error} onRetry={() => void query.refetch()} />
+    );
   }
   return <>{children(query.data)}</>;
 }

@@ -126,7 +126,7 @@ describe('DocsPage', () => {
   });
 
   it('sends query parameters and shows the API error message of a failed call', async () => {
-    const { calls } = serveDocs(() => errorResponse(400, 'bad_request', "parameter 'limit' must be a positive integer"));
+    const { calls } = serveDocs(() => errorResponse(400, 'invalid_input', "parameter 'limit' must be a positive integer"));
     renderWithQuery(<DocsPage />);
     const { user, article } = await openOperation('GET /api/incidents');
     await user.click(within(article).getByRole('button', { name: 'Try it out' }));

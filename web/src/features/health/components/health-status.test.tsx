@@ -12,29 +12,42 @@ describe('HealthStatus', () => {
 
     const health = screen.getByTestId('health');
     await waitFor(() =>
-      expect(health).toHaveTextContent('API ok · v0.1.0 · 1,234 orders · 2026-06-01 – 2026-08-29'),
+      expect(health).toHaveTextContent(
+        'API ok · v0.1.0 · 1,234 orders · 2026-06-01 – 2026-08-29 · analysed 2026-11-24 21:50 UTC',
+      ),
     );
     expect(fetchSpy.mock.calls[0]?.[0]).toBe('/api/health');
   });
 
-  it('says no data is loaded when the server has none', async () => {
-    mockFetch(() => jsonResponse({ status: 'ok', version: '0.1.0', data: null }));
+  it('says no orders are loaded, without a date range, when the orders table is empty', async () => {
+    mockFetch(() =>
+      jsonResponse({ ...HEALTH_OK, analyzed_at: null, data: { orders: 0, start_date: null, end_date: null } }),
+    );
 
     renderWithQuery(<HealthStatus />);
 
-    await waitFor(() =>
-      expect(screen.getByTestId('health')).toHaveTextContent('API ok · v0.1.0 · no data loaded'),
-    );
+    await waitFor(() => expect(screen.getByTestId('health')).toHaveTextContent(/^API ok · v0\.1\.0 · no orders loaded$/));
   });
 
-  it('leaves the date range out when the orders table is empty', async () => {
-    mockFetch(() =>
-      jsonResponse({ status: 'ok', version: '0.1.0', data: { orders: 0, start_date: null, end_date: null } }),
+  it('shows a running re-analysis, and the error of a failed one', async () => {
+    const running = { state: 'running', started_at: '2026-11-24T22:00:00Z', finished_at: null, last_error: null };
+    const failed = {
+      state: 'idle',
+      started_at: '2026-11-24T22:00:00Z',
+      finished_at: '2026-11-24T22:01:00Z',
+      last_error: { error: { code: 'io_error', message: 'orders.parquet: unreadable', details: {} } },
+    };
+    let analysis: object = running;
+    mockFetch(() => jsonResponse({ ...HEALTH_OK, analysis }));
+
+    const { queryClient } = renderWithQuery(<HealthStatus />);
+    await waitFor(() => expect(screen.getByTestId('health')).toHaveTextContent(/analysed 2026-11-24 21:50 UTC · re-analysing…$/));
+
+    analysis = failed;
+    await queryClient.refetchQueries();
+    await waitFor(() =>
+      expect(screen.getByTestId('health')).toHaveTextContent('last re-analysis failed: orders.parquet: unreadable'),
     );
-
-    renderWithQuery(<HealthStatus />);
-
-    await waitFor(() => expect(screen.getByTestId('health')).toHaveTextContent(/^API ok · v0\.1\.0 · 0 orders$/));
   });
 
   it('shows a loading state while the API has not answered', () => {

@@ -1,17 +1,24 @@
 import { useHealth } from '@/features/health/api/get-health';
-import { formatDateRange, formatInteger } from '@/lib/format';
+import { formatDateRange, formatInteger, formatTimestamp } from '@/lib/format';
 import type { Health } from '@/types/api';
 
-/** "API ok · v0.1.0 · 1,234 orders · 2026-06-01 – 2026-08-29". */
+/**
+ * "API ok · v0.1.0 · 1,234 orders · 2026-06-01 – 2026-08-29 · analysed
+ * 2026-11-24 22:36 UTC", plus the background re-analysis when one runs or
+ * the last one failed.
+ */
 export function describeHealth(health: Health): string {
   const parts = [`API ${health.status}`, `v${health.version}`];
-  if (health.data) {
+  if (health.data.orders > 0) {
     parts.push(`${formatInteger(health.data.orders)} orders`);
     const range = formatDateRange(health.data.start_date, health.data.end_date);
     if (range) parts.push(range);
   } else {
-    parts.push('no data loaded');
+    parts.push('no orders loaded');
   }
+  if (health.analyzed_at) parts.push(`analysed ${formatTimestamp(health.analyzed_at)}`);
+  if (health.analysis.state === 'running') parts.push('re-analysing…');
+  else if (health.analysis.last_error) parts.push(`last re-analysis failed: ${health.analysis.last_error.error.message}`);
   return parts.join(' · ');
 }
 
@@ -44,7 +51,8 @@ export function HealthStatus() {
     tone = 'down';
     text = `API unreachable: ${health.error.message}`;
   } else {
-    tone = health.data.status === 'ok' ? (health.data.data ? 'ok' : 'warn') : 'down';
+    const degraded = health.data.data.orders === 0 || health.data.analysis.last_error !== null;
+    tone = health.data.status === 'ok' ? (degraded ? 'warn' : 'ok') : 'down';
     text = describeHealth(health.data);
   }
 

@@ -2,6 +2,7 @@ import { useId } from 'react';
 import { useSearchParams } from 'react-router';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
+import { SliceText } from '@/components/ui/slice-text';
 import { formatInteger, formatMetric, formatMetricDelta } from '@/lib/format';
 import type { IncidentDetail } from '@/types/api';
 
@@ -11,7 +12,11 @@ export function Drilldown({ incident }: { incident: IncidentDetail }) {
   const [search, setSearch] = useSearchParams();
   const dimensions = incident.drilldown;
   const chosen = dimensions.find((d) => d.dimension === search.get('dim')) ?? dimensions[0];
-  const metric = incident.metric;
+  const metric = chosen?.metric ?? incident.metric;
+  // Whether a rise is good for this metric (cancellations, contacts: no), from its breakdown entry.
+  const higherIsBetter = incident.breakdown.find((b) => b.metric === metric)?.higher_is_better ?? true;
+  const tone = (delta: number | null) =>
+    delta === null || delta === 0 ? 'text-slate-500' : (delta < 0) === higherIsBetter ? 'text-rose-700' : 'text-emerald-700';
 
   return (
     <Card
@@ -74,11 +79,11 @@ export function Drilldown({ incident }: { incident: IncidentDetail }) {
               {chosen.rows.map((row) => (
                 <tr key={row.slice_text} className="border-b border-slate-100 last:border-0">
                   <th scope="row" className="px-5 py-2 font-mono text-xs font-normal">
-                    {row.slice_text}
+                    <SliceText text={row.slice_text} />
                   </th>
                   <td className="px-5 py-2 text-right">{formatMetric(metric, row.baseline)}</td>
                   <td className="px-5 py-2 text-right">{formatMetric(metric, row.current)}</td>
-                  <td className={`px-5 py-2 text-right font-medium ${row.delta < 0 ? 'text-rose-700' : 'text-emerald-700'}`}>
+                  <td className={`px-5 py-2 text-right font-medium ${tone(row.delta)}`}>
                     {formatMetricDelta(metric, row.delta)}
                   </td>
                   <td className="px-5 py-2 text-right">{formatInteger(row.orders)}</td>

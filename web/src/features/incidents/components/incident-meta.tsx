@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { SeverityBadge, StatusBadge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
+import { SliceText } from '@/components/ui/slice-text';
 import { StatusControl } from '@/features/incidents/components/status-control';
 import { formatMetric, formatMetricDelta, formatNumber, formatTimestamp, humanize } from '@/lib/format';
 import type { IncidentDetail } from '@/types/api';
@@ -30,7 +31,9 @@ export function IncidentMeta({ incident }: { incident: IncidentDetail }) {
             {incident.updated_at ? <span className="ml-1 text-xs text-slate-500">since {formatTimestamp(incident.updated_at)}</span> : null}
           </Item>
           <Item term="Slice">
-            <code className="text-xs break-all">{incident.slice_text}</code>
+            <code className="text-xs">
+              <SliceText text={incident.slice_text} />
+            </code>
           </Item>
           <Item term="Incident window">
             {window.start} – {incident.end_date ? window.end : `${window.end} (ongoing)`}

@@ -3,26 +3,30 @@ import { ChartFrame } from '@/components/charts/chart-frame';
 import { axisTick, chartColors, shortDate } from '@/components/charts/theme';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
-import { formatMetric, formatMetricDelta } from '@/lib/format';
+import { formatMetric, formatMetricDelta, formatNumber, formatPercent } from '@/lib/format';
+import { niceAxis, stepDigits } from '@/lib/ticks';
 import type { IncidentDetail, IncidentWindow, MetricBreakdown as Breakdown } from '@/types/api';
 
 function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow }) {
-  const worse = item.higher_is_better ? item.delta < 0 : item.delta > 0;
-  const restDelta = item.rest_current - item.rest_baseline;
+  // Any of the levels is null when the slice (or the rest) had no orders in that window.
+  const worse = item.delta === null ? null : item.higher_is_better ? item.delta < 0 : item.delta > 0;
+  const restDelta = item.rest_current === null || item.rest_baseline === null ? null : item.rest_current - item.rest_baseline;
   const first = item.series[0]?.date ?? '';
   const last = item.series.at(-1)?.date ?? '';
   const x1 = window.start < first ? first : window.start;
   const x2 = window.end > last ? last : window.end;
-  // A rate that moves by less than a point needs a second decimal on its axis to tell the ticks apart.
+  // Round, evenly spaced ticks with as many decimals as their step needs (rates in percent).
   const values = item.series.flatMap((p) => [p.slice, p.rest]).filter((v): v is number => v !== null);
-  const spread = values.length ? Math.max(...values) - Math.min(...values) : 0;
-  const tickDigits = item.metric.endsWith('_rate') && spread < 0.02 ? 2 : 1;
+  const isRate = item.metric.endsWith('_rate');
+  const axis = niceAxis(values, 4);
+  const tickDigits = axis ? stepDigits(isRate ? axis.step * 100 : axis.step) : 1;
+  const tickText = (v: number) => (isRate ? formatPercent(v, tickDigits) : formatNumber(v, tickDigits));
   return (
     <li className="flex min-w-0 flex-col gap-1 rounded-lg border border-slate-200 p-3">
       <h3 className="text-sm font-medium text-slate-900">{item.label}</h3>
       <p className="text-xs text-slate-600 tabular-nums">
         Slice {formatMetric(item.metric, item.baseline)} → {formatMetric(item.metric, item.current)}{' '}
-        <span className={`font-semibold ${worse ? 'text-rose-700' : 'text-emerald-700'}`}>
+        <span className={`font-semibold ${worse === null ? 'text-slate-500' : worse ? 'text-rose-700' : 'text-emerald-700'}`}>
           ({formatMetricDelta(item.metric, item.delta)})
         </span>
         <br />
@@ -46,10 +50,12 @@ function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow })
               {x1 <= x2 && first ? <ReferenceArea x1={x1} x2={x2} fill={chartColors.incident.high} fillOpacity={0.5} ifOverflow="hidden" /> : null}
               <XAxis dataKey="date" tick={{ ...axisTick, fontSize: 10 }} tickFormatter={shortDate} minTickGap={20} />
               <YAxis
-                domain={['auto', 'auto']}
+                domain={axis?.domain ?? ['auto', 'auto']}
+                ticks={axis?.ticks}
+                interval={0}
                 tick={{ ...axisTick, fontSize: 10 }}
                 width={44}
-                tickFormatter={(v: number) => formatMetric(item.metric, v, tickDigits)}
+                tickFormatter={tickText}
               />
               <Tooltip formatter={(v, name) => [formatMetric(item.metric, Number(v)), name]} />
               <Line dataKey="slice" name="Slice" stroke={chartColors.secondary} dot={false} strokeWidth={2} connectNulls isAnimationActive={false} />

@@ -10,7 +10,7 @@ export function CxNowStat({ cohort }: { cohort: string }) {
   if (query.isPending) return <StatCard label={label} loading hint="Loading…" />;
   if (query.isError) return <StatCard label={label} hint={`Unavailable: ${query.error.message}`} tone="error" />;
   const summary = summarizeCx(query.data.series);
-  if (!summary) return <StatCard label={label} hint="Too few days of data to compare" />;
+  if (!summary) return <StatCard label={label} hint="Too few days with orders to compare" />;
   const tone = summary.delta < -0.05 ? 'bad' : summary.delta > 0.05 ? 'good' : undefined;
   return (
     <StatCard

@@ -18,6 +18,7 @@ import { QueryState } from '@/components/ui/query-state';
 import { useCxScore } from '@/features/metrics/api/get-cx-score';
 import { CohortSelect } from '@/features/metrics/components/cohort-select';
 import { formatInteger, formatNumber } from '@/lib/format';
+import { niceAxis, stepDigits } from '@/lib/ticks';
 import { paths } from '@/lib/paths';
 import type { CxScoreSeries } from '@/types/api';
 
@@ -38,9 +39,11 @@ function TrendChart({ data }: { data: CxScoreSeries }) {
       x2: !incident.end_date || incident.end_date > last ? last : incident.end_date,
     }))
     .filter((w) => w.x1 <= last && w.x2 >= first && w.x1 <= w.x2);
-  const scores = data.series.map((p) => p.cx_score);
-  const lo = Math.floor(Math.min(...scores) - 1);
-  const hi = Math.ceil(Math.max(...scores) + 1);
+  // A day without orders in the cohort has no score: the line breaks there and the axis ignores it.
+  const scores = data.series.map((p) => p.cx_score).filter((v): v is number => v !== null);
+  // Round, evenly spaced ticks around the scores (a 0-100 axis would flatten a 5-point drop into a line).
+  const axis = niceAxis(scores, 6);
+  const digits = axis ? stepDigits(axis.step) : 0;
 
   return (
     <ChartFrame
@@ -69,16 +72,23 @@ function TrendChart({ data }: { data: CxScoreSeries }) {
               />
             ))}
             <XAxis dataKey="date" tick={axisTick} tickFormatter={shortDate} minTickGap={24} />
-            <YAxis domain={[lo, hi]} tick={axisTick} width={40} allowDecimals={false} />
-            <Tooltip formatter={(value) => [formatNumber(Number(value)), 'CX Score']} />
-            <Line type="monotone" dataKey="cx_score" stroke={chartColors.primary} strokeWidth={2} dot={false} isAnimationActive={false} />
+            <YAxis
+              domain={axis?.domain ?? ['auto', 'auto']}
+              ticks={axis?.ticks}
+              interval={0}
+              tick={axisTick}
+              width={40}
+              tickFormatter={(v: number) => formatNumber(v, digits)}
+            />
+            <Tooltip formatter={(value) => [value === null || value === undefined ? '—' : formatNumber(Number(value)), 'CX Score']} />
+            <Line type="linear" dataKey="cx_score" stroke={chartColors.primary} strokeWidth={2} dot={false} isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
       }
       caption={
         windows.length ? (
           <span className="flex flex-wrap items-center gap-x-3 gap-y-1">
-            Shaded: incident windows.
+            Shaded: windows of the incidents whose slice overlaps this cohort.
             {windows.map(({ incident }) => (
               <Link key={incident.id} to={paths.incident.to(incident.id)} className="inline-flex items-center gap-1 text-indigo-700 underline-offset-2 hover:underline">
                 {incident.id} <SeverityBadge severity={incident.severity} /> from {incident.start_date}
@@ -105,7 +115,7 @@ export function CxTrendPanel({ cohort, onCohortChange }: CxTrendPanelProps) {
     >
       <QueryState query={query} what="the CX Score trend" skeletonClassName="h-72">
         {(data) =>
-          data.series.length ? (
+          data.series.some((p) => p.cx_score !== null) ? (
             <TrendChart data={data} />
           ) : (
             <EmptyState title={`No CX Score for ${data.cohort_text || 'this cohort'}`}>

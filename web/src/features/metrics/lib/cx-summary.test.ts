@@ -27,4 +27,15 @@ describe('summarizeCx', () => {
     expect(summarizeCx(series([86, 86, 80, 80]))).toMatchObject({ nowDays: 2, baselineDays: 2, delta: -6 });
     expect(summarizeCx(series([86]))).toBeNull();
   });
+
+  it('leaves days without a score out of either window', () => {
+    const points = series([80, 90, 70, 70]).map((p) => ({ ...p, cx_score: p.cx_score as number | null }));
+    points[1] = { ...points[1]!, cx_score: null, orders: 0 };
+    expect(summarizeCx(points)).toMatchObject({ baseline: 80, now: 70, delta: -10, baselineDays: 2, nowDays: 2 });
+  });
+
+  it('gives up when a window has no scored day', () => {
+    const points = series([80, 90, 70, 70]).map((p, i) => ({ ...p, cx_score: i >= 2 ? null : p.cx_score }));
+    expect(summarizeCx(points)).toBeNull();
+  });
 });

@@ -13,16 +13,20 @@ export type CxSummary = {
   baselineRange: [string, string];
 };
 
-function weightedMean(points: CxScorePoint[]): number {
-  const orders = points.reduce((sum, p) => sum + p.orders, 0);
-  if (orders > 0) return points.reduce((sum, p) => sum + p.cx_score * p.orders, 0) / orders;
-  return points.reduce((sum, p) => sum + p.cx_score, 0) / points.length;
+/** Null when no day of the window has a score (no orders in the cohort). */
+function weightedMean(points: CxScorePoint[]): number | null {
+  const scored = points.filter((p): p is CxScorePoint & { cx_score: number } => p.cx_score !== null);
+  if (scored.length === 0) return null;
+  const orders = scored.reduce((sum, p) => sum + p.orders, 0);
+  if (orders > 0) return scored.reduce((sum, p) => sum + p.cx_score * p.orders, 0) / orders;
+  return scored.reduce((sum, p) => sum + p.cx_score, 0) / scored.length;
 }
 
 /**
  * "CX now vs baseline": the last week against the four weeks before it,
  * weighted by orders so a quiet day does not swing it. Short series use
- * half for each side; null below two days.
+ * half for each side; null below two days, or when either window has no
+ * scored day (days without orders have no score and are skipped).
  */
 export function summarizeCx(series: CxScorePoint[], nowDays = 7, baselineDays = 28): CxSummary | null {
   if (series.length < 2) return null;
@@ -32,6 +36,7 @@ export function summarizeCx(series: CxScorePoint[], nowDays = 7, baselineDays = 
   const basePoints = before.slice(-Math.min(baselineDays, before.length));
   const now = weightedMean(nowPoints);
   const baseline = weightedMean(basePoints);
+  if (now === null || baseline === null) return null;
   return {
     now,
     baseline,

@@ -86,7 +86,7 @@ function EvidenceView({ evidence, treatmentStart }: { evidence: Evidence; treatm
 function CauseEvidence({ cause, rank, incidentStart }: { cause: Cause; rank: number; incidentStart?: string }) {
   // The pre-period ends where the incident starts; without the incident, where the driver shifted.
   const shift = cause.evidence.find((e) => e.kind === 'driver_shift');
-  const treatmentStart = incidentStart ?? (shift?.kind === 'driver_shift' ? shift.change_date : undefined);
+  const treatmentStart = incidentStart ?? (shift?.kind === 'driver_shift' ? (shift.change_date ?? undefined) : undefined);
   return (
     <div id={anchor(cause)} className="scroll-mt-24 lg:col-span-3">
       <Card

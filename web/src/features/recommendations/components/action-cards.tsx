@@ -25,7 +25,7 @@ export function formatParams(params: Record<string, ParamValue>): string {
 }
 
 /** Efficiency changes with their interval and, when the baseline is known, relative to it. */
-export function EfficiencyList({ delta, baseline }: { delta: EfficiencyDelta; baseline?: Efficiency }) {
+export function EfficiencyList({ delta, baseline }: { delta: EfficiencyDelta; baseline?: Efficiency | null }) {
   return (
     <dl className="grid grid-cols-1 gap-x-4 gap-y-1 text-xs sm:grid-cols-2">
       {efficiencyLabels.map(({ key, label }) => {
@@ -94,7 +94,7 @@ export function ExpectedCxChart({ recommendations }: { recommendations: Recommen
 
 type ActionCardsProps = {
   recommendations: Recommendation[];
-  baseline?: Efficiency;
+  baseline?: Efficiency | null;
   selected: string | undefined;
   onSelect: (id: string) => void;
 };

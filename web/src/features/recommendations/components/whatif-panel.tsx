@@ -17,7 +17,7 @@ type WhatIfState = {
 type WhatIfPanelProps = {
   recommendations: Recommendation[];
   tradeoffs: Tradeoff[];
-  baseline?: Efficiency;
+  baseline?: Efficiency | null;
   onRun: (request: WhatIfRequest) => void;
   state: WhatIfState;
 };

@@ -7,7 +7,8 @@ import type { DriverShiftEvidence } from '@/types/api';
 
 /** The suspected driver's daily series, its level before and after, and the change point. */
 export function DriverShiftChart({ evidence }: { evidence: DriverShiftEvidence }) {
-  const { metric, series } = evidence;
+  // change_date is null when the engine found the shift but no single day it started on.
+  const { metric, series, change_date: changeDate } = evidence;
   const first = series[0]?.date;
   const last = series.at(-1)?.date;
   const deltaText = metric.endsWith('_rate')
@@ -17,11 +18,11 @@ export function DriverShiftChart({ evidence }: { evidence: DriverShiftEvidence }
     <div className="flex flex-col gap-2">
       <h4 className="text-sm font-medium text-slate-900">Driver before / after: {evidence.label}</h4>
       <p className="text-xs text-slate-600 tabular-nums">
-        {formatMetric(metric, evidence.before)} → {formatMetric(metric, evidence.after)}, change {deltaText}; change point{' '}
-        {evidence.change_date}
+        {formatMetric(metric, evidence.before)} → {formatMetric(metric, evidence.after)}, change {deltaText};{' '}
+        {changeDate ? `change point ${changeDate}` : 'no single change point'}
       </p>
       <ChartFrame
-        label={`${evidence.label} before and after ${evidence.change_date}`}
+        label={changeDate ? `${evidence.label} before and after ${changeDate}` : `${evidence.label}, daily`}
         height={200}
         rows={series}
         rowKey={(p) => p.date}
@@ -36,21 +37,21 @@ export function DriverShiftChart({ evidence }: { evidence: DriverShiftEvidence }
               <XAxis dataKey="date" tick={axisTick} tickFormatter={shortDate} minTickGap={24} />
               <YAxis domain={['auto', 'auto']} tick={axisTick} width={48} tickFormatter={(v: number) => formatMetric(metric, v, 0)} />
               <Tooltip formatter={(v) => [formatMetric(metric, Number(v), 2), evidence.label]} />
-              {first ? (
+              {first && changeDate ? (
                 <ReferenceLine
                   segment={[
                     { x: first, y: evidence.before },
-                    { x: evidence.change_date, y: evidence.before },
+                    { x: changeDate, y: evidence.before },
                   ]}
                   stroke={chartColors.muted}
                   strokeDasharray="4 3"
                   ifOverflow="extendDomain"
                 />
               ) : null}
-              {last ? (
+              {last && changeDate ? (
                 <ReferenceLine
                   segment={[
-                    { x: evidence.change_date, y: evidence.after },
+                    { x: changeDate, y: evidence.after },
                     { x: last, y: evidence.after },
                   ]}
                   stroke={chartColors.secondary}
@@ -58,11 +59,13 @@ export function DriverShiftChart({ evidence }: { evidence: DriverShiftEvidence }
                   ifOverflow="extendDomain"
                 />
               ) : null}
-              <ReferenceLine
-                x={evidence.change_date}
-                stroke={chartColors.bad}
-                label={{ value: `change ${shortDate(evidence.change_date)}`, position: 'top', fontSize: 11, fill: chartColors.axis }}
-              />
+              {changeDate ? (
+                <ReferenceLine
+                  x={changeDate}
+                  stroke={chartColors.bad}
+                  label={{ value: `change ${shortDate(changeDate)}`, position: 'top', fontSize: 11, fill: chartColors.axis }}
+                />
+              ) : null}
               <Line dataKey="value" name={evidence.label} stroke={chartColors.primary} dot={false} strokeWidth={2} isAnimationActive={false} />
             </LineChart>
           </ResponsiveContainer>

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "common/date.hpp"
+#include "common/slice.hpp"
+
+namespace cxagent::storage {
+class Connection;
+}
+
+namespace cxagent::recommend {
+
+//! Dollar figures of the cost model (configurable: the data has no pay column).
+struct CostSettings {
+  double pay_per_engaged_hour = 22.0;  //!< dasher pay per hour from accept to drop-off
+  double pay_per_delivery = 2.5;       //!< base pay per delivery
+};
+
+//! The slice's fulfillment efficiency over the incident window, measured from the tables, and
+//! the per-order pieces the simulation needs to carry a change of drivers to it (docs/recommend.md
+//! defines each figure).
+struct EfficiencyModel {
+  double orders_per_day = 0;
+  double delivered_share = 0;
+  //! Dasher time per delivery (accept to drop-off, shared across a batch), hours.
+  double dasher_hours_per_delivery = 0;
+  //! Deliveries per active dasher-hour (supply_hourly, the slice's share of its regions' hours).
+  double deliveries_per_dasher_hour = 0;
+  //! The slice's share of its regions' active dasher-hours per day.
+  double active_dasher_hours_per_day = 0;
+  //! Refunds per order, dollars (items and support).
+  double refunds_per_order = 0;
+  //! Cost per order: dasher pay (engaged hours and per delivery) plus refunds, dollars.
+  double cost_per_order = 0;
+  //! Incentive spend per day in the slice (the data records none: 0).
+  double incentive_spend = 0;
+  //! Refund of a missing line and of a rejected substitution, dollars.
+  double refund_per_missing_line = 0;
+  double refund_per_rejected_line = 0;
+  //! Engaged minutes of a delivery from its drivers: base + prep wait + shopping + per_km x
+  //! distance + batched_extra x is_batched (least squares on the window's deliveries).
+  double engaged_base_min = 0;
+  double engaged_per_km = 0;
+  double engaged_batched_extra = 0;
+  CostSettings costs;
+  //! For power analyses: per-order CX standard deviation and the intra-cluster correlation of CX
+  //! within a region-hour and within a store-day (baseline window).
+  double cx_sd = 0;
+  double icc_region_hour = 0;
+  double icc_store_day = 0;
+  double orders_per_region_hour = 0;
+  double orders_per_store_day = 0;
+  int regions = 1;
+
+  //! The `efficiency_baseline` object of docs/api.md.
+  nlohmann::json BaselineJson() const;
+  //! Every field, for storage with the incident.
+  nlohmann::json ToJson() const;
+  //! Inverse of ToJson; throws InvalidInput naming a missing field.
+  static EfficiencyModel FromJson(const nlohmann::json& json);
+};
+
+//! Measures the model on the pipeline's connection (`order_facts`, plus the data folder's
+//! `items` and `supply_hourly`) for a slice: efficiency over [start, end], clustering over the
+//! baseline [baseline_start, baseline_end].
+EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
+                                  const Slice& slice, Date baseline_start, Date baseline_end,
+                                  Date start, Date end, const CostSettings& costs);
+
+}  // namespace cxagent::recommend

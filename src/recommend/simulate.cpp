@@ -1,0 +1,333 @@
+#include "recommend/simulate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+#include <mutex>
+#include <numeric>
+
+#include "common/error.hpp"
+#include "rca/rca.hpp"
+
+namespace cxagent::recommend {
+
+namespace {
+
+double Round(double x, int digits) {
+  if (!std::isfinite(x)) return 0.0;
+  const double scale = std::pow(10.0, digits);
+  return std::round(x * scale) / scale;
+}
+
+// Per-order pieces of one counterfactual draw, differences against the factual orders.
+struct RowDeltas {
+  std::vector<double> cx;         // predicted CX change
+  std::vector<double> delivered;  // 0/1 factual, and its change
+  std::vector<double> delivered_delta;
+  std::vector<double> hours;  // dasher hours of the delivery (0 when cancelled), and change
+  std::vector<double> hours_delta;
+  std::vector<double> refund_delta;  // dollars
+};
+
+double Percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const double position = q * static_cast<double>(values.size() - 1);
+  const size_t low = static_cast<size_t>(std::floor(position));
+  const size_t high = std::min(low + 1, values.size() - 1);
+  return values[low] + (position - static_cast<double>(low)) * (values[high] - values[low]);
+}
+
+}  // namespace
+
+nlohmann::json IntervalJson(const Interval& interval, int digits) {
+  return {{"mean", Round(interval.mean, digits)},
+          {"ci90", {Round(interval.lo, digits), Round(interval.hi, digits)}}};
+}
+
+nlohmann::json WhatIfJson(const WhatIfResult& result) {
+  nlohmann::json params = nlohmann::json::object();
+  for (const auto& [name, value] : result.params) {
+    // Whole-number parameters (a batch cap) read as integers.
+    if (value == std::round(value) && std::abs(value) < 1e9) {
+      params[name] = static_cast<int64_t>(value);
+    } else {
+      params[name] = Round(value, 4);
+    }
+  }
+  return {
+      {"template", result.template_name},
+      {"params", params},
+      {"action", result.action},
+      {"expected_cx_delta", IntervalJson(result.cx)},
+      {"efficiency_delta",
+       {{"cost_per_order", IntervalJson(result.efficiency.cost_per_order)},
+        {"deliveries_per_dasher_hour", IntervalJson(result.efficiency.deliveries_per_dasher_hour)},
+        {"dasher_hours_per_delivery", IntervalJson(result.efficiency.dasher_hours_per_delivery, 4)},
+        {"incentive_spend", IntervalJson(result.efficiency.incentive_spend, 2)}}}};
+}
+
+// One CX model with the factual predictions of the incident rows; Predict is serialised per
+// model because XGBoost's C API gives no thread-safety promise for one booster.
+struct Simulator::Scorer {
+  rca::CxModel owned;
+  const rca::CxModel* model = nullptr;
+  std::vector<double> factual;
+  //! Out-of-bag share of the observed incident change the model explains (refits only).
+  double recovered = 1.0;
+  mutable std::mutex mutex;
+
+  std::vector<double> Predict(const rca::FeatureMatrix& rows) const {
+    std::lock_guard lock(mutex);
+    return model->Predict(rows);
+  }
+};
+
+Simulator::Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency,
+                     SimulationOptions options)
+    : model_(model), sample_(model), efficiency_(efficiency), options_(options) {
+  const rca::FeatureMatrix incident = sample_.Matrix().Rows(sample_.IncidentRows());
+  auto stored = std::make_unique<Scorer>();
+  stored->model = &model_.model;
+  scorers_.push_back(std::move(stored));
+  // Refits on bootstrap resamples of the whole sample carry the model's own uncertainty.
+  std::vector<std::future<std::unique_ptr<Scorer>>> refits;
+  const size_t rows = sample_.Matrix().rows;
+  for (int k = 1; k <= options_.refits; ++k) {
+    refits.push_back(std::async(std::launch::deferred, [this, k, rows] {
+      Rng rng(options_.seed + 104729ULL * static_cast<uint64_t>(k));
+      std::uniform_int_distribution<size_t> pick(0, rows - 1);
+      std::vector<size_t> chosen(rows);
+      std::vector<double> targets(rows);
+      for (size_t i = 0; i < rows; ++i) {
+        chosen[i] = pick(rng);
+        targets[i] = model_.cx_score[chosen[i]];
+      }
+      rca::CxModelParams params = options_.model;
+      params.seed = options_.model.seed + k;
+      auto scorer = std::make_unique<Scorer>();
+      scorer->owned = rca::CxModel::Train(sample_.Matrix().Rows(chosen), targets, params);
+      scorer->model = &scorer->owned;
+      // Orders the refit never saw tell how much of the incident's CX change the model recovers:
+      // regularised trees attenuate effects, and every simulated effect inherits that.
+      std::vector<uint8_t> in_bag(rows, 0);
+      for (size_t row : chosen) in_bag[row] = 1;
+      std::vector<size_t> oob;
+      for (size_t row = 0; row < rows; ++row) {
+        if (!in_bag[row]) oob.push_back(row);
+      }
+      const std::vector<double> predicted = scorer->owned.Predict(sample_.Matrix().Rows(oob));
+      double sums[2][2] = {{0, 0}, {0, 0}};  // [window][observed, predicted]
+      double counts[2] = {0, 0};
+      for (size_t i = 0; i < oob.size(); ++i) {
+        const int window = model_.in_incident[oob[i]] ? 1 : 0;
+        sums[window][0] += model_.cx_score[oob[i]];
+        sums[window][1] += predicted[i];
+        counts[window] += 1;
+      }
+      if (counts[0] > 0 && counts[1] > 0) {
+        const double observed = sums[1][0] / counts[1] - sums[0][0] / counts[0];
+        const double explained = sums[1][1] / counts[1] - sums[0][1] / counts[0];
+        if (std::abs(observed) > 0) scorer->recovered = explained / observed;
+      }
+      return scorer;
+    }));
+  }
+  // Deferred tasks started in waves of `threads`.
+  const size_t wave = static_cast<size_t>(std::max(1, options_.threads));
+  for (size_t begin = 0; begin < refits.size(); begin += wave) {
+    std::vector<std::future<std::unique_ptr<Scorer>>> running;
+    for (size_t i = begin; i < std::min(refits.size(), begin + wave); ++i) {
+      running.push_back(std::async(std::launch::async, [&refits, i] { return refits[i].get(); }));
+    }
+    for (auto& task : running) scorers_.push_back(task.get());
+  }
+  for (auto& scorer : scorers_) scorer->factual = scorer->model->Predict(incident);
+}
+
+Simulator::~Simulator() = default;
+
+std::vector<double> Simulator::RecoveredShares() const {
+  std::vector<double> shares;
+  for (size_t k = 1; k < scorers_.size(); ++k) shares.push_back(scorers_[k]->recovered);
+  return shares;
+}
+
+WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues& params,
+                                 const std::string& slice) const {
+  action.Validate(params);
+  const rca::FeatureMatrix& matrix = sample_.Matrix();
+  const std::vector<size_t>& incident = sample_.IncidentRows();
+  const size_t n = incident.size();
+  const EfficiencyModel& e = efficiency_;
+  const size_t distance = matrix.Index("distance_km");
+  const size_t prep = matrix.Index("prep_wait_min");
+  const size_t shop = matrix.Index("shop_min");
+  const size_t batched = matrix.Index("is_batched");
+  const size_t batch_size = matrix.Index("batch_size");
+  const size_t missing = matrix.Index("missing_lines");
+  const size_t substituted = matrix.Index("substituted_lines");
+  const size_t rejected_share = matrix.Index("sub_reject_share");
+  // Dasher hours of one delivered row from its drivers (the efficiency model's engaged time).
+  const auto hours = [&](const rca::FeatureMatrix& m, size_t row) {
+    const auto value = [&](size_t column) {
+      const double v = m.At(row, column);
+      return std::isnan(v) ? 0.0 : v;
+    };
+    const double minutes = e.engaged_base_min + value(prep) + value(shop) +
+                           e.engaged_per_km * value(distance) +
+                           e.engaged_batched_extra * value(batched);
+    return std::max(0.0, minutes) / std::max(1.0, value(batch_size)) / 60.0;
+  };
+  const auto rejected = [&](const rca::FeatureMatrix& m, size_t row) {
+    const double subs = m.At(row, substituted);
+    const double share = m.At(row, rejected_share);
+    return subs > 0 && !std::isnan(share) ? subs * share : 0.0;
+  };
+
+  const size_t models = scorers_.size();
+  std::vector<RowDeltas> draws(models);
+  double orders_kept = 1.0;
+  WhatIfResult result;
+  result.template_name = action.name;
+  result.params = params;
+  result.action = action.describe(params, slice);
+  result.orders = n;
+  for (size_t k = 0; k < models; ++k) {
+    Counterfactual cf = MakeCounterfactual(sample_, options_.seed + 7919ULL * k);
+    action.apply(params, cf);
+    orders_kept = cf.orders_kept;
+    const std::vector<double> predicted = scorers_[k]->Predict(cf.rows);
+    RowDeltas& d = draws[k];
+    d.cx.resize(n);
+    d.delivered.resize(n);
+    d.delivered_delta.resize(n);
+    d.hours.resize(n);
+    d.hours_delta.resize(n);
+    d.refund_delta.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t row = incident[i];
+      const bool was = !sample_.Cancelled(row);
+      const bool now = !cf.Cancelled(i);
+      // A cancelled order scores 0 by the CX Score's definition (domain.md §4): an order the
+      // action lets through gains its predicted score from that known 0, not from the model's
+      // (smoothed) prediction for a cancelled order.
+      d.cx[i] = predicted[i] - (!was && now ? 0.0 : scorers_[k]->factual[i]);
+      d.delivered[i] = was ? 1 : 0;
+      d.delivered_delta[i] = (now ? 1.0 : 0.0) - d.delivered[i];
+      d.hours[i] = was ? hours(matrix, row) : 0.0;
+      d.hours_delta[i] = (now ? hours(cf.rows, i) : 0.0) - d.hours[i];
+      const double missing_change = (now ? cf.rows.At(i, missing) : 0.0) -
+                                    (was ? static_cast<double>(matrix.At(row, missing)) : 0.0);
+      const double rejected_change =
+          (now ? rejected(cf.rows, i) : 0.0) - (was ? rejected(matrix, row) : 0.0);
+      d.refund_delta[i] =
+          e.refund_per_missing_line * (std::isnan(missing_change) ? 0 : missing_change) +
+          e.refund_per_rejected_line * rejected_change;
+    }
+  }
+  const ActionCosts costs = action.costs ? action.costs(params) : ActionCosts{};
+
+  // Efficiency figures per day from the measured baseline, scaled by the sample's relative
+  // changes: deliveries and engaged hours follow the orders, extra engaged hours need extra
+  // active dashers at the same utilisation, incentives add supply and pay a bonus on every
+  // active hour.
+  struct Figures {
+    double cx, cost, deliveries_per_hour, hours_per_delivery, incentive;
+  };
+  const double o = e.orders_per_day;
+  const double d0 = o * e.delivered_share;
+  const double h0 = d0 * e.dasher_hours_per_delivery;
+  const double a0 = e.active_dasher_hours_per_day;
+  const double utilisation = a0 > 0 ? h0 / a0 : 1.0;
+  const auto cost_of = [&](double orders, double deliveries, double engaged, double refunds,
+                           double incentive) {
+    return orders > 0 ? (e.costs.pay_per_engaged_hour * engaged +
+                         e.costs.pay_per_delivery * deliveries + refunds + incentive) /
+                            orders
+                      : 0.0;
+  };
+  const double base_incentive = 0.0;
+  const double base_cost = cost_of(o, d0, h0, e.refunds_per_order * o, base_incentive);
+  const auto figures = [&](double cx, double delivered, double delivered_delta, double hours_sum,
+                           double hours_delta, double refund_delta) {
+    Figures f{};
+    f.cx = cx;
+    const double delivered_ratio = delivered > 0 ? (delivered + delivered_delta) / delivered : 1;
+    const double hours_ratio = hours_sum > 0 ? (hours_sum + hours_delta) / hours_sum : 1;
+    const double orders = o * orders_kept;
+    const double deliveries = d0 * delivered_ratio * orders_kept;
+    const double engaged = h0 * hours_ratio * orders_kept;
+    const double active = a0 * (1 + costs.supply_increase) +
+                          std::max(0.0, engaged - h0) / std::max(utilisation, 1e-6);
+    const double incentive = costs.incentive_per_dasher_hour * active;
+    const double refunds = (e.refunds_per_order + refund_delta) * orders;
+    f.cost = cost_of(orders, deliveries, engaged, refunds, incentive) - base_cost;
+    f.deliveries_per_hour = (active > 0 ? deliveries / active : 0.0) - e.deliveries_per_dasher_hour;
+    f.hours_per_delivery =
+        (deliveries > 0 ? engaged / deliveries : 0.0) - e.dasher_hours_per_delivery;
+    f.incentive = incentive - base_incentive;
+    return f;
+  };
+  const auto summarise = [&](const std::vector<size_t>* picks, size_t k) {
+    const RowDeltas& d = draws[k];
+    double sums[6] = {0, 0, 0, 0, 0, 0};
+    const size_t count = picks ? picks->size() : n;
+    for (size_t j = 0; j < count; ++j) {
+      const size_t i = picks ? (*picks)[j] : j;
+      sums[0] += d.cx[i];
+      sums[1] += d.delivered[i];
+      sums[2] += d.delivered_delta[i];
+      sums[3] += d.hours[i];
+      sums[4] += d.hours_delta[i];
+      sums[5] += d.refund_delta[i];
+    }
+    const double c = static_cast<double>(count);
+    return figures(sums[0] / c, sums[1], sums[2], sums[3], sums[4], sums[5] / c);
+  };
+
+  // Point estimate: every model on every order.
+  Figures point{};
+  for (size_t k = 0; k < models; ++k) {
+    const Figures f = summarise(nullptr, k);
+    point.cx += f.cx / static_cast<double>(models);
+    point.cost += f.cost / static_cast<double>(models);
+    point.deliveries_per_hour += f.deliveries_per_hour / static_cast<double>(models);
+    point.hours_per_delivery += f.hours_per_delivery / static_cast<double>(models);
+    point.incentive += f.incentive / static_cast<double>(models);
+  }
+  std::vector<double> cx, cost, dph, hpd, incentive;
+  Rng rng(options_.seed ^ 0x5bd1e995ULL);
+  std::uniform_int_distribution<size_t> pick(0, n - 1);
+  std::vector<size_t> picks(n);
+  for (int b = 0; b < options_.bootstrap; ++b) {
+    for (auto& p : picks) p = pick(rng);
+    // Replicates go to the refits when there are any, each scaled by its out-of-bag recovery
+    // of the observed incident change: the model's own error enters the interval.
+    const size_t k = models > 1 ? 1 + static_cast<size_t>(b) % (models - 1) : 0;
+    const Figures f = summarise(&picks, k);
+    cx.push_back(f.cx / std::clamp(scorers_[k]->recovered, 0.5, 2.0));
+    cost.push_back(f.cost);
+    dph.push_back(f.deliveries_per_hour);
+    hpd.push_back(f.hours_per_delivery);
+    incentive.push_back(f.incentive);
+  }
+  // Symmetric about the point estimate: the 90th percentile of the replicates' absolute
+  // deviation from it (the refits' recovery shares move replicates mostly one way, and an
+  // error of the model can go either way).
+  const auto interval = [&](double mean, const std::vector<double>& values) {
+    if (values.empty()) return Interval{mean, mean, mean};
+    std::vector<double> deviations;
+    for (double value : values) deviations.push_back(std::abs(value - mean));
+    const double half = Percentile(deviations, 0.9);
+    return Interval{mean, mean - half, mean + half};
+  };
+  result.cx = interval(point.cx, cx);
+  result.efficiency.cost_per_order = interval(point.cost, cost);
+  result.efficiency.deliveries_per_dasher_hour = interval(point.deliveries_per_hour, dph);
+  result.efficiency.dasher_hours_per_delivery = interval(point.hours_per_delivery, hpd);
+  result.efficiency.incentive_spend = interval(point.incentive, incentive);
+  return result;
+}
+
+}  // namespace cxagent::recommend

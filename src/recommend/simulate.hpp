@@ -1,0 +1,102 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rca/cx_model.hpp"
+#include "recommend/action.hpp"
+#include "recommend/efficiency.hpp"
+#include "recommend/sample.hpp"
+
+namespace cxagent::rca {
+struct IncidentModel;
+}
+
+namespace cxagent::recommend {
+
+//! An estimate with its 90% interval.
+struct Interval {
+  double mean = 0;
+  double lo = 0;
+  double hi = 0;
+};
+
+//! `{"mean": m, "ci90": [lo, hi]}` rounded to `digits`.
+nlohmann::json IntervalJson(const Interval& interval, int digits = 3);
+
+//! An action's effect on the efficiency figures (docs/api.md's `efficiency_delta`).
+struct EfficiencyDelta {
+  Interval cost_per_order;
+  Interval deliveries_per_dasher_hour;
+  Interval dasher_hours_per_delivery;
+  Interval incentive_spend;
+};
+
+//! The simulated effect of one action with its parameters.
+struct WhatIfResult {
+  std::string template_name;
+  ParamValues params;
+  std::string action;
+  Interval cx;  //!< CX Score change inside the slice and window
+  EfficiencyDelta efficiency;
+  size_t orders = 0;  //!< incident orders simulated
+};
+
+//! The WhatIfResult JSON of docs/api.md (`template`, `params`, `action`, `expected_cx_delta`,
+//! `efficiency_delta`).
+nlohmann::json WhatIfJson(const WhatIfResult& result);
+
+//! How the simulation estimates its uncertainty.
+struct SimulationOptions {
+  //! CX models refitted on bootstrap resamples of the sample, besides the stored one.
+  int refits = 4;
+  //! Bootstrap replicates of the incident orders behind each interval.
+  int bootstrap = 400;
+  //! Seed of every random stream (results are deterministic).
+  uint64_t seed = 20260601;
+  //! Threads for the refits.
+  int threads = 2;
+  //! Training settings of the refits.
+  rca::CxModelParams model;
+};
+
+//! What-if simulation on one incident: each action changes the drivers it controls on the
+//! incident's orders, every order is re-predicted by the incident's CX model, and the mean change
+//! is the expected CX change; the 90% interval comes from a bootstrap over orders, each replicate
+//! scored by one of several models (the stored one and refits on resamples) with its own draw of
+//! the action's random edits. Thread-safe: Simulate may run concurrently.
+class Simulator {
+ public:
+  //! Prepares the sample and the refits. `model` must outlive the simulator.
+  Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency,
+            SimulationOptions options = {});
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  //! The incident's sample (for parameter defaults).
+  const IncidentSample& Sample() const { return sample_; }
+  //! The efficiency model.
+  const EfficiencyModel& Efficiency() const { return efficiency_; }
+
+  //! Per refit, the out-of-bag share of the incident's observed CX change the model explains.
+  std::vector<double> RecoveredShares() const;
+
+  //! Simulates `action` with complete, valid parameters (ActionTemplate::Resolve) in `slice`
+  //! (canonical text, for the action's wording).
+  WhatIfResult Simulate(const ActionTemplate& action, const ParamValues& params,
+                        const std::string& slice) const;
+
+ private:
+  struct Scorer;
+  const rca::IncidentModel& model_;
+  IncidentSample sample_;
+  EfficiencyModel efficiency_;
+  SimulationOptions options_;
+  std::vector<std::unique_ptr<Scorer>> scorers_;
+};
+
+}  // namespace cxagent::recommend
