@@ -211,6 +211,11 @@ CxModel CxModel::Train(const FeatureMatrix& features, const std::vector<double>&
     throw InvalidInput("CX model: {} targets for {} rows of {} features", targets.size(),
                        features.rows, features.Columns());
   }
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!std::isfinite(targets[i])) {
+      throw InvalidInput("CX model: the target of row {} is not a finite number", i);
+    }
+  }
   CxModel model;
   model.features_ = features.names;
   model.offset_ = std::accumulate(targets.begin(), targets.end(), 0.0) /

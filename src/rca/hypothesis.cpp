@@ -41,8 +41,9 @@ void HypothesisRegistry::Register(Hypothesis hypothesis) {
   if (Contains(hypothesis.id)) {
     throw InvalidInput("hypothesis '{}' is already registered", hypothesis.id);
   }
-  if (hypothesis.drivers.empty()) {
-    throw InvalidInput("hypothesis '{}' names no driver metric", hypothesis.id);
+  if (std::none_of(hypothesis.drivers.begin(), hypothesis.drivers.end(),
+                   [](const DriverSpec& driver) { return driver.signature; })) {
+    throw InvalidInput("hypothesis '{}' names no signature driver", hypothesis.id);
   }
   std::vector<std::string> metric_names;
   for (const auto& metric : PanelMetrics()) metric_names.emplace_back(metric.name);
@@ -98,6 +99,19 @@ bool HypothesisRegistry::Contains(std::string_view id) const {
                      [&](const Hypothesis& h) { return h.id == id; });
 }
 
+void HypothesisRegistry::Validate() const {
+  for (const auto& hypothesis : hypotheses_) {
+    for (const auto& driver : hypothesis.drivers) {
+      for (const auto& other : driver.explained_by) {
+        if (!Contains(other) || other == hypothesis.id) {
+          throw InvalidInput("hypothesis '{}': driver '{}' is explained by unknown hypothesis '{}'",
+                             hypothesis.id, driver.metric, other);
+        }
+      }
+    }
+  }
+}
+
 std::vector<std::string> HypothesisRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& hypothesis : hypotheses_) names.push_back(hypothesis.id);
@@ -106,30 +120,50 @@ std::vector<std::string> HypothesisRegistry::Names() const {
 
 void RegisterBuiltinHypotheses(HypothesisRegistry& registry) {
   using enum Direction;
-  registry.Register({.id = "batching_expansion",
-                     .label = "Batching expansion",
-                     .actionable = true,
-                     .mechanism = "later deliveries from batching detours",
-                     .drivers = {{"batched_rate", UP, "is_batched", "busy_ratio"},
-                                 {"avg_travel", UP}},
-                     .outcome = "on_time_rate",
-                     .outcome_direction = DOWN,
-                     .own_features = {"is_batched", "batch_size"},
-                     .change_kinds = {"dispatch_policy"}});
-  registry.Register({.id = "dasher_supply_shortage",
-                     .label = "Dasher supply shortage",
-                     .actionable = true,
-                     .mechanism = "slower dasher assignment and no-dasher cancellations",
-                     .drivers = {{"active_dashers", DOWN}, {"avg_assign_delay", UP},
-                                 {"no_dasher_rate", UP}},
-                     .outcome = "on_time_rate",
-                     .outcome_direction = DOWN,
-                     .shared_features = DISPATCH_CHANNEL});
+  // Causes that make the marketplace busier (demand over supply), and so slow assignment and
+  // batch more orders by themselves.
+  const std::vector<std::string> busier = {"dasher_supply_shortage", "demand_surge",
+                                           "severe_weather", "delivery_radius_expansion"};
+  registry.Register(
+      {.id = "batching_expansion",
+       .label = "Batching expansion",
+       .actionable = true,
+       .mechanism = "later deliveries from batching detours",
+       .drivers = {{.metric = "batched_rate",
+                    .direction = UP,
+                    .order_feature = "is_batched",
+                    .adjust_for = "busy_ratio",
+                    .signature = true,
+                    .explained_by = busier},
+                   {.metric = "avg_travel", .direction = UP}},
+       .outcome = "on_time_rate",
+       .outcome_direction = DOWN,
+       .own_features = {"is_batched", "batch_size"},
+       .change_kinds = {"dispatch_policy"}});
+  registry.Register(
+      {.id = "dasher_supply_shortage",
+       .label = "Dasher supply shortage",
+       .actionable = true,
+       .mechanism = "slower dasher assignment and no-dasher cancellations",
+       // Fewer dashers show in supply_hourly for a region; for any other slice only as slower
+       // assignment that no rise in demand, weather or trip length explains.
+       .drivers = {{.metric = "active_dashers",
+                    .direction = DOWN,
+                    .signature = true,
+                    .explained_by = {"severe_weather"}},
+                   {.metric = "avg_assign_delay",
+                    .direction = UP,
+                    .signature = true,
+                    .explained_by = {"demand_surge", "severe_weather", "delivery_radius_expansion"}},
+                   {.metric = "no_dasher_rate", .direction = UP}},
+       .outcome = "on_time_rate",
+       .outcome_direction = DOWN,
+       .shared_features = DISPATCH_CHANNEL});
   registry.Register({.id = "merchant_prep_delay",
                      .label = "Merchant prep delay",
                      .actionable = true,
                      .mechanism = "longer waits for merchants to prepare orders",
-                     .drivers = {{"avg_prep_wait", UP}},
+                     .drivers = {{.metric = "avg_prep_wait", .direction = UP, .signature = true}},
                      .outcome = "on_time_rate",
                      .outcome_direction = DOWN,
                      .own_features = {"prep_wait_min"},
@@ -138,65 +172,79 @@ void RegisterBuiltinHypotheses(HypothesisRegistry& registry) {
                      .label = "Inventory feed outage",
                      .actionable = true,
                      .mechanism = "missing and substituted items",
-                     .drivers = {{"feed_lag", UP}, {"missing_item_rate", UP}},
+                     .drivers = {{.metric = "feed_lag", .direction = UP, .signature = true},
+                                 {.metric = "missing_item_rate", .direction = UP}},
                      .outcome = "missing_item_rate",
                      .outcome_direction = UP,
                      .own_features = {"feed_lag_hours", "missing_lines", "substituted_lines"}});
-  registry.Register({.id = "substitution_model_regression",
-                     .label = "Substitution model regression",
-                     .actionable = true,
-                     .mechanism = "rejected substitutions",
-                     .drivers = {{"substitution_accept_rate", DOWN}},
-                     .outcome = "substitution_accept_rate",
-                     .outcome_direction = DOWN,
-                     .own_features = {"sub_reject_share"},
-                     .change_kinds = {"substitution_model"}});
-  registry.Register({.id = "eta_underestimation",
-                     .label = "ETA underestimation",
-                     .actionable = true,
-                     .mechanism = "ETAs quoted too short, so orders arrive late against the promise",
-                     .drivers = {{"avg_quoted_eta", DOWN}, {"eta_error", UP}},
-                     .outcome = "on_time_rate",
-                     .outcome_direction = DOWN,
-                     .shared_features = {"quoted_eta_min"},
-                     .change_kinds = {"eta_model"}});
+  registry.Register(
+      {.id = "substitution_model_regression",
+       .label = "Substitution model regression",
+       .actionable = true,
+       .mechanism = "rejected substitutions",
+       .drivers = {{.metric = "substitution_accept_rate", .direction = DOWN, .signature = true}},
+       .outcome = "substitution_accept_rate",
+       .outcome_direction = DOWN,
+       .own_features = {"sub_reject_share"},
+       .change_kinds = {"substitution_model"}});
+  registry.Register(
+      {.id = "eta_underestimation",
+       .label = "ETA underestimation",
+       .actionable = true,
+       .mechanism = "ETAs quoted too short, so orders arrive late against the promise",
+       .drivers = {{.metric = "avg_quoted_eta", .direction = DOWN, .signature = true},
+                   {.metric = "eta_error", .direction = UP},
+                   {.metric = "avg_actual_eta", .direction = UP}},
+       .outcome = "on_time_rate",
+       .outcome_direction = DOWN,
+       .shared_features = {"quoted_eta_min"},
+       .change_kinds = {"eta_model"}});
   registry.Register({.id = "app_release_regression",
                      .label = "App release regression",
                      .actionable = true,
                      .mechanism = "app-error cancellations",
-                     .drivers = {{"app_error_rate", UP}},
+                     .drivers = {{.metric = "app_error_rate", .direction = UP, .signature = true},
+                                 {.metric = "cancel_rate", .direction = UP}},
                      .outcome = "cancel_rate",
                      .outcome_direction = UP,
                      .own_features = {"cancel_app_error"},
                      .change_kinds = {"app_release"}});
-  registry.Register({.id = "severe_weather",
-                     .label = "Severe weather",
-                     .actionable = false,
-                     .mechanism = "slower travel and fewer dashers in rain or snow",
-                     .drivers = {{"bad_weather_share", UP}, {"avg_travel", UP}},
-                     .outcome = "on_time_rate",
-                     .outcome_direction = DOWN,
-                     .own_features = {"weather"},
-                     .shared_features = DISPATCH_CHANNEL});
+  registry.Register(
+      {.id = "severe_weather",
+       .label = "Severe weather",
+       .actionable = false,
+       .mechanism = "slower travel and fewer dashers in rain or snow",
+       .drivers = {{.metric = "bad_weather_share", .direction = UP, .signature = true},
+                   {.metric = "avg_travel", .direction = UP},
+                   {.metric = "active_dashers", .direction = DOWN}},
+       .outcome = "on_time_rate",
+       .outcome_direction = DOWN,
+       .own_features = {"weather"},
+       .shared_features = DISPATCH_CHANNEL});
   registry.Register({.id = "demand_surge",
                      .label = "Demand surge",
                      .actionable = true,
                      .mechanism = "more orders than dashers, so slower assignment",
-                     .drivers = {{"order_volume", UP}, {"avg_assign_delay", UP}},
+                     .drivers = {{.metric = "order_volume", .direction = UP, .signature = true},
+                                 {.metric = "avg_assign_delay", .direction = UP},
+                                 {.metric = "busy_ratio", .direction = UP}},
                      .outcome = "on_time_rate",
                      .outcome_direction = DOWN,
                      .shared_features = DISPATCH_CHANNEL,
                      .change_kinds = {"pricing"}});
-  registry.Register({.id = "delivery_radius_expansion",
-                     .label = "Delivery radius expansion",
-                     .actionable = true,
-                     .mechanism = "longer trips",
-                     .drivers = {{"avg_distance", UP}, {"avg_travel", UP}},
-                     .outcome = "on_time_rate",
-                     .outcome_direction = DOWN,
-                     .own_features = {"distance_km"},
-                     .shared_features = Concat({"quoted_eta_min"}, DISPATCH_CHANNEL),
-                     .change_kinds = {"delivery_radius"}});
+  registry.Register(
+      {.id = "delivery_radius_expansion",
+       .label = "Delivery radius expansion",
+       .actionable = true,
+       .mechanism = "longer trips",
+       .drivers = {{.metric = "avg_distance", .direction = UP, .signature = true},
+                   {.metric = "avg_travel", .direction = UP}},
+       .outcome = "on_time_rate",
+       .outcome_direction = DOWN,
+       .own_features = {"distance_km"},
+       .shared_features = Concat({"quoted_eta_min"}, DISPATCH_CHANNEL),
+       .change_kinds = {"delivery_radius"}});
+  registry.Validate();
 }
 
 }  // namespace cxagent::rca

@@ -22,6 +22,14 @@ struct DriverSpec {
   //! rises by itself when the marketplace is busy).
   std::string order_feature;
   std::string adjust_for;
+  //! A signature driver moves only (or first) under this cause: the shift tests of the signature
+  //! drivers decide the driver evidence. The others are the mechanism's path to CX, shown as
+  //! evidence.
+  bool signature = false;
+  //! Hypotheses whose own signature also moves this driver (busyness raises batching; a demand
+  //! surge slows assignment). The driver's evidence is discounted by their evidence: it counts
+  //! only as far as they do not explain it.
+  std::vector<std::string> explained_by = {};
 };
 
 //! A cause of domain.md §5 as a testable hypothesis: what it moves, how that reaches the CX Score
@@ -32,9 +40,7 @@ struct Hypothesis {
   bool actionable = true;  //!< false for external causes (mitigate, not revert)
   //! How it hurts CX, for the narrative ("later deliveries from batching detours").
   std::string mechanism;
-  //! drivers[0] is the signature: the metric that moves only (or first) under this cause; the
-  //! shift test of the signature decides the driver evidence. Later drivers are the mechanism's
-  //! path to CX, shown as evidence.
+  //! The driver metrics; at least one is a signature.
   std::vector<DriverSpec> drivers;
   //! The component metric of the CX Score it should move, and which way.
   std::string outcome;
@@ -51,8 +57,9 @@ struct Hypothesis {
 //! The hypothesis library, by cause id. Filled explicitly by RegisterBuiltinHypotheses.
 class HypothesisRegistry {
  public:
-  //! Adds a hypothesis; throws InvalidInput when the id is empty or taken, when it has no driver,
-  //! or names an unknown metric, feature or change kind (the message says which).
+  //! Adds a hypothesis; throws InvalidInput when the id is empty or taken, when it has no
+  //! signature driver, or names an unknown metric, feature or change kind (the message says
+  //! which). Hypotheses named in `explained_by` are checked by Validate, once all are registered.
   void Register(Hypothesis hypothesis);
   //! The hypothesis `id`; throws InvalidInput listing the known ids otherwise.
   const Hypothesis& Find(std::string_view id) const;
@@ -62,6 +69,8 @@ class HypothesisRegistry {
   const std::vector<Hypothesis>& All() const { return hypotheses_; }
   //! The registered ids in registration order.
   std::vector<std::string> Names() const;
+  //! Throws InvalidInput when a driver's `explained_by` names an unregistered hypothesis.
+  void Validate() const;
 
  private:
   std::vector<Hypothesis> hypotheses_;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -294,12 +295,15 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
         unadjusted = {{"before", Number(plain.before)}, {"after", Number(plain.after)}};
         series = std::move(adjusted);
         const FeatureSpec* spec = FindOrderFeature(driver.adjust_for);
-        label += fmt::format(" (at the baseline's {})",
-                             spec != nullptr ? std::string(spec->label) : driver.adjust_for);
+        std::string confounder = spec != nullptr ? std::string(spec->label) : driver.adjust_for;
+        if (!confounder.empty()) confounder[0] = static_cast<char>(std::tolower(confounder[0]));
+        label += fmt::format(" (at the baseline's {})", confounder);
       }
     }
     const ShiftResult shift = ShiftTest(Before(series, panel), After(series, panel));
     result.driver_shifts.push_back(shift);
+    result.raw_shifts.push_back(unadjusted.is_null() ? shift
+                                                     : ShiftTest(Before(raw, panel), After(raw, panel)));
     if (!shift.valid && shift.n_before == 0 && shift.n_after == 0) continue;  // metric absent
     result.driver_records.push_back(
         {{"kind", "driver_shift"},
@@ -315,42 +319,57 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
     if (!unadjusted.is_null()) result.driver_records.back()["unadjusted"] = unadjusted;
   }
 
-  // The signature driver: how far it moved, in the expected direction, and whether the slice's
-  // siblings moved with it (then it cannot explain a drop that is the slice's own).
-  const DriverSpec& signature = hypothesis.drivers.front();
-  const PanelMetric& signature_metric = *FindPanelMetric(signature.metric);
-  const ShiftResult& shift = result.driver_shifts.front();
-  const double sign = Sign(signature.direction);
-  const double treated_move = sign * shift.delta;
-  if (shift.valid) {
-    signals.driver_z = sign * shift.z;
-    signals.driver_relative =
-        treated_move / std::max(std::fabs(shift.before), 1e-3 + 1e-9 * std::fabs(shift.after));
-  }
-  std::vector<const Unit*> eligible;
-  std::vector<double> sibling_moves;
+  // Each signature driver: how far it moved, in the expected direction, and whether the slice's
+  // siblings moved with it (then it cannot explain a drop that is the slice's own). The strongest
+  // one chooses the controls of the difference in differences.
   std::vector<const Unit*> controls;
-  for (const Unit& sibling : panel.siblings) {
-    if (AverageDailyOrders(sibling) < config.control_min_daily_orders) continue;
-    eligible.push_back(&sibling);
-    const std::vector<double> series = MetricSeries(signature_metric, sibling);
-    const ShiftResult sibling_shift = ShiftTest(Before(series, panel), After(series, panel));
-    const double move = sibling_shift.valid ? sign * sibling_shift.delta : 0.0;
-    sibling_moves.push_back(move);
-    if (treated_move <= 0 || move <= config.control_max_driver_share * treated_move) {
-      controls.push_back(&sibling);
+  for (size_t d = 0; d < hypothesis.drivers.size(); ++d) {
+    const DriverSpec& driver = hypothesis.drivers[d];
+    if (!driver.signature) continue;
+    const PanelMetric& metric = *FindPanelMetric(driver.metric);
+    const ShiftResult& shift = result.driver_shifts[d];
+    const double sign = Sign(driver.direction);
+    const double treated_move = sign * shift.delta;
+    SignatureEvidence evidence;
+    evidence.driver = d;
+    if (shift.valid) {
+      evidence.z = sign * shift.z;
+      evidence.relative =
+          treated_move / std::max(std::fabs(shift.before), 1e-3 + 1e-9 * std::fabs(shift.after));
     }
+    std::vector<double> sibling_moves;
+    std::vector<const Unit*> unmoved;
+    for (const Unit& sibling : panel.siblings) {
+      if (AverageDailyOrders(sibling) < config.control_min_daily_orders) continue;
+      const std::vector<double> series = MetricSeries(metric, sibling);
+      const ShiftResult sibling_shift = ShiftTest(Before(series, panel), After(series, panel));
+      const double move = sibling_shift.valid ? sign * sibling_shift.delta : 0.0;
+      sibling_moves.push_back(move);
+      if (treated_move <= 0 || move <= config.control_max_driver_share * treated_move) {
+        unmoved.push_back(&sibling);
+      }
+    }
+    if (!sibling_moves.empty() && treated_move > 0) {
+      auto middle = sibling_moves.begin() + static_cast<std::ptrdiff_t>(sibling_moves.size() / 2);
+      std::nth_element(sibling_moves.begin(), middle, sibling_moves.end());
+      evidence.specific = Clip01(1.0 - std::max(0.0, *middle) / treated_move);
+    }
+    evidence.evidence = Clip01((evidence.z - 2.0) / 4.0) * Clip01(evidence.relative / 0.10) *
+                        evidence.specific;
+    evidence.discounted = evidence.evidence;
+    if (result.signatures.empty() || evidence.evidence > result.signatures[result.best].evidence) {
+      result.best = result.signatures.size();
+      controls = std::move(unmoved);
+    }
+    result.signatures.push_back(evidence);
   }
-  signals.driver_specific = 1.0;
-  if (!sibling_moves.empty() && treated_move > 0) {
-    std::vector<double> sorted = sibling_moves;
-    std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2),
-                     sorted.end());
-    const double median = sorted[sorted.size() / 2];
-    signals.driver_specific = Clip01(1.0 - std::max(0.0, median) / treated_move);
+  {
+    const SignatureEvidence& best = result.signatures[result.best];
+    signals.driver_z = best.z;
+    signals.driver_relative = best.relative;
+    signals.driver_specific = best.specific;
+    signals.driver_evidence = best.evidence;
   }
-  signals.driver_evidence = Clip01((signals.driver_z - 2.0) / 4.0) *
-                            Clip01(signals.driver_relative / 0.10) * signals.driver_specific;
 
   // Difference in differences of the CX Score against the controls the driver did not move.
   if (!controls.empty()) {
@@ -414,6 +433,42 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
     }
   }
   return result;
+}
+
+// A signature that another hypothesis' own signature also explains counts only as far as that
+// one does not: evidence x (1 - the explainer's undiscounted evidence). The cause keeps its best
+// signature after discounting.
+void Discount(std::vector<CauseResult>& causes) {
+  std::map<std::string, double> raw;
+  for (const auto& cause : causes) raw[cause.hypothesis->id] = cause.signals.driver_evidence;
+  for (auto& cause : causes) {
+    size_t best = cause.best;
+    double best_value = -1;
+    for (size_t i = 0; i < cause.signatures.size(); ++i) {
+      SignatureEvidence& signature = cause.signatures[i];
+      double explained = 0;
+      for (const auto& other : cause.hypothesis->drivers[signature.driver].explained_by) {
+        const auto found = raw.find(other);
+        if (found != raw.end() && found->second > explained) {
+          explained = found->second;
+          signature.explained_by = other;
+        }
+      }
+      signature.discounted = signature.evidence * (1.0 - explained);
+      if (signature.discounted > best_value) {
+        best_value = signature.discounted;
+        best = i;
+      }
+    }
+    if (cause.signatures.empty()) continue;
+    cause.best = best;
+    const SignatureEvidence& chosen = cause.signatures[best];
+    cause.signals.driver_z = chosen.z;
+    cause.signals.driver_relative = chosen.relative;
+    cause.signals.driver_specific = chosen.specific;
+    cause.signals.driver_evidence = chosen.discounted;
+    if (chosen.discounted < 0.5 * chosen.evidence) cause.signals.explained_by = chosen.explained_by;
+  }
 }
 
 // Splits the SHAP change of every feature among the hypotheses that name it: all of it to the
@@ -490,8 +545,9 @@ std::string Narrative(const IncidentRca& rca) {
   } else {
     sentence = fmt::format("The strongest candidate is {} ({})", h.label, h.mechanism);
   }
-  const ShiftResult& shift = top.driver_shifts.front();
-  const PanelMetric& metric = *FindPanelMetric(h.drivers.front().metric);
+  const size_t signature = top.signatures.empty() ? 0 : top.signatures[top.best].driver;
+  const ShiftResult& shift = top.raw_shifts[signature];
+  const PanelMetric& metric = *FindPanelMetric(h.drivers[signature].metric);
   if (shift.valid) {
     sentence += fmt::format("; {} {} from {} to {}", metric.label,
                             shift.delta >= 0 ? "rose" : "fell", FormatValue(metric, shift.before),
@@ -520,9 +576,8 @@ std::string Narrative(const IncidentRca& rca) {
                                        "was already moving"
                                      : ""));
   }
-  sentences.push_back(fmt::format("Most likely cause: {}{}, confidence {:.2f}.", h.label,
-                                  h.actionable ? "" : " (external: mitigate, not revert)",
-                                  top.confidence));
+  sentences.push_back(fmt::format("Most likely cause: {}{}.", h.label,
+                                  h.actionable ? "" : " (external: mitigate, not revert)"));
   std::vector<std::string> others;
   for (size_t i = 1; i < rca.reported; ++i) {
     const CauseResult& other = rca.causes[i];
@@ -530,6 +585,7 @@ std::string Narrative(const IncidentRca& rca) {
                                  other.confidence, other.impact));
   }
   if (!others.empty()) sentences.push_back(fmt::format("Also supported: {}.", fmt::join(others, "; ")));
+  sentences.push_back(fmt::format("Confidence {:.2f}.", top.confidence));
   return fmt::format("{}", fmt::join(sentences, " "));
 }
 
@@ -548,12 +604,12 @@ void ParallelFor(size_t count, int threads, Work&& work) {
 }  // namespace
 
 double Confidence(const Signals& s) {
-  // A logistic over the evidence; the weights are fitted on the generated scenario suite
-  // (docs/rca.md, "Confidence"). The change log adds, but cannot carry a hypothesis whose driver
-  // did not move: its weight is below the intercept's deficit.
+  // A logistic over the evidence, weights fitted (L2-regularised) on the generated scenario
+  // suites and rounded (docs/rca.md, "Confidence"). The change log adds, but cannot carry a
+  // hypothesis whose driver did not move: its weight is far below the intercept's deficit.
   const double did = s.did_valid ? Clip01((s.did_t - 1.0) / 3.0) : 0.5;
   const double placebo_bad = s.did_valid && s.placebo_p < 0.05 ? 1.0 : 0.0;
-  const double logit = -4.0 + 5.5 * s.driver_evidence + 2.5 * s.shap_share + 0.8 * did +
+  const double logit = -5.0 + 5.0 * s.driver_evidence + 3.5 * Clip01(s.shap_share) + 0.5 * did +
                        1.0 * (s.change_consistent ? 1.0 : 0.0) - 0.7 * placebo_bad;
   return 1.0 / (1.0 + std::exp(-logit));
 }
@@ -659,6 +715,7 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
                               std::move(owned.cx)};
   }
 
+  Discount(causes);
   AllocateImpact(causes, rca.attribution, rca.current - rca.baseline);
   for (auto& cause : causes) cause.confidence = Confidence(cause.signals);
   std::stable_sort(causes.begin(), causes.end(), [](const CauseResult& a, const CauseResult& b) {
@@ -760,7 +817,8 @@ nlohmann::json RcaJson(const IncidentRca& rca) {
                         {"shap_share", Number(s.shap_share, 3)},
                         {"did_t", Number(s.did_t, 2)},
                         {"placebo_p", Number(s.placebo_p, 3)},
-                        {"change_consistent", s.change_consistent}}}});
+                        {"change_consistent", s.change_consistent},
+                        {"explained_by", s.explained_by}}}});
   }
   return {{"causes", causes}, {"narrative", rca.narrative}};
 }

@@ -53,6 +53,19 @@ struct Signals {
   bool did_valid = false;
   bool change_consistent = false;
   std::string change_id;       //!< the consistent change, when there is one
+  //! The hypothesis that explains most of the signature's move, when it explains more than half.
+  std::string explained_by;
+};
+
+//! The shift test of one signature driver, turned into evidence.
+struct SignatureEvidence {
+  size_t driver = 0;       //!< index into the hypothesis' drivers
+  double z = 0;            //!< shift in the expected direction, in SEs
+  double relative = 0;     //!< ... as a share of the baseline level
+  double specific = 1;     //!< share of the move the sibling slices did not share
+  double evidence = 0;     //!< in [0, 1]: (z - 2)/4 x relative/0.1 (each clipped) x specific
+  double discounted = 0;   //!< evidence x (1 - the strongest explainer's evidence)
+  std::string explained_by;
 };
 
 //! One tested hypothesis on one incident (points into the HypothesisRegistry, which must outlive
@@ -67,6 +80,9 @@ struct CauseResult {
   std::optional<nlohmann::json> did_record;
   std::vector<nlohmann::json> change_records;
   std::vector<ShiftResult> driver_shifts;  //!< per driver, same order as the hypothesis'
+  std::vector<ShiftResult> raw_shifts;     //!< ... before any adjustment (for the narrative)
+  std::vector<SignatureEvidence> signatures;
+  size_t best = 0;  //!< the signature that decides the driver evidence
   std::vector<std::string> controls;       //!< slice texts of the DiD controls
   DidResult did;
   std::optional<Change> change;            //!< the consistent change, if any

@@ -8,7 +8,12 @@
 namespace cxagent::rca::xgb {
 
 void Check(int status, std::string_view what) {
-  if (status != 0) throw InternalError("XGBoost: {} failed: {}", what, XGBGetLastError());
+  if (status == 0) return;
+  // XGBoost appends a stack trace after the first line; the message is the first line.
+  std::string message = XGBGetLastError();
+  const auto end = message.find('\n');
+  if (end != std::string::npos) message.resize(end);
+  throw InternalError("XGBoost: {} failed: {}", what, message);
 }
 
 DMatrix::DMatrix(const std::vector<float>& values, size_t rows, size_t columns,
