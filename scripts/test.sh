@@ -43,26 +43,44 @@ if [ -f web/package.json ]; then
   fi
   [ "$vitest_status" -ne 0 ] && suite_failed+=("vitest")
 
-  # --- End to end in Debian's chromium, against the real server on a small generated world ----
-  echo "== end-to-end (playwright-core + chromium)"
-  e2e_data="$BUILD/e2e-data"
-  if "$BUILD/cxagent" generate --scenario scenarios/clean.yaml --days 28 --orders-per-day 300 \
-      --out "$e2e_data" >/dev/null; then
-    e2e_log="$BUILD/e2e.log"
-    (cd web && CXAGENT_BIN="$BUILD/cxagent" CXAGENT_DATA="$e2e_data" E2E_OUT_DIR="$BUILD" \
-      node e2e/smoke.e2e.mjs) 2>&1 | tee "$e2e_log"
-    e2e_status=${PIPESTATUS[0]}
-    e2e_counts=$(grep -Eo 'e2e: [0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -1)
-    if [ -n "$e2e_counts" ]; then
-      add "$(echo "$e2e_counts" | awk '{print $2}')" "$(echo "$e2e_counts" | awk '{print $4}')"
+  # --- Generated API types must match the server's OpenAPI document ------------------------
+  echo "== web API types (check:api)"
+  if (cd web && npm run --silent check:api); then add 1 0; else add 0 1; suite_failed+=("check:api"); fi
+
+  # --- End to end in Debian's chromium, against the real server on small generated worlds ----
+  # run_e2e NAME SCRIPT DATA: runs one end-to-end script and counts its "e2e: N passed, M failed".
+  run_e2e() {
+    local name="$1" script="$2" data="$3" log="$BUILD/e2e-$1.log"
+    (cd web && CXAGENT_BIN="$BUILD/cxagent" CXAGENT_DATA="$data" E2E_OUT_DIR="$BUILD" \
+      node "$script") 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    local counts
+    counts=$(grep -Eo 'e2e: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+    if [ -n "$counts" ]; then
+      add "$(echo "$counts" | awk '{print $2}')" "$(echo "$counts" | awk '{print $4}')"
     else
       add 0 1
     fi
-    [ "$e2e_status" -ne 0 ] && suite_failed+=("e2e")
+    [ "$status" -ne 0 ] && suite_failed+=("e2e-$name")
+  }
+  # world NAME SCENARIO DAYS PER_DAY: a fresh generated and analysed world under build/.
+  world() {
+    local out="$BUILD/e2e-$1"
+    rm -rf "$out"
+    "$BUILD/cxagent" generate --scenario "scenarios/$2" --days "$3" --orders-per-day "$4" \
+      --out "$out" >/dev/null && "$BUILD/cxagent" analyze --data "$out" --out "$out/analysis.json"
+  }
+  echo "== end-to-end: smoke (playwright-core + chromium)"
+  if world clean clean.yaml 28 300; then
+    run_e2e smoke e2e/smoke.e2e.mjs "$BUILD/e2e-clean"
   else
-    echo "could not generate the end-to-end world"
-    add 0 1
-    suite_failed+=("e2e")
+    echo "could not generate the smoke world"; add 0 1; suite_failed+=("e2e-smoke")
+  fi
+  echo "== end-to-end: analyst flow on the demo world"
+  if world demo demo.yaml 90 1500; then
+    run_e2e flow e2e/flow.e2e.mjs "$BUILD/e2e-demo"
+  else
+    echo "could not generate the demo world"; add 0 1; suite_failed+=("e2e-flow")
   fi
 fi
 

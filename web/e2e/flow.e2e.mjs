@@ -141,9 +141,11 @@ async function main() {
       const answered = page.waitForResponse((r) => r.url().endsWith('/whatif') && r.request().method() === 'POST');
       await control.focus();
       // With the keyboard, as an operator without a mouse would; at the top of its range, go down.
+      // Sliders move with left/right, number inputs with up/down.
+      const isSlider = (await control.getAttribute('type')) === 'range';
       const before = await control.inputValue();
-      await page.keyboard.press('ArrowRight');
-      if ((await control.inputValue()) === before) await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press(isSlider ? 'ArrowRight' : 'ArrowUp');
+      if ((await control.inputValue()) === before) await page.keyboard.press(isSlider ? 'ArrowLeft' : 'ArrowDown');
       const response = await answered.catch(() => {
         throw new E2eError('no POST …/whatif was sent within 15 s of moving the control');
       });

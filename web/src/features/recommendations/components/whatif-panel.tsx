@@ -76,6 +76,12 @@ function SweepSlider({ param, values, value, onChange }: { param: string; values
   );
 }
 
+/** One arrow-key step of a free number: a tenth of the value's order of magnitude (0.0023 → 0.0001). */
+export function stepFor(value: number): number {
+  if (!Number.isFinite(value) || value === 0) return 1;
+  return 10 ** (Math.floor(Math.log10(Math.abs(value))) - 1);
+}
+
 function NumberParam({ param, value, onChange }: { param: string; value: number; onChange: (v: number) => void }) {
   const id = useId();
   return (
@@ -87,7 +93,7 @@ function NumberParam({ param, value, onChange }: { param: string; value: number;
         id={id}
         type="number"
         value={value}
-        step="any"
+        step={stepFor(value)}
         onChange={(e) => {
           const next = e.target.valueAsNumber;
           if (!Number.isNaN(next)) onChange(next);
