@@ -91,8 +91,17 @@ TEST_P(AnalyzeGeneratedTest, FindsTheInjectedIncidentWithinTwoDays) {
   EXPECT_EQ(found["id"], "INC-0001");
   EXPECT_EQ(found["metric"], "cx_score");
   EXPECT_EQ(found["status"], "open");
-  EXPECT_FALSE(found.contains("rca"));
-  EXPECT_FALSE(found.contains("recommendations"));
+  // The root cause ranks the injected cause first; the actions include one that reverts it
+  // (severe weather, which cannot be reverted, gets mitigations instead).
+  ASSERT_TRUE(found.contains("rca")) << found.dump();
+  ASSERT_FALSE(found["rca"]["causes"].empty());
+  EXPECT_EQ(found["rca"]["causes"][0]["cause"], expected["cause"]) << found["rca"].dump();
+  EXPECT_FALSE(found["rca"]["narrative"].get<std::string>().empty());
+  ASSERT_TRUE(found.contains("recommendations"));
+  const std::string wanted_kind = expected["cause"] == "severe_weather" ? "mitigate" : "revert";
+  bool has_kind = false;
+  for (const auto& rec : found["recommendations"]) has_kind |= rec["kind"] == wanted_kind;
+  EXPECT_TRUE(has_kind) << found["recommendations"].dump();
   const int gap = std::abs(ParseDate(found["start_date"].get<std::string>()).days -
                            ParseDate(expected["start_date"].get<std::string>()).days);
   EXPECT_LE(gap, 2) << found.dump();
