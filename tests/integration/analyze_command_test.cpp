@@ -91,8 +91,8 @@ TEST_P(AnalyzeGeneratedTest, FindsTheInjectedIncidentWithinTwoDays) {
   EXPECT_EQ(found["id"], "INC-0001");
   EXPECT_EQ(found["metric"], "cx_score");
   EXPECT_EQ(found["status"], "open");
-  EXPECT_FALSE(found.contains("rca"));
-  EXPECT_FALSE(found.contains("recommendations"));
+  // The rca stage ranks causes for every incident (tests/rca checks what they are).
+  EXPECT_TRUE(found.contains("rca"));
   const int gap = std::abs(ParseDate(found["start_date"].get<std::string>()).days -
                            ParseDate(expected["start_date"].get<std::string>()).days);
   EXPECT_LE(gap, 2) << found.dump();

@@ -357,17 +357,15 @@ TEST_F(ApiTest, PatchRejectsMalformedBodies) {
   EXPECT_TRUE(storage::LoadIncidentStatuses(dir_.File("data")).size() == 1);
 }
 
-TEST_F(ApiTest, RcaAndRecommendationsAre501UntilTheirStagesRun) {
+TEST_F(ApiTest, RcaIsServedFromTheAnalysis) {
+  // analyze runs the rca stage: every incident's causes, evidence and narrative are stored.
   const std::string id = Body(Client().Get("/api/incidents"))["incidents"][0]["id"];
-  ExpectError(Client().Get(("/api/incidents/" + id + "/rca").c_str()), 501, "not_implemented",
-              "root-cause analysis for " + id + ": the rca stage has not produced it");
-  ExpectError(Client().Get(("/api/incidents/" + id + "/recommendations").c_str()), 501,
-              "not_implemented",
-              "recommendations for " + id + ": the recommendations stage has not produced");
-  ExpectError(Post("/api/incidents/" + id + "/whatif", R"({"template":"batching_cap"})"), 501,
-              "not_implemented", "what-if for " + id);
-  ExpectError(Post("/api/incidents/" + id + "/experiment-plan", R"({"recommendation_id":"R"})"),
-              501, "not_implemented", "an experiment plan for " + id);
+  const auto rca = Body(Client().Get(("/api/incidents/" + id + "/rca").c_str()));
+  EXPECT_EQ(rca["incident_id"], id);
+  ASSERT_FALSE(rca["causes"].empty());
+  EXPECT_TRUE(rca["causes"][0]["cause"].is_string());
+  EXPECT_TRUE(rca["causes"][0]["evidence"].is_array());
+  EXPECT_FALSE(rca["narrative"].get<std::string>().empty());
 }
 
 TEST_F(ApiTest, RcaAndRecommendationsAreServedWhenStored) {
