@@ -473,7 +473,7 @@ void Discount(std::vector<CauseResult>& causes) {
 
 // Splits the SHAP change of every feature among the hypotheses that name it: all of it to the
 // one owning it, a shared one in proportion to the driver evidence.
-void AllocateImpact(std::vector<CauseResult>& causes, const Attribution& attribution,
+void AllocateImpact(std::vector<CauseResult>& causes, Attribution& attribution,
                     double observed_delta) {
   if (!attribution.valid) {
     // No model (too few orders): the observed change split by driver evidence.
@@ -505,8 +505,15 @@ void AllocateImpact(std::vector<CauseResult>& causes, const Attribution& attribu
       }
     }
     cause.impact = impact;
-    cause.signals.shap_share =
-        attribution.gross_loss > 0 ? Clip01(-impact / attribution.gross_loss) : 0.0;
+  }
+  // Shares of the loss: features that move together (is_batched and batch_size) can carry large
+  // SHAP changes of opposite sign, so the loss is the model's net drop, or the sum of the causes'
+  // losses when that is larger, never the sum of the negative feature changes.
+  double causes_loss = 0;
+  for (const auto& cause : causes) causes_loss += std::max(0.0, -cause.impact);
+  attribution.loss = std::max(-attribution.explained, causes_loss);
+  for (auto& cause : causes) {
+    cause.signals.shap_share = attribution.loss > 0 ? Clip01(-cause.impact / attribution.loss) : 0.0;
   }
 }
 
@@ -537,7 +544,7 @@ std::string Narrative(const IncidentRca& rca) {
   if (rca.causes.empty()) return sentences.front();
   const CauseResult& top = rca.causes.front();
   const Hypothesis& h = *top.hypothesis;
-  const double loss = rca.attribution.valid ? rca.attribution.gross_loss : -drop;
+  const double loss = rca.attribution.valid ? rca.attribution.loss : -drop;
   std::string sentence;
   if (loss > 0 && top.impact < 0) {
     sentence = fmt::format("{:.0f}% of the loss ({:.1f} points) comes from {}", 100 * Clip01(-top.impact / loss),

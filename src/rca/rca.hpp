@@ -37,6 +37,9 @@ struct Attribution {
   double explained = 0;      //!< sum of the deltas: the model's mean prediction change
   double observed = 0;       //!< the sample's mean CX change
   double gross_loss = 0;     //!< minus the sum of the negative deltas (>= 0)
+  //! The loss the causes' shares are taken of: the larger of the net explained drop and the sum
+  //! of the causes' attributed losses (set when impacts are allocated).
+  double loss = 0;
   size_t baseline_rows = 0;  //!< orders explained per window
   size_t incident_rows = 0;
 };
