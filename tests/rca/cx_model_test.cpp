@@ -22,7 +22,8 @@ FeatureMatrix Synthetic(size_t rows, std::vector<double>& targets, uint32_t seed
     const float late = 40.0F * uniform(rng) - 10.0F;
     const float missing = std::floor(3.0F * uniform(rng) * uniform(rng));
     const float batched = uniform(rng) < 0.3F ? 1.0F : 0.0F;
-    const float noise = uniform(rng) < 0.1F ? std::numeric_limits<float>::quiet_NaN() : uniform(rng);
+    const float noise =
+        uniform(rng) < 0.1F ? std::numeric_limits<float>::quiet_NaN() : uniform(rng);
     m.values.insert(m.values.end(), {late, missing, batched, noise});
     double y = 100.0 - (late > 5 ? 15.0 : 0.0) - (late > 20 ? 15.0 : 0.0) - 10.0 * missing -
                (batched > 0 && late > 0 ? 5.0 : 0.0);
@@ -85,8 +86,9 @@ TEST(CxModelTest, RejectsBadInputWithAMessage) {
   empty.names = {"a"};
   EXPECT_NE(testing::ErrorMessage([&] { CxModel::Train(empty, {}); }).find("no orders"),
             std::string::npos);
-  EXPECT_NE(testing::ErrorMessage([&] { CxModel::LoadFromBytes("not a model"); })
-                .find("cannot load the CX model"),
+  EXPECT_NE(testing::ErrorMessage([&] {
+              CxModel::LoadFromBytes("not a model");
+            }).find("cannot load the CX model"),
             std::string::npos);
   y.push_back(1);
   const CxModel model = CxModel::Train(x, y, {.rounds = 2});
