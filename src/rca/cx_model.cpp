@@ -124,7 +124,7 @@ FeatureMatrix FeatureMatrix::Rows(const std::vector<size_t>& rows_wanted) const 
   return out;
 }
 
-FeatureMatrix EncodeOrderFeatures(const storage::Table& orders) {
+FeatureMatrix EncodeOrderFeatures(const storage::Table& orders, bool impute) {
   FeatureMatrix matrix;
   for (const auto& feature : FEATURES) matrix.names.emplace_back(feature.name);
   const size_t rows = orders.RowCount();
@@ -172,17 +172,28 @@ FeatureMatrix EncodeOrderFeatures(const storage::Table& orders) {
       out[index] = Code(*column, matrix.names[index], row);
     }
   }
+  if (impute) ImputeUndispatched(matrix);
+  return matrix;
+}
+
+void ImputeUndispatched(FeatureMatrix& matrix) {
   // Orders never dispatched (cancelled) have no delivery and no lines: give them the median of the
   // dispatched orders, so that the trees cannot learn "missing assignment delay means cancelled"
   // and credit a cancellation to the delivery features. The cancellation flags carry it instead.
-  const size_t dispatched_flag = 1;  // batch_size is set exactly for dispatched orders
-  const size_t imputed[] = {0, 1, 2, 4, 5, 8, 13};
-  for (size_t column : imputed) {
+  const size_t rows = matrix.rows;
+  const size_t columns = matrix.Columns();
+  const size_t flag_column = matrix.Index("batch_size");  // known exactly for dispatched orders
+  std::vector<uint8_t> undispatched(rows, 0);
+  for (size_t row = 0; row < rows; ++row) {
+    undispatched[row] = std::isnan(matrix.values[row * columns + flag_column]) ? 1 : 0;
+  }
+  for (const char* name :
+       {"is_batched", "assign_delay_min", "prep_wait_min", "shop_min", "weather", "n_lines"}) {
+    const size_t column = matrix.Index(name);
     std::vector<float> values;
     for (size_t row = 0; row < rows; ++row) {
-      const float flag = matrix.values[row * columns + dispatched_flag];
       const float value = matrix.values[row * columns + column];
-      if (!std::isnan(flag) && !std::isnan(value)) values.push_back(value);
+      if (!undispatched[row] && !std::isnan(value)) values.push_back(value);
     }
     float median = 0;
     if (!values.empty()) {
@@ -191,16 +202,12 @@ FeatureMatrix EncodeOrderFeatures(const storage::Table& orders) {
       median = *middle;
     }
     for (size_t row = 0; row < rows; ++row) {
-      if (std::isnan(matrix.values[row * columns + dispatched_flag]) && column != dispatched_flag) {
-        matrix.values[row * columns + column] = median;
-      }
+      if (undispatched[row]) matrix.values[row * columns + column] = median;
     }
   }
   for (size_t row = 0; row < rows; ++row) {
-    float& flag = matrix.values[row * columns + dispatched_flag];
-    if (std::isnan(flag)) flag = 1.0F;
+    if (undispatched[row]) matrix.values[row * columns + flag_column] = 1.0F;
   }
-  return matrix;
 }
 
 CxModel::CxModel() = default;

@@ -61,8 +61,16 @@ struct FeatureMatrix {
 };
 
 //! Encodes orders (a Table holding the columns of OrderFeatureColumnsSql) as the matrix of
-//! OrderFeatures. Throws NotFound naming a missing column.
-FeatureMatrix EncodeOrderFeatures(const storage::Table& orders);
+//! OrderFeatures, then (when `impute`) applies ImputeUndispatched. Throws NotFound naming a
+//! missing column.
+FeatureMatrix EncodeOrderFeatures(const storage::Table& orders, bool impute = true);
+
+//! Orders never dispatched (cancelled: no delivery row, no lines) get the median of the
+//! dispatched orders of the matrix for is_batched, assign_delay_min, prep_wait_min, shop_min,
+//! weather and n_lines, and batch_size 1, so that a tree cannot read "no delivery data" as
+//! "cancelled" and credit the cancellation to a delivery feature: the cancel_* flags carry it.
+//! A row counts as dispatched when its batch_size is known.
+void ImputeUndispatched(FeatureMatrix& matrix);
 
 //! Training settings of CxModel (XGBoost, tree_method=hist).
 struct CxModelParams {

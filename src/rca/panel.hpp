@@ -106,8 +106,13 @@ std::vector<double> MetricSeries(const PanelMetric& metric, const Unit& unit);
 //! The SQL condition selecting a slice's orders (TRUE for `all`).
 std::string SliceCondition(const Slice& slice);
 
-//! Builds the panel from `order_facts` (one GROUP BY over the dates) and, when the data folder
-//! has one, `supply_hourly` (active dashers per region and day).
+//! Builds the TEMP table `rca_leaves`: the RCA's daily sums per leaf (every slicing dimension) and
+//! day from `order_facts`, for the dates [first, last]. One pass over the orders for all
+//! incidents; LoadPanel reads it.
+void BuildPanelLeaves(storage::Connection& connection, Date first, Date last);
+
+//! Builds the panel from `rca_leaves` (see BuildPanelLeaves; it must cover the windows) and,
+//! when the data folder has one, `supply_hourly` (active dashers per region and day).
 Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
                 const IncidentWindows& windows);
 

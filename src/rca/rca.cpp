@@ -16,6 +16,7 @@
 
 #include "common/error.hpp"
 #include "detect/incidents.hpp"
+#include "storage/data_folder.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::rca {
@@ -63,43 +64,68 @@ int64_t Threshold(double wanted, double available) {
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wanted / available * 1e6)));
 }
 
-Sample LoadSample(storage::Connection& connection, const IncidentWindows& windows,
-                  double baseline_orders, double incident_orders, int per_window) {
-  // Stratified by window (each window gets its own rate, so both are equally represented) and,
-  // through the hash, proportionally by day within a window. Deterministic: the same orders are
-  // drawn on every run.
-  const std::string sql = fmt::format(
-      "SELECT order_id, (order_date >= DATE '{start}')::INTEGER AS in_incident, cx_score, "
-      "date_diff('day', DATE '{bs}', order_date::DATE)::INTEGER AS day_index, "
-      "is_dispatched::INTEGER AS dispatched, {columns} "
-      "FROM order_facts WHERE {slice} AND ("
-      "(order_date BETWEEN DATE '{bs}' AND DATE '{be}' AND hash(order_id) % 1000000 < {tb}) OR "
-      "(order_date BETWEEN DATE '{start}' AND DATE '{end}' AND hash(order_id) % 1000000 < {ti})) "
-      "ORDER BY hash(order_id + 7919), order_id",
-      fmt::arg("start", FormatDate(windows.start)), fmt::arg("columns", OrderFeatureColumnsSql()),
-      fmt::arg("slice", SliceCondition(windows.slice)),
-      fmt::arg("bs", FormatDate(windows.baseline_start)),
-      fmt::arg("be", FormatDate(windows.baseline_end)), fmt::arg("end", FormatDate(windows.end)),
-      fmt::arg("tb", Threshold(per_window, baseline_orders)),
-      fmt::arg("ti", Threshold(per_window, incident_orders)));
-  const storage::Table table = connection.Query(sql);
-  Sample sample;
-  sample.features = EncodeOrderFeatures(table);
-  const auto& ids = table.Get("order_id");
-  const auto& incident = table.Get("in_incident");
-  const auto& cx = table.Get("cx_score");
-  const auto& day = table.Get("day_index");
-  const auto& dispatched = table.Get("dispatched");
-  for (size_t row = 0; row < table.RowCount(); ++row) {
-    sample.day.push_back(static_cast<int32_t>(day.ints[row]));
-    sample.dispatched.push_back(!dispatched.IsNull(row) && dispatched.ints[row] != 0 ? 1 : 0);
-    sample.order_ids.push_back(ids.ints[row]);
-    const bool in_incident = incident.ints[row] != 0;
-    sample.in_incident.push_back(in_incident ? 1 : 0);
-    sample.cx.push_back(cx.IsNull(row) ? 0.0 : cx.doubles[row]);
-    (in_incident ? sample.incident_rows : sample.baseline_rows) += 1;
+// What one incident's sample needs: its windows and how many orders each window holds.
+struct SampleRequest {
+  const IncidentWindows* windows = nullptr;
+  double baseline_orders = 0;
+  double incident_orders = 0;
+};
+
+// The samples of several incidents in one pass over order_facts (a view joining every table, so
+// each pass costs a join). Stratified by window (each window gets its own rate, so both are
+// equally represented) and, through the hash, proportionally by day within a window.
+// Deterministic: the same orders are drawn on every run.
+std::vector<Sample> LoadSamples(storage::Connection& connection,
+                                const std::vector<SampleRequest>& requests, int per_window) {
+  std::vector<Sample> samples(requests.size());
+  if (requests.empty()) return samples;
+  std::vector<std::string> flags;
+  std::vector<std::string> conditions;
+  for (size_t k = 0; k < requests.size(); ++k) {
+    const IncidentWindows& w = *requests[k].windows;
+    const std::string condition = fmt::format(
+        "({slice} AND ((order_date BETWEEN DATE '{bs}' AND DATE '{be}' AND "
+        "hash(order_id) % 1000000 < {tb}) OR (order_date BETWEEN DATE '{start}' AND DATE '{end}' "
+        "AND hash(order_id) % 1000000 < {ti})))",
+        fmt::arg("slice", SliceCondition(w.slice)), fmt::arg("bs", FormatDate(w.baseline_start)),
+        fmt::arg("be", FormatDate(w.baseline_end)), fmt::arg("start", FormatDate(w.start)),
+        fmt::arg("end", FormatDate(w.end)),
+        fmt::arg("tb", Threshold(per_window, requests[k].baseline_orders)),
+        fmt::arg("ti", Threshold(per_window, requests[k].incident_orders)));
+    flags.push_back(fmt::format("{}::INTEGER AS m{}", condition, k));
+    conditions.push_back(condition);
   }
-  return sample;
+  const storage::Table table = connection.Query(fmt::format(
+      "SELECT order_id, order_date::DATE AS d, cx_score, is_dispatched::INTEGER AS dispatched, {}, "
+      "{} FROM order_facts WHERE {} ORDER BY hash(order_id + 7919), order_id",
+      OrderFeatureColumnsSql(), fmt::join(flags, ", "), fmt::join(conditions, " OR ")));
+  const FeatureMatrix all = EncodeOrderFeatures(table, false);
+  const auto& ids = table.Get("order_id");
+  const auto& dates = table.Get("d");
+  const auto& cx = table.Get("cx_score");
+  const auto& dispatched = table.Get("dispatched");
+  for (size_t k = 0; k < requests.size(); ++k) {
+    const IncidentWindows& w = *requests[k].windows;
+    const auto& member = table.Get(fmt::format("m{}", k));
+    std::vector<size_t> rows;
+    for (size_t row = 0; row < table.RowCount(); ++row) {
+      if (!member.IsNull(row) && member.ints[row] != 0) rows.push_back(row);
+    }
+    Sample& sample = samples[k];
+    sample.features = all.Rows(rows);
+    ImputeUndispatched(sample.features);
+    for (size_t row : rows) {
+      const Date date{static_cast<int32_t>(dates.ints[row])};
+      sample.day.push_back(date.days - w.baseline_start.days);
+      sample.dispatched.push_back(!dispatched.IsNull(row) && dispatched.ints[row] != 0 ? 1 : 0);
+      sample.order_ids.push_back(ids.ints[row]);
+      const bool in_incident = date >= w.start;
+      sample.in_incident.push_back(in_incident ? 1 : 0);
+      sample.cx.push_back(cx.IsNull(row) ? 0.0 : cx.doubles[row]);
+      (in_incident ? sample.incident_rows : sample.baseline_rows) += 1;
+    }
+  }
+  return samples;
 }
 
 // TreeSHAP contributions of `rows` on `threads` workers, each with its own copy of the model.
@@ -639,47 +665,70 @@ struct RcaEngine::Prepared {
   const std::vector<Change>* changes = nullptr;
 };
 
-RcaEngine::Prepared RcaEngine::Prepare(storage::Connection& connection, const std::string& data_dir,
-                                       const detect::Incident& incident,
-                                       const std::vector<Change>& changes, Date data_end) const {
+std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
+    storage::Connection& connection, const std::string& data_dir,
+    const std::vector<const detect::Incident*>& incidents, const std::vector<Change>& changes,
+    Date data_end) const {
   const auto started = std::chrono::steady_clock::now();
-  Prepared prepared;
-  prepared.changes = &changes;
-  IncidentRca& rca = prepared.rca;
-  rca.incident_id = incident.id;
-  IncidentWindows& windows = rca.windows;
-  windows.slice = incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
-  windows.baseline_start = incident.lead.baseline_start;
-  windows.baseline_end = std::min(incident.lead.baseline_end, AddDays(incident.lead.start, -1));
-  windows.start = incident.lead.start;
-  windows.end = incident.lead.end.value_or(data_end);
-  if (windows.end < windows.start) windows.end = windows.start;
-
-  prepared.panel = LoadPanel(connection, data_dir, windows);
-  const double panel_seconds =
+  std::vector<Prepared> prepared(incidents.size());
+  Date first{std::numeric_limits<int32_t>::max()};
+  Date last{std::numeric_limits<int32_t>::min()};
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    const detect::Incident& incident = *incidents[i];
+    prepared[i].changes = &changes;
+    IncidentRca& rca = prepared[i].rca;
+    rca.incident_id = incident.id;
+    IncidentWindows& windows = rca.windows;
+    windows.slice = incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+    windows.baseline_start = incident.lead.baseline_start;
+    windows.baseline_end = std::min(incident.lead.baseline_end, AddDays(incident.lead.start, -1));
+    windows.start = incident.lead.start;
+    windows.end = incident.lead.end.value_or(data_end);
+    if (windows.end < windows.start) windows.end = windows.start;
+    first = std::min(first, windows.baseline_start);
+    last = std::max(last, windows.end);
+  }
+  if (incidents.empty()) return prepared;
+  BuildPanelLeaves(connection, first, last);
+  const double leaves_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const Panel& panel = prepared.panel;
-  DaySums before{};
-  DaySums after{};
-  for (size_t day = 0; day < panel.dates.size(); ++day) {
-    for (size_t i = 0; i < SUM_COUNT; ++i) {
-      if (day < panel.baseline_end) before[i] += panel.treated.days[day][i];
-      if (day >= panel.incident_begin) after[i] += panel.treated.days[day][i];
+
+  std::vector<SampleRequest> requests;
+  std::vector<size_t> requested;
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    IncidentRca& rca = prepared[i].rca;
+    prepared[i].panel = LoadPanel(connection, data_dir, rca.windows);
+    const Panel& panel = prepared[i].panel;
+    DaySums before{};
+    DaySums after{};
+    for (size_t day = 0; day < panel.dates.size(); ++day) {
+      for (size_t j = 0; j < SUM_COUNT; ++j) {
+        if (day < panel.baseline_end) before[j] += panel.treated.days[day][j];
+        if (day >= panel.incident_begin) after[j] += panel.treated.days[day][j];
+      }
+    }
+    const PanelMetric& cx = *FindPanelMetric("cx_score");
+    rca.baseline = cx.value(before).value_or(NaN);
+    rca.current = cx.value(after).value_or(NaN);
+    const double baseline_orders = before[static_cast<size_t>(Sum::ORDERS)];
+    const double incident_orders = after[static_cast<size_t>(Sum::ORDERS)];
+    if (baseline_orders >= config_.min_orders_per_window &&
+        incident_orders >= config_.min_orders_per_window) {
+      requests.push_back({&rca.windows, baseline_orders, incident_orders});
+      requested.push_back(i);
     }
   }
-  const PanelMetric& cx = *FindPanelMetric("cx_score");
-  rca.baseline = cx.value(before).value_or(NaN);
-  rca.current = cx.value(after).value_or(NaN);
-  const double baseline_orders = before[static_cast<size_t>(Sum::ORDERS)];
-  const double incident_orders = after[static_cast<size_t>(Sum::ORDERS)];
-  if (baseline_orders >= config_.min_orders_per_window &&
-      incident_orders >= config_.min_orders_per_window) {
-    prepared.sample = LoadSample(connection, windows, baseline_orders, incident_orders,
-                                 config_.sample_per_window);
-  }
-  rca.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  spdlog::debug("rca: {} data in {:.3f} s (panel {:.3f} s)", incident.id, rca.seconds,
-                panel_seconds);
+  const double panels_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::vector<Sample> samples = LoadSamples(connection, requests, config_.sample_per_window);
+  for (size_t k = 0; k < requested.size(); ++k)
+    prepared[requested[k]].sample = std::move(samples[k]);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  spdlog::debug("rca: data of {} incidents in {:.3f} s (leaves {:.3f} s, panels {:.3f} s)",
+                incidents.size(), seconds, leaves_seconds, panels_seconds - leaves_seconds);
+  // Each incident is charged its share of the shared passes.
+  for (auto& p : prepared) p.rca.seconds = seconds / static_cast<double>(incidents.size());
   return prepared;
 }
 
@@ -746,10 +795,21 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
   return rca;
 }
 
+static Date DataEnd(storage::Connection& connection, const std::string& data_dir) {
+  // The orders table itself: order_facts is a view over every table.
+  const storage::Table end =
+      connection.Query(fmt::format("SELECT max(order_date)::DATE AS d FROM {}",
+                                   storage::RequireTableSource(data_dir, "orders")));
+  const auto& column = end.Get("d");
+  if (column.Size() == 0 || column.IsNull(0)) throw InvalidInput("{}: no orders", data_dir);
+  return Date{static_cast<int32_t>(column.ints[0])};
+}
+
 IncidentRca RcaEngine::Analyze(storage::Connection& connection, const std::string& data_dir,
                                const detect::Incident& incident, const std::vector<Change>& changes,
                                Date data_end) const {
-  return Finish(Prepare(connection, data_dir, incident, changes, data_end));
+  std::vector<Prepared> prepared = PrepareAll(connection, data_dir, {&incident}, changes, data_end);
+  return Finish(std::move(prepared.front()));
 }
 
 std::vector<IncidentRca> RcaEngine::AnalyzeAll(
@@ -758,14 +818,15 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(
   std::vector<IncidentRca> results(incidents.size());
   if (incidents.empty()) return results;
   const std::vector<Change> changes = LoadChangeLog(connection, data_dir);
-  const storage::Table end = connection.Query("SELECT max(order_date)::DATE AS d FROM order_facts");
-  const Date data_end{static_cast<int32_t>(end.Get("d").ints.at(0))};
-  // One incident at a time, each using the threads itself (hypotheses in parallel, TreeSHAP split
-  // over workers with a model copy each; XGBoost's own OpenMP threads are not used because they
-  // spin and lose badly on a busy machine).
-  for (size_t i = 0; i < incidents.size(); ++i) {
-    results[i] = Finish(Prepare(connection, data_dir, incidents[i], changes, data_end));
-  }
+  std::vector<const detect::Incident*> pointers;
+  for (const auto& incident : incidents) pointers.push_back(&incident);
+  // The data of every incident in two passes over the orders (leaf sums, samples); then one
+  // incident at a time, each using the threads itself (hypotheses in parallel, TreeSHAP split over
+  // workers with a model copy each; XGBoost's own OpenMP threads are not used because they spin
+  // and lose badly on a busy machine).
+  std::vector<Prepared> prepared =
+      PrepareAll(connection, data_dir, pointers, changes, DataEnd(connection, data_dir));
+  for (size_t i = 0; i < incidents.size(); ++i) results[i] = Finish(std::move(prepared[i]));
   for (const auto& rca : results) {
     spdlog::info("rca: {} in {:.2f} s: {} (confidence {:.2f})", rca.incident_id, rca.seconds,
                  rca.causes.empty() ? "no cause" : rca.causes.front().hypothesis->id,

@@ -126,7 +126,8 @@ class RcaEngine {
                       const detect::Incident& incident, const std::vector<Change>& changes,
                       Date data_end) const;
 
-  //! Analyses every incident (reads change_log and the data's end once).
+  //! Analyses every incident (reads change_log and the data's end once, and the orders in two
+  //! passes for all incidents).
   std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection, const std::string& data_dir,
                                       const std::vector<detect::Incident>& incidents) const;
 
@@ -134,9 +135,9 @@ class RcaEngine {
 
  private:
   struct Prepared;
-  Prepared Prepare(storage::Connection& connection, const std::string& data_dir,
-                   const detect::Incident& incident, const std::vector<Change>& changes,
-                   Date data_end) const;
+  std::vector<Prepared> PrepareAll(storage::Connection& connection, const std::string& data_dir,
+                                   const std::vector<const detect::Incident*>& incidents,
+                                   const std::vector<Change>& changes, Date data_end) const;
   IncidentRca Finish(Prepared prepared) const;
 
   std::vector<const Hypothesis*> hypotheses_;
