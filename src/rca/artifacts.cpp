@@ -29,7 +29,8 @@ std::string Base64Encode(std::string_view bytes) {
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
     const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+                       (static_cast<uint8_t>(bytes[i + 1]) << 8) |
+                       static_cast<uint8_t>(bytes[i + 2]);
     out += ALPHABET[(v >> 18) & 63];
     out += ALPHABET[(v >> 12) & 63];
     out += ALPHABET[(v >> 6) & 63];
@@ -50,7 +51,8 @@ std::string Base64Decode(std::string_view text) {
   std::array<int, 256> value{};
   value.fill(-1);
   for (int i = 0; i < 64; ++i) value[static_cast<uint8_t>(ALPHABET[i])] = i;
-  if (text.size() % 4 != 0) throw InvalidInput("base64 text of length {} is malformed", text.size());
+  if (text.size() % 4 != 0)
+    throw InvalidInput("base64 text of length {} is malformed", text.size());
   std::string out;
   out.reserve(text.size() / 4 * 3);
   for (size_t i = 0; i < text.size(); i += 4) {
@@ -82,10 +84,10 @@ void StageArtifacts(storage::Connection& connection, const std::vector<IncidentR
   connection.Execute(
       "CREATE OR REPLACE TEMP TABLE rca_models (incident_id VARCHAR, model BLOB, features VARCHAR, "
       "baseline_rows INTEGER, incident_rows INTEGER)");
-  connection.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE rca_samples (incident_id VARCHAR, row_no INTEGER, "
-      "order_id BIGINT, in_incident BOOLEAN, cx_score DOUBLE, {})",
-      fmt::join(columns, ", ")));
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TEMP TABLE rca_samples (incident_id VARCHAR, row_no INTEGER, "
+                  "order_id BIGINT, in_incident BOOLEAN, cx_score DOUBLE, {})",
+                  fmt::join(columns, ", ")));
   for (const auto& rca : results) {
     if (!rca.model) continue;
     const IncidentModel& m = *rca.model;
@@ -144,19 +146,22 @@ IncidentModel LoadIncidentModel(const std::string& data_dir, const std::string& 
                    data_dir);
   }
   const storage::Table model_row =
-      connection.Prepare("SELECT to_base64(model) AS model FROM results.rca_models WHERE incident_id = ?")
+      connection
+          .Prepare("SELECT to_base64(model) AS model FROM results.rca_models WHERE incident_id = ?")
           .Bind(1, incident_id)
           .Execute();
   if (model_row.RowCount() == 0) throw NotFound("no stored RCA model for incident {}", incident_id);
   IncidentModel out;
   out.model = CxModel::LoadFromBytes(Base64Decode(model_row.Get("model").StringAt(0)));
   std::vector<std::string> select;
-  for (const auto& name : out.model.Features()) select.push_back(storage::SqlIdentifier(FeatureColumn(name)));
+  for (const auto& name : out.model.Features())
+    select.push_back(storage::SqlIdentifier(FeatureColumn(name)));
   const storage::Table sample =
       connection
-          .Prepare(fmt::format("SELECT order_id, in_incident, cx_score, {} FROM results.rca_samples "
-                               "WHERE incident_id = ? ORDER BY row_no",
-                               fmt::join(select, ", ")))
+          .Prepare(
+              fmt::format("SELECT order_id, in_incident, cx_score, {} FROM results.rca_samples "
+                          "WHERE incident_id = ? ORDER BY row_no",
+                          fmt::join(select, ", ")))
           .Bind(1, incident_id)
           .Execute();
   out.sample.names = out.model.Features();

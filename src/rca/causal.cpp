@@ -75,8 +75,8 @@ ShiftResult ShiftTest(std::span<const double> before, std::span<const double> af
   const double va = a.variance / static_cast<double>(a.n);
   result.se = std::sqrt(vb + va);
   // Welch-Satterthwaite degrees of freedom.
-  const double denominator = vb * vb / static_cast<double>(b.n - 1) +
-                             va * va / static_cast<double>(a.n - 1);
+  const double denominator =
+      vb * vb / static_cast<double>(b.n - 1) + va * va / static_cast<double>(a.n - 1);
   const double df = denominator > 0 ? (vb + va) * (vb + va) / denominator : 1e9;
   const double q = TQuantile(0.90, df);
   result.low = result.delta - q * result.se;
@@ -110,7 +110,8 @@ OlsResult ClusteredOls(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
   const Eigen::VectorXd residual = y - x * result.beta;
   std::map<int64_t, Eigen::VectorXd> scores;
   for (Eigen::Index i = 0; i < n; ++i) {
-    auto [it, inserted] = scores.try_emplace(cluster[static_cast<size_t>(i)], Eigen::VectorXd::Zero(k));
+    auto [it, inserted] =
+        scores.try_emplace(cluster[static_cast<size_t>(i)], Eigen::VectorXd::Zero(k));
     it->second += x.row(i).transpose() * residual(i);
   }
   result.clusters = scores.size();
@@ -219,18 +220,18 @@ ChangeCheck CheckChange(const Change& change, const Hypothesis& hypothesis, cons
   check.consistent = check.kind && check.timing && check.scope;
   std::vector<std::string> problems;
   if (!check.kind) {
-    problems.push_back(fmt::format("a {} change does not act through {}", change.kind,
-                                   hypothesis.label));
+    problems.push_back(
+        fmt::format("a {} change does not act through {}", change.kind, hypothesis.label));
   }
   if (!check.timing) {
     problems.push_back(fmt::format("logged {} days {} the start", std::abs(check.days_from_start),
                                    check.days_from_start < 0 ? "before" : "after"));
   }
   if (!check.scope) {
-    problems.push_back(change.scope_slice
-                           ? fmt::format("its scope {} does not include {}", change.scope,
-                                         slice.ToText())
-                           : fmt::format("its scope '{}' is not a slice", change.scope));
+    problems.push_back(
+        change.scope_slice
+            ? fmt::format("its scope {} does not include {}", change.scope, slice.ToText())
+            : fmt::format("its scope '{}' is not a slice", change.scope));
   }
   if (check.consistent) {
     check.reason = check.days_from_start == 0

@@ -26,9 +26,9 @@ struct ShiftResult {
   double after = 0;
   double delta = 0;
   double se = 0;
-  double low = 0;   //!< 90% interval of delta
+  double low = 0;  //!< 90% interval of delta
   double high = 0;
-  double z = 0;     //!< delta / se (0 when se is 0 and delta is 0)
+  double z = 0;  //!< delta / se (0 when se is 0 and delta is 0)
   size_t n_before = 0;
   size_t n_after = 0;
   bool valid = false;  //!< at least two days on each side
@@ -58,7 +58,7 @@ double TQuantile(double level, double df);
 struct DidResult {
   double estimate = 0;  //!< d: the treated unit's change beyond the controls'
   double se = 0;
-  double low = 0;       //!< 90% interval
+  double low = 0;  //!< 90% interval
   double high = 0;
   double t = 0;
   double p_value = 1;
@@ -77,7 +77,7 @@ struct Change {
   std::string changed_at;  //!< as logged, `YYYY-MM-DD HH:MM:SS`
   Date date;
   std::string kind;
-  std::string scope;  //!< as logged: a slice's text or `all`
+  std::string scope;                 //!< as logged: a slice's text or `all`
   std::optional<Slice> scope_slice;  //!< parsed scope; nullopt when it is not a slice
   std::string description;
 };

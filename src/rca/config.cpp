@@ -35,8 +35,8 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
   config.sample_per_window =
       reader.Integer("sample_per_window", config.sample_per_window, 100, 10'000'000,
                      "orders sampled per window for the CX model");
-  config.shap_per_window = reader.Integer("shap_per_window", config.shap_per_window, 50,
-                                          10'000'000, "orders per window explained with TreeSHAP");
+  config.shap_per_window = reader.Integer("shap_per_window", config.shap_per_window, 50, 10'000'000,
+                                          "orders per window explained with TreeSHAP");
   config.min_orders_per_window =
       reader.Integer("min_orders_per_window", config.min_orders_per_window, 10, 1'000'000,
                      "fewest orders per window for the CX model");
@@ -44,8 +44,8 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
       reader.Integer("model_rounds", config.model.rounds, 1, 5000, "boosting rounds");
   config.model.max_depth =
       reader.Integer("model_max_depth", config.model.max_depth, 1, 12, "tree depth");
-  config.model.learning_rate = reader.Number("model_learning_rate", config.model.learning_rate,
-                                             0.001, 1.0, "XGBoost eta");
+  config.model.learning_rate =
+      reader.Number("model_learning_rate", config.model.learning_rate, 0.001, 1.0, "XGBoost eta");
   config.change_window_days =
       reader.Integer("change_window_days", config.change_window_days, 0, 60,
                      "days between a change and the start that still count as consistent");
@@ -59,8 +59,8 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
                                         "smallest confidence of a reported cause");
   config.min_impact = reader.Number("min_impact", config.min_impact, 0, 100,
                                     "smallest CX impact (points) of a reported cause");
-  config.report_all = reader.Boolean("report_all", config.report_all,
-                                     "report every hypothesis, supported or not");
+  config.report_all =
+      reader.Boolean("report_all", config.report_all, "report every hypothesis, supported or not");
   config.threads = reader.Integer("threads", config.threads, 1, 256, "worker threads");
   reader.Finish();
   return config;

@@ -42,8 +42,7 @@ constexpr FeatureSpec FEATURES[] = {
     {"cancel_store_closed", "Store-closed cancellation", "1 when cancelled, store closed"},
     {"platform", "Platform", "ios 0, android 1, web 2"},
     {"daypart", "Daypart", "breakfast 0, lunch 1, afternoon 2, dinner 3, late_night 4"},
-    {"store_type", "Store type",
-     "restaurant 0, grocery 1, convenience 2, pharmacy 3, alcohol 4"},
+    {"store_type", "Store type", "restaurant 0, grocery 1, convenience 2, pharmacy 3, alcohol 4"},
     {"fulfillment_mode", "Fulfillment mode", "merchant_pick 0, dasher_shop 1"},
     {"hour", "Hour of day", "local hour of checkout"},
 };
@@ -134,12 +133,18 @@ FeatureMatrix EncodeOrderFeatures(const storage::Table& orders, bool impute) {
   const size_t columns = matrix.names.size();
   // Plain numeric features copied as they are, by column name.
   const std::vector<std::pair<size_t, const storage::Column*>> plain = {
-      {0, &orders.Get("is_batched")},      {1, &orders.Get("batch_size")},
-      {2, &orders.Get("assign_delay_min")}, {3, &orders.Get("busy_ratio")},
-      {4, &orders.Get("prep_wait_min")},   {5, &orders.Get("shop_min")},
-      {6, &orders.Get("distance_km")},     {7, &orders.Get("quoted_eta_min")},
-      {9, &orders.Get("feed_lag_hours")},  {10, &orders.Get("missing_lines")},
-      {11, &orders.Get("substituted_lines")}, {13, &orders.Get("n_lines")},
+      {0, &orders.Get("is_batched")},
+      {1, &orders.Get("batch_size")},
+      {2, &orders.Get("assign_delay_min")},
+      {3, &orders.Get("busy_ratio")},
+      {4, &orders.Get("prep_wait_min")},
+      {5, &orders.Get("shop_min")},
+      {6, &orders.Get("distance_km")},
+      {7, &orders.Get("quoted_eta_min")},
+      {9, &orders.Get("feed_lag_hours")},
+      {10, &orders.Get("missing_lines")},
+      {11, &orders.Get("substituted_lines")},
+      {13, &orders.Get("n_lines")},
       {22, &orders.Get("hour")},
   };
   const auto& weather = orders.Get("weather");
@@ -182,8 +187,8 @@ void ImputeUndispatched(FeatureMatrix& matrix) {
   for (size_t row = 0; row < rows; ++row) {
     undispatched[row] = std::isnan(matrix.values[row * columns + flag_column]) ? 1 : 0;
   }
-  for (const char* name : {"is_batched", "assign_delay_min", "prep_wait_min", "shop_min",
-                           "weather", "n_lines"}) {
+  for (const char* name :
+       {"is_batched", "assign_delay_min", "prep_wait_min", "shop_min", "weather", "n_lines"}) {
     const size_t column = matrix.Index(name);
     std::vector<float> values;
     for (size_t row = 0; row < rows; ++row) {
@@ -213,7 +218,8 @@ CxModel& CxModel::operator=(CxModel&&) noexcept = default;
 CxModel CxModel::Train(const FeatureMatrix& features, const std::vector<double>& targets,
                        const CxModelParams& params) {
   if (features.rows == 0) throw InvalidInput("cannot train the CX model on no orders");
-  if (targets.size() != features.rows || features.values.size() != features.rows * features.Columns()) {
+  if (targets.size() != features.rows ||
+      features.values.size() != features.rows * features.Columns()) {
     throw InvalidInput("CX model: {} targets for {} rows of {} features", targets.size(),
                        features.rows, features.Columns());
   }
@@ -224,8 +230,8 @@ CxModel CxModel::Train(const FeatureMatrix& features, const std::vector<double>&
   }
   CxModel model;
   model.features_ = features.names;
-  model.offset_ = std::accumulate(targets.begin(), targets.end(), 0.0) /
-                  static_cast<double>(targets.size());
+  model.offset_ =
+      std::accumulate(targets.begin(), targets.end(), 0.0) / static_cast<double>(targets.size());
   std::vector<float> labels(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
     labels[i] = static_cast<float>(targets[i] - model.offset_);

@@ -31,8 +31,8 @@ std::string_view DirectionName(Direction direction) {
 
 const std::vector<std::string>& ChangeKinds() {
   static const std::vector<std::string> kinds = {
-      "dispatch_policy", "eta_model",    "substitution_model",  "app_release",
-      "delivery_radius", "pricing",      "merchant_onboarding", "other"};
+      "dispatch_policy", "eta_model", "substitution_model",  "app_release",
+      "delivery_radius", "pricing",   "merchant_onboarding", "other"};
   return kinds;
 }
 
@@ -61,8 +61,8 @@ void HypothesisRegistry::Register(Hypothesis hypothesis) {
     }
     for (const auto* feature : {&driver.order_feature, &driver.adjust_for}) {
       if (!feature->empty() && FindOrderFeature(*feature) == nullptr) {
-        throw InvalidInput("hypothesis '{}': driver '{}' names unknown feature '{}'",
-                           hypothesis.id, driver.metric, *feature);
+        throw InvalidInput("hypothesis '{}': driver '{}' names unknown feature '{}'", hypothesis.id,
+                           driver.metric, *feature);
       }
     }
   }
@@ -124,22 +124,21 @@ void RegisterBuiltinHypotheses(HypothesisRegistry& registry) {
   // batch more orders by themselves.
   const std::vector<std::string> busier = {"dasher_supply_shortage", "demand_surge",
                                            "severe_weather", "delivery_radius_expansion"};
-  registry.Register(
-      {.id = "batching_expansion",
-       .label = "Batching expansion",
-       .actionable = true,
-       .mechanism = "later deliveries from batching detours",
-       .drivers = {{.metric = "batched_rate",
-                    .direction = UP,
-                    .order_feature = "is_batched",
-                    .adjust_for = "busy_ratio",
-                    .signature = true,
-                    .explained_by = busier},
-                   {.metric = "avg_travel", .direction = UP}},
-       .outcome = "on_time_rate",
-       .outcome_direction = DOWN,
-       .own_features = {"is_batched", "batch_size"},
-       .change_kinds = {"dispatch_policy"}});
+  registry.Register({.id = "batching_expansion",
+                     .label = "Batching expansion",
+                     .actionable = true,
+                     .mechanism = "later deliveries from batching detours",
+                     .drivers = {{.metric = "batched_rate",
+                                  .direction = UP,
+                                  .order_feature = "is_batched",
+                                  .adjust_for = "busy_ratio",
+                                  .signature = true,
+                                  .explained_by = busier},
+                                 {.metric = "avg_travel", .direction = UP}},
+                     .outcome = "on_time_rate",
+                     .outcome_direction = DOWN,
+                     .own_features = {"is_batched", "batch_size"},
+                     .change_kinds = {"dispatch_policy"}});
   registry.Register(
       {.id = "dasher_supply_shortage",
        .label = "Dasher supply shortage",
@@ -154,7 +153,8 @@ void RegisterBuiltinHypotheses(HypothesisRegistry& registry) {
                    {.metric = "avg_assign_delay",
                     .direction = UP,
                     .signature = true,
-                    .explained_by = {"demand_surge", "severe_weather", "delivery_radius_expansion"}},
+                    .explained_by = {"demand_surge", "severe_weather",
+                                     "delivery_radius_expansion"}},
                    {.metric = "no_dasher_rate", .direction = UP}},
        .outcome = "on_time_rate",
        .outcome_direction = DOWN,
@@ -232,18 +232,17 @@ void RegisterBuiltinHypotheses(HypothesisRegistry& registry) {
                      .outcome_direction = DOWN,
                      .shared_features = DISPATCH_CHANNEL,
                      .change_kinds = {"pricing"}});
-  registry.Register(
-      {.id = "delivery_radius_expansion",
-       .label = "Delivery radius expansion",
-       .actionable = true,
-       .mechanism = "longer trips",
-       .drivers = {{.metric = "avg_distance", .direction = UP, .signature = true},
-                   {.metric = "avg_travel", .direction = UP}},
-       .outcome = "on_time_rate",
-       .outcome_direction = DOWN,
-       .own_features = {"distance_km"},
-       .shared_features = Concat({"quoted_eta_min"}, DISPATCH_CHANNEL),
-       .change_kinds = {"delivery_radius"}});
+  registry.Register({.id = "delivery_radius_expansion",
+                     .label = "Delivery radius expansion",
+                     .actionable = true,
+                     .mechanism = "longer trips",
+                     .drivers = {{.metric = "avg_distance", .direction = UP, .signature = true},
+                                 {.metric = "avg_travel", .direction = UP}},
+                     .outcome = "on_time_rate",
+                     .outcome_direction = DOWN,
+                     .own_features = {"distance_km"},
+                     .shared_features = Concat({"quoted_eta_min"}, DISPATCH_CHANNEL),
+                     .change_kinds = {"delivery_radius"}});
   registry.Validate();
 }
 

@@ -35,8 +35,8 @@ struct DriverSpec {
 //! A cause of domain.md §5 as a testable hypothesis: what it moves, how that reaches the CX Score
 //! and what evidence bears on it.
 struct Hypothesis {
-  std::string id;     //!< the cause id (domain.md §5)
-  std::string label;  //!< for people: "Batching expansion"
+  std::string id;          //!< the cause id (domain.md §5)
+  std::string label;       //!< for people: "Batching expansion"
   bool actionable = true;  //!< false for external causes (mitigate, not revert)
   //! How it hurts CX, for the narrative ("later deliveries from batching detours").
   std::string mechanism;

@@ -143,8 +143,8 @@ std::string SliceCondition(const Slice& slice) {
   if (slice.IsAll()) return "TRUE";
   std::vector<std::string> terms;
   for (const auto& [dimension, value] : slice.Pairs()) {
-    terms.push_back(fmt::format("{} = {}", storage::SqlIdentifier(dimension),
-                                storage::SqlLiteral(value)));
+    terms.push_back(
+        fmt::format("{} = {}", storage::SqlIdentifier(dimension), storage::SqlLiteral(value)));
   }
   return fmt::format("({})", fmt::join(terms, " AND "));
 }
@@ -170,7 +170,9 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
   for (Date d = windows.baseline_start; d <= windows.end; d = AddDays(d, 1)) {
     panel.dates.push_back(d);
   }
-  const auto index_of = [&](Date date) { return static_cast<size_t>(date.days - windows.baseline_start.days); };
+  const auto index_of = [&](Date date) {
+    return static_cast<size_t>(date.days - windows.baseline_start.days);
+  };
   panel.baseline_end = index_of(windows.baseline_end) + 1;
   panel.incident_begin = index_of(windows.start);
 
@@ -191,9 +193,10 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
                                        storage::SqlLiteral(other_value)));
         }
       }
-      cases.push_back(fmt::format("WHEN {} THEN '{}=' || coalesce({}, 'unknown')",
-                                  others.empty() ? "TRUE" : fmt::format("{}", fmt::join(others, " AND ")),
-                                  dimension, storage::SqlIdentifier(dimension)));
+      cases.push_back(
+          fmt::format("WHEN {} THEN '{}=' || coalesce({}, 'unknown')",
+                      others.empty() ? "TRUE" : fmt::format("{}", fmt::join(others, " AND ")),
+                      dimension, storage::SqlIdentifier(dimension)));
     }
     unit_sql = fmt::format("CASE {} ELSE '' END", fmt::join(cases, " "));
   }
@@ -204,8 +207,7 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
   const std::string sql = fmt::format(
       "SELECT order_date AS d, {} AS unit, {} FROM rca_leaves "
       "WHERE order_date BETWEEN DATE '{}' AND DATE '{}' GROUP BY ALL",
-      unit_sql, fmt::join(sums, ", "), FormatDate(windows.baseline_start),
-      FormatDate(windows.end));
+      unit_sql, fmt::join(sums, ", "), FormatDate(windows.baseline_start), FormatDate(windows.end));
   const storage::Table table = connection.Query(sql);
 
   std::map<std::string, Unit> units;
@@ -213,7 +215,8 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
   const auto& date_column = table.Get("d");
   const auto& unit_column = table.Get("unit");
   std::vector<const storage::Column*> sum_columns;
-  for (size_t i = 0; i < std::size(SUM_SQL); ++i) sum_columns.push_back(&table.Get(fmt::format("s{}", i)));
+  for (size_t i = 0; i < std::size(SUM_SQL); ++i)
+    sum_columns.push_back(&table.Get(fmt::format("s{}", i)));
   for (size_t row = 0; row < table.RowCount(); ++row) {
     const Date date{static_cast<int32_t>(date_column.ints[row])};
     if (date < windows.baseline_start || date > windows.end) continue;
@@ -274,7 +277,8 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
         ++baseline_days;
       }
     }
-    const double mean_rest = baseline_days > 0 ? baseline_rest / static_cast<double>(baseline_days) : 0;
+    const double mean_rest =
+        baseline_days > 0 ? baseline_rest / static_cast<double>(baseline_days) : 0;
     const auto region = slice.Pairs().find("region");
     const std::vector<double>* supply = nullptr;
     if (region != slice.Pairs().end()) {

@@ -27,7 +27,7 @@ struct Sample {
   std::vector<int64_t> order_ids;
   std::vector<uint8_t> in_incident;
   std::vector<double> cx;
-  std::vector<int32_t> day;          // index into the panel's dates
+  std::vector<int32_t> day;  // index into the panel's dates
   std::vector<uint8_t> dispatched;
   size_t baseline_rows = 0;
   size_t incident_rows = 0;
@@ -58,7 +58,6 @@ double Sign(Direction direction) {
 
 // ---------------------------------------------------------------------------------------------
 // The sample behind the CX model.
-
 
 int64_t Threshold(double wanted, double available) {
   if (!(available > 0) || wanted >= available) return 1'000'000;
@@ -132,7 +131,8 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
 // TreeSHAP contributions of `rows` on `threads` workers, each with its own copy of the model.
 std::vector<double> ParallelContributions(const CxModel& model, const FeatureMatrix& rows,
                                           int threads) {
-  const size_t chunks = std::clamp<size_t>(static_cast<size_t>(threads), 1, std::max<size_t>(rows.rows / 500, 1));
+  const size_t chunks =
+      std::clamp<size_t>(static_cast<size_t>(threads), 1, std::max<size_t>(rows.rows / 500, 1));
   if (chunks <= 1) return model.Contributions(rows);
   const std::string bytes = model.SaveToBytes();
   const size_t width = rows.Columns() + 1;
@@ -328,20 +328,19 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
     }
     const ShiftResult shift = ShiftTest(Before(series, panel), After(series, panel));
     result.driver_shifts.push_back(shift);
-    result.raw_shifts.push_back(unadjusted.is_null() ? shift
-                                                     : ShiftTest(Before(raw, panel), After(raw, panel)));
+    result.raw_shifts.push_back(
+        unadjusted.is_null() ? shift : ShiftTest(Before(raw, panel), After(raw, panel)));
     if (!shift.valid && shift.n_before == 0 && shift.n_after == 0) continue;  // metric absent
-    result.driver_records.push_back(
-        {{"kind", "driver_shift"},
-         {"metric", driver.metric},
-         {"label", label},
-         {"expected", DirectionName(driver.direction)},
-         {"before", Number(shift.before)},
-         {"after", Number(shift.after)},
-         {"delta", Interval(shift.delta, shift.low, shift.high)},
-         {"z", Number(shift.z, 2)},
-         {"change_date", FormatDate(windows.start)},
-         {"series", Series(panel, series)}});
+    result.driver_records.push_back({{"kind", "driver_shift"},
+                                     {"metric", driver.metric},
+                                     {"label", label},
+                                     {"expected", DirectionName(driver.direction)},
+                                     {"before", Number(shift.before)},
+                                     {"after", Number(shift.after)},
+                                     {"delta", Interval(shift.delta, shift.low, shift.high)},
+                                     {"z", Number(shift.z, 2)},
+                                     {"change_date", FormatDate(windows.start)},
+                                     {"series", Series(panel, series)}});
     if (!unadjusted.is_null()) result.driver_records.back()["unadjusted"] = unadjusted;
   }
 
@@ -380,8 +379,8 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
       std::nth_element(sibling_moves.begin(), middle, sibling_moves.end());
       evidence.specific = Clip01(1.0 - std::max(0.0, *middle) / treated_move);
     }
-    evidence.evidence = Clip01((evidence.z - 2.0) / 4.0) * Clip01(evidence.relative / 0.10) *
-                        evidence.specific;
+    evidence.evidence =
+        Clip01((evidence.z - 2.0) / 4.0) * Clip01(evidence.relative / 0.10) * evidence.specific;
     evidence.discounted = evidence.evidence;
     if (result.signatures.empty() || evidence.evidence > result.signatures[result.best].evidence) {
       result.best = result.signatures.size();
@@ -539,7 +538,8 @@ void AllocateImpact(std::vector<CauseResult>& causes, Attribution& attribution,
   for (const auto& cause : causes) causes_loss += std::max(0.0, -cause.impact);
   attribution.loss = std::max(-attribution.explained, causes_loss);
   for (auto& cause : causes) {
-    cause.signals.shap_share = attribution.loss > 0 ? Clip01(-cause.impact / attribution.loss) : 0.0;
+    cause.signals.shap_share =
+        attribution.loss > 0 ? Clip01(-cause.impact / attribution.loss) : 0.0;
   }
 }
 
@@ -573,8 +573,8 @@ std::string Narrative(const IncidentRca& rca) {
   const double loss = rca.attribution.valid ? rca.attribution.loss : -drop;
   std::string sentence;
   if (loss > 0 && top.impact < 0) {
-    sentence = fmt::format("{:.0f}% of the loss ({:.1f} points) comes from {}", 100 * Clip01(-top.impact / loss),
-                           -top.impact, h.mechanism);
+    sentence = fmt::format("{:.0f}% of the loss ({:.1f} points) comes from {}",
+                           100 * Clip01(-top.impact / loss), -top.impact, h.mechanism);
   } else {
     sentence = fmt::format("The strongest candidate is {} ({})", h.label, h.mechanism);
   }
@@ -582,9 +582,9 @@ std::string Narrative(const IncidentRca& rca) {
   const ShiftResult& shift = top.raw_shifts[signature];
   const PanelMetric& metric = *FindPanelMetric(h.drivers[signature].metric);
   if (shift.valid) {
-    sentence += fmt::format("; {} {} from {} to {}", metric.label,
-                            shift.delta >= 0 ? "rose" : "fell", FormatValue(metric, shift.before),
-                            FormatValue(metric, shift.after));
+    sentence +=
+        fmt::format("; {} {} from {} to {}", metric.label, shift.delta >= 0 ? "rose" : "fell",
+                    FormatValue(metric, shift.before), FormatValue(metric, shift.after));
     if (top.change) {
       const int days = top.change->date.days - rca.windows.start.days;
       sentence += days == 0 ? fmt::format(" on the same day as change '{}' ({})",
@@ -617,7 +617,8 @@ std::string Narrative(const IncidentRca& rca) {
     others.push_back(fmt::format("{} (confidence {:.2f}, {:.1f} points)", other.hypothesis->label,
                                  other.confidence, other.impact));
   }
-  if (!others.empty()) sentences.push_back(fmt::format("Also supported: {}.", fmt::join(others, "; ")));
+  if (!others.empty())
+    sentences.push_back(fmt::format("Also supported: {}.", fmt::join(others, "; ")));
   sentences.push_back(fmt::format("Confidence {:.2f}.", top.confidence));
   return fmt::format("{}", fmt::join(sentences, " "));
 }
@@ -720,7 +721,8 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
   const double panels_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<Sample> samples = LoadSamples(connection, requests, config_.sample_per_window);
-  for (size_t k = 0; k < requested.size(); ++k) prepared[requested[k]].sample = std::move(samples[k]);
+  for (size_t k = 0; k < requested.size(); ++k)
+    prepared[requested[k]].sample = std::move(samples[k]);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   spdlog::debug("rca: data of {} incidents in {:.3f} s (leaves {:.3f} s, panels {:.3f} s)",
@@ -749,25 +751,25 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
       CxModel model = CxModel::Train(sample->features, sample->cx, config_.model);
       const auto trained = std::chrono::steady_clock::now();
       rca.attribution = Attribute(model, *sample, config_.shap_per_window, config_.threads);
-      spdlog::debug("rca: {} model on {} orders in {:.3f} s, TreeSHAP in {:.3f} s",
-                    rca.incident_id, sample->cx.size(),
-                    std::chrono::duration<double>(trained - begin).count(),
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - trained).count());
+      spdlog::debug(
+          "rca: {} model on {} orders in {:.3f} s, TreeSHAP in {:.3f} s", rca.incident_id,
+          sample->cx.size(), std::chrono::duration<double>(trained - begin).count(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - trained).count());
       return model;
     });
   }
   std::vector<CauseResult> causes(hypotheses_.size());
-  ParallelFor(hypotheses_.size(), std::max(1, config_.threads - (model_possible ? 1 : 0)),
-              [&](size_t i) {
-                causes[i] = Evaluate(*hypotheses_[i], panel, *prepared.changes, rca.windows,
-                                     config_, sample);
-              });
+  ParallelFor(
+      hypotheses_.size(), std::max(1, config_.threads - (model_possible ? 1 : 0)), [&](size_t i) {
+        causes[i] =
+            Evaluate(*hypotheses_[i], panel, *prepared.changes, rca.windows, config_, sample);
+      });
   if (model_possible) {
     std::optional<CxModel> model = attribution.get();
     Sample& owned = *prepared.sample;
-    rca.model = IncidentModel{std::move(*model), std::move(owned.features),
-                              std::move(owned.order_ids), std::move(owned.in_incident),
-                              std::move(owned.cx)};
+    rca.model =
+        IncidentModel{std::move(*model), std::move(owned.features), std::move(owned.order_ids),
+                      std::move(owned.in_incident), std::move(owned.cx)};
   }
 
   Discount(causes);
@@ -781,12 +783,12 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
   });
   // Report every cause the evidence supports, in rank order, and always the best one.
   const auto supported = [&](const CauseResult& cause) {
-    return config_.report_all || (cause.confidence >= config_.min_confidence &&
-                                  -cause.impact >= config_.min_impact);
+    return config_.report_all ||
+           (cause.confidence >= config_.min_confidence && -cause.impact >= config_.min_impact);
   };
   const auto split = std::stable_partition(causes.begin(), causes.end(), supported);
-  rca.reported = std::max<size_t>(static_cast<size_t>(split - causes.begin()),
-                                  causes.empty() ? 0 : 1);
+  rca.reported =
+      std::max<size_t>(static_cast<size_t>(split - causes.begin()), causes.empty() ? 0 : 1);
   rca.causes = std::move(causes);
   rca.narrative = Narrative(rca);
   rca.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -795,23 +797,24 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
 
 static Date DataEnd(storage::Connection& connection, const std::string& data_dir) {
   // The orders table itself: order_facts is a view over every table.
-  const storage::Table end = connection.Query(fmt::format(
-      "SELECT max(order_date)::DATE AS d FROM {}", storage::RequireTableSource(data_dir, "orders")));
+  const storage::Table end =
+      connection.Query(fmt::format("SELECT max(order_date)::DATE AS d FROM {}",
+                                   storage::RequireTableSource(data_dir, "orders")));
   const auto& column = end.Get("d");
   if (column.Size() == 0 || column.IsNull(0)) throw InvalidInput("{}: no orders", data_dir);
   return Date{static_cast<int32_t>(column.ints[0])};
 }
 
 IncidentRca RcaEngine::Analyze(storage::Connection& connection, const std::string& data_dir,
-                               const detect::Incident& incident,
-                               const std::vector<Change>& changes, Date data_end) const {
+                               const detect::Incident& incident, const std::vector<Change>& changes,
+                               Date data_end) const {
   std::vector<Prepared> prepared = PrepareAll(connection, data_dir, {&incident}, changes, data_end);
   return Finish(std::move(prepared.front()));
 }
 
-std::vector<IncidentRca> RcaEngine::AnalyzeAll(storage::Connection& connection,
-                                               const std::string& data_dir,
-                                               const std::vector<detect::Incident>& incidents) const {
+std::vector<IncidentRca> RcaEngine::AnalyzeAll(
+    storage::Connection& connection, const std::string& data_dir,
+    const std::vector<detect::Incident>& incidents) const {
   std::vector<IncidentRca> results(incidents.size());
   if (incidents.empty()) return results;
   const std::vector<Change> changes = LoadChangeLog(connection, data_dir);
@@ -863,8 +866,9 @@ nlohmann::json RcaJson(const IncidentRca& rca) {
                           {"features", features},
                           {"explained", Number(rca.attribution.explained)},
                           {"observed", Number(rca.attribution.observed)},
-                          {"orders", {{"baseline", rca.attribution.baseline_rows},
-                                      {"incident", rca.attribution.incident_rows}}}});
+                          {"orders",
+                           {{"baseline", rca.attribution.baseline_rows},
+                            {"incident", rca.attribution.incident_rows}}}});
     }
     if (cause.did_record) evidence.push_back(*cause.did_record);
     for (const auto& record : cause.change_records) evidence.push_back(record);

@@ -34,9 +34,9 @@ struct FeatureAttribution {
 struct Attribution {
   bool valid = false;
   std::vector<FeatureAttribution> features;  //!< OrderFeatures() order
-  double explained = 0;      //!< sum of the deltas: the model's mean prediction change
-  double observed = 0;       //!< the sample's mean CX change
-  double gross_loss = 0;     //!< minus the sum of the negative deltas (>= 0)
+  double explained = 0;   //!< sum of the deltas: the model's mean prediction change
+  double observed = 0;    //!< the sample's mean CX change
+  double gross_loss = 0;  //!< minus the sum of the negative deltas (>= 0)
   //! The loss the causes' shares are taken of: the larger of the net explained drop and the sum
   //! of the causes' attributed losses (set when impacts are allocated).
   double loss = 0;
@@ -55,19 +55,19 @@ struct Signals {
   double placebo_p = 1;        //!< p-value of the pre-period placebo
   bool did_valid = false;
   bool change_consistent = false;
-  std::string change_id;       //!< the consistent change, when there is one
+  std::string change_id;  //!< the consistent change, when there is one
   //! The hypothesis that explains most of the signature's move, when it explains more than half.
   std::string explained_by;
 };
 
 //! The shift test of one signature driver, turned into evidence.
 struct SignatureEvidence {
-  size_t driver = 0;       //!< index into the hypothesis' drivers
-  double z = 0;            //!< shift in the expected direction, in SEs
-  double relative = 0;     //!< ... as a share of the baseline level
-  double specific = 1;     //!< share of the move the sibling slices did not share
-  double evidence = 0;     //!< in [0, 1]: (z - 2)/4 x relative/0.1 (each clipped) x specific
-  double discounted = 0;   //!< evidence x (1 - the strongest explainer's evidence)
+  size_t driver = 0;      //!< index into the hypothesis' drivers
+  double z = 0;           //!< shift in the expected direction, in SEs
+  double relative = 0;    //!< ... as a share of the baseline level
+  double specific = 1;    //!< share of the move the sibling slices did not share
+  double evidence = 0;    //!< in [0, 1]: (z - 2)/4 x relative/0.1 (each clipped) x specific
+  double discounted = 0;  //!< evidence x (1 - the strongest explainer's evidence)
   std::string explained_by;
 };
 
@@ -85,10 +85,10 @@ struct CauseResult {
   std::vector<ShiftResult> driver_shifts;  //!< per driver, same order as the hypothesis'
   std::vector<ShiftResult> raw_shifts;     //!< ... before any adjustment (for the narrative)
   std::vector<SignatureEvidence> signatures;
-  size_t best = 0;  //!< the signature that decides the driver evidence
-  std::vector<std::string> controls;       //!< slice texts of the DiD controls
+  size_t best = 0;                    //!< the signature that decides the driver evidence
+  std::vector<std::string> controls;  //!< slice texts of the DiD controls
   DidResult did;
-  std::optional<Change> change;            //!< the consistent change, if any
+  std::optional<Change> change;  //!< the consistent change, if any
 };
 
 //! What the what-if simulation needs to re-predict an incident's orders: the model and the

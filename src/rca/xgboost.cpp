@@ -23,8 +23,8 @@ DMatrix::DMatrix(const std::vector<float>& values, size_t rows, size_t columns,
     throw InternalError("XGBoost: matrix of {} values is not {} x {}", values.size(), rows,
                         columns);
   }
-  Check(XGDMatrixCreateFromMat(values.data(), rows, columns, std::numeric_limits<float>::quiet_NaN(),
-                               &handle_),
+  Check(XGDMatrixCreateFromMat(values.data(), rows, columns,
+                               std::numeric_limits<float>::quiet_NaN(), &handle_),
         "creating a DMatrix");
   if (!labels.empty()) {
     if (labels.size() != rows) {
@@ -39,7 +39,9 @@ DMatrix::~DMatrix() {
 }
 
 DMatrix::DMatrix(DMatrix&& other) noexcept
-    : handle_(std::exchange(other.handle_, nullptr)), rows_(other.rows_), columns_(other.columns_) {}
+    : handle_(std::exchange(other.handle_, nullptr)),
+      rows_(other.rows_),
+      columns_(other.columns_) {}
 
 DMatrix& DMatrix::operator=(DMatrix&& other) noexcept {
   if (this != &other) {

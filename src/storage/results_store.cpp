@@ -86,8 +86,8 @@ void StoreResults(Connection& connection, const std::string& data_dir,
     // Per-incident RCA artifacts (the CX model and its sample), when the analysis staged them.
     for (const char* table : {"rca_models", "rca_samples"}) {
       if (HasTempTable(connection, table)) {
-        connection.Execute(fmt::format("CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}",
-                                       table));
+        connection.Execute(
+            fmt::format("CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}", table));
       }
     }
     connection.Execute("DETACH cx_results_new");

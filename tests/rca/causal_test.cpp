@@ -63,7 +63,9 @@ TEST(ClusteredOlsTest, RejectsARankDeficientDesign) {
   x << 1, 2, 1, 2, 1, 2, 1, 2;
   Eigen::VectorXd y(4);
   y << 1, 2, 3, 4;
-  EXPECT_NE(testing::ErrorMessage([&] { ClusteredOls(x, y, {0, 1, 2, 3}); }).find("rank deficient"),
+  EXPECT_NE(testing::ErrorMessage([&] {
+              ClusteredOls(x, y, {0, 1, 2, 3});
+            }).find("rank deficient"),
             std::string::npos);
 }
 
@@ -154,8 +156,8 @@ TEST(ChangeLogTest, ConsistencyNeedsKindTimingAndScope) {
   const Slice seattle = Slice::Parse("region=seattle");
   const Date start = ParseDate("2026-07-31");
 
-  ChangeCheck check =
-      CheckChange(MakeChange("dispatch_policy", "region=seattle", start), batching, seattle, start, 3);
+  ChangeCheck check = CheckChange(MakeChange("dispatch_policy", "region=seattle", start), batching,
+                                  seattle, start, 3);
   EXPECT_TRUE(check.consistent) << check.reason;
   EXPECT_NE(check.reason.find("on the start day"), std::string::npos) << check.reason;
 

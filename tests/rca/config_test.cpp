@@ -19,10 +19,10 @@ TEST(RcaConfigTest, DefaultsWhenTheSectionIsAbsent) {
 
 TEST(RcaConfigTest, ReadsTheSection) {
   TempDir dir;
-  const std::string path = dir.Write(
-      "cx.yaml",
-      "rca:\n  hypotheses: [batching_expansion, severe_weather]\n  min_confidence: 0.5\n"
-      "  model_rounds: 40\n  threads: 1\n  enabled: false\n");
+  const std::string path =
+      dir.Write("cx.yaml",
+                "rca:\n  hypotheses: [batching_expansion, severe_weather]\n  min_confidence: 0.5\n"
+                "  model_rounds: 40\n  threads: 1\n  enabled: false\n");
   const auto config = pipeline::ReadAnalysisConfig(path);
   EXPECT_EQ(config.rca.hypotheses,
             (std::vector<std::string>{"batching_expansion", "severe_weather"}));

@@ -24,10 +24,16 @@ TEST(HypothesisRegistryTest, TheBuiltinsAreTheTenCausesOfTheDomain) {
   RegisterBuiltinHypotheses(registry);
   const std::vector<std::string> list = registry.Names();
   const std::set<std::string> names(list.begin(), list.end());
-  const std::set<std::string> expected = {
-      "batching_expansion",  "dasher_supply_shortage", "merchant_prep_delay",
-      "inventory_feed_outage", "substitution_model_regression", "eta_underestimation",
-      "app_release_regression", "severe_weather", "demand_surge", "delivery_radius_expansion"};
+  const std::set<std::string> expected = {"batching_expansion",
+                                          "dasher_supply_shortage",
+                                          "merchant_prep_delay",
+                                          "inventory_feed_outage",
+                                          "substitution_model_regression",
+                                          "eta_underestimation",
+                                          "app_release_regression",
+                                          "severe_weather",
+                                          "demand_surge",
+                                          "delivery_radius_expansion"};
   EXPECT_EQ(names, expected);
   for (const auto& hypothesis : registry.All()) {
     EXPECT_EQ(hypothesis.actionable, hypothesis.id != "severe_weather") << hypothesis.id;
@@ -96,8 +102,7 @@ TEST(HypothesisRegistryTest, RejectsBadDefinitionsWithTheReason) {
   bad.drivers[0].explained_by = {"nobody"};
   registry.Register(bad);
   message = ErrorMessage([&] { registry.Validate(); });
-  EXPECT_NE(message.find("explained by unknown hypothesis 'nobody'"), std::string::npos)
-      << message;
+  EXPECT_NE(message.find("explained by unknown hypothesis 'nobody'"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -33,10 +33,10 @@ TEST_P(RcaGeneratedTest, TheTrueCauseRanksFirstWithItsEvidence) {
   const std::string cause = GetParam();
   TempDir dir;
   const std::string data = dir.File("world");
-  const auto generated = RunCxagent(
-      fmt::format("generate --scenario {}/scenarios/causes/{}.yaml --out {} --days 38 "
-                  "--orders-per-day 1400",
-                  CXAGENT_SOURCE_DIR, cause, data));
+  const auto generated =
+      RunCxagent(fmt::format("generate --scenario {}/scenarios/causes/{}.yaml --out {} --days 38 "
+                             "--orders-per-day 1400",
+                             CXAGENT_SOURCE_DIR, cause, data));
   ASSERT_EQ(generated.exit_code, 0) << generated.err;
   const auto analyzed = RunCxagent("analyze --data " + data + " --out " + dir.File("a.json"));
   ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
