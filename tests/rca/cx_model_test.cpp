@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "rca/cx_model.hpp"
@@ -150,6 +151,39 @@ TEST(CxModelTest, EncodesOrderFactsWithFixedCodes) {
   EXPECT_EQ(m.At(0, m.Index("store_type")), 1.0F);
   EXPECT_EQ(m.At(0, m.Index("fulfillment_mode")), 1.0F);
   EXPECT_EQ(m.At(1, m.Index("feed_lag_hours")), 50.0F);
+}
+
+}  // namespace
+}  // namespace cxagent::rca
+
+namespace cxagent::rca {
+namespace {
+
+// A cancelled order (no delivery: batch size unknown) takes the dispatched orders' medians, so the
+// trees cannot read "no delivery data" as "cancelled".
+TEST(CxModelTest, CancelledOrdersTakeTheDispatchedMedians) {
+  FeatureMatrix m;
+  for (const auto& feature : OrderFeatures()) m.names.emplace_back(feature.name);
+  m.rows = 4;
+  m.values.assign(m.rows * m.Columns(), 0.0F);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float assign[] = {2, 4, 9, nan};
+  const float batch[] = {1, 2, 1, nan};
+  const float lines[] = {3, 5, 7, 0};
+  for (size_t row = 0; row < 4; ++row) {
+    m.At(row, m.Index("assign_delay_min")) = assign[row];
+    m.At(row, m.Index("batch_size")) = batch[row];
+    m.At(row, m.Index("n_lines")) = lines[row];
+    m.At(row, m.Index("is_batched")) = row == 1 ? 1.0F : (row == 3 ? nan : 0.0F);
+    m.At(row, m.Index("cancel_app_error")) = row == 3 ? 1.0F : 0.0F;
+  }
+  ImputeUndispatched(m);
+  EXPECT_EQ(m.At(3, m.Index("assign_delay_min")), 4.0F);
+  EXPECT_EQ(m.At(3, m.Index("n_lines")), 5.0F);
+  EXPECT_EQ(m.At(3, m.Index("is_batched")), 0.0F);
+  EXPECT_EQ(m.At(3, m.Index("batch_size")), 1.0F);
+  EXPECT_EQ(m.At(3, m.Index("cancel_app_error")), 1.0F);
+  EXPECT_EQ(m.At(0, m.Index("assign_delay_min")), 2.0F);  // dispatched rows untouched
 }
 
 }  // namespace
