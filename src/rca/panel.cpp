@@ -311,6 +311,7 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
       continue;
     }
     finish(unit, sibling);
+    unit.dimension = dimension;
     panel.siblings.push_back(std::move(unit));
   }
   return panel;

@@ -75,6 +75,7 @@ const PanelMetric* FindPanelMetric(std::string_view name);
 //! A slice's daily sums over the analysed dates.
 struct Unit {
   Slice slice;
+  std::string dimension;      //!< for a sibling, the dimension in which it differs
   std::vector<DaySums> days;  //!< one per Panel::dates entry
   double orders = 0;          //!< total orders over all dates
 };

@@ -362,22 +362,30 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
       evidence.relative =
           treated_move / std::max(std::fabs(shift.before), 1e-3 + 1e-9 * std::fabs(shift.after));
     }
-    std::vector<double> sibling_moves;
+    std::map<std::string, std::vector<double>> sibling_moves;  // by the dimension they vary
     std::vector<const Unit*> unmoved;
     for (const Unit& sibling : panel.siblings) {
       if (AverageDailyOrders(sibling) < config.control_min_daily_orders) continue;
       const std::vector<double> series = MetricSeries(metric, sibling);
       const ShiftResult sibling_shift = ShiftTest(Before(series, panel), After(series, panel));
       const double move = sibling_shift.valid ? sign * sibling_shift.delta : 0.0;
-      sibling_moves.push_back(move);
+      sibling_moves[sibling.dimension].push_back(move);
       if (treated_move <= 0 || move <= config.control_max_driver_share * treated_move) {
         unmoved.push_back(&sibling);
       }
     }
+    // Specific when, along some dimension, the siblings did not share the move: the cause acts
+    // on this slice or on a wider one containing it (when the localized slice is narrower than the
+    // cause's, siblings along the other dimensions move too). A driver that moved along every
+    // dimension moved everywhere.
     if (!sibling_moves.empty() && treated_move > 0) {
-      auto middle = sibling_moves.begin() + static_cast<std::ptrdiff_t>(sibling_moves.size() / 2);
-      std::nth_element(sibling_moves.begin(), middle, sibling_moves.end());
-      evidence.specific = Clip01(1.0 - std::max(0.0, *middle) / treated_move);
+      double least = std::numeric_limits<double>::infinity();
+      for (auto& [dimension, moves] : sibling_moves) {
+        auto middle = moves.begin() + static_cast<std::ptrdiff_t>(moves.size() / 2);
+        std::nth_element(moves.begin(), middle, moves.end());
+        least = std::min(least, *middle);
+      }
+      evidence.specific = Clip01(1.0 - std::max(0.0, least) / treated_move);
     }
     evidence.evidence =
         Clip01((evidence.z - 2.0) / 4.0) * Clip01(evidence.relative / 0.10) * evidence.specific;
@@ -837,7 +845,6 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(
 
 nlohmann::json RcaJson(const IncidentRca& rca) {
   nlohmann::json causes = nlohmann::json::array();
-  nlohmann::json shap_features = nlohmann::json::array();
   std::vector<const FeatureAttribution*> sorted;
   for (const auto& f : rca.attribution.features) sorted.push_back(&f);
   std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {

@@ -23,8 +23,10 @@ DMatrix::DMatrix(const std::vector<float>& values, size_t rows, size_t columns,
     throw InternalError("XGBoost: matrix of {} values is not {} x {}", values.size(), rows,
                         columns);
   }
-  Check(XGDMatrixCreateFromMat(values.data(), rows, columns,
-                               std::numeric_limits<float>::quiet_NaN(), &handle_),
+  // One thread: OpenMP workers spin while they wait, which costs far more than it saves on a busy
+  // machine for the sample sizes of the RCA.
+  Check(XGDMatrixCreateFromMat_omp(values.data(), rows, columns,
+                                   std::numeric_limits<float>::quiet_NaN(), &handle_, 1),
         "creating a DMatrix");
   if (!labels.empty()) {
     if (labels.size() != rows) {
