@@ -137,13 +137,14 @@ std::string PlainGroupingSetsSql(const CubeConfig& config) {
       fmt::join(dimensions, ", "), ORDER_AGGREGATES, GroupingSets(dimensions, config.max_depth));
 }
 
-std::string OrderLeavesSql() {
+std::string OrderLeavesSql(const std::vector<std::string>& extra) {
   std::vector<std::string> dimensions(std::begin(DIMENSIONS), std::end(DIMENSIONS));
   std::sort(dimensions.begin(), dimensions.end());
   return fmt::format(
-      "CREATE OR REPLACE TEMP TABLE order_leaves AS SELECT {0}, order_date, {1} FROM order_facts "
-      "GROUP BY {0}, order_date",
-      fmt::join(dimensions, ", "), ORDER_AGGREGATES);
+      "CREATE OR REPLACE TEMP TABLE order_leaves AS SELECT {0}, order_date, {1}{2}{3} "
+      "FROM order_facts GROUP BY {0}, order_date",
+      fmt::join(dimensions, ", "), ORDER_AGGREGATES, extra.empty() ? "" : ", ",
+      fmt::join(extra, ", "));
 }
 
 std::string SliceCubeSql(const CubeConfig& config) {
@@ -157,21 +158,38 @@ std::string SliceCubeSql(const CubeConfig& config) {
         fmt::format("CASE WHEN gid & {1} = 0 THEN '{0}=' || coalesce({0}, 'unknown') END",
                     dimensions[i], 1u << (count - 1 - i)));
   }
+  // The rollup hashes every leaf once per grouping set, so its keys and states are made cheap
+  // first: each dimension becomes an ENUM of the values the leaves hold (a small integer instead
+  // of a string to hash and compare) and each count an INTEGER (DuckDB sums BIGINTs in 128-bit
+  // states; a leaf-day's counts fit 32 bits and their sums are taken back to BIGINT).
+  std::vector<std::string> types;
+  std::vector<std::string> inputs;
+  for (const auto& dimension : dimensions) {
+    types.push_back(fmt::format(
+        "DROP TYPE IF EXISTS cube_{0}; CREATE TYPE cube_{0} AS ENUM (SELECT DISTINCT {0} FROM "
+        "order_leaves WHERE {0} IS NOT NULL ORDER BY 1);",
+        dimension));
+    inputs.push_back(fmt::format("{0}::cube_{0} AS {0}", dimension));
+  }
   std::vector<std::string> sums;
   std::vector<std::string> columns;
   for (const auto& column : CUBE_COLUMNS) {
     sums.push_back(fmt::format(
         fmt::runtime(column.integer ? "sum({0})::BIGINT AS {0}" : "sum({0}) AS {0}"), column.name));
+    inputs.push_back(
+        fmt::format(fmt::runtime(column.integer ? "{0}::INTEGER AS {0}" : "{0}"), column.name));
     columns.push_back(column.name);
   }
   // The grouping sets roll up the leaves (OrderLeavesSql), far fewer rows than orders; sums of
   // counts and sums are exact, so the cube equals a single pass over the orders.
   return fmt::format(
       R"sql(
+{types}
 CREATE OR REPLACE TEMP TABLE slice_cube AS
-WITH rolled AS (
+WITH leaves AS (SELECT order_date, {inputs} FROM order_leaves),
+rolled AS (
   SELECT {dims}, grouping({dims}) AS gid, order_date AS date, {sums}
-  FROM order_leaves
+  FROM leaves
   GROUP BY GROUPING SETS ({sets})),
 kept AS (
   SELECT * FROM rolled
@@ -182,6 +200,7 @@ SELECT coalesce(nullif(concat_ws('&', {pairs}), ''), 'all') AS slice,
        date, {columns}
 FROM kept
 )sql",
+      fmt::arg("types", fmt::join(types, "\n")), fmt::arg("inputs", fmt::join(inputs, ", ")),
       fmt::arg("dims", fmt::join(dimensions, ", ")), fmt::arg("sums", fmt::join(sums, ", ")),
       fmt::arg("pairs", fmt::join(pairs, ", ")), fmt::arg("count", count),
       fmt::arg("columns", fmt::join(columns, ", ")),
@@ -189,8 +208,9 @@ FROM kept
       fmt::arg("min_daily", config.min_daily_orders));
 }
 
-void BuildSliceCube(storage::Connection& connection, const CubeConfig& config) {
-  connection.Execute(OrderLeavesSql());
+void BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
+                    const std::vector<std::string>& extra) {
+  connection.Execute(OrderLeavesSql(extra));
   connection.Execute(SliceCubeSql(config));
 }
 

@@ -24,20 +24,24 @@ CubeConfig ReadCubeConfig(ConfigReader& reader);
 //! The SQL that builds the temporary table `order_leaves` from `order_facts` in one streaming
 //! pass: per day and leaf (all seven dimensions fixed), the sums and counts behind every metric.
 //! Everything downstream that needs no single order (cube, localization, explained-away checks)
-//! reads these instead of the orders.
-std::string OrderLeavesSql();
+//! reads these instead of the orders. `extra` aggregates (`expression AS name`) ride along, so a
+//! later stage needing other per-leaf sums does not pay a second pass over the orders.
+std::string OrderLeavesSql(const std::vector<std::string>& extra = {});
 
 //! The SQL that builds the temporary table `slice_cube` from `order_leaves`: per slice (canonical
 //! text in column `slice`, its `depth`) and `date`, the sums and counts behind every metric of the
 //! catalog — ratio metrics stay numerator and denominator, never pre-averaged rates. One
-//! GROUPING SETS pass over the leaves; slices under the minimum volume are dropped.
+//! GROUPING SETS pass over the leaves (dimensions as ENUM types `cube_<dimension>` the statements
+//! create from the leaves); slices under the minimum volume are dropped.
 std::string SliceCubeSql(const CubeConfig& config);
 
 //! The same sums as SliceCubeSql in one plain DuckDB GROUPING SETS query over `order_facts`
 //! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.
 std::string PlainGroupingSetsSql(const CubeConfig& config);
 
-//! Builds `order_leaves` and then `slice_cube` (requires `order_facts`, see BuildOrderFacts).
-void BuildSliceCube(storage::Connection& connection, const CubeConfig& config);
+//! Builds `order_leaves` (with the `extra` aggregates, see OrderLeavesSql) and then `slice_cube`
+//! (requires `order_facts`, see BuildOrderFacts).
+void BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
+                    const std::vector<std::string>& extra = {});
 
 }  // namespace cxagent::metrics

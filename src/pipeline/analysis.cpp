@@ -13,6 +13,7 @@
 #include "metrics/order_facts.hpp"
 #include "rca/artifacts.hpp"
 #include "rca/hypothesis.hpp"
+#include "rca/panel.hpp"
 #include "rca/rca.hpp"
 #include "recommend/action.hpp"
 #include "recommend/recommend.hpp"
@@ -74,7 +75,10 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   metrics::BuildOrderFacts(connection, data_dir, config.cx_score);
   spdlog::info("analyze: order facts for {} orders in {:.2f} s", summary.orders, Seconds(started));
   auto stage = std::chrono::steady_clock::now();
-  metrics::BuildSliceCube(connection, config.cube);
+  // The RCA's per-leaf sums ride along in the same pass over the orders.
+  metrics::BuildSliceCube(
+      connection, config.cube,
+      config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{});
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
   stage = std::chrono::steady_clock::now();
   std::vector<detect::Incident> incidents =

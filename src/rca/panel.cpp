@@ -149,19 +149,33 @@ std::string SliceCondition(const Slice& slice) {
   return fmt::format("({})", fmt::join(terms, " AND "));
 }
 
+std::vector<std::string> PanelLeafAggregates() {
+  std::vector<std::string> sums;
+  for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
+    sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", SUM_SQL[i], i));
+  }
+  return sums;
+}
+
 void BuildPanelLeaves(storage::Connection& connection, Date first, Date last) {
+  // The analysis computes these sums in its own pass over the orders (metrics::BuildSliceCube
+  // with PanelLeafAggregates), so a second pass is needed only when it did not.
+  const storage::Table shared = connection.Query(
+      "SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'order_leaves' AND "
+      "column_name = 'rca_s0'");
+  if (shared.Get("n").ints[0] > 0) {
+    connection.Execute("CREATE OR REPLACE TEMP VIEW rca_leaves AS SELECT * FROM order_leaves");
+    return;
+  }
   // One pass over order_facts (a view joining every table): the RCA sums per leaf (every
   // slicing dimension) and day. Each incident's panel then rolls these up.
   std::vector<std::string> dimensions;
   for (auto dimension : DIMENSIONS) dimensions.push_back(storage::SqlIdentifier(dimension));
-  std::vector<std::string> sums;
-  for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
-    sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS s{}", SUM_SQL[i], i));
-  }
   connection.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE rca_leaves AS SELECT {0}, order_date::DATE AS order_date, {1} "
       "FROM order_facts WHERE order_date BETWEEN DATE '{2}' AND DATE '{3}' GROUP BY ALL",
-      fmt::join(dimensions, ", "), fmt::join(sums, ", "), FormatDate(first), FormatDate(last)));
+      fmt::join(dimensions, ", "), fmt::join(PanelLeafAggregates(), ", "), FormatDate(first),
+      FormatDate(last)));
 }
 
 Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
@@ -202,7 +216,7 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
   }
   std::vector<std::string> sums;
   for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
-    sums.push_back(fmt::format("sum(s{0}) AS s{0}", i));
+    sums.push_back(fmt::format("sum(rca_s{0}) AS s{0}", i));
   }
   const std::string sql = fmt::format(
       "SELECT order_date AS d, {} AS unit, {} FROM rca_leaves "

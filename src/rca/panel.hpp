@@ -107,9 +107,14 @@ std::vector<double> MetricSeries(const PanelMetric& metric, const Unit& unit);
 //! The SQL condition selecting a slice's orders (TRUE for `all`).
 std::string SliceCondition(const Slice& slice);
 
-//! Builds the TEMP table `rca_leaves`: the RCA's daily sums per leaf (every slicing dimension) and
-//! day from `order_facts`, for the dates [first, last]. One pass over the orders for all
-//! incidents; LoadPanel reads it.
+//! The RCA's daily sums per leaf as aggregate expressions over `order_facts` (columns `rca_s0`,
+//! ...), for a caller that computes the leaves in its own pass (metrics::BuildSliceCube).
+std::vector<std::string> PanelLeafAggregates();
+
+//! Makes `rca_leaves`, the RCA's daily sums per leaf (every slicing dimension) and day, for the
+//! dates [first, last]: a view over `order_leaves` when that already carries them (see
+//! PanelLeafAggregates), else a TEMP table from one pass over `order_facts` for all incidents.
+//! LoadPanel reads it.
 void BuildPanelLeaves(storage::Connection& connection, Date first, Date last);
 
 //! Builds the panel from `rca_leaves` (see BuildPanelLeaves; it must cover the windows) and,

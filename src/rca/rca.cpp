@@ -71,10 +71,25 @@ struct SampleRequest {
   double incident_orders = 0;
 };
 
-// The samples of several incidents in one pass over order_facts (a view joining every table, so
-// each pass costs a join). Stratified by window (each window gets its own rate, so both are
-// equally represented) and, through the hash, proportionally by day within a window.
-// Deterministic: the same orders are drawn on every run.
+// The orders of every incident's slice over its windows (baseline start to incident end) in one
+// pass over order_facts (a view joining every table, so each pass costs a join): the samples and
+// the recommendation stage's efficiency measures then read a table a fraction of the orders' size.
+void BuildIncidentFacts(storage::Connection& connection,
+                        const std::vector<const IncidentWindows*>& windows) {
+  std::vector<std::string> conditions;
+  for (const IncidentWindows* w : windows) {
+    conditions.push_back(fmt::format("({} AND order_date BETWEEN DATE '{}' AND DATE '{}')",
+                                     SliceCondition(w->slice), FormatDate(w->baseline_start),
+                                     FormatDate(w->end)));
+  }
+  connection.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE incident_facts AS SELECT * FROM order_facts WHERE {}",
+      conditions.empty() ? "FALSE" : fmt::format("{}", fmt::join(conditions, " OR "))));
+}
+
+// The samples of several incidents in one pass over incident_facts. Stratified by window (each
+// window gets its own rate, so both are equally represented) and, through the hash, proportionally
+// by day within a window. Deterministic: the same orders are drawn on every run.
 std::vector<Sample> LoadSamples(storage::Connection& connection,
                                 const std::vector<SampleRequest>& requests, int per_window) {
   std::vector<Sample> samples(requests.size());
@@ -97,7 +112,7 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
   }
   const storage::Table table = connection.Query(fmt::format(
       "SELECT order_id, order_date::DATE AS d, cx_score, is_dispatched::INTEGER AS dispatched, {}, "
-      "{} FROM order_facts WHERE {} ORDER BY hash(order_id + 7919), order_id",
+      "{} FROM incident_facts WHERE {} ORDER BY hash(order_id + 7919), order_id",
       OrderFeatureColumnsSql(), fmt::join(flags, ", "), fmt::join(conditions, " OR ")));
   const FeatureMatrix all = EncodeOrderFeatures(table, false);
   const auto& ids = table.Get("order_id");
@@ -696,6 +711,9 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     first = std::min(first, windows.baseline_start);
     last = std::max(last, windows.end);
   }
+  std::vector<const IncidentWindows*> windows;
+  for (const auto& p : prepared) windows.push_back(&p.rca.windows);
+  BuildIncidentFacts(connection, windows);
   if (incidents.empty()) return prepared;
   BuildPanelLeaves(connection, first, last);
   const double leaves_seconds =

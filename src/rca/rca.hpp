@@ -120,14 +120,16 @@ class RcaEngine {
  public:
   RcaEngine(const HypothesisRegistry& registry, RcaConfig config);
 
-  //! Analyses one incident on the connection's `order_facts` (TEMP) table. `changes` is the
+  //! Analyses one incident on the connection's `order_facts` (TEMP) view (leaves `incident_facts`
+  //! as AnalyzeAll does). `changes` is the
   //! change_log, `data_end` the last order date.
   IncidentRca Analyze(storage::Connection& connection, const std::string& data_dir,
                       const detect::Incident& incident, const std::vector<Change>& changes,
                       Date data_end) const;
 
   //! Analyses every incident (reads change_log and the data's end once, and the orders in two
-  //! passes for all incidents).
+  //! passes for all incidents). Leaves the TEMP table `incident_facts`: the `order_facts` rows of
+  //! every incident's slice from its baseline's start to its end, for later stages.
   std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection, const std::string& data_dir,
                                       const std::vector<detect::Incident>& incidents) const;
 

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -325,12 +327,23 @@ void Connection::Execute(const std::string& sql) {
 }
 
 Table Connection::Query(const std::string& sql) {
+  const auto started = std::chrono::steady_clock::now();
   ResultGuard guard;
   if (duckdb_query(handle_, sql.c_str(), &guard.result) != DuckDBSuccess) {
     throw Error(ClassifyDuckDbError(duckdb_result_error_type(&guard.result)),
                 duckdb_result_error(&guard.result));
   }
-  return MaterializeResult(guard.result);
+  Table table = MaterializeResult(guard.result);
+  if (spdlog::should_log(spdlog::level::debug)) {
+    // The statement's start, for profiling with --log-level debug.
+    const size_t first = sql.find_first_not_of(" \n");
+    std::string head = first == std::string::npos ? "" : sql.substr(first, 160);
+    std::replace(head.begin(), head.end(), '\n', ' ');
+    spdlog::debug("query {:.3f} s, {} rows: {}",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                  table.RowCount(), head);
+  }
+  return table;
 }
 
 PreparedStatement Connection::Prepare(const std::string& sql) {
