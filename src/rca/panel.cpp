@@ -76,34 +76,42 @@ constexpr PanelMetric METRICS[] = {
 };
 
 // The sums of one unit-day as SQL aggregates over order_facts, in Sum order (DASHERS and
-// VOLUME_INDEX are filled afterwards).
-constexpr std::string_view SUM_SQL[] = {
-    "count(*)",
-    "sum(cx_score)",
-    "count(*) FILTER (WHERE is_dispatched)",
-    "count(*) FILTER (WHERE is_batched)",
-    "sum(assign_delay_min) FILTER (WHERE is_dispatched)",
-    "sum(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')",
-    "count(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')",
-    "sum(distance_km)",
-    "sum(quoted_eta_min)",
-    "count(*) FILTER (WHERE is_delivered)",
-    "sum(late_min) FILTER (WHERE is_delivered)",
-    "sum(actual_eta_min) FILTER (WHERE is_delivered)",
-    "sum(travel_min) FILTER (WHERE is_dispatched)",
-    "sum(feed_lag_hours)",
-    "count(feed_lag_hours)",
-    "sum(busy_ratio)",
-    "count(busy_ratio)",
-    "sum(n_lines)",
-    "sum(missing_lines)",
-    "sum(substituted_lines)",
-    "sum(accepted_subs)",
-    "count(*) FILTER (WHERE is_cancelled)",
-    "count(*) FILTER (WHERE cancel_reason = 'app_error')",
-    "count(*) FILTER (WHERE cancel_reason = 'no_dasher')",
-    "count(*) FILTER (WHERE is_delivered AND weather IN ('rain', 'snow'))",
-    "count(*) FILTER (WHERE on_time)",
+// VOLUME_INDEX are filled afterwards), with the `order_leaves` column that already holds the same
+// sum when the cube computes it (metrics/slice_cube.cpp; "" when only the RCA needs it).
+struct SumSql {
+  std::string_view aggregate;
+  std::string_view leaf_column;
+};
+constexpr SumSql SUM_SQL[] = {
+    {"count(*)", "orders"},
+    {"sum(cx_score)", "cx_sum"},
+    {"count(*) FILTER (WHERE is_dispatched)", "dispatched"},
+    {"count(*) FILTER (WHERE is_batched)", "batched"},
+    // Delivery columns are NULL for an order never dispatched, so the cube's unfiltered sums of
+    // them are these.
+    {"sum(assign_delay_min) FILTER (WHERE is_dispatched)", "assign_delay_sum"},
+    {"sum(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')", ""},
+    {"count(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')",
+     ""},
+    {"sum(distance_km)", "distance_sum"},
+    {"sum(quoted_eta_min)", ""},
+    {"count(*) FILTER (WHERE is_delivered)", "delivered"},
+    {"sum(late_min) FILTER (WHERE is_delivered)", "eta_error_sum"},
+    {"sum(actual_eta_min) FILTER (WHERE is_delivered)", ""},
+    {"sum(travel_min) FILTER (WHERE is_dispatched)", "travel_sum"},
+    {"sum(feed_lag_hours)", "feed_lag_sum"},
+    {"count(feed_lag_hours)", "feed_lag_n"},
+    {"sum(busy_ratio)", "busy_sum"},
+    {"count(busy_ratio)", "busy_n"},
+    {"sum(n_lines)", "lines"},
+    {"sum(missing_lines)", "missing_lines"},
+    {"sum(substituted_lines)", "substituted_lines"},
+    {"sum(accepted_subs)", "accepted_subs"},
+    {"count(*) FILTER (WHERE is_cancelled)", "cancelled"},
+    {"count(*) FILTER (WHERE cancel_reason = 'app_error')", ""},
+    {"count(*) FILTER (WHERE cancel_reason = 'no_dasher')", ""},
+    {"count(*) FILTER (WHERE is_delivered AND weather IN ('rain', 'snow'))", ""},
+    {"count(*) FILTER (WHERE on_time)", "on_time"},
 };
 static_assert(std::size(SUM_SQL) == static_cast<size_t>(Sum::DASHERS));
 
@@ -152,30 +160,48 @@ std::string SliceCondition(const Slice& slice) {
 std::vector<std::string> PanelLeafAggregates() {
   std::vector<std::string> sums;
   for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
-    sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", SUM_SQL[i], i));
+    if (SUM_SQL[i].leaf_column.empty()) {
+      sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", SUM_SQL[i].aggregate, i));
+    }
   }
   return sums;
 }
 
 void BuildPanelLeaves(storage::Connection& connection, Date first, Date last) {
-  // The analysis computes these sums in its own pass over the orders (metrics::BuildSliceCube
-  // with PanelLeafAggregates), so a second pass is needed only when it did not.
+  std::vector<std::string> dimensions;
+  for (auto dimension : DIMENSIONS) dimensions.push_back(storage::SqlIdentifier(dimension));
+  // The analysis computes the RCA's own sums in its pass over the orders (metrics::BuildSliceCube
+  // with PanelLeafAggregates) next to the cube's, so a second pass is needed only when it did not.
+  size_t own = 0;
+  while (!SUM_SQL[own].leaf_column.empty()) ++own;
   const storage::Table shared = connection.Query(
-      "SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'order_leaves' AND "
-      "column_name = 'rca_s0'");
+      fmt::format("SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'order_leaves' "
+                  "AND column_name = 'rca_s{}'",
+                  own));
   if (shared.Get("n").ints[0] > 0) {
-    connection.Execute("CREATE OR REPLACE TEMP VIEW rca_leaves AS SELECT * FROM order_leaves");
+    std::vector<std::string> sums;
+    for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
+      sums.push_back(
+          SUM_SQL[i].leaf_column.empty()
+              ? fmt::format("rca_s{}", i)
+              : fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", SUM_SQL[i].leaf_column, i));
+    }
+    connection.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP VIEW rca_leaves AS SELECT {}, order_date::DATE AS order_date, {} "
+        "FROM order_leaves",
+        fmt::join(dimensions, ", "), fmt::join(sums, ", ")));
     return;
   }
   // One pass over order_facts (a view joining every table): the RCA sums per leaf (every
   // slicing dimension) and day. Each incident's panel then rolls these up.
-  std::vector<std::string> dimensions;
-  for (auto dimension : DIMENSIONS) dimensions.push_back(storage::SqlIdentifier(dimension));
+  std::vector<std::string> sums;
+  for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
+    sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", SUM_SQL[i].aggregate, i));
+  }
   connection.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE rca_leaves AS SELECT {0}, order_date::DATE AS order_date, {1} "
       "FROM order_facts WHERE order_date BETWEEN DATE '{2}' AND DATE '{3}' GROUP BY ALL",
-      fmt::join(dimensions, ", "), fmt::join(PanelLeafAggregates(), ", "), FormatDate(first),
-      FormatDate(last)));
+      fmt::join(dimensions, ", "), fmt::join(sums, ", "), FormatDate(first), FormatDate(last)));
 }
 
 Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
