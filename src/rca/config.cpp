@@ -35,6 +35,14 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
   config.sample_per_window =
       reader.Integer("sample_per_window", config.sample_per_window, 100, 10'000'000,
                      "orders sampled per window for the CX model");
+  config.facts_per_window =
+      reader.Integer("facts_per_window", config.facts_per_window, 100, 100'000'000,
+                     "orders per window kept for the samples and the recommendations");
+  if (config.facts_per_window < config.sample_per_window) {
+    throw InvalidInput("{}: {} is below sample_per_window ({}); the sample is drawn from these",
+                       reader.Where("facts_per_window"), config.facts_per_window,
+                       config.sample_per_window);
+  }
   config.shap_per_window = reader.Integer("shap_per_window", config.shap_per_window, 50, 10'000'000,
                                           "orders per window explained with TreeSHAP");
   config.min_orders_per_window =

@@ -18,6 +18,9 @@ struct RcaConfig {
   std::vector<std::string> hypotheses;
   //! Orders sampled per window (baseline, incident) for the CX model, stratified by day.
   int sample_per_window = 10000;
+  //! Orders per window kept in `incident_facts` for the samples and later stages (a superset of
+  //! the sample: at least sample_per_window).
+  int facts_per_window = 50000;
   //! Orders per window whose TreeSHAP contributions are averaged.
   int shap_per_window = 2000;
   //! Fewest orders per window for the CX model (fewer: no SHAP attribution).

@@ -99,6 +99,11 @@ struct IncidentWindows {
   Date baseline_end;
   Date start;
   Date end;  //!< last day (inclusive)
+  //! The share of each window's orders in `incident_facts` (see RcaEngine::AnalyzeAll): an order
+  //! is there when `hash(order_id) % 1000000 < share * 1e6` (rounded up), so the same orders are
+  //! drawn on every run and any smaller share selects a subset.
+  double baseline_facts_share = 1.0;
+  double incident_facts_share = 1.0;  //!< as baseline_facts_share, for the incident window
 };
 
 //! A metric's daily values for a unit (NaN where undefined).

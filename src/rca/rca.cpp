@@ -71,16 +71,22 @@ struct SampleRequest {
   double incident_orders = 0;
 };
 
-// The orders of every incident's slice over its windows (baseline start to incident end) in one
-// pass over order_facts (a view joining every table, so each pass costs a join): the samples and
-// the recommendation stage's efficiency measures then read a table a fraction of the orders' size.
+// The orders of every incident's slice over its windows in one pass over order_facts (a view
+// joining every table, so each pass costs a join), each window drawn at its facts share: the
+// samples and the recommendation stage's efficiency measures then read a small table.
 void BuildIncidentFacts(storage::Connection& connection,
                         const std::vector<const IncidentWindows*>& windows) {
   std::vector<std::string> conditions;
   for (const IncidentWindows* w : windows) {
-    conditions.push_back(fmt::format("({} AND order_date BETWEEN DATE '{}' AND DATE '{}')",
-                                     SliceCondition(w->slice), FormatDate(w->baseline_start),
-                                     FormatDate(w->end)));
+    conditions.push_back(fmt::format(
+        "({slice} AND ((order_date BETWEEN DATE '{bs}' AND DATE '{be}' AND "
+        "hash(order_id) % 1000000 < {tb}) OR (order_date BETWEEN DATE '{start}' AND DATE '{end}' "
+        "AND hash(order_id) % 1000000 < {ti})))",
+        fmt::arg("slice", SliceCondition(w->slice)), fmt::arg("bs", FormatDate(w->baseline_start)),
+        fmt::arg("be", FormatDate(w->baseline_end)), fmt::arg("start", FormatDate(w->start)),
+        fmt::arg("end", FormatDate(w->end)),
+        fmt::arg("tb", static_cast<int64_t>(std::ceil(w->baseline_facts_share * 1e6))),
+        fmt::arg("ti", static_cast<int64_t>(std::ceil(w->incident_facts_share * 1e6)))));
   }
   connection.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE incident_facts AS SELECT * FROM order_facts WHERE {}",
@@ -711,10 +717,10 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     first = std::min(first, windows.baseline_start);
     last = std::max(last, windows.end);
   }
-  std::vector<const IncidentWindows*> windows;
-  for (const auto& p : prepared) windows.push_back(&p.rca.windows);
-  BuildIncidentFacts(connection, windows);
-  if (incidents.empty()) return prepared;
+  if (incidents.empty()) {
+    BuildIncidentFacts(connection, {});
+    return prepared;
+  }
   BuildPanelLeaves(connection, first, last);
   const double leaves_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -738,6 +744,10 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     rca.current = cx.value(after).value_or(NaN);
     const double baseline_orders = before[static_cast<size_t>(Sum::ORDERS)];
     const double incident_orders = after[static_cast<size_t>(Sum::ORDERS)];
+    rca.windows.baseline_facts_share =
+        static_cast<double>(Threshold(config_.facts_per_window, baseline_orders)) / 1e6;
+    rca.windows.incident_facts_share =
+        static_cast<double>(Threshold(config_.facts_per_window, incident_orders)) / 1e6;
     if (baseline_orders >= config_.min_orders_per_window &&
         incident_orders >= config_.min_orders_per_window) {
       requests.push_back({&rca.windows, baseline_orders, incident_orders});
@@ -746,13 +756,20 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
   }
   const double panels_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::vector<const IncidentWindows*> windows;
+  for (const auto& p : prepared) windows.push_back(&p.rca.windows);
+  BuildIncidentFacts(connection, windows);
+  const double facts_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<Sample> samples = LoadSamples(connection, requests, config_.sample_per_window);
   for (size_t k = 0; k < requested.size(); ++k)
     prepared[requested[k]].sample = std::move(samples[k]);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  spdlog::debug("rca: data of {} incidents in {:.3f} s (leaves {:.3f} s, panels {:.3f} s)",
-                incidents.size(), seconds, leaves_seconds, panels_seconds - leaves_seconds);
+  spdlog::debug(
+      "rca: data of {} incidents in {:.3f} s (leaves {:.3f} s, panels {:.3f} s, facts {:.3f} s)",
+      incidents.size(), seconds, leaves_seconds, panels_seconds - leaves_seconds,
+      facts_seconds - panels_seconds);
   // Each incident is charged its share of the shared passes.
   for (auto& p : prepared) p.rca.seconds = seconds / static_cast<double>(incidents.size());
   return prepared;

@@ -128,8 +128,9 @@ class RcaEngine {
                       Date data_end) const;
 
   //! Analyses every incident (reads change_log and the data's end once, and the orders in two
-  //! passes for all incidents). Leaves the TEMP table `incident_facts`: the `order_facts` rows of
-  //! every incident's slice from its baseline's start to its end, for later stages.
+  //! passes for all incidents). Leaves the TEMP table `incident_facts`: `order_facts` rows of
+  //! every incident's slice over its baseline and incident windows, each window drawn at the share
+  //! its IncidentWindows records (at most `facts_per_window` orders), for later stages.
   std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection, const std::string& data_dir,
                                       const std::vector<detect::Incident>& incidents) const;
 

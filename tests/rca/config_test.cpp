@@ -50,6 +50,10 @@ TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
   EXPECT_NE(m.find("must be a non-empty list"), std::string::npos) << m;
   m = message("rca:\n  sample_size: 10\n");
   EXPECT_NE(m.find("rca.sample_size: unknown key"), std::string::npos) << m;
+  m = message("rca:\n  facts_per_window: 5000\n");
+  EXPECT_NE(m.find("rca.facts_per_window: 5000 is below sample_per_window (10000)"),
+            std::string::npos)
+      << m;
   m = message("rca:\n  model_rounds: lots\n");
   EXPECT_NE(m.find("rca.model_rounds: 'lots' is not a whole number"), std::string::npos) << m;
 }
