@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <limits>
 #include <map>
+#include <thread>
 
 #include "common/error.hpp"
 #include "detect/registry.hpp"
@@ -452,13 +454,32 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
 
 std::vector<Alert> DetectAlerts(storage::Connection& connection, const DetectorRegistry& registry,
                                 const IncidentConfig& config) {
-  const auto detector = registry.Create(config.detector, DetectorSettings(config));
   const Cube cube = LoadCube(connection);
+  // Series are independent: workers take interleaved slices, each with its own detector (their
+  // scratch state is not shared), and the alerts are put back in (metric, slice) order so the
+  // result does not depend on the number of workers.
+  const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  std::vector<std::vector<std::vector<Alert>>> found(
+      std::size(INCIDENT_METRICS), std::vector<std::vector<Alert>>(cube.slices.size()));
+  const auto work = [&](size_t worker) {
+    const auto detector = registry.Create(config.detector, DetectorSettings(config));
+    for (size_t m = 0; m < std::size(INCIDENT_METRICS); ++m) {
+      const auto& metric = metrics::FindMetric(INCIDENT_METRICS[m]);
+      for (size_t s = worker; s < cube.slices.size(); s += workers) {
+        DetectInSeries(cube, cube.slices[s], metric, *detector, config, found[m][s]);
+      }
+    }
+  };
+  std::vector<std::future<void>> running;
+  for (size_t worker = 1; worker < workers; ++worker) {
+    running.push_back(std::async(std::launch::async, work, worker));
+  }
+  work(0);
+  for (auto& task : running) task.get();
   std::vector<Alert> alerts;
-  for (const auto name : INCIDENT_METRICS) {
-    const auto& metric = metrics::FindMetric(name);
-    for (const auto& series : cube.slices) {
-      DetectInSeries(cube, series, metric, *detector, config, alerts);
+  for (auto& by_slice : found) {
+    for (auto& list : by_slice) {
+      for (auto& alert : list) alerts.push_back(std::move(alert));
     }
   }
   for (const auto& alert : alerts) {
