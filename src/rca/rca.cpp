@@ -863,7 +863,8 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(
   const std::vector<Change> changes = LoadChangeLog(connection, data_dir);
   std::vector<const detect::Incident*> pointers;
   for (const auto& incident : incidents) pointers.push_back(&incident);
-  // The data of every incident in two passes over the orders (leaf sums, samples); then one
+  // The data of every incident from the leaves and one pass over the orders (incident facts, from
+  // which the samples are drawn); then one
   // incident at a time, each using the threads itself (hypotheses in parallel, TreeSHAP split over
   // workers with a model copy each; XGBoost's own OpenMP threads are not used because they spin
   // and lose badly on a busy machine).

@@ -127,10 +127,10 @@ class RcaEngine {
                       const detect::Incident& incident, const std::vector<Change>& changes,
                       Date data_end) const;
 
-  //! Analyses every incident (reads change_log and the data's end once, and the orders in two
-  //! passes for all incidents). Leaves the TEMP table `incident_facts`: `order_facts` rows of
-  //! every incident's slice over its baseline and incident windows, each window drawn at the share
-  //! its IncidentWindows records (at most `facts_per_window` orders), for later stages.
+  //! Analyses every incident (reads change_log and the data's end once, the leaves, and the
+  //! orders in one pass for all incidents). Leaves the TEMP table `incident_facts`: `order_facts`
+  //! rows of every incident's slice over its baseline and incident windows, each window drawn at
+  //! the share its IncidentWindows records (at most `facts_per_window` orders), for later stages.
   std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection, const std::string& data_dir,
                                       const std::vector<detect::Incident>& incidents) const;
 
