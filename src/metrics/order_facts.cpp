@@ -10,7 +10,14 @@
 
 namespace cxagent::metrics {
 
-std::string OrderFactsSql(const std::string& data_dir, const CxScoreConfig& c) {
+namespace {
+
+// The facts query as view `name`. With `selected`, only the orders listed in `selected_orders` are
+// read, and the per-order tables (deliveries, items, support, ratings) are cut to them before
+// they are joined and aggregated: a filtered read then costs a fraction of a full pass, where a
+// filter on `order_facts` would still join and aggregate every order's rows.
+std::string FactsViewSql(const std::string& data_dir, const CxScoreConfig& c, const char* name,
+                         bool selected) {
   // Resolve every table first, in the contract's order, so the first missing one is reported.
   std::map<std::string_view, std::string> sources;
   for (std::string_view table : storage::TABLE_NAMES) {
@@ -22,7 +29,7 @@ std::string OrderFactsSql(const std::string& data_dir, const CxScoreConfig& c) {
   // floored at 0. Orders without items, contacts or ratings take no penalty for them.
   return fmt::format(
       R"sql(
-CREATE OR REPLACE TEMP VIEW order_facts AS
+CREATE OR REPLACE TEMP VIEW {name} AS
 WITH item_agg AS (
   SELECT order_id,
          count(*) AS n_lines,
@@ -32,11 +39,11 @@ WITH item_agg AS (
          count(*) FILTER (WHERE status = 'substituted' AND NOT coalesce(substitution_accepted, FALSE))
            AS rejected_subs,
          coalesce(sum(refund_amount), 0) AS item_refunds
-  FROM {items} GROUP BY order_id),
+  FROM {items} {only} GROUP BY order_id),
 support_agg AS (
   SELECT order_id, count(*) AS contacts, coalesce(sum(refund_amount), 0) AS support_refunds
-  FROM {support} GROUP BY order_id),
-rating_agg AS (SELECT order_id, min(rating) AS rating FROM {ratings} GROUP BY order_id),
+  FROM {support} {only} GROUP BY order_id),
+rating_agg AS (SELECT order_id, min(rating) AS rating FROM {ratings} {only} GROUP BY order_id),
 feed AS (
   SELECT date, store_id, avg(feed_lag_hours) AS feed_lag_hours
   FROM {inventory} GROUP BY date, store_id),
@@ -61,8 +68,8 @@ joined AS (
          r.rating,
          f.feed_lag_hours,
          p.busy_ratio
-  FROM {orders} o
-  LEFT JOIN {deliveries} d ON d.order_id = o.order_id
+  FROM (SELECT * FROM {orders} {only}) o
+  LEFT JOIN (SELECT * FROM {deliveries} {only}) d ON d.order_id = o.order_id
   LEFT JOIN item_agg i ON i.order_id = o.order_id
   LEFT JOIN support_agg s ON s.order_id = o.order_id
   LEFT JOIN rating_agg r ON r.order_id = o.order_id
@@ -81,6 +88,8 @@ SELECT *,
                 WHEN rating = 3 THEN {neutral_rating_penalty} ELSE 0 END) END AS cx_score
 FROM joined
 )sql",
+      fmt::arg("name", name),
+      fmt::arg("only", selected ? "WHERE order_id IN (SELECT order_id FROM selected_orders)" : ""),
       fmt::arg("orders", source("orders")), fmt::arg("deliveries", source("deliveries")),
       fmt::arg("items", source("items")), fmt::arg("support", source("support")),
       fmt::arg("ratings", source("ratings")), fmt::arg("inventory", source("inventory")),
@@ -92,6 +101,17 @@ FROM joined
       fmt::arg("rejected_cap", c.rejected_sub_cap), fmt::arg("contact_penalty", c.contact_penalty),
       fmt::arg("low_rating_penalty", c.low_rating_penalty),
       fmt::arg("neutral_rating_penalty", c.neutral_rating_penalty));
+}
+
+}  // namespace
+
+std::string OrderFactsSql(const std::string& data_dir, const CxScoreConfig& config) {
+  std::string sql = FactsViewSql(data_dir, config, "order_facts", false) + ";\n";
+  sql += fmt::format("CREATE OR REPLACE TEMP VIEW order_rows AS SELECT * FROM {};\n",
+                     storage::RequireTableSource(data_dir, "orders"));
+  sql +=
+      "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows LIMIT 0;\n";
+  return sql + FactsViewSql(data_dir, config, "selected_order_facts", true);
 }
 
 void BuildOrderFacts(storage::Connection& connection, const std::string& data_dir,

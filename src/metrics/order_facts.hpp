@@ -15,7 +15,10 @@ namespace cxagent::metrics {
 //! metrics (batching, assign delay, prep wait, travel, distance, ETA error, feed lag, busy ratio,
 //! weather). A view, not a table: at 10M orders a materialized copy costs more time and memory than
 //! the whole rest of the analysis, so each consumer reads it once in a streaming query (the cube's
-//! leaves) or with a filter that DuckDB pushes into the scans (one slice and window). Throws
+//! leaves) or with a filter that DuckDB pushes into the scans (one slice and window). Also defines
+//! `order_rows` (the orders table as it is) and `selected_order_facts`: the same rows for only the
+//! orders listed in TEMP table `selected_orders` (created empty), which reads a small selection
+//! for a fraction of a pass over the orders (fill `selected_orders` from `order_rows`). Throws
 //! InvalidInput naming a missing table or column.
 void BuildOrderFacts(storage::Connection& connection, const std::string& data_dir,
                      const CxScoreConfig& config);

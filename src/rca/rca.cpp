@@ -71,9 +71,9 @@ struct SampleRequest {
   double incident_orders = 0;
 };
 
-// The orders of every incident's slice over its windows in one pass over order_facts (a view
-// joining every table, so each pass costs a join), each window drawn at its facts share: the
-// samples and the recommendation stage's efficiency measures then read a small table.
+// The orders of every incident's slice over its windows, each window drawn at its facts share,
+// selected from the orders table alone and then read through `selected_order_facts` (which joins
+// only their rows of the other tables): the samples, and any later stage, then read a small table.
 void BuildIncidentFacts(storage::Connection& connection,
                         const std::vector<const IncidentWindows*>& windows) {
   std::vector<std::string> conditions;
@@ -89,7 +89,8 @@ void BuildIncidentFacts(storage::Connection& connection,
         fmt::arg("ti", static_cast<int64_t>(std::ceil(w->incident_facts_share * 1e6)))));
   }
   connection.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE incident_facts AS SELECT * FROM order_facts WHERE {}",
+      "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows WHERE {}; "
+      "CREATE OR REPLACE TEMP TABLE incident_facts AS SELECT * FROM selected_order_facts",
       conditions.empty() ? "FALSE" : fmt::format("{}", fmt::join(conditions, " OR "))));
 }
 

@@ -123,6 +123,26 @@ TEST_F(OrderFactsTest, JoinsDriverMetrics) {
   EXPECT_EQ(facts.Get("on_time").ints, (std::vector<int64_t>{1, 0, 0, 0, 0}));
 }
 
+TEST_F(OrderFactsTest, SelectedFactsEqualTheFullViewsRowsForTheSelectedOrders) {
+  EXPECT_EQ(connection_.Query("SELECT count(*) AS n FROM selected_order_facts").Get("n").ints[0],
+            0);  // nothing selected yet
+  connection_.Execute(
+      "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows "
+      "WHERE order_id IN (2, 4, 5)");
+  const auto differing = [&](const char* left, const char* right) {
+    return connection_
+        .Query(fmt::format("SELECT count(*) AS n FROM (SELECT * FROM {} EXCEPT SELECT * FROM {})",
+                           left, right))
+        .Get("n")
+        .ints[0];
+  };
+  const char* full = "(SELECT * FROM order_facts WHERE order_id IN (2, 4, 5))";
+  EXPECT_EQ(differing(full, "selected_order_facts"), 0);
+  EXPECT_EQ(differing("selected_order_facts", full), 0);
+  EXPECT_EQ(connection_.Query("SELECT count(*) AS n FROM selected_order_facts").Get("n").ints[0],
+            3);
+}
+
 TEST_F(OrderFactsTest, CubeKeepsNumeratorsAndDenominatorsPerSlice) {
   CubeConfig config;
   config.min_daily_orders = 0;
