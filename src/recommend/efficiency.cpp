@@ -1,6 +1,9 @@
 #include "recommend/efficiency.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include <Eigen/Dense>
 #include <algorithm>
@@ -113,6 +116,7 @@ EfficiencyModel EfficiencyModel::FromJson(const nlohmann::json& json) {
 EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
                                   const Slice& slice, Date baseline_start, Date baseline_end,
                                   Date start, Date end, const CostSettings& costs) {
+  const auto clock_start = std::chrono::steady_clock::now();
   EfficiencyModel m;
   m.costs = costs;
   const std::string in_slice = rca::SliceCondition(slice);
@@ -205,6 +209,9 @@ EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::st
       Icc(connection, baseline, "region, date_trunc('hour', created_at)");
   std::tie(m.icc_store_day, m.orders_per_store_day) =
       Icc(connection, baseline, "store_id, order_date");
+  spdlog::debug(
+      "recommend: efficiency of {} in {:.3f} s", slice.ToText(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count());
   return m;
 }
 

@@ -196,6 +196,7 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
   for (size_t k = 0; k < models; ++k) {
     Counterfactual cf = MakeCounterfactual(sample_, options_.seed + 7919ULL * k);
     action.apply(params, cf);
+    cf.DeliverLetThrough();
     orders_kept = cf.orders_kept;
     const std::vector<double> predicted = scorers_[k]->Predict(cf.rows);
     RowDeltas& d = draws[k];
