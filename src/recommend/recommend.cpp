@@ -22,8 +22,9 @@ RecommendConfig RecommendConfig::Read(ConfigReader& reader) {
   c.enabled = reader.Boolean("enabled", c.enabled, "run the recommendation stage");
   c.max_causes =
       reader.Integer("max_causes", c.max_causes, 1, 10, "RCA causes (best first) that get actions");
-  c.simulation.refits = reader.Integer("refits", c.simulation.refits, 0, 50,
-                                       "CX models refitted on resamples for model uncertainty");
+  c.simulation.refits =
+      reader.Integer("refits", c.simulation.refits, 0, 50,
+                     "CX models refitted on halves of the sample for model uncertainty");
   c.simulation.bootstrap = reader.Integer("bootstrap", c.simulation.bootstrap, 50, 100000,
                                           "bootstrap replicates behind each 90% interval");
   c.simulation.threads =
