@@ -348,8 +348,8 @@ ActionTemplate AppRollback() {
     const double now = cf.sample->Rate("cancel_app_error", true);
     const double target = p.at("app_error_rate");
     if (now <= target) return;
-    // Orders the release cancelled go through; their delivery features are the dispatched
-    // median the RCA encoding gives every cancelled order, so the model scores a typical delivery.
+    // Orders the release cancelled go through (the simulation gives them a delivery,
+    // Counterfactual::DeliverLetThrough).
     cf.ClearFlag("cancel_app_error", [&](size_t) { return 1 - target / now; });
   };
   return a;
@@ -388,8 +388,10 @@ ActionTemplate RadiusRestore() {
         }
       }
     }
-    // ... and free dashers sooner: long trips had raised the assignment delay.
-    cf.MapToBaseline("assign_delay_min", s.Mean("assign_delay_min", false, true), restored);
+    // ... and free dashers sooner: long trips tie dashers up, which raises the assignment delay,
+    // batching and no-dasher and customer cancellations while the busy ratio (demand over
+    // supply) does not move.
+    cf.RestoreDispatch(restored);
   };
   return a;
 }

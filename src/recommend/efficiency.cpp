@@ -4,10 +4,14 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <unordered_map>
+#include <vector>
 
 #include "common/error.hpp"
 #include "rca/panel.hpp"
+#include "rca/rca.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/table.hpp"
@@ -22,25 +26,69 @@ double Get(const storage::Table& table, std::string_view column, size_t row = 0)
   return c.type == storage::ColumnType::DOUBLE ? c.doubles[row] : static_cast<double>(c.ints[row]);
 }
 
-// Intra-cluster correlation of cx_score within clusters given by `cluster` (a SQL expression),
-// from the one-way ANOVA estimator, and the mean cluster size.
-std::pair<double, double> Icc(storage::Connection& connection, const std::string& where,
-                              const std::string& cluster) {
-  const storage::Table t = connection.Query(fmt::format(
-      "WITH c AS (SELECT {cluster} AS k, count(*) AS n, avg(cx_score) AS m, "
-      "coalesce(var_samp(cx_score), 0) AS v FROM order_facts WHERE {where} GROUP BY ALL) "
-      "SELECT count(*) AS clusters, sum(n) AS orders, sum((n - 1) * v) AS within, "
-      "sum(n * m) / sum(n) AS grand, sum(n * m * m) AS nm2, sum(n * n) AS n2 FROM c",
-      fmt::arg("cluster", cluster), fmt::arg("where", where)));
-  const double k = Get(t, "clusters");
-  const double n = Get(t, "orders");
-  if (k < 2 || n <= k) return {0.0, k > 0 ? n / k : 0.0};
-  const double grand = Get(t, "grand");
-  const double msw = Get(t, "within") / (n - k);
-  const double msb = (Get(t, "nm2") - n * grand * grand) / (k - 1);
-  const double n0 = (n - Get(t, "n2") / n) / (k - 1);
-  const double icc = (msb - msw) / (msb + (n0 - 1) * msw);
-  return {std::clamp(icc, 0.0, 1.0), n / k};
+// One-way ANOVA estimate of the intra-cluster correlation from per-cluster counts, means and
+// variances (clamped to [0, 1]; 0 without two clusters).
+double AnovaIcc(const std::vector<double>& n, const std::vector<double>& mean,
+                const std::vector<double>& var) {
+  const double k = static_cast<double>(n.size());
+  double total = 0, within = 0, nm = 0, nm2 = 0, n2 = 0;
+  for (size_t c = 0; c < n.size(); ++c) {
+    total += n[c];
+    within += (n[c] - 1) * var[c];
+    nm += n[c] * mean[c];
+    nm2 += n[c] * mean[c] * mean[c];
+    n2 += n[c] * n[c];
+  }
+  if (k < 2 || total <= k) return 0.0;
+  const double grand = nm / total;
+  const double msw = within / (total - k);
+  const double msb = (nm2 - total * grand * grand) / (k - 1);
+  const double n0 = (total - n2 / total) / (k - 1);
+  const double denominator = msb + (n0 - 1) * msw;
+  return denominator > 0 ? std::clamp((msb - msw) / denominator, 0.0, 1.0) : 0.0;
+}
+
+// Intra-cluster correlation of cx_score within clusters given by `cluster` (a SQL expression)
+// over `order_facts` rows matching `where`.
+double OrderFactsIcc(storage::Connection& connection, const std::string& where,
+                     const std::string& cluster) {
+  const storage::Table t = connection.Query(
+      fmt::format("SELECT count(*) AS n, avg(cx_score) AS m, coalesce(var_samp(cx_score), 0) AS v "
+                  "FROM order_facts WHERE {} GROUP BY {}",
+                  where, cluster));
+  const auto& n = t.Get("n");
+  const auto& m = t.Get("m");
+  const auto& v = t.Get("v");
+  std::vector<double> counts, means, vars;
+  for (size_t row = 0; row < t.RowCount(); ++row) {
+    counts.push_back(static_cast<double>(n.ints[row]));
+    means.push_back(m.doubles[row]);
+    vars.push_back(v.doubles[row]);
+  }
+  return AnovaIcc(counts, means, vars);
+}
+
+// Intra-cluster correlation of cx_score among sampled orders, clusters given by a key per order.
+double SampleIcc(const std::vector<std::pair<std::string, double>>& keyed) {
+  std::unordered_map<std::string, std::array<double, 3>> clusters;  // n, sum, sum of squares
+  for (const auto& [key, cx] : keyed) {
+    auto& c = clusters[key];
+    c[0] += 1;
+    c[1] += cx;
+    c[2] += cx * cx;
+  }
+  std::vector<double> counts, means, vars;
+  for (const auto& [key, c] : clusters) {
+    counts.push_back(c[0]);
+    means.push_back(c[1] / c[0]);
+    vars.push_back(c[0] > 1 ? std::max(0.0, (c[2] - c[1] * c[1] / c[0]) / (c[0] - 1)) : 0.0);
+  }
+  return AnovaIcc(counts, means, vars);
+}
+
+std::string Between(Date first, Date last) {
+  return fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(first),
+                     FormatDate(last));
 }
 
 }  // namespace
@@ -112,27 +160,49 @@ EfficiencyModel EfficiencyModel::FromJson(const nlohmann::json& json) {
 
 EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
                                   const Slice& slice, Date baseline_start, Date baseline_end,
-                                  Date start, Date end, const CostSettings& costs) {
+                                  Date start, Date end, const rca::IncidentModel* sample,
+                                  const CostSettings& costs) {
   EfficiencyModel m;
   m.costs = costs;
   const std::string in_slice = rca::SliceCondition(slice);
-  const std::string window = fmt::format("{} AND order_date BETWEEN DATE '{}' AND DATE '{}'",
-                                         in_slice, FormatDate(start), FormatDate(end));
+  const std::string regions =
+      slice.Pairs().contains("region")
+          ? fmt::format("region = {}", storage::SqlLiteral(slice.Pairs().at("region")))
+          : "TRUE";
   const double days = static_cast<double>(end.days - start.days + 1);
+  const std::string orders = storage::RequireTableSource(data_dir, "orders");
+  const std::string deliveries = storage::RequireTableSource(data_dir, "deliveries");
+  const std::string items = storage::RequireTableSource(data_dir, "items");
+  const std::string support = storage::RequireTableSource(data_dir, "support");
+
+  // The orders every figure reads, from the tables themselves: the slice over both windows and
+  // its regions' orders in the incident window (their share of the active dasher-hours).
+  // order_facts would join every table over every order first.
+  connection.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE recommend_orders AS SELECT o.order_id, o.order_date, "
+      "o.region, o.store_id, date_trunc('hour', o.created_at) AS hour, "
+      "coalesce({slice}, FALSE) AND {window} AS in_window, "
+      "coalesce({slice}, FALSE) AND {baseline} AS in_baseline, o.status = 'delivered' AS "
+      "is_delivered, o.distance_km, d.is_batched, d.batch_size, d.actual_eta_min, "
+      "d.assign_delay_min, d.prep_wait_min, d.shop_min "
+      "FROM {orders} o LEFT JOIN {deliveries} d ON d.order_id = o.order_id "
+      "WHERE ({regions} AND {window}) OR ({slice} AND {baseline})",
+      fmt::arg("slice", in_slice), fmt::arg("regions", regions),
+      fmt::arg("window", Between(start, end)),
+      fmt::arg("baseline", Between(baseline_start, baseline_end)), fmt::arg("orders", orders),
+      fmt::arg("deliveries", deliveries)));
 
   // Engaged minutes (accept to drop-off) less the waits and shopping the features carry, on
   // distance and batching: y = b0 + b1 distance + b2 batched.
-  const storage::Table sums = connection.Query(fmt::format(
+  const storage::Table sums = connection.Query(
       "WITH d AS (SELECT distance_km AS x, is_batched::DOUBLE AS b, "
       "actual_eta_min - assign_delay_min - coalesce(prep_wait_min, 0) - coalesce(shop_min, 0) AS "
-      "y, "
-      "(actual_eta_min - assign_delay_min) / greatest(batch_size, 1) / 60.0 AS hours "
-      "FROM order_facts WHERE {w} AND is_delivered AND actual_eta_min IS NOT NULL "
+      "y, (actual_eta_min - assign_delay_min) / greatest(batch_size, 1) / 60.0 AS hours "
+      "FROM recommend_orders WHERE in_window AND is_delivered AND actual_eta_min IS NOT NULL "
       "AND assign_delay_min IS NOT NULL AND distance_km IS NOT NULL) "
       "SELECT count(*) AS n, sum(x) AS sx, sum(b) AS sb, sum(x*x) AS sxx, sum(x*b) AS sxb, "
       "sum(b*b) AS sbb, sum(y) AS sy, sum(x*y) AS sxy, sum(b*y) AS sby, avg(hours) AS hours "
-      "FROM d",
-      fmt::arg("w", window)));
+      "FROM d");
   const double n = Get(sums, "n");
   if (n >= 3) {
     Eigen::Matrix3d a;
@@ -147,46 +217,43 @@ EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::st
     m.dasher_hours_per_delivery = Get(sums, "hours");
   }
 
-  const storage::Table orders = connection.Query(
-      fmt::format("SELECT count(*) AS orders, count(*) FILTER (WHERE is_delivered) AS delivered, "
-                  "coalesce(sum(refunds), 0) AS refunds FROM order_facts WHERE {}",
-                  window));
-  const double total = Get(orders, "orders");
-  const double delivered = Get(orders, "delivered");
+  // Refunds are the items' and the support contacts' (order_facts' `refunds`).
+  const storage::Table counts = connection.Query(fmt::format(
+      "WITH w AS (SELECT order_id FROM recommend_orders WHERE in_window), "
+      "i AS (SELECT coalesce(sum(refund_amount), 0) AS refunds, "
+      "avg(refund_amount) FILTER (WHERE status = 'missing') AS missing, "
+      "avg(refund_amount) FILTER (WHERE status = 'substituted' AND NOT "
+      "coalesce(substitution_accepted, FALSE)) AS rejected FROM {items} JOIN w USING (order_id)), "
+      "s AS (SELECT coalesce(sum(refund_amount), 0) AS refunds FROM {support} "
+      "JOIN w USING (order_id)) "
+      "SELECT (SELECT count(*) FROM recommend_orders WHERE in_window) AS orders, "
+      "(SELECT count(*) FROM recommend_orders WHERE in_window AND is_delivered) AS delivered, "
+      "(SELECT count(*) FROM recommend_orders WHERE {regions} AND {window}) AS region_orders, "
+      "(SELECT count(DISTINCT region) FROM recommend_orders WHERE {regions}) AS n_regions, "
+      "i.refunds + s.refunds AS refunds, i.missing, i.rejected FROM i, s",
+      fmt::arg("items", items), fmt::arg("support", support), fmt::arg("regions", regions),
+      fmt::arg("window", Between(start, end))));
+  const double total = Get(counts, "orders");
+  const double delivered = Get(counts, "delivered");
   m.orders_per_day = total / days;
   m.delivered_share = total > 0 ? delivered / total : 0;
-  m.refunds_per_order = total > 0 ? Get(orders, "refunds") / total : 0;
-
-  const std::string items = storage::RequireTableSource(data_dir, "items");
-  const storage::Table refunds = connection.Query(
-      fmt::format("SELECT avg(i.refund_amount) FILTER (WHERE i.status = 'missing') AS missing, "
-                  "avg(i.refund_amount) FILTER (WHERE i.status = 'substituted' AND NOT "
-                  "coalesce(i.substitution_accepted, FALSE)) AS rejected "
-                  "FROM {} i JOIN (SELECT order_id FROM order_facts WHERE {}) f USING (order_id)",
-                  items, window));
-  m.refund_per_missing_line = Get(refunds, "missing");
-  m.refund_per_rejected_line = Get(refunds, "rejected");
+  m.refunds_per_order = total > 0 ? Get(counts, "refunds") / total : 0;
+  m.refund_per_missing_line = Get(counts, "missing");
+  m.refund_per_rejected_line = Get(counts, "rejected");
 
   // Active dasher-hours of the slice's regions, in proportion to the slice's share of their
   // orders (dashers are shared by every order of a region).
   if (const auto supply = storage::FindTableSource(data_dir, "supply_hourly")) {
-    const std::string regions =
-        slice.Pairs().contains("region")
-            ? fmt::format("region = {}", storage::SqlLiteral(slice.Pairs().at("region")))
-            : "TRUE";
     const storage::Table hours = connection.Query(fmt::format(
-        "SELECT (SELECT coalesce(sum(active_dashers), 0) FROM {supply} WHERE {regions} AND "
+        "SELECT coalesce(sum(active_dashers), 0) AS active FROM {supply} WHERE {regions} AND "
         "hour >= TIMESTAMP '{start} 00:00:00' AND hour < TIMESTAMP '{end} 00:00:00' + INTERVAL 1 "
-        "DAY) "
-        "AS active, (SELECT count(*) FROM order_facts WHERE {regions} AND order_date BETWEEN "
-        "DATE '{start}' AND DATE '{end}') AS region_orders, "
-        "(SELECT count(DISTINCT region) FROM order_facts WHERE {regions}) AS n_regions",
+        "DAY",
         fmt::arg("supply", *supply), fmt::arg("regions", regions),
         fmt::arg("start", FormatDate(start)), fmt::arg("end", FormatDate(end))));
-    const double region_orders = Get(hours, "region_orders");
+    const double region_orders = Get(counts, "region_orders");
     const double share = region_orders > 0 ? total / region_orders : 0;
     m.active_dasher_hours_per_day = Get(hours, "active") * share / days;
-    m.regions = std::max(1, static_cast<int>(Get(hours, "n_regions")));
+    m.regions = std::max(1, static_cast<int>(Get(counts, "n_regions")));
   }
   const double deliveries_per_day = m.orders_per_day * m.delivered_share;
   m.deliveries_per_dasher_hour =
@@ -195,17 +262,63 @@ EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::st
                                           costs.pay_per_delivery) +
                      m.refunds_per_order;
 
-  const std::string baseline =
-      fmt::format("{} AND order_date BETWEEN DATE '{}' AND DATE '{}'", in_slice,
-                  FormatDate(baseline_start), FormatDate(baseline_end));
-  const storage::Table spread = connection.Query(fmt::format(
-      "SELECT coalesce(stddev_samp(cx_score), 0) AS sd FROM order_facts WHERE {}", baseline));
-  m.cx_sd = Get(spread, "sd");
-  std::tie(m.icc_region_hour, m.orders_per_region_hour) =
-      Icc(connection, baseline, "region, date_trunc('hour', created_at)");
-  std::tie(m.icc_store_day, m.orders_per_store_day) =
-      Icc(connection, baseline, "store_id, order_date");
+  // Clustering of CX over the baseline: cluster sizes from every order, the spread and the
+  // correlations within a region-hour and a store-day from CX Scores.
+  const storage::Table sizes = connection.Query(
+      "SELECT count(*) AS n, count(DISTINCT (region, hour)) AS region_hours, "
+      "count(DISTINCT (store_id, order_date)) AS store_days FROM recommend_orders "
+      "WHERE in_baseline");
+  const double baseline_orders = Get(sizes, "n");
+  const auto per = [&](const char* clusters) {
+    const double k = Get(sizes, clusters);
+    return k > 0 ? baseline_orders / k : 0.0;
+  };
+  m.orders_per_region_hour = per("region_hours");
+  m.orders_per_store_day = per("store_days");
+  if (sample != nullptr) {
+    const storage::Table keys = connection.Query(
+        "SELECT order_id, region || '|' || hour::VARCHAR AS region_hour, "
+        "store_id::VARCHAR || '|' || order_date::VARCHAR AS store_day FROM recommend_orders "
+        "WHERE in_baseline");
+    std::unordered_map<int64_t, size_t> by_id;
+    const auto& ids = keys.Get("order_id");
+    for (size_t row = 0; row < keys.RowCount(); ++row) by_id.emplace(ids.ints[row], row);
+    std::vector<std::pair<std::string, double>> region_hour;
+    std::vector<std::pair<std::string, double>> store_day;
+    double sum = 0, sum2 = 0, count = 0;
+    for (size_t row = 0; row < sample->order_ids.size(); ++row) {
+      if (sample->in_incident[row]) continue;
+      const auto found = by_id.find(sample->order_ids[row]);
+      if (found == by_id.end()) continue;
+      const double cx = sample->cx_score[row];
+      region_hour.emplace_back(keys.Get("region_hour").strings[found->second], cx);
+      store_day.emplace_back(keys.Get("store_day").strings[found->second], cx);
+      sum += cx;
+      sum2 += cx * cx;
+      count += 1;
+    }
+    m.cx_sd = count > 1 ? std::sqrt(std::max(0.0, (sum2 - sum * sum / count) / (count - 1))) : 0;
+    m.icc_region_hour = SampleIcc(region_hour);
+    m.icc_store_day = SampleIcc(store_day);
+  } else {
+    const std::string baseline =
+        fmt::format("{} AND {}", in_slice, Between(baseline_start, baseline_end));
+    const storage::Table spread = connection.Query(fmt::format(
+        "SELECT coalesce(stddev_samp(cx_score), 0) AS sd FROM order_facts WHERE {}", baseline));
+    m.cx_sd = Get(spread, "sd");
+    m.icc_region_hour =
+        OrderFactsIcc(connection, baseline, "region, date_trunc('hour', created_at)");
+    m.icc_store_day = OrderFactsIcc(connection, baseline, "store_id, order_date");
+  }
+  connection.Execute("DROP TABLE IF EXISTS recommend_orders");
   return m;
+}
+
+EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
+                                  const Slice& slice, Date baseline_start, Date baseline_end,
+                                  Date start, Date end, const CostSettings& costs) {
+  return MeasureEfficiency(connection, data_dir, slice, baseline_start, baseline_end, start, end,
+                           nullptr, costs);
 }
 
 }  // namespace cxagent::recommend

@@ -1,6 +1,9 @@
 #include "recommend/recommend.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include <algorithm>
 #include <cmath>
@@ -19,8 +22,9 @@ RecommendConfig RecommendConfig::Read(ConfigReader& reader) {
   c.enabled = reader.Boolean("enabled", c.enabled, "run the recommendation stage");
   c.max_causes =
       reader.Integer("max_causes", c.max_causes, 1, 10, "RCA causes (best first) that get actions");
-  c.simulation.refits = reader.Integer("refits", c.simulation.refits, 0, 50,
-                                       "CX models refitted on resamples for model uncertainty");
+  c.simulation.refits =
+      reader.Integer("refits", c.simulation.refits, 0, 50,
+                     "CX models refitted on halves of the sample for model uncertainty");
   c.simulation.bootstrap = reader.Integer("bootstrap", c.simulation.bootstrap, 50, 100000,
                                           "bootstrap replicates behind each 90% interval");
   c.simulation.threads =
@@ -69,7 +73,12 @@ IncidentRecommendations Recommend(const ActionRegistry& registry, const rca::Inc
   IncidentRecommendations out;
   out.efficiency_baseline = efficiency.BaselineJson();
   out.inputs = {{"efficiency", efficiency.ToJson()}};
+  const auto clock_start = std::chrono::steady_clock::now();
+  const auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+  };
   const Simulator simulator(model, efficiency, config.simulation);
+  const double prepared = seconds();
 
   std::vector<Job> actions;
   std::vector<Job> points;
@@ -104,6 +113,8 @@ IncidentRecommendations Recommend(const ActionRegistry& registry, const rca::Inc
     }
     for (auto& task : running) task.get();
   }
+  spdlog::debug("recommend: {} simulator ready in {:.3f} s, {} simulations in {:.3f} s",
+                incident_id, prepared, jobs.size(), seconds() - prepared);
 
   // Rank by CX gain per dollar of cost per order (the floor keeps free actions finite); actions
   // that do not help go last, by their CX change.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "common/error.hpp"
@@ -288,6 +289,12 @@ void Counterfactual::SetLoad(double target_busy) {
   MapToBaseline("busy_ratio",
                 busy_target * sample->Mean("busy_ratio", false, true) / std::max(before, 1e-9),
                 strength);
+  RestoreDispatch(strength);
+  if (target_busy < before) ScaleBusy(target_busy / before);
+}
+
+void Counterfactual::RestoreDispatch(double strength) {
+  if (!(strength > 0)) return;
   MapToBaseline("assign_delay_min", sample->Mean("assign_delay_min", false, true), strength);
   const auto clear = [&](std::string_view flag, bool delivered_share) {
     const double rate_now =
@@ -310,7 +317,49 @@ void Counterfactual::SetLoad(double target_busy) {
   clear("cancel_no_dasher", false);
   clear("cancel_customer", false);
   clear("is_batched", true);
-  if (target_busy < before) ScaleBusy(target_busy / before);
+}
+
+void Counterfactual::DeliverLetThrough() {
+  const std::vector<size_t>& incident = sample->IncidentRows();
+  const size_t store_type = rows.Index("store_type");
+  const size_t mode = rows.Index("fulfillment_mode");
+  const auto key = [&](size_t row) {
+    const float type = rows.At(row, store_type);
+    const float m = rows.At(row, mode);
+    return (Known(type) ? static_cast<int>(type) : -1) * 4 + (Known(m) ? static_cast<int>(m) : 3);
+  };
+  std::vector<size_t> let_through;
+  std::vector<std::pair<int, size_t>> donors;  // (key, row), sorted by key
+  for (size_t row = 0; row < rows.rows; ++row) {
+    const bool was = sample->Cancelled(incident[row]);
+    const bool now = Cancelled(row);
+    if (was && !now) let_through.push_back(row);
+    if (!was && !now) donors.emplace_back(key(row), row);
+  }
+  if (let_through.empty() || donors.empty()) return;
+  std::sort(donors.begin(), donors.end());
+  std::vector<size_t> columns;
+  for (std::string_view name :
+       {"is_batched", "batch_size", "assign_delay_min", "prep_wait_min", "shop_min", "weather",
+        "n_lines", "missing_lines", "substituted_lines", "sub_reject_share"}) {
+    columns.push_back(rows.Index(name));
+  }
+  for (size_t row : let_through) {
+    const int k = key(row);
+    auto first = std::lower_bound(donors.begin(), donors.end(), std::make_pair(k, size_t{0}));
+    auto last = std::upper_bound(donors.begin(), donors.end(),
+                                 std::make_pair(k, std::numeric_limits<size_t>::max()));
+    if (first == last) {
+      first = donors.begin();
+      last = donors.end();
+    }
+    const auto span = static_cast<size_t>(last - first);
+    const size_t donor =
+        (first + static_cast<std::ptrdiff_t>(std::min(
+                     span - 1, static_cast<size_t>(Uniform(rng) * static_cast<double>(span)))))
+            ->second;
+    for (size_t column : columns) rows.At(row, column) = rows.At(donor, column);
+  }
 }
 
 Counterfactual MakeCounterfactual(const IncidentSample& sample, uint64_t seed) {

@@ -129,6 +129,17 @@ struct Counterfactual {
   //! delay, batching, no-dasher and customer cancellations) towards their baseline distributions
   //! directly; a target below the baseline goes on through ScaleBusy's response curves.
   void SetLoad(double target_busy);
+  //! Restores the dispatch drivers a load rise moves (assignment delay, batching, no-dasher and
+  //! customer cancellations) a share `strength` in [0, 1] of the way back to their baseline
+  //! levels, whatever raised them (SetLoad for the busy ratio; longer trips tie dashers up
+  //! without the busy ratio recording it).
+  void RestoreDispatch(double strength);
+  //! Orders the action let through (cancelled in the sample, not here) get a delivery: the
+  //! delivery and item features of a random order delivered in both, of the same store type and
+  //! fulfilment mode when there is one. The RCA encoding gives every cancelled order the same
+  //! imputed values, and the trees learn that point as "cancelled" too, so a cleared flag alone
+  //! would keep part of the cancellation in the prediction.
+  void DeliverLetThrough();
 };
 
 //! A counterfactual of the incident rows with its own random stream.

@@ -51,8 +51,8 @@ nlohmann::json WhatIfJson(const WhatIfResult& result);
 
 //! How the simulation estimates its uncertainty.
 struct SimulationOptions {
-  //! CX models refitted on bootstrap resamples of the sample, besides the stored one.
-  int refits = 4;
+  //! CX models refitted on halves of the sample (complementary pairs), besides the stored one.
+  int refits = 2;
   //! Bootstrap replicates of the incident orders behind each interval.
   int bootstrap = 400;
   //! Seed of every random stream (results are deterministic).

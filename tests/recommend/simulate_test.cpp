@@ -6,6 +6,7 @@
 #include "recommend/cause_world.hpp"
 #include "recommend/recommend.hpp"
 #include "recommend/simulate.hpp"
+#include "storage/duckdb.hpp"
 
 namespace cxagent::recommend {
 namespace {
@@ -101,6 +102,118 @@ TEST(RecommendSimulate, NoBatchingGoesBeyondTheRollbackAndCostsDasherTime) {
             points[1].at("cx_delta").at("mean").get<double>());
   EXPECT_NEAR(points[3].at("cx_delta").at("mean").get<double>(), 0, 1e-9);
   EXPECT_TRUE(out.efficiency_baseline.at("cost_per_order").get<double>() > 0);
+}
+
+// The RCA encoding puts every cancelled order at one imputed point, which the trees learn as
+// "cancelled" too: an order the rollback lets through must be scored as a real delivery, not as
+// that point with its flag cleared (a depth-3 slice's rollback recovered half its effect).
+TEST(RecommendSimulate, OrdersLetThroughAreScoredAsDeliveries) {
+  const auto world = BuildCauseWorld("app_release_regression", 1500, false, 2000);
+  SimulationOptions options;
+  options.refits = 0;
+  const Simulator simulator(world->model, world->efficiency, options);
+  const IncidentSample& sample = simulator.Sample();
+  Counterfactual cf = MakeCounterfactual(sample, 17);
+  cf.ClearFlag("cancel_app_error", [](size_t) { return 1.0; });
+  cf.DeliverLetThrough();
+  const std::vector<double> predicted = world->model.model.Predict(cf.rows);
+  double let_through = 0;
+  double delivered = 0;
+  size_t counts[2] = {0, 0};
+  std::vector<float> prep_waits;
+  const size_t prep = cf.rows.Index("prep_wait_min");
+  for (size_t i = 0; i < cf.rows.rows; ++i) {
+    const size_t row = sample.IncidentRows()[i];
+    if (sample.At(row, "cancel_app_error") > 0.5) {
+      let_through += predicted[i];
+      ++counts[0];
+      prep_waits.push_back(cf.rows.At(i, prep));
+    } else if (!sample.Cancelled(row)) {
+      delivered += predicted[i];
+      ++counts[1];
+    }
+  }
+  ASSERT_GT(counts[0], 20U);
+  // Donors' deliveries, not one imputed value.
+  std::sort(prep_waits.begin(), prep_waits.end());
+  EXPECT_GT(prep_waits.back(), prep_waits.front());
+  EXPECT_NEAR(let_through / static_cast<double>(counts[0]),
+              delivered / static_cast<double>(counts[1]), 5.0);
+}
+
+// A radius expansion ties dashers up without moving the busy ratio: the restore must bring back
+// the no-dasher cancellations and the assignment delay with the distance.
+TEST(RecommendSimulate, RadiusRestoreBringsBackTheDispatchDrivers) {
+  const auto world = BuildCauseWorld("delivery_radius_expansion", 1500, false);
+  ActionRegistry registry;
+  RegisterBuiltinActionTemplates(registry);
+  SimulationOptions options;
+  options.refits = 0;
+  const Simulator simulator(world->model, world->efficiency, options);
+  const IncidentSample& sample = simulator.Sample();
+  const ActionTemplate& restore = registry.Find("delivery_radius_restore");
+  Counterfactual cf = MakeCounterfactual(sample, 3);
+  restore.apply(restore.Resolve(nlohmann::json(), sample), cf);
+  const size_t delay = cf.rows.Index("assign_delay_min");
+  double delay_sum = 0;
+  double delivered = 0;
+  for (size_t i = 0; i < cf.rows.rows; ++i) {
+    if (cf.Cancelled(i)) continue;
+    delay_sum += cf.rows.At(i, delay);
+    ++delivered;
+  }
+  const double incident_delay = sample.Mean("assign_delay_min", true, true);
+  const double baseline_delay = sample.Mean("assign_delay_min", false, true);
+  ASSERT_GT(incident_delay, baseline_delay + 0.5);
+  EXPECT_LT(delay_sum / delivered, baseline_delay + 0.2 * (incident_delay - baseline_delay));
+  const double incident_rate = sample.Rate("cancel_no_dasher", true);
+  const double baseline_rate = sample.Rate("cancel_no_dasher", false);
+  ASSERT_GT(incident_rate, baseline_rate);
+  const size_t no_dasher = cf.rows.Index("cancel_no_dasher");
+  double cancelled = 0;
+  for (size_t i = 0; i < cf.rows.rows; ++i) cancelled += cf.rows.At(i, no_dasher) > 0.5F ? 1 : 0;
+  EXPECT_LT(cancelled / static_cast<double>(cf.rows.rows),
+            baseline_rate + 0.3 * (incident_rate - baseline_rate));
+}
+
+// Half-sample refits come in complementary pairs, each checked on the half it never saw.
+TEST(RecommendSimulate, RefitsRecoverTheObservedChangeOutOfSample) {
+  const auto world = BuildCauseWorld("dasher_supply_shortage", 1500, false);
+  SimulationOptions options;
+  options.refits = 2;
+  const Simulator simulator(world->model, world->efficiency, options);
+  const std::vector<double> shares = simulator.RecoveredShares();
+  ASSERT_EQ(shares.size(), 2U);
+  for (double share : shares) {
+    EXPECT_GT(share, 0.7);
+    EXPECT_LT(share, 1.3);
+  }
+}
+
+// The efficiency figures read from the tables for the slice's orders equal those of order_facts;
+// the CX spread from the RCA sample is close to every order's.
+TEST(RecommendEfficiency, TablesAndSampleAgreeWithOrderFacts) {
+  const auto world = BuildCauseWorld("merchant_prep_delay", 800, false);
+  const std::string with = world->dir.File("with");
+  storage::Database database;
+  storage::Connection connection(database);
+  metrics::BuildOrderFacts(connection, with, metrics::CxScoreConfig{});
+  const auto& incident = world->truth.at("incidents").at(0);
+  const Date first = ParseDate(world->truth.at("start_date").get<std::string>());
+  const Date start = ParseDate(incident.at("start_date").get<std::string>());
+  const Date end = AddDays(first, world->truth.at("days").get<int>() - 1);
+  const EfficiencyModel facts =
+      MeasureEfficiency(connection, with, world->slice, first, AddDays(start, -1), start, end, {});
+  const nlohmann::json a = world->efficiency.ToJson();
+  const nlohmann::json b = facts.ToJson();
+  for (const auto& [key, value] : b.items()) {
+    if (key == "cx_sd" || key.rfind("icc_", 0) == 0) continue;
+    EXPECT_NEAR(a.at(key).get<double>(), value.get<double>(),
+                1e-9 * (1 + std::abs(value.get<double>())))
+        << key;
+  }
+  EXPECT_NEAR(world->efficiency.cx_sd, facts.cx_sd, 0.05 * facts.cx_sd);
+  EXPECT_GT(facts.orders_per_day, 0);
 }
 
 TEST(RecommendSimulate, SimulateRejectsParametersOutOfRange) {
