@@ -117,7 +117,8 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
       const rca::IncidentWindows& w = rca.windows;
       const recommend::EfficiencyModel efficiency =
           recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
-                                       w.baseline_end, w.start, w.end, config.recommend.costs);
+                                       w.baseline_end, w.start, w.end, &*rca.model,
+                                       config.recommend.costs);
       actions[i] = recommend::Recommend(templates, *rca.model, efficiency, ids, rca.incident_id,
                                         w.slice.ToText(), config.recommend);
     }
