@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <optional>
 
 #include "common/config.hpp"
@@ -107,20 +108,38 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
     stage = std::chrono::steady_clock::now();
     recommend::ActionRegistry templates;
     recommend::RegisterBuiltinActionTemplates(templates);
+    // Efficiency reads the data through the one connection, incident by incident; the
+    // simulations then run for every incident at once (each also in parallel inside), since one
+    // incident with a single action would leave cores idle.
+    std::vector<std::optional<recommend::EfficiencyModel>> efficiency(causes.size());
     for (size_t i = 0; i < causes.size(); ++i) {
       const rca::IncidentRca& rca = causes[i];
       if (!rca.model) continue;
+      const rca::IncidentWindows& w = rca.windows;
+      efficiency[i] = recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
+                                                   w.baseline_end, w.start, w.end, &*rca.model,
+                                                   config.recommend.costs);
+    }
+    const auto recommend_one = [&](size_t i) {
+      const rca::IncidentRca& rca = causes[i];
       std::vector<std::string> ids;
       for (size_t c = 0; c < rca.reported && c < rca.causes.size(); ++c) {
         ids.push_back(rca.causes[c].hypothesis->id);
       }
-      const rca::IncidentWindows& w = rca.windows;
-      const recommend::EfficiencyModel efficiency =
-          recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
-                                       w.baseline_end, w.start, w.end, &*rca.model,
-                                       config.recommend.costs);
-      actions[i] = recommend::Recommend(templates, *rca.model, efficiency, ids, rca.incident_id,
-                                        w.slice.ToText(), config.recommend);
+      return recommend::Recommend(templates, *rca.model, *efficiency[i], ids, rca.incident_id,
+                                  rca.windows.slice.ToText(), config.recommend);
+    };
+    const size_t wave = static_cast<size_t>(std::max(1, config.recommend.simulation.threads));
+    std::vector<size_t> pending;
+    for (size_t i = 0; i < causes.size(); ++i) {
+      if (efficiency[i]) pending.push_back(i);
+    }
+    for (size_t begin = 0; begin < pending.size(); begin += wave) {
+      std::vector<std::pair<size_t, std::future<recommend::IncidentRecommendations>>> running;
+      for (size_t k = begin; k < std::min(pending.size(), begin + wave); ++k) {
+        running.emplace_back(pending[k], std::async(std::launch::async, recommend_one, pending[k]));
+      }
+      for (auto& [i, result] : running) actions[i] = result.get();
     }
     spdlog::info("analyze: recommendations in {:.2f} s", Seconds(stage));
   }

@@ -865,13 +865,21 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(
   std::vector<const detect::Incident*> pointers;
   for (const auto& incident : incidents) pointers.push_back(&incident);
   // The data of every incident from the leaves and one pass over the orders (incident facts, from
-  // which the samples are drawn); then one
-  // incident at a time, each using the threads itself (hypotheses in parallel, TreeSHAP split over
-  // workers with a model copy each; XGBoost's own OpenMP threads are not used because they spin
-  // and lose badly on a busy machine).
+  // which the samples are drawn); then the incidents, `threads` at a time, each also using the
+  // threads itself (hypotheses in parallel, TreeSHAP split over workers with a model copy each):
+  // one incident alone leaves cores idle between its steps. XGBoost's own OpenMP threads are not
+  // used because they spin and lose badly on a busy machine.
   std::vector<Prepared> prepared =
       PrepareAll(connection, data_dir, pointers, changes, DataEnd(connection, data_dir));
-  for (size_t i = 0; i < incidents.size(); ++i) results[i] = Finish(std::move(prepared[i]));
+  const size_t wave = static_cast<size_t>(std::max(1, config_.threads));
+  for (size_t begin = 0; begin < incidents.size(); begin += wave) {
+    std::vector<std::future<IncidentRca>> running;
+    for (size_t i = begin; i < std::min(incidents.size(), begin + wave); ++i) {
+      running.push_back(std::async(
+          std::launch::async, [this, &prepared, i] { return Finish(std::move(prepared[i])); }));
+    }
+    for (size_t k = 0; k < running.size(); ++k) results[begin + k] = running[k].get();
+  }
   for (const auto& rca : results) {
     spdlog::info("rca: {} in {:.2f} s: {} (confidence {:.2f})", rca.incident_id, rca.seconds,
                  rca.causes.empty() ? "no cause" : rca.causes.front().hypothesis->id,
