@@ -19,8 +19,9 @@ struct RcaConfig {
   //! Orders sampled per window (baseline, incident) for the CX model, stratified by day.
   int sample_per_window = 10000;
   //! Orders per window kept in `incident_facts` for the samples and later stages (a superset of
-  //! the sample: at least sample_per_window).
-  int facts_per_window = 50000;
+  //! the sample: at least sample_per_window; by default the sample's own orders, since the
+  //! recommendation stage reads the sample and the tables themselves).
+  int facts_per_window = 10000;
   //! Orders per window whose TreeSHAP contributions are averaged.
   int shap_per_window = 2000;
   //! Fewest orders per window for the CX model (fewer: no SHAP attribution).
