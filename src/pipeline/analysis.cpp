@@ -116,9 +116,9 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
       const rca::IncidentRca& rca = causes[i];
       if (!rca.model) continue;
       const rca::IncidentWindows& w = rca.windows;
-      efficiency[i] = recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
-                                                   w.baseline_end, w.start, w.end, &*rca.model,
-                                                   config.recommend.costs);
+      efficiency[i] =
+          recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
+                                       w.baseline_end, w.start, w.end, config.recommend.costs);
     }
     const auto recommend_one = [&](size_t i) {
       const rca::IncidentRca& rca = causes[i];

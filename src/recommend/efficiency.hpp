@@ -71,15 +71,9 @@ struct EfficiencyModel {
 //! Measures the model for a slice from the data folder's tables (`orders`, `deliveries`, `items`,
 //! `support`, `supply_hourly`, read for the slice's orders only): efficiency over [start, end],
 //! clustering over the baseline [baseline_start, baseline_end]. The CX spread and its
-//! intra-cluster correlations come from `sample`'s baseline orders (the incident's RCA sample,
-//! with their region, hour, store and day looked up in `orders`); without a sample they come from
-//! the connection's `order_facts`, a view joining every table and several times slower.
-EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
-                                  const Slice& slice, Date baseline_start, Date baseline_end,
-                                  Date start, Date end, const rca::IncidentModel* sample,
-                                  const CostSettings& costs);
-
-//! MeasureEfficiency without a sample (the CX figures from `order_facts`).
+//! intra-cluster correlations come from every baseline order's CX Score, read through the
+//! connection's `selected_order_facts` (metrics::BuildOrderFacts; replaces `selected_orders`)
+//! when it has one, else from `order_facts`.
 EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
                                   const Slice& slice, Date baseline_start, Date baseline_end,
                                   Date start, Date end, const CostSettings& costs);

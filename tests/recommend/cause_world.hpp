@@ -97,7 +97,7 @@ inline std::unique_ptr<CauseWorld> BuildCauseWorld(const std::string& cause, int
   }
   world->model.model = rca::CxModel::Train(world->model.sample, world->model.cx_score);
   world->efficiency = recommend::MeasureEfficiency(connection, with, world->slice, baseline_start,
-                                                   baseline_end, start, end, &world->model, {});
+                                                   baseline_end, start, end, {});
   const double before = detail::SliceCx(with, world->slice, baseline_start, baseline_end);
   const double after = detail::SliceCx(with, world->slice, start, end);
   world->observed_drop = after - before;
