@@ -143,8 +143,11 @@ json ApiHandlers::Health() const {
 
 const storage::IncidentStatus* ApiHandlers::StatusOf(const storage::IncidentStatuses& statuses,
                                                      const IncidentEntry& incident) const {
-  const auto found = statuses.find(incident.identity);
-  return found == statuses.end() ? nullptr : &found->second;
+  // A re-analysis on more data may move a start by a day or two (detection is held to 2 days);
+  // the operator's triage follows the incident.
+  constexpr int START_TOLERANCE_DAYS = 3;
+  return storage::FindIncidentStatus(statuses, incident.metric, incident.slice_text,
+                                     FormatDate(incident.start), START_TOLERANCE_DAYS);
 }
 
 void ApiHandlers::ListIncidents(const httplib::Request& request,

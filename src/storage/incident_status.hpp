@@ -26,6 +26,15 @@ std::string IncidentIdentity(std::string_view metric, std::string_view slice_tex
 //! Triage states by incident identity.
 using IncidentStatuses = std::map<std::string, IncidentStatus>;
 
+//! The triage state of an incident: the one saved under its identity, else, when a re-analysis
+//! moved its start (more data can shift a change point by a day or two), the one saved for the
+//! same metric and slice with the nearest start at most `tolerance_days` away (the earlier on a
+//! tie). A regression that starts again in the slice weeks later is a new incident and matches
+//! nothing. Null when none matches.
+const IncidentStatus* FindIncidentStatus(const IncidentStatuses& statuses, std::string_view metric,
+                                         std::string_view slice_text, std::string_view start_date,
+                                         int tolerance_days);
+
 //! Loads the folder's triage states; empty when none were saved. Throws InvalidInput naming the
 //! file when it is damaged.
 IncidentStatuses LoadIncidentStatuses(const std::string& data_dir);
