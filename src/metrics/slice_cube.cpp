@@ -44,6 +44,10 @@ constexpr CubeColumn CUBE_COLUMNS[] = {{"orders", true},         {"cx_sum", fals
                                        {"feed_lag_n", true},     {"feed_lag_sum", false},
                                        {"busy_n", true},         {"busy_sum", false}};
 
+// Counts packed into one BIGINT for the rollup (SliceCubeSql): 3 fields of 21 bits.
+constexpr size_t PACK_BITS = 21;
+constexpr size_t PACK_SLOTS = 3;
+
 // Per-order sums and counts behind every metric (metric_catalog.cpp names the numerators and
 // denominators), as an aggregate list over `order_facts`.
 constexpr const char* ORDER_AGGREGATES = R"sql(count(*) AS orders,
@@ -147,7 +151,7 @@ std::string OrderLeavesSql(const std::vector<std::string>& extra) {
       fmt::join(extra, ", "));
 }
 
-std::string SliceCubeSql(const CubeConfig& config) {
+std::string SliceCubeSql(const CubeConfig& config, bool pack_counts) {
   const std::vector<std::string> dimensions = CubeDimensions(config);
   // Dimensions are tested through one grouping id (bit i set = dimension i rolled up, first
   // dimension in the highest bit), so the slice text is built only for kept rows.
@@ -171,14 +175,38 @@ std::string SliceCubeSql(const CubeConfig& config) {
         dimension));
     inputs.push_back(fmt::format("{0}::cube_{0} AS {0}", dimension));
   }
+  // The rollup's cost grows with the number of sums; with `pack_counts` the counts other than
+  // `orders` (which the volume floor reads) travel three to a BIGINT, 21 bits each, and are
+  // unpacked at the end — exact as long as no slice-day's count reaches 2^21, which the caller
+  // checks (CountsFitPacking).
   std::vector<std::string> sums;
   std::vector<std::string> columns;
+  std::vector<std::string> packed;  // the expression packing the current group of counts
+  size_t packs = 0;
   for (const auto& column : CUBE_COLUMNS) {
+    const std::string name = column.name;
+    if (pack_counts && column.integer && name != "orders") {
+      const size_t slot = packed.size();
+      packed.push_back(fmt::format("({}::BIGINT << {})", name, PACK_BITS * slot));
+      columns.push_back(fmt::format("((p{} >> {}) & {})::BIGINT AS {}", packs, PACK_BITS * slot,
+                                    (int64_t{1} << PACK_BITS) - 1, name));
+      if (packed.size() == PACK_SLOTS) {
+        inputs.push_back(fmt::format("{} AS p{}", fmt::join(packed, " + "), packs));
+        sums.push_back(fmt::format("sum(p{0})::BIGINT AS p{0}", packs));
+        packed.clear();
+        ++packs;
+      }
+      continue;
+    }
     sums.push_back(fmt::format(
-        fmt::runtime(column.integer ? "sum({0})::BIGINT AS {0}" : "sum({0}) AS {0}"), column.name));
+        fmt::runtime(column.integer ? "sum({0})::BIGINT AS {0}" : "sum({0}) AS {0}"), name));
     inputs.push_back(
-        fmt::format(fmt::runtime(column.integer ? "{0}::INTEGER AS {0}" : "{0}"), column.name));
-    columns.push_back(column.name);
+        fmt::format(fmt::runtime(column.integer ? "{0}::INTEGER AS {0}" : "{0}"), name));
+    columns.push_back(name);
+  }
+  if (!packed.empty()) {
+    inputs.push_back(fmt::format("{} AS p{}", fmt::join(packed, " + "), packs));
+    sums.push_back(fmt::format("sum(p{0})::BIGINT AS p{0}", packs));
   }
   // The grouping sets roll up the leaves (OrderLeavesSql), far fewer rows than orders; sums of
   // counts and sums are exact, so the cube equals a single pass over the orders. Slices are kept
@@ -213,10 +241,34 @@ FROM kept
       fmt::arg("min_daily", config.min_daily_orders));
 }
 
+bool CountsFitPacking(storage::Connection& connection) {
+  // Counts are sums of non-negative per-order counts, so a day's total over every leaf bounds
+  // every slice-day; a negative value (a bad rating in the data) would borrow across fields.
+  std::vector<std::string> totals;
+  std::vector<std::string> tops;
+  std::vector<std::string> bottoms;
+  for (const auto& column : CUBE_COLUMNS) {
+    if (!column.integer) continue;
+    totals.push_back(fmt::format("sum({0}) AS {0}", column.name));
+    tops.push_back(fmt::format("max({})", column.name));
+    bottoms.push_back(fmt::format("min({})", column.name));
+  }
+  const storage::Table bounds = connection.Query(fmt::format(
+      "SELECT coalesce((SELECT greatest({0}) FROM (SELECT {1} FROM order_leaves GROUP BY "
+      "order_date)), 0)::BIGINT AS top, coalesce((SELECT least({2}) FROM order_leaves), 0)::BIGINT "
+      "AS bottom",
+      fmt::join(tops, ", "), fmt::join(totals, ", "), fmt::join(bottoms, ", ")));
+  return bounds.Get("top").ints[0] < (int64_t{1} << PACK_BITS) && bounds.Get("bottom").ints[0] >= 0;
+}
+
+void RollUpLeaves(storage::Connection& connection, const CubeConfig& config) {
+  connection.Execute(SliceCubeSql(config, CountsFitPacking(connection)));
+}
+
 void BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
                     const std::vector<std::string>& extra) {
   connection.Execute(OrderLeavesSql(extra));
-  connection.Execute(SliceCubeSql(config));
+  RollUpLeaves(connection, config);
 }
 
 }  // namespace cxagent::metrics

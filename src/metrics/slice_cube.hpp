@@ -32,8 +32,17 @@ std::string OrderLeavesSql(const std::vector<std::string>& extra = {});
 //! text in column `slice`, its `depth`) and `date`, the sums and counts behind every metric of the
 //! catalog — ratio metrics stay numerator and denominator, never pre-averaged rates. One
 //! GROUPING SETS pass over the leaves (dimensions as ENUM types `cube_<dimension>` the statements
-//! create from the leaves); slices under the minimum volume are dropped.
-std::string SliceCubeSql(const CubeConfig& config);
+//! create from the leaves); slices under the minimum volume are dropped. With `pack_counts` the
+//! counts ride three to a BIGINT through the rollup (fewer sums, same result); only valid when
+//! CountsFitPacking says so.
+std::string SliceCubeSql(const CubeConfig& config, bool pack_counts = false);
+
+//! Whether every count of `order_leaves` summed over a day stays under 2^21 and none is negative,
+//! so that SliceCubeSql may pack counts.
+bool CountsFitPacking(storage::Connection& connection);
+
+//! Builds `slice_cube` from `order_leaves` (SliceCubeSql, packing counts when they fit).
+void RollUpLeaves(storage::Connection& connection, const CubeConfig& config);
 
 //! The same sums as SliceCubeSql in one plain DuckDB GROUPING SETS query over `order_facts`
 //! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.

@@ -178,6 +178,49 @@ TEST_F(OrderFactsTest, CubeDropsSlicesBelowTheMinimumVolume) {
   EXPECT_EQ(std::find(names.begin(), names.end(), "region=boston"), names.end());
 }
 
+// The cube with counts packed three to a BIGINT through the rollup equals the plain one.
+TEST_F(OrderFactsTest, PackedCountsGiveTheSameCube) {
+  CubeConfig config;
+  config.min_daily_orders = 0;
+  BuildSliceCube(connection_, config);
+  ASSERT_TRUE(CountsFitPacking(connection_));
+  connection_.Execute(SliceCubeSql(config, true));
+  connection_.Execute("CREATE TEMP TABLE packed AS SELECT * FROM slice_cube");
+  connection_.Execute(SliceCubeSql(config, false));
+  const auto differing = [&](const char* left, const char* right) {
+    return connection_
+        .Query(fmt::format("SELECT count(*) AS n FROM (SELECT * FROM {} EXCEPT SELECT * FROM {})",
+                           left, right))
+        .Get("n")
+        .ints[0];
+  };
+  EXPECT_EQ(differing("packed", "slice_cube"), 0);
+  EXPECT_EQ(differing("slice_cube", "packed"), 0);
+  EXPECT_GT(connection_.Query("SELECT count(*) AS n FROM packed").Get("n").ints[0], 10);
+}
+
+// Counts that would overflow a packed field, or a negative one, keep the rollup unpacked and exact.
+TEST_F(OrderFactsTest, CountsThatDoNotFitAreNotPacked) {
+  CubeConfig config;
+  config.min_daily_orders = 0;
+  BuildSliceCube(connection_, config);
+  connection_.Execute(
+      "UPDATE order_leaves SET lines = 3000000 WHERE order_date = DATE '2026-06-01' AND "
+      "region = 'seattle'");
+  EXPECT_FALSE(CountsFitPacking(connection_));
+  RollUpLeaves(connection_, config);
+  const auto all = connection_.Query(
+      "SELECT sum(lines) AS lines FROM order_leaves WHERE order_date = DATE '2026-06-01'");
+  const auto cube = connection_.Query(
+      "SELECT lines FROM slice_cube WHERE slice = 'all' AND date = DATE '2026-06-01'");
+  EXPECT_EQ(cube.Get("lines").ints[0], all.Get("lines").ints[0]);
+  EXPECT_GT(cube.Get("lines").ints[0], 3000000);
+
+  BuildSliceCube(connection_, config);
+  connection_.Execute("UPDATE order_leaves SET rating_sum = -4 WHERE region = 'boston'");
+  EXPECT_FALSE(CountsFitPacking(connection_));
+}
+
 TEST(MetricCatalogTest, UnknownMetricListsTheKnownOnes) {
   EXPECT_EQ(FindMetric("cx_score").denominator, "orders");
   const std::string message = ErrorMessage([] { FindMetric("happiness"); });
