@@ -581,11 +581,7 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
       "SELECT coalesce(sum(orders)::DOUBLE / nullif(count(DISTINCT date), 0), 0)::DOUBLE AS v "
       "FROM slice_cube WHERE slice = 'all'");
   const double daily_orders = volume.RowCount() > 0 ? volume.Get("v").doubles[0] : 0.0;
-  const bool has_facts =
-      connection
-          .Query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'order_leaves'")
-          .Get("n")
-          .ints[0] > 0;
+  const bool has_facts = connection.HasTempRelation("order_leaves");
   ExplainedTest explained;
   if (has_facts) {
     explained = [&](const Alert& alert, const std::vector<Slice>& others) {

@@ -174,11 +174,7 @@ void BuildPanelLeaves(storage::Connection& connection, Date first, Date last) {
   // with PanelLeafAggregates) next to the cube's, so a second pass is needed only when it did not.
   size_t own = 0;
   while (!SUM_SQL[own].leaf_column.empty()) ++own;
-  const storage::Table shared = connection.Query(
-      fmt::format("SELECT count(*) AS n FROM duckdb_columns() WHERE table_name = 'order_leaves' "
-                  "AND column_name = 'rca_s{}'",
-                  own));
-  if (shared.Get("n").ints[0] > 0) {
+  if (connection.HasTempColumn("order_leaves", fmt::format("rca_s{}", own))) {
     std::vector<std::string> sums;
     for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
       sums.push_back(

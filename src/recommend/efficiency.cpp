@@ -260,12 +260,7 @@ EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::st
   // design effect of 1.4 at 60 orders a region-hour, and a sample's estimate of it is mostly noise.
   std::string source = "order_facts";
   std::string where = fmt::format("{} AND {}", in_slice, Between(baseline_start, baseline_end));
-  const bool selective =
-      connection
-          .Query(
-              "SELECT count(*) AS n FROM duckdb_views() WHERE view_name = 'selected_order_facts'")
-          .Get("n")
-          .ints[0] > 0;
+  const bool selective = connection.HasTempRelation("selected_order_facts");
   if (selective) {
     connection.Execute(
         "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM recommend_orders "

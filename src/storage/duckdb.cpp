@@ -346,6 +346,28 @@ Table Connection::Query(const std::string& sql) {
   return table;
 }
 
+bool Connection::HasTempRelation(const std::string& name) {
+  return Prepare(
+             "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND "
+             "table_name = $1) + (SELECT count(*) FROM duckdb_views() WHERE database_name = "
+             "'temp' AND view_name = $1) AS n")
+             .Bind(1, name)
+             .Execute()
+             .Get("n")
+             .ints[0] > 0;
+}
+
+bool Connection::HasTempColumn(const std::string& relation, const std::string& column) {
+  return Prepare(
+             "SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = 'temp' AND "
+             "table_name = ? AND column_name = ?")
+             .Bind(1, relation)
+             .Bind(2, column)
+             .Execute()
+             .Get("n")
+             .ints[0] > 0;
+}
+
 PreparedStatement Connection::Prepare(const std::string& sql) {
   duckdb_prepared_statement statement = nullptr;
   if (duckdb_prepare(handle_, sql.c_str(), &statement) != DuckDBSuccess) {

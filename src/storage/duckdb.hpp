@@ -48,6 +48,10 @@ class Connection {
   Table Query(const std::string& sql);
   //! Prepares a statement with `?` or `$1` parameters.
   PreparedStatement Prepare(const std::string& sql);
+  //! Whether this connection has a TEMP table or view named `name`.
+  bool HasTempRelation(const std::string& name);
+  //! Whether this connection's TEMP table or view `relation` has a column named `column`.
+  bool HasTempColumn(const std::string& relation, const std::string& column);
 
   //! The raw handle, for Appender and PreparedStatement.
   duckdb_connection Handle() const { return handle_; }

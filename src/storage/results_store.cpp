@@ -18,17 +18,6 @@ void RemoveQuietly(const std::string& path) {
   std::filesystem::remove(path + ".wal", ignored);
 }
 
-bool HasTempTable(Connection& connection, const std::string& table) {
-  return connection
-             .Prepare(
-                 "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = ? "
-                 "AND database_name = 'temp'")
-             .Bind(1, table)
-             .Execute()
-             .Get("n")
-             .ints[0] > 0;
-}
-
 }  // namespace
 
 std::string ResultsPath(const std::string& data_dir) {
@@ -78,14 +67,14 @@ void StoreResults(Connection& connection, const std::string& data_dir,
           .Bind(9, incident.dump())
           .Execute();
     }
-    const bool has_cube = HasTempTable(connection, "slice_cube");
+    const bool has_cube = connection.HasTempRelation("slice_cube");
     connection.Execute(has_cube ? "CREATE TABLE cx_results_new.slice_cube AS "
                                   "SELECT * FROM temp.main.slice_cube"
                                 : "CREATE TABLE cx_results_new.slice_cube (slice VARCHAR, "
                                   "depth INTEGER, date DATE)");
     // Per-incident RCA artifacts (the CX model and its sample), when the analysis staged them.
     for (const char* table : {"rca_models", "rca_samples"}) {
-      if (HasTempTable(connection, table)) {
+      if (connection.HasTempRelation(table)) {
         connection.Execute(
             fmt::format("CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}", table));
       }

@@ -84,6 +84,15 @@ class OrderFactsTest : public ::testing::Test {
     BuildOrderFacts(connection_, dir_.Path().string(), CxScoreConfig{});
   }
 
+  // Rows of `left` that `right` does not have (both table names or parenthesised queries).
+  int64_t RowsOnlyIn(const std::string& left, const std::string& right) {
+    return connection_
+        .Query(fmt::format("SELECT count(*) AS n FROM (SELECT * FROM {} EXCEPT SELECT * FROM {})",
+                           left, right))
+        .Get("n")
+        .ints[0];
+  }
+
   std::vector<double> Scores() {
     return connection_.Query("SELECT cx_score FROM order_facts ORDER BY order_id")
         .Get("cx_score")
@@ -129,16 +138,9 @@ TEST_F(OrderFactsTest, SelectedFactsEqualTheFullViewsRowsForTheSelectedOrders) {
   connection_.Execute(
       "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows "
       "WHERE order_id IN (2, 4, 5)");
-  const auto differing = [&](const char* left, const char* right) {
-    return connection_
-        .Query(fmt::format("SELECT count(*) AS n FROM (SELECT * FROM {} EXCEPT SELECT * FROM {})",
-                           left, right))
-        .Get("n")
-        .ints[0];
-  };
   const char* full = "(SELECT * FROM order_facts WHERE order_id IN (2, 4, 5))";
-  EXPECT_EQ(differing(full, "selected_order_facts"), 0);
-  EXPECT_EQ(differing("selected_order_facts", full), 0);
+  EXPECT_EQ(RowsOnlyIn(full, "selected_order_facts"), 0);
+  EXPECT_EQ(RowsOnlyIn("selected_order_facts", full), 0);
   EXPECT_EQ(connection_.Query("SELECT count(*) AS n FROM selected_order_facts").Get("n").ints[0],
             3);
 }
@@ -187,15 +189,8 @@ TEST_F(OrderFactsTest, PackedCountsGiveTheSameCube) {
   connection_.Execute(SliceCubeSql(config, true));
   connection_.Execute("CREATE TEMP TABLE packed AS SELECT * FROM slice_cube");
   connection_.Execute(SliceCubeSql(config, false));
-  const auto differing = [&](const char* left, const char* right) {
-    return connection_
-        .Query(fmt::format("SELECT count(*) AS n FROM (SELECT * FROM {} EXCEPT SELECT * FROM {})",
-                           left, right))
-        .Get("n")
-        .ints[0];
-  };
-  EXPECT_EQ(differing("packed", "slice_cube"), 0);
-  EXPECT_EQ(differing("slice_cube", "packed"), 0);
+  EXPECT_EQ(RowsOnlyIn("packed", "slice_cube"), 0);
+  EXPECT_EQ(RowsOnlyIn("slice_cube", "packed"), 0);
   EXPECT_GT(connection_.Query("SELECT count(*) AS n FROM packed").Get("n").ints[0], 10);
 }
 

@@ -58,6 +58,22 @@ TEST(DuckDbTest, QueryReturnsTypedColumns) {
   EXPECT_EQ(result.Get("s").ints[0], 6);
 }
 
+TEST(DuckDbTest, TempRelationsAndColumnsAreFound) {
+  Database database;
+  Connection connection(database);
+  connection.Execute("CREATE TEMP TABLE leaves AS SELECT 1 AS a, 2 AS b");
+  connection.Execute("CREATE TEMP VIEW picked AS SELECT a FROM leaves");
+  connection.Execute("CREATE TABLE kept AS SELECT 1 AS a");  // not TEMP
+  EXPECT_TRUE(connection.HasTempRelation("leaves"));
+  EXPECT_TRUE(connection.HasTempRelation("picked"));
+  EXPECT_FALSE(connection.HasTempRelation("kept"));
+  EXPECT_FALSE(connection.HasTempRelation("absent"));
+  EXPECT_TRUE(connection.HasTempColumn("leaves", "b"));
+  EXPECT_TRUE(connection.HasTempColumn("picked", "a"));
+  EXPECT_FALSE(connection.HasTempColumn("picked", "b"));
+  EXPECT_FALSE(connection.HasTempColumn("absent", "a"));
+}
+
 TEST(DuckDbTest, BadSqlIsReportedWithDuckDbsMessage) {
   Database database;
   Connection connection(database);
