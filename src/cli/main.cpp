@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <exception>
 
@@ -9,6 +11,10 @@
 #include "common/log.hpp"
 
 int main(int argc, char** argv) {
+  // Large buffers (query results, the cube, model data) come and go all through an analysis; kept
+  // in the heap instead of mapped and unmapped each time, their pages are faulted in once.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{
       "cxagent: finds customer-experience regressions in fulfillment data, explains them "
       "and recommends tested, costed actions",
@@ -17,7 +23,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global options such as --log-level may follow the subcommand
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "Logging on stderr: debug, info, warn, error, off");
+  app.add_option("--log-level", log_level,
+                 "Logging on stderr: trace (debug plus every SQL statement in full), debug, info, "
+                 "warn, error, off");
   try {
     cxagent::cli::AddAllCommands(app);
     app.parse_complete_callback([&] { cxagent::InitLogging(log_level); });

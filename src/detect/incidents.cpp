@@ -8,7 +8,10 @@
 #include <future>
 #include <limits>
 #include <map>
+#include <numeric>
+#include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "common/error.hpp"
 #include "detect/registry.hpp"
@@ -53,7 +56,9 @@ struct Cube {
   }
 };
 
-Cube LoadCube(storage::Connection& connection) {
+// The incident metrics' numerators and denominators per slice from `table` (the slice cube:
+// `slice`, `date` and the sums), slices in text order.
+Cube LoadCube(const storage::Table& table) {
   Cube cube;
   for (const auto name : INCIDENT_METRICS) {
     const auto& metric = metrics::FindMetric(name);
@@ -63,12 +68,8 @@ Cube LoadCube(storage::Connection& connection) {
       }
     }
   }
-  std::string select = "SELECT slice, date::DATE AS date";
-  for (const auto& column : cube.columns) {
-    select += fmt::format(", {0}::DOUBLE AS {0}", storage::SqlIdentifier(column));
-  }
-  const storage::Table table = connection.Query(select + " FROM slice_cube ORDER BY slice, date");
-  if (table.RowCount() == 0) return cube;
+  const size_t rows = table.RowCount();
+  if (rows == 0) return cube;
   const auto& dates = table.Get("date").ints;
   const auto [min_date, max_date] = std::minmax_element(dates.begin(), dates.end());
   cube.first = Date{static_cast<int32_t>(*min_date)};
@@ -76,21 +77,43 @@ Cube LoadCube(storage::Connection& connection) {
   const auto& slice_column = table.Get("slice");
   std::vector<const storage::Column*> value_columns;
   for (const auto& column : cube.columns) value_columns.push_back(&table.Get(column));
+  // Rows come grouped by slice (the cube's order), but any order is read right.
+  std::unordered_map<std::string_view, size_t> index_of;
+  std::vector<std::string_view> texts;
   std::string_view current;
-  for (size_t row = 0; row < table.RowCount(); ++row) {
+  size_t index = 0;
+  for (size_t row = 0; row < rows; ++row) {
     const std::string_view text = slice_column.StringAt(row);
-    if (cube.slices.empty() || text != current) {
+    if (row == 0 || text != current) {
       current = text;
-      SliceSeries series{Slice::Parse(text), {}};
-      series.sums.assign(cube.columns.size(), std::vector<double>(cube.days, 0.0));
-      cube.slices.push_back(std::move(series));
+      const auto [at, added] = index_of.try_emplace(text, cube.slices.size());
+      if (added) {
+        texts.push_back(text);
+        SliceSeries series{Slice::Parse(text), {}};
+        series.sums.assign(cube.columns.size(), std::vector<double>(cube.days, 0.0));
+        cube.slices.push_back(std::move(series));
+      }
+      index = at->second;
     }
     const auto day = static_cast<size_t>(dates[row] - *min_date);
     for (size_t c = 0; c < value_columns.size(); ++c) {
       const auto* column = value_columns[c];
-      cube.slices.back().sums[c][day] = column->IsNull(row) ? 0.0 : column->doubles[row];
+      double value = 0.0;
+      if (!column->IsNull(row)) {
+        value = column->type == storage::ColumnType::DOUBLE
+                    ? column->doubles[row]
+                    : static_cast<double>(column->ints[row]);
+      }
+      cube.slices[index].sums[c][day] += value;
     }
   }
+  std::vector<size_t> order(cube.slices.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return texts[a] < texts[b]; });
+  std::vector<SliceSeries> sorted;
+  sorted.reserve(order.size());
+  for (const size_t i : order) sorted.push_back(std::move(cube.slices[i]));
+  cube.slices = std::move(sorted);
   return cube;
 }
 
@@ -452,9 +475,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   return config;
 }
 
-std::vector<Alert> DetectAlerts(storage::Connection& connection, const DetectorRegistry& registry,
+std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
                                 const IncidentConfig& config) {
-  const Cube cube = LoadCube(connection);
+  const Cube cube = LoadCube(slice_cube);
   // Series are independent: workers take interleaved slices, each with its own detector (their
   // scratch state is not shared), and the alerts are put back in (metric, slice) order so the
   // result does not depend on the number of workers.
@@ -574,13 +597,26 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
 }
 
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
+                                     const storage::Table& slice_cube,
                                      const DetectorRegistry& registry,
                                      const IncidentConfig& config) {
-  std::vector<Alert> alerts = DetectAlerts(connection, registry, config);
-  const auto volume = connection.Query(
-      "SELECT coalesce(sum(orders)::DOUBLE / nullif(count(DISTINCT date), 0), 0)::DOUBLE AS v "
-      "FROM slice_cube WHERE slice = 'all'");
-  const double daily_orders = volume.RowCount() > 0 ? volume.Get("v").doubles[0] : 0.0;
+  std::vector<Alert> alerts = DetectAlerts(slice_cube, registry, config);
+  // The marketplace's mean orders per day: slice `all` over its dates.
+  double daily_orders = 0.0;
+  if (slice_cube.RowCount() > 0) {
+    const auto& slices = slice_cube.Get("slice");
+    const auto& orders = slice_cube.Get("orders");
+    const auto& dates = slice_cube.Get("date").ints;
+    double total = 0.0;
+    std::set<int64_t> days;
+    for (size_t row = 0; row < slice_cube.RowCount(); ++row) {
+      if (slices.StringAt(row) != "all" || orders.IsNull(row)) continue;
+      total += orders.type == storage::ColumnType::DOUBLE ? orders.doubles[row]
+                                                          : static_cast<double>(orders.ints[row]);
+      days.insert(dates[row]);
+    }
+    if (!days.empty()) daily_orders = total / static_cast<double>(days.size());
+  }
   const bool has_facts = connection.HasTempRelation("order_leaves");
   ExplainedTest explained;
   if (has_facts) {

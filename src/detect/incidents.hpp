@@ -13,7 +13,8 @@
 
 namespace cxagent::storage {
 class Connection;
-}
+struct Table;
+}  // namespace cxagent::storage
 
 namespace cxagent::detect {
 
@@ -108,15 +109,17 @@ struct Incident {
 //! binseg `{autocorrelation_passes: 0}` (see docs/incidents.md), otherwise the detector's own.
 YAML::Node DetectorSettings(const IncidentConfig& config);
 
-//! Per slice and metric, daily series from `slice_cube`, regressions detected and tested, merged
-//! into incidents across the slice hierarchy, ranked and numbered. Requires the `slice_cube`
-//! table (metrics::BuildSliceCube). Slices are not filled (see LocalizeIncidents).
+//! Per slice and metric, daily series from `slice_cube` (metrics::BuildSliceCube: `slice`,
+//! `date` and the sums), regressions detected and tested, merged into incidents across the slice
+//! hierarchy, ranked and numbered. With the connection's `order_leaves`, an incident explained by
+//! stronger ones is folded into them. Slices are not filled (see LocalizeIncidents).
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
+                                     const storage::Table& slice_cube,
                                      const DetectorRegistry& registry,
                                      const IncidentConfig& config);
 
-//! Every significant regression of every slice and metric, before merging.
-std::vector<Alert> DetectAlerts(storage::Connection& connection, const DetectorRegistry& registry,
+//! Every significant regression of every slice and metric of `slice_cube`, before merging.
+std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
                                 const IncidentConfig& config);
 
 //! Says whether an alert's regression disappears once the orders of `others` (slices of stronger

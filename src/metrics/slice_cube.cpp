@@ -4,9 +4,13 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
 
 #include "common/error.hpp"
 #include "common/slice.hpp"
+#include "metrics/rollup.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::metrics {
@@ -43,10 +47,6 @@ constexpr CubeColumn CUBE_COLUMNS[] = {{"orders", true},         {"cx_sum", fals
                                        {"distance_sum", false},  {"eta_error_sum", false},
                                        {"feed_lag_n", true},     {"feed_lag_sum", false},
                                        {"busy_n", true},         {"busy_sum", false}};
-
-// Counts packed into one BIGINT for the rollup (SliceCubeSql): 3 fields of 21 bits.
-constexpr size_t PACK_BITS = 21;
-constexpr size_t PACK_SLOTS = 3;
 
 // Per-order sums and counts behind every metric (metric_catalog.cpp names the numerators and
 // denominators), as an aggregate list over `order_facts`.
@@ -151,124 +151,93 @@ std::string OrderLeavesSql(const std::vector<std::string>& extra) {
       fmt::join(extra, ", "));
 }
 
-std::string SliceCubeSql(const CubeConfig& config, bool pack_counts) {
-  const std::vector<std::string> dimensions = CubeDimensions(config);
-  // Dimensions are tested through one grouping id (bit i set = dimension i rolled up, first
-  // dimension in the highest bit), so the slice text is built only for kept rows.
-  const size_t count = dimensions.size();
-  std::vector<std::string> pairs;
-  for (size_t i = 0; i < count; ++i) {
-    pairs.push_back(
-        fmt::format("CASE WHEN gid & {1} = 0 THEN '{0}=' || coalesce({0}, 'unknown') END",
-                    dimensions[i], 1u << (count - 1 - i)));
-  }
-  // The rollup hashes every leaf once per grouping set, so its keys and states are made cheap
-  // first: each dimension becomes an ENUM of the values the leaves hold (a small integer instead
-  // of a string to hash and compare) and each count an INTEGER (DuckDB sums BIGINTs in 128-bit
-  // states; a leaf-day's counts fit 32 bits and their sums are taken back to BIGINT).
-  std::vector<std::string> types;
-  std::vector<std::string> inputs;
+namespace {
+
+// `order_leaves` as LeafSums: the configured dimensions dictionary-coded (NULL reads as
+// 'unknown', as in slice text), the cube's sums as doubles (counts stay exact below 2^53).
+LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::string>& dimensions) {
+  // Dimensions come back as ENUMs of the leaves' values (a code per row, not a string).
+  std::string types;
+  std::vector<std::string> select;
   for (const auto& dimension : dimensions) {
-    types.push_back(fmt::format(
-        "DROP TYPE IF EXISTS cube_{0}; CREATE TYPE cube_{0} AS ENUM (SELECT DISTINCT {0} FROM "
-        "order_leaves WHERE {0} IS NOT NULL ORDER BY 1);",
-        dimension));
-    inputs.push_back(fmt::format("{0}::cube_{0} AS {0}", dimension));
+    const std::string name = storage::SqlIdentifier(dimension);
+    const std::string type = storage::SqlIdentifier("cube_" + dimension);
+    types += fmt::format(
+        "DROP TYPE IF EXISTS {1}; CREATE TYPE {1} AS ENUM (SELECT DISTINCT {0} FROM order_leaves "
+        "WHERE {0} IS NOT NULL ORDER BY 1); ",
+        name, type);
+    select.push_back(fmt::format("{0}::{1} AS {0}", name, type));
   }
-  // The rollup's cost grows with the number of sums; with `pack_counts` the counts other than
-  // `orders` (which the volume floor reads) travel three to a BIGINT, 21 bits each, and are
-  // unpacked at the end — exact as long as no slice-day's count reaches 2^21, which the caller
-  // checks (CountsFitPacking).
-  std::vector<std::string> sums;
-  std::vector<std::string> columns;
-  std::vector<std::string> packed;  // the expression packing the current group of counts
-  size_t packs = 0;
+  connection.Execute(types);
+  select.push_back("order_date::DATE AS order_date");
   for (const auto& column : CUBE_COLUMNS) {
-    const std::string name = column.name;
-    if (pack_counts && column.integer && name != "orders") {
-      const size_t slot = packed.size();
-      packed.push_back(fmt::format("({}::BIGINT << {})", name, PACK_BITS * slot));
-      columns.push_back(fmt::format("((p{} >> {}) & {})::BIGINT AS {}", packs, PACK_BITS * slot,
-                                    (int64_t{1} << PACK_BITS) - 1, name));
-      if (packed.size() == PACK_SLOTS) {
-        inputs.push_back(fmt::format("{} AS p{}", fmt::join(packed, " + "), packs));
-        sums.push_back(fmt::format("sum(p{0})::BIGINT AS p{0}", packs));
-        packed.clear();
-        ++packs;
-      }
-      continue;
+    select.push_back(fmt::format("{0}::DOUBLE AS {0}", column.name));
+  }
+  const storage::Table table =
+      connection.Query(fmt::format("SELECT {} FROM order_leaves", fmt::join(select, ", ")));
+  const size_t count = table.RowCount();
+  // Leaves in date order (a counting sort), so that the rollup's cells of one day stay together.
+  const auto& dates = table.Get("order_date").ints;
+  std::vector<size_t> order(count);
+  if (count > 0) {
+    const auto [low, high] = std::minmax_element(dates.begin(), dates.end());
+    std::vector<size_t> start(static_cast<size_t>(*high - *low) + 2, 0);
+    for (const int64_t date : dates) ++start[static_cast<size_t>(date - *low) + 1];
+    for (size_t day = 1; day < start.size(); ++day) start[day] += start[day - 1];
+    for (size_t row = 0; row < count; ++row)
+      order[start[static_cast<size_t>(dates[row] - *low)]++] = row;
+  }
+  LeafSums leaves;
+  leaves.dimensions = dimensions;
+  for (const auto& dimension : dimensions) {
+    const storage::Column& column = table.Get(dimension);
+    auto& values = leaves.values.emplace_back(column.dictionary);
+    // NULL reads as 'unknown', as in slice text (one value even when the data has both).
+    const auto unknown = std::find(values.begin(), values.end(), "unknown");
+    const auto null_code = static_cast<uint32_t>(unknown - values.begin());
+    if (unknown == values.end()) values.emplace_back("unknown");
+    auto& codes = leaves.codes.emplace_back(count);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t row = order[i];
+      codes[i] = column.IsNull(row) ? null_code : static_cast<uint32_t>(column.ints[row]);
     }
-    sums.push_back(fmt::format(
-        fmt::runtime(column.integer ? "sum({0})::BIGINT AS {0}" : "sum({0}) AS {0}"), name));
-    inputs.push_back(
-        fmt::format(fmt::runtime(column.integer ? "{0}::INTEGER AS {0}" : "{0}"), name));
-    columns.push_back(name);
   }
-  if (!packed.empty()) {
-    inputs.push_back(fmt::format("{} AS p{}", fmt::join(packed, " + "), packs));
-    sums.push_back(fmt::format("sum(p{0})::BIGINT AS p{0}", packs));
-  }
-  // The grouping sets roll up the leaves (OrderLeavesSql), far fewer rows than orders; sums of
-  // counts and sums are exact, so the cube equals a single pass over the orders. Slices are kept
-  // by a semi-join with their totals (cheaper than a window over every slice-day).
-  std::vector<std::string> same;
-  for (const auto& dimension : dimensions) {
-    same.push_back(fmt::format("r.{0} IS NOT DISTINCT FROM b.{0}", dimension));
-  }
-  return fmt::format(
-      R"sql(
-{types}
-CREATE OR REPLACE TEMP TABLE slice_cube AS
-WITH leaves AS (SELECT order_date, {inputs} FROM order_leaves),
-rolled AS (
-  SELECT {dims}, grouping({dims}) AS gid, order_date AS date, {sums}
-  FROM leaves
-  GROUP BY GROUPING SETS ({sets})),
-big AS (
-  SELECT gid, {dims} FROM rolled GROUP BY ALL
-  HAVING sum(orders) >= {min_daily} * (SELECT count(DISTINCT order_date) FROM order_leaves)),
-kept AS (SELECT r.* FROM rolled r SEMI JOIN big b ON r.gid = b.gid AND {same})
-SELECT coalesce(nullif(concat_ws('&', {pairs}), ''), 'all') AS slice,
-       ({count} - bit_count(gid))::INTEGER AS depth,
-       date, {columns}
-FROM kept
-)sql",
-      fmt::arg("types", fmt::join(types, "\n")), fmt::arg("inputs", fmt::join(inputs, ", ")),
-      fmt::arg("dims", fmt::join(dimensions, ", ")), fmt::arg("sums", fmt::join(sums, ", ")),
-      fmt::arg("same", fmt::join(same, " AND ")), fmt::arg("pairs", fmt::join(pairs, ", ")),
-      fmt::arg("count", count), fmt::arg("columns", fmt::join(columns, ", ")),
-      fmt::arg("sets", GroupingSets(dimensions, config.max_depth)),
-      fmt::arg("min_daily", config.min_daily_orders));
-}
-
-bool CountsFitPacking(storage::Connection& connection) {
-  // Counts are sums of non-negative per-order counts, so a day's total over every leaf bounds
-  // every slice-day; a negative value (a bad rating in the data) would borrow across fields.
-  std::vector<std::string> totals;
-  std::vector<std::string> tops;
-  std::vector<std::string> bottoms;
+  leaves.dates.resize(count);
+  for (size_t i = 0; i < count; ++i) leaves.dates[i] = static_cast<int32_t>(dates[order[i]]);
+  std::vector<const std::vector<double>*> sums;
   for (const auto& column : CUBE_COLUMNS) {
-    if (!column.integer) continue;
-    totals.push_back(fmt::format("sum({0}) AS {0}", column.name));
-    tops.push_back(fmt::format("max({})", column.name));
-    bottoms.push_back(fmt::format("min({})", column.name));
+    leaves.columns.emplace_back(column.name);
+    leaves.integer.push_back(column.integer);
+    const storage::Column& values = table.Get(column.name);
+    if (!values.valid.empty()) {
+      throw InternalError("order_leaves: column '{}' holds NULL sums", column.name);
+    }
+    sums.push_back(&values.doubles);
   }
-  const storage::Table bounds = connection.Query(fmt::format(
-      "SELECT coalesce((SELECT greatest({0}) FROM (SELECT {1} FROM order_leaves GROUP BY "
-      "order_date)), 0)::BIGINT AS top, coalesce((SELECT least({2}) FROM order_leaves), 0)::BIGINT "
-      "AS bottom",
-      fmt::join(tops, ", "), fmt::join(totals, ", "), fmt::join(bottoms, ", ")));
-  return bounds.Get("top").ints[0] < (int64_t{1} << PACK_BITS) && bounds.Get("bottom").ints[0] >= 0;
+  leaves.sums.resize(count * sums.size());
+  for (size_t i = 0; i < count; ++i) {
+    for (size_t column = 0; column < sums.size(); ++column) {
+      leaves.sums[i * sums.size() + column] = (*sums[column])[order[i]];
+    }
+  }
+  return leaves;
 }
 
-void RollUpLeaves(storage::Connection& connection, const CubeConfig& config) {
-  connection.Execute(SliceCubeSql(config, CountsFitPacking(connection)));
+}  // namespace
+
+storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config) {
+  RollUpOptions options;
+  options.max_depth = config.max_depth;
+  options.min_daily = config.min_daily_orders;
+  options.volume_column = 0;  // CUBE_COLUMNS starts with orders
+  options.threads = std::max(1u, std::thread::hardware_concurrency());
+  return RollUp(ReadLeaves(connection, CubeDimensions(config)), options);
 }
 
-void BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
-                    const std::vector<std::string>& extra) {
+storage::Table BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
+                              const std::vector<std::string>& extra) {
   connection.Execute(OrderLeavesSql(extra));
-  RollUpLeaves(connection, config);
+  return RollUpLeaves(connection, config);
 }
 
 }  // namespace cxagent::metrics

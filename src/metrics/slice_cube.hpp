@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "storage/table.hpp"
 
 namespace cxagent::storage {
 class Connection;
@@ -28,29 +29,22 @@ CubeConfig ReadCubeConfig(ConfigReader& reader);
 //! later stage needing other per-leaf sums does not pay a second pass over the orders.
 std::string OrderLeavesSql(const std::vector<std::string>& extra = {});
 
-//! The SQL that builds the temporary table `slice_cube` from `order_leaves`: per slice (canonical
-//! text in column `slice`, its `depth`) and `date`, the sums and counts behind every metric of the
-//! catalog — ratio metrics stay numerator and denominator, never pre-averaged rates. One
-//! GROUPING SETS pass over the leaves (dimensions as ENUM types `cube_<dimension>` the statements
-//! create from the leaves); slices under the minimum volume are dropped. With `pack_counts` the
-//! counts ride three to a BIGINT through the rollup (fewer sums, same result); only valid when
-//! CountsFitPacking says so.
-std::string SliceCubeSql(const CubeConfig& config, bool pack_counts = false);
+//! The slice cube from `order_leaves`: per slice (canonical text in column `slice`, its `depth`)
+//! and `date`, the sums and counts behind every metric of the catalog — ratio metrics stay
+//! numerator and denominator, never pre-averaged rates — for every combination of up to `max_depth`
+//! of the configured dimensions; slices averaging fewer than `min_daily_orders` orders a day are
+//! left out. A NULL dimension value reads as `unknown`. The leaves are read once and rolled up in
+//! memory (RollUp); rows come ordered by slice, then date. The analysis keeps the cube in memory
+//! and stores it with its results (storage::StoreResults).
+storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config);
 
-//! Whether every count of `order_leaves` summed over a day stays under 2^21 and none is negative,
-//! so that SliceCubeSql may pack counts.
-bool CountsFitPacking(storage::Connection& connection);
-
-//! Builds `slice_cube` from `order_leaves` (SliceCubeSql, packing counts when they fit).
-void RollUpLeaves(storage::Connection& connection, const CubeConfig& config);
-
-//! The same sums as SliceCubeSql in one plain DuckDB GROUPING SETS query over `order_facts`
+//! The same sums as RollUpLeaves in one plain DuckDB GROUPING SETS query over `order_facts`
 //! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.
 std::string PlainGroupingSetsSql(const CubeConfig& config);
 
-//! Builds `order_leaves` (with the `extra` aggregates, see OrderLeavesSql) and then `slice_cube`
-//! (requires `order_facts`, see BuildOrderFacts).
-void BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
-                    const std::vector<std::string>& extra = {});
+//! Builds `order_leaves` (with the `extra` aggregates, see OrderLeavesSql) and returns the slice
+//! cube rolled up from them (requires `order_facts`, see BuildOrderFacts).
+storage::Table BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
+                              const std::vector<std::string>& extra = {});
 
 }  // namespace cxagent::metrics

@@ -77,13 +77,13 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   spdlog::info("analyze: order facts for {} orders in {:.2f} s", summary.orders, Seconds(started));
   auto stage = std::chrono::steady_clock::now();
   // The RCA's per-leaf sums ride along in the same pass over the orders.
-  metrics::BuildSliceCube(
+  const storage::Table slice_cube = metrics::BuildSliceCube(
       connection, config.cube,
       config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{});
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
   stage = std::chrono::steady_clock::now();
   std::vector<detect::Incident> incidents =
-      detect::BuildIncidents(connection, registry, config.incidents);
+      detect::BuildIncidents(connection, slice_cube, registry, config.incidents);
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
   detect::LocalizeIncidents(connection, incidents, config.incidents);
@@ -155,7 +155,7 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
     if (i < actions.size() && actions[i]) actions[i]->AddTo(incident);
     analysis["incidents"].push_back(std::move(incident));
   }
-  storage::StoreResults(connection, data_dir, analysis);
+  storage::StoreResults(connection, data_dir, analysis, slice_cube);
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));
   return analysis;
 }

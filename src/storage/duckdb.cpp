@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <type_traits>
 
 #include "common/error.hpp"
 #include "common/file.hpp"
@@ -28,6 +29,11 @@ struct ChunkGuard {
     if (chunk != nullptr) duckdb_destroy_data_chunk(&chunk);
   }
 };
+
+struct ChunkDeleter {
+  void operator()(duckdb_data_chunk chunk) const { duckdb_destroy_data_chunk(&chunk); }
+};
+using ChunkPtr = std::unique_ptr<std::remove_pointer_t<duckdb_data_chunk>, ChunkDeleter>;
 
 struct LogicalTypeGuard {
   duckdb_logical_type type = nullptr;
@@ -74,6 +80,7 @@ ColumnType ResultColumnType(duckdb_type type, std::string_view name) {
     case DUCKDB_TYPE_DECIMAL:
       return ColumnType::DOUBLE;
     case DUCKDB_TYPE_VARCHAR:
+    case DUCKDB_TYPE_ENUM:
       return ColumnType::VARCHAR;
     case DUCKDB_TYPE_DATE:
       return ColumnType::DATE;
@@ -110,85 +117,129 @@ double DecimalToDouble(const void* data, idx_t row, duckdb_type internal, uint8_
   return raw / divisor;
 }
 
-// Appends the rows of one vector to `column`, converting DuckDB's physical layout.
+// Appends `count` values of physical type `Source` to `out`, converted.
+template <typename Source, typename Target>
+void AppendValues(const void* data, idx_t count, std::vector<Target>& out) {
+  const auto* values = static_cast<const Source*>(data);
+  const size_t base = out.size();
+  out.resize(base + count);
+  for (idx_t row = 0; row < count; ++row) out[base + row] = static_cast<Target>(values[row]);
+}
+
+// Appends the rows of one vector to `column`, converting DuckDB's physical layout. A NULL row
+// holds 0 (or "") and is marked in the validity mask. One loop per type, so that the common
+// fixed-size columns copy without a branch per value.
 void ReadVector(duckdb_vector vector, idx_t count, duckdb_type type, duckdb_logical_type logical,
                 Column& column) {
   const void* data = duckdb_vector_get_data(vector);
   uint64_t* validity = duckdb_vector_get_validity(vector);
   const size_t base = column.Size();
-  for (idx_t row = 0; row < count; ++row) {
-    const bool is_valid = validity == nullptr || duckdb_validity_row_is_valid(validity, row);
-    if (!is_valid) {
-      column.SetNull(base + row);
-      if (column.type == ColumnType::DOUBLE) {
-        column.doubles.push_back(0);
-      } else if (column.type == ColumnType::VARCHAR) {
-        column.strings.emplace_back();
-      } else {
-        column.ints.push_back(0);
-      }
-      continue;
-    }
-    switch (type) {
-      case DUCKDB_TYPE_BOOLEAN:
-        column.ints.push_back(static_cast<const bool*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_TINYINT:
-        column.ints.push_back(static_cast<const int8_t*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_SMALLINT:
-        column.ints.push_back(static_cast<const int16_t*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_INTEGER:
-        column.ints.push_back(static_cast<const int32_t*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_UTINYINT:
-        column.ints.push_back(static_cast<const uint8_t*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_USMALLINT:
-        column.ints.push_back(static_cast<const uint16_t*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_UINTEGER:
-        column.ints.push_back(static_cast<const uint32_t*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_BIGINT:
-        column.ints.push_back(static_cast<const int64_t*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_HUGEINT: {
-        const auto value = static_cast<const duckdb_hugeint*>(data)[row];
+  auto valid = [&](idx_t row) {
+    return validity == nullptr || duckdb_validity_row_is_valid(validity, row);
+  };
+  switch (type) {
+    case DUCKDB_TYPE_BOOLEAN:
+      AppendValues<bool>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_TINYINT:
+      AppendValues<int8_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_SMALLINT:
+      AppendValues<int16_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_INTEGER:
+      AppendValues<int32_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_UTINYINT:
+      AppendValues<uint8_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_USMALLINT:
+      AppendValues<uint16_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_UINTEGER:
+      AppendValues<uint32_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_BIGINT:
+      AppendValues<int64_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_HUGEINT: {
+      const auto* values = static_cast<const duckdb_hugeint*>(data);
+      column.ints.resize(base + count);
+      for (idx_t row = 0; row < count; ++row) {
+        if (!valid(row)) continue;
+        const auto value = values[row];
         const bool fits = (value.upper == 0 && value.lower <= uint64_t(INT64_MAX)) ||
                           (value.upper == -1 && value.lower > uint64_t(INT64_MAX));
         if (!fits) throw InvalidInput("column '{}': integer too large for 64 bits", column.name);
-        column.ints.push_back(static_cast<int64_t>(value.lower));
+        column.ints[base + row] = static_cast<int64_t>(value.lower);
+      }
+      break;
+    }
+    case DUCKDB_TYPE_UBIGINT:
+      AppendValues<uint64_t>(data, count, column.doubles);
+      break;
+    case DUCKDB_TYPE_FLOAT:
+      AppendValues<float>(data, count, column.doubles);
+      break;
+    case DUCKDB_TYPE_DOUBLE:
+      AppendValues<double>(data, count, column.doubles);
+      break;
+    case DUCKDB_TYPE_DECIMAL: {
+      const duckdb_type internal = duckdb_decimal_internal_type(logical);
+      const uint8_t scale = duckdb_decimal_scale(logical);
+      column.doubles.resize(base + count);
+      for (idx_t row = 0; row < count; ++row) {
+        if (valid(row)) column.doubles[base + row] = DecimalToDouble(data, row, internal, scale);
+      }
+      break;
+    }
+    case DUCKDB_TYPE_VARCHAR: {
+      auto* strings = static_cast<duckdb_string_t*>(const_cast<void*>(data));
+      for (idx_t row = 0; row < count; ++row) {
+        if (valid(row)) {
+          column.strings.emplace_back(duckdb_string_t_data(&strings[row]),
+                                      duckdb_string_t_length(strings[row]));
+        } else {
+          column.strings.emplace_back();
+        }
+      }
+      break;
+    }
+    case DUCKDB_TYPE_ENUM:
+      if (column.dictionary.empty()) {
+        column.strings.resize(base + count);  // an ENUM without values holds only NULLs
         break;
       }
-      case DUCKDB_TYPE_UBIGINT:
-        column.doubles.push_back(static_cast<double>(static_cast<const uint64_t*>(data)[row]));
-        break;
-      case DUCKDB_TYPE_FLOAT:
-        column.doubles.push_back(static_cast<const float*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_DOUBLE:
-        column.doubles.push_back(static_cast<const double*>(data)[row]);
-        break;
-      case DUCKDB_TYPE_DECIMAL:
-        column.doubles.push_back(DecimalToDouble(data, row, duckdb_decimal_internal_type(logical),
-                                                 duckdb_decimal_scale(logical)));
-        break;
-      case DUCKDB_TYPE_VARCHAR: {
-        auto* strings = static_cast<duckdb_string_t*>(const_cast<void*>(data));
-        column.strings.emplace_back(duckdb_string_t_data(&strings[row]),
-                                    duckdb_string_t_length(strings[row]));
-        break;
+      switch (duckdb_enum_internal_type(logical)) {
+        case DUCKDB_TYPE_UTINYINT:
+          AppendValues<uint8_t>(data, count, column.ints);
+          break;
+        case DUCKDB_TYPE_USMALLINT:
+          AppendValues<uint16_t>(data, count, column.ints);
+          break;
+        default:
+          AppendValues<uint32_t>(data, count, column.ints);
       }
-      case DUCKDB_TYPE_DATE:
-        column.ints.push_back(static_cast<const duckdb_date*>(data)[row].days);
-        break;
-      case DUCKDB_TYPE_TIMESTAMP:
-        column.ints.push_back(static_cast<const duckdb_timestamp*>(data)[row].micros);
-        break;
-      default:
-        throw InternalError("unhandled DuckDB type {}", static_cast<int>(type));
+      break;
+    case DUCKDB_TYPE_DATE:
+      static_assert(sizeof(duckdb_date) == sizeof(int32_t));  // days since 1970-01-01
+      AppendValues<int32_t>(data, count, column.ints);
+      break;
+    case DUCKDB_TYPE_TIMESTAMP:
+      static_assert(sizeof(duckdb_timestamp) == sizeof(int64_t));  // microseconds
+      AppendValues<int64_t>(data, count, column.ints);
+      break;
+    default:
+      throw InternalError("unhandled DuckDB type {}", static_cast<int>(type));
+  }
+  if (validity == nullptr) return;
+  for (idx_t row = 0; row < count; ++row) {
+    if (valid(row)) continue;
+    column.SetNull(base + row);
+    if (column.type == ColumnType::DOUBLE) {
+      column.doubles[base + row] = 0;
+    } else if (column.type != ColumnType::VARCHAR || !column.dictionary.empty()) {
+      column.ints[base + row] = 0;
     }
   }
 }
@@ -202,15 +253,34 @@ Table MaterializeResult(duckdb_result& result) {
     const char* name = duckdb_column_name(&result, i);
     types[i] = duckdb_column_type(&result, i);
     logical[i].type = duckdb_column_logical_type(&result, i);
-    table.AddColumn(name, ResultColumnType(types[i], name));
+    Column& column = table.AddColumn(name, ResultColumnType(types[i], name));
+    if (types[i] == DUCKDB_TYPE_ENUM) {
+      // Dictionary-coded: the ENUM's values once, a code per row.
+      const uint32_t size = duckdb_enum_dictionary_size(logical[i].type);
+      for (uint32_t code = 0; code < size; ++code) {
+        char* value = duckdb_enum_dictionary_value(logical[i].type, code);
+        column.dictionary.emplace_back(value);
+        duckdb_free(value);
+      }
+    }
   }
+  // Every chunk first, so that each column is sized once: growing them chunk by chunk copies
+  // and page-faults the whole result about twice over.
+  std::vector<ChunkPtr> chunks;
+  size_t rows = 0;
   while (true) {
-    ChunkGuard chunk{duckdb_fetch_chunk(result)};
-    if (chunk.chunk == nullptr) break;
-    const idx_t count = duckdb_data_chunk_get_size(chunk.chunk);
+    ChunkPtr chunk{duckdb_fetch_chunk(result)};
+    if (!chunk) break;
+    const idx_t count = duckdb_data_chunk_get_size(chunk.get());
     if (count == 0) break;
+    rows += count;
+    chunks.push_back(std::move(chunk));
+  }
+  for (auto& column : table.columns) column.Reserve(rows);
+  for (const auto& chunk : chunks) {
+    const idx_t count = duckdb_data_chunk_get_size(chunk.get());
     for (idx_t i = 0; i < column_count; ++i) {
-      ReadVector(duckdb_data_chunk_get_vector(chunk.chunk, i), count, types[i], logical[i].type,
+      ReadVector(duckdb_data_chunk_get_vector(chunk.get(), i), count, types[i], logical[i].type,
                  table.columns[i]);
     }
   }
@@ -237,41 +307,53 @@ duckdb_type DuckDbType(ColumnType type) {
   return DUCKDB_TYPE_INVALID;
 }
 
-// Copies rows [offset, offset + count) of `column` into a chunk vector.
+// Copies `count` values from `values` (converted to `Target`) into a chunk vector's data.
+template <typename Target, typename Source>
+void WriteValues(const Source* values, size_t count, void* data) {
+  auto* out = static_cast<Target*>(data);
+  for (size_t i = 0; i < count; ++i) out[i] = static_cast<Target>(values[i]);
+}
+
+// Copies rows [offset, offset + count) of `column` into a chunk vector. One loop per type; a NULL
+// row's value is written too (it is never read) and marked in the validity mask.
 void WriteVector(const Column& column, size_t offset, size_t count, duckdb_vector vector) {
   void* data = duckdb_vector_get_data(vector);
-  for (size_t i = 0; i < count; ++i) {
-    const size_t row = offset + i;
-    if (column.IsNull(row)) {
-      duckdb_vector_ensure_validity_writable(vector);
-      duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vector), i);
-      continue;
+  switch (column.type) {
+    case ColumnType::BOOLEAN: {
+      auto* out = static_cast<bool*>(data);
+      for (size_t i = 0; i < count; ++i) out[i] = column.ints[offset + i] != 0;
+      break;
     }
-    switch (column.type) {
-      case ColumnType::BOOLEAN:
-        static_cast<bool*>(data)[i] = column.ints[row] != 0;
-        break;
-      case ColumnType::INTEGER:
-        static_cast<int32_t*>(data)[i] = static_cast<int32_t>(column.ints[row]);
-        break;
-      case ColumnType::BIGINT:
-        static_cast<int64_t*>(data)[i] = column.ints[row];
-        break;
-      case ColumnType::DOUBLE:
-        static_cast<double*>(data)[i] = column.doubles[row];
-        break;
-      case ColumnType::VARCHAR: {
-        const std::string_view text = column.StringAt(row);
+    case ColumnType::INTEGER:
+      WriteValues<int32_t>(column.ints.data() + offset, count, data);
+      break;
+    case ColumnType::BIGINT:
+      WriteValues<int64_t>(column.ints.data() + offset, count, data);
+      break;
+    case ColumnType::DOUBLE:
+      WriteValues<double>(column.doubles.data() + offset, count, data);
+      break;
+    case ColumnType::VARCHAR:
+      for (size_t i = 0; i < count; ++i) {
+        if (column.IsNull(offset + i)) continue;
+        const std::string_view text = column.StringAt(offset + i);
         duckdb_vector_assign_string_element_len(vector, i, text.data(), text.size());
-        break;
       }
-      case ColumnType::DATE:
-        static_cast<duckdb_date*>(data)[i].days = static_cast<int32_t>(column.ints[row]);
-        break;
-      case ColumnType::TIMESTAMP:
-        static_cast<duckdb_timestamp*>(data)[i].micros = column.ints[row];
-        break;
-    }
+      break;
+    case ColumnType::DATE:
+      static_assert(sizeof(duckdb_date) == sizeof(int32_t));
+      WriteValues<int32_t>(column.ints.data() + offset, count, data);
+      break;
+    case ColumnType::TIMESTAMP:
+      static_assert(sizeof(duckdb_timestamp) == sizeof(int64_t));
+      WriteValues<int64_t>(column.ints.data() + offset, count, data);
+      break;
+  }
+  if (column.valid.empty()) return;
+  for (size_t i = 0; i < count; ++i) {
+    if (!column.IsNull(offset + i)) continue;
+    duckdb_vector_ensure_validity_writable(vector);
+    duckdb_validity_set_row_invalid(duckdb_vector_get_validity(vector), i);
   }
 }
 
@@ -335,9 +417,10 @@ Table Connection::Query(const std::string& sql) {
   }
   Table table = MaterializeResult(guard.result);
   if (spdlog::should_log(spdlog::level::debug)) {
-    // The statement's start, for profiling with --log-level debug.
+    // The statement's start for profiling with --log-level debug; the whole statement at trace.
     const size_t first = sql.find_first_not_of(" \n");
-    std::string head = first == std::string::npos ? "" : sql.substr(first, 160);
+    const size_t length = spdlog::should_log(spdlog::level::trace) ? std::string::npos : 160;
+    std::string head = first == std::string::npos ? "" : sql.substr(first, length);
     std::replace(head.begin(), head.end(), '\n', ' ');
     spdlog::debug("query {:.3f} s, {} rows: {}",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
@@ -412,9 +495,9 @@ Table PreparedStatement::Execute() {
   return MaterializeResult(guard.result);
 }
 
-Appender::Appender(Connection& connection, const std::string& table) {
-  if (duckdb_appender_create(connection.Handle(), nullptr, table.c_str(), &handle_) !=
-      DuckDBSuccess) {
+Appender::Appender(Connection& connection, const std::string& table, const std::string& catalog) {
+  if (duckdb_appender_create_ext(connection.Handle(), catalog.empty() ? nullptr : catalog.c_str(),
+                                 nullptr, table.c_str(), &handle_) != DuckDBSuccess) {
     const std::string message = handle_ ? duckdb_appender_error(handle_) : "unknown error";
     duckdb_appender_destroy(&handle_);
     throw InternalError("cannot append to table {}: {}", table, message);

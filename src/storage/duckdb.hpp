@@ -89,8 +89,9 @@ class PreparedStatement {
 //! Appends whole in-memory tables to a DuckDB table in column chunks (the fast path).
 class Appender {
  public:
-  //! Opens an appender on `table` (which must exist with matching column types).
-  Appender(Connection& connection, const std::string& table);
+  //! Opens an appender on `table` (which must exist with matching column types), in the attached
+  //! database `catalog` when one is named.
+  Appender(Connection& connection, const std::string& table, const std::string& catalog = {});
   ~Appender();
   Appender(const Appender&) = delete;
   Appender& operator=(const Appender&) = delete;

@@ -1,8 +1,10 @@
 #include "storage/results_store.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/file.hpp"
@@ -25,7 +27,7 @@ std::string ResultsPath(const std::string& data_dir) {
 }
 
 void StoreResults(Connection& connection, const std::string& data_dir,
-                  const nlohmann::json& analysis) {
+                  const nlohmann::json& analysis, const Table& slice_cube) {
   const std::string path = ResultsPath(data_dir);
   std::error_code error;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
@@ -67,11 +69,19 @@ void StoreResults(Connection& connection, const std::string& data_dir,
           .Bind(9, incident.dump())
           .Execute();
     }
-    const bool has_cube = connection.HasTempRelation("slice_cube");
-    connection.Execute(has_cube ? "CREATE TABLE cx_results_new.slice_cube AS "
-                                  "SELECT * FROM temp.main.slice_cube"
-                                : "CREATE TABLE cx_results_new.slice_cube (slice VARCHAR, "
-                                  "depth INTEGER, date DATE)");
+    // The cube straight from memory (a table without columns stores the empty cube).
+    std::vector<std::string> columns;
+    for (const auto& column : slice_cube.columns) {
+      columns.push_back(fmt::format("{} {}", SqlIdentifier(column.name), SqlTypeName(column.type)));
+    }
+    if (columns.empty()) columns = {"slice VARCHAR", "depth INTEGER", "date DATE"};
+    connection.Execute(
+        fmt::format("CREATE TABLE cx_results_new.slice_cube ({})", fmt::join(columns, ", ")));
+    if (!slice_cube.columns.empty()) {
+      Appender appender(connection, "slice_cube", "cx_results_new");
+      appender.Append(slice_cube);
+      appender.Flush();
+    }
     // Per-incident RCA artifacts (the CX model and its sample), when the analysis staged them.
     for (const char* table : {"rca_models", "rca_samples"}) {
       if (connection.HasTempRelation(table)) {

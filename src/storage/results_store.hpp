@@ -7,18 +7,19 @@
 namespace cxagent::storage {
 
 class Connection;
+struct Table;
 
 //! Where the results of `analyze` live inside a data folder: `DIR/.cxagent/results.duckdb`.
 std::string ResultsPath(const std::string& data_dir);
 
-//! Stores an analysis (the JSON of interfaces.md §2) and the connection's `slice_cube` table in
-//! the data folder's results database: written to a temporary file, then renamed into place, so a
-//! reader sees the previous results or the new ones, never a mix. Tables: `analysis` (one row, the
-//! whole JSON), `incidents` (one row per incident with its JSON) and `slice_cube`; plus
+//! Stores an analysis (the JSON of interfaces.md §2) and its slice cube (metrics::BuildSliceCube)
+//! in the data folder's results database: written to a temporary file, then renamed into place, so
+//! a reader sees the previous results or the new ones, never a mix. Tables: `analysis` (one row,
+//! the whole JSON), `incidents` (one row per incident with its JSON) and `slice_cube`; plus
 //! `rca_models` and `rca_samples` when the connection holds those TEMP tables (the per-incident
 //! CX models of root-cause analysis, see rca::StageArtifacts).
 void StoreResults(Connection& connection, const std::string& data_dir,
-                  const nlohmann::json& analysis);
+                  const nlohmann::json& analysis, const Table& slice_cube);
 
 //! The stored results of a data folder.
 struct StoredResults {

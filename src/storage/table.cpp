@@ -37,6 +37,16 @@ std::string_view Column::StringAt(size_t row) const {
   return strings[row];
 }
 
+void Column::Reserve(size_t rows) {
+  if (type == ColumnType::DOUBLE) {
+    doubles.reserve(rows);
+  } else if (type == ColumnType::VARCHAR && dictionary.empty()) {
+    strings.reserve(rows);
+  } else {
+    ints.reserve(rows);
+  }
+}
+
 void Column::SetNull(size_t row) {
   if (valid.size() <= row) valid.resize(row + 1, 1);
   valid[row] = 0;

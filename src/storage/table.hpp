@@ -38,6 +38,8 @@ struct Column {
   std::string_view StringAt(size_t row) const;
   //! Marks `row` NULL, growing the validity mask as needed.
   void SetNull(size_t row);
+  //! Makes room for `rows` rows in the storage this column's type uses.
+  void Reserve(size_t rows);
 };
 
 //! Named columns of equal length: the typed result of every query and file read.

@@ -80,7 +80,8 @@ UNION ALL SELECT 'region=' || region || '&store_type=' || store_type, 2, date, {
   }
 
   std::vector<Incident> Build(const IncidentConfig& config = {}) {
-    return BuildIncidents(connection_, registry_, config);
+    return BuildIncidents(connection_, connection_.Query("SELECT * FROM slice_cube"), registry_,
+                          config);
   }
 
   static int Day(const Date& date) { return date.days - ParseDate("2026-03-02").days; }

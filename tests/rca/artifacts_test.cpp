@@ -57,7 +57,8 @@ TEST(ArtifactsTest, TheModelAndSampleSurviveTheResultsStore) {
     std::vector<IncidentRca> results;
     results.push_back(std::move(rca));
     StageArtifacts(connection, results);
-    storage::StoreResults(connection, dir.Path().string(), nlohmann::json::object());
+    storage::StoreResults(connection, dir.Path().string(), nlohmann::json::object(),
+                          storage::Table{});
   }
   const IncidentModel loaded = LoadIncidentModel(dir.Path().string(), "INC-0007");
   EXPECT_EQ(loaded.order_ids, ids);
@@ -85,7 +86,8 @@ TEST(ArtifactsTest, ResultsWithoutModelsAreNotFound) {
   {
     storage::Database database;
     storage::Connection connection(database);
-    storage::StoreResults(connection, dir.Path().string(), nlohmann::json::object());
+    storage::StoreResults(connection, dir.Path().string(), nlohmann::json::object(),
+                          storage::Table{});
   }
   EXPECT_NE(testing::ErrorMessage([&] { LoadIncidentModel(dir.Path().string(), "INC-0001"); },
                                   ErrorType::NOT_FOUND)

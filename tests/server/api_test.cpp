@@ -56,10 +56,10 @@ void RewriteStoredAnalysis(const std::string& data_dir, Change&& change) {
   storage::AttachResults(connection, data_dir);
   json analysis = json::parse(
       connection.Query("SELECT document FROM results.analysis").Get("document").StringAt(0));
-  connection.Execute("CREATE TEMP TABLE slice_cube AS SELECT * FROM results.slice_cube");
+  const storage::Table cube = connection.Query("SELECT * FROM results.slice_cube");
   connection.Execute("DETACH results");
   change(analysis);
-  storage::StoreResults(connection, data_dir, analysis);
+  storage::StoreResults(connection, data_dir, analysis, cube);
 }
 
 // Takes out what the RCA and recommendations stages wrote, as in results stored before they

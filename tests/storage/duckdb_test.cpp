@@ -58,6 +58,59 @@ TEST(DuckDbTest, QueryReturnsTypedColumns) {
   EXPECT_EQ(result.Get("s").ints[0], 6);
 }
 
+// Results spanning many chunks, with NULLs in every type, read back row for row.
+TEST(DuckDbTest, QueryReadsEveryChunkAndNullOfEachType) {
+  Database database;
+  Connection connection(database);
+  const Table result = connection.Query(
+      "SELECT i::BIGINT AS n, CASE WHEN i % 3 = 0 THEN NULL ELSE i * 0.5 END AS x, "
+      "CASE WHEN i % 5 = 0 THEN NULL ELSE 'v' || (i % 4) END AS s, "
+      "CASE WHEN i % 7 = 0 THEN NULL ELSE i::HUGEINT END AS h, "
+      "CASE WHEN i % 2 = 0 THEN NULL ELSE i::INTEGER END AS k FROM range(5000) t(i) ORDER BY i");
+  ASSERT_EQ(result.RowCount(), 5000u);
+  for (const size_t row : {size_t{0}, size_t{1}, size_t{2047}, size_t{2048}, size_t{4999}}) {
+    const auto i = static_cast<int64_t>(row);
+    EXPECT_EQ(result.Get("n").ints[row], i);
+    EXPECT_EQ(result.Get("x").IsNull(row), i % 3 == 0);
+    EXPECT_DOUBLE_EQ(result.Get("x").doubles[row], i % 3 == 0 ? 0.0 : 0.5 * static_cast<double>(i));
+    EXPECT_EQ(result.Get("s").IsNull(row), i % 5 == 0);
+    EXPECT_EQ(result.Get("s").StringAt(row), i % 5 == 0 ? "" : fmt::format("v{}", i % 4));
+    EXPECT_EQ(result.Get("h").ints[row], i % 7 == 0 ? 0 : i);
+    EXPECT_EQ(result.Get("k").IsNull(row), i % 2 == 0);
+    EXPECT_EQ(result.Get("k").ints[row], i % 2 == 0 ? 0 : i);
+  }
+}
+
+// An ENUM comes back dictionary-coded: its values once, a code per row.
+TEST(DuckDbTest, EnumsAreReadDictionaryCoded) {
+  Database database;
+  Connection connection(database);
+  connection.Execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
+  const Table result = connection.Query(
+      "SELECT CASE WHEN i % 4 = 3 THEN NULL ELSE (['happy', 'sad', 'ok'])[i % 4 + 1] END::mood AS "
+      "m "
+      "FROM range(3000) t(i) ORDER BY i");
+  const Column& mood = result.Get("m");
+  EXPECT_EQ(mood.type, ColumnType::VARCHAR);
+  EXPECT_EQ(mood.dictionary, (std::vector<std::string>{"sad", "ok", "happy"}));
+  ASSERT_EQ(result.RowCount(), 3000u);
+  EXPECT_EQ(mood.StringAt(0), "happy");
+  EXPECT_EQ(mood.StringAt(1), "sad");
+  EXPECT_EQ(mood.StringAt(2601), "sad");
+  EXPECT_TRUE(mood.IsNull(2603));
+  EXPECT_FALSE(mood.IsNull(2602));
+  // Written back through an appender, the codes come out as their values.
+  connection.Execute("CREATE TABLE copy (m VARCHAR)");
+  Appender appender(connection, "copy");
+  appender.Append(result);
+  appender.Flush();
+  const Table counts = connection.Query(
+      "SELECT count(*) FILTER (WHERE m = 'ok') AS ok, count(*) FILTER (WHERE m IS NULL) AS none "
+      "FROM copy");
+  EXPECT_EQ(counts.Get("ok").ints[0], 750);
+  EXPECT_EQ(counts.Get("none").ints[0], 750);
+}
+
 TEST(DuckDbTest, TempRelationsAndColumnsAreFound) {
   Database database;
   Connection connection(database);

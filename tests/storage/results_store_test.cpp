@@ -29,11 +29,10 @@ TEST(ResultsStoreTest, RoundTripsTheAnalysisAndTheCube) {
   TempDir dir;
   Database database;
   Connection connection(database);
-  connection.Execute(
-      "CREATE TEMP TABLE slice_cube AS SELECT 'all' AS slice, 0 AS depth, DATE '2026-06-01' + "
-      "i::INTEGER "
-      "AS date, 10 AS orders FROM range(3) t(i)");
-  StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9));
+  const Table cube = connection.Query(
+      "SELECT 'all' AS slice, 0 AS depth, DATE '2026-06-01' + i::INTEGER AS date, 10 AS orders, "
+      "2.5 AS cx_sum FROM range(3) t(i)");
+  StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9), cube);
   const StoredResults results = LoadResults(dir.Path().string());
   EXPECT_EQ(results.analysis, Analysis("INC-0001", 0.9));
   EXPECT_EQ(results.cube_rows, 3);
@@ -46,18 +45,28 @@ TEST(ResultsStoreTest, RoundTripsTheAnalysisAndTheCube) {
   ASSERT_EQ(incidents.RowCount(), 1u);
   EXPECT_EQ(incidents.Get("id").StringAt(0), "INC-0001");
   EXPECT_EQ(incidents.Get("open").ints[0], 1);
+  // The cube keeps its columns, types and values.
+  const Table stored = reader.Query(
+      "SELECT slice, depth, date::VARCHAR AS day, orders, cx_sum, typeof(orders) AS orders_type "
+      "FROM results.slice_cube ORDER BY date");
+  ASSERT_EQ(stored.RowCount(), 3u);
+  EXPECT_EQ(stored.Get("slice").StringAt(2), "all");
+  EXPECT_EQ(stored.Get("day").StringAt(2), "2026-06-03");
+  EXPECT_EQ(stored.Get("orders").ints[2], 10);
+  EXPECT_DOUBLE_EQ(stored.Get("cx_sum").doubles[2], 2.5);
+  EXPECT_EQ(stored.Get("orders_type").StringAt(0), "INTEGER");
 }
 
 TEST(ResultsStoreTest, StoringAgainReplacesTheResultsAndLeavesNoTemporaryFile) {
   TempDir dir;
   Database database;
   Connection connection(database);
-  StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9));
+  StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9), Table{});
   // A reader holding the old file keeps seeing it while the new one is renamed into place.
   Database old_reader_db;
   Connection old_reader(old_reader_db);
   AttachResults(old_reader, dir.Path().string());
-  StoreResults(connection, dir.Path().string(), Analysis("INC-0009", 0.1));
+  StoreResults(connection, dir.Path().string(), Analysis("INC-0009", 0.1), Table{});
   EXPECT_EQ(LoadResults(dir.Path().string()).analysis, Analysis("INC-0009", 0.1));
   EXPECT_EQ(old_reader.Query("SELECT id FROM results.incidents").Get("id").StringAt(0), "INC-0001");
   size_t files = 0;
@@ -66,7 +75,7 @@ TEST(ResultsStoreTest, StoringAgainReplacesTheResultsAndLeavesNoTemporaryFile) {
     EXPECT_EQ(entry.path().filename(), "results.duckdb");
   }
   EXPECT_EQ(files, 1u);
-  EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 0);  // no cube in this connection
+  EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 0);  // an empty cube
 }
 
 TEST(ResultsStoreTest, LoadingWithoutResultsSaysToRunAnalyze) {
