@@ -194,8 +194,8 @@ class Roller {
       if (id == NONE) {
         id = static_cast<uint32_t>(level.texts.size());
         const std::string& prefix = parent.texts[from];
-        level.texts.push_back(prefix + (prefix.empty() ? "" : "&") +
-                              leaves_.dimensions[dimension] + "=" + values[code]);
+        level.texts.push_back(prefix + (prefix.empty() ? "" : "&") + leaves_.dimensions[dimension] +
+                              "=" + values[code]);
       }
       level.ids[leaf] = id;
     }
@@ -284,8 +284,8 @@ void CheckLeaves(const LeafSums& leaves, const RollUpOptions& options) {
   }
   for (size_t d = 0; d < leaves.codes.size(); ++d) {
     if (leaves.codes[d].size() != count) {
-      throw InternalError("rollup: dimension '{}' has {} codes for {} leaves",
-                          leaves.dimensions[d], leaves.codes[d].size(), count);
+      throw InternalError("rollup: dimension '{}' has {} codes for {} leaves", leaves.dimensions[d],
+                          leaves.codes[d].size(), count);
     }
     for (const uint32_t code : leaves.codes[d]) {
       if (code >= leaves.values[d].size()) {

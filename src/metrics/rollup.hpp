@@ -24,10 +24,10 @@ struct LeafSums {
 
 //! What RollUp keeps.
 struct RollUpOptions {
-  int max_depth = 3;            //!< slices combine at most this many dimensions
-  double min_daily = 0;         //!< a slice's volume column must average this much a day
-  size_t volume_column = 0;     //!< the column the volume rule reads (orders)
-  size_t threads = 1;           //!< workers; each takes whole branches of the slice tree
+  int max_depth = 3;         //!< slices combine at most this many dimensions
+  double min_daily = 0;      //!< a slice's volume column must average this much a day
+  size_t volume_column = 0;  //!< the column the volume rule reads (orders)
+  size_t threads = 1;        //!< workers; each takes whole branches of the slice tree
 };
 
 //! The slice cube of `leaves`: for every combination of up to `max_depth` dimensions (the empty

@@ -81,6 +81,9 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
       connection, config.cube,
       config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{});
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
+  // The cube is written to the new results while the rest of the analysis runs.
+  storage::ResultsWriter results(connection, data_dir);
+  results.StoreCube(slice_cube);
   stage = std::chrono::steady_clock::now();
   std::vector<detect::Incident> incidents =
       detect::BuildIncidents(connection, slice_cube, registry, config.incidents);
@@ -155,7 +158,7 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
     if (i < actions.size() && actions[i]) actions[i]->AddTo(incident);
     analysis["incidents"].push_back(std::move(incident));
   }
-  storage::StoreResults(connection, data_dir, analysis, slice_cube);
+  results.Commit(analysis);
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));
   return analysis;
 }

@@ -85,17 +85,17 @@ struct SumSql {
 constexpr SumSql SUM_SQL[] = {
     {"count(*)", "orders"},
     {"sum(cx_score)", "cx_sum"},
-    {"count(*) FILTER (WHERE is_dispatched)", "dispatched"},
-    {"count(*) FILTER (WHERE is_batched)", "batched"},
+    {"count_if(is_dispatched)", "dispatched"},
+    {"count_if(is_batched)", "batched"},
     // Delivery columns are NULL for an order never dispatched, so the cube's unfiltered sums of
     // them are these.
     {"sum(assign_delay_min) FILTER (WHERE is_dispatched)", "assign_delay_sum"},
     {"sum(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')", ""},
-    {"count(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')",
+    {"count_if(is_dispatched AND fulfillment_mode = 'merchant_pick' AND prep_wait_min IS NOT NULL)",
      ""},
     {"sum(distance_km)", "distance_sum"},
     {"sum(quoted_eta_min)", ""},
-    {"count(*) FILTER (WHERE is_delivered)", "delivered"},
+    {"count_if(is_delivered)", "delivered"},
     {"sum(late_min) FILTER (WHERE is_delivered)", "eta_error_sum"},
     {"sum(actual_eta_min) FILTER (WHERE is_delivered)", ""},
     {"sum(travel_min) FILTER (WHERE is_dispatched)", "travel_sum"},
@@ -107,11 +107,11 @@ constexpr SumSql SUM_SQL[] = {
     {"sum(missing_lines)", "missing_lines"},
     {"sum(substituted_lines)", "substituted_lines"},
     {"sum(accepted_subs)", "accepted_subs"},
-    {"count(*) FILTER (WHERE is_cancelled)", "cancelled"},
-    {"count(*) FILTER (WHERE cancel_reason = 'app_error')", ""},
-    {"count(*) FILTER (WHERE cancel_reason = 'no_dasher')", ""},
-    {"count(*) FILTER (WHERE is_delivered AND weather IN ('rain', 'snow'))", ""},
-    {"count(*) FILTER (WHERE on_time)", "on_time"},
+    {"count_if(is_cancelled)", "cancelled"},
+    {"count_if(cancel_reason = 'app_error')", ""},
+    {"count_if(cancel_reason = 'no_dasher')", ""},
+    {"count_if(is_delivered AND weather IN ('rain', 'snow'))", ""},
+    {"count_if(on_time)", "on_time"},
 };
 static_assert(std::size(SUM_SQL) == static_cast<size_t>(Sum::DASHERS));
 

@@ -396,7 +396,7 @@ Database::~Database() {
   duckdb_close(&handle_);
 }
 
-Connection::Connection(Database& database) {
+Connection::Connection(Database& database) : database_(database) {
   Check(duckdb_connect(database.Handle(), &handle_), "cannot connect to DuckDB");
 }
 

@@ -55,8 +55,11 @@ class Connection {
 
   //! The raw handle, for Appender and PreparedStatement.
   duckdb_connection Handle() const { return handle_; }
+  //! The database this connection was opened on (for another connection to it).
+  Database& Owner() const { return database_; }
 
  private:
+  Database& database_;
   duckdb_connection handle_ = nullptr;
 };
 

@@ -26,82 +26,108 @@ std::string ResultsPath(const std::string& data_dir) {
   return (std::filesystem::path(data_dir) / ".cxagent" / "results.duckdb").string();
 }
 
-void StoreResults(Connection& connection, const std::string& data_dir,
-                  const nlohmann::json& analysis, const Table& slice_cube) {
-  const std::string path = ResultsPath(data_dir);
+ResultsWriter::ResultsWriter(Connection& connection, const std::string& data_dir)
+    : connection_(connection), path_(ResultsPath(data_dir)), temporary_(TemporaryPathFor(path_)) {
   std::error_code error;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), error);
   if (error) {
-    throw IoError("cannot create {}: {}", std::filesystem::path(path).parent_path().string(),
+    throw IoError("cannot create {}: {}", std::filesystem::path(path_).parent_path().string(),
                   error.message());
   }
-  const std::string temporary = TemporaryPathFor(path);
-  RemoveQuietly(temporary);
-  bool attached = false;
-  try {
-    connection.Execute(fmt::format("ATTACH {} AS cx_results_new", SqlLiteral(temporary)));
-    attached = true;
-    connection.Execute("CREATE TABLE cx_results_new.analysis (document VARCHAR)");
-    connection.Prepare("INSERT INTO cx_results_new.analysis VALUES (?)")
-        .Bind(1, analysis.dump())
-        .Execute();
-    connection.Execute(
-        "CREATE TABLE cx_results_new.incidents (rank INTEGER, id VARCHAR, metric VARCHAR, "
-        "slice VARCHAR, start_date DATE, end_date DATE, severity VARCHAR, score DOUBLE, "
-        "document VARCHAR)");
-    const auto& incidents = analysis.value("incidents", nlohmann::json::array());
-    int rank = 0;
-    for (const auto& incident : incidents) {
-      auto insert = connection.Prepare(
-          "INSERT INTO cx_results_new.incidents VALUES (?, ?, ?, ?, ?::DATE, ?::DATE, ?, ?, ?)");
-      insert.Bind(1, int64_t{++rank})
-          .Bind(2, incident.value("id", std::string()))
-          .Bind(3, incident.value("metric", std::string()))
-          .Bind(4, incident.contains("slice") ? incident["slice"].dump() : std::string("{}"))
-          .Bind(5, incident.value("start_date", std::string()));
-      if (incident.contains("end_date") && incident["end_date"].is_string()) {
-        insert.Bind(6, incident["end_date"].get<std::string>());
-      } else {
-        insert.BindNull(6);
-      }
-      insert.Bind(7, incident.value("severity", std::string()))
-          .Bind(8, incident.value("score", 0.0))
-          .Bind(9, incident.dump())
-          .Execute();
+  RemoveQuietly(temporary_);
+  connection_.Execute(fmt::format("ATTACH {} AS cx_results_new", SqlLiteral(temporary_)));
+  attached_ = true;
+}
+
+ResultsWriter::~ResultsWriter() {
+  if (cube_writer_.joinable()) cube_writer_.join();
+  if (attached_) {
+    try {
+      connection_.Execute("DETACH cx_results_new");
+    } catch (...) {
     }
-    // The cube straight from memory (a table without columns stores the empty cube).
-    std::vector<std::string> columns;
-    for (const auto& column : slice_cube.columns) {
-      columns.push_back(fmt::format("{} {}", SqlIdentifier(column.name), SqlTypeName(column.type)));
-    }
-    if (columns.empty()) columns = {"slice VARCHAR", "depth INTEGER", "date DATE"};
-    connection.Execute(
-        fmt::format("CREATE TABLE cx_results_new.slice_cube ({})", fmt::join(columns, ", ")));
-    if (!slice_cube.columns.empty()) {
-      Appender appender(connection, "slice_cube", "cx_results_new");
-      appender.Append(slice_cube);
-      appender.Flush();
-    }
-    // Per-incident RCA artifacts (the CX model and its sample), when the analysis staged them.
-    for (const char* table : {"rca_models", "rca_samples"}) {
-      if (connection.HasTempRelation(table)) {
-        connection.Execute(
-            fmt::format("CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}", table));
-      }
-    }
-    connection.Execute("DETACH cx_results_new");
-    attached = false;
-    RenameFile(temporary, path);
-  } catch (...) {
-    if (attached) {
-      try {
-        connection.Execute("DETACH cx_results_new");
-      } catch (...) {
-      }
-    }
-    RemoveQuietly(temporary);
-    throw;
   }
+  if (!committed_) RemoveQuietly(temporary_);
+}
+
+void ResultsWriter::StoreCube(const Table& slice_cube) {
+  if (cube_started_) throw InternalError("results: the slice cube is stored once");
+  cube_started_ = true;
+  // Its own connection, so that the cube is compressed and written while the analysis goes on.
+  cube_writer_ = std::thread([this, &slice_cube] {
+    try {
+      Connection writer(connection_.Owner());
+      std::vector<std::string> columns;
+      for (const auto& column : slice_cube.columns) {
+        columns.push_back(
+            fmt::format("{} {}", SqlIdentifier(column.name), SqlTypeName(column.type)));
+      }
+      // A table without columns stores the empty cube.
+      if (columns.empty()) columns = {"slice VARCHAR", "depth INTEGER", "date DATE"};
+      writer.Execute(
+          fmt::format("CREATE TABLE cx_results_new.slice_cube ({})", fmt::join(columns, ", ")));
+      if (!slice_cube.columns.empty()) {
+        Appender appender(writer, "slice_cube", "cx_results_new");
+        appender.Append(slice_cube);
+        appender.Flush();
+      }
+    } catch (...) {
+      cube_failure_ = std::current_exception();
+    }
+  });
+}
+
+void ResultsWriter::Commit(const nlohmann::json& analysis) {
+  if (committed_) throw InternalError("results: already committed");
+  if (!cube_started_) StoreCube(Table{});
+  cube_writer_.join();
+  if (cube_failure_) std::rethrow_exception(cube_failure_);
+  connection_.Execute("CREATE TABLE cx_results_new.analysis (document VARCHAR)");
+  connection_.Prepare("INSERT INTO cx_results_new.analysis VALUES (?)")
+      .Bind(1, analysis.dump())
+      .Execute();
+  connection_.Execute(
+      "CREATE TABLE cx_results_new.incidents (rank INTEGER, id VARCHAR, metric VARCHAR, "
+      "slice VARCHAR, start_date DATE, end_date DATE, severity VARCHAR, score DOUBLE, "
+      "document VARCHAR)");
+  const auto& incidents = analysis.value("incidents", nlohmann::json::array());
+  int rank = 0;
+  for (const auto& incident : incidents) {
+    auto insert = connection_.Prepare(
+        "INSERT INTO cx_results_new.incidents VALUES (?, ?, ?, ?, ?::DATE, ?::DATE, ?, ?, ?)");
+    insert.Bind(1, int64_t{++rank})
+        .Bind(2, incident.value("id", std::string()))
+        .Bind(3, incident.value("metric", std::string()))
+        .Bind(4, incident.contains("slice") ? incident["slice"].dump() : std::string("{}"))
+        .Bind(5, incident.value("start_date", std::string()));
+    if (incident.contains("end_date") && incident["end_date"].is_string()) {
+      insert.Bind(6, incident["end_date"].get<std::string>());
+    } else {
+      insert.BindNull(6);
+    }
+    insert.Bind(7, incident.value("severity", std::string()))
+        .Bind(8, incident.value("score", 0.0))
+        .Bind(9, incident.dump())
+        .Execute();
+  }
+  // Per-incident RCA artifacts (the CX model and its sample), when the analysis staged them.
+  for (const char* table : {"rca_models", "rca_samples"}) {
+    if (connection_.HasTempRelation(table)) {
+      connection_.Execute(
+          fmt::format("CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}", table));
+    }
+  }
+  connection_.Execute("DETACH cx_results_new");
+  attached_ = false;
+  RenameFile(temporary_, path_);
+  committed_ = true;
+}
+
+void StoreResults(Connection& connection, const std::string& data_dir,
+                  const nlohmann::json& analysis, const Table& slice_cube) {
+  ResultsWriter writer(connection, data_dir);
+  writer.StoreCube(slice_cube);
+  writer.Commit(analysis);
 }
 
 StoredResults LoadResults(const std::string& data_dir) {

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <exception>
 #include <string>
+#include <thread>
 
 namespace cxagent::storage {
 
@@ -20,6 +22,37 @@ std::string ResultsPath(const std::string& data_dir);
 //! CX models of root-cause analysis, see rca::StageArtifacts).
 void StoreResults(Connection& connection, const std::string& data_dir,
                   const nlohmann::json& analysis, const Table& slice_cube);
+
+//! Writes an analysis's results database (the tables StoreResults lists) to a temporary file in
+//! the data folder, attached to `connection` as `cx_results_new`, and renames it into place on
+//! Commit; destroyed uncommitted (a failed analysis), it removes the file. The slice cube can be
+//! handed over as soon as it exists: it is written on a thread of its own while the analysis
+//! goes on.
+class ResultsWriter {
+ public:
+  //! Throws IoError when the `.cxagent` folder cannot be created.
+  ResultsWriter(Connection& connection, const std::string& data_dir);
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+  //! Starts writing `slice_cube` (which must outlive Commit or the writer) on another connection
+  //! to the same database.
+  void StoreCube(const Table& slice_cube);
+  //! Waits for the cube (rethrowing its failure), writes `analysis`, its incidents and the RCA
+  //! artifacts the connection staged, then renames the file into place.
+  void Commit(const nlohmann::json& analysis);
+
+ private:
+  Connection& connection_;
+  std::string path_;
+  std::string temporary_;
+  std::thread cube_writer_;
+  std::exception_ptr cube_failure_;
+  bool attached_ = false;
+  bool cube_started_ = false;
+  bool committed_ = false;
+};
 
 //! The stored results of a data folder.
 struct StoredResults {

@@ -70,9 +70,9 @@ TEST(RollUpTest, KeepsSlicesMeetingTheVolumeFloorAndTheDepth) {
   for (size_t row = 0; row < cube.RowCount(); ++row) {
     slices.emplace_back(cube.Get("slice").StringAt(row));
   }
-  EXPECT_EQ(slices, (std::vector<std::string>{"all", "all", "platform=ios", "platform=ios",
-                                              "region=boston", "region=boston", "region=seattle",
-                                              "region=seattle"}));
+  EXPECT_EQ(slices,
+            (std::vector<std::string>{"all", "all", "platform=ios", "platform=ios", "region=boston",
+                                      "region=boston", "region=seattle", "region=seattle"}));
   options.max_depth = 0;
   EXPECT_EQ(RollUp(SmallLeaves(), options).RowCount(), 2u);
 }
@@ -90,9 +90,9 @@ TEST(RollUpTest, NoLeavesGiveAnEmptyCubeWithItsColumns) {
 TEST(RollUpTest, InconsistentLeavesAreAnInternalError) {
   LeafSums leaves = SmallLeaves();
   leaves.codes[1][2] = 7;
-  EXPECT_NE(ErrorMessage([&] { RollUp(leaves, RollUpOptions{}); }, ErrorType::INTERNAL)
-                .find("code 7"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorMessage([&] { RollUp(leaves, RollUpOptions{}); }, ErrorType::INTERNAL).find("code 7"),
+      std::string::npos);
   leaves = SmallLeaves();
   leaves.sums.pop_back();
   ErrorMessage([&] { RollUp(leaves, RollUpOptions{}); }, ErrorType::INTERNAL);
@@ -114,7 +114,8 @@ TEST(RollUpTest, EqualsAPlainRollupAtHighCardinalityOnAnyNumberOfWorkers) {
     auto& values = leaves.values.emplace_back();
     for (size_t v = 0; v < cardinality; ++v) values.push_back(fmt::format("v{}", v));
     auto& codes = leaves.codes.emplace_back();
-    for (size_t i = 0; i < count; ++i) codes.push_back(static_cast<uint32_t>(random() % cardinality));
+    for (size_t i = 0; i < count; ++i)
+      codes.push_back(static_cast<uint32_t>(random() % cardinality));
   }
   leaves.columns = {"orders", "x"};
   leaves.integer = {true, false};

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
@@ -76,6 +78,53 @@ TEST(ResultsStoreTest, StoringAgainReplacesTheResultsAndLeavesNoTemporaryFile) {
   }
   EXPECT_EQ(files, 1u);
   EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 0);  // an empty cube
+}
+
+// The files of the results folder, by name.
+std::vector<std::string> ResultFiles(const TempDir& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Path() / ".cxagent")) {
+    names.push_back(entry.path().filename().string());
+  }
+  return names;
+}
+
+// An analysis that fails after handing over its cube keeps the previous results and leaves no
+// temporary file; so does a cube that cannot be written, whose error Commit reports.
+TEST(ResultsStoreTest, AnUncommittedOrFailedWriteKeepsThePreviousResults) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  StoreResults(connection, dir.Path().string(), Analysis("INC-0001", 0.9), Table{});
+  const Table cube = connection.Query(
+      "SELECT 'all' AS slice, 0 AS depth, DATE '2026-06-01' + i::INTEGER AS date, 10 AS orders "
+      "FROM range(3) t(i)");
+  {
+    ResultsWriter writer(connection, dir.Path().string());
+    writer.StoreCube(cube);
+  }  // no Commit: the analysis failed
+  EXPECT_EQ(LoadResults(dir.Path().string()).analysis, Analysis("INC-0001", 0.9));
+  EXPECT_EQ(ResultFiles(dir), std::vector<std::string>{"results.duckdb"});
+
+  Table twice = connection.Query("SELECT 1 AS orders, 2 AS orders_again");
+  twice.columns[1].name = "orders";  // a column named twice cannot be created
+  {
+    ResultsWriter writer(connection, dir.Path().string());
+    writer.StoreCube(twice);
+    const std::string message =
+        ErrorMessage([&] { writer.Commit(Analysis("INC-0002", 0.5)); }, ErrorType::INVALID_INPUT);
+    EXPECT_NE(message.find("orders"), std::string::npos) << message;
+  }
+  EXPECT_EQ(LoadResults(dir.Path().string()).analysis, Analysis("INC-0001", 0.9));
+  EXPECT_EQ(ResultFiles(dir), std::vector<std::string>{"results.duckdb"});
+
+  // A writer commits once, and takes one cube.
+  ResultsWriter writer(connection, dir.Path().string());
+  writer.StoreCube(cube);
+  ErrorMessage([&] { writer.StoreCube(cube); }, ErrorType::INTERNAL);
+  writer.Commit(Analysis("INC-0003", 0.1));
+  ErrorMessage([&] { writer.Commit(Analysis("INC-0003", 0.1)); }, ErrorType::INTERNAL);
+  EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 3);
 }
 
 TEST(ResultsStoreTest, LoadingWithoutResultsSaysToRunAnalyze) {
