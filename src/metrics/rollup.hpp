@@ -38,9 +38,11 @@ struct RollUpOptions {
 //! counts, DOUBLE otherwise); rows ordered by slice text, then date.
 //!
 //! Each value combination gets a compact id from its parent's id and its last code, so no key is
-//! ever wider than 64 bits whatever the cardinalities; sums go to cells laid out per date (dense
-//! when the kept combinations times dates stay within a few times the leaf count, hashed
-//! otherwise), and the branches of the slice tree run on `threads` workers.
+//! ever wider than 64 bits whatever the cardinalities; sums go to cells per (combination, date),
+//! found through a flat index when the kept combinations times dates stay under
+//! max(2^20, 4 x leaves) and through a hash map otherwise. The branches of the slice tree are
+//! planned on `threads` workers; then each worker sums every `threads`-th combination, reading
+//! the leaves in blocks that serve all of its combinations.
 storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options);
 
 }  // namespace cxagent::metrics

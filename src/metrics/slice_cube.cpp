@@ -4,9 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <string_view>
 #include <thread>
-#include <unordered_map>
 
 #include "common/error.hpp"
 #include "common/slice.hpp"
@@ -33,7 +31,7 @@ void Combinations(size_t count, size_t depth, size_t start, std::vector<size_t>&
 // and denominators).
 struct CubeColumn {
   const char* name;
-  bool integer;  // a count: summed back to BIGINT (DuckDB widens sums of BIGINT to HUGEINT)
+  bool integer;  // a count: stored as BIGINT (summed exactly as doubles below 2^53)
 };
 constexpr CubeColumn CUBE_COLUMNS[] = {{"orders", true},         {"cx_sum", false},
                                        {"delivered", true},      {"on_time", true},
