@@ -99,10 +99,11 @@ export function tail(text, lines = 30) {
  * @param {string} bin
  * @param {string} data
  * @param {number} port
+ * @param {string[]} [extraArgs] more `serve` options, e.g. `--token`
  * @returns {Server}
  */
-export function startServer(bin, data, port) {
-  const args = ['serve', '--data', data, '--host', '127.0.0.1', '--port', String(port), '--web-root', WEB_ROOT];
+export function startServer(bin, data, port, extraArgs = []) {
+  const args = ['serve', '--data', data, '--host', '127.0.0.1', '--port', String(port), '--web-root', WEB_ROOT, ...extraArgs];
   console.log(`e2e: ${bin} ${args.join(' ')}`);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   /** @type {Server} */
@@ -118,8 +119,9 @@ export function startServer(bin, data, port) {
  * Polls /api/health until it answers 200, the server exits, or time runs out.
  * @param {Server} server
  * @param {string} baseUrl
+ * @param {Record<string, string>} [headers] e.g. the bearer token of a server started with `--token`
  */
-export async function waitForHealth(server, baseUrl) {
+export async function waitForHealth(server, baseUrl, headers = {}) {
   const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
@@ -127,7 +129,7 @@ export async function waitForHealth(server, baseUrl) {
       throw new E2eError(`the server ${server.exited} before answering; its output:\n${tail(server.output)}`);
     }
     try {
-      const response = await fetch(`${baseUrl}/api/health`, { signal: AbortSignal.timeout(2_000) });
+      const response = await fetch(`${baseUrl}/api/health`, { headers, signal: AbortSignal.timeout(2_000) });
       const body = await response.text();
       if (response.ok) return JSON.parse(body);
       lastError = `HTTP ${response.status}: ${body.slice(0, 200)}`;
@@ -162,9 +164,10 @@ export async function stopServer(server) {
  * @param {string} options.script this script, for messages
  * @param {string} options.outDir where screenshots go
  * @param {string[]} [options.pages] built pages that must exist in dist/
+ * @param {string} [options.token] start the server with `--token` this token
  * @param {(run: { baseUrl: string, page: import('playwright-core').Page, pageErrors: string[], health: any }) => Promise<void>} body
  */
-export async function withServerAndBrowser({ script, outDir, pages = ['index.html'] }, body) {
+export async function withServerAndBrowser({ script, outDir, pages = ['index.html'], token }, body) {
   const bin = resolve(requireEnv('CXAGENT_BIN', script));
   const data = resolve(requireEnv('CXAGENT_DATA', script));
   if (!existsSync(bin)) throw new E2eError(`CXAGENT_BIN ${bin} does not exist`);
@@ -195,10 +198,10 @@ export async function withServerAndBrowser({ script, outDir, pages = ['index.htm
   process.once('SIGTERM', stopOnSignal);
 
   try {
-    const started = startServer(bin, data, port);
+    const started = startServer(bin, data, port, token ? ['--token', token] : []);
     server = started;
-    const health = await check('server answers GET /api/health with status ok', async () => {
-      const answer = await waitForHealth(started, baseUrl);
+    const health = await check(`server${token ? ' (with --token)' : ''} answers GET /api/health with status ok`, async () => {
+      const answer = await waitForHealth(started, baseUrl, token ? { Authorization: `Bearer ${token}` } : {});
       if (answer?.status !== 'ok') throw new E2eError(`health status is ${JSON.stringify(answer?.status)}, not "ok"`);
       return answer;
     });

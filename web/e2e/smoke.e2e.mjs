@@ -3,7 +3,9 @@
 //
 //   CXAGENT_BIN=../build/cxagent CXAGENT_DATA=../data/small npm run e2e
 //
-// Also checks the API documentation page at /api/docs (dist/docs.html).
+// Also checks the API documentation page at /api/docs (dist/docs.html, Swagger UI): the
+// operations of /api/openapi.json, try-it-out, nothing fetched from elsewhere, and, against a
+// second server started with --token, the token form and the token sent by try-it-out.
 //
 // Env: CXAGENT_BIN (server binary, required), CXAGENT_DATA (data folder,
 // required), E2E_OUT_DIR (screenshot folder, default ../build from web/).
@@ -13,11 +15,74 @@
 import { join } from 'node:path';
 import { check, E2eError, runAndExit, WEB_DIR, withServerAndBrowser } from './harness.mjs';
 
+/** The token of the second server, started with `--token`. */
+const TOKEN = 'e2e-docs-token';
+
+/**
+ * Records every http(s) request the page makes to another origin than the server's.
+ * @param {import('playwright-core').Page} tab
+ * @param {string} baseUrl
+ */
+function watchOrigins(tab, baseUrl) {
+  const origin = new URL(baseUrl).origin;
+  /** @type {Set<string>} */
+  const offOrigin = new Set();
+  tab.on('request', (request) => {
+    const url = new URL(request.url());
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin !== origin) offOrigin.add(request.url());
+  });
+  return offOrigin;
+}
+
+/**
+ * Waits until Swagger UI shows exactly the operations of `spec`, as `METHOD path`.
+ * @param {import('playwright-core').Page} tab
+ * @param {any} spec
+ */
+async function expectOperations(tab, spec) {
+  const expected = Object.entries(spec.paths)
+    .flatMap(([path, item]) => Object.keys(/** @type {object} */ (item)).map((method) => `${method.toUpperCase()} ${path}`))
+    .sort();
+  const blocks = tab.locator('.swagger-ui .opblock');
+  await blocks.first().waitFor();
+  const shown = (
+    await blocks.evaluateAll((nodes) =>
+      nodes.map(
+        (n) =>
+          `${n.querySelector('.opblock-summary-method')?.textContent} ${n.querySelector('.opblock-summary-path')?.getAttribute('data-path')}`,
+      ),
+    )
+  ).sort();
+  if (JSON.stringify(shown) !== JSON.stringify(expected)) {
+    throw new E2eError(`the page shows ${JSON.stringify(shown)}, the document has ${JSON.stringify(expected)}`);
+  }
+}
+
+/**
+ * Expands GET /api/health in Swagger UI, clicks "Try it out" and "Execute", and reads the answer.
+ * @param {import('playwright-core').Page} tab
+ */
+async function tryHealth(tab) {
+  const operation = tab
+    .locator('.swagger-ui .opblock-get')
+    .filter({ has: tab.locator('.opblock-summary-path[data-path="/api/health"]') });
+  if (!(await operation.locator('.opblock-body').count())) {
+    await operation.getByRole('button', { name: /\/api\/health/ }).first().click();
+  }
+  await operation.getByRole('button', { name: 'Try it out' }).click();
+  await operation.getByRole('button', { name: 'Execute' }).click();
+  const status = operation.locator('.live-responses-table .response .response-col_status');
+  await status.waitFor();
+  const body = (await operation.locator('.live-responses-table .response .response-col_description pre').first().textContent()) ?? '';
+  return { status: Number((await status.textContent())?.trim()), body };
+}
+
 async function main() {
   const outDir = process.env.E2E_OUT_DIR || join(WEB_DIR, '..', 'build');
   await withServerAndBrowser(
     { script: 'e2e/smoke.e2e.mjs', outDir, pages: ['index.html', 'docs.html'] },
     async ({ baseUrl, page: tab, pageErrors }) => {
+      const offOrigin = watchOrigins(tab, baseUrl);
       await check('/ shows the dashboard and the header reads "API ok"', async () => {
         const response = await tab.goto(`${baseUrl}/`);
         if (!response?.ok()) throw new E2eError(`GET / answered HTTP ${response?.status()}`);
@@ -62,36 +127,23 @@ async function main() {
         }
       });
 
-      await check('the header\'s "API docs" link loads /api/docs from the server', async () => {
+      await check('the header\'s "API docs" link loads /api/docs (Swagger UI) from the server', async () => {
         await tab.goto(`${baseUrl}/`);
         await tab.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API docs' }).click();
         await tab.waitForURL(`${baseUrl}/api/docs`);
-        await tab.getByRole('heading', { level: 1, name: 'cxagent API' }).waitFor();
+        await tab.locator('.swagger-ui .info .title').filter({ hasText: 'cxagent API' }).waitFor();
       });
 
-      await check('/api/docs lists the endpoints of /api/openapi.json with the shared error shape', async () => {
+      await check('/api/docs lists every operation of /api/openapi.json and the Error schema', async () => {
         const spec = await (await fetch(`${baseUrl}/api/openapi.json`)).json();
-        const expected = Object.entries(spec.paths).flatMap(([path, item]) =>
-          Object.keys(/** @type {object} */ (item)).map((method) => `${method.toUpperCase()} ${path}`),
-        );
-        const shown = await tab.getByRole('article').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label')));
-        if (JSON.stringify([...shown].sort()) !== JSON.stringify([...expected].sort())) {
-          throw new E2eError(`the page shows ${JSON.stringify(shown)}, the document has ${JSON.stringify(expected)}`);
-        }
-        await tab.getByRole('region', { name: 'Errors' }).getByText('message', { exact: true }).waitFor();
+        await expectOperations(tab, spec);
+        await tab.locator('.swagger-ui .models').getByText('Error', { exact: true }).waitFor();
       });
 
       await check('/api/docs tries GET /api/health out against the server', async () => {
-        const operation = tab.getByRole('article', { name: 'GET /api/health' });
-        await operation.getByRole('button', { name: /\/api\/health/ }).click();
-        await operation.getByRole('button', { name: 'Try it out' }).click();
-        await operation.getByRole('button', { name: 'Send' }).click();
-        const status = operation.getByTestId('response-status');
-        await status.filter({ hasText: '200' }).waitFor().catch(async () => {
-          throw new E2eError(`the response status reads "${await status.textContent()}", not 200`);
-        });
-        const body = (await operation.getByTestId('response-body').textContent()) ?? '';
-        if (JSON.parse(body)?.status !== 'ok') throw new E2eError(`the response body is ${body.slice(0, 200)}`);
+        const { status, body } = await tryHealth(tab);
+        if (status !== 200) throw new E2eError(`the response status reads ${status}, not 200`);
+        if (!body.includes('"status": "ok"')) throw new E2eError(`the response body is ${body.slice(0, 200)}`);
       });
 
       const docsShot = join(outDir, 'e2e-docs.png');
@@ -101,6 +153,61 @@ async function main() {
 
       await check('no script errors on any page', async () => {
         if (pageErrors.length) throw new E2eError(`page errors: ${pageErrors.join('; ')}`);
+      });
+
+      await check('the pages requested nothing outside the server (no CDN, no web fonts)', async () => {
+        if (offOrigin.size) throw new E2eError(`requests to other origins: ${[...offOrigin].join(', ')}`);
+      });
+    },
+  );
+
+  await withServerAndBrowser(
+    { script: 'e2e/smoke.e2e.mjs', outDir, pages: ['docs.html'], token: TOKEN },
+    async ({ baseUrl, page: tab, pageErrors }) => {
+      const offOrigin = watchOrigins(tab, baseUrl);
+      await check('/api/docs on a server with --token asks for the token with the server\'s message', async () => {
+        const response = await tab.goto(`${baseUrl}/api/docs`);
+        if (!response?.ok()) throw new E2eError(`GET /api/docs answered HTTP ${response?.status()}`);
+        const form = tab.getByRole('form', { name: 'Bearer token' });
+        await form.waitFor();
+        const message = (await form.getByRole('alert').textContent()) ?? '';
+        if (!message.includes("requires 'Authorization: Bearer <token>'")) {
+          throw new E2eError(`the token form says "${message}", not the server's 401 message`);
+        }
+      });
+
+      await check('with the token entered, /api/docs lists every operation and shows it authorized', async () => {
+        const form = tab.getByRole('form', { name: 'Bearer token' });
+        await form.getByLabel('Bearer token').fill(TOKEN);
+        await form.getByRole('button', { name: 'Authorize' }).click();
+        const spec = await (await fetch(`${baseUrl}/api/openapi.json`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+        await expectOperations(tab, spec);
+        await tab.locator('.swagger-ui .auth-wrapper .authorize.locked').waitFor();
+        if (await form.isVisible()) throw new E2eError('the token form is still shown after the document loaded');
+      });
+
+      await check('try-it-out sends the token: GET /api/health answers 200 with Authorization: Bearer', async () => {
+        const sent = tab.waitForRequest((request) => new URL(request.url()).pathname === '/api/health');
+        const { status } = await tryHealth(tab);
+        const authorization = (await sent).headers()['authorization'];
+        if (authorization !== `Bearer ${TOKEN}`) throw new E2eError(`GET /api/health was sent with Authorization ${JSON.stringify(authorization)}`);
+        if (status !== 200) throw new E2eError(`the response status reads ${status}, not 200`);
+      });
+
+      await check('a reload keeps the token for the tab: the operations show without asking again', async () => {
+        await tab.reload();
+        await tab.locator('.swagger-ui .opblock').first().waitFor();
+        if (await tab.getByRole('form', { name: 'Bearer token' }).isVisible()) throw new E2eError('the token form is shown again');
+      });
+
+      const tokenShot = join(outDir, 'e2e-docs-token.png');
+      await check(`screenshot of the API docs with a token saved to ${tokenShot}`, async () => {
+        await tab.screenshot({ path: tokenShot, fullPage: true });
+      });
+
+      await check('no script errors and nothing requested outside the server', async () => {
+        if (pageErrors.length) throw new E2eError(`page errors: ${pageErrors.join('; ')}`);
+        if (offOrigin.size) throw new E2eError(`requests to other origins: ${[...offOrigin].join(', ')}`);
       });
     },
   );

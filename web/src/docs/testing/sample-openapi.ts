@@ -1,12 +1,10 @@
-import type { OpenApiDocument } from '@/docs/lib/openapi';
-
 const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
-/** A document shaped like the one `cxagent serve` emits, with the endpoints still to come. */
-export const SAMPLE_OPENAPI: OpenApiDocument = {
+/** A small document shaped like the one `cxagent serve` emits (`GET /api/openapi.json`): optional bearer security. */
+export const SAMPLE_OPENAPI = {
   openapi: '3.0.3',
   info: {
     title: 'cxagent API',
@@ -121,4 +119,5 @@ export const SAMPLE_OPENAPI: OpenApiDocument = {
       },
     },
   },
+  security: [{}, { bearer: [] }],
 };

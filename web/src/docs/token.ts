@@ -10,16 +10,11 @@ export function loadToken(): string {
 }
 
 export function saveToken(token: string): void {
+  const trimmed = token.trim();
   try {
-    if (token) sessionStorage.setItem(KEY, token);
+    if (trimmed) sessionStorage.setItem(KEY, trimmed);
     else sessionStorage.removeItem(KEY);
   } catch {
-    // Storage can be disabled; the token then lives only in memory.
+    // Storage can be disabled; the token then lives only in Swagger UI's state.
   }
-}
-
-/** `{Authorization: 'Bearer …'}` when there is a token, else nothing. */
-export function authHeaders(token: string): Record<string, string> {
-  const trimmed = token.trim();
-  return trimmed ? { Authorization: `Bearer ${trimmed}` } : {};
 }
