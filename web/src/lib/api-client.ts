@@ -56,8 +56,6 @@ export type ApiRequestOptions = {
   params?: Record<string, string | number | boolean | undefined>;
   /** Sent as JSON. */
   body?: unknown;
-  /** Extra request headers, e.g. `Authorization` (the API docs page sends the user's bearer token). */
-  headers?: Record<string, string>;
   signal?: AbortSignal;
 };
 
@@ -104,7 +102,7 @@ export async function toApiError(response: Response, what: string): Promise<ApiE
 async function send(path: string, options: ApiRequestOptions, accept: string): Promise<Response> {
   const method = options.method ?? 'GET';
   const what = `${method} ${path}`;
-  const headers: Record<string, string> = { ...options.headers, Accept: accept };
+  const headers: Record<string, string> = { Accept: accept };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
 
   let response: Response;
