@@ -15,6 +15,12 @@
 import { join } from 'node:path';
 import { check, E2eError, runAndExit, WEB_DIR, withServerAndBrowser } from './harness.mjs';
 
+/**
+ * The first wait after opening /api/docs: Swagger UI is a 1.5 MB script, and on a loaded
+ * 2-core machine headless Chromium took 17 s to fetch and run it once.
+ */
+const DOCS_LOAD_TIMEOUT_MS = 45_000;
+
 /** The token of the second server, started with `--token`. */
 const TOKEN = 'e2e-docs-token';
 
@@ -131,7 +137,7 @@ async function main() {
         await tab.goto(`${baseUrl}/`);
         await tab.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API docs' }).click();
         await tab.waitForURL(`${baseUrl}/api/docs`);
-        await tab.locator('.swagger-ui .info .title').filter({ hasText: 'cxagent API' }).waitFor();
+        await tab.locator('.swagger-ui .info .title').filter({ hasText: 'cxagent API' }).waitFor({ timeout: DOCS_LOAD_TIMEOUT_MS });
       });
 
       await check('/api/docs lists every operation of /api/openapi.json and the Error schema', async () => {
@@ -166,10 +172,10 @@ async function main() {
     async ({ baseUrl, page: tab, pageErrors }) => {
       const offOrigin = watchOrigins(tab, baseUrl);
       await check('/api/docs on a server with --token asks for the token with the server\'s message', async () => {
-        const response = await tab.goto(`${baseUrl}/api/docs`);
+        const response = await tab.goto(`${baseUrl}/api/docs`, { waitUntil: 'commit' });
         if (!response?.ok()) throw new E2eError(`GET /api/docs answered HTTP ${response?.status()}`);
         const form = tab.getByRole('form', { name: 'Bearer token' });
-        await form.waitFor();
+        await form.waitFor({ timeout: DOCS_LOAD_TIMEOUT_MS });
         const message = (await form.getByRole('alert').textContent()) ?? '';
         if (!message.includes("requires 'Authorization: Bearer <token>'")) {
           throw new E2eError(`the token form says "${message}", not the server's 401 message`);
@@ -195,8 +201,8 @@ async function main() {
       });
 
       await check('a reload keeps the token for the tab: the operations show without asking again', async () => {
-        await tab.reload();
-        await tab.locator('.swagger-ui .opblock').first().waitFor();
+        await tab.reload({ waitUntil: 'commit' });
+        await tab.locator('.swagger-ui .opblock').first().waitFor({ timeout: DOCS_LOAD_TIMEOUT_MS });
         if (await tab.getByRole('form', { name: 'Bearer token' }).isVisible()) throw new E2eError('the token form is shown again');
       });
 

@@ -109,7 +109,7 @@ function createTokenForm(onToken: (token: string) => void) {
   return {
     form,
     show(text: string) {
-      message.textContent = `${text}. This server needs a bearer token to send its API document.`;
+      message.textContent = `HTTP 401: ${text}. Enter the token the server was started with to load the API document.`;
       form.hidden = false;
       input.focus();
     },
