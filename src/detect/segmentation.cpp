@@ -125,22 +125,26 @@ class FunctionalPruning {
   // it everywhere; drops the kept starts that `fresh` covers everywhere.
   void Admit(std::vector<Candidate>& candidates, size_t fresh) {
     covered_.clear();
-    Cover(0, fresh);
+    {
+      const auto [centre, gap] = Compare(0, fresh);
+      Cover(centre, gap, static_cast<double>(fresh));
+    }
     size_t kept = 0;
     for (size_t i = 0; i < candidates.size(); ++i) {
       Candidate& older = candidates[i];
       const auto [centre, gap] = Compare(older.start, fresh);
+      const double length = static_cast<double>(fresh - older.start);
       // older may still be lowest where q_older - q_fresh < slack.
       if (gap < slack_) {
-        const double radius = std::sqrt((slack_ - gap) / static_cast<double>(fresh - older.start));
+        const double radius = std::sqrt((slack_ - gap) / length);
         const double margin = Tolerance(centre);
         Intersect(older.region, centre - radius - margin, centre + radius + margin);
       } else {
         older.region.clear();
       }
-      Cover(older.start, fresh);
+      Cover(centre, gap, length);
       if (!older.region.empty()) {
-        if (kept != i) candidates[kept] = std::move(older);
+        if (kept != i) std::swap(candidates[kept], older);
         ++kept;
       }
     }
@@ -164,18 +168,17 @@ class FunctionalPruning {
   std::pair<double, double> Compare(size_t older, size_t fresh) const {
     const double length = static_cast<double>(fresh - older);
     const double centre = (cost_.PrefixSum(fresh) - cost_.PrefixSum(older)) / length;
-    const double gap = best_[older] + cost_.Cost(older, fresh) - best_[fresh];
+    const double gap = best_[older] + cost_.MeanCost(older, fresh) - best_[fresh];
     return {centre, gap};
   }
 
   static double Tolerance(double centre) { return 1e-9 * (1.0 + std::abs(centre)); }
 
-  // Records the means where start `older` lies below `fresh` by more than the slack.
-  void Cover(size_t older, size_t fresh) {
-    const auto [centre, gap] = Compare(older, fresh);
+  // Records the means where an older start (mu0 `centre`, m `gap`, `length` points before
+  // `fresh`) lies below `fresh` by more than the slack.
+  void Cover(double centre, double gap, double length) {
     if (!(gap < -slack_)) return;
-    const double radius =
-        std::sqrt((-slack_ - gap) / static_cast<double>(fresh - older)) - Tolerance(centre);
+    const double radius = std::sqrt((-slack_ - gap) / length) - Tolerance(centre);
     if (radius > 0) covered_.emplace_back(centre - radius, centre + radius);
   }
 
@@ -218,13 +221,16 @@ std::vector<size_t> Pelt(const SegmentCost& cost, double penalty, size_t min_siz
     double best_value = cost.Cost(0, end);
     size_t best_start = 0;
     // Start 0 (no change before `end`) is always a candidate and never pruned.
-    values.clear();
-    for (const Candidate& candidate : candidates) {
-      const double value = best[candidate.start] + cost.Cost(candidate.start, end) + penalty;
-      values.push_back(value);
-      if (value < best_value) {
-        best_value = value;
-        best_start = candidate.start;
+    values.resize(candidates.size());
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const size_t start = candidates[i].start;
+      const double segment = functional ? cost.MeanCost(start, end) : cost.Cost(start, end);
+      values[i] = best[start] + segment + penalty;
+    }
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (values[i] < best_value) {
+        best_value = values[i];
+        best_start = candidates[i].start;
       }
     }
     work.evaluations += candidates.size() + 1;

@@ -31,6 +31,15 @@ class SegmentCost {
   double PrefixSum(size_t count) const { return sum_x_[count]; }
   //! Sum of the squares of the first `count` values.
   double PrefixSquares(size_t count) const { return sum_xx_[count]; }
+  //! Cost under the constant-mean model, inline (the same arithmetic as Cost).
+  double MeanCost(size_t begin, size_t end) const {
+    const double n = static_cast<double>(end - begin);
+    if (n <= 0) return 0.0;
+    const double sx = sum_x_[end] - sum_x_[begin];
+    const double sxx = sum_xx_[end] - sum_xx_[begin];
+    const double centred_xx = sxx - sx * sx / n;
+    return centred_xx > 0.0 ? centred_xx : 0.0;
+  }
 
  private:
   SegmentModel model_;
