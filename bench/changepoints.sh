@@ -18,3 +18,42 @@ for method in pelt binseg bocpd zscore ewma; do
   printf '%-8s ' "$method"
   python3 "$scorer" --cxagent "$binary" --cases "$cases" --method "$method" | tail -n 1
 done
+
+echo
+echo "== speed of the default method on long series (wall time, process start included)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 - "$work" <<'PY'
+# Three kinds of long series, fixed seeds: unit noise, level shifts every 5,000 points, and a
+# random walk (the slowest: its inflated penalty leaves few changes).
+import random, sys
+out = sys.argv[1]
+for n in (100000, 1000000):
+    r = random.Random(n)
+    with open(f"{out}/noise_{n}.csv", "w") as f:
+        f.write("value\n")
+        f.writelines("%.6f\n" % r.gauss(10, 2) for _ in range(n))
+    with open(f"{out}/shifts_{n}.csv", "w") as f:
+        f.write("value\n")
+        level = 0.0
+        for i in range(n):
+            if i % 5000 == 0:
+                level = r.gauss(0, 3)
+            f.write("%.6f\n" % (level + r.gauss(0, 1)))
+    with open(f"{out}/walk_{n}.csv", "w") as f:
+        f.write("value\n")
+        w = 0.0
+        for _ in range(n):
+            w += r.gauss(0, 1)
+            f.write("%.6f\n" % w)
+PY
+for kind in noise shifts walk; do
+  for n in 100000 1000000; do
+    start=$(date +%s.%N)
+    "$binary" changepoints --input "$work/${kind}_$n.csv" >"$work/out.json"
+    end=$(date +%s.%N)
+    printf '%-7s %8d points: %6.2f s, %s change points\n' "$kind" "$n" \
+      "$(python3 -c "print($end - $start)")" \
+      "$(python3 -c "import json; print(len(json.load(open('$work/out.json'))['changepoints']))")"
+  done
+done

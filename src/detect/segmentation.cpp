@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <utility>
 
 namespace cxagent::detect {
 
@@ -66,44 +68,188 @@ double SegmentCost::Fit(size_t begin, size_t end, size_t index) const {
   return mean + slope * (static_cast<double>(index) - st / n);
 }
 
-std::vector<size_t> Pelt(const SegmentCost& cost, double penalty, size_t min_size) {
+namespace {
+
+// Means (segment levels) as sorted disjoint closed intervals.
+using Region = std::vector<std::pair<double, double>>;
+
+// A kept start of the last segment and, under the constant-mean model, the means for which its
+// cost function may still be the lowest.
+struct Candidate {
+  size_t start = 0;
+  Region region;
+  // Set once PELT's rule dropped the start at some end t: it leaves the candidates at end
+  // t + min_size, when t itself becomes an admissible start that beats it.
+  size_t expires = std::numeric_limits<size_t>::max();
+};
+
+void Intersect(Region& region, double low, double high) {
+  size_t kept = 0;
+  for (const auto& [a, b] : region) {
+    const double l = std::max(a, low);
+    const double h = std::min(b, high);
+    if (l <= h) region[kept++] = {l, h};
+  }
+  region.resize(kept);
+}
+
+// A margin above the rounding of the totals PELT compares (sums of a few prefix-sum
+// differences, each rounded relative to the largest prefix sum or total): a start is only
+// dropped when it is worse by more than this, so rounding never decides which start wins.
+double PruningSlack(const SegmentCost& cost, double penalty, size_t min_size) {
+  const double n = static_cast<double>(cost.Size());
+  return 1e-11 * (std::abs(cost.PrefixSquares(cost.Size())) +
+                  std::abs(penalty) * (n / static_cast<double>(min_size) + 2)) +
+         std::numeric_limits<double>::min();
+}
+
+// Functional pruning for the constant-mean cost. With S1, S2 the prefix sums and F the best
+// total cost up to a start s, the cost of the partitions whose last segment starts at s and
+// ends at t, as a function of that segment's mean mu, is
+//   q_s(mu) = F(s) + penalty + (S2(t) - S2(s)) - 2 mu (S1(t) - S1(s)) + (t - s) mu^2,
+// and the value PELT compares is its minimum over mu. The terms in t are the same for every s,
+// so which start is lowest at a given mu never changes as t grows: q_c - q_s (c < s) is the
+// convex parabola m + (s - c)(mu - mu0)^2 with mu0 the mean of points [c, s) and
+// m = F(c) + Cost(c, s) - F(s). A start is dropped once the kept starts lie below it by more
+// than `slack` at every mu: then its value stays above the others' forever and it can never be
+// the best start (the start that lies lowest at that segment's mean beats it). Starts PELT's own
+// rule drops stay until they expire (see Pelt), so a start that covered another one is replaced
+// by one lower still before it leaves, and the partition found is the optimum.
+class FunctionalPruning {
+ public:
+  FunctionalPruning(const SegmentCost& cost, const std::vector<double>& best, double penalty,
+                    size_t min_size)
+      : cost_(cost), best_(best), slack_(PruningSlack(cost, penalty, min_size)) {}
+
+  // Adds start `fresh` to `candidates` unless the kept starts (and start 0, always kept) cover
+  // it everywhere; drops the kept starts that `fresh` covers everywhere.
+  void Admit(std::vector<Candidate>& candidates, size_t fresh) {
+    covered_.clear();
+    {
+      const auto [centre, gap] = Compare(0, fresh);
+      Cover(centre, gap, static_cast<double>(fresh));
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      Candidate& older = candidates[i];
+      const auto [centre, gap] = Compare(older.start, fresh);
+      const double length = static_cast<double>(fresh - older.start);
+      // older may still be lowest where q_older - q_fresh < slack.
+      if (gap < slack_) {
+        const double radius = std::sqrt((slack_ - gap) / length);
+        const double margin = Tolerance(centre);
+        Intersect(older.region, centre - radius - margin, centre + radius + margin);
+      } else {
+        older.region.clear();
+      }
+      Cover(centre, gap, length);
+      if (!older.region.empty()) {
+        if (kept != i) std::swap(candidates[kept], older);
+        ++kept;
+      }
+    }
+    candidates.resize(kept);
+    // fresh may be lowest outside the intervals where an older start is lower by the slack.
+    std::sort(covered_.begin(), covered_.end());
+    Region region;
+    double from = -std::numeric_limits<double>::infinity();
+    for (const auto& [low, high] : covered_) {
+      if (low > from) region.emplace_back(from, low);
+      from = std::max(from, high);
+    }
+    if (from < std::numeric_limits<double>::infinity()) {
+      region.emplace_back(from, std::numeric_limits<double>::infinity());
+    }
+    if (!region.empty()) candidates.push_back({fresh, std::move(region)});
+  }
+
+ private:
+  // mu0 and m of q_older - q_fresh (see the class comment).
+  std::pair<double, double> Compare(size_t older, size_t fresh) const {
+    const double length = static_cast<double>(fresh - older);
+    const double centre = (cost_.PrefixSum(fresh) - cost_.PrefixSum(older)) / length;
+    const double gap = best_[older] + cost_.MeanCost(older, fresh) - best_[fresh];
+    return {centre, gap};
+  }
+
+  static double Tolerance(double centre) { return 1e-9 * (1.0 + std::abs(centre)); }
+
+  // Records the means where an older start (mu0 `centre`, m `gap`, `length` points before
+  // `fresh`) lies below `fresh` by more than the slack.
+  void Cover(double centre, double gap, double length) {
+    if (!(gap < -slack_)) return;
+    const double radius = std::sqrt((-slack_ - gap) / length) - Tolerance(centre);
+    if (radius > 0) covered_.emplace_back(centre - radius, centre + radius);
+  }
+
+  const SegmentCost& cost_;
+  const std::vector<double>& best_;
+  double slack_ = 0;
+  Region covered_;
+};
+
+}  // namespace
+
+std::vector<size_t> Pelt(const SegmentCost& cost, double penalty, size_t min_size,
+                         PeltStats* stats) {
   const size_t n = cost.Size();
   min_size = std::max<size_t>(min_size, 1);
   if (n < 2 * min_size) return {};
   std::vector<double> best(n + 1, std::numeric_limits<double>::infinity());
   std::vector<size_t> previous(n + 1, 0);
   best[0] = -penalty;
-  std::vector<size_t> candidates;
-  std::vector<size_t> kept;
+  std::optional<FunctionalPruning> functional;
+  if (cost.Model() == SegmentModel::MEAN) functional.emplace(cost, best, penalty, min_size);
+  const double slack = PruningSlack(cost, penalty, min_size);
+  std::vector<Candidate> candidates;
+  std::vector<double> values;
+  PeltStats work;
   for (size_t end = min_size; end <= n; ++end) {
-    // The newest admissible start joins the candidates once it leaves room for a full segment.
-    if (end >= 2 * min_size) candidates.push_back(end - min_size);
     if (end < 2 * min_size) {
       best[end] = cost.Cost(0, end);
       previous[end] = 0;
       continue;
     }
+    // The newest admissible start joins the candidates once it leaves room for a full segment;
+    // starts PELT's rule dropped min_size ends ago leave now.
+    std::erase_if(candidates, [end](const Candidate& c) { return c.expires <= end; });
+    if (functional) {
+      functional->Admit(candidates, end - min_size);
+    } else {
+      candidates.push_back({end - min_size, {}});
+    }
     double best_value = cost.Cost(0, end);
     size_t best_start = 0;
     // Start 0 (no change before `end`) is always a candidate and never pruned.
-    kept.clear();
-    std::vector<double> values;
-    values.reserve(candidates.size());
-    for (size_t start : candidates) {
-      const double value = best[start] + cost.Cost(start, end) + penalty;
-      values.push_back(value);
-      if (value < best_value) {
-        best_value = value;
-        best_start = start;
+    values.resize(candidates.size());
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const size_t start = candidates[i].start;
+      const double segment = functional ? cost.MeanCost(start, end) : cost.Cost(start, end);
+      values[i] = best[start] + segment + penalty;
+    }
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (values[i] < best_value) {
+        best_value = values[i];
+        best_start = candidates[i].start;
       }
     }
+    work.evaluations += candidates.size() + 1;
+    work.max_candidates = std::max(work.max_candidates, candidates.size());
     best[end] = best_value;
     previous[end] = best_start;
+    // PELT's rule: a start whose cost up to `end` already exceeds the best total up to `end`
+    // loses, at every later end, to a change at `end`. That start only becomes admissible
+    // min_size ends later, so the dropped start stays until then (dropping it at once, as
+    // textbook PELT does, can miss the optimum when min_size > 1).
     for (size_t i = 0; i < candidates.size(); ++i) {
-      if (values[i] - penalty <= best_value) kept.push_back(candidates[i]);
+      Candidate& candidate = candidates[i];
+      if (candidate.expires == std::numeric_limits<size_t>::max() &&
+          values[i] - penalty > best_value + slack) {
+        candidate.expires = end + min_size;
+      }
     }
-    candidates.swap(kept);
   }
+  if (stats != nullptr) *stats = work;
   std::vector<size_t> changes;
   for (size_t end = n; previous[end] > 0; end = previous[end]) changes.push_back(previous[end]);
   std::reverse(changes.begin(), changes.end());

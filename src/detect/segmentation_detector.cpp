@@ -69,18 +69,40 @@ SegmentationDetector::SegmentationDetector(std::string name, SegmentationSearch 
 void SegmentationDetector::Fit(std::span<const double> history) {
   const auto observed = DropMissing(history);
   RequireObserved(name_, observed.values.size(), 3);
-  fitted_scale_ = DifferenceNoiseScale(observed.values, static_cast<size_t>(config_.noise_lag));
+  std::vector<double> values = observed.values;
+  const double scale = OverflowSafeScale(values);
+  for (double& value : values) value *= scale;
+  fitted_scale_ =
+      std::min(DifferenceNoiseScale(values, static_cast<size_t>(config_.noise_lag)) / scale,
+               std::numeric_limits<double>::max());
 }
 
 Detection SegmentationDetector::Detect(std::span<const double> series) const {
   const auto observed = DropMissing(series);
   const size_t min_size = static_cast<size_t>(config_.min_size);
   RequireObserved(name_, observed.values.size(), std::max<size_t>(2 * min_size, 3));
-  const auto& raw = observed.values;
-  const double sigma = fitted_scale_ > 0
-                           ? fitted_scale_
-                           : DifferenceNoiseScale(raw, static_cast<size_t>(config_.noise_lag));
+  // Values near the limits of double (up to +-1.8e308) would overflow differences and sums, so
+  // the series is first scaled by a power of two (exact; a no-op for ordinary magnitudes) and the
+  // fitted figures are scaled back at the end.
+  std::vector<double> raw = observed.values;
+  const double scale = OverflowSafeScale(raw);
+  if (scale != 1.0) {
+    for (double& value : raw) value *= scale;
+  }
+  double sigma = fitted_scale_ > 0
+                     ? fitted_scale_ * scale
+                     : DifferenceNoiseScale(raw, static_cast<size_t>(config_.noise_lag));
   const double center = Median(raw);
+  // The segment costs come from prefix sums of squared standardised values; keeping those sums
+  // below 2^50 (a noise sigma at least sqrt(n) 2^-25 of the largest distance from the median)
+  // bounds their rounding by a quarter of a noise variance, far below any penalty, and rules out
+  // overflow. Ordinary series sit orders of magnitude inside this (the TCPD series reach a
+  // spread of 2,700 noise sigmas, the floor starts near 10^6 for them); it matters for a step
+  // against noise too small for double precision to hold beside the step.
+  double spread = 0;
+  for (double value : raw) spread = std::max(spread, std::abs(value - center));
+  sigma =
+      std::max(sigma, spread * std::sqrt(static_cast<double>(raw.size())) * std::ldexp(1.0, -25));
   std::vector<double> cleaned =
       config_.outlier_threshold > 0
           ? ClipOutliers(raw, sigma, static_cast<size_t>(config_.outlier_window),
@@ -122,9 +144,9 @@ Detection SegmentationDetector::Detect(std::span<const double> series) const {
     for (size_t i = bounds[s]; i < bounds[s + 1]; ++i) {
       const double fit = cost.Fit(bounds[s], bounds[s + 1], i) * sigma + center;
       const size_t at = observed.positions[i];
-      detection.expected[at] = fit;
-      detection.lower[at] = fit - 3 * band_sigma;
-      detection.upper[at] = fit + 3 * band_sigma;
+      detection.expected[at] = fit / scale;
+      detection.lower[at] = (fit - 3 * band_sigma) / scale;
+      detection.upper[at] = (fit + 3 * band_sigma) / scale;
       detection.scores[at] = (raw[i] - fit) / band_sigma;
     }
   }

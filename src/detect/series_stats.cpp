@@ -64,6 +64,14 @@ double DifferenceNoiseScale(std::span<const double> values, size_t lag) {
   return 1.0;
 }
 
+double OverflowSafeScale(std::span<const double> values) {
+  constexpr int MAX_EXPONENT = 500;
+  double largest = 0;
+  for (double v : values) largest = std::max(largest, std::abs(v));
+  if (!(largest > std::ldexp(1.0, MAX_EXPONENT)) || !std::isfinite(largest)) return 1.0;
+  return std::ldexp(1.0, MAX_EXPONENT - std::ilogb(largest) - 1);
+}
+
 std::vector<double> ClipOutliers(std::span<const double> values, double sigma, size_t half_window,
                                  double threshold) {
   std::vector<double> clipped(values.begin(), values.end());

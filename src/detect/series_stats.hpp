@@ -34,6 +34,11 @@ double Mad(std::span<const double> values);
 //! shortest segment measures the variability that a segment mean has to stand out from.
 double DifferenceNoiseScale(std::span<const double> values, size_t lag = 1);
 
+//! A power of two that brings the largest magnitude in `values` down to at most 2^500 (1 when it
+//! already is), so differences and sums of the scaled values cannot overflow. Scaling by a power
+//! of two is exact (for values not pushed below 2^-1022), so scale-free results do not change.
+double OverflowSafeScale(std::span<const double> values);
+
 //! Replaces isolated outliers (points further than `threshold` sigmas from the median of their
 //! `half_window` neighbours on each side) by that median, so single spikes do not open segments.
 std::vector<double> ClipOutliers(std::span<const double> values, double sigma, size_t half_window,

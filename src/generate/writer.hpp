@@ -12,11 +12,10 @@ namespace cxagent::generate {
 //! allowed values otherwise.
 storage::FileFormat ParseOutputFormat(const std::string& text);
 
-//! A TableSink that streams the world straight into the output files: each of the eight tables
-//! is written by its own `COPY (SELECT * FROM <table function>) TO <temporary file>` running
-//! while the days are generated; the table function hands DuckDB the day chunks in order
-//! (dictionary-coded columns as ENUMs, so strings are never materialised), and a chunk is freed
-//! once every table has read it, so memory stays bounded whatever the world's size. Commit waits
+//! A TableSink that streams the world straight into the output files through
+//! storage::StreamedFiles: each of the eight tables is written to a temporary file while the days
+//! are generated, and a day chunk is freed once every table has read it, so memory stays bounded
+//! whatever the world's size. Commit waits
 //! for the files, writes truth.json and renames everything into place only after all of it was
 //! written; destroying the writer without Commit removes every temporary file.
 class WorldWriter : public TableSink {
@@ -34,7 +33,7 @@ class WorldWriter : public TableSink {
   //! only after every file was written.
   void Commit(const std::string& truth_json);
 
-  //! The shared state of the writer threads (defined in writer.cpp).
+  //! The files being written (defined in writer.cpp).
   struct State;
 
  private:

@@ -1,85 +1,40 @@
 #include "localize/leaf_csv.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include "common/error.hpp"
+#include "storage/duckdb.hpp"
 
 namespace cxagent::localize {
 
 namespace {
 
-// One CSV record and the file line it starts on (1-based).
-struct Record {
-  size_t line = 0;
-  std::vector<std::string> cells;
-};
+// The magnitudes in one value column may add up to at most this: sums, differences and
+// products of two of them (squared deviations, rate x denominator) then stay far inside double.
+constexpr double MAX_COLUMN_MAGNITUDE = 1e150;
 
-// RFC 4180 records: quoted cells may hold commas, doubled quotes and line breaks; CRLF and LF
-// line ends; blank lines are skipped. The storage layer's DuckDB reader would do, but this input
-// needs exact line numbers in every message and no type guessing, so it is read here.
-std::vector<Record> SplitRecords(std::string_view text, std::string_view source) {
-  std::vector<Record> records;
-  size_t line = 1;
-  size_t pos = 0;
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;  // UTF-8 byte order mark
-  while (pos < text.size()) {
-    Record record{line, {}};
-    std::string cell;
-    bool in_quotes = false;
-    bool quoted_cell = false;
-    bool line_done = false;
-    while (pos < text.size() && !line_done) {
-      char c = text[pos];
-      if (in_quotes) {
-        if (c == '"') {
-          if (pos + 1 < text.size() && text[pos + 1] == '"') {
-            cell += '"';
-            pos += 2;
-            continue;
-          }
-          in_quotes = false;
-        } else {
-          if (c == '\n') ++line;
-          cell += c;
-        }
-        ++pos;
-        continue;
-      }
-      if (c == '"' && cell.empty() && !quoted_cell) {
-        in_quotes = true;
-        quoted_cell = true;
-      } else if (c == ',') {
-        record.cells.push_back(std::move(cell));
-        cell.clear();
-        quoted_cell = false;
-      } else if (c == '\n' || c == '\r') {
-        if (c == '\r' && pos + 1 < text.size() && text[pos + 1] == '\n') ++pos;
-        ++line;
-        line_done = true;
-      } else {
-        cell += c;
-      }
-      ++pos;
-    }
-    if (in_quotes) {
-      throw InvalidInput("{}: line {}: a quoted cell is not closed", source, record.line);
-    }
-    const bool blank = record.cells.empty() && cell.empty() && !quoted_cell;
-    if (blank) continue;
-    record.cells.push_back(std::move(cell));
-    records.push_back(std::move(record));
+// A record DuckDB could not split as the header says, as the one-line message of this input.
+[[noreturn]] void ThrowProblem(const storage::CsvProblem& problem, std::string_view source,
+                               size_t columns) {
+  switch (problem.kind) {
+    case storage::CsvProblem::Kind::CELL_COUNT:
+      throw InvalidInput("{}: line {}: {} cells, but the header has {} columns", source,
+                         problem.line, problem.cells, columns);
+    case storage::CsvProblem::Kind::UNCLOSED_QUOTE:
+      throw InvalidInput("{}: line {}: a quoted cell is not closed", source, problem.line);
+    case storage::CsvProblem::Kind::OTHER:
+      break;
   }
-  return records;
+  throw InvalidInput("{}: line {}: {}", source, problem.line, problem.message);
 }
 
 std::optional<double> ParseNumber(const std::string& cell) {
@@ -112,6 +67,27 @@ bool IsUsableValue(const std::string& value) {
   return true;
 }
 
+// `text` with control characters written as escapes (\n, \r, \t, \xNN), so a message quoting
+// it stays on one line.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string Join(const std::vector<std::string>& names) {
   std::string text;
   for (const auto& name : names) {
@@ -123,8 +99,13 @@ std::string Join(const std::vector<std::string>& names) {
 
 }  // namespace
 
-LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
-  std::vector<Record> records = SplitRecords(text, source);
+LeafTable ParseLeafRecords(const storage::CsvRecords& csv, std::string_view source) {
+  const std::vector<storage::CsvRecord>& records = csv.records;
+  // An unclosed quote runs to the end of the file, so it is reported before anything else.
+  for (const auto& problem : csv.problems) {
+    if (problem.kind == storage::CsvProblem::Kind::UNCLOSED_QUOTE) ThrowProblem(problem, source, 0);
+  }
+  if (records.empty() && !csv.problems.empty()) ThrowProblem(csv.problems.front(), source, 0);
   if (records.empty()) {
     throw InvalidInput(
         "{}: the file is empty; expected a header line with dimension columns and the value "
@@ -140,7 +121,7 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
     }
     if (!position.emplace(header[c], c).second) {
       throw InvalidInput("{}: line {}: column '{}' appears twice in the header", source,
-                         records.front().line, header[c]);
+                         records.front().line, Printable(header[c]));
     }
   }
   std::vector<std::string> additive_present, additive_missing, ratio_present, ratio_missing;
@@ -188,7 +169,7 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
         throw InvalidInput(
             "{}: line {}: column '{}' is not a usable dimension name; use letters, digits and "
             "underscores",
-            source, records.front().line, header[c]);
+            source, records.front().line, Printable(header[c]));
       }
       dimension_columns.push_back(c);
       table.dimensions.push_back(header[c]);
@@ -200,16 +181,18 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
         "dimension, and at least one is needed",
         source, Join(value_columns));
   }
-  if (records.size() == 1) {
+  if (records.size() == 1 && csv.problems.empty()) {
     throw InvalidInput("{}: the header is followed by no leaf rows", source);
   }
 
   std::map<std::vector<std::string>, size_t> first_line;
+  std::vector<double> magnitude(value_columns.size(), 0.0);
+  auto problem = csv.problems.begin();
   for (size_t r = 1; r < records.size(); ++r) {
-    const Record& record = records[r];
-    if (record.cells.size() != header.size()) {
-      throw InvalidInput("{}: line {}: {} cells, but the header has {} columns", source,
-                         record.line, record.cells.size(), header.size());
+    const storage::CsvRecord& record = records[r];
+    // Records DuckDB could not split are reported in file order with the others.
+    if (problem != csv.problems.end() && problem->line < record.line) {
+      ThrowProblem(*problem, source, header.size());
     }
     Leaf leaf;
     for (size_t c : dimension_columns) {
@@ -217,7 +200,7 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
         throw InvalidInput(
             "{}: line {}, column '{}': dimension value '{}' is empty or holds '&', '=' or a "
             "control character",
-            source, record.line, header[c], record.cells[c]);
+            source, record.line, header[c], Printable(record.cells[c]));
       }
       leaf.values.push_back(record.cells[c]);
     }
@@ -227,7 +210,15 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
       std::optional<double> value = ParseNumber(cell);
       if (!value) {
         throw InvalidInput("{}: line {}, column '{}': '{}' is not a number", source, record.line,
-                           name, cell);
+                           name, Printable(cell));
+      }
+      double& total = magnitude[values.size()];
+      total += std::abs(*value);
+      if (!(total <= MAX_COLUMN_MAGNITUDE)) {
+        throw InvalidInput(
+            "{}: line {}, column '{}': '{}' is too large; the magnitudes in a value column may "
+            "add up to at most 1e150",
+            source, record.line, name, cell);
       }
       values.push_back(*value);
     }
@@ -259,6 +250,7 @@ LeafTable ParseLeafCsv(std::string_view text, std::string_view source) {
     }
     table.leaves.push_back(std::move(leaf));
   }
+  if (problem != csv.problems.end()) ThrowProblem(*problem, source, header.size());
   return table;
 }
 
@@ -270,11 +262,9 @@ LeafTable ReadLeafCsv(const std::string& path) {
   if (std::filesystem::is_directory(path, error)) {
     throw InvalidInput("input '{}' is a directory, not a CSV file", path);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError("cannot open input file '{}'", path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return ParseLeafCsv(buffer.str(), path);
+  storage::Database database;
+  storage::Connection connection(database);
+  return ParseLeafRecords(storage::ReadCsvRecords(connection, path, path), path);
 }
 
 nlohmann::json RootCausesJson(const LocalizeResult& result) {

@@ -500,6 +500,29 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       chosen.push_back(std::move(slice));
     }
   }
+  // Bounded inputs keep every figure finite unless values of very different magnitudes cancel
+  // (a total change of 1e-300 beside slices moving by 1e100); refuse those rather than answer
+  // with figures that are not numbers.
+  const auto require_finite = [](double value, std::string_view figure, const Slice& slice) {
+    if (!std::isfinite(value)) {
+      throw InvalidInput(
+          "localize: the {} of slice {} is not finite in double precision; the input's values "
+          "are too far apart in magnitude",
+          figure, slice.ToText());
+    }
+  };
+  require_finite(result.baseline, "baseline", Slice{});
+  require_finite(result.current, "current value", Slice{});
+  require_finite(result.delta, "delta", Slice{});
+  for (const RootCause& cause : result.root_causes) {
+    require_finite(cause.score, "score", cause.slice);
+    require_finite(cause.baseline, "baseline", cause.slice);
+    require_finite(cause.current, "current value", cause.slice);
+    require_finite(cause.delta, "delta", cause.slice);
+    require_finite(cause.contribution, "contribution", cause.slice);
+    require_finite(cause.rate_effect, "rate effect", cause.slice);
+    require_finite(cause.mix_effect, "mix effect", cause.slice);
+  }
   return result;
 }
 

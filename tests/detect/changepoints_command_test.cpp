@@ -143,5 +143,28 @@ TEST(ChangepointsCommand, FailureLeavesNoOutputFile) {
   EXPECT_FALSE(std::filesystem::exists(dir.File("out.json")));
 }
 
+TEST(ChangepointsCommand, FindsAStepBetweenTheLargestDoubles) {
+  TempDir dir;
+  std::string csv = "value\n";
+  for (int i = 0; i < 40; ++i) csv += i < 20 ? "-1e308\n" : "1e308\n";
+  const auto result = RunCxagent("changepoints --input " + dir.Write("huge.csv", csv));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "{\"changepoints\":[20]}\n");
+}
+
+TEST(ChangepointsCommand, NonFiniteCellsNameTheirLine) {
+  TempDir dir;
+  for (const char* cell : {"nan", "inf", "-inf", "1e309"}) {
+    const auto path = dir.Write("bad.csv", std::string("value\n1\n2\n") + cell + "\n4\n");
+    const auto result = RunCxagent("changepoints --input " + path);
+    EXPECT_EQ(result.exit_code, 2) << cell;
+    EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << result.err;
+    EXPECT_NE(
+        result.err.find(path + ": line 4, column 'value': '" + cell + "' is not a finite number"),
+        std::string::npos)
+        << result.err;
+  }
+}
+
 }  // namespace
 }  // namespace cxagent::detect

@@ -8,16 +8,25 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "support/test_support.hpp"
 
 namespace cxagent::localize {
 namespace {
 
-// The message of the error that parsing `text` throws, checking that it is InvalidInput.
+// Reads `text` as the file leaves.csv.
+LeafTable ParseLeafCsv(const std::string& text, const std::string& name = "leaves.csv") {
+  const cxagent::testing::TempDir dir;
+  return ReadLeafCsv(dir.Write(name, text));
+}
+
+// The message of the error that reading `text` throws, checking that it is InvalidInput and one
+// line.
 std::string ParseError(const std::string& text) {
   try {
-    ParseLeafCsv(text, "leaves.csv");
+    ParseLeafCsv(text);
   } catch (const Error& error) {
     EXPECT_EQ(error.Type(), ErrorType::INVALID_INPUT);
+    EXPECT_EQ(std::string(error.what()).find('\n'), std::string::npos) << error.what();
     return error.what();
   }
   ADD_FAILURE() << "no error for:\n" << text;
@@ -126,6 +135,65 @@ TEST(LeafCsvTest, EmptyDimensionValueNamesLineAndColumn) {
   EXPECT_NE(ParseError("region,platform,real,predict\nx,ios,1,2\ny,,1,2\n")
                 .find("line 3, column 'platform': dimension value '' is empty"),
             std::string::npos);
+}
+
+TEST(LeafCsvTest, LinesCountTheBreaksInsideQuotedCellsAndBlankLines) {
+  EXPECT_NE(
+      ParseError("region,real,predict\n\nx,1,2\n\"a\r\n\nb\",1,2\n")
+          .find("leaves.csv: line 4, column 'region': dimension value 'a\\r\\n\\nb' is empty or "
+                "holds '&', '=' or a control character"),
+      std::string::npos);
+  EXPECT_NE(ParseError("\n\nregion,real,predict\n\nx,1,2\ny,1,abc\n")
+                .find("leaves.csv: line 6, column 'predict': 'abc' is not a number"),
+            std::string::npos);
+}
+
+TEST(LeafCsvTest, RowWithTooManyCellsNamesTheLine) {
+  EXPECT_NE(ParseError("region,real,predict\r\nx,1,2\r\n\r\n\"y\",1,2\r\nw,1,2,3,4\r\n")
+                .find("leaves.csv: line 5: 5 cells, but the header has 3 columns"),
+            std::string::npos);
+}
+
+TEST(LeafCsvTest, ProblemsAreReportedInFileOrder) {
+  // A bad cell before a short row is reported first, as a reader going down the file sees them.
+  EXPECT_NE(ParseError("region,real,predict\nx,1,oops\ny,1\n")
+                .find("line 2, column 'predict': 'oops' is not a number"),
+            std::string::npos);
+  EXPECT_NE(ParseError("region,real,predict\nx,1\ny,1,oops\n")
+                .find("line 2: 2 cells, but the header has 3 columns"),
+            std::string::npos);
+}
+
+TEST(LeafCsvTest, ByteOrderMarkIsNotPartOfTheFirstColumnName) {
+  auto table = ParseLeafCsv("\xEF\xBB\xBFregion,real,predict\nx,1,2\n");
+  EXPECT_EQ(table.dimensions, std::vector<std::string>{"region"});
+}
+
+TEST(LeafCsvTest, CellsAreTextNotGuessedTypes) {
+  // Leading zeros, dates and padded numbers stay as written in dimension values.
+  auto table = ParseLeafCsv("zip,day,real,predict\n007,2024-01-02,1,2\n");
+  EXPECT_EQ(table.leaves[0].values, (std::vector<std::string>{"007", "2024-01-02"}));
+}
+
+TEST(LeafCsvTest, ValuesWhoseSumsWouldOverflowNameLineAndColumn) {
+  EXPECT_NE(ParseError("region,real,predict\na,1e308,1\nb,1,1\n")
+                .find("leaves.csv: line 2, column 'real': '1e308' is too large; the magnitudes in "
+                      "a value column may add up to at most 1e150"),
+            std::string::npos);
+  // Each value may be fine while their total is not.
+  EXPECT_NE(ParseError("region,real,predict\na,1,-9e149\nb,1,-9e149\n")
+                .find("line 3, column 'predict': '-9e149' is too large"),
+            std::string::npos);
+  EXPECT_EQ(ParseLeafCsv("region,real,predict\na,1e149,1\nb,1,1\n").leaves.size(), 2u);
+}
+
+TEST(LeafCsvTest, NonFiniteValuesAreNotNumbers) {
+  for (const char* cell : {"nan", "inf", "-inf", "1e309"}) {
+    EXPECT_NE(ParseError(std::string("region,real,predict\na,1,2\nb,") + cell + ",2\n")
+                  .find(std::string("line 3, column 'real': '") + cell + "' is not a number"),
+              std::string::npos)
+        << cell;
+  }
 }
 
 TEST(LeafCsvTest, MissingFileIsNotFound) {

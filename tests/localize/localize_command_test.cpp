@@ -75,5 +75,21 @@ TEST(LocalizeCommandTest, EmptyFileExitsTwo) {
   EXPECT_NE(result.err.find("the file is empty"), std::string::npos) << result.err;
 }
 
+TEST(LocalizeCommandTest, HugeValuesExitTwoNamingLineAndColumnInsteadOfNullScores) {
+  // Sums of +-1e308 overflow: this used to answer scores and deltas of null with exit 0.
+  TempDir dir;
+  const std::string out = dir.File("result.json");
+  auto result =
+      RunCxagent("localize --input " +
+                 dir.Write("leaves.csv", "region,real,predict\na,1e308,-1e308\nb,1,2\nc,1,1\n") +
+                 " --out " + out);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << result.err;
+  EXPECT_NE(result.err.find("leaves.csv: line 2, column 'real': '1e308' is too large"),
+            std::string::npos)
+      << result.err;
+  EXPECT_FALSE(std::ifstream(out).good());
+}
+
 }  // namespace
 }  // namespace cxagent

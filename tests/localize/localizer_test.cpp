@@ -9,6 +9,8 @@
 #include <set>
 #include <string>
 
+#include "common/error.hpp"
+
 namespace cxagent::localize {
 namespace {
 
@@ -269,6 +271,24 @@ TEST(LocalizerTest, ConfigOutOfBoundsIsRejectedNamingTheField) {
     FAIL() << "expected an error";
   } catch (const std::exception& error) {
     EXPECT_NE(std::string(error.what()).find("max_depth"), std::string::npos);
+  }
+}
+
+TEST(LocalizerTest, FiguresThatOverflowAreRefusedNamingTheSliceAndFigure) {
+  // The total barely moves (2e-299) while two slices move by +-1e100: the share of the total's
+  // change that region=a explains is 5e398, which is not a double (it was printed as null).
+  LeafTable table;
+  table.dimensions = {"region"};
+  table.leaves = {{{"a"}, 1e100, 0.0}, {{"b"}, -1e100, 0.0}, {{"c"}, 1e-300, 0.0}};
+  for (int i = 0; i < 20; ++i) table.leaves.push_back({{"r" + std::to_string(i)}, 2e-300, 1e-300});
+  try {
+    Localize(table);
+    FAIL() << "expected InvalidInput";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.Type(), ErrorType::INVALID_INPUT);
+    EXPECT_NE(std::string(error.what()).find("the contribution of slice region=a is not finite"),
+              std::string::npos)
+        << error.what();
   }
 }
 
