@@ -34,6 +34,7 @@ struct Core {
   HttpHandler handler;
   HttpRejecter rejecter;
   std::atomic<size_t> connections{0};
+  net::thread_pool* workers = nullptr;  // runs the handlers
 };
 
 bool IsHttpError(const beast::error_code& error) {
@@ -188,19 +189,29 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head_only = message.method() == http::verb::head;
     if (head_only) request.method = "GET";
 
-    httplib::Response response;
-    try {
-      core_.handler(request, response);
-    } catch (const std::exception& failure) {
-      spdlog::error("{} {}: {}", request.method, request.path, failure.what());
-      response = httplib::Response();
-      core_.rejecter(request, 500, fmt::format("internal error: {}", failure.what()), response);
-      response.status = 500;
-    }
-    if (response.status == -1) response.status = 200;
-    spdlog::info("{} {} {} {:.2f} ms", method, request.path, response.status,
-                 MillisecondsSince(started));
-    Send(std::move(response), message.version(), head_only, message.keep_alive());
+    // Handlers may take seconds (a what-if, a first incident detail); they run on the worker
+    // pool so that reading and writing, on the few I/O threads, never wait for them.
+    net::post(*core_.workers, [self = shared_from_this(), request = std::move(request), method,
+                               started, head_only, version = message.version(),
+                               keep_alive = message.keep_alive()]() mutable {
+      httplib::Response response;
+      try {
+        self->core_.handler(request, response);
+      } catch (const std::exception& failure) {
+        spdlog::error("{} {}: {}", request.method, request.path, failure.what());
+        response = httplib::Response();
+        self->core_.rejecter(request, 500, fmt::format("internal error: {}", failure.what()),
+                             response);
+        response.status = 500;
+      }
+      if (response.status == -1) response.status = 200;
+      spdlog::info("{} {} {} {:.2f} ms", method, request.path, response.status,
+                   MillisecondsSince(started));
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response), version, head_only, keep_alive]() mutable {
+                  self->Send(std::move(response), version, head_only, keep_alive);
+                });
+    });
   }
 
   void Send(httplib::Response&& response, unsigned version, bool head_only, bool keep_alive) {
@@ -259,13 +270,18 @@ class Session : public std::enable_shared_from_this<Session> {
 
 struct HttpServer::Impl {
   Impl(HttpLimits limits, HttpHandler handler, HttpRejecter rejecter)
-      : core{std::move(limits), std::move(handler), std::move(rejecter)} {}
+      : core{std::move(limits), std::move(handler), std::move(rejecter)} {
+    core.workers = &workers;
+  }
 
   // Declared before the io_context: pending handlers destroyed with it still reach the core.
   Core core;
-  net::io_context io{static_cast<int>(std::max<size_t>(core.limits.threads, 1))};
+  net::io_context io{static_cast<int>(std::max<size_t>(core.limits.io_threads, 1))};
   tcp::acceptor acceptor{io};
   net::steady_timer accept_retry{io};
+  // Declared after the io_context: destroyed (joined) first, while the sessions its queued
+  // handlers hold can still close their sockets.
+  net::thread_pool workers{std::max<size_t>(core.limits.threads, 1)};
 
   void Accept() {
     acceptor.async_accept(net::make_strand(io),
@@ -329,11 +345,14 @@ int HttpServer::Bind(const std::string& host, int port) {
 void HttpServer::Run() {
   impl_->Accept();
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < impl_->core.limits.threads; ++i) {
+  for (size_t i = 1; i < impl_->core.limits.io_threads; ++i) {
     threads.emplace_back([this] { impl_->io.run(); });
   }
   impl_->io.run();
   for (auto& thread : threads) thread.join();
+  // Handlers still running finish; their responses are not sent.
+  impl_->workers.stop();
+  impl_->workers.join();
 }
 
 void HttpServer::Stop() {

@@ -21,7 +21,8 @@ struct HttpLimits {
   std::chrono::milliseconds body_timeout{30'000};   //!< time to receive a whole body
   std::chrono::milliseconds write_timeout{30'000};  //!< time to send a whole response
   size_t max_connections = 4096;                    //!< connections beyond this are closed at once
-  size_t threads = 4;  //!< threads that read, handle and write requests
+  size_t io_threads = 2;  //!< threads that accept, read and write (never wait on a handler)
+  size_t threads = 4;     //!< threads that run the handlers
 };
 
 //! Fills the response to one request (handlers take httplib's Request and Response as plain
@@ -48,8 +49,8 @@ class HttpServer {
   //! Listens on `host:port` (port 0 picks a free one); returns the bound port. Throws Io when the
   //! address cannot be resolved or bound.
   int Bind(const std::string& host, int port);
-  //! Serves on the calling thread and `threads - 1` more until Stop(); Bind() must have
-  //! succeeded.
+  //! Serves (I/O on the calling thread and `io_threads - 1` more, handlers on `threads`
+  //! workers) until Stop(); Bind() must have succeeded.
   void Run();
   //! Makes Run() return (also when called before Run starts); safe from any thread.
   void Stop();
