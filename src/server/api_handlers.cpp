@@ -379,6 +379,7 @@ void ApiHandlers::Register(RouteTable& routes) {
               .summary = "Server status, version, the served data and the re-analysis state",
               .parameters = json::array(),
               .responses = {{"200", JsonResponse("The server is up", Ref("Health"))}},
+              .quick = true,
               .handler = [this](const auto& request, auto& response, const auto&) {
                 ParseNoQuery(request.target);
                 SendJson(response, Health());
@@ -416,6 +417,7 @@ void ApiHandlers::Register(RouteTable& routes) {
                   {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 50}}),
             Query("offset", "rows to skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}})},
        .responses = {{"200", JsonResponse("A page of incidents", Ref("IncidentList"))}},
+       .quick = true,
        .handler = [this](const auto& request, auto& response, const auto&) {
          ListIncidents(request, response);
        }});
@@ -443,6 +445,7 @@ void ApiHandlers::Register(RouteTable& routes) {
               .parameters = {id},
               .responses = {{"200", JsonResponse("The root-cause analysis", Ref("Rca"))}},
               .errors = {{501, "The rca stage has not produced results for this incident"}},
+              .quick = true,
               .handler = [this](const auto& request, auto& response, const auto& path) {
                 GetRca(request, response, path.at("id"));
               }});
@@ -453,6 +456,7 @@ void ApiHandlers::Register(RouteTable& routes) {
        .parameters = {id},
        .responses = {{"200", JsonResponse("The recommendations", Ref("RecommendationList"))}},
        .errors = {{501, "The recommendations stage has not produced results for this incident"}},
+       .quick = true,
        .handler = [this](const auto& request, auto& response, const auto& path) {
          GetRecommendations(request, response, path.at("id"));
        }});
@@ -491,6 +495,7 @@ void ApiHandlers::Register(RouteTable& routes) {
                             {{"type", "string"}, {"default", "all"}})},
        .responses = {{"200", JsonResponse("The series", Ref("CxScoreSeries"))}},
        .errors = {{404, "The cohort is valid but has no stored series (too deep or too small)"}},
+       .quick = true,
        .handler = [this](const auto& request, auto& response, const auto&) {
          CxScore(request, response);
        }});
@@ -499,6 +504,7 @@ void ApiHandlers::Register(RouteTable& routes) {
               .summary = "Dimensions and their values (those with a stored series)",
               .parameters = json::array(),
               .responses = {{"200", JsonResponse("The dimensions", Ref("Cohorts"))}},
+              .quick = true,
               .handler = [this](const auto& request, auto& response, const auto&) {
                 Cohorts(request, response);
               }});

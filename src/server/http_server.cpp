@@ -33,6 +33,7 @@ struct Core {
   HttpLimits limits;
   HttpHandler handler;
   HttpRejecter rejecter;
+  HttpQuick quick;
   std::atomic<size_t> connections{0};
   net::thread_pool* workers = nullptr;  // runs the handlers
 };
@@ -189,29 +190,39 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head_only = message.method() == http::verb::head;
     if (head_only) request.method = "GET";
 
-    // Handlers may take seconds (a what-if, a first incident detail); they run on the worker
-    // pool so that reading and writing, on the few I/O threads, never wait for them.
+    const unsigned version = message.version();
+    const bool keep_alive = message.keep_alive();
+    if (core_.quick && core_.quick(request)) {
+      httplib::Response response = Respond(request, method, started);
+      return Send(std::move(response), version, head_only, keep_alive);
+    }
+    // Other handlers may take seconds (a what-if, a first incident detail): they run on the
+    // worker pool so that reading and writing, on the few I/O threads, never wait for them.
     net::post(*core_.workers, [self = shared_from_this(), request = std::move(request), method,
-                               started, head_only, version = message.version(),
-                               keep_alive = message.keep_alive()]() mutable {
-      httplib::Response response;
-      try {
-        self->core_.handler(request, response);
-      } catch (const std::exception& failure) {
-        spdlog::error("{} {}: {}", request.method, request.path, failure.what());
-        response = httplib::Response();
-        self->core_.rejecter(request, 500, fmt::format("internal error: {}", failure.what()),
-                             response);
-        response.status = 500;
-      }
-      if (response.status == -1) response.status = 200;
-      spdlog::info("{} {} {} {:.2f} ms", method, request.path, response.status,
-                   MillisecondsSince(started));
+                               started, head_only, version, keep_alive] {
+      httplib::Response response = self->Respond(request, method, started);
       net::post(self->stream_.get_executor(),
                 [self, response = std::move(response), version, head_only, keep_alive]() mutable {
                   self->Send(std::move(response), version, head_only, keep_alive);
                 });
     });
+  }
+
+  httplib::Response Respond(const httplib::Request& request, const std::string& method,
+                            std::chrono::steady_clock::time_point started) const {
+    httplib::Response response;
+    try {
+      core_.handler(request, response);
+    } catch (const std::exception& failure) {
+      spdlog::error("{} {}: {}", request.method, request.path, failure.what());
+      response = httplib::Response();
+      core_.rejecter(request, 500, fmt::format("internal error: {}", failure.what()), response);
+      response.status = 500;
+    }
+    if (response.status == -1) response.status = 200;
+    spdlog::info("{} {} {} {:.2f} ms", method, request.path, response.status,
+                 MillisecondsSince(started));
+    return response;
   }
 
   void Send(httplib::Response&& response, unsigned version, bool head_only, bool keep_alive) {
@@ -269,8 +280,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(HttpLimits limits, HttpHandler handler, HttpRejecter rejecter)
-      : core{std::move(limits), std::move(handler), std::move(rejecter)} {
+  Impl(HttpLimits limits, HttpHandler handler, HttpRejecter rejecter, HttpQuick quick)
+      : core{std::move(limits), std::move(handler), std::move(rejecter), std::move(quick)} {
     core.workers = &workers;
   }
 
@@ -311,8 +322,10 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpLimits limits, HttpHandler handler, HttpRejecter rejecter)
-    : impl_(std::make_unique<Impl>(std::move(limits), std::move(handler), std::move(rejecter))) {}
+HttpServer::HttpServer(HttpLimits limits, HttpHandler handler, HttpRejecter rejecter,
+                       HttpQuick quick)
+    : impl_(std::make_unique<Impl>(std::move(limits), std::move(handler), std::move(rejecter),
+                                   std::move(quick))) {}
 
 HttpServer::~HttpServer() = default;
 

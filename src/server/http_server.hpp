@@ -35,13 +35,19 @@ using HttpHandler = std::function<void(const httplib::Request&, httplib::Respons
 using HttpRejecter = std::function<void(const httplib::Request& request, int status,
                                         const std::string& message, httplib::Response& response)>;
 
+//! True for a request whose handler answers at once (from memory): it runs on the I/O thread
+//! that read it, saving the hand-over to a worker and back. Others run on the workers.
+using HttpQuick = std::function<bool(const httplib::Request&)>;
+
 //! An HTTP/1.1 server on Boost.Beast: connections wait for data without holding a thread (a slow
 //! or idle client costs a socket and a buffer), requests of a keep-alive connection are answered
 //! in order including pipelined ones, and the limits above bound each connection.
 class HttpServer {
  public:
-  //! A server calling `handler` for every complete request and `rejecter` for the others.
-  HttpServer(HttpLimits limits, HttpHandler handler, HttpRejecter rejecter);
+  //! A server calling `handler` for every complete request (on an I/O thread when `quick` says
+  //! so, on a worker otherwise) and `rejecter` for the others.
+  HttpServer(HttpLimits limits, HttpHandler handler, HttpRejecter rejecter,
+             HttpQuick quick = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

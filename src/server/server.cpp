@@ -53,6 +53,7 @@ void RegisterDocumentRoutes(RouteTable& routes, const std::string* openapi, std:
        .responses = {{"200",
                       {{"description", "The OpenAPI document"},
                        {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}},
+       .quick = true,
        .handler = [openapi](const httplib::Request& request, httplib::Response& response,
                             const PathParameters&) {
          ParseNoQuery(request.target);
@@ -180,6 +181,14 @@ struct ApiServer::State {
     }
   }
 
+  // Requests answered from memory: CORS preflights, 401s, static files (small, from the page
+  // cache), 405s and the API routes marked quick. The rest wait for a worker thread.
+  bool Quick(const httplib::Request& request) const {
+    const bool api = request.path == "/api" || request.path.starts_with("/api/");
+    if (request.method == "OPTIONS" || !api) return true;
+    return !Authorized(request) || routes.IsQuick(request.method, request.path);
+  }
+
   // Requests refused by the HTTP layer before they reach a route, in the API's error shape.
   static void Reject(const httplib::Request& request, int status, const std::string& message,
                      httplib::Response& response) {
@@ -213,7 +222,7 @@ struct ApiServer::State {
         [this](const httplib::Request& request, httplib::Response& response) {
           Handle(request, response);
         },
-        &State::Reject);
+        &State::Reject, [this](const httplib::Request& request) { return Quick(request); });
   }
 };
 

@@ -202,6 +202,50 @@ TEST_F(HardeningTest, SlowClientsDoNotDelayOthers) {
   EXPECT_LT(seconds, 1.0) << "health took " << seconds << " s beside 40 slow clients";
 }
 
+// A simulator that takes its time, like the real one on a large incident.
+class SlowSimulator : public Simulator {
+ public:
+  json WhatIf(const WhatIfRequest& request) const override {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    return {{"template", request.action_template}, {"params", request.params}};
+  }
+  std::string ExperimentPlan(const std::string&, const json&, const json&) const override {
+    return "# Plan\n";
+  }
+};
+
+// Handlers that take seconds run on the workers: with every worker busy on a what-if, reads,
+// writes and the routes answered from memory go on.
+TEST_F(HardeningTest, SlowHandlersDoNotDelayQuickRoutes) {
+  Start(4, std::make_shared<SlowSimulator>());
+  const std::string id = FirstIncident();
+  const auto list = Body(Client().Get(("/api/incidents/" + id + "/recommendations").c_str()));
+  ASSERT_FALSE(list["recommendations"].empty()) << list.dump();
+  const json& recommendation = list["recommendations"][0];
+  ASSERT_FALSE(recommendation["params"].empty()) << recommendation.dump();
+  const std::string param = recommendation["params"].items().begin().key();
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] {
+      Client().Post(
+          ("/api/incidents/" + id + "/whatif").c_str(),
+          json({{"template", recommendation["template"]}, {"params", {{param, i}}}}).dump(),
+          "application/json");
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  ExpectHealthy();
+  const auto incidents = Client().Get("/api/incidents");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (auto& client : clients) client.join();
+  ASSERT_TRUE(incidents);
+  EXPECT_EQ(incidents->status, 200);
+  EXPECT_LT(seconds, 1.0) << "health and the incident list took " << seconds
+                          << " s while 8 what-ifs ran";
+}
+
 TEST_F(HardeningTest, AnalyzeWithoutContentLengthAnswersAtOnce) {
   Start();
   const auto start = std::chrono::steady_clock::now();
