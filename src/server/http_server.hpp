@@ -2,10 +2,12 @@
 
 #include "server/http.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 namespace cxagent::server {
 
@@ -15,14 +17,15 @@ struct HttpLimits {
   size_t max_target_bytes = 8192;   //!< longer request targets (path and query) are 414
   size_t max_header_bytes = 16384;  //!< a larger request line and headers are 431
   //! Time from the start of a read (a new connection, or the end of the previous response on a
-  //! keep-alive one) to the end of the request headers; a client that takes longer is answered
-  //! 408 (when it sent something) and closed.
+  //! keep-alive one) to the end of the request headers; the connection of a client that takes
+  //! longer is closed (the stream closes the socket on a timeout, so no 408 can be sent).
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};   //!< time to receive a whole body
   std::chrono::milliseconds write_timeout{30'000};  //!< time to send a whole response
   size_t max_connections = 4096;                    //!< connections beyond this are closed at once
-  size_t io_threads = 2;  //!< threads that accept, read and write (never wait on a handler)
-  size_t threads = 4;     //!< threads that run the handlers
+  //! Threads that accept, read, write and run quick handlers (one per core, at least 2).
+  size_t io_threads = std::max(2u, std::thread::hardware_concurrency());
+  size_t threads = 4;  //!< threads that run the handlers
 };
 
 //! Fills the response to one request (handlers take httplib's Request and Response as plain
