@@ -42,6 +42,36 @@ bool IsHttpError(const beast::error_code& error) {
   return error.category() == beast::http::make_error_code(http::error::end_of_stream).category();
 }
 
+// Compresses a text body with Brotli or gzip when the client accepts it, with httplib's choice
+// of encoding and content types and its compressors (as its own server did).
+void Compress(const httplib::Request& request, httplib::Response& response) {
+  if (response.body.empty() || response.has_header("Content-Encoding")) return;
+  std::unique_ptr<httplib::detail::compressor> compressor;
+  std::string name;
+  switch (httplib::detail::encoding_type(request, response)) {
+    case httplib::detail::EncodingType::Brotli:
+      compressor = std::make_unique<httplib::detail::brotli_compressor>();
+      name = "br";
+      break;
+    case httplib::detail::EncodingType::Gzip:
+      compressor = std::make_unique<httplib::detail::gzip_compressor>();
+      name = "gzip";
+      break;
+    case httplib::detail::EncodingType::None:
+      return;
+  }
+  std::string compressed;
+  const bool done = compressor->compress(response.body.data(), response.body.size(), true,
+                                         [&compressed](const char* data, size_t size) {
+                                           compressed.append(data, size);
+                                           return true;
+                                         });
+  if (!done) return;
+  response.body = std::move(compressed);
+  response.set_header("Content-Encoding", name);
+  response.set_header("Vary", "Accept-Encoding");
+}
+
 double MillisecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
@@ -220,6 +250,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response.status = 500;
     }
     if (response.status == -1) response.status = 200;
+    Compress(request, response);
     spdlog::info("{} {} {} {:.2f} ms", method, request.path, response.status,
                  MillisecondsSince(started));
     return response;

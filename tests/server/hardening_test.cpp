@@ -307,6 +307,21 @@ TEST_F(HardeningTest, RangeRequestsGetTheWholeFile) {
   EXPECT_TRUE(head->body.empty());
 }
 
+TEST_F(HardeningTest, TextIsCompressedForClientsThatAcceptIt) {
+  Start();
+  const std::string gzip =
+      Exchange("GET /api/incidents HTTP/1.1\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(gzip.find("Content-Encoding: gzip\r\n"), std::string::npos) << gzip.substr(0, 300);
+  const std::string brotli = Exchange(
+      "GET /assets/app.js HTTP/1.1\r\nAccept-Encoding: gzip, br\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(brotli.find("Content-Encoding: br\r\n"), std::string::npos) << brotli.substr(0, 300);
+  const std::string plain = Exchange("GET /api/incidents HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(plain.find("Content-Encoding"), std::string::npos);
+  const auto decoded = Client().Get("/api/incidents", {{"Accept-Encoding", "gzip"}});
+  ASSERT_TRUE(decoded);
+  EXPECT_TRUE(Body(decoded).contains("incidents"));
+}
+
 TEST_F(HardeningTest, WhatIfParameterErrorsNameTheParameter) {
   // The recommendations of the analyzed world name batching_cap only when batching is a cause,
   // so the template is checked against what the incident offers.
