@@ -2,7 +2,10 @@
 # Throughput and latency of the cached GET endpoints: generates a world (demo scenario, 90 days at
 # 2,000 orders/day), serves it on a free loopback port and runs wrk with 32 keep-alive connections
 # for 20 s against GET /api/incidents and GET /api/metrics/cx-score. Bar (quality.md): >= 5,000
-# req/s, p99 < 20 ms, zero errors. Usage: bench/api.sh [BUILD_DIR] [SECONDS]
+# req/s, p99 < 20 ms, zero errors. Then bench/api_probe.py: pipelined requests, and /api/health
+# latency beside 100 and 200 connections sending their headers a byte at a time (issue 19 bar:
+# all pipelined requests answered, health under 1 s).
+# Usage: bench/api.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -50,3 +53,5 @@ verdict = "ok" if rate >= 5000 and p99 < 20 and errors == 0 else "BELOW BAR"
 print(f"api: GET {path:24s} {rate:9.0f} req/s  p99 {p99:6.2f} ms  errors {errors}  [{verdict}]")
 PY
 done
+
+python3 "$here/bench/api_probe.py" "$port" 100 200

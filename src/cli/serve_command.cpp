@@ -29,7 +29,9 @@ void AddServeCommand(CLI::App& app) {
       ->envname("CXAGENT_TOKEN");
   command->add_option("--cors-origin", options->cors_origins,
                       "Allow cross-origin requests from this origin (repeatable; off by default)");
-  command->add_option("--threads", options->threads, "Request threads (one per open connection)")
+  command
+      ->add_option("--threads", options->threads,
+                   "Threads that read, handle and write requests (waiting connections hold none)")
       ->check(CLI::Range(4, 1024))
       ->capture_default_str();
   command->add_flag("--openapi", *print_openapi,

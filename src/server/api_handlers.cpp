@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -21,10 +20,6 @@ namespace cxagent::server {
 namespace {
 
 using nlohmann::json;
-
-constexpr size_t MAX_NOTE_CHARACTERS = 2000;
-constexpr int64_t DEFAULT_LIMIT = 50;
-constexpr int64_t MAX_LIMIT = 500;
 
 json ErrorJson(const Error& error) {
   return {
@@ -152,15 +147,13 @@ const storage::IncidentStatus* ApiHandlers::StatusOf(const storage::IncidentStat
 
 void ApiHandlers::ListIncidents(const httplib::Request& request,
                                 httplib::Response& response) const {
-  const QueryReader query(request,
-                          {"start_date", "end_date", "severity", "status", "limit", "offset"});
-  const auto from = query.DateValue("start_date");
-  const auto to = query.DateValue("end_date");
-  RequireOrdered(from, to);
-  const auto severities = query.EnumList("severity", {"high", "medium", "low"});
-  const auto states = query.EnumList("status", {"open", "acknowledged", "resolved"});
-  const int64_t limit = query.Integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-  const int64_t offset = query.Integer("offset", 0, 0, 1'000'000'000);
+  const IncidentListQuery query = ParseIncidentListQuery(request.target);
+  const auto& from = query.start_date;
+  const auto& to = query.end_date;
+  const auto& severities = query.severity;
+  const auto& states = query.status;
+  const int64_t limit = query.limit;
+  const int64_t offset = query.offset;
 
   const auto snapshot = Current();
   const auto statuses = Statuses();
@@ -194,7 +187,7 @@ void ApiHandlers::ListIncidents(const httplib::Request& request,
 
 void ApiHandlers::GetIncident(const httplib::Request& request, httplib::Response& response,
                               const std::string& id) const {
-  const QueryReader query(request, {});
+  ParseNoQuery(request.target);
   const auto snapshot = Current();
   const IncidentEntry& incident = snapshot->Incident(id);
   const auto cached = snapshot->details.Get(
@@ -208,21 +201,10 @@ void ApiHandlers::GetIncident(const httplib::Request& request, httplib::Response
 
 void ApiHandlers::PatchIncident(const httplib::Request& request, httplib::Response& response,
                                 const std::string& id) {
-  const QueryReader query(request, {});
+  ParseNoQuery(request.target);
   const auto snapshot = Current();
   const IncidentEntry& incident = snapshot->Incident(id);
-  const json body = ParseJsonObject(request, {"status", "note"});
-  const auto status = StringField(body, "status", 32);
-  const auto note = StringField(body, "note", MAX_NOTE_CHARACTERS);
-  if (!status && !note) {
-    throw BadParameter("body", "body: give 'status', 'note' or both");
-  }
-  if (status && *status != "open" && *status != "acknowledged" && *status != "resolved") {
-    throw BadParameter("status",
-                       "body: status '{}' is not allowed; allowed: open, acknowledged, "
-                       "resolved",
-                       *status);
-  }
+  const auto [status, note] = ParseIncidentPatch(request.body);
   storage::IncidentStatus updated;
   {
     std::lock_guard lock(status_write_mutex_);
@@ -241,7 +223,7 @@ void ApiHandlers::PatchIncident(const httplib::Request& request, httplib::Respon
 
 void ApiHandlers::GetRca(const httplib::Request& request, httplib::Response& response,
                          const std::string& id) const {
-  const QueryReader query(request, {});
+  ParseNoQuery(request.target);
   const auto snapshot = Current();
   const IncidentEntry& incident = snapshot->Incident(id);
   const auto rca = incident.document.find("rca");
@@ -258,7 +240,7 @@ void ApiHandlers::GetRca(const httplib::Request& request, httplib::Response& res
 
 void ApiHandlers::GetRecommendations(const httplib::Request& request, httplib::Response& response,
                                      const std::string& id) const {
-  const QueryReader query(request, {});
+  ParseNoQuery(request.target);
   const auto snapshot = Current();
   const IncidentEntry& incident = snapshot->Incident(id);
   const json& recommendations = Recommendations(incident);
@@ -272,26 +254,12 @@ void ApiHandlers::GetRecommendations(const httplib::Request& request, httplib::R
 
 void ApiHandlers::WhatIf(const httplib::Request& request, httplib::Response& response,
                          const std::string& id) const {
-  const QueryReader query(request, {});
+  ParseNoQuery(request.target);
   const auto snapshot = Current();
   const IncidentEntry& incident = snapshot->Incident(id);
-  const json body = ParseJsonObject(request, {"template", "params"});
-  if (!body.contains("template")) {
-    throw BadParameter("template", "body: 'template' is required (an action template name)");
-  }
-  const std::string action_template = *StringField(body, "template", 100);
-  const json params = body.value("params", json::object());
-  if (!params.is_object()) {
-    throw BadParameter("params", "body: 'params' must be an object, got {}", params.type_name());
-  }
-  for (const auto& [name, value] : params.items()) {
-    const bool finite = !value.is_number_float() || std::isfinite(value.get<double>());
-    if (!(value.is_number() || value.is_string() || value.is_boolean()) || !finite) {
-      throw BadParameter("params." + name,
-                         "body: params.{} must be a number, string or boolean, got {}", name,
-                         value.type_name());
-    }
-  }
+  const WhatIfBody body = ParseWhatIfBody(request.body);
+  const std::string& action_template = body.action_template;
+  const json& params = body.params;
   const json& recommendations = Recommendations(incident);
   if (recommendations.is_null()) throw RecommendationsMissing(incident, "what-if");
   // The incident's recommendations name the templates and parameters that apply to it.
@@ -329,14 +297,10 @@ void ApiHandlers::WhatIf(const httplib::Request& request, httplib::Response& res
 
 void ApiHandlers::ExperimentPlan(const httplib::Request& request, httplib::Response& response,
                                  const std::string& id) const {
-  const QueryReader query(request, {});
+  ParseNoQuery(request.target);
   const auto snapshot = Current();
   const IncidentEntry& incident = snapshot->Incident(id);
-  const json body = ParseJsonObject(request, {"recommendation_id"});
-  if (!body.contains("recommendation_id")) {
-    throw BadParameter("recommendation_id", "body: 'recommendation_id' is required");
-  }
-  const std::string recommendation_id = *StringField(body, "recommendation_id", 100);
+  const std::string recommendation_id = ParseExperimentPlanBody(request.body);
   const json& recommendations = Recommendations(incident);
   if (recommendations.is_null()) throw RecommendationsMissing(incident, "an experiment plan");
   std::vector<std::string> known;
@@ -359,18 +323,12 @@ void ApiHandlers::ExperimentPlan(const httplib::Request& request, httplib::Respo
 }
 
 void ApiHandlers::CxScore(const httplib::Request& request, httplib::Response& response) const {
-  const QueryReader query(request, {"start_date", "end_date", "cohort"});
-  const auto from = query.DateValue("start_date");
-  const auto to = query.DateValue("end_date");
-  RequireOrdered(from, to);
+  const CxScoreQuery query = ParseCxScoreQuery(request.target);
+  const auto& from = query.start_date;
+  const auto& to = query.end_date;
+  const Slice& cohort = query.cohort;
   const auto snapshot = Current();
-  Slice cohort;
-  if (const auto text = query.Text("cohort")) {
-    try {
-      cohort = Slice::Parse(*text);
-    } catch (const Error& error) {
-      throw BadParameter("cohort", "cohort: {}", error.what());
-    }
+  {
     const auto& dimensions = snapshot->cube.Dimensions();
     for (const auto& [dimension, value] : cohort.Pairs()) {
       const auto found = dimensions.find(dimension);
@@ -400,7 +358,7 @@ void ApiHandlers::CxScore(const httplib::Request& request, httplib::Response& re
 }
 
 void ApiHandlers::Cohorts(const httplib::Request& request, httplib::Response& response) const {
-  const QueryReader query(request, {});
+  ParseNoQuery(request.target);
   const auto snapshot = Current();
   json dimensions = json::array();
   for (const auto& [name, values] : snapshot->cube.Dimensions()) {
@@ -421,8 +379,9 @@ void ApiHandlers::Register(RouteTable& routes) {
               .summary = "Server status, version, the served data and the re-analysis state",
               .parameters = json::array(),
               .responses = {{"200", JsonResponse("The server is up", Ref("Health"))}},
+              .quick = true,
               .handler = [this](const auto& request, auto& response, const auto&) {
-                const QueryReader query(request, {});
+                ParseNoQuery(request.target);
                 SendJson(response, Health());
               }});
   routes.Add({.method = "POST",
@@ -434,7 +393,8 @@ void ApiHandlers::Register(RouteTable& routes) {
               .responses = {{"202", JsonResponse("The analysis started", Ref("AnalyzeStarted"))}},
               .errors = {{409, "An analysis is already running"}},
               .handler = [this](const auto& request, auto& response, const auto&) {
-                const QueryReader query(request, {});
+                ParseNoQuery(request.target);
+                ParseAnalyzeBody(request.body);
                 StartRefresh();
                 std::string started;
                 {
@@ -457,6 +417,7 @@ void ApiHandlers::Register(RouteTable& routes) {
                   {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 50}}),
             Query("offset", "rows to skip", {{"type", "integer"}, {"minimum", 0}, {"default", 0}})},
        .responses = {{"200", JsonResponse("A page of incidents", Ref("IncidentList"))}},
+       .quick = true,
        .handler = [this](const auto& request, auto& response, const auto&) {
          ListIncidents(request, response);
        }});
@@ -484,6 +445,7 @@ void ApiHandlers::Register(RouteTable& routes) {
               .parameters = {id},
               .responses = {{"200", JsonResponse("The root-cause analysis", Ref("Rca"))}},
               .errors = {{501, "The rca stage has not produced results for this incident"}},
+              .quick = true,
               .handler = [this](const auto& request, auto& response, const auto& path) {
                 GetRca(request, response, path.at("id"));
               }});
@@ -494,6 +456,7 @@ void ApiHandlers::Register(RouteTable& routes) {
        .parameters = {id},
        .responses = {{"200", JsonResponse("The recommendations", Ref("RecommendationList"))}},
        .errors = {{501, "The recommendations stage has not produced results for this incident"}},
+       .quick = true,
        .handler = [this](const auto& request, auto& response, const auto& path) {
          GetRecommendations(request, response, path.at("id"));
        }});
@@ -532,6 +495,7 @@ void ApiHandlers::Register(RouteTable& routes) {
                             {{"type", "string"}, {"default", "all"}})},
        .responses = {{"200", JsonResponse("The series", Ref("CxScoreSeries"))}},
        .errors = {{404, "The cohort is valid but has no stored series (too deep or too small)"}},
+       .quick = true,
        .handler = [this](const auto& request, auto& response, const auto&) {
          CxScore(request, response);
        }});
@@ -540,6 +504,7 @@ void ApiHandlers::Register(RouteTable& routes) {
               .summary = "Dimensions and their values (those with a stored series)",
               .parameters = json::array(),
               .responses = {{"200", JsonResponse("The dimensions", Ref("Cohorts"))}},
+              .quick = true,
               .handler = [this](const auto& request, auto& response, const auto&) {
                 Cohorts(request, response);
               }});

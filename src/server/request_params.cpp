@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include "common/error.hpp"
 #include "server/json_response.hpp"
@@ -12,6 +13,8 @@
 namespace cxagent::server {
 
 namespace {
+
+using nlohmann::json;
 
 bool Contains(std::initializer_list<std::string_view> list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -24,20 +27,130 @@ size_t Utf8Length(std::string_view text) {
   }));
 }
 
+// The length of the well-formed UTF-8 sequence starting at `at` (RFC 3629: no overlong forms,
+// no surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+size_t Utf8SequenceLength(std::string_view text, size_t at) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(at);
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (at + length > text.size()) return 0;
+  if (byte(at + 1) < low || byte(at + 1) > high) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if ((byte(at + i) & 0xC0) != 0x80) return 0;
+  }
+  return length;
+}
+
+bool IsUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+// The query part of a request target: after the first `?`, or all of it when there is none and
+// it does not start with `/` (a bare query).
+std::string QueryOf(std::string_view target) {
+  const size_t question = target.find('?');
+  if (question != std::string_view::npos) return std::string(target.substr(question + 1));
+  if (!target.empty() && target.front() != '/') return std::string(target);
+  return {};
+}
+
+// Counts the nesting while nlohmann's parser builds the value and stops it before a container
+// deeper than MAX_JSON_DEPTH is opened; records the keys on the way so that a number out of
+// range can be named by its field.
+class DepthGuard {
+ public:
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        if (depth >= MAX_JSON_DEPTH) {
+          throw BadParameter("body", "body: JSON nested deeper than {} levels", MAX_JSON_DEPTH);
+        }
+        keys_.emplace_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys_.empty() && parsed.is_string()) keys_.back() = parsed.get<std::string>();
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!keys_.empty()) keys_.pop_back();
+        break;
+      case json::parse_event_t::value:
+        break;
+    }
+    return true;
+  }
+
+  // The dotted path of the value being read (`params.max_batch`), or "body" at the top.
+  std::string Field() const {
+    std::string path;
+    for (const auto& key : keys_) {
+      if (key.empty()) continue;
+      path += (path.empty() ? "" : ".") + key;
+    }
+    return path.empty() ? "body" : path;
+  }
+
+ private:
+  std::vector<std::string> keys_;
+};
+
 }  // namespace
 
-QueryReader::QueryReader(const httplib::Request& request,
-                         std::initializer_list<std::string_view> known) {
-  const size_t question = request.target.find('?');
-  if (question != std::string::npos) {
-    httplib::detail::parse_query_text(request.target.substr(question + 1), params_);
+std::string Printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (length == 0 || byte < 0x20 || byte == 0x7F) {
+      out += fmt::format("\\x{:02X}", byte);
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
   }
+  return out;
+}
+
+QueryReader::QueryReader(std::string_view target, std::initializer_list<std::string_view> known) {
+  httplib::detail::parse_query_text(QueryOf(target), params_);
   for (const auto& [name, value] : params_) {
+    if (!IsUtf8(name)) {
+      throw BadParameter(Printable(name), "query parameter name '{}' is not valid UTF-8",
+                         Printable(name));
+    }
+    if (!IsUtf8(value)) {
+      throw BadParameter(name, "{}: '{}' is not valid UTF-8", name, Printable(value));
+    }
     if (!Contains(known, name)) {
       if (known.size() == 0) {
-        throw BadParameter(name, "unknown query parameter '{}'; this route takes none", name);
+        throw BadParameter(name, "unknown query parameter '{}'; this route takes none",
+                           Printable(name));
       }
-      throw BadParameter(name, "unknown query parameter '{}'; allowed: {}", name,
+      throw BadParameter(name, "unknown query parameter '{}'; allowed: {}", Printable(name),
                          fmt::join(known, ", "));
     }
     if (params_.count(name) > 1) {
@@ -45,6 +158,10 @@ QueryReader::QueryReader(const httplib::Request& request,
     }
   }
 }
+
+QueryReader::QueryReader(const httplib::Request& request,
+                         std::initializer_list<std::string_view> known)
+    : QueryReader(std::string_view(request.target), known) {}
 
 std::optional<std::string> QueryReader::Text(std::string_view name) const {
   const auto found = params_.find(std::string(name));
@@ -58,7 +175,7 @@ std::optional<Date> QueryReader::DateValue(std::string_view name) const {
   try {
     return ParseDate(*text, name);
   } catch (const Error& error) {
-    throw BadParameter(name, "{}", error.what());
+    throw BadParameter(name, "{}", Printable(error.what()));
   }
 }
 
@@ -69,7 +186,8 @@ int64_t QueryReader::Integer(std::string_view name, int64_t fallback, int64_t mi
   int64_t value = 0;
   const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (error != std::errc() || end != text->data() + text->size() || value < min || value > max) {
-    throw BadParameter(name, "{}: '{}' is not an integer from {} to {}", name, *text, min, max);
+    throw BadParameter(name, "{}: '{}' is not an integer from {} to {}", name, Printable(*text),
+                       min, max);
   }
   return value;
 }
@@ -86,7 +204,7 @@ std::vector<std::string> QueryReader::EnumList(
     const std::string value = text->substr(start, end - start);
     if (!Contains(allowed, value)) {
       throw BadParameter(name, "{}: '{}' is not allowed; allowed: {} (comma-separated)", name,
-                         value, fmt::join(allowed, ", "));
+                         Printable(value), fmt::join(allowed, ", "));
     }
     values.push_back(value);
     start = end + 1;
@@ -102,14 +220,25 @@ void RequireOrdered(const std::optional<Date>& start, const std::optional<Date>&
   }
 }
 
-nlohmann::json ParseJsonObject(const httplib::Request& request,
-                               std::initializer_list<std::string_view> known) {
-  nlohmann::json body;
+nlohmann::json ParseJson(std::string_view text) {
+  DepthGuard guard;
   try {
-    body = nlohmann::json::parse(request.body);
-  } catch (const nlohmann::json::parse_error& error) {
-    throw BadParameter("body", "body: not valid JSON ({})", error.what());
+    return json::parse(text.begin(), text.end(), std::ref(guard));
+  } catch (const json::parse_error& error) {
+    throw BadParameter("body", "body: not valid JSON ({})", Printable(error.what()));
+  } catch (const json::out_of_range& error) {
+    // The only range error of parsing: a number beyond double range (1e99999).
+    const std::string field = guard.Field();
+    throw BadParameter(field, "{}: a number is out of range ({})",
+                       field == "body" ? "body" : "body: " + field, Printable(error.what()));
+  } catch (const json::exception& error) {
+    throw BadParameter("body", "body: not valid JSON ({})", Printable(error.what()));
   }
+}
+
+nlohmann::json ParseJsonObject(std::string_view text,
+                               std::initializer_list<std::string_view> known) {
+  json body = ParseJson(text);
   if (!body.is_object()) {
     throw BadParameter("body", "body: expected a JSON object, got {}", body.type_name());
   }
@@ -135,6 +264,94 @@ std::optional<std::string> StringField(const nlohmann::json& body, std::string_v
     throw BadParameter(name, "body: '{}' is longer than {} characters", name, max_length);
   }
   return text;
+}
+
+void ParseNoQuery(std::string_view target) {
+  const QueryReader query(target, {});
+}
+
+IncidentListQuery ParseIncidentListQuery(std::string_view target) {
+  const QueryReader query(target,
+                          {"start_date", "end_date", "severity", "status", "limit", "offset"});
+  IncidentListQuery parsed;
+  parsed.start_date = query.DateValue("start_date");
+  parsed.end_date = query.DateValue("end_date");
+  RequireOrdered(parsed.start_date, parsed.end_date);
+  parsed.severity = query.EnumList("severity", {"high", "medium", "low"});
+  parsed.status = query.EnumList("status", {"open", "acknowledged", "resolved"});
+  parsed.limit = query.Integer("limit", 50, 1, 500);
+  parsed.offset = query.Integer("offset", 0, 0, 1'000'000'000);
+  return parsed;
+}
+
+CxScoreQuery ParseCxScoreQuery(std::string_view target) {
+  const QueryReader query(target, {"start_date", "end_date", "cohort"});
+  CxScoreQuery parsed;
+  parsed.start_date = query.DateValue("start_date");
+  parsed.end_date = query.DateValue("end_date");
+  RequireOrdered(parsed.start_date, parsed.end_date);
+  if (const auto text = query.Text("cohort")) {
+    try {
+      parsed.cohort = Slice::Parse(*text);
+    } catch (const Error& error) {
+      throw BadParameter("cohort", "cohort: {}", Printable(error.what()));
+    }
+  }
+  return parsed;
+}
+
+IncidentPatch ParseIncidentPatch(std::string_view text) {
+  const json body = ParseJsonObject(text, {"status", "note"});
+  IncidentPatch patch;
+  patch.status = StringField(body, "status", 32);
+  patch.note = StringField(body, "note", MAX_NOTE_CHARACTERS);
+  if (!patch.status && !patch.note) {
+    throw BadParameter("body", "body: give 'status', 'note' or both");
+  }
+  if (patch.status && *patch.status != "open" && *patch.status != "acknowledged" &&
+      *patch.status != "resolved") {
+    throw BadParameter("status",
+                       "body: status '{}' is not allowed; allowed: open, acknowledged, resolved",
+                       *patch.status);
+  }
+  return patch;
+}
+
+WhatIfBody ParseWhatIfBody(std::string_view text) {
+  json body = ParseJsonObject(text, {"template", "params"});
+  if (!body.contains("template")) {
+    throw BadParameter("template", "body: 'template' is required (an action template name)");
+  }
+  WhatIfBody parsed;
+  parsed.action_template = *StringField(body, "template", 100);
+  parsed.params = body.contains("params") ? std::move(body["params"]) : json::object();
+  if (!parsed.params.is_object()) {
+    throw BadParameter("params", "body: 'params' must be an object, got {}",
+                       parsed.params.type_name());
+  }
+  for (const auto& [name, value] : parsed.params.items()) {
+    const bool finite = !value.is_number_float() || std::isfinite(value.get<double>());
+    if (!(value.is_number() || value.is_string() || value.is_boolean()) || !finite) {
+      throw BadParameter("params." + name,
+                         "body: params.{} must be a number, string or boolean, got {}", name,
+                         value.type_name());
+    }
+  }
+  return parsed;
+}
+
+std::string ParseExperimentPlanBody(std::string_view text) {
+  const json body = ParseJsonObject(text, {"recommendation_id"});
+  if (!body.contains("recommendation_id")) {
+    throw BadParameter("recommendation_id", "body: 'recommendation_id' is required");
+  }
+  return *StringField(body, "recommendation_id", 100);
+}
+
+void ParseAnalyzeBody(std::string_view body) {
+  if (!body.empty()) {
+    throw BadParameter("body", "body: POST /api/analyze takes no body (got {} bytes)", body.size());
+  }
 }
 
 }  // namespace cxagent::server

@@ -88,6 +88,13 @@ void RouteTable::Dispatch(const httplib::Request& request, httplib::Response& re
             {{"path", request.path}, {"allowed", allowed}});
 }
 
+bool RouteTable::IsQuick(const std::string& method, const std::string& path) const {
+  const std::vector<std::string> segments = SplitPath(path);
+  return std::any_of(routes_.begin(), routes_.end(), [&](const Route& route) {
+    return route.quick && route.method == method && Match(route.segments, segments, nullptr);
+  });
+}
+
 bool RouteTable::Has(const std::string& method, const std::string& path) const {
   return std::any_of(routes_.begin(), routes_.end(), [&](const Route& route) {
     return route.method == method && route.path == path;

@@ -28,6 +28,9 @@ struct Route {
   nlohmann::json responses =
       nlohmann::json::object();  //!< OpenAPI responses object (success cases; errors are added)
   std::map<int, std::string> errors{};  //!< error statuses beyond 400/401/404/413/500, described
+  //! True when the handler answers from memory at once (no computation that can take long, no
+  //! file I/O): it then runs on an I/O thread instead of waiting for a worker.
+  bool quick = false;
   RouteHandler handler = nullptr;
   std::vector<std::string> segments{};  //!< derived from `path`; `{name}` matches one segment
 };
@@ -43,6 +46,8 @@ class RouteTable {
   //! The OpenAPI 3 document of every route, with the shared error shape and `schemas` (named
   //! component schemas the routes refer to with $ref).
   nlohmann::json OpenApi(const std::string& version, const nlohmann::json& schemas) const;
+  //! True when the route `method` `path` (a request path) matches is marked quick.
+  bool IsQuick(const std::string& method, const std::string& path) const;
   //! True when some route has this method and path template (for tests of the document).
   bool Has(const std::string& method, const std::string& path) const;
   //! The routes, in registration order.

@@ -5,16 +5,14 @@
 #include <spdlog/spdlog.h>
 #include "server/http.hpp"
 
-#include <atomic>
-#include <chrono>
 #include <filesystem>
-#include <functional>
 #include <thread>
 #include <vector>
 
 #include "common/error.hpp"
 #include "common/file.hpp"
 #include "server/api_handlers.hpp"
+#include "server/http_server.hpp"
 #include "server/json_response.hpp"
 #include "server/openapi_schemas.hpp"
 #include "server/request_params.hpp"
@@ -26,9 +24,6 @@ namespace cxagent::server {
 namespace {
 
 constexpr size_t MAX_BODY_BYTES = 1 << 20;
-// Keep-alive connections stay open for a whole benchmark or dashboard session; httplib's default
-// of 5 requests per connection would make clients reconnect constantly.
-constexpr size_t KEEP_ALIVE_MAX_REQUESTS = 100000;
 
 void SendCaught(const httplib::Request& request, httplib::Response& response) {
   try {
@@ -46,8 +41,6 @@ void SendCaught(const httplib::Request& request, httplib::Response& response) {
   }
 }
 
-thread_local std::chrono::steady_clock::time_point request_start;
-
 // The routes that read no data: the document (`*openapi`, filled once every route is added) and
 // its page. `openapi` is null when only the document is wanted (`serve --openapi`); the handlers
 // are then never called.
@@ -60,9 +53,10 @@ void RegisterDocumentRoutes(RouteTable& routes, const std::string* openapi, std:
        .responses = {{"200",
                       {{"description", "The OpenAPI document"},
                        {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}},
+       .quick = true,
        .handler = [openapi](const httplib::Request& request, httplib::Response& response,
                             const PathParameters&) {
-         const QueryReader query(request, {});
+         ParseNoQuery(request.target);
          response.set_content(*openapi, "application/json");
        }});
   routes.Add({.method = "GET",
@@ -95,21 +89,9 @@ struct ApiServer::State {
 
   ServerOptions options;
   ApiHandlers handlers;
-  httplib::Server http;
   RouteTable routes;
   std::string openapi;
-  socket_t listen_socket = INVALID_SOCKET;
-  // Stop before Serve has started listening must still stop it: httplib's stop() does nothing
-  // until the listen loop runs, so Stop and Serve meet through these two flags.
-  std::atomic<bool> stop_requested{false};
-  std::atomic<bool> serving{false};
-
-  // httplib listens with a backlog of 5 (a compile-time constant of the library), so a burst of
-  // new connections (a dashboard opening, a benchmark starting) overflows the accept queue and
-  // clients stall or fail. Listening again on Linux only raises the backlog.
-  void RaiseBacklog() const {
-    if (listen_socket != INVALID_SOCKET) ::listen(listen_socket, SOMAXCONN);
-  }
+  std::unique_ptr<HttpServer> http;
 
   // Answers the CORS preflight and adds the allow header for listed origins only; CORS is off
   // when no origin is listed.
@@ -174,89 +156,73 @@ struct ApiServer::State {
     response.set_content(std::move(content), file->content_type.c_str());
   }
 
+  // Every request the HTTP layer has read in full: /api to the route table, OPTIONS to CORS,
+  // GET (and HEAD, answered as GET without the body) to the static files, other methods 405.
+  void Handle(const httplib::Request& request, httplib::Response& response) const {
+    try {
+      const bool api = request.path == "/api" || request.path.starts_with("/api/");
+      if (request.method == "OPTIONS") {
+        ApplyCors(request, response);
+        response.status = 204;
+      } else if (api) {
+        HandleApi(request, response);
+      } else if (request.method == "GET") {
+        // A Range header is ignored: static files are small and answered whole (200).
+        ServeStatic(request, response);
+      } else {
+        response.set_header("Allow", "GET");
+        SendError(response,
+                  Error(ErrorType::METHOD_NOT_ALLOWED, "{} is not allowed on {}; allowed: GET",
+                        Printable(request.method), Printable(request.path)),
+                  {{"path", Printable(request.path)}, {"allowed", {"GET"}}});
+      }
+    } catch (...) {
+      SendCaught(request, response);
+    }
+  }
+
+  // Requests answered from memory: CORS preflights, 401s, static files (small, from the page
+  // cache), 405s and the API routes marked quick. The rest wait for a worker thread.
+  bool Quick(const httplib::Request& request) const {
+    const bool api = request.path == "/api" || request.path.starts_with("/api/");
+    if (request.method == "OPTIONS" || !api) return true;
+    return !Authorized(request) || routes.IsQuick(request.method, request.path);
+  }
+
+  // Requests refused by the HTTP layer before they reach a route, in the API's error shape.
+  static void Reject(const httplib::Request& request, int status, const std::string& message,
+                     httplib::Response& response) {
+    const ErrorType type = status == 413   ? ErrorType::PAYLOAD_TOO_LARGE
+                           : status >= 500 ? ErrorType::INTERNAL
+                                           : ErrorType::INVALID_INPUT;
+    // The path is in the details; the message keeps to one readable line.
+    constexpr size_t SHOWN = 100;
+    const std::string path = request.path.size() > SHOWN
+                                 ? Printable(request.path.substr(0, SHOWN)) + "..."
+                                 : Printable(request.path);
+    const std::string what =
+        request.method.empty() ? message
+                               : fmt::format("{} {}: {}", Printable(request.method), path, message);
+    SendError(response, Error(type, what), {{"path", Printable(request.path)}});
+    response.status = status;
+  }
+
   void RegisterRoutes() {
     handlers.Register(routes);
     RegisterDocumentRoutes(routes, &openapi, options.web_root);
     openapi = routes.OpenApi(CXAGENT_VERSION, openapi::Schemas()).dump();
-
-    const auto api = [this](const httplib::Request& request, httplib::Response& response) {
-      HandleApi(request, response);
-    };
-    const std::string api_pattern = R"(/api(/.*)?)";
-    http.Get(api_pattern, api);
-    http.Post(api_pattern, api);
-    http.Put(api_pattern, api);
-    http.Patch(api_pattern, api);
-    http.Delete(api_pattern, api);
-    http.Options(".*", [this](const httplib::Request& request, httplib::Response& response) {
-      ApplyCors(request, response);
-      response.status = 204;
-    });
-    http.Get(".*", [this](const httplib::Request& request, httplib::Response& response) {
-      ServeStatic(request, response);
-    });
-    const auto not_allowed = [](const httplib::Request& request, httplib::Response& response) {
-      response.set_header("Allow", "GET");
-      SendError(response,
-                Error(ErrorType::METHOD_NOT_ALLOWED, "{} is not allowed on {}; allowed: GET",
-                      request.method, request.path),
-                {{"path", request.path}, {"allowed", {"GET"}}});
-    };
-    http.Post(".*", not_allowed);
-    http.Put(".*", not_allowed);
-    http.Patch(".*", not_allowed);
-    http.Delete(".*", not_allowed);
   }
 
   void ConfigureHttp() {
-    http.set_payload_max_length(MAX_BODY_BYTES);
-    http.set_keep_alive_max_count(KEEP_ALIVE_MAX_REQUESTS);
-    // httplib writes headers and body separately; with Nagle's algorithm the body then waits for
-    // the client's delayed ACK (~40 ms per keep-alive request).
-    http.set_tcp_nodelay(true);
-    // httplib's default pool (a few threads) serves a few keep-alive connections at a time and
-    // queues the rest, which shows up as a p99 of seconds under 32 connections.
-    const size_t threads = std::max<size_t>(options.threads, 4);
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    // httplib's default also sets SO_REUSEPORT, which would let a second server silently share
-    // the port; SO_REUSEADDR alone allows quick restarts without that.
-    http.set_socket_options([this](socket_t socket) {
-      int yes = 1;
-      setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-      listen_socket = socket;
-    });
-    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
-      request_start = std::chrono::steady_clock::now();
-      return httplib::Server::HandlerResponse::Unhandled;
-    });
-    http.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
-      if (!response.body.empty()) return;
-      // httplib answers some errors itself (oversized bodies, malformed requests) with no body.
-      const ErrorType type = response.status == 413   ? ErrorType::PAYLOAD_TOO_LARGE
-                             : response.status == 404 ? ErrorType::NOT_FOUND
-                             : response.status >= 500 ? ErrorType::INTERNAL
-                                                      : ErrorType::INVALID_INPUT;
-      const int status = response.status;
-      SendError(
-          response,
-          Error(type, "{} {} failed with HTTP status {}", request.method, request.path, status),
-          {{"path", request.path}});
-      response.status = status;
-    });
-    http.set_exception_handler(
-        [](const httplib::Request& request, httplib::Response& response, std::exception_ptr ex) {
-          try {
-            std::rethrow_exception(ex);
-          } catch (...) {
-            SendCaught(request, response);
-          }
-        });
-    http.set_logger([](const httplib::Request& request, const httplib::Response& response) {
-      const auto elapsed = std::chrono::duration<double, std::milli>(
-                               std::chrono::steady_clock::now() - request_start)
-                               .count();
-      spdlog::info("{} {} {} {:.2f} ms", request.method, request.path, response.status, elapsed);
-    });
+    HttpLimits limits;
+    limits.max_body_bytes = MAX_BODY_BYTES;
+    limits.threads = std::max<size_t>(options.threads, 4);
+    http = std::make_unique<HttpServer>(
+        limits,
+        [this](const httplib::Request& request, httplib::Response& response) {
+          Handle(request, response);
+        },
+        &State::Reject, [this](const httplib::Request& request) { return Quick(request); });
   }
 };
 
@@ -275,30 +241,11 @@ ApiServer::ApiServer(ServerOptions options) : state_(std::make_unique<State>(std
 ApiServer::~ApiServer() = default;
 
 int ApiServer::Bind() {
-  const auto& options = state_->options;
-  if (options.port == 0) {
-    const int port = state_->http.bind_to_any_port(options.host);
-    if (port < 0) throw IoError("cannot bind {}: no free port", options.host);
-    state_->RaiseBacklog();
-    return port;
-  }
-  if (!state_->http.bind_to_port(options.host, options.port)) {
-    throw IoError("cannot bind {}:{} (in use, or not an address of this machine)", options.host,
-                  options.port);
-  }
-  state_->RaiseBacklog();
-  return options.port;
+  return state_->http->Bind(state_->options.host, state_->options.port);
 }
 
 void ApiServer::Serve() {
-  state_->serving = true;
-  if (state_->stop_requested) {
-    state_->serving = false;
-    return;
-  }
-  const bool clean = state_->http.listen_after_bind();
-  state_->serving = false;
-  if (!clean) throw IoError("the server stopped unexpectedly");
+  state_->http->Run();
 }
 
 const std::string& ApiServer::OpenApiDocument() const {
@@ -306,9 +253,7 @@ const std::string& ApiServer::OpenApiDocument() const {
 }
 
 void ApiServer::Stop() {
-  state_->stop_requested = true;
-  while (state_->serving && !state_->http.is_running()) std::this_thread::yield();
-  state_->http.stop();
+  state_->http->Stop();
 }
 
 nlohmann::json OpenApiDocument() {

@@ -19,7 +19,9 @@ struct ServerOptions {
   std::string web_root;  //!< folder of the built dashboard (index.html and assets/)
   std::string token;     //!< when set, /api routes require `Authorization: Bearer <token>`
   std::vector<std::string> cors_origins;  //!< origins allowed cross-origin; empty = CORS off
-  size_t threads = 64;  //!< request threads; each keep-alive connection holds one while open
+  //! Threads that read, handle and write requests; a connection holds one only while its request
+  //! is being handled (waiting connections hold none).
+  size_t threads = 64;
 };
 
 //! The REST API and the dashboard's static files on one port.
