@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "common/date.hpp"
@@ -116,9 +118,36 @@ std::optional<Located> Locate(const std::string& folder, std::string_view table)
   return std::nullopt;
 }
 
-// The table expression; a CSV file is read with the contract's types for its required columns,
-// so a bad cell fails with its line and column instead of turning the whole column into text.
-std::string SourceSql(const Located& located, std::string_view table, bool typed) {
+// The names in the first line of a comma-separated file (quotes removed), read without DuckDB's
+// sniffer, which a single malformed row can throw off.
+std::vector<std::string> CsvHeader(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string line;
+  for (char c; line.size() < (1 << 20) && in.get(c) && c != '\n';) {
+    if (c != '\0') line += c;  // a NUL would end the SQL text the names go into
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  std::vector<std::string> names;
+  std::string name;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      names.push_back(std::move(name));
+      name.clear();
+    } else {
+      name += c;
+    }
+  }
+  names.push_back(std::move(name));
+  return names;
+}
+
+// The table expression. A CSV file is read as comma-separated values with its own header (no
+// sniffing, which one malformed row can throw off), its required columns with the contract's
+// types and the others as text, so a bad cell or row fails with its line and column.
+std::string SourceSql(const Located& located, std::string_view table) {
   switch (located.kind) {
     case SourceKind::PARQUET_FILE:
       return "read_parquet(" + SqlLiteral(located.path.string()) + ")";
@@ -127,15 +156,18 @@ std::string SourceSql(const Located& located, std::string_view table, bool typed
     case SourceKind::CSV_FILE:
       break;
   }
-  std::string sql = "read_csv(" + SqlLiteral(located.path.string()) + ", header = true";
-  if (typed) {
-    std::vector<std::string> types;
+  std::vector<std::string> columns;
+  for (const auto& name : CsvHeader(located.path)) {
+    std::string_view type = "VARCHAR";
     for (const auto& column : RequiredColumns(table)) {
-      types.push_back(SqlLiteral(column.name) + ": " + SqlLiteral(SqlTypeName(column.type)));
+      if (column.name == name) type = SqlTypeName(column.type);
     }
-    if (!types.empty()) sql += fmt::format(", types = {{{}}}", fmt::join(types, ", "));
+    columns.push_back(SqlLiteral(name) + ": " + SqlLiteral(type));
   }
-  return sql + ")";
+  return fmt::format(
+      "read_csv({}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+      "escape = '\"', columns = {{{}}})",
+      SqlLiteral(located.path.string()), fmt::join(columns, ", "));
 }
 
 // Whether a column the engine reads as `actual` (DuckDB's type name) can stand for `expected`.
@@ -188,7 +220,7 @@ void CheckTable(Connection& connection, const std::string& folder, std::string_v
   }
   Table schema;
   try {
-    schema = connection.Query("DESCRIBE SELECT * FROM " + SourceSql(*located, table, false));
+    schema = connection.Query("DESCRIBE SELECT * FROM " + SourceSql(*located, table));
   } catch (const Error& failure) {
     throw InvalidInput("cannot read the {} table: {}", table, AboutFile(path, failure));
   }
@@ -219,7 +251,7 @@ void CheckTable(Connection& connection, const std::string& folder, std::string_v
   try {
     rows = connection.Query(fmt::format("SELECT count(*) AS n{}{} FROM {}", csv ? ", " : "",
                                         csv ? fmt::format("{}", fmt::join(counts, ", ")) : "",
-                                        SourceSql(*located, table, true)));
+                                        SourceSql(*located, table)));
   } catch (const Error& failure) {
     throw InvalidInput("the {} table: {}", table, AboutFile(path, failure));
   }
@@ -239,7 +271,7 @@ const std::vector<RequiredColumn>& RequiredColumns(std::string_view table) {
 std::optional<std::string> FindTableSource(const std::string& folder, std::string_view table) {
   const auto located = Locate(folder, table);
   if (!located) return std::nullopt;
-  return SourceSql(*located, table, true);
+  return SourceSql(*located, table);
 }
 
 std::string RequireTableSource(const std::string& folder, std::string_view table) {
