@@ -10,9 +10,13 @@ namespace {
 
 void RunAnalyze(const std::string& data_dir, const std::string& out,
                 const std::string& config_path) {
+  // Everything that can be rejected is checked before the analysis runs, and the stored results
+  // are replaced only once the output is written: a failed run changes nothing.
+  CheckOutputPath("--out", out);
   const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(config_path);
-  const nlohmann::json analysis = pipeline::RunAnalysis(data_dir, config);
-  WriteOutput(out, analysis.dump(2) + "\n");
+  pipeline::RunAnalysis(data_dir, config, [&](const nlohmann::json& analysis) {
+    WriteOutput(out, analysis.dump(2) + "\n");
+  });
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace {
 void RunChangepoints(const std::string& input, std::string method, const std::string& out) {
   detect::DetectorRegistry registry;
   detect::RegisterBuiltinDetectors(registry);
+  CheckOutputPath("--out", out);
   if (method.empty()) method = detect::DEFAULT_CHANGEPOINT_DETECTOR;
   // Build the detector first so an unknown method fails before any file is read.
   const auto detector = registry.Create(method);

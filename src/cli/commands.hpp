@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,16 @@ void AddLocalizeCommand(CLI::App& app);
 void AddChangepointsCommand(CLI::App& app);
 //! Adds `evaluate`: scores the analysis against the truth of generated scenario worlds.
 void AddEvaluateCommand(CLI::App& app);
+
+//! Checks, before any work, that `path` (the value of `option`) can be written as a file: absent
+//! or a regular file (InvalidInput for a folder, device, fifo or socket) in an existing folder
+//! (NotFound) that this process may write in (Io). Nothing to check when `path` is empty.
+void CheckOutputPath(std::string_view option, const std::string& path);
+
+//! A validator for an integer option: decimal digits with an optional '-' and a value in
+//! [min, max]; anything else (a sign on an unsigned option, an overflow, "0x10", "010" read as
+//! octal) is a usage error naming the option instead of a wrapped or clamped number.
+CLI::Validator IntegerIn(int64_t min, int64_t max);
 
 //! Writes `text` to `path` atomically, or to stdout when `path` is empty.
 void WriteOutput(const std::string& path, std::string_view text);

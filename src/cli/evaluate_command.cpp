@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -55,9 +56,16 @@ void AddEvaluateCommand(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   command->add_option("--suite", options->suite, "Scenario files or folders of them")->required();
-  command->add_option("--days", options->days, "Override each scenario's days");
-  command->add_option("--orders-per-day", options->orders_per_day,
-                      "Override each scenario's orders per day");
+  // Range-checked with each scenario, like generate's; checked as text first so that nothing
+  // wraps or clamps.
+  auto* days_option =
+      command->add_option("--days", options->days, "Override each scenario's days")
+          ->transform(IntegerIn(std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+  auto* orders_option = command
+                            ->add_option("--orders-per-day", options->orders_per_day,
+                                         "Override each scenario's orders per day")
+                            ->transform(IntegerIn(std::numeric_limits<int64_t>::min(),
+                                                  std::numeric_limits<int64_t>::max()));
   command->add_option("--work-dir", options->work_dir,
                       "Where worlds are generated (default: a temporary folder)");
   command->add_flag("--keep", options->keep, "Keep the generated worlds");
@@ -66,12 +74,13 @@ void AddEvaluateCommand(CLI::App& app) {
   command->add_flag("--whatif", options->whatif,
                     "Also score what-if accuracy against each scenario generated --without its "
                     "incident");
-  command->callback([options] {
+  command->callback([options, days_option, orders_option] {
+    CheckOutputPath("--out", options->out);
     evaluate::EvaluateRequest request;
     request.config = pipeline::ReadAnalysisConfig(options->config);
     request.scenarios = ExpandScenarios(options->suite);
-    if (options->days > 0) request.days = options->days;
-    if (options->orders_per_day > 0) request.orders_per_day = options->orders_per_day;
+    if (days_option->count() > 0) request.days = options->days;
+    if (orders_option->count() > 0) request.orders_per_day = options->orders_per_day;
     request.work_dir = options->work_dir;
     request.keep = options->keep;
     request.whatif = options->whatif;

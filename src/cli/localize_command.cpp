@@ -15,6 +15,7 @@ void AddLocalizeCommand(CLI::App& app) {
       ->required();
   command->add_option("--out", *out, "Output JSON file (stdout when absent)");
   command->callback([input, out] {
+    CheckOutputPath("--out", *out);
     localize::LeafTable table = localize::ReadLeafCsv(*input);
     localize::LocalizeResult result = localize::Localize(table);
     WriteOutput(*out, localize::RootCausesJson(result).dump(2) + "\n");

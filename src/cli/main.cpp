@@ -5,10 +5,25 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+
+namespace {
+
+// Every failure is one line on stderr, whatever the message holds (an engine's multi-line text,
+// a NUL or other control byte, bytes that are not UTF-8, a 10 MB input line).
+void PrintError(std::string_view prefix, std::string_view message, std::string_view suffix = "") {
+  const std::string line =
+      std::string(prefix) + cxagent::OneLine(message) + std::string(suffix) + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Large buffers (query results, the cube, model data) come and go all through an analysis; kept
@@ -38,13 +53,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "cxagent: error: %s\nRun with --help for usage.\n", e.what());
+    PrintError("cxagent: error: ", e.what(), " (run cxagent --help for usage)");
     return 2;
   } catch (const cxagent::Error& e) {
-    std::fprintf(stderr, "cxagent: error: %s\n", e.what());
+    PrintError("cxagent: error: ", e.what());
     return cxagent::ExitCode(e.Type());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "cxagent: internal error: %s\n", e.what());
+    PrintError("cxagent: internal error: ", e.what());
     return 1;
   }
 }

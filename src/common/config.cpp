@@ -4,10 +4,35 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <map>
 
 #include "common/error.hpp"
 
 namespace cxagent {
+
+void RejectDuplicateKeys(const YAML::Node& root, std::string_view file) {
+  // Iterative, so that deep nesting cannot exhaust the stack.
+  std::vector<YAML::Node> pending{root};
+  while (!pending.empty()) {
+    const YAML::Node node = pending.back();
+    pending.pop_back();
+    if (node.IsSequence()) {
+      for (const auto& item : node) pending.push_back(item);
+    } else if (node.IsMap()) {
+      std::map<std::string, int, std::less<>> first_line;
+      for (const auto& entry : node) {
+        pending.push_back(entry.second);
+        if (!entry.first.IsScalar()) continue;
+        const int line = entry.first.Mark().line + 1;
+        const auto [seen, inserted] = first_line.emplace(entry.first.Scalar(), line);
+        if (!inserted) {
+          throw InvalidInput("{}: line {}: key '{}' appears twice (first on line {})", file, line,
+                             entry.first.Scalar(), seen->second);
+        }
+      }
+    }
+  }
+}
 
 ConfigReader::ConfigReader(const YAML::Node& node, std::string file, std::string path)
     : node_(node), file_(std::move(file)), path_(std::move(path)) {

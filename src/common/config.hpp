@@ -9,6 +9,11 @@
 
 namespace cxagent {
 
+//! Throws InvalidInput "FILE: line N: key 'K' appears twice (first on line M)" for the first map
+//! in `root` (at any depth) that repeats a key: YAML forbids it, yaml-cpp keeps both entries and
+//! a lookup would silently take one of them.
+void RejectDuplicateKeys(const YAML::Node& root, std::string_view file);
+
 //! Reads one component's section of a YAML configuration: each field is read with its default,
 //! bounds and description next to each other, and Finish() rejects keys nobody asked for.
 //! Every error names the file, the key path and what is allowed.

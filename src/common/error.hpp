@@ -73,4 +73,16 @@ int HttpStatus(ErrorType type);
 //! The stable lower-case code used in JSON error bodies, e.g. "invalid_input".
 std::string_view ErrorCode(ErrorType type);
 
+//! `text` made safe to print as one line of valid UTF-8: a line break becomes " | ", other
+//! control bytes (NUL included) and bytes that are not valid UTF-8 become `\xNN`, and text longer
+//! than `max_bytes` is cut at a character boundary and ends with "... (N more bytes)".
+std::string OneLine(std::string_view text, size_t max_bytes = 1000);
+
+//! The length of the valid UTF-8 sequence at the start of `text` (1 to 4), or 0 when the first
+//! byte does not start one (overlong forms, surrogates and code points past U+10FFFF included).
+size_t Utf8SequenceLength(std::string_view text);
+
+//! True when `text` is entirely valid UTF-8.
+bool IsValidUtf8(std::string_view text);
+
 }  // namespace cxagent

@@ -41,8 +41,9 @@ std::vector<double> ReadSeriesColumn(const storage::Table& table, std::string_vi
     double value = 0;
     const auto [end, error] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
     if (error != std::errc() || end != cell.data() + cell.size() || !std::isfinite(value)) {
+      // Escaped: a NUL byte in the cell would otherwise end the message there.
       throw InvalidInput("{}: line {}, column '{}': '{}' is not a finite number", source, row + 2,
-                         column, cell);
+                         column, OneLine(cell, 200));
     }
     series[row] = value;
   }

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/config.hpp"
 #include "common/error.hpp"
 #include "generate/catalog.hpp"
 
@@ -120,6 +121,8 @@ std::string ReadString(std::string_view source, std::string_view key, const YAML
   if (!node.IsScalar() || node.Scalar().empty()) {
     Fail(source, key, node, "must be a non-empty string");
   }
+  // The text goes into truth.json and messages, which must be UTF-8.
+  if (!IsValidUtf8(node.Scalar())) Fail(source, key, node, "is not valid UTF-8 text");
   return node.Scalar();
 }
 
@@ -309,6 +312,7 @@ Scenario ParseScenario(std::string_view yaml_text, std::string_view source,
   } catch (const YAML::Exception& error) {
     throw InvalidInput("{}: line {}: not valid YAML: {}", source, error.mark.line + 1, error.msg);
   }
+  RejectDuplicateKeys(root, source);
   if (!root.IsMap()) {
     throw InvalidInput("{}: the scenario must be a YAML mapping with name, seed, start_date, days",
                        source);

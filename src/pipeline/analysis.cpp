@@ -41,6 +41,7 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
     } catch (const YAML::Exception& error) {
       throw InvalidInput("{}: line {}: not valid YAML: {}", path, error.mark.line + 1, error.msg);
     }
+    RejectDuplicateKeys(root, path);
   }
   ConfigReader top(root, path.empty() ? "(defaults)" : path, "");
   AnalysisConfig config;
@@ -60,7 +61,8 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
   return config;
 }
 
-nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& config) {
+nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& config,
+                           const std::function<void(const nlohmann::json&)>& before_commit) {
   if (!std::filesystem::is_directory(data_dir)) {
     throw NotFound("data folder not found: {}", data_dir);
   }
@@ -72,6 +74,10 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   storage::Database database;
   storage::Connection connection(database);
   const auto started = std::chrono::steady_clock::now();
+  // Every table is checked against the contract first, so that a bad file, column or cell is
+  // reported as such before any query combines them.
+  storage::CheckDataFolder(connection, data_dir);
+  spdlog::info("analyze: data folder checked in {:.2f} s", Seconds(started));
   const storage::DataSummary summary = storage::SummarizeData(connection, data_dir);
   metrics::BuildOrderFacts(connection, data_dir, config.cx_score);
   spdlog::info("analyze: order facts for {} orders in {:.2f} s", summary.orders, Seconds(started));
@@ -158,6 +164,7 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
     if (i < actions.size() && actions[i]) actions[i]->AddTo(incident);
     analysis["incidents"].push_back(std::move(incident));
   }
+  if (before_commit) before_commit(analysis);
   results.Commit(analysis);
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));
   return analysis;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -29,6 +30,10 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path);
 //! localization, root-cause analysis, recommendations), stores the results in the folder's results
 //! database (atomically) and returns the analysis document of interfaces.md §2. Throws NotFound for
 //! a missing folder or table and InvalidInput for bad data or an unknown detector.
-nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& config);
+//! `before_commit`, when given, receives the finished document before the stored results are
+//! replaced (e.g. to write it to a file): if it throws, the stored results stay as they were.
+nlohmann::json RunAnalysis(
+    const std::string& data_dir, const AnalysisConfig& config,
+    const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
 
 }  // namespace cxagent::pipeline

@@ -3,6 +3,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "storage/table.hpp"
 
 namespace cxagent::storage {
 
@@ -13,12 +16,29 @@ inline constexpr std::string_view TABLE_NAMES[] = {"orders",        "deliveries"
                                                    "inventory",     "support",    "ratings",
                                                    "supply_hourly", "change_log"};
 
+//! A column that domain.md §2 requires of a table, and its type.
+struct RequiredColumn {
+  std::string_view name;
+  ColumnType type;
+};
+
+//! The columns domain.md §2 requires of `table` (more are allowed); empty for an unknown table.
+const std::vector<RequiredColumn>& RequiredColumns(std::string_view table);
+
 //! The DuckDB table expression that reads `table` from `folder`: `<table>.parquet`, a folder
-//! `<table>/` of Parquet files, or `<table>.csv`; nullopt when none exists.
+//! `<table>/` of Parquet files, or `<table>.csv` (read with the required columns' types, so a bad
+//! cell fails naming its line and column); nullopt when none exists.
 std::optional<std::string> FindTableSource(const std::string& folder, std::string_view table);
 
 //! Like FindTableSource but throws InvalidInput naming the files it looked for.
 std::string RequireTableSource(const std::string& folder, std::string_view table);
+
+//! Checks every table of `folder` against domain.md §2 before any analysis reads it: present
+//! (change_log may be absent), readable, not empty, every required column there with a fitting
+//! type (a CSV file is read once with those types, so the first bad cell is found) and at least
+//! one order. Throws NotFound for a missing folder and InvalidInput, one line naming the file, the
+//! table, the column and (for a CSV cell) the line, for anything else.
+void CheckDataFolder(Connection& connection, const std::string& folder);
 
 //! Order count and date range of a data folder's orders table.
 struct DataSummary {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -58,6 +59,48 @@ ErrorType ClassifyDuckDbError(duckdb_error_type type) {
     default:
       return ErrorType::INTERNAL;
   }
+}
+
+std::string_view FirstLine(std::string_view text) {
+  return text.substr(0, text.find('\n'));
+}
+
+// The value of `  key = value` in DuckDB's CSV reader settings dump, or "".
+std::string_view CsvSetting(std::string_view message, std::string_view key) {
+  const std::string marker = "\n  " + std::string(key) + " = ";
+  const size_t at = message.find(marker);
+  if (at == std::string_view::npos) return {};
+  return FirstLine(message.substr(at + marker.size()));
+}
+
+// "CSV Error on Line: N\nOriginal Line: ...\n<what went wrong>\n\n<advice and settings>" as
+// "FILE: line N: <what went wrong>", the conversion case as "FILE: line N: column C: ...".
+std::string CsvErrorLine(std::string_view message, size_t at) {
+  std::string_view rest = message.substr(at + std::string_view("CSV Error on Line: ").size());
+  const std::string_view line = FirstLine(rest);
+  // The offending line itself (which may be megabytes long) is left out.
+  std::string_view detail;
+  while (rest.find('\n') != std::string_view::npos) {
+    rest.remove_prefix(rest.find('\n') + 1);
+    const std::string_view candidate = FirstLine(rest);
+    if (candidate.empty() || candidate.starts_with("Original Line:")) continue;
+    detail = candidate;
+    break;
+  }
+  std::string what(detail);
+  constexpr std::string_view converting = "Error when converting column \"";
+  if (detail.starts_with(converting)) {
+    const std::string_view column = detail.substr(converting.size());
+    const size_t end = column.find("\". ");
+    if (end != std::string_view::npos) {
+      std::string reason(column.substr(end + 3));
+      if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+      what = fmt::format("column {}: {}", column.substr(0, end), reason);
+    }
+  }
+  const std::string_view file = CsvSetting(message, "file");
+  return fmt::format("{}{}line {}: {}", file, file.empty() ? "" : ": ", line,
+                     what.empty() ? "not valid CSV" : what);
 }
 
 ColumnType ResultColumnType(duckdb_type type, std::string_view name) {
@@ -369,6 +412,21 @@ void CheckTableShape(const Table& table) {
   }
 }
 
+// The failed result's error as one line (the engine's full text goes to the debug log).
+Error EngineError(duckdb_result& result) {
+  const char* raw = duckdb_result_error(&result);
+  const std::string_view message = raw != nullptr ? raw : "unknown error";
+  spdlog::debug("engine error: {}", message);
+  return Error(ClassifyDuckDbError(duckdb_result_error_type(&result)), EngineErrorMessage(message));
+}
+
+// An input error about reading `path`, naming it once (a CSV reader error starts with it).
+Error CannotRead(const std::string& path, const Error& error) {
+  std::string_view message = error.what();
+  if (message.starts_with(path + ": ")) message.remove_prefix(path.size() + 2);
+  return InvalidInput("cannot read {}: {}", path, message);
+}
+
 void RequireReadable(const std::string& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) throw NotFound("file not found: {}", path);
@@ -376,10 +434,25 @@ void RequireReadable(const std::string& path) {
 
 }  // namespace
 
+std::string EngineErrorMessage(std::string_view message) {
+  if (const size_t at = message.find("CSV Error on Line: "); at != std::string_view::npos) {
+    return OneLine(CsvErrorLine(message, at), 500);
+  }
+  // The first line says what failed; what follows is advice, a SQL excerpt with a caret,
+  // candidate bindings or the CSV sniffer's search space. A failed sniff says why on its second.
+  std::string line(FirstLine(message));
+  if (line.find("Error when sniffing file") != std::string::npos && line.size() < message.size()) {
+    const std::string_view reason = FirstLine(message.substr(line.size() + 1));
+    if (!reason.empty()) line += " " + std::string(reason);
+  }
+  return OneLine(line, 500);
+}
+
 void Check(duckdb_state state, std::string_view what, const char* duckdb_message) {
   if (state == DuckDBSuccess) return;
   throw Error(ErrorType::INTERNAL,
-              fmt::format("{}: {}", what, duckdb_message ? duckdb_message : "unknown error"));
+              fmt::format("{}: {}", what,
+                          EngineErrorMessage(duckdb_message ? duckdb_message : "unknown error")));
 }
 
 Database::Database(const std::string& path) {
@@ -388,7 +461,7 @@ Database::Database(const std::string& path) {
   if (duckdb_open_ext(target.c_str(), &handle_, nullptr, &error) != DuckDBSuccess) {
     const std::string message = error ? error : "unknown error";
     duckdb_free(error);
-    throw IoError("cannot open database {}: {}", target, message);
+    throw IoError("cannot open database {}: {}", target, EngineErrorMessage(message));
   }
 }
 
@@ -412,8 +485,7 @@ Table Connection::Query(const std::string& sql) {
   const auto started = std::chrono::steady_clock::now();
   ResultGuard guard;
   if (duckdb_query(handle_, sql.c_str(), &guard.result) != DuckDBSuccess) {
-    throw Error(ClassifyDuckDbError(duckdb_result_error_type(&guard.result)),
-                duckdb_result_error(&guard.result));
+    throw EngineError(guard.result);
   }
   Table table = MaterializeResult(guard.result);
   if (spdlog::should_log(spdlog::level::debug)) {
@@ -454,9 +526,11 @@ bool Connection::HasTempColumn(const std::string& relation, const std::string& c
 PreparedStatement Connection::Prepare(const std::string& sql) {
   duckdb_prepared_statement statement = nullptr;
   if (duckdb_prepare(handle_, sql.c_str(), &statement) != DuckDBSuccess) {
-    const std::string message = duckdb_prepare_error(statement);
+    const char* raw = duckdb_prepare_error(statement);
+    const std::string message = raw != nullptr ? raw : "unknown error";
     duckdb_destroy_prepare(&statement);
-    throw InvalidInput("cannot prepare query: {}", message);
+    spdlog::debug("engine error: {}", message);
+    throw InvalidInput("cannot prepare query: {}", EngineErrorMessage(message));
   }
   return PreparedStatement(statement);
 }
@@ -489,8 +563,7 @@ PreparedStatement& PreparedStatement::BindNull(uint64_t index) {
 Table PreparedStatement::Execute() {
   ResultGuard guard;
   if (duckdb_execute_prepared(handle_, &guard.result) != DuckDBSuccess) {
-    throw Error(ClassifyDuckDbError(duckdb_result_error_type(&guard.result)),
-                duckdb_result_error(&guard.result));
+    throw EngineError(guard.result);
   }
   return MaterializeResult(guard.result);
 }
@@ -578,7 +651,7 @@ Table ReadTableFile(Connection& connection, const std::string& path) {
     return connection.Query("SELECT * FROM " + source);
   } catch (const Error& error) {
     if (error.Type() == ErrorType::INTERNAL) throw;
-    throw InvalidInput("cannot read {}: {}", path, error.what());
+    throw CannotRead(path, error);
   }
 }
 
@@ -590,7 +663,7 @@ Table ReadCsvAsText(Connection& connection, const std::string& path) {
         "SELECT * FROM read_csv({}, header = true, all_varchar = true)", SqlLiteral(path)));
   } catch (const Error& error) {
     if (error.Type() == ErrorType::INTERNAL) throw;
-    throw InvalidInput("cannot read {}: {}", path, error.what());
+    throw CannotRead(path, error);
   }
 }
 

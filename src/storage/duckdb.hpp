@@ -12,6 +12,12 @@
 
 namespace cxagent::storage {
 
+//! DuckDB's error text as one line: the first line of the message (without the SQL excerpt,
+//! candidate bindings or advice that follow), and a CSV reader error as "FILE: line N: column C:
+//! could not convert ..." without the offending line or the sniffer's settings. Control bytes and
+//! bytes that are not UTF-8 are escaped and the result is at most about 500 bytes.
+std::string EngineErrorMessage(std::string_view message);
+
 //! Turns a DuckDB C API state into an exception carrying DuckDB's own message.
 void Check(duckdb_state state, std::string_view what, const char* duckdb_message = nullptr);
 

@@ -34,6 +34,8 @@ ResultsWriter::ResultsWriter(Connection& connection, const std::string& data_dir
     throw IoError("cannot create {}: {}", std::filesystem::path(path_).parent_path().string(),
                   error.message());
   }
+  // A killed analysis (kill -9 runs no clean-up) leaves its temporary database and its WAL.
+  RemoveStaleTemporaries(path_);
   RemoveQuietly(temporary_);
   connection_.Execute(fmt::format("ATTACH {} AS cx_results_new", SqlLiteral(temporary_)));
   attached_ = true;

@@ -11,6 +11,18 @@ namespace {
 
 using testing::ErrorMessage;
 
+TEST(DuplicateKeysTest, RejectsARepeatedKeyAtAnyDepthWithBothLines) {
+  EXPECT_NO_THROW(RejectDuplicateKeys(YAML::Load("a: 1\nb: {a: 2}\nc: [{a: 1}, {a: 2}]\n"), "f"));
+  EXPECT_EQ(ErrorMessage([] { RejectDuplicateKeys(YAML::Load("a: 1\nb: 2\na: 3\n"), "cx.yaml"); }),
+            "cx.yaml: line 3: key 'a' appears twice (first on line 1)");
+  EXPECT_EQ(ErrorMessage([] {
+              RejectDuplicateKeys(YAML::Load("incidents:\n  min_z: 3\n  min_z: 4\n"), "cx.yaml");
+            }),
+            "cx.yaml: line 3: key 'min_z' appears twice (first on line 2)");
+  EXPECT_EQ(ErrorMessage([] { RejectDuplicateKeys(YAML::Load("- {x: 1, x: 2}\n"), "s.yaml"); }),
+            "s.yaml: line 1: key 'x' appears twice (first on line 1)");
+}
+
 TEST(ConfigReaderTest, AbsentSectionKeepsDefaults) {
   ConfigReader reader(YAML::Node(), "cx.yaml", "cx_score");
   const auto config = metrics::ReadCxScoreConfig(reader);

@@ -94,6 +94,21 @@ TEST(GenerateScenario, RejectsUnknownKeys) {
             std::string::npos);
 }
 
+TEST(GenerateScenario, RejectsDuplicateKeysNamingTheKeyAndBothLines) {
+  // yaml-cpp keeps both entries and a lookup takes the first: the second seed would be ignored.
+  EXPECT_EQ(Error(BASE + "seed: 2\n"),
+            "s.yaml: line 5: key 'seed' appears twice (first on line 2)");
+  EXPECT_EQ(
+      Error(WithIncident("    slice: {region: seattle, region: boston}\n    start_day: 20\n")),
+      "s.yaml: line 8: key 'region' appears twice (first on line 8)");
+}
+
+TEST(GenerateScenario, RejectsTextThatIsNotUtf8NamingTheKey) {
+  const std::string message =
+      Error("name: demo \xFF\xFE\nseed: 1\nstart_date: 2026-06-01\ndays: 30\n");
+  EXPECT_EQ(message, "s.yaml: name (line 1): is not valid UTF-8 text");
+}
+
 TEST(GenerateScenario, RejectsMissingRequiredKeys) {
   EXPECT_EQ(Error("seed: 1\nstart_date: 2026-06-01\ndays: 30\n"),
             "s.yaml: name (line 1): is required");

@@ -212,6 +212,43 @@ TEST(DuckDbTest, ReadingACorruptParquetFileNamesTheFile) {
   EXPECT_NE(message.find("parquet"), std::string::npos) << message;
 }
 
+TEST(EngineErrorTest, KeepsTheFirstLineWithoutTheSqlExcerptOrCandidates) {
+  Database database;
+  Connection connection(database);
+  const std::string message = ErrorMessage(
+      [&] { connection.Query("SELECT missing FROM (SELECT 1 AS present, 2 AS other)"); });
+  EXPECT_EQ(message, "Binder Error: Referenced column \"missing\" not found in FROM clause!");
+}
+
+TEST(EngineErrorTest, ACsvCellThatDoesNotConvertNamesFileLineAndColumn) {
+  TempDir dir;
+  std::string csv = "order_id,region\n";
+  for (int i = 0; i < 100; ++i)
+    csv += (i == 55 ? std::string("abc") : std::to_string(i)) + ",west\n";
+  const std::string path = dir.Write("orders.csv", csv);
+  Database database;
+  Connection connection(database);
+  const std::string message = ErrorMessage([&] {
+    connection.Query(
+        fmt::format("SELECT * FROM read_csv({}, header = true, types = {{'order_id': "
+                    "'BIGINT'}})",
+                    SqlLiteral(path)));
+  });
+  EXPECT_EQ(message, path +
+                         ": line 57: column order_id: could not convert string \"abc\" to "
+                         "'BIGINT'");
+}
+
+TEST(EngineErrorTest, ASniffingFailureSaysWhyOnOneLine) {
+  EXPECT_EQ(EngineErrorMessage("Invalid Input Error: Error when sniffing file \"x.csv\".\nIt was "
+                               "not possible to automatically detect the CSV parsing dialect\nThe "
+                               "search space used was:\n..."),
+            "Invalid Input Error: Error when sniffing file \"x.csv\". It was not possible to "
+            "automatically detect the CSV parsing dialect");
+  EXPECT_EQ(EngineErrorMessage(std::string("Conversion Error: bad \0 byte\nmore", 33)),
+            "Conversion Error: bad \\x00 byte");
+}
+
 TEST(DuckDbTest, ReadCsvAsTextKeepsCellsAsText) {
   TempDir dir;
   const std::string path = dir.Write("in.csv", "region,value\nseattle,1.5\nboston,\n");
