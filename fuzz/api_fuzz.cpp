@@ -37,11 +37,18 @@ struct World {
   World() {
     spdlog::set_level(spdlog::level::warn);
     const std::string data = scratch.File("world");
-    cxagent::generate::RunGenerate(
-        {.scenario_path = CXAGENT_SOURCE_DIR "/tests/server/api_world.yaml",
-         .out_dir = data,
-         .threads = 2,
-         .progress = false});
+    // scripts/fuzz.sh prepares the analyzed world once with the fast build and names it in
+    // CXAGENT_FUZZ_API_WORLD (analyzing under the sanitizers takes about a minute); it is copied
+    // because PATCH writes triage states into it. Without it the target makes its own.
+    if (const char* prepared = std::getenv("CXAGENT_FUZZ_API_WORLD")) {
+      fs::copy(prepared, data, fs::copy_options::recursive);
+    } else {
+      cxagent::generate::RunGenerate(
+          {.scenario_path = CXAGENT_SOURCE_DIR "/tests/server/api_world.yaml",
+           .out_dir = data,
+           .threads = 2,
+           .progress = false});
+    }
     // No simulator: what-if and experiment-plan bodies are validated before it is asked, and a
     // simulation per input would cost a model fit.
     handlers = std::make_unique<cxagent::server::ApiHandlers>(
