@@ -96,7 +96,7 @@ fuzz_all() {
   # The API target's world, generated and analyzed once by the fast build when there is one.
   local cli="$ROOT/build/cxagent"
   [ -x "$cli" ] || cli="$SAN/cxagent"
-  if [ -x "$cli" ]; then
+  if [[ " ${list[*]} " == *" api "* ]] && [ -x "$cli" ]; then
     export CXAGENT_FUZZ_API_WORLD="$TMPDIR/api-world"
     "$cli" generate --scenario tests/server/api_world.yaml --out "$CXAGENT_FUZZ_API_WORLD" \
       2>/dev/null && "$cli" analyze --data "$CXAGENT_FUZZ_API_WORLD" >/dev/null 2>&1 ||
