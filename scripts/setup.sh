@@ -15,12 +15,15 @@ as_root() {
 }
 
 # --- Debian packages ---------------------------------------------------------------------------
+# clang, its sanitizer and libFuzzer runtimes (libclang-rt-14-dev) and llvm (llvm-symbolizer, for
+# readable sanitizer stacks) build and run build-san (scripts/fuzz.sh); ccache speeds rebuilds.
 DEBIAN_PACKAGES=(
   g++ cmake ninja-build pkg-config make python3 clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   libxgboost-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libeigen3-dev libboost-dev libboost-math-dev
   nodejs npm chromium wrk
+  clang libclang-rt-14-dev llvm ccache
 )
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite (C++ through CTest, the web app's Vitest suite, the browser end-to-end
-# test) and ends with one summary line: "total: N passed, M failed". Exits non-zero on any failure.
+# test, then the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer and each
+# fuzzer briefly, scripts/fuzz.sh) and ends with one summary line: "total: N passed, M failed".
+# Exits non-zero on any failure.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -82,6 +84,38 @@ if [ -f web/package.json ]; then
   else
     echo "could not generate the demo world"; add 0 1; suite_failed+=("e2e-flow")
   fi
+fi
+
+# --- Sanitizers and fuzzers (docs/fuzzing.md) ---------------------------------------------------
+# One clang build (build-san) serves both, built after the main build so the two never compete.
+echo "== sanitizer build (clang, ASan + UBSan, libFuzzer targets)"
+if scripts/fuzz.sh build; then
+  echo "== C++ tests under ASan + UBSan (ctest, build-san)"
+  san_log="$ROOT/build-san/ctest.log"
+  scripts/fuzz.sh test 2>&1 | tee "$san_log"
+  san_status=${PIPESTATUS[0]}
+  summary=$(grep -Eo '[0-9]+ tests failed out of [0-9]+' "$san_log" | tail -1)
+  if [ -n "$summary" ]; then
+    add $(($(echo "$summary" | awk '{print $NF}') - $(echo "$summary" | awk '{print $1}'))) \
+      "$(echo "$summary" | awk '{print $1}')"
+  else
+    add 0 1
+  fi
+  [ "$san_status" -ne 0 ] && suite_failed+=("ctest-sanitizers")
+
+  echo "== fuzzers, briefly, on their seed corpora"
+  fuzz_log="$ROOT/build-san/fuzz-brief.log"
+  scripts/fuzz.sh brief 2>&1 | tee "$fuzz_log"
+  fuzz_status=${PIPESTATUS[0]}
+  counts=$(grep -Eo 'fuzz: [0-9]+ passed, [0-9]+ failed' "$fuzz_log" | tail -1)
+  if [ -n "$counts" ]; then
+    add "$(echo "$counts" | awk '{print $2}')" "$(echo "$counts" | awk '{print $4}')"
+  else
+    add 0 1
+  fi
+  [ "$fuzz_status" -ne 0 ] && suite_failed+=("fuzz")
+else
+  echo "the sanitizer build failed"; add 0 1; suite_failed+=("sanitizer-build")
 fi
 
 echo

@@ -80,7 +80,10 @@ ParamValues ActionTemplate::Resolve(const nlohmann::json& given,
   }
   ParamValues values;
   if (given.is_object()) {
-    for (const auto& [key, value] : given.items()) {
+    for (const auto& item : given.items()) {
+      // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in a lambda.
+      const std::string& key = item.key();
+      const nlohmann::json& value = item.value();
       const bool known = std::any_of(params.begin(), params.end(),
                                      [&](const ParamSpec& spec) { return spec.name == key; });
       if (!known) {
