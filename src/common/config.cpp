@@ -119,7 +119,11 @@ YAML::Node ConfigReader::Section(std::string_view key) {
 void ConfigReader::Finish() const {
   if (!node_.IsDefined() || node_.IsNull()) return;
   for (const auto& entry : node_) {
-    const std::string key = entry.first.as<std::string>();
+    if (!entry.first.IsScalar()) {
+      throw InvalidInput("{}: line {}: a key must be plain text, not a list or map; known keys: {}",
+                         file_, entry.first.Mark().line + 1, fmt::join(known_, ", "));
+    }
+    const std::string key = entry.first.Scalar();
     if (!known_.contains(key)) {
       throw InvalidInput("{}: unknown key; known keys: {}", Where(key), fmt::join(known_, ", "));
     }

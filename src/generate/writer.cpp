@@ -27,6 +27,7 @@ struct WorldWriter::State {
   std::string extension;  // "parquet" or "csv"
   std::string temp_tag;   // suffix of this process's temporary files
   std::vector<fs::path> temps;
+  std::vector<fs::path> created;  // folders this writer made, deepest last
   std::unique_ptr<storage::StreamedFiles> files;
   bool committed = false;
 };
@@ -36,6 +37,14 @@ WorldWriter::WorldWriter(const std::string& out_dir, storage::FileFormat format,
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.out_dir = out_dir;
+  // The folders that do not exist yet are remembered so that a failed run removes them again.
+  fs::path target = fs::absolute(s.out_dir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();  // "out/" names "out"
+  for (fs::path folder = target;
+       !folder.empty() && !fs::exists(folder) && folder != folder.parent_path();
+       folder = folder.parent_path()) {
+    s.created.insert(s.created.begin(), folder);
+  }
   std::error_code error;
   fs::create_directories(s.out_dir, error);
   if (error || !fs::is_directory(s.out_dir)) {
@@ -63,6 +72,12 @@ WorldWriter::~WorldWriter() {
     for (const auto& temp : s.temps) {
       std::error_code ignored;
       fs::remove(temp, ignored);
+    }
+    // Only the folders this run created, and only while empty (fs::remove leaves a folder with
+    // anything in it alone).
+    for (auto folder = s.created.rbegin(); folder != s.created.rend(); ++folder) {
+      std::error_code ignored;
+      fs::remove(*folder, ignored);
     }
   }
 }

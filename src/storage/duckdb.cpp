@@ -181,9 +181,13 @@ void ReadVector(duckdb_vector vector, idx_t count, duckdb_type type, duckdb_logi
     return validity == nullptr || duckdb_validity_row_is_valid(validity, row);
   };
   switch (type) {
-    case DUCKDB_TYPE_BOOLEAN:
-      AppendValues<bool>(data, count, column.ints);
+    case DUCKDB_TYPE_BOOLEAN: {
+      // Read as bytes: a NULL row's byte is whatever DuckDB left there, and loading a byte other
+      // than 0 or 1 as a C++ bool is undefined behaviour (UBSan reported 41).
+      const auto* bytes = static_cast<const uint8_t*>(data);
+      for (idx_t row = 0; row < count; ++row) column.ints.push_back(bytes[row] != 0 ? 1 : 0);
       break;
+    }
     case DUCKDB_TYPE_TINYINT:
       AppendValues<int8_t>(data, count, column.ints);
       break;

@@ -45,6 +45,18 @@ TEST(ConfigReaderTest, RejectsUnknownKeysNamingTheKnownOnes) {
   EXPECT_NE(message.find("late_penalty"), std::string::npos);
 }
 
+TEST(ConfigReaderTest, RejectsAKeyThatIsAListOrMap) {
+  // A YAML complex key ("? [a, b]") escaped as YAML::TypedBadConversion (found by fuzz_config).
+  const std::string message = ErrorMessage([] {
+    ConfigReader reader(YAML::Load("late_penalty: 12\n? [a, b]\n: 1\n"), "cx.yaml", "cx_score");
+    metrics::ReadCxScoreConfig(reader);
+  });
+  EXPECT_EQ(
+      message.rfind("cx.yaml: line 2: a key must be plain text, not a list or map; known keys:", 0),
+      0u)
+      << message;
+}
+
 TEST(ConfigReaderTest, RejectsOutOfRangeNumbers) {
   ConfigReader reader(YAML::Load("late_penalty: 150"), "cx.yaml", "cx_score");
   EXPECT_EQ(ErrorMessage([&] { metrics::ReadCxScoreConfig(reader); }),

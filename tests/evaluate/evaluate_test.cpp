@@ -33,13 +33,13 @@ json Detected(const std::string& id, const std::string& start, json slice, json 
   json incident = {{"id", id},
                    {"start_date", start},
                    {"slice", slice},
-                   {"slices", json::array({{{"slice", localized}}})}};
+                   {"slices", json::array({json{{"slice", localized}}})}};
   if (!rca.is_null()) incident["rca"] = std::move(rca);
   return incident;
 }
 
 json Rca(const std::string& cause, json evidence = json::array()) {
-  return {{"causes", json::array({{{"cause", cause}, {"evidence", std::move(evidence)}}})}};
+  return {{"causes", json::array({json{{"cause", cause}, {"evidence", std::move(evidence)}}})}};
 }
 
 TEST(EvaluateScore, MatchesAStartWithinTwoDaysAndAnExactSlice) {
@@ -103,7 +103,7 @@ TEST(EvaluateScore, PrefersTheExactSliceOverTheNearerStart) {
 TEST(EvaluateScore, AWrongTopCauseCitingAnUntrueChangeIsADecoyWin) {
   const json truth = Truth({Injected("a", "demand_surge", {{"region", "austin"}}, "2026-05-04")});
   const json evidence =
-      json::array({{{"kind", "change_log"}, {"change_id", "chg-decoy"}, {"consistent", true}}});
+      json::array({json{{"kind", "change_log"}, {"change_id", "chg-decoy"}, {"consistent", true}}});
   const json analysis = {
       {"incidents",
        json::array({Detected("INC-0001", "2026-05-04", {{"region", "austin"}},

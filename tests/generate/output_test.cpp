@@ -10,6 +10,7 @@
 
 #include "generate/generator.hpp"
 #include "generate/scenario.hpp"
+#include "generate/writer.hpp"
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
 
@@ -174,6 +175,25 @@ TEST(GenerateOutput, AFailedWriteLeavesNoFiles) {
   auto names = Listing(out);
   EXPECT_EQ(names, std::vector<std::string>{"support.parquet"});
   for (const auto& name : names) EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;
+}
+
+}  // namespace
+}  // namespace cxagent::generate
+
+namespace cxagent::generate {
+namespace {
+
+TEST(GenerateOutput, AnUncommittedWriterRemovesTheFoldersItCreated) {
+  TempDir dir;
+  fs::path fresh = dir.Path() / "new" / "world";
+  { WorldWriter writer(fresh.string() + "/", storage::FileFormat::PARQUET, {"seattle"}); }
+  EXPECT_FALSE(fs::exists(dir.Path() / "new"));
+  // A folder that was there before stays, even when the run that used it failed.
+  fs::path existing = dir.Path() / "kept";
+  fs::create_directories(existing);
+  { WorldWriter writer(existing.string(), storage::FileFormat::PARQUET, {"seattle"}); }
+  EXPECT_TRUE(fs::is_directory(existing));
+  EXPECT_TRUE(Listing(existing).empty());
 }
 
 }  // namespace
