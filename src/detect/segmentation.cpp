@@ -130,11 +130,24 @@ class FunctionalPruning {
       const auto [centre, gap] = Compare(0, fresh);
       Cover(centre, gap, static_cast<double>(fresh));
     }
+    // The arithmetic first, in a loop without branches, so that its divisions overlap; then the
+    // decisions, on the same figures.
+    const size_t count = candidates.size();
+    centres_.resize(count);
+    gaps_.resize(count);
+    lengths_.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      const auto [centre, gap] = Compare(candidates[i].start, fresh);
+      centres_[i] = centre;
+      gaps_[i] = gap;
+      lengths_[i] = static_cast<double>(fresh - candidates[i].start);
+    }
     size_t kept = 0;
-    for (size_t i = 0; i < candidates.size(); ++i) {
+    for (size_t i = 0; i < count; ++i) {
       Candidate& older = candidates[i];
-      const auto [centre, gap] = Compare(older.start, fresh);
-      const double length = static_cast<double>(fresh - older.start);
+      const double centre = centres_[i];
+      const double gap = gaps_[i];
+      const double length = lengths_[i];
       // older may still be lowest where q_older - q_fresh < slack.
       if (gap < slack_) {
         const double reach = (slack_ - gap) / length;
@@ -229,6 +242,7 @@ class FunctionalPruning {
   const std::vector<double>& best_;
   double slack_ = 0;
   Region covered_;
+  std::vector<double> centres_, gaps_, lengths_;
   std::pair<double, double> merged_;
   bool has_merged_ = false;
 };
