@@ -126,10 +126,6 @@ class FunctionalPruning {
   void Admit(std::vector<Candidate>& candidates, size_t fresh) {
     covered_.clear();
     has_merged_ = false;
-    {
-      const auto [centre, gap] = Compare(0, fresh);
-      Cover(centre, gap, static_cast<double>(fresh));
-    }
     // The arithmetic first, in a loop without branches, so that its divisions overlap; then the
     // decisions, on the same figures.
     const size_t count = candidates.size();
@@ -161,7 +157,6 @@ class FunctionalPruning {
       } else {
         older.region.clear();
       }
-      Cover(centre, gap, length);
       if (!older.region.empty()) {
         if (kept != i) std::swap(candidates[kept], older);
         ++kept;
@@ -169,6 +164,14 @@ class FunctionalPruning {
     }
     candidates.resize(kept);
     // fresh may be lowest outside the intervals where an older start is lower by the slack.
+    // Their union does not depend on the order they come in; newest first, the wide intervals
+    // of the near starts come before the narrow ones of far starts, which then mostly lie inside
+    // the running union and skip their square root (see Cover). Start 0 comes last.
+    for (size_t i = count; i-- > 0;) Cover(centres_[i], gaps_[i], lengths_[i]);
+    {
+      const auto [centre, gap] = Compare(0, fresh);
+      Cover(centre, gap, static_cast<double>(fresh));
+    }
     if (has_merged_) covered_.push_back(merged_);
     std::sort(covered_.begin(), covered_.end());
     Region region;
