@@ -125,24 +125,38 @@ class FunctionalPruning {
   // it everywhere; drops the kept starts that `fresh` covers everywhere.
   void Admit(std::vector<Candidate>& candidates, size_t fresh) {
     covered_.clear();
-    {
-      const auto [centre, gap] = Compare(0, fresh);
-      Cover(centre, gap, static_cast<double>(fresh));
+    has_merged_ = false;
+    // The arithmetic first, in a loop without branches, so that its divisions overlap; then the
+    // decisions, on the same figures.
+    const size_t count = candidates.size();
+    centres_.resize(count);
+    gaps_.resize(count);
+    lengths_.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      const auto [centre, gap] = Compare(candidates[i].start, fresh);
+      centres_[i] = centre;
+      gaps_[i] = gap;
+      lengths_[i] = static_cast<double>(fresh - candidates[i].start);
     }
     size_t kept = 0;
-    for (size_t i = 0; i < candidates.size(); ++i) {
+    for (size_t i = 0; i < count; ++i) {
       Candidate& older = candidates[i];
-      const auto [centre, gap] = Compare(older.start, fresh);
-      const double length = static_cast<double>(fresh - older.start);
+      const double centre = centres_[i];
+      const double gap = gaps_[i];
+      const double length = lengths_[i];
       // older may still be lowest where q_older - q_fresh < slack.
       if (gap < slack_) {
-        const double radius = std::sqrt((slack_ - gap) / length);
+        const double reach = (slack_ - gap) / length;
         const double margin = Tolerance(centre);
-        Intersect(older.region, centre - radius - margin, centre + radius + margin);
+        // Most kept regions already lie well inside the new bounds; that is checked without
+        // the square root (see LiesWithin), and the region is left as it is.
+        if (!LiesWithin(older.region, centre, reach, margin)) {
+          const double radius = std::sqrt(reach);
+          Intersect(older.region, centre - radius - margin, centre + radius + margin);
+        }
       } else {
         older.region.clear();
       }
-      Cover(centre, gap, length);
       if (!older.region.empty()) {
         if (kept != i) std::swap(candidates[kept], older);
         ++kept;
@@ -150,6 +164,15 @@ class FunctionalPruning {
     }
     candidates.resize(kept);
     // fresh may be lowest outside the intervals where an older start is lower by the slack.
+    // Their union does not depend on the order they come in; newest first, the wide intervals
+    // of the near starts come before the narrow ones of far starts, which then mostly lie inside
+    // the running union and skip their square root (see Cover). Start 0 comes last.
+    for (size_t i = count; i-- > 0;) Cover(centres_[i], gaps_[i], lengths_[i]);
+    {
+      const auto [centre, gap] = Compare(0, fresh);
+      Cover(centre, gap, static_cast<double>(fresh));
+    }
+    if (has_merged_) covered_.push_back(merged_);
     std::sort(covered_.begin(), covered_.end());
     Region region;
     double from = -std::numeric_limits<double>::infinity();
@@ -174,18 +197,57 @@ class FunctionalPruning {
 
   static double Tolerance(double centre) { return 1e-9 * (1.0 + std::abs(centre)); }
 
+  // True when every mean of `region` lies within [centre - r - margin, centre + r + margin],
+  // r = sqrt(reach), by a clear margin, so that intersecting with those bounds (as computed in
+  // floating point) keeps the region exactly as it is. The test asks for the region's farthest
+  // point w from the centre to satisfy (w + margin / 2)^2 <= reach (1 - 1e-12): then
+  // r - w >= margin / 2 + 5e-13 r, far more than the few roundings of w, centre - r and
+  // centre + r (each below 1e-15 (|centre| + r)), so the computed bounds still enclose the
+  // region. A region reaching to infinity never passes.
+  static bool LiesWithin(const Region& region, double centre, double reach, double margin) {
+    if (region.empty()) return true;
+    const double w = std::max(centre - region.front().first, region.back().second - centre);
+    const double padded = w + 0.5 * margin;
+    return padded * padded <= reach * (1.0 - 1e-12);
+  }
+
   // Records the means where an older start (mu0 `centre`, m `gap`, `length` points before
   // `fresh`) lies below `fresh` by more than the slack.
+  //
+  // Overlapping intervals are merged into one running interval (merged_) as they come, and only
+  // those apart from it are kept for the sort in Admit; the union, and so fresh's region, is the
+  // same as from sorting them all. An interval that lies inside the running one by a clear
+  // margin is skipped before its square root: with reach <= w^2 (1 - 1e-12), w the distance from
+  // the centre to the nearer end of the running interval, the computed ends centre -+ (sqrt(reach)
+  // - tolerance) lie inside it by nearly the tolerance, far more than their rounding.
   void Cover(double centre, double gap, double length) {
     if (!(gap < -slack_)) return;
-    const double radius = std::sqrt((-slack_ - gap) / length) - Tolerance(centre);
-    if (radius > 0) covered_.emplace_back(centre - radius, centre + radius);
+    const double reach = (-slack_ - gap) / length;
+    if (has_merged_) {
+      const double w = std::min(centre - merged_.first, merged_.second - centre);
+      if (w > 0 && reach <= w * w * (1.0 - 1e-12)) return;
+    }
+    const double radius = std::sqrt(reach) - Tolerance(centre);
+    if (!(radius > 0)) return;
+    const double low = centre - radius;
+    const double high = centre + radius;
+    if (!has_merged_) {
+      merged_ = {low, high};
+      has_merged_ = true;
+    } else if (low <= merged_.second && high >= merged_.first) {
+      merged_ = {std::min(low, merged_.first), std::max(high, merged_.second)};
+    } else {
+      covered_.emplace_back(low, high);
+    }
   }
 
   const SegmentCost& cost_;
   const std::vector<double>& best_;
   double slack_ = 0;
   Region covered_;
+  std::vector<double> centres_, gaps_, lengths_;
+  std::pair<double, double> merged_;
+  bool has_merged_ = false;
 };
 
 }  // namespace

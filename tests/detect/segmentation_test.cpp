@@ -217,6 +217,31 @@ TEST(PeltSearch, FindsTheOptimalPartitionForEveryMinimumSegmentLength) {
   EXPECT_EQ(compared, 120u * 16u);
 }
 
+TEST(PeltSearch, FindsTheOptimalPartitionOfRandomWalksUnderTheInflatedPenalties) {
+  // A random walk is the detector's slowest case: its autocorrelation passes raise the penalty
+  // to thousands of log(n), so segments run long and many older starts lie below each new one
+  // at some means. Those intervals are merged as they come and the ones inside the running union
+  // skip their square root; the partition must still be the unpruned optimum.
+  size_t compared = 0;
+  for (unsigned seed = 1; seed <= 12; ++seed) {
+    std::mt19937 generator(seed);
+    std::normal_distribution<double> step(0.0, 1.0);
+    std::vector<double> walk(1500 + 100 * seed);
+    double level = 0;
+    for (double& value : walk) value = level += step(generator);
+    const SegmentCost cost(walk, SegmentModel::MEAN);
+    const double log_n = std::log(static_cast<double>(walk.size()));
+    for (size_t min_size : {1, 5}) {
+      for (double penalty : {7 * log_n, 200 * log_n, 5000 * log_n, 50000 * log_n}) {
+        EXPECT_EQ(Pelt(cost, penalty, min_size), OptimalPartition(cost, penalty, min_size))
+            << "seed " << seed << ", min_size " << min_size << ", penalty " << penalty;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 12u * 8u);
+}
+
 TEST(PeltSearch, KeepsFewCandidatesThroughALongStretchWithoutChanges) {
   // Plain PELT keeps every start of a segment that has not changed yet, so 200,000 points of
   // noise cost about n^2 / 2 = 2e10 evaluations; functional pruning keeps a handful of starts.
