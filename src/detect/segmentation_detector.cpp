@@ -10,7 +10,7 @@
 namespace cxagent::detect {
 
 std::span<const ConfigField<SegmentationConfig>> SegmentationConfig::Fields() {
-  static const std::array<ConfigField<SegmentationConfig>, 8> FIELDS{{
+  static const std::array<ConfigField<SegmentationConfig>, 9> FIELDS{{
       {"penalty", "penalty per change point in multiples of log(n) x noise variance", 0.01, 1000,
        &SegmentationConfig::penalty},
       {"min_size", "shortest segment in observed points", 1, 100000, &SegmentationConfig::min_size},
@@ -28,6 +28,10 @@ std::span<const ConfigField<SegmentationConfig>> SegmentationConfig::Fields() {
        0, 20, &SegmentationConfig::autocorrelation_passes},
       {"max_autocorrelation", "largest residual lag-1 autocorrelation the inflation believes", 0,
        0.99, &SegmentationConfig::max_autocorrelation},
+      {"pass_budget",
+       "points x segmentations the autocorrelation passes may spend (a series of n points is "
+       "segmented at most max(2, pass_budget / n) times); 0 = no bound",
+       0, 1e12, &SegmentationConfig::pass_budget},
   }};
   return FIELDS;
 }
@@ -117,13 +121,21 @@ Detection SegmentationDetector::Detect(std::span<const double> series) const {
   // the same spread would; each pass re-estimates the noise from the residuals of the previous
   // segmentation, inflates it by the AR(1) long-run variance factor (1 + rho) / (1 - rho) and
   // segments again, so wandering series keep only the changes that stand out from the wander.
+  // On very long series the passes are bounded by their work (points x segmentations), so a
+  // wandering series of a million points costs about as much as 7 segmentations; a series of up
+  // to pass_budget / (autocorrelation_passes + 1) points (636,000 by default) is not affected.
+  int passes = config_.autocorrelation_passes;
+  if (config_.pass_budget > 0) {
+    const double affordable = std::max(2.0, std::floor(config_.pass_budget / n)) - 1;
+    passes = static_cast<int>(std::min(static_cast<double>(passes), affordable));
+  }
   double variance = 1.0;
   std::vector<size_t> local;
-  for (int pass = 0; pass <= config_.autocorrelation_passes; ++pass) {
+  for (int pass = 0; pass <= passes; ++pass) {
     const double penalty = config_.penalty * std::log(n) * variance;
     local = search_ == SegmentationSearch::PELT ? Pelt(cost, penalty, min_size)
                                                 : BinarySegmentation(cost, penalty, min_size);
-    if (pass == config_.autocorrelation_passes) break;
+    if (pass == passes) break;
     const double next = ResidualLongRunVariance(cost, cleaned, local, config_.max_autocorrelation);
     if (std::abs(next - variance) < 1e-3 * variance) break;
     variance = next;

@@ -25,6 +25,9 @@ struct SegmentationConfig {
   int noise_lag = 1;
   //! Re-segmentations with the noise re-estimated from residuals, inflated for autocorrelation.
   int autocorrelation_passes = 10;
+  //! Points times segmentations the passes may spend: a series of n points is segmented at most
+  //! max(2, pass_budget / n) times, so the work stays bounded on very long series; 0 = no bound.
+  double pass_budget = 7e6;
   //! Largest residual lag-1 autocorrelation the noise inflation believes.
   double max_autocorrelation = 0.95;
 

@@ -37,7 +37,7 @@ TEST(DetectorConfig, RejectsAnUnknownKeyListingTheAllowedOnes) {
   EXPECT_EQ(ParseError("{penalty: 3, penality: 4}"),
             "detector 'pelt': unknown key 'penality' (allowed: penalty, min_size, model, "
             "outlier_threshold, outlier_window, noise_lag, autocorrelation_passes, "
-            "max_autocorrelation)");
+            "max_autocorrelation, pass_budget)");
 }
 
 TEST(DetectorConfig, RejectsAValueOutOfRangeNamingTheKeyAndRange) {

@@ -93,6 +93,24 @@ TEST(PeltDetector, ReportsNoChangeOnARandomWalk) {
   EXPECT_TRUE(MakePelt().Detect(steps).change_points.empty());
 }
 
+TEST(PeltDetector, BoundsTheAutocorrelationPassesByTheirWork) {
+  // A walk whose variance takes several passes to settle: with a budget of three segmentations of
+  // its length the result is that of two passes; with no budget, that of all ten.
+  auto walk = Noise(2000, 0.0, 1.0, 11);
+  for (size_t i = 1; i < walk.size(); ++i) walk[i] += walk[i - 1];
+  auto changes = [&](int passes, double budget) {
+    SegmentationConfig config;
+    config.autocorrelation_passes = passes;
+    config.pass_budget = budget;
+    return MakePelt(config).Detect(walk).change_points;
+  };
+  EXPECT_EQ(changes(10, 3 * 2000.0), changes(2, 0));
+  EXPECT_EQ(changes(10, 0), changes(10, 11 * 2000.0));
+  EXPECT_NE(changes(1, 0), changes(10, 0)) << "the walk must need more than one pass";
+  // The budget never takes away the first re-segmentation.
+  EXPECT_EQ(changes(10, 1.0), changes(1, 0));
+}
+
 TEST(PeltDetector, IgnoresAnIsolatedSpike) {
   auto series = Noise(200, 0.0, 1.0, 8);
   series[120] = 40.0;
