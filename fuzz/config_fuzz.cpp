@@ -4,15 +4,8 @@
 #include "fuzz_support.hpp"
 #include "pipeline/analysis.hpp"
 
-namespace {
-const cxagent::fuzz::ScratchDir& Scratch() {
-  static const cxagent::fuzz::ScratchDir SCRATCH;
-  return SCRATCH;
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string path = Scratch().Write("config.yaml", data, size);
+  const std::string path = cxagent::fuzz::Scratch().Write("config.yaml", data, size);
   cxagent::fuzz::Run([&] { cxagent::pipeline::ReadAnalysisConfig(path); });
   return 0;
 }

@@ -87,6 +87,12 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+//! The process's one scratch folder, made on first use and removed at exit.
+inline const ScratchDir& Scratch() {
+  static const ScratchDir SCRATCH;
+  return SCRATCH;
+}
+
 //! The input as text.
 inline std::string_view Text(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};

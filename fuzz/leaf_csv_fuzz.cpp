@@ -6,15 +6,8 @@
 #include "localize/leaf_csv.hpp"
 #include "localize/localizer.hpp"
 
-namespace {
-const cxagent::fuzz::ScratchDir& Scratch() {
-  static const cxagent::fuzz::ScratchDir SCRATCH;
-  return SCRATCH;
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string path = Scratch().Write("leaves.csv", data, size);
+  const std::string path = cxagent::fuzz::Scratch().Write("leaves.csv", data, size);
   cxagent::fuzz::Run([&] {
     const auto table = cxagent::localize::ReadLeafCsv(path);
     const auto result = cxagent::localize::Localize(table);
