@@ -424,7 +424,7 @@ void ApiHandlers::Register(RouteTable& routes) {
   routes.Add({.method = "GET",
               .path = "/api/incidents/{id}",
               .summary = "One incident with its slices, metric breakdown and drilldown",
-              .parameters = {id},
+              .parameters = json::array({id}),
               .responses = {{"200", JsonResponse("The incident", Ref("IncidentDetail"))}},
               .handler = [this](const auto& request, auto& response, const auto& path) {
                 GetIncident(request, response, path.at("id"));
@@ -433,7 +433,7 @@ void ApiHandlers::Register(RouteTable& routes) {
               .path = "/api/incidents/{id}",
               .summary = "Set an incident's triage status and note (kept across restarts and "
                          "re-analyses, matched by metric, slice and start date)",
-              .parameters = {id},
+              .parameters = json::array({id}),
               .request_body = JsonBody("status, note or both", Ref("IncidentPatch")),
               .responses = {{"200", JsonResponse("The updated incident", Ref("IncidentSummary"))}},
               .handler = [this](const auto& request, auto& response, const auto& path) {
@@ -442,7 +442,7 @@ void ApiHandlers::Register(RouteTable& routes) {
   routes.Add({.method = "GET",
               .path = "/api/incidents/{id}/rca",
               .summary = "Ranked root causes with evidence and a narrative",
-              .parameters = {id},
+              .parameters = json::array({id}),
               .responses = {{"200", JsonResponse("The root-cause analysis", Ref("Rca"))}},
               .errors = {{501, "The rca stage has not produced results for this incident"}},
               .quick = true,
@@ -453,7 +453,7 @@ void ApiHandlers::Register(RouteTable& routes) {
       {.method = "GET",
        .path = "/api/incidents/{id}/recommendations",
        .summary = "Ranked actions with impact estimates, intervals and tradeoff sweeps",
-       .parameters = {id},
+       .parameters = json::array({id}),
        .responses = {{"200", JsonResponse("The recommendations", Ref("RecommendationList"))}},
        .errors = {{501, "The recommendations stage has not produced results for this incident"}},
        .quick = true,
@@ -465,7 +465,7 @@ void ApiHandlers::Register(RouteTable& routes) {
        .path = "/api/incidents/{id}/whatif",
        .summary = "Simulate an action with chosen parameters (cached per incident, template and "
                   "parameters)",
-       .parameters = {id},
+       .parameters = json::array({id}),
        .request_body = JsonBody("an action template and its parameters", Ref("WhatIfRequest")),
        .responses = {{"200", JsonResponse("The simulated effect", Ref("WhatIfResult"))}},
        .errors = {{501, "No simulator, or no recommendations for this incident"}},
@@ -476,7 +476,7 @@ void ApiHandlers::Register(RouteTable& routes) {
       {.method = "POST",
        .path = "/api/incidents/{id}/experiment-plan",
        .summary = "The experiment plan for one recommendation, as a Markdown attachment",
-       .parameters = {id},
+       .parameters = json::array({id}),
        .request_body = JsonBody("the recommendation", Ref("ExperimentPlanRequest")),
        .responses = {{"200",
                       {{"description", "The plan (Content-Disposition: attachment)"},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/file.hpp"
 #include "support/test_support.hpp"
@@ -15,8 +16,10 @@ using testing::ErrorMessage;
 using testing::RunCxagent;
 using testing::TempDir;
 
-json Truth(json incidents) {
-  return {{"days", 42}, {"incidents", std::move(incidents)}};
+// A vector, not a json: a braced list of one json converts to that json under clang, not to an
+// array holding it.
+json Truth(std::vector<json> incidents) {
+  return {{"days", 42}, {"incidents", json(std::move(incidents))}};
 }
 
 json Injected(const std::string& id, const std::string& cause, json slice, const std::string& start,
@@ -119,8 +122,7 @@ TEST(EvaluateScore, AWrongTopCauseCitingAnUntrueChangeIsADecoyWin) {
 TEST(EvaluateScore, FalseIncidentsAreCountedPerNinetyDays) {
   const json analysis = {{"incidents", json::array({Detected("INC-0001", "2026-05-04",
                                                              json::object(), json::object())})}};
-  const json summary =
-      ReportJson(ScoreAnalysis("clean", Truth(json::array()), analysis, 45))["summary"];
+  const json summary = ReportJson(ScoreAnalysis("clean", Truth({}), analysis, 45))["summary"];
   EXPECT_EQ(summary["false_incidents"], 1);
   EXPECT_DOUBLE_EQ(summary["false_per_90_days"].get<double>(), 2.0);
 }
