@@ -9,6 +9,7 @@
 
 #include "metrics/order_facts.hpp"
 #include "metrics/slice_cube.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
 namespace {
@@ -30,7 +31,9 @@ Facts* SharedFacts(benchmark::State& state) {
     return nullptr;
   }
   facts = std::make_unique<Facts>();
-  metrics::BuildOrderFacts(facts->connection, data, metrics::CxScoreConfig{});
+  metrics::BuildOrderFacts(facts->connection,
+                           storage::Dataset::Open(facts->connection, {.folder = data}),
+                           metrics::CxScoreConfig{});
   return facts.get();
 }
 

@@ -8,13 +8,13 @@ namespace cxagent::cli {
 
 namespace {
 
-void RunAnalyze(const std::string& data_dir, const std::string& out,
+void RunAnalyze(const storage::DatasetOptions& data, const std::string& out,
                 const std::string& config_path) {
   // Everything that can be rejected is checked before the analysis runs, and the stored results
   // are replaced only once the output is written: a failed run changes nothing.
   CheckOutputPath("--out", out);
   const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(config_path);
-  pipeline::RunAnalysis(data_dir, config, [&](const nlohmann::json& analysis) {
+  pipeline::RunAnalysis(data, config, [&](const nlohmann::json& analysis) {
     WriteOutput(out, analysis.dump(2) + "\n");
   });
 }
@@ -24,11 +24,17 @@ void RunAnalyze(const std::string& data_dir, const std::string& out,
 void AddAnalyzeCommand(CLI::App& app) {
   auto* command = app.add_subcommand(
       "analyze", "Detect, localize, explain and recommend for every incident in a data folder");
-  auto data = std::make_shared<std::string>();
+  auto data = std::make_shared<storage::DatasetOptions>();
   auto out = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
-  command->add_option("--data", *data, "Folder of <table>.parquet or <table>.csv files")
+  command
+      ->add_option("--data", data->folder,
+                   "Folder of <table>.parquet or <table>.csv files (with --dataset: where the "
+                   "results are kept)")
       ->required();
+  command->add_option("--dataset", data->dataset_file,
+                      "Dataset file (YAML) mapping your own exports onto the tables "
+                      "(docs/your-data.md)");
   command->add_option("--out", *out, "Analysis JSON file (stdout when absent)");
   command->add_option("--config", *config,
                       "Configuration YAML file (sections cx_score, cube, incidents)");

@@ -15,6 +15,9 @@ void AddServeCommand(CLI::App& app) {
   command->add_option("--data", options->data_dir,
                       "Data folder (as written by generate); analyzed first when it has no "
                       "stored results");
+  command->add_option("--dataset", options->dataset_file,
+                      "Dataset file (YAML) mapping your own exports onto the tables "
+                      "(docs/your-data.md); results are kept in --data");
   command->add_option("--config", options->config_path,
                       "Analysis configuration (YAML) for the analyses the server runs");
   command->add_option("--host", options->host, "Address to bind")->capture_default_str();

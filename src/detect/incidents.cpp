@@ -672,8 +672,8 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
 }
 
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config) {
-  std::vector<std::string> dimensions(std::begin(DIMENSIONS), std::end(DIMENSIONS));
+                       const IncidentConfig& config, std::vector<std::string> dimensions) {
+  if (dimensions.empty()) dimensions.assign(std::begin(DIMENSIONS), std::end(DIMENSIONS));
   std::string keys;
   for (const auto& dimension : dimensions) {
     keys += fmt::format("coalesce({0}::VARCHAR, 'unknown') AS {0}, ",

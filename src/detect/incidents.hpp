@@ -138,10 +138,11 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
                        const std::vector<Slice>& others, const IncidentConfig& config);
 
-//! Fills each incident's `slices` with the localizer run on `order_leaves` (all
-//! dimensions): the incident window against its baseline window, cx_sum / orders.
+//! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
+//! `dimensions`, empty: the contract's seven): the incident window against its baseline window,
+//! cx_sum / orders.
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config);
+                       const IncidentConfig& config, std::vector<std::string> dimensions = {});
 
 //! The incident as the analysis file's JSON object (interfaces.md §2, without rca and
 //! recommendations).

@@ -19,6 +19,7 @@
 #include "generate/run.hpp"
 #include "metrics/order_facts.hpp"
 #include "rca/panel.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/table.hpp"
 
@@ -103,7 +104,8 @@ double SliceCx(const std::string& folder, const pipeline::AnalysisConfig& config
                const Slice& slice, const std::string& start, const std::string& end) {
   storage::Database database;
   storage::Connection connection(database);
-  metrics::BuildOrderFacts(connection, folder, config.cx_score);
+  const storage::Dataset dataset = storage::Dataset::Open(connection, {.folder = folder});
+  metrics::BuildOrderFacts(connection, dataset, config.cx_score);
   const storage::Table t = connection.Query(fmt::format(
       "SELECT avg(cx_score) AS cx FROM order_facts WHERE {} AND order_date BETWEEN DATE '{}' AND "
       "DATE '{}'",

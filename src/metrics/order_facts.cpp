@@ -5,7 +5,7 @@
 #include <map>
 
 #include "common/error.hpp"
-#include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::metrics {
@@ -16,14 +16,14 @@ namespace {
 // read, and the per-order tables (deliveries, items, support, ratings) are cut to them before
 // they are joined and aggregated: a filtered read then costs a fraction of a full pass, where a
 // filter on `order_facts` would still join and aggregate every order's rows.
-std::string FactsViewSql(const std::string& data_dir, const CxScoreConfig& c, const char* name,
-                         bool selected) {
-  // Resolve every table first, in the contract's order, so the first missing one is reported.
-  std::map<std::string_view, std::string> sources;
-  for (std::string_view table : storage::TABLE_NAMES) {
-    if (table != "change_log") sources[table] = storage::RequireTableSource(data_dir, table);
+std::string FactsViewSql(const std::vector<std::string>& dimensions, const CxScoreConfig& c,
+                         const char* name, bool selected) {
+  // The tables are the dataset's views (storage::Dataset), registered under their contract names.
+  const auto source = [](std::string_view table) { return storage::SqlIdentifier(table); };
+  std::string dimension_columns;
+  for (const auto& dimension : dimensions) {
+    dimension_columns += fmt::format("o.{}, ", storage::SqlIdentifier(dimension));
   }
-  const auto source = [&](std::string_view table) { return sources.at(table); };
   // Penalties follow domain.md §4: a cancelled order scores 0 and takes no other penalty;
   // otherwise 100 minus lateness, missing lines, rejected substitutions, contact and rating,
   // floored at 0. Orders without items, contacts or ratings take no penalty for them.
@@ -51,8 +51,7 @@ supply AS (
   SELECT region, hour, avg(busy_ratio) AS busy_ratio FROM {supply_hourly} GROUP BY region, hour),
 joined AS (
   SELECT o.order_id, o.order_date, o.created_at,
-         o.customer_segment, o.daypart, o.fulfillment_mode, o.merchant, o.platform, o.region,
-         o.store_type, o.store_id,
+         {dimension_columns}o.store_id,
          o.status = 'cancelled' AS is_cancelled,
          o.status = 'delivered' AS is_delivered,
          d.order_id IS NOT NULL AS is_dispatched,
@@ -88,7 +87,7 @@ SELECT *,
                 WHEN rating = 3 THEN {neutral_rating_penalty} ELSE 0 END) END AS cx_score
 FROM joined
 )sql",
-      fmt::arg("name", name),
+      fmt::arg("name", name), fmt::arg("dimension_columns", dimension_columns),
       fmt::arg("only", selected ? "WHERE order_id IN (SELECT order_id FROM selected_orders)" : ""),
       fmt::arg("orders", source("orders")), fmt::arg("deliveries", source("deliveries")),
       fmt::arg("items", source("items")), fmt::arg("support", source("support")),
@@ -105,23 +104,22 @@ FROM joined
 
 }  // namespace
 
-std::string OrderFactsSql(const std::string& data_dir, const CxScoreConfig& config) {
-  std::string sql = FactsViewSql(data_dir, config, "order_facts", false) + ";\n";
-  sql += fmt::format("CREATE OR REPLACE TEMP VIEW order_rows AS SELECT * FROM {};\n",
-                     storage::RequireTableSource(data_dir, "orders"));
+std::string OrderFactsSql(const std::vector<std::string>& dimensions, const CxScoreConfig& config) {
+  std::string sql = FactsViewSql(dimensions, config, "order_facts", false) + ";\n";
+  sql += "CREATE OR REPLACE TEMP VIEW order_rows AS SELECT * FROM orders;\n";
   sql +=
       "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows LIMIT 0;\n";
-  return sql + FactsViewSql(data_dir, config, "selected_order_facts", true);
+  return sql + FactsViewSql(dimensions, config, "selected_order_facts", true);
 }
 
-void BuildOrderFacts(storage::Connection& connection, const std::string& data_dir,
+void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& dataset,
                      const CxScoreConfig& config) {
-  const std::string sql = OrderFactsSql(data_dir, config);
+  const std::string sql = OrderFactsSql(dataset.Dimensions(), config);
   try {
     connection.Execute(sql);
   } catch (const Error& error) {
     if (error.Type() != ErrorType::INVALID_INPUT) throw;
-    throw InvalidInput("cannot compute order facts from {}: {}", data_dir, error.what());
+    throw InvalidInput("cannot compute order facts from {}: {}", dataset.Folder(), error.what());
   }
 }
 

@@ -1,29 +1,31 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "metrics/cx_config.hpp"
 
 namespace cxagent::storage {
 class Connection;
-}
+class Dataset;
+}  // namespace cxagent::storage
 
 namespace cxagent::metrics {
 
-//! Defines the temporary view `order_facts` over the data folder: one row per order with its
-//! dimensions, CX Score, component inputs (lateness, item outcomes, contact, rating) and driver
-//! metrics (batching, assign delay, prep wait, travel, distance, ETA error, feed lag, busy ratio,
-//! weather). A view, not a table: at 10M orders a materialized copy costs more time and memory than
-//! the whole rest of the analysis, so each consumer reads it once in a streaming query (the cube's
-//! leaves) or with a filter that DuckDB pushes into the scans (one slice and window). Also defines
-//! `order_rows` (the orders table as it is) and `selected_order_facts`: the same rows for only the
-//! orders listed in TEMP table `selected_orders` (created empty), which reads a small selection
-//! for a fraction of a pass over the orders (fill `selected_orders` from `order_rows`). Throws
-//! InvalidInput naming a missing table or column.
-void BuildOrderFacts(storage::Connection& connection, const std::string& data_dir,
+//! Defines the temporary view `order_facts` over the dataset's tables (storage::Dataset): one row
+//! per order with its dimensions, CX Score, component inputs (lateness, item outcomes, contact,
+//! rating) and driver metrics (batching, assign delay, prep wait, travel, distance, ETA error, feed
+//! lag, busy ratio, weather). A view, not a table: at 10M orders a materialized copy costs more
+//! time and memory than the whole rest of the analysis, so each consumer reads it once in a
+//! streaming query (the cube's leaves) or with a filter that DuckDB pushes into the scans (one
+//! slice and window). Also defines `order_rows` (the orders table as it is) and
+//! `selected_order_facts`: the same rows for only the orders listed in TEMP table `selected_orders`
+//! (created empty), which reads a small selection for a fraction of a pass over the orders (fill
+//! `selected_orders` from `order_rows`). Throws InvalidInput when the tables cannot be combined.
+void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& dataset,
                      const CxScoreConfig& config);
 
-//! The SQL of BuildOrderFacts, for inspection and tests.
-std::string OrderFactsSql(const std::string& data_dir, const CxScoreConfig& config);
+//! The SQL of BuildOrderFacts with the slicing `dimensions` as order facts columns.
+std::string OrderFactsSql(const std::vector<std::string>& dimensions, const CxScoreConfig& config);
 
 }  // namespace cxagent::metrics

@@ -86,10 +86,18 @@ CubeConfig ReadCubeConfig(ConfigReader& reader) {
                          fmt::join(DIMENSIONS, ", "));
     }
     for (const auto& entry : dimensions) {
+      // The contract's seven or a dataset file's own (checked against the data when it opens).
       const std::string name = entry.IsScalar() ? entry.Scalar() : "";
-      if (std::find(std::begin(DIMENSIONS), std::end(DIMENSIONS), name) == std::end(DIMENSIONS)) {
-        throw InvalidInput("{}: unknown dimension '{}'; allowed: {}", reader.Where("dimensions"),
-                           name, fmt::join(DIMENSIONS, ", "));
+      const bool identifier = !name.empty() && name.size() <= 64 &&
+                              std::islower(static_cast<unsigned char>(name[0])) &&
+                              std::all_of(name.begin(), name.end(), [](char c) {
+                                return std::islower(static_cast<unsigned char>(c)) ||
+                                       std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+                              });
+      if (!identifier) {
+        throw InvalidInput(
+            "{}: '{}' is not a dimension name (lower-case letters, digits and _, such as {})",
+            reader.Where("dimensions"), name, fmt::join(DIMENSIONS, ", "));
       }
       if (std::find(config.dimensions.begin(), config.dimensions.end(), name) !=
           config.dimensions.end()) {
@@ -141,9 +149,11 @@ std::string PlainGroupingSetsSql(const CubeConfig& config) {
       fmt::join(dimensions, ", "), ORDER_AGGREGATES, GroupingSets(dimensions, config.max_depth));
 }
 
-std::string OrderLeavesSql(const std::vector<std::string>& extra) {
-  std::vector<std::string> dimensions(std::begin(DIMENSIONS), std::end(DIMENSIONS));
+std::string OrderLeavesSql(const std::vector<std::string>& extra,
+                           std::vector<std::string> dimensions) {
+  if (dimensions.empty()) dimensions.assign(std::begin(DIMENSIONS), std::end(DIMENSIONS));
   std::sort(dimensions.begin(), dimensions.end());
+  for (auto& dimension : dimensions) dimension = storage::SqlIdentifier(dimension);
   return fmt::format(
       "CREATE OR REPLACE TEMP TABLE order_leaves AS SELECT {0}, order_date, {1}{2}{3} "
       "FROM order_facts GROUP BY {0}, order_date",
@@ -235,8 +245,9 @@ storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& c
 }
 
 storage::Table BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
-                              const std::vector<std::string>& extra) {
-  connection.Execute(OrderLeavesSql(extra));
+                              const std::vector<std::string>& extra,
+                              const std::vector<std::string>& leaf_dimensions) {
+  connection.Execute(OrderLeavesSql(extra, leaf_dimensions));
   return RollUpLeaves(connection, config);
 }
 

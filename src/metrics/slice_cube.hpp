@@ -27,7 +27,9 @@ CubeConfig ReadCubeConfig(ConfigReader& reader);
 //! Everything downstream that needs no single order (cube, localization, explained-away checks)
 //! reads these instead of the orders. `extra` aggregates (`expression AS name`) ride along, so a
 //! later stage needing other per-leaf sums does not pay a second pass over the orders.
-std::string OrderLeavesSql(const std::vector<std::string>& extra = {});
+//! `dimensions` are the leaves' (the dataset's slicing dimensions; empty: the contract's seven).
+std::string OrderLeavesSql(const std::vector<std::string>& extra = {},
+                           std::vector<std::string> dimensions = {});
 
 //! The slice cube from `order_leaves`: per slice (canonical text in column `slice`, its `depth`)
 //! and `date`, the sums and counts behind every metric of the catalog — ratio metrics stay
@@ -43,8 +45,10 @@ storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& c
 std::string PlainGroupingSetsSql(const CubeConfig& config);
 
 //! Builds `order_leaves` (with the `extra` aggregates, see OrderLeavesSql) and returns the slice
-//! cube rolled up from them (requires `order_facts`, see BuildOrderFacts).
+//! cube rolled up from them (requires `order_facts`, see BuildOrderFacts). The leaves fix every
+//! one of `leaf_dimensions` (empty: the contract's seven); the cube combines config.dimensions.
 storage::Table BuildSliceCube(storage::Connection& connection, const CubeConfig& config,
-                              const std::vector<std::string>& extra = {});
+                              const std::vector<std::string>& extra = {},
+                              const std::vector<std::string>& leaf_dimensions = {});
 
 }  // namespace cxagent::metrics

@@ -1,5 +1,6 @@
 #include "pipeline/analysis.hpp"
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
@@ -19,6 +20,7 @@
 #include "recommend/action.hpp"
 #include "recommend/recommend.hpp"
 #include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/results_store.hpp"
 
@@ -63,6 +65,12 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
 
 nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& config,
                            const std::function<void(const nlohmann::json&)>& before_commit) {
+  return RunAnalysis(storage::DatasetOptions{.folder = data_dir}, config, before_commit);
+}
+
+nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisConfig& config,
+                           const std::function<void(const nlohmann::json&)>& before_commit) {
+  const std::string& data_dir = data.folder;
   if (!std::filesystem::is_directory(data_dir)) {
     throw NotFound("data folder not found: {}", data_dir);
   }
@@ -74,18 +82,32 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   storage::Database database;
   storage::Connection connection(database);
   const auto started = std::chrono::steady_clock::now();
-  // Every table is checked against the contract first, so that a bad file, column or cell is
-  // reported as such before any query combines them.
-  storage::CheckDataFolder(connection, data_dir);
-  spdlog::info("analyze: data folder checked in {:.2f} s", Seconds(started));
-  const storage::DataSummary summary = storage::SummarizeData(connection, data_dir);
-  metrics::BuildOrderFacts(connection, data_dir, config.cx_score);
+  // Every table of a contract-shaped folder is checked first, so that a bad file, column or cell
+  // is reported as such before any query combines them; then the dataset registers the tables
+  // under their contract names and no stage sees a path.
+  if (data.dataset_file.empty()) storage::CheckDataFolder(connection, data_dir);
+  const storage::Dataset dataset = storage::Dataset::Open(connection, data);
+  spdlog::info("analyze: data opened and checked in {:.2f} s", Seconds(started));
+  const storage::DataSummary summary = storage::SummarizeData(connection, dataset);
+  metrics::BuildOrderFacts(connection, dataset, config.cx_score);
+  // The cube slices by the configured dimensions, which the data must have; the leaves keep
+  // every dimension of the data (localization and the RCA panel read them).
+  metrics::CubeConfig cube = config.cube;
+  if (cube.dimensions.empty()) cube.dimensions = dataset.Dimensions();
+  for (const auto& dimension : cube.dimensions) {
+    if (std::find(dataset.Dimensions().begin(), dataset.Dimensions().end(), dimension) ==
+        dataset.Dimensions().end()) {
+      throw InvalidInput("cube.dimensions: the data has no dimension '{}'; it has: {}", dimension,
+                         fmt::join(dataset.Dimensions(), ", "));
+    }
+  }
   spdlog::info("analyze: order facts for {} orders in {:.2f} s", summary.orders, Seconds(started));
   auto stage = std::chrono::steady_clock::now();
   // The RCA's per-leaf sums ride along in the same pass over the orders.
   const storage::Table slice_cube = metrics::BuildSliceCube(
-      connection, config.cube,
-      config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{});
+      connection, cube,
+      config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{},
+      dataset.Dimensions());
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
   // The cube is written to the new results while the rest of the analysis runs.
   storage::ResultsWriter results(connection, data_dir);
@@ -95,7 +117,7 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
       detect::BuildIncidents(connection, slice_cube, registry, config.incidents);
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
-  detect::LocalizeIncidents(connection, incidents, config.incidents);
+  detect::LocalizeIncidents(connection, incidents, config.incidents, dataset.Dimensions());
   spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
   // The registry outlives the results, which point at its hypotheses.
   rca::HypothesisRegistry hypotheses;
@@ -104,7 +126,7 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
   if (config.rca.enabled) {
     stage = std::chrono::steady_clock::now();
     const rca::RcaEngine engine(hypotheses, config.rca);
-    causes = engine.AnalyzeAll(connection, data_dir, incidents);
+    causes = engine.AnalyzeAll(connection, dataset, incidents);
     rca::StageArtifacts(connection, causes);
     spdlog::info("analyze: root causes of {} incidents in {:.2f} s", incidents.size(),
                  Seconds(stage));
@@ -126,7 +148,7 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
       if (!rca.model) continue;
       const rca::IncidentWindows& w = rca.windows;
       efficiency[i] =
-          recommend::MeasureEfficiency(connection, data_dir, w.slice, w.baseline_start,
+          recommend::MeasureEfficiency(connection, dataset, w.slice, w.baseline_start,
                                        w.baseline_end, w.start, w.end, config.recommend.costs);
     }
     const auto recommend_one = [&](size_t i) {

@@ -9,6 +9,7 @@
 #include "metrics/slice_cube.hpp"
 #include "rca/config.hpp"
 #include "recommend/recommend.hpp"
+#include "storage/dataset.hpp"
 
 namespace cxagent::pipeline {
 
@@ -34,6 +35,12 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path);
 //! replaced (e.g. to write it to a file): if it throws, the stored results stay as they were.
 nlohmann::json RunAnalysis(
     const std::string& data_dir, const AnalysisConfig& config,
+    const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
+
+//! RunAnalysis on a dataset: a data folder, or a dataset file mapping a team's exports (the
+//! results are stored in `data.folder`).
+nlohmann::json RunAnalysis(
+    const storage::DatasetOptions& data, const AnalysisConfig& config,
     const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
 
 }  // namespace cxagent::pipeline

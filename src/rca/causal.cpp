@@ -11,7 +11,7 @@
 
 #include "common/error.hpp"
 #include "rca/hypothesis.hpp"
-#include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::rca {
@@ -164,17 +164,16 @@ DidResult DiffInDiff(std::span<const double> treated, std::span<const double> co
   return result;
 }
 
-std::vector<Change> LoadChangeLog(storage::Connection& connection, const std::string& data_dir) {
+std::vector<Change> LoadChangeLog(storage::Connection& connection,
+                                  const storage::Dataset& dataset) {
   std::vector<Change> changes;
-  const auto source = storage::FindTableSource(data_dir, "change_log");
-  if (!source) return changes;
+  if (!dataset.HasTable("change_log")) return changes;
   try {
     const storage::Table table = connection.Query(fmt::format(
         "SELECT change_id::VARCHAR AS change_id, strftime(changed_at::TIMESTAMP, "
         "'%Y-%m-%d %H:%M:%S') AS changed_at, changed_at::DATE AS d, kind::VARCHAR AS kind, "
-        "scope::VARCHAR AS scope, description::VARCHAR AS description FROM {} "
-        "WHERE changed_at IS NOT NULL ORDER BY changed_at, change_id",
-        *source));
+        "scope::VARCHAR AS scope, description::VARCHAR AS description FROM change_log "
+        "WHERE changed_at IS NOT NULL ORDER BY changed_at, change_id"));
     const auto text = [&](const char* name, size_t row) {
       const auto& column = table.Get(name);
       return column.IsNull(row) ? std::string() : std::string(column.StringAt(row));

@@ -13,7 +13,8 @@
 
 namespace cxagent::storage {
 class Connection;
-}
+class Dataset;
+}  // namespace cxagent::storage
 
 namespace cxagent::rca {
 
@@ -84,7 +85,7 @@ struct Change {
 
 //! Reads the data folder's change_log; an absent table gives no rows (not an error) and an
 //! unreadable one is logged and gives no rows.
-std::vector<Change> LoadChangeLog(storage::Connection& connection, const std::string& data_dir);
+std::vector<Change> LoadChangeLog(storage::Connection& connection, const storage::Dataset& dataset);
 
 //! True when two slices can share orders (no dimension with different values).
 bool SlicesOverlap(const Slice& a, const Slice& b);

@@ -9,7 +9,7 @@
 #include <map>
 
 #include "common/error.hpp"
-#include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::rca {
@@ -167,9 +167,12 @@ std::vector<std::string> PanelLeafAggregates() {
   return sums;
 }
 
-void BuildPanelLeaves(storage::Connection& connection, Date first, Date last) {
+void BuildPanelLeaves(storage::Connection& connection,
+                      const std::vector<std::string>& leaf_dimensions, Date first, Date last) {
   std::vector<std::string> dimensions;
-  for (auto dimension : DIMENSIONS) dimensions.push_back(storage::SqlIdentifier(dimension));
+  for (const auto& dimension : leaf_dimensions) {
+    dimensions.push_back(storage::SqlIdentifier(dimension));
+  }
   // The analysis computes the RCA's own sums in its pass over the orders (metrics::BuildSliceCube
   // with PanelLeafAggregates) next to the cube's, so a second pass is needed only when it did not.
   size_t own = 0;
@@ -200,7 +203,7 @@ void BuildPanelLeaves(storage::Connection& connection, Date first, Date last) {
       fmt::join(dimensions, ", "), fmt::join(sums, ", "), FormatDate(first), FormatDate(last)));
 }
 
-Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
+Panel LoadPanel(storage::Connection& connection, const storage::Dataset& dataset,
                 const IncidentWindows& windows) {
   Panel panel;
   for (Date d = windows.baseline_start; d <= windows.end; d = AddDays(d, 1)) {
@@ -274,12 +277,12 @@ Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
   // Supply: active dasher-hours per region and day.
   std::map<std::string, std::vector<double>> dashers;
   std::vector<double> all_dashers(panel.dates.size(), 0.0);
-  if (const auto supply = storage::FindTableSource(data_dir, "supply_hourly")) {
+  if (dataset.HasColumn("supply_hourly", "active_dashers")) {
     try {
       const storage::Table rows = connection.Query(fmt::format(
-          "SELECT region, hour::DATE AS d, sum(active_dashers)::DOUBLE AS dashers FROM {} "
-          "WHERE hour::DATE BETWEEN DATE '{}' AND DATE '{}' GROUP BY ALL",
-          *supply, FormatDate(windows.baseline_start), FormatDate(windows.end)));
+          "SELECT region, hour::DATE AS d, sum(active_dashers)::DOUBLE AS dashers "
+          "FROM supply_hourly WHERE hour::DATE BETWEEN DATE '{}' AND DATE '{}' GROUP BY ALL",
+          FormatDate(windows.baseline_start), FormatDate(windows.end)));
       const auto& region = rows.Get("region");
       const auto& d = rows.Get("d");
       const auto& value = rows.Get("dashers");

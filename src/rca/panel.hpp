@@ -12,7 +12,8 @@
 
 namespace cxagent::storage {
 class Connection;
-}
+class Dataset;
+}  // namespace cxagent::storage
 
 namespace cxagent::rca {
 
@@ -120,11 +121,12 @@ std::vector<std::string> PanelLeafAggregates();
 //! dates [first, last]: a view over `order_leaves` when that already carries them (see
 //! PanelLeafAggregates), else a TEMP table from one pass over `order_facts` for all incidents.
 //! LoadPanel reads it.
-void BuildPanelLeaves(storage::Connection& connection, Date first, Date last);
+void BuildPanelLeaves(storage::Connection& connection,
+                      const std::vector<std::string>& leaf_dimensions, Date first, Date last);
 
 //! Builds the panel from `rca_leaves` (see BuildPanelLeaves; it must cover the windows) and,
-//! when the data folder has one, `supply_hourly` (active dashers per region and day).
-Panel LoadPanel(storage::Connection& connection, const std::string& data_dir,
+//! when the dataset has it, `supply_hourly` (active dashers per region and day).
+Panel LoadPanel(storage::Connection& connection, const storage::Dataset& dataset,
                 const IncidentWindows& windows);
 
 }  // namespace cxagent::rca

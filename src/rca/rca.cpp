@@ -16,7 +16,7 @@
 
 #include "common/error.hpp"
 #include "detect/incidents.hpp"
-#include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::rca {
@@ -696,7 +696,7 @@ struct RcaEngine::Prepared {
 };
 
 std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
-    storage::Connection& connection, const std::string& data_dir,
+    storage::Connection& connection, const storage::Dataset& dataset,
     const std::vector<const detect::Incident*>& incidents, const std::vector<Change>& changes,
     Date data_end) const {
   const auto started = std::chrono::steady_clock::now();
@@ -722,7 +722,7 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     BuildIncidentFacts(connection, {});
     return prepared;
   }
-  BuildPanelLeaves(connection, first, last);
+  BuildPanelLeaves(connection, dataset.Dimensions(), first, last);
   const double leaves_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -730,7 +730,7 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
   std::vector<size_t> requested;
   for (size_t i = 0; i < incidents.size(); ++i) {
     IncidentRca& rca = prepared[i].rca;
-    prepared[i].panel = LoadPanel(connection, data_dir, rca.windows);
+    prepared[i].panel = LoadPanel(connection, dataset, rca.windows);
     const Panel& panel = prepared[i].panel;
     DaySums before{};
     DaySums after{};
@@ -839,29 +839,29 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
   return rca;
 }
 
-static Date DataEnd(storage::Connection& connection, const std::string& data_dir) {
+static Date DataEnd(storage::Connection& connection, const storage::Dataset& dataset) {
   // The orders table itself: order_facts is a view over every table.
-  const storage::Table end =
-      connection.Query(fmt::format("SELECT max(order_date)::DATE AS d FROM {}",
-                                   storage::RequireTableSource(data_dir, "orders")));
+  const storage::Table end = connection.Query("SELECT max(order_date)::DATE AS d FROM orders");
   const auto& column = end.Get("d");
-  if (column.Size() == 0 || column.IsNull(0)) throw InvalidInput("{}: no orders", data_dir);
+  if (column.Size() == 0 || column.IsNull(0)) {
+    throw InvalidInput("{}: no orders", dataset.Origin("orders"));
+  }
   return Date{static_cast<int32_t>(column.ints[0])};
 }
 
-IncidentRca RcaEngine::Analyze(storage::Connection& connection, const std::string& data_dir,
+IncidentRca RcaEngine::Analyze(storage::Connection& connection, const storage::Dataset& dataset,
                                const detect::Incident& incident, const std::vector<Change>& changes,
                                Date data_end) const {
-  std::vector<Prepared> prepared = PrepareAll(connection, data_dir, {&incident}, changes, data_end);
+  std::vector<Prepared> prepared = PrepareAll(connection, dataset, {&incident}, changes, data_end);
   return Finish(std::move(prepared.front()));
 }
 
 std::vector<IncidentRca> RcaEngine::AnalyzeAll(
-    storage::Connection& connection, const std::string& data_dir,
+    storage::Connection& connection, const storage::Dataset& dataset,
     const std::vector<detect::Incident>& incidents) const {
   std::vector<IncidentRca> results(incidents.size());
   if (incidents.empty()) return results;
-  const std::vector<Change> changes = LoadChangeLog(connection, data_dir);
+  const std::vector<Change> changes = LoadChangeLog(connection, dataset);
   std::vector<const detect::Incident*> pointers;
   for (const auto& incident : incidents) pointers.push_back(&incident);
   // The data of every incident from the leaves and one pass over the orders (incident facts, from
@@ -870,7 +870,7 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(
   // one incident alone leaves cores idle between its steps. XGBoost's own OpenMP threads are not
   // used because they spin and lose badly on a busy machine.
   std::vector<Prepared> prepared =
-      PrepareAll(connection, data_dir, pointers, changes, DataEnd(connection, data_dir));
+      PrepareAll(connection, dataset, pointers, changes, DataEnd(connection, dataset));
   const size_t wave = static_cast<size_t>(std::max(1, config_.threads));
   for (size_t begin = 0; begin < incidents.size(); begin += wave) {
     std::vector<std::future<IncidentRca>> running;

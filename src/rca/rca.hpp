@@ -14,7 +14,8 @@
 
 namespace cxagent::storage {
 class Connection;
-}
+class Dataset;
+}  // namespace cxagent::storage
 namespace cxagent::detect {
 struct Incident;
 }
@@ -123,7 +124,7 @@ class RcaEngine {
   //! Analyses one incident on the connection's `order_facts` (TEMP) view (leaves `incident_facts`
   //! as AnalyzeAll does). `changes` is the
   //! change_log, `data_end` the last order date.
-  IncidentRca Analyze(storage::Connection& connection, const std::string& data_dir,
+  IncidentRca Analyze(storage::Connection& connection, const storage::Dataset& dataset,
                       const detect::Incident& incident, const std::vector<Change>& changes,
                       Date data_end) const;
 
@@ -131,14 +132,15 @@ class RcaEngine {
   //! orders in one pass for all incidents). Leaves the TEMP table `incident_facts`: `order_facts`
   //! rows of every incident's slice over its baseline and incident windows, each window drawn at
   //! the share its IncidentWindows records (at most `facts_per_window` orders), for later stages.
-  std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection, const std::string& data_dir,
+  std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection,
+                                      const storage::Dataset& dataset,
                                       const std::vector<detect::Incident>& incidents) const;
 
   const RcaConfig& Config() const { return config_; }
 
  private:
   struct Prepared;
-  std::vector<Prepared> PrepareAll(storage::Connection& connection, const std::string& data_dir,
+  std::vector<Prepared> PrepareAll(storage::Connection& connection, const storage::Dataset& dataset,
                                    const std::vector<const detect::Incident*>& incidents,
                                    const std::vector<Change>& changes, Date data_end) const;
   IncidentRca Finish(Prepared prepared) const;

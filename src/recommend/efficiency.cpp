@@ -10,7 +10,7 @@
 
 #include "common/error.hpp"
 #include "rca/panel.hpp"
-#include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/table.hpp"
 
@@ -138,7 +138,7 @@ EfficiencyModel EfficiencyModel::FromJson(const nlohmann::json& json) {
   return m;
 }
 
-EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
+EfficiencyModel MeasureEfficiency(storage::Connection& connection, const storage::Dataset& dataset,
                                   const Slice& slice, Date baseline_start, Date baseline_end,
                                   Date start, Date end, const CostSettings& costs) {
   EfficiencyModel m;
@@ -149,10 +149,11 @@ EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::st
           ? fmt::format("region = {}", storage::SqlLiteral(slice.Pairs().at("region")))
           : "TRUE";
   const double days = static_cast<double>(end.days - start.days + 1);
-  const std::string orders = storage::RequireTableSource(data_dir, "orders");
-  const std::string deliveries = storage::RequireTableSource(data_dir, "deliveries");
-  const std::string items = storage::RequireTableSource(data_dir, "items");
-  const std::string support = storage::RequireTableSource(data_dir, "support");
+  // The dataset's views; a table the data lacks is there, empty.
+  const std::string orders = "orders";
+  const std::string deliveries = "deliveries";
+  const std::string items = "items";
+  const std::string support = "support";
 
   // The orders every figure reads, from the tables themselves: the slice over both windows and
   // its regions' orders in the incident window (their share of the active dasher-hours).
@@ -222,12 +223,12 @@ EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::st
 
   // Active dasher-hours of the slice's regions, in proportion to the slice's share of their
   // orders (dashers are shared by every order of a region).
-  if (const auto supply = storage::FindTableSource(data_dir, "supply_hourly")) {
+  if (dataset.HasColumn("supply_hourly", "active_dashers")) {
     const storage::Table hours = connection.Query(fmt::format(
         "SELECT coalesce(sum(active_dashers), 0) AS active FROM {supply} WHERE {regions} AND "
         "hour >= TIMESTAMP '{start} 00:00:00' AND hour < TIMESTAMP '{end} 00:00:00' + INTERVAL 1 "
         "DAY",
-        fmt::arg("supply", *supply), fmt::arg("regions", regions),
+        fmt::arg("supply", "supply_hourly"), fmt::arg("regions", regions),
         fmt::arg("start", FormatDate(start)), fmt::arg("end", FormatDate(end))));
     const double region_orders = Get(counts, "region_orders");
     const double share = region_orders > 0 ? total / region_orders : 0;

@@ -10,7 +10,8 @@
 
 namespace cxagent::storage {
 class Connection;
-}
+class Dataset;
+}  // namespace cxagent::storage
 
 namespace cxagent::rca {
 struct IncidentModel;
@@ -74,7 +75,7 @@ struct EfficiencyModel {
 //! intra-cluster correlations come from every baseline order's CX Score, read through the
 //! connection's `selected_order_facts` (metrics::BuildOrderFacts; replaces `selected_orders`)
 //! when it has one, else from `order_facts`.
-EfficiencyModel MeasureEfficiency(storage::Connection& connection, const std::string& data_dir,
+EfficiencyModel MeasureEfficiency(storage::Connection& connection, const storage::Dataset& dataset,
                                   const Slice& slice, Date baseline_start, Date baseline_end,
                                   Date start, Date end, const CostSettings& costs);
 

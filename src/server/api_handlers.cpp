@@ -52,8 +52,9 @@ std::string CanonicalParams(const json& params) {
 }  // namespace
 
 ApiHandlers::ApiHandlers(std::string data_dir, pipeline::AnalysisConfig config,
-                         std::shared_ptr<const Simulator> simulator)
+                         std::shared_ptr<const Simulator> simulator, std::string dataset_file)
     : data_dir_(std::move(data_dir)),
+      dataset_file_(std::move(dataset_file)),
       config_(std::move(config)),
       simulator_(simulator ? std::move(simulator) : MakeUnavailableSimulator()),
       statuses_(std::make_shared<const storage::IncidentStatuses>()) {}
@@ -75,7 +76,7 @@ void ApiHandlers::Load() {
   }
   if (!std::filesystem::exists(storage::ResultsPath(data_dir_))) {
     spdlog::info("serve: no stored results in {}; analyzing first", data_dir_);
-    pipeline::RunAnalysis(data_dir_, config_);
+    pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_);
   }
   snapshot_.store(LoadSnapshot(data_dir_));
 }
@@ -97,7 +98,7 @@ void ApiHandlers::StartRefresh() {
 void ApiHandlers::RunRefresh() {
   json error = nullptr;
   try {
-    pipeline::RunAnalysis(data_dir_, config_);
+    pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_);
     // One store: a reader holding the old snapshot finishes with it, the next gets the new one.
     snapshot_.store(LoadSnapshot(data_dir_));
     spdlog::info("serve: re-analysis done; serving the new results");

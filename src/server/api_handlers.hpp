@@ -20,8 +20,9 @@ namespace cxagent::server {
 class ApiHandlers {
  public:
   //! Handlers that serve nothing yet (enough to register routes for the OpenAPI document).
+  //! Analyses read `data_dir`, or the exports `dataset_file` maps (results stay in data_dir).
   ApiHandlers(std::string data_dir, pipeline::AnalysisConfig config,
-              std::shared_ptr<const Simulator> simulator);
+              std::shared_ptr<const Simulator> simulator, std::string dataset_file = {});
   //! Waits for a running re-analysis.
   ~ApiHandlers();
   ApiHandlers(const ApiHandlers&) = delete;
@@ -60,6 +61,7 @@ class ApiHandlers {
   void Cohorts(const httplib::Request& request, httplib::Response& response) const;
 
   std::string data_dir_;
+  std::string dataset_file_;
   pipeline::AnalysisConfig config_;
   std::shared_ptr<const Simulator> simulator_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;

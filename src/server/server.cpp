@@ -85,7 +85,7 @@ struct ApiServer::State {
   explicit State(ServerOptions server_options)
       : options(std::move(server_options)),
         handlers(options.data_dir, pipeline::ReadAnalysisConfig(options.config_path),
-                 options.simulator) {}
+                 options.simulator, options.dataset_file) {}
 
   ServerOptions options;
   ApiHandlers handlers;

@@ -14,6 +14,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  //!< address to bind; loopback unless the user widens it
   int port = 8080;                 //!< TCP port; 0 picks a free one
   std::string data_dir;            //!< the data folder whose results are served
+  std::string dataset_file;        //!< a dataset file mapping the team's exports (optional)
   std::string config_path;         //!< analysis configuration (YAML) for analyses the server runs
   std::shared_ptr<const Simulator> simulator;  //!< what-if and plans; null = not available
   std::string web_root;  //!< folder of the built dashboard (index.html and assets/)

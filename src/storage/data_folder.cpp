@@ -10,6 +10,7 @@
 
 #include "common/date.hpp"
 #include "common/error.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::storage {
@@ -209,8 +210,9 @@ std::string AboutFile(const std::string& path, const Error& error) {
 void CheckTable(Connection& connection, const std::string& folder, std::string_view table) {
   const auto located = Locate(folder, table);
   if (!located) {
-    if (table == "change_log") return;  // optional
-    RequireTableSource(folder, table);  // throws naming the files it looked for
+    // Only orders is required; what a missing table would have supported is reported as
+    // unavailable by the analysis.
+    if (table == "orders") RequireTableSource(folder, table);  // throws naming the files
     return;
   }
   const std::string path = located->path.string();
@@ -233,10 +235,9 @@ void CheckTable(Connection& connection, const std::string& folder, std::string_v
   std::vector<std::string> counts;
   for (const auto& column : RequiredColumns(table)) {
     const auto found = types.find(column.name);
-    if (found == types.end()) {
-      throw InvalidInput("{}: the {} table has no column {} ({})", path, table, column.name,
-                         SqlTypeName(column.type));
-    }
+    // A contract column the data lacks reads as NULL (storage::Dataset); orders must have its
+    // key and status (Dataset::Open says so).
+    if (found == types.end()) continue;
     if (located->kind != SourceKind::CSV_FILE && !TypeFits(found->second, column.type)) {
       throw InvalidInput("{}: column {} of the {} table is {}, expected {}", path, column.name,
                          table, found->second, SqlTypeName(column.type));
@@ -274,6 +275,12 @@ std::optional<std::string> FindTableSource(const std::string& folder, std::strin
   return SourceSql(*located, table);
 }
 
+std::optional<std::string> FindTableFile(const std::string& folder, std::string_view table) {
+  const auto located = Locate(folder, table);
+  if (!located) return std::nullopt;
+  return located->path.string();
+}
+
 std::string RequireTableSource(const std::string& folder, std::string_view table) {
   std::error_code error;
   if (!fs::is_directory(folder, error)) throw NotFound("data folder not found: {}", folder);
@@ -288,23 +295,22 @@ void CheckDataFolder(Connection& connection, const std::string& folder) {
   for (std::string_view table : TABLE_NAMES) CheckTable(connection, folder, table);
 }
 
-DataSummary SummarizeData(Connection& connection, const std::string& folder) {
-  const std::string source = RequireTableSource(folder, "orders");
+DataSummary SummarizeData(Connection& connection, const Dataset& dataset) {
   Table result;
   try {
     result = connection.Query(
         "SELECT count(*) AS orders, min(order_date) AS start_date, "
-        "max(order_date) AS end_date FROM " +
-        source);
+        "max(order_date) AS end_date FROM orders");
   } catch (const Error& error) {
-    throw InvalidInput("cannot read the orders table of {}: {}", folder, error.what());
+    throw InvalidInput("cannot read the orders table of {}: {}", dataset.Origin("orders"),
+                       error.what());
   }
   DataSummary summary;
   summary.orders = result.Get("orders").ints.at(0);
   const Column& start = result.Get("start_date");
   const Column& end = result.Get("end_date");
   if (start.type != ColumnType::DATE) {
-    throw InvalidInput("orders.order_date in {} must be a DATE", folder);
+    throw InvalidInput("orders.order_date in {} must be a DATE", dataset.Origin("orders"));
   }
   if (!start.IsNull(0)) {
     summary.start_date = FormatDate(Date{static_cast<int32_t>(start.ints[0])});

@@ -10,6 +10,7 @@
 namespace cxagent::storage {
 
 class Connection;
+class Dataset;
 
 //! The eight tables of a data folder (domain.md §2).
 inline constexpr std::string_view TABLE_NAMES[] = {"orders",        "deliveries", "items",
@@ -30,14 +31,17 @@ const std::vector<RequiredColumn>& RequiredColumns(std::string_view table);
 //! cell fails naming its line and column); nullopt when none exists.
 std::optional<std::string> FindTableSource(const std::string& folder, std::string_view table);
 
+//! The file (or folder of Parquet files) FindTableSource reads; nullopt when none exists.
+std::optional<std::string> FindTableFile(const std::string& folder, std::string_view table);
+
 //! Like FindTableSource but throws InvalidInput naming the files it looked for.
 std::string RequireTableSource(const std::string& folder, std::string_view table);
 
-//! Checks every table of `folder` against domain.md §2 before any analysis reads it: present
-//! (change_log may be absent), readable, not empty, every required column there with a fitting
-//! type (a CSV file is read once with those types, so the first bad cell is found) and at least
-//! one order. Throws NotFound for a missing folder and InvalidInput, one line naming the file, the
-//! table, the column and (for a CSV cell) the line, for anything else.
+//! Checks every table of `folder` against domain.md §2 before any analysis reads it: orders
+//! present (other tables may be absent), each table readable, not empty, every contract column it
+//! has with a fitting type (a CSV file is read once with those types, so the first bad cell is
+//! found) and at least one order. Throws NotFound for a missing folder and InvalidInput, one line
+//! naming the file, the table, the column and (for a CSV cell) the line, for anything else.
 void CheckDataFolder(Connection& connection, const std::string& folder);
 
 //! Order count and date range of a data folder's orders table.
@@ -47,7 +51,7 @@ struct DataSummary {
   std::string end_date;    //!< YYYY-MM-DD of the last order (empty when there are none)
 };
 
-//! Summarises the orders table of `folder`; throws InvalidInput when it is missing or unreadable.
-DataSummary SummarizeData(Connection& connection, const std::string& folder);
+//! Summarises the dataset's orders; throws InvalidInput when they are unreadable.
+DataSummary SummarizeData(Connection& connection, const Dataset& dataset);
 
 }  // namespace cxagent::storage

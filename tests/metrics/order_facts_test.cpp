@@ -13,6 +13,7 @@
 #include "common/slice.hpp"
 #include "metrics/metric_catalog.hpp"
 #include "metrics/slice_cube.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
 
@@ -88,7 +89,9 @@ class OrderFactsTest : public ::testing::Test {
     copy(R"(SELECT * FROM (VALUES ('seattle', TIMESTAMP '2026-06-01 12:00', 40, 80, 0.8, 'clear'))
       t(region, hour, active_dashers, orders_created, busy_ratio, weather))",
          "supply_hourly");
-    BuildOrderFacts(connection_, dir_.Path().string(), CxScoreConfig{});
+    BuildOrderFacts(connection_,
+                    storage::Dataset::Open(connection_, {.folder = dir_.Path().string()}),
+                    CxScoreConfig{});
   }
 
   // Rows of `left` that `right` does not have (both table names or parenthesised queries).
@@ -164,7 +167,8 @@ TEST_F(OrderFactsTest, WeightsComeFromTheConfiguration) {
   CxScoreConfig config;
   config.contact_penalty = 0;
   config.missing_cap = 50;
-  BuildOrderFacts(connection_, dir_.Path().string(), config);
+  BuildOrderFacts(connection_,
+                  storage::Dataset::Open(connection_, {.folder = dir_.Path().string()}), config);
   EXPECT_EQ(Scores(), (std::vector<double>{100, 35, 0, 30, 0}));
 }
 
@@ -292,7 +296,7 @@ TEST(OrderFactsErrorTest, AMissingTableIsNamed) {
   storage::Database database;
   storage::Connection connection(database);
   const std::string message =
-      ErrorMessage([&] { BuildOrderFacts(connection, dir.Path().string(), CxScoreConfig{}); });
+      ErrorMessage([&] { storage::Dataset::Open(connection, {.folder = dir.Path().string()}); });
   EXPECT_NE(message.find("has no orders table"), std::string::npos) << message;
 }
 

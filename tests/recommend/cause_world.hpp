@@ -17,6 +17,7 @@
 #include "metrics/cx_config.hpp"
 #include "metrics/order_facts.hpp"
 #include "rca/panel.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/table.hpp"
 
@@ -40,7 +41,8 @@ namespace detail {
 inline double SliceCx(const std::string& folder, const Slice& slice, Date start, Date end) {
   storage::Database database;
   storage::Connection connection(database);
-  metrics::BuildOrderFacts(connection, folder, metrics::CxScoreConfig{});
+  metrics::BuildOrderFacts(connection, storage::Dataset::Open(connection, {.folder = folder}),
+                           metrics::CxScoreConfig{});
   const storage::Table t = connection.Query(fmt::format(
       "SELECT avg(cx_score) AS cx FROM order_facts WHERE {} AND order_date BETWEEN DATE '{}' AND "
       "DATE '{}'",
@@ -76,7 +78,8 @@ inline std::unique_ptr<CauseWorld> BuildCauseWorld(const std::string& cause, int
 
   storage::Database database;
   storage::Connection connection(database);
-  metrics::BuildOrderFacts(connection, with, metrics::CxScoreConfig{});
+  const storage::Dataset dataset = storage::Dataset::Open(connection, {.folder = with});
+  metrics::BuildOrderFacts(connection, dataset, metrics::CxScoreConfig{});
   const storage::Table table = connection.Query(fmt::format(
       "SELECT order_id, (order_date >= DATE '{start}')::INTEGER AS in_incident, cx_score, "
       "{columns} "
@@ -96,8 +99,8 @@ inline std::unique_ptr<CauseWorld> BuildCauseWorld(const std::string& cause, int
     world->model.cx_score.push_back(cx.doubles[row]);
   }
   world->model.model = rca::CxModel::Train(world->model.sample, world->model.cx_score);
-  world->efficiency = recommend::MeasureEfficiency(connection, with, world->slice, baseline_start,
-                                                   baseline_end, start, end, {});
+  world->efficiency = recommend::MeasureEfficiency(connection, dataset, world->slice,
+                                                   baseline_start, baseline_end, start, end, {});
   const double before = detail::SliceCx(with, world->slice, baseline_start, baseline_end);
   const double after = detail::SliceCx(with, world->slice, start, end);
   world->observed_drop = after - before;

@@ -6,6 +6,7 @@
 #include "recommend/cause_world.hpp"
 #include "recommend/recommend.hpp"
 #include "recommend/simulate.hpp"
+#include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::recommend {
@@ -197,17 +198,18 @@ TEST(RecommendEfficiency, TablesAndSelectedFactsAgreeWithOrderFacts) {
   const std::string with = world->dir.File("with");
   storage::Database database;
   storage::Connection connection(database);
-  metrics::BuildOrderFacts(connection, with, metrics::CxScoreConfig{});
+  const storage::Dataset dataset = storage::Dataset::Open(connection, {.folder = with});
+  metrics::BuildOrderFacts(connection, dataset, metrics::CxScoreConfig{});
   const auto& incident = world->truth.at("incidents").at(0);
   const Date first = ParseDate(world->truth.at("start_date").get<std::string>());
   const Date start = ParseDate(incident.at("start_date").get<std::string>());
   const Date end = AddDays(first, world->truth.at("days").get<int>() - 1);
-  const EfficiencyModel selected =
-      MeasureEfficiency(connection, with, world->slice, first, AddDays(start, -1), start, end, {});
+  const EfficiencyModel selected = MeasureEfficiency(connection, dataset, world->slice, first,
+                                                     AddDays(start, -1), start, end, {});
   // Without the selective view, the CX figures come from order_facts over every order.
   connection.Execute("DROP VIEW selected_order_facts");
-  const EfficiencyModel facts =
-      MeasureEfficiency(connection, with, world->slice, first, AddDays(start, -1), start, end, {});
+  const EfficiencyModel facts = MeasureEfficiency(connection, dataset, world->slice, first,
+                                                  AddDays(start, -1), start, end, {});
   const nlohmann::json a = selected.ToJson();
   const nlohmann::json b = facts.ToJson();
   for (const auto& [key, value] : b.items()) {

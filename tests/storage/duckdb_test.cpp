@@ -6,6 +6,7 @@
 
 #include "common/date.hpp"
 #include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::storage {
@@ -284,8 +285,11 @@ TEST(DataFolderTest, SummarizesTheOrdersTable) {
   TempDir dir;
   Database database;
   Connection connection(database);
-  WriteTableFile(connection, SampleTable(), dir.File("orders.parquet"), FileFormat::PARQUET);
-  const DataSummary summary = SummarizeData(connection, dir.Path().string());
+  Table orders = SampleTable();
+  orders.AddColumn("status", ColumnType::VARCHAR).strings.assign(5000, "delivered");
+  WriteTableFile(connection, orders, dir.File("orders.parquet"), FileFormat::PARQUET);
+  const DataSummary summary =
+      SummarizeData(connection, Dataset::Open(connection, {.folder = dir.Path().string()}));
   EXPECT_EQ(summary.orders, 5000);
   EXPECT_EQ(summary.start_date, "2026-06-01");
   EXPECT_EQ(summary.end_date, "2026-06-30");
@@ -295,7 +299,7 @@ TEST(DataFolderTest, AMissingOrdersTableNamesWhatWasLookedFor) {
   TempDir dir;
   Database database;
   Connection connection(database);
-  EXPECT_EQ(ErrorMessage([&] { SummarizeData(connection, dir.Path().string()); }),
+  EXPECT_EQ(ErrorMessage([&] { Dataset::Open(connection, {.folder = dir.Path().string()}); }),
             "data folder " + dir.Path().string() +
                 " has no orders table (expected orders.parquet, orders/*.parquet or orders.csv)");
 }
@@ -303,9 +307,9 @@ TEST(DataFolderTest, AMissingOrdersTableNamesWhatWasLookedFor) {
 TEST(DataFolderTest, AMissingFolderIsNotFound) {
   Database database;
   Connection connection(database);
-  EXPECT_EQ(
-      ErrorMessage([&] { SummarizeData(connection, "/nonexistent/data"); }, ErrorType::NOT_FOUND),
-      "data folder not found: /nonexistent/data");
+  EXPECT_EQ(ErrorMessage([&] { Dataset::Open(connection, {.folder = "/nonexistent/data"}); },
+                         ErrorType::NOT_FOUND),
+            "data folder not found: /nonexistent/data");
 }
 
 }  // namespace
