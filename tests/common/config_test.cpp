@@ -82,11 +82,17 @@ TEST(ConfigReaderTest, RejectsASectionThatIsNotAMap) {
             "cx.yaml: cube must be a map of settings");
 }
 
-TEST(ConfigReaderTest, CubeRejectsUnknownDimensions) {
-  ConfigReader reader(YAML::Load("dimensions: [region, colour]"), "cx.yaml", "cube");
+TEST(ConfigReaderTest, CubeRejectsDimensionsThatCannotBeColumnNames) {
+  // A dataset file's own dimensions are allowed here and checked against the data when it
+  // opens; a name that cannot be a column is not.
+  ConfigReader own(YAML::Load("dimensions: [region, channel]"), "cx.yaml", "cube");
+  EXPECT_EQ(metrics::ReadCubeConfig(own).dimensions,
+            (std::vector<std::string>{"region", "channel"}));
+  ConfigReader reader(YAML::Load("dimensions: [region, Colour!]"), "cx.yaml", "cube");
   EXPECT_EQ(ErrorMessage([&] { metrics::ReadCubeConfig(reader); }),
-            "cx.yaml: cube.dimensions: unknown dimension 'colour'; allowed: customer_segment, "
-            "daypart, fulfillment_mode, merchant, platform, region, store_type");
+            "cx.yaml: cube.dimensions: 'Colour!' is not a dimension name (lower-case letters, "
+            "digits and _, such as customer_segment, daypart, fulfillment_mode, merchant, "
+            "platform, region, store_type)");
 }
 
 TEST(ConfigReaderTest, CubeRejectsADepthOutOfRange) {

@@ -32,6 +32,18 @@ TEST(AnalyzeCommandTest, AFolderWithoutOrdersIsExitTwo) {
   EXPECT_NE(result.err.find("orders"), std::string::npos) << result.err;
 }
 
+TEST(AnalyzeCommandTest, ACubeDimensionTheDataLacksIsExitTwoNamingWhatItHas) {
+  TempDir dir;
+  dir.Write("orders.csv",
+            "order_id,order_date,status,region\n1,2026-06-01,delivered,seattle\n");
+  const std::string config = dir.Write("cx.yaml", "cube:\n  dimensions: [region, colour]\n");
+  const auto result = RunCxagent("analyze --data " + dir.Path().string() + " --config " + config);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("cube.dimensions: the data has no dimension 'colour'; it has: region"),
+            std::string::npos)
+      << result.err;
+}
+
 TEST(AnalyzeCommandTest, AnUnknownConfigKeyIsExitTwoNamingTheKey) {
   TempDir dir;
   const std::string config = dir.Write("cx.yaml", "incidents:\n  min_zz: 3\n");
