@@ -34,8 +34,7 @@ TEST(AnalyzeCommandTest, AFolderWithoutOrdersIsExitTwo) {
 
 TEST(AnalyzeCommandTest, ACubeDimensionTheDataLacksIsExitTwoNamingWhatItHas) {
   TempDir dir;
-  dir.Write("orders.csv",
-            "order_id,order_date,status,region\n1,2026-06-01,delivered,seattle\n");
+  dir.Write("orders.csv", "order_id,order_date,status,region\n1,2026-06-01,delivered,seattle\n");
   const std::string config = dir.Write("cx.yaml", "cube:\n  dimensions: [region, colour]\n");
   const auto result = RunCxagent("analyze --data " + dir.Path().string() + " --config " + config);
   EXPECT_EQ(result.exit_code, 2);

@@ -119,6 +119,54 @@ TEST_F(ServerTest, PathTraversalIsNotFound) {
   }
 }
 
+// serve --dataset: the results folder holds only results; the data is where the dataset file
+// says, here the test world's files under other names. The analysis serve runs first equals the
+// one stored with the world.
+TEST(ServerDatasetTest, AnalysesThroughTheDatasetFileAndServesTheSameIncidents) {
+  TempDir dir;
+  CopyWorld(dir.Path() / "world");
+  std::filesystem::create_directories(dir.Path() / "exports");
+  std::filesystem::create_directories(dir.Path() / "results");
+  std::string yaml = "tables:\n";
+  for (const char* table : {"orders", "deliveries", "items", "inventory", "support", "ratings",
+                            "supply_hourly", "change_log"}) {
+    const auto from = dir.Path() / "world" / (std::string(table) + ".parquet");
+    if (!std::filesystem::exists(from)) continue;
+    std::filesystem::copy_file(from,
+                               dir.Path() / "exports" / (std::string("x_") + table + ".parquet"));
+    yaml += std::string("  ") + table + ":\n    source: exports/x_" + table + ".parquet\n";
+  }
+  const std::string dataset = dir.Write("dataset.yaml", yaml);
+
+  ServerOptions options;
+  options.data_dir = dir.File("results");
+  options.dataset_file = dataset;
+  RunningServer mapped(options);
+  options.data_dir = dir.File("world");
+  options.dataset_file.clear();
+  RunningServer stored(options);
+  const auto get = [](const RunningServer& server, const std::string& path) {
+    auto client = server.Client();
+    auto result = client.Get(path);
+    EXPECT_TRUE(result);
+    EXPECT_EQ(result->status, 200) << path;
+    return Body(result);
+  };
+  EXPECT_EQ(get(mapped, "/api/health")["data"], get(stored, "/api/health")["data"]);
+  const auto mapped_incidents = get(mapped, "/api/incidents");
+  const auto stored_incidents = get(stored, "/api/incidents");
+  const auto& a = mapped_incidents["incidents"];
+  const auto& b = stored_incidents["incidents"];
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 0u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["slice"], b[i]["slice"]);
+    EXPECT_EQ(a[i]["metric"], b[i]["metric"]);
+    EXPECT_EQ(a[i]["start_date"], b[i]["start_date"]);
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.Path() / "results" / ".cxagent"));
+}
+
 TEST(StaticFilesTest, RefusesSymlinksThatLeaveTheRoot) {
   TempDir dir;
   std::filesystem::create_directories(dir.Path() / "web");
