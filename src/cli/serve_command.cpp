@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "common/error.hpp"
 #include "pipeline/analysis.hpp"
+#include "server/refresh_scheduler.hpp"
 #include "server/server.hpp"
 
 namespace cxagent::cli {
@@ -18,6 +19,11 @@ void AddServeCommand(CLI::App& app) {
   command->add_option("--dataset", options->dataset_file,
                       "Dataset file (YAML) mapping your own exports onto the tables "
                       "(docs/your-data.md); results are kept in --data");
+  command->add_option("--schedule", options->schedule,
+                      "Re-analyse every day at HH:MM local time (set TZ, e.g. "
+                      "TZ=America/Los_Angeles, to the data's market time)");
+  command->add_flag("--watch", options->watch,
+                    "Re-analyse when the data's files change (after they hold still 5 s)");
   command->add_option("--config", options->config_path,
                       "Analysis configuration (YAML) for the analyses the server runs");
   command->add_option("--host", options->host, "Address to bind")->capture_default_str();
@@ -45,6 +51,8 @@ void AddServeCommand(CLI::App& app) {
       return;
     }
     if (options->data_dir.empty()) throw InvalidInput("serve: --data is required");
+    // A bad --schedule is refused before the data is read.
+    if (!options->schedule.empty()) server::ParseDailyTime(options->schedule, "--schedule");
     options->simulator = server::MakeRecommendSimulator(
         pipeline::ReadAnalysisConfig(options->config_path).recommend);
     server::RunUntilSignalled(*options);

@@ -95,6 +95,16 @@ void ApiHandlers::StartRefresh() {
   refresh_thread_ = std::thread([this] { RunRefresh(); });
 }
 
+bool ApiHandlers::TryStartRefresh() {
+  try {
+    StartRefresh();
+    return true;
+  } catch (const Error& error) {
+    if (error.Type() == ErrorType::CONFLICT) return false;
+    throw;
+  }
+}
+
 void ApiHandlers::RunRefresh() {
   json error = nullptr;
   try {
@@ -134,7 +144,8 @@ json ApiHandlers::Health() const {
           {"data", snapshot->data},
           {"analyzed_at", snapshot->analyzed_at},
           {"incidents", snapshot->incidents.size()},
-          {"analysis", analysis}};
+          {"analysis", analysis},
+          {"schedule", schedule_state_ ? schedule_state_() : json(nullptr)}};
 }
 
 const storage::IncidentStatus* ApiHandlers::StatusOf(const storage::IncidentStatuses& statuses,

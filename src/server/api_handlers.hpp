@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,13 @@ class ApiHandlers {
   void Load();
   //! Adds every data route (health, incidents, metrics, analyze) to `routes`.
   void Register(RouteTable& routes);
+  //! Starts a background re-analysis (as POST /api/analyze does) unless one is running; false
+  //! then. For the scheduler (`serve --schedule`, `--watch`).
+  bool TryStartRefresh();
+  //! What /api/health reports under `schedule` (the scheduler's state); null without one.
+  void SetScheduleState(std::function<nlohmann::json()> state) {
+    schedule_state_ = std::move(state);
+  }
   //! The snapshot being served (null before Load).
   std::shared_ptr<const Snapshot> Current() const { return snapshot_.load(); }
 
@@ -75,6 +83,7 @@ class ApiHandlers {
   std::string refresh_finished_at_;
   nlohmann::json refresh_error_ = nullptr;
   std::thread refresh_thread_;
+  std::function<nlohmann::json()> schedule_state_;
 };
 
 }  // namespace cxagent::server

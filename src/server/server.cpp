@@ -15,9 +15,11 @@
 #include "server/http_server.hpp"
 #include "server/json_response.hpp"
 #include "server/openapi_schemas.hpp"
+#include "server/refresh_scheduler.hpp"
 #include "server/request_params.hpp"
 #include "server/routes.hpp"
 #include "server/static_files.hpp"
+#include "storage/dataset.hpp"
 
 namespace cxagent::server {
 
@@ -89,6 +91,8 @@ struct ApiServer::State {
 
   ServerOptions options;
   ApiHandlers handlers;
+  // Declared after the handlers it triggers, so it stops before they go.
+  std::unique_ptr<RefreshScheduler> scheduler;
   RouteTable routes;
   std::string openapi;
   std::unique_ptr<HttpServer> http;
@@ -228,6 +232,20 @@ struct ApiServer::State {
 
 ApiServer::ApiServer(ServerOptions options) : state_(std::make_unique<State>(std::move(options))) {
   state_->handlers.Load();
+  const ServerOptions& o = state_->options;
+  if (!o.schedule.empty() || o.watch) {
+    ScheduleOptions schedule;
+    if (!o.schedule.empty()) schedule.daily_minute = ParseDailyTime(o.schedule, "--schedule");
+    schedule.watch = o.watch;
+    schedule.debounce = std::chrono::milliseconds(o.watch_debounce_ms);
+    schedule.poll =
+        std::min(schedule.poll, std::max(std::chrono::milliseconds(100), schedule.debounce / 2));
+    const storage::DatasetOptions data{.folder = o.data_dir, .dataset_file = o.dataset_file};
+    state_->scheduler = std::make_unique<RefreshScheduler>(
+        schedule, [data] { return storage::DataFingerprint(data); },
+        [this](const std::string&) { return state_->handlers.TryStartRefresh(); });
+    state_->handlers.SetScheduleState([this] { return state_->scheduler->State(); });
+  }
   std::error_code error;
   if (!std::filesystem::is_regular_file(
           std::filesystem::path(state_->options.web_root) / "index.html", error)) {

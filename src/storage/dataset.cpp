@@ -554,6 +554,56 @@ Dataset Dataset::Open(Connection& connection, const DatasetOptions& options) {
   return dataset;
 }
 
+std::string DataFingerprint(const DatasetOptions& options) {
+  std::vector<std::string> entries;
+  std::error_code error;
+  const auto add_file = [&](const fs::path& path) {
+    std::error_code file_error;
+    if (!fs::is_regular_file(path, file_error)) return;
+    const auto size = fs::file_size(path, file_error);
+    const auto time = fs::last_write_time(path, file_error);
+    if (file_error) return;  // removed meanwhile: its absence is the change
+    entries.push_back(
+        fmt::format("{}|{}|{}", path.string(), size, time.time_since_epoch().count()));
+  };
+  const auto add_folder = [&](const fs::path& folder, bool recursive) {
+    if (!fs::is_directory(folder, error)) return;
+    if (!recursive) {
+      for (const auto& entry : fs::directory_iterator(folder, error)) add_file(entry.path());
+      return;
+    }
+    for (auto it = fs::recursive_directory_iterator(folder, error);
+         it != fs::recursive_directory_iterator(); it.increment(error)) {
+      if (error) break;
+      if (it->path().filename() == ".cxagent") {
+        it.disable_recursion_pending();
+        continue;
+      }
+      add_file(it->path());
+    }
+  };
+  if (options.dataset_file.empty()) {
+    add_folder(options.folder, true);
+  } else {
+    const DatasetFile file = ReadDatasetFile(options.dataset_file);
+    add_folder(file.base_folder, false);
+    for (const auto& table : file.tables) {
+      if (table.source.empty()) continue;
+      const fs::path source(table.source);
+      if (fs::is_directory(source, error)) {
+        add_folder(source, true);
+      } else if (table.source.find_first_of("*?[") != std::string::npos) {
+        add_folder(source.parent_path(), true);
+      } else {
+        add_file(source);
+      }
+    }
+  }
+  std::sort(entries.begin(), entries.end());
+  entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+  return fmt::format("{}", fmt::join(entries, "\n"));
+}
+
 bool Dataset::HasTable(std::string_view table) const {
   const auto found = tables_.find(table);
   return found != tables_.end() && found->second.present;

@@ -49,6 +49,13 @@ struct DatasetOptions {
   std::string dataset_file;  //!< optional dataset file (YAML)
 };
 
+//! A summary of the files a dataset reads (path, size and modification time of each): it
+//! changes when a file is added, removed, rewritten or touched. For a data folder, every file
+//! under it except the results (`.cxagent/`); for a dataset file, the file itself and the files
+//! its sources name (every file of a source folder, and of a glob's folder), plus the files
+//! beside it (what `sql:` sources read). Used by `serve --watch`.
+std::string DataFingerprint(const DatasetOptions& options);
+
 //! An opened dataset: every contract table registered on a connection under its contract name
 //! (a TEMP VIEW `orders`, `deliveries`, ...), so that stages query table names and never paths.
 //! A table or contract column the data lacks is still registered (empty, or NULL of the
