@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@
 
 namespace cxagent::storage {
 namespace {
+
+using testing::ErrorMessage;
+using testing::TempDir;
 
 // One column of a query's result as text (NULL as "NULL"), row by row.
 std::vector<std::string> Texts(Connection& connection, const std::string& sql) {
@@ -25,6 +29,8 @@ std::vector<std::string> Texts(Connection& connection, const std::string& sql) {
 
 class DatasetTest : public ::testing::Test {
  protected:
+  void SetUp() override { std::filesystem::create_directories(dir_.Path() / "exports"); }
+
   TempDir dir_;
   Database database_;
   Connection connection_{database_};
