@@ -30,6 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::CommandResult;
+using testing::RewriteParquet;
 using testing::RunCxagent;
 using testing::TempDir;
 
@@ -113,18 +114,6 @@ void DropCsvColumn(const fs::path& path, const std::string& column) {
     line = JoinCells(cells);
   }
   Spit(path, Join(lines));
-}
-
-// Rewrites a Parquet file through DuckDB: `select` reads it as `t`.
-void RewriteParquet(const fs::path& path, const std::string& select,
-                    const std::string& suffix = "") {
-  storage::Database database;
-  storage::Connection connection(database);
-  const std::string copy = path.string() + ".new";
-  connection.Execute(
-      fmt::format("COPY (SELECT {} FROM read_parquet({}) t {}) TO {} (FORMAT parquet)", select,
-                  storage::SqlLiteral(path.string()), suffix, storage::SqlLiteral(copy)));
-  fs::rename(copy, path);
 }
 
 // One small generated world per format, shared by the suite; each test mutates its own copy.
