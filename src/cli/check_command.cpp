@@ -22,9 +22,9 @@ void RunCheck(const storage::DatasetOptions& data, bool as_json) {
   WriteOutput("", as_json ? report.ToJson().dump(2) + "\n" : report.ToText());
   if (const storage::DataFinding* first = report.FirstBlocking()) {
     const size_t blocking = report.BlockingCount();
-    throw InvalidInput("{}{}", first->Text(),
-                       blocking > 1 ? fmt::format("; {} more blocking problems", blocking - 1)
-                                    : std::string());
+    throw InvalidInput(
+        "{}{}", first->Text(),
+        blocking > 1 ? fmt::format("; {} more blocking problems", blocking - 1) : std::string());
   }
 }
 
@@ -32,7 +32,8 @@ void RunCheck(const storage::DatasetOptions& data, bool as_json) {
 
 void AddCheckCommand(CLI::App& app) {
   auto* command = app.add_subcommand(
-      "check", "Data-quality report of a data folder or dataset file; exit 2 on a blocking problem");
+      "check",
+      "Data-quality report of a data folder or dataset file; exit 2 on a blocking problem");
   auto data = std::make_shared<storage::DatasetOptions>();
   auto as_json = std::make_shared<bool>(false);
   command
