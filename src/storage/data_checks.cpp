@@ -553,14 +553,17 @@ class Checker {
              0,
              {}});
       }
+      // A dataset file's view casts every column, so the analysis would fail on such a value;
+      // a folder's view reads the column as the file has it (a wrong type is blocked above).
       if (column.not_converted > 0) {
         Finding(check, scan,
                 {column.column,
                  fmt::format("{} IS NOT NULL AND {} IS NULL", RawAlias(column.column),
                              TryAlias(column.column)),
-                 RawAlias(column.column), Severity::BLOCKING, "not_converted",
+                 RawAlias(column.column), FromFolder() ? Severity::WARNING : Severity::BLOCKING,
+                 "not_converted",
                  fmt::format("value does not convert to {}{}", SqlTypeName(contract->type),
-                             FromFolder() ? ""
+                             FromFolder() ? " (read as the file has it)"
                                           : " (see its time_format or recode in the dataset "
                                             "file)")},
                 column.not_converted);

@@ -46,6 +46,7 @@ Measured RunMeasured(const std::vector<std::string>& arguments) {
     const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(out_fd, 1);
     dup2(err_fd, 2);
+    alarm(120);  // a run that does not stop (serve on data that passed) ends the test, not hangs
     std::vector<char*> argv = {const_cast<char*>(CXAGENT_BINARY)};
     for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
     argv.push_back(nullptr);
@@ -192,6 +193,13 @@ TEST_F(DataCheckTest, OneOrderDatedTheYear1000StopsTheAnalysisAtOnce) {
                   id));
   ExpectBlocked(data, {"orders.order_date", "date far outside the data's range",
                        fmt::format("order_id={}: '1000-01-01'", id)});
+  // serve analyses first when the folder has no results: it stops on the same line.
+  const Measured serve =
+      RunMeasured({"serve", "--data", data.string(), "--port", "0", "--log-level", "warn"});
+  EXPECT_EQ(serve.result.exit_code, 2) << serve.result.err;
+  EXPECT_NE(serve.result.err.find(fmt::format("order_id={}: '1000-01-01'", id)), std::string::npos)
+      << serve.result.err;
+  EXPECT_FALSE(fs::exists(data / ".cxagent" / "results.duckdb"));
 }
 
 TEST_F(DataCheckTest, DuplicatedOrdersAreNotCountedTwice) {

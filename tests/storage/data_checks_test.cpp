@@ -268,6 +268,19 @@ TEST_F(DataChecksTest, AParquetColumnOfTheWrongTypeIsBlocking) {
   const DataFinding& type = Only(report, "wrong_type", "orders", "order_id");
   EXPECT_EQ(type.severity, Severity::BLOCKING);
   EXPECT_EQ(type.message, "is VARCHAR, expected BIGINT");
+  // A BIGINT store_id fits INTEGER's type but one value does not: the folder's view reads it as
+  // the file has it, so it only warns.
+  connection_.Execute(fmt::format(
+      "COPY (SELECT range AS order_id, DATE '2026-06-01' + CAST(range AS INTEGER) AS order_date, "
+      "'seattle' AS region, 'delivered' AS status, CASE WHEN range = 7 THEN 10000000000 ELSE "
+      "range END AS store_id FROM range(20)) TO {} (FORMAT parquet)",
+      SqlLiteral(dir_.File("orders.parquet"))));
+  const DataCheckReport wide = Check();
+  EXPECT_EQ(wide.BlockingCount(), 0u) << wide.ToText();
+  const DataFinding& overflow = Only(wide, "not_converted", "orders", "store_id");
+  EXPECT_EQ(overflow.severity, Severity::WARNING);
+  EXPECT_EQ(overflow.example.key, "order_id=7");
+  EXPECT_EQ(overflow.example.value, "10000000000");
 }
 
 TEST_F(DataChecksTest, ABadCsvCellInAFolderIsBlockingWithItsLine) {
