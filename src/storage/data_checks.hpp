@@ -90,8 +90,8 @@ struct DataCheckReport {
 
 //! Which checks CheckData runs.
 struct DataCheckOptions {
-  //! Only what can block an analysis (and the warnings the same table scans find, without
-  //! examples): no orphan or warning-only duplicate queries, no coverage gaps.
+  //! Only what can block an analysis: no NULL counts, coverage of other tables than orders,
+  //! warning-only probes, duplicate keys or orphans (what `analyze` runs first).
   bool blocking_only = false;
 };
 
