@@ -14,6 +14,7 @@ namespace cxagent::cli {
 void AddAllCommands(CLI::App& app) {
   AddGenerateCommand(app);
   AddAnalyzeCommand(app);
+  AddCheckCommand(app);
   AddServeCommand(app);
   AddLocalizeCommand(app);
   AddChangepointsCommand(app);

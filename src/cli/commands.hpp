@@ -23,6 +23,8 @@ void AddLocalizeCommand(CLI::App& app);
 void AddChangepointsCommand(CLI::App& app);
 //! Adds `evaluate`: scores the analysis against the truth of generated scenario worlds.
 void AddEvaluateCommand(CLI::App& app);
+//! Adds `check`: the data-quality report of a dataset, exit 2 on a blocking problem.
+void AddCheckCommand(CLI::App& app);
 
 //! Checks, before any work, that `path` (the value of `option`) can be written as a file: absent
 //! or a regular file (InvalidInput for a folder, device, fifo or socket) in an existing folder

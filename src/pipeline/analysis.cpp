@@ -19,6 +19,7 @@
 #include "rca/rca.hpp"
 #include "recommend/action.hpp"
 #include "recommend/recommend.hpp"
+#include "storage/data_checks.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
@@ -87,6 +88,9 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // under their contract names and no stage sees a path.
   if (data.dataset_file.empty()) storage::CheckDataFolder(connection, data_dir);
   const storage::Dataset dataset = storage::Dataset::Open(connection, data);
+  // Data the analysis would miscount or choke on (duplicate orders, a status or rating outside
+  // the contract, dates centuries away) stops here with one line naming table, column and row.
+  storage::RequireUsableData(connection, dataset);
   spdlog::info("analyze: data opened and checked in {:.2f} s", Seconds(started));
   const storage::DataSummary summary = storage::SummarizeData(connection, dataset);
   metrics::BuildOrderFacts(connection, dataset, config.cx_score);

@@ -171,7 +171,8 @@ std::string SourceSql(const Located& located, std::string_view table) {
       SqlLiteral(located.path.string()), fmt::join(columns, ", "));
 }
 
-// Whether a column the engine reads as `actual` (DuckDB's type name) can stand for `expected`.
+}  // namespace
+
 bool TypeFits(std::string_view actual, ColumnType expected) {
   const auto any_of = [&](std::initializer_list<std::string_view> names) {
     for (std::string_view name : names) {
@@ -199,6 +200,8 @@ bool TypeFits(std::string_view actual, ColumnType expected) {
   }
   return false;
 }
+
+namespace {
 
 // The message of an engine error about `path`, naming the file once.
 std::string AboutFile(const std::string& path, const Error& error) {

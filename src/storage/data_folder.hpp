@@ -37,6 +37,10 @@ std::optional<std::string> FindTableFile(const std::string& folder, std::string_
 //! Like FindTableSource but throws InvalidInput naming the files it looked for.
 std::string RequireTableSource(const std::string& folder, std::string_view table);
 
+//! Whether a column the engine reads as `actual` (DuckDB's type name, e.g. "TIMESTAMP_MS") can
+//! stand for a contract column of type `expected` without conversion.
+bool TypeFits(std::string_view actual, ColumnType expected);
+
 //! Checks every table of `folder` against domain.md §2 before any analysis reads it: orders
 //! present (other tables may be absent), each table readable, not empty, every contract column it
 //! has with a fitting type (a CSV file is read once with those types, so the first bad cell is

@@ -57,6 +57,17 @@ void WriteMinimalOrders(const std::string& folder, int days) {
                           storage::FileFormat::PARQUET);
 }
 
+void RewriteParquet(const std::filesystem::path& path, const std::string& select,
+                    const std::string& suffix) {
+  storage::Database database;
+  storage::Connection connection(database);
+  const std::string copy = path.string() + ".new";
+  connection.Execute("COPY (SELECT " + select + " FROM read_parquet(" +
+                     storage::SqlLiteral(path.string()) + ") t " + suffix + ") TO " +
+                     storage::SqlLiteral(copy) + " (FORMAT parquet)");
+  std::filesystem::rename(copy, path);
+}
+
 CommandResult RunCxagent(const std::string& arguments) {
   TempDir capture;
   const std::string out = capture.File("stdout");

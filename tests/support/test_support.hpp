@@ -42,6 +42,11 @@ CommandResult RunCxagent(const std::string& arguments);
 //! a data folder needs for `serve` to start).
 void WriteMinimalOrders(const std::string& folder, int days);
 
+//! Rewrites the Parquet file at `path` in place as `SELECT select FROM read_parquet(path) t
+//! suffix` (e.g. "* REPLACE (...)", or "*" with "LIMIT 0"), through a temporary file.
+void RewriteParquet(const std::filesystem::path& path, const std::string& select,
+                    const std::string& suffix = "");
+
 //! Runs `body` and returns the message of the cxagent::Error it throws; fails the test if it
 //! throws nothing or another error type.
 template <typename Body>
