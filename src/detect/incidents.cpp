@@ -475,19 +475,32 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   return config;
 }
 
+std::span<const std::string_view> IncidentMetrics() {
+  return INCIDENT_METRICS;
+}
+
 std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
-                                const IncidentConfig& config) {
+                                const IncidentConfig& config,
+                                const std::vector<std::string>& unavailable) {
   const Cube cube = LoadCube(slice_cube);
+  // A metric the data cannot support reads 0 in the cube (its sums have no input): it is not
+  // detected on rather than seen as flat.
+  std::vector<const metrics::MetricDefinition*> detected;
+  for (const auto name : INCIDENT_METRICS) {
+    if (std::find(unavailable.begin(), unavailable.end(), name) == unavailable.end()) {
+      detected.push_back(&metrics::FindMetric(name));
+    }
+  }
   // Series are independent: workers take interleaved slices, each with its own detector (their
   // scratch state is not shared), and the alerts are put back in (metric, slice) order so the
   // result does not depend on the number of workers.
   const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
   std::vector<std::vector<std::vector<Alert>>> found(
-      std::size(INCIDENT_METRICS), std::vector<std::vector<Alert>>(cube.slices.size()));
+      detected.size(), std::vector<std::vector<Alert>>(cube.slices.size()));
   const auto work = [&](size_t worker) {
     const auto detector = registry.Create(config.detector, DetectorSettings(config));
-    for (size_t m = 0; m < std::size(INCIDENT_METRICS); ++m) {
-      const auto& metric = metrics::FindMetric(INCIDENT_METRICS[m]);
+    for (size_t m = 0; m < detected.size(); ++m) {
+      const auto& metric = *detected[m];
       for (size_t s = worker; s < cube.slices.size(); s += workers) {
         DetectInSeries(cube, cube.slices[s], metric, *detector, config, found[m][s]);
       }
@@ -511,7 +524,7 @@ std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const Detector
                   alert.orders);
   }
   spdlog::info("incidents: {} slices x {} metrics over {} days, {} alerts", cube.slices.size(),
-               std::size(INCIDENT_METRICS), cube.days, alerts.size());
+               detected.size(), cube.days, alerts.size());
   return alerts;
 }
 
@@ -598,9 +611,9 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
 
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
-                                     const DetectorRegistry& registry,
-                                     const IncidentConfig& config) {
-  std::vector<Alert> alerts = DetectAlerts(slice_cube, registry, config);
+                                     const DetectorRegistry& registry, const IncidentConfig& config,
+                                     const std::vector<std::string>& unavailable) {
+  std::vector<Alert> alerts = DetectAlerts(slice_cube, registry, config, unavailable);
   // The marketplace's mean orders per day: slice `all` over its dates.
   double daily_orders = 0.0;
   if (slice_cube.RowCount() > 0) {

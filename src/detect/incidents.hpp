@@ -4,7 +4,9 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config.hpp"
@@ -112,15 +114,21 @@ YAML::Node DetectorSettings(const IncidentConfig& config);
 //! Per slice and metric, daily series from `slice_cube` (metrics::BuildSliceCube: `slice`,
 //! `date` and the sums), regressions detected and tested, merged into incidents across the slice
 //! hierarchy, ranked and numbered. With the connection's `order_leaves`, an incident explained by
-//! stronger ones is folded into them. Slices are not filled (see LocalizeIncidents).
+//! stronger ones is folded into them. Slices are not filled (see LocalizeIncidents). Metrics in
+//! `unavailable` (the data cannot support them, metrics::UnavailableMetrics) are not detected on.
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
-                                     const DetectorRegistry& registry,
-                                     const IncidentConfig& config);
+                                     const DetectorRegistry& registry, const IncidentConfig& config,
+                                     const std::vector<std::string>& unavailable = {});
 
-//! Every significant regression of every slice and metric of `slice_cube`, before merging.
+//! Every significant regression of every slice and metric of `slice_cube` but the `unavailable`
+//! ones, before merging.
 std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
-                                const IncidentConfig& config);
+                                const IncidentConfig& config,
+                                const std::vector<std::string>& unavailable = {});
+
+//! The metrics incidents are detected on: the CX Score and its components (domain.md §4).
+std::span<const std::string_view> IncidentMetrics();
 
 //! Says whether an alert's regression disappears once the orders of `others` (slices of stronger
 //! incidents overlapping it in time) are taken out of its slice.

@@ -1,8 +1,62 @@
 #include "metrics/cx_config.hpp"
 
+#include <algorithm>
+
 #include "common/error.hpp"
+#include "storage/needs.hpp"
 
 namespace cxagent::metrics {
+
+namespace {
+
+constexpr std::string_view LATE[] = {"deliveries.late_min"};
+constexpr std::string_view MISSING[] = {"items.status"};
+constexpr std::string_view REJECTED[] = {"items.status", "items.substitution_accepted"};
+constexpr std::string_view CONTACT[] = {"support.order_id"};
+constexpr std::string_view RATING[] = {"ratings.rating"};
+
+constexpr CxComponent COMPONENTS[] = {
+    {"cancelled", "a cancelled order scores 0", {}},
+    {"late", "points off when late_min is above late_minutes (more above very_late_minutes)", LATE},
+    {"missing_lines", "points off per missing line, capped", MISSING},
+    {"rejected_substitutions", "points off per rejected substitution, capped", REJECTED},
+    {"contact", "points off when the order has a support contact", CONTACT},
+    {"rating", "points off for a rating of 1 or 2, fewer for a 3", RATING},
+};
+
+}  // namespace
+
+std::span<const CxComponent> CxComponents() {
+  return COMPONENTS;
+}
+
+std::vector<UnavailableCxComponent> UnavailableCxComponents(const storage::Dataset& dataset) {
+  std::vector<UnavailableCxComponent> unavailable;
+  for (const auto& component : COMPONENTS) {
+    std::vector<std::string> missing = storage::MissingNeeds(dataset, component.needs);
+    if (!missing.empty()) unavailable.push_back({std::string(component.name), std::move(missing)});
+  }
+  return unavailable;
+}
+
+CxScoreConfig ConfigForData(CxScoreConfig config, const storage::Dataset& dataset) {
+  for (const auto& component : UnavailableCxComponents(dataset)) {
+    if (component.name == "late") {
+      config.late_penalty = 0;
+      config.very_late_penalty = 0;
+    } else if (component.name == "missing_lines") {
+      config.missing_line_penalty = 0;
+    } else if (component.name == "rejected_substitutions") {
+      config.rejected_sub_penalty = 0;
+    } else if (component.name == "contact") {
+      config.contact_penalty = 0;
+    } else if (component.name == "rating") {
+      config.low_rating_penalty = 0;
+      config.neutral_rating_penalty = 0;
+    }
+  }
+  return config;
+}
 
 CxScoreConfig ReadCxScoreConfig(ConfigReader& reader) {
   CxScoreConfig config;

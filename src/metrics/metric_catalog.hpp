@@ -1,7 +1,15 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "storage/needs.hpp"
+
+namespace cxagent::storage {
+class Dataset;
+}
 
 namespace cxagent::metrics {
 
@@ -17,6 +25,9 @@ struct MetricDefinition {
   bool higher_is_better;
   bool is_driver;  //!< a driver metric for root-cause analysis rather than a CX component
   std::string_view description;
+  //! The contract columns it is computed from beyond `orders`' required ones (empty: always
+  //! available); without them the cube's sums read 0 and the metric is not computed.
+  storage::Needs needs = {};
 };
 
 //! Every metric of domain.md §4: the CX Score, its components and the driver metrics.
@@ -24,5 +35,14 @@ std::span<const MetricDefinition> Metrics();
 
 //! The metric called `name`; throws InvalidInput listing the known names.
 const MetricDefinition& FindMetric(std::string_view name);
+
+//! A metric the data cannot support and the columns it lacks (`table.column`).
+struct UnavailableMetric {
+  std::string name;
+  std::vector<std::string> needs;
+};
+
+//! The metrics of Metrics() that `dataset` cannot support, in catalog order.
+std::vector<UnavailableMetric> UnavailableMetrics(const storage::Dataset& dataset);
 
 }  // namespace cxagent::metrics

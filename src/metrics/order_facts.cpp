@@ -114,7 +114,9 @@ std::string OrderFactsSql(const std::vector<std::string>& dimensions, const CxSc
 
 void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& dataset,
                      const CxScoreConfig& config) {
-  const std::string sql = OrderFactsSql(dataset.Dimensions(), config);
+  // Components the data lacks take no points off (their penalties are 0), so the score is the
+  // one the data can support (metrics::ConfigForData).
+  const std::string sql = OrderFactsSql(dataset.Dimensions(), ConfigForData(config, dataset));
   try {
     connection.Execute(sql);
   } catch (const Error& error) {

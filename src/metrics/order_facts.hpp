@@ -21,7 +21,8 @@ namespace cxagent::metrics {
 //! slice and window). Also defines `order_rows` (the orders table as it is) and
 //! `selected_order_facts`: the same rows for only the orders listed in TEMP table `selected_orders`
 //! (created empty), which reads a small selection for a fraction of a pass over the orders (fill
-//! `selected_orders` from `order_rows`). Throws InvalidInput when the tables cannot be combined.
+//! `selected_orders` from `order_rows`). The score leaves out the components the data lacks
+//! (ConfigForData). Throws InvalidInput when the tables cannot be combined.
 void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& dataset,
                      const CxScoreConfig& config);
 

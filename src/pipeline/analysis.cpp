@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "detect/registry.hpp"
 #include "metrics/order_facts.hpp"
+#include "pipeline/data_support.hpp"
 #include "rca/artifacts.hpp"
 #include "rca/hypothesis.hpp"
 #include "rca/panel.hpp"
@@ -93,6 +94,17 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   storage::RequireUsableData(connection, dataset);
   spdlog::info("analyze: data opened and checked in {:.2f} s", Seconds(started));
   const storage::DataSummary summary = storage::SummarizeData(connection, dataset);
+  // What the data cannot support is not computed: metrics are not detected on, causes not tested,
+  // actions not recommended; the CX Score keeps the components the data has.
+  rca::HypothesisRegistry hypotheses;
+  rca::RegisterBuiltinHypotheses(hypotheses);
+  recommend::ActionRegistry templates;
+  recommend::RegisterBuiltinActionTemplates(templates);
+  const DataSupport support = AssessDataSupport(dataset, hypotheses, templates);
+  for (const auto& entry : support.unavailable) {
+    spdlog::info("analyze: {} {} not available: needs {}", entry.kind, entry.name,
+                 fmt::join(entry.needs, ", "));
+  }
   metrics::BuildOrderFacts(connection, dataset, config.cx_score);
   // The cube slices by the configured dimensions, which the data must have; the leaves keep
   // every dimension of the data (localization and the RCA panel read them).
@@ -117,15 +129,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   storage::ResultsWriter results(connection, data_dir);
   results.StoreCube(slice_cube);
   stage = std::chrono::steady_clock::now();
-  std::vector<detect::Incident> incidents =
-      detect::BuildIncidents(connection, slice_cube, registry, config.incidents);
+  std::vector<detect::Incident> incidents = detect::BuildIncidents(
+      connection, slice_cube, registry, config.incidents, support.Names("metric"));
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
   detect::LocalizeIncidents(connection, incidents, config.incidents, dataset.Dimensions());
   spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
-  // The registry outlives the results, which point at its hypotheses.
-  rca::HypothesisRegistry hypotheses;
-  rca::RegisterBuiltinHypotheses(hypotheses);
+  // The registry (above) outlives the results, which point at its hypotheses.
   std::vector<rca::IncidentRca> causes;
   if (config.rca.enabled) {
     stage = std::chrono::steady_clock::now();
@@ -141,8 +151,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   std::vector<std::optional<recommend::IncidentRecommendations>> actions(causes.size());
   if (config.recommend.enabled) {
     stage = std::chrono::steady_clock::now();
-    recommend::ActionRegistry templates;
-    recommend::RegisterBuiltinActionTemplates(templates);
+    const std::vector<std::string> unavailable_actions = support.Names("action");
     // Efficiency reads the data through the one connection, incident by incident; the
     // simulations then run for every incident at once (each also in parallel inside), since one
     // incident with a single action would leave cores idle.
@@ -162,7 +171,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
         ids.push_back(rca.causes[c].hypothesis->id);
       }
       return recommend::Recommend(templates, *rca.model, *efficiency[i], ids, rca.incident_id,
-                                  rca.windows.slice.ToText(), config.recommend);
+                                  rca.windows.slice.ToText(), config.recommend,
+                                  unavailable_actions);
     };
     const size_t wave = static_cast<size_t>(std::max(1, config.recommend.simulation.threads));
     std::vector<size_t> pending;
@@ -180,9 +190,10 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   }
 
   nlohmann::json analysis;
-  analysis["data"] = {{"orders", summary.orders},
-                      {"start_date", summary.start_date},
-                      {"end_date", summary.end_date}};
+  analysis["data"] = {
+      {"orders", summary.orders},          {"start_date", summary.start_date},
+      {"end_date", summary.end_date},      {"dimensions", dataset.Dimensions()},
+      {"cx_score", support.CxScoreJson()}, {"unavailable", support.UnavailableJson()}};
   analysis["incidents"] = nlohmann::json::array();
   for (size_t i = 0; i < incidents.size(); ++i) {
     nlohmann::json incident = detect::IncidentJson(incidents[i]);

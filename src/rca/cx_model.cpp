@@ -20,31 +20,59 @@ namespace {
 
 constexpr float NaN = std::numeric_limits<float>::quiet_NaN();
 
+// The columns behind each feature (docs/your-data.md).
+constexpr std::string_view BATCHED[] = {"deliveries.is_batched"};
+constexpr std::string_view BATCH_SIZE[] = {"deliveries.batch_size"};
+constexpr std::string_view ASSIGN[] = {"deliveries.assign_delay_min"};
+constexpr std::string_view BUSY[] = {"supply_hourly.busy_ratio", "supply_hourly.region",
+                                     "supply_hourly.hour", "orders.region", "orders.created_at"};
+constexpr std::string_view PREP[] = {"deliveries.prep_wait_min"};
+constexpr std::string_view SHOP[] = {"deliveries.shop_min"};
+constexpr std::string_view DISTANCE[] = {"orders.distance_km"};
+constexpr std::string_view QUOTED[] = {"orders.quoted_eta_min"};
+constexpr std::string_view WEATHER[] = {"deliveries.weather"};
+constexpr std::string_view FEED[] = {"inventory.feed_lag_hours", "inventory.date",
+                                     "inventory.store_id", "orders.store_id"};
+constexpr std::string_view ITEM_STATUS[] = {"items.status"};
+constexpr std::string_view SUBSTITUTIONS[] = {"items.status", "items.substitution_accepted"};
+constexpr std::string_view LINES[] = {"items.order_id"};
+constexpr std::string_view CANCEL_REASON[] = {"orders.cancel_reason"};
+constexpr std::string_view PLATFORM[] = {"orders.platform"};
+constexpr std::string_view DAYPART[] = {"orders.daypart"};
+constexpr std::string_view STORE_TYPE[] = {"orders.store_type"};
+constexpr std::string_view MODE[] = {"orders.fulfillment_mode"};
+constexpr std::string_view CREATED_AT[] = {"orders.created_at"};
+
 constexpr FeatureSpec FEATURES[] = {
-    {"is_batched", "Batched order", "1 when the order rode in a batch with others"},
-    {"batch_size", "Batch size", "orders in the dasher's batch (1 when not batched)"},
-    {"assign_delay_min", "Dasher assignment delay", "minutes from checkout to dasher accept"},
-    {"busy_ratio", "Marketplace busy ratio", "demand over supply in the region and hour"},
-    {"prep_wait_min", "Merchant prep wait", "minutes the dasher waited for the merchant"},
-    {"shop_min", "In-store shopping time", "minutes the dasher spent shopping the order"},
-    {"distance_km", "Delivery distance", "store to customer, km"},
-    {"quoted_eta_min", "Quoted ETA", "minutes promised at checkout"},
-    {"weather", "Weather", "clear 0, rain 1, snow 2"},
-    {"feed_lag_hours", "Inventory feed lag", "age of the store's inventory feed, hours"},
-    {"missing_lines", "Missing items", "lines not delivered"},
-    {"substituted_lines", "Substituted items", "lines replaced by another item"},
+    {"is_batched", "Batched order", "1 when the order rode in a batch with others", BATCHED},
+    {"batch_size", "Batch size", "orders in the dasher's batch (1 when not batched)", BATCH_SIZE},
+    {"assign_delay_min", "Dasher assignment delay", "minutes from checkout to dasher accept",
+     ASSIGN},
+    {"busy_ratio", "Marketplace busy ratio", "demand over supply in the region and hour", BUSY},
+    {"prep_wait_min", "Merchant prep wait", "minutes the dasher waited for the merchant", PREP},
+    {"shop_min", "In-store shopping time", "minutes the dasher spent shopping the order", SHOP},
+    {"distance_km", "Delivery distance", "store to customer, km", DISTANCE},
+    {"quoted_eta_min", "Quoted ETA", "minutes promised at checkout", QUOTED},
+    {"weather", "Weather", "clear 0, rain 1, snow 2", WEATHER},
+    {"feed_lag_hours", "Inventory feed lag", "age of the store's inventory feed, hours", FEED},
+    {"missing_lines", "Missing items", "lines not delivered", ITEM_STATUS},
+    {"substituted_lines", "Substituted items", "lines replaced by another item", ITEM_STATUS},
     {"sub_reject_share", "Rejected substitutions",
-     "share of the order's substitutions the customer rejected"},
-    {"n_lines", "Lines in the order", "order lines"},
-    {"cancel_app_error", "App-error cancellation", "1 when cancelled for an app error"},
-    {"cancel_no_dasher", "No-dasher cancellation", "1 when cancelled for want of a dasher"},
-    {"cancel_customer", "Customer cancellation", "1 when the customer cancelled"},
-    {"cancel_store_closed", "Store-closed cancellation", "1 when cancelled, store closed"},
-    {"platform", "Platform", "ios 0, android 1, web 2"},
-    {"daypart", "Daypart", "breakfast 0, lunch 1, afternoon 2, dinner 3, late_night 4"},
-    {"store_type", "Store type", "restaurant 0, grocery 1, convenience 2, pharmacy 3, alcohol 4"},
-    {"fulfillment_mode", "Fulfillment mode", "merchant_pick 0, dasher_shop 1"},
-    {"hour", "Hour of day", "local hour of checkout"},
+     "share of the order's substitutions the customer rejected", SUBSTITUTIONS},
+    {"n_lines", "Lines in the order", "order lines", LINES},
+    {"cancel_app_error", "App-error cancellation", "1 when cancelled for an app error",
+     CANCEL_REASON},
+    {"cancel_no_dasher", "No-dasher cancellation", "1 when cancelled for want of a dasher",
+     CANCEL_REASON},
+    {"cancel_customer", "Customer cancellation", "1 when the customer cancelled", CANCEL_REASON},
+    {"cancel_store_closed", "Store-closed cancellation", "1 when cancelled, store closed",
+     CANCEL_REASON},
+    {"platform", "Platform", "ios 0, android 1, web 2", PLATFORM},
+    {"daypart", "Daypart", "breakfast 0, lunch 1, afternoon 2, dinner 3, late_night 4", DAYPART},
+    {"store_type", "Store type", "restaurant 0, grocery 1, convenience 2, pharmacy 3, alcohol 4",
+     STORE_TYPE},
+    {"fulfillment_mode", "Fulfillment mode", "merchant_pick 0, dasher_shop 1", MODE},
+    {"hour", "Hour of day", "local hour of checkout", CREATED_AT},
 };
 
 struct Categories {
@@ -83,6 +111,18 @@ const FeatureSpec* FindOrderFeature(std::string_view name) {
     if (feature.name == name) return &feature;
   }
   return nullptr;
+}
+
+std::vector<std::string_view> FeatureNeeds(std::initializer_list<std::string_view> features) {
+  std::vector<std::string_view> needs;
+  for (const std::string_view name : features) {
+    const FeatureSpec* feature = FindOrderFeature(name);
+    if (feature == nullptr) throw InvalidInput("unknown order feature '{}'", name);
+    for (const std::string_view need : feature->needs) {
+      if (std::find(needs.begin(), needs.end(), need) == needs.end()) needs.push_back(need);
+    }
+  }
+  return needs;
 }
 
 std::string OrderFeatureColumnsSql() {

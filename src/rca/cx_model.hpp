@@ -1,11 +1,14 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "storage/needs.hpp"
 
 namespace cxagent::storage {
 struct Table;
@@ -23,6 +26,9 @@ struct FeatureSpec {
   std::string_view name;
   std::string_view label;
   std::string_view description;
+  //! The contract columns it is computed from (empty: always there); a feature whose columns the
+  //! data lacks is blanked (NaN for every order) so that the model never splits on it.
+  storage::Needs needs = {};
 };
 
 //! The order features the RCA model uses, in column order. They are the mechanisms' own drivers
@@ -35,6 +41,10 @@ std::span<const FeatureSpec> OrderFeatures();
 
 //! The feature called `name`, or nullptr.
 const FeatureSpec* FindOrderFeature(std::string_view name);
+
+//! The columns the named features need (each once, in order); throws InvalidInput for an unknown
+//! feature. Action templates declare their needs through it.
+std::vector<std::string_view> FeatureNeeds(std::initializer_list<std::string_view> features);
 
 //! The order_facts columns EncodeOrderFeatures reads (a SELECT list).
 std::string OrderFeatureColumnsSql();

@@ -8,6 +8,7 @@
 #include "common/error.hpp"
 #include "rca/cx_model.hpp"
 #include "rca/panel.hpp"
+#include "storage/needs.hpp"
 
 namespace cxagent::rca {
 
@@ -116,6 +117,28 @@ std::vector<std::string> HypothesisRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& hypothesis : hypotheses_) names.push_back(hypothesis.id);
   return names;
+}
+
+std::vector<std::string> UntestableNeeds(const Hypothesis& hypothesis,
+                                         const storage::Dataset& dataset) {
+  std::vector<std::string> needs;
+  const auto add = [&](const std::vector<std::string>& missing) {
+    for (const auto& need : missing) {
+      if (std::find(needs.begin(), needs.end(), need) == needs.end()) needs.push_back(need);
+    }
+  };
+  add(storage::MissingNeeds(dataset, FindPanelMetric(hypothesis.outcome)->needs));
+  std::vector<std::string> signatures;
+  bool measured = false;
+  for (const auto& driver : hypothesis.drivers) {
+    if (!driver.signature) continue;
+    const std::vector<std::string> missing =
+        storage::MissingNeeds(dataset, FindPanelMetric(driver.metric)->needs);
+    measured |= missing.empty();
+    signatures.insert(signatures.end(), missing.begin(), missing.end());
+  }
+  if (!measured) add(signatures);
+  return needs;
 }
 
 void RegisterBuiltinHypotheses(HypothesisRegistry& registry) {

@@ -4,6 +4,10 @@
 #include <string_view>
 #include <vector>
 
+namespace cxagent::storage {
+class Dataset;
+}
+
 namespace cxagent::rca {
 
 //! Which way a metric moves under a hypothesis.
@@ -81,5 +85,12 @@ const std::vector<std::string>& ChangeKinds();
 
 //! Registers the ten causes of domain.md §5.
 void RegisterBuiltinHypotheses(HypothesisRegistry& registry);
+
+//! Why `dataset` cannot test `hypothesis`: the columns it lacks (`table.column`, each once) for
+//! the hypothesis' outcome metric, and for its signature drivers when it can measure none of them
+//! (any one would do). Empty when the outcome and at least one signature driver can be measured:
+//! the hypothesis is then tested on the drivers the data has.
+std::vector<std::string> UntestableNeeds(const Hypothesis& hypothesis,
+                                         const storage::Dataset& dataset);
 
 }  // namespace cxagent::rca

@@ -29,50 +29,72 @@ std::optional<double> Ratio(const DaySums& sums, Sum numerator, Sum denominator,
   return scale * S(sums, numerator) / d;
 }
 
+// What the metrics read beyond orders' required columns (the metric catalog's where it has the
+// metric; prep wait counts merchant-picked orders only, so it also needs their mode).
+constexpr std::string_view LATE[] = {"deliveries.late_min"};
+constexpr std::string_view ITEM_STATUS[] = {"items.status"};
+constexpr std::string_view SUBSTITUTIONS[] = {"items.status", "items.substitution_accepted"};
+constexpr std::string_view BATCHED[] = {"deliveries.is_batched"};
+constexpr std::string_view ASSIGN[] = {"deliveries.assign_delay_min"};
+constexpr std::string_view PREP[] = {"deliveries.prep_wait_min", "orders.fulfillment_mode"};
+constexpr std::string_view TRAVEL[] = {"deliveries.travel_min"};
+constexpr std::string_view DISTANCE[] = {"orders.distance_km"};
+constexpr std::string_view ACTUAL[] = {"deliveries.actual_eta_min"};
+constexpr std::string_view QUOTED[] = {"orders.quoted_eta_min"};
+constexpr std::string_view FEED[] = {"inventory.feed_lag_hours", "inventory.date",
+                                     "inventory.store_id", "orders.store_id"};
+constexpr std::string_view BUSY[] = {"supply_hourly.busy_ratio", "supply_hourly.region",
+                                     "supply_hourly.hour", "orders.region", "orders.created_at"};
+constexpr std::string_view CANCEL_REASON[] = {"orders.cancel_reason"};
+constexpr std::string_view WEATHER[] = {"deliveries.weather"};
+constexpr std::string_view DASHERS[] = {"supply_hourly.active_dashers", "supply_hourly.region",
+                                        "supply_hourly.hour"};
+
 constexpr PanelMetric METRICS[] = {
     {"cx_score", "CX Score", "points", false,
      [](const DaySums& s) { return Ratio(s, Sum::CX, Sum::ORDERS); }},
     {"on_time_rate", "on-time rate", "%", true,
-     [](const DaySums& s) { return Ratio(s, Sum::ON_TIME, Sum::DELIVERED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::ON_TIME, Sum::DELIVERED); }, LATE},
     {"cancel_rate", "cancellation rate", "%", true,
      [](const DaySums& s) { return Ratio(s, Sum::CANCELLED, Sum::ORDERS); }},
     {"missing_item_rate", "missing-item rate", "%", true,
-     [](const DaySums& s) { return Ratio(s, Sum::MISSING, Sum::LINES); }},
+     [](const DaySums& s) { return Ratio(s, Sum::MISSING, Sum::LINES); }, ITEM_STATUS},
     {"substitution_accept_rate", "substitution acceptance", "%", true,
-     [](const DaySums& s) { return Ratio(s, Sum::ACCEPTED, Sum::SUBSTITUTED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::ACCEPTED, Sum::SUBSTITUTED); }, SUBSTITUTIONS},
     {"batched_rate", "batched orders", "%", true,
-     [](const DaySums& s) { return Ratio(s, Sum::BATCHED, Sum::DISPATCHED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::BATCHED, Sum::DISPATCHED); }, BATCHED},
     {"avg_assign_delay", "dasher assignment delay", "min", false,
-     [](const DaySums& s) { return Ratio(s, Sum::ASSIGN, Sum::DISPATCHED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::ASSIGN, Sum::DISPATCHED); }, ASSIGN},
     {"avg_prep_wait", "merchant prep wait", "min", false,
-     [](const DaySums& s) { return Ratio(s, Sum::PREP, Sum::PREP_N); }},
+     [](const DaySums& s) { return Ratio(s, Sum::PREP, Sum::PREP_N); }, PREP},
     {"avg_travel", "travel time", "min", false,
-     [](const DaySums& s) { return Ratio(s, Sum::TRAVEL, Sum::DISPATCHED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::TRAVEL, Sum::DISPATCHED); }, TRAVEL},
     {"avg_distance", "delivery distance", "km", false,
-     [](const DaySums& s) { return Ratio(s, Sum::DISTANCE, Sum::ORDERS); }},
+     [](const DaySums& s) { return Ratio(s, Sum::DISTANCE, Sum::ORDERS); }, DISTANCE},
     {"eta_error", "ETA error (actual - quoted)", "min", false,
-     [](const DaySums& s) { return Ratio(s, Sum::ETA_ERROR, Sum::DELIVERED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::ETA_ERROR, Sum::DELIVERED); }, LATE},
     {"avg_actual_eta", "actual delivery time", "min", false,
-     [](const DaySums& s) { return Ratio(s, Sum::ACTUAL, Sum::DELIVERED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::ACTUAL, Sum::DELIVERED); }, ACTUAL},
     {"avg_quoted_eta", "quoted ETA", "min", false,
-     [](const DaySums& s) { return Ratio(s, Sum::QUOTED, Sum::ORDERS); }},
+     [](const DaySums& s) { return Ratio(s, Sum::QUOTED, Sum::ORDERS); }, QUOTED},
     {"feed_lag", "inventory feed lag", "h", false,
-     [](const DaySums& s) { return Ratio(s, Sum::FEED, Sum::FEED_N); }},
+     [](const DaySums& s) { return Ratio(s, Sum::FEED, Sum::FEED_N); }, FEED},
     {"busy_ratio", "busy ratio", "", false,
-     [](const DaySums& s) { return Ratio(s, Sum::BUSY, Sum::BUSY_N); }},
+     [](const DaySums& s) { return Ratio(s, Sum::BUSY, Sum::BUSY_N); }, BUSY},
     {"order_volume", "orders per day (seasonally adjusted)", "orders", false,
      [](const DaySums& s) { return Ratio(s, Sum::ORDERS, Sum::VOLUME_INDEX); }},
     {"app_error_rate", "app-error cancellations", "%", true,
-     [](const DaySums& s) { return Ratio(s, Sum::APP_ERROR, Sum::ORDERS); }},
+     [](const DaySums& s) { return Ratio(s, Sum::APP_ERROR, Sum::ORDERS); }, CANCEL_REASON},
     {"no_dasher_rate", "no-dasher cancellations", "%", true,
-     [](const DaySums& s) { return Ratio(s, Sum::NO_DASHER, Sum::ORDERS); }},
+     [](const DaySums& s) { return Ratio(s, Sum::NO_DASHER, Sum::ORDERS); }, CANCEL_REASON},
     {"bad_weather_share", "deliveries in rain or snow", "%", true,
-     [](const DaySums& s) { return Ratio(s, Sum::BAD_WEATHER, Sum::DELIVERED); }},
+     [](const DaySums& s) { return Ratio(s, Sum::BAD_WEATHER, Sum::DELIVERED); }, WEATHER},
     {"active_dashers", "active dasher-hours", "dasher-hours", false,
      [](const DaySums& s) -> std::optional<double> {
        if (!(S(s, Sum::DASHERS) > 0)) return std::nullopt;
        return S(s, Sum::DASHERS);
-     }},
+     },
+     DASHERS},
 };
 
 // The sums of one unit-day as SQL aggregates over order_facts, in Sum order (DASHERS and

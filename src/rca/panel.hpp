@@ -9,6 +9,7 @@
 
 #include "common/date.hpp"
 #include "common/slice.hpp"
+#include "storage/needs.hpp"
 
 namespace cxagent::storage {
 class Connection;
@@ -62,6 +63,9 @@ struct PanelMetric {
   bool percent = false;   //!< a share shown as a percentage in the narrative
   //! Value of the metric on one day, nullopt when its denominator is zero.
   std::optional<double> (*value)(const DaySums& sums);
+  //! The contract columns it is computed from beyond `orders`' required ones (empty: always
+  //! available); without them its sums read 0 and it is not tested.
+  storage::Needs needs = {};
 };
 
 //! Every metric a hypothesis may name as driver or outcome (domain.md §4 names where they exist:

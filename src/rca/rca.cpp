@@ -18,6 +18,7 @@
 #include "detect/incidents.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
+#include "storage/needs.hpp"
 
 namespace cxagent::rca {
 
@@ -98,7 +99,8 @@ void BuildIncidentFacts(storage::Connection& connection,
 // window gets its own rate, so both are equally represented) and, through the hash, proportionally
 // by day within a window. Deterministic: the same orders are drawn on every run.
 std::vector<Sample> LoadSamples(storage::Connection& connection,
-                                const std::vector<SampleRequest>& requests, int per_window) {
+                                const std::vector<SampleRequest>& requests, int per_window,
+                                const DataLimits& limits) {
   std::vector<Sample> samples(requests.size());
   if (requests.empty()) return samples;
   std::vector<std::string> flags;
@@ -121,7 +123,16 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
       "SELECT order_id, order_date::DATE AS d, cx_score, is_dispatched::INTEGER AS dispatched, {}, "
       "{} FROM incident_facts WHERE {} ORDER BY hash(order_id + 7919), order_id",
       OrderFeatureColumnsSql(), fmt::join(flags, ", "), fmt::join(conditions, " OR ")));
-  const FeatureMatrix all = EncodeOrderFeatures(table, false);
+  FeatureMatrix all = EncodeOrderFeatures(table, false);
+  // Imputation tells dispatched orders by their batch size: without that column, every dispatched
+  // order counts as a batch of one.
+  if (limits.FeatureMissing("batch_size")) {
+    const size_t batch_size = all.Index("batch_size");
+    const auto& is_dispatched = table.Get("dispatched");
+    for (size_t row = 0; row < all.rows; ++row) {
+      if (!is_dispatched.IsNull(row) && is_dispatched.ints[row] != 0) all.At(row, batch_size) = 1;
+    }
+  }
   const auto& ids = table.Get("order_id");
   const auto& dates = table.Get("d");
   const auto& cx = table.Get("cx_score");
@@ -136,6 +147,14 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
     Sample& sample = samples[k];
     sample.features = all.Rows(rows);
     ImputeUndispatched(sample.features);
+    // A feature the data lacks is NaN for every order (imputation may have filled it), so the
+    // model never splits on it and TreeSHAP gives it nothing.
+    for (const auto& feature : limits.features) {
+      const size_t column = sample.features.Index(feature);
+      for (size_t row = 0; row < sample.features.rows; ++row) {
+        sample.features.At(row, column) = std::numeric_limits<float>::quiet_NaN();
+      }
+    }
     for (size_t row : rows) {
       const Date date{static_cast<int32_t>(dates.ints[row])};
       sample.day.push_back(date.days - w.baseline_start.days);
@@ -175,7 +194,8 @@ std::vector<double> ParallelContributions(const CxModel& model, const FeatureMat
   return out;
 }
 
-Attribution Attribute(const CxModel& model, const Sample& sample, int per_window, int threads) {
+Attribution Attribute(const CxModel& model, const Sample& sample, int per_window, int threads,
+                      const DataLimits& limits) {
   Attribution attribution;
   std::vector<size_t> rows;
   size_t baseline = 0;
@@ -198,6 +218,8 @@ Attribution Attribute(const CxModel& model, const Sample& sample, int per_window
   attribution.baseline_rows = baseline;
   attribution.incident_rows = incident;
   for (size_t f = 0; f < subset.Columns(); ++f) {
+    // A blanked feature contributes nothing: it is not part of the account.
+    if (limits.FeatureMissing(subset.names[f])) continue;
     FeatureAttribution feature;
     feature.feature = subset.names[f];
     const FeatureSpec* spec = FindOrderFeature(feature.feature);
@@ -323,7 +345,7 @@ std::vector<double> AdjustedSeries(const Sample& sample, const Panel& panel,
 
 CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
                      const std::vector<Change>& changes, const IncidentWindows& windows,
-                     const RcaConfig& config, const Sample* sample) {
+                     const RcaConfig& config, const Sample* sample, const DataLimits& limits) {
   CauseResult result;
   result.hypothesis = &hypothesis;
   Signals& signals = result.signals;
@@ -331,6 +353,13 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
   for (size_t d = 0; d < hypothesis.drivers.size(); ++d) {
     const DriverSpec& driver = hypothesis.drivers[d];
     const PanelMetric& metric = *FindPanelMetric(driver.metric);
+    if (const MissingEvidence* missing = limits.Metric(driver.metric)) {
+      // Its sums read 0 without the columns: not a measurement, so not tested.
+      result.driver_shifts.emplace_back();
+      result.raw_shifts.emplace_back();
+      result.missing_drivers.push_back(*missing);
+      continue;
+    }
     const std::vector<double> raw = MetricSeries(metric, panel.treated);
     std::vector<double> series = raw;
     std::string label(metric.label);
@@ -372,7 +401,7 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
   std::vector<const Unit*> controls;
   for (size_t d = 0; d < hypothesis.drivers.size(); ++d) {
     const DriverSpec& driver = hypothesis.drivers[d];
-    if (!driver.signature) continue;
+    if (!driver.signature || limits.Metric(driver.metric) != nullptr) continue;
     const PanelMetric& metric = *FindPanelMetric(driver.metric);
     const ShiftResult& shift = result.driver_shifts[d];
     const double sign = Sign(driver.direction);
@@ -693,12 +722,14 @@ struct RcaEngine::Prepared {
   Panel panel;
   std::optional<Sample> sample;
   const std::vector<Change>* changes = nullptr;
+  const DataLimits* limits = nullptr;
+  const std::vector<NotTestable>* not_testable = nullptr;
 };
 
 std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     storage::Connection& connection, const storage::Dataset& dataset,
     const std::vector<const detect::Incident*>& incidents, const std::vector<Change>& changes,
-    Date data_end) const {
+    Date data_end, const DataLimits& limits) const {
   const auto started = std::chrono::steady_clock::now();
   std::vector<Prepared> prepared(incidents.size());
   Date first{std::numeric_limits<int32_t>::max()};
@@ -706,6 +737,7 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
   for (size_t i = 0; i < incidents.size(); ++i) {
     const detect::Incident& incident = *incidents[i];
     prepared[i].changes = &changes;
+    prepared[i].limits = &limits;
     IncidentRca& rca = prepared[i].rca;
     rca.incident_id = incident.id;
     IncidentWindows& windows = rca.windows;
@@ -762,7 +794,8 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
   BuildIncidentFacts(connection, windows);
   const double facts_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::vector<Sample> samples = LoadSamples(connection, requests, config_.sample_per_window);
+  std::vector<Sample> samples =
+      LoadSamples(connection, requests, config_.sample_per_window, limits);
   for (size_t k = 0; k < requested.size(); ++k)
     prepared[requested[k]].sample = std::move(samples[k]);
   const double seconds =
@@ -794,7 +827,8 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
       const auto begin = std::chrono::steady_clock::now();
       CxModel model = CxModel::Train(sample->features, sample->cx, config_.model);
       const auto trained = std::chrono::steady_clock::now();
-      rca.attribution = Attribute(model, *sample, config_.shap_per_window, config_.threads);
+      rca.attribution =
+          Attribute(model, *sample, config_.shap_per_window, config_.threads, *prepared.limits);
       spdlog::debug(
           "rca: {} model on {} orders in {:.3f} s, TreeSHAP in {:.3f} s", rca.incident_id,
           sample->cx.size(), std::chrono::duration<double>(trained - begin).count(),
@@ -802,12 +836,27 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
       return model;
     });
   }
-  std::vector<CauseResult> causes(hypotheses_.size());
-  ParallelFor(
-      hypotheses_.size(), std::max(1, config_.threads - (model_possible ? 1 : 0)), [&](size_t i) {
-        causes[i] =
-            Evaluate(*hypotheses_[i], panel, *prepared.changes, rca.windows, config_, sample);
-      });
+  // Only the hypotheses the data can test are evaluated and ranked; the others are listed.
+  static const std::vector<NotTestable> none;
+  const std::vector<NotTestable>& not_testable =
+      prepared.not_testable != nullptr ? *prepared.not_testable : none;
+  std::vector<const Hypothesis*> testable;
+  for (const Hypothesis* hypothesis : hypotheses_) {
+    const auto untestable =
+        std::find_if(not_testable.begin(), not_testable.end(),
+                     [&](const NotTestable& entry) { return entry.hypothesis == hypothesis; });
+    if (untestable == not_testable.end()) {
+      testable.push_back(hypothesis);
+    } else {
+      rca.not_testable.push_back(*untestable);
+    }
+  }
+  std::vector<CauseResult> causes(testable.size());
+  ParallelFor(testable.size(), std::max(1, config_.threads - (model_possible ? 1 : 0)),
+              [&](size_t i) {
+                causes[i] = Evaluate(*testable[i], panel, *prepared.changes, rca.windows, config_,
+                                     sample, *prepared.limits);
+              });
   if (model_possible) {
     std::optional<CxModel> model = attribution.get();
     Sample& owned = *prepared.sample;
@@ -849,10 +898,53 @@ static Date DataEnd(storage::Connection& connection, const storage::Dataset& dat
   return Date{static_cast<int32_t>(column.ints[0])};
 }
 
+namespace {
+
+std::vector<NotTestable> UntestableHypotheses(const std::vector<const Hypothesis*>& hypotheses,
+                                              const storage::Dataset& dataset) {
+  std::vector<NotTestable> out;
+  for (const Hypothesis* hypothesis : hypotheses) {
+    std::vector<std::string> needs = UntestableNeeds(*hypothesis, dataset);
+    if (!needs.empty()) out.push_back({hypothesis, std::move(needs)});
+  }
+  return out;
+}
+
+}  // namespace
+
+DataLimits DataLimits::Of(const storage::Dataset& dataset) {
+  DataLimits limits;
+  for (const PanelMetric& metric : PanelMetrics()) {
+    std::vector<std::string> missing = storage::MissingNeeds(dataset, metric.needs);
+    if (!missing.empty()) limits.metrics.push_back({std::string(metric.name), std::move(missing)});
+  }
+  for (const FeatureSpec& feature : OrderFeatures()) {
+    if (!storage::MissingNeeds(dataset, feature.needs).empty()) {
+      limits.features.emplace_back(feature.name);
+    }
+  }
+  return limits;
+}
+
+const MissingEvidence* DataLimits::Metric(std::string_view metric) const {
+  for (const auto& entry : metrics) {
+    if (entry.metric == metric) return &entry;
+  }
+  return nullptr;
+}
+
+bool DataLimits::FeatureMissing(std::string_view feature) const {
+  return std::find(features.begin(), features.end(), feature) != features.end();
+}
+
 IncidentRca RcaEngine::Analyze(storage::Connection& connection, const storage::Dataset& dataset,
                                const detect::Incident& incident, const std::vector<Change>& changes,
                                Date data_end) const {
-  std::vector<Prepared> prepared = PrepareAll(connection, dataset, {&incident}, changes, data_end);
+  const DataLimits limits = DataLimits::Of(dataset);
+  const std::vector<NotTestable> not_testable = UntestableHypotheses(hypotheses_, dataset);
+  std::vector<Prepared> prepared =
+      PrepareAll(connection, dataset, {&incident}, changes, data_end, limits);
+  prepared.front().not_testable = &not_testable;
   return Finish(std::move(prepared.front()));
 }
 
@@ -869,8 +961,11 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(
   // threads itself (hypotheses in parallel, TreeSHAP split over workers with a model copy each):
   // one incident alone leaves cores idle between its steps. XGBoost's own OpenMP threads are not
   // used because they spin and lose badly on a busy machine.
+  const DataLimits limits = DataLimits::Of(dataset);
+  const std::vector<NotTestable> not_testable = UntestableHypotheses(hypotheses_, dataset);
   std::vector<Prepared> prepared =
-      PrepareAll(connection, dataset, pointers, changes, DataEnd(connection, dataset));
+      PrepareAll(connection, dataset, pointers, changes, DataEnd(connection, dataset), limits);
+  for (auto& p : prepared) p.not_testable = &not_testable;
   const size_t wave = static_cast<size_t>(std::max(1, config_.threads));
   for (size_t begin = 0; begin < incidents.size(); begin += wave) {
     std::vector<std::future<IncidentRca>> running;
@@ -925,6 +1020,10 @@ nlohmann::json RcaJson(const IncidentRca& rca) {
     if (cause.did_record) evidence.push_back(*cause.did_record);
     for (const auto& record : cause.change_records) evidence.push_back(record);
     const Signals& s = cause.signals;
+    nlohmann::json missing = nlohmann::json::array();
+    for (const auto& driver : cause.missing_drivers) {
+      missing.push_back({{"metric", driver.metric}, {"needs", driver.needs}});
+    }
     causes.push_back({{"cause", h.id},
                       {"label", h.label},
                       {"actionable", h.actionable},
@@ -941,8 +1040,20 @@ nlohmann::json RcaJson(const IncidentRca& rca) {
                         {"placebo_p", Number(s.placebo_p, 3)},
                         {"change_consistent", s.change_consistent},
                         {"explained_by", s.explained_by}}}});
+    // Only when some evidence is missing, so that a contract-shaped world's output is unchanged.
+    if (!missing.empty()) causes.back()["missing_evidence"] = std::move(missing);
   }
-  return {{"causes", causes}, {"narrative", rca.narrative}};
+  nlohmann::json out = {{"causes", causes}, {"narrative", rca.narrative}};
+  if (!rca.not_testable.empty()) {
+    nlohmann::json not_testable = nlohmann::json::array();
+    for (const auto& entry : rca.not_testable) {
+      not_testable.push_back({{"cause", entry.hypothesis->id},
+                              {"label", entry.hypothesis->label},
+                              {"needs", entry.needs}});
+    }
+    out["not_testable"] = std::move(not_testable);
+  }
+  return out;
 }
 
 }  // namespace cxagent::rca

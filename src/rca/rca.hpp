@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rca/causal.hpp"
@@ -72,6 +73,34 @@ struct SignatureEvidence {
   std::string explained_by;
 };
 
+//! Evidence the data cannot give: a driver or outcome metric (PanelMetrics()) and the columns it
+//! lacks (`table.column`).
+struct MissingEvidence {
+  std::string metric;
+  std::vector<std::string> needs;
+};
+
+//! A hypothesis the data cannot test (UntestableNeeds): not evaluated, never ranked, reported as
+//! such with the columns it lacks.
+struct NotTestable {
+  const Hypothesis* hypothesis = nullptr;
+  std::vector<std::string> needs;
+};
+
+//! What the data lets the RCA use, from storage::Dataset: the panel metrics, order features and
+//! hypotheses it cannot support. The default (nothing missing) is a contract-shaped dataset.
+struct DataLimits {
+  std::vector<MissingEvidence> metrics;  //!< panel metrics the data cannot measure
+  std::vector<std::string> features;     //!< OrderFeatures() blanked for want of their columns
+
+  //! The limits of `dataset`.
+  static DataLimits Of(const storage::Dataset& dataset);
+  //! The missing columns of panel metric `metric`, or nullptr when the data has them.
+  const MissingEvidence* Metric(std::string_view metric) const;
+  //! Whether feature `feature` is blanked.
+  bool FeatureMissing(std::string_view feature) const;
+};
+
 //! One tested hypothesis on one incident (points into the HypothesisRegistry, which must outlive
 //! it).
 struct CauseResult {
@@ -90,6 +119,8 @@ struct CauseResult {
   std::vector<std::string> controls;  //!< slice texts of the DiD controls
   DidResult did;
   std::optional<Change> change;  //!< the consistent change, if any
+  //! Drivers of the hypothesis the data cannot measure (left out of the tests).
+  std::vector<MissingEvidence> missing_drivers;
 };
 
 //! What the what-if simulation needs to re-predict an incident's orders: the model and the
@@ -108,8 +139,9 @@ struct IncidentRca {
   IncidentWindows windows;
   double baseline = 0;  //!< the slice's CX Score, baseline and incident windows
   double current = 0;
-  std::vector<CauseResult> causes;  //!< every hypothesis, ranked by confidence x |impact|
-  size_t reported = 0;              //!< the first `reported` causes are reported
+  std::vector<CauseResult> causes;  //!< every testable hypothesis, ranked by confidence x |impact|
+  std::vector<NotTestable> not_testable;  //!< hypotheses the data cannot test, in registry order
+  size_t reported = 0;                    //!< the first `reported` causes are reported
   Attribution attribution;
   std::string narrative;
   std::optional<IncidentModel> model;
@@ -122,8 +154,9 @@ class RcaEngine {
   RcaEngine(const HypothesisRegistry& registry, RcaConfig config);
 
   //! Analyses one incident on the connection's `order_facts` (TEMP) view (leaves `incident_facts`
-  //! as AnalyzeAll does). `changes` is the
-  //! change_log, `data_end` the last order date.
+  //! as AnalyzeAll does). `changes` is the change_log, `data_end` the last order date. Hypotheses
+  //! the dataset cannot test (UntestableNeeds) are listed in `not_testable`, drivers it cannot
+  //! measure are left out and order features it lacks are blanked (DataLimits).
   IncidentRca Analyze(storage::Connection& connection, const storage::Dataset& dataset,
                       const detect::Incident& incident, const std::vector<Change>& changes,
                       Date data_end) const;
@@ -142,7 +175,8 @@ class RcaEngine {
   struct Prepared;
   std::vector<Prepared> PrepareAll(storage::Connection& connection, const storage::Dataset& dataset,
                                    const std::vector<const detect::Incident*>& incidents,
-                                   const std::vector<Change>& changes, Date data_end) const;
+                                   const std::vector<Change>& changes, Date data_end,
+                                   const DataLimits& limits) const;
   IncidentRca Finish(Prepared prepared) const;
 
   std::vector<const Hypothesis*> hypotheses_;
@@ -150,7 +184,9 @@ class RcaEngine {
 };
 
 //! The incident's `rca` object of the analysis file: {"causes": [...], "narrative": "..."}, each
-//! cause as docs/api.md (cause, label, actionable, confidence, impact, evidence, signals).
+//! cause as docs/api.md (cause, label, actionable, confidence, impact, evidence, signals, and
+//! `missing_evidence` [{metric, needs}] when drivers could not be measured), and `not_testable`
+//! [{cause, label, needs}] when the data cannot test some hypotheses.
 nlohmann::json RcaJson(const IncidentRca& rca);
 
 //! Confidence in [0, 1] from the signals (the calibrated logistic of docs/rca.md).

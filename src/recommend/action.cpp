@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/error.hpp"
+#include "storage/needs.hpp"
 
 namespace cxagent::recommend {
 
@@ -126,6 +127,12 @@ void ActionRegistry::Register(ActionTemplate action) {
   if (!action.apply || !action.describe) {
     throw InvalidInput("action template '{}' has no simulation or description", action.name);
   }
+  for (const auto need : action.needs) {
+    if (!storage::IsContractColumn(need)) {
+      throw InvalidInput("action template '{}' needs '{}', which is not a contract column",
+                         action.name, need);
+    }
+  }
   for (const auto& [cause, kind] : action.causes) {
     if (kind != ActionKind::REVERT) continue;
     if (const ActionTemplate* other = RevertFor(cause)) {
@@ -169,6 +176,16 @@ std::vector<std::string> ActionRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& action : templates_) names.push_back(action.name);
   return names;
+}
+
+std::vector<UnavailableAction> UnavailableActions(const ActionRegistry& registry,
+                                                  const storage::Dataset& dataset) {
+  std::vector<UnavailableAction> unavailable;
+  for (const auto& action : registry.All()) {
+    std::vector<std::string> missing = storage::MissingNeeds(dataset, action.needs);
+    if (!missing.empty()) unavailable.push_back({action.name, std::move(missing)});
+  }
+  return unavailable;
 }
 
 }  // namespace cxagent::recommend

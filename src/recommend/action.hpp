@@ -11,6 +11,10 @@
 
 #include "recommend/sample.hpp"
 
+namespace cxagent::storage {
+class Dataset;
+}
+
 namespace cxagent::recommend {
 
 //! How an action relates to its cause (interfaces.md §2).
@@ -70,6 +74,9 @@ struct ActionTemplate {
   std::optional<Sweep> sweep;
   //! The guardrail metric most at risk, for experiment plans.
   std::string guardrail;
+  //! The contract columns behind the drivers it changes (rca::FeatureNeeds of the features it
+  //! reads and sets): without them the action is not recommended.
+  std::vector<std::string_view> needs;
 
   //! The kind of this template for `cause`, or nullopt when it does not answer the cause.
   std::optional<ActionKind> KindFor(std::string_view cause) const;
@@ -84,8 +91,8 @@ struct ActionTemplate {
 //! Action templates by name. Filled explicitly by RegisterBuiltinActionTemplates.
 class ActionRegistry {
  public:
-  //! Adds a template; throws InvalidInput when the name is empty or taken, or when it would give
-  //! a cause a second `revert` template.
+  //! Adds a template; throws InvalidInput when the name is empty or taken, when it would give
+  //! a cause a second `revert` template, or when it needs a column the contract does not have.
   void Register(ActionTemplate action);
   //! The template `name`; throws InvalidInput listing the known names otherwise.
   const ActionTemplate& Find(std::string_view name) const;
@@ -97,6 +104,8 @@ class ActionRegistry {
   const ActionTemplate* RevertFor(std::string_view cause) const;
   //! Registered names in registration order.
   std::vector<std::string> Names() const;
+  //! Every template in registration order.
+  const std::vector<ActionTemplate>& All() const { return templates_; }
 
  private:
   std::vector<ActionTemplate> templates_;
@@ -105,5 +114,15 @@ class ActionRegistry {
 //! Registers the built-in templates: one revert per actionable cause of domain.md §5, plus
 //! improvements and mitigations.
 void RegisterBuiltinActionTemplates(ActionRegistry& registry);
+
+//! A template the data cannot support and the columns it lacks (`table.column`).
+struct UnavailableAction {
+  std::string name;
+  std::vector<std::string> needs;
+};
+
+//! The templates of `registry` that `dataset` cannot support, in registration order.
+std::vector<UnavailableAction> UnavailableActions(const ActionRegistry& registry,
+                                                  const storage::Dataset& dataset);
 
 }  // namespace cxagent::recommend

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rca/cx_model.hpp"
 #include "recommend/action.hpp"
 
 namespace cxagent::recommend {
@@ -63,6 +64,7 @@ ActionTemplate BatchingRollback() {
   a.causes = {{"batching_expansion", ActionKind::REVERT}};
   a.marketplace_wide = true;
   a.guardrail = "dasher hours per delivery";
+  a.needs = rca::FeatureNeeds({"is_batched", "batch_size"});
   a.defaults = [](const IncidentSample& s) {
     return ParamValues{{"batched_rate", s.Mean("is_batched", false, true)}};
   };
@@ -86,6 +88,7 @@ ActionTemplate BatchingCap() {
   a.causes = {{"batching_expansion", ActionKind::IMPROVE}};
   a.marketplace_wide = true;
   a.guardrail = "dasher hours per delivery";
+  a.needs = rca::FeatureNeeds({"is_batched", "batch_size"});
   a.defaults = [](const IncidentSample&) { return ParamValues{{"max_batch", 1}}; };
   a.describe = [](const ParamValues& p, const std::string& slice) {
     const int cap = static_cast<int>(p.at("max_batch"));
@@ -117,6 +120,7 @@ ActionTemplate DasherIncentive() {
               {"severe_weather", ActionKind::MITIGATE}};
   a.marketplace_wide = true;
   a.guardrail = "cost per order";
+  a.needs = rca::FeatureNeeds({"busy_ratio", "assign_delay_min"});
   a.defaults = [](const IncidentSample& s) {
     // Demand is unchanged by a supply shortage, so restoring the busy ratio restores supply.
     const double ratio =
@@ -148,6 +152,7 @@ ActionTemplate DemandThrottle() {
   a.causes = {{"demand_surge", ActionKind::REVERT}};
   a.marketplace_wide = true;
   a.guardrail = "orders served";
+  a.needs = rca::FeatureNeeds({"busy_ratio"});
   a.defaults = [](const IncidentSample& s) {
     const double ratio =
         Ratio(s.Mean("busy_ratio", false, false), s.Mean("busy_ratio", true, false), 1);
@@ -174,6 +179,7 @@ ActionTemplate MerchantPrepOps() {
   a.params = {{"prep_wait_min", "target mean dasher wait at the merchant, minutes", 0, 120}};
   a.causes = {{"merchant_prep_delay", ActionKind::REVERT}};
   a.guardrail = "merchant cancellations";
+  a.needs = rca::FeatureNeeds({"prep_wait_min"});
   a.defaults = [](const IncidentSample& s) {
     return ParamValues{{"prep_wait_min", s.Mean("prep_wait_min", false, true)}};
   };
@@ -196,6 +202,7 @@ ActionTemplate FeedRefresh() {
   a.params = {{"feed_lag_hours", "target age of the inventory feed, hours", 0, 24 * 30}};
   a.causes = {{"inventory_feed_outage", ActionKind::REVERT}};
   a.guardrail = "item availability shown";
+  a.needs = rca::FeatureNeeds({"feed_lag_hours", "missing_lines", "substituted_lines"});
   a.defaults = [](const IncidentSample& s) {
     return ParamValues{{"feed_lag_hours", s.Mean("feed_lag_hours", false, false)}};
   };
@@ -234,6 +241,7 @@ ActionTemplate SubstitutionRollback() {
   a.params = {{"accept_rate", "share of substitutions customers accept", 0, 1}};
   a.causes = {{"substitution_model_regression", ActionKind::REVERT}};
   a.guardrail = "missing item rate";
+  a.needs = rca::FeatureNeeds({"substituted_lines", "sub_reject_share"});
   a.defaults = [](const IncidentSample& s) {
     return ParamValues{{"accept_rate", s.AcceptRate(false)}};
   };
@@ -270,6 +278,7 @@ ActionTemplate EtaRollback() {
   a.params = {{"quote_scale", "factor on today's quoted ETAs", 0.5, 2}};
   a.causes = {{"eta_underestimation", ActionKind::REVERT}};
   a.guardrail = "conversion (longer quotes)";
+  a.needs = rca::FeatureNeeds({"quoted_eta_min"});
   a.defaults = [](const IncidentSample& s) {
     // The quotes' ratio between windows, corrected for a change of distance mix through the ETA
     // model's own slope in distance.
@@ -316,6 +325,7 @@ ActionTemplate EtaPadding() {
               {"severe_weather", ActionKind::MITIGATE},
               {"delivery_radius_expansion", ActionKind::MITIGATE}};
   a.guardrail = "conversion (longer quotes)";
+  a.needs = rca::FeatureNeeds({"quoted_eta_min"});
   a.defaults = [](const IncidentSample&) { return ParamValues{{"pad_minutes", 5}}; };
   a.describe = [](const ParamValues& p, const std::string& slice) {
     return fmt::format("Pad quoted ETAs {} by {:.0f} min and tell customers proactively", In(slice),
@@ -337,6 +347,7 @@ ActionTemplate AppRollback() {
   a.params = {{"app_error_rate", "share of orders cancelled by app errors", 0, 1}};
   a.causes = {{"app_release_regression", ActionKind::REVERT}};
   a.guardrail = "crash-free sessions";
+  a.needs = rca::FeatureNeeds({"cancel_app_error"});
   a.defaults = [](const IncidentSample& s) {
     return ParamValues{{"app_error_rate", s.Rate("cancel_app_error", false)}};
   };
@@ -362,6 +373,7 @@ ActionTemplate RadiusRestore() {
   a.params = {{"distance_km", "target mean delivery distance, km", 0.3, 30}};
   a.causes = {{"delivery_radius_expansion", ActionKind::REVERT}};
   a.guardrail = "orders served (fewer reachable stores)";
+  a.needs = rca::FeatureNeeds({"distance_km"});
   a.defaults = [](const IncidentSample& s) {
     return ParamValues{{"distance_km", s.Mean("distance_km", false, true)}};
   };

@@ -69,7 +69,8 @@ IncidentRecommendations Recommend(const ActionRegistry& registry, const rca::Inc
                                   const EfficiencyModel& efficiency,
                                   const std::vector<std::string>& causes,
                                   const std::string& incident_id, const std::string& slice,
-                                  const RecommendConfig& config) {
+                                  const RecommendConfig& config,
+                                  const std::vector<std::string>& unavailable) {
   IncidentRecommendations out;
   out.efficiency_baseline = efficiency.BaselineJson();
   out.inputs = {{"efficiency", efficiency.ToJson()}};
@@ -85,6 +86,9 @@ IncidentRecommendations Recommend(const ActionRegistry& registry, const rca::Inc
   std::vector<const ActionTemplate*> swept;
   for (size_t c = 0; c < causes.size() && static_cast<int>(c) < config.max_causes; ++c) {
     for (const ActionTemplate* action : registry.ForCause(causes[c])) {
+      if (std::find(unavailable.begin(), unavailable.end(), action->name) != unavailable.end()) {
+        continue;
+      }
       const bool seen = std::any_of(actions.begin(), actions.end(),
                                     [&](const Job& job) { return job.action == action; });
       if (seen) continue;

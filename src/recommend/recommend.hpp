@@ -51,11 +51,14 @@ struct IncidentRecommendations {
 //! Actions for an incident's causes (`causes` best first, ids of domain.md §5), each simulated
 //! (in parallel), with the parameter sweeps of the CX vs efficiency chart. Recommendations are
 //! ranked by CX gain per dollar of cost per order and numbered REC-<incident number>-<rank>.
+//! Templates named in `unavailable` (the data lacks their inputs, UnavailableActions) are left
+//! out.
 IncidentRecommendations Recommend(const ActionRegistry& registry, const rca::IncidentModel& model,
                                   const EfficiencyModel& efficiency,
                                   const std::vector<std::string>& causes,
                                   const std::string& incident_id, const std::string& slice,
-                                  const RecommendConfig& config);
+                                  const RecommendConfig& config,
+                                  const std::vector<std::string>& unavailable = {});
 
 //! The what-if of `POST /api/incidents/{id}/whatif` from a served data folder: loads the
 //! incident's stored CX model and sample (rca::LoadIncidentModel) and its `recommend_inputs`,

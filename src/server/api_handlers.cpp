@@ -247,7 +247,8 @@ void ApiHandlers::GetRca(const httplib::Request& request, httplib::Response& res
   }
   SendJson(response, {{"incident_id", id},
                       {"causes", rca->value("causes", json::array())},
-                      {"narrative", rca->value("narrative", std::string())}});
+                      {"narrative", rca->value("narrative", std::string())},
+                      {"not_testable", rca->value("not_testable", json::array())}});
 }
 
 void ApiHandlers::GetRecommendations(const httplib::Request& request, httplib::Response& response,

@@ -95,6 +95,21 @@ nlohmann::json Breakdown(const Snapshot& snapshot, const IncidentEntry& incident
   nlohmann::json breakdown = nlohmann::json::array();
   for (const auto& metric : metrics::Metrics()) {
     if (metric.is_driver || metric.kind != metrics::MetricKind::RATIO) continue;
+    const auto missing = snapshot.unavailable_metrics.find(std::string(metric.name));
+    if (missing != snapshot.unavailable_metrics.end()) {
+      // The data cannot support it: its sums are 0, not a measurement.
+      breakdown.push_back({{"metric", metric.name},
+                           {"label", Label(metric.name)},
+                           {"higher_is_better", metric.higher_is_better},
+                           {"baseline", nullptr},
+                           {"current", nullptr},
+                           {"delta", nullptr},
+                           {"rest_baseline", nullptr},
+                           {"rest_current", nullptr},
+                           {"series", nlohmann::json::array()},
+                           {"needs", missing->second}});
+      continue;
+    }
     const size_t num = Cube::ColumnIndex(metric.numerator);
     const size_t den = Cube::ColumnIndex(metric.denominator);
     const Comparison before =
@@ -132,7 +147,8 @@ nlohmann::json Breakdown(const Snapshot& snapshot, const IncidentEntry& incident
                          {"delta", Rounded(Delta(before.slice.Ratio(), after.slice.Ratio()))},
                          {"rest_baseline", Rounded(before.rest.Ratio())},
                          {"rest_current", Rounded(after.rest.Ratio())},
-                         {"series", series}});
+                         {"series", series},
+                         {"needs", nlohmann::json::array()}});
   }
   return breakdown;
 }

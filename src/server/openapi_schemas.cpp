@@ -121,12 +121,27 @@ Json Schemas() {
   schemas["Slice"] = {{"type", "object"},
                       {"additionalProperties", String()},
                       {"description", "dimension -> value; {} is the whole marketplace"}};
+  schemas["Needs"] = {{"type", "array"},
+                      {"items", String("table.column")},
+                      {"description", "contract columns the data lacks, e.g. deliveries.late_min"}};
+  schemas["Unavailable"] = Object({{"kind", Enum({"metric", "cx_component", "cause", "action"})},
+                                   {"name", String()},
+                                   {"needs", Ref("Needs")}},
+                                  "something the data cannot support, and the columns it lacks");
+  schemas["CxScoreDefinition"] = Object(
+      {{"components",
+        Array(String("cancelled, late, missing_lines, rejected_substitutions, contact, rating"))},
+       {"unavailable", Array(Object({{"name", String()}, {"needs", Ref("Needs")}}))}},
+      "the CX Score components the data supports (the others take no points off)");
   schemas["Health"] =
       Object({{"status", Enum({"ok"})},
               {"version", String()},
               {"data", Object({{"orders", Integer()},
                                {"start_date", Nullable(DateSchema())},
-                               {"end_date", Nullable(DateSchema())}})},
+                               {"end_date", Nullable(DateSchema())},
+                               {"dimensions", Array(String("slicing dimension"))},
+                               {"cx_score", Nullable(Ref("CxScoreDefinition"))},
+                               {"unavailable", Array(Ref("Unavailable"))}})},
               {"analyzed_at", Nullable(String("UTC time the served results were stored"))},
               {"incidents", Integer()},
               {"analysis", Ref("AnalysisStatus")}});
@@ -165,7 +180,8 @@ Json Schemas() {
        {"delta", Nullable(Number())},
        {"rest_baseline", Nullable(Number())},
        {"rest_current", Nullable(Number())},
-       {"series", DatedSeries({{"slice", Nullable(Number())}, {"rest", Nullable(Number())}})}});
+       {"series", DatedSeries({{"slice", Nullable(Number())}, {"rest", Nullable(Number())}})},
+       {"needs", Ref("Needs")}});
   schemas["Drilldown"] =
       Object({{"dimension", String()},
               {"metric", String("the metric compared (the incident's)")},
@@ -246,14 +262,24 @@ Json Schemas() {
                              {"shap", "#/components/schemas/ShapEvidence"},
                              {"did", "#/components/schemas/DidEvidence"},
                              {"change_log", "#/components/schemas/ChangeLogEvidence"}}}}}};
+  schemas["MissingEvidence"] =
+      Object({{"metric", String("a driver metric")}, {"needs", Ref("Needs")}},
+             "a driver of the cause the data cannot measure (left out of its tests)");
   schemas["Cause"] = Object({{"cause", String("cause id (domain.md §5)")},
                              {"label", String()},
                              {"actionable", Boolean()},
                              {"confidence", Number("0..1")},
                              {"impact", Number("CX points")},
                              {"evidence", Array(Ref("Evidence"))}});
-  schemas["Rca"] =
-      Object({{"incident_id", String()}, {"causes", Array(Ref("Cause"))}, {"narrative", String()}});
+  // Sent only when some of the cause's drivers cannot be measured.
+  schemas["Cause"]["properties"]["missing_evidence"] = Array(Ref("MissingEvidence"));
+  schemas["NotTestable"] = Object(
+      {{"cause", String("cause id (domain.md §5)")}, {"label", String()}, {"needs", Ref("Needs")}},
+      "a cause the data cannot test: not ranked");
+  schemas["Rca"] = Object({{"incident_id", String()},
+                           {"causes", Array(Ref("Cause"))},
+                           {"narrative", String()},
+                           {"not_testable", Array(Ref("NotTestable"))}});
   schemas["EfficiencyDelta"] = Object({{"cost_per_order", Ref("Interval")},
                                        {"deliveries_per_dasher_hour", Ref("Interval")},
                                        {"dasher_hours_per_delivery", Ref("Interval")},

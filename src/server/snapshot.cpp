@@ -162,6 +162,17 @@ std::shared_ptr<Snapshot> BuildSnapshot(const nlohmann::json& analysis, Cube cub
   snapshot->data = {{"orders", data.value("orders", int64_t{0})},
                     {"start_date", date_or_null("start_date")},
                     {"end_date", date_or_null("end_date")}};
+  // What the data supports (results stored before the analysis recorded it have nothing here: no
+  // component list, nothing listed unavailable, the cube's dimensions).
+  const auto& unavailable = data.value("unavailable", nlohmann::json::array());
+  snapshot->data["unavailable"] = unavailable.is_array() ? unavailable : nlohmann::json::array();
+  const auto& cx_score = data.value("cx_score", nlohmann::json());
+  snapshot->data["cx_score"] = cx_score.is_object() ? cx_score : nlohmann::json();
+  for (const auto& entry : snapshot->data["unavailable"]) {
+    if (entry.value("kind", std::string()) != "metric") continue;
+    snapshot->unavailable_metrics[entry.value("name", std::string())] =
+        entry.value("needs", std::vector<std::string>());
+  }
   if (snapshot->data["start_date"].is_string()) {
     snapshot->data_start = ParseDate(snapshot->data["start_date"].get<std::string>(), "start_date");
   }
@@ -174,6 +185,15 @@ std::shared_ptr<Snapshot> BuildSnapshot(const nlohmann::json& analysis, Cube cub
     snapshot->incidents.push_back(ParseIncident(incident));
   }
   snapshot->cube = std::move(cube);
+  const auto& dimensions = data.value("dimensions", nlohmann::json());
+  if (dimensions.is_array()) {
+    snapshot->data["dimensions"] = dimensions;
+  } else {
+    snapshot->data["dimensions"] = nlohmann::json::array();
+    for (const auto& [name, values] : snapshot->cube.Dimensions()) {
+      snapshot->data["dimensions"].push_back(name);
+    }
+  }
   return snapshot;
 }
 

@@ -77,7 +77,11 @@ struct IncidentEntry {
 //! swaps it in, so one request sees one analysis. The caches live here so that a refresh drops
 //! them with the results they were computed from.
 struct Snapshot {
-  nlohmann::json data;             //!< {"orders", "start_date", "end_date"} of the analyzed data
+  //! The analysis file's `data`: orders, start_date, end_date, dimensions, cx_score (null for
+  //! results stored before it was recorded) and unavailable.
+  nlohmann::json data;
+  //! Metrics the data cannot support (`data.unavailable`), with the columns they need.
+  std::map<std::string, std::vector<std::string>> unavailable_metrics;
   std::string analyzed_at;         //!< UTC time the results were stored, `YYYY-MM-DDTHH:MM:SSZ`
   std::optional<Date> data_start;  //!< first order date, if any orders
   std::optional<Date> data_end;    //!< last order date, if any orders

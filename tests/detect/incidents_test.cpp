@@ -155,6 +155,20 @@ TEST_F(IncidentsTest, AComponentAlertAttachesToTheCxIncident) {
   EXPECT_EQ(json["components"][0]["metric"], "on_time_rate");
 }
 
+TEST_F(IncidentsTest, AMetricTheDataCannotSupportIsNotDetectedOn) {
+  // The same regression as above, but the data has no lateness column: the CX incident stands,
+  // on_time_rate (whose sums would be zeros) raises no alert of its own.
+  BuildCube({{"seattle", "", 40, -1, -4.0, -0.08}});
+  const auto incidents = BuildIncidents(connection_, connection_.Query("SELECT * FROM slice_cube"),
+                                        registry_, IncidentConfig{}, {"on_time_rate"});
+  ASSERT_EQ(incidents.size(), 1u);
+  for (const auto& alert : incidents[0].components) EXPECT_NE(alert.metric, "on_time_rate");
+  const auto alerts = DetectAlerts(connection_.Query("SELECT * FROM slice_cube"), registry_,
+                                   IncidentConfig{}, {"on_time_rate"});
+  for (const auto& alert : alerts) EXPECT_NE(alert.metric, "on_time_rate");
+  EXPECT_FALSE(alerts.empty());
+}
+
 TEST_F(IncidentsTest, AnImprovementIsNotARegression) {
   BuildCube({{"seattle", "", 40, -1, 5.0}});
   EXPECT_TRUE(Build().empty());

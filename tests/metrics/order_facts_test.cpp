@@ -172,6 +172,34 @@ TEST_F(OrderFactsTest, WeightsComeFromTheConfiguration) {
   EXPECT_EQ(Scores(), (std::vector<double>{100, 35, 0, 30, 0}));
 }
 
+TEST_F(OrderFactsTest, AComponentWhoseColumnsAreMissingTakesNoPoints) {
+  // Without deliveries there is no lateness: nobody loses points for it (the NULLs of the missing
+  // table compare as unknown).
+  std::filesystem::remove(dir_.File("deliveries.parquet"));
+  BuildOrderFacts(connection_,
+                  storage::Dataset::Open(connection_, {.folder = dir_.Path().string()}),
+                  CxScoreConfig{});
+  // 2: missing -10, rejected -5, contact -15, 1 star -20; 4: missing cap -30, 3 stars -5;
+  // 5: missing cap -30, rejected cap -15, contact -15, 2 stars -20.
+  EXPECT_EQ(Scores(), (std::vector<double>{100, 50, 0, 65, 20}));
+}
+
+TEST_F(OrderFactsTest, ItemsWithoutSubstitutionOutcomesCostNoRejectedSubstitutionPoints) {
+  // Without substitution_accepted every substitution would read as rejected; the component is
+  // left out instead: order 2 keeps the 5 points of its one rejection (it would lose 10 for two),
+  // order 5 the 15 of its capped rejections (100 - 30 - 30 - 15 - 20 = 5).
+  connection_.Execute(fmt::format(
+      "COPY (SELECT * EXCLUDE (substitution_accepted) FROM '{0}') TO '{1}' (FORMAT parquet)",
+      dir_.File("items.parquet"), dir_.File("items_cut.parquet")));
+  std::filesystem::rename(dir_.File("items_cut.parquet"), dir_.File("items.parquet"));
+  const storage::Dataset dataset =
+      storage::Dataset::Open(connection_, {.folder = dir_.Path().string()});
+  EXPECT_EQ(ConfigForData(CxScoreConfig{}, dataset).rejected_sub_penalty, 0);
+  EXPECT_EQ(ConfigForData(CxScoreConfig{}, dataset).missing_line_penalty, 10);
+  BuildOrderFacts(connection_, dataset, CxScoreConfig{});
+  EXPECT_EQ(Scores(), (std::vector<double>{100, 25, 0, 50, 5}));
+}
+
 TEST_F(OrderFactsTest, JoinsDriverMetrics) {
   const auto facts = connection_.Query(
       "SELECT order_id, feed_lag_hours, busy_ratio, is_batched, on_time FROM order_facts "

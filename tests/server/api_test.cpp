@@ -408,6 +408,52 @@ TEST_F(ApiTest, RcaAndRecommendationsAreServedWhenStored) {
   EXPECT_TRUE(recommendations.contains("efficiency_baseline"));
 }
 
+TEST_F(ApiTest, HealthSaysWhatTheDataSupports) {
+  const json data = Body(Client().Get("/api/health"))["data"];
+  // The generated world has every table: nothing unavailable, the whole CX Score.
+  EXPECT_EQ(data["unavailable"], json::array());
+  EXPECT_EQ(data["cx_score"]["components"].size(), 6u);
+  EXPECT_FALSE(data["dimensions"].empty());
+  const auto rca = Body(Client().Get(
+      ("/api/incidents/" +
+       Body(Client().Get("/api/incidents"))["incidents"][0]["id"].get<std::string>() + "/rca")
+          .c_str()));
+  EXPECT_EQ(rca["not_testable"], json::array());
+}
+
+TEST_F(ApiTest, WhatTheDataCannotSupportIsServedAsNotAvailable) {
+  const json unavailable = {
+      {{"kind", "metric"}, {"name", "avg_rating"}, {"needs", {"ratings.rating"}}},
+      {{"kind", "cause"},
+       {"name", "inventory_feed_outage"},
+       {"needs", {"inventory.feed_lag_hours"}}}};
+  const json not_testable = {{{"cause", "inventory_feed_outage"},
+                              {"label", "Inventory feed outage"},
+                              {"needs", {"inventory.feed_lag_hours"}}}};
+  RewriteStoredAnalysis(dir_.File("data"), [&](json& analysis) {
+    analysis["data"]["unavailable"] = unavailable;
+    for (auto& incident : analysis["incidents"]) incident["rca"]["not_testable"] = not_testable;
+  });
+  Start();
+  EXPECT_EQ(Body(Client().Get("/api/health"))["data"]["unavailable"], unavailable);
+  const std::string id = Body(Client().Get("/api/incidents"))["incidents"][0]["id"];
+  const json detail = Body(Client().Get(("/api/incidents/" + id).c_str()));
+  bool seen = false;
+  for (const auto& entry : detail["breakdown"]) {
+    if (entry["metric"] == "avg_rating") {
+      seen = true;
+      EXPECT_EQ(entry["needs"], json::array({"ratings.rating"}));
+      EXPECT_TRUE(entry["baseline"].is_null());
+      EXPECT_TRUE(entry["series"].empty());
+    } else {
+      EXPECT_EQ(entry["needs"], json::array()) << entry["metric"];
+    }
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(Body(Client().Get(("/api/incidents/" + id + "/rca").c_str()))["not_testable"],
+            not_testable);
+}
+
 TEST_F(ApiTest, WhatIfWithoutASimulatorIs501) {
   AddRcaAndRecommendations(dir_.File("data"));
   Start();

@@ -75,3 +75,8 @@ export function humanize(id: string): string {
   const words = id.replace(/_/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** `["deliveries.late_min"]` -> "not available: needs deliveries.late_min" (what the data lacks for a metric, cause or action). */
+export function formatNeeds(needs: readonly string[]): string {
+  return needs.length ? `not available: needs ${needs.join(', ')}` : 'available';
+}

@@ -26,7 +26,14 @@ const INCIDENT_START = '2026-07-31';
 export const HEALTH: Health = {
   status: 'ok',
   version: '0.1.0',
-  data: { orders: 1_800_000, start_date: '2026-06-01', end_date: '2026-08-11' },
+  data: {
+    orders: 1_800_000,
+    start_date: '2026-06-01',
+    end_date: '2026-08-11',
+    dimensions: ['platform', 'region', 'store_type'],
+    cx_score: { components: ['cancelled', 'late', 'missing_lines', 'rejected_substitutions', 'contact', 'rating'], unavailable: [] },
+    unavailable: [],
+  },
   analyzed_at: '2026-11-24T21:50:00Z',
   incidents: 3,
   analysis: { state: 'idle', started_at: null, finished_at: null, last_error: null },
@@ -123,6 +130,7 @@ const breakdown = (
   rest_baseline: rest,
   rest_current: rest,
   series: DAYS.map((date) => ({ date, slice: date >= INCIDENT_START ? current : baseline, rest })),
+  needs: [] as string[],
 });
 
 export const INCIDENT_DETAIL: IncidentDetail = {
@@ -177,6 +185,7 @@ export const INCIDENT_DETAIL: IncidentDetail = {
 export const RCA: Rca = {
   incident_id: 'INC-0001',
   narrative: 'From 2026-07-31 batching in Seattle rose from 12% to 41% of orders; batched orders arrive later.',
+  not_testable: [],
   causes: [
     {
       cause: 'batching_expansion',

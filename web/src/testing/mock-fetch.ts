@@ -46,7 +46,14 @@ export function mockFetchPending() {
 export const HEALTH_OK: Health = {
   status: 'ok',
   version: '0.1.0',
-  data: { orders: 1234, start_date: '2026-06-01', end_date: '2026-08-29' },
+  data: {
+    orders: 1234,
+    start_date: '2026-06-01',
+    end_date: '2026-08-29',
+    dimensions: ['region'],
+    cx_score: { components: ['cancelled', 'late', 'missing_lines', 'rejected_substitutions', 'contact', 'rating'], unavailable: [] },
+    unavailable: [],
+  },
   analyzed_at: '2026-11-24T21:50:00Z',
   incidents: 3,
   analysis: { state: 'idle', started_at: null, finished_at: null, last_error: null },

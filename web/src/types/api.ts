@@ -22,6 +22,10 @@ export type Interval = Schemas['Interval'];
 export type Slice = Schemas['Slice'];
 /** `GET /api/health`. */
 export type Health = Schemas['Health'];
+/** Something the data cannot support (a metric, CX Score component, cause or action) and the `table.column`s it lacks. */
+export type Unavailable = Schemas['Unavailable'];
+/** `health.data.cx_score`: the CX Score components the data supports. */
+export type CxScoreDefinition = Schemas['CxScoreDefinition'];
 /** `health.analysis`: the background re-analysis. */
 export type AnalysisStatus = Schemas['AnalysisStatus'];
 /** `POST /api/analyze`. */
@@ -55,6 +59,10 @@ export type DriverShiftEvidence = Schemas['DriverShiftEvidence'];
 export type ShapEvidence = Schemas['ShapEvidence'];
 export type DidEvidence = Schemas['DidEvidence'];
 export type ChangeLogEvidence = Schemas['ChangeLogEvidence'];
+/** A cause the data cannot test: listed with what it lacks, never ranked. */
+export type NotTestable = Schemas['NotTestable'];
+/** A driver of a cause the data cannot measure. */
+export type MissingEvidence = Schemas['MissingEvidence'];
 export type Recommendation = Schemas['Recommendation'];
 /** `GET /api/incidents/{id}/recommendations`. */
 export type RecommendationList = Schemas['RecommendationList'];
@@ -75,6 +83,8 @@ export type IncidentStatus = IncidentSummary['status'];
 export type RecommendationKind = Recommendation['kind'];
 /** `health.data`: the loaded data set (dates null when the orders table is empty). */
 export type DataRange = Health['data'];
+/** `health.data` as far as what the data supports: dimensions, CX Score definition, what is unavailable. */
+export type DataSupport = Pick<DataRange, 'dimensions' | 'cx_score' | 'unavailable'>;
 /** An incident shown as a marker on the CX trend. */
 export type IncidentMarker = CxScoreSeries['incidents'][number];
 /** A day of the CX trend; `cx_score` is null on a day without orders in the cohort. */

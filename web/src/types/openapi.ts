@@ -252,6 +252,7 @@ export interface components {
             /** @description CX points */
             impact: number;
             label: string;
+            missing_evidence?: components["schemas"]["MissingEvidence"][];
         };
         ChangeLogEvidence: {
             change_id: string;
@@ -271,6 +272,14 @@ export interface components {
             dimensions: {
                 name: string;
                 values: string[];
+            }[];
+        };
+        /** @description the CX Score components the data supports (the others take no points off) */
+        CxScoreDefinition: {
+            components: string[];
+            unavailable: {
+                name: string;
+                needs: components["schemas"]["Needs"];
             }[];
         };
         CxScoreSeries: {
@@ -382,11 +391,14 @@ export interface components {
             /** @description UTC time the served results were stored */
             analyzed_at: string | null;
             data: {
+                cx_score: components["schemas"]["CxScoreDefinition"] | null;
+                dimensions: string[];
                 /** Format: date */
                 end_date: string | null;
                 orders: number;
                 /** Format: date */
                 start_date: string | null;
+                unavailable: components["schemas"]["Unavailable"][];
             };
             incidents: number;
             /** @enum {string} */
@@ -482,6 +494,7 @@ export interface components {
             higher_is_better: boolean;
             label: string;
             metric: string;
+            needs: components["schemas"]["Needs"];
             rest_baseline: number | null;
             rest_current: number | null;
             series: {
@@ -491,10 +504,26 @@ export interface components {
                 slice: number | null;
             }[];
         };
+        /** @description a driver of the cause the data cannot measure (left out of its tests) */
+        MissingEvidence: {
+            /** @description a driver metric */
+            metric: string;
+            needs: components["schemas"]["Needs"];
+        };
+        /** @description contract columns the data lacks, e.g. deliveries.late_min */
+        Needs: string[];
+        /** @description a cause the data cannot test: not ranked */
+        NotTestable: {
+            /** @description cause id (domain.md §5) */
+            cause: string;
+            label: string;
+            needs: components["schemas"]["Needs"];
+        };
         Rca: {
             causes: components["schemas"]["Cause"][];
             incident_id: string;
             narrative: string;
+            not_testable: components["schemas"]["NotTestable"][];
         };
         Recommendation: {
             action: string;
@@ -552,6 +581,13 @@ export interface components {
                 value: number;
             }[];
             template: string;
+        };
+        /** @description something the data cannot support, and the columns it lacks */
+        Unavailable: {
+            /** @enum {string} */
+            kind: "metric" | "cx_component" | "cause" | "action";
+            name: string;
+            needs: components["schemas"]["Needs"];
         };
         WhatIfRequest: {
             /** @description template parameters (numbers, strings or booleans); default {} */

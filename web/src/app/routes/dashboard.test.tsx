@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { INCIDENT_LIST, SUMMARY_1 } from '@/testing/fixtures';
+import { HEALTH, INCIDENT_LIST, SUMMARY_1 } from '@/testing/fixtures';
 import { fixtureRoutes, mockApi } from '@/testing/mock-api';
 import { errorResponse, jsonResponse, mockFetchPending } from '@/testing/mock-fetch';
 import { renderApp } from '@/testing/render-app';
@@ -40,6 +40,39 @@ describe('dashboard /', () => {
     const counted = requests(spy, '/api/incidents').filter((u) => u.searchParams.get('limit') === '1');
     expect(counted.map((u) => u.searchParams.get('severity')).sort()).toEqual(['high', 'low', 'medium']);
     expect(counted.every((u) => u.searchParams.get('status') === 'open')).toBe(true);
+  });
+
+  it('lists what the data cannot support, by kind, with the columns each needs', async () => {
+    const data = {
+      ...HEALTH.data,
+      cx_score: {
+        components: ['cancelled', 'late'],
+        unavailable: [{ name: 'rating', needs: ['ratings.rating'] }],
+      },
+      unavailable: [
+        { kind: 'metric' as const, name: 'avg_rating', needs: ['ratings.rating'] },
+        { kind: 'cx_component' as const, name: 'rating', needs: ['ratings.rating'] },
+        { kind: 'cause' as const, name: 'inventory_feed_outage', needs: ['items.status', 'inventory.feed_lag_hours'] },
+        { kind: 'action' as const, name: 'inventory_feed_refresh', needs: ['inventory.feed_lag_hours'] },
+      ],
+    };
+    mockApi(fixtureRoutes({ 'GET /api/health': jsonResponse({ ...HEALTH, data }) }));
+    renderApp('/');
+
+    const notice = await screen.findByRole('region', { name: 'Your data cannot support everything' });
+    expect(notice).toHaveTextContent('The CX Score here is made of: Cancelled, Late.');
+    expect(notice).toHaveTextContent('Metrics not computedavg_rating: not available: needs ratings.rating');
+    expect(notice).toHaveTextContent('CX Score components left outrating: not available: needs ratings.rating');
+    expect(notice).toHaveTextContent(
+      'Causes not testableinventory_feed_outage: not available: needs items.status, inventory.feed_lag_hours',
+    );
+    expect(notice).toHaveTextContent('Actions not recommendedinventory_feed_refresh: not available: needs inventory.feed_lag_hours');
+  });
+
+  it('shows no data notice when the data supports everything', async () => {
+    renderAppWithFixtures('/');
+    await waitFor(() => expect(card('Orders analysed')).toHaveTextContent('1,800,000'));
+    expect(screen.queryByTestId('data-support')).not.toBeInTheDocument();
   });
 
   it('draws the CX trend with its data and links to the incidents marked on it', async () => {

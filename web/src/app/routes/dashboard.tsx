@@ -2,6 +2,7 @@ import { useSearchParams } from 'react-router';
 import { PageHeader } from '@/components/layout/page-header';
 import { StatCard } from '@/components/ui/stat-card';
 import { useHealth } from '@/features/health/api/get-health';
+import { DataSupportNotice } from '@/features/health/components/data-support-notice';
 import { IncidentsTable } from '@/features/incidents/components/incidents-table';
 import { OpenIncidentsStat } from '@/features/incidents/components/open-incidents-stat';
 import { CxNowStat } from '@/features/metrics/components/cx-now-stat';
@@ -43,6 +44,7 @@ export function DashboardRoute() {
         title="Dashboard"
         description="Whether customer experience regressed, where, why and what to do about it."
       />
+      <DataSupportNotice />
       <section aria-labelledby="quick-stats">
         <h2 id="quick-stats" className="sr-only">
           Quick stats

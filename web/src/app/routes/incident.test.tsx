@@ -55,6 +55,24 @@ describe('incident /incidents/:id', () => {
     expect(dataRows(within(onTime).getByRole('table', { hidden: true }))).toHaveLength(42);
   });
 
+  it('shows a metric the data cannot support as not available, with what it needs, instead of a chart', async () => {
+    const breakdown = INCIDENT_DETAIL.breakdown.map((item) =>
+      item.metric === 'avg_rating'
+        ? { ...item, baseline: null, current: null, delta: null, rest_baseline: null, rest_current: null, series: [], needs: ['ratings.rating'] }
+        : item,
+    );
+    mockApi(fixtureRoutes({ 'GET /api/incidents/INC-0001': jsonResponse({ ...INCIDENT_DETAIL, breakdown }) }));
+    renderApp('/incidents/INC-0001');
+
+    const region = await screen.findByRole('region', { name: 'Metric breakdown' });
+    expect(within(region).getAllByRole('listitem')).toHaveLength(8);
+    expect(within(region).getByTestId('unavailable-avg_rating')).toHaveTextContent(
+      'Average ratingnot available: needs ratings.rating.',
+    );
+    expect(within(region).queryByRole('figure', { name: 'Average rating: slice vs rest' })).not.toBeInTheDocument();
+    expect(within(region).getByRole('figure', { name: 'On-time rate: slice vs rest' })).toBeInTheDocument();
+  });
+
   it('drills down by the dimension chosen, kept in the URL', async () => {
     mockApi(fixtureRoutes());
     const user = userEvent.setup();

@@ -125,4 +125,41 @@ describe('root cause /rca/:id', () => {
     expect(driver.parentElement).toHaveTextContent('12.0% → 41.0%, change +29.0 pp (90% CI +27.0 to +31.0 pp); no single change point');
     expect(driver.parentElement).not.toHaveTextContent('null');
   });
+
+  it('lists the causes the data cannot test, unranked, and the drivers a tested cause lacks', async () => {
+    const [top, ...others] = RCA.causes;
+    mockApi(
+      fixtureRoutes({
+        'GET /api/incidents/INC-0001/rca': jsonResponse({
+          ...RCA,
+          causes: [
+            { ...top!, missing_evidence: [{ metric: 'active_dashers', needs: ['supply_hourly.active_dashers'] }] },
+            ...others,
+          ],
+          not_testable: [
+            { cause: 'inventory_feed_outage', label: 'Inventory feed outage', needs: ['items.status', 'inventory.feed_lag_hours'] },
+          ],
+        }),
+      }),
+    );
+    renderApp('/rca/INC-0001');
+
+    const card = await screen.findByRole('region', { name: 'Not testable with this data' });
+    const list = within(card).getByRole('list', { name: 'Causes not testable with this data' });
+    expect(within(list).getAllByRole('listitem')).toHaveLength(1);
+    expect(list).toHaveTextContent('Inventory feed outage inventory_feed_outagenot available: needs items.status, inventory.feed_lag_hours');
+    const ranking = screen.getByRole('list', { name: 'Causes, most likely first' });
+    expect(ranking).not.toHaveTextContent('Inventory feed outage');
+    const cause = screen.getByRole('region', { name: '1. Batching expansion' });
+    expect(within(cause).getByRole('list', { name: 'Evidence of Batching expansion the data cannot give' })).toHaveTextContent(
+      'Active dashers: not available: needs supply_hourly.active_dashers',
+    );
+  });
+
+  it('shows no not-testable card when the data can test every cause', async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/rca/INC-0001');
+    await screen.findByRole('region', { name: 'Narrative' });
+    expect(screen.queryByRole('region', { name: 'Not testable with this data' })).not.toBeInTheDocument();
+  });
 });

@@ -21,7 +21,7 @@ describe('HealthStatus', () => {
 
   it('says no orders are loaded, without a date range, when the orders table is empty', async () => {
     mockFetch(() =>
-      jsonResponse({ ...HEALTH_OK, analyzed_at: null, data: { orders: 0, start_date: null, end_date: null } }),
+      jsonResponse({ ...HEALTH_OK, analyzed_at: null, data: { ...HEALTH_OK.data, orders: 0, start_date: null, end_date: null } }),
     );
 
     renderWithQuery(<HealthStatus />);

@@ -3,9 +3,21 @@ import { ChartFrame } from '@/components/charts/chart-frame';
 import { axisTick, chartColors, shortDate } from '@/components/charts/theme';
 import { Card } from '@/components/ui/card';
 import { EmptyState } from '@/components/ui/empty-state';
-import { formatMetric, formatMetricDelta, formatNumber, formatPercent } from '@/lib/format';
+import { formatMetric, formatMetricDelta, formatNeeds, formatNumber, formatPercent } from '@/lib/format';
 import { niceAxis, stepDigits } from '@/lib/ticks';
 import type { IncidentDetail, IncidentWindow, MetricBreakdown as Breakdown } from '@/types/api';
+
+/** A component metric the data cannot support: what it needs instead of a chart. */
+function Unavailable({ item }: { item: Breakdown }) {
+  return (
+    <li className="flex min-w-0 flex-col gap-1 rounded-lg border border-dashed border-slate-300 bg-slate-50 p-3" data-testid={`unavailable-${item.metric}`}>
+      <h3 className="text-sm font-medium text-slate-700">{item.label}</h3>
+      <p className="text-xs text-slate-600">
+        {formatNeeds(item.needs)}. Without these columns the metric is not computed and takes no points off the CX Score.
+      </p>
+    </li>
+  );
+}
 
 function Multiple({ item, window }: { item: Breakdown; window: IncidentWindow }) {
   // Any of the levels is null when the slice (or the rest) had no orders in that window.
@@ -80,9 +92,13 @@ export function MetricBreakdown({ incident }: { incident: IncidentDetail }) {
         <EmptyState title="No metric breakdown">The analysis stored no component metrics for this incident.</EmptyState>
       ) : (
         <ul className="grid gap-3 sm:grid-cols-2 xl:grid-cols-4">
-          {incident.breakdown.map((item) => (
-            <Multiple key={item.metric} item={item} window={incident.window} />
-          ))}
+          {incident.breakdown.map((item) =>
+            item.needs.length ? (
+              <Unavailable key={item.metric} item={item} />
+            ) : (
+              <Multiple key={item.metric} item={item} window={incident.window} />
+            ),
+          )}
         </ul>
       )}
     </Card>

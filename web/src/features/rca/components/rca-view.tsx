@@ -6,8 +6,8 @@ import { ChangeLogItem } from '@/features/rca/components/evidence/change-log-ite
 import { DidChart } from '@/features/rca/components/evidence/did-chart';
 import { DriverShiftChart } from '@/features/rca/components/evidence/driver-shift-chart';
 import { ShapChart } from '@/features/rca/components/evidence/shap-chart';
-import { formatPercent, formatSigned } from '@/lib/format';
-import type { Cause, Evidence, Rca } from '@/types/api';
+import { formatNeeds, formatPercent, formatSigned, humanize } from '@/lib/format';
+import type { Cause, Evidence, NotTestable, Rca } from '@/types/api';
 
 const anchor = (cause: Cause) => `cause-${cause.cause}`;
 
@@ -83,6 +83,21 @@ function EvidenceView({ evidence, treatmentStart }: { evidence: Evidence; treatm
   }
 }
 
+/** The causes the data cannot test: never ranked, listed with the columns they need. */
+function NotTestableList({ causes }: { causes: NotTestable[] }) {
+  return (
+    <ul className="flex flex-col gap-2" aria-label="Causes not testable with this data">
+      {causes.map((cause) => (
+        <li key={cause.cause} className="text-sm">
+          <span className="font-medium text-slate-800">{cause.label}</span>{' '}
+          <code className="text-xs text-slate-500">{cause.cause}</code>
+          <p className="text-xs text-slate-600">{formatNeeds(cause.needs)}</p>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function CauseEvidence({ cause, rank, incidentStart }: { cause: Cause; rank: number; incidentStart?: string }) {
   // The pre-period ends where the incident starts; without the incident, where the driver shifted.
   const shift = cause.evidence.find((e) => e.kind === 'driver_shift');
@@ -93,6 +108,15 @@ function CauseEvidence({ cause, rank, incidentStart }: { cause: Cause; rank: num
         title={`${rank}. ${cause.label}`}
         description={`Confidence ${formatPercent(cause.confidence)}, impact ${formatSigned(cause.impact)} CX points.`}
       >
+        {cause.missing_evidence?.length ? (
+          <ul className="mb-4 flex flex-col gap-0.5 text-xs text-slate-600" aria-label={`Evidence of ${cause.label} the data cannot give`}>
+            {cause.missing_evidence.map((missing) => (
+              <li key={missing.metric}>
+                {humanize(missing.metric)}: {formatNeeds(missing.needs)}
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {cause.evidence.length === 0 ? (
           <EmptyState title="No evidence recorded for this cause" />
         ) : (
@@ -134,6 +158,15 @@ export function RcaView({ id, incidentStart }: RcaViewProps) {
               <EmptyState title="No narrative" />
             )}
           </Card>
+          {rca.not_testable.length ? (
+            <Card
+              title="Not testable with this data"
+              description="These causes need columns the data lacks, so they were not tested or ranked."
+              className="lg:col-span-3"
+            >
+              <NotTestableList causes={rca.not_testable} />
+            </Card>
+          ) : null}
           {rca.causes.map((cause, index) => (
             <CauseEvidence key={cause.cause} cause={cause} rank={index + 1} incidentStart={incidentStart} />
           ))}
