@@ -28,11 +28,13 @@ std::vector<std::string> MissingNeeds(const Dataset& dataset, Needs needs) {
 }
 
 bool IsContractColumn(std::string_view need) {
-  const auto [table, column] = Split(need);
-  if (table.empty()) return false;
-  const auto& columns = RequiredColumns(table);
-  return std::any_of(columns.begin(), columns.end(),
-                     [&](const RequiredColumn& required) { return required.name == column; });
+  // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+  const auto table_column = Split(need);
+  if (table_column.first.empty()) return false;
+  const auto& columns = RequiredColumns(table_column.first);
+  return std::any_of(columns.begin(), columns.end(), [&](const RequiredColumn& required) {
+    return required.name == table_column.second;
+  });
 }
 
 }  // namespace cxagent::storage
