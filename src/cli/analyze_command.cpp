@@ -27,14 +27,9 @@ void AddAnalyzeCommand(CLI::App& app) {
   auto data = std::make_shared<storage::DatasetOptions>();
   auto out = std::make_shared<std::string>();
   auto config = std::make_shared<std::string>();
-  command
-      ->add_option("--data", data->folder,
-                   "Folder of <table>.parquet or <table>.csv files (with --dataset: where the "
-                   "results are kept)")
+  AddDataOptions(*command, data->folder, data->dataset_file,
+                 "Folder of <table>.parquet or <table>.csv files")
       ->required();
-  command->add_option("--dataset", data->dataset_file,
-                      "Dataset file (YAML) mapping your own exports onto the tables "
-                      "(docs/your-data.md)");
   command->add_option("--out", *out, "Analysis JSON file (stdout when absent)");
   command->add_option("--config", *config,
                       "Configuration YAML file (sections cx_score, cube, incidents)");

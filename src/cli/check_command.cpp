@@ -36,14 +36,9 @@ void AddCheckCommand(CLI::App& app) {
       "Data-quality report of a data folder or dataset file; exit 2 on a blocking problem");
   auto data = std::make_shared<storage::DatasetOptions>();
   auto as_json = std::make_shared<bool>(false);
-  command
-      ->add_option("--data", data->folder,
-                   "Folder of <table>.parquet or <table>.csv files (with --dataset: where the "
-                   "results are kept)")
+  AddDataOptions(*command, data->folder, data->dataset_file,
+                 "Folder of <table>.parquet or <table>.csv files")
       ->required();
-  command->add_option("--dataset", data->dataset_file,
-                      "Dataset file (YAML) mapping your own exports onto the tables "
-                      "(docs/your-data.md)");
   command->add_flag("--json", *as_json, "Print the report as JSON (docs/your-data.md)");
   command->callback([data, as_json] { RunCheck(*data, *as_json); });
 }

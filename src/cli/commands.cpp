@@ -21,6 +21,15 @@ void AddAllCommands(CLI::App& app) {
   AddEvaluateCommand(app);
 }
 
+CLI::Option* AddDataOptions(CLI::App& command, std::string& folder, std::string& dataset_file,
+                            const std::string& folder_help) {
+  CLI::Option* data = command.add_option("--data", folder, folder_help);
+  command.add_option("--dataset", dataset_file,
+                     "Dataset file (YAML) mapping your own exports onto the tables "
+                     "(docs/your-data.md); results are kept in --data");
+  return data;
+}
+
 void CheckOutputPath(std::string_view option, const std::string& path) {
   namespace fs = std::filesystem;
   if (path.empty()) return;

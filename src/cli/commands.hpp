@@ -26,6 +26,13 @@ void AddEvaluateCommand(CLI::App& app);
 //! Adds `check`: the data-quality report of a dataset, exit 2 on a blocking problem.
 void AddCheckCommand(CLI::App& app);
 
+//! Adds the options naming where the data is, shared by `analyze`, `check` and `serve`: `--data`
+//! (a folder; `folder_help` says what it holds for this command) and `--dataset` (a dataset file
+//! mapping a team's own exports, docs/your-data.md). Returns `--data`, for the caller to mark it
+//! required.
+CLI::Option* AddDataOptions(CLI::App& command, std::string& folder, std::string& dataset_file,
+                            const std::string& folder_help);
+
 //! Checks, before any work, that `path` (the value of `option`) can be written as a file: absent
 //! or a regular file (InvalidInput for a folder, device, fifo or socket) in an existing folder
 //! (NotFound) that this process may write in (Io). Nothing to check when `path` is empty.

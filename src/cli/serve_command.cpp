@@ -13,12 +13,9 @@ void AddServeCommand(CLI::App& app) {
   auto options = std::make_shared<server::ServerOptions>();
   auto print_openapi = std::make_shared<bool>(false);
   options->web_root = CXAGENT_DEFAULT_WEB_ROOT;
-  command->add_option("--data", options->data_dir,
-                      "Data folder (as written by generate); analyzed first when it has no "
-                      "stored results");
-  command->add_option("--dataset", options->dataset_file,
-                      "Dataset file (YAML) mapping your own exports onto the tables "
-                      "(docs/your-data.md); results are kept in --data");
+  AddDataOptions(*command, options->data_dir, options->dataset_file,
+                 "Data folder (as written by generate); analyzed first when it has no stored "
+                 "results");
   command->add_option("--schedule", options->schedule,
                       "Re-analyse every day at HH:MM local time (set TZ, e.g. "
                       "TZ=America/Los_Angeles, to the data's market time)");

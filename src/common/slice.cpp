@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
@@ -39,6 +41,16 @@ void CheckValue(std::string_view name, std::string_view value, std::string_view 
 }
 
 }  // namespace
+
+bool IsDimensionName(std::string_view name) {
+  if (name.empty() || name.size() > 64 || !std::islower(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
 
 Slice::Slice(std::map<std::string, std::string> pairs) : pairs_(std::move(pairs)) {
   for (const auto& [name, value] : pairs_) {

@@ -13,6 +13,10 @@ inline constexpr std::string_view DIMENSIONS[] = {
     "customer_segment", "daypart", "fulfillment_mode", "merchant",
     "platform",         "region",  "store_type"};
 
+//! Whether `name` can name a dimension (and a column of every engine unquoted): 1 to 64 lower-case
+//! letters, digits and _, starting with a letter.
+bool IsDimensionName(std::string_view name);
+
 //! A conjunction of dimension=value pairs; the empty slice is `all` (every order).
 class Slice {
  public:

@@ -88,13 +88,7 @@ CubeConfig ReadCubeConfig(ConfigReader& reader) {
     for (const auto& entry : dimensions) {
       // The contract's seven or a dataset file's own (checked against the data when it opens).
       const std::string name = entry.IsScalar() ? entry.Scalar() : "";
-      const bool identifier = !name.empty() && name.size() <= 64 &&
-                              std::islower(static_cast<unsigned char>(name[0])) &&
-                              std::all_of(name.begin(), name.end(), [](char c) {
-                                return std::islower(static_cast<unsigned char>(c)) ||
-                                       std::isdigit(static_cast<unsigned char>(c)) || c == '_';
-                              });
-      if (!identifier) {
+      if (!IsDimensionName(name)) {
         throw InvalidInput(
             "{}: '{}' is not a dimension name (lower-case letters, digits and _, such as {})",
             reader.Where("dimensions"), name, fmt::join(DIMENSIONS, ", "));

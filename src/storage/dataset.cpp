@@ -51,16 +51,6 @@ std::string Text(const std::string& file, const YAML::Node& node, std::string_vi
   return node.Scalar();
 }
 
-bool IsIdentifier(std::string_view name) {
-  if (name.empty() || name.size() > 64 || !(std::islower(static_cast<unsigned char>(name[0])))) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) ||
-           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
-
 std::vector<std::string> ContractColumnNames(std::string_view table) {
   std::vector<std::string> names;
   for (const auto& column : RequiredColumns(table)) names.emplace_back(column.name);
@@ -355,7 +345,7 @@ DatasetFile ReadDatasetFile(const std::string& path) {
     }
     for (const auto& entry : dimensions) {
       const std::string name = entry.IsScalar() ? entry.Scalar() : "";
-      if (!IsIdentifier(name)) {
+      if (!IsDimensionName(name)) {
         Reject(path, entry, "dimensions",
                fmt::format("'{}' is not a column name (lower-case letters, digits, _)", name));
       }
