@@ -144,7 +144,15 @@ Json Schemas() {
                                {"unavailable", Array(Ref("Unavailable"))}})},
               {"analyzed_at", Nullable(String("UTC time the served results were stored"))},
               {"incidents", Integer()},
-              {"analysis", Ref("AnalysisStatus")}});
+              {"analysis", Ref("AnalysisStatus")},
+              {"schedule", Nullable(Ref("Schedule"))}});
+  schemas["Schedule"] = Object(
+      {{"daily_at", Nullable(String("HH:MM, local (market) time of the daily re-analysis"))},
+       {"watch", Boolean()},
+       {"next_run", Nullable(String("UTC time of the next daily re-analysis"))},
+       {"last_trigger", Nullable(Object({{"at", String("UTC time")},
+                                         {"reason", String("schedule or data changed")}}))}},
+      "serve --schedule / --watch: when the server re-analyses on its own (null: never)");
   schemas["AnalysisStatus"] =
       Object({{"state", Enum({"idle", "running"})},
               {"started_at", Nullable(String("UTC start of the running or last refresh"))},

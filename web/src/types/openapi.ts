@@ -401,6 +401,7 @@ export interface components {
                 unavailable: components["schemas"]["Unavailable"][];
             };
             incidents: number;
+            schedule: components["schemas"]["Schedule"] | null;
             /** @enum {string} */
             status: "ok";
             version: string;
@@ -545,6 +546,20 @@ export interface components {
             incident_id: string;
             recommendations: components["schemas"]["Recommendation"][];
             tradeoffs: components["schemas"]["Tradeoff"][];
+        };
+        /** @description serve --schedule / --watch: when the server re-analyses on its own (null: never) */
+        Schedule: {
+            /** @description HH:MM, local (market) time of the daily re-analysis */
+            daily_at: string | null;
+            last_trigger: {
+                /** @description UTC time */
+                at: string;
+                /** @description schedule or data changed */
+                reason: string;
+            } | null;
+            /** @description UTC time of the next daily re-analysis */
+            next_run: string | null;
+            watch: boolean;
         };
         ShapEvidence: {
             features: {
