@@ -37,6 +37,7 @@ export const HEALTH: Health = {
   analyzed_at: '2026-11-24T21:50:00Z',
   incidents: 3,
   analysis: { state: 'idle', started_at: null, finished_at: null, last_error: null },
+  schedule: null,
 };
 
 export const SUMMARY_1: IncidentSummary = {

@@ -17,7 +17,7 @@ export function describeHealth(health: Health): string {
     parts.push('no orders loaded');
   }
   if (health.analyzed_at) parts.push(`analysed ${formatTimestamp(health.analyzed_at)}`);
-  const schedule = describeSchedule(health.schedule ?? null);
+  const schedule = describeSchedule(health.schedule);
   if (schedule) parts.push(schedule);
   if (health.analysis.state === 'running') parts.push('re-analysing…');
   else if (health.analysis.last_error) parts.push(`last re-analysis failed: ${health.analysis.last_error.error.message}`);
