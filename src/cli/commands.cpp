@@ -19,6 +19,7 @@ void AddAllCommands(CLI::App& app) {
   AddLocalizeCommand(app);
   AddChangepointsCommand(app);
   AddEvaluateCommand(app);
+  AddSqlCommand(app);
 }
 
 void CheckOutputPath(std::string_view option, const std::string& path) {

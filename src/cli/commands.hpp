@@ -25,6 +25,8 @@ void AddChangepointsCommand(CLI::App& app);
 void AddEvaluateCommand(CLI::App& app);
 //! Adds `check`: the data-quality report of a dataset, exit 2 on a blocking problem.
 void AddCheckCommand(CLI::App& app);
+//! Adds `sql` (hidden): runs a SQL script with ${NAME} placeholders, for the example recipes.
+void AddSqlCommand(CLI::App& app);
 
 //! Checks, before any work, that `path` (the value of `option`) can be written as a file: absent
 //! or a regular file (InvalidInput for a folder, device, fifo or socket) in an existing folder
