@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "common/file.hpp"
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
 
@@ -62,6 +63,57 @@ TEST(CliTest, ServeRejectsAnOutOfRangePort) {
   const auto result = RunCxagent("serve --data /tmp --port 70000");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("--port"), std::string::npos) << result.err;
+}
+
+TEST(CliSqlTest, RunsAScriptWithItsSettingsAndIsNotListedInHelp) {
+  testing::TempDir dir;
+  const std::string script = dir.Write(
+      "make.sql", "COPY (SELECT 42 AS answer) TO '${out}/answer.csv' (FORMAT csv, HEADER true);\n");
+  const auto result = RunCxagent(fmt::format("sql {} --set out={}", script, dir.Path().string()));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(ReadFile(dir.File("answer.csv")), "answer\n42\n");
+  EXPECT_EQ(RunCxagent("--help").out.find(" sql "), std::string::npos);
+}
+
+TEST(CliSqlTest, BadSettingsAreBadUsageNamingTheSetting) {
+  testing::TempDir dir;
+  const std::string script = dir.Write("make.sql", "SELECT '${out}';\n");
+  const auto run = [&](const std::string& settings) {
+    return RunCxagent(fmt::format("sql {} {}", script, settings));
+  };
+  auto result = run("--set out");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            "cxagent: error: --set out: expected NAME=VALUE with NAME of lower-case letters, "
+            "digits and _\n");
+  result = run("--set Out=x");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("--set Out=x: expected NAME=VALUE"), std::string::npos) << result.err;
+  result = run("--set out=a --set out=b");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: --set out=b: out is set twice\n");
+  result = run("");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: " + script +
+                            ": line 1: ${out} has no value (give it with --set out=VALUE)\n");
+  result = run("--set out=x --set world=y");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: --set world: " + script + " has no ${world}\n");
+}
+
+TEST(CliSqlTest, AMissingScriptOrAFailingStatementIsAnError) {
+  testing::TempDir dir;
+  auto result = RunCxagent("sql " + dir.File("none.sql"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: file not found: " + dir.File("none.sql") + "\n");
+  result = RunCxagent("sql");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("file is required"), std::string::npos) << result.err;
+  const std::string script = dir.Write("bad.sql", "SELECT * FROM no_such_table;\n");
+  result = RunCxagent("sql " + script);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(result.err.starts_with("cxagent: error: " + script + ": ")) << result.err;
+  EXPECT_NE(result.err.find("no_such_table"), std::string::npos) << result.err;
 }
 
 }  // namespace
