@@ -28,8 +28,8 @@ void AddServeCommand(CLI::App& app) {
                       "Analysis configuration (YAML) for the analyses the server runs");
   command
       ->add_option("--host", options->host,
-                    "Address to bind; an address other machines reach needs --token (or "
-                    "--insecure)")
+                   "Address to bind; an address other machines reach needs --token (or "
+                   "--insecure)")
       ->capture_default_str();
   command->add_option("--port", options->port, "TCP port (0 picks a free one)")
       ->check(CLI::Range(0, 65535))

@@ -42,13 +42,15 @@ ChannelConfig ReadChannel(ConfigReader& reader) {
   channel.type = type == "slack" ? ChannelType::SLACK : ChannelType::WEBHOOK;
   const std::string url = reader.Text("url", "", "the address POSTed to");
   const std::string url_env =
-      reader.Text("url_env", "", "an environment variable holding the address (keeps a secret "
-                                 "webhook URL out of the file)");
+      reader.Text("url_env", "",
+                  "an environment variable holding the address (keeps a secret "
+                  "webhook URL out of the file)");
   if (url.empty() == url_env.empty()) {
     throw InvalidInput("{}: give exactly one of url and url_env", reader.Where("url"));
   }
   if (!url_env.empty()) {
-    if (url_env.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+    if (url_env.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
         std::string::npos) {
       throw InvalidInput("{}: '{}' is not an environment variable name", reader.Where("url_env"),
                          url_env);
@@ -70,8 +72,8 @@ ChannelConfig ReadChannel(ConfigReader& reader) {
       }
       if (!entry.second.IsScalar() ||
           entry.second.Scalar().find_first_of("\r\n") != std::string::npos) {
-        throw InvalidInput("{}: the value of {} must be one line of text",
-                           reader.Where("headers"), name);
+        throw InvalidInput("{}: the value of {} must be one line of text", reader.Where("headers"),
+                           name);
       }
       channel.headers[name] = entry.second.Scalar();
     }
@@ -138,8 +140,8 @@ NotifyConfig NotifyConfig::Read(ConfigReader& reader) {
   NotifyConfig config;
   config.public_url =
       reader.Text("public_url", "", "the dashboard's address; links are PUBLIC_URL/incidents/ID");
-  config.retry_initial_seconds = reader.Number(
-      "retry_initial_seconds", 30, 0.01, 86400, "wait after a failed attempt; doubles each time");
+  config.retry_initial_seconds = reader.Number("retry_initial_seconds", 30, 0.01, 86400,
+                                               "wait after a failed attempt; doubles each time");
   config.retry_max_seconds =
       reader.Number("retry_max_seconds", 3600, 0.01, 7 * 86400, "longest wait between attempts");
   config.max_attempts =
@@ -167,9 +169,10 @@ NotifyConfig NotifyConfig::Read(ConfigReader& reader) {
   }
   reader.Finish();
   if (config.Enabled() && config.public_url.empty()) {
-    throw InvalidInput("{}: is required when channels are set (notifications link to "
-                       "PUBLIC_URL/incidents/ID)",
-                       reader.Where("public_url"));
+    throw InvalidInput(
+        "{}: is required when channels are set (notifications link to "
+        "PUBLIC_URL/incidents/ID)",
+        reader.Where("public_url"));
   }
   if (!config.public_url.empty()) {
     ParseHttpUrl(config.public_url, reader.Where("public_url"));

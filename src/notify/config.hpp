@@ -17,9 +17,9 @@ std::string_view ChannelTypeName(ChannelType type);
 
 //! One place notifications go (`notify.channels[]`).
 struct ChannelConfig {
-  std::string name;                            //!< unique among channels; names it in the log
-  ChannelType type = ChannelType::WEBHOOK;     //!< the message format
-  std::string url;                             //!< http:// or https:// address POSTed to
+  std::string name;                         //!< unique among channels; names it in the log
+  ChannelType type = ChannelType::WEBHOOK;  //!< the message format
+  std::string url;                          //!< http:// or https:// address POSTed to
   //! An environment variable holding the URL instead (read by ResolveUrls, in `serve` only, so
   //! that `analyze` with the same file does not need the secret).
   std::string url_env;

@@ -54,21 +54,20 @@ json TopAction(const json& document) {
 
 std::string Summary(const IncidentChange& change, const IncidentFacts& incident) {
   const json& document = incident.document;
-  const std::string figures =
-      fmt::format("{} {} -> {} ({})", incident.metric, Figure(document.value("baseline", json())),
-                  Figure(document.value("current", json())),
-                  SignedFigure(document.value("delta", json())));
+  const std::string figures = fmt::format(
+      "{} {} -> {} ({})", incident.metric, Figure(document.value("baseline", json())),
+      Figure(document.value("current", json())), SignedFigure(document.value("delta", json())));
   switch (change.kind) {
     case EventKind::OPENED:
       return fmt::format("Incident {} opened in {}: {}, severity {}, since {}", incident.id,
                          incident.slice_text, figures, incident.severity, incident.start_date);
     case EventKind::SEVERITY_RAISED:
       return fmt::format("Incident {} in {} raised from {} to {}: {}, since {}", incident.id,
-                         incident.slice_text, change.previous_severity, incident.severity,
-                         figures, incident.start_date);
+                         incident.slice_text, change.previous_severity, incident.severity, figures,
+                         incident.start_date);
     case EventKind::RESOLVED:
-      return fmt::format("Incident {} in {} resolved by the data: ended {} ({} to {})",
-                         incident.id, incident.slice_text, incident.end_date, incident.start_date,
+      return fmt::format("Incident {} in {} resolved by the data: ended {} ({} to {})", incident.id,
+                         incident.slice_text, incident.end_date, incident.start_date,
                          incident.end_date);
   }
   return "";
@@ -197,9 +196,8 @@ json EventPayload(const IncidentChange& change, const IncidentFacts& incident,
                {"start_date", incident.start_date},
                {"end_date", incident.end_date.empty() ? json() : json(incident.end_date)},
                {"severity", incident.severity},
-               {"previous_severity", change.previous_severity.empty()
-                                         ? json()
-                                         : json(change.previous_severity)}};
+               {"previous_severity",
+                change.previous_severity.empty() ? json() : json(change.previous_severity)}};
   return {{"event_id", EventId(change, incident)},
           {"event", EventKindName(change.kind)},
           {"summary", Summary(change, incident)},
@@ -256,20 +254,19 @@ json SlackMessage(const json& payload) {
       {{"type", "section"},
        {"fields",
         {Mrkdwn("*Slice*\n" + SlackEscape(incident.value("slice_text", std::string()))),
-         Mrkdwn(fmt::format("*CX change*\n{} {} → {} ({})",
-                            SlackEscape(change.value("metric", std::string())),
-                            Figure(change.value("baseline", json())),
-                            Figure(change.value("current", json())),
-                            SignedFigure(change.value("delta", json())))),
+         Mrkdwn(fmt::format(
+             "*CX change*\n{} {} → {} ({})", SlackEscape(change.value("metric", std::string())),
+             Figure(change.value("baseline", json())), Figure(change.value("current", json())),
+             SignedFigure(change.value("delta", json())))),
          Mrkdwn("*Severity*\n" + SlackEscape(severity)), Mrkdwn("*Window*\n" + window)}}});
   const json& cause = payload.at("top_cause");
   const std::string cause_text =
-      cause.is_null() ? "not analysed"
-                      : fmt::format("{} (confidence {})",
-                                    SlackEscape(cause.value("label", std::string())),
-                                    cause["confidence"].is_number()
-                                        ? fmt::format("{:.2f}", cause["confidence"].get<double>())
-                                        : std::string("?"));
+      cause.is_null()
+          ? "not analysed"
+          : fmt::format("{} (confidence {})", SlackEscape(cause.value("label", std::string())),
+                        cause["confidence"].is_number()
+                            ? fmt::format("{:.2f}", cause["confidence"].get<double>())
+                            : std::string("?"));
   const json& action = payload.at("top_action");
   std::string action_text = "none recommended";
   if (!action.is_null()) {

@@ -10,9 +10,9 @@ namespace cxagent::notify {
 //! What notifications need of one incident of an analysis (the server builds these from its
 //! snapshot, so the slice is the one the API shows).
 struct IncidentFacts {
-  std::string id;          //!< e.g. INC-0001 (a rank in this analysis)
-  std::string metric;      //!< the lead alert's metric
-  std::string slice_text;  //!< canonical slice text, e.g. region=seattle
+  std::string id;                                   //!< e.g. INC-0001 (a rank in this analysis)
+  std::string metric;                               //!< the lead alert's metric
+  std::string slice_text;                           //!< canonical slice text, e.g. region=seattle
   nlohmann::json slice = nlohmann::json::object();  //!< the slice as an object
   std::string start_date;                           //!< first day, YYYY-MM-DD
   std::string end_date;                             //!< last day; empty while open

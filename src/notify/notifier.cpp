@@ -71,9 +71,10 @@ size_t Notifier::Record(const std::vector<IncidentFacts>& incidents,
   Outbox next = outbox_;
   size_t queued = 0;
   if (first_run_) {
-    spdlog::info("notify: first analysis recorded in {}: its {} incidents are the baseline (not "
-                 "announced)",
-                 data_dir_, incidents.size());
+    spdlog::info(
+        "notify: first analysis recorded in {}: its {} incidents are the baseline (not "
+        "announced)",
+        data_dir_, incidents.size());
   } else {
     const std::string now = FormatUtcMillis(NowMillis());
     for (const IncidentChange& change :
@@ -179,8 +180,8 @@ void Notifier::Loop() {
         spdlog::info("notify: {} delivered to {}", delivery.event_id, delivery.channel);
       } else if (channel == nullptr || delivery.attempts >= config_.max_attempts) {
         delivery.status = DeliveryStatus::FAILED;
-        spdlog::error("notify: {} to {} failed for good after {} attempts: {}",
-                      delivery.event_id, delivery.channel, delivery.attempts, result.error);
+        spdlog::error("notify: {} to {} failed for good after {} attempts: {}", delivery.event_id,
+                      delivery.channel, delivery.attempts, result.error);
       } else {
         delivery.next_attempt_ms = finished + BackoffMillis(config_, delivery.attempts);
         spdlog::warn("notify: {} to {} failed (attempt {}): {}; next attempt at {}",
@@ -210,10 +211,8 @@ json Notifier::Log(size_t limit) const {
     if (it->status == DeliveryStatus::PENDING) ++pending;
     if (deliveries.size() < limit) deliveries.push_back(it->ToApiJson());
   }
-  return {{"enabled", true},
-          {"channels", channels},
-          {"pending", pending},
-          {"deliveries", deliveries}};
+  return {
+      {"enabled", true}, {"channels", channels}, {"pending", pending}, {"deliveries", deliveries}};
 }
 
 json Notifier::SendTest(const std::optional<std::string>& channel_name) {

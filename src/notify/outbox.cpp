@@ -42,8 +42,7 @@ KnownIncident ParseKnown(const json& entry) {
   return {.metric = entry.at("metric").get<std::string>(),
           .slice_text = entry.at("slice_text").get<std::string>(),
           .start_date = entry.at("start_date").get<std::string>(),
-          .end_date = entry.at("end_date").is_null() ? ""
-                                                      : entry.at("end_date").get<std::string>(),
+          .end_date = entry.at("end_date").is_null() ? "" : entry.at("end_date").get<std::string>(),
           .severity = entry.at("severity").get<std::string>()};
 }
 
@@ -112,9 +111,8 @@ json Delivery::ToApiJson() const {
           {"status", DeliveryStatusName(status)},
           {"attempts", attempts},
           {"created_at", created_at},
-          {"next_attempt_at", status == DeliveryStatus::PENDING
-                                  ? json(FormatUtcMillis(next_attempt_ms))
-                                  : json()},
+          {"next_attempt_at",
+           status == DeliveryStatus::PENDING ? json(FormatUtcMillis(next_attempt_ms)) : json()},
           {"last_attempt_at", TextOrNull(last_attempt_at)},
           {"delivered_at", TextOrNull(delivered_at)},
           {"http_status", http_status == 0 ? json() : json(http_status)},
@@ -160,11 +158,13 @@ std::optional<Outbox> LoadOutbox(const std::string& data_dir) {
     for (const auto& entry : document.at("deliveries")) {
       outbox.deliveries.push_back(ParseDelivery(entry));
     }
-    for (const auto& id : document.at("event_ids")) outbox.event_ids.push_back(id.get<std::string>());
+    for (const auto& id : document.at("event_ids"))
+      outbox.event_ids.push_back(id.get<std::string>());
   } catch (const json::exception& error) {
-    throw InvalidInput("{}: damaged notification outbox ({}); fix or delete it (deleting it "
-                       "drops pending notifications and takes the served incidents as known)",
-                       path, error.what());
+    throw InvalidInput(
+        "{}: damaged notification outbox ({}); fix or delete it (deleting it "
+        "drops pending notifications and takes the served incidents as known)",
+        path, error.what());
   } catch (const Error& error) {
     throw InvalidInput("{}: damaged notification outbox ({}); fix or delete it", path,
                        error.what());

@@ -35,14 +35,13 @@ class HttpTransport : public Transport {
       for (const auto& [name, value] : channel.headers) headers.emplace(name, value);
       const auto response = client.Post(url.path, headers, body, "application/json");
       if (!response) {
-        result.error = fmt::format("no answer from {}: {}", url.origin,
-                                   httplib::to_string(response.error()));
+        result.error =
+            fmt::format("no answer from {}: {}", url.origin, httplib::to_string(response.error()));
         return result;
       }
       result.status = response->status;
       if (result.status < 200 || result.status >= 300) {
-        result.error = fmt::format("HTTP {}: {}", result.status,
-                                   OneLine(response->body, 200));
+        result.error = fmt::format("HTTP {}: {}", result.status, OneLine(response->body, 200));
       }
     } catch (const std::exception& error) {
       result.error = error.what();

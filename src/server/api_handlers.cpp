@@ -148,18 +148,17 @@ std::vector<notify::IncidentFacts> ApiHandlers::NotifyFacts(const Snapshot& snap
   facts.reserve(snapshot.incidents.size());
   for (const auto& incident : snapshot.incidents) {
     const std::string start = FormatDate(incident.start);
-    facts.push_back(
-        {.id = incident.id,
-         .metric = incident.metric,
-         .slice_text = incident.slice_text,
-         .slice = incident.slice.ToJson(),
-         .start_date = start,
-         .end_date = incident.end ? FormatDate(*incident.end) : "",
-         .severity = incident.document.value("severity", std::string("low")),
-         .document = incident.document,
-         .muted = storage::FindMutingFeedback(*feedback, incident.metric, incident.slice_text,
-                                              start,
-                                              storage::INCIDENT_START_TOLERANCE_DAYS) != nullptr});
+    facts.push_back({.id = incident.id,
+                     .metric = incident.metric,
+                     .slice_text = incident.slice_text,
+                     .slice = incident.slice.ToJson(),
+                     .start_date = start,
+                     .end_date = incident.end ? FormatDate(*incident.end) : "",
+                     .severity = incident.document.value("severity", std::string("low")),
+                     .document = incident.document,
+                     .muted = storage::FindMutingFeedback(
+                                  *feedback, incident.metric, incident.slice_text, start,
+                                  storage::INCIDENT_START_TOLERANCE_DAYS) != nullptr});
   }
   return facts;
 }
@@ -412,8 +411,8 @@ void ApiHandlers::FeedbackCounts(const httplib::Request& request,
     for (const auto& incident : snapshot->incidents) {
       if (incident.metric != label.metric || incident.slice_text != label.slice_text) continue;
       const auto start = storage::IdentityDays(label.start_date);
-      if (start && std::abs(incident.start.days - *start) <=
-                       storage::INCIDENT_START_TOLERANCE_DAYS) {
+      if (start &&
+          std::abs(incident.start.days - *start) <= storage::INCIDENT_START_TOLERANCE_DAYS) {
         incident_id = incident.id;
         break;
       }
@@ -442,14 +441,13 @@ void ApiHandlers::FeedbackCounts(const httplib::Request& request,
       ++unlabelled;
     }
   }
-  SendJson(response,
-           {{"counts", counts},
-            {"labelled", labelled},
-            {"unlabelled", unlabelled},
-            {"precision", ratio(count("confirmed"))},
-            {"detection_precision",
-             ratio(count("confirmed") + count("expected") + count("duplicate"))},
-            {"labels", labels}});
+  SendJson(response, {{"counts", counts},
+                      {"labelled", labelled},
+                      {"unlabelled", unlabelled},
+                      {"precision", ratio(count("confirmed"))},
+                      {"detection_precision",
+                       ratio(count("confirmed") + count("expected") + count("duplicate"))},
+                      {"labels", labels}});
 }
 
 void ApiHandlers::NotifyLog(const httplib::Request& request, httplib::Response& response) const {
@@ -727,9 +725,9 @@ void ApiHandlers::Register(RouteTable& routes) {
       {.method = "GET",
        .path = "/api/notify/log",
        .summary = "Notification deliveries, newest first, with the channels and what is pending",
-       .parameters = {Query("limit", "deliveries listed",
-                            {{"type", "integer"}, {"minimum", 1}, {"maximum", 500},
-                             {"default", 100}})},
+       .parameters = {Query(
+           "limit", "deliveries listed",
+           {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 100}})},
        .responses = {{"200", JsonResponse("The delivery log", Ref("NotifyLog"))}},
        .handler = [this](const auto& request, auto& response, const auto&) {
          NotifyLog(request, response);

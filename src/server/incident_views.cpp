@@ -225,8 +225,7 @@ nlohmann::json Alerts(const IncidentEntry& incident) {
 
 }  // namespace
 
-nlohmann::json IncidentSummary(const IncidentEntry& incident,
-                               const storage::IncidentStatus* status,
+nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::IncidentStatus* status,
                                const storage::IncidentFeedback* feedback,
                                const storage::IncidentFeedback* muted_by) {
   const auto& document = incident.document;
@@ -244,8 +243,8 @@ nlohmann::json IncidentSummary(const IncidentEntry& incident,
               {"metric", muted_by->metric},
               {"slice_text", muted_by->slice_text},
               {"start_date", muted_by->start_date},
-              {"end_date", muted_by->end_date.empty() ? nlohmann::json()
-                                                      : nlohmann::json(muted_by->end_date)}};
+              {"end_date",
+               muted_by->end_date.empty() ? nlohmann::json() : nlohmann::json(muted_by->end_date)}};
   }
   return {{"id", incident.id},
           {"metric", incident.metric},

@@ -14,8 +14,7 @@ namespace cxagent::server {
 //! The IncidentSummary of docs/api.md: the incident's head with its triage state (`status`
 //! nullptr means never changed: open, empty note, updated_at null), its feedback label (null:
 //! none) and the label that mutes it (null: not muted).
-nlohmann::json IncidentSummary(const IncidentEntry& incident,
-                               const storage::IncidentStatus* status,
+nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::IncidentStatus* status,
                                const storage::IncidentFeedback* feedback = nullptr,
                                const storage::IncidentFeedback* muted_by = nullptr);
 

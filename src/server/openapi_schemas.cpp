@@ -149,13 +149,13 @@ Json Schemas() {
               {"incidents", Integer()},
               {"analysis", Ref("AnalysisStatus")},
               {"schedule", Nullable(Ref("Schedule"))}});
-  schemas["Schedule"] = Object(
-      {{"daily_at", Nullable(String("HH:MM local (market) time of the daily re-analysis"))},
-       {"watch", Boolean()},
-       {"next_run", Nullable(String("UTC time of the next daily re-analysis"))},
-       {"last_trigger", Nullable(Object({{"at", String("UTC time")},
-                                         {"reason", String("schedule or data changed")}}))}},
-      "serve --schedule / --watch; null when neither is given");
+  schemas["Schedule"] =
+      Object({{"daily_at", Nullable(String("HH:MM local (market) time of the daily re-analysis"))},
+              {"watch", Boolean()},
+              {"next_run", Nullable(String("UTC time of the next daily re-analysis"))},
+              {"last_trigger", Nullable(Object({{"at", String("UTC time")},
+                                                {"reason", String("schedule or data changed")}}))}},
+             "serve --schedule / --watch; null when neither is given");
   schemas["AnalysisStatus"] =
       Object({{"state", Enum({"idle", "running"})},
               {"started_at", Nullable(String("UTC start of the running or last refresh"))},
@@ -367,18 +367,19 @@ Json Schemas() {
        {{"label", labels},
         {"by", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
         {"note", {{"type", "string"}, {"maxLength", 2000}}}}}};
-  schemas["LabelledIncident"] = Object({{"incident_id", Nullable(String("the incident in the served "
-                                                                     "analysis; null when it no "
-                                                                     "longer finds it"))},
-                                     {"label", labels},
-                                     {"by", String()},
-                                     {"note", String()},
-                                     {"updated_at", String()},
-                                     {"metric", String()},
-                                     {"slice_text", String()},
-                                     {"start_date", DateSchema()},
-                                     {"end_date", Nullable(DateSchema())},
-                                     {"mutes", Boolean()}});
+  schemas["LabelledIncident"] =
+      Object({{"incident_id", Nullable(String("the incident in the served "
+                                              "analysis; null when it no "
+                                              "longer finds it"))},
+              {"label", labels},
+              {"by", String()},
+              {"note", String()},
+              {"updated_at", String()},
+              {"metric", String()},
+              {"slice_text", String()},
+              {"start_date", DateSchema()},
+              {"end_date", Nullable(DateSchema())},
+              {"mutes", Boolean()}});
   schemas["FeedbackSummary"] = Object(
       {{"counts", Object({{"confirmed", Integer()},
                           {"false_alarm", Integer()},
@@ -392,22 +393,21 @@ Json Schemas() {
                         "real changes"))},
        {"labels", Array(Ref("LabelledIncident"))}});
   schemas["NotifyChannel"] = Object({{"name", String()}, {"type", Enum({"webhook", "slack"})}});
-  schemas["NotifyDelivery"] = Object(
-      {{"event_id", String("stable id of the event, also sent as X-Cxagent-Event-Id")},
-       {"event",
-        Enum({"incident_opened", "severity_raised", "incident_resolved", "test"})},
-       {"channel", String()},
-       {"incident_id", Nullable(String())},
-       {"slice_text", Nullable(String())},
-       {"status", Enum({"pending", "delivered", "failed", "muted"})},
-       {"attempts", Integer()},
-       {"created_at", String()},
-       {"next_attempt_at", Nullable(String("when a pending delivery is tried next"))},
-       {"last_attempt_at", Nullable(String())},
-       {"delivered_at", Nullable(String())},
-       {"http_status", Nullable(Integer("the channel's last answer"))},
-       {"last_error", Nullable(String())},
-       {"summary", String("the message's one-line summary")}});
+  schemas["NotifyDelivery"] =
+      Object({{"event_id", String("stable id of the event, also sent as X-Cxagent-Event-Id")},
+              {"event", Enum({"incident_opened", "severity_raised", "incident_resolved", "test"})},
+              {"channel", String()},
+              {"incident_id", Nullable(String())},
+              {"slice_text", Nullable(String())},
+              {"status", Enum({"pending", "delivered", "failed", "muted"})},
+              {"attempts", Integer()},
+              {"created_at", String()},
+              {"next_attempt_at", Nullable(String("when a pending delivery is tried next"))},
+              {"last_attempt_at", Nullable(String())},
+              {"delivered_at", Nullable(String())},
+              {"http_status", Nullable(Integer("the channel's last answer"))},
+              {"last_error", Nullable(String())},
+              {"summary", String("the message's one-line summary")}});
   schemas["NotifyLog"] = Object({{"enabled", Boolean()},
                                  {"channels", Array(Ref("NotifyChannel"))},
                                  {"pending", Integer()},

@@ -53,13 +53,14 @@ IncidentFeedbacks LoadIncidentFeedback(const std::string& data_dir) {
       label.metric = entry.at("metric").get<std::string>();
       label.slice_text = entry.at("slice_text").get<std::string>();
       label.start_date = entry.at("start_date").get<std::string>();
-      label.end_date = entry.at("end_date").is_null() ? ""
-                                                      : entry.at("end_date").get<std::string>();
+      label.end_date =
+          entry.at("end_date").is_null() ? "" : entry.at("end_date").get<std::string>();
       if (!IdentityDays(label.start_date) ||
           (!label.end_date.empty() && !IdentityDays(label.end_date))) {
-        throw InvalidInput("{}: {}: start_date and end_date must be YYYY-MM-DD; fix or delete "
-                           "the file",
-                           path, identity);
+        throw InvalidInput(
+            "{}: {}: start_date and end_date must be YYYY-MM-DD; fix or delete "
+            "the file",
+            path, identity);
       }
       feedback.emplace(identity, std::move(label));
     }

@@ -55,7 +55,8 @@ const Value* FindByIncidentIdentity(const std::map<std::string, Value>& entries,
   for (auto it = entries.lower_bound(prefix);
        it != entries.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     // A slice text that extends this one is not a date and is skipped.
-    const std::optional<int> saved = IdentityDays(std::string_view(it->first).substr(prefix.size()));
+    const std::optional<int> saved =
+        IdentityDays(std::string_view(it->first).substr(prefix.size()));
     if (!saved) continue;
     const int distance = std::abs(*saved - start);
     if (distance < best_distance) {

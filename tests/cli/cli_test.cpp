@@ -65,7 +65,8 @@ TEST(CliTest, ServeWithAMissingDataFolderIsBadInput) {
 // runner's environment holds, and restores it.
 testing::CommandResult RunWithToken(const std::string& token, const std::string& arguments) {
   const char* before = std::getenv("CXAGENT_TOKEN");
-  const std::optional<std::string> saved = before ? std::optional<std::string>(before) : std::nullopt;
+  const std::optional<std::string> saved =
+      before ? std::optional<std::string>(before) : std::nullopt;
   if (token.empty()) {
     unsetenv("CXAGENT_TOKEN");
   } else {
@@ -82,7 +83,8 @@ testing::CommandResult RunWithToken(const std::string& token, const std::string&
 
 TEST(CliTest, ServeRefusesANonLoopbackHostWithoutATokenSayingWhy) {
   for (const char* host : {"0.0.0.0", "192.168.1.20", "::", "cx.example.com"}) {
-    const auto result = RunWithToken("", fmt::format("serve --data /nonexistent/data --host {}", host));
+    const auto result =
+        RunWithToken("", fmt::format("serve --data /nonexistent/data --host {}", host));
     EXPECT_EQ(result.exit_code, 2) << host;
     EXPECT_EQ(result.err,
               fmt::format("cxagent: error: serve: --host {} is reachable from other machines and "

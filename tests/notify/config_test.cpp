@@ -44,8 +44,8 @@ channels:
 }
 
 TEST(NotifyConfigTest, ResolvesUrlEnvAndNamesAnUnsetVariable) {
-  NotifyConfig config = Read(
-      "public_url: http://cx\nchannels: [{name: s, type: slack, url_env: CX_TEST_SLACK_URL}]");
+  NotifyConfig config =
+      Read("public_url: http://cx\nchannels: [{name: s, type: slack, url_env: CX_TEST_SLACK_URL}]");
   unsetenv("CX_TEST_SLACK_URL");
   EXPECT_EQ(ErrorMessage([&] { config.ResolveUrls(); }),
             "notify channel 's' (url_env CX_TEST_SLACK_URL): the environment variable is not set");
@@ -64,26 +64,28 @@ TEST(NotifyConfigTest, RejectsBadChannelsNamingTheKey) {
             }),
             "cx.yaml: notify.channels[0].type: 'email' is not allowed (the message format of the "
             "channel); allowed: webhook, slack");
-  EXPECT_EQ(ErrorMessage([] { Read("public_url: http://cx\nchannels: [{name: a, url: http://h}]"); }),
-            "cx.yaml: notify.channels[0].type: is required; allowed: webhook, slack");
+  EXPECT_EQ(
+      ErrorMessage([] { Read("public_url: http://cx\nchannels: [{name: a, url: http://h}]"); }),
+      "cx.yaml: notify.channels[0].type: is required; allowed: webhook, slack");
   EXPECT_EQ(ErrorMessage([] {
               Read("public_url: http://cx\nchannels: [{name: a, type: webhook, url: ftp://h}]");
             }),
             "cx.yaml: notify.channels[0].url: 'ftp://h' is not an http:// or https:// URL with a "
             "host");
+  EXPECT_EQ(
+      ErrorMessage([] { Read("public_url: http://cx\nchannels: [{name: a, type: webhook}]"); }),
+      "cx.yaml: notify.channels[0].url: give exactly one of url and url_env");
   EXPECT_EQ(ErrorMessage([] {
-              Read("public_url: http://cx\nchannels: [{name: a, type: webhook}]");
-            }),
-            "cx.yaml: notify.channels[0].url: give exactly one of url and url_env");
-  EXPECT_EQ(ErrorMessage([] {
-              Read("public_url: http://cx\nchannels: [{name: a, type: webhook, url: http://h, "
-                   "secret: x}]");
+              Read(
+                  "public_url: http://cx\nchannels: [{name: a, type: webhook, url: http://h, "
+                  "secret: x}]");
             }),
             "cx.yaml: notify.channels[0].secret: unknown key; known keys: headers, name, "
             "timeout_seconds, type, url, url_env");
   EXPECT_EQ(ErrorMessage([] {
-              Read("public_url: http://cx\nchannels:\n  - {name: a, type: webhook, url: http://h}\n"
-                   "  - {name: a, type: slack, url: http://h}");
+              Read(
+                  "public_url: http://cx\nchannels:\n  - {name: a, type: webhook, url: http://h}\n"
+                  "  - {name: a, type: slack, url: http://h}");
             }),
             "cx.yaml: notify.channels[1].name: channel name 'a' is used twice");
   EXPECT_EQ(ErrorMessage([] { Read("public_url: http://cx\nchannels: {name: a}"); }),

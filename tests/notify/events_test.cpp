@@ -45,9 +45,8 @@ KnownIncident Known(const std::string& slice, const std::string& start, const st
 }
 
 TEST(DiffIncidentsTest, ANewOpenIncidentIsOpened) {
-  const auto changes = DiffIncidents({}, {Incident("INC-0001", "region=seattle", "2026-07-31", "",
-                                                   "high")},
-                                     3);
+  const auto changes =
+      DiffIncidents({}, {Incident("INC-0001", "region=seattle", "2026-07-31", "", "high")}, 3);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].kind, EventKind::OPENED);
   EXPECT_EQ(changes[0].incident, 0u);
@@ -70,12 +69,11 @@ TEST(DiffIncidentsTest, TheSameIncidentAgainIsNoEventEvenWithItsStartMovedWithin
 
 TEST(DiffIncidentsTest, AnotherMetricOrSliceIsAnotherIncident) {
   const std::vector<KnownIncident> known = {Known("region=seattle", "2026-07-31", "", "high")};
-  EXPECT_EQ(DiffIncidents(known,
-                          {Incident("INC-0001", "region=seattle", "2026-07-31", "", "high",
-                                    "late_rate")},
-                          3)
-                .size(),
-            1u);
+  EXPECT_EQ(
+      DiffIncidents(
+          known, {Incident("INC-0001", "region=seattle", "2026-07-31", "", "high", "late_rate")}, 3)
+          .size(),
+      1u);
   EXPECT_EQ(
       DiffIncidents(known, {Incident("INC-0001", "region=austin", "2026-07-31", "", "high")}, 3)
           .size(),
@@ -91,8 +89,7 @@ TEST(DiffIncidentsTest, AHigherSeverityOfAnOpenIncidentIsRaised) {
   EXPECT_EQ(changes[0].previous_severity, "low");
   // A lower severity is no event.
   EXPECT_TRUE(DiffIncidents({Known("region=seattle", "2026-07-31", "", "high")},
-                            {Incident("INC-0001", "region=seattle", "2026-07-31", "", "medium")},
-                            3)
+                            {Incident("INC-0001", "region=seattle", "2026-07-31", "", "medium")}, 3)
                   .empty());
 }
 
@@ -103,19 +100,18 @@ TEST(DiffIncidentsTest, AnOpenIncidentThatEndsIsResolved) {
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].kind, EventKind::RESOLVED);
   // Already ended before: no event again.
-  EXPECT_TRUE(DiffIncidents({Known("region=seattle", "2026-07-31", "2026-08-09", "high")},
-                            {Incident("INC-0001", "region=seattle", "2026-07-31", "2026-08-09",
-                                      "high")},
-                            3)
-                  .empty());
+  EXPECT_TRUE(
+      DiffIncidents({Known("region=seattle", "2026-07-31", "2026-08-09", "high")},
+                    {Incident("INC-0001", "region=seattle", "2026-07-31", "2026-08-09", "high")}, 3)
+          .empty());
 }
 
 TEST(DiffIncidentsTest, NewHistoryAndVanishedIncidentsMakeNoEvent) {
   // An incident that is new but already ended is history the previous analysis did not flag.
-  EXPECT_TRUE(DiffIncidents({}, {Incident("INC-0001", "region=seattle", "2026-06-10",
-                                          "2026-06-20", "high")},
-                            3)
-                  .empty());
+  EXPECT_TRUE(
+      DiffIncidents({},
+                    {Incident("INC-0001", "region=seattle", "2026-06-10", "2026-06-20", "high")}, 3)
+          .empty());
   EXPECT_TRUE(DiffIncidents({Known("region=seattle", "2026-07-31", "", "high")}, {}, 3).empty());
 }
 
@@ -123,11 +119,11 @@ TEST(DiffIncidentsTest, EachKnownIncidentMatchesOneCurrentOneTheExactFirst) {
   // Two current incidents a day apart and one known: the exact start keeps the record, the other
   // is new.
   const std::vector<KnownIncident> known = {Known("region=seattle", "2026-07-31", "", "high")};
-  const auto changes = DiffIncidents(
-      known,
-      {Incident("INC-0001", "region=seattle", "2026-07-30", "", "high"),
-       Incident("INC-0002", "region=seattle", "2026-07-31", "", "high")},
-      3);
+  const auto changes =
+      DiffIncidents(known,
+                    {Incident("INC-0001", "region=seattle", "2026-07-30", "", "high"),
+                     Incident("INC-0002", "region=seattle", "2026-07-31", "", "high")},
+                    3);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].kind, EventKind::OPENED);
   EXPECT_EQ(changes[0].incident, 0u);
@@ -175,9 +171,9 @@ TEST(EventIdTest, SeverityRaisedIncludesTheNewSeveritySoEachStepIsAnEvent) {
 
 TEST(SlackMessageTest, BlocksHoldSliceChangeCauseActionAndLink) {
   const IncidentFacts incident = Incident("INC-0003", "region=seattle", "2026-07-31", "", "high");
-  const json message = SlackMessage(
-      EventPayload({.kind = EventKind::SEVERITY_RAISED, .previous_severity = "medium"}, incident,
-                   "https://cx.example.com", "t"));
+  const json message =
+      SlackMessage(EventPayload({.kind = EventKind::SEVERITY_RAISED, .previous_severity = "medium"},
+                                incident, "https://cx.example.com", "t"));
   ASSERT_TRUE(message["blocks"].is_array());
   const std::string text = message.dump();
   for (const char* part :

@@ -92,10 +92,11 @@ IncidentFacts Seattle(const std::string& end = "", bool muted = false) {
   facts.start_date = "2026-07-31";
   facts.end_date = end;
   facts.severity = "high";
-  facts.document = {{"baseline", 86.0},
-                    {"current", 80.0},
-                    {"delta", -6.0},
-                    {"rca", {{"causes", {{{"cause", "batching_expansion"}, {"confidence", 0.9}}}}}}};
+  facts.document = {
+      {"baseline", 86.0},
+      {"current", 80.0},
+      {"delta", -6.0},
+      {"rca", {{"causes", {{{"cause", "batching_expansion"}, {"confidence", 0.9}}}}}}};
   facts.muted = muted;
   return facts;
 }
@@ -115,8 +116,8 @@ class NotifierTest : public ::testing::Test {
   std::unique_ptr<Notifier> Make(std::shared_ptr<FakeTransport> transport,
                                  NotifyConfig config = Config(),
                                  Notifier::MuteCheck muted = nullptr) {
-    return std::make_unique<Notifier>(dir_.Path().string(), std::move(config),
-                                      std::move(transport), std::move(muted));
+    return std::make_unique<Notifier>(dir_.Path().string(), std::move(config), std::move(transport),
+                                      std::move(muted));
   }
   TempDir dir_;
 };

@@ -92,11 +92,10 @@ TEST(OutboxTest, ADamagedFileIsNamedWithWhatToDo) {
 
 TEST(OutboxTest, TrimKeepsEveryPendingDeliveryAndTheNewestFinished) {
   Outbox outbox;
-  outbox.deliveries = {MakeDelivery("p1", DeliveryStatus::PENDING),
-                       MakeDelivery("d1", DeliveryStatus::DELIVERED),
-                       MakeDelivery("f1", DeliveryStatus::FAILED),
-                       MakeDelivery("p2", DeliveryStatus::PENDING),
-                       MakeDelivery("m1", DeliveryStatus::MUTED)};
+  outbox.deliveries = {
+      MakeDelivery("p1", DeliveryStatus::PENDING), MakeDelivery("d1", DeliveryStatus::DELIVERED),
+      MakeDelivery("f1", DeliveryStatus::FAILED), MakeDelivery("p2", DeliveryStatus::PENDING),
+      MakeDelivery("m1", DeliveryStatus::MUTED)};
   outbox.event_ids = {"a", "b", "c"};
   outbox.Trim(1, 2);
   ASSERT_EQ(outbox.deliveries.size(), 3u);
@@ -112,7 +111,8 @@ TEST(OutboxTest, ApiJsonLeavesThePayloadOutAndShowsTimes) {
   EXPECT_EQ(row["next_attempt_at"], FormatUtcMillis(1788069600123));
   EXPECT_EQ(row["http_status"], 503);
   EXPECT_EQ(row["summary"], "s");
-  EXPECT_TRUE(MakeDelivery("e2", DeliveryStatus::DELIVERED).ToApiJson()["next_attempt_at"].is_null());
+  EXPECT_TRUE(
+      MakeDelivery("e2", DeliveryStatus::DELIVERED).ToApiJson()["next_attempt_at"].is_null());
 }
 
 }  // namespace

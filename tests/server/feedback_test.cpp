@@ -68,8 +68,7 @@ TEST_F(FeedbackApiTest, ALabelIsShownOnTheIncidentAndInTheList) {
   EXPECT_TRUE(summary["muted_by"].is_null());
   // The triage status is separate.
   EXPECT_EQ(summary["status"], "open");
-  EXPECT_EQ(Body(Client().Get(("/api/incidents/" + id).c_str()))["feedback"]["label"],
-            "confirmed");
+  EXPECT_EQ(Body(Client().Get(("/api/incidents/" + id).c_str()))["feedback"]["label"], "confirmed");
   for (const auto& row : Body(Client().Get("/api/incidents"))["incidents"]) {
     EXPECT_EQ(row["feedback"].is_null(), row["id"] != id) << row;
   }
@@ -84,8 +83,7 @@ TEST_F(FeedbackApiTest, AFalseAlarmMutesTheIncident) {
   EXPECT_TRUE(summary["muted_by"]["end_date"].is_null());  // the regression is still open
   EXPECT_EQ(summary["feedback"]["note"], "");
   // The other incident, in another slice, is not muted.
-  const json other =
-      Body(Client().Get(("/api/incidents/" + IdOf("store_type=grocery")).c_str()));
+  const json other = Body(Client().Get(("/api/incidents/" + IdOf("store_type=grocery")).c_str()));
   EXPECT_EQ(other["muted"], false);
 }
 
@@ -132,8 +130,8 @@ TEST_F(FeedbackApiTest, CountsGiveThePrecisionTheTeamSees) {
   const json empty = Body(Client().Get("/api/feedback"));
   EXPECT_EQ(empty["labelled"], 0);
   EXPECT_TRUE(empty["precision"].is_null());
-  EXPECT_EQ(empty["counts"], json({{"confirmed", 0}, {"false_alarm", 0}, {"expected", 0},
-                                   {"duplicate", 0}}));
+  EXPECT_EQ(empty["counts"],
+            json({{"confirmed", 0}, {"false_alarm", 0}, {"expected", 0}, {"duplicate", 0}}));
   const std::string seattle = IdOf("region=seattle");
   ASSERT_EQ(Put(seattle, R"({"label": "confirmed", "by": "ana"})")->status, 200);
   ASSERT_EQ(Put(IdOf("store_type=grocery"), R"({"label": "false_alarm", "by": "ana"})")->status,
@@ -178,9 +176,9 @@ TEST_F(FeedbackApiTest, BadInputIsA4xxNamingWhatIsWrong) {
               400, "invalid_input", "body: 'note' is longer than 2000 characters");
   ExpectError(Put("INC-9999", R"({"label": "confirmed", "by": "ana"})"), 404, "not_found",
               "INC-9999");
-  ExpectError(Client().Delete(("/api/incidents/" + id + "/feedback").c_str(), "{}",
-                              "application/json"),
-              400, "invalid_input", "takes no body");
+  ExpectError(
+      Client().Delete(("/api/incidents/" + id + "/feedback").c_str(), "{}", "application/json"),
+      400, "invalid_input", "takes no body");
   ExpectError(Client().Get("/api/feedback?x=1"), 400, "invalid_input", "x");
   EXPECT_TRUE(storage::LoadIncidentFeedback(dir_.File("data")).empty());
 }
@@ -190,7 +188,8 @@ TEST(FeedbackBodyTest, ParsesTheLabelWhoAndNote) {
   EXPECT_EQ(body.label, "expected");
   EXPECT_EQ(body.by, "bo");
   EXPECT_EQ(body.note, "");
-  EXPECT_EQ(ErrorMessage([] { ParseFeedbackBody("[]"); }), "body: expected a JSON object, got array");
+  EXPECT_EQ(ErrorMessage([] { ParseFeedbackBody("[]"); }),
+            "body: expected a JSON object, got array");
 }
 
 }  // namespace

@@ -127,7 +127,8 @@ class NotifyTest : public ::testing::Test {
     WaitFor(
         [&] {
           health = Body(Client().Get("/api/health"));
-          return health["analysis"]["state"] == "idle" && !health["analysis"]["finished_at"].is_null();
+          return health["analysis"]["state"] == "idle" &&
+                 !health["analysis"]["finished_at"].is_null();
         },
         std::chrono::seconds(60));
     return health;
@@ -152,7 +153,7 @@ TEST_F(NotifyTest, OneNotificationPerChannelDespiteTwoFailuresAndARestart) {
     auto& incidents = analysis["incidents"];
     for (auto it = incidents.begin(); it != incidents.end();) {
       it = (*it)["slices"][0]["slice"] == json({{"region", "seattle"}}) ? incidents.erase(it)
-                                                                         : it + 1;
+                                                                        : it + 1;
     }
   });
   Receiver receiver(2);
@@ -168,8 +169,9 @@ TEST_F(NotifyTest, OneNotificationPerChannelDespiteTwoFailuresAndARestart) {
   const json health = WaitForAnalysis();
   ASSERT_TRUE(health["analysis"]["last_error"].is_null()) << health;
   // The first attempt of each channel fails; then the server goes away.
-  ASSERT_TRUE(WaitFor([&] { return receiver.Attempts("/hook") >= 1 && receiver.Attempts("/slack") >= 1; },
-                      std::chrono::seconds(20)));
+  ASSERT_TRUE(
+      WaitFor([&] { return receiver.Attempts("/hook") >= 1 && receiver.Attempts("/slack") >= 1; },
+              std::chrono::seconds(20)));
   server_.reset();
   const auto outbox = notify::LoadOutbox(dir_.File("data"));
   ASSERT_TRUE(outbox.has_value());
@@ -210,7 +212,7 @@ TEST_F(NotifyTest, OneNotificationPerChannelDespiteTwoFailuresAndARestart) {
   const std::string slack = receiver.Accepted("/slack")[0];
   EXPECT_TRUE(json::parse(slack)["blocks"].is_array());
   for (const std::string& part : {std::string("region=seattle"), link, std::string("confidence"),
-                                 hook["top_cause"]["label"].get<std::string>()}) {
+                                  hook["top_cause"]["label"].get<std::string>()}) {
     EXPECT_NE(slack.find(part), std::string::npos) << part << "\n" << slack;
   }
 
@@ -279,13 +281,13 @@ TEST_F(NotifyTest, TestMessagesReportWhatEachChannelAnswered) {
   EXPECT_EQ(all["results"][0]["ok"], false);
   EXPECT_EQ(all["results"][0]["http_status"], 503);
   EXPECT_EQ(all["results"][0]["error"], "HTTP 503: busy");
-  const json one = Body(Client().Post("/api/notify/test", R"({"channel": "hook"})",
-                                      "application/json"));
+  const json one =
+      Body(Client().Post("/api/notify/test", R"({"channel": "hook"})", "application/json"));
   ASSERT_EQ(one["results"].size(), 1u);
   EXPECT_EQ(one["results"][0]["ok"], true);
   EXPECT_EQ(json::parse(receiver.Accepted("/hook")[0])["event"], "test");
-  ExpectError(Client().Post("/api/notify/test", R"({"channel": "email"})", "application/json"),
-              404, "not_found", "no notification channel 'email'; channels: hook, team-slack");
+  ExpectError(Client().Post("/api/notify/test", R"({"channel": "email"})", "application/json"), 404,
+              "not_found", "no notification channel 'email'; channels: hook, team-slack");
   ExpectError(Client().Post("/api/notify/test", R"({"to": "hook"})", "application/json"), 400,
               "invalid_input", "body: unknown field 'to'; allowed: channel");
   ExpectError(Client().Post("/api/notify/test", "{", "application/json"), 400, "invalid_input",
@@ -307,10 +309,10 @@ TEST_F(NotifyTest, WithoutChannelsTheLogIsEmptyAndATestIsAConflict) {
 
 TEST_F(NotifyTest, AnUnsetChannelUrlVariableStopsTheStart) {
   unsetenv("CX_TEST_UNSET_HOOK");
-  const std::string config = dir_.Write(
-      "cx.yaml",
-      "notify:\n  public_url: http://cx\n  channels: [{name: s, type: slack, url_env: "
-      "CX_TEST_UNSET_HOOK}]\n");
+  const std::string config =
+      dir_.Write("cx.yaml",
+                 "notify:\n  public_url: http://cx\n  channels: [{name: s, type: slack, url_env: "
+                 "CX_TEST_UNSET_HOOK}]\n");
   ServerOptions options;
   options.data_dir = dir_.File("data");
   options.config_path = config;

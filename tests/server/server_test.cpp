@@ -319,8 +319,8 @@ TEST_F(SecuredServerTest, EveryRouteThatReadsOrChangesDataNeedsTheToken) {
 }
 
 TEST(ServerExposureTest, LoopbackHostsAreRecognised) {
-  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]",
-                           "::ffff:127.0.0.1"}) {
+  for (const char* host :
+       {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"}) {
     EXPECT_TRUE(IsLoopbackHost(host)) << host;
   }
   for (const char* host : {"0.0.0.0", "::", "10.0.0.5", "192.168.1.20", "128.0.0.1",

@@ -12,9 +12,8 @@ namespace {
 using testing::ErrorMessage;
 using testing::TempDir;
 
-IncidentFeedback Label(const std::string& label, const std::string& slice,
-                       const std::string& start, const std::string& end,
-                       const std::string& metric = "cx_score") {
+IncidentFeedback Label(const std::string& label, const std::string& slice, const std::string& start,
+                       const std::string& end, const std::string& metric = "cx_score") {
   return {.label = label,
           .by = "ana",
           .note = "n",
@@ -26,8 +25,7 @@ IncidentFeedback Label(const std::string& label, const std::string& slice,
 }
 
 void Add(IncidentFeedbacks& feedback, IncidentFeedback label) {
-  const std::string identity =
-      IncidentIdentity(label.metric, label.slice_text, label.start_date);
+  const std::string identity = IncidentIdentity(label.metric, label.slice_text, label.start_date);
   feedback.emplace(identity, std::move(label));
 }
 
@@ -58,8 +56,9 @@ TEST(IncidentFeedbackTest, ADamagedFileOrUnknownLabelIsNamed) {
   std::filesystem::create_directories(dir.Path() / ".cxagent");
   const std::string path = IncidentFeedbackPath(dir.Path().string());
   WriteFileAtomic(path, "{\"version\": 1, \"incidents\": {\"x\": {}}}");
-  EXPECT_NE(ErrorMessage([&] { LoadIncidentFeedback(dir.Path().string()); })
-                .find("incident_feedback.json: damaged incident feedback file"),
+  EXPECT_NE(ErrorMessage([&] {
+              LoadIncidentFeedback(dir.Path().string());
+            }).find("incident_feedback.json: damaged incident feedback file"),
             std::string::npos);
   IncidentFeedbacks feedback;
   Add(feedback, Label("maybe", "all", "2026-06-10", ""));
