@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
 
 #include "common/file.hpp"
 #include "storage/duckdb.hpp"
@@ -57,6 +60,52 @@ TEST(CliTest, ServeWithAMissingDataFolderIsBadInput) {
   const auto result = RunCxagent("serve --data /nonexistent/data --port 0");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.err, "cxagent: error: data folder not found: /nonexistent/data\n");
+}
+
+// Runs `arguments` with CXAGENT_TOKEN set to `token` (unset when empty), whatever the test
+// runner's environment holds, and restores it.
+testing::CommandResult RunWithToken(const std::string& token, const std::string& arguments) {
+  const char* before = std::getenv("CXAGENT_TOKEN");
+  const std::optional<std::string> saved =
+      before ? std::optional<std::string>(before) : std::nullopt;
+  if (token.empty()) {
+    unsetenv("CXAGENT_TOKEN");
+  } else {
+    setenv("CXAGENT_TOKEN", token.c_str(), 1);
+  }
+  auto result = RunCxagent(arguments);
+  if (saved) {
+    setenv("CXAGENT_TOKEN", saved->c_str(), 1);
+  } else {
+    unsetenv("CXAGENT_TOKEN");
+  }
+  return result;
+}
+
+TEST(CliTest, ServeRefusesANonLoopbackHostWithoutATokenSayingWhy) {
+  for (const char* host : {"0.0.0.0", "192.168.1.20", "::", "cx.example.com"}) {
+    const auto result =
+        RunWithToken("", fmt::format("serve --data /nonexistent/data --host {}", host));
+    EXPECT_EQ(result.exit_code, 2) << host;
+    EXPECT_EQ(result.err,
+              fmt::format("cxagent: error: serve: --host {} is reachable from other machines and "
+                          "no token is set, so anyone there could read and change the data; give "
+                          "--token TOKEN (or set CXAGENT_TOKEN), or --insecure to serve without "
+                          "one\n",
+                          host));
+  }
+}
+
+TEST(CliTest, ServeAcceptsANonLoopbackHostWithATokenFlagEnvironmentOrInsecure) {
+  // Each passes the exposure check and stops at the next one: the missing data folder.
+  const std::string missing = "cxagent: error: data folder not found: /nonexistent/data\n";
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host 0.0.0.0 --token s3cret").err,
+            missing);
+  EXPECT_EQ(RunWithToken("s3cret", "serve --data /nonexistent/data --host 0.0.0.0").err, missing);
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host 0.0.0.0 --insecure").err,
+            missing);
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host ::1").err, missing);
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host localhost").err, missing);
 }
 
 TEST(CliTest, ServeRejectsAnOutOfRangePort) {
