@@ -263,7 +263,8 @@ TEST_F(NotifierTest, GivesUpAfterTheLastAttempt) {
   notifier->Start();
   ASSERT_TRUE(WaitFor([&] { return notifier->Pending() == 0; }));
   EXPECT_EQ(transport->Calls().size(), 4u);
-  for (const auto& row : notifier->Log(10)["deliveries"]) {
+  const nlohmann::json log = notifier->Log(10);
+  for (const auto& row : log["deliveries"]) {
     EXPECT_EQ(row["status"], "failed");
     EXPECT_EQ(row["attempts"], 2);
     EXPECT_EQ(row["last_error"], "HTTP 503: down");

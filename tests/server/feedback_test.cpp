@@ -69,7 +69,8 @@ TEST_F(FeedbackApiTest, ALabelIsShownOnTheIncidentAndInTheList) {
   // The triage status is separate.
   EXPECT_EQ(summary["status"], "open");
   EXPECT_EQ(Body(Client().Get(("/api/incidents/" + id).c_str()))["feedback"]["label"], "confirmed");
-  for (const auto& row : Body(Client().Get("/api/incidents"))["incidents"]) {
+  const json list = Body(Client().Get("/api/incidents"));
+  for (const auto& row : list["incidents"]) {
     EXPECT_EQ(row["feedback"].is_null(), row["id"] != id) << row;
   }
 }
