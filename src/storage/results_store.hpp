@@ -2,9 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <exception>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cxagent::storage {
 
@@ -39,8 +41,16 @@ class ResultsWriter {
   //! Starts writing `slice_cube` (which must outlive Commit or the writer) on another connection
   //! to the same database.
   void StoreCube(const Table& slice_cube);
-  //! Waits for the cube (rethrowing its failure), writes `analysis`, its incidents and the RCA
-  //! artifacts the connection staged, then renames the file into place.
+  //! Has Commit copy the connection's TEMP table `name` into the results under the same name
+  //! (what a later refresh reads back: pipeline/incremental.hpp).
+  void StoreTempTable(const std::string& name);
+  //! Starts copying `relation` (a table every connection sees, e.g. in an attached in-memory
+  //! database; it must not change until Commit) into the results as `name`, on a connection of
+  //! its own while the analysis goes on, as the slice cube.
+  void StoreTableInBackground(const std::string& relation, const std::string& name);
+  //! Waits for the cube (rethrowing its failure), writes `analysis`, its incidents, the RCA
+  //! artifacts the connection staged and the TEMP tables named by StoreTempTable, then renames
+  //! the file into place.
   void Commit(const nlohmann::json& analysis);
 
  private:
@@ -49,6 +59,9 @@ class ResultsWriter {
   std::string temporary_;
   std::thread cube_writer_;
   std::exception_ptr cube_failure_;
+  std::vector<std::string> temp_tables_;
+  std::vector<std::thread> copiers_;
+  std::deque<std::exception_ptr> copy_failures_;  // a deque: each copier keeps a pointer
   bool attached_ = false;
   bool cube_started_ = false;
   bool committed_ = false;
