@@ -20,6 +20,20 @@ struct AnalysisConfig {
   detect::IncidentConfig incidents;
   rca::RcaConfig rca;
   recommend::RecommendConfig recommend;
+  //! The configuration file's YAML as read (empty for the defaults): what an incremental refresh
+  //! compares with the stored results' to reuse their RCA. Code that changes the fields above
+  //! after reading must change this too.
+  std::string text;
+};
+
+//! How RunAnalysis treats the stored results of an earlier analysis of the same data.
+struct AnalysisOptions {
+  //! Reuse what the data's changes leave valid (docs/incremental.md): the per-day sums of
+  //! unchanged days, and the RCA and recommendations of incidents whose windows are unchanged;
+  //! the stored analysis itself when no file changed. Without stored results usable for that
+  //! (missing, unreadable, another build, configuration or data schema), a full analysis runs and
+  //! the log says why. The result equals a full analysis's.
+  bool incremental = false;
 };
 
 //! Reads the configuration file (sections cx_score, cube, incidents, rca,
@@ -41,6 +55,13 @@ nlohmann::json RunAnalysis(
 //! results are stored in `data.folder`).
 nlohmann::json RunAnalysis(
     const storage::DatasetOptions& data, const AnalysisConfig& config,
+    const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
+
+//! RunAnalysis with `options` (an incremental refresh). Besides the analysis, the stored results
+//! keep what a later refresh reads back (pipeline/incremental.hpp).
+nlohmann::json RunAnalysis(
+    const storage::DatasetOptions& data, const AnalysisConfig& config,
+    const AnalysisOptions& options,
     const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
 
 }  // namespace cxagent::pipeline
