@@ -14,10 +14,9 @@ void RunAnalyze(const storage::DatasetOptions& data, const std::string& out,
   // are replaced only once the output is written: a failed run changes nothing.
   CheckOutputPath("--out", out);
   const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(config_path);
-  pipeline::RunAnalysis(data, config, {.incremental = incremental},
-                        [&](const nlohmann::json& analysis) {
-                          WriteOutput(out, analysis.dump(2) + "\n");
-                        });
+  pipeline::RunAnalysis(
+      data, config, {.incremental = incremental},
+      [&](const nlohmann::json& analysis) { WriteOutput(out, analysis.dump(2) + "\n"); });
 }
 
 }  // namespace

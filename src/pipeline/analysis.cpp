@@ -25,6 +25,7 @@
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
+#include "storage/leaves_store.hpp"
 #include "storage/results_store.hpp"
 #include "storage/source_units.hpp"
 
@@ -106,8 +107,14 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{};
   const RefreshKeys keys = RefreshKeys::Of(connection, dataset, config, extra);
   std::optional<StoredState> stored;
+  std::optional<storage::LeavesStore> leaves_store;
   if (options.incremental) {
     stored = StoredState::Open(connection, data_dir, keys);
+    leaves_store.emplace(connection, data_dir);
+    std::string why;
+    const std::optional<std::string> generation = leaves_store->Open(why);
+    stored->CheckLeaves(generation, why);
+    if (options.report != nullptr) *options.report = {.mode = "full", .reason = stored->Reason()};
     if (!stored->Reason().empty()) {
       spdlog::info("analyze: incremental: {}; {}", stored->Reason(),
                    stored->Leaves() ? "reusing the per-day sums of unchanged days only"
@@ -138,10 +145,12 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     if (units) {
       changes = storage::CompareUnits(*before, *units);
       if (changes->changed_units == 0 && stored->Incidents()) {
-        spdlog::info("analyze: incremental: no data changed since the stored analysis, which "
-                     "stands ({:.2f} s)",
-                     Seconds(started));
+        spdlog::info(
+            "analyze: incremental: no data changed since the stored analysis, which "
+            "stands ({:.2f} s)",
+            Seconds(started));
         nlohmann::json analysis = stored->Analysis();
+        if (options.report != nullptr) options.report->mode = "unchanged";
         if (before_commit) before_commit(analysis);
         return analysis;
       }
@@ -182,47 +191,70 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The per-day-and-leaf sums: the stored ones of unchanged days and those of the changed days
   // from their orders alone, or (without usable stored sums, or when most days changed) one pass
   // over every order. The RCA's per-leaf sums ride along in the same pass.
-  // An incremental run keeps the leaves where a connection of the results writer can read them
-  // (an attached in-memory database), to store them while the analysis goes on.
+  // An incremental run keeps the leaves it computes where another connection can read them (an
+  // attached in-memory database), to store them while the analysis goes on.
   bool reused_leaves = false;
+  const std::string generation = NewLeavesGeneration();
   if (options.incremental) {
-    connection.Execute(fmt::format("ATTACH ':memory:' AS {}", LEAVES_CATALOG));
-    if (stored && stored->Leaves() && changes && !changes->all_days) {
+    connection.Execute(fmt::format("ATTACH ':memory:' AS {}", WORK_CATALOG));
+    if (stored && stored->Leaves() && changes && changes->all_days) {
+      // A CSV file or a dataset file's table: known as a whole, not by day.
+      spdlog::info("analyze: incremental: a table read whole changed; summing every day");
+      if (options.report != nullptr) {
+        options.report->reason = "a table read as a whole (CSV, dataset file) changed";
+      }
+    } else if (stored && stored->Leaves() && changes) {
       const int64_t span =
           summary.start_date.empty() ? 0 : data_end.days - ParseDate(summary.start_date).days + 1;
       if (static_cast<int64_t>(changes->days.size()) * 2 <= span) {
         try {
           RebuildLeaves(connection, changes->days, extra, dataset.Dimensions());
+          leaves_store->Update(changes->days, fmt::format("{}.new_leaves", WORK_CATALOG),
+                               generation);
           reused_leaves = true;
+          if (options.report != nullptr) {
+            options.report->mode = "refresh";
+            for (const Date day : changes->days) {
+              options.report->computed_days.push_back(FormatDate(day));
+            }
+            options.report->reused_days =
+                std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size()));
+          }
           spdlog::info(
               "analyze: incremental: {} changed unit(s) of the data; per-day sums of {} day(s) "
               "computed, of the other {} day(s) reused",
               changes->changed_units, changes->days.size(),
               std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size())));
         } catch (const Error& failure) {
-          spdlog::warn("analyze: incremental: the stored per-day sums cannot be used ({}); "
-                       "summing every day",
-                       failure.what());
+          spdlog::warn(
+              "analyze: incremental: the stored per-day sums cannot be used ({}); "
+              "summing every day",
+              failure.what());
+          if (options.report != nullptr) {
+            options.report->reason =
+                fmt::format("the stored per-day sums cannot be used ({})", failure.what());
+          }
         }
       } else {
         spdlog::info("analyze: incremental: {} of {} days changed; summing every day",
                      changes->days.size(), span);
+        if (options.report != nullptr) {
+          options.report->reason = fmt::format("{} of {} days changed", changes->days.size(), span);
+        }
       }
     }
-    if (!reused_leaves) ComputeLeaves(connection, extra, dataset.Dimensions());
+    if (!reused_leaves) {
+      ComputeLeaves(connection, extra, dataset.Dimensions());
+      leaves_store->Replace(fmt::format("{}.order_leaves", WORK_CATALOG), generation);
+    }
   }
   const storage::Table slice_cube =
       options.incremental ? metrics::RollUpLeaves(connection, cube)
                           : metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
-  // The cube (and the leaves a later refresh reads back) are written to the new results while
-  // the rest of the analysis runs.
+  // The cube is written to the new results while the rest of the analysis runs.
   storage::ResultsWriter results(connection, data_dir);
   results.StoreCube(slice_cube);
-  if (options.incremental) {
-    results.StoreTableInBackground(fmt::format("{}.order_leaves", LEAVES_CATALOG),
-                                   "order_leaves");
-  }
   stage = std::chrono::steady_clock::now();
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
       connection, slice_cube, registry, config.incidents, support.Names("metric"));
@@ -241,10 +273,12 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       reused[i] = stored->Incident(incidents[i].id, WindowsKey(incidents[i], data_end));
       if (reused[i] != nullptr) reused_ids.push_back(incidents[i].id);
     }
+    if (options.report != nullptr) options.report->reused_incidents = reused_ids;
     if (!reused_ids.empty()) {
-      spdlog::info("analyze: incremental: RCA and recommendations of {} reused (windows and "
-                   "their data unchanged)",
-                   fmt::join(reused_ids, ", "));
+      spdlog::info(
+          "analyze: incremental: RCA and recommendations of {} reused (windows and "
+          "their data unchanged)",
+          fmt::join(reused_ids, ", "));
     }
   }
   // The registry (above) outlives the results, which point at its hypotheses.
@@ -327,9 +361,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   }
   if (options.incremental) {
     if (!units && before == nullptr) take_units();
-    if (units) StageRefreshState(connection, results, keys, *units, incidents, data_end);
+    if (units) {
+      StageRefreshState(connection, results, keys, generation, *units, incidents, data_end);
+    }
   }
   if (before_commit) before_commit(analysis);
+  // The per-day sums first: results that name a generation the sums do not have are not reused.
+  if (leaves_store) leaves_store->Commit();
   results.Commit(analysis);
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));
   return analysis;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "detect/incidents.hpp"
 #include "metrics/cx_config.hpp"
@@ -26,6 +27,18 @@ struct AnalysisConfig {
   std::string text;
 };
 
+//! What an incremental run reused (AnalysisOptions::report).
+struct RefreshReport {
+  //! "unchanged" (no data changed: the stored analysis stands), "refresh" (the stored per-day
+  //! sums of unchanged days were reused) or "full".
+  std::string mode;
+  std::string reason;                         //!< why not everything was reusable (empty if it was)
+  std::vector<std::string> computed_days;     //!< days whose per-day sums were computed (refresh)
+  int64_t reused_days = 0;                    //!< days whose stored per-day sums were reused
+  std::vector<std::string> reused_incidents;  //!< incidents whose RCA and recommendations were
+                                              //!< reused
+};
+
 //! How RunAnalysis treats the stored results of an earlier analysis of the same data.
 struct AnalysisOptions {
   //! Reuse what the data's changes leave valid (docs/incremental.md): the per-day sums of
@@ -34,6 +47,8 @@ struct AnalysisOptions {
   //! (missing, unreadable, another build, configuration or data schema), a full analysis runs and
   //! the log says why. The result equals a full analysis's.
   bool incremental = false;
+  //! When given, filled with what an incremental run reused.
+  RefreshReport* report = nullptr;
 };
 
 //! Reads the configuration file (sections cx_score, cube, incidents, rca,

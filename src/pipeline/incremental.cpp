@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 
 #include "common/error.hpp"
@@ -72,8 +76,8 @@ RefreshKeys RefreshKeys::Of(storage::Connection& connection, const storage::Data
       keys.schema += fmt::format("{}: absent\n", table);
       continue;
     }
-    const storage::Table columns = connection.Query(
-        fmt::format("DESCRIBE SELECT * FROM {}", storage::SqlIdentifier(table)));
+    const storage::Table columns =
+        connection.Query(fmt::format("DESCRIBE SELECT * FROM {}", storage::SqlIdentifier(table)));
     keys.schema += fmt::format("{}:", table);
     for (size_t i = 0; i < columns.RowCount(); ++i) {
       keys.schema += fmt::format(" {} {}", columns.Get("column_name").StringAt(i),
@@ -94,18 +98,18 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
     return state;
   }
   try {
-    connection.Execute(fmt::format("ATTACH {} AS {} (READ_ONLY)", storage::SqlLiteral(path),
-                                   PREVIOUS));
+    connection.Execute(
+        fmt::format("ATTACH {} AS {} (READ_ONLY)", storage::SqlLiteral(path), PREVIOUS));
   } catch (const Error& failure) {
     state.reason_ = fmt::format("the stored results cannot be read ({})", failure.what());
     return state;
   }
   try {
     for (const char* table : {"refresh_state", "data_units", "data_unit_days", "data_files",
-                              "order_leaves", "incident_windows", "incidents", "analysis"}) {
+                              "incident_windows", "incidents", "analysis"}) {
       if (!HasPreviousTable(connection, table)) {
-        state.reason_ = fmt::format("the stored results hold no {} (stored by an older cxagent?)",
-                                    table);
+        state.reason_ =
+            fmt::format("the stored results hold no {} (stored by an older cxagent?)", table);
         return state;
       }
     }
@@ -126,6 +130,7 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
           "data's dimensions changed)";
       return state;
     }
+    state.leaves_generation_ = stored["leaves_generation"];
     state.leaves_ = true;
     if (stored["config"] != keys.config) {
       state.reason_ = "the configuration changed";
@@ -161,6 +166,17 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
   return state;
 }
 
+void StoredState::CheckLeaves(const std::optional<std::string>& generation,
+                              const std::string& why) {
+  if (!leaves_) return;
+  if (generation && *generation == leaves_generation_) return;
+  leaves_ = false;
+  incidents_ = false;
+  reason_ = generation ? "the stored per-day sums are not those of the stored results (a run "
+                         "stopped between writing the two?)"
+                       : why;
+}
+
 const nlohmann::json* StoredState::Incident(const std::string& id,
                                             const std::string& windows) const {
   if (!incidents_) return nullptr;
@@ -187,32 +203,34 @@ bool WindowsUnchanged(const detect::Incident& incident, Date data_end,
 
 void ComputeLeaves(storage::Connection& connection, const std::vector<std::string>& extra,
                    const std::vector<std::string>& dimensions) {
-  connection.Execute(fmt::format(
-      "CREATE OR REPLACE TABLE {0}.order_leaves AS {1}; "
-      "CREATE OR REPLACE TEMP VIEW order_leaves AS SELECT * FROM {0}.order_leaves",
-      LEAVES_CATALOG, metrics::OrderLeavesSelect(extra, dimensions, "order_facts")));
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TABLE {0}.order_leaves AS {1}; "
+                  "CREATE OR REPLACE TEMP VIEW order_leaves AS SELECT * FROM {0}.order_leaves",
+                  WORK_CATALOG, metrics::OrderLeavesSelect(extra, dimensions, "order_facts")));
 }
 
 void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& days,
                    const std::vector<std::string>& extra,
                    const std::vector<std::string>& dimensions) {
+  // Only these days' orders are joined with the other tables (metrics::BuildOrderFacts).
   connection.Execute(fmt::format(
-      "CREATE OR REPLACE TABLE {0}.order_leaves AS SELECT * FROM {1}.order_leaves{2}",
-      LEAVES_CATALOG, PREVIOUS,
-      days.empty() ? "" : fmt::format(" WHERE order_date NOT IN ({})", DateList(days))));
-  if (!days.empty()) {
-    // Only these days' orders are joined with the other tables (metrics::BuildOrderFacts).
-    connection.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows "
-        "WHERE CAST(order_date AS DATE) IN ({})",
-        DateList(days)));
-    connection.Execute(fmt::format(
-        "INSERT INTO {}.order_leaves BY NAME {}", LEAVES_CATALOG,
-        metrics::OrderLeavesSelect(extra, dimensions, "selected_order_facts")));
-  }
+      "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows "
+      "WHERE {}",
+      days.empty() ? "FALSE" : fmt::format("CAST(order_date AS DATE) IN ({})", DateList(days))));
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TABLE {}.new_leaves AS {}", WORK_CATALOG,
+                  metrics::OrderLeavesSelect(extra, dimensions, "selected_order_facts")));
   connection.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP VIEW order_leaves AS SELECT * FROM {}.order_leaves",
-      LEAVES_CATALOG));
+      "CREATE OR REPLACE TEMP VIEW order_leaves AS SELECT * FROM cx_leaves.order_leaves{0} "
+      "UNION ALL BY NAME SELECT * FROM {1}.new_leaves",
+      days.empty() ? "" : fmt::format(" WHERE order_date NOT IN ({})", DateList(days)),
+      WORK_CATALOG));
+}
+
+std::string NewLeavesGeneration() {
+  static std::atomic<uint64_t> counter{0};
+  return fmt::format("{}-{}-{}", std::chrono::system_clock::now().time_since_epoch().count(),
+                     getpid(), counter++);
 }
 
 void CopyIncidentArtifacts(storage::Connection& connection, const std::vector<std::string>& ids) {
@@ -220,8 +238,8 @@ void CopyIncidentArtifacts(storage::Connection& connection, const std::vector<st
   for (const char* table : {"rca_models", "rca_samples"}) {
     if (!HasPreviousTable(connection, table) || !connection.HasTempRelation(table)) continue;
     connection.Execute(fmt::format(
-        "INSERT INTO temp.main.{0} BY NAME SELECT * FROM {1}.{0} WHERE incident_id IN ({2})",
-        table, PREVIOUS, IdList(ids)));
+        "INSERT INTO temp.main.{0} BY NAME SELECT * FROM {1}.{0} WHERE incident_id IN ({2})", table,
+        PREVIOUS, IdList(ids)));
   }
 }
 
@@ -233,15 +251,18 @@ void CopyIncidentResults(const nlohmann::json& stored, nlohmann::json& incident)
 }
 
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
-                       const RefreshKeys& keys, const storage::DataUnits& units,
+                       const RefreshKeys& keys, const std::string& leaves_generation,
+                       const storage::DataUnits& units,
                        const std::vector<detect::Incident>& incidents, Date data_end) {
   connection.Execute(
       "CREATE OR REPLACE TEMP TABLE refresh_state (name VARCHAR, value VARCHAR); "
       "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR)");
-  for (const auto& [name, value] : {std::pair<const char*, const std::string*>{"program", &keys.program},
-                                    {"leaves", &keys.leaves},
-                                    {"config", &keys.config},
-                                    {"schema", &keys.schema}}) {
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"program", &keys.program},
+        {"leaves", &keys.leaves},
+        {"config", &keys.config},
+        {"schema", &keys.schema},
+        {"leaves_generation", &leaves_generation}}) {
     connection.Prepare("INSERT INTO refresh_state VALUES (?, ?)")
         .Bind(1, std::string(name))
         .Bind(2, *value)

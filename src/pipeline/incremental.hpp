@@ -50,6 +50,10 @@ class StoredState {
   //! The stored RCA and recommendations of unchanged incidents can be reused (same
   //! configuration and data schema).
   bool Incidents() const { return incidents_; }
+  //! Takes the generation of the stored per-day sums (storage::LeavesStore::Open, nullopt when
+  //! there are none): sums of another generation than the results' (a run that failed or was
+  //! killed between writing the two) are not reused, nor anything else.
+  void CheckLeaves(const std::optional<std::string>& generation, const std::string& why);
   //! Why not everything can be reused (empty when it can).
   const std::string& Reason() const { return reason_; }
   //! The stored analysis document (null when nothing is reusable).
@@ -60,6 +64,7 @@ class StoredState {
 
  private:
   std::optional<storage::DataUnits> units_;
+  std::string leaves_generation_;
   bool leaves_ = false;
   bool incidents_ = false;
   std::string reason_;
@@ -71,21 +76,24 @@ class StoredState {
 //! recommendations are found by.
 std::string WindowsKey(const detect::Incident& incident, Date data_end);
 
-//! The attached in-memory database an incremental run keeps its leaves in (every connection of
-//! the database sees it, so that the results writer stores them on a thread of its own); TEMP
-//! view `order_leaves` reads them.
-inline constexpr const char* LEAVES_CATALOG = "cx_work";
+//! The attached in-memory database an incremental run computes leaves into (every connection of
+//! the database sees it, so that storage::LeavesStore writes them on a thread of its own).
+inline constexpr const char* WORK_CATALOG = "cx_work";
 
 //! Computes the leaves (metrics::OrderLeavesSelect with `extra` over the leaf `dimensions`) of
-//! every day into LEAVES_CATALOG.order_leaves, read through TEMP view `order_leaves`.
+//! every day into WORK_CATALOG.order_leaves, read through TEMP view `order_leaves`.
 void ComputeLeaves(storage::Connection& connection, const std::vector<std::string>& extra,
                    const std::vector<std::string>& dimensions);
 
-//! As ComputeLeaves, from the stored leaves (`cx_previous.order_leaves`) of every day but `days`
-//! and the leaves of `days` computed from their orders alone (through `selected_order_facts`).
+//! Defines TEMP view `order_leaves` as the stored leaves (`cx_leaves.order_leaves`,
+//! storage::LeavesStore) of every day but `days`, and the leaves of `days` computed from their
+//! orders alone (through `selected_order_facts`) into WORK_CATALOG.new_leaves.
 void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& days,
                    const std::vector<std::string>& extra,
                    const std::vector<std::string>& dimensions);
+
+//! A new generation name for stored per-day sums (unique per run).
+std::string NewLeavesGeneration();
 
 //! Whether `changes` leave an incident's RCA as stored: no day of its windows changed (nor the
 //! change_log, nor a whole table).
@@ -101,11 +109,12 @@ void CopyIncidentArtifacts(storage::Connection& connection, const std::vector<st
 void CopyIncidentResults(const nlohmann::json& stored, nlohmann::json& incident);
 
 //! Stages what a later refresh reads back, as TEMP tables the writer stores with the results:
-//! `refresh_state` (the keys), `incident_windows` (WindowsKey per incident) and the data's units
-//! (storage::StageDataUnits). The leaves are stored by the caller
-//! (ResultsWriter::StoreTableInBackground).
+//! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,
+//! storage::LeavesStore), `incident_windows` (WindowsKey per incident) and the data's units
+//! (storage::StageDataUnits).
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
-                       const RefreshKeys& keys, const storage::DataUnits& units,
+                       const RefreshKeys& keys, const std::string& leaves_generation,
+                       const storage::DataUnits& units,
                        const std::vector<detect::Incident>& incidents, Date data_end);
 
 }  // namespace cxagent::pipeline

@@ -294,9 +294,9 @@ TableFiles ListTableFiles(Connection& connection, const std::string& folder,
     return listed;
   }
   listed.per_file = true;
-  const Table files = connection.Query(
-      fmt::format("SELECT file FROM glob({}) ORDER BY file",
-                  SqlLiteral((located->path / "*.parquet").string())));
+  const Table files =
+      connection.Query(fmt::format("SELECT file FROM glob({}) ORDER BY file",
+                                   SqlLiteral((located->path / "*.parquet").string())));
   for (size_t i = 0; i < files.RowCount(); ++i) {
     listed.files.emplace_back(files.Get("file").StringAt(i));
   }

@@ -43,9 +43,6 @@ ResultsWriter::ResultsWriter(Connection& connection, const std::string& data_dir
 
 ResultsWriter::~ResultsWriter() {
   if (cube_writer_.joinable()) cube_writer_.join();
-  for (auto& copier : copiers_) {
-    if (copier.joinable()) copier.join();
-  }
   if (attached_) {
     try {
       connection_.Execute("DETACH cx_results_new");
@@ -86,29 +83,11 @@ void ResultsWriter::StoreTempTable(const std::string& name) {
   temp_tables_.push_back(name);
 }
 
-void ResultsWriter::StoreTableInBackground(const std::string& relation, const std::string& name) {
-  if (committed_) throw InternalError("results: already committed");
-  std::exception_ptr* failure = &copy_failures_.emplace_back();
-  copiers_.emplace_back([this, relation, name, failure] {
-    try {
-      Connection writer(connection_.Owner());
-      writer.Execute(fmt::format("CREATE TABLE cx_results_new.{} AS SELECT * FROM {}",
-                                 SqlIdentifier(name), relation));
-    } catch (...) {
-      *failure = std::current_exception();
-    }
-  });
-}
-
 void ResultsWriter::Commit(const nlohmann::json& analysis) {
   if (committed_) throw InternalError("results: already committed");
   if (!cube_started_) StoreCube(Table{});
   cube_writer_.join();
   if (cube_failure_) std::rethrow_exception(cube_failure_);
-  for (auto& copier : copiers_) copier.join();
-  for (const auto& failure : copy_failures_) {
-    if (failure) std::rethrow_exception(failure);
-  }
   connection_.Execute("CREATE TABLE cx_results_new.analysis (document VARCHAR)");
   connection_.Prepare("INSERT INTO cx_results_new.analysis VALUES (?)")
       .Bind(1, analysis.dump())
@@ -145,8 +124,8 @@ void ResultsWriter::Commit(const nlohmann::json& analysis) {
     }
   }
   for (const auto& table : temp_tables_) {
-    connection_.Execute(fmt::format("CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}",
-                                    SqlIdentifier(table)));
+    connection_.Execute(fmt::format(
+        "CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}", SqlIdentifier(table)));
   }
   connection_.Execute("DETACH cx_results_new");
   attached_ = false;

@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <deque>
 #include <exception>
 #include <string>
 #include <thread>
@@ -44,10 +43,6 @@ class ResultsWriter {
   //! Has Commit copy the connection's TEMP table `name` into the results under the same name
   //! (what a later refresh reads back: pipeline/incremental.hpp).
   void StoreTempTable(const std::string& name);
-  //! Starts copying `relation` (a table every connection sees, e.g. in an attached in-memory
-  //! database; it must not change until Commit) into the results as `name`, on a connection of
-  //! its own while the analysis goes on, as the slice cube.
-  void StoreTableInBackground(const std::string& relation, const std::string& name);
   //! Waits for the cube (rethrowing its failure), writes `analysis`, its incidents, the RCA
   //! artifacts the connection staged and the TEMP tables named by StoreTempTable, then renames
   //! the file into place.
@@ -60,8 +55,6 @@ class ResultsWriter {
   std::thread cube_writer_;
   std::exception_ptr cube_failure_;
   std::vector<std::string> temp_tables_;
-  std::vector<std::thread> copiers_;
-  std::deque<std::exception_ptr> copy_failures_;  // a deque: each copier keeps a pointer
   bool attached_ = false;
   bool cube_started_ = false;
   bool committed_ = false;

@@ -124,13 +124,13 @@ std::vector<SourceUnit> ReadRowGroups(Connection& connection, const std::string&
   Table chunks;
   Table schema;
   try {
-    chunks = connection.Query(fmt::format(
-        "SELECT row_group_id AS rg, row_group_num_rows AS n, path_in_schema AS path, "
-        "concat_ws('|', type, compression, encodings, num_values) AS meta, "
-        "dictionary_page_offset AS dictionary, data_page_offset AS data, "
-        "total_compressed_size AS size, stats_min_value AS lo, stats_max_value AS hi "
-        "FROM parquet_metadata({}) ORDER BY row_group_id, column_id",
-        literal));
+    chunks = connection.Query(
+        fmt::format("SELECT row_group_id AS rg, row_group_num_rows AS n, path_in_schema AS path, "
+                    "concat_ws('|', type, compression, encodings, num_values) AS meta, "
+                    "dictionary_page_offset AS dictionary, data_page_offset AS data, "
+                    "total_compressed_size AS size, stats_min_value AS lo, stats_max_value AS hi "
+                    "FROM parquet_metadata({}) ORDER BY row_group_id, column_id",
+                    literal));
     schema = connection.Query(fmt::format(
         "SELECT concat_ws('|', name, type, repetition_type, converted_type, scale, precision, "
         "CAST(logical_type AS VARCHAR)) AS s FROM parquet_schema({})",
@@ -274,8 +274,8 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
   if (!source.dataset_file.empty()) {
     // A dataset file's tables can be SQL over any of the files it reads: each is one unit that
     // changes when any of them does.
-    const std::string digest = TextDigest(
-        DataFingerprint({.folder = source.folder, .dataset_file = source.dataset_file}));
+    const std::string digest =
+        TextDigest(DataFingerprint({.folder = source.folder, .dataset_file = source.dataset_file}));
     for (const auto& table : source.tables) {
       out.units.push_back({.table = table, .id = fmt::format("{}:{}", table, digest)});
     }
@@ -386,12 +386,12 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
       if (day.table != "orders") continue;
       DayRange& range = out[day.day];
       if (day.min_order) {
-        range.min_order = range.min_order ? std::min(*range.min_order, *day.min_order)
-                                          : *day.min_order;
+        range.min_order =
+            range.min_order ? std::min(*range.min_order, *day.min_order) : *day.min_order;
       }
       if (day.max_order) {
-        range.max_order = range.max_order ? std::max(*range.max_order, *day.max_order)
-                                          : *day.max_order;
+        range.max_order =
+            range.max_order ? std::max(*range.max_order, *day.max_order) : *day.max_order;
       }
       if (day.created_first) {
         range.created_first = range.created_first
@@ -399,9 +399,8 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
                                   : *day.created_first;
       }
       if (day.created_last) {
-        range.created_last = range.created_last
-                                 ? std::max(*range.created_last, *day.created_last)
-                                 : *day.created_last;
+        range.created_last = range.created_last ? std::max(*range.created_last, *day.created_last)
+                                                : *day.created_last;
       }
     }
     return out;

@@ -18,12 +18,12 @@ class Dataset;
 //! bytes; or a whole table (a CSV file of a data folder, any table of a dataset file), known by
 //! the size and modification time of the files it reads.
 struct SourceUnit {
-  std::string table;   //!< the contract table
-  std::string file;    //!< the file (empty for a table of a dataset file)
+  std::string table;       //!< the contract table
+  std::string file;        //!< the file (empty for a table of a dataset file)
   int64_t row_group = -1;  //!< the row group, -1 for a whole table
-  std::string id;      //!< digest of the row group's bytes, or of the whole table's files
-  int64_t first_row = 0;  //!< the row group's first row in its file
-  int64_t rows = 0;       //!< the row group's rows
+  std::string id;          //!< digest of the row group's bytes, or of the whole table's files
+  int64_t first_row = 0;   //!< the row group's first row in its file
+  int64_t rows = 0;        //!< the row group's rows
   //! Per-order tables (deliveries, items, support, ratings): the least and greatest order_id of
   //! the row group (nullopt: no order_id), so that its rows can only belong to orders in between.
   std::optional<int64_t> min_order;
@@ -59,8 +59,8 @@ struct DataUnits {
 //! What the units' reader needs of a dataset (copied, so that it can run on a thread of its own
 //! while the analysis goes on).
 struct UnitSource {
-  std::string folder;        //!< the data folder
-  std::string dataset_file;  //!< the dataset file, empty for a plain data folder
+  std::string folder;               //!< the data folder
+  std::string dataset_file;         //!< the dataset file, empty for a plain data folder
   std::vector<std::string> tables;  //!< the tables the data has
   std::string orders_select;        //!< Dataset::ViewSelect("orders")
   std::string inventory_select;     //!< Dataset::ViewSelect("inventory")
@@ -85,7 +85,7 @@ struct UnitChanges {
   //! per-order row group overlaps (before and now), and days with orders created on a day whose
   //! supply changed. Sorted.
   std::vector<Date> days;
-  bool change_log = false;  //!< the change_log table changed
+  bool change_log = false;   //!< the change_log table changed
   size_t changed_units = 0;  //!< units gone or new
 };
 
