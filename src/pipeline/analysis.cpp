@@ -295,7 +295,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     const rca::RcaEngine engine(hypotheses, config.rca);
     std::vector<rca::IncidentRca> found = engine.AnalyzeAll(connection, dataset, analyzed);
     rca::StageArtifacts(connection, found);
-    CopyIncidentArtifacts(connection, reused_ids);
+    CopyIncidentArtifacts(connection, results, reused_ids);
     for (size_t k = 0; k < found.size(); ++k) causes[positions[k]] = std::move(found[k]);
     spdlog::info("analyze: root causes of {} incidents in {:.2f} s", analyzed.size(),
                  Seconds(stage));

@@ -233,13 +233,13 @@ std::string NewLeavesGeneration() {
                      getpid(), counter++);
 }
 
-void CopyIncidentArtifacts(storage::Connection& connection, const std::vector<std::string>& ids) {
+void CopyIncidentArtifacts(storage::Connection& connection, storage::ResultsWriter& writer,
+                           const std::vector<std::string>& ids) {
   if (ids.empty()) return;
   for (const char* table : {"rca_models", "rca_samples"}) {
     if (!HasPreviousTable(connection, table) || !connection.HasTempRelation(table)) continue;
-    connection.Execute(fmt::format(
-        "INSERT INTO temp.main.{0} BY NAME SELECT * FROM {1}.{0} WHERE incident_id IN ({2})", table,
-        PREVIOUS, IdList(ids)));
+    writer.AppendRows(table, fmt::format("SELECT * FROM {}.{} WHERE incident_id IN ({})", PREVIOUS,
+                                         table, IdList(ids)));
   }
 }
 

@@ -100,9 +100,10 @@ std::string NewLeavesGeneration();
 bool WindowsUnchanged(const detect::Incident& incident, Date data_end,
                       const storage::UnitChanges& changes);
 
-//! Copies the stored RCA artifacts (`cx_previous.rca_models` and `rca_samples`) of the incidents
-//! `ids` into the TEMP tables rca::StageArtifacts made.
-void CopyIncidentArtifacts(storage::Connection& connection, const std::vector<std::string>& ids);
+//! Has `writer` store the stored RCA artifacts (`cx_previous.rca_models` and `rca_samples`) of
+//! the incidents `ids` beside those rca::StageArtifacts staged.
+void CopyIncidentArtifacts(storage::Connection& connection, storage::ResultsWriter& writer,
+                           const std::vector<std::string>& ids);
 
 //! The parts of a stored incident document that RCA and recommendations wrote, copied into
 //! `incident`.

@@ -43,6 +43,9 @@ class ResultsWriter {
   //! Has Commit copy the connection's TEMP table `name` into the results under the same name
   //! (what a later refresh reads back: pipeline/incremental.hpp).
   void StoreTempTable(const std::string& name);
+  //! Has Commit add to the stored table `table` (after it is created) the rows of `select` (a
+  //! query, e.g. over the previous results attached to the connection).
+  void AppendRows(const std::string& table, const std::string& select);
   //! Waits for the cube (rethrowing its failure), writes `analysis`, its incidents, the RCA
   //! artifacts the connection staged and the TEMP tables named by StoreTempTable, then renames
   //! the file into place.
@@ -55,6 +58,7 @@ class ResultsWriter {
   std::thread cube_writer_;
   std::exception_ptr cube_failure_;
   std::vector<std::string> temp_tables_;
+  std::vector<std::pair<std::string, std::string>> appends_;  // table, query
   bool attached_ = false;
   bool cube_started_ = false;
   bool committed_ = false;
