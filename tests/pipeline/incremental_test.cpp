@@ -331,5 +331,24 @@ TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
       refreshed, pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()}, config));
 }
 
+TEST_F(IncrementalTest, TheCommandLineRefreshesAndSaysWhatItReused) {
+  // The stored state is this test binary's: another build's, which cxagent does not reuse.
+  const fs::path folder = Appended("command");
+  const auto first = RunCxagent(fmt::format("analyze --data {} --incremental --out {}",
+                                            folder.string(), dir_->File("command-1.json")));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("written by another build of cxagent; running a full analysis"),
+            std::string::npos)
+      << first.err;
+  const auto second = RunCxagent(fmt::format("analyze --data {} --incremental --out {}",
+                                             folder.string(), dir_->File("command-2.json")));
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("no data changed since the stored analysis"), std::string::npos)
+      << second.err;
+  const json written = json::parse(ReadFile(dir_->File("command-2.json")));
+  ExpectSameAnalysis(written, json::parse(ReadFile(dir_->File("command-1.json"))));
+  ExpectSameAnalysis(written, full_);
+}
+
 }  // namespace
 }  // namespace cxagent
