@@ -287,10 +287,21 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
   if (before != nullptr) known_files.insert(before->files.begin(), before->files.end());
   for (const auto& table : source.tables) {
     const TableFiles listed = ListTableFiles(connection, source.folder, table);
+    // Row groups are read by the reader's file_row_number, which a column of that name in the
+    // files would hide: such a table, like a CSV file, is one unit known by its files' metadata.
+    bool whole = !listed.per_file &&
+                 !(listed.files.size() == 1 && listed.files.front().ends_with(".parquet"));
+    if (!whole && !listed.files.empty()) {
+      whole = connection
+                  .Query(fmt::format("SELECT count(*) AS n FROM (DESCRIBE SELECT * FROM "
+                                     "read_parquet({})) WHERE column_name = 'file_row_number'",
+                                     SqlLiteral(listed.files.front())))
+                  .Get("n")
+                  .ints.at(0) > 0;
+    }
     for (const auto& file : listed.files) {
       const std::string metadata = FileMetadata(file);
-      if (!listed.per_file && !file.ends_with(".parquet")) {
-        // A CSV file: read whole by its view.
+      if (whole) {
         out.units.push_back({.table = table,
                              .file = file,
                              .id = fmt::format("{}:{}", table, TextDigest(file + "|" + metadata))});
