@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -212,12 +213,19 @@ std::vector<UnitDay> ReadDays(Connection& connection, const std::string& table,
   std::vector<UnitDay> days;
   if (units.empty()) return days;
   std::string day;
-  std::string extra = "NULL::BIGINT AS lo, NULL::BIGINT AS hi, NULL::DATE AS cf, NULL::DATE AS cl";
+  // The sum of the rows' hashes mod 2^64, shifted into BIGINT's range.
+  const std::string row_hash =
+      "CAST(sum(hash(*COLUMNS(*))) % 18446744073709551616 - 9223372036854775808 AS BIGINT) AS h";
+  std::string extra =
+      "NULL::BIGINT AS lo, NULL::BIGINT AS hi, NULL::DATE AS cf, "
+      "NULL::DATE AS cl, " +
+      row_hash;
   if (table == "orders") {
     day = "CAST(order_date AS DATE)";
     extra =
         "min(order_id)::BIGINT AS lo, max(order_id)::BIGINT AS hi, "
-        "CAST(min(created_at) AS DATE) AS cf, CAST(max(created_at) AS DATE) AS cl";
+        "CAST(min(created_at) AS DATE) AS cf, CAST(max(created_at) AS DATE) AS cl, "
+        "NULL::BIGINT AS h";
   } else if (table == "inventory") {
     day = "CAST(\"date\" AS DATE)";
   } else {
@@ -249,6 +257,7 @@ std::vector<UnitDay> ReadDays(Connection& connection, const std::string& table,
     entry.max_order = OptionalInt(rows.Get("hi"), i);
     entry.created_first = OptionalDate(rows.Get("cf"), i);
     entry.created_last = OptionalDate(rows.Get("cl"), i);
+    entry.row_hash = OptionalInt(rows.Get("h"), i);
     days.push_back(std::move(entry));
   }
   return days;
@@ -269,6 +278,172 @@ UnitSource UnitSource::Of(const Dataset& dataset) {
   return source;
 }
 
+namespace {
+
+// Per order day: the order_id range of its orders and the days they were created on.
+struct DayRange {
+  std::optional<int64_t> min_order;
+  std::optional<int64_t> max_order;
+  std::optional<Date> created_first;
+  std::optional<Date> created_last;
+};
+
+template <typename T, typename Pick>
+void Widen(std::optional<T>& into, const std::optional<T>& value, Pick pick) {
+  if (value) into = into ? pick(*into, *value) : *value;
+}
+
+std::map<Date, DayRange> OrderRanges(const DataUnits& units) {
+  std::map<Date, DayRange> out;
+  const auto least = [](auto a, auto b) { return std::min(a, b); };
+  const auto greatest = [](auto a, auto b) { return std::max(a, b); };
+  for (const auto& day : units.days) {
+    if (day.table != "orders") continue;
+    DayRange& range = out[day.day];
+    Widen(range.min_order, day.min_order, least);
+    Widen(range.max_order, day.max_order, greatest);
+    Widen(range.created_first, day.created_first, least);
+    Widen(range.created_last, day.created_last, greatest);
+  }
+  return out;
+}
+
+// The order days whose orders' order_id range meets [lo, hi].
+std::vector<Date> DaysMeeting(const std::map<Date, DayRange>& ranges, int64_t lo, int64_t hi) {
+  std::vector<Date> days;
+  for (const auto& [day, range] : ranges) {
+    if (range.min_order && range.max_order && *range.min_order <= hi && lo <= *range.max_order) {
+      days.push_back(day);
+    }
+  }
+  return days;
+}
+
+// Units of `table` gone from `before` and new in `now` (multisets of ids).
+void Difference(const std::vector<SourceUnit>& before, const std::vector<SourceUnit>& now,
+                std::vector<const SourceUnit*>& gone, std::vector<const SourceUnit*>& added) {
+  std::map<std::string, int> balance;
+  std::map<std::string, const SourceUnit*> gone_units;
+  std::map<std::string, const SourceUnit*> new_units;
+  for (const auto& unit : before) {
+    --balance[unit.id];
+    gone_units[unit.id] = &unit;
+  }
+  for (const auto& unit : now) {
+    ++balance[unit.id];
+    new_units[unit.id] = &unit;
+  }
+  for (const auto& [id, count] : balance) {
+    if (count < 0) gone.push_back(gone_units.at(id));
+    if (count > 0) added.push_back(new_units.at(id));
+  }
+}
+
+// The days of per-order row groups listed by day: each row joined with its order's day, over
+// the orders' files (those whose order_id is in [lo, hi], which the Parquet statistics prune).
+void ReadPerOrderDays(Connection& connection, const std::string& orders,
+                      const std::vector<SourceUnit*>& units, DataUnits& out) {
+  if (units.empty()) return;
+  int64_t lo = *units.front()->min_order;
+  int64_t hi = *units.front()->max_order;
+  std::vector<std::string> parts;
+  for (size_t k = 0; k < units.size(); ++k) {
+    lo = std::min(lo, *units[k]->min_order);
+    hi = std::max(hi, *units[k]->max_order);
+    parts.push_back(fmt::format(
+        "SELECT {}::BIGINT AS k, order_id, hash(*COLUMNS(*)) AS h FROM read_parquet({}) WHERE "
+        "file_row_number BETWEEN {} AND {}",
+        k, SqlLiteral(units[k]->file), units[k]->first_row,
+        units[k]->first_row + units[k]->rows - 1));
+  }
+  const Table rows = connection.Query(fmt::format(
+      "SELECT t.k, o.day, count(*)::BIGINT AS n, CAST(sum(t.h) % 18446744073709551616 - "
+      "9223372036854775808 AS BIGINT) AS h FROM (SELECT order_id, CAST(order_date AS DATE) AS "
+      "day FROM {0} WHERE order_id BETWEEN {1} AND {2}) o RIGHT JOIN ({3}) t "
+      "ON o.order_id = t.order_id GROUP BY ALL",
+      orders, lo, hi, fmt::join(parts, " UNION ALL ")));
+  for (SourceUnit* unit : units) {
+    unit->by_day = true;
+    unit->orphans = 0;
+  }
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    SourceUnit& unit = *units[static_cast<size_t>(rows.Get("k").ints[i])];
+    if (rows.Get("day").IsNull(i)) {
+      unit.orphans += rows.Get("n").ints[i];
+      continue;
+    }
+    out.days.push_back({.table = unit.table,
+                        .id = unit.id,
+                        .day = Date{static_cast<int32_t>(rows.Get("day").ints[i])},
+                        .rows = rows.Get("n").ints[i],
+                        .row_hash = OptionalInt(rows.Get("h"), i)});
+  }
+}
+
+// Lists by day the per-order row groups whose order_id range meets more than BY_DAY_ABOVE days;
+// one listed before keeps its days unless the orders it counts towards may have moved (its days
+// hold orders that changed) or rows without an order may have found one (new orders arrived).
+void ListPerOrderDays(Connection& connection, const std::string& orders, const DataUnits* before,
+                      DataUnits& out) {
+  const std::map<Date, DayRange> ranges = OrderRanges(out);
+  std::set<Date> orders_changed;
+  bool new_orders = before == nullptr;
+  if (before != nullptr) {
+    std::vector<SourceUnit> before_orders;
+    std::vector<SourceUnit> now_orders;
+    for (const auto& unit : before->units) {
+      if (unit.table == "orders") before_orders.push_back(unit);
+    }
+    for (const auto& unit : out.units) {
+      if (unit.table == "orders") now_orders.push_back(unit);
+    }
+    std::vector<const SourceUnit*> gone;
+    std::vector<const SourceUnit*> added;
+    Difference(before_orders, now_orders, gone, added);
+    new_orders = !added.empty();
+    for (const auto* units : {&gone, &added}) {
+      const DataUnits& listing = units == &gone ? *before : out;
+      for (const SourceUnit* unit : *units) {
+        for (const auto& day : listing.days) {
+          if (day.id == unit->id) orders_changed.insert(day.day);
+        }
+      }
+    }
+  }
+  std::set<std::string> drop;  // ids whose listed days are stale or no longer wanted
+  std::map<std::string, std::vector<SourceUnit*>> to_read;  // by file
+  for (auto& unit : out.units) {
+    if (!PerOrder(unit.table) || unit.Whole()) continue;
+    const bool wide = unit.min_order && unit.max_order &&
+                      DaysMeeting(ranges, *unit.min_order, *unit.max_order).size() > BY_DAY_ABOVE;
+    if (!wide) {
+      if (unit.by_day) drop.insert(unit.id);
+      unit.by_day = false;
+      unit.orphans = 0;
+      continue;
+    }
+    bool stale = !unit.by_day || (unit.orphans > 0 && new_orders);
+    if (!stale) {
+      for (const auto& day : out.days) {
+        if (day.id == unit.id && orders_changed.contains(day.day)) stale = true;
+      }
+    }
+    if (!stale) continue;
+    drop.insert(unit.id);
+    to_read[unit.file].push_back(&unit);
+  }
+  std::erase_if(out.days, [&](const UnitDay& day) { return drop.contains(day.id); });
+  for (const auto& [file, units] : to_read) {
+    try {
+      ReadPerOrderDays(connection, orders, units, out);
+    } catch (const Error& failure) {
+      throw InvalidInput("cannot read the order days of {}: {}", file, failure.what());
+    }
+  }
+}
+
+}  // namespace
+
 DataUnits ListDataUnits(Database& database, const UnitSource& source, const DataUnits* before) {
   DataUnits out;
   if (!source.dataset_file.empty()) {
@@ -282,9 +457,16 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
     return out;
   }
   Connection connection(database);
-  // Units of an unchanged file are taken from `before`, by file.
+  // Units of an unchanged file are taken from `before`, by file; a row group seen before keeps
+  // its days (the same bytes hold the same rows).
   std::map<std::string, std::string> known_files;
-  if (before != nullptr) known_files.insert(before->files.begin(), before->files.end());
+  std::set<std::string> known_ids;
+  if (before != nullptr) {
+    known_files.insert(before->files.begin(), before->files.end());
+    for (const auto& unit : before->units) known_ids.insert(unit.id);
+  }
+  std::vector<std::string> orders_files;
+  bool orders_by_row_group = false;
   for (const auto& table : source.tables) {
     const TableFiles listed = ListTableFiles(connection, source.folder, table);
     // Row groups are read by the reader's file_row_number, which a column of that name in the
@@ -299,6 +481,10 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
                   .Get("n")
                   .ints.at(0) > 0;
     }
+    if (table == "orders") {
+      orders_by_row_group = !whole && !listed.files.empty();
+      orders_files = listed.files;
+    }
     for (const auto& file : listed.files) {
       const std::string metadata = FileMetadata(file);
       if (whole) {
@@ -308,37 +494,33 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
         continue;
       }
       out.files.emplace_back(file, metadata);
+      std::vector<SourceUnit> units;
       const auto known = known_files.find(file);
       if (!metadata.empty() && known != known_files.end() && known->second == metadata) {
-        std::set<std::string> ids;
         for (const auto& unit : before->units) {
-          if (unit.file == file && unit.table == table) {
-            out.units.push_back(unit);
-            ids.insert(unit.id);
-          }
+          if (unit.file == file && unit.table == table) units.push_back(unit);
         }
-        for (const auto& day : before->days) {
-          if (day.table == table && ids.contains(day.id)) out.days.push_back(day);
-        }
-        continue;
+      } else {
+        units = ReadRowGroups(connection, table, file);
       }
-      std::vector<SourceUnit> units = ReadRowGroups(connection, table, file);
-      // Days are read only for row groups not seen before (the same bytes have the same days).
-      std::set<std::string> seen;
-      if (before != nullptr) {
-        for (const auto& unit : before->units) seen.insert(unit.id);
-      }
-      if (Dated(table)) {
-        std::vector<const SourceUnit*> fresh;
-        for (const auto& unit : units) {
-          if (!seen.contains(unit.id)) {
-            fresh.push_back(&unit);
-          } else {
-            for (const auto& day : before->days) {
-              if (day.id == unit.id) out.days.push_back(day);
-            }
+      std::vector<const SourceUnit*> fresh;
+      for (auto& unit : units) {
+        if (known_ids.contains(unit.id)) {
+          // Its days (and, for a per-order row group, how they were listed) as before.
+          for (const auto& listed_unit : before->units) {
+            if (listed_unit.id != unit.id) continue;
+            unit.by_day = listed_unit.by_day;
+            unit.orphans = listed_unit.orphans;
+            break;
           }
+          for (const auto& day : before->days) {
+            if (day.id == unit.id) out.days.push_back(day);
+          }
+        } else if (Dated(table)) {
+          fresh.push_back(&unit);
         }
+      }
+      if (!fresh.empty()) {
         const std::string& select = table == "orders"      ? source.orders_select
                                     : table == "inventory" ? source.inventory_select
                                                            : source.supply_select;
@@ -348,6 +530,15 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
       }
       for (auto& unit : units) out.units.push_back(std::move(unit));
     }
+  }
+  // Without orders read by row group their days are unknown: per-order tables keep their ranges.
+  if (orders_by_row_group) {
+    std::vector<std::string> literals;
+    for (const auto& file : orders_files) literals.push_back(SqlLiteral(file));
+    ListPerOrderDays(connection,
+                     fmt::format("(SELECT {} FROM read_parquet([{}]))", source.orders_select,
+                                 fmt::join(literals, ", ")),
+                     before, out);
   }
   // A row group that appears more than once (a copied file) has its days listed once per copy.
   std::sort(out.days.begin(), out.days.end(), [](const UnitDay& a, const UnitDay& b) {
@@ -365,64 +556,37 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
   UnitChanges changes;
   // Units as multisets of ids: a unit is gone when `before` has more copies of it than `now`,
   // new in the opposite case.
-  std::map<std::string, int> balance;
-  std::map<std::string, const SourceUnit*> gone_units;
-  std::map<std::string, const SourceUnit*> new_units;
-  for (const auto& unit : before.units) {
-    --balance[unit.id];
-    gone_units[unit.id] = &unit;
-  }
-  for (const auto& unit : now.units) {
-    ++balance[unit.id];
-    new_units[unit.id] = &unit;
-  }
   std::vector<const SourceUnit*> gone;
   std::vector<const SourceUnit*> added;
-  for (const auto& [id, count] : balance) {
-    if (count < 0) gone.push_back(gone_units.at(id));
-    if (count > 0) added.push_back(new_units.at(id));
-  }
+  Difference(before.units, now.units, gone, added);
   changes.changed_units = gone.size() + added.size();
-
-  // Per order day: the order_ids of its orders and the days they were created on.
-  struct DayRange {
-    std::optional<int64_t> min_order;
-    std::optional<int64_t> max_order;
-    std::optional<Date> created_first;
-    std::optional<Date> created_last;
-  };
-  const auto ranges = [](const DataUnits& units) {
-    std::map<Date, DayRange> out;
-    for (const auto& day : units.days) {
-      if (day.table != "orders") continue;
-      DayRange& range = out[day.day];
-      if (day.min_order) {
-        range.min_order =
-            range.min_order ? std::min(*range.min_order, *day.min_order) : *day.min_order;
-      }
-      if (day.max_order) {
-        range.max_order =
-            range.max_order ? std::max(*range.max_order, *day.max_order) : *day.max_order;
-      }
-      if (day.created_first) {
-        range.created_first = range.created_first
-                                  ? std::min(*range.created_first, *day.created_first)
-                                  : *day.created_first;
-      }
-      if (day.created_last) {
-        range.created_last = range.created_last ? std::max(*range.created_last, *day.created_last)
-                                                : *day.created_last;
-      }
+  for (const auto* units : {&gone, &added}) {
+    for (const SourceUnit* unit : *units) {
+      spdlog::debug("data units: {} {} row group {} of {} ({} rows, orders {} to {}{})",
+                    units == &gone ? "gone" : "new", unit->table, unit->row_group, unit->file,
+                    unit->rows, unit->min_order.value_or(-1), unit->max_order.value_or(-1),
+                    unit->by_day ? ", by day" : "");
     }
-    return out;
-  };
-  const std::map<Date, DayRange> before_ranges = ranges(before);
-  const std::map<Date, DayRange> now_ranges = ranges(now);
+  }
+  const std::map<Date, DayRange> before_ranges = OrderRanges(before);
+  const std::map<Date, DayRange> now_ranges = OrderRanges(now);
 
   std::set<Date> days;
   std::set<Date> supply_days;
+  // Days listed with their content (inventory, supply, per-order row groups listed by day): rows
+  // and hash sums of the gone units against those of the new ones, per table and day; unchanged
+  // units are in neither. Orders' days carry no content: all of them change.
+  struct DayContent {
+    int64_t rows = 0;
+    uint64_t hash = 0;
+    bool hashed = true;
+    bool operator==(const DayContent&) const = default;
+  };
+  std::map<std::pair<std::string, Date>, DayContent> gone_content;
+  std::map<std::pair<std::string, Date>, DayContent> new_content;
   const auto visit = [&](const SourceUnit& unit, const DataUnits& units,
-                         const std::map<Date, DayRange>& order_ranges) {
+                         const std::map<Date, DayRange>& order_ranges,
+                         std::map<std::pair<std::string, Date>, DayContent>& content) {
     if (unit.table == "change_log") {
       changes.change_log = true;
       return;
@@ -431,24 +595,37 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
       changes.all_days = true;
       return;
     }
-    if (PerOrder(unit.table)) {
+    if (PerOrder(unit.table) && !unit.by_day) {
       if (!unit.min_order || !unit.max_order) return;  // no order_id: joins no order
-      for (const auto& [day, range] : order_ranges) {
-        if (range.min_order && range.max_order && *range.min_order <= *unit.max_order &&
-            *unit.min_order <= *range.max_order) {
-          days.insert(day);
-        }
+      for (const Date day : DaysMeeting(order_ranges, *unit.min_order, *unit.max_order)) {
+        days.insert(day);
       }
       return;
     }
     for (const auto& day : units.days) {
       if (day.table != unit.table || day.id != unit.id) continue;
-      days.insert(day.day);
-      if (unit.table == "supply_hourly") supply_days.insert(day.day);
+      DayContent& entry = content[{unit.table, day.day}];
+      entry.rows += day.rows;
+      if (day.row_hash) {
+        entry.hash += static_cast<uint64_t>(*day.row_hash);
+      } else {
+        entry.hashed = false;
+      }
     }
   };
-  for (const SourceUnit* unit : gone) visit(*unit, before, before_ranges);
-  for (const SourceUnit* unit : added) visit(*unit, now, now_ranges);
+  for (const SourceUnit* unit : gone) visit(*unit, before, before_ranges, gone_content);
+  for (const SourceUnit* unit : added) visit(*unit, now, now_ranges, new_content);
+  for (const auto* content : {&gone_content, &new_content}) {
+    const auto& other = content == &gone_content ? new_content : gone_content;
+    for (const auto& [key, entry] : *content) {
+      const auto found = other.find(key);
+      if (entry.hashed && found != other.end() && found->second.hashed && found->second == entry) {
+        continue;
+      }
+      days.insert(key.second);
+      if (key.first == "supply_hourly") supply_days.insert(key.second);
+    }
+  }
   // Orders join the supply of the hour they were created in.
   for (const Date supply_day : supply_days) {
     for (const auto* order_ranges : {&before_ranges, &now_ranges}) {
@@ -489,10 +666,10 @@ void StageDataUnits(Connection& connection, const DataUnits& units) {
   connection.Execute(
       "CREATE OR REPLACE TEMP TABLE data_units (table_name VARCHAR, file VARCHAR, row_group "
       "BIGINT, id VARCHAR, first_row BIGINT, row_count BIGINT, min_order BIGINT, max_order "
-      "BIGINT); "
+      "BIGINT, by_day BOOLEAN, orphans BIGINT); "
       "CREATE OR REPLACE TEMP TABLE data_unit_days (table_name VARCHAR, id VARCHAR, day DATE, "
       "row_count BIGINT, min_order BIGINT, max_order BIGINT, created_first DATE, created_last "
-      "DATE); "
+      "DATE, row_hash BIGINT); "
       "CREATE OR REPLACE TEMP TABLE data_files (file VARCHAR, metadata VARCHAR)");
   {
     Table table;
@@ -504,6 +681,8 @@ void StageDataUnits(Connection& connection, const DataUnits& units) {
     auto& rows = table.AddColumn("row_count", ColumnType::BIGINT);
     auto& min_order = table.AddColumn("min_order", ColumnType::BIGINT);
     auto& max_order = table.AddColumn("max_order", ColumnType::BIGINT);
+    auto& by_day = table.AddColumn("by_day", ColumnType::BOOLEAN);
+    auto& orphans = table.AddColumn("orphans", ColumnType::BIGINT);
     for (size_t i = 0; i < units.units.size(); ++i) {
       const SourceUnit& unit = units.units[i];
       name.strings.push_back(unit.table);
@@ -514,6 +693,8 @@ void StageDataUnits(Connection& connection, const DataUnits& units) {
       rows.ints.push_back(unit.rows);
       SetInt(min_order, i, unit.min_order);
       SetInt(max_order, i, unit.max_order);
+      by_day.ints.push_back(unit.by_day ? 1 : 0);
+      orphans.ints.push_back(unit.orphans);
     }
     AppendRows(connection, "data_units", table);
   }
@@ -527,6 +708,7 @@ void StageDataUnits(Connection& connection, const DataUnits& units) {
     auto& max_order = table.AddColumn("max_order", ColumnType::BIGINT);
     auto& created_first = table.AddColumn("created_first", ColumnType::DATE);
     auto& created_last = table.AddColumn("created_last", ColumnType::DATE);
+    auto& row_hash = table.AddColumn("row_hash", ColumnType::BIGINT);
     for (size_t i = 0; i < units.days.size(); ++i) {
       const UnitDay& entry = units.days[i];
       name.strings.push_back(entry.table);
@@ -537,6 +719,7 @@ void StageDataUnits(Connection& connection, const DataUnits& units) {
       SetInt(max_order, i, entry.max_order);
       SetDate(created_first, i, entry.created_first);
       SetDate(created_last, i, entry.created_last);
+      SetInt(row_hash, i, entry.row_hash);
     }
     AppendRows(connection, "data_unit_days", table);
   }
@@ -555,8 +738,8 @@ void StageDataUnits(Connection& connection, const DataUnits& units) {
 DataUnits LoadDataUnits(Connection& connection, const std::string& schema) {
   DataUnits units;
   const Table unit_rows = connection.Query(fmt::format(
-      "SELECT table_name, file, row_group, id, first_row, row_count, min_order, max_order "
-      "FROM {}.data_units",
+      "SELECT table_name, file, row_group, id, first_row, row_count, min_order, max_order, "
+      "by_day, orphans FROM {}.data_units",
       schema));
   for (size_t i = 0; i < unit_rows.RowCount(); ++i) {
     SourceUnit unit;
@@ -568,11 +751,13 @@ DataUnits LoadDataUnits(Connection& connection, const std::string& schema) {
     unit.rows = unit_rows.Get("row_count").ints[i];
     unit.min_order = OptionalInt(unit_rows.Get("min_order"), i);
     unit.max_order = OptionalInt(unit_rows.Get("max_order"), i);
+    unit.by_day = unit_rows.Get("by_day").ints[i] != 0;
+    unit.orphans = unit_rows.Get("orphans").ints[i];
     units.units.push_back(std::move(unit));
   }
   const Table day_rows = connection.Query(fmt::format(
-      "SELECT table_name, id, day, row_count, min_order, max_order, created_first, created_last "
-      "FROM {}.data_unit_days",
+      "SELECT table_name, id, day, row_count, min_order, max_order, created_first, created_last, "
+      "row_hash FROM {}.data_unit_days",
       schema));
   for (size_t i = 0; i < day_rows.RowCount(); ++i) {
     UnitDay entry;
@@ -584,6 +769,7 @@ DataUnits LoadDataUnits(Connection& connection, const std::string& schema) {
     entry.max_order = OptionalInt(day_rows.Get("max_order"), i);
     entry.created_first = OptionalDate(day_rows.Get("created_first"), i);
     entry.created_last = OptionalDate(day_rows.Get("created_last"), i);
+    entry.row_hash = OptionalInt(day_rows.Get("row_hash"), i);
     units.days.push_back(std::move(entry));
   }
   const Table file_rows =

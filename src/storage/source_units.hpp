@@ -28,13 +28,19 @@ struct SourceUnit {
   //! the row group (nullopt: no order_id), so that its rows can only belong to orders in between.
   std::optional<int64_t> min_order;
   std::optional<int64_t> max_order;
+  //! Per-order tables: the days its rows count towards are listed (UnitDay, with their content)
+  //! because its order_id range meets many days (a small table in one row group, a sparse one);
+  //! else its range stands for them.
+  bool by_day = false;
+  int64_t orphans = 0;  //!< with by_day: rows whose order is not in the orders table
 
   //! Whether the unit is a whole table rather than a row group.
   bool Whole() const { return row_group < 0; }
 };
 
-//! Rows of a row group of orders, inventory or supply_hourly that count towards one day (the
-//! orders' order_date, the inventory's date, the day of the supply's hour).
+//! Rows of a row group that count towards one day: of orders (their order_date), inventory (its
+//! date), supply_hourly (the day of its hour), and of a per-order table listed by day (their
+//! order's order_date, SourceUnit::by_day).
 struct UnitDay {
   std::string table;
   std::string id;  //!< SourceUnit::id
@@ -45,6 +51,10 @@ struct UnitDay {
   std::optional<int64_t> max_order;
   std::optional<Date> created_first;
   std::optional<Date> created_last;
+  //! Inventory, supply_hourly and per-order tables listed by day: the sum (mod 2^64) of a hash of
+  //! each whole row, so that a rewritten row group changes only the days whose rows differ.
+  //! Orders' row groups change all the days they hold.
+  std::optional<int64_t> row_hash;
 };
 
 //! The units of a dataset and, for those of orders, inventory and supply_hourly, their days.
@@ -76,6 +86,10 @@ struct UnitSource {
 //! of orders, inventory and supply_hourly are counted. Throws InvalidInput naming a file it
 //! cannot read.
 DataUnits ListDataUnits(Database& database, const UnitSource& source, const DataUnits* before);
+
+//! A per-order row group whose order_id range meets more order days than this is listed by day
+//! (SourceUnit::by_day): otherwise a change to it would count as a change of all those days.
+inline constexpr size_t BY_DAY_ABOVE = 14;
 
 //! What differs between the data an earlier analysis read (`before`) and the data now.
 struct UnitChanges {

@@ -113,6 +113,39 @@ TEST(SourceUnitsTest, SupplyChangesTheDaysWhoseOrdersWereCreatedThen) {
   EXPECT_EQ(CompareUnits(Before(), one).days, Days({1, 2}));
 }
 
+TEST(SourceUnitsTest, ARewrittenInventoryRowGroupChangesOnlyTheDaysWhoseRowsDiffer) {
+  // The whole table in one row group, written again with day 3's rows changed and day 4 added.
+  const auto inventory = [](const std::string& id, std::initializer_list<int64_t> hashes) {
+    DataUnits units = Before();
+    units.units.push_back(RowGroup("inventory", id));
+    int day = 0;
+    for (const int64_t hash : hashes) {
+      units.days.push_back(
+          {.table = "inventory", .id = id, .day = Day(++day), .rows = 5, .row_hash = hash});
+    }
+    return units;
+  };
+  EXPECT_EQ(CompareUnits(inventory("v1", {11, 12, 13}), inventory("v2", {11, 12, 99, 14})).days,
+            Days({3, 4}));
+}
+
+TEST(SourceUnitsTest, APerOrderRowGroupListedByDayChangesOnlyTheDaysWhoseRowsDiffer) {
+  // Support in one row group spanning every day, written again with a ticket added on day 2.
+  const auto support = [](const std::string& id, int64_t day2_rows, int64_t day2_hash) {
+    DataUnits units = Before();
+    SourceUnit unit = RowGroup("support", id, 100, 399);
+    unit.by_day = true;
+    units.units.push_back(unit);
+    units.days.push_back({.table = "support", .id = id, .day = Day(1), .rows = 3, .row_hash = 7});
+    units.days.push_back(
+        {.table = "support", .id = id, .day = Day(2), .rows = day2_rows, .row_hash = day2_hash});
+    units.days.push_back({.table = "support", .id = id, .day = Day(3), .rows = 1, .row_hash = 5});
+    return units;
+  };
+  EXPECT_EQ(CompareUnits(support("t1", 2, 40), support("t2", 3, 41)).days, Days({2}));
+  EXPECT_TRUE(CompareUnits(support("t1", 2, 40), support("t1", 2, 40)).days.empty());
+}
+
 TEST(SourceUnitsTest, AWholeTableChangesEveryDayAndTheChangeLogNone) {
   DataUnits csv = Before();
   csv.units.push_back({.table = "deliveries", .file = "deliveries.csv", .id = "d-csv"});
