@@ -2,11 +2,12 @@
 # One new day appended to a 90-day world: `cxagent analyze --incremental` (a refresh of the stored
 # results of the 90 days) beside a full `cxagent analyze` of the same 91 days, side by side, at
 # about 1M and 10M orders (the demo scenario at 11,100 and 111,000 orders/day, generated for 91
-# days). The data is laid out as a daily drop: each table a folder, the 90 days in part-0.parquet
-# and the new day's rows in part-1.parquet (docs/incremental.md). Prints wall and CPU time of
-# both, their ratio (bar, issue 18: refresh <= 15% of the full analysis) and checks that both
-# analyses are equal (numbers to 1e-9). Each run is done twice and the faster one kept.
-# Usage: bench/incremental.sh [BUILD_DIR] [ORDERS_PER_DAY...]
+# days). Two layouts of the data (docs/incremental.md): `drop`, each table a folder with the 90
+# days in part-0.parquet and the new day's rows added as part-1.parquet; `rewrite`, one file per
+# table written again with the 91 days. Prints wall and CPU time of both analyses, their ratio
+# (bar, issue 18: refresh <= 15% of the full analysis) and checks that they are equal (numbers to
+# 1e-9). Each run is done twice and the faster one kept.
+# Usage: [LAYOUTS="drop rewrite"] bench/incremental.sh [BUILD_DIR] [ORDERS_PER_DAY...]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -30,16 +31,19 @@ timed() {
 }
 
 for per_day in "${sizes[@]}"; do
-  rm -rf "$work/world" "$work/data" "$work/new" "$work/full"
+  rm -rf "$work/world"
   echo "-- demo world at $per_day orders/day, 91 days"
   "$binary" generate --scenario "$here/scenarios/demo.yaml" --out "$work/world" --days 91 \
     --orders-per-day "$per_day" 2>&1 | tail -1
-  # The 90 days in data/<table>/part-0.parquet; the new day's rows in new/<table>.parquet (the
-  # per-order tables by their order's day, inventory and supply by their own).
+  for layout in ${LAYOUTS:-drop rewrite}; do
+  rm -rf "$work/data" "$work/new" "$work/full" "$work/stored-90"
+  echo "- layout $layout"
+  # The 90 days, and the new day's rows (the per-order tables by their order's day, inventory
+  # and supply by their own), each in the world's row order. drop: data/<table>/part-0.parquet
+  # and new/<table>.parquet; rewrite: data/<table>.parquet and new/<table>.parquet with all 91.
   statements=("CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet('$work/world/orders.parquet') WHERE order_date < DATE '$last_day'")
-  mkdir -p "$work/new"
+  mkdir -p "$work/data" "$work/new"
   for table in "${tables[@]}"; do
-    mkdir -p "$work/data/$table"
     case "$table" in
       orders) early="order_date < DATE '$last_day'" ;;
       inventory) early="date < DATE '$last_day'" ;;
@@ -47,23 +51,33 @@ for per_day in "${sizes[@]}"; do
       change_log) early="TRUE" ;;
       *) early="order_id IN (SELECT order_id FROM early)" ;;
     esac
-    source="SELECT * FROM read_parquet('$work/world/$table.parquet')"
-    statements+=("COPY ($source WHERE $early) TO '$work/data/$table/part-0.parquet' (FORMAT parquet)")
-    if [ "$table" != change_log ]; then
-      statements+=("COPY ($source WHERE NOT ($early)) TO '$work/new/$table.parquet' (FORMAT parquet)")
+    rows="SELECT *, file_row_number AS cx_row FROM read_parquet('$work/world/$table.parquet')"
+    part() { echo "COPY (SELECT * EXCLUDE (cx_row) FROM ($rows) WHERE $1 ORDER BY cx_row) TO '$2' (FORMAT parquet)"; }
+    if [ "$layout" = drop ]; then
+      mkdir -p "$work/data/$table"
+      statements+=("$(part "$early" "$work/data/$table/part-0.parquet")")
+      [ "$table" != change_log ] && statements+=("$(part "NOT ($early)" "$work/new/$table.parquet")")
+    else
+      statements+=("$(part "$early" "$work/data/$table.parquet")")
+      statements+=("$(part TRUE "$work/new/$table.parquet")")
     fi
   done
   "$sql" "${statements[@]}"
   # The stored results of the 90 days (a full analysis that keeps the refresh state).
-  read -r wall cpu < <(timed "$work/first.log" --data "$work/data" --incremental)
+  read -r wall cpu < <(timed "$work/first.log" --data "$work/data" --incremental \
+    --out "$work/first.json")
   echo "90 days, analyze --incremental with no stored results (full): ${wall} s wall, ${cpu} CPU-s"
   cp -a "$work/data/.cxagent" "$work/stored-90"
   for table in "${tables[@]}"; do
-    [ "$table" = change_log ] && continue
-    cp "$work/new/$table.parquet" "$work/data/$table/part-1.parquet"
+    if [ "$layout" = drop ]; then
+      [ "$table" = change_log ] && continue
+      cp "$work/new/$table.parquet" "$work/data/$table/part-1.parquet"
+    else
+      cp "$work/new/$table.parquet" "$work/data/$table.parquet"
+    fi
   done
   mkdir -p "$work/full"
-  for table in "${tables[@]}"; do cp -a "$work/data/$table" "$work/full/"; done
+  for entry in "$work/data"/*; do cp -a "$entry" "$work/full/"; done
 
   best_full="" best_full_cpu="" best_refresh="" best_refresh_cpu=""
   for round in 1 2; do
@@ -115,4 +129,5 @@ print("refresh output equals the full analysis" if not differences else
       + ", ".join(differences[:5]))
 sys.exit(1 if differences else 0)
 PY
+  done
 done

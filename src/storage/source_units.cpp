@@ -224,8 +224,8 @@ std::vector<UnitDay> ReadDays(Connection& connection, const std::string& table,
     day = "CAST(order_date AS DATE)";
     extra =
         "min(order_id)::BIGINT AS lo, max(order_id)::BIGINT AS hi, "
-        "CAST(min(created_at) AS DATE) AS cf, CAST(max(created_at) AS DATE) AS cl, "
-        "NULL::BIGINT AS h";
+        "CAST(min(created_at) AS DATE) AS cf, CAST(max(created_at) AS DATE) AS cl, " +
+        row_hash;
   } else if (table == "inventory") {
     day = "CAST(\"date\" AS DATE)";
   } else {
@@ -573,9 +573,10 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
 
   std::set<Date> days;
   std::set<Date> supply_days;
-  // Days listed with their content (inventory, supply, per-order row groups listed by day): rows
-  // and hash sums of the gone units against those of the new ones, per table and day; unchanged
-  // units are in neither. Orders' days carry no content: all of them change.
+  // Days listed with their content (orders, inventory, supply, per-order row groups listed by
+  // day): rows and hash sums of the gone units against those of the new ones, per table and day;
+  // unchanged units are in neither, and a day whose rows are the same on both sides is unchanged
+  // however the row groups were cut.
   struct DayContent {
     int64_t rows = 0;
     uint64_t hash = 0;

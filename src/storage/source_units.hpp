@@ -51,9 +51,8 @@ struct UnitDay {
   std::optional<int64_t> max_order;
   std::optional<Date> created_first;
   std::optional<Date> created_last;
-  //! Inventory, supply_hourly and per-order tables listed by day: the sum (mod 2^64) of a hash of
-  //! each whole row, so that a rewritten row group changes only the days whose rows differ.
-  //! Orders' row groups change all the days they hold.
+  //! The sum (mod 2^64) of a hash of each whole row, so that a rewritten row group changes only
+  //! the days whose rows differ.
   std::optional<int64_t> row_hash;
 };
 
