@@ -16,11 +16,12 @@ as_root() {
 
 # --- Debian packages ---------------------------------------------------------------------------
 # clang, its sanitizer and libFuzzer runtimes (libclang-rt-14-dev) and llvm (llvm-symbolizer, for
-# readable sanitizer stacks) build and run build-san (scripts/fuzz.sh); ccache speeds rebuilds.
+# readable sanitizer stacks) build and run build-san (scripts/fuzz.sh); ccache speeds rebuilds;
+# libssl-dev: notifications to https:// webhooks (cpp-httplib's OpenSSL client).
 DEBIAN_PACKAGES=(
   g++ cmake ninja-build pkg-config make python3 clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
-  libxgboost-dev libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
+  libxgboost-dev libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev libeigen3-dev libboost-dev libboost-math-dev
   nodejs npm chromium wrk
   clang libclang-rt-14-dev llvm ccache

@@ -19,6 +19,7 @@ void AddAllCommands(CLI::App& app) {
   AddLocalizeCommand(app);
   AddChangepointsCommand(app);
   AddEvaluateCommand(app);
+  AddSqlCommand(app);
 }
 
 CLI::Option* AddDataOptions(CLI::App& command, std::string& folder, std::string& dataset_file,

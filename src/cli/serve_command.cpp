@@ -23,7 +23,11 @@ void AddServeCommand(CLI::App& app) {
                     "Re-analyse when the data's files change (after they hold still 5 s)");
   command->add_option("--config", options->config_path,
                       "Analysis configuration (YAML) for the analyses the server runs");
-  command->add_option("--host", options->host, "Address to bind")->capture_default_str();
+  command
+      ->add_option("--host", options->host,
+                   "Address to bind; an address other machines reach needs --token (or "
+                   "--insecure)")
+      ->capture_default_str();
   command->add_option("--port", options->port, "TCP port (0 picks a free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
@@ -31,8 +35,12 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   command
       ->add_option("--token", options->token,
-                   "Require 'Authorization: Bearer TOKEN' on every /api route")
+                   "Require 'Authorization: Bearer TOKEN' on every /api route that reads or "
+                   "changes data")
       ->envname("CXAGENT_TOKEN");
+  command->add_flag("--insecure", options->insecure,
+                    "Serve a non-loopback --host without a token (anyone who reaches it can read "
+                    "and change the data)");
   command->add_option("--cors-origin", options->cors_origins,
                       "Allow cross-origin requests from this origin (repeatable; off by default)");
   command
@@ -48,6 +56,8 @@ void AddServeCommand(CLI::App& app) {
       return;
     }
     if (options->data_dir.empty()) throw InvalidInput("serve: --data is required");
+    // Refused before any data is read or analysed.
+    server::RequireSafeExposure(*options);
     // A bad --schedule is refused before the data is read.
     if (!options->schedule.empty()) server::ParseDailyTime(options->schedule, "--schedule");
     options->simulator = server::MakeRecommendSimulator(

@@ -112,8 +112,26 @@ std::string ConfigReader::Choice(std::string_view key, std::string fallback,
   return text;
 }
 
+std::string ConfigReader::Text(std::string_view key, std::string fallback,
+                               std::string_view description) {
+  const YAML::Node value = Take(key);
+  if (!value.IsDefined() || value.IsNull()) return fallback;
+  if (!value.IsScalar()) {
+    throw InvalidInput("{}: must be text ({}), not a list or map", Where(key), description);
+  }
+  const std::string text = value.Scalar();
+  if (text.find_first_of("\r\n") != std::string::npos) {
+    throw InvalidInput("{}: must be one line ({})", Where(key), description);
+  }
+  return text;
+}
+
 YAML::Node ConfigReader::Section(std::string_view key) {
   return Take(key);
+}
+
+ConfigReader ConfigReader::Nested(const YAML::Node& node, std::string_view key) const {
+  return ConfigReader(node, file_, fmt::format("{}{}{}", path_, path_.empty() ? "" : ".", key));
 }
 
 void ConfigReader::Finish() const {

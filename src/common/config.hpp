@@ -32,8 +32,13 @@ class ConfigReader {
   //! One of `allowed`; `fallback` when the key is absent.
   std::string Choice(std::string_view key, std::string fallback,
                      const std::vector<std::string>& allowed, std::string_view description);
+  //! A single-line text; `fallback` when the key is absent. Throws InvalidInput when the value
+  //! is a list or map.
+  std::string Text(std::string_view key, std::string fallback, std::string_view description);
   //! A nested section, for a component's own reader.
   YAML::Node Section(std::string_view key);
+  //! A reader for `node` found under this section at `key` (e.g. "channels[0]"), in the same file.
+  ConfigReader Nested(const YAML::Node& node, std::string_view key) const;
   //! Throws InvalidInput naming the first key that was never read and the known keys.
   void Finish() const;
 

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "common/error.hpp"
+#include "common/slice.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
@@ -20,8 +22,17 @@ std::string FactsViewSql(const std::vector<std::string>& dimensions, const CxSco
                          const char* name, bool selected) {
   // The tables are the dataset's views (storage::Dataset), registered under their contract names.
   const auto source = [](std::string_view table) { return storage::SqlIdentifier(table); };
+  // The slicing dimensions, then the contract's that are not among them: the orders view always
+  // has those (NULL when the data lacks them), and the CX model reads them as features whatever
+  // the data slices by (a team's `store_category` dimension mapped onto `store_type`, say).
+  std::vector<std::string> columns = dimensions;
+  for (const std::string_view dimension : DIMENSIONS) {
+    if (std::find(columns.begin(), columns.end(), dimension) == columns.end()) {
+      columns.emplace_back(dimension);
+    }
+  }
   std::string dimension_columns;
-  for (const auto& dimension : dimensions) {
+  for (const auto& dimension : columns) {
     dimension_columns += fmt::format("o.{}, ", storage::SqlIdentifier(dimension));
   }
   // Penalties follow domain.md §4: a cancelled order scores 0 and takes no other penalty;

@@ -26,7 +26,8 @@ namespace cxagent::metrics {
 void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& dataset,
                      const CxScoreConfig& config);
 
-//! The SQL of BuildOrderFacts with the slicing `dimensions` as order facts columns.
+//! The SQL of BuildOrderFacts with the slicing `dimensions` as order facts columns, and the
+//! contract's seven (domain.md §3) too when they are not among them.
 std::string OrderFactsSql(const std::vector<std::string>& dimensions, const CxScoreConfig& config);
 
 }  // namespace cxagent::metrics

@@ -66,6 +66,8 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
   config.rca = rca::RcaConfig::Read(rca_section, hypotheses);
   ConfigReader recommend_section(top.Section("recommend"), path, "recommend");
   config.recommend = recommend::RecommendConfig::Read(recommend_section);
+  ConfigReader notify_section(top.Section("notify"), path, "notify");
+  config.notify = notify::NotifyConfig::Read(notify_section);
   top.Finish();
   return config;
 }

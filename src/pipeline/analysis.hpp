@@ -8,6 +8,7 @@
 #include "detect/incidents.hpp"
 #include "metrics/cx_config.hpp"
 #include "metrics/slice_cube.hpp"
+#include "notify/config.hpp"
 #include "rca/config.hpp"
 #include "recommend/recommend.hpp"
 #include "storage/dataset.hpp"
@@ -21,6 +22,7 @@ struct AnalysisConfig {
   detect::IncidentConfig incidents;
   rca::RcaConfig rca;
   recommend::RecommendConfig recommend;
+  notify::NotifyConfig notify;  //!< where `serve` sends incident events (not used by analyze)
   //! The configuration file's YAML as read (empty for the defaults): what an incremental refresh
   //! compares with the stored results' to reuse their RCA. Code that changes the fields above
   //! after reading must change this too.
@@ -52,7 +54,7 @@ struct AnalysisOptions {
 };
 
 //! Reads the configuration file (sections cx_score, cube, incidents, rca,
-//! recommend); an empty path gives the
+//! recommend, notify); an empty path gives the
 //! defaults. Throws NotFound for a missing file and InvalidInput naming the file, line and key.
 AnalysisConfig ReadAnalysisConfig(const std::string& path);
 

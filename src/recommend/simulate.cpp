@@ -282,7 +282,10 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
     const double incentive = costs.incentive_per_dasher_hour * active;
     const double refunds = (e.refunds_per_order + refund_delta) * orders;
     f.cost = cost_of(orders, deliveries, engaged, refunds, incentive) - base_cost;
-    f.deliveries_per_hour = (active > 0 ? deliveries / active : 0.0) - e.deliveries_per_dasher_hour;
+    // Without active dasher-hours (no supply_hourly) the figure is not measured, and the extra
+    // engaged hours alone would make one up (tens of deliveries an hour): no change is claimed.
+    f.deliveries_per_hour =
+        a0 > 0 && active > 0 ? deliveries / active - e.deliveries_per_dasher_hour : 0.0;
     f.hours_per_delivery =
         (deliveries > 0 ? engaged / deliveries : 0.0) - e.dasher_hours_per_delivery;
     f.incentive = incentive - base_incentive;

@@ -57,7 +57,8 @@ ApiHandlers::ApiHandlers(std::string data_dir, pipeline::AnalysisConfig config,
       dataset_file_(std::move(dataset_file)),
       config_(std::move(config)),
       simulator_(simulator ? std::move(simulator) : MakeUnavailableSimulator()),
-      statuses_(std::make_shared<const storage::IncidentStatuses>()) {}
+      statuses_(std::make_shared<const storage::IncidentStatuses>()),
+      feedback_(std::make_shared<const storage::IncidentFeedbacks>()) {}
 
 ApiHandlers::~ApiHandlers() {
   std::thread refresh;
@@ -71,14 +72,95 @@ ApiHandlers::~ApiHandlers() {
 void ApiHandlers::Load() {
   statuses_.store(
       std::make_shared<const storage::IncidentStatuses>(storage::LoadIncidentStatuses(data_dir_)));
+  feedback_.store(
+      std::make_shared<const storage::IncidentFeedbacks>(storage::LoadIncidentFeedback(data_dir_)));
   if (!std::filesystem::is_directory(data_dir_)) {
     throw NotFound("data folder not found: {}", data_dir_);
+  }
+  if (config_.notify.Enabled()) {
+    // Before any analysis runs, so that a bad channel or a damaged outbox stops the start.
+    notify::NotifyConfig notify = config_.notify;
+    notify.ResolveUrls();
+    notifier_ = std::make_unique<notify::Notifier>(
+        data_dir_, std::move(notify), notify::MakeHttpTransport(),
+        [this](const notify::Delivery& delivery) {
+          return storage::FindMutingFeedback(*Feedback(), delivery.metric, delivery.slice_text,
+                                             delivery.start_date,
+                                             storage::INCIDENT_START_TOLERANCE_DAYS) != nullptr;
+        });
   }
   if (!std::filesystem::exists(storage::ResultsPath(data_dir_))) {
     spdlog::info("serve: no stored results in {}; analyzing first", data_dir_);
     pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_);
   }
-  snapshot_.store(LoadSnapshot(data_dir_));
+  const auto snapshot = LoadSnapshot(data_dir_);
+  snapshot_.store(snapshot);
+  // The served results may be newer than what the notifier last recorded (an analysis that
+  // finished just before a crash, or one `cxagent analyze` ran): recording them again is a no-op
+  // when they are the same.
+  AfterAnalysis(*snapshot);
+  if (notifier_) notifier_->Start();
+}
+
+void ApiHandlers::AfterAnalysis(const Snapshot& snapshot) {
+  UpdateFeedbackWindows(snapshot);
+  if (notifier_) notifier_->Record(NotifyFacts(snapshot), snapshot.analyzed_at);
+}
+
+void ApiHandlers::UpdateFeedbackWindows(const Snapshot& snapshot) {
+  std::lock_guard lock(feedback_write_mutex_);
+  const auto current = Feedback();
+  auto next = std::make_shared<storage::IncidentFeedbacks>(*current);
+  bool changed = false;
+  for (auto& [identity, label] : *next) {
+    const auto start = storage::IdentityDays(label.start_date);
+    if (!start) continue;
+    const IncidentEntry* found = nullptr;
+    int best = storage::INCIDENT_START_TOLERANCE_DAYS + 1;
+    for (const auto& incident : snapshot.incidents) {
+      if (incident.metric != label.metric || incident.slice_text != label.slice_text) continue;
+      const int distance = std::abs(incident.start.days - *start);
+      if (distance < best) {
+        best = distance;
+        found = &incident;
+      }
+    }
+    std::string end = label.end_date;
+    if (found != nullptr) {
+      end = found->end ? FormatDate(*found->end) : "";
+    } else if (end.empty() && snapshot.data_end) {
+      // No longer detected: its window closes at the last day of the data that lost it.
+      end = FormatDate(*snapshot.data_end);
+    }
+    if (end != label.end_date) {
+      label.end_date = end;
+      changed = true;
+    }
+  }
+  if (!changed) return;
+  storage::SaveIncidentFeedback(data_dir_, *next);
+  feedback_.store(std::move(next));
+}
+
+std::vector<notify::IncidentFacts> ApiHandlers::NotifyFacts(const Snapshot& snapshot) const {
+  const auto feedback = Feedback();
+  std::vector<notify::IncidentFacts> facts;
+  facts.reserve(snapshot.incidents.size());
+  for (const auto& incident : snapshot.incidents) {
+    const std::string start = FormatDate(incident.start);
+    facts.push_back({.id = incident.id,
+                     .metric = incident.metric,
+                     .slice_text = incident.slice_text,
+                     .slice = incident.slice.ToJson(),
+                     .start_date = start,
+                     .end_date = incident.end ? FormatDate(*incident.end) : "",
+                     .severity = incident.document.value("severity", std::string("low")),
+                     .document = incident.document,
+                     .muted = storage::FindMutingFeedback(
+                                  *feedback, incident.metric, incident.slice_text, start,
+                                  storage::INCIDENT_START_TOLERANCE_DAYS) != nullptr});
+  }
+  return facts;
 }
 
 void ApiHandlers::StartRefresh() {
@@ -112,8 +194,10 @@ void ApiHandlers::RunRefresh() {
     pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_,
                           {.incremental = true});
     // One store: a reader holding the old snapshot finishes with it, the next gets the new one.
-    snapshot_.store(LoadSnapshot(data_dir_));
+    const auto snapshot = LoadSnapshot(data_dir_);
+    snapshot_.store(snapshot);
     spdlog::info("serve: re-analysis done; serving the new results");
+    AfterAnalysis(*snapshot);
   } catch (const Error& failure) {
     spdlog::error("serve: re-analysis failed: {}", failure.what());
     error = ErrorJson(failure);
@@ -152,11 +236,22 @@ json ApiHandlers::Health() const {
 
 const storage::IncidentStatus* ApiHandlers::StatusOf(const storage::IncidentStatuses& statuses,
                                                      const IncidentEntry& incident) const {
-  // A re-analysis on more data may move a start by a day or two (detection is held to 2 days);
-  // the operator's triage follows the incident.
-  constexpr int START_TOLERANCE_DAYS = 3;
+  // A re-analysis on more data may move a start by a day or two; the operator's triage follows
+  // the incident.
   return storage::FindIncidentStatus(statuses, incident.metric, incident.slice_text,
-                                     FormatDate(incident.start), START_TOLERANCE_DAYS);
+                                     FormatDate(incident.start),
+                                     storage::INCIDENT_START_TOLERANCE_DAYS);
+}
+
+json ApiHandlers::Summary(const IncidentEntry& incident, const storage::IncidentStatuses& statuses,
+                          const storage::IncidentFeedbacks& feedback) const {
+  const std::string start = FormatDate(incident.start);
+  return IncidentSummary(
+      incident, StatusOf(statuses, incident),
+      storage::FindByIncidentIdentity(feedback, incident.metric, incident.slice_text, start,
+                                      storage::INCIDENT_START_TOLERANCE_DAYS),
+      storage::FindMutingFeedback(feedback, incident.metric, incident.slice_text, start,
+                                  storage::INCIDENT_START_TOLERANCE_DAYS));
 }
 
 void ApiHandlers::ListIncidents(const httplib::Request& request,
@@ -171,6 +266,7 @@ void ApiHandlers::ListIncidents(const httplib::Request& request,
 
   const auto snapshot = Current();
   const auto statuses = Statuses();
+  const auto feedback = Feedback();
   std::vector<const IncidentEntry*> matches;
   for (const auto& incident : snapshot->incidents) {
     if (!IncidentInRange(incident, from, to)) continue;
@@ -194,7 +290,7 @@ void ApiHandlers::ListIncidents(const httplib::Request& request,
   json rows = json::array();
   for (size_t i = static_cast<size_t>(offset);
        i < matches.size() && rows.size() < static_cast<size_t>(limit); ++i) {
-    rows.push_back(IncidentSummary(*matches[i], StatusOf(*statuses, *matches[i])));
+    rows.push_back(Summary(*matches[i], *statuses, *feedback));
   }
   SendJson(response, {{"incidents", rows}, {"total", matches.size()}});
 }
@@ -206,8 +302,7 @@ void ApiHandlers::GetIncident(const httplib::Request& request, httplib::Response
   const IncidentEntry& incident = snapshot->Incident(id);
   const auto cached = snapshot->details.Get(
       id, [&snapshot, &incident] { return IncidentDetailBody(*snapshot, incident); });
-  const auto statuses = Statuses();
-  json detail = IncidentSummary(incident, StatusOf(*statuses, incident));
+  json detail = Summary(incident, *Statuses(), *Feedback());
   for (const auto& [key, value] : cached.value->items()) detail[key] = value;
   response.set_header("X-Cache", cached.computed ? "miss" : "hit");
   SendJson(response, detail);
@@ -219,7 +314,7 @@ void ApiHandlers::PatchIncident(const httplib::Request& request, httplib::Respon
   const auto snapshot = Current();
   const IncidentEntry& incident = snapshot->Incident(id);
   const auto [status, note] = ParseIncidentPatch(request.body);
-  storage::IncidentStatus updated;
+  std::shared_ptr<const storage::IncidentStatuses> saved;
   {
     std::lock_guard lock(status_write_mutex_);
     auto next = std::make_shared<storage::IncidentStatuses>(*Statuses());
@@ -229,10 +324,155 @@ void ApiHandlers::PatchIncident(const httplib::Request& request, httplib::Respon
     entry.updated_at = UtcNow();
     // Saved before it is served: a status the client saw survives a crash.
     storage::SaveIncidentStatuses(data_dir_, *next);
-    updated = entry;
+    saved = next;
     statuses_.store(std::move(next));
   }
-  SendJson(response, IncidentSummary(incident, &updated));
+  SendJson(response, Summary(incident, *saved, *Feedback()));
+}
+
+namespace {
+
+// The key under which `feedback` holds the label of an incident (its own identity, or that of
+// the same incident found by an earlier analysis with a start a day or two away).
+std::optional<std::string> FeedbackKey(const storage::IncidentFeedbacks& feedback,
+                                       const IncidentEntry& incident) {
+  const storage::IncidentFeedback* found = storage::FindByIncidentIdentity(
+      feedback, incident.metric, incident.slice_text, FormatDate(incident.start),
+      storage::INCIDENT_START_TOLERANCE_DAYS);
+  if (found == nullptr) return std::nullopt;
+  for (const auto& [identity, label] : feedback) {
+    if (&label == found) return identity;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void ApiHandlers::PutFeedback(const httplib::Request& request, httplib::Response& response,
+                              const std::string& id) {
+  ParseNoQuery(request.target);
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  const FeedbackBody body = ParseFeedbackBody(request.body);
+  std::shared_ptr<const storage::IncidentFeedbacks> saved;
+  {
+    std::lock_guard lock(feedback_write_mutex_);
+    auto next = std::make_shared<storage::IncidentFeedbacks>(*Feedback());
+    const std::string key = FeedbackKey(*next, incident).value_or(incident.identity);
+    storage::IncidentFeedback& entry = (*next)[key];
+    if (entry.start_date.empty()) {
+      entry.metric = incident.metric;
+      entry.slice_text = incident.slice_text;
+      entry.start_date = FormatDate(incident.start);
+    }
+    entry.end_date = incident.end ? FormatDate(*incident.end) : "";
+    entry.label = body.label;
+    entry.by = body.by;
+    entry.note = body.note;
+    entry.updated_at = UtcNow();
+    // Saved before it is served (and before the sender next checks a mute).
+    storage::SaveIncidentFeedback(data_dir_, *next);
+    saved = next;
+    feedback_.store(std::move(next));
+  }
+  SendJson(response, Summary(incident, *Statuses(), *saved));
+}
+
+void ApiHandlers::DeleteFeedback(const httplib::Request& request, httplib::Response& response,
+                                 const std::string& id) {
+  ParseNoQuery(request.target);
+  ParseEmptyBody(request.body, "DELETE /api/incidents/{id}/feedback");
+  const auto snapshot = Current();
+  const IncidentEntry& incident = snapshot->Incident(id);
+  std::shared_ptr<const storage::IncidentFeedbacks> saved;
+  {
+    std::lock_guard lock(feedback_write_mutex_);
+    auto next = std::make_shared<storage::IncidentFeedbacks>(*Feedback());
+    const std::optional<std::string> key = FeedbackKey(*next, incident);
+    if (!key) throw NotFound("{} has no feedback label", id);
+    next->erase(*key);
+    storage::SaveIncidentFeedback(data_dir_, *next);
+    saved = next;
+    feedback_.store(std::move(next));
+  }
+  SendJson(response, Summary(incident, *Statuses(), *saved));
+}
+
+void ApiHandlers::FeedbackCounts(const httplib::Request& request,
+                                 httplib::Response& response) const {
+  ParseNoQuery(request.target);
+  const auto snapshot = Current();
+  const auto feedback = Feedback();
+  json counts = json::object();
+  for (const auto& label : storage::FeedbackLabels()) counts[label] = 0;
+  json labels = json::array();
+  for (const auto& [identity, label] : *feedback) {
+    counts[label.label] = counts[label.label].get<int64_t>() + 1;
+    // The incident of the served analysis the label belongs to, if it still finds it.
+    json incident_id = nullptr;
+    for (const auto& incident : snapshot->incidents) {
+      if (incident.metric != label.metric || incident.slice_text != label.slice_text) continue;
+      const auto start = storage::IdentityDays(label.start_date);
+      if (start &&
+          std::abs(incident.start.days - *start) <= storage::INCIDENT_START_TOLERANCE_DAYS) {
+        incident_id = incident.id;
+        break;
+      }
+    }
+    labels.push_back({{"incident_id", incident_id},
+                      {"label", label.label},
+                      {"by", label.by},
+                      {"note", label.note},
+                      {"updated_at", label.updated_at},
+                      {"metric", label.metric},
+                      {"slice_text", label.slice_text},
+                      {"start_date", label.start_date},
+                      {"end_date", label.end_date.empty() ? json() : json(label.end_date)},
+                      {"mutes", storage::IsMutingLabel(label.label)}});
+  }
+  const int64_t labelled = static_cast<int64_t>(feedback->size());
+  const auto count = [&counts](const char* label) { return counts[label].get<int64_t>(); };
+  const auto ratio = [labelled](int64_t part) {
+    return labelled == 0 ? json() : json(static_cast<double>(part) / static_cast<double>(labelled));
+  };
+  int64_t unlabelled = 0;
+  for (const auto& incident : snapshot->incidents) {
+    if (storage::FindByIncidentIdentity(*feedback, incident.metric, incident.slice_text,
+                                        FormatDate(incident.start),
+                                        storage::INCIDENT_START_TOLERANCE_DAYS) == nullptr) {
+      ++unlabelled;
+    }
+  }
+  SendJson(response, {{"counts", counts},
+                      {"labelled", labelled},
+                      {"unlabelled", unlabelled},
+                      {"precision", ratio(count("confirmed"))},
+                      {"detection_precision",
+                       ratio(count("confirmed") + count("expected") + count("duplicate"))},
+                      {"labels", labels}});
+}
+
+void ApiHandlers::NotifyLog(const httplib::Request& request, httplib::Response& response) const {
+  const QueryReader query(request, {"limit"});
+  const int64_t limit = query.Integer("limit", 100, 1, 500);
+  if (!notifier_) {
+    SendJson(response, {{"enabled", false},
+                        {"channels", json::array()},
+                        {"pending", 0},
+                        {"deliveries", json::array()}});
+    return;
+  }
+  SendJson(response, notifier_->Log(static_cast<size_t>(limit)));
+}
+
+void ApiHandlers::NotifyTest(const httplib::Request& request, httplib::Response& response) {
+  ParseNoQuery(request.target);
+  const std::optional<std::string> channel = ParseNotifyTestBody(request.body);
+  if (!notifier_) {
+    throw Error(ErrorType::CONFLICT,
+                "notifications are off: the server's --config has no notify.channels");
+  }
+  SendJson(response, notifier_->SendTest(channel));
 }
 
 void ApiHandlers::GetRca(const httplib::Request& request, httplib::Response& response,
@@ -454,6 +694,60 @@ void ApiHandlers::Register(RouteTable& routes) {
               .handler = [this](const auto& request, auto& response, const auto& path) {
                 PatchIncident(request, response, path.at("id"));
               }});
+  routes.Add(
+      {.method = "PUT",
+       .path = "/api/incidents/{id}/feedback",
+       .summary = "Label an incident confirmed, false_alarm, expected or duplicate, with who and a "
+                  "note (kept across restarts and re-analyses as statuses are; false_alarm and "
+                  "expected mute it and later incidents of its slice inside its window)",
+       .parameters = json::array({id}),
+       .request_body = JsonBody("the label, who gives it and a note", Ref("FeedbackRequest")),
+       .responses = {{"200", JsonResponse("The labelled incident", Ref("IncidentSummary"))}},
+       .handler = [this](const auto& request, auto& response, const auto& path) {
+         PutFeedback(request, response, path.at("id"));
+       }});
+  routes.Add({.method = "DELETE",
+              .path = "/api/incidents/{id}/feedback",
+              .summary = "Remove an incident's feedback label (and the mute it set)",
+              .parameters = json::array({id}),
+              .responses = {{"200", JsonResponse("The incident", Ref("IncidentSummary"))}},
+              .handler = [this](const auto& request, auto& response, const auto& path) {
+                DeleteFeedback(request, response, path.at("id"));
+              }});
+  routes.Add({.method = "GET",
+              .path = "/api/feedback",
+              .summary = "Feedback labels with their counts and the precision they imply",
+              .parameters = json::array(),
+              .responses = {{"200", JsonResponse("The labels", Ref("FeedbackSummary"))}},
+              .quick = true,
+              .handler = [this](const auto& request, auto& response, const auto&) {
+                FeedbackCounts(request, response);
+              }});
+  routes.Add(
+      {.method = "GET",
+       .path = "/api/notify/log",
+       .summary = "Notification deliveries, newest first, with the channels and what is pending",
+       .parameters = {Query(
+           "limit", "deliveries listed",
+           {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 100}})},
+       .responses = {{"200", JsonResponse("The delivery log", Ref("NotifyLog"))}},
+       .handler = [this](const auto& request, auto& response, const auto&) {
+         NotifyLog(request, response);
+       }});
+  routes.Add(
+      {.method = "POST",
+       .path = "/api/notify/test",
+       .summary = "Send a test message to every notification channel, or to one, now",
+       .parameters = json::array(),
+       .request_body = {{"description", "none (every channel) or the channel's name"},
+                        {"required", false},
+                        {"content",
+                         {{"application/json", {{"schema", Ref("NotifyTestRequest")}}}}}},
+       .responses = {{"200", JsonResponse("What each channel answered", Ref("NotifyTestResult"))}},
+       .errors = {{409, "No notification channel is configured"}},
+       .handler = [this](const auto& request, auto& response, const auto&) {
+         NotifyTest(request, response);
+       }});
   routes.Add({.method = "GET",
               .path = "/api/incidents/{id}/rca",
               .summary = "Ranked root causes with evidence and a narrative",

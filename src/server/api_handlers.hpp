@@ -8,16 +8,19 @@
 #include <string>
 #include <thread>
 
+#include "notify/notifier.hpp"
 #include "pipeline/analysis.hpp"
 #include "server/routes.hpp"
 #include "server/simulator.hpp"
 #include "server/snapshot.hpp"
+#include "storage/incident_feedback.hpp"
 #include "storage/incident_status.hpp"
 
 namespace cxagent::server {
 
 //! The API's data side: the served snapshot (swapped atomically by a background re-analysis),
-//! the incidents' triage states and the what-if seam, and the routes that answer from them.
+//! the incidents' triage states and feedback labels, the what-if seam, the notifier that each
+//! analysis feeds, and the routes that answer from them.
 class ApiHandlers {
  public:
   //! Handlers that serve nothing yet (enough to register routes for the OpenAPI document).
@@ -29,8 +32,10 @@ class ApiHandlers {
   ApiHandlers(const ApiHandlers&) = delete;
   ApiHandlers& operator=(const ApiHandlers&) = delete;
 
-  //! Loads the triage states and the stored results, running the analysis first when the data
-  //! folder has none. Throws what the analysis or the store throws.
+  //! Loads the triage states, feedback and the stored results, running the analysis first when
+  //! the data folder has none; with notify channels configured, records the results with the
+  //! notifier (queuing what a crash after the last analysis left unqueued) and starts its sender.
+  //! Throws what the analysis, the store or the notify config throw.
   void Load();
   //! Adds every data route (health, incidents, metrics, analyze) to `routes`.
   void Register(RouteTable& routes);
@@ -47,10 +52,19 @@ class ApiHandlers {
  private:
   void StartRefresh();
   void RunRefresh();
+  // What follows every analysis that is served: feedback windows brought up to date, then the
+  // notifier fed.
+  void AfterAnalysis(const Snapshot& snapshot);
+  void UpdateFeedbackWindows(const Snapshot& snapshot);
+  std::vector<notify::IncidentFacts> NotifyFacts(const Snapshot& snapshot) const;
   nlohmann::json Health() const;
   std::shared_ptr<const storage::IncidentStatuses> Statuses() const { return statuses_.load(); }
+  std::shared_ptr<const storage::IncidentFeedbacks> Feedback() const { return feedback_.load(); }
   const storage::IncidentStatus* StatusOf(const storage::IncidentStatuses& statuses,
                                           const IncidentEntry& incident) const;
+  // The summary of the API: the incident with its triage state, feedback label and mute.
+  nlohmann::json Summary(const IncidentEntry& incident, const storage::IncidentStatuses& statuses,
+                         const storage::IncidentFeedbacks& feedback) const;
 
   void ListIncidents(const httplib::Request& request, httplib::Response& response) const;
   void GetIncident(const httplib::Request& request, httplib::Response& response,
@@ -65,6 +79,13 @@ class ApiHandlers {
               const std::string& id) const;
   void ExperimentPlan(const httplib::Request& request, httplib::Response& response,
                       const std::string& id) const;
+  void PutFeedback(const httplib::Request& request, httplib::Response& response,
+                   const std::string& id);
+  void DeleteFeedback(const httplib::Request& request, httplib::Response& response,
+                      const std::string& id);
+  void FeedbackCounts(const httplib::Request& request, httplib::Response& response) const;
+  void NotifyLog(const httplib::Request& request, httplib::Response& response) const;
+  void NotifyTest(const httplib::Request& request, httplib::Response& response);
   void CxScore(const httplib::Request& request, httplib::Response& response) const;
   void Cohorts(const httplib::Request& request, httplib::Response& response) const;
 
@@ -76,6 +97,11 @@ class ApiHandlers {
   // Copy-on-write: readers load the map without a lock; PATCH copies, saves and swaps.
   std::atomic<std::shared_ptr<const storage::IncidentStatuses>> statuses_;
   std::mutex status_write_mutex_;
+  // Feedback labels, copy-on-write like the statuses.
+  std::atomic<std::shared_ptr<const storage::IncidentFeedbacks>> feedback_;
+  std::mutex feedback_write_mutex_;
+  // Null when no notify channel is configured (or before Load).
+  std::unique_ptr<notify::Notifier> notifier_;
 
   mutable std::mutex refresh_mutex_;
   bool refresh_running_ = false;

@@ -225,9 +225,27 @@ nlohmann::json Alerts(const IncidentEntry& incident) {
 
 }  // namespace
 
-nlohmann::json IncidentSummary(const IncidentEntry& incident,
-                               const storage::IncidentStatus* status) {
+nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::IncidentStatus* status,
+                               const storage::IncidentFeedback* feedback,
+                               const storage::IncidentFeedback* muted_by) {
   const auto& document = incident.document;
+  const auto label = [](const storage::IncidentFeedback* entry) -> nlohmann::json {
+    if (entry == nullptr) return nullptr;
+    return {{"label", entry->label},
+            {"by", entry->by},
+            {"note", entry->note},
+            {"updated_at", entry->updated_at}};
+  };
+  nlohmann::json muting = nullptr;
+  if (muted_by != nullptr) {
+    muting = {{"label", muted_by->label},
+              {"by", muted_by->by},
+              {"metric", muted_by->metric},
+              {"slice_text", muted_by->slice_text},
+              {"start_date", muted_by->start_date},
+              {"end_date",
+               muted_by->end_date.empty() ? nlohmann::json() : nlohmann::json(muted_by->end_date)}};
+  }
   return {{"id", incident.id},
           {"metric", incident.metric},
           {"start_date", document.at("start_date")},
@@ -241,7 +259,10 @@ nlohmann::json IncidentSummary(const IncidentEntry& incident,
           {"slice_text", incident.slice_text},
           {"status", status != nullptr ? status->status : "open"},
           {"note", status != nullptr ? status->note : ""},
-          {"updated_at", status != nullptr ? nlohmann::json(status->updated_at) : nullptr}};
+          {"updated_at", status != nullptr ? nlohmann::json(status->updated_at) : nullptr},
+          {"feedback", label(feedback)},
+          {"muted", muted_by != nullptr},
+          {"muted_by", muting}};
 }
 
 nlohmann::json IncidentDetailBody(const Snapshot& snapshot, const IncidentEntry& incident) {

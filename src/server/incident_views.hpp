@@ -6,14 +6,17 @@
 #include "common/date.hpp"
 #include "common/slice.hpp"
 #include "server/snapshot.hpp"
+#include "storage/incident_feedback.hpp"
 #include "storage/incident_status.hpp"
 
 namespace cxagent::server {
 
 //! The IncidentSummary of docs/api.md: the incident's head with its triage state (`status`
-//! nullptr means never changed: open, empty note, updated_at null).
-nlohmann::json IncidentSummary(const IncidentEntry& incident,
-                               const storage::IncidentStatus* status);
+//! nullptr means never changed: open, empty note, updated_at null), its feedback label (null:
+//! none) and the label that mutes it (null: not muted).
+nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::IncidentStatus* status,
+                               const storage::IncidentFeedback* feedback = nullptr,
+                               const storage::IncidentFeedback* muted_by = nullptr);
 
 //! The parts of IncidentDetail beyond the summary (slices, window, breakdown, drilldown, alerts),
 //! computed from the snapshot's cube; independent of triage state, so it can be cached.

@@ -72,7 +72,10 @@ Json Summary() {
           {"slice_text", String("canonical text of slice, e.g. region=seattle, or all")},
           {"status", Enum({"open", "acknowledged", "resolved"})},
           {"note", String()},
-          {"updated_at", Nullable(String("UTC time of the last PATCH"))}};
+          {"updated_at", Nullable(String("UTC time of the last PATCH"))},
+          {"feedback", Nullable(Ref("Feedback"))},
+          {"muted", Boolean()},
+          {"muted_by", Nullable(Ref("MutedBy"))}};
 }
 
 }  // namespace
@@ -144,7 +147,15 @@ Json Schemas() {
                                {"unavailable", Array(Ref("Unavailable"))}})},
               {"analyzed_at", Nullable(String("UTC time the served results were stored"))},
               {"incidents", Integer()},
-              {"analysis", Ref("AnalysisStatus")}});
+              {"analysis", Ref("AnalysisStatus")},
+              {"schedule", Nullable(Ref("Schedule"))}});
+  schemas["Schedule"] =
+      Object({{"daily_at", Nullable(String("HH:MM local (market) time of the daily re-analysis"))},
+              {"watch", Boolean()},
+              {"next_run", Nullable(String("UTC time of the next daily re-analysis"))},
+              {"last_trigger", Nullable(Object({{"at", String("UTC time")},
+                                                {"reason", String("schedule or data changed")}}))}},
+             "serve --schedule / --watch; null when neither is given");
   schemas["AnalysisStatus"] =
       Object({{"state", Enum({"idle", "running"})},
               {"started_at", Nullable(String("UTC start of the running or last refresh"))},
@@ -333,6 +344,84 @@ Json Schemas() {
       {"additionalProperties", false},
       {"required", {"recommendation_id"}},
       {"properties", {{"recommendation_id", String("a recommendation of this incident")}}}};
+  const Json labels = Enum({"confirmed", "false_alarm", "expected", "duplicate"});
+  schemas["Feedback"] = Object({{"label", labels},
+                                {"by", String("who labelled it")},
+                                {"note", String()},
+                                {"updated_at", String("UTC time of the last PUT")}},
+                               "what the team says the incident was");
+  schemas["MutedBy"] = Object(
+      {{"label", Enum({"false_alarm", "expected"})},
+       {"by", String()},
+       {"metric", String("the labelled incident's metric")},
+       {"slice_text", String("its slice")},
+       {"start_date", DateSchema()},
+       {"end_date", Nullable(DateSchema())}},
+      "the label that mutes this incident: its own, or one on an earlier incident of the slice "
+      "whose window this incident starts in");
+  schemas["FeedbackRequest"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", {"label", "by"}},
+      {"properties",
+       {{"label", labels},
+        {"by", {{"type", "string"}, {"minLength", 1}, {"maxLength", 100}}},
+        {"note", {{"type", "string"}, {"maxLength", 2000}}}}}};
+  schemas["LabelledIncident"] =
+      Object({{"incident_id", Nullable(String("the incident in the served "
+                                              "analysis; null when it no "
+                                              "longer finds it"))},
+              {"label", labels},
+              {"by", String()},
+              {"note", String()},
+              {"updated_at", String()},
+              {"metric", String()},
+              {"slice_text", String()},
+              {"start_date", DateSchema()},
+              {"end_date", Nullable(DateSchema())},
+              {"mutes", Boolean()}});
+  schemas["FeedbackSummary"] = Object(
+      {{"counts", Object({{"confirmed", Integer()},
+                          {"false_alarm", Integer()},
+                          {"expected", Integer()},
+                          {"duplicate", Integer()}})},
+       {"labelled", Integer("labels saved")},
+       {"unlabelled", Integer("incidents of the served analysis without a label")},
+       {"precision", Nullable(Number("confirmed / labelled: the alerts the team needed"))},
+       {"detection_precision",
+        Nullable(Number("(confirmed + expected + duplicate) / labelled: the alerts that were "
+                        "real changes"))},
+       {"labels", Array(Ref("LabelledIncident"))}});
+  schemas["NotifyChannel"] = Object({{"name", String()}, {"type", Enum({"webhook", "slack"})}});
+  schemas["NotifyDelivery"] =
+      Object({{"event_id", String("stable id of the event, also sent as X-Cxagent-Event-Id")},
+              {"event", Enum({"incident_opened", "severity_raised", "incident_resolved", "test"})},
+              {"channel", String()},
+              {"incident_id", Nullable(String())},
+              {"slice_text", Nullable(String())},
+              {"status", Enum({"pending", "delivered", "failed", "muted"})},
+              {"attempts", Integer()},
+              {"created_at", String()},
+              {"next_attempt_at", Nullable(String("when a pending delivery is tried next"))},
+              {"last_attempt_at", Nullable(String())},
+              {"delivered_at", Nullable(String())},
+              {"http_status", Nullable(Integer("the channel's last answer"))},
+              {"last_error", Nullable(String())},
+              {"summary", String("the message's one-line summary")}});
+  schemas["NotifyLog"] = Object({{"enabled", Boolean()},
+                                 {"channels", Array(Ref("NotifyChannel"))},
+                                 {"pending", Integer()},
+                                 {"deliveries", Array(Ref("NotifyDelivery"))}});
+  schemas["NotifyTestRequest"] = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties", {{"channel", String("one channel's name; default every channel")}}}};
+  schemas["NotifyTestResult"] =
+      Object({{"results", Array(Object({{"channel", String()},
+                                        {"type", Enum({"webhook", "slack"})},
+                                        {"ok", Boolean()},
+                                        {"http_status", Nullable(Integer())},
+                                        {"error", Nullable(String())}}))}});
   schemas["AnalyzeStarted"] = Object({{"state", Enum({"running"})}, {"started_at", String()}});
   return schemas;
 }

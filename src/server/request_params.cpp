@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "server/json_response.hpp"
+#include "storage/incident_feedback.hpp"
 
 namespace cxagent::server {
 
@@ -315,6 +316,40 @@ IncidentPatch ParseIncidentPatch(std::string_view text) {
                        *patch.status);
   }
   return patch;
+}
+
+FeedbackBody ParseFeedbackBody(std::string_view text) {
+  const json body = ParseJsonObject(text, {"label", "by", "note"});
+  FeedbackBody feedback;
+  const auto label = StringField(body, "label", 32);
+  const auto& labels = storage::FeedbackLabels();
+  if (!label) {
+    throw BadParameter("label", "body: 'label' is required; allowed: {}", fmt::join(labels, ", "));
+  }
+  if (std::find(labels.begin(), labels.end(), *label) == labels.end()) {
+    throw BadParameter("label", "body: label '{}' is not allowed; allowed: {}", Printable(*label),
+                       fmt::join(labels, ", "));
+  }
+  feedback.label = *label;
+  const auto by = StringField(body, "by", MAX_FEEDBACK_BY_CHARACTERS);
+  if (!by || by->find_first_not_of(" \t") == std::string::npos) {
+    throw BadParameter("by", "body: 'by' is required (who labels the incident)");
+  }
+  feedback.by = *by;
+  feedback.note = StringField(body, "note", MAX_NOTE_CHARACTERS).value_or("");
+  return feedback;
+}
+
+std::optional<std::string> ParseNotifyTestBody(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const json body = ParseJsonObject(text, {"channel"});
+  return StringField(body, "channel", 64);
+}
+
+void ParseEmptyBody(std::string_view body, std::string_view route) {
+  if (!body.empty()) {
+    throw BadParameter("body", "body: {} takes no body (got {} bytes)", route, body.size());
+  }
 }
 
 WhatIfBody ParseWhatIfBody(std::string_view text) {

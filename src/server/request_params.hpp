@@ -103,6 +103,23 @@ constexpr size_t MAX_NOTE_CHARACTERS = 2000;
 //! Validates the body of `PATCH /api/incidents/{id}`.
 IncidentPatch ParseIncidentPatch(std::string_view body);
 
+//! The body of `PUT /api/incidents/{id}/feedback`.
+struct FeedbackBody {
+  std::string label;  //!< confirmed, false_alarm, expected or duplicate
+  std::string by;     //!< who labels it: 1 to MAX_FEEDBACK_BY_CHARACTERS characters
+  std::string note;   //!< at most MAX_NOTE_CHARACTERS characters; empty when absent
+};
+//! The longest `by` of a feedback label, in Unicode characters.
+constexpr size_t MAX_FEEDBACK_BY_CHARACTERS = 100;
+//! Validates the body of `PUT /api/incidents/{id}/feedback`: `label` and `by` required.
+FeedbackBody ParseFeedbackBody(std::string_view body);
+
+//! Validates the body of `POST /api/notify/test`: none (every channel) or `{"channel": name}`.
+std::optional<std::string> ParseNotifyTestBody(std::string_view body);
+
+//! Validates that a route which takes no body got none (`route` names it in the message).
+void ParseEmptyBody(std::string_view body, std::string_view route);
+
 //! The body of `POST /api/incidents/{id}/whatif`, before it is checked against the incident's
 //! recommendations.
 struct WhatIfBody {

@@ -1,5 +1,6 @@
 #include "server/server.hpp"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -107,7 +108,7 @@ struct ApiServer::State {
     response.set_header("Access-Control-Allow-Origin", origin);
     response.set_header("Vary", "Origin");
     response.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type");
-    response.set_header("Access-Control-Allow-Methods", "GET, POST, PATCH, OPTIONS");
+    response.set_header("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS");
   }
 
   // With a token configured, every /api route needs `Authorization: Bearer <token>`.
@@ -230,7 +231,36 @@ struct ApiServer::State {
   }
 };
 
-ApiServer::ApiServer(ServerOptions options) : state_(std::make_unique<State>(std::move(options))) {
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost") return true;
+  std::string address(host);
+  if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+    address = address.substr(1, address.size() - 2);
+  }
+  in_addr v4{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, address.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
+}
+
+void RequireSafeExposure(const ServerOptions& options) {
+  if (options.insecure || !options.token.empty() || IsLoopbackHost(options.host)) return;
+  throw InvalidInput(
+      "serve: --host {} is reachable from other machines and no token is set, so anyone there "
+      "could read and change the data; give --token TOKEN (or set CXAGENT_TOKEN), or --insecure "
+      "to serve without one",
+      Printable(options.host));
+}
+
+ApiServer::ApiServer(ServerOptions options) {
+  RequireSafeExposure(options);
+  state_ = std::make_unique<State>(std::move(options));
   state_->handlers.Load();
   const ServerOptions& o = state_->options;
   if (!o.schedule.empty() || o.watch) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/simulator.hpp"
@@ -22,11 +23,22 @@ struct ServerOptions {
   std::shared_ptr<const Simulator> simulator;  //!< what-if and plans; null = not available
   std::string web_root;  //!< folder of the built dashboard (index.html and assets/)
   std::string token;     //!< when set, /api routes require `Authorization: Bearer <token>`
+  //! Serve a non-loopback `host` without a token (RequireSafeExposure refuses it otherwise).
+  bool insecure = false;
   std::vector<std::string> cors_origins;  //!< origins allowed cross-origin; empty = CORS off
   //! Threads that read, handle and write requests; a connection holds one only while its request
   //! is being handled (waiting connections hold none).
   size_t threads = 64;
 };
+
+//! True when `host` can only be reached from this machine: `localhost`, an address in
+//! 127.0.0.0/8, `::1` (bracketed or not) or `::ffff:127.x.y.z`. Other names are not resolved and
+//! count as reachable from elsewhere.
+bool IsLoopbackHost(std::string_view host);
+
+//! Throws InvalidInput (one line saying why and what to do) when `options` would serve a
+//! non-loopback host without a token and without `insecure`: the API reads and changes data.
+void RequireSafeExposure(const ServerOptions& options);
 
 //! The REST API and the dashboard's static files on one port.
 class ApiServer {

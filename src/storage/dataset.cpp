@@ -213,21 +213,57 @@ bool ReservedName(std::string_view name) {
   return derived.contains(name) || name.starts_with("rca_") || name.starts_with("cube_");
 }
 
+// Names a writer leaves beside its data files (Spark's `_SUCCESS`, `.crc` checksums,
+// `_temporary/`): not data, so a folder source skips them.
+bool IsMarker(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return name.empty() || name[0] == '_' || name[0] == '.';
+}
+
+// The first data file under folder `source` (searched in name order, into sub-folders such as
+// Hive partitions `order_date=2026-06-01/`, skipping markers), or nullopt when it has none.
+std::optional<fs::path> FirstDataFile(const fs::path& source) {
+  std::error_code error;
+  std::vector<fs::path> entries;
+  for (const auto& entry : fs::directory_iterator(source, error)) {
+    if (!IsMarker(entry.path())) entries.push_back(entry.path());
+  }
+  std::sort(entries.begin(), entries.end());
+  for (const auto& entry : entries) {
+    if (fs::is_regular_file(entry, error)) return entry;
+  }
+  for (const auto& entry : entries) {
+    if (!fs::is_directory(entry, error)) continue;
+    if (auto found = FirstDataFile(entry)) return found;
+  }
+  return std::nullopt;
+}
+
+// The extension of `path`, lower-case, with its dot.
+std::string Extension(const fs::path& path) {
+  std::string extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension;
+}
+
+// A folder source's data files: the first one's extension (see FirstDataFile) at any depth, so
+// that partition folders are read and markers are not. Throws NotFound for a folder without one.
+std::string FolderPattern(const TableMapping& mapping, const std::string& dataset_file) {
+  const auto first = FirstDataFile(mapping.source);
+  if (!first) {
+    throw NotFound("{}: tables.{}.source: folder {} has no data files", dataset_file, mapping.table,
+                   mapping.source);
+  }
+  return (fs::path(mapping.source) / "**" / ("*" + first->extension().string())).string();
+}
+
 std::string FormatOf(const TableMapping& mapping) {
   if (!mapping.format.empty()) return mapping.format;
   fs::path probe(mapping.source);
   std::error_code error;
-  if (fs::is_directory(probe, error)) {
-    for (const auto& entry : fs::directory_iterator(probe, error)) {
-      if (entry.is_regular_file()) {
-        probe = entry.path();
-        break;
-      }
-    }
-  }
-  std::string extension = probe.extension().string();
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (fs::is_directory(probe, error)) probe = FirstDataFile(probe).value_or(probe);
+  const std::string extension = Extension(probe);
   if (extension == ".parquet") return "parquet";
   if (extension == ".csv" || extension == ".tsv" || extension == ".txt") return "csv";
   if (extension == ".json" || extension == ".jsonl" || extension == ".ndjson") return "json";
@@ -242,14 +278,14 @@ std::string MappedSourceSql(const TableMapping& mapping, const std::string& data
   if (!mapping.sql.empty()) return "(" + mapping.sql + ")";
   std::error_code error;
   std::string pattern = mapping.source;
-  const std::string format = FormatOf(mapping);
   if (fs::is_directory(pattern, error)) {
-    pattern = (fs::path(pattern) / "*").string();
+    pattern = FolderPattern(mapping, dataset_file);
   } else if (pattern.find_first_of("*?[") == std::string::npos &&
              !fs::is_regular_file(pattern, error)) {
     throw NotFound("{}: tables.{}.source: {} not found", dataset_file, mapping.table,
                    mapping.source);
   }
+  const std::string format = FormatOf(mapping);
   if (format == "parquet") return "read_parquet(" + SqlLiteral(pattern) + ")";
   if (format == "json") {
     return "read_json_auto(" + SqlLiteral(pattern) + ", format = 'newline_delimited')";

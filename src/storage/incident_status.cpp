@@ -27,32 +27,18 @@ std::string IncidentIdentity(std::string_view metric, std::string_view slice_tex
   return identity;
 }
 
+std::optional<int> IdentityDays(std::string_view date_text) {
+  try {
+    return ParseDate(date_text, "start_date").days;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 const IncidentStatus* FindIncidentStatus(const IncidentStatuses& statuses, std::string_view metric,
                                          std::string_view slice_text, std::string_view start_date,
                                          int tolerance_days) {
-  const auto exact = statuses.find(IncidentIdentity(metric, slice_text, start_date));
-  if (exact != statuses.end()) return &exact->second;
-  const Date start = ParseDate(start_date, "start_date");
-  const std::string prefix = IncidentIdentity(metric, slice_text, "");
-  const IncidentStatus* best = nullptr;
-  int best_distance = tolerance_days + 1;
-  // Identities of one metric and slice are adjacent in the map, ordered by start date.
-  for (auto it = statuses.lower_bound(prefix);
-       it != statuses.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    const std::string_view saved = std::string_view(it->first).substr(prefix.size());
-    Date saved_start;
-    try {
-      saved_start = ParseDate(saved, "start_date");
-    } catch (const Error&) {
-      continue;  // a slice text that extends this one, not a date
-    }
-    const int distance = std::abs(saved_start.days - start.days);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = &it->second;
-    }
-  }
-  return best;
+  return FindByIncidentIdentity(statuses, metric, slice_text, start_date, tolerance_days);
 }
 
 IncidentStatuses LoadIncidentStatuses(const std::string& data_dir) {

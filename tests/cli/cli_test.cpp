@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
 
+#include "common/file.hpp"
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
 
@@ -58,10 +62,107 @@ TEST(CliTest, ServeWithAMissingDataFolderIsBadInput) {
   EXPECT_EQ(result.err, "cxagent: error: data folder not found: /nonexistent/data\n");
 }
 
+// Runs `arguments` with CXAGENT_TOKEN set to `token` (unset when empty), whatever the test
+// runner's environment holds, and restores it.
+testing::CommandResult RunWithToken(const std::string& token, const std::string& arguments) {
+  const char* before = std::getenv("CXAGENT_TOKEN");
+  const std::optional<std::string> saved =
+      before ? std::optional<std::string>(before) : std::nullopt;
+  if (token.empty()) {
+    unsetenv("CXAGENT_TOKEN");
+  } else {
+    setenv("CXAGENT_TOKEN", token.c_str(), 1);
+  }
+  auto result = RunCxagent(arguments);
+  if (saved) {
+    setenv("CXAGENT_TOKEN", saved->c_str(), 1);
+  } else {
+    unsetenv("CXAGENT_TOKEN");
+  }
+  return result;
+}
+
+TEST(CliTest, ServeRefusesANonLoopbackHostWithoutATokenSayingWhy) {
+  for (const char* host : {"0.0.0.0", "192.168.1.20", "::", "cx.example.com"}) {
+    const auto result =
+        RunWithToken("", fmt::format("serve --data /nonexistent/data --host {}", host));
+    EXPECT_EQ(result.exit_code, 2) << host;
+    EXPECT_EQ(result.err,
+              fmt::format("cxagent: error: serve: --host {} is reachable from other machines and "
+                          "no token is set, so anyone there could read and change the data; give "
+                          "--token TOKEN (or set CXAGENT_TOKEN), or --insecure to serve without "
+                          "one\n",
+                          host));
+  }
+}
+
+TEST(CliTest, ServeAcceptsANonLoopbackHostWithATokenFlagEnvironmentOrInsecure) {
+  // Each passes the exposure check and stops at the next one: the missing data folder.
+  const std::string missing = "cxagent: error: data folder not found: /nonexistent/data\n";
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host 0.0.0.0 --token s3cret").err,
+            missing);
+  EXPECT_EQ(RunWithToken("s3cret", "serve --data /nonexistent/data --host 0.0.0.0").err, missing);
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host 0.0.0.0 --insecure").err,
+            missing);
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host ::1").err, missing);
+  EXPECT_EQ(RunWithToken("", "serve --data /nonexistent/data --host localhost").err, missing);
+}
+
 TEST(CliTest, ServeRejectsAnOutOfRangePort) {
   const auto result = RunCxagent("serve --data /tmp --port 70000");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("--port"), std::string::npos) << result.err;
+}
+
+TEST(CliSqlTest, RunsAScriptWithItsSettingsAndIsNotListedInHelp) {
+  testing::TempDir dir;
+  const std::string script = dir.Write(
+      "make.sql", "COPY (SELECT 42 AS answer) TO '${out}/answer.csv' (FORMAT csv, HEADER true);\n");
+  const auto result = RunCxagent(fmt::format("sql {} --set out={}", script, dir.Path().string()));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(ReadFile(dir.File("answer.csv")), "answer\n42\n");
+  EXPECT_EQ(RunCxagent("--help").out.find(" sql "), std::string::npos);
+}
+
+TEST(CliSqlTest, BadSettingsAreBadUsageNamingTheSetting) {
+  testing::TempDir dir;
+  const std::string script = dir.Write("make.sql", "SELECT '${out}';\n");
+  const auto run = [&](const std::string& settings) {
+    return RunCxagent(fmt::format("sql {} {}", script, settings));
+  };
+  auto result = run("--set out");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            "cxagent: error: --set out: expected NAME=VALUE with NAME of lower-case letters, "
+            "digits and _\n");
+  result = run("--set Out=x");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("--set Out=x: expected NAME=VALUE"), std::string::npos) << result.err;
+  result = run("--set out=a --set out=b");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: --set out=b: out is set twice\n");
+  result = run("");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: " + script +
+                            ": line 1: ${out} has no value (give it with --set out=VALUE)\n");
+  result = run("--set out=x --set world=y");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: --set world: " + script + " has no ${world}\n");
+}
+
+TEST(CliSqlTest, AMissingScriptOrAFailingStatementIsAnError) {
+  testing::TempDir dir;
+  auto result = RunCxagent("sql " + dir.File("none.sql"));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "cxagent: error: file not found: " + dir.File("none.sql") + "\n");
+  result = RunCxagent("sql");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("file is required"), std::string::npos) << result.err;
+  const std::string script = dir.Write("bad.sql", "SELECT * FROM no_such_table;\n");
+  result = RunCxagent("sql " + script);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(result.err.starts_with("cxagent: error: " + script + ": ")) << result.err;
+  EXPECT_NE(result.err.find("no_such_table"), std::string::npos) << result.err;
 }
 
 }  // namespace

@@ -102,5 +102,25 @@ TEST(ConfigReaderTest, CubeRejectsADepthOutOfRange) {
             "dimensions); allowed: 1 to 7");
 }
 
+TEST(ConfigReaderTest, TextReadsOneLineAndRejectsListsAndMaps) {
+  ConfigReader reader(YAML::Load("url: https://example.test/x\nlist: [a]\nlines: \"a\\nb\""),
+                      "cx.yaml", "notify");
+  EXPECT_EQ(reader.Text("url", "", "where"), "https://example.test/x");
+  EXPECT_EQ(reader.Text("absent", "fallback", "where"), "fallback");
+  EXPECT_EQ(ErrorMessage([&] { reader.Text("list", "", "a link"); }),
+            "cx.yaml: notify.list: must be text (a link), not a list or map");
+  EXPECT_EQ(ErrorMessage([&] { reader.Text("lines", "", "a link"); }),
+            "cx.yaml: notify.lines: must be one line (a link)");
+}
+
+TEST(ConfigReaderTest, NestedReaderNamesTheFullPath) {
+  ConfigReader reader(YAML::Load("channels: [{name: a, bogus: 1}]"), "cx.yaml", "notify");
+  const YAML::Node channels = reader.Section("channels");
+  ConfigReader channel = reader.Nested(channels[0], "channels[0]");
+  EXPECT_EQ(channel.Text("name", "", "name"), "a");
+  EXPECT_EQ(ErrorMessage([&] { channel.Finish(); }),
+            "cx.yaml: notify.channels[0].bogus: unknown key; known keys: name");
+}
+
 }  // namespace
 }  // namespace cxagent

@@ -211,6 +211,30 @@ TEST_F(OrderFactsTest, JoinsDriverMetrics) {
   EXPECT_EQ(facts.Get("on_time").ints, (std::vector<int64_t>{1, 0, 0, 0, 0}));
 }
 
+TEST_F(OrderFactsTest, KeepTheContractDimensionsBesideTheTeamsOwn) {
+  // A team slices by its own names; its store_category is also mapped onto store_type, which the
+  // CX model reads as a feature whatever the data is sliced by.
+  const std::string file = dir_.Write("dataset.yaml", R"(tables:
+  orders:
+    sql: SELECT *, store_type AS store_category, region AS market FROM read_parquet('orders.parquet')
+    columns: {store_type: store_category}
+  deliveries:
+    source: deliveries.parquet
+dimensions: [market, platform]
+)");
+  const storage::Dataset dataset =
+      storage::Dataset::Open(connection_, {.folder = dir_.Path().string(), .dataset_file = file});
+  ASSERT_EQ(dataset.Dimensions(), (std::vector<std::string>{"market", "platform"}));
+  BuildOrderFacts(connection_, dataset, CxScoreConfig{});
+  const auto facts = connection_.Query(
+      "SELECT market, platform, store_type, fulfillment_mode, region FROM order_facts "
+      "ORDER BY order_id");
+  EXPECT_EQ(facts.Get("market").StringAt(2), "boston");
+  EXPECT_EQ(facts.Get("store_type").StringAt(2), "restaurant");
+  EXPECT_EQ(facts.Get("fulfillment_mode").StringAt(2), "merchant_pick");
+  EXPECT_EQ(facts.Get("region").StringAt(2), "boston");
+}
+
 TEST_F(OrderFactsTest, SelectedFactsEqualTheFullViewsRowsForTheSelectedOrders) {
   EXPECT_EQ(connection_.Query("SELECT count(*) AS n FROM selected_order_facts").Get("n").ints[0],
             0);  // nothing selected yet

@@ -105,6 +105,30 @@ TEST(RecommendSimulate, NoBatchingGoesBeyondTheRollbackAndCostsDasherTime) {
   EXPECT_TRUE(out.efficiency_baseline.at("cost_per_order").get<double>() > 0);
 }
 
+TEST(RecommendSimulate, WithoutSupplyDataNoChangeInDeliveriesPerDasherHourIsClaimed) {
+  // As MeasureEfficiency leaves the model when the data has no supply_hourly.
+  auto world = BuildCauseWorld("batching_expansion", 1500, false);
+  world->efficiency.active_dasher_hours_per_day = 0;
+  world->efficiency.deliveries_per_dasher_hour = 0;
+  ActionRegistry registry;
+  RegisterBuiltinActionTemplates(registry);
+  RecommendConfig config;
+  config.simulation.refits = 1;
+  config.simulation.bootstrap = 100;
+  const IncidentRecommendations out =
+      Recommend(registry, world->model, world->efficiency, {"batching_expansion"}, "INC-0007",
+                world->slice.ToText(), config);
+  ASSERT_FALSE(out.recommendations.empty());
+  for (const auto& rec : out.recommendations) {
+    const auto& efficiency = rec.at("efficiency_delta");
+    EXPECT_EQ(efficiency.at("deliveries_per_dasher_hour").at("mean").get<double>(), 0)
+        << rec.dump();
+    EXPECT_EQ(efficiency.at("deliveries_per_dasher_hour").at("ci90"), nlohmann::json({0, 0}));
+    // The engaged time it costs is measured from the deliveries, supply or not.
+    EXPECT_GT(efficiency.at("dasher_hours_per_delivery").at("mean").get<double>(), 0);
+  }
+}
+
 // The RCA encoding puts every cancelled order at one imputed point, which the trees learn as
 // "cancelled" too: an order the rollback lets through must be scored as a real delivery, not as
 // that point with its flag cleared (a depth-3 slice's rollback recovered half its effect).

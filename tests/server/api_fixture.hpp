@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "server/server.hpp"
+#include "storage/duckdb.hpp"
+#include "storage/results_store.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::server::testing {
@@ -35,6 +37,20 @@ inline const std::string& ApiWorld() {
 inline void CopyWorld(const std::filesystem::path& to, bool with_results = true) {
   std::filesystem::copy(ApiWorld(), to, std::filesystem::copy_options::recursive);
   if (!with_results) std::filesystem::remove_all(to / ".cxagent");
+}
+
+//! Rewrites the stored analysis of a data folder with `change` (keeping its cube).
+template <typename Change>
+void RewriteStoredAnalysis(const std::string& data_dir, Change&& change) {
+  storage::Database database;
+  storage::Connection connection(database);
+  storage::AttachResults(connection, data_dir);
+  nlohmann::json analysis = nlohmann::json::parse(
+      connection.Query("SELECT document FROM results.analysis").Get("document").StringAt(0));
+  const storage::Table cube = connection.Query("SELECT * FROM results.slice_cube");
+  connection.Execute("DETACH results");
+  change(analysis);
+  storage::StoreResults(connection, data_dir, analysis, cube);
 }
 
 //! An ApiServer serving on a free port in a background thread until destroyed.

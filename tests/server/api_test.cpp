@@ -25,6 +25,7 @@ using nlohmann::json;
 using testing::Body;
 using testing::CopyWorld;
 using testing::ExpectError;
+using testing::RewriteStoredAnalysis;
 using testing::RunningServer;
 
 // Counts calls and takes a while, so that concurrent first requests overlap.
@@ -47,20 +48,6 @@ class CountingSimulator : public Simulator {
   }
   mutable std::atomic<int> what_ifs{0};
 };
-
-// Rewrites the stored analysis of a data folder with `change` (keeping its cube).
-template <typename Change>
-void RewriteStoredAnalysis(const std::string& data_dir, Change&& change) {
-  storage::Database database;
-  storage::Connection connection(database);
-  storage::AttachResults(connection, data_dir);
-  json analysis = json::parse(
-      connection.Query("SELECT document FROM results.analysis").Get("document").StringAt(0));
-  const storage::Table cube = connection.Query("SELECT * FROM results.slice_cube");
-  connection.Execute("DETACH results");
-  change(analysis);
-  storage::StoreResults(connection, data_dir, analysis, cube);
-}
 
 // Takes out what the RCA and recommendations stages wrote, as in results stored before they
 // existed, so the 501 path can be tested.

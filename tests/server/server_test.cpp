@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include "server/http.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -285,6 +286,62 @@ TEST_F(ServerTest, ApiDocsServesTheBuiltPage) {
   EXPECT_EQ(page->status, 200);
   EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
   EXPECT_EQ(page->body, "<!doctype html><title>docs</title>");
+}
+
+TEST_F(SecuredServerTest, EveryRouteThatReadsOrChangesDataNeedsTheToken) {
+  const nlohmann::json document = OpenApiDocument();
+  size_t checked = 0;
+  for (const auto& [path, operations] : document["paths"].items()) {
+    if (path == "/api/docs") continue;  // the page holds no data; it asks for the token
+    std::string target = path;
+    if (const size_t at = target.find("{id}"); at != std::string::npos) {
+      target.replace(at, 4, "INC-0001");
+    }
+    for (const auto& [method, operation] : operations.items()) {
+      std::string upper = method;
+      for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      httplib::Request request;
+      request.method = upper;
+      request.path = target;
+      if (upper == "PUT" || upper == "PATCH" || upper == "POST") {
+        request.body = "{}";
+        request.set_header("Content-Type", "application/json");
+      }
+      auto client = Client();
+      httplib::Response response;
+      httplib::Error error = httplib::Error::Success;
+      ASSERT_TRUE(client.send(request, response, error)) << upper << " " << target;
+      EXPECT_EQ(response.status, 401) << upper << " " << target << ": " << response.body;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 17u);
+}
+
+TEST(ServerExposureTest, LoopbackHostsAreRecognised) {
+  for (const char* host :
+       {"127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+  for (const char* host : {"0.0.0.0", "::", "10.0.0.5", "192.168.1.20", "128.0.0.1",
+                           "cx.example.com", "", "::ffff:10.0.0.1"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
+}
+
+TEST(ServerExposureTest, ANonLoopbackHostNeedsATokenOrInsecure) {
+  ServerOptions options;
+  options.host = "0.0.0.0";
+  options.data_dir = "/nonexistent/data";
+  EXPECT_EQ(cxagent::testing::ErrorMessage([&] { ApiServer server(options); }),
+            "serve: --host 0.0.0.0 is reachable from other machines and no token is set, so "
+            "anyone there could read and change the data; give --token TOKEN (or set "
+            "CXAGENT_TOKEN), or --insecure to serve without one");
+  options.token = "s3cret";
+  EXPECT_NO_THROW(RequireSafeExposure(options));
+  options.token.clear();
+  options.insecure = true;
+  EXPECT_NO_THROW(RequireSafeExposure(options));
 }
 
 TEST_F(SecuredServerTest, ApiDocsPageNeedsNoToken) {

@@ -140,6 +140,16 @@ TEST_F(DataChecksTest, EachBlockingProblemNamesTableColumnAndRow) {
   const std::vector<Case> cases = {
       {"duplicate order", "orders.csv", orders + OrderRow(5), "duplicate_key", "orders", "order_id",
        "order_id=5", "2 rows"},
+      // Ids too sparse for a bitset of their range are sorted; ids spanning all of BIGINT too.
+      {"duplicate among sparse ids", "orders.csv",
+       orders + "9000000000000000000,2026-06-02 10:00:00,2026-06-02,seattle,grocery,delivered,\n" +
+           "9000000000000000000,2026-06-02 10:00:00,2026-06-02,seattle,grocery,delivered,\n",
+       "duplicate_key", "orders", "order_id", "order_id=9000000000000000000", "2 rows"},
+      {"duplicate among ids spanning BIGINT", "orders.csv",
+       orders + "-9000000000000000000,2026-06-02 10:00:00,2026-06-02,seattle,grocery,delivered,\n" +
+           "9000000000000000000,2026-06-02 10:00:00,2026-06-02,seattle,grocery,delivered,\n" +
+           OrderRow(12),
+       "duplicate_key", "orders", "order_id", "order_id=12", "2 rows"},
       {"status lost", "orders.csv", orders + OrderRow(31, "", "grocery", "lost"), "outside_domain",
        "orders", "status", "order_id=31", "lost"},
       {"store type spaceship", "orders.csv", orders + OrderRow(31, "", "spaceship"),
@@ -188,6 +198,20 @@ TEST_F(DataChecksTest, EachBlockingProblemNamesTableColumnAndRow) {
         testing::ErrorMessage([&] { RequireUsableData(connection_, dataset); });
     EXPECT_TRUE(message.starts_with(text)) << message;
     std::filesystem::remove(dir_.File("items.csv"));
+  }
+}
+
+TEST_F(DataChecksTest, DistinctIdsDenseSparseOrSpanningBigintDoNotRepeat) {
+  for (const std::string& extra :
+       {std::string(),
+        std::string("9000000000000000000,2026-06-02 10:00:00,2026-06-02,seattle,grocery,"
+                    "delivered,\n"),
+        std::string("-9000000000000000000,2026-06-02 10:00:00,2026-06-02,seattle,grocery,"
+                    "delivered,\n9000000000000000000,2026-06-02 10:00:00,2026-06-02,seattle,"
+                    "grocery,delivered,\n")}) {
+    dir_.Write("orders.csv", Orders() + extra);
+    const DataCheckReport report = Check();
+    EXPECT_EQ(report.BlockingCount(), 0u) << report.ToText();
   }
 }
 

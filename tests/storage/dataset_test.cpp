@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -114,6 +116,43 @@ TEST_F(DatasetTest, ASqlSourceReadsFilesBesideTheDatasetFile) {
   ASSERT_EQ(ratings.RowCount(), 1u);
   EXPECT_EQ(ratings.Get("order_id").ints[0], 1);
   EXPECT_TRUE(ratings.Get("rated_at").IsNull(0));
+}
+
+TEST_F(DatasetTest, AFolderSourceReadsItsPartitionFoldersAndSkipsMarkers) {
+  // What a daily job writes to a data lake: one file per day in Hive-style folders (the day is in
+  // the folder's name, not in the file), and the job's markers beside them.
+  for (const char* day : {"2026-06-01", "2026-06-02"}) {
+    const std::string folder = dir_.File(std::string("exports/orders/order_date=") + day);
+    std::filesystem::create_directories(folder);
+    connection_.Execute(fmt::format(
+        "COPY (SELECT {} AS order_id, 'delivered' AS status, 'seattle' AS region) TO '{}' "
+        "(FORMAT parquet)",
+        day[9] - '0', folder + "/part-0.parquet"));
+  }
+  dir_.Write("exports/orders/_SUCCESS", "");
+  dir_.Write("exports/orders/.part-0.parquet.crc", "checksum");
+  const std::string file =
+      dir_.Write("dataset.yaml", "tables:\n  orders:\n    source: exports/orders\n");
+  const Dataset dataset =
+      Dataset::Open(connection_, {.folder = dir_.Path().string(), .dataset_file = file});
+  EXPECT_TRUE(dataset.HasColumn("orders", "order_date"));
+  EXPECT_EQ(Texts(connection_, "order_date"),
+            (std::vector<std::string>{"2026-06-01", "2026-06-02"}));
+}
+
+TEST_F(DatasetTest, AFolderSourceWithoutDataFilesIsNotFound) {
+  std::filesystem::create_directories(dir_.Path() / "exports" / "orders" / "order_date=x");
+  dir_.Write("exports/orders/_SUCCESS", "");
+  const std::string file =
+      dir_.Write("dataset.yaml", "tables:\n  orders:\n    source: exports/orders\n");
+  EXPECT_EQ(ErrorMessage(
+                [&] {
+                  Dataset::Open(connection_,
+                                {.folder = dir_.Path().string(), .dataset_file = file});
+                },
+                ErrorType::NOT_FOUND),
+            file + ": tables.orders.source: folder " + dir_.File("exports/orders") +
+                " has no data files");
 }
 
 TEST_F(DatasetTest, DatasetFileMistakesNameTheFileLineAndWhatIsAllowed) {

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addStoredToken, mountDocs, OPENAPI_URL } from '@/docs/mount-docs';
 import { SAMPLE_OPENAPI } from '@/docs/testing/sample-openapi';
-import { loadToken, saveToken } from '@/docs/token';
+import { loadToken, saveToken } from '@/lib/token';
 import { errorResponse, jsonResponse, mockFetch } from '@/testing/mock-fetch';
 
 type Call = { path: string; method: string; authorization: string | null };

@@ -1,5 +1,5 @@
 import SwaggerUI from 'swagger-ui-dist/swagger-ui-es-bundle.js';
-import { loadToken, saveToken } from '@/docs/token';
+import { loadToken, saveToken } from '@/lib/token';
 
 /** Where `cxagent serve` answers its OpenAPI document. */
 export const OPENAPI_URL = '/api/openapi.json';

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError, apiFetch, apiFetchText, buildUrl } from '@/lib/api-client';
+import { saveToken } from '@/lib/token';
 import { errorResponse, jsonResponse, mockFetch } from '@/testing/mock-fetch';
 
 async function caught(promise: Promise<unknown>): Promise<ApiError> {
@@ -110,6 +111,22 @@ describe('apiFetchText', () => {
     mockFetch(() => errorResponse(404, 'not_found', 'no recommendation REC-9'));
     const error = await caught(apiFetchText('/api/incidents/INC-0001/experiment-plan', { method: 'POST' }));
     expect(error.message).toBe('no recommendation REC-9');
+  });
+});
+
+describe('the bearer token', () => {
+  afterEach(() => saveToken(''));
+
+  it('is sent with every call once stored, and not before', async () => {
+    const spy = mockFetch(() => jsonResponse({}));
+    await apiFetch('/api/health');
+    expect(new Headers(spy.mock.calls[0]?.[1]?.headers).has('Authorization')).toBe(false);
+
+    saveToken('  s3cret ');
+    await apiFetch('/api/feedback');
+    await apiFetchText('/api/incidents/INC-0001/experiment-plan', { method: 'POST' });
+    expect(new Headers(spy.mock.calls[1]?.[1]?.headers).get('Authorization')).toBe('Bearer s3cret');
+    expect(new Headers(spy.mock.calls[2]?.[1]?.headers).get('Authorization')).toBe('Bearer s3cret');
   });
 });
 

@@ -8,6 +8,7 @@
  */
 
 import { filenameFromContentDisposition } from '@/lib/download';
+import { loadToken } from '@/lib/token';
 
 /** Error codes the server sends (its `Error` schema), plus the ones the client makes up for failures without a body. */
 export type ApiErrorCode =
@@ -104,6 +105,9 @@ async function send(path: string, options: ApiRequestOptions, accept: string): P
   const what = `${method} ${path}`;
   const headers: Record<string, string> = { Accept: accept };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  // A server started with --token answers 401 without it (the token prompt stores it).
+  const token = loadToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
 
   let response: Response;
   try {

@@ -5,10 +5,12 @@
 import type {
   Cohorts,
   CxScoreSeries,
+  FeedbackSummary,
   Health,
   IncidentDetail,
   IncidentList,
   IncidentSummary,
+  NotifyLog,
   Rca,
   RecommendationList,
   WhatIfResult,
@@ -37,6 +39,7 @@ export const HEALTH: Health = {
   analyzed_at: '2026-11-24T21:50:00Z',
   incidents: 3,
   analysis: { state: 'idle', started_at: null, finished_at: null, last_error: null },
+  schedule: null,
 };
 
 export const SUMMARY_1: IncidentSummary = {
@@ -54,6 +57,9 @@ export const SUMMARY_1: IncidentSummary = {
   status: 'open',
   note: '',
   updated_at: null,
+  feedback: null,
+  muted: false,
+  muted_by: null,
 };
 
 export const SUMMARY_2: IncidentSummary = {
@@ -299,4 +305,71 @@ export const WHATIF_RESULT: WhatIfResult = {
   action: 'Cap batching at 3 orders in region=seattle',
   expected_cx_delta: { mean: 0.4, ci90: [-0.3, 1.1] },
   efficiency_delta: RECOMMENDATIONS.recommendations[1]!.efficiency_delta,
+};
+
+/** `GET /api/feedback` after two labels. */
+export const FEEDBACK: FeedbackSummary = {
+  counts: { confirmed: 3, false_alarm: 1, expected: 0, duplicate: 0 },
+  labelled: 4,
+  unlabelled: 2,
+  precision: 0.75,
+  detection_precision: 0.75,
+  labels: [
+    {
+      incident_id: 'INC-0001',
+      label: 'confirmed',
+      by: 'ana',
+      note: 'batching, verified',
+      updated_at: '2026-11-24T22:00:00Z',
+      metric: 'cx_score',
+      slice_text: 'region=seattle',
+      start_date: INCIDENT_START,
+      end_date: null,
+      mutes: false,
+    },
+  ],
+};
+
+/** `GET /api/notify/log`: one delivered event, one being retried. */
+export const NOTIFY_LOG: NotifyLog = {
+  enabled: true,
+  channels: [
+    { name: 'ops-hook', type: 'webhook' },
+    { name: 'ops-slack', type: 'slack' },
+  ],
+  pending: 1,
+  deliveries: [
+    {
+      event_id: 'incident_opened|cx_score|region=seattle|2026-07-31',
+      event: 'incident_opened',
+      channel: 'ops-slack',
+      incident_id: 'INC-0001',
+      slice_text: 'region=seattle',
+      status: 'pending',
+      attempts: 2,
+      created_at: '2026-11-24T21:51:00Z',
+      next_attempt_at: '2026-11-24T21:53:00Z',
+      last_attempt_at: '2026-11-24T21:52:00Z',
+      delivered_at: null,
+      http_status: 503,
+      last_error: 'HTTP 503: busy',
+      summary: 'Incident INC-0001 opened in region=seattle',
+    },
+    {
+      event_id: 'incident_opened|cx_score|region=seattle|2026-07-31',
+      event: 'incident_opened',
+      channel: 'ops-hook',
+      incident_id: 'INC-0001',
+      slice_text: 'region=seattle',
+      status: 'delivered',
+      attempts: 1,
+      created_at: '2026-11-24T21:51:00Z',
+      next_attempt_at: null,
+      last_attempt_at: '2026-11-24T21:51:01Z',
+      delivered_at: '2026-11-24T21:51:01Z',
+      http_status: 200,
+      last_error: null,
+      summary: 'Incident INC-0001 opened in region=seattle',
+    },
+  ],
 };

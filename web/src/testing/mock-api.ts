@@ -1,4 +1,14 @@
-import { HEALTH, CX_SCORE, COHORTS, INCIDENT_DETAIL, INCIDENT_LIST, RCA, RECOMMENDATIONS } from '@/testing/fixtures';
+import {
+  HEALTH,
+  CX_SCORE,
+  COHORTS,
+  FEEDBACK,
+  INCIDENT_DETAIL,
+  INCIDENT_LIST,
+  NOTIFY_LOG,
+  RCA,
+  RECOMMENDATIONS,
+} from '@/testing/fixtures';
 import { jsonResponse, mockFetch } from '@/testing/mock-fetch';
 
 /** Answers one request; `url` has the query string parsed. */
@@ -39,6 +49,8 @@ export function fixtureRoutes(overrides: Record<string, Route> = {}): Record<str
     'GET /api/incidents/INC-0001': jsonResponse(INCIDENT_DETAIL),
     'GET /api/incidents/INC-0001/rca': jsonResponse(RCA),
     'GET /api/incidents/INC-0001/recommendations': jsonResponse(RECOMMENDATIONS),
+    'GET /api/feedback': jsonResponse(FEEDBACK),
+    'GET /api/notify/log': jsonResponse(NOTIFY_LOG),
     ...overrides,
   };
 }

@@ -57,4 +57,5 @@ export const HEALTH_OK: Health = {
   analyzed_at: '2026-11-24T21:50:00Z',
   incidents: 3,
   analysis: { state: 'idle', started_at: null, finished_at: null, last_error: null },
+  schedule: null,
 };

@@ -49,6 +49,26 @@ export type Drilldown = Schemas['Drilldown'];
 export type Alert = Schemas['Alert'];
 /** `PATCH /api/incidents/{id}` body: at least one field; note at most 2000 characters. */
 export type IncidentPatch = Schemas['IncidentPatch'];
+/** `summary.feedback`: what the team said the incident was. */
+export type Feedback = Schemas['Feedback'];
+/** `summary.muted_by`: the false_alarm or expected label that mutes the incident's notifications. */
+export type MutedBy = Schemas['MutedBy'];
+/** `PUT /api/incidents/{id}/feedback` body. */
+export type FeedbackRequest = Schemas['FeedbackRequest'];
+/** `GET /api/feedback`: counts, precision and the labels. */
+export type FeedbackSummary = Schemas['FeedbackSummary'];
+/** One saved label with its incident's window. */
+export type LabelledIncident = Schemas['LabelledIncident'];
+/** `health.schedule`: `serve --schedule` / `--watch`. */
+export type Schedule = Schemas['Schedule'];
+/** `GET /api/notify/log`. */
+export type NotifyLog = Schemas['NotifyLog'];
+export type NotifyChannel = Schemas['NotifyChannel'];
+/** One event for one channel. */
+export type NotifyDelivery = Schemas['NotifyDelivery'];
+/** `POST /api/notify/test` body and answer. */
+export type NotifyTestRequest = Schemas['NotifyTestRequest'];
+export type NotifyTestResult = Schemas['NotifyTestResult'];
 /** `GET /api/incidents/{id}/rca`: causes ordered by confidence × |impact|. */
 export type Rca = Schemas['Rca'];
 export type Cause = Schemas['Cause'];
@@ -80,6 +100,7 @@ export type ExperimentPlanRequest = Schemas['ExperimentPlanRequest'];
 
 export type Severity = IncidentSummary['severity'];
 export type IncidentStatus = IncidentSummary['status'];
+export type FeedbackLabel = Feedback['label'];
 export type RecommendationKind = Recommendation['kind'];
 /** `health.data`: the loaded data set (dates null when the orders table is empty). */
 export type DataRange = Health['data'];

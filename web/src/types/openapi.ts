@@ -39,6 +39,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feedback labels with their counts and the precision they imply */
+        get: operations["GET /api/feedback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -103,6 +120,24 @@ export interface paths {
         /** The experiment plan for one recommendation, as a Markdown attachment */
         post: operations["POST /api/incidents/{id}/experiment-plan"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/incidents/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Label an incident confirmed, false_alarm, expected or duplicate, with who and a note (kept across restarts and re-analyses as statuses are; false_alarm and expected mute it and later incidents of its slice inside its window) */
+        put: operations["PUT /api/incidents/{id}/feedback"];
+        post?: never;
+        /** Remove an incident's feedback label (and the mute it set) */
+        delete: operations["DELETE /api/incidents/{id}/feedback"];
         options?: never;
         head?: never;
         patch?: never;
@@ -187,6 +222,40 @@ export interface paths {
         get: operations["GET /api/metrics/cx-score"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notification deliveries, newest first, with the channels and what is pending */
+        get: operations["GET /api/notify/log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notify/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test message to every notification channel, or to one, now */
+        post: operations["POST /api/notify/test"];
         delete?: never;
         options?: never;
         head?: never;
@@ -386,6 +455,39 @@ export interface components {
             /** @description a recommendation of this incident */
             recommendation_id: string;
         };
+        /** @description what the team says the incident was */
+        Feedback: {
+            /** @description who labelled it */
+            by: string;
+            /** @enum {string} */
+            label: "confirmed" | "false_alarm" | "expected" | "duplicate";
+            note: string;
+            /** @description UTC time of the last PUT */
+            updated_at: string;
+        };
+        FeedbackRequest: {
+            by: string;
+            /** @enum {string} */
+            label: "confirmed" | "false_alarm" | "expected" | "duplicate";
+            note?: string;
+        };
+        FeedbackSummary: {
+            counts: {
+                confirmed: number;
+                duplicate: number;
+                expected: number;
+                false_alarm: number;
+            };
+            /** @description (confirmed + expected + duplicate) / labelled: the alerts that were real changes */
+            detection_precision: number | null;
+            /** @description labels saved */
+            labelled: number;
+            labels: components["schemas"]["LabelledIncident"][];
+            /** @description confirmed / labelled: the alerts the team needed */
+            precision: number | null;
+            /** @description incidents of the served analysis without a label */
+            unlabelled: number;
+        };
         Health: {
             analysis: components["schemas"]["AnalysisStatus"];
             /** @description UTC time the served results were stored */
@@ -401,6 +503,7 @@ export interface components {
                 unavailable: components["schemas"]["Unavailable"][];
             };
             incidents: number;
+            schedule: components["schemas"]["Schedule"] | null;
             /** @enum {string} */
             status: "ok";
             version: string;
@@ -414,10 +517,13 @@ export interface components {
             drilldown: components["schemas"]["Drilldown"][];
             /** Format: date */
             end_date: string | null;
+            feedback: components["schemas"]["Feedback"] | null;
             /** @description e.g. INC-0001; a rank, not stable across re-analyses */
             id: string;
             /** @description the lead alert's metric */
             metric: string;
+            muted: boolean;
+            muted_by: components["schemas"]["MutedBy"] | null;
             note: string;
             /** @description 0..1 */
             score: number;
@@ -460,10 +566,13 @@ export interface components {
             delta: number;
             /** Format: date */
             end_date: string | null;
+            feedback: components["schemas"]["Feedback"] | null;
             /** @description e.g. INC-0001; a rank, not stable across re-analyses */
             id: string;
             /** @description the lead alert's metric */
             metric: string;
+            muted: boolean;
+            muted_by: components["schemas"]["MutedBy"] | null;
             note: string;
             /** @description 0..1 */
             score: number;
@@ -486,6 +595,22 @@ export interface components {
                 number
             ];
             mean: number;
+        };
+        LabelledIncident: {
+            by: string;
+            /** Format: date */
+            end_date: string | null;
+            /** @description the incident in the served analysis; null when it no longer finds it */
+            incident_id: string | null;
+            /** @enum {string} */
+            label: "confirmed" | "false_alarm" | "expected" | "duplicate";
+            metric: string;
+            mutes: boolean;
+            note: string;
+            slice_text: string;
+            /** Format: date */
+            start_date: string;
+            updated_at: string;
         };
         MetricBreakdown: {
             baseline: number | null;
@@ -510,8 +635,69 @@ export interface components {
             metric: string;
             needs: components["schemas"]["Needs"];
         };
+        /** @description the label that mutes this incident: its own, or one on an earlier incident of the slice whose window this incident starts in */
+        MutedBy: {
+            by: string;
+            /** Format: date */
+            end_date: string | null;
+            /** @enum {string} */
+            label: "false_alarm" | "expected";
+            /** @description the labelled incident's metric */
+            metric: string;
+            /** @description its slice */
+            slice_text: string;
+            /** Format: date */
+            start_date: string;
+        };
         /** @description contract columns the data lacks, e.g. deliveries.late_min */
         Needs: string[];
+        NotifyChannel: {
+            name: string;
+            /** @enum {string} */
+            type: "webhook" | "slack";
+        };
+        NotifyDelivery: {
+            attempts: number;
+            channel: string;
+            created_at: string;
+            delivered_at: string | null;
+            /** @enum {string} */
+            event: "incident_opened" | "severity_raised" | "incident_resolved" | "test";
+            /** @description stable id of the event, also sent as X-Cxagent-Event-Id */
+            event_id: string;
+            /** @description the channel's last answer */
+            http_status: number | null;
+            incident_id: string | null;
+            last_attempt_at: string | null;
+            last_error: string | null;
+            /** @description when a pending delivery is tried next */
+            next_attempt_at: string | null;
+            slice_text: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "muted";
+            /** @description the message's one-line summary */
+            summary: string;
+        };
+        NotifyLog: {
+            channels: components["schemas"]["NotifyChannel"][];
+            deliveries: components["schemas"]["NotifyDelivery"][];
+            enabled: boolean;
+            pending: number;
+        };
+        NotifyTestRequest: {
+            /** @description one channel's name; default every channel */
+            channel?: string;
+        };
+        NotifyTestResult: {
+            results: {
+                channel: string;
+                error: string | null;
+                http_status: number | null;
+                ok: boolean;
+                /** @enum {string} */
+                type: "webhook" | "slack";
+            }[];
+        };
         /** @description a cause the data cannot test: not ranked */
         NotTestable: {
             /** @description cause id (domain.md §5) */
@@ -545,6 +731,20 @@ export interface components {
             incident_id: string;
             recommendations: components["schemas"]["Recommendation"][];
             tradeoffs: components["schemas"]["Tradeoff"][];
+        };
+        /** @description serve --schedule / --watch; null when neither is given */
+        Schedule: {
+            /** @description HH:MM local (market) time of the daily re-analysis */
+            daily_at: string | null;
+            last_trigger: {
+                /** @description UTC time */
+                at: string;
+                /** @description schedule or data changed */
+                reason: string;
+            } | null;
+            /** @description UTC time of the next daily re-analysis */
+            next_run: string | null;
+            watch: boolean;
         };
         ShapEvidence: {
             features: {
@@ -687,6 +887,53 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description A malformed parameter or body; the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The labels */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedbackSummary"];
                 };
             };
             /** @description A malformed parameter or body; the message names it */
@@ -1039,6 +1286,138 @@ export interface operations {
             };
         };
     };
+    "PUT /api/incidents/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description incident id, e.g. INC-0001 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description the label, who gives it and a note */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedbackRequest"];
+            };
+        };
+        responses: {
+            /** @description The labelled incident */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentSummary"];
+                };
+            };
+            /** @description A malformed parameter or body; the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "DELETE /api/incidents/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description incident id, e.g. INC-0001 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incident */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentSummary"];
+                };
+            };
+            /** @description A malformed parameter or body; the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     "GET /api/incidents/{id}/rca": {
         parameters: {
             query?: never;
@@ -1349,6 +1728,126 @@ export interface operations {
             };
             /** @description The cohort is valid but has no stored series (too deep or too small) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/notify/log": {
+        parameters: {
+            query?: {
+                /** @description deliveries listed */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyLog"];
+                };
+            };
+            /** @description A malformed parameter or body; the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "POST /api/notify/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description none (every channel) or the channel's name */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NotifyTestRequest"];
+            };
+        };
+        responses: {
+            /** @description What each channel answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotifyTestResult"];
+                };
+            };
+            /** @description A malformed parameter or body; the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No notification channel is configured */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is larger than 1 MiB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -184,6 +184,99 @@ describe('dashboard /', () => {
     expect(await within(incidentsCard()).findByText('No incident matches these filters')).toBeInTheDocument();
   });
 
+  it("shows the team's feedback counts and precision", async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/');
+
+    const feedback = await screen.findByRole('region', { name: 'Team feedback' });
+    await waitFor(() => expect(feedback).toHaveTextContent('Precision75%confirmed of 4 labelled'));
+    expect(feedback).toHaveTextContent('Real changes75%all but false alarms');
+    const rows = within(within(feedback).getByRole('table')).getAllByRole('row').slice(1);
+    expect(rows.map((row) => row.textContent)).toEqual([
+      'Confirmed3',
+      'False alarm1',
+      'Expected0',
+      'Duplicate0',
+      'Not labelled (served)2',
+    ]);
+  });
+
+  it('invites labelling when nothing is labelled yet', async () => {
+    mockApi(
+      fixtureRoutes({
+        'GET /api/feedback': jsonResponse({
+          counts: { confirmed: 0, false_alarm: 0, expected: 0, duplicate: 0 },
+          labelled: 0,
+          unlabelled: 3,
+          precision: null,
+          detection_precision: null,
+          labels: [],
+        }),
+      }),
+    );
+    renderApp('/');
+    const feedback = await screen.findByRole('region', { name: 'Team feedback' });
+    await waitFor(() => expect(feedback).toHaveTextContent('No incident is labelled yet'));
+    expect(feedback).toHaveTextContent('3 served incidents are unlabelled.');
+  });
+
+  it('shows the notification deliveries, newest first, with retries and errors', async () => {
+    mockApi(fixtureRoutes());
+    renderApp('/');
+
+    const log = await screen.findByRole('region', { name: 'Notifications' });
+    await waitFor(() => expect(log).toHaveTextContent('Channels: ops-hook (webhook), ops-slack (slack) · 1 pending'));
+    const rows = within(within(log).getByRole('table')).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent('Incident opened INC-0001region=seattle');
+    expect(rows[0]).toHaveTextContent('ops-slack');
+    expect(rows[0]).toHaveTextContent('pending, next try 2026-11-24 21:53 UTC (2 attempts)HTTP 503: busy');
+    expect(rows[1]).toHaveTextContent('ops-hookdelivered');
+    expect(within(rows[0]!).getByRole('link', { name: 'INC-0001' })).toHaveAttribute('href', '/incidents/INC-0001');
+  });
+
+  it('says how to turn notifications on when no channel is configured', async () => {
+    mockApi(
+      fixtureRoutes({
+        'GET /api/notify/log': jsonResponse({ enabled: false, channels: [], pending: 0, deliveries: [] }),
+      }),
+    );
+    renderApp('/');
+    const log = await screen.findByRole('region', { name: 'Notifications' });
+    await waitFor(() => expect(log).toHaveTextContent('Notifications are off: add a notify section'));
+  });
+
+  it('asks for the token when the API answers 401, then loads the page with it', async () => {
+    let token = '';
+    const routes = fixtureRoutes();
+    const spy = mockApi(
+      Object.fromEntries(
+        Object.entries(routes).map(([key, route]) => [
+          key,
+          (request: { url: URL; init?: RequestInit; body: unknown }) => {
+            token = new Headers(request.init?.headers).get('Authorization') ?? '';
+            if (token !== 'Bearer s3cret') {
+              return errorResponse(401, 'unauthorized', "this server requires 'Authorization: Bearer <token>' on /api routes");
+            }
+            return typeof route === 'function' ? route(request) : route.clone();
+          },
+        ]),
+      ),
+    );
+    const user = userEvent.setup();
+    renderApp('/');
+
+    const prompt = await screen.findByRole('form', { name: 'API token' });
+    await user.type(within(prompt).getByLabelText('This server needs its access token'), 's3cret');
+    await user.click(within(prompt).getByRole('button', { name: 'Use token' }));
+
+    await waitFor(() => expect(card('Orders analysed')).toHaveTextContent('1,800,000'));
+    expect(screen.queryByRole('form', { name: 'API token' })).not.toBeInTheDocument();
+    expect(sessionStorage.getItem('cxagent.api.token')).toBe('s3cret');
+    expect(spy).toHaveBeenCalled();
+    sessionStorage.clear();
+  });
+
   it("shows the API's message when the incidents or the trend fail", async () => {
     mockApi(
       fixtureRoutes({

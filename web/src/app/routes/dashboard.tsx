@@ -2,11 +2,13 @@ import { useSearchParams } from 'react-router';
 import { PageHeader } from '@/components/layout/page-header';
 import { StatCard } from '@/components/ui/stat-card';
 import { useHealth } from '@/features/health/api/get-health';
+import { FeedbackSummaryCard } from '@/features/feedback/components/feedback-summary';
 import { DataSupportNotice } from '@/features/health/components/data-support-notice';
 import { IncidentsTable } from '@/features/incidents/components/incidents-table';
 import { OpenIncidentsStat } from '@/features/incidents/components/open-incidents-stat';
 import { CxNowStat } from '@/features/metrics/components/cx-now-stat';
 import { CxTrendPanel } from '@/features/metrics/components/cx-trend-panel';
+import { NotifyLogCard } from '@/features/notify/components/notify-log';
 import { formatDateRange, formatInteger, formatTimestamp } from '@/lib/format';
 
 function OrdersStat() {
@@ -57,6 +59,10 @@ export function DashboardRoute() {
       </section>
       <CxTrendPanel cohort={cohort} onCohortChange={setCohort} />
       <IncidentsTable />
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,2fr)]">
+        <FeedbackSummaryCard />
+        <NotifyLogCard />
+      </div>
     </div>
   );
 }

@@ -164,6 +164,88 @@ describe('incident /incidents/:id', () => {
     expect(spy.mock.calls.some(([, init]) => init?.method === 'PATCH')).toBe(false);
   });
 
+  it('labels the incident a false alarm through PUT and shows the label and the mute', async () => {
+    let put: unknown;
+    mockApi(
+      fixtureRoutes({
+        'PUT /api/incidents/INC-0001/feedback': ({ body }) => {
+          put = body;
+          return jsonResponse({
+            ...SUMMARY_1,
+            feedback: { label: 'false_alarm', by: 'Ana', note: 'a data glitch', updated_at: '2026-11-24T22:00:00Z' },
+            muted: true,
+            muted_by: {
+              label: 'false_alarm',
+              by: 'Ana',
+              metric: 'cx_score',
+              slice_text: 'region=seattle',
+              start_date: '2026-07-31',
+              end_date: null,
+            },
+          });
+        },
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp('/incidents/INC-0001');
+
+    const form = await screen.findByRole('form', { name: 'Feedback' });
+    expect(form).toHaveTextContent('Not labelled yet');
+    const save = within(form).getByRole('button', { name: 'Save label' });
+    await user.click(within(form).getByRole('radio', { name: 'False alarm' }));
+    expect(save).toBeDisabled(); // who labels it is required
+    await user.type(within(form).getByLabelText('Your name'), 'Ana');
+    await user.type(within(form).getByLabelText('Why'), 'a data glitch');
+    await user.click(save);
+
+    const meta = screen.getByRole('region', { name: 'Incident metadata' });
+    await waitFor(() => expect(meta).toHaveTextContent('False alarmby Ana· notifications muted'));
+    expect(put).toEqual({ label: 'false_alarm', by: 'Ana', note: 'a data glitch' });
+    const saved = screen.getByRole('form', { name: 'Feedback' });
+    expect(saved).toHaveTextContent('Notifications muted: this incident is labelled False alarm by Ana (from 2026-07-31 while it is open).');
+    expect(saved).toHaveTextContent('Labelled False alarm by Ana on 2026-11-24 22:00 UTC');
+  });
+
+  it('removes a label through DELETE', async () => {
+    const labelled = {
+      ...INCIDENT_DETAIL,
+      feedback: { label: 'confirmed' as const, by: 'Bo', note: '', updated_at: '2026-11-24T22:00:00Z' },
+    };
+    const spy = mockApi(
+      fixtureRoutes({
+        'GET /api/incidents/INC-0001': jsonResponse(labelled),
+        'DELETE /api/incidents/INC-0001/feedback': jsonResponse(SUMMARY_1),
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp('/incidents/INC-0001');
+
+    const form = await screen.findByRole('form', { name: 'Feedback' });
+    expect(form).toHaveTextContent('Labelled Confirmed by Bo');
+    await user.click(within(form).getByRole('button', { name: 'Remove label' }));
+
+    await waitFor(() => expect(screen.getByRole('form', { name: 'Feedback' })).toHaveTextContent('Not labelled yet'));
+    expect(spy.mock.calls.some(([, init]) => init?.method === 'DELETE')).toBe(true);
+  });
+
+  it("shows the API's message when a label is refused", async () => {
+    mockApi(
+      fixtureRoutes({
+        'PUT /api/incidents/INC-0001/feedback': errorResponse(400, 'invalid_input', "body: 'by' is required (who labels the incident)"),
+      }),
+    );
+    const user = userEvent.setup();
+    renderApp('/incidents/INC-0001');
+
+    const form = await screen.findByRole('form', { name: 'Feedback' });
+    await user.click(within(form).getByRole('radio', { name: 'Confirmed' }));
+    await user.type(within(form).getByLabelText('Your name'), 'Ana');
+    await user.click(within(form).getByRole('button', { name: 'Save label' }));
+    expect(await within(form).findByRole('alert')).toHaveTextContent(
+      "Could not save the labelbody: 'by' is required (who labels the incident)HTTP 400 · invalid_input",
+    );
+  });
+
   it('says so when the incident has no localized slice, breakdown or drill-down', async () => {
     mockApi(
       fixtureRoutes({

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { Outlet, ScrollRestoration, useLocation } from 'react-router';
 import { AppLayout } from '@/components/layout/app-layout';
+import { TokenPrompt } from '@/components/layout/token-prompt';
 import { HealthStatus } from '@/features/health/components/health-status';
 
 /**
@@ -22,6 +23,7 @@ export function RootRoute() {
   useFocusMainOnNavigation();
   return (
     <AppLayout status={<HealthStatus />}>
+      <TokenPrompt />
       <Outlet />
       <ScrollRestoration />
     </AppLayout>

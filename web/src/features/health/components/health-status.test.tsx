@@ -50,6 +50,32 @@ describe('HealthStatus', () => {
     );
   });
 
+  it('shows the daily schedule, the watch and the last run the server started on its own', async () => {
+    const schedule = {
+      daily_at: '06:00',
+      watch: true,
+      next_run: '2026-12-04T06:00:00Z',
+      last_trigger: { at: '2026-12-03T06:00:02Z', reason: 'schedule' },
+    };
+    mockFetch(() => jsonResponse({ ...HEALTH_OK, schedule }));
+
+    renderWithQuery(<HealthStatus />);
+
+    await waitFor(() =>
+      expect(screen.getByTestId('health')).toHaveTextContent(
+        'analysed 2026-11-24 21:50 UTC · daily 06:00 (next 2026-12-04 06:00 UTC), watching the data; last run 2026-12-03 06:00 UTC (schedule)',
+      ),
+    );
+  });
+
+  it('says nothing of a schedule when the server runs none', async () => {
+    mockFetch(() => jsonResponse({ ...HEALTH_OK, schedule: { daily_at: null, watch: false, next_run: null, last_trigger: null } }));
+
+    renderWithQuery(<HealthStatus />);
+
+    await waitFor(() => expect(screen.getByTestId('health')).toHaveTextContent(/analysed 2026-11-24 21:50 UTC$/));
+  });
+
   it('shows a loading state while the API has not answered', () => {
     mockFetchPending();
 

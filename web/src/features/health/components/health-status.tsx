@@ -17,9 +17,30 @@ export function describeHealth(health: Health): string {
     parts.push('no orders loaded');
   }
   if (health.analyzed_at) parts.push(`analysed ${formatTimestamp(health.analyzed_at)}`);
+  const schedule = describeSchedule(health.schedule);
+  if (schedule) parts.push(schedule);
   if (health.analysis.state === 'running') parts.push('re-analysing…');
   else if (health.analysis.last_error) parts.push(`last re-analysis failed: ${health.analysis.last_error.error.message}`);
   return parts.join(' · ');
+}
+
+/**
+ * "daily 06:00 (next 2026-12-04 06:00 UTC), watching the data; last run 2026-12-03 06:00 UTC
+ * (schedule)": when the server re-analyses on its own (`serve --schedule` / `--watch`), or null.
+ */
+export function describeSchedule(schedule: Health['schedule'] | null): string | null {
+  if (!schedule || (!schedule.daily_at && !schedule.watch)) return null;
+  const how: string[] = [];
+  if (schedule.daily_at) {
+    const next = schedule.next_run ? ` (next ${formatTimestamp(schedule.next_run)})` : '';
+    how.push(`daily ${schedule.daily_at}${next}`);
+  }
+  if (schedule.watch) how.push('watching the data');
+  let text = how.join(', ');
+  if (schedule.last_trigger) {
+    text += `; last run ${formatTimestamp(schedule.last_trigger.at)} (${schedule.last_trigger.reason})`;
+  }
+  return text;
 }
 
 type Tone = 'pending' | 'ok' | 'warn' | 'down';

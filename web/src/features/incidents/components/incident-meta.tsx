@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { SeverityBadge, StatusBadge } from '@/components/ui/badge';
 import { Card } from '@/components/ui/card';
 import { SliceText } from '@/components/ui/slice-text';
+import { FeedbackControl, LABELS } from '@/features/incidents/components/feedback-control';
 import { StatusControl } from '@/features/incidents/components/status-control';
 import { formatMetric, formatMetricDelta, formatNumber, formatTimestamp, humanize } from '@/lib/format';
 import type { IncidentDetail } from '@/types/api';
@@ -48,6 +49,17 @@ export function IncidentMeta({ incident }: { incident: IncidentDetail }) {
               {formatMetricDelta(incident.metric, incident.delta)}
             </span>
           </Item>
+          <Item term="Feedback">
+            {incident.feedback ? (
+              <>
+                {LABELS.find((option) => option.value === incident.feedback?.label)?.label ?? incident.feedback.label}
+                <span className="ml-1 text-xs text-slate-500">by {incident.feedback.by}</span>
+              </>
+            ) : (
+              <span className="text-slate-500">Not labelled</span>
+            )}
+            {incident.muted ? <span className="ml-1 text-xs font-medium text-amber-800">· notifications muted</span> : null}
+          </Item>
           {incident.note ? (
             <div className="col-span-full">
               <Item term="Note">
@@ -56,8 +68,13 @@ export function IncidentMeta({ incident }: { incident: IncidentDetail }) {
             </div>
           ) : null}
         </dl>
-        <div className="rounded-lg border border-slate-200 bg-slate-50 p-4">
-          <StatusControl incident={incident} />
+        <div className="flex flex-col gap-4">
+          <div className="rounded-lg border border-slate-200 bg-slate-50 p-4">
+            <StatusControl incident={incident} />
+          </div>
+          <div className="rounded-lg border border-slate-200 bg-slate-50 p-4">
+            <FeedbackControl key={`${incident.id}-${incident.feedback?.updated_at ?? 'none'}`} incident={incident} />
+          </div>
         </div>
       </div>
     </Card>
