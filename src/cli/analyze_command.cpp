@@ -9,14 +9,14 @@ namespace cxagent::cli {
 namespace {
 
 void RunAnalyze(const storage::DatasetOptions& data, const std::string& out,
-                const std::string& config_path) {
+                const std::string& config_path, bool incremental) {
   // Everything that can be rejected is checked before the analysis runs, and the stored results
   // are replaced only once the output is written: a failed run changes nothing.
   CheckOutputPath("--out", out);
   const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(config_path);
-  pipeline::RunAnalysis(data, config, [&](const nlohmann::json& analysis) {
-    WriteOutput(out, analysis.dump(2) + "\n");
-  });
+  pipeline::RunAnalysis(
+      data, config, {.incremental = incremental},
+      [&](const nlohmann::json& analysis) { WriteOutput(out, analysis.dump(2) + "\n"); });
 }
 
 }  // namespace
@@ -33,7 +33,13 @@ void AddAnalyzeCommand(CLI::App& app) {
   command->add_option("--out", *out, "Analysis JSON file (stdout when absent)");
   command->add_option("--config", *config,
                       "Configuration YAML file (sections cx_score, cube, incidents)");
-  command->callback([data, out, config] { RunAnalyze(*data, *out, *config); });
+  auto incremental = std::make_shared<bool>(false);
+  command->add_flag("--incremental", *incremental,
+                    "Reuse the stored results for what the data's changes leave valid (the "
+                    "per-day sums of unchanged days, the RCA of unchanged incidents); the result "
+                    "equals a full analysis (docs/incremental.md)");
+  command->callback(
+      [data, out, config, incremental] { RunAnalyze(*data, *out, *config, *incremental); });
 }
 
 }  // namespace cxagent::cli

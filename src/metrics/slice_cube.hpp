@@ -31,6 +31,11 @@ CubeConfig ReadCubeConfig(ConfigReader& reader);
 std::string OrderLeavesSql(const std::vector<std::string>& extra = {},
                            std::vector<std::string> dimensions = {});
 
+//! The query of OrderLeavesSql over the relation `facts` (`order_facts`, or
+//! `selected_order_facts` for the leaves of some orders only).
+std::string OrderLeavesSelect(const std::vector<std::string>& extra,
+                              std::vector<std::string> dimensions, const std::string& facts);
+
 //! The slice cube from `order_leaves`: per slice (canonical text in column `slice`, its `depth`)
 //! and `date`, the sums and counts behind every metric of the catalog — ratio metrics stay
 //! numerator and denominator, never pre-averaged rates — for every combination of up to `max_depth`

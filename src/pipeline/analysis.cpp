@@ -14,6 +14,7 @@
 #include "detect/registry.hpp"
 #include "metrics/order_facts.hpp"
 #include "pipeline/data_support.hpp"
+#include "pipeline/incremental.hpp"
 #include "rca/artifacts.hpp"
 #include "rca/hypothesis.hpp"
 #include "rca/panel.hpp"
@@ -24,7 +25,9 @@
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
+#include "storage/leaves_store.hpp"
 #include "storage/results_store.hpp"
+#include "storage/source_units.hpp"
 
 namespace cxagent::pipeline {
 
@@ -47,8 +50,10 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
     }
     RejectDuplicateKeys(root, path);
   }
-  ConfigReader top(root, path.empty() ? "(defaults)" : path, "");
   AnalysisConfig config;
+  // Taken before the readers look at the node; comments and layout are not part of it.
+  if (root.IsDefined() && !root.IsNull() && root.size() > 0) config.text = YAML::Dump(root);
+  ConfigReader top(root, path.empty() ? "(defaults)" : path, "");
   ConfigReader cx_score(top.Section("cx_score"), path, "cx_score");
   config.cx_score = metrics::ReadCxScoreConfig(cx_score);
   ConfigReader cube(top.Section("cube"), path, "cube");
@@ -74,6 +79,12 @@ nlohmann::json RunAnalysis(const std::string& data_dir, const AnalysisConfig& co
 
 nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisConfig& config,
                            const std::function<void(const nlohmann::json&)>& before_commit) {
+  return RunAnalysis(data, config, AnalysisOptions{}, before_commit);
+}
+
+nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisConfig& config,
+                           const AnalysisOptions& options,
+                           const std::function<void(const nlohmann::json&)>& before_commit) {
   const std::string& data_dir = data.folder;
   if (!std::filesystem::is_directory(data_dir)) {
     throw NotFound("data folder not found: {}", data_dir);
@@ -91,11 +102,69 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // under their contract names and no stage sees a path.
   if (data.dataset_file.empty()) storage::CheckDataFolder(connection, data_dir);
   const storage::Dataset dataset = storage::Dataset::Open(connection, data);
+
+  // What a refresh compares: the stored results' keys and the data's units (docs/incremental.md).
+  // The units are listed on a connection of their own while the data is checked and summed.
+  const std::vector<std::string> extra =
+      config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{};
+  const RefreshKeys keys = RefreshKeys::Of(connection, dataset, config, extra);
+  std::optional<StoredState> stored;
+  std::optional<storage::LeavesStore> leaves_store;
+  if (options.incremental) {
+    stored = StoredState::Open(connection, data_dir, keys);
+    leaves_store.emplace(connection, data_dir);
+    std::string why;
+    const std::optional<std::string> generation = leaves_store->Open(why);
+    stored->CheckLeaves(generation, why);
+    if (options.report != nullptr) *options.report = {.mode = "full", .reason = stored->Reason()};
+    if (!stored->Reason().empty()) {
+      spdlog::info("analyze: incremental: {}; {}", stored->Reason(),
+                   stored->Leaves() ? "reusing the per-day sums of unchanged days only"
+                                    : "running a full analysis");
+    }
+  }
+  const storage::UnitSource source = storage::UnitSource::Of(dataset);
+  const storage::DataUnits* before = stored ? stored->Units() : nullptr;
+  std::future<storage::DataUnits> listing;
+  if (options.incremental) {
+    listing = std::async(std::launch::async, [&database, &source, before] {
+      return storage::ListDataUnits(database, source, before);
+    });
+  }
+  std::optional<storage::DataUnits> units;
+  // Never fails the analysis: without its units the results only lack what a refresh reuses.
+  const auto take_units = [&listing, &units] {
+    try {
+      units = listing.get();
+    } catch (const std::exception& failure) {
+      spdlog::warn("analyze: the data's files cannot be listed for a later refresh: {}",
+                   failure.what());
+    }
+  };
+  std::optional<storage::UnitChanges> changes;
+  if (before != nullptr) {
+    take_units();
+    if (units) {
+      changes = storage::CompareUnits(*before, *units);
+      if (changes->changed_units == 0 && stored->Incidents()) {
+        spdlog::info(
+            "analyze: incremental: no data changed since the stored analysis, which "
+            "stands ({:.2f} s)",
+            Seconds(started));
+        nlohmann::json analysis = stored->Analysis();
+        if (options.report != nullptr) options.report->mode = "unchanged";
+        if (before_commit) before_commit(analysis);
+        return analysis;
+      }
+    }
+  }
+
   // Data the analysis would miscount or choke on (duplicate orders, a status or rating outside
   // the contract, dates centuries away) stops here with one line naming table, column and row.
   storage::RequireUsableData(connection, dataset);
   spdlog::info("analyze: data opened and checked in {:.2f} s", Seconds(started));
   const storage::DataSummary summary = storage::SummarizeData(connection, dataset);
+  const Date data_end = summary.end_date.empty() ? Date{} : ParseDate(summary.end_date);
   // What the data cannot support is not computed: metrics are not detected on, causes not tested,
   // actions not recommended; the CX Score keeps the components the data has.
   rca::HypothesisRegistry hypotheses;
@@ -121,11 +190,69 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   }
   spdlog::info("analyze: order facts for {} orders in {:.2f} s", summary.orders, Seconds(started));
   auto stage = std::chrono::steady_clock::now();
-  // The RCA's per-leaf sums ride along in the same pass over the orders.
-  const storage::Table slice_cube = metrics::BuildSliceCube(
-      connection, cube,
-      config.rca.enabled ? rca::PanelLeafAggregates() : std::vector<std::string>{},
-      dataset.Dimensions());
+  // The per-day-and-leaf sums: the stored ones of unchanged days and those of the changed days
+  // from their orders alone, or (without usable stored sums, or when most days changed) one pass
+  // over every order. The RCA's per-leaf sums ride along in the same pass.
+  // An incremental run keeps the leaves it computes where another connection can read them (an
+  // attached in-memory database), to store them while the analysis goes on.
+  bool reused_leaves = false;
+  const std::string generation = NewLeavesGeneration();
+  if (options.incremental) {
+    connection.Execute(fmt::format("ATTACH ':memory:' AS {}", WORK_CATALOG));
+    if (stored && stored->Leaves() && changes && changes->all_days) {
+      // A CSV file or a dataset file's table: known as a whole, not by day.
+      spdlog::info("analyze: incremental: a table read whole changed; summing every day");
+      if (options.report != nullptr) {
+        options.report->reason = "a table read as a whole (CSV, dataset file) changed";
+      }
+    } else if (stored && stored->Leaves() && changes) {
+      const int64_t span =
+          summary.start_date.empty() ? 0 : data_end.days - ParseDate(summary.start_date).days + 1;
+      if (static_cast<int64_t>(changes->days.size()) * 2 <= span) {
+        try {
+          RebuildLeaves(connection, changes->days, extra, dataset.Dimensions());
+          leaves_store->Update(changes->days, fmt::format("{}.new_leaves", WORK_CATALOG),
+                               generation);
+          reused_leaves = true;
+          if (options.report != nullptr) {
+            options.report->mode = "refresh";
+            for (const Date day : changes->days) {
+              options.report->computed_days.push_back(FormatDate(day));
+            }
+            options.report->reused_days =
+                std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size()));
+          }
+          spdlog::info(
+              "analyze: incremental: {} changed unit(s) of the data; per-day sums of {} day(s) "
+              "computed, of the other {} day(s) reused",
+              changes->changed_units, changes->days.size(),
+              std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size())));
+        } catch (const Error& failure) {
+          spdlog::warn(
+              "analyze: incremental: the stored per-day sums cannot be used ({}); "
+              "summing every day",
+              failure.what());
+          if (options.report != nullptr) {
+            options.report->reason =
+                fmt::format("the stored per-day sums cannot be used ({})", failure.what());
+          }
+        }
+      } else {
+        spdlog::info("analyze: incremental: {} of {} days changed; summing every day",
+                     changes->days.size(), span);
+        if (options.report != nullptr) {
+          options.report->reason = fmt::format("{} of {} days changed", changes->days.size(), span);
+        }
+      }
+    }
+    if (!reused_leaves) {
+      ComputeLeaves(connection, extra, dataset.Dimensions());
+      leaves_store->Replace(fmt::format("{}.order_leaves", WORK_CATALOG), generation);
+    }
+  }
+  const storage::Table slice_cube =
+      options.incremental ? metrics::RollUpLeaves(connection, cube)
+                          : metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
   // The cube is written to the new results while the rest of the analysis runs.
   storage::ResultsWriter results(connection, data_dir);
@@ -137,14 +264,42 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   stage = std::chrono::steady_clock::now();
   detect::LocalizeIncidents(connection, incidents, config.incidents, dataset.Dimensions());
   spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
+
+  // An incident whose slice, windows and their days are unchanged keeps its stored RCA and
+  // recommendations: they read nothing else (rca::WindowsOf).
+  std::vector<const nlohmann::json*> reused(incidents.size(), nullptr);
+  std::vector<std::string> reused_ids;
+  if (stored && changes && config.rca.enabled) {
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      if (!WindowsUnchanged(incidents[i], data_end, *changes)) continue;
+      reused[i] = stored->Incident(incidents[i].id, WindowsKey(incidents[i], data_end));
+      if (reused[i] != nullptr) reused_ids.push_back(incidents[i].id);
+    }
+    if (options.report != nullptr) options.report->reused_incidents = reused_ids;
+    if (!reused_ids.empty()) {
+      spdlog::info(
+          "analyze: incremental: RCA and recommendations of {} reused (windows and "
+          "their data unchanged)",
+          fmt::join(reused_ids, ", "));
+    }
+  }
   // The registry (above) outlives the results, which point at its hypotheses.
-  std::vector<rca::IncidentRca> causes;
+  std::vector<std::optional<rca::IncidentRca>> causes(incidents.size());
   if (config.rca.enabled) {
     stage = std::chrono::steady_clock::now();
+    std::vector<detect::Incident> analyzed;
+    std::vector<size_t> positions;
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      if (reused[i] != nullptr) continue;
+      analyzed.push_back(incidents[i]);
+      positions.push_back(i);
+    }
     const rca::RcaEngine engine(hypotheses, config.rca);
-    causes = engine.AnalyzeAll(connection, dataset, incidents);
-    rca::StageArtifacts(connection, causes);
-    spdlog::info("analyze: root causes of {} incidents in {:.2f} s", incidents.size(),
+    std::vector<rca::IncidentRca> found = engine.AnalyzeAll(connection, dataset, analyzed);
+    rca::StageArtifacts(connection, found);
+    CopyIncidentArtifacts(connection, results, reused_ids);
+    for (size_t k = 0; k < found.size(); ++k) causes[positions[k]] = std::move(found[k]);
+    spdlog::info("analyze: root causes of {} incidents in {:.2f} s", analyzed.size(),
                  Seconds(stage));
   }
 
@@ -159,15 +314,14 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // incident with a single action would leave cores idle.
     std::vector<std::optional<recommend::EfficiencyModel>> efficiency(causes.size());
     for (size_t i = 0; i < causes.size(); ++i) {
-      const rca::IncidentRca& rca = causes[i];
-      if (!rca.model) continue;
-      const rca::IncidentWindows& w = rca.windows;
+      if (!causes[i] || !causes[i]->model) continue;
+      const rca::IncidentWindows& w = causes[i]->windows;
       efficiency[i] =
           recommend::MeasureEfficiency(connection, dataset, w.slice, w.baseline_start,
                                        w.baseline_end, w.start, w.end, config.recommend.costs);
     }
     const auto recommend_one = [&](size_t i) {
-      const rca::IncidentRca& rca = causes[i];
+      const rca::IncidentRca& rca = *causes[i];
       std::vector<std::string> ids;
       for (size_t c = 0; c < rca.reported && c < rca.causes.size(); ++c) {
         ids.push_back(rca.causes[c].hypothesis->id);
@@ -199,11 +353,23 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   analysis["incidents"] = nlohmann::json::array();
   for (size_t i = 0; i < incidents.size(); ++i) {
     nlohmann::json incident = detect::IncidentJson(incidents[i]);
-    if (i < causes.size()) incident["rca"] = rca::RcaJson(causes[i]);
-    if (i < actions.size() && actions[i]) actions[i]->AddTo(incident);
+    if (reused[i] != nullptr) {
+      CopyIncidentResults(*reused[i], incident);
+    } else {
+      if (causes[i]) incident["rca"] = rca::RcaJson(*causes[i]);
+      if (actions[i]) actions[i]->AddTo(incident);
+    }
     analysis["incidents"].push_back(std::move(incident));
   }
+  if (options.incremental) {
+    if (!units && before == nullptr) take_units();
+    if (units) {
+      StageRefreshState(connection, results, keys, generation, *units, incidents, data_end);
+    }
+  }
   if (before_commit) before_commit(analysis);
+  // The per-day sums first: results that name a generation the sums do not have are not reused.
+  if (leaves_store) leaves_store->Commit();
   results.Commit(analysis);
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));
   return analysis;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "detect/incidents.hpp"
 #include "metrics/cx_config.hpp"
@@ -22,6 +23,34 @@ struct AnalysisConfig {
   rca::RcaConfig rca;
   recommend::RecommendConfig recommend;
   notify::NotifyConfig notify;  //!< where `serve` sends incident events (not used by analyze)
+  //! The configuration file's YAML as read (empty for the defaults): what an incremental refresh
+  //! compares with the stored results' to reuse their RCA. Code that changes the fields above
+  //! after reading must change this too.
+  std::string text;
+};
+
+//! What an incremental run reused (AnalysisOptions::report).
+struct RefreshReport {
+  //! "unchanged" (no data changed: the stored analysis stands), "refresh" (the stored per-day
+  //! sums of unchanged days were reused) or "full".
+  std::string mode;
+  std::string reason;                         //!< why not everything was reusable (empty if it was)
+  std::vector<std::string> computed_days;     //!< days whose per-day sums were computed (refresh)
+  int64_t reused_days = 0;                    //!< days whose stored per-day sums were reused
+  std::vector<std::string> reused_incidents;  //!< incidents whose RCA and recommendations were
+                                              //!< reused
+};
+
+//! How RunAnalysis treats the stored results of an earlier analysis of the same data.
+struct AnalysisOptions {
+  //! Reuse what the data's changes leave valid (docs/incremental.md): the per-day sums of
+  //! unchanged days, and the RCA and recommendations of incidents whose windows are unchanged;
+  //! the stored analysis itself when no file changed. Without stored results usable for that
+  //! (missing, unreadable, another build, configuration or data schema), a full analysis runs and
+  //! the log says why. The result equals a full analysis's.
+  bool incremental = false;
+  //! When given, filled with what an incremental run reused.
+  RefreshReport* report = nullptr;
 };
 
 //! Reads the configuration file (sections cx_score, cube, incidents, rca,
@@ -43,6 +72,13 @@ nlohmann::json RunAnalysis(
 //! results are stored in `data.folder`).
 nlohmann::json RunAnalysis(
     const storage::DatasetOptions& data, const AnalysisConfig& config,
+    const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
+
+//! RunAnalysis with `options` (an incremental refresh). Besides the analysis, the stored results
+//! keep what a later refresh reads back (pipeline/incremental.hpp).
+nlohmann::json RunAnalysis(
+    const storage::DatasetOptions& data, const AnalysisConfig& config,
+    const AnalysisOptions& options,
     const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
 
 }  // namespace cxagent::pipeline

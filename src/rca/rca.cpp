@@ -716,6 +716,17 @@ RcaEngine::RcaEngine(const HypothesisRegistry& registry, RcaConfig config)
   }
 }
 
+IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end) {
+  IncidentWindows windows;
+  windows.slice = incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+  windows.baseline_start = incident.lead.baseline_start;
+  windows.baseline_end = std::min(incident.lead.baseline_end, AddDays(incident.lead.start, -1));
+  windows.start = incident.lead.start;
+  windows.end = incident.lead.end.value_or(data_end);
+  if (windows.end < windows.start) windows.end = windows.start;
+  return windows;
+}
+
 // What Prepare pulls through the connection for one incident; Finish needs nothing else.
 struct RcaEngine::Prepared {
   IncidentRca rca;
@@ -740,13 +751,8 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     prepared[i].limits = &limits;
     IncidentRca& rca = prepared[i].rca;
     rca.incident_id = incident.id;
-    IncidentWindows& windows = rca.windows;
-    windows.slice = incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
-    windows.baseline_start = incident.lead.baseline_start;
-    windows.baseline_end = std::min(incident.lead.baseline_end, AddDays(incident.lead.start, -1));
-    windows.start = incident.lead.start;
-    windows.end = incident.lead.end.value_or(data_end);
-    if (windows.end < windows.start) windows.end = windows.start;
+    rca.windows = WindowsOf(incident, data_end);
+    const IncidentWindows& windows = rca.windows;
     first = std::min(first, windows.baseline_start);
     last = std::max(last, windows.end);
   }

@@ -148,6 +148,12 @@ struct IncidentRca {
   double seconds = 0;
 };
 
+//! The slice (the first localized one, else the lead alert's) and windows an incident's RCA reads:
+//! the lead alert's baseline, cut to end the day before the start, and its incident window, to
+//! `data_end` (the last order date) while it lasts. Its data is the orders of these days: an
+//! incident whose windows and days are unchanged has the same RCA (pipeline/incremental.cpp).
+IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end);
+
 //! Tests every hypothesis of the registry (or those the config names) on incidents.
 class RcaEngine {
  public:

@@ -190,7 +190,9 @@ bool ApiHandlers::TryStartRefresh() {
 void ApiHandlers::RunRefresh() {
   json error = nullptr;
   try {
-    pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_);
+    // A refresh: what the data's changes leave valid is reused (docs/incremental.md).
+    pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_,
+                          {.incremental = true});
     // One store: a reader holding the old snapshot finishes with it, the next gets the new one.
     const auto snapshot = LoadSnapshot(data_dir_);
     snapshot_.store(snapshot);

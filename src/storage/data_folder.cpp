@@ -284,6 +284,25 @@ std::optional<std::string> FindTableFile(const std::string& folder, std::string_
   return located->path.string();
 }
 
+TableFiles ListTableFiles(Connection& connection, const std::string& folder,
+                          std::string_view table) {
+  TableFiles listed;
+  const auto located = Locate(folder, table);
+  if (!located) return listed;
+  if (located->kind != SourceKind::PARQUET_FOLDER) {
+    listed.files.push_back(located->path.string());
+    return listed;
+  }
+  listed.per_file = true;
+  const Table files =
+      connection.Query(fmt::format("SELECT file FROM glob({}) ORDER BY file",
+                                   SqlLiteral((located->path / "*.parquet").string())));
+  for (size_t i = 0; i < files.RowCount(); ++i) {
+    listed.files.emplace_back(files.Get("file").StringAt(i));
+  }
+  return listed;
+}
+
 std::string RequireTableSource(const std::string& folder, std::string_view table) {
   std::error_code error;
   if (!fs::is_directory(folder, error)) throw NotFound("data folder not found: {}", folder);

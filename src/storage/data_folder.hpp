@@ -34,6 +34,16 @@ std::optional<std::string> FindTableSource(const std::string& folder, std::strin
 //! The file (or folder of Parquet files) FindTableSource reads; nullopt when none exists.
 std::optional<std::string> FindTableFile(const std::string& folder, std::string_view table);
 
+//! The files FindTableSource reads for `table`: the single file, or each Parquet file of the
+//! folder `<table>/` (`per_file`), sorted; empty when the table is absent. Listed by DuckDB's own
+//! glob, so that it is the set of files the table's view reads.
+struct TableFiles {
+  std::vector<std::string> files;
+  bool per_file = false;  //!< a folder of Parquet files, read as one table
+};
+TableFiles ListTableFiles(Connection& connection, const std::string& folder,
+                          std::string_view table);
+
 //! Like FindTableSource but throws InvalidInput naming the files it looked for.
 std::string RequireTableSource(const std::string& folder, std::string_view table);
 

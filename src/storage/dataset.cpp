@@ -547,6 +547,7 @@ Dataset Dataset::Open(Connection& connection, const DatasetOptions& options) {
       from = state.raw_relation;
     }
     const auto& select = outer;
+    if (mapping == nullptr) state.view_select = fmt::format("{}", fmt::join(select, ", "));
     try {
       connection.Execute(fmt::format("CREATE OR REPLACE TEMP VIEW {} AS SELECT {} FROM {}",
                                      ViewName(table), fmt::join(select, ", "), from));
@@ -673,6 +674,12 @@ std::optional<std::string> Dataset::TryExpression(std::string_view table,
   const auto expression = found->second.try_expressions.find(column);
   if (expression == found->second.try_expressions.end()) return std::nullopt;
   return expression->second;
+}
+
+const std::string& Dataset::ViewSelect(std::string_view table) const {
+  static const std::string none;
+  const auto found = tables_.find(table);
+  return found == tables_.end() ? none : found->second.view_select;
 }
 
 const std::map<std::string, std::string>& Dataset::Recode(std::string_view table,

@@ -91,6 +91,11 @@ class Dataset {
   //! where a non-NULL source value does not convert (what the checks report); nullopt when the
   //! data lacks the column.
   std::optional<std::string> TryExpression(std::string_view table, std::string_view column) const;
+  //! For a table of a contract-shaped data folder: the SELECT list that turns the rows of its
+  //! files into its view (their columns as they are, then the contract columns the files lack,
+  //! derived or NULL), so that some of the files can be read as the view reads them all. Empty for
+  //! a dataset file (its views convert and can be SQL) and for a missing table.
+  const std::string& ViewSelect(std::string_view table) const;
   //! The declared recode of a column (source text -> contract value), empty when none.
   const std::map<std::string, std::string>& Recode(std::string_view table,
                                                    std::string_view column) const;
@@ -104,6 +109,7 @@ class Dataset {
     std::map<std::string, std::string, std::less<>> try_expressions;  // converted, NULL if bad
     std::vector<std::string> extra_columns;  // the source's columns beyond the contract's
     std::map<std::string, std::map<std::string, std::string>> recode;
+    std::string view_select;  // a data folder's: see ViewSelect
   };
   std::string folder_;
   std::string file_;

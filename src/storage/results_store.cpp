@@ -79,6 +79,14 @@ void ResultsWriter::StoreCube(const Table& slice_cube) {
   });
 }
 
+void ResultsWriter::StoreTempTable(const std::string& name) {
+  temp_tables_.push_back(name);
+}
+
+void ResultsWriter::AppendRows(const std::string& table, const std::string& select) {
+  appends_.emplace_back(table, select);
+}
+
 void ResultsWriter::Commit(const nlohmann::json& analysis) {
   if (committed_) throw InternalError("results: already committed");
   if (!cube_started_) StoreCube(Table{});
@@ -118,6 +126,14 @@ void ResultsWriter::Commit(const nlohmann::json& analysis) {
       connection_.Execute(
           fmt::format("CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}", table));
     }
+  }
+  for (const auto& [table, select] : appends_) {
+    connection_.Execute(
+        fmt::format("INSERT INTO cx_results_new.{} BY NAME {}", SqlIdentifier(table), select));
+  }
+  for (const auto& table : temp_tables_) {
+    connection_.Execute(fmt::format(
+        "CREATE TABLE cx_results_new.{0} AS SELECT * FROM temp.main.{0}", SqlIdentifier(table)));
   }
   connection_.Execute("DETACH cx_results_new");
   attached_ = false;

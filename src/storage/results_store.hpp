@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace cxagent::storage {
 
@@ -39,8 +40,15 @@ class ResultsWriter {
   //! Starts writing `slice_cube` (which must outlive Commit or the writer) on another connection
   //! to the same database.
   void StoreCube(const Table& slice_cube);
-  //! Waits for the cube (rethrowing its failure), writes `analysis`, its incidents and the RCA
-  //! artifacts the connection staged, then renames the file into place.
+  //! Has Commit copy the connection's TEMP table `name` into the results under the same name
+  //! (what a later refresh reads back: pipeline/incremental.hpp).
+  void StoreTempTable(const std::string& name);
+  //! Has Commit add to the stored table `table` (after it is created) the rows of `select` (a
+  //! query, e.g. over the previous results attached to the connection).
+  void AppendRows(const std::string& table, const std::string& select);
+  //! Waits for the cube (rethrowing its failure), writes `analysis`, its incidents, the RCA
+  //! artifacts the connection staged and the TEMP tables named by StoreTempTable, then renames
+  //! the file into place.
   void Commit(const nlohmann::json& analysis);
 
  private:
@@ -49,6 +57,8 @@ class ResultsWriter {
   std::string temporary_;
   std::thread cube_writer_;
   std::exception_ptr cube_failure_;
+  std::vector<std::string> temp_tables_;
+  std::vector<std::pair<std::string, std::string>> appends_;  // table, query
   bool attached_ = false;
   bool cube_started_ = false;
   bool committed_ = false;

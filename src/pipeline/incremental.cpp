@@ -1,0 +1,284 @@
+#include "pipeline/incremental.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+
+#include "common/error.hpp"
+#include "metrics/cx_config.hpp"
+#include "metrics/order_facts.hpp"
+#include "metrics/slice_cube.hpp"
+#include "pipeline/analysis.hpp"
+#include "rca/rca.hpp"
+#include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
+#include "storage/duckdb.hpp"
+#include "storage/results_store.hpp"
+
+namespace cxagent::pipeline {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* PREVIOUS = "cx_previous";
+
+// The build of cxagent: its version and its executable's size and time, so that results stored
+// by another build (whose stages may compute differently) are never mixed with this one's.
+std::string ProgramKey() {
+  std::error_code error;
+  const auto size = fs::file_size("/proc/self/exe", error);
+  const auto time = fs::last_write_time("/proc/self/exe", error);
+  if (error) return CXAGENT_VERSION;
+  return fmt::format("{}|{}|{}", CXAGENT_VERSION, size, time.time_since_epoch().count());
+}
+
+bool HasPreviousTable(storage::Connection& connection, const std::string& table) {
+  return connection
+             .Query(fmt::format("SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = "
+                                "'{}' AND table_name = {}",
+                                PREVIOUS, storage::SqlLiteral(table)))
+             .Get("n")
+             .ints.at(0) > 0;
+}
+
+std::string DateList(const std::vector<Date>& days) {
+  std::vector<std::string> literals;
+  for (const Date day : days) literals.push_back(fmt::format("DATE '{}'", FormatDate(day)));
+  return fmt::format("{}", fmt::join(literals, ", "));
+}
+
+std::string IdList(const std::vector<std::string>& ids) {
+  std::vector<std::string> literals;
+  for (const auto& id : ids) literals.push_back(storage::SqlLiteral(id));
+  return fmt::format("{}", fmt::join(literals, ", "));
+}
+
+}  // namespace
+
+RefreshKeys RefreshKeys::Of(storage::Connection& connection, const storage::Dataset& dataset,
+                            const AnalysisConfig& config, const std::vector<std::string>& extra) {
+  RefreshKeys keys;
+  keys.program = ProgramKey();
+  const std::vector<std::string>& dimensions = dataset.Dimensions();
+  keys.leaves =
+      metrics::OrderFactsSql(dimensions, metrics::ConfigForData(config.cx_score, dataset)) + "\n" +
+      metrics::OrderLeavesSql(extra, dimensions);
+  keys.config = config.text;
+  keys.schema = fmt::format("dimensions: {}\n", fmt::join(dimensions, ", "));
+  for (std::string_view table : storage::TABLE_NAMES) {
+    if (!dataset.HasTable(table)) {
+      keys.schema += fmt::format("{}: absent\n", table);
+      continue;
+    }
+    const storage::Table columns =
+        connection.Query(fmt::format("DESCRIBE SELECT * FROM {}", storage::SqlIdentifier(table)));
+    keys.schema += fmt::format("{}:", table);
+    for (size_t i = 0; i < columns.RowCount(); ++i) {
+      keys.schema += fmt::format(" {} {}", columns.Get("column_name").StringAt(i),
+                                 columns.Get("column_type").StringAt(i));
+    }
+    keys.schema += "\n";
+  }
+  return keys;
+}
+
+StoredState StoredState::Open(storage::Connection& connection, const std::string& data_dir,
+                              const RefreshKeys& keys) {
+  StoredState state;
+  const std::string path = storage::ResultsPath(data_dir);
+  std::error_code error;
+  if (!fs::exists(path, error)) {
+    state.reason_ = "there are no stored results";
+    return state;
+  }
+  try {
+    connection.Execute(
+        fmt::format("ATTACH {} AS {} (READ_ONLY)", storage::SqlLiteral(path), PREVIOUS));
+  } catch (const Error& failure) {
+    state.reason_ = fmt::format("the stored results cannot be read ({})", failure.what());
+    return state;
+  }
+  try {
+    for (const char* table : {"refresh_state", "data_units", "data_unit_days", "data_files",
+                              "incident_windows", "incidents", "analysis"}) {
+      if (!HasPreviousTable(connection, table)) {
+        state.reason_ =
+            fmt::format("the stored results hold no {} (stored by an older cxagent?)", table);
+        return state;
+      }
+    }
+    std::map<std::string, std::string> stored;
+    const storage::Table rows =
+        connection.Query(fmt::format("SELECT name, value FROM {}.refresh_state", PREVIOUS));
+    for (size_t i = 0; i < rows.RowCount(); ++i) {
+      stored[std::string(rows.Get("name").StringAt(i))] = rows.Get("value").StringAt(i);
+    }
+    if (stored["program"] != keys.program) {
+      state.reason_ = "the stored results were written by another build of cxagent";
+      return state;
+    }
+    state.units_ = storage::LoadDataUnits(connection, PREVIOUS);
+    if (stored["leaves"] != keys.leaves) {
+      state.reason_ =
+          "the per-day sums are computed differently now (cx_score settings, rca.enabled or the "
+          "data's dimensions changed)";
+      return state;
+    }
+    state.leaves_generation_ = stored["leaves_generation"];
+    state.leaves_ = true;
+    if (stored["config"] != keys.config) {
+      state.reason_ = "the configuration changed";
+      return state;
+    }
+    if (stored["schema"] != keys.schema) {
+      state.reason_ = "the data's tables or columns changed";
+      return state;
+    }
+    const storage::Table document =
+        connection.Query(fmt::format("SELECT document FROM {}.analysis", PREVIOUS));
+    if (document.RowCount() != 1) {
+      state.reason_ = "the stored analysis is damaged";
+      state.leaves_ = false;
+      return state;
+    }
+    state.analysis_ = nlohmann::json::parse(document.Get("document").StringAt(0));
+    const storage::Table incidents = connection.Query(fmt::format(
+        "SELECT i.id, w.windows, i.document FROM {0}.incidents i JOIN {0}.incident_windows w "
+        "ON w.incident_id = i.id",
+        PREVIOUS));
+    for (size_t i = 0; i < incidents.RowCount(); ++i) {
+      state.incidents_by_id_[std::string(incidents.Get("id").StringAt(i))] = {
+          std::string(incidents.Get("windows").StringAt(i)),
+          nlohmann::json::parse(incidents.Get("document").StringAt(i))};
+    }
+    state.incidents_ = true;
+  } catch (const std::exception& failure) {
+    StoredState none;
+    none.reason_ = fmt::format("the stored results cannot be read ({})", failure.what());
+    return none;
+  }
+  return state;
+}
+
+void StoredState::CheckLeaves(const std::optional<std::string>& generation,
+                              const std::string& why) {
+  if (!leaves_) return;
+  if (generation && *generation == leaves_generation_) return;
+  leaves_ = false;
+  incidents_ = false;
+  reason_ = generation ? "the stored per-day sums are not those of the stored results (a run "
+                         "stopped between writing the two?)"
+                       : why;
+}
+
+const nlohmann::json* StoredState::Incident(const std::string& id,
+                                            const std::string& windows) const {
+  if (!incidents_) return nullptr;
+  const auto found = incidents_by_id_.find(id);
+  if (found == incidents_by_id_.end() || found->second.first != windows) return nullptr;
+  return &found->second.second;
+}
+
+std::string WindowsKey(const detect::Incident& incident, Date data_end) {
+  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end);
+  return fmt::format("{} {} {} {} {}", w.slice.ToText(), FormatDate(w.baseline_start),
+                     FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
+}
+
+bool WindowsUnchanged(const detect::Incident& incident, Date data_end,
+                      const storage::UnitChanges& changes) {
+  if (changes.all_days || changes.change_log) return false;
+  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end);
+  for (const Date day : changes.days) {
+    if (w.baseline_start <= day && day <= w.end) return false;
+  }
+  return true;
+}
+
+void ComputeLeaves(storage::Connection& connection, const std::vector<std::string>& extra,
+                   const std::vector<std::string>& dimensions) {
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TABLE {0}.order_leaves AS {1}; "
+                  "CREATE OR REPLACE TEMP VIEW order_leaves AS SELECT * FROM {0}.order_leaves",
+                  WORK_CATALOG, metrics::OrderLeavesSelect(extra, dimensions, "order_facts")));
+}
+
+void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& days,
+                   const std::vector<std::string>& extra,
+                   const std::vector<std::string>& dimensions) {
+  // Only these days' orders are joined with the other tables (metrics::BuildOrderFacts).
+  connection.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows "
+      "WHERE {}",
+      days.empty() ? "FALSE" : fmt::format("CAST(order_date AS DATE) IN ({})", DateList(days))));
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TABLE {}.new_leaves AS {}", WORK_CATALOG,
+                  metrics::OrderLeavesSelect(extra, dimensions, "selected_order_facts")));
+  connection.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP VIEW order_leaves AS SELECT * FROM cx_leaves.order_leaves{0} "
+      "UNION ALL BY NAME SELECT * FROM {1}.new_leaves",
+      days.empty() ? "" : fmt::format(" WHERE order_date NOT IN ({})", DateList(days)),
+      WORK_CATALOG));
+}
+
+std::string NewLeavesGeneration() {
+  static std::atomic<uint64_t> counter{0};
+  return fmt::format("{}-{}-{}", std::chrono::system_clock::now().time_since_epoch().count(),
+                     getpid(), counter++);
+}
+
+void CopyIncidentArtifacts(storage::Connection& connection, storage::ResultsWriter& writer,
+                           const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  for (const char* table : {"rca_models", "rca_samples"}) {
+    if (!HasPreviousTable(connection, table) || !connection.HasTempRelation(table)) continue;
+    writer.AppendRows(table, fmt::format("SELECT * FROM {}.{} WHERE incident_id IN ({})", PREVIOUS,
+                                         table, IdList(ids)));
+  }
+}
+
+void CopyIncidentResults(const nlohmann::json& stored, nlohmann::json& incident) {
+  // Whatever RCA and recommendations added: every key detection does not write.
+  for (const auto& [key, value] : stored.items()) {
+    if (!incident.contains(key)) incident[key] = value;
+  }
+}
+
+void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
+                       const RefreshKeys& keys, const std::string& leaves_generation,
+                       const storage::DataUnits& units,
+                       const std::vector<detect::Incident>& incidents, Date data_end) {
+  connection.Execute(
+      "CREATE OR REPLACE TEMP TABLE refresh_state (name VARCHAR, value VARCHAR); "
+      "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR)");
+  for (const auto& [name, value] :
+       {std::pair<const char*, const std::string*>{"program", &keys.program},
+        {"leaves", &keys.leaves},
+        {"config", &keys.config},
+        {"schema", &keys.schema},
+        {"leaves_generation", &leaves_generation}}) {
+    connection.Prepare("INSERT INTO refresh_state VALUES (?, ?)")
+        .Bind(1, std::string(name))
+        .Bind(2, *value)
+        .Execute();
+  }
+  for (const auto& incident : incidents) {
+    connection.Prepare("INSERT INTO incident_windows VALUES (?, ?)")
+        .Bind(1, incident.id)
+        .Bind(2, WindowsKey(incident, data_end))
+        .Execute();
+  }
+  storage::StageDataUnits(connection, units);
+  for (const char* table :
+       {"refresh_state", "incident_windows", "data_units", "data_unit_days", "data_files"}) {
+    writer.StoreTempTable(table);
+  }
+}
+
+}  // namespace cxagent::pipeline

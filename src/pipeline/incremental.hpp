@@ -1,0 +1,121 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/date.hpp"
+#include "detect/incidents.hpp"
+#include "storage/source_units.hpp"
+
+namespace cxagent::storage {
+class Connection;
+class Dataset;
+class ResultsWriter;
+}  // namespace cxagent::storage
+
+namespace cxagent::pipeline {
+
+struct AnalysisConfig;
+
+//! What stored results must share with a run for their parts to be reused (docs/incremental.md);
+//! each changes when what it stands for changes.
+struct RefreshKeys {
+  std::string program;  //!< the cxagent build (version, size and time of its executable)
+  std::string leaves;   //!< the SQL computing the per-day-and-leaf sums (facts and leaves)
+  std::string config;   //!< the analysis configuration as read (AnalysisConfig::text)
+  std::string schema;   //!< every table of the data and its columns with their types
+
+  //! The keys of an analysis of `dataset` under `config` whose leaves carry `extra` aggregates.
+  static RefreshKeys Of(storage::Connection& connection, const storage::Dataset& dataset,
+                        const AnalysisConfig& config, const std::vector<std::string>& extra);
+};
+
+//! The stored results of a data folder as a refresh sees them: attached read-only to the
+//! connection as `cx_previous`, with what of them can be reused.
+class StoredState {
+ public:
+  //! Opens the stored results of `data_dir`. When they are missing, unreadable, from before
+  //! incremental analysis or from another build, nothing is reusable and Reason() says why.
+  static StoredState Open(storage::Connection& connection, const std::string& data_dir,
+                          const RefreshKeys& keys);
+
+  //! The units of the data the stored analysis read (same build: their digests compare).
+  const storage::DataUnits* Units() const { return units_ ? &*units_ : nullptr; }
+  //! The stored leaves can stand for the days whose data is unchanged (same leaves SQL).
+  bool Leaves() const { return leaves_; }
+  //! The stored RCA and recommendations of unchanged incidents can be reused (same
+  //! configuration and data schema).
+  bool Incidents() const { return incidents_; }
+  //! Takes the generation of the stored per-day sums (storage::LeavesStore::Open, nullopt when
+  //! there are none): sums of another generation than the results' (a run that failed or was
+  //! killed between writing the two) are not reused, nor anything else.
+  void CheckLeaves(const std::optional<std::string>& generation, const std::string& why);
+  //! Why not everything can be reused (empty when it can).
+  const std::string& Reason() const { return reason_; }
+  //! The stored analysis document (null when nothing is reusable).
+  const nlohmann::json& Analysis() const { return analysis_; }
+  //! The stored incident document of `id` when its RCA ran on `windows`
+  //! (WindowsKey), else nullptr.
+  const nlohmann::json* Incident(const std::string& id, const std::string& windows) const;
+
+ private:
+  std::optional<storage::DataUnits> units_;
+  std::string leaves_generation_;
+  bool leaves_ = false;
+  bool incidents_ = false;
+  std::string reason_;
+  nlohmann::json analysis_;
+  std::map<std::string, std::pair<std::string, nlohmann::json>> incidents_by_id_;
+};
+
+//! Text naming an incident's RCA slice and windows (rca::WindowsOf), the key its stored RCA and
+//! recommendations are found by.
+std::string WindowsKey(const detect::Incident& incident, Date data_end);
+
+//! The attached in-memory database an incremental run computes leaves into (every connection of
+//! the database sees it, so that storage::LeavesStore writes them on a thread of its own).
+inline constexpr const char* WORK_CATALOG = "cx_work";
+
+//! Computes the leaves (metrics::OrderLeavesSelect with `extra` over the leaf `dimensions`) of
+//! every day into WORK_CATALOG.order_leaves, read through TEMP view `order_leaves`.
+void ComputeLeaves(storage::Connection& connection, const std::vector<std::string>& extra,
+                   const std::vector<std::string>& dimensions);
+
+//! Defines TEMP view `order_leaves` as the stored leaves (`cx_leaves.order_leaves`,
+//! storage::LeavesStore) of every day but `days`, and the leaves of `days` computed from their
+//! orders alone (through `selected_order_facts`) into WORK_CATALOG.new_leaves.
+void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& days,
+                   const std::vector<std::string>& extra,
+                   const std::vector<std::string>& dimensions);
+
+//! A new generation name for stored per-day sums (unique per run).
+std::string NewLeavesGeneration();
+
+//! Whether `changes` leave an incident's RCA as stored: no day of its windows changed (nor the
+//! change_log, nor a whole table).
+bool WindowsUnchanged(const detect::Incident& incident, Date data_end,
+                      const storage::UnitChanges& changes);
+
+//! Has `writer` store the stored RCA artifacts (`cx_previous.rca_models` and `rca_samples`) of
+//! the incidents `ids` beside those rca::StageArtifacts staged.
+void CopyIncidentArtifacts(storage::Connection& connection, storage::ResultsWriter& writer,
+                           const std::vector<std::string>& ids);
+
+//! The parts of a stored incident document that RCA and recommendations wrote, copied into
+//! `incident`.
+void CopyIncidentResults(const nlohmann::json& stored, nlohmann::json& incident);
+
+//! Stages what a later refresh reads back, as TEMP tables the writer stores with the results:
+//! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,
+//! storage::LeavesStore), `incident_windows` (WindowsKey per incident) and the data's units
+//! (storage::StageDataUnits).
+void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
+                       const RefreshKeys& keys, const std::string& leaves_generation,
+                       const storage::DataUnits& units,
+                       const std::vector<detect::Incident>& incidents, Date data_end);
+
+}  // namespace cxagent::pipeline

@@ -1,0 +1,785 @@
+#include "storage/source_units.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "common/error.hpp"
+#include "storage/data_folder.hpp"
+#include "storage/dataset.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+__extension__ typedef unsigned __int128 Wide;
+
+// A 128-bit digest of bytes (two lanes of multiply-fold mixing, as wyhash's): a row group whose
+// digest is unchanged is taken to hold the same rows. Fast enough to read every byte of the data
+// (several GB/s), which is what makes a rewritten file cost only its changed row groups.
+class Digest {
+ public:
+  void Add(const char* data, size_t size) {
+    size_ += size;
+    while (size >= 16) {
+      uint64_t x = 0;
+      uint64_t y = 0;
+      std::memcpy(&x, data, 8);
+      std::memcpy(&y, data + 8, 8);
+      Mix(x, y);
+      data += 16;
+      size -= 16;
+    }
+    if (size > 0) {
+      char tail[16] = {};
+      std::memcpy(tail, data, size);
+      uint64_t x = 0;
+      uint64_t y = 0;
+      std::memcpy(&x, tail, 8);
+      std::memcpy(&y, tail + 8, 8);
+      Mix(x ^ size, y);
+    }
+  }
+  void Add(std::string_view text) {
+    Add(text.data(), text.size());
+    Add("\x1f", 1);  // a separator, so that "ab"+"c" and "a"+"bc" differ
+  }
+  std::string Hex() const {
+    return fmt::format("{:016x}{:016x}", Fold(a_ ^ size_, 0xe7037ed1a0b428dbULL),
+                       Fold(b_ ^ size_, 0x8ebc6af09c88c6e3ULL));
+  }
+
+ private:
+  static uint64_t Fold(uint64_t x, uint64_t y) {
+    const Wide product = static_cast<Wide>(x) * y;
+    return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+  }
+  void Mix(uint64_t x, uint64_t y) {
+    a_ = Fold(a_ ^ x ^ 0xa0761d6478bd642fULL, y ^ 0xe7037ed1a0b428dbULL);
+    b_ = Fold(b_ ^ y ^ 0x8ebc6af09c88c6e3ULL, x ^ 0x589965cc75374cc3ULL);
+  }
+
+  uint64_t a_ = 0x243f6a8885a308d3ULL;
+  uint64_t b_ = 0x13198a2e03707344ULL;
+  uint64_t size_ = 0;
+};
+
+bool PerOrder(std::string_view table) {
+  return table == "deliveries" || table == "items" || table == "support" || table == "ratings";
+}
+
+// Tables whose row groups are read for the days their rows count towards.
+bool Dated(std::string_view table) {
+  return table == "orders" || table == "inventory" || table == "supply_hourly";
+}
+
+// "size|modification time" of a file; empty when it cannot be read.
+std::string FileMetadata(const std::string& path) {
+  std::error_code error;
+  const auto size = fs::file_size(path, error);
+  if (error) return {};
+  const auto time = fs::last_write_time(path, error);
+  if (error) return {};
+  return fmt::format("{}|{}", size, time.time_since_epoch().count());
+}
+
+std::string TextDigest(std::string_view text) {
+  Digest digest;
+  digest.Add(text);
+  return digest.Hex();
+}
+
+std::optional<int64_t> ParseInteger(std::string_view text) {
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<int64_t> OptionalInt(const Column& column, size_t row) {
+  if (column.IsNull(row)) return std::nullopt;
+  return column.ints[row];
+}
+
+std::optional<Date> OptionalDate(const Column& column, size_t row) {
+  if (column.IsNull(row)) return std::nullopt;
+  return Date{static_cast<int32_t>(column.ints[row])};
+}
+
+// The row groups of one Parquet file as units: metadata from DuckDB's parquet_metadata, digests
+// from the bytes of their column chunks.
+std::vector<SourceUnit> ReadRowGroups(Connection& connection, const std::string& table,
+                                      const std::string& file) {
+  const std::string literal = SqlLiteral(file);
+  Table chunks;
+  Table schema;
+  try {
+    chunks = connection.Query(
+        fmt::format("SELECT row_group_id AS rg, row_group_num_rows AS n, path_in_schema AS path, "
+                    "concat_ws('|', type, compression, encodings, num_values) AS meta, "
+                    "dictionary_page_offset AS dictionary, data_page_offset AS data, "
+                    "total_compressed_size AS size, stats_min_value AS lo, stats_max_value AS hi "
+                    "FROM parquet_metadata({}) ORDER BY row_group_id, column_id",
+                    literal));
+    schema = connection.Query(fmt::format(
+        "SELECT concat_ws('|', name, type, repetition_type, converted_type, scale, precision, "
+        "CAST(logical_type AS VARCHAR)) AS s FROM parquet_schema({})",
+        literal));
+  } catch (const Error& failure) {
+    throw InvalidInput("cannot read the Parquet metadata of {}: {}", file, failure.what());
+  }
+  Digest file_digest;
+  for (size_t i = 0; i < schema.RowCount(); ++i) file_digest.Add(schema.Get("s").StringAt(i));
+  const std::string schema_digest = file_digest.Hex();
+
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InvalidInput("cannot read {}", file);
+  std::vector<char> buffer;
+  std::vector<SourceUnit> units;
+  const auto& rg = chunks.Get("rg").ints;
+  int64_t first_row = 0;
+  for (size_t row = 0; row < chunks.RowCount();) {
+    SourceUnit unit;
+    unit.table = table;
+    unit.file = file;
+    unit.row_group = rg[row];
+    unit.first_row = first_row;
+    unit.rows = chunks.Get("n").ints[row];
+    bool has_order_id = false;
+    Digest digest;
+    digest.Add(table);
+    digest.Add(schema_digest);
+    digest.Add(std::to_string(unit.rows));
+    for (; row < chunks.RowCount() && rg[row] == unit.row_group; ++row) {
+      const std::string path(chunks.Get("path").StringAt(row));
+      digest.Add(path);
+      digest.Add(chunks.Get("meta").StringAt(row));
+      // A chunk starts at its dictionary page when it has one.
+      int64_t start = chunks.Get("data").ints[row];
+      const Column& dictionary = chunks.Get("dictionary");
+      if (!dictionary.IsNull(row) && dictionary.ints[row] > 0 && dictionary.ints[row] < start) {
+        start = dictionary.ints[row];
+      }
+      const int64_t size = chunks.Get("size").ints[row];
+      if (start < 0 || size < 0) throw InvalidInput("{}: malformed Parquet metadata", file);
+      buffer.resize(static_cast<size_t>(size));
+      in.seekg(start);
+      in.read(buffer.data(), size);
+      if (in.gcount() != size) throw InvalidInput("{}: row group {} is cut short", file, rg[row]);
+      digest.Add(buffer.data(), buffer.size());
+      if (PerOrder(table) && path == "order_id") {
+        // The statistics bound the row group's orders; without them the range is read below.
+        has_order_id = true;
+        const Column& lo = chunks.Get("lo");
+        const Column& hi = chunks.Get("hi");
+        if (!lo.IsNull(row) && !hi.IsNull(row)) {
+          unit.min_order = ParseInteger(lo.StringAt(row));
+          unit.max_order = ParseInteger(hi.StringAt(row));
+          if (!unit.min_order || !unit.max_order) unit.min_order = unit.max_order = std::nullopt;
+        }
+      }
+    }
+    unit.id = fmt::format("{}:{}", table, digest.Hex());
+    if (PerOrder(table) && has_order_id && !unit.min_order && unit.rows > 0) {
+      const Table range = connection.Query(fmt::format(
+          "SELECT min(order_id)::BIGINT AS lo, max(order_id)::BIGINT AS hi FROM read_parquet({}) "
+          "WHERE file_row_number BETWEEN {} AND {}",
+          literal, unit.first_row, unit.first_row + unit.rows - 1));
+      unit.min_order = OptionalInt(range.Get("lo"), 0);
+      unit.max_order = OptionalInt(range.Get("hi"), 0);
+    }
+    first_row += unit.rows;
+    units.push_back(std::move(unit));
+  }
+  return units;
+}
+
+// The days of new row groups of orders, inventory or supply_hourly, read as the table's view
+// reads them (`select`, Dataset::ViewSelect).
+std::vector<UnitDay> ReadDays(Connection& connection, const std::string& table,
+                              const std::string& select, const std::string& file,
+                              const std::vector<const SourceUnit*>& units) {
+  std::vector<UnitDay> days;
+  if (units.empty()) return days;
+  std::string day;
+  // The sum of the rows' hashes mod 2^64, shifted into BIGINT's range.
+  const std::string row_hash =
+      "CAST(sum(hash(*COLUMNS(*))) % 18446744073709551616 - 9223372036854775808 AS BIGINT) AS h";
+  std::string extra =
+      "NULL::BIGINT AS lo, NULL::BIGINT AS hi, NULL::DATE AS cf, "
+      "NULL::DATE AS cl, " +
+      row_hash;
+  if (table == "orders") {
+    day = "CAST(order_date AS DATE)";
+    extra =
+        "min(order_id)::BIGINT AS lo, max(order_id)::BIGINT AS hi, "
+        "CAST(min(created_at) AS DATE) AS cf, CAST(max(created_at) AS DATE) AS cl, " +
+        row_hash;
+  } else if (table == "inventory") {
+    day = "CAST(\"date\" AS DATE)";
+  } else {
+    day = "CAST(\"hour\" AS DATE)";
+  }
+  std::vector<std::string> parts;
+  for (size_t k = 0; k < units.size(); ++k) {
+    parts.push_back(fmt::format(
+        "SELECT {0}::BIGINT AS k, {1} AS day, count(*)::BIGINT AS n, {2} FROM (SELECT {3} FROM "
+        "read_parquet({4}) WHERE file_row_number BETWEEN {5} AND {6}) GROUP BY ALL",
+        k, day, extra, select, SqlLiteral(file), units[k]->first_row,
+        units[k]->first_row + units[k]->rows - 1));
+  }
+  Table rows;
+  try {
+    rows = connection.Query(fmt::format("{}", fmt::join(parts, " UNION ALL ")));
+  } catch (const Error& failure) {
+    throw InvalidInput("cannot read the days of the {} table from {}: {}", table, file,
+                       failure.what());
+  }
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    if (rows.Get("day").IsNull(i)) continue;  // joins nothing
+    UnitDay entry;
+    entry.table = table;
+    entry.id = units[static_cast<size_t>(rows.Get("k").ints[i])]->id;
+    entry.day = Date{static_cast<int32_t>(rows.Get("day").ints[i])};
+    entry.rows = rows.Get("n").ints[i];
+    entry.min_order = OptionalInt(rows.Get("lo"), i);
+    entry.max_order = OptionalInt(rows.Get("hi"), i);
+    entry.created_first = OptionalDate(rows.Get("cf"), i);
+    entry.created_last = OptionalDate(rows.Get("cl"), i);
+    entry.row_hash = OptionalInt(rows.Get("h"), i);
+    days.push_back(std::move(entry));
+  }
+  return days;
+}
+
+}  // namespace
+
+UnitSource UnitSource::Of(const Dataset& dataset) {
+  UnitSource source;
+  source.folder = dataset.Folder();
+  source.dataset_file = dataset.File();
+  for (std::string_view table : TABLE_NAMES) {
+    if (dataset.HasTable(table)) source.tables.emplace_back(table);
+  }
+  source.orders_select = dataset.ViewSelect("orders");
+  source.inventory_select = dataset.ViewSelect("inventory");
+  source.supply_select = dataset.ViewSelect("supply_hourly");
+  return source;
+}
+
+namespace {
+
+// Per order day: the order_id range of its orders and the days they were created on.
+struct DayRange {
+  std::optional<int64_t> min_order;
+  std::optional<int64_t> max_order;
+  std::optional<Date> created_first;
+  std::optional<Date> created_last;
+};
+
+template <typename T, typename Pick>
+void Widen(std::optional<T>& into, const std::optional<T>& value, Pick pick) {
+  if (value) into = into ? pick(*into, *value) : *value;
+}
+
+std::map<Date, DayRange> OrderRanges(const DataUnits& units) {
+  std::map<Date, DayRange> out;
+  const auto least = [](auto a, auto b) { return std::min(a, b); };
+  const auto greatest = [](auto a, auto b) { return std::max(a, b); };
+  for (const auto& day : units.days) {
+    if (day.table != "orders") continue;
+    DayRange& range = out[day.day];
+    Widen(range.min_order, day.min_order, least);
+    Widen(range.max_order, day.max_order, greatest);
+    Widen(range.created_first, day.created_first, least);
+    Widen(range.created_last, day.created_last, greatest);
+  }
+  return out;
+}
+
+// The order days whose orders' order_id range meets [lo, hi].
+std::vector<Date> DaysMeeting(const std::map<Date, DayRange>& ranges, int64_t lo, int64_t hi) {
+  std::vector<Date> days;
+  for (const auto& [day, range] : ranges) {
+    if (range.min_order && range.max_order && *range.min_order <= hi && lo <= *range.max_order) {
+      days.push_back(day);
+    }
+  }
+  return days;
+}
+
+// Units of `table` gone from `before` and new in `now` (multisets of ids).
+void Difference(const std::vector<SourceUnit>& before, const std::vector<SourceUnit>& now,
+                std::vector<const SourceUnit*>& gone, std::vector<const SourceUnit*>& added) {
+  std::map<std::string, int> balance;
+  std::map<std::string, const SourceUnit*> gone_units;
+  std::map<std::string, const SourceUnit*> new_units;
+  for (const auto& unit : before) {
+    --balance[unit.id];
+    gone_units[unit.id] = &unit;
+  }
+  for (const auto& unit : now) {
+    ++balance[unit.id];
+    new_units[unit.id] = &unit;
+  }
+  for (const auto& [id, count] : balance) {
+    if (count < 0) gone.push_back(gone_units.at(id));
+    if (count > 0) added.push_back(new_units.at(id));
+  }
+}
+
+// The days of per-order row groups listed by day: each row joined with its order's day, over
+// the orders' files (those whose order_id is in [lo, hi], which the Parquet statistics prune).
+void ReadPerOrderDays(Connection& connection, const std::string& orders,
+                      const std::vector<SourceUnit*>& units, DataUnits& out) {
+  if (units.empty()) return;
+  int64_t lo = *units.front()->min_order;
+  int64_t hi = *units.front()->max_order;
+  std::vector<std::string> parts;
+  for (size_t k = 0; k < units.size(); ++k) {
+    lo = std::min(lo, *units[k]->min_order);
+    hi = std::max(hi, *units[k]->max_order);
+    parts.push_back(fmt::format(
+        "SELECT {}::BIGINT AS k, order_id, hash(*COLUMNS(*)) AS h FROM read_parquet({}) WHERE "
+        "file_row_number BETWEEN {} AND {}",
+        k, SqlLiteral(units[k]->file), units[k]->first_row,
+        units[k]->first_row + units[k]->rows - 1));
+  }
+  const Table rows = connection.Query(fmt::format(
+      "SELECT t.k, o.day, count(*)::BIGINT AS n, CAST(sum(t.h) % 18446744073709551616 - "
+      "9223372036854775808 AS BIGINT) AS h FROM (SELECT order_id, CAST(order_date AS DATE) AS "
+      "day FROM {0} WHERE order_id BETWEEN {1} AND {2}) o RIGHT JOIN ({3}) t "
+      "ON o.order_id = t.order_id GROUP BY ALL",
+      orders, lo, hi, fmt::join(parts, " UNION ALL ")));
+  for (SourceUnit* unit : units) {
+    unit->by_day = true;
+    unit->orphans = 0;
+  }
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    SourceUnit& unit = *units[static_cast<size_t>(rows.Get("k").ints[i])];
+    if (rows.Get("day").IsNull(i)) {
+      unit.orphans += rows.Get("n").ints[i];
+      continue;
+    }
+    out.days.push_back({.table = unit.table,
+                        .id = unit.id,
+                        .day = Date{static_cast<int32_t>(rows.Get("day").ints[i])},
+                        .rows = rows.Get("n").ints[i],
+                        .row_hash = OptionalInt(rows.Get("h"), i)});
+  }
+}
+
+// Lists by day the per-order row groups whose order_id range meets more than BY_DAY_ABOVE days;
+// one listed before keeps its days unless the orders it counts towards may have moved (its days
+// hold orders that changed) or rows without an order may have found one (new orders arrived).
+void ListPerOrderDays(Connection& connection, const std::string& orders, const DataUnits* before,
+                      DataUnits& out) {
+  const std::map<Date, DayRange> ranges = OrderRanges(out);
+  std::set<Date> orders_changed;
+  bool new_orders = before == nullptr;
+  if (before != nullptr) {
+    std::vector<SourceUnit> before_orders;
+    std::vector<SourceUnit> now_orders;
+    for (const auto& unit : before->units) {
+      if (unit.table == "orders") before_orders.push_back(unit);
+    }
+    for (const auto& unit : out.units) {
+      if (unit.table == "orders") now_orders.push_back(unit);
+    }
+    std::vector<const SourceUnit*> gone;
+    std::vector<const SourceUnit*> added;
+    Difference(before_orders, now_orders, gone, added);
+    new_orders = !added.empty();
+    for (const auto* units : {&gone, &added}) {
+      const DataUnits& listing = units == &gone ? *before : out;
+      for (const SourceUnit* unit : *units) {
+        for (const auto& day : listing.days) {
+          if (day.id == unit->id) orders_changed.insert(day.day);
+        }
+      }
+    }
+  }
+  std::set<std::string> drop;  // ids whose listed days are stale or no longer wanted
+  std::map<std::string, std::vector<SourceUnit*>> to_read;  // by file
+  for (auto& unit : out.units) {
+    if (!PerOrder(unit.table) || unit.Whole()) continue;
+    const bool wide = unit.min_order && unit.max_order &&
+                      DaysMeeting(ranges, *unit.min_order, *unit.max_order).size() > BY_DAY_ABOVE;
+    if (!wide) {
+      if (unit.by_day) drop.insert(unit.id);
+      unit.by_day = false;
+      unit.orphans = 0;
+      continue;
+    }
+    bool stale = !unit.by_day || (unit.orphans > 0 && new_orders);
+    if (!stale) {
+      for (const auto& day : out.days) {
+        if (day.id == unit.id && orders_changed.contains(day.day)) stale = true;
+      }
+    }
+    if (!stale) continue;
+    drop.insert(unit.id);
+    to_read[unit.file].push_back(&unit);
+  }
+  std::erase_if(out.days, [&](const UnitDay& day) { return drop.contains(day.id); });
+  for (const auto& [file, units] : to_read) {
+    try {
+      ReadPerOrderDays(connection, orders, units, out);
+    } catch (const Error& failure) {
+      throw InvalidInput("cannot read the order days of {}: {}", file, failure.what());
+    }
+  }
+}
+
+}  // namespace
+
+DataUnits ListDataUnits(Database& database, const UnitSource& source, const DataUnits* before) {
+  DataUnits out;
+  if (!source.dataset_file.empty()) {
+    // A dataset file's tables can be SQL over any of the files it reads: each is one unit that
+    // changes when any of them does.
+    const std::string digest =
+        TextDigest(DataFingerprint({.folder = source.folder, .dataset_file = source.dataset_file}));
+    for (const auto& table : source.tables) {
+      out.units.push_back({.table = table, .id = fmt::format("{}:{}", table, digest)});
+    }
+    return out;
+  }
+  Connection connection(database);
+  // Units of an unchanged file are taken from `before`, by file; a row group seen before keeps
+  // its days (the same bytes hold the same rows).
+  std::map<std::string, std::string> known_files;
+  std::set<std::string> known_ids;
+  if (before != nullptr) {
+    known_files.insert(before->files.begin(), before->files.end());
+    for (const auto& unit : before->units) known_ids.insert(unit.id);
+  }
+  std::vector<std::string> orders_files;
+  bool orders_by_row_group = false;
+  for (const auto& table : source.tables) {
+    const TableFiles listed = ListTableFiles(connection, source.folder, table);
+    // Row groups are read by the reader's file_row_number, which a column of that name in the
+    // files would hide: such a table, like a CSV file, is one unit known by its files' metadata.
+    bool whole = !listed.per_file &&
+                 !(listed.files.size() == 1 && listed.files.front().ends_with(".parquet"));
+    if (!whole && !listed.files.empty()) {
+      whole = connection
+                  .Query(fmt::format("SELECT count(*) AS n FROM (DESCRIBE SELECT * FROM "
+                                     "read_parquet({})) WHERE column_name = 'file_row_number'",
+                                     SqlLiteral(listed.files.front())))
+                  .Get("n")
+                  .ints.at(0) > 0;
+    }
+    if (table == "orders") {
+      orders_by_row_group = !whole && !listed.files.empty();
+      orders_files = listed.files;
+    }
+    for (const auto& file : listed.files) {
+      const std::string metadata = FileMetadata(file);
+      if (whole) {
+        out.units.push_back({.table = table,
+                             .file = file,
+                             .id = fmt::format("{}:{}", table, TextDigest(file + "|" + metadata))});
+        continue;
+      }
+      out.files.emplace_back(file, metadata);
+      std::vector<SourceUnit> units;
+      const auto known = known_files.find(file);
+      if (!metadata.empty() && known != known_files.end() && known->second == metadata) {
+        for (const auto& unit : before->units) {
+          if (unit.file == file && unit.table == table) units.push_back(unit);
+        }
+      } else {
+        units = ReadRowGroups(connection, table, file);
+      }
+      std::vector<const SourceUnit*> fresh;
+      for (auto& unit : units) {
+        if (known_ids.contains(unit.id)) {
+          // Its days (and, for a per-order row group, how they were listed) as before.
+          for (const auto& listed_unit : before->units) {
+            if (listed_unit.id != unit.id) continue;
+            unit.by_day = listed_unit.by_day;
+            unit.orphans = listed_unit.orphans;
+            break;
+          }
+          for (const auto& day : before->days) {
+            if (day.id == unit.id) out.days.push_back(day);
+          }
+        } else if (Dated(table)) {
+          fresh.push_back(&unit);
+        }
+      }
+      if (!fresh.empty()) {
+        const std::string& select = table == "orders"      ? source.orders_select
+                                    : table == "inventory" ? source.inventory_select
+                                                           : source.supply_select;
+        for (auto& day : ReadDays(connection, table, select, file, fresh)) {
+          out.days.push_back(std::move(day));
+        }
+      }
+      for (auto& unit : units) out.units.push_back(std::move(unit));
+    }
+  }
+  // Without orders read by row group their days are unknown: per-order tables keep their ranges.
+  if (orders_by_row_group) {
+    std::vector<std::string> literals;
+    for (const auto& file : orders_files) literals.push_back(SqlLiteral(file));
+    ListPerOrderDays(connection,
+                     fmt::format("(SELECT {} FROM read_parquet([{}]))", source.orders_select,
+                                 fmt::join(literals, ", ")),
+                     before, out);
+  }
+  // A row group that appears more than once (a copied file) has its days listed once per copy.
+  std::sort(out.days.begin(), out.days.end(), [](const UnitDay& a, const UnitDay& b) {
+    return std::tie(a.table, a.id, a.day) < std::tie(b.table, b.id, b.day);
+  });
+  out.days.erase(std::unique(out.days.begin(), out.days.end(),
+                             [](const UnitDay& a, const UnitDay& b) {
+                               return a.table == b.table && a.id == b.id && a.day == b.day;
+                             }),
+                 out.days.end());
+  return out;
+}
+
+UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
+  UnitChanges changes;
+  // Units as multisets of ids: a unit is gone when `before` has more copies of it than `now`,
+  // new in the opposite case.
+  std::vector<const SourceUnit*> gone;
+  std::vector<const SourceUnit*> added;
+  Difference(before.units, now.units, gone, added);
+  changes.changed_units = gone.size() + added.size();
+  for (const auto* units : {&gone, &added}) {
+    for (const SourceUnit* unit : *units) {
+      spdlog::debug("data units: {} {} row group {} of {} ({} rows, orders {} to {}{})",
+                    units == &gone ? "gone" : "new", unit->table, unit->row_group, unit->file,
+                    unit->rows, unit->min_order.value_or(-1), unit->max_order.value_or(-1),
+                    unit->by_day ? ", by day" : "");
+    }
+  }
+  const std::map<Date, DayRange> before_ranges = OrderRanges(before);
+  const std::map<Date, DayRange> now_ranges = OrderRanges(now);
+
+  std::set<Date> days;
+  std::set<Date> supply_days;
+  // Days listed with their content (orders, inventory, supply, per-order row groups listed by
+  // day): rows and hash sums of the gone units against those of the new ones, per table and day;
+  // unchanged units are in neither, and a day whose rows are the same on both sides is unchanged
+  // however the row groups were cut.
+  struct DayContent {
+    int64_t rows = 0;
+    uint64_t hash = 0;
+    bool hashed = true;
+    bool operator==(const DayContent&) const = default;
+  };
+  std::map<std::pair<std::string, Date>, DayContent> gone_content;
+  std::map<std::pair<std::string, Date>, DayContent> new_content;
+  const auto visit = [&](const SourceUnit& unit, const DataUnits& units,
+                         const std::map<Date, DayRange>& order_ranges,
+                         std::map<std::pair<std::string, Date>, DayContent>& content) {
+    if (unit.table == "change_log") {
+      changes.change_log = true;
+      return;
+    }
+    if (unit.Whole()) {
+      changes.all_days = true;
+      return;
+    }
+    if (PerOrder(unit.table) && !unit.by_day) {
+      if (!unit.min_order || !unit.max_order) return;  // no order_id: joins no order
+      for (const Date day : DaysMeeting(order_ranges, *unit.min_order, *unit.max_order)) {
+        days.insert(day);
+      }
+      return;
+    }
+    for (const auto& day : units.days) {
+      if (day.table != unit.table || day.id != unit.id) continue;
+      DayContent& entry = content[{unit.table, day.day}];
+      entry.rows += day.rows;
+      if (day.row_hash) {
+        entry.hash += static_cast<uint64_t>(*day.row_hash);
+      } else {
+        entry.hashed = false;
+      }
+    }
+  };
+  for (const SourceUnit* unit : gone) visit(*unit, before, before_ranges, gone_content);
+  for (const SourceUnit* unit : added) visit(*unit, now, now_ranges, new_content);
+  for (const auto* content : {&gone_content, &new_content}) {
+    const auto& other = content == &gone_content ? new_content : gone_content;
+    for (const auto& [key, entry] : *content) {
+      const auto found = other.find(key);
+      if (entry.hashed && found != other.end() && found->second.hashed && found->second == entry) {
+        continue;
+      }
+      days.insert(key.second);
+      if (key.first == "supply_hourly") supply_days.insert(key.second);
+    }
+  }
+  // Orders join the supply of the hour they were created in.
+  for (const Date supply_day : supply_days) {
+    for (const auto* order_ranges : {&before_ranges, &now_ranges}) {
+      for (const auto& [day, range] : *order_ranges) {
+        if (range.created_first && range.created_last && *range.created_first <= supply_day &&
+            supply_day <= *range.created_last) {
+          days.insert(day);
+        }
+      }
+    }
+  }
+  changes.days.assign(days.begin(), days.end());
+  return changes;
+}
+
+namespace {
+
+void AppendRows(Connection& connection, const std::string& name, const Table& table) {
+  if (table.RowCount() == 0) return;
+  Appender appender(connection, name, "temp");
+  appender.Append(table);
+  appender.Flush();
+}
+
+void SetInt(Column& column, size_t row, const std::optional<int64_t>& value) {
+  column.ints.push_back(value.value_or(0));
+  if (!value) column.SetNull(row);
+}
+
+void SetDate(Column& column, size_t row, const std::optional<Date>& value) {
+  column.ints.push_back(value ? value->days : 0);
+  if (!value) column.SetNull(row);
+}
+
+}  // namespace
+
+void StageDataUnits(Connection& connection, const DataUnits& units) {
+  connection.Execute(
+      "CREATE OR REPLACE TEMP TABLE data_units (table_name VARCHAR, file VARCHAR, row_group "
+      "BIGINT, id VARCHAR, first_row BIGINT, row_count BIGINT, min_order BIGINT, max_order "
+      "BIGINT, by_day BOOLEAN, orphans BIGINT); "
+      "CREATE OR REPLACE TEMP TABLE data_unit_days (table_name VARCHAR, id VARCHAR, day DATE, "
+      "row_count BIGINT, min_order BIGINT, max_order BIGINT, created_first DATE, created_last "
+      "DATE, row_hash BIGINT); "
+      "CREATE OR REPLACE TEMP TABLE data_files (file VARCHAR, metadata VARCHAR)");
+  {
+    Table table;
+    auto& name = table.AddColumn("table_name", ColumnType::VARCHAR);
+    auto& file = table.AddColumn("file", ColumnType::VARCHAR);
+    auto& row_group = table.AddColumn("row_group", ColumnType::BIGINT);
+    auto& id = table.AddColumn("id", ColumnType::VARCHAR);
+    auto& first_row = table.AddColumn("first_row", ColumnType::BIGINT);
+    auto& rows = table.AddColumn("row_count", ColumnType::BIGINT);
+    auto& min_order = table.AddColumn("min_order", ColumnType::BIGINT);
+    auto& max_order = table.AddColumn("max_order", ColumnType::BIGINT);
+    auto& by_day = table.AddColumn("by_day", ColumnType::BOOLEAN);
+    auto& orphans = table.AddColumn("orphans", ColumnType::BIGINT);
+    for (size_t i = 0; i < units.units.size(); ++i) {
+      const SourceUnit& unit = units.units[i];
+      name.strings.push_back(unit.table);
+      file.strings.push_back(unit.file);
+      row_group.ints.push_back(unit.row_group);
+      id.strings.push_back(unit.id);
+      first_row.ints.push_back(unit.first_row);
+      rows.ints.push_back(unit.rows);
+      SetInt(min_order, i, unit.min_order);
+      SetInt(max_order, i, unit.max_order);
+      by_day.ints.push_back(unit.by_day ? 1 : 0);
+      orphans.ints.push_back(unit.orphans);
+    }
+    AppendRows(connection, "data_units", table);
+  }
+  {
+    Table table;
+    auto& name = table.AddColumn("table_name", ColumnType::VARCHAR);
+    auto& id = table.AddColumn("id", ColumnType::VARCHAR);
+    auto& day = table.AddColumn("day", ColumnType::DATE);
+    auto& rows = table.AddColumn("row_count", ColumnType::BIGINT);
+    auto& min_order = table.AddColumn("min_order", ColumnType::BIGINT);
+    auto& max_order = table.AddColumn("max_order", ColumnType::BIGINT);
+    auto& created_first = table.AddColumn("created_first", ColumnType::DATE);
+    auto& created_last = table.AddColumn("created_last", ColumnType::DATE);
+    auto& row_hash = table.AddColumn("row_hash", ColumnType::BIGINT);
+    for (size_t i = 0; i < units.days.size(); ++i) {
+      const UnitDay& entry = units.days[i];
+      name.strings.push_back(entry.table);
+      id.strings.push_back(entry.id);
+      day.ints.push_back(entry.day.days);
+      rows.ints.push_back(entry.rows);
+      SetInt(min_order, i, entry.min_order);
+      SetInt(max_order, i, entry.max_order);
+      SetDate(created_first, i, entry.created_first);
+      SetDate(created_last, i, entry.created_last);
+      SetInt(row_hash, i, entry.row_hash);
+    }
+    AppendRows(connection, "data_unit_days", table);
+  }
+  {
+    Table table;
+    auto& file = table.AddColumn("file", ColumnType::VARCHAR);
+    auto& metadata = table.AddColumn("metadata", ColumnType::VARCHAR);
+    for (const auto& [path, meta] : units.files) {
+      file.strings.push_back(path);
+      metadata.strings.push_back(meta);
+    }
+    AppendRows(connection, "data_files", table);
+  }
+}
+
+DataUnits LoadDataUnits(Connection& connection, const std::string& schema) {
+  DataUnits units;
+  const Table unit_rows = connection.Query(fmt::format(
+      "SELECT table_name, file, row_group, id, first_row, row_count, min_order, max_order, "
+      "by_day, orphans FROM {}.data_units",
+      schema));
+  for (size_t i = 0; i < unit_rows.RowCount(); ++i) {
+    SourceUnit unit;
+    unit.table = unit_rows.Get("table_name").StringAt(i);
+    unit.file = unit_rows.Get("file").StringAt(i);
+    unit.row_group = unit_rows.Get("row_group").ints[i];
+    unit.id = unit_rows.Get("id").StringAt(i);
+    unit.first_row = unit_rows.Get("first_row").ints[i];
+    unit.rows = unit_rows.Get("row_count").ints[i];
+    unit.min_order = OptionalInt(unit_rows.Get("min_order"), i);
+    unit.max_order = OptionalInt(unit_rows.Get("max_order"), i);
+    unit.by_day = unit_rows.Get("by_day").ints[i] != 0;
+    unit.orphans = unit_rows.Get("orphans").ints[i];
+    units.units.push_back(std::move(unit));
+  }
+  const Table day_rows = connection.Query(fmt::format(
+      "SELECT table_name, id, day, row_count, min_order, max_order, created_first, created_last, "
+      "row_hash FROM {}.data_unit_days",
+      schema));
+  for (size_t i = 0; i < day_rows.RowCount(); ++i) {
+    UnitDay entry;
+    entry.table = day_rows.Get("table_name").StringAt(i);
+    entry.id = day_rows.Get("id").StringAt(i);
+    entry.day = Date{static_cast<int32_t>(day_rows.Get("day").ints[i])};
+    entry.rows = day_rows.Get("row_count").ints[i];
+    entry.min_order = OptionalInt(day_rows.Get("min_order"), i);
+    entry.max_order = OptionalInt(day_rows.Get("max_order"), i);
+    entry.created_first = OptionalDate(day_rows.Get("created_first"), i);
+    entry.created_last = OptionalDate(day_rows.Get("created_last"), i);
+    entry.row_hash = OptionalInt(day_rows.Get("row_hash"), i);
+    units.days.push_back(std::move(entry));
+  }
+  const Table file_rows =
+      connection.Query(fmt::format("SELECT file, metadata FROM {}.data_files", schema));
+  for (size_t i = 0; i < file_rows.RowCount(); ++i) {
+    units.files.emplace_back(file_rows.Get("file").StringAt(i),
+                             file_rows.Get("metadata").StringAt(i));
+  }
+  return units;
+}
+
+}  // namespace cxagent::storage

@@ -1,0 +1,354 @@
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "common/date.hpp"
+#include "common/file.hpp"
+#include "pipeline/analysis.hpp"
+#include "storage/duckdb.hpp"
+#include "storage/leaves_store.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::RunCxagent;
+using testing::TempDir;
+
+// Thirty days, an incident that ends on day 15 (its RCA can be reused once later days change)
+// and one that lasts to the end of the data.
+constexpr const char* SCENARIO = R"(name: incremental
+seed: 5
+start_date: 2026-03-02
+days: 30
+orders_per_day: 1000
+decoy_changes: 1
+incidents:
+  - id: android-release
+    cause: app_release_regression
+    slice: {platform: android}
+    start_day: 8
+    end_day: 15
+    magnitude: 0.3
+  - id: seattle-batching
+    cause: batching_expansion
+    slice: {region: seattle}
+    start_day: 21
+    magnitude: 0.5
+)";
+constexpr const char* LAST_DAY = "2026-03-31";
+constexpr const char* TABLES[] = {"orders",  "deliveries", "items",         "support",
+                                  "ratings", "inventory",  "supply_hourly", "change_log"};
+
+std::string Literal(const fs::path& path) {
+  return storage::SqlLiteral(path.string());
+}
+
+// Small row groups, so that a file holds many and a change to one day's rows leaves the others'
+// bytes as they were.
+void Copy(storage::Connection& connection, const std::string& select, const fs::path& to) {
+  connection.Execute(
+      fmt::format("COPY ({}) TO {} (FORMAT parquet, ROW_GROUP_SIZE 1024)", select, Literal(to)));
+}
+
+// Writes the generated `world` into `folder` as one folder of files per table: part-0.parquet
+// with every day before LAST_DAY (the per-order tables by their order's day, inventory and supply
+// by their own), and, when `last_day`, part-1.parquet with that day's rows.
+void WriteTables(const fs::path& world, const fs::path& folder, bool last_day) {
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(fmt::format(
+      "CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet({}) WHERE order_date < DATE "
+      "'{}'",
+      Literal(world / "orders.parquet"), LAST_DAY));
+  for (const char* table : TABLES) {
+    fs::create_directories(folder / table);
+    const std::string source = fmt::format("SELECT * FROM read_parquet({})",
+                                           Literal(world / (std::string(table) + ".parquet")));
+    std::string early;
+    std::string late;
+    const std::string table_name(table);
+    if (table_name == "orders") {
+      early = fmt::format("order_date < DATE '{}'", LAST_DAY);
+    } else if (table_name == "inventory") {
+      early = fmt::format("date < DATE '{}'", LAST_DAY);
+    } else if (table_name == "supply_hourly") {
+      early = fmt::format("hour < TIMESTAMP '{}'", LAST_DAY);
+    } else if (table_name == "change_log") {
+      early = "TRUE";
+    } else {
+      early = "order_id IN (SELECT order_id FROM early)";
+    }
+    Copy(connection, fmt::format("{} WHERE {}", source, early), folder / table / "part-0.parquet");
+    if (last_day && table_name != "change_log") {
+      Copy(connection, fmt::format("{} WHERE NOT ({})", source, early),
+           folder / table / "part-1.parquet");
+    }
+  }
+}
+
+// A copy of a data folder, with its stored results when `results`.
+void CopyFolder(const fs::path& from, const fs::path& to, bool results) {
+  fs::create_directories(to);
+  for (const auto& entry : fs::directory_iterator(from)) {
+    if (entry.path().filename() == ".cxagent" && !results) continue;
+    fs::copy(entry.path(), to / entry.path().filename(), fs::copy_options::recursive);
+  }
+}
+
+json Refresh(const fs::path& folder, pipeline::RefreshReport& report) {
+  return pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
+                               pipeline::AnalysisConfig{},
+                               {.incremental = true, .report = &report});
+}
+
+// A full analysis of the data of `folder`, in a copy without its stored results.
+json Full(const fs::path& folder, const TempDir& scratch, const std::string& name) {
+  const fs::path copy = scratch.Path() / name;
+  CopyFolder(folder, copy, false);
+  return pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()},
+                               pipeline::AnalysisConfig{});
+}
+
+// Every value equal, numbers to 1e-9 (relative to their size when above 1).
+void ExpectSameAnalysis(const json& a, const json& b, const std::string& path = "") {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.get<double>();
+    const double y = b.get<double>();
+    EXPECT_LE(std::fabs(x - y), 1e-9 * std::max({1.0, std::fabs(x), std::fabs(y)}))
+        << path << ": " << x << " vs " << y;
+    return;
+  }
+  ASSERT_EQ(a.type(), b.type()) << path << ": " << a.dump() << " vs " << b.dump();
+  if (a.is_object()) {
+    for (const auto& [key, value] : a.items()) {
+      ASSERT_TRUE(b.contains(key)) << path << "/" << key << " only in the first";
+      ExpectSameAnalysis(value, b[key], path + "/" + key);
+    }
+    for (const auto& [key, value] : b.items()) {
+      EXPECT_TRUE(a.contains(key)) << path << "/" << key << " only in the second";
+    }
+  } else if (a.is_array()) {
+    ASSERT_EQ(a.size(), b.size()) << path;
+    for (size_t i = 0; i < a.size(); ++i) {
+      ExpectSameAnalysis(a[i], b[i], fmt::format("{}[{}]", path, i));
+    }
+  } else {
+    EXPECT_EQ(a, b) << path;
+  }
+}
+
+// A world of 30 days analysed without its last day, then refreshed with it (the shared start of
+// every test), and a full analysis of all 30 days.
+class IncrementalTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const fs::path scenario = dir_->Write("scenario.yaml", SCENARIO);
+    const auto generated = RunCxagent(
+        fmt::format("generate --scenario {} --out {}", scenario.string(), dir_->File("world")));
+    ASSERT_EQ(generated.exit_code, 0) << generated.err;
+    WriteTables(dir_->File("world"), dir_->File("all"), true);
+    WriteTables(dir_->File("world"), dir_->File("appended"), false);
+    pipeline::RefreshReport first;
+    before_ = Refresh(dir_->File("appended"), first);
+    EXPECT_EQ(first.mode, "full");
+    EXPECT_EQ(first.reason, "there are no stored results");
+    for (const char* table : TABLES) {
+      if (std::string(table) == "change_log") continue;
+      fs::copy_file(fs::path(dir_->File("all")) / table / "part-1.parquet",
+                    fs::path(dir_->File("appended")) / table / "part-1.parquet");
+    }
+    appended_ = Refresh(dir_->File("appended"), appended_report_);
+    full_ = Full(dir_->File("all"), *dir_, "all-full");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  // A copy of the appended folder and its stored results, for a test to change.
+  static fs::path Appended(const std::string& name) {
+    const fs::path copy = fs::path(dir_->File(name));
+    CopyFolder(dir_->File("appended"), copy, true);
+    return copy;
+  }
+
+  static TempDir* dir_;
+  static json before_;
+  static json appended_;
+  static pipeline::RefreshReport appended_report_;
+  static json full_;
+};
+
+TempDir* IncrementalTest::dir_ = nullptr;
+json IncrementalTest::before_;
+json IncrementalTest::appended_;
+pipeline::RefreshReport IncrementalTest::appended_report_;
+json IncrementalTest::full_;
+
+TEST_F(IncrementalTest, ANewDayIsSummedAloneAndTheResultEqualsAFullAnalysis) {
+  EXPECT_EQ(before_["data"]["end_date"], "2026-03-30");
+  EXPECT_EQ(appended_report_.mode, "refresh") << appended_report_.reason;
+  EXPECT_EQ(appended_report_.computed_days, std::vector<std::string>{LAST_DAY});
+  EXPECT_EQ(appended_report_.reused_days, 29);
+  ExpectSameAnalysis(appended_, full_);
+  ASSERT_GE(full_["incidents"].size(), 2u) << full_.dump();
+}
+
+TEST_F(IncrementalTest, AnIncidentWhoseWindowsDidNotChangeKeepsItsRcaAndOneThatLastsIsRedone) {
+  // The android incident ended on day 15; the Seattle one lasts to the last day, whose data is
+  // new, so it is analysed again.
+  std::vector<std::string> closed;
+  std::vector<std::string> open;
+  for (const auto& incident : full_["incidents"]) {
+    (incident["end_date"].is_null() ? open : closed).push_back(incident["id"]);
+  }
+  ASSERT_FALSE(closed.empty());
+  ASSERT_FALSE(open.empty());
+  for (const auto& id : closed) {
+    EXPECT_NE(std::find(appended_report_.reused_incidents.begin(),
+                        appended_report_.reused_incidents.end(), id),
+              appended_report_.reused_incidents.end())
+        << id;
+  }
+  for (const auto& id : open) {
+    EXPECT_EQ(std::find(appended_report_.reused_incidents.begin(),
+                        appended_report_.reused_incidents.end(), id),
+              appended_report_.reused_incidents.end())
+        << id;
+  }
+  // The reused RCA's model and sample are stored with the new results, as a full analysis's.
+  storage::Database database;
+  storage::Connection connection(database);
+  const auto stored = [&](const std::string& folder) {
+    connection.Execute(fmt::format("ATTACH {} AS r (READ_ONLY)",
+                                   Literal(fs::path(folder) / ".cxagent" / "results.duckdb")));
+    const storage::Table rows = connection.Query(
+        "SELECT m.incident_id || ':' || (SELECT count(*) FROM r.rca_samples s WHERE "
+        "s.incident_id = m.incident_id) AS k FROM r.rca_models m ORDER BY 1");
+    connection.Execute("DETACH r");
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < rows.RowCount(); ++i) keys.emplace_back(rows.Get("k").StringAt(i));
+    return keys;
+  };
+  const std::vector<std::string> refreshed = stored(dir_->File("appended"));
+  EXPECT_EQ(refreshed, stored(dir_->File("all-full")));
+  const auto has_model = [&](const std::string& id) {
+    return std::any_of(refreshed.begin(), refreshed.end(),
+                       [&](const std::string& key) { return key.starts_with(id + ":"); });
+  };
+  EXPECT_TRUE(std::any_of(closed.begin(), closed.end(), has_model))
+      << fmt::format("{}", fmt::join(refreshed, ", "));
+}
+
+TEST_F(IncrementalTest, ARedeliveredDayAndALateRatingReplaceTheirDaysSums) {
+  const fs::path folder = Appended("redelivered");
+  storage::Database database;
+  storage::Connection connection(database);
+  // Day 5 delivered again with every delivery 25 minutes later (same rows, new values)...
+  const fs::path deliveries = folder / "deliveries" / "part-0.parquet";
+  Copy(connection,
+       fmt::format("SELECT * REPLACE (CASE WHEN order_id IN (SELECT order_id FROM "
+                   "read_parquet({0}) WHERE order_date = DATE '2026-03-06') THEN late_min + 25 "
+                   "ELSE late_min END AS late_min) FROM read_parquet({1})",
+                   Literal(folder / "orders" / "part-0.parquet"), Literal(deliveries)),
+       folder / "deliveries" / "new.tmp");
+  fs::rename(folder / "deliveries" / "new.tmp", deliveries);
+  // ... and a rating of 1 arriving on the last day for an unrated order of day 3.
+  Copy(connection,
+       fmt::format("SELECT * REPLACE ((SELECT min(order_id) FROM read_parquet({0}) WHERE "
+                   "order_date = DATE '2026-03-04' AND order_id NOT IN (SELECT order_id FROM "
+                   "read_parquet({1}))) AS order_id, TIMESTAMP '{2} 09:00:00' AS rated_at, 1 AS "
+                   "rating) FROM read_parquet({1}) LIMIT 1",
+                   Literal(folder / "orders" / "part-0.parquet"),
+                   Literal(folder / "ratings" / "part-0.parquet"), LAST_DAY),
+       folder / "ratings" / "part-2.parquet");
+
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  const auto& days = report.computed_days;
+  EXPECT_NE(std::find(days.begin(), days.end(), "2026-03-06"), days.end());
+  EXPECT_NE(std::find(days.begin(), days.end(), "2026-03-04"), days.end());
+  EXPECT_LE(days.size(), 6u) << fmt::format("{}", fmt::join(days, ", "));
+  ExpectSameAnalysis(refreshed, Full(folder, *dir_, "redelivered-full"));
+  ASSERT_EQ(refreshed["data"]["orders"], full_["data"]["orders"]);
+}
+
+TEST_F(IncrementalTest, DamagedStoredSumsMeanAFullAnalysis) {
+  const fs::path folder = Appended("damaged");
+  WriteFileAtomic(storage::LeavesPath(folder.string()), std::string(4096, 'x'));
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "full");
+  EXPECT_NE(report.reason.find("per-day sums cannot be read"), std::string::npos) << report.reason;
+  EXPECT_TRUE(report.reused_incidents.empty());
+  ExpectSameAnalysis(refreshed, full_);
+  // The full analysis stored sums again: the next run reuses everything.
+  pipeline::RefreshReport next;
+  ExpectSameAnalysis(Refresh(folder, next), full_);
+  EXPECT_EQ(next.mode, "unchanged");
+}
+
+TEST_F(IncrementalTest, ResultsWithoutRefreshStateMeanAFullAnalysisThenNothingToRedo) {
+  const fs::path folder = dir_->File("plain");
+  CopyFolder(dir_->File("all"), folder, false);
+  pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
+                        pipeline::AnalysisConfig{});
+  pipeline::RefreshReport first;
+  ExpectSameAnalysis(Refresh(folder, first), full_);
+  EXPECT_EQ(first.mode, "full");
+  EXPECT_NE(first.reason.find("hold no"), std::string::npos) << first.reason;
+  pipeline::RefreshReport second;
+  ExpectSameAnalysis(Refresh(folder, second), full_);
+  EXPECT_EQ(second.mode, "unchanged") << second.reason;
+}
+
+TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
+  const fs::path folder = Appended("configured");
+  const std::string config_path = dir_->Write("config.yaml", "rca:\n  min_confidence: 0.3\n");
+  const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(config_path);
+  pipeline::RefreshReport report;
+  const json refreshed = pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
+                                               config, {.incremental = true, .report = &report});
+  EXPECT_EQ(report.mode, "refresh");
+  EXPECT_EQ(report.reason, "the configuration changed");
+  EXPECT_TRUE(report.computed_days.empty());
+  EXPECT_TRUE(report.reused_incidents.empty());
+  const fs::path copy = dir_->File("configured-full");
+  CopyFolder(folder, copy, false);
+  ExpectSameAnalysis(
+      refreshed, pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()}, config));
+}
+
+TEST_F(IncrementalTest, TheCommandLineRefreshesAndSaysWhatItReused) {
+  // The stored state is this test binary's: another build's, which cxagent does not reuse.
+  const fs::path folder = Appended("command");
+  const auto first = RunCxagent(fmt::format("analyze --data {} --incremental --out {}",
+                                            folder.string(), dir_->File("command-1.json")));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("written by another build of cxagent; running a full analysis"),
+            std::string::npos)
+      << first.err;
+  const auto second = RunCxagent(fmt::format("analyze --data {} --incremental --out {}",
+                                             folder.string(), dir_->File("command-2.json")));
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("no data changed since the stored analysis"), std::string::npos)
+      << second.err;
+  const json written = json::parse(ReadFile(dir_->File("command-2.json")));
+  ExpectSameAnalysis(written, json::parse(ReadFile(dir_->File("command-1.json"))));
+  ExpectSameAnalysis(written, full_);
+}
+
+}  // namespace
+}  // namespace cxagent
