@@ -7,9 +7,10 @@
 //   the first attempts fail → SIGTERM while they are pending → restart on the same folder →
 //   the retries deliver exactly once per channel (3 attempts, in the log too), and a
 //   re-analysis after the restart finds no event twice → the dashboard's notification log shows
-//   the deliveries and the message's link opens the incident → a false_alarm label, then the
-//   days where iOS recovers arrive (part-2) → the incident_resolved event is logged muted and
-//   nothing more is sent.
+//   the deliveries and the message's link opens the incident → a false_alarm label → SIGTERM,
+//   and the days where iOS recovers arrive while the server is down (part-2) → the restarted
+//   server's --watch re-analyses them → the incident_resolved event is logged muted and nothing
+//   more is sent.
 //
 //   npm run build
 //   CXAGENT_BIN=../build/cxagent node e2e/notify.e2e.mjs
@@ -56,6 +57,11 @@ const PARTS = {
   'part-1': ['2026-05-31', '2026-06-03'],
   'part-2': ['2026-06-03', '2026-06-14'],
 };
+/**
+ * The last day a part holds (the day before its end).
+ * @param {keyof typeof PARTS} part
+ */
+const lastDayOf = (part) => new Date(Date.parse(`${PARTS[part][1]}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 /** The slice of the regression part-1 brings, and of the baseline incident. */
 const NEW_SLICE = 'platform=ios';
 const BASELINE_SLICE = 'region=seattle';
@@ -228,6 +234,15 @@ async function main() {
   let browser;
   const removeSignalHandler = killOnSignal(() => server);
   const api = (/** @type {string} */ path) => `${baseUrl}${path}`;
+  /** The server's last lines without the request log (the test polls the API several times a second). */
+  const serverLog = (/** @type {number} */ lines) =>
+    tail(
+      (server?.output ?? '')
+        .split('\n')
+        .filter((line) => !/ (GET|POST|PUT|PATCH|DELETE) \/\S* \d{3} /.test(line))
+        .join('\n'),
+      lines,
+    );
   const notifyLog = () => fetchJson(api('/api/notify/log?limit=500'));
   const seenLog = async () => describeLog(await notifyLog());
 
@@ -272,7 +287,7 @@ async function main() {
       {
         timeoutMs: WATCH_TIMEOUT_MS,
         intervalMs: 500,
-        seen: async () => JSON.stringify((await fetchJson(api('/api/health'))).schedule) + `; ${tail(server?.output ?? '', 5)}`,
+        seen: async () => `schedule ${JSON.stringify((await fetchJson(api('/api/health'))).schedule)}; server log:\n${serverLog(8)}`,
       },
     );
 
@@ -302,7 +317,7 @@ async function main() {
     });
 
     const newDataAt = new Date().toISOString().slice(0, 19);
-    await check(`three new days with an ${NEW_SLICE} regression arrive (<table>/part-1.parquet) and --watch re-analyses`, async () => {
+    await check(`three new days with a regression in ${NEW_SLICE} arrive (<table>/part-1.parquet) and --watch re-analyses`, async () => {
       await deliverPart(where, 'part-1');
       await watchedAnalysis(newDataAt, 'part-1');
     });
@@ -353,7 +368,7 @@ async function main() {
     await check('SIGTERM stops the server while both deliveries are pending (exit code 0)', async () => {
       const ended = await stopServer(server, 10_000);
       if (ended !== 'exited with code 0') {
-        throw new E2eError(`expected "exited with code 0" after SIGTERM, saw "${ended}"; output:\n${tail(server?.output ?? '')}`);
+        throw new E2eError(`expected "exited with code 0" after SIGTERM, saw "${ended}"; server log:\n${serverLog(20)}`);
       }
       for (const c of CHANNELS) {
         const requests = receiver.on(c.path);
@@ -520,10 +535,22 @@ async function main() {
       }
     });
 
-    const recoveryAt = new Date().toISOString().slice(0, 19);
-    await check(`the days where ${NEW_SLICE} recovers arrive (part-2) and --watch re-analyses`, async () => {
+    await check(`the server stops (SIGTERM) and the days where ${NEW_SLICE} recovers (part-2) arrive while it is down`, async () => {
+      const ended = await stopServer(server, 10_000);
+      if (ended !== 'exited with code 0') throw new E2eError(`expected "exited with code 0" after SIGTERM, saw "${ended}"`);
       await deliverPart(where, 'part-2');
-      await watchedAnalysis(recoveryAt, 'part-2');
+    });
+
+    const restartAt = new Date().toISOString().slice(0, 19);
+    const health = await serve('serve starts again on the data folder with part-2 not yet analysed');
+    if (health.data?.end_date !== lastDayOf('part-1')) {
+      throw new E2eError(`expected the served results to end on ${lastDayOf('part-1')} (part-1) at the start, saw ${JSON.stringify(health.data?.end_date)}`);
+    }
+    await check('--watch re-analyses the data that arrived while the server was down', async () => {
+      const after = await watchedAnalysis(restartAt, 'part-2 (delivered while the server was down)');
+      if (after.data?.end_date !== lastDayOf('part-2')) {
+        throw new E2eError(`expected the re-analysed data to end on ${lastDayOf('part-2')}, saw ${JSON.stringify(after.data?.end_date)}`);
+      }
     });
 
     await check(`the incident_resolved event of the muted ${NEW_SLICE} incident is logged muted for each channel and not sent`, async () => {
@@ -552,7 +579,7 @@ async function main() {
     console.log(`e2e: notification test took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (error) {
     await screenshotFailure(browser?.page, outDir);
-    if (server && !server.exited) console.error(`e2e: server output so far:\n${tail(server.output, 20)}`);
+    if (server && !server.exited) console.error(`e2e: server log so far (requests left out):\n${serverLog(20)}`);
     throw error;
   } finally {
     await browser?.close();
