@@ -84,6 +84,9 @@ if [ -f web/package.json ]; then
   else
     echo "could not generate the demo world"; add 0 1; suite_failed+=("e2e-flow")
   fi
+  # Generates its own world (web/e2e/notify-world.yaml) into a temporary folder: no data to pass.
+  echo "== end-to-end: notifications (serve --watch, a failing webhook receiver, a restart)"
+  run_e2e notify e2e/notify.e2e.mjs ""
 fi
 
 # --- Sanitizers and fuzzers (docs/fuzzing.md) ---------------------------------------------------

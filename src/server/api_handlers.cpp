@@ -12,6 +12,7 @@
 #include "server/incident_views.hpp"
 #include "server/json_response.hpp"
 #include "server/openapi_schemas.hpp"
+#include "server/refresh_scheduler.hpp"
 #include "server/request_params.hpp"
 #include "storage/results_store.hpp"
 
@@ -91,7 +92,12 @@ void ApiHandlers::Load() {
   }
   if (!std::filesystem::exists(storage::ResultsPath(data_dir_))) {
     spdlog::info("serve: no stored results in {}; analyzing first", data_dir_);
+    const std::string read = data_fingerprint_ ? data_fingerprint_() : std::string();
     pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_);
+    if (data_fingerprint_) RecordAnalysedData(read);
+  } else if (data_fingerprint_ && !LoadAnalysedFingerprint(data_dir_)) {
+    // Results the server did not make (`cxagent analyze`): taken as made from the data as it is.
+    RecordAnalysedData(data_fingerprint_());
   }
   const auto snapshot = LoadSnapshot(data_dir_);
   snapshot_.store(snapshot);
@@ -100,6 +106,14 @@ void ApiHandlers::Load() {
   // when they are the same.
   AfterAnalysis(*snapshot);
   if (notifier_) notifier_->Start();
+}
+
+void ApiHandlers::RecordAnalysedData(const std::string& fingerprint) const {
+  try {
+    SaveAnalysedFingerprint(data_dir_, fingerprint);
+  } catch (const Error& error) {
+    spdlog::warn("serve --watch: {}; the next start re-analyses the data", error.what());
+  }
 }
 
 void ApiHandlers::AfterAnalysis(const Snapshot& snapshot) {
@@ -190,9 +204,11 @@ bool ApiHandlers::TryStartRefresh() {
 void ApiHandlers::RunRefresh() {
   json error = nullptr;
   try {
+    const std::string read = data_fingerprint_ ? data_fingerprint_() : std::string();
     // A refresh: what the data's changes leave valid is reused (docs/incremental.md).
     pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_,
                           {.incremental = true});
+    if (data_fingerprint_) RecordAnalysedData(read);
     // One store: a reader holding the old snapshot finishes with it, the next gets the new one.
     const auto snapshot = LoadSnapshot(data_dir_);
     snapshot_.store(snapshot);

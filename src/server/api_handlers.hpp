@@ -46,6 +46,12 @@ class ApiHandlers {
   void SetScheduleState(std::function<nlohmann::json()> state) {
     schedule_state_ = std::move(state);
   }
+  //! With `serve --watch`, before Load: each analysis the server runs records the fingerprint of
+  //! the data it reads (taken before it reads them) beside its results, so that a restart
+  //! re-analyses data that changed after that (RefreshScheduler's `analysed`).
+  void SetDataFingerprint(std::function<std::string()> fingerprint) {
+    data_fingerprint_ = std::move(fingerprint);
+  }
   //! The snapshot being served (null before Load).
   std::shared_ptr<const Snapshot> Current() const { return snapshot_.load(); }
 
@@ -56,6 +62,9 @@ class ApiHandlers {
   // notifier fed.
   void AfterAnalysis(const Snapshot& snapshot);
   void UpdateFeedbackWindows(const Snapshot& snapshot);
+  // Records `fingerprint` as that of the data the stored results were made from; a failure is
+  // logged (the next start then re-analyses the same data, which announces nothing twice).
+  void RecordAnalysedData(const std::string& fingerprint) const;
   std::vector<notify::IncidentFacts> NotifyFacts(const Snapshot& snapshot) const;
   nlohmann::json Health() const;
   std::shared_ptr<const storage::IncidentStatuses> Statuses() const { return statuses_.load(); }
@@ -110,6 +119,7 @@ class ApiHandlers {
   nlohmann::json refresh_error_ = nullptr;
   std::thread refresh_thread_;
   std::function<nlohmann::json()> schedule_state_;
+  std::function<std::string()> data_fingerprint_;  // set with --watch
 };
 
 }  // namespace cxagent::server

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <filesystem>
 
 #include "common/error.hpp"
+#include "common/file.hpp"
 #include "server/snapshot.hpp"
 
 namespace cxagent::server {
@@ -57,10 +59,33 @@ Clock::time_point NextDailyRun(Clock::time_point now, int minute) {
   throw InternalError("no next daily run after {}", UtcText(now));
 }
 
+std::string AnalysedDataPath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / ".cxagent" / "analysed_data.txt").string();
+}
+
+std::optional<std::string> LoadAnalysedFingerprint(const std::string& data_dir) {
+  const std::string path = AnalysedDataPath(data_dir);
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) return std::nullopt;
+  return ReadFile(path);
+}
+
+void SaveAnalysedFingerprint(const std::string& data_dir, const std::string& fingerprint) {
+  const auto folder = std::filesystem::path(AnalysedDataPath(data_dir)).parent_path();
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error) throw IoError("cannot create {}: {}", folder.string(), error.message());
+  WriteFileAtomic(AnalysedDataPath(data_dir), fingerprint);
+}
+
 RefreshScheduler::RefreshScheduler(ScheduleOptions options,
                                    std::function<std::string()> fingerprint,
-                                   std::function<bool(const std::string& reason)> trigger)
-    : options_(options), fingerprint_(std::move(fingerprint)), trigger_(std::move(trigger)) {
+                                   std::function<bool(const std::string& reason)> trigger,
+                                   std::optional<std::string> analysed)
+    : options_(options),
+      fingerprint_(std::move(fingerprint)),
+      analysed_at_start_(std::move(analysed)),
+      trigger_(std::move(trigger)) {
   if (options_.daily_minute) next_daily_ = NextDailyRun(Clock::now(), *options_.daily_minute);
   if (!options_.daily_minute && !options_.watch) return;
   thread_ = std::thread([this] { Loop(); });
@@ -91,8 +116,13 @@ nlohmann::json RefreshScheduler::State() const {
 }
 
 void RefreshScheduler::Loop() {
-  std::string analysed = options_.watch ? fingerprint_() : std::string();
-  std::string seen = analysed;
+  std::string seen = options_.watch ? fingerprint_() : std::string();
+  std::string analysed = options_.watch ? analysed_at_start_.value_or(seen) : std::string();
+  if (seen != analysed) {
+    spdlog::info(
+        "serve --watch: the data changed since the analysis of the served results (while no "
+        "server watched); re-analysing once it holds still");
+  }
   auto seen_since = std::chrono::steady_clock::now();
   bool daily_pending = false;
   std::unique_lock lock(mutex_);

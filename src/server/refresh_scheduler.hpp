@@ -32,15 +32,31 @@ int ParseDailyTime(std::string_view text, std::string_view option);
 std::chrono::system_clock::time_point NextDailyRun(std::chrono::system_clock::time_point now,
                                                    int minute);
 
+//! Where `serve --watch` keeps the fingerprint of the data its last analysis read:
+//! `DIR/.cxagent/analysed_data.txt`.
+std::string AnalysedDataPath(const std::string& data_dir);
+
+//! The fingerprint of the data the stored results were made from, as `serve --watch` recorded
+//! it; nullopt when none was recorded (results of `cxagent analyze`, or none yet). Throws Io when
+//! the file exists but cannot be read.
+std::optional<std::string> LoadAnalysedFingerprint(const std::string& data_dir);
+
+//! Records `fingerprint` as that of the data the stored results were made from (atomically).
+//! Throws Io when it cannot be written.
+void SaveAnalysedFingerprint(const std::string& data_dir, const std::string& fingerprint);
+
 //! Runs `trigger` on a background thread at the daily time and, with `watch`, when the data's
-//! fingerprint has changed and then held still for the debounce time. `trigger` returns false
-//! when it could not start (an analysis already running): the run is retried at the next poll.
+//! fingerprint differs from that of the data the served results were made from and has held
+//! still for the debounce time. `trigger` returns false when it could not start (an analysis
+//! already running): the run is retried at the next poll.
 class RefreshScheduler {
  public:
-  //! `fingerprint` summarises the data's files (storage::DataFingerprint); it is taken once now,
-  //! as the data the served results were made from.
+  //! `fingerprint` summarises the data's files (storage::DataFingerprint). `analysed` is the
+  //! fingerprint of the data the served results were made from (LoadAnalysedFingerprint), so
+  //! that data changed while the server was down is re-analysed; nullopt: the data as it is now.
   RefreshScheduler(ScheduleOptions options, std::function<std::string()> fingerprint,
-                   std::function<bool(const std::string& reason)> trigger);
+                   std::function<bool(const std::string& reason)> trigger,
+                   std::optional<std::string> analysed = std::nullopt);
   //! Stops the thread.
   ~RefreshScheduler();
   RefreshScheduler(const RefreshScheduler&) = delete;
@@ -54,6 +70,7 @@ class RefreshScheduler {
 
   ScheduleOptions options_;
   std::function<std::string()> fingerprint_;
+  std::optional<std::string> analysed_at_start_;
   std::function<bool(const std::string&)> trigger_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

@@ -261,8 +261,11 @@ void RequireSafeExposure(const ServerOptions& options) {
 ApiServer::ApiServer(ServerOptions options) {
   RequireSafeExposure(options);
   state_ = std::make_unique<State>(std::move(options));
-  state_->handlers.Load();
   const ServerOptions& o = state_->options;
+  const storage::DatasetOptions data{.folder = o.data_dir, .dataset_file = o.dataset_file};
+  const auto fingerprint = [data] { return storage::DataFingerprint(data); };
+  if (o.watch) state_->handlers.SetDataFingerprint(fingerprint);
+  state_->handlers.Load();
   if (!o.schedule.empty() || o.watch) {
     ScheduleOptions schedule;
     if (!o.schedule.empty()) schedule.daily_minute = ParseDailyTime(o.schedule, "--schedule");
@@ -270,10 +273,10 @@ ApiServer::ApiServer(ServerOptions options) {
     schedule.debounce = std::chrono::milliseconds(o.watch_debounce_ms);
     schedule.poll =
         std::min(schedule.poll, std::max(std::chrono::milliseconds(100), schedule.debounce / 2));
-    const storage::DatasetOptions data{.folder = o.data_dir, .dataset_file = o.dataset_file};
     state_->scheduler = std::make_unique<RefreshScheduler>(
-        schedule, [data] { return storage::DataFingerprint(data); },
-        [this](const std::string&) { return state_->handlers.TryStartRefresh(); });
+        schedule, fingerprint,
+        [this](const std::string&) { return state_->handlers.TryStartRefresh(); },
+        o.watch ? LoadAnalysedFingerprint(o.data_dir) : std::nullopt);
     state_->handlers.SetScheduleState([this] { return state_->scheduler->State(); });
   }
   std::error_code error;

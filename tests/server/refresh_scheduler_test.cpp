@@ -78,6 +78,78 @@ TEST(RefreshSchedulerTest, AChangeTriggersOnceItHoldsStillAndAgainOnlyAfterTheNe
   EXPECT_TRUE(scheduler.State()["daily_at"].is_null());
 }
 
+TEST(RefreshSchedulerTest, DataThatDiffersFromWhatWasAnalysedAtTheStartIsReanalysedOnce) {
+  std::atomic<int> triggers{0};
+  ScheduleOptions options;
+  options.watch = true;
+  options.poll = std::chrono::milliseconds(20);
+  options.debounce = std::chrono::milliseconds(100);
+  const auto count = [&](const std::string& reason) {
+    EXPECT_EQ(reason, "data changed");
+    ++triggers;
+    return true;
+  };
+  {
+    // The results were made from "0"; the data is "1" when the scheduler starts.
+    RefreshScheduler scheduler(
+        options, [] { return std::string("1"); }, count, "0");
+    for (int i = 0; i < 100 && triggers == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(triggers, 1);
+  }
+  triggers = 0;
+  {
+    RefreshScheduler scheduler(
+        options, [] { return std::string("1"); }, count, "1");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(triggers, 0);  // the results are of the data as it is
+  }
+}
+
+TEST(RefreshSchedulerTest, ServeWatchReanalysesDataThatChangedWhileItWasDown) {
+  TempDir dir;
+  CopyWorld(dir.Path() / "data");  // with results `cxagent analyze` made, and no record
+  ServerOptions options;
+  options.data_dir = dir.File("data");
+  options.watch = true;
+  options.watch_debounce_ms = 200;
+  const storage::DatasetOptions data{.folder = options.data_dir};
+  const auto started_at = [](RunningServer& server) {
+    return Body(server.Client().Get("/api/health"))["analysis"]["started_at"];
+  };
+  {
+    RunningServer server(options);
+    // Those results are taken as made from the data as it is: recorded, and nothing to redo.
+    EXPECT_EQ(LoadAnalysedFingerprint(options.data_dir), storage::DataFingerprint(data));
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    EXPECT_TRUE(started_at(server).is_null());
+  }
+  // A file re-delivered while no server runs.
+  const auto orders = std::filesystem::path(options.data_dir) / "orders.parquet";
+  std::filesystem::last_write_time(
+      orders, std::filesystem::last_write_time(orders) + std::chrono::seconds(10));
+  {
+    RunningServer server(options);
+    nlohmann::json health;
+    for (int i = 0; i < 300; ++i) {
+      health = Body(server.Client().Get("/api/health"));
+      if (!health["analysis"]["finished_at"].is_null()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_FALSE(health["analysis"]["finished_at"].is_null()) << health.dump();
+    EXPECT_TRUE(health["analysis"]["last_error"].is_null()) << health.dump();
+    EXPECT_EQ(health["schedule"]["last_trigger"]["reason"], "data changed");
+    EXPECT_EQ(LoadAnalysedFingerprint(options.data_dir), storage::DataFingerprint(data));
+  }
+  {
+    RunningServer server(options);  // nothing changed since that analysis
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    EXPECT_TRUE(started_at(server).is_null());
+  }
+}
+
 TEST(RefreshSchedulerTest, ServeWatchReanalysesWhenADataFileChanges) {
   TempDir dir;
   CopyWorld(dir.Path() / "data");

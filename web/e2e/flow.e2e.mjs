@@ -18,7 +18,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, E2eError, runAndExit, WEB_DIR, withServerAndBrowser } from './harness.mjs';
+import { check, E2eError, runAndExit, startWatchdog, WEB_DIR, withServerAndBrowser } from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 180_000;
 
@@ -68,11 +68,7 @@ async function screenshot(page, dir, name) {
 async function main() {
   const outDir = process.env.E2E_OUT_DIR || join(WEB_DIR, '..', 'build');
   const shots = join(outDir, 'screenshots');
-  const watchdog = setTimeout(() => {
-    console.error(`e2e: FAILED: the flow did not finish within ${RUN_TIMEOUT_MS / 1000} s`);
-    process.kill(process.pid, 'SIGTERM');
-  }, RUN_TIMEOUT_MS);
-  watchdog.unref();
+  const stopWatchdog = startWatchdog(RUN_TIMEOUT_MS, 'the flow');
 
   await withServerAndBrowser({ script: 'e2e/flow.e2e.mjs', outDir: shots }, async ({ baseUrl, page, pageErrors }) => {
     /** @type {string} */
@@ -180,7 +176,7 @@ async function main() {
       if (pageErrors.length) throw new E2eError(`page errors: ${pageErrors.join('; ')}`);
     });
   });
-  clearTimeout(watchdog);
+  stopWatchdog();
 }
 
 await runAndExit(main);

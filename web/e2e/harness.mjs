@@ -1,6 +1,8 @@
 // What the end-to-end scripts share: the real `cxagent serve` on a free port,
 // Debian's Chromium through playwright-core, named checks with a pass/fail
-// count, and a run wrapper that always stops the server and the browser.
+// count, bounded polling, other `cxagent` commands run to completion, a
+// watchdog for the whole run, and a run wrapper that always stops the server
+// and the browser.
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -79,6 +81,95 @@ export function freePort() {
 export const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * Polls `probe` every `intervalMs` until it returns something other than undefined, null or
+ * false, and returns that; otherwise fails after `timeoutMs` saying what was expected and what
+ * `seen` reports was there instead (the last probe's error, if it threw).
+ * @template T
+ * @param {string} expected what should have happened, e.g. "both channels delivered"
+ * @param {() => Promise<T | undefined | null | false> | T | undefined | null | false} probe
+ * @param {{ timeoutMs: number, intervalMs?: number, seen?: () => string | Promise<string> }} options
+ * @returns {Promise<T>}
+ */
+export async function waitUntil(expected, probe, { timeoutMs, intervalMs = 250, seen }) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+      lastError = '';
+    } catch (error) {
+      if (error instanceof E2eError) throw error;
+      lastError = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(intervalMs);
+  }
+  const state = seen ? await Promise.resolve(seen()).catch((error) => `(could not tell: ${error})`) : '';
+  throw new E2eError(
+    `expected ${expected} within ${timeoutMs / 1000} s; seen: ${state || '(nothing)'}${lastError ? ` (last error: ${lastError})` : ''}`,
+  );
+}
+
+/**
+ * Fetches JSON from the server; fails naming the request, the status expected and the answer seen.
+ * @param {string} url
+ * @param {{ method?: string, body?: unknown, headers?: Record<string, string>, expectStatus?: number }} [options]
+ * @returns {Promise<any>}
+ */
+export async function fetchJson(url, { method = 'GET', body, headers = {}, expectStatus = 200 } = {}) {
+  const init = /** @type {RequestInit} */ ({ method, headers: { ...headers }, signal: AbortSignal.timeout(10_000) });
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'Content-Type': 'application/json', ...headers };
+  }
+  const response = await fetch(url, init);
+  const text = await response.text();
+  if (response.status !== expectStatus) {
+    throw new E2eError(`${method} ${url}: expected HTTP ${expectStatus}, got ${response.status}: ${text.slice(0, 300)}`);
+  }
+  return text ? JSON.parse(text) : null;
+}
+
+/**
+ * Runs a `cxagent` command (or any program) to completion; fails with its exit and output.
+ * @param {string} bin
+ * @param {string[]} args
+ * @returns {Promise<string>} what it wrote to stdout and stderr
+ */
+export function runCommand(bin, args) {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', (error) => reject(new E2eError(`could not run ${bin}: ${error.message}`)));
+    child.on('exit', (code, signal) => {
+      if (code === 0) resolveRun(output);
+      else {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        reject(new E2eError(`\`${bin} ${args.join(' ')}\` ${how}, expected code 0; its output:\n${tail(output)}`));
+      }
+    });
+  });
+}
+
+/**
+ * Ends the whole run (SIGTERM to this process, which stops the server and browser) when it is
+ * not finished within `ms`; call the returned function when done.
+ * @param {number} ms
+ * @param {string} what the run, for the message
+ */
+export function startWatchdog(ms, what) {
+  const timer = setTimeout(() => {
+    console.error(`e2e: FAILED: ${what} did not finish within ${ms / 1000} s`);
+    process.kill(process.pid, 'SIGTERM');
+  }, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+/**
  * The last lines of what the server wrote, for failure messages.
  * @param {string} text
  */
@@ -144,16 +235,113 @@ export async function waitForHealth(server, baseUrl, headers = {}) {
 }
 
 /**
- * SIGTERM, then SIGKILL if the server does not go within 3 s.
+ * SIGTERM, then SIGKILL if the server does not go within `graceMs`.
  * @param {Server | undefined} server
+ * @param {number} [graceMs]
+ * @returns {Promise<string | null>} how it ended (e.g. "exited with code 0"), null without a server
  */
-export async function stopServer(server) {
-  if (!server || server.exited || server.child.exitCode !== null) return;
+export async function stopServer(server, graceMs = 3_000) {
+  if (!server) return null;
+  if (server.exited || server.child.exitCode !== null || server.child.signalCode !== null) return server.exited;
   const gone = new Promise((r) => server.child.once('exit', r));
   server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 3_000);
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), graceMs);
   await gone;
   clearTimeout(timer);
+  return server.exited;
+}
+
+/**
+ * @typedef {object} Browser
+ * @property {import('playwright-core').BrowserContext} context
+ * @property {import('playwright-core').Page} page its first tab
+ * @property {string[]} pageErrors script errors of the page so far
+ * @property {() => Promise<void>} close closes the browser and removes its profile
+ */
+
+/**
+ * Launches Debian's Chromium (headless, a fresh profile) with one tab.
+ * @returns {Promise<Browser>}
+ */
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) throw new E2eError(`${CHROMIUM} is missing: apt-get install chromium`);
+  const profile = mkdtempSync(join(tmpdir(), 'cxagent-e2e-chromium-'));
+  const removeProfile = () => rmSync(profile, { recursive: true, force: true });
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1366, height: 900 },
+      acceptDownloads: true,
+      timeout: 30_000,
+    });
+  } catch (error) {
+    removeProfile();
+    throw error;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(PAGE_TIMEOUT_MS);
+  /** @type {string[]} */
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const opened = context;
+  return {
+    context: opened,
+    page,
+    pageErrors,
+    close: async () => {
+      await opened.close().catch(() => {});
+      removeProfile();
+    },
+  };
+}
+
+/**
+ * Saves a full-page screenshot of the page at a failure into `outDir`, if the page is still open.
+ * @param {import('playwright-core').Page | undefined} page
+ * @param {string} outDir
+ */
+export async function screenshotFailure(page, outDir) {
+  if (!page || page.isClosed()) return;
+  const failureShot = join(outDir, 'e2e-failure.png');
+  await page
+    .screenshot({ path: failureShot, fullPage: true })
+    .then(() => console.error(`e2e: the page at failure is in ${failureShot}`))
+    .catch(() => {});
+}
+
+/**
+ * Fails unless the dashboard build has `pages` and Chromium is installed.
+ * @param {string[]} [pages] built pages that must exist in dist/
+ */
+export function requireBuild(pages = ['index.html']) {
+  for (const page of pages) {
+    if (!existsSync(join(WEB_ROOT, page))) {
+      throw new E2eError(`${WEB_ROOT}/${page} is missing: run \`npm run build\` first`);
+    }
+  }
+  if (!existsSync(CHROMIUM)) throw new E2eError(`${CHROMIUM} is missing: apt-get install chromium`);
+}
+
+/**
+ * On SIGINT or SIGTERM (Ctrl-C, a CI timeout, a watchdog), kills the server `current` names now
+ * and exits 1; returns the function that removes the handler.
+ * @param {() => Server | undefined} current
+ */
+export function killOnSignal(current) {
+  const stopOnSignal = () => {
+    // Take the server down with us.
+    current()?.child.kill('SIGKILL');
+    process.exit(1);
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  return () => {
+    process.removeListener('SIGINT', stopOnSignal);
+    process.removeListener('SIGTERM', stopOnSignal);
+  };
 }
 
 /**
@@ -172,30 +360,16 @@ export async function withServerAndBrowser({ script, outDir, pages = ['index.htm
   const data = resolve(requireEnv('CXAGENT_DATA', script));
   if (!existsSync(bin)) throw new E2eError(`CXAGENT_BIN ${bin} does not exist`);
   if (!existsSync(data)) throw new E2eError(`CXAGENT_DATA ${data} does not exist`);
-  for (const page of pages) {
-    if (!existsSync(join(WEB_ROOT, page))) {
-      throw new E2eError(`${WEB_ROOT}/${page} is missing: run \`npm run build\` first`);
-    }
-  }
-  if (!existsSync(CHROMIUM)) throw new E2eError(`${CHROMIUM} is missing: apt-get install chromium`);
+  requireBuild(pages);
 
   mkdirSync(outDir, { recursive: true });
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   /** @type {Server | undefined} */
   let server;
-  /** @type {import('playwright-core').BrowserContext | undefined} */
-  let context;
-  /** @type {import('playwright-core').Page | undefined} */
-  let page;
-  const profile = mkdtempSync(join(tmpdir(), 'cxagent-e2e-chromium-'));
-  const stopOnSignal = () => {
-    // Ctrl-C or a CI timeout: take the server down with us.
-    server?.child.kill('SIGKILL');
-    process.exit(1);
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  /** @type {Browser | undefined} */
+  let browser;
+  const removeSignalHandler = killOnSignal(() => server);
 
   try {
     const started = startServer(bin, data, port, token ? ['--token', token] : []);
@@ -207,39 +381,17 @@ export async function withServerAndBrowser({ script, outDir, pages = ['index.htm
     });
     console.log(`e2e: server up at ${baseUrl}: ${JSON.stringify(health)}`);
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1366, height: 900 },
-      acceptDownloads: true,
-      timeout: 30_000,
-    });
-    const tab = context.pages()[0] ?? (await context.newPage());
-    page = tab;
-    tab.setDefaultTimeout(PAGE_TIMEOUT_MS);
-    /** @type {string[]} */
-    const pageErrors = [];
-    tab.on('pageerror', (error) => pageErrors.push(error.message));
-
-    await body({ baseUrl, page: tab, pageErrors, health });
+    browser = await launchBrowser();
+    await body({ baseUrl, page: browser.page, pageErrors: browser.pageErrors, health });
   } catch (error) {
     // What the browser showed when it failed is the quickest diagnosis.
-    if (page && !page.isClosed()) {
-      const failureShot = join(outDir, 'e2e-failure.png');
-      await page
-        .screenshot({ path: failureShot, fullPage: true })
-        .then(() => console.error(`e2e: the page at failure is in ${failureShot}`))
-        .catch(() => {});
-    }
+    await screenshotFailure(browser?.page, outDir);
     if (server && !server.exited) console.error(`e2e: server output so far:\n${tail(server.output, 15)}`);
     throw error;
   } finally {
-    await context?.close().catch(() => {});
+    await browser?.close();
     await stopServer(server);
-    rmSync(profile, { recursive: true, force: true });
-    process.removeListener('SIGINT', stopOnSignal);
-    process.removeListener('SIGTERM', stopOnSignal);
+    removeSignalHandler();
   }
 }
 
