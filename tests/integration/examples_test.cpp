@@ -8,10 +8,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/date.hpp"
 #include "common/file.hpp"
 #include "common/slice.hpp"
+#include "support/shared_folder.hpp"
 #include "support/test_support.hpp"
 
 // The exports of examples/ (examples/README.md), made from the world of examples/world.yaml with
@@ -101,21 +103,35 @@ std::set<std::string> NotTestable(const json& incident) {
 
 class ExamplesTest : public ::testing::Test {
  protected:
+  // The analyses are made once per build and shared by the suite's test processes.
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    const auto generated = RunCxagent(
-        fmt::format("generate --scenario {}/world.yaml --out {}", EXAMPLES, dir_->File("world")));
-    ASSERT_EQ(generated.exit_code, 0) << generated.err;
-    world_ = Analyze("--data " + dir_->File("world"), dir_->File("world.json"));
-    wide_ = MakeAndAnalyze(*dir_, "wide-orders");
-    ops_ = MakeAndAnalyze(*dir_, "ops-csv");
-    daily_ = MakeAndAnalyze(*dir_, "daily-parquet");
+    std::vector<std::string> inputs = {EXAMPLES + "/world.yaml"};
+    for (const char* name : {"wide-orders", "ops-csv", "daily-parquet"}) {
+      inputs.push_back(fmt::format("{}/{}/dataset.yaml", EXAMPLES, name));
+      inputs.push_back(fmt::format("{}/{}/make.sql", EXAMPLES, name));
+    }
+    const auto shared =
+        testing::SharedFolder("examples", inputs, [](const std::filesystem::path& made) {
+          const TempDir dir;
+          const auto generated = RunCxagent(fmt::format(
+              "generate --scenario {}/world.yaml --out {}", EXAMPLES, dir.File("world")));
+          EXPECT_EQ(generated.exit_code, 0) << generated.err;
+          WriteFileAtomic((made / "world.json").string(),
+                          Analyze("--data " + dir.File("world"), dir.File("world.json")).dump());
+          for (const char* name : {"wide-orders", "ops-csv", "daily-parquet"}) {
+            WriteFileAtomic((made / (std::string(name) + ".json")).string(),
+                            MakeAndAnalyze(dir, name).dump());
+          }
+          return !::testing::Test::HasFailure();
+        });
+    const auto read = [&shared](const char* name) {
+      return json::parse(ReadFile((shared / name).string()));
+    };
+    world_ = read("world.json");
+    wide_ = read("wide-orders.json");
+    ops_ = read("ops-csv.json");
+    daily_ = read("daily-parquet.json");
   }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-
   // The contract-shaped world's incident of `cause` (its top cause); fails the test when absent.
   static const json& WorldIncident(const std::string& cause) {
     for (const auto& incident : world_["incidents"]) {
@@ -126,14 +142,12 @@ class ExamplesTest : public ::testing::Test {
     return none;
   }
 
-  static TempDir* dir_;
   static json world_;
   static json wide_;
   static json ops_;
   static json daily_;
 };
 
-TempDir* ExamplesTest::dir_ = nullptr;
 json ExamplesTest::world_;
 json ExamplesTest::wide_;
 json ExamplesTest::ops_;

@@ -9,6 +9,7 @@
 
 #include "common/file.hpp"
 #include "common/slice.hpp"
+#include "support/shared_folder.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent {
@@ -56,28 +57,39 @@ void GenerateAndReduce(const std::string& cause, const std::string& full,
 // deliveries) and a dasher shortage in Chicago (reduced: no supply table to show the dashers).
 class PartialDataTest : public ::testing::Test {
  protected:
+  // The analyses are made once per build and shared by the suite's test processes.
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    GenerateAndReduce("batching_expansion", dir_->File("full"), dir_->File("reduced"));
-    truth_ = json::parse(ReadFile(dir_->File("full/truth.json")));
-    full_ = Analyze(dir_->File("full"), dir_->File("full.json"));
-    reduced_ = Analyze(dir_->File("reduced"), dir_->File("reduced.json"));
-    GenerateAndReduce("dasher_supply_shortage", dir_->File("supply"), dir_->File("supply_reduced"));
-    supply_ = Analyze(dir_->File("supply_reduced"), dir_->File("supply_reduced.json"));
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
+    const std::string causes = std::string(CXAGENT_SOURCE_DIR) + "/scenarios/causes/";
+    const auto shared = testing::SharedFolder(
+        "partial-data",
+        {causes + "batching_expansion.yaml", causes + "dasher_supply_shortage.yaml"},
+        [](const std::filesystem::path& made) {
+          const TempDir dir;
+          const auto out = [&made](const char* name) { return (made / name).string(); };
+          GenerateAndReduce("batching_expansion", dir.File("full"), dir.File("reduced"));
+          std::filesystem::copy_file(dir.File("full/truth.json"), out("truth.json"));
+          Analyze(dir.File("full"), out("full.json"));
+          Analyze(dir.File("reduced"), out("reduced.json"));
+          GenerateAndReduce("dasher_supply_shortage", dir.File("supply"),
+                            dir.File("supply_reduced"));
+          Analyze(dir.File("supply_reduced"), out("supply_reduced.json"));
+          return !::testing::Test::HasFailure();
+        });
+    const auto read = [&shared](const char* name) {
+      return json::parse(ReadFile((shared / name).string()));
+    };
+    truth_ = read("truth.json");
+    full_ = read("full.json");
+    reduced_ = read("reduced.json");
+    supply_ = read("supply_reduced.json");
   }
 
-  static TempDir* dir_;
   static json truth_;
   static json full_;
   static json reduced_;
   static json supply_;
 };
 
-TempDir* PartialDataTest::dir_ = nullptr;
 json PartialDataTest::truth_;
 json PartialDataTest::full_;
 json PartialDataTest::reduced_;

@@ -13,22 +13,29 @@
 #include "server/server.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/results_store.hpp"
+#include "support/shared_folder.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::server::testing {
 
-//! A generated and analyzed world (tests/server/api_world.yaml), made once per test run and
-//! removed at exit; tests copy it so each can change its results and triage states.
+//! A generated and analyzed world (tests/server/api_world.yaml), made once per build and shared
+//! by every test process (cxagent::testing::SharedFolder); tests copy it so each can change its
+//! results and triage states.
 inline const std::string& ApiWorld() {
-  static const cxagent::testing::TempDir DIR;
   static const std::string WORLD = [] {
-    const std::string world = DIR.File("world");
-    const auto generated = cxagent::testing::RunCxagent(fmt::format(
-        "generate --scenario {}/tests/server/api_world.yaml --out {}", CXAGENT_SOURCE_DIR, world));
-    EXPECT_EQ(generated.exit_code, 0) << generated.err;
-    const auto analyzed = cxagent::testing::RunCxagent("analyze --data " + world);
-    EXPECT_EQ(analyzed.exit_code, 0) << analyzed.err;
-    return world;
+    const std::string scenario = std::string(CXAGENT_SOURCE_DIR) + "/tests/server/api_world.yaml";
+    const auto folder = cxagent::testing::SharedFolder(
+        "api-world", {scenario}, [&scenario](const std::filesystem::path& made) {
+          const std::string world = (made / "world").string();
+          const auto generated = cxagent::testing::RunCxagent(
+              fmt::format("generate --scenario {} --out {}", scenario, world));
+          EXPECT_EQ(generated.exit_code, 0) << generated.err;
+          if (generated.exit_code != 0) return false;
+          const auto analyzed = cxagent::testing::RunCxagent("analyze --data " + world);
+          EXPECT_EQ(analyzed.exit_code, 0) << analyzed.err;
+          return analyzed.exit_code == 0;
+        });
+    return (folder / "world").string();
   }();
   return WORLD;
 }

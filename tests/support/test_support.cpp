@@ -1,5 +1,10 @@
 #include "support/test_support.hpp"
 
+#include "support/shared_folder.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -7,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "common/date.hpp"
 #include "storage/duckdb.hpp"
@@ -22,7 +28,63 @@ std::string Slurp(const std::filesystem::path& path) {
   return buffer.str();
 }
 
+// "size.mtime" of a file, which changes when a build or an edit writes it.
+std::string Stamp(const std::filesystem::path& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (error) return "absent";
+  const auto time = std::filesystem::last_write_time(path, error).time_since_epoch().count();
+  return fmt::format("{}.{}", size, time);
+}
+
+// Holds an exclusive lock on a file for its lifetime.
+class FileLock {
+ public:
+  explicit FileLock(const std::filesystem::path& path)
+      : fd_(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)) {
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+      throw std::runtime_error("cannot lock " + path.string());
+    }
+  }
+  ~FileLock() { ::close(fd_); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 }  // namespace
+
+std::filesystem::path SharedFolder(const std::string& name, const std::vector<std::string>& inputs,
+                                   const std::function<bool(const std::filesystem::path&)>& make) {
+  const std::filesystem::path root =
+      std::filesystem::path(CXAGENT_BINARY).parent_path() / "test-cache";
+  std::filesystem::create_directories(root);
+  std::string stamps = Stamp("/proc/self/exe") + "|" + Stamp(CXAGENT_BINARY);
+  for (const auto& input : inputs) stamps += "|" + input + "=" + Stamp(input);
+  const std::string prefix = name + "-";
+  const std::filesystem::path folder =
+      root / fmt::format("{}{:016x}", prefix, std::hash<std::string>{}(stamps));
+  const FileLock lock(root / (name + ".lock"));
+  if (std::filesystem::is_directory(folder)) return folder;
+  // Earlier builds' folders of this name, and what a killed maker left.
+  for (const auto& entry : std::filesystem::directory_iterator(root)) {
+    const std::string entry_name = entry.path().filename().string();
+    if (entry.is_directory() && entry_name.starts_with(prefix)) {
+      std::filesystem::remove_all(entry.path());
+    }
+  }
+  const std::filesystem::path making = folder.string() + ".making";
+  std::filesystem::create_directories(making);
+  if (!make(making)) {
+    std::filesystem::remove_all(making);
+    ADD_FAILURE() << "the shared test folder '" << name << "' could not be made";
+    return folder;
+  }
+  std::filesystem::rename(making, folder);
+  return folder;
+}
 
 TempDir::TempDir() {
   static std::atomic<int> counter{0};
