@@ -46,8 +46,10 @@ pid_of() {
   [ -f "$file" ] || return 0
   pid="$(cat "$file" 2>/dev/null)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  # The process must still be a clickhouse-server (a recycled pid is not ours).
-  if kill -0 "$pid" 2>/dev/null && grep -q clickhouse "/proc/$pid/cmdline" 2>/dev/null; then
+  # The process must still be this folder's server (a recycled pid, or another cluster's
+  # server, is not ours).
+  if kill -0 "$pid" 2>/dev/null &&
+     tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "--config-file=$DIR/shard$1/config.xml"; then
     echo "$pid"
   fi
 }
