@@ -745,9 +745,9 @@ void ApiHandlers::Register(RouteTable& routes) {
        .summary = "Notification deliveries, newest first, with the channels and what is pending",
        // json::array: a braced list of one json value is an array under GCC but a copy of the
        // value under clang.
-       .parameters = json::array({Query(
-           "limit", "deliveries listed",
-           {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 100}})}),
+       .parameters = json::array(
+           {Query("limit", "deliveries listed",
+                  {{"type", "integer"}, {"minimum", 1}, {"maximum", 500}, {"default", 100}})}),
        .responses = {{"200", JsonResponse("The delivery log", Ref("NotifyLog"))}},
        .handler = [this](const auto& request, auto& response, const auto&) {
          NotifyLog(request, response);

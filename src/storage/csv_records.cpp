@@ -177,6 +177,8 @@ CsvRecords ReadCsvRecords(Connection& connection, const std::string& path,
   }
   CsvRecords result;
   if (std::filesystem::file_size(path, error) == 0) return result;
+  size_t unplaced = 0;   // records DuckDB read that the walk over the lines did not place
+  size_t last_line = 0;  // the last physical line the walk reached
   const std::string file = SqlLiteral(path);
   try {
     // 1. Which physical lines are blank: every line as one cell, no quoting (the separator is
@@ -272,13 +274,20 @@ CsvRecords ReadCsvRecords(Connection& connection, const std::string& path,
     for (const auto& [at, reject] : rejected) {
       if (at >= duckdb_line) result.problems.push_back(ToProblem(reject, at));
     }
-    if (row != rows.RowCount()) {
-      throw InternalError("{}: {} records read but {} placed on lines", source, rows.RowCount(),
-                          row);
-    }
+    unplaced = rows.RowCount() - row;
+    last_line = physical;
   } catch (const Error& failure) {
     if (failure.Type() == ErrorType::INTERNAL || failure.Type() == ErrorType::NOT_FOUND) throw;
     throw InvalidInput("{}: {}", source, DescribeCsvError(failure.what()));
+  }
+  // The parser split the text into more records than its lines hold (a quoted cell followed by
+  // other characters, line ends of mixed styles inside quotes): which line a record is on, and
+  // so every message about it, cannot be told.
+  if (unplaced > 0) {
+    throw InvalidInput(
+        "{}: {} record(s) after line {} cannot be matched to their lines (a quoted cell "
+        "followed by other characters, or mixed line ends inside quotes?); check the quoting",
+        source, unplaced, last_line);
   }
   return result;
 }

@@ -49,6 +49,20 @@ TEST(CsvRecords, AnUnclosedQuoteIsAProblemOnTheLineItOpens) {
   EXPECT_EQ(csv.problems[0].line, 3u);
 }
 
+// Found by the leaf_csv fuzzer: a quoted cell across a line break, followed by other
+// characters and a CRLF, is split into records the lines cannot be matched to. That is the
+// file's fault, said as such, not an internal error.
+TEST(CsvRecords, RecordsThatCannotBeMatchedToTheirLinesAreInvalidInput) {
+  try {
+    Read("merchant,real,predict\n\"a, \"\"b\"\"\",1,2\n\"c,\n,d3\"4\r\ne,5,6\n");
+    FAIL() << "expected InvalidInput";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.Type(), ErrorType::INVALID_INPUT) << error.what();
+    EXPECT_NE(std::string(error.what()).find("in.csv: 1 record(s) after line"), std::string::npos)
+        << error.what();
+  }
+}
+
 TEST(CsvRecords, EmptyOrBlankFilesHaveNoRecords) {
   EXPECT_TRUE(Read("").records.empty());
   EXPECT_TRUE(Read("\n\r\n\n").records.empty());
