@@ -72,6 +72,54 @@ std::string_view Between(std::string_view text, size_t begin, size_t end) {
   return text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
 }
 
+// HOST[:PORT] (an IPv6 host in brackets); `what` names the part for messages ("" for the URL's
+// own server), and the port is required when `need_port`.
+ClickHouseAddress ParseAddress(std::string_view text, const std::string& shown,
+                               std::string_view what, bool need_port) {
+  const std::string in = what.empty() ? std::string() : fmt::format(" in {} '{}'", what, text);
+  ClickHouseAddress address;
+  std::string_view port;
+  bool has_port = false;
+  if (text.starts_with('[')) {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      throw InvalidInput("{}: an IPv6 host must end with ']'{}", shown, in);
+    }
+    address.host = std::string(text.substr(1, close - 1));
+    const std::string_view after = text.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':')) {
+      throw InvalidInput("{}: expected ':PORT' after the IPv6 host{}", shown, in);
+    }
+    has_port = !after.empty();
+    if (has_port) port = after.substr(1);
+  } else {
+    const size_t colon = text.find(':');
+    address.host = std::string(text.substr(0, colon));
+    has_port = colon != std::string_view::npos;
+    if (has_port) port = text.substr(colon + 1);
+    if (!address.host.empty() && !IsName(address.host, ".-")) {
+      throw InvalidInput("{}: the host '{}'{} is not a host name or address", shown, address.host,
+                         in);
+    }
+  }
+  if (address.host.empty()) throw InvalidInput("{}: no host{}", shown, in);
+  if (need_port && !has_port) {
+    throw InvalidInput("{}: no port{} (expected HOST:PORT, the server's HTTP port)", shown, in);
+  }
+  if (has_port) {
+    const bool digits =
+        !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        });
+    const int number = digits ? std::stoi(std::string(port)) : 0;
+    if (number < 1 || number > 65535) {
+      throw InvalidInput("{}: the port '{}'{} is not a number from 1 to 65535", shown, port, in);
+    }
+    address.port = number;
+  }
+  return address;
+}
+
 }  // namespace
 
 bool IsClickHouseUrl(std::string_view text) {
@@ -106,41 +154,9 @@ ClickHouseLocation ParseClickHouseUrl(std::string_view url) {
     authority.remove_prefix(at + 1);
   }
 
-  std::string_view port;
-  bool has_port = false;
-  if (authority.starts_with('[')) {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      throw InvalidInput("{}: an IPv6 host must end with ']'", shown);
-    }
-    location.host = std::string(authority.substr(1, close - 1));
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) {
-      throw InvalidInput("{}: expected ':PORT' after the IPv6 host", shown);
-    }
-    has_port = !after.empty();
-    if (has_port) port = after.substr(1);
-  } else {
-    const size_t colon = authority.find(':');
-    location.host = std::string(authority.substr(0, colon));
-    has_port = colon != std::string_view::npos;
-    if (has_port) port = authority.substr(colon + 1);
-    if (!location.host.empty() && !IsName(location.host, ".-")) {
-      throw InvalidInput("{}: the host '{}' is not a host name or address", shown, location.host);
-    }
-  }
-  if (location.host.empty()) throw InvalidInput("{}: no host", shown);
-  if (has_port) {
-    const bool digits =
-        !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c));
-        });
-    const int number = digits ? std::stoi(std::string(port)) : 0;
-    if (number < 1 || number > 65535) {
-      throw InvalidInput("{}: the port '{}' is not a number from 1 to 65535", shown, port);
-    }
-    location.port = number;
-  }
+  const ClickHouseAddress address = ParseAddress(authority, shown, "", false);
+  location.host = address.host;
+  location.port = address.port;
 
   const std::string_view database = Between(rest, path + 1, query);
   if (database.empty()) {
@@ -160,9 +176,9 @@ ClickHouseLocation ParseClickHouseUrl(std::string_view url) {
       parameters = amp == std::string_view::npos ? std::string_view() : parameters.substr(amp + 1);
       const size_t equals = pair.find('=');
       const std::string_view key = pair.substr(0, equals);
-      if (key != "user" && key != "password" && key != "cluster") {
-        throw InvalidInput("{}: unknown parameter '{}' (allowed: user, password, cluster)", shown,
-                           key);
+      if (key != "user" && key != "password" && key != "cluster" && key != "shards") {
+        throw InvalidInput("{}: unknown parameter '{}' (allowed: user, password, cluster, shards)",
+                           shown, key);
       }
       if (equals == std::string_view::npos) {
         throw InvalidInput("{}: the parameter '{}' has no '=VALUE'", shown, key);
@@ -177,6 +193,15 @@ ClickHouseLocation ParseClickHouseUrl(std::string_view url) {
         location.user = std::move(value);
       } else if (key == "password") {
         location.password = std::move(value);
+      } else if (key == "shards") {
+        std::string_view list = value;
+        while (true) {
+          const size_t comma = list.find(',');
+          location.shards.push_back(
+              ParseAddress(list.substr(0, comma), shown, "shards", /*need_port=*/true));
+          if (comma == std::string_view::npos) break;
+          list.remove_prefix(comma + 1);
+        }
       } else {
         if (!IsName(value, ".-")) {
           throw InvalidInput("{}: the cluster '{}' must be letters, digits, _, . and - only", shown,

@@ -2,8 +2,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cxagent::storage {
+
+//! The HTTP address of one ClickHouse server.
+struct ClickHouseAddress {
+  std::string host;  //!< a host name or IPv4 address, or an IPv6 address (no brackets)
+  int port = 8123;   //!< its HTTP port
+};
 
 //! Where a ClickHouse dataset lives (issue 17, docs/clickhouse.md): the server's HTTP interface,
 //! the database of the contract tables, the login and the cluster of its Distributed tables.
@@ -14,19 +21,24 @@ struct ClickHouseLocation {
   std::string user = "default";  //!< ClickHouse's user when the URL names none
   std::string password;          //!< empty: none
   std::string cluster;           //!< the `remote_servers` cluster; empty when the URL names none
+  //! The HTTP addresses of the cluster's other shards (`?shards=HOST:PORT,...`); empty: found in
+  //! the server's `system.clusters` (see ResolveClickHouseShards).
+  std::vector<ClickHouseAddress> shards;
 };
 
 //! Whether `text` names a ClickHouse dataset (it starts with `clickhouse://`) rather than a folder.
 bool IsClickHouseUrl(std::string_view text);
 
-//! Parses `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?cluster=NAME]`. User and password
-//! may instead be the query parameters `user=` and `password=`; USER, PASSWORD and query values
-//! are percent-decoded; an IPv6 host is written in brackets. Throws InvalidInput naming the URL
+//! Parses `clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DATABASE[?cluster=NAME][&shards=H:P,...]`.
+//! User and password may instead be the query parameters `user=` and `password=`; USER, PASSWORD
+//! and query values are percent-decoded; an IPv6 host is written in brackets (also in `shards`,
+//! whose every address needs its port). Throws InvalidInput naming the URL
 //! (its password shown as ***) and what is wrong: another scheme, no host, a bad port, no
 //! database or one that is not a plain name, an unknown or repeated parameter, a bad escape.
 ClickHouseLocation ParseClickHouseUrl(std::string_view url);
 
 //! The location written as a URL for messages and logs, its password (if any) shown as ***.
+//! The `shards` parameter is not shown: the text names the one server a request went to.
 std::string DescribeClickHouseLocation(const ClickHouseLocation& location);
 
 //! The server's message in the body of a ClickHouse HTTP error, as one line:

@@ -59,6 +59,38 @@ TEST(ClickHouseUrlTest, Ipv6HostInBrackets) {
   EXPECT_EQ(DescribeClickHouseLocation(location), "clickhouse://default@[::1]:9123/cx");
 }
 
+TEST(ClickHouseUrlTest, ShardsNameTheOtherShardsHttpAddresses) {
+  const auto location = ParseClickHouseUrl(
+      "clickhouse://127.0.0.1:8124/cx?cluster=two&shards=127.0.0.1:8126,ch-3.example.com:8123,"
+      "[::1]:9000");
+  ASSERT_EQ(location.shards.size(), 3U);
+  EXPECT_EQ(location.shards[0].host, "127.0.0.1");
+  EXPECT_EQ(location.shards[0].port, 8126);
+  EXPECT_EQ(location.shards[1].host, "ch-3.example.com");
+  EXPECT_EQ(location.shards[1].port, 8123);
+  EXPECT_EQ(location.shards[2].host, "::1");
+  EXPECT_EQ(location.shards[2].port, 9000);
+  EXPECT_TRUE(ParseClickHouseUrl("clickhouse://h/cx?cluster=two").shards.empty());
+}
+
+TEST(ClickHouseUrlTest, BadShardAddressesAreRejectedNamingThem) {
+  EXPECT_EQ(ParseError("clickhouse://h/cx?shards=h2"),
+            "clickhouse://h/cx?shards=h2: no port in shards 'h2' (expected HOST:PORT, the "
+            "server's HTTP port)");
+  EXPECT_EQ(ParseError("clickhouse://h/cx?shards=h2:8123,h3:0"),
+            "clickhouse://h/cx?shards=h2:8123,h3:0: the port '0' in shards 'h3:0' is not a number "
+            "from 1 to 65535");
+  EXPECT_EQ(ParseError("clickhouse://h/cx?shards="),
+            "clickhouse://h/cx?shards=: no host in shards ''");
+  EXPECT_EQ(ParseError("clickhouse://h/cx?shards=h2:8123,"),
+            "clickhouse://h/cx?shards=h2:8123,: no host in shards ''");
+  EXPECT_EQ(ParseError("clickhouse://h/cx?shards=h%202:1"),
+            "clickhouse://h/cx?shards=h%202:1: the host 'h 2' in shards 'h 2:1' is not a host "
+            "name or address");
+  EXPECT_EQ(ParseError("clickhouse://h/cx?shards=[::1"),
+            "clickhouse://h/cx?shards=[::1: an IPv6 host must end with ']' in shards '[::1'");
+}
+
 TEST(ClickHouseUrlTest, IsClickHouseUrlTellsUrlsFromFolders) {
   EXPECT_TRUE(IsClickHouseUrl("clickhouse://h/cx"));
   EXPECT_FALSE(IsClickHouseUrl("data/clickhouse://x"));
@@ -90,8 +122,9 @@ TEST(ClickHouseUrlTest, BadUrlsAreRejectedWithWhatIsWrong) {
               std::string("clickhouse://h:") + port + "/cx: the port '" + port +
                   "' is not a number from 1 to 65535");
   }
-  EXPECT_EQ(ParseError("clickhouse://h/cx?db=x"),
-            "clickhouse://h/cx?db=x: unknown parameter 'db' (allowed: user, password, cluster)");
+  EXPECT_EQ(
+      ParseError("clickhouse://h/cx?db=x"),
+      "clickhouse://h/cx?db=x: unknown parameter 'db' (allowed: user, password, cluster, shards)");
   EXPECT_EQ(ParseError("clickhouse://h/cx?cluster"),
             "clickhouse://h/cx?cluster: the parameter 'cluster' has no '=VALUE'");
   EXPECT_EQ(ParseError("clickhouse://h/cx?cluster=a&cluster=b"),
@@ -110,7 +143,7 @@ TEST(ClickHouseUrlTest, MessagesNeverShowThePassword) {
             "clickhouse://ana:***@h:0/cx: the port '0' is not a number from 1 to 65535");
   EXPECT_EQ(ParseError("clickhouse://h/cx?password=s3cret&db=1"),
             "clickhouse://h/cx?password=***&db=1: unknown parameter 'db' (allowed: user, "
-            "password, cluster)");
+            "password, cluster, shards)");
   EXPECT_EQ(ParseError("clickhouse://ana:s3%zzet@h/cx"),
             "clickhouse://ana:***@h/cx: the password has a '%' not followed by two hexadecimal "
             "digits");
