@@ -123,8 +123,8 @@ class Loader {
 
   std::vector<ClickHouseTableLoad> Run() {
     for (const auto& server : ResolveClickHouseShards(location_)) clients_.emplace_back(server);
+    RefuseExisting();  // before any data is read
     Plan();
-    RefuseExisting();
     DropLeftovers();
     std::vector<ClickHouseTableLoad> loads;
     try {
