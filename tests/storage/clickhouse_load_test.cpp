@@ -408,6 +408,45 @@ TEST_F(ClickHouseLoadTest, AServerStoppedMidLoadLeavesNoFinalTable) {
   ExpectTablesEqual(world_);
 }
 
+TEST_F(ClickHouseLoadTest, ADatasetFileLoadsItsMappedTablesAndOwnDimensions) {
+  // A team's export: only orders, other column names, recoded values, a dimension of its own
+  // and no subtotal (NULL, hence Nullable in ClickHouse).
+  const std::string folder = *folder_ + "/team-" + database_;
+  fs::create_directories(folder);
+  std::ofstream(folder + "/orders.csv") << "id;placed;state;market;channel\n"
+                                           "7;01/06/2026 12:30;D;sea;app\n"
+                                           "8;02/06/2026 19:05;C;bos;web\n";
+  std::ofstream(folder + "/dataset.yaml")
+      << "tables:\n  orders:\n    source: orders.csv\n    csv: {delimiter: \";\"}\n"
+         "    columns: {order_id: id, created_at: placed, status: state, region: market}\n"
+         "    recode:\n      status: {D: delivered, C: cancelled}\n"
+         "    time_format: {created_at: \"%d/%m/%Y %H:%M\"}\n"
+         "dimensions: [region, channel]\n";
+  const auto result = RunCxagent("load --data " + folder + " --dataset " + folder +
+                                 "/dataset.yaml --into '" + Url() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(TablesOn(1), (std::vector<std::string>{"orders", "orders_local"}));
+  EXPECT_EQ(TablesOn(2), (std::vector<std::string>{"orders", "orders_local"}));
+  const Table rows = Shard(1).Query(
+      "SELECT order_id, toString(created_at) AS at, toString(order_date) AS day, status, "
+      "region, channel, isNull(subtotal) AS no_subtotal FROM orders ORDER BY order_id");
+  ASSERT_EQ(rows.RowCount(), 2U);
+  EXPECT_EQ(rows.Get("at").StringAt(0), "2026-06-01 12:30:00");
+  EXPECT_EQ(rows.Get("day").StringAt(1), "2026-06-02");
+  EXPECT_EQ(rows.Get("status").StringAt(0), "delivered");
+  EXPECT_EQ(rows.Get("status").StringAt(1), "cancelled");
+  EXPECT_EQ(rows.Get("region").StringAt(1), "bos");
+  EXPECT_EQ(rows.Get("channel").StringAt(0), "app");
+  EXPECT_EQ(rows.Get("no_subtotal").ints.at(1), 1);
+  const Table types = Shard(2).Query(
+      "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = "
+      "'orders_local' AND name IN ('channel', 'subtotal', 'order_id') ORDER BY name");
+  ASSERT_EQ(types.RowCount(), 3U);
+  EXPECT_EQ(types.Get("type").StringAt(0), "String");             // channel
+  EXPECT_EQ(types.Get("type").StringAt(1), "Int64");              // order_id
+  EXPECT_EQ(types.Get("type").StringAt(2), "Nullable(Float64)");  // subtotal
+}
+
 TEST_F(ClickHouseLoadTest, ServerAndUrlErrorsAreOneLineWithExit2) {
   const std::string data = "load --data " + world_ + " --into ";
   const std::string port1 = std::to_string(shard1_->port);
