@@ -17,7 +17,9 @@ as_root() {
 # --- Debian packages ---------------------------------------------------------------------------
 # clang, its sanitizer and libFuzzer runtimes (libclang-rt-14-dev) and llvm (llvm-symbolizer, for
 # readable sanitizer stacks) build and run build-san (scripts/fuzz.sh); ccache speeds rebuilds;
-# libssl-dev: notifications to https:// webhooks (cpp-httplib's OpenSSL client).
+# libssl-dev: notifications to https:// webhooks (cpp-httplib's OpenSSL client);
+# clickhouse-server and clickhouse-client (Debian's 18.16): the local two-shard cluster that
+# scripts/clickhouse_cluster.sh starts for the ClickHouse tests (docs/clickhouse.md).
 DEBIAN_PACKAGES=(
   g++ cmake ninja-build pkg-config make python3 clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -25,6 +27,7 @@ DEBIAN_PACKAGES=(
   libspdlog-dev libfmt-dev libeigen3-dev libboost-dev libboost-math-dev
   nodejs npm chromium wrk
   clang libclang-rt-14-dev llvm ccache
+  clickhouse-server clickhouse-client
 )
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test suite (C++ through CTest, the web app's Vitest suite, the browser end-to-end
-# test, then the C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer and each
-# fuzzer briefly, scripts/fuzz.sh) and ends with one summary line: "total: N passed, M failed".
-# Exits non-zero on any failure.
+# Runs every test suite (C++ through CTest, the ClickHouse cluster test, the web app's Vitest
+# suite, the browser end-to-end test, then the C++ tests again under AddressSanitizer +
+# UndefinedBehaviorSanitizer and each fuzzer briefly, scripts/fuzz.sh) and ends with one summary
+# line: "total: N passed, M failed". Exits non-zero on any failure.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +29,21 @@ if [ "$ctest_status" -ne 0 ] || [ -z "$summary" ]; then
   suite_failed+=("ctest")
   [ -z "$summary" ] && add 0 1
 fi
+
+# --- ClickHouse: the local two-shard cluster and the sharded layout (docs/clickhouse.md) -------
+# Counts its "clickhouse: N passed, M failed"; without clickhouse-server it says it is skipped
+# and counts nothing. Time-boxed: it takes a few seconds.
+echo "== ClickHouse cluster test (two local shards)"
+clickhouse_log="$BUILD/clickhouse-test.log"
+timeout 120 tests/storage/clickhouse_cluster_test.sh "$BUILD/cxagent" 2>&1 | tee "$clickhouse_log"
+clickhouse_status=${PIPESTATUS[0]}
+counts=$(grep -Eo 'clickhouse: [0-9]+ passed, [0-9]+ failed' "$clickhouse_log" | tail -1)
+if [ -n "$counts" ]; then
+  add "$(echo "$counts" | awk '{print $2}')" "$(echo "$counts" | awk '{print $4}')"
+elif ! grep -q '^clickhouse: skipped' "$clickhouse_log"; then
+  add 0 1
+fi
+[ "$clickhouse_status" -ne 0 ] && suite_failed+=("clickhouse")
 
 # --- Web unit tests -----------------------------------------------------------------------------
 if [ -f web/package.json ]; then

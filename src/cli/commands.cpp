@@ -15,6 +15,7 @@ void AddAllCommands(CLI::App& app) {
   AddGenerateCommand(app);
   AddAnalyzeCommand(app);
   AddCheckCommand(app);
+  AddLoadCommand(app);
   AddServeCommand(app);
   AddLocalizeCommand(app);
   AddChangepointsCommand(app);

@@ -25,6 +25,8 @@ void AddChangepointsCommand(CLI::App& app);
 void AddEvaluateCommand(CLI::App& app);
 //! Adds `check`: the data-quality report of a dataset, exit 2 on a blocking problem.
 void AddCheckCommand(CLI::App& app);
+//! Adds `load`: writes a dataset into a ClickHouse cluster in the sharded layout.
+void AddLoadCommand(CLI::App& app);
 //! Adds `sql` (hidden): runs a SQL script with ${NAME} placeholders, for the example recipes.
 void AddSqlCommand(CLI::App& app);
 

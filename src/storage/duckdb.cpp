@@ -505,6 +505,64 @@ Table Connection::Query(const std::string& sql) {
   return table;
 }
 
+std::optional<std::string_view> TextChunk::Cell(size_t row, size_t column) const {
+  const uint64_t* validity = validity_[column];
+  if (validity != nullptr && !duckdb_validity_row_is_valid(const_cast<uint64_t*>(validity), row)) {
+    return std::nullopt;
+  }
+  auto* text = const_cast<duckdb_string_t*>(&strings_[column][row]);
+  return std::string_view(duckdb_string_t_data(text), duckdb_string_t_length(*text));
+}
+
+uint64_t Connection::StreamText(const std::string& sql,
+                                const std::function<void(const TextChunk&)>& on_chunk) {
+  PreparedStatement statement = Prepare(sql);
+  // The C API's streaming path (a pending result executed into a streaming result): DuckDB then
+  // produces chunks as they are fetched instead of materialising the whole result. These calls
+  // carry a deprecation notice in 1.4's duckdb.h but are the C API's only streaming reader.
+  struct PendingGuard {
+    duckdb_pending_result pending = nullptr;
+    ~PendingGuard() { duckdb_destroy_pending(&pending); }
+  } pending;
+  if (duckdb_pending_prepared_streaming(statement.handle_, &pending.pending) != DuckDBSuccess) {
+    const char* raw = duckdb_pending_error(pending.pending);
+    throw InvalidInput("cannot run query: {}", EngineErrorMessage(raw ? raw : "unknown error"));
+  }
+  ResultGuard guard;
+  if (duckdb_execute_pending(pending.pending, &guard.result) != DuckDBSuccess) {
+    throw EngineError(guard.result);
+  }
+  const idx_t column_count = duckdb_column_count(&guard.result);
+  for (idx_t i = 0; i < column_count; ++i) {
+    if (duckdb_column_type(&guard.result, i) != DUCKDB_TYPE_VARCHAR) {
+      throw InvalidInput("StreamText: column {} ({}) is not VARCHAR", i + 1,
+                         duckdb_column_name(&guard.result, i));
+    }
+  }
+  uint64_t rows = 0;
+  TextChunk text;
+  text.strings_.resize(column_count);
+  text.validity_.resize(column_count);
+  while (true) {
+    ChunkPtr chunk{duckdb_fetch_chunk(guard.result)};
+    if (!chunk) {
+      if (duckdb_result_error(&guard.result) != nullptr) throw EngineError(guard.result);
+      break;
+    }
+    const idx_t count = duckdb_data_chunk_get_size(chunk.get());
+    if (count == 0) break;
+    text.rows_ = count;
+    for (idx_t i = 0; i < column_count; ++i) {
+      duckdb_vector vector = duckdb_data_chunk_get_vector(chunk.get(), i);
+      text.strings_[i] = static_cast<const duckdb_string_t*>(duckdb_vector_get_data(vector));
+      text.validity_[i] = duckdb_vector_get_validity(vector);
+    }
+    on_chunk(text);
+    rows += count;
+  }
+  return rows;
+}
+
 bool Connection::HasTempRelation(const std::string& name) {
   return Prepare(
              "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND "

@@ -3,6 +3,7 @@
 #include <duckdb.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,24 @@ class Database {
 
 class PreparedStatement;
 
+//! One chunk of a streamed query whose columns are all VARCHAR (Connection::StreamText): its cells
+//! as views into DuckDB's memory, valid only during the callback that receives the chunk.
+class TextChunk {
+ public:
+  //! Number of rows in the chunk.
+  size_t RowCount() const { return rows_; }
+  //! Number of columns.
+  size_t ColumnCount() const { return strings_.size(); }
+  //! The text at `row` of `column`, or nullopt for NULL.
+  std::optional<std::string_view> Cell(size_t row, size_t column) const;
+
+ private:
+  friend class Connection;
+  size_t rows_ = 0;
+  std::vector<const duckdb_string_t*> strings_;
+  std::vector<const uint64_t*> validity_;
+};
+
 //! A connection to a Database; every query of the project goes through one of these.
 class Connection {
  public:
@@ -52,6 +71,12 @@ class Connection {
   void Execute(const std::string& sql);
   //! Runs SQL and returns its whole result as typed columns.
   Table Query(const std::string& sql);
+  //! Runs a query whose columns are all VARCHAR and hands its rows to `on_chunk` a chunk (about
+  //! 2048 rows) at a time as DuckDB produces them, so that a result larger than memory can be
+  //! read; returns the number of rows. Throws InvalidInput when a column is not VARCHAR and the
+  //! engine's error (as Query) when the query fails, also after some chunks were handed over.
+  uint64_t StreamText(const std::string& sql,
+                      const std::function<void(const TextChunk&)>& on_chunk);
   //! Prepares a statement with `?` or `$1` parameters.
   PreparedStatement Prepare(const std::string& sql);
   //! Whether this connection has a TEMP table or view named `name`.
@@ -92,6 +117,7 @@ class PreparedStatement {
   Table Execute();
 
  private:
+  friend class Connection;  // StreamText runs a prepared statement as a streaming result
   duckdb_prepared_statement handle_ = nullptr;
 };
 

@@ -276,6 +276,65 @@ TEST(DuckDbTest, FileFormatParsingNamesTheAllowedValues) {
             "format 'xlsx' is not one of parquet, csv");
 }
 
+TEST(DuckDbTest, StreamTextHandsOverEveryRowChunkByChunk) {
+  Database database;
+  Connection connection(database);
+  uint64_t seen = 0;
+  size_t chunks = 0;
+  int64_t sum = 0;
+  size_t nulls = 0;
+  const uint64_t rows = connection.StreamText(
+      "SELECT CAST(i AS VARCHAR) AS i, CASE WHEN i % 7 = 0 THEN NULL ELSE 'x' || i END AS s "
+      "FROM range(10000) t(i)",
+      [&](const TextChunk& chunk) {
+        ++chunks;
+        ASSERT_EQ(chunk.ColumnCount(), 2U);
+        for (size_t row = 0; row < chunk.RowCount(); ++row) {
+          const auto i = chunk.Cell(row, 0);
+          ASSERT_TRUE(i.has_value());
+          sum += std::stoll(std::string(*i));
+          const auto text = chunk.Cell(row, 1);
+          if (!text) {
+            ++nulls;
+          } else {
+            EXPECT_EQ(*text, "x" + std::string(*i));
+          }
+        }
+        seen += chunk.RowCount();
+      });
+  EXPECT_EQ(rows, 10000U);
+  EXPECT_EQ(seen, 10000U);
+  EXPECT_GT(chunks, 1U);
+  EXPECT_EQ(sum, 9999 * 10000 / 2);
+  EXPECT_EQ(nulls, 1429U);  // 0, 7, ..., 9996
+}
+
+TEST(DuckDbTest, StreamTextRefusesColumnsThatAreNotText) {
+  Database database;
+  Connection connection(database);
+  EXPECT_EQ(ErrorMessage(
+                [&] { connection.StreamText("SELECT 'a' AS s, 1 AS n", [](const TextChunk&) {}); }),
+            "StreamText: column 2 (n) is not VARCHAR");
+}
+
+TEST(DuckDbTest, StreamTextFailsOnAnErrorAfterTheFirstChunks) {
+  Database database;
+  Connection connection(database);
+  // The bad value is far into the result (past DuckDB's streaming buffer), so it is met after
+  // rows were handed over; one thread keeps the rows in order.
+  connection.Execute("SET threads = 1");
+  uint64_t seen = 0;
+  const std::string message = ErrorMessage([&] {
+    connection.StreamText(
+        "SELECT CAST(CAST(CASE WHEN i < 2900000 THEN '1' ELSE 'x' END AS INTEGER) AS VARCHAR) "
+        "AS v FROM range(3000000) t(i)",
+        [&](const TextChunk& chunk) { seen += chunk.RowCount(); });
+  });
+  EXPECT_NE(message.find("Could not convert string 'x' to INT32"), std::string::npos) << message;
+  EXPECT_GT(seen, 0U);
+  EXPECT_LT(seen, 3000000U);
+}
+
 TEST(DuckDbTest, QuotesLiteralsAndIdentifiers) {
   EXPECT_EQ(SqlLiteral("it's"), "'it''s'");
   EXPECT_EQ(SqlIdentifier("a\"b"), "\"a\"\"b\"");

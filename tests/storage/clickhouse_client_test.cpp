@@ -1,0 +1,184 @@
+#include "storage/clickhouse_client.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "support/test_support.hpp"
+
+namespace cxagent::storage {
+namespace {
+
+using testing::ErrorMessage;
+
+// The local two-shard cluster of scripts/clickhouse_cluster.sh in a folder of its own, started
+// for the tests of one suite and stopped after them. Skips the tests when clickhouse-server is
+// not installed (scripts/setup.sh installs it).
+class ClickHouseClientTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (std::system("command -v clickhouse-server >/dev/null 2>&1") != 0) return;
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "cxagent-clickhouse-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return;
+    folder_ = pattern;
+    const std::string start = Script() + " start " + *folder_ + " >/dev/null";
+    if (std::system(start.c_str()) != 0) return;
+    std::ifstream ports(*folder_ + "/ports.env");
+    std::map<std::string, std::string> values;
+    for (std::string line; std::getline(ports, line);) {
+      const size_t equals = line.find('=');
+      if (line.starts_with('#') || equals == std::string::npos) continue;
+      values[line.substr(0, equals)] = line.substr(equals + 1);
+    }
+    shard1_ = ClickHouseLocation{.host = "127.0.0.1",
+                                 .port = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_1")),
+                                 .database = "default"};
+    shard2_ = *shard1_;
+    shard2_->port = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_2"));
+    password_ = values.at("CLICKHOUSE_PASSWORD");
+  }
+
+  static void TearDownTestSuite() {
+    if (!folder_) return;
+    const std::string stop = Script() + " stop " + *folder_ + " >/dev/null";
+    EXPECT_EQ(std::system(stop.c_str()), 0);
+    std::filesystem::remove_all(*folder_);
+    folder_.reset();
+    shard1_.reset();
+  }
+
+  void SetUp() override {
+    if (std::system("command -v clickhouse-server >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "clickhouse-server is not installed (scripts/setup.sh installs it)";
+    }
+    ASSERT_TRUE(shard1_) << "the local ClickHouse cluster did not start";
+  }
+
+  static std::string Script() {
+    return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
+  }
+
+  static inline std::optional<std::string> folder_;
+  static inline std::optional<ClickHouseLocation> shard1_;
+  static inline std::optional<ClickHouseLocation> shard2_;
+  static inline std::string password_;
+};
+
+TEST_F(ClickHouseClientTest, CreatesInsertsAndQueriesThroughADistributedTable) {
+  for (const auto* shard : {&*shard1_, &*shard2_}) {
+    const ClickHouseClient client(*shard);
+    client.Execute("CREATE DATABASE IF NOT EXISTS client_test");
+    client.Execute(
+        "CREATE TABLE client_test.orders_local (order_id Int64, order_date Date, region String, "
+        "subtotal Float64, cancel_reason Nullable(String)) ENGINE = MergeTree() "
+        "ORDER BY order_id");
+    client.Execute(
+        "CREATE TABLE client_test.orders AS client_test.orders_local "
+        "ENGINE = Distributed(cxagent, client_test, orders_local, cityHash64(order_id))");
+  }
+  ClickHouseLocation location = *shard1_;
+  location.database = "client_test";
+  const ClickHouseClient client(location);
+  std::string rows = "order_id,order_date,region,subtotal,cancel_reason\n";
+  for (int id = 1; id <= 200; ++id) {
+    rows += std::to_string(id) + ",2026-06-0" + std::to_string(1 + id % 3) + "," +
+            (id % 2 ? "seattle" : "\"it's \"\"quoted\"\", here\"") + "," + std::to_string(id) +
+            ".5," + (id % 10 ? "\\N" : "customer") + "\n";
+  }
+  client.Insert(
+      "INSERT INTO orders (order_id, order_date, region, subtotal, cancel_reason) "
+      "FORMAT CSVWithNames",
+      rows, "insert_distributed_sync=1&format_csv_allow_single_quotes=0");
+
+  const Table totals = client.Query(
+      "SELECT count() AS n, sum(subtotal) AS subtotal, countIf(isNull(cancel_reason)) AS no_reason,"
+      " min(order_date) AS first_day, uniqExact(region) AS regions FROM orders");
+  ASSERT_EQ(totals.RowCount(), 1u);
+  EXPECT_EQ(totals.Get("n").ints[0], 200);
+  EXPECT_EQ(totals.Get("subtotal").doubles[0], 200 * 201 / 2 + 100.0);
+  EXPECT_EQ(totals.Get("no_reason").ints[0], 180);
+  EXPECT_EQ(totals.Get("first_day").type, ColumnType::DATE);
+  EXPECT_EQ(totals.Get("first_day").ints[0], 20605);  // 2026-06-01
+  EXPECT_EQ(totals.Get("regions").ints[0], 2);
+
+  const Table by_region =
+      client.Query("SELECT region, count() AS n FROM orders GROUP BY region ORDER BY region");
+  ASSERT_EQ(by_region.RowCount(), 2u);
+  EXPECT_EQ(by_region.Get("region").StringAt(0), "it's \"quoted\", here");
+  EXPECT_EQ(by_region.Get("n").ints[0], 100);
+
+  // Each shard holds part of the rows.
+  const Table local1 = ClickHouseClient(location).Query("SELECT count() AS n FROM orders_local");
+  location.port = shard2_->port;
+  const Table local2 = ClickHouseClient(location).Query("SELECT count() AS n FROM orders_local");
+  EXPECT_GT(local1.Get("n").ints[0], 0);
+  EXPECT_GT(local2.Get("n").ints[0], 0);
+  EXPECT_EQ(local1.Get("n").ints[0] + local2.Get("n").ints[0], 200);
+}
+
+TEST_F(ClickHouseClientTest, RefusalsCarryTheServersMessageInOneLine) {
+  const ClickHouseClient client(*shard1_);
+  const std::string server =
+      "clickhouse://default@127.0.0.1:" + std::to_string(shard1_->port) + "/default";
+  EXPECT_EQ(ErrorMessage([&] { client.Query("SELECT * FROM default.nope"); }, ErrorType::NOT_FOUND),
+            server + ": ClickHouse error 60: Table default.nope doesn't exist.");
+  EXPECT_EQ(ErrorMessage([&] { client.Query("SELECT nope()"); }, ErrorType::NOT_FOUND),
+            server + ": ClickHouse error 46: Unknown function nope");
+  EXPECT_TRUE(ErrorMessage([&] { client.Query("SELEC 1"); })
+                  .starts_with(server + ": ClickHouse error 62: Syntax error: failed at position "
+                                        "1: SELEC 1. Expected one of: "));
+
+  ClickHouseLocation no_database = *shard1_;
+  no_database.database = "nodb";
+  EXPECT_EQ(
+      ErrorMessage([&] { ClickHouseClient(no_database).Query("SELECT 1"); }, ErrorType::NOT_FOUND),
+      "clickhouse://default@127.0.0.1:" + std::to_string(shard1_->port) +
+          "/nodb: ClickHouse error 81: Database nodb doesn't exist");
+
+  ClickHouseLocation login = *shard1_;
+  login.user = "cxagent";
+  login.password = password_;
+  EXPECT_EQ(ClickHouseClient(login).Query("SELECT 7 AS seven").Get("seven").ints[0], 7);
+  login.password = "wrong";
+  EXPECT_EQ(
+      ErrorMessage([&] { ClickHouseClient(login).Query("SELECT 1"); }, ErrorType::UNAUTHORIZED),
+      "clickhouse://cxagent:***@127.0.0.1:" + std::to_string(shard1_->port) +
+          "/default: ClickHouse error 193: Wrong password for user cxagent");
+
+  // An error met after a million rows were computed still fails the request.
+  EXPECT_EQ(
+      ErrorMessage([&] {
+        client.Query("SELECT throwIf(number = 1000000) AS x FROM system.numbers LIMIT 2000000");
+      }),
+      server + ": ClickHouse error 395: Value passed to 'throwIf' function is non zero");
+
+  // Rows ClickHouse cannot parse: a timestamp with a fraction of a second.
+  client.Execute("CREATE TABLE IF NOT EXISTS default.stamps (t DateTime, n UInt8) ENGINE = Memory");
+  const std::string message = ErrorMessage(
+      [&] { client.Insert("INSERT INTO default.stamps FORMAT CSV", "2026-06-01 04:11:14.8,1\n"); });
+  EXPECT_TRUE(message.starts_with(server +
+                                  ": ClickHouse error 27: Cannot parse input: expected , before: "
+                                  ".8,1\\n: (at row 1) |  | Row 1: | "))
+      << message;
+}
+
+TEST(ClickHouseClientDownTest, NothingListeningIsNotFoundNamingTheServer) {
+  // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+  const ClickHouseClient client(
+      ClickHouseLocation{.host = "127.0.0.1", .port = 1, .database = "cx", .password = "s3cret"},
+      5);
+  const std::string message = ErrorMessage([&] { client.Query("SELECT 1"); }, ErrorType::NOT_FOUND);
+  EXPECT_TRUE(message.starts_with(
+      "clickhouse://default:***@127.0.0.1:1/cx: no ClickHouse server answers ("))
+      << message;
+}
+
+}  // namespace
+}  // namespace cxagent::storage
