@@ -587,7 +587,7 @@ std::string ReportText(const EvaluateReport& report) {
         100 * Rate(s.moved_detected, s.moved));
     for (const auto& row : report.incidents) {
       if (!row.slice_move) continue;
-      text += fmt::format("  {:<28} {:<30} slice moved {:+6.2f}{}\n", row.scenario, row.truth_id,
+      text += fmt::format("  {:<28} {:<32} slice moved {:+6.2f}{}\n", row.scenario, row.truth_id,
                           -*row.slice_move, row.detected ? "" : "  (missed)");
     }
   }
@@ -597,7 +597,7 @@ std::string ReportText(const EvaluateReport& report) {
     text += "\nwhat-if (revert recommendation vs the world generated --without the incident):\n";
     for (const auto& row : report.incidents) {
       if (!row.true_effect) continue;
-      text += fmt::format("  {:<28} {:<30} true {:+6.2f}  ", row.scenario, row.truth_id,
+      text += fmt::format("  {:<28} {:<32} true {:+6.2f}  ", row.scenario, row.truth_id,
                           *row.true_effect);
       if (row.expected) {
         const bool covered =
