@@ -29,6 +29,11 @@ namespace {
 
 // A detected start within this many days of the truth counts as found (quality.md).
 constexpr int START_TOLERANCE_DAYS = 2;
+// Confusion matrix columns for incidents without a top cause.
+constexpr const char* MISSED = "missed";
+constexpr const char* NO_CAUSE = "none";
+// The quality bar counts incidents that moved their slice's CX Score by at least a point.
+constexpr double MIN_MOVE = 1.0;
 
 Slice LocalizedSlice(const nlohmann::json& incident) {
   const auto& slices = incident.value("slices", nlohmann::json::array());
@@ -77,6 +82,9 @@ struct Summary {
   int whatif_covered = 0;  // ... whose 90% interval covers the truth
   double abs_error = 0;    // sum of |estimate - truth|
   double abs_truth = 0;    // sum of |truth|
+  int measured = 0;        // incidents whose slice move was measured (--whatif)
+  int moved = 0;           // ... that moved their slice by at least MIN_MOVE points
+  int moved_detected = 0;  // ... and were detected
 };
 
 Summary Summarize(const EvaluateReport& report) {
@@ -88,6 +96,13 @@ Summary Summarize(const EvaluateReport& report) {
     if (!row.top_cause.empty()) ++summary.explained;
     summary.cause_hits += row.cause_hit;
     summary.decoy_first += row.decoy_first;
+    if (row.slice_move) {
+      ++summary.measured;
+      if (*row.slice_move >= MIN_MOVE) {
+        ++summary.moved;
+        summary.moved_detected += row.detected;
+      }
+    }
     if (row.true_effect && row.expected) {
       ++summary.whatif_scored;
       summary.abs_error += std::abs(*row.expected - *row.true_effect);
@@ -118,28 +133,50 @@ double SliceCx(const std::string& folder, const pipeline::AnalysisConfig& config
   return cx.doubles[0];
 }
 
-// The true effect of undoing each matched incident: the scenario generated without it, minus the
-// world with it, inside the matched incident's slice and window.
+// The true effect of undoing a matched incident inside its matched slice and window, against the
+// revert recommendation's estimate.
+void ScoreRevert(IncidentScore& row, const std::filesystem::path& world,
+                 const std::filesystem::path& without, const nlohmann::json& analysis,
+                 const std::string& data_end, const EvaluateRequest& request) {
+  if (row.matched.empty()) return;
+  const nlohmann::json* incident = nullptr;
+  for (const auto& candidate : analysis.at("incidents")) {
+    if (candidate.at("id") == row.matched) incident = &candidate;
+  }
+  if (incident == nullptr) return;
+  if (const auto estimate = RevertEstimate(*incident, row.cause)) {
+    row.expected = (*estimate)[0];
+    row.expected_lo = (*estimate)[1];
+    row.expected_hi = (*estimate)[2];
+  }
+  const Slice slice = LocalizedSlice(*incident);
+  const std::string start = incident->at("start_date").get<std::string>();
+  const auto& end_field = incident->at("end_date");
+  const std::string end = end_field.is_string() ? end_field.get<std::string>() : data_end;
+  row.true_effect = SliceCx(without.string(), request.config, slice, start, end) -
+                    SliceCx(world.string(), request.config, slice, start, end);
+}
+
+// A short column header for a cause: the initials of its words ("dasher_supply_shortage" ->
+// "dss"); the two outcome columns keep their names.
+std::string Initials(const std::string& cause) {
+  if (cause == MISSED || cause == NO_CAUSE) return cause;
+  std::string initials;
+  bool start = true;
+  for (char c : cause) {
+    if (start && c != '_') initials += c;
+    start = c == '_';
+  }
+  return initials;
+}
+
+// Each incident's world generated without it: how far the incident moved its own slice, and the
+// true effect of undoing it where the analysis matched it.
 void ScoreWhatIf(EvaluateReport& report, const std::string& scenario_path,
                  const std::filesystem::path& world, const nlohmann::json& analysis,
                  const EvaluateRequest& request) {
   const std::string data_end = analysis.at("data").at("end_date").get<std::string>();
   for (auto& row : report.incidents) {
-    if (row.matched.empty()) continue;
-    const nlohmann::json* incident = nullptr;
-    for (const auto& candidate : analysis.at("incidents")) {
-      if (candidate.at("id") == row.matched) incident = &candidate;
-    }
-    if (incident == nullptr) continue;
-    if (const auto estimate = RevertEstimate(*incident, row.cause)) {
-      row.expected = (*estimate)[0];
-      row.expected_lo = (*estimate)[1];
-      row.expected_hi = (*estimate)[2];
-    }
-    const Slice slice = LocalizedSlice(*incident);
-    const std::string start = incident->at("start_date").get<std::string>();
-    const auto& end_field = incident->at("end_date");
-    const std::string end = end_field.is_string() ? end_field.get<std::string>() : data_end;
     const std::filesystem::path without = world.string() + "-without-" + row.truth_id;
     std::filesystem::remove_all(without);
     generate::GenerateRequest generate;
@@ -150,8 +187,16 @@ void ScoreWhatIf(EvaluateReport& report, const std::string& scenario_path,
     generate.without = row.truth_id;
     generate.progress = false;
     generate::RunGenerate(generate);
-    row.true_effect = SliceCx(without.string(), request.config, slice, start, end) -
-                      SliceCx(world.string(), request.config, slice, start, end);
+    // How much the incident moved its own slice over its own window, found or not: the size the
+    // quality bar is stated in ("incidents moving their slice by >= 1 point").
+    const Slice truth_slice = Slice::Parse(row.slice);
+    const std::string truth_end =
+        row.end_date.empty() ? data_end
+                             : FormatDate(AddDays(ParseDate(row.end_date, "truth end_date"), -1));
+    row.slice_move =
+        SliceCx(without.string(), request.config, truth_slice, row.start_date, truth_end) -
+        SliceCx(world.string(), request.config, truth_slice, row.start_date, truth_end);
+    ScoreRevert(row, world, without, analysis, data_end, request);
     if (!request.keep) std::filesystem::remove_all(without);
   }
 }
@@ -170,6 +215,49 @@ std::optional<std::array<double, 3>> RevertEstimate(const nlohmann::json& incide
   return std::nullopt;
 }
 
+ConfusionMatrix CauseConfusion(const EvaluateReport& report) {
+  ConfusionMatrix matrix;
+  for (const auto& row : report.incidents) {
+    const std::string top = !row.detected           ? std::string(MISSED)
+                            : row.top_cause.empty() ? std::string(NO_CAUSE)
+                                                    : row.top_cause;
+    ++matrix[row.cause][top];
+  }
+  return matrix;
+}
+
+Calibration ConfidenceCalibration(const EvaluateReport& report, int bins) {
+  if (bins < 1) throw InternalError("calibration needs at least one bin, not {}", bins);
+  std::vector<CalibrationBin> all(static_cast<size_t>(bins));
+  for (int b = 0; b < bins; ++b) {
+    all[static_cast<size_t>(b)].lo = static_cast<double>(b) / bins;
+    all[static_cast<size_t>(b)].hi = static_cast<double>(b + 1) / bins;
+  }
+  Calibration calibration;
+  for (const auto& row : report.incidents) {
+    if (!row.detected || !row.confidence) continue;
+    const double confidence = std::clamp(*row.confidence, 0.0, 1.0);
+    const int b = std::min(bins - 1, static_cast<int>(confidence * bins));
+    CalibrationBin& bin = all[static_cast<size_t>(b)];
+    ++bin.count;
+    bin.mean_confidence += confidence;
+    bin.accuracy += row.cause_hit ? 1.0 : 0.0;
+    ++calibration.count;
+    const double miss = confidence - (row.cause_hit ? 1.0 : 0.0);
+    calibration.brier += miss * miss;
+  }
+  for (auto& bin : all) {
+    if (bin.count == 0) continue;
+    bin.mean_confidence /= bin.count;
+    bin.accuracy /= bin.count;
+    calibration.ece += static_cast<double>(bin.count) / calibration.count *
+                       std::abs(bin.mean_confidence - bin.accuracy);
+    calibration.bins.push_back(bin);
+  }
+  if (calibration.count > 0) calibration.brier /= calibration.count;
+  return calibration;
+}
+
 EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& truth,
                              const nlohmann::json& analysis, int days) {
   EvaluateReport report;
@@ -186,6 +274,10 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
     const Slice truth_slice = Slice::FromJson(injected.at("slice"));
     row.slice = truth_slice.ToText();
     row.start_date = injected.at("start_date").get<std::string>();
+    if (injected.contains("end_date") && injected["end_date"].is_string()) {
+      row.end_date = injected["end_date"].get<std::string>();
+    }
+    row.magnitude = injected.value("magnitude", 0.0);
     const Date truth_start = ParseDate(row.start_date, "truth start_date");
     // Best candidate: exact localized slice first, then the nearest start, then rank order.
     std::optional<size_t> best;
@@ -221,6 +313,9 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
         const auto& top = rca->at("causes")[0];
         row.top_cause = top.at("cause").get<std::string>();
         row.cause_hit = row.top_cause == row.cause;
+        if (top.contains("confidence") && top["confidence"].is_number()) {
+          row.confidence = top["confidence"].get<double>();
+        }
         row.decoy_first = !row.cause_hit && SupportedByDecoy(top, true_changes);
       }
     }
@@ -231,8 +326,19 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
 }
 
 EvaluateReport RunEvaluation(const EvaluateRequest& request) {
-  if (request.scenarios.empty()) throw InvalidInput("evaluate: no scenario files given");
   namespace fs = std::filesystem;
+  // Drawn first: a request that cannot be drawn fails before anything is written.
+  std::vector<generate::Scenario> drawn;
+  if (request.random) {
+    if (!request.scenarios.empty()) {
+      throw InvalidInput(
+          "evaluate: --suite and --random are exclusive; score the suites (in-sample) and random "
+          "worlds (out-of-sample) in separate runs");
+    }
+    drawn = DrawScenarios(*request.random);
+  } else if (request.scenarios.empty()) {
+    throw InvalidInput("evaluate: no scenario files given");
+  }
   std::set<std::string> names;
   for (const auto& path : request.scenarios) {
     if (!fs::is_regular_file(path)) throw NotFound("scenario file not found: {}", path);
@@ -256,8 +362,16 @@ EvaluateReport RunEvaluation(const EvaluateRequest& request) {
       if (active) fs::remove_all(path, ignored);
     }
   } cleanup{work, temporary && !request.keep};
+  // Random worlds become scenario files like the suites' and go through the same loop below.
+  std::vector<std::string> paths = request.scenarios;
+  for (const auto& scenario : drawn) {
+    const fs::path file = work / (scenario.name + ".yaml");
+    WriteFileAtomic(file.string(), ScenarioYaml(scenario));
+    paths.push_back(file.string());
+  }
   EvaluateReport total;
-  for (const auto& path : request.scenarios) {
+  total.random = request.random;
+  for (const auto& path : paths) {
     const std::string name = fs::path(path).stem().string();
     const fs::path out = work / name;
     fs::remove_all(out);
@@ -281,7 +395,10 @@ EvaluateReport RunEvaluation(const EvaluateRequest& request) {
     total.false_incidents += one.false_incidents;
     total.days += one.days;
     ++total.scenarios;
-    if (!request.keep) fs::remove_all(out);
+    if (!request.keep) {
+      fs::remove_all(out);
+      if (request.random) fs::remove(path);
+    }
   }
   return total;
 }
@@ -296,6 +413,8 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
          {"cause", row.cause},
          {"slice", row.slice},
          {"start_date", row.start_date},
+         {"end_date", row.end_date.empty() ? nlohmann::json() : nlohmann::json(row.end_date)},
+         {"magnitude", row.magnitude},
          {"matched", row.matched.empty() ? nlohmann::json() : nlohmann::json(row.matched)},
          {"start_error", row.start_error ? nlohmann::json(*row.start_error) : nlohmann::json()},
          {"found_slice", row.found_slice},
@@ -303,14 +422,44 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
          {"slice_exact", row.slice_exact},
          {"top_cause", row.top_cause.empty() ? nlohmann::json() : nlohmann::json(row.top_cause)},
          {"cause_hit", row.cause_hit},
+         {"confidence", row.confidence ? nlohmann::json(*row.confidence) : nlohmann::json()},
          {"decoy_first", row.decoy_first},
+         {"slice_move", row.slice_move ? nlohmann::json(*row.slice_move) : nlohmann::json()},
          {"true_effect", row.true_effect ? nlohmann::json(*row.true_effect) : nlohmann::json()},
          {"expected_cx_delta",
           row.expected ? nlohmann::json({{"mean", *row.expected},
                                          {"ci90", {*row.expected_lo, *row.expected_hi}}})
                        : nlohmann::json()}});
   }
+  nlohmann::json confusion = nlohmann::json::object();
+  for (const auto& [truth, row] : CauseConfusion(report)) {
+    for (const auto& [top, count] : row) confusion[truth][top] = count;
+  }
+  const Calibration calibration = ConfidenceCalibration(report);
+  nlohmann::json bins = nlohmann::json::array();
+  for (const auto& bin : calibration.bins) {
+    bins.push_back({{"lo", bin.lo},
+                    {"hi", bin.hi},
+                    {"count", bin.count},
+                    {"mean_confidence", bin.mean_confidence},
+                    {"accuracy", bin.accuracy}});
+  }
+  const bool calibrated = calibration.count > 0;
+  nlohmann::json random;
+  if (report.random) {
+    random = {{"count", report.random->count},
+              {"seed", report.random->seed},
+              {"days", report.random->days},
+              {"orders_per_day", report.random->orders_per_day}};
+  }
   return {{"incidents", rows},
+          {"random", random},
+          {"confusion", confusion},
+          {"calibration",
+           {{"count", calibration.count},
+            {"bins", bins},
+            {"ece", calibrated ? nlohmann::json(calibration.ece) : nlohmann::json()},
+            {"brier", calibrated ? nlohmann::json(calibration.brier) : nlohmann::json()}}},
           {"summary",
            {{"scenarios", report.scenarios},
             {"injected", s.total},
@@ -325,12 +474,73 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
             {"false_incidents", report.false_incidents},
             {"days", report.days},
             {"whatif_scored", s.whatif_scored},
+            {"whatif_covered", s.whatif_covered},
+            {"slice_move_measured", s.measured},
+            {"moved_1pt", s.moved},
+            {"moved_1pt_detected", s.moved_detected},
+            {"moved_1pt_detection_rate", Rate(s.moved_detected, s.moved)},
             {"whatif_mae_share",
              s.abs_truth > 0 ? nlohmann::json(s.abs_error / s.abs_truth) : nlohmann::json()},
             {"whatif_coverage", Rate(s.whatif_covered, s.whatif_scored)},
             {"false_per_90_days",
              report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days}}}};
 }
+
+namespace {
+
+std::string ConfusionText(const EvaluateReport& report) {
+  const ConfusionMatrix matrix = CauseConfusion(report);
+  if (matrix.empty()) return "";
+  // Columns: every top cause that occurs, then the two outcomes without one.
+  std::set<std::string> causes;
+  for (const auto& [truth, row] : matrix) {
+    for (const auto& [top, count] : row) {
+      if (top != MISSED && top != NO_CAUSE) causes.insert(top);
+    }
+  }
+  std::vector<std::string> columns(causes.begin(), causes.end());
+  columns.emplace_back(MISSED);
+  columns.emplace_back(NO_CAUSE);
+  size_t label = 0;
+  for (const auto& [truth, row] : matrix) label = std::max(label, truth.size());
+  std::string text = "\ncause confusion (rows: true cause; columns: top cause of the match):\n";
+  text += fmt::format("  {:<{}}", "", label);
+  for (const auto& column : columns) text += fmt::format(" {:>6}", Initials(column));
+  text += "\n";
+  for (const auto& [truth, row] : matrix) {
+    text += fmt::format("  {:<{}}", truth, label);
+    for (const auto& column : columns) {
+      const auto it = row.find(column);
+      text +=
+          fmt::format(" {:>6}", it == row.end() ? std::string(".") : std::to_string(it->second));
+    }
+    text += "\n";
+  }
+  std::string legend;
+  for (const auto& cause : causes) {
+    legend += fmt::format("{}{} = {}", legend.empty() ? "" : ", ", Initials(cause), cause);
+  }
+  if (!legend.empty()) text += "  (" + legend + ")\n";
+  return text;
+}
+
+std::string CalibrationText(const EvaluateReport& report) {
+  const Calibration calibration = ConfidenceCalibration(report);
+  if (calibration.count == 0) return "\nconfidence calibration: no matched incident has a cause\n";
+  std::string text = fmt::format(
+      "\nconfidence calibration (rca.causes[0].confidence of {} matched incidents):\n"
+      "  {:<12} {:>9} {:>16} {:>11}\n",
+      calibration.count, "confidence", "incidents", "mean confidence", "share true");
+  for (const auto& bin : calibration.bins) {
+    text += fmt::format("  [{:.1f}, {:.1f}{} {:>9} {:>16.3f} {:>11.3f}\n", bin.lo, bin.hi,
+                        bin.hi >= 1.0 ? "]" : ")", bin.count, bin.mean_confidence, bin.accuracy);
+  }
+  text += fmt::format("expected calibration error {:.3f}; Brier score {:.4f}\n", calibration.ece,
+                      calibration.brier);
+  return text;
+}
+
+}  // namespace
 
 std::string ReportText(const EvaluateReport& report) {
   std::vector<std::array<std::string, 6>> table{
@@ -354,6 +564,12 @@ std::string ReportText(const EvaluateReport& report) {
     text += "\n";
   }
   const Summary s = Summarize(report);
+  if (report.random) {
+    text += fmt::format(
+        "\nrandom worlds: {} drawn from seed {} ({} days x {} orders a day; out-of-sample)\n",
+        report.random->count, report.random->seed, report.random->days,
+        report.random->orders_per_day);
+  }
   text += fmt::format(
       "\ndetected within {} days: {}/{} ({:.0f}%)\nslices[0] exact: {}/{} ({:.0f}%)\n"
       "true cause first: {}/{} ({:.0f}%; {} incidents had an RCA)\ndecoy change first: {}\n"
@@ -362,13 +578,26 @@ std::string ReportText(const EvaluateReport& report) {
       s.total, 100 * Rate(s.slice_exact, s.total), s.cause_hits, s.total,
       100 * Rate(s.cause_hits, s.total), s.explained, s.decoy_first, report.false_incidents,
       report.days, report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days);
+  text += ConfusionText(report) + CalibrationText(report);
+  if (s.measured > 0) {
+    text += fmt::format(
+        "\nincidents moving their slice by >= {:.0f} point (measured against the world generated "
+        "--without them): {}/{}; detected within {} days: {}/{} ({:.0f}%)\n",
+        MIN_MOVE, s.moved, s.measured, START_TOLERANCE_DAYS, s.moved_detected, s.moved,
+        100 * Rate(s.moved_detected, s.moved));
+    for (const auto& row : report.incidents) {
+      if (!row.slice_move) continue;
+      text += fmt::format("  {:<28} {:<32} slice moved {:+6.2f}{}\n", row.scenario, row.truth_id,
+                          -*row.slice_move, row.detected ? "" : "  (missed)");
+    }
+  }
   bool whatif = false;
   for (const auto& row : report.incidents) whatif = whatif || row.true_effect.has_value();
   if (whatif) {
     text += "\nwhat-if (revert recommendation vs the world generated --without the incident):\n";
     for (const auto& row : report.incidents) {
       if (!row.true_effect) continue;
-      text += fmt::format("  {:<28} {:<30} true {:+6.2f}  ", row.scenario, row.truth_id,
+      text += fmt::format("  {:<28} {:<32} true {:+6.2f}  ", row.scenario, row.truth_id,
                           *row.true_effect);
       if (row.expected) {
         const bool covered =

@@ -1,18 +1,23 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "evaluate/random_worlds.hpp"
 #include "pipeline/analysis.hpp"
 
 namespace cxagent::evaluate {
 
 //! What `cxagent evaluate` runs: scenario files, the world size and where worlds are written.
 struct EvaluateRequest {
-  std::vector<std::string> scenarios;     //!< scenario files, in the order they are run
+  std::vector<std::string> scenarios;  //!< scenario files, in the order they are run
+  //! Instead of files: worlds drawn at random (docs/evaluate.md), written as scenario files into
+  //! the work folder and scored exactly as the files are.
+  std::optional<RandomWorlds> random;
   std::optional<int> days;                //!< overrides each scenario's days
   std::optional<int64_t> orders_per_day;  //!< overrides each scenario's volume
   std::string work_dir;                   //!< worlds go to work_dir/<scenario name>; empty = temp
@@ -30,6 +35,8 @@ struct IncidentScore {
   std::string cause;
   std::string slice;               //!< truth slice, canonical text
   std::string start_date;          //!< truth start
+  std::string end_date;            //!< truth end (exclusive); empty when it lasts to the end
+  double magnitude = 0;            //!< truth magnitude
   std::string matched;             //!< id of the detected incident matched to it; empty when missed
   std::optional<int> start_error;  //!< detected start minus truth start, days
   std::string found_slice;         //!< slices[0] of the match (canonical text)
@@ -37,7 +44,11 @@ struct IncidentScore {
   bool slice_exact = false;        //!< slices[0] equals the truth slice
   std::string top_cause;           //!< rca.causes[0].cause of the match; empty without RCA
   bool cause_hit = false;          //!< top cause equals the truth cause
-  bool decoy_first = false;        //!< a wrong top cause supported by a change that caused nothing
+  std::optional<double> confidence;  //!< rca.causes[0].confidence of the match
+  bool decoy_first = false;  //!< a wrong top cause supported by a change that caused nothing
+  //! With --whatif: CX Score of the truth slice over the truth window in the world generated
+  //! without the incident minus the world with it (how far the incident moved its slice).
+  std::optional<double> slice_move;
   //! What-if scoring (--whatif): the true CX effect of undoing the incident inside the matched
   //! incident's slice and window, and the revert recommendation's estimate and 90% interval.
   std::optional<double> true_effect;
@@ -52,7 +63,37 @@ struct EvaluateReport {
   int false_incidents = 0;  //!< detected incidents matching no injected one
   int days = 0;             //!< days of data over all scenarios (for false alarms per 90 days)
   int scenarios = 0;
+  std::optional<RandomWorlds> random;  //!< how the worlds were drawn, for --random runs
 };
+
+//! Counts of (true cause, top cause) over the injected incidents. The top cause is "missed" when
+//! the incident was not detected and "none" when its match has no RCA.
+using ConfusionMatrix = std::map<std::string, std::map<std::string, int>>;
+
+//! The confusion matrix of the report's incidents.
+ConfusionMatrix CauseConfusion(const EvaluateReport& report);
+
+//! One bin of the reliability table: incidents whose top-cause confidence lies in [lo, hi).
+struct CalibrationBin {
+  double lo = 0;
+  double hi = 0;
+  int count = 0;
+  double mean_confidence = 0;
+  double accuracy = 0;  //!< share of them whose top cause is the true one
+};
+
+//! Calibration of rca.causes[0].confidence over the matched incidents that have one.
+struct Calibration {
+  std::vector<CalibrationBin> bins;  //!< the non-empty bins, in order
+  int count = 0;                     //!< incidents scored
+  double ece =
+      0;  //!< expected calibration error: sum over bins of count/N x |confidence - accuracy|
+  double brier = 0;  //!< mean of (confidence - hit)^2
+};
+
+//! The reliability table in `bins` equal-width bins of [0, 1] (1.0 falls in the last) and the
+//! expected calibration error.
+Calibration ConfidenceCalibration(const EvaluateReport& report, int bins = 10);
 
 //! Scores one analysis document against one truth.json document (domain.md §7). An injected
 //! incident matches the detected incident whose start lies within two days and whose slice

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "common/file.hpp"
@@ -174,6 +176,137 @@ TEST(EvaluateCommand, TwoScenariosWithOneNameAreRejectedBeforeAnyWork) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.err.find("two scenario files are named 'same'"), std::string::npos)
       << result.err;
+}
+
+IncidentScore Row(const std::string& cause, bool detected, const std::string& top = "",
+                  std::optional<double> confidence = std::nullopt) {
+  IncidentScore row;
+  row.cause = cause;
+  row.detected = detected;
+  row.top_cause = top;
+  row.cause_hit = !top.empty() && top == cause;
+  row.confidence = confidence;
+  return row;
+}
+
+TEST(EvaluateConfusion, CountsTrueCausesAgainstTopCausesWithMissedAndNone) {
+  EvaluateReport report;
+  report.incidents = {Row("demand_surge", true, "demand_surge", 0.9),
+                      Row("demand_surge", true, "dasher_supply_shortage", 0.6),
+                      Row("demand_surge", false), Row("severe_weather", true),
+                      Row("severe_weather", true, "severe_weather", 0.99)};
+  const ConfusionMatrix matrix = CauseConfusion(report);
+  EXPECT_EQ(matrix.at("demand_surge").at("demand_surge"), 1);
+  EXPECT_EQ(matrix.at("demand_surge").at("dasher_supply_shortage"), 1);
+  EXPECT_EQ(matrix.at("demand_surge").at("missed"), 1);
+  EXPECT_EQ(matrix.at("severe_weather").at("none"), 1);
+  EXPECT_EQ(matrix.at("severe_weather").at("severe_weather"), 1);
+  EXPECT_EQ(matrix.size(), 2u);
+  const json out = ReportJson(report);
+  EXPECT_EQ(out["confusion"]["demand_surge"]["missed"], 1);
+  const std::string text = ReportText(report);
+  EXPECT_NE(text.find("cause confusion"), std::string::npos) << text;
+  EXPECT_NE(text.find("dss = dasher_supply_shortage"), std::string::npos) << text;
+}
+
+TEST(EvaluateCalibration, BinsConfidenceAndWeighsEachBinsGapByItsShare) {
+  EvaluateReport report;
+  report.incidents = {Row("a", true, "a", 0.95), Row("a", true, "b", 0.93),
+                      Row("b", true, "b", 0.25), Row("c", true, "c", 1.0),
+                      // Neither a missed incident nor a match without RCA has a confidence.
+                      Row("c", false), Row("d", true)};
+  const Calibration calibration = ConfidenceCalibration(report);
+  EXPECT_EQ(calibration.count, 4);
+  ASSERT_EQ(calibration.bins.size(), 2u);
+  EXPECT_DOUBLE_EQ(calibration.bins[0].lo, 0.2);
+  EXPECT_EQ(calibration.bins[0].count, 1);
+  EXPECT_DOUBLE_EQ(calibration.bins[0].accuracy, 1.0);
+  EXPECT_DOUBLE_EQ(calibration.bins[1].hi, 1.0);
+  EXPECT_EQ(calibration.bins[1].count, 3) << "1.0 falls in the last bin";
+  EXPECT_NEAR(calibration.bins[1].mean_confidence, 0.96, 1e-12);
+  EXPECT_NEAR(calibration.bins[1].accuracy, 2.0 / 3.0, 1e-12);
+  // 3/4 x |0.96 - 2/3| + 1/4 x |0.25 - 1| = 0.4075
+  EXPECT_NEAR(calibration.ece, 0.75 * (0.96 - 2.0 / 3.0) + 0.25 * 0.75, 1e-12);
+  EXPECT_NEAR(calibration.brier, (0.05 * 0.05 + 0.93 * 0.93 + 0.75 * 0.75) / 4, 1e-12);
+  const json out = ReportJson(report)["calibration"];
+  EXPECT_EQ(out["count"], 4);
+  EXPECT_EQ(out["bins"].size(), 2u);
+  EXPECT_NEAR(out["ece"].get<double>(), calibration.ece, 1e-12);
+  const std::string text = ReportText(report);
+  EXPECT_NE(text.find("expected calibration error 0.40"), std::string::npos) << text;
+}
+
+TEST(EvaluateCalibration, ConfidenceThatMatchesTheHitRateHasNoError) {
+  EvaluateReport report;
+  for (int i = 0; i < 10; ++i) {
+    report.incidents.push_back(Row("a", true, i < 8 ? "a" : "b", 0.8));
+  }
+  EXPECT_NEAR(ConfidenceCalibration(report).ece, 0.0, 1e-12);
+}
+
+TEST(EvaluateCalibration, NoConfidenceIsNoCalibration) {
+  EvaluateReport report;
+  report.incidents = {Row("a", false)};
+  const json out = ReportJson(report)["calibration"];
+  EXPECT_EQ(out["count"], 0);
+  EXPECT_TRUE(out["ece"].is_null());
+  EXPECT_NE(ReportText(report).find("no matched incident has a cause"), std::string::npos);
+}
+
+TEST(EvaluateReport, CountsDetectionAmongIncidentsThatMovedTheirSliceAPointOrMore) {
+  EvaluateReport report;
+  report.incidents = {Row("a", true, "a", 0.9), Row("b", false), Row("c", true, "c", 0.9),
+                      Row("d", false)};
+  report.incidents[0].slice_move = 2.0;
+  report.incidents[1].slice_move = 1.5;
+  report.incidents[2].slice_move = 0.3;  // too small to count either way
+  const json summary = ReportJson(report)["summary"];
+  EXPECT_EQ(summary["slice_move_measured"], 3);
+  EXPECT_EQ(summary["moved_1pt"], 2);
+  EXPECT_EQ(summary["moved_1pt_detected"], 1);
+  EXPECT_DOUBLE_EQ(summary["moved_1pt_detection_rate"].get<double>(), 0.5);
+  EXPECT_NE(ReportText(report).find("detected within 2 days: 1/2 (50%)"), std::string::npos)
+      << ReportText(report);
+}
+
+TEST(EvaluateRun, SuiteFilesAndRandomWorldsAreExclusive) {
+  EvaluateRequest request;
+  request.scenarios = {"a.yaml"};
+  request.random = RandomWorlds{.count = 1, .seed = 1};
+  EXPECT_NE(ErrorMessage([&] { RunEvaluation(request); }).find("exclusive"), std::string::npos);
+}
+
+// A small --random run end to end: the drawn worlds are the ones DrawScenario gives, they are
+// scored like the suites', and the report carries the new parts (< 60 s).
+TEST(EvaluateCommand, ScoresRandomWorldsDrawnFromTheSeed) {
+  TempDir dir;
+  const std::string report = dir.File("report.json");
+  const auto result =
+      RunCxagent("evaluate --random 2 --seed 31 --days 28 --orders-per-day 1000 --work-dir " +
+                 dir.File("worlds") + " --keep --out " + report);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("random worlds: 2 drawn from seed 31"), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("cause confusion"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("confidence calibration"), std::string::npos) << result.out;
+  size_t injected = 0;
+  for (int i = 0; i < 2; ++i) {
+    const generate::Scenario drawn = DrawScenario(31, i, 28, 1000);
+    injected += drawn.incidents.size();
+    EXPECT_EQ(ReadFile(dir.File("worlds/" + drawn.name + ".yaml")), ScenarioYaml(drawn));
+    EXPECT_TRUE(std::filesystem::exists(dir.File("worlds/" + drawn.name + "/truth.json")));
+  }
+  const json parsed = json::parse(ReadFile(report));
+  EXPECT_EQ(parsed["summary"]["scenarios"], 2);
+  EXPECT_EQ(parsed["summary"]["injected"], injected);
+  EXPECT_EQ(parsed["random"]["seed"], 31);
+  EXPECT_EQ(parsed["random"]["orders_per_day"], 1000);
+  int counted = 0;
+  for (const auto& [truth, row] : parsed["confusion"].items()) {
+    for (const auto& [top, count] : row.items()) counted += count.get<int>();
+  }
+  EXPECT_EQ(counted, static_cast<int>(injected));
+  EXPECT_TRUE(parsed["calibration"].contains("ece"));
 }
 
 }  // namespace

@@ -390,6 +390,32 @@ TEST(BadOptionTest, WholeNumberOptionsNeitherWrapNorClamp) {
   }
 }
 
+TEST(BadOptionTest, EvaluateRandomRejectsBadOptionsOnOneLine) {
+  TempDir dir;
+  const std::string suite = fmt::format("--suite {}/scenarios/clean.yaml ", CXAGENT_SOURCE_DIR);
+  struct Case {
+    std::string arguments, needle;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--random 0 --seed 1", "--random"},
+           {"--random 1001 --seed 1", "--random"},
+           {"--random two --seed 1", "--random"},
+           {"--random 2", "needs --seed"},
+           {"--random 2 --seed -1", "--seed"},
+           {"--random 2 --seed 9223372036854775808", "--seed"},
+           {suite + "--random 2 --seed 1", "exclusive"},
+           {suite + "--seed 1", "only with --random"},
+           {"--keep", "give --suite FILES or --random N"},
+           {"--random 2 --seed 1 --days 27", "--days: 27 is out of range for --random"},
+           {"--random 2 --seed 1 --orders-per-day 999", "--orders-per-day: 999 is out of range"},
+       }) {
+    SCOPED_TRACE(c.arguments);
+    ExpectOneLineRejection(
+        RunCxagent("evaluate " + c.arguments + " --work-dir " + dir.File("work")), {c.needle});
+    EXPECT_FALSE(fs::exists(dir.File("work"))) << "nothing is written before the options hold";
+  }
+}
+
 TEST(BadOptionTest, TheLargestSeedIsAccepted) {
   TempDir dir;
   const auto result = RunCxagent(
