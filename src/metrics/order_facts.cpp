@@ -20,6 +20,7 @@ namespace {
 // filter on `order_facts` would still join and aggregate every order's rows.
 std::string FactsViewSql(const std::vector<std::string>& dimensions, const CxScoreConfig& c,
                          const char* name, bool selected) {
+  const storage::OrderScoreSql score = OrderScoreSql(c);
   // The tables are the dataset's views (storage::Dataset), registered under their contract names.
   const auto source = [](std::string_view table) { return storage::SqlIdentifier(table); };
   // The slicing dimensions, then the contract's that are not among them: the orders view always
@@ -35,9 +36,6 @@ std::string FactsViewSql(const std::vector<std::string>& dimensions, const CxSco
   for (const auto& dimension : columns) {
     dimension_columns += fmt::format("o.{}, ", storage::SqlIdentifier(dimension));
   }
-  // Penalties follow domain.md §4: a cancelled order scores 0 and takes no other penalty;
-  // otherwise 100 minus lateness, missing lines, rejected substitutions, contact and rating,
-  // floored at 0. Orders without items, contacts or ratings take no penalty for them.
   return fmt::format(
       R"sql(
 CREATE OR REPLACE TEMP VIEW {name} AS
@@ -86,16 +84,9 @@ joined AS (
   LEFT JOIN feed f ON f.date = o.order_date AND f.store_id = o.store_id
   LEFT JOIN supply p ON p.region = o.region AND p.hour = date_trunc('hour', o.created_at))
 SELECT *,
-       is_delivered AND late_min <= {late} AS on_time,
-       rating IS NOT NULL AND rating <= 2 AS low_rating,
-       CASE WHEN is_cancelled THEN 0.0 ELSE greatest(0.0, 100.0
-         - CASE WHEN late_min > {very_late} THEN {very_late_penalty}
-                WHEN late_min > {late} THEN {late_penalty} ELSE 0 END
-         - least(missing_lines * {missing_penalty}, {missing_cap})
-         - least(rejected_subs * {rejected_penalty}, {rejected_cap})
-         - CASE WHEN has_contact THEN {contact_penalty} ELSE 0 END
-         - CASE WHEN rating <= 2 THEN {low_rating_penalty}
-                WHEN rating = 3 THEN {neutral_rating_penalty} ELSE 0 END) END AS cx_score
+       {on_time} AS on_time,
+       {low_rating} AS low_rating,
+       {cx_score} AS cx_score
 FROM joined
 )sql",
       fmt::arg("name", name), fmt::arg("dimension_columns", dimension_columns),
@@ -103,17 +94,37 @@ FROM joined
       fmt::arg("orders", source("orders")), fmt::arg("deliveries", source("deliveries")),
       fmt::arg("items", source("items")), fmt::arg("support", source("support")),
       fmt::arg("ratings", source("ratings")), fmt::arg("inventory", source("inventory")),
-      fmt::arg("supply_hourly", source("supply_hourly")), fmt::arg("late", c.late_minutes),
-      fmt::arg("very_late", c.very_late_minutes), fmt::arg("late_penalty", c.late_penalty),
-      fmt::arg("very_late_penalty", c.very_late_penalty),
+      fmt::arg("supply_hourly", source("supply_hourly")), fmt::arg("on_time", score.on_time),
+      fmt::arg("low_rating", score.low_rating), fmt::arg("cx_score", score.cx_score));
+}
+
+}  // namespace
+
+storage::OrderScoreSql OrderScoreSql(const CxScoreConfig& c) {
+  // Penalties follow domain.md §4: a cancelled order scores 0 and takes no other penalty;
+  // otherwise 100 minus lateness, missing lines, rejected substitutions, contact and rating,
+  // floored at 0. Orders without items, contacts or ratings take no penalty for them.
+  storage::OrderScoreSql score;
+  score.on_time = fmt::format("is_delivered AND late_min <= {}", c.late_minutes);
+  score.low_rating = "rating IS NOT NULL AND rating <= 2";
+  score.cx_score = fmt::format(
+      R"sql(CASE WHEN is_cancelled THEN 0.0 ELSE greatest(0.0, 100.0
+         - CASE WHEN late_min > {very_late} THEN {very_late_penalty}
+                WHEN late_min > {late} THEN {late_penalty} ELSE 0 END
+         - least(missing_lines * {missing_penalty}, {missing_cap})
+         - least(rejected_subs * {rejected_penalty}, {rejected_cap})
+         - CASE WHEN has_contact THEN {contact_penalty} ELSE 0 END
+         - CASE WHEN rating <= 2 THEN {low_rating_penalty}
+                WHEN rating = 3 THEN {neutral_rating_penalty} ELSE 0 END) END)sql",
+      fmt::arg("late", c.late_minutes), fmt::arg("very_late", c.very_late_minutes),
+      fmt::arg("late_penalty", c.late_penalty), fmt::arg("very_late_penalty", c.very_late_penalty),
       fmt::arg("missing_penalty", c.missing_line_penalty), fmt::arg("missing_cap", c.missing_cap),
       fmt::arg("rejected_penalty", c.rejected_sub_penalty),
       fmt::arg("rejected_cap", c.rejected_sub_cap), fmt::arg("contact_penalty", c.contact_penalty),
       fmt::arg("low_rating_penalty", c.low_rating_penalty),
       fmt::arg("neutral_rating_penalty", c.neutral_rating_penalty));
+  return score;
 }
-
-}  // namespace
 
 std::string OrderFactsSql(const std::vector<std::string>& dimensions, const CxScoreConfig& config) {
   std::string sql = FactsViewSql(dimensions, config, "order_facts", false) + ";\n";
@@ -134,6 +145,12 @@ void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& da
     if (error.Type() != ErrorType::INVALID_INPUT) throw;
     throw InvalidInput("cannot compute order facts from {}: {}", dataset.Folder(), error.what());
   }
+}
+
+void BuildClickHouseLeaves(storage::Connection& connection, const storage::Dataset& dataset,
+                           const CxScoreConfig& config) {
+  storage::BuildClickHouseOrderLeaves(connection, dataset,
+                                      OrderScoreSql(ConfigForData(config, dataset)));
 }
 
 }  // namespace cxagent::metrics

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "metrics/cx_config.hpp"
+#include "storage/clickhouse_facts.hpp"
 
 namespace cxagent::storage {
 class Connection;
@@ -25,6 +26,16 @@ namespace cxagent::metrics {
 //! (ConfigForData). Throws InvalidInput when the tables cannot be combined.
 void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& dataset,
                      const CxScoreConfig& config);
+
+//! The per-order on-time, low-rating and CX Score expressions of `config` (domain.md §4), in
+//! SQL that DuckDB's order facts and ClickHouse's (storage/clickhouse_facts) both run.
+storage::OrderScoreSql OrderScoreSql(const CxScoreConfig& config);
+
+//! Builds `order_leaves` for a ClickHouse dataset: the leaves pass runs in ClickHouse
+//! (storage::BuildClickHouseOrderLeaves) with the score the data supports (ConfigForData), and
+//! only the leaves come back. The same table as OrderLeavesSql over DuckDB's order facts.
+void BuildClickHouseLeaves(storage::Connection& connection, const storage::Dataset& dataset,
+                           const CxScoreConfig& config);
 
 //! The SQL of BuildOrderFacts with the slicing `dimensions` as order facts columns, and the
 //! contract's seven (domain.md §3) too when they are not among them.

@@ -77,6 +77,7 @@ struct DataCheckReport {
   std::string date_upper;               //!< dates after this are far outside the data's range
   std::vector<TableCheck> tables;       //!< in the contract's order
   std::vector<DataFinding> findings;    //!< blocking ones first, then in the contract's order
+  std::string not_checked;  //!< what was not checked and why; empty when every check ran
 
   //! Number of blocking findings.
   size_t BlockingCount() const;

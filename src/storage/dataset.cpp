@@ -399,7 +399,63 @@ DatasetFile ReadDatasetFile(const std::string& path) {
   return dataset;
 }
 
+Dataset Dataset::OpenClickHouse(const DatasetOptions& options) {
+  if (!options.dataset_file.empty()) {
+    throw InvalidInput(
+        "--dataset {}: a dataset file maps files; a ClickHouse database is read as the contract's "
+        "tables (load mapped exports with cxagent load --dataset)",
+        options.dataset_file);
+  }
+  const ClickHouseLocation location = ParseClickHouseUrl(options.folder);
+  const std::string where = DescribeClickHouseLocation(location);
+  Dataset dataset;
+  dataset.folder_ = where;
+  dataset.clickhouse_ = DiscoverClickHouseSchema(location);
+  for (std::string_view table : TABLE_NAMES) {
+    TableState& state = dataset.tables_[std::string(table)];
+    const auto found = dataset.clickhouse_->tables.find(std::string(table));
+    if (found == dataset.clickhouse_->tables.end()) continue;
+    state.present = true;
+    state.origin = fmt::format("{} at {}", found->second.relation, where);
+    for (const auto& [column, type] : found->second.columns) {
+      if (ContractColumn(table, column) != nullptr) {
+        state.raw_expressions[column] = SqlIdentifier(column);
+      } else {
+        state.extra_columns.push_back(column);
+      }
+    }
+  }
+  const TableState& orders = dataset.tables_.at("orders");
+  if (!orders.present) {
+    throw InvalidInput("{}: the database has no orders table (cxagent load --into makes one)",
+                       where);
+  }
+  std::vector<std::string> missing;
+  for (const char* required : {"order_id", "status"}) {
+    if (!orders.raw_expressions.contains(required)) missing.emplace_back(required);
+  }
+  if (!orders.raw_expressions.contains("created_at") &&
+      !orders.raw_expressions.contains("order_date")) {
+    missing.emplace_back("created_at or order_date");
+  }
+  if (!missing.empty()) {
+    throw InvalidInput("{}: the orders table has no column {}", orders.origin,
+                       fmt::join(missing, ", "));
+  }
+  // The contract's dimensions the orders have (already in canonical order).
+  for (std::string_view dimension : DIMENSIONS) {
+    if (orders.raw_expressions.contains(dimension)) dataset.dimensions_.emplace_back(dimension);
+  }
+  std::sort(dataset.dimensions_.begin(), dataset.dimensions_.end());
+  if (dataset.dimensions_.empty()) {
+    throw InvalidInput("{}: the orders table has no slicing dimension (one of {})", orders.origin,
+                       fmt::join(DIMENSIONS, ", "));
+  }
+  return dataset;
+}
+
 Dataset Dataset::Open(Connection& connection, const DatasetOptions& options) {
+  if (IsClickHouseUrl(options.folder)) return OpenClickHouse(options);
   std::error_code error;
   if (!fs::is_directory(options.folder, error)) {
     throw NotFound("data folder not found: {}", options.folder);

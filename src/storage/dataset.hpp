@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/clickhouse_dataset.hpp"
 #include "storage/table.hpp"
 
 namespace cxagent::storage {
@@ -45,7 +46,9 @@ DatasetFile ReadDatasetFile(const std::string& path);
 //! How a dataset is opened: a data folder of contract-shaped files, or a dataset file mapping a
 //! team's own exports (the folder then holds only the results).
 struct DatasetOptions {
-  std::string folder;        //!< the data folder; analysis results are stored here
+  //! the data folder (analysis results are stored here), or a ClickHouse database as
+  //! `clickhouse://[USER[:PASSWORD]@]HOST:PORT/DATABASE[?cluster=..]` (docs/clickhouse.md)
+  std::string folder;
   std::string dataset_file;  //!< optional dataset file (YAML)
 };
 
@@ -66,8 +69,14 @@ class Dataset {
   //! Opens `options` on `connection`: finds or maps each table, registers the views and reads
   //! their columns. Throws NotFound for a missing folder or file and InvalidInput (one line naming
   //! the file, table and column) for a table that cannot be read or an `orders` table without
-  //! `order_id`, `status` and one of `created_at` or `order_date`.
+  //! `order_id`, `status` and one of `created_at` or `order_date`. A ClickHouse dataset is
+  //! discovered instead (DiscoverClickHouseSchema, the same errors for its orders table) and
+  //! nothing is registered on `connection`: its heavy passes run in ClickHouse
+  //! (storage/clickhouse_facts) and bring their results into the connection.
   static Dataset Open(Connection& connection, const DatasetOptions& options);
+
+  //! The ClickHouse tables of a ClickHouse dataset; nullptr for files.
+  const ClickHouseSchema* ClickHouse() const { return clickhouse_ ? &*clickhouse_ : nullptr; }
 
   //! The folder the results belong to.
   const std::string& Folder() const { return folder_; }
@@ -111,8 +120,11 @@ class Dataset {
     std::map<std::string, std::map<std::string, std::string>> recode;
     std::string view_select;  // a data folder's: see ViewSelect
   };
+  static Dataset OpenClickHouse(const DatasetOptions& options);
+
   std::string folder_;
   std::string file_;
+  std::optional<ClickHouseSchema> clickhouse_;
   std::map<std::string, TableState, std::less<>> tables_;
   std::vector<std::string> dimensions_;
 };

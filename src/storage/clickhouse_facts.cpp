@@ -1,0 +1,256 @@
+#include "storage/clickhouse_facts.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <vector>
+
+#include "common/error.hpp"
+#include "storage/clickhouse_client.hpp"
+#include "storage/dataset.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::storage {
+
+namespace {
+
+// Builds the chain of one-join subqueries that gives every order of a shard its facts: each
+// level is `SELECT <carried columns> FROM (<previous level>) ALL LEFT JOIN (<right>) USING keys`
+// (18.16 runs one JOIN per SELECT; docs/clickhouse.md). The right sides are unique on their keys,
+// and each carries a `<prefix>_present` flag, since an unmatched row takes the type's default
+// unless join_use_nulls is set (which is not relied on either way).
+class FactsChain {
+ public:
+  explicit FactsChain(const Dataset& dataset)
+      : dataset_(dataset), schema_(*dataset.ClickHouse()) {}
+
+  // `column` of `table` as the data has it, else a NULL of `type` (as DuckDB's views read it).
+  std::string Column(std::string_view table, std::string_view column, const char* type) const {
+    if (dataset_.HasTable(table) && !schema_.TypeOf(table, column).empty()) {
+      return SqlIdentifier(column);
+    }
+    return fmt::format("CAST(NULL AS Nullable({}))", type);
+  }
+
+  bool Has(std::string_view table, std::string_view column) const {
+    return dataset_.HasTable(table) && !schema_.TypeOf(table, column).empty();
+  }
+
+  std::string Relation(std::string_view table) const {
+    return schema_.tables.at(std::string(table)).join_relation;
+  }
+
+  void Start(const std::string& select, std::vector<std::string> carried) {
+    sql_ = select;
+    carried_ = std::move(carried);
+  }
+
+  void Join(const std::string& right, const std::string& keys, std::vector<std::string> added) {
+    carried_.insert(carried_.end(), added.begin(), added.end());
+    sql_ = fmt::format("SELECT {} FROM ({}) ALL LEFT JOIN ({}) USING {}", fmt::join(carried_, ", "),
+                       sql_, right, keys);
+  }
+
+  const std::string& Sql() const { return sql_; }
+
+ private:
+  const Dataset& dataset_;
+  const ClickHouseSchema& schema_;
+  std::string sql_;
+  std::vector<std::string> carried_;
+};
+
+// `flag` of a right side is 1: the row matched (0 or NULL when it did not).
+std::string Matched(const std::string& flag) {
+  return fmt::format("ifNull({}, 0) = 1", flag);
+}
+
+}  // namespace
+
+std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql& score) {
+  const ClickHouseSchema* schema = dataset.ClickHouse();
+  if (schema == nullptr) {
+    throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
+  }
+  FactsChain chain(dataset);
+  const bool has_date = chain.Has("orders", "order_date");
+  const bool has_time = chain.Has("orders", "created_at");
+  const std::string order_date = has_date ? "order_date" : "toDate(created_at)";
+  // The hour as Unix time on both sides of the supply join, whatever the columns' time zones.
+  const std::string order_hour = has_time ? "toUInt64(intDiv(toUnixTimestamp(created_at), 3600) * 3600)"
+                                          : "toUInt64(toUInt32(order_date) * 86400)";
+  // Level 0: the shard's orders with the keys of the joins.
+  std::vector<std::string> carried{"order_id", "status", "order_date"};
+  std::vector<std::string> start{"order_id", "status", order_date + " AS order_date"};
+  const bool feed = chain.Has("orders", "store_id") && chain.Has("inventory", "date") &&
+                    chain.Has("inventory", "store_id") && chain.Has("inventory", "feed_lag_hours");
+  const bool supply = chain.Has("orders", "region") && chain.Has("supply_hourly", "region") &&
+                      chain.Has("supply_hourly", "hour") &&
+                      chain.Has("supply_hourly", "busy_ratio");
+  if (feed) {
+    start.emplace_back("toInt64(store_id) AS store_id");
+    carried.emplace_back("store_id");
+  }
+  if (supply) {
+    start.emplace_back("toString(region) AS region");
+    start.emplace_back(order_hour + " AS order_hour");
+    carried.emplace_back("region");
+    carried.emplace_back("order_hour");
+  }
+  chain.Start(fmt::format("SELECT {} FROM {}", fmt::join(start, ", "), chain.Relation("orders")),
+              carried);
+  const bool deliveries = chain.Has("deliveries", "order_id");
+  if (deliveries) {
+    chain.Join(fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_assign, "
+                           "{} AS d_prep, {} AS d_travel, {} AS d_late FROM {}",
+                           chain.Column("deliveries", "is_batched", "UInt8"),
+                           chain.Column("deliveries", "assign_delay_min", "Float64"),
+                           chain.Column("deliveries", "prep_wait_min", "Float64"),
+                           chain.Column("deliveries", "travel_min", "Float64"),
+                           chain.Column("deliveries", "late_min", "Float64"),
+                           chain.Relation("deliveries")),
+               "order_id", {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late"});
+  }
+  const bool items = chain.Has("items", "order_id");
+  if (items) {
+    const std::string status = chain.Column("items", "status", "String");
+    const std::string accepted =
+        fmt::format("ifNull({}, 0)", chain.Column("items", "substitution_accepted", "UInt8"));
+    chain.Join(
+        fmt::format("SELECT order_id, 1 AS i_present, count() AS i_lines, "
+                    "countIf(ifNull({0} = 'missing', 0) = 1) AS i_missing, "
+                    "countIf(ifNull({0} = 'substituted', 0) = 1) AS i_substituted, "
+                    "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 1) AS i_accepted, "
+                    "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 0) AS i_rejected "
+                    "FROM {2} GROUP BY order_id",
+                    status, accepted, chain.Relation("items")),
+        "order_id", {"i_present", "i_lines", "i_missing", "i_substituted", "i_accepted", "i_rejected"});
+  }
+  const bool support = chain.Has("support", "order_id");
+  if (support) {
+    chain.Join(fmt::format("SELECT order_id, 1 AS s_present FROM {} GROUP BY order_id",
+                           chain.Relation("support")),
+               "order_id", {"s_present"});
+  }
+  const bool ratings = chain.Has("ratings", "order_id");
+  if (ratings) {
+    chain.Join(fmt::format("SELECT order_id, 1 AS r_present, min({}) AS r_rating FROM {} "
+                           "GROUP BY order_id",
+                           chain.Column("ratings", "rating", "Int32"), chain.Relation("ratings")),
+               "order_id", {"r_present", "r_rating"});
+  }
+  if (feed) {
+    chain.Join(fmt::format("SELECT toDate(date) AS order_date, toInt64(store_id) AS store_id, "
+                           "1 AS fd_present, avg(feed_lag_hours) AS fd_lag FROM {} "
+                           "GROUP BY order_date, store_id",
+                           chain.Relation("inventory")),
+               "(order_date, store_id)", {"fd_present", "fd_lag"});
+  }
+  if (supply) {
+    chain.Join(fmt::format("SELECT toString(region) AS region, toUInt64(toUnixTimestamp(hour)) AS "
+                           "order_hour, 1 AS sp_present, avg(busy_ratio) AS sp_busy FROM {} "
+                           "GROUP BY region, order_hour",
+                           chain.Relation("supply_hourly")),
+               "(region, order_hour)", {"sp_present", "sp_busy"});
+  }
+  // Each order's facts under the names of DuckDB's order facts (metrics/order_facts.cpp).
+  const auto when = [](bool present, const std::string& flag, const std::string& value,
+                       const char* absent) {
+    return present ? fmt::format("if({}, {}, {})", Matched(flag), value, absent)
+                   : std::string(absent);
+  };
+  std::vector<std::string> facts{
+      "order_id",
+      "status = 'cancelled' AS is_cancelled",
+      "status = 'delivered' AS is_delivered",
+      (deliveries ? "toUInt8(" + Matched("d_present") + ")" : std::string("toUInt8(0)")) +
+          " AS is_dispatched",
+      when(deliveries, "d_present", "d_is_batched", "CAST(NULL AS Nullable(UInt8))") +
+          " AS is_batched",
+      when(deliveries, "d_present", "d_assign", "CAST(NULL AS Nullable(Float64))") +
+          " AS assign_delay_min",
+      when(deliveries, "d_present", "d_prep", "CAST(NULL AS Nullable(Float64))") +
+          " AS prep_wait_min",
+      when(deliveries, "d_present", "d_travel", "CAST(NULL AS Nullable(Float64))") +
+          " AS travel_min",
+      when(deliveries, "d_present", "d_late", "CAST(NULL AS Nullable(Float64))") + " AS late_min",
+      when(items, "i_present", "i_lines", "0") + " AS n_lines",
+      when(items, "i_present", "i_missing", "0") + " AS missing_lines",
+      when(items, "i_present", "i_substituted", "0") + " AS substituted_lines",
+      when(items, "i_present", "i_accepted", "0") + " AS accepted_subs",
+      when(items, "i_present", "i_rejected", "0") + " AS rejected_subs",
+      (support ? "toUInt8(" + Matched("s_present") + ")" : std::string("toUInt8(0)")) +
+          " AS has_contact",
+      when(ratings, "r_present", "r_rating", "CAST(NULL AS Nullable(Int32))") + " AS rating",
+      when(feed, "fd_present", "fd_lag", "CAST(NULL AS Nullable(Float64))") + " AS feed_lag_hours",
+      when(supply, "sp_present", "sp_busy", "CAST(NULL AS Nullable(Float64))") + " AS busy_ratio",
+  };
+  const std::string per_order = fmt::format(
+      "SELECT order_id, is_cancelled AS f_cancelled, is_delivered AS f_delivered, "
+      "is_dispatched AS f_dispatched, is_batched AS f_batched, assign_delay_min AS f_assign, "
+      "prep_wait_min AS f_prep, travel_min AS f_travel, late_min AS f_late, n_lines AS f_lines, "
+      "missing_lines AS f_missing, substituted_lines AS f_substituted, accepted_subs AS "
+      "f_accepted, has_contact AS f_contact, rating AS f_rating, feed_lag_hours AS f_feed_lag, "
+      "busy_ratio AS f_busy, ({}) AS f_on_time, ({}) AS f_low_rating, ({}) AS f_cx_score "
+      "FROM (SELECT {} FROM ({}))",
+      score.on_time, score.low_rating, score.cx_score, fmt::join(facts, ", "), chain.Sql());
+  // The leaves: the same columns as metrics::OrderLeavesSql, counts Int64 and sums Float64.
+  std::vector<std::string> dimensions;
+  for (const auto& dimension : dataset.Dimensions()) dimensions.push_back(SqlIdentifier(dimension));
+  const auto count_if = [](const std::string& condition, const char* name) {
+    return fmt::format("toInt64(countIf(ifNull({}, 0) = 1)) AS {}", condition, name);
+  };
+  const auto sum = [](const std::string& value, const char* name) {
+    return fmt::format("toFloat64(ifNull(sum({}), 0)) AS {}", value, name);
+  };
+  const std::vector<std::string> aggregates{
+      "toInt64(count()) AS orders",
+      sum("f_cx_score", "cx_sum"),
+      count_if("f_delivered", "delivered"),
+      count_if("f_on_time", "on_time"),
+      count_if("f_cancelled", "cancelled"),
+      "toInt64(sum(f_lines)) AS lines",
+      "toInt64(sum(f_missing)) AS missing_lines",
+      "toInt64(sum(f_substituted)) AS substituted_lines",
+      "toInt64(sum(f_accepted)) AS accepted_subs",
+      count_if("f_contact", "contacts"),
+      "toInt64(count(f_rating)) AS rated",
+      "toInt64(ifNull(sum(f_rating), 0)) AS rating_sum",
+      count_if("f_low_rating", "low_ratings"),
+      count_if("f_dispatched", "dispatched"),
+      count_if("f_batched", "batched"),
+      sum("f_assign", "assign_delay_sum"),
+      sum("f_prep", "prep_wait_sum"),
+      sum("f_travel", "travel_sum"),
+      sum(chain.Column("orders", "distance_km", "Float64"), "distance_sum"),
+      "toFloat64(ifNull(sumIf(f_late, ifNull(f_delivered, 0) = 1), 0)) AS eta_error_sum",
+      "toInt64(count(f_feed_lag)) AS feed_lag_n",
+      sum("f_feed_lag", "feed_lag_sum"),
+      "toInt64(count(f_busy)) AS busy_n",
+      sum("f_busy", "busy_sum"),
+  };
+  // The outermost FROM is the Distributed orders, so that every shard joins its own orders'
+  // facts and sends only its partial sums (docs/clickhouse.md, "Shard-local joins").
+  const std::string orders = schema->tables.at("orders").relation;
+  return fmt::format("SELECT {0}, {1} AS order_date, {2} FROM {3} ALL LEFT JOIN ({4}) USING "
+                     "order_id GROUP BY {0}, order_date",
+                     fmt::join(dimensions, ", "), order_date, fmt::join(aggregates, ", "), orders,
+                     per_order);
+}
+
+void BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
+                                const OrderScoreSql& score) {
+  const std::string sql = ClickHouseOrderLeavesSql(dataset, score);
+  const Table leaves = ClickHouseClient(dataset.ClickHouse()->location).Query(sql);
+  std::vector<std::string> columns;
+  for (const auto& column : leaves.columns) {
+    columns.push_back(fmt::format("{} {}", SqlIdentifier(column.name), SqlTypeName(column.type)));
+  }
+  connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE order_leaves ({})",
+                                 fmt::join(columns, ", ")));
+  Appender appender(connection, "order_leaves", "temp");
+  appender.Append(leaves);
+  appender.Flush();
+}
+
+}  // namespace cxagent::storage
