@@ -1,0 +1,241 @@
+#include "storage/clickhouse_facts.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "metrics/cx_config.hpp"
+#include "metrics/order_facts.hpp"
+#include "metrics/slice_cube.hpp"
+#include "storage/clickhouse_client.hpp"
+#include "storage/dataset.hpp"
+#include "storage/duckdb.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RunCxagent;
+
+// A ClickHouse dataset opened by `--data clickhouse://...` and its leaves pass, on the local
+// two-shard cluster (scripts/clickhouse_cluster.sh) in a folder of the suite's own, against the
+// DuckDB leaves of the same generated world. Skipped without clickhouse-server.
+class ClickHouseFactsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!HaveServer()) return;
+    std::string pattern = (fs::temp_directory_path() / "cxagent-ch-facts-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return;
+    folder_ = pattern;
+    const std::string start = Script() + " start " + *folder_ + "/cluster >/dev/null";
+    if (std::system(start.c_str()) != 0) return;
+    std::ifstream ports(*folder_ + "/cluster/ports.env");
+    std::map<std::string, std::string> values;
+    for (std::string line; std::getline(ports, line);) {
+      const size_t equals = line.find('=');
+      if (line.starts_with('#') || equals == std::string::npos) continue;
+      values[line.substr(0, equals)] = line.substr(equals + 1);
+    }
+    port1_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_1"));
+    port2_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_2"));
+    world_ = *folder_ + "/world";
+    const auto generated =
+        RunCxagent("generate --scenario " + std::string(CXAGENT_SOURCE_DIR) +
+                   "/scenarios/clean.yaml --days 28 --orders-per-day 300 --out " + world_);
+    if (generated.exit_code != 0) setup_error_ = "generate failed: " + generated.err;
+  }
+
+  static void TearDownTestSuite() {
+    if (!folder_) return;
+    const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
+    EXPECT_EQ(std::system(stop.c_str()), 0);
+    fs::remove_all(*folder_);
+    folder_.reset();
+  }
+
+  void SetUp() override {
+    if (!HaveServer()) {
+      GTEST_SKIP() << "clickhouse-server is not installed (scripts/setup.sh installs it)";
+    }
+    ASSERT_NE(port1_, 0) << "the local ClickHouse cluster did not start";
+    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+    database_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (int shard = 1; shard <= 2; ++shard) {
+      Shard(shard, "default").Execute("DROP DATABASE IF EXISTS " + database_);
+      Shard(shard, "default").Execute("CREATE DATABASE " + database_);
+    }
+  }
+
+  static bool HaveServer() {
+    return std::system("command -v clickhouse-server >/dev/null 2>&1") == 0;
+  }
+
+  static std::string Script() {
+    return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
+  }
+
+  ClickHouseClient Shard(int number, const std::string& database = {}) const {
+    return ClickHouseClient(ClickHouseLocation{.host = "127.0.0.1",
+                                               .port = number == 1 ? port1_ : port2_,
+                                               .database = database.empty() ? database_ : database});
+  }
+
+  std::string Url() const {
+    return "clickhouse://127.0.0.1:" + std::to_string(port1_) + "/" + database_ +
+           "?cluster=cxagent&shards=127.0.0.1:" + std::to_string(port2_);
+  }
+
+  void Load(const std::string& world) const {
+    const auto loaded = RunCxagent("load --data " + world + " --into '" + Url() + "'");
+    ASSERT_EQ(loaded.exit_code, 0) << loaded.err;
+  }
+
+  // order_leaves on `connection`, in a fixed order.
+  static Table SortedLeaves(Connection& connection, const std::vector<std::string>& dimensions) {
+    std::string order;
+    for (const auto& dimension : dimensions) order += dimension + ", ";
+    return connection.Query("SELECT * FROM order_leaves ORDER BY " + order + "order_date");
+  }
+
+  // Expects ClickHouse's leaves of the loaded data to equal DuckDB's leaves of `world`.
+  void ExpectLeavesEqual(const std::string& world) const {
+    const metrics::CxScoreConfig config;
+    Database duck_database;
+    Connection duck(duck_database);
+    const Dataset files = Dataset::Open(duck, {.folder = world});
+    metrics::BuildOrderFacts(duck, files, config);
+    duck.Execute(metrics::OrderLeavesSql({}, files.Dimensions()));
+    const Table expected = SortedLeaves(duck, files.Dimensions());
+
+    Database database;
+    Connection connection(database);
+    const Dataset clickhouse = Dataset::Open(connection, {.folder = Url()});
+    ASSERT_EQ(clickhouse.Dimensions(), files.Dimensions());
+    metrics::BuildClickHouseLeaves(connection, clickhouse, config);
+    const Table actual = SortedLeaves(connection, clickhouse.Dimensions());
+
+    ASSERT_GT(expected.RowCount(), 1000U);
+    ASSERT_EQ(actual.RowCount(), expected.RowCount());
+    ASSERT_EQ(actual.columns.size(), expected.columns.size());
+    for (size_t c = 0; c < expected.columns.size(); ++c) {
+      const Column& want = expected.columns[c];
+      const Column& got = actual.columns[c];
+      ASSERT_EQ(got.name, want.name);
+      ASSERT_EQ(got.type, want.type) << want.name;
+      for (size_t row = 0; row < expected.RowCount(); ++row) {
+        ASSERT_EQ(got.IsNull(row), want.IsNull(row)) << want.name << " row " << row;
+        if (want.IsNull(row)) continue;
+        if (want.type == ColumnType::VARCHAR) {
+          ASSERT_EQ(got.StringAt(row), want.StringAt(row)) << want.name << " row " << row;
+        } else if (want.type == ColumnType::DOUBLE) {
+          ASSERT_NEAR(got.doubles[row], want.doubles[row],
+                      1e-6 * std::max(1.0, std::abs(want.doubles[row])))
+              << want.name << " row " << row;
+        } else {
+          ASSERT_EQ(got.ints[row], want.ints[row]) << want.name << " row " << row;
+        }
+      }
+    }
+  }
+
+  static inline std::optional<std::string> folder_;
+  static inline int port1_ = 0;
+  static inline int port2_ = 0;
+  static inline std::string world_;
+  static inline std::string setup_error_;
+  std::string database_;
+};
+
+TEST_F(ClickHouseFactsTest, LeavesFromTheClusterEqualDuckDbLeavesOfTheSameWorld) {
+  Load(world_);
+  ExpectLeavesEqual(world_);
+}
+
+TEST_F(ClickHouseFactsTest, TablesTheDataLacksReadAsInDuckDb) {
+  // Without ratings and inventory: the rating sums are 0 and the feed lag NULL on both sides.
+  const std::string world = *folder_ + "/world-without";
+  fs::create_directories(world);
+  for (const auto& entry : fs::directory_iterator(world_)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "ratings.parquet" || name == "inventory.parquet") continue;
+    fs::copy(entry.path(), world + "/" + name, fs::copy_options::recursive);
+  }
+  Load(world);
+  Database database;
+  Connection connection(database);
+  const Dataset clickhouse = Dataset::Open(connection, {.folder = Url()});
+  EXPECT_FALSE(clickhouse.HasTable("ratings"));
+  EXPECT_TRUE(clickhouse.HasTable("items"));
+  EXPECT_TRUE(clickhouse.HasColumn("deliveries", "late_min"));
+  ExpectLeavesEqual(world);
+}
+
+TEST_F(ClickHouseFactsTest, CheckReportsTablesRowsAndWhatItDoesNotCheck) {
+  Load(world_);
+  const auto result = RunCxagent("check --data '" + Url() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("orders                 8363"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("not checked: values (domains, NULLs, duplicate keys, orphans, date "
+                            "coverage) are not checked in ClickHouse yet"),
+            std::string::npos)
+      << result.out;
+  const auto analyzed = RunCxagent("analyze --data '" + Url() + "'");
+  EXPECT_EQ(analyzed.exit_code, 1);
+  EXPECT_NE(analyzed.err.find("the analysis of a ClickHouse dataset does not run yet"),
+            std::string::npos)
+      << analyzed.err;
+}
+
+TEST_F(ClickHouseFactsTest, OpeningErrorsAreOneLineWithExit2) {
+  // An orders table without status, and a deliveries table whose late_min is text.
+  for (int shard = 1; shard <= 2; ++shard) {
+    Shard(shard).Execute(
+        "CREATE TABLE orders (order_id Int64, order_date Date, region String) "
+        "ENGINE = MergeTree() ORDER BY order_id");
+  }
+  const std::string port1 = std::to_string(port1_);
+  const std::string url = "clickhouse://127.0.0.1:" + port1 + "/" + database_;
+  const std::map<std::string, std::string> cases = {
+      {"clickhouse://127.0.0.1:1/" + database_,
+       "cxagent: error: clickhouse://default@127.0.0.1:1/" + database_ +
+           ": no ClickHouse server answers (Connection)"},
+      {"clickhouse://127.0.0.1:" + port1 + "/nope",
+       "cxagent: error: clickhouse://default@127.0.0.1:" + port1 +
+           "/nope: ClickHouse error 81: Database nope doesn't exist"},
+      {url, "cxagent: error: " + database_ + ".orders at clickhouse://default@127.0.0.1:" + port1 +
+                "/" + database_ + ": the orders table has no column status"},
+  };
+  for (const auto& [data, message] : cases) {
+    for (const char* command : {"check", "analyze"}) {
+      const auto result = RunCxagent(std::string(command) + " --data '" + data + "'");
+      EXPECT_EQ(result.exit_code, 2) << command << " " << data;
+      EXPECT_NE(result.err.find(message), std::string::npos) << command << ": " << result.err;
+    }
+  }
+  Shard(1).Execute("DROP TABLE orders");
+  Shard(1).Execute(
+      "CREATE TABLE orders (order_id Int64, status String, order_date Date, region String) "
+      "ENGINE = MergeTree() ORDER BY order_id");
+  Shard(1).Execute(
+      "CREATE TABLE deliveries (order_id Int64, late_min String) ENGINE = MergeTree() "
+      "ORDER BY order_id");
+  const auto result = RunCxagent("check --data '" + url + "'");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("cxagent: error: clickhouse://default@127.0.0.1:" + port1 + "/" +
+                            database_ +
+                            ": column late_min of the deliveries table is String in ClickHouse; "
+                            "the contract needs DOUBLE"),
+            std::string::npos)
+      << result.err;
+}
+
+}  // namespace
+}  // namespace cxagent::storage
