@@ -92,13 +92,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     storage::Database database;
     storage::Connection connection(database);
     const storage::Dataset dataset = storage::Dataset::Open(connection, data);
-    throw Error(
-        ErrorType::NOT_IMPLEMENTED,
-        fmt::format(
-        "{}: the analysis of a ClickHouse dataset does not run yet: its per-day-and-leaf sums do "
-        "(storage/clickhouse_facts), the data checks and summary, the RCA's facts and samples and "
-        "the efficiency reads not yet (issue 17; docs/clickhouse.md)",
-        dataset.Folder()));
+    throw Error(ErrorType::NOT_IMPLEMENTED,
+                fmt::format("{}: the analysis of a ClickHouse dataset does not run yet: its "
+                            "per-day-and-leaf sums do "
+                            "(storage/clickhouse_facts), the data checks and summary, the RCA's "
+                            "facts and samples and "
+                            "the efficiency reads not yet (docs/clickhouse.md)",
+                            dataset.Folder()));
   }
   if (!std::filesystem::is_directory(data_dir)) {
     throw NotFound("data folder not found: {}", data_dir);

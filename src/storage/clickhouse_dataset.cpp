@@ -64,8 +64,8 @@ ClickHouseSchema DiscoverClickHouseSchema(const ClickHouseLocation& location) {
     engines[std::string(tables.Get("name").StringAt(row))] =
         std::string(tables.Get("engine").StringAt(row));
   }
-  const Table columns = client.Query(
-      "SELECT table, name, type FROM system.columns WHERE database = " + database);
+  const Table columns =
+      client.Query("SELECT table, name, type FROM system.columns WHERE database = " + database);
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> columns_of;
   for (size_t row = 0; row < columns.RowCount(); ++row) {
     columns_of[std::string(columns.Get("table").StringAt(row))].emplace_back(
@@ -100,8 +100,9 @@ ClickHouseSchema DiscoverClickHouseSchema(const ClickHouseLocation& location) {
     for (const auto& [column, type] : table.columns) {
       for (const auto& required : RequiredColumns(contract)) {
         if (required.name != column || Holds(required.type, type)) continue;
-        throw InvalidInput("{}: column {} of the {} table is {} in ClickHouse; the contract needs {}",
-                           where, column, name, type, SqlTypeName(required.type));
+        throw InvalidInput(
+            "{}: column {} of the {} table is {} in ClickHouse; the contract needs {}", where,
+            column, name, type, SqlTypeName(required.type));
       }
     }
     schema.tables.emplace(name, std::move(table));

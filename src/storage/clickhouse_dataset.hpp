@@ -12,16 +12,16 @@ namespace cxagent::storage {
 
 //! One contract table of a ClickHouse dataset as its database has it (docs/clickhouse.md).
 struct ClickHouseTable {
-  std::string relation;        //!< `db.table`: what a query over all its rows reads
-  std::string join_relation;   //!< what a shard-local join reads: `db.table_local` or `relation`
-  bool distributed = false;    //!< the table is Distributed over `<table>_local` on every shard
-  std::string engine;          //!< the table's engine, e.g. "Distributed", "MergeTree"
+  std::string relation;       //!< `db.table`: what a query over all its rows reads
+  std::string join_relation;  //!< what a shard-local join reads: `db.table_local` or `relation`
+  bool distributed = false;   //!< the table is Distributed over `<table>_local` on every shard
+  std::string engine;         //!< the table's engine, e.g. "Distributed", "MergeTree"
   std::vector<std::pair<std::string, std::string>> columns;  //!< name and ClickHouse type
 };
 
 //! The contract tables a ClickHouse database holds, read from system.tables and system.columns.
 struct ClickHouseSchema {
-  ClickHouseLocation location;                   //!< where they are
+  ClickHouseLocation location;                    //!< where they are
   std::map<std::string, ClickHouseTable> tables;  //!< present contract tables by contract name
 
   //! The ClickHouse type of `column` of `table`, empty when the table or column is absent.

@@ -21,8 +21,7 @@ namespace {
 // unless join_use_nulls is set (which is not relied on either way).
 class FactsChain {
  public:
-  explicit FactsChain(const Dataset& dataset)
-      : dataset_(dataset), schema_(*dataset.ClickHouse()) {}
+  explicit FactsChain(const Dataset& dataset) : dataset_(dataset), schema_(*dataset.ClickHouse()) {}
 
   // `column` of `table` as the data has it, else a NULL of `type` (as DuckDB's views read it).
   std::string Column(std::string_view table, std::string_view column, const char* type) const {
@@ -77,8 +76,9 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
   const bool has_time = chain.Has("orders", "created_at");
   const std::string order_date = has_date ? "order_date" : "toDate(created_at)";
   // The hour as Unix time on both sides of the supply join, whatever the columns' time zones.
-  const std::string order_hour = has_time ? "toUInt64(intDiv(toUnixTimestamp(created_at), 3600) * 3600)"
-                                          : "toUInt64(toUInt32(order_date) * 86400)";
+  const std::string order_hour = has_time
+                                     ? "toUInt64(intDiv(toUnixTimestamp(created_at), 3600) * 3600)"
+                                     : "toUInt64(toUInt32(order_date) * 86400)";
   // Level 0: the shard's orders with the keys of the joins.
   std::vector<std::string> carried{"order_id", "status", "order_date"};
   std::vector<std::string> start{"order_id", "status", order_date + " AS order_date"};
@@ -109,22 +109,23 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
                            chain.Column("deliveries", "travel_min", "Float64"),
                            chain.Column("deliveries", "late_min", "Float64"),
                            chain.Relation("deliveries")),
-               "order_id", {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late"});
+               "order_id",
+               {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late"});
   }
   const bool items = chain.Has("items", "order_id");
   if (items) {
     const std::string status = chain.Column("items", "status", "String");
     const std::string accepted =
         fmt::format("ifNull({}, 0)", chain.Column("items", "substitution_accepted", "UInt8"));
-    chain.Join(
-        fmt::format("SELECT order_id, 1 AS i_present, count() AS i_lines, "
-                    "countIf(ifNull({0} = 'missing', 0) = 1) AS i_missing, "
-                    "countIf(ifNull({0} = 'substituted', 0) = 1) AS i_substituted, "
-                    "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 1) AS i_accepted, "
-                    "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 0) AS i_rejected "
-                    "FROM {2} GROUP BY order_id",
-                    status, accepted, chain.Relation("items")),
-        "order_id", {"i_present", "i_lines", "i_missing", "i_substituted", "i_accepted", "i_rejected"});
+    chain.Join(fmt::format("SELECT order_id, 1 AS i_present, count() AS i_lines, "
+                           "countIf(ifNull({0} = 'missing', 0) = 1) AS i_missing, "
+                           "countIf(ifNull({0} = 'substituted', 0) = 1) AS i_substituted, "
+                           "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 1) AS i_accepted, "
+                           "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 0) AS i_rejected "
+                           "FROM {2} GROUP BY order_id",
+                           status, accepted, chain.Relation("items")),
+               "order_id",
+               {"i_present", "i_lines", "i_missing", "i_substituted", "i_accepted", "i_rejected"});
   }
   const bool support = chain.Has("support", "order_id");
   if (support) {
@@ -232,10 +233,10 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
   // The outermost FROM is the Distributed orders, so that every shard joins its own orders'
   // facts and sends only its partial sums (docs/clickhouse.md, "Shard-local joins").
   const std::string orders = schema->tables.at("orders").relation;
-  return fmt::format("SELECT {0}, {1} AS order_date, {2} FROM {3} ALL LEFT JOIN ({4}) USING "
-                     "order_id GROUP BY {0}, order_date",
-                     fmt::join(dimensions, ", "), order_date, fmt::join(aggregates, ", "), orders,
-                     per_order);
+  return fmt::format(
+      "SELECT {0}, {1} AS order_date, {2} FROM {3} ALL LEFT JOIN ({4}) USING "
+      "order_id GROUP BY {0}, order_date",
+      fmt::join(dimensions, ", "), order_date, fmt::join(aggregates, ", "), orders, per_order);
 }
 
 void BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
@@ -246,8 +247,8 @@ void BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
   for (const auto& column : leaves.columns) {
     columns.push_back(fmt::format("{} {}", SqlIdentifier(column.name), SqlTypeName(column.type)));
   }
-  connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE order_leaves ({})",
-                                 fmt::join(columns, ", ")));
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TEMP TABLE order_leaves ({})", fmt::join(columns, ", ")));
   Appender appender(connection, "order_leaves", "temp");
   appender.Append(leaves);
   appender.Flush();

@@ -726,8 +726,9 @@ class Checker {
     // Whether a single-column key (an integer id) repeats is answered here, and the repeated
     // keys are grouped only when there are any. (Grouping a composite key is what remains.)
     if (key.columns.size() == 1 &&
-        !IdRepeats(connection_.Query(fmt::format("SELECT {0} AS k FROM {1} WHERE {2}", list,
-                                                 scan.From(), fmt::join(not_null, " AND ")))
+        !IdRepeats(connection_
+                       .Query(fmt::format("SELECT {0} AS k FROM {1} WHERE {2}", list, scan.From(),
+                                          fmt::join(not_null, " AND ")))
                        .Get("k"))) {
       return;
     }
@@ -961,14 +962,15 @@ DataCheckReport CheckClickHouseTables(const Dataset& dataset) {
   report.dimensions = dataset.Dimensions();
   report.not_checked =
       "values (domains, NULLs, duplicate keys, orphans, date coverage) are not checked in "
-      "ClickHouse yet (issue 17)";
+      "ClickHouse yet (docs/clickhouse.md)";
   for (std::string_view name : TABLE_NAMES) {
     TableCheck& check = report.tables.emplace_back();
     check.table = std::string(name);
     check.present = dataset.HasTable(name);
     if (!check.present) continue;
     check.origin = dataset.Origin(name);
-    const Table rows = client.Query("SELECT count() AS n FROM " + schema.tables.at(check.table).relation);
+    const Table rows =
+        client.Query("SELECT count() AS n FROM " + schema.tables.at(check.table).relation);
     check.rows = rows.Get("n").ints.at(0);
     for (const auto& required : RequiredColumns(name)) {
       ColumnCheck& column = check.columns.emplace_back();

@@ -83,9 +83,10 @@ class ClickHouseFactsTest : public ::testing::Test {
   }
 
   ClickHouseClient Shard(int number, const std::string& database = {}) const {
-    return ClickHouseClient(ClickHouseLocation{.host = "127.0.0.1",
-                                               .port = number == 1 ? port1_ : port2_,
-                                               .database = database.empty() ? database_ : database});
+    return ClickHouseClient(
+        ClickHouseLocation{.host = "127.0.0.1",
+                           .port = number == 1 ? port1_ : port2_,
+                           .database = database.empty() ? database_ : database});
   }
 
   std::string Url() const {
@@ -229,11 +230,11 @@ TEST_F(ClickHouseFactsTest, OpeningErrorsAreOneLineWithExit2) {
       "ORDER BY order_id");
   const auto result = RunCxagent("check --data '" + url + "'");
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("cxagent: error: clickhouse://default@127.0.0.1:" + port1 + "/" +
-                            database_ +
-                            ": column late_min of the deliveries table is String in ClickHouse; "
-                            "the contract needs DOUBLE"),
-            std::string::npos)
+  EXPECT_NE(
+      result.err.find("cxagent: error: clickhouse://default@127.0.0.1:" + port1 + "/" + database_ +
+                      ": column late_min of the deliveries table is String in ClickHouse; "
+                      "the contract needs DOUBLE"),
+      std::string::npos)
       << result.err;
 }
 
