@@ -1,6 +1,7 @@
 #include "notify/events.hpp"
 
 #include <fmt/format.h>
+#include <httplib.h>
 
 #include <cstdlib>
 #include <limits>
@@ -186,6 +187,13 @@ std::string EventId(const IncidentChange& change, const IncidentFacts& incident)
          storage::IncidentIdentity(incident.metric, incident.slice_text, incident.start_date);
 }
 
+std::string IncidentLink(std::string_view public_url, const IncidentFacts& incident) {
+  return httplib::append_query_params(fmt::format("{}/incidents/{}", public_url, incident.id),
+                                      {{"metric", incident.metric},
+                                       {"slice", incident.slice_text},
+                                       {"start", incident.start_date}});
+}
+
 json EventPayload(const IncidentChange& change, const IncidentFacts& incident,
                   std::string_view public_url, std::string_view analyzed_at) {
   const json& document = incident.document;
@@ -209,7 +217,7 @@ json EventPayload(const IncidentChange& change, const IncidentFacts& incident,
             {"delta", document.value("delta", json())}}},
           {"top_cause", TopCause(document)},
           {"top_action", TopAction(document)},
-          {"link", fmt::format("{}/incidents/{}", public_url, incident.id)},
+          {"link", IncidentLink(public_url, incident)},
           {"analyzed_at", analyzed_at}};
 }
 

@@ -65,10 +65,15 @@ std::vector<IncidentChange> DiffIncidents(const std::vector<KnownIncident>& know
 //! `incident_opened|cx_score|region=seattle|2026-07-31` (severity_raised adds the new severity).
 std::string EventId(const IncidentChange& change, const IncidentFacts& incident);
 
+//! The dashboard's page of the incident: `{public_url}/incidents/{id}?metric=&slice=&start=`. Ids
+//! are ranks of one analysis; the page finds the incident by metric, slice and start (as triage
+//! states are matched) when a later analysis has renumbered it, and says so when it is gone.
+std::string IncidentLink(std::string_view public_url, const IncidentFacts& incident);
+
 //! The generic webhook message of an event: event_id, event, summary, incident (id, metric,
 //! slice, slice_text, start_date, end_date, severity, previous_severity), cx_change (metric,
 //! baseline, current, delta), top_cause (cause, label, confidence) or null, top_action (id,
-//! action, kind, expected_cx_delta) or null, link `{public_url}/incidents/{id}`, analyzed_at.
+//! action, kind, expected_cx_delta) or null, link (IncidentLink), analyzed_at.
 nlohmann::json EventPayload(const IncidentChange& change, const IncidentFacts& incident,
                             std::string_view public_url, std::string_view analyzed_at);
 

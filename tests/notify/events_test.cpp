@@ -145,10 +145,24 @@ TEST(EventPayloadTest, CarriesIdSliceChangeTopCauseTopActionAndLink) {
   EXPECT_EQ(payload["top_cause"]["confidence"], 0.91);
   EXPECT_EQ(payload["top_action"]["action"], "Cap batching at 1 order in region=seattle");
   EXPECT_EQ(payload["top_action"]["expected_cx_delta"]["mean"], 5.1);
-  EXPECT_EQ(payload["link"], "https://cx.example.com/incidents/INC-0003");
+  EXPECT_EQ(payload["link"],
+            "https://cx.example.com/incidents/"
+            "INC-0003?metric=cx_score&slice=region%3Dseattle&start=2026-07-31");
   EXPECT_EQ(payload["summary"],
             "Incident INC-0003 opened in region=seattle: cx_score 86.2 -> 80.9 (-5.3), severity "
             "high, since 2026-07-31");
+}
+
+// The link names the incident by what survives a re-analysis (metric, slice, start) beside its
+// rank, encoded so that the slice's own '=' and '&' stay inside the parameter.
+TEST(EventPayloadTest, LinkCarriesTheIncidentsIdentityEncoded) {
+  IncidentFacts incident =
+      Incident("INC-0012", "region=new york&store_type=grocery", "2026-08-02", "", "medium");
+  incident.metric = "on_time_rate";
+  EXPECT_EQ(
+      IncidentLink("http://cx:8080", incident),
+      "http://cx:8080/incidents/INC-0012?metric=on_time_rate&slice=region%3Dnew%20york%26store_"
+      "type%3Dgrocery&start=2026-08-02");
 }
 
 TEST(EventPayloadTest, WithoutRcaTheCauseAndActionAreNull) {

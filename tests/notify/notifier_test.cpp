@@ -155,7 +155,9 @@ TEST_F(NotifierTest, AnOpenedIncidentIsDeliveredOncePerChannel) {
     if (call.channel == "hook") {
       EXPECT_EQ(body["incident"]["id"], "INC-0002");
       EXPECT_EQ(body["top_cause"]["cause"], "batching_expansion");
-      EXPECT_EQ(body["link"], "https://cx.example.com/incidents/INC-0002");
+      EXPECT_EQ(body["link"],
+                "https://cx.example.com/incidents/"
+                "INC-0002?metric=cx_score&slice=region%3Dseattle&start=2026-07-31");
     } else {
       EXPECT_TRUE(body["blocks"].is_array());
       EXPECT_NE(call.body.find("region=seattle"), std::string::npos);

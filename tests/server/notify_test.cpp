@@ -198,7 +198,9 @@ TEST_F(NotifyTest, OneNotificationPerChannelDespiteTwoFailuresAndARestart) {
   const json seattle = IncidentIn("region=seattle");
   ASSERT_FALSE(seattle.is_null());
   const std::string id = seattle["id"];
-  const std::string link = "http://cx.example.test/incidents/" + id;
+  const std::string link =
+      "http://cx.example.test/incidents/" + id + "?metric=" + seattle["metric"].get<std::string>() +
+      "&slice=region%3Dseattle&start=" + seattle["start_date"].get<std::string>();
   const json hook = json::parse(receiver.Accepted("/hook")[0]);
   EXPECT_EQ(hook["event"], "incident_opened");
   EXPECT_EQ(hook["incident"]["id"], id);

@@ -336,7 +336,11 @@ async function main() {
     const topCause = rca.causes?.[0];
     if (!topCause) throw new E2eError(`expected ranked causes for ${incident.id}, saw ${JSON.stringify(rca).slice(0, 300)}`);
     const eventId = `incident_opened|${incident.metric}|${NEW_SLICE}|${incident.start_date}`;
-    const link = `${baseUrl}/incidents/${incident.id}`;
+    // The link names the incident by metric, slice and start beside its id (a rank): the page
+    // finds it even after a later analysis renumbers the incidents.
+    const identity = { metric: incident.metric, slice: NEW_SLICE, start: incident.start_date };
+    const query = Object.entries(identity).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+    const link = `${baseUrl}/incidents/${incident.id}?${query}`;
     console.log(`e2e: ${incident.id} in ${NEW_SLICE} since ${incident.start_date}, top cause ${topCause.cause}; event ${eventId}`);
 
     await check('each channel gets its first attempt, answered 503, and the log shows it pending a retry', async () => {

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { INCIDENT_DETAIL, SUMMARY_1 } from '@/testing/fixtures';
+import { INCIDENT_DETAIL, INCIDENT_LIST, SUMMARY_1 } from '@/testing/fixtures';
 import { fixtureRoutes, mockApi } from '@/testing/mock-api';
 import { errorResponse, jsonResponse, mockFetchPending } from '@/testing/mock-fetch';
 import { renderApp } from '@/testing/render-app';
@@ -337,5 +337,67 @@ describe('incident /incidents/:id', () => {
 
     expect(await screen.findByRole('alert')).toHaveTextContent('Could not load incident INC-9999no incident INC-9999HTTP 404');
     expect(screen.getByRole('link', { name: 'Root cause analysis →' })).toHaveAttribute('href', '/rca/INC-9999');
+  });
+
+  describe("a notification's link (?metric=&slice=&start=)", () => {
+    // INC-0001 is cx_score in region=seattle since 2026-07-31; INC-0003 is cx_score in platform=android.
+    const link = (id: string, slice: string, start: string) =>
+      `/incidents/${id}?metric=cx_score&slice=${encodeURIComponent(slice)}&start=${start}`;
+
+    it('shows the incident when the id still names it, asking only for incidents near its start', async () => {
+      let listQuery = '';
+      mockApi(
+        fixtureRoutes({
+          'GET /api/incidents': ({ url }) => {
+            listQuery = url.search;
+            return jsonResponse(INCIDENT_LIST);
+          },
+        }),
+      );
+      const { router } = renderApp(link('INC-0001', 'region=seattle', '2026-07-30'));
+
+      expect(await screen.findByRole('region', { name: 'Incident metadata' })).toHaveTextContent('CX Score in region=seattle');
+      expect(router.state.location.pathname).toBe('/incidents/INC-0001');
+      expect(new URLSearchParams(listQuery).get('start_date')).toBe('2026-07-27');
+      expect(new URLSearchParams(listQuery).get('end_date')).toBe('2026-08-02');
+      expect(new URLSearchParams(listQuery).get('limit')).toBe('500');
+    });
+
+    it('goes to the incident under its new id when a later analysis renumbered it', async () => {
+      mockApi(fixtureRoutes());
+      const { router } = renderApp(link('INC-0003', 'region=seattle', '2026-08-02'));
+
+      expect(await screen.findByRole('heading', { name: 'Incident INC-0001' })).toBeInTheDocument();
+      expect(router.state.location.pathname).toBe('/incidents/INC-0001');
+      expect(router.state.location.search).toBe('?metric=cx_score&slice=region%3Dseattle&start=2026-08-02');
+      expect(await screen.findByRole('region', { name: 'Incident metadata' })).toHaveTextContent('CX Score in region=seattle');
+    });
+
+    it('says the incident is gone instead of showing another one under its old id', async () => {
+      const fetchSpy = mockApi(fixtureRoutes());
+      renderApp(link('INC-0001', 'region=seattle', '2026-07-26'));
+
+      const gone = await screen.findByTestId('empty');
+      expect(gone).toHaveTextContent('The current analysis no longer has this incident');
+      expect(gone).toHaveTextContent('cx_score in region=seattle since 2026-07-26');
+      expect(screen.queryByRole('region', { name: 'Incident metadata' })).not.toBeInTheDocument();
+      expect(screen.getByRole('link', { name: 'All incidents →' })).toHaveAttribute('href', '/');
+      const asked = fetchSpy.mock.calls.map(([url]) => new URL(String(url), 'http://localhost').pathname);
+      expect(asked).not.toContain('/api/incidents/INC-0001');
+    });
+
+    it('shows the id as asked when the link has no complete identity', async () => {
+      mockApi(fixtureRoutes());
+      renderApp('/incidents/INC-0001?metric=cx_score&slice=region%3Dseattle&start=31-07-2026');
+
+      expect(await screen.findByRole('region', { name: 'Incident metadata' })).toHaveTextContent('CX Score in region=seattle');
+    });
+
+    it("shows the list's error when the incidents cannot be read", async () => {
+      mockApi(fixtureRoutes({ 'GET /api/incidents': errorResponse(500, 'internal', 'results unreadable') }));
+      renderApp(link('INC-0001', 'region=seattle', '2026-07-31'));
+
+      expect(await screen.findByRole('alert')).toHaveTextContent('Could not load incident INC-0001results unreadable');
+    });
   });
 });

@@ -24,7 +24,13 @@ export function TokenPrompt() {
   const [rejected] = useState(() => loadToken() !== '');
   useEffect(() => {
     setNeeded(unauthorized(client));
-    return client.getQueryCache().subscribe(() => setNeeded(unauthorized(client)));
+    // Only answers (and resets and removals) change whether a query failed with 401. Queries are
+    // also added and updated while the pages using them render, and setting state then would
+    // update this component during another's render.
+    return client.getQueryCache().subscribe((event) => {
+      const answered = event.type === 'updated' && ['success', 'error', 'setState'].includes(event.action.type);
+      if (answered || event.type === 'removed') setNeeded(unauthorized(client));
+    });
   }, [client]);
   if (!needed) return null;
 
