@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Navigate, useParams, useSearchParams } from 'react-router';
 import { IncidentSteps } from '@/components/layout/incident-steps';
 import { PageHeader } from '@/components/layout/page-header';
@@ -26,16 +27,24 @@ export function IncidentRoute() {
 
 function IncidentPage({ id }: { id: string }) {
   return (
-    <div className="flex flex-col gap-6">
-      <title>{`Incident ${id} · cxagent`}</title>
-      <PageHeader
-        eyebrow="Incident"
-        title={`Incident ${id}`}
-        description="Metadata and status, the slices where CX dropped most, the metric breakdown and a drill-down."
-        actions={<LinkButton to={paths.rca.to(id)}>Root cause analysis →</LinkButton>}
-      />
+    <IncidentFrame
+      id={id}
+      description="Metadata and status, the slices where CX dropped most, the metric breakdown and a drill-down."
+      actions={<LinkButton to={paths.rca.to(id)}>Root cause analysis →</LinkButton>}
+    >
       <IncidentSteps id={id} />
       <IncidentDetailView id={id} />
+    </IncidentFrame>
+  );
+}
+
+/** The title and header every state of the page shares. */
+function IncidentFrame({ id, description, actions, children }: { id: string; description: string; actions: ReactNode; children: ReactNode }) {
+  return (
+    <div className="flex flex-col gap-6">
+      <title>{`Incident ${id} · cxagent`}</title>
+      <PageHeader eyebrow="Incident" title={`Incident ${id}`} description={description} actions={actions} />
+      {children}
     </div>
   );
 }
@@ -67,19 +76,16 @@ function LinkedIncident({ id, identity, search }: { id: string; identity: Incide
 
 function NoLongerDetected({ id, identity }: { id: string; identity: IncidentIdentity }) {
   return (
-    <div className="flex flex-col gap-6">
-      <title>{`Incident ${id} · cxagent`}</title>
-      <PageHeader
-        eyebrow="Incident"
-        title={`Incident ${id}`}
-        description="The incident a notification was sent for."
-        actions={<LinkButton to={paths.dashboard.to()}>All incidents →</LinkButton>}
-      />
+    <IncidentFrame
+      id={id}
+      description="The incident a notification was sent for."
+      actions={<LinkButton to={paths.dashboard.to()}>All incidents →</LinkButton>}
+    >
       <EmptyState title="The current analysis no longer has this incident">
         The link was sent for <code>{identity.metric}</code> in <SliceText text={identity.slice} /> since{' '}
         {identity.start}. No incident of the current analysis has that metric and slice with a start within{' '}
         {START_TOLERANCE_DAYS} days: the data no longer shows the regression, or it now belongs to another slice.
       </EmptyState>
-    </div>
+    </IncidentFrame>
   );
 }
