@@ -4,8 +4,11 @@
 #include <random>
 #include <vector>
 
+#include "common/config.hpp"
 #include "common/error.hpp"
 #include "recommend/interval.hpp"
+#include "recommend/recommend.hpp"
+#include "support/test_support.hpp"
 
 namespace cxagent::recommend {
 namespace {
@@ -91,6 +94,18 @@ TEST(RecommendInterval, CoverageOutsideTheUnitIntervalIsRejected) {
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find("coverage must be in (0, 1)"), std::string::npos);
   }
+}
+
+TEST(RecommendInterval, ConfigReadsTheShareAndRejectsOneOutOfRange) {
+  EXPECT_DOUBLE_EQ(RecommendConfig{}.simulation.model_error_share, DefaultModelErrorShare());
+  ConfigReader given(YAML::Load("model_error_share: 0.3"), "cx.yaml", "recommend");
+  EXPECT_DOUBLE_EQ(RecommendConfig::Read(given).simulation.model_error_share, 0.3);
+  const std::string message = testing::ErrorMessage([] {
+    ConfigReader reader(YAML::Load("model_error_share: -0.1"), "cx.yaml", "recommend");
+    RecommendConfig::Read(reader);
+  });
+  EXPECT_NE(message.find("model_error_share"), std::string::npos) << message;
+  EXPECT_NE(message.find("out of range"), std::string::npos) << message;
 }
 
 }  // namespace
