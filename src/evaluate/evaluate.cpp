@@ -19,6 +19,7 @@
 #include "generate/run.hpp"
 #include "metrics/order_facts.hpp"
 #include "rca/panel.hpp"
+#include "recommend/interval.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/table.hpp"
@@ -148,6 +149,7 @@ void ScoreRevert(IncidentScore& row, const std::filesystem::path& world,
     row.expected = (*estimate)[0];
     row.expected_lo = (*estimate)[1];
     row.expected_hi = (*estimate)[2];
+    row.expected_sampling = RevertSamplingHalfWidth(*incident, row.cause);
   }
   const Slice slice = LocalizedSlice(*incident);
   const std::string start = incident->at("start_date").get<std::string>();
@@ -213,6 +215,26 @@ std::optional<std::array<double, 3>> RevertEstimate(const nlohmann::json& incide
                                  delta.at("ci90").at(1).get<double>()};
   }
   return std::nullopt;
+}
+
+std::optional<double> RevertSamplingHalfWidth(const nlohmann::json& incident,
+                                              const std::string& cause) {
+  for (const auto& rec : incident.value("recommendations", nlohmann::json::array())) {
+    if (rec.value("kind", "") != "revert" || rec.value("cause", "") != cause) continue;
+    const auto sources = rec.find("cx_interval");
+    if (sources == rec.end() || !sources->contains("sampling_half_width")) return std::nullopt;
+    return sources->at("sampling_half_width").get<double>();
+  }
+  return std::nullopt;
+}
+
+std::optional<double> WhatIfConformalShare(const EvaluateReport& report) {
+  std::vector<recommend::EffectResidual> residuals;
+  for (const auto& row : report.incidents) {
+    if (!row.true_effect || !row.expected || !row.expected_sampling) continue;
+    residuals.push_back({*row.expected, *row.expected_sampling, *row.true_effect});
+  }
+  return recommend::ConformalModelErrorShare(residuals, 0.9);
 }
 
 ConfusionMatrix CauseConfusion(const EvaluateReport& report) {
@@ -405,6 +427,7 @@ EvaluateReport RunEvaluation(const EvaluateRequest& request) {
 
 nlohmann::json ReportJson(const EvaluateReport& report) {
   const Summary s = Summarize(report);
+  const auto conformal = WhatIfConformalShare(report);
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : report.incidents) {
     rows.push_back(
@@ -429,7 +452,9 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
          {"expected_cx_delta",
           row.expected ? nlohmann::json({{"mean", *row.expected},
                                          {"ci90", {*row.expected_lo, *row.expected_hi}}})
-                       : nlohmann::json()}});
+                       : nlohmann::json()},
+         {"sampling_half_width",
+          row.expected_sampling ? nlohmann::json(*row.expected_sampling) : nlohmann::json()}});
   }
   nlohmann::json confusion = nlohmann::json::object();
   for (const auto& [truth, row] : CauseConfusion(report)) {
@@ -482,6 +507,7 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
             {"whatif_mae_share",
              s.abs_truth > 0 ? nlohmann::json(s.abs_error / s.abs_truth) : nlohmann::json()},
             {"whatif_coverage", Rate(s.whatif_covered, s.whatif_scored)},
+            {"whatif_conformal_share", conformal ? nlohmann::json(*conformal) : nlohmann::json()},
             {"false_per_90_days",
              report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days}}}};
 }
@@ -615,6 +641,13 @@ std::string ReportText(const EvaluateReport& report) {
         s.whatif_scored ? s.abs_error / s.whatif_scored : 0.0,
         s.whatif_scored ? s.abs_truth / s.whatif_scored : 0.0, s.whatif_covered, s.whatif_scored,
         100 * Rate(s.whatif_covered, s.whatif_scored));
+    // The conformal step behind the interval's model-error share (docs/recommend.md): what these
+    // incidents alone would choose. Only tuning runs may feed the default.
+    if (const auto share = WhatIfConformalShare(report)) {
+      text += fmt::format(
+          "model-error share at which 90% of these intervals would cover (conformal): {:.3f}\n",
+          *share);
+    }
   }
   return text;
 }

@@ -55,6 +55,8 @@ struct IncidentScore {
   std::optional<double> expected;
   std::optional<double> expected_lo;
   std::optional<double> expected_hi;
+  //! The estimate's bootstrap half-width (its `cx_interval`), when the analysis reports one.
+  std::optional<double> expected_sampling;
 };
 
 //! Everything one evaluation found.
@@ -105,6 +107,16 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
 //! expected_cx_delta, or nullopt when the incident has none.
 std::optional<std::array<double, 3>> RevertEstimate(const nlohmann::json& incident,
                                                     const std::string& cause);
+
+//! The revert recommendation's `cx_interval.sampling_half_width` for `cause`, or nullopt when
+//! the incident has no such recommendation or it predates the field.
+std::optional<double> RevertSamplingHalfWidth(const nlohmann::json& incident,
+                                              const std::string& cause);
+
+//! The model-error share (recommend::ConformalModelErrorShare) at which the scored revert
+//! estimates' 90% intervals would cover 90% of their true effects; nullopt without enough
+//! incidents that report their sampling half-width.
+std::optional<double> WhatIfConformalShare(const EvaluateReport& report);
 
 //! Generates every scenario, analyses it and scores it; progress on stderr.
 EvaluateReport RunEvaluation(const EvaluateRequest& request);

@@ -27,6 +27,9 @@ RecommendConfig RecommendConfig::Read(ConfigReader& reader) {
                      "CX models refitted on halves of the sample for model uncertainty");
   c.simulation.bootstrap = reader.Integer("bootstrap", c.simulation.bootstrap, 50, 100000,
                                           "bootstrap replicates behind each 90% interval");
+  c.simulation.model_error_share = reader.Number(
+      "model_error_share", c.simulation.model_error_share, 0, 10,
+      "the CX model's error as a share of the simulated CX change, added to the 90% interval");
   c.simulation.threads =
       reader.Integer("threads", c.simulation.threads, 1, 64, "threads for refits and simulations");
   c.costs.pay_per_engaged_hour = reader.Number("pay_per_engaged_hour", c.costs.pay_per_engaged_hour,

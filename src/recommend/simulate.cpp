@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "rca/rca.hpp"
+#include "recommend/interval.hpp"
 
 namespace cxagent::recommend {
 
@@ -60,6 +61,9 @@ nlohmann::json WhatIfJson(const WhatIfResult& result) {
       {"params", params},
       {"action", result.action},
       {"expected_cx_delta", IntervalJson(result.cx)},
+      {"cx_interval",
+       {{"sampling_half_width", Round(result.cx_sampling_half_width, 3)},
+        {"model_error_share", Round(result.cx_model_error_share, 3)}}},
       {"efficiency_delta",
        {{"cost_per_order", IntervalJson(result.efficiency.cost_per_order)},
         {"deliveries_per_dasher_hour", IntervalJson(result.efficiency.deliveries_per_dasher_hour)},
@@ -345,7 +349,15 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
     const double half = Percentile(deviations, 0.9);
     return Interval{mean, mean - half, mean + half};
   };
-  result.cx = interval(point.cx, cx);
+  // The bootstrap knows the orders' sampling and the refits' spread, not how far the model's
+  // counterfactual is from the world's: that error grows with the effect (a model that
+  // attenuates or exaggerates by some share), so a share of the estimate joins the half-width.
+  const Interval sampled = interval(point.cx, cx);
+  const double half =
+      CalibratedHalfWidth(sampled.hi - point.cx, point.cx, options_.model_error_share);
+  result.cx = Interval{point.cx, point.cx - half, point.cx + half};
+  result.cx_sampling_half_width = sampled.hi - point.cx;
+  result.cx_model_error_share = options_.model_error_share;
   result.efficiency.cost_per_order = interval(point.cost, cost);
   result.efficiency.deliveries_per_dasher_hour = interval(point.deliveries_per_hour, dph);
   result.efficiency.dasher_hours_per_delivery = interval(point.hours_per_delivery, hpd);

@@ -9,6 +9,7 @@
 #include "rca/cx_model.hpp"
 #include "recommend/action.hpp"
 #include "recommend/efficiency.hpp"
+#include "recommend/interval.hpp"
 #include "recommend/sample.hpp"
 
 namespace cxagent::rca {
@@ -41,12 +42,16 @@ struct WhatIfResult {
   ParamValues params;
   std::string action;
   Interval cx;  //!< CX Score change inside the slice and window
+  //! How the CX interval was made: the bootstrap's 90% half-width (sampling, and the refits'
+  //! spread) and the model-error share of the estimate added to it (CalibratedHalfWidth).
+  double cx_sampling_half_width = 0;
+  double cx_model_error_share = 0;
   EfficiencyDelta efficiency;
   size_t orders = 0;  //!< incident orders simulated
 };
 
 //! The WhatIfResult JSON of docs/api.md (`template`, `params`, `action`, `expected_cx_delta`,
-//! `efficiency_delta`).
+//! `cx_interval`, `efficiency_delta`).
 nlohmann::json WhatIfJson(const WhatIfResult& result);
 
 //! How the simulation estimates its uncertainty.
@@ -55,6 +60,10 @@ struct SimulationOptions {
   int refits = 2;
   //! Bootstrap replicates of the incident orders behind each interval.
   int bootstrap = 400;
+  //! The CX model's error as a share of the simulated CX change, added in quadrature to the
+  //! bootstrap's half-width (CalibratedHalfWidth); chosen by a conformal step on scenarios
+  //! generated without their incidents (docs/recommend.md).
+  double model_error_share = DefaultModelErrorShare();
   //! Seed of every random stream (results are deterministic).
   uint64_t seed = 20260601;
   //! Threads for the refits.

@@ -299,6 +299,13 @@ Json Schemas() {
                                   {"deliveries_per_dasher_hour", Number()},
                                   {"dasher_hours_per_delivery", Number()},
                                   {"incentive_spend", Number()}});
+  schemas["CxInterval"] = Object(
+      {{"sampling_half_width",
+        Number("the bootstrap's 90% half-width: the orders' sampling and the refits' spread")},
+       {"model_error_share",
+        Number("the model's error as a share of the CX change, added to that half-width in "
+               "quadrature (docs/recommend.md)")}},
+      "how expected_cx_delta's 90% interval was made");
   schemas["Recommendation"] =
       Object({{"id", String("e.g. REC-0001-1")},
               {"cause", String()},
@@ -311,6 +318,8 @@ Json Schemas() {
               {"expected_cx_delta", Ref("Interval")},
               {"efficiency_delta", Ref("EfficiencyDelta")},
               {"cx_per_cost", Nullable(Number())}});
+  // Optional: analyses stored before the interval was calibrated do not have it.
+  schemas["Recommendation"]["properties"]["cx_interval"] = Ref("CxInterval");
   schemas["Tradeoff"] =
       Object({{"template", String()},
               {"param", String()},
@@ -338,6 +347,7 @@ Json Schemas() {
                 {"additionalProperties", {{"oneOf", {Number(), String(), Boolean()}}}}}},
               {"action", String()},
               {"expected_cx_delta", Ref("Interval")},
+              {"cx_interval", Ref("CxInterval")},
               {"efficiency_delta", Ref("EfficiencyDelta")}});
   schemas["ExperimentPlanRequest"] = {
       {"type", "object"},

@@ -269,6 +269,49 @@ TEST(EvaluateReport, CountsDetectionAmongIncidentsThatMovedTheirSliceAPointOrMor
       << ReportText(report);
 }
 
+// The conformal step behind recommend.model_error_share: each scored revert needs the share that
+// stretches its bootstrap half-width over its error; 9 of 10 covered takes the 10th need of 10
+// (rank ceil(11 x 0.9)), and rows without a sampling half-width (older analyses) are left out.
+TEST(EvaluateReport, WhatIfConformalShareIsTheShareNinetyPercentNeed) {
+  EvaluateReport report;
+  for (int i = 1; i <= 10; ++i) {
+    IncidentScore row = Row("r" + std::to_string(i), true, "r", 0.9);
+    row.true_effect = 10.0 + 0.1 * i;  // error 0.1 i on an estimate of 10: needs 0.01 i
+    row.expected = 10.0;
+    row.expected_lo = 9.9;
+    row.expected_hi = 10.1;
+    row.expected_sampling = 0.0;
+    report.incidents.push_back(row);
+  }
+  IncidentScore old = Row("old", true, "old", 0.9);
+  old.true_effect = 50.0;
+  old.expected = 10.0;
+  old.expected_lo = 9.0;
+  old.expected_hi = 11.0;
+  report.incidents.push_back(old);
+  const auto share = WhatIfConformalShare(report);
+  ASSERT_TRUE(share.has_value());
+  EXPECT_NEAR(*share, 0.10, 1e-12);
+  EXPECT_NEAR(ReportJson(report)["summary"]["whatif_conformal_share"].get<double>(), 0.10, 1e-12);
+  EXPECT_NE(ReportText(report).find("would cover (conformal): 0.100"), std::string::npos)
+      << ReportText(report);
+  report.incidents.resize(5);  // too few for the 90% rank
+  EXPECT_FALSE(WhatIfConformalShare(report).has_value());
+  EXPECT_TRUE(ReportJson(report)["summary"]["whatif_conformal_share"].is_null());
+}
+
+TEST(EvaluateReport, RevertSamplingHalfWidthReadsCxIntervalWhenPresent) {
+  const json rec = {{"kind", "revert"},
+                    {"cause", "batching_expansion"},
+                    {"expected_cx_delta", {{"mean", 2.0}, {"ci90", {1.5, 2.5}}}}};
+  json incident = {{"recommendations", {rec}}};
+  EXPECT_FALSE(RevertSamplingHalfWidth(incident, "batching_expansion").has_value());
+  incident["recommendations"][0]["cx_interval"] = {{"sampling_half_width", 0.4},
+                                                   {"model_error_share", 0.125}};
+  EXPECT_DOUBLE_EQ(*RevertSamplingHalfWidth(incident, "batching_expansion"), 0.4);
+  EXPECT_FALSE(RevertSamplingHalfWidth(incident, "demand_surge").has_value());
+}
+
 TEST(EvaluateRun, SuiteFilesAndRandomWorldsAreExclusive) {
   EvaluateRequest request;
   request.scenarios = {"a.yaml"};

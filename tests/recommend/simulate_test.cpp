@@ -67,9 +67,42 @@ TEST(RecommendSimulate, IntervalNarrowsWithMoreOrders) {
     const auto world = BuildCauseWorld("batching_expansion", 1500, false, keep[i]);
     const Simulator simulator(world->model, world->efficiency, options);
     const ParamValues params = rollback.Resolve(nlohmann::json(), simulator.Sample());
-    widths[i] = Width(simulator.Simulate(rollback, params, world->slice.ToText()).cx);
+    // The sampling part: the model-error share adds the same share of the effect to both.
+    widths[i] = simulator.Simulate(rollback, params, world->slice.ToText()).cx_sampling_half_width;
   }
   EXPECT_GT(widths[0], 1.3 * widths[1]) << widths[0] << " vs " << widths[1];
+}
+
+// The model-error share widens the CX interval by a share of the effect, in quadrature with the
+// bootstrap's half-width, and leaves the estimate, the bootstrap and the efficiency intervals.
+TEST(RecommendSimulate, ModelErrorShareWidensTheCxIntervalOnly) {
+  const auto world = BuildCauseWorld("batching_expansion", 1500, false);
+  ActionRegistry registry;
+  RegisterBuiltinActionTemplates(registry);
+  const ActionTemplate& rollback = registry.Find("batching_rollback");
+  SimulationOptions options;
+  options.refits = 2;
+  options.bootstrap = 200;
+  options.model_error_share = 0;
+  const Simulator plain(world->model, world->efficiency, options);
+  options.model_error_share = 0.2;
+  const Simulator widened(world->model, world->efficiency, options);
+  const ParamValues params = rollback.Resolve(nlohmann::json(), plain.Sample());
+  const WhatIfResult a = plain.Simulate(rollback, params, world->slice.ToText());
+  const WhatIfResult b = widened.Simulate(rollback, params, world->slice.ToText());
+  ASSERT_GT(a.cx.mean, 0.5);
+  EXPECT_DOUBLE_EQ(a.cx.mean, b.cx.mean);
+  EXPECT_DOUBLE_EQ(a.cx_sampling_half_width, b.cx_sampling_half_width);
+  EXPECT_NEAR(a.cx.hi - a.cx.mean, a.cx_sampling_half_width, 1e-12);
+  const double expected = std::hypot(a.cx_sampling_half_width, 0.2 * a.cx.mean);
+  EXPECT_NEAR(b.cx.hi - b.cx.mean, expected, 1e-12);
+  EXPECT_NEAR(b.cx.mean - b.cx.lo, expected, 1e-12);
+  EXPECT_GT(Width(b.cx), Width(a.cx));
+  EXPECT_DOUBLE_EQ(a.efficiency.cost_per_order.hi, b.efficiency.cost_per_order.hi);
+  const nlohmann::json json = WhatIfJson(b);
+  EXPECT_NEAR(json.at("cx_interval").at("model_error_share").get<double>(), 0.2, 1e-12);
+  EXPECT_NEAR(json.at("cx_interval").at("sampling_half_width").get<double>(),
+              b.cx_sampling_half_width, 1e-3);
 }
 
 TEST(RecommendSimulate, NoBatchingGoesBeyondTheRollbackAndCostsDasherTime) {

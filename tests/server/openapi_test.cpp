@@ -99,6 +99,7 @@ TEST(ApiOpenApiTest, EverySchemaReferenceResolvesAndTheNamesOfDocsApiMdExist) {
                            "Tradeoff",
                            "WhatIfRequest",
                            "WhatIfResult",
+                           "CxInterval",
                            "ExperimentPlanRequest",
                            "Schedule",
                            "Feedback",

@@ -260,6 +260,7 @@ export const RECOMMENDATIONS: RecommendationList = {
       template: 'batching_cap',
       params: { max_batch: 1 },
       expected_cx_delta: { mean: 5.1, ci90: [4.2, 6.0] },
+      cx_interval: { sampling_half_width: 0.635, model_error_share: 0.125 },
       efficiency_delta: {
         cost_per_order: { mean: 0.42, ci90: [0.35, 0.5] },
         deliveries_per_dasher_hour: { mean: -0.3, ci90: [-0.4, -0.2] },
@@ -276,6 +277,7 @@ export const RECOMMENDATIONS: RecommendationList = {
       template: 'batching_cap',
       params: { max_batch: 2 },
       expected_cx_delta: { mean: 3.0, ci90: [2.2, 3.8] },
+      cx_interval: { sampling_half_width: 0.707, model_error_share: 0.125 },
       efficiency_delta: {
         cost_per_order: { mean: 0.2, ci90: [0.15, 0.25] },
         deliveries_per_dasher_hour: { mean: -0.1, ci90: [-0.2, 0] },
@@ -304,6 +306,7 @@ export const WHATIF_RESULT: WhatIfResult = {
   params: { max_batch: 3 },
   action: 'Cap batching at 3 orders in region=seattle',
   expected_cx_delta: { mean: 0.4, ci90: [-0.3, 1.1] },
+  cx_interval: { sampling_half_width: 0.69, model_error_share: 0.125 },
   efficiency_delta: RECOMMENDATIONS.recommendations[1]!.efficiency_delta,
 };
 

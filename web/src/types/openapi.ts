@@ -343,6 +343,13 @@ export interface components {
                 values: string[];
             }[];
         };
+        /** @description how expected_cx_delta's 90% interval was made */
+        CxInterval: {
+            /** @description the model's error as a share of the CX change, added to that half-width in quadrature (docs/recommend.md) */
+            model_error_share: number;
+            /** @description the bootstrap's 90% half-width: the orders' sampling and the refits' spread */
+            sampling_half_width: number;
+        };
         /** @description the CX Score components the data supports (the others take no points off) */
         CxScoreDefinition: {
             components: string[];
@@ -714,6 +721,7 @@ export interface components {
         Recommendation: {
             action: string;
             cause: string;
+            cx_interval?: components["schemas"]["CxInterval"];
             cx_per_cost: number | null;
             efficiency_delta: components["schemas"]["EfficiencyDelta"];
             expected_cx_delta: components["schemas"]["Interval"];
@@ -799,6 +807,7 @@ export interface components {
         };
         WhatIfResult: {
             action: string;
+            cx_interval: components["schemas"]["CxInterval"];
             efficiency_delta: components["schemas"]["EfficiencyDelta"];
             expected_cx_delta: components["schemas"]["Interval"];
             params: {
