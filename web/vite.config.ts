@@ -33,5 +33,8 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['./src/testing/setup-tests.ts'],
     restoreMocks: true,
+    // `make test` runs these on 2 cores that other steps may be using: a page test that needs more
+    // than vitest's 5 s there is slow, not wrong (a stuck test still fails, after 30 s).
+    testTimeout: 30_000,
   },
 });

@@ -1,5 +1,5 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach, vi } from 'vitest';
 
 // jsdom has no layout: Recharts' ResponsiveContainer needs a ResizeObserver to exist (it then draws nothing,
@@ -11,6 +11,9 @@ if (!('ResizeObserver' in globalThis)) {
     disconnect() {}
   };
 }
+
+// findBy* and waitFor give up after 1 s by default; on a busy machine a page's first render can take longer.
+configure({ asyncUtilTimeout: 5_000 });
 
 // React Router's ScrollRestoration scrolls on navigation; jsdom only logs that it cannot.
 window.scrollTo = () => {};
