@@ -12,8 +12,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "common/file.hpp"
+#include "server/api_fixture.hpp"
 #include "storage/clickhouse_client.hpp"
 #include "support/test_support.hpp"
 
@@ -163,11 +165,12 @@ TEST_F(ClickHouseAnalysisTest, AnalysisFromTheClusterEqualsTheAnalysisOfTheFiles
 TEST_F(ClickHouseAnalysisTest, AnalyzeWithoutResultsFolderIsABadUsage) {
   const auto result = RunCxagent("analyze --data '" + Url() + "'");
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find(
-                "cxagent: error: --data clickhouse://default@127.0.0.1:" + std::to_string(port1_) +
-                "/cx: a ClickHouse database has no folder for the analysis results; "
-                "name one with --results DIR"),
-            std::string::npos)
+  EXPECT_NE(
+      result.err.find(
+          "cxagent: error: --data clickhouse://default@127.0.0.1:" + std::to_string(port1_) +
+          "/cx?cluster=cxagent: a ClickHouse database has no folder for the analysis results; "
+          "name one with --results DIR"),
+      std::string::npos)
       << result.err;
   const auto incremental = RunCxagent("analyze --incremental --data '" + Url() + "' --results " +
                                       *folder_ + "/results-incremental");
@@ -189,12 +192,77 @@ TEST_F(ClickHouseAnalysisTest, ServerErrorsAreOneLineWithExit2) {
        "cxagent: error: clickhouse://default@127.0.0.1:" + port1 +
            "/nope: ClickHouse error 81: Database nope doesn't exist"},
   };
+  // A query the server refuses after the database opened: a Distributed orders table over a
+  // table that is not there.
+  for (int shard = 1; shard <= 2; ++shard) {
+    Shard(shard, "default").Execute("DROP DATABASE IF EXISTS broken");
+    Shard(shard, "default").Execute("CREATE DATABASE broken");
+    Shard(shard, "broken")
+        .Execute(
+            "CREATE TABLE orders_local (order_id Int64, status String, order_date Date, region "
+            "String) ENGINE = MergeTree() ORDER BY order_id");
+    Shard(shard, "broken")
+        .Execute(
+            "CREATE TABLE orders AS orders_local ENGINE = Distributed(cxagent, broken, gone, "
+            "cityHash64(order_id))");
+  }
+  const auto refused =
+      RunCxagent("analyze --data 'clickhouse://127.0.0.1:" + port1 + "/broken'" + results);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("cxagent: error: clickhouse://default@127.0.0.1:" + port1 +
+                             "/broken: ClickHouse error 60: "),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("Table broken.gone doesn't exist"), std::string::npos) << refused.err;
   for (const auto& [data, message] : cases) {
     const auto result = RunCxagent("analyze --data '" + data + "'" + results);
     EXPECT_EQ(result.exit_code, 2) << data;
     EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
     EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
   }
+}
+
+// Last of the suite: it stops the cluster. `serve` analyses the cluster when it has no results,
+// answers from them, and keeps answering when the server goes away; the failed refresh is
+// reported by /api/health as the server's one-line message.
+TEST_F(ClickHouseAnalysisTest, ServeKeepsAnsweringFromItsResultsWhenTheServerGoesAway) {
+  testing::TempDir dir;
+  server::ServerOptions options;
+  options.data_dir = Url();
+  options.results_dir = dir.File("results");
+  options.web_root = dir.File("no-dashboard");
+  server::testing::RunningServer running(options);
+  httplib::Client client = running.Client();
+  const auto health = client.Get("/api/health");
+  ASSERT_TRUE(health);
+  ASSERT_EQ(health->status, 200) << health->body;
+  const nlohmann::json before = nlohmann::json::parse(health->body);
+  ASSERT_GE(before["incidents"].get<int>(), 2) << before.dump();
+  EXPECT_TRUE(fs::exists(dir.File("results/.cxagent/results.duckdb")));
+
+  const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
+  ASSERT_EQ(std::system(stop.c_str()), 0);
+  const auto started = client.Post("/api/analyze", "", "application/json");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 202) << started->body;
+  nlohmann::json after;
+  for (int wait = 0; wait < 300; ++wait) {
+    const auto polled = client.Get("/api/health");
+    ASSERT_TRUE(polled);
+    ASSERT_EQ(polled->status, 200);
+    after = nlohmann::json::parse(polled->body);
+    if (after["analysis"]["state"] == "idle" && !after["analysis"]["finished_at"].is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(after["analysis"]["last_error"].is_null()) << after.dump();
+  const std::string message = after["analysis"]["last_error"]["error"]["message"];
+  EXPECT_NE(message.find("no ClickHouse server answers"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(after["incidents"], before["incidents"]);
+  EXPECT_EQ(after["analyzed_at"], before["analyzed_at"]);
+  const auto incidents = client.Get("/api/incidents");
+  ASSERT_TRUE(incidents);
+  EXPECT_EQ(incidents->status, 200);
 }
 
 }  // namespace
