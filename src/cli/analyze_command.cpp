@@ -30,6 +30,9 @@ void AddAnalyzeCommand(CLI::App& app) {
   AddDataOptions(*command, data->folder, data->dataset_file,
                  "Folder of <table>.parquet or <table>.csv files")
       ->required();
+  command->add_option("--results", data->results,
+                      "Folder to store the results in (for serve and --incremental); required "
+                      "with --data clickhouse://..., which has no folder (default: --data)");
   command->add_option("--out", *out, "Analysis JSON file (stdout when absent)");
   command->add_option("--config", *config,
                       "Configuration YAML file (sections cx_score, cube, incidents)");

@@ -16,6 +16,9 @@ void AddServeCommand(CLI::App& app) {
   AddDataOptions(*command, options->data_dir, options->dataset_file,
                  "Data folder (as written by generate); analyzed first when it has no stored "
                  "results");
+  command->add_option("--results", options->results_dir,
+                      "Folder to keep the results, triage states and feedback in; required with "
+                      "--data clickhouse://..., which has no folder (default: --data)");
   command->add_option("--schedule", options->schedule,
                       "Re-analyse every day at HH:MM local time (set TZ, e.g. "
                       "TZ=America/Los_Angeles, to the data's market time)");

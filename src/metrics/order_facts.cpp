@@ -148,9 +148,10 @@ void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& da
 }
 
 void BuildClickHouseLeaves(storage::Connection& connection, const storage::Dataset& dataset,
-                           const CxScoreConfig& config) {
+                           const CxScoreConfig& config,
+                           const std::vector<storage::LeafSum>& extra) {
   storage::BuildClickHouseOrderLeaves(connection, dataset,
-                                      OrderScoreSql(ConfigForData(config, dataset)));
+                                      OrderScoreSql(ConfigForData(config, dataset)), extra);
 }
 
 }  // namespace cxagent::metrics

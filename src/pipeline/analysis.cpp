@@ -21,6 +21,7 @@
 #include "rca/rca.hpp"
 #include "recommend/action.hpp"
 #include "recommend/recommend.hpp"
+#include "storage/clickhouse_reads.hpp"
 #include "storage/data_checks.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
@@ -86,22 +87,18 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
                            const AnalysisOptions& options,
                            const std::function<void(const nlohmann::json&)>& before_commit) {
   const std::string& data_dir = data.folder;
-  if (storage::IsClickHouseUrl(data_dir)) {
-    // Opening checks the server, the database and its tables; the passes after the leaves do not
-    // run in ClickHouse yet, and reading the tables here instead would defeat the point.
-    storage::Database database;
-    storage::Connection connection(database);
-    const storage::Dataset dataset = storage::Dataset::Open(connection, data);
-    throw Error(ErrorType::NOT_IMPLEMENTED,
-                fmt::format("{}: the analysis of a ClickHouse dataset does not run yet: its "
-                            "per-day-and-leaf sums do "
-                            "(storage/clickhouse_facts), the data checks and summary, the RCA's "
-                            "facts and samples and "
-                            "the efficiency reads not yet (docs/clickhouse.md)",
-                            dataset.Folder()));
-  }
-  if (!std::filesystem::is_directory(data_dir)) {
+  // A ClickHouse database (docs/clickhouse.md): its heavy passes run there and bring back only
+  // their results; every stage after them reads the connection as for a data folder.
+  const bool clickhouse = storage::IsClickHouseUrl(data_dir);
+  if (!clickhouse && !std::filesystem::is_directory(data_dir)) {
     throw NotFound("data folder not found: {}", data_dir);
+  }
+  // Where the results are stored: the data folder, or --results (required for ClickHouse).
+  const std::string results_dir = storage::ResultsFolder(data);
+  if (clickhouse && options.incremental) {
+    throw InvalidInput(
+        "--incremental: a refresh reuses per-file sums, which a ClickHouse dataset does not have; "
+        "analyze it without --incremental");
   }
   detect::DetectorRegistry registry;
   detect::RegisterBuiltinDetectors(registry);
@@ -114,8 +111,11 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // Every table of a contract-shaped folder is checked first, so that a bad file, column or cell
   // is reported as such before any query combines them; then the dataset registers the tables
   // under their contract names and no stage sees a path.
-  if (data.dataset_file.empty()) storage::CheckDataFolder(connection, data_dir);
+  if (data.dataset_file.empty() && !clickhouse) storage::CheckDataFolder(connection, data_dir);
   const storage::Dataset dataset = storage::Dataset::Open(connection, data);
+  // The ClickHouse tables under their contract names: the small ones whole, the per-order ones
+  // empty until the incidents' orders are fetched (before the RCA, below).
+  if (clickhouse) storage::RegisterClickHouseTables(connection, dataset);
 
   // What a refresh compares: the stored results' keys and the data's units (docs/incremental.md).
   // The units are listed on a connection of their own while the data is checked and summed.
@@ -125,8 +125,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   std::optional<StoredState> stored;
   std::optional<storage::LeavesStore> leaves_store;
   if (options.incremental) {
-    stored = StoredState::Open(connection, data_dir, keys);
-    leaves_store.emplace(connection, data_dir);
+    stored = StoredState::Open(connection, results_dir, keys);
+    leaves_store.emplace(connection, results_dir);
     std::string why;
     const std::optional<std::string> generation = leaves_store->Open(why);
     stored->CheckLeaves(generation, why);
@@ -264,12 +264,21 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       leaves_store->Replace(fmt::format("{}.order_leaves", WORK_CATALOG), generation);
     }
   }
-  const storage::Table slice_cube =
-      options.incremental ? metrics::RollUpLeaves(connection, cube)
-                          : metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
+  storage::Table slice_cube;
+  if (clickhouse) {
+    // The leaves pass, with the RCA's own sums, as one ClickHouse query; its rows are order_leaves.
+    metrics::BuildClickHouseLeaves(
+        connection, dataset, config.cx_score,
+        config.rca.enabled ? rca::PanelLeafSums() : std::vector<storage::LeafSum>{});
+    slice_cube = metrics::RollUpLeaves(connection, cube);
+  } else {
+    slice_cube = options.incremental
+                     ? metrics::RollUpLeaves(connection, cube)
+                     : metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
+  }
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
   // The cube is written to the new results while the rest of the analysis runs.
-  storage::ResultsWriter results(connection, data_dir);
+  storage::ResultsWriter results(connection, results_dir);
   results.StoreCube(slice_cube);
   stage = std::chrono::steady_clock::now();
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
@@ -308,8 +317,27 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       analyzed.push_back(incidents[i]);
       positions.push_back(i);
     }
+    std::optional<Date> rca_end;
+    if (clickhouse && !analyzed.empty()) {
+      // The orders the RCA and the efficiency reads look at, fetched from ClickHouse into the
+      // per-order tables: each incident's slice over its baseline and incident windows, and its
+      // regions' orders in the incident window (recommend::MeasureEfficiency).
+      std::vector<storage::OrderSelection> selections;
+      for (const auto& incident : analyzed) {
+        const rca::IncidentWindows w = rca::WindowsOf(incident, data_end);
+        selections.push_back({w.slice.Pairs(), w.baseline_start, w.end});
+        std::map<std::string, std::string> region;
+        const auto found = w.slice.Pairs().find("region");
+        if (found != w.slice.Pairs().end()) region.insert(*found);
+        selections.push_back({region, w.start, w.end});
+      }
+      const int64_t fetched = storage::FetchClickHouseOrders(connection, dataset, selections);
+      spdlog::info("analyze: {} orders of the incidents' slices and windows fetched in {:.2f} s",
+                   fetched, Seconds(stage));
+      rca_end = data_end;
+    }
     const rca::RcaEngine engine(hypotheses, config.rca);
-    std::vector<rca::IncidentRca> found = engine.AnalyzeAll(connection, dataset, analyzed);
+    std::vector<rca::IncidentRca> found = engine.AnalyzeAll(connection, dataset, analyzed, rca_end);
     rca::StageArtifacts(connection, found);
     CopyIncidentArtifacts(connection, results, reused_ids);
     for (size_t k = 0; k < found.size(); ++k) causes[positions[k]] = std::move(found[k]);

@@ -100,9 +100,14 @@ constexpr PanelMetric METRICS[] = {
 // The sums of one unit-day as SQL aggregates over order_facts, in Sum order (DASHERS and
 // VOLUME_INDEX are filled afterwards), with the `order_leaves` column that already holds the same
 // sum when the cube computes it (metrics/slice_cube.cpp; "" when only the RCA needs it).
+// The sums only the RCA needs (no leaf column) are written as a value summed over the orders where
+// a condition holds, in SQL that DuckDB and ClickHouse both run (PanelLeafSums), and their DuckDB
+// aggregate is made from those.
 struct SumSql {
   std::string_view aggregate;
   std::string_view leaf_column;
+  std::string_view value = {};
+  std::string_view condition = {};
 };
 constexpr SumSql SUM_SQL[] = {
     {"count(*)", "orders"},
@@ -112,14 +117,14 @@ constexpr SumSql SUM_SQL[] = {
     // Delivery columns are NULL for an order never dispatched, so the cube's unfiltered sums of
     // them are these.
     {"sum(assign_delay_min) FILTER (WHERE is_dispatched)", "assign_delay_sum"},
-    {"sum(prep_wait_min) FILTER (WHERE is_dispatched AND fulfillment_mode = 'merchant_pick')", ""},
-    {"count_if(is_dispatched AND fulfillment_mode = 'merchant_pick' AND prep_wait_min IS NOT NULL)",
-     ""},
+    {"", "", "prep_wait_min", "is_dispatched AND fulfillment_mode = 'merchant_pick'"},
+    {"", "", "1",
+     "is_dispatched AND fulfillment_mode = 'merchant_pick' AND prep_wait_min IS NOT NULL"},
     {"sum(distance_km)", "distance_sum"},
-    {"sum(quoted_eta_min)", ""},
+    {"", "", "quoted_eta_min", "1 = 1"},
     {"count_if(is_delivered)", "delivered"},
     {"sum(late_min) FILTER (WHERE is_delivered)", "eta_error_sum"},
-    {"sum(actual_eta_min) FILTER (WHERE is_delivered)", ""},
+    {"", "", "actual_eta_min", "is_delivered"},
     {"sum(travel_min) FILTER (WHERE is_dispatched)", "travel_sum"},
     {"sum(feed_lag_hours)", "feed_lag_sum"},
     {"count(feed_lag_hours)", "feed_lag_n"},
@@ -130,12 +135,18 @@ constexpr SumSql SUM_SQL[] = {
     {"sum(substituted_lines)", "substituted_lines"},
     {"sum(accepted_subs)", "accepted_subs"},
     {"count_if(is_cancelled)", "cancelled"},
-    {"count_if(cancel_reason = 'app_error')", ""},
-    {"count_if(cancel_reason = 'no_dasher')", ""},
-    {"count_if(is_delivered AND weather IN ('rain', 'snow'))", ""},
+    {"", "", "1", "cancel_reason = 'app_error'"},
+    {"", "", "1", "cancel_reason = 'no_dasher'"},
+    {"", "", "1", "is_delivered AND weather IN ('rain', 'snow')"},
     {"count_if(on_time)", "on_time"},
 };
 static_assert(std::size(SUM_SQL) == static_cast<size_t>(Sum::DASHERS));
+
+// The DuckDB aggregate of SUM_SQL[i] over order_facts.
+std::string Aggregate(size_t i) {
+  if (!SUM_SQL[i].aggregate.empty()) return std::string(SUM_SQL[i].aggregate);
+  return fmt::format("sum({}) FILTER (WHERE {})", SUM_SQL[i].value, SUM_SQL[i].condition);
+}
 
 double ColumnValue(const storage::Column& column, size_t row) {
   if (column.IsNull(row)) return 0;
@@ -183,7 +194,19 @@ std::vector<std::string> PanelLeafAggregates() {
   std::vector<std::string> sums;
   for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
     if (SUM_SQL[i].leaf_column.empty()) {
-      sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", SUM_SQL[i].aggregate, i));
+      sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", Aggregate(i), i));
+    }
+  }
+  return sums;
+}
+
+std::vector<storage::LeafSum> PanelLeafSums() {
+  std::vector<storage::LeafSum> sums;
+  for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
+    if (SUM_SQL[i].leaf_column.empty()) {
+      sums.push_back({.name = fmt::format("rca_s{}", i),
+                      .value = std::string(SUM_SQL[i].value),
+                      .condition = std::string(SUM_SQL[i].condition)});
     }
   }
   return sums;
@@ -217,7 +240,7 @@ void BuildPanelLeaves(storage::Connection& connection,
   // slicing dimension) and day. Each incident's panel then rolls these up.
   std::vector<std::string> sums;
   for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
-    sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", SUM_SQL[i].aggregate, i));
+    sums.push_back(fmt::format("coalesce({}, 0)::DOUBLE AS rca_s{}", Aggregate(i), i));
   }
   connection.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE rca_leaves AS SELECT {0}, order_date::DATE AS order_date, {1} "

@@ -9,6 +9,7 @@
 
 #include "common/date.hpp"
 #include "common/slice.hpp"
+#include "storage/clickhouse_facts.hpp"
 #include "storage/needs.hpp"
 
 namespace cxagent::storage {
@@ -120,6 +121,11 @@ std::string SliceCondition(const Slice& slice);
 //! The RCA's daily sums per leaf as aggregate expressions over `order_facts` (columns `rca_s0`,
 //! ...), for a caller that computes the leaves in its own pass (metrics::BuildSliceCube).
 std::vector<std::string> PanelLeafAggregates();
+
+//! The same sums as PanelLeafAggregates (the same names, in the same order), each as a value summed
+//! over the orders where a condition holds, in SQL that ClickHouse runs too: the leaves pass of a
+//! ClickHouse dataset computes them there (storage::BuildClickHouseOrderLeaves).
+std::vector<storage::LeafSum> PanelLeafSums();
 
 //! Makes `rca_leaves`, the RCA's daily sums per leaf (every slicing dimension) and day, for the
 //! dates [first, last]: a view over `order_leaves` when that already carries them (see

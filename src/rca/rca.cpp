@@ -954,9 +954,10 @@ IncidentRca RcaEngine::Analyze(storage::Connection& connection, const storage::D
   return Finish(std::move(prepared.front()));
 }
 
-std::vector<IncidentRca> RcaEngine::AnalyzeAll(
-    storage::Connection& connection, const storage::Dataset& dataset,
-    const std::vector<detect::Incident>& incidents) const {
+std::vector<IncidentRca> RcaEngine::AnalyzeAll(storage::Connection& connection,
+                                               const storage::Dataset& dataset,
+                                               const std::vector<detect::Incident>& incidents,
+                                               std::optional<Date> data_end) const {
   std::vector<IncidentRca> results(incidents.size());
   if (incidents.empty()) return results;
   const std::vector<Change> changes = LoadChangeLog(connection, dataset);
@@ -970,7 +971,8 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(
   const DataLimits limits = DataLimits::Of(dataset);
   const std::vector<NotTestable> not_testable = UntestableHypotheses(hypotheses_, dataset);
   std::vector<Prepared> prepared =
-      PrepareAll(connection, dataset, pointers, changes, DataEnd(connection, dataset), limits);
+      PrepareAll(connection, dataset, pointers, changes,
+                 data_end ? *data_end : DataEnd(connection, dataset), limits);
   for (auto& p : prepared) p.not_testable = &not_testable;
   const size_t wave = static_cast<size_t>(std::max(1, config_.threads));
   for (size_t begin = 0; begin < incidents.size(); begin += wave) {

@@ -171,9 +171,12 @@ class RcaEngine {
   //! orders in one pass for all incidents). Leaves the TEMP table `incident_facts`: `order_facts`
   //! rows of every incident's slice over its baseline and incident windows, each window drawn at
   //! the share its IncidentWindows records (at most `facts_per_window` orders), for later stages.
+  //! `data_end` is the last order date, read from the `orders` table when not given (a caller
+  //! whose `orders` holds only the incidents' orders, as for a ClickHouse dataset, gives it).
   std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection,
                                       const storage::Dataset& dataset,
-                                      const std::vector<detect::Incident>& incidents) const;
+                                      const std::vector<detect::Incident>& incidents,
+                                      std::optional<Date> data_end = std::nullopt) const;
 
   const RcaConfig& Config() const { return config_; }
 

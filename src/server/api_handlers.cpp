@@ -14,6 +14,7 @@
 #include "server/openapi_schemas.hpp"
 #include "server/refresh_scheduler.hpp"
 #include "server/request_params.hpp"
+#include "storage/clickhouse_url.hpp"
 #include "storage/results_store.hpp"
 
 namespace cxagent::server {
@@ -53,8 +54,10 @@ std::string CanonicalParams(const json& params) {
 }  // namespace
 
 ApiHandlers::ApiHandlers(std::string data_dir, pipeline::AnalysisConfig config,
-                         std::shared_ptr<const Simulator> simulator, std::string dataset_file)
-    : data_dir_(std::move(data_dir)),
+                         std::shared_ptr<const Simulator> simulator, std::string dataset_file,
+                         std::string results_dir)
+    : data_dir_(results_dir.empty() ? data_dir : std::move(results_dir)),
+      source_(std::move(data_dir)),
       dataset_file_(std::move(dataset_file)),
       config_(std::move(config)),
       simulator_(simulator ? std::move(simulator) : MakeUnavailableSimulator()),
@@ -75,7 +78,12 @@ void ApiHandlers::Load() {
       std::make_shared<const storage::IncidentStatuses>(storage::LoadIncidentStatuses(data_dir_)));
   feedback_.store(
       std::make_shared<const storage::IncidentFeedbacks>(storage::LoadIncidentFeedback(data_dir_)));
-  if (!std::filesystem::is_directory(data_dir_)) {
+  if (storage::IsClickHouseUrl(source_)) {
+    // The results of a ClickHouse dataset go to a folder of their own (--results).
+    std::error_code error;
+    std::filesystem::create_directories(data_dir_, error);
+    if (error) throw IoError("cannot create {}: {}", data_dir_, error.message());
+  } else if (!std::filesystem::is_directory(data_dir_)) {
     throw NotFound("data folder not found: {}", data_dir_);
   }
   if (config_.notify.Enabled()) {
@@ -93,7 +101,8 @@ void ApiHandlers::Load() {
   if (!std::filesystem::exists(storage::ResultsPath(data_dir_))) {
     spdlog::info("serve: no stored results in {}; analyzing first", data_dir_);
     const std::string read = data_fingerprint_ ? data_fingerprint_() : std::string();
-    pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_);
+    pipeline::RunAnalysis({.folder = source_, .dataset_file = dataset_file_, .results = data_dir_},
+                          config_);
     if (data_fingerprint_) RecordAnalysedData(read);
   } else if (data_fingerprint_ && !LoadAnalysedFingerprint(data_dir_)) {
     // Results the server did not make (`cxagent analyze`): taken as made from the data as it is.
@@ -205,9 +214,10 @@ void ApiHandlers::RunRefresh() {
   json error = nullptr;
   try {
     const std::string read = data_fingerprint_ ? data_fingerprint_() : std::string();
-    // A refresh: what the data's changes leave valid is reused (docs/incremental.md).
-    pipeline::RunAnalysis({.folder = data_dir_, .dataset_file = dataset_file_}, config_,
-                          {.incremental = true});
+    // A refresh: what the data's changes leave valid is reused (docs/incremental.md); a
+    // ClickHouse dataset has no per-file sums to reuse and is analysed whole.
+    pipeline::RunAnalysis({.folder = source_, .dataset_file = dataset_file_, .results = data_dir_},
+                          config_, {.incremental = !storage::IsClickHouseUrl(source_)});
     if (data_fingerprint_) RecordAnalysedData(read);
     // One store: a reader holding the old snapshot finishes with it, the next gets the new one.
     const auto snapshot = LoadSnapshot(data_dir_);

@@ -24,9 +24,11 @@ namespace cxagent::server {
 class ApiHandlers {
  public:
   //! Handlers that serve nothing yet (enough to register routes for the OpenAPI document).
-  //! Analyses read `data_dir`, or the exports `dataset_file` maps (results stay in data_dir).
+  //! Analyses read `data_dir` (a folder or a ClickHouse URL), or the exports `dataset_file` maps;
+  //! results are kept in `results_dir`, else in data_dir.
   ApiHandlers(std::string data_dir, pipeline::AnalysisConfig config,
-              std::shared_ptr<const Simulator> simulator, std::string dataset_file = {});
+              std::shared_ptr<const Simulator> simulator, std::string dataset_file = {},
+              std::string results_dir = {});
   //! Waits for a running re-analysis.
   ~ApiHandlers();
   ApiHandlers(const ApiHandlers&) = delete;
@@ -98,7 +100,8 @@ class ApiHandlers {
   void CxScore(const httplib::Request& request, httplib::Response& response) const;
   void Cohorts(const httplib::Request& request, httplib::Response& response) const;
 
-  std::string data_dir_;
+  std::string data_dir_;  // where the results, triage states and feedback are kept
+  std::string source_;    // what the analyses read: --data (a folder or a ClickHouse URL)
   std::string dataset_file_;
   pipeline::AnalysisConfig config_;
   std::shared_ptr<const Simulator> simulator_;

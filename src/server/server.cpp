@@ -88,7 +88,7 @@ struct ApiServer::State {
   explicit State(ServerOptions server_options)
       : options(std::move(server_options)),
         handlers(options.data_dir, pipeline::ReadAnalysisConfig(options.config_path),
-                 options.simulator, options.dataset_file) {}
+                 options.simulator, options.dataset_file, options.results_dir) {}
 
   ServerOptions options;
   ApiHandlers handlers;
@@ -260,6 +260,16 @@ void RequireSafeExposure(const ServerOptions& options) {
 
 ApiServer::ApiServer(ServerOptions options) {
   RequireSafeExposure(options);
+  const bool clickhouse = storage::IsClickHouseUrl(options.data_dir);
+  if (clickhouse && options.watch) {
+    throw InvalidInput(
+        "serve --watch: a ClickHouse database has no files to watch; use --schedule HH:MM or "
+        "POST /api/analyze to re-analyse it");
+  }
+  // Where the results are kept (a ClickHouse dataset needs --results).
+  options.results_dir = storage::ResultsFolder({.folder = options.data_dir,
+                                                .dataset_file = options.dataset_file,
+                                                .results = options.results_dir});
   state_ = std::make_unique<State>(std::move(options));
   const ServerOptions& o = state_->options;
   const storage::DatasetOptions data{.folder = o.data_dir, .dataset_file = o.dataset_file};
@@ -276,7 +286,7 @@ ApiServer::ApiServer(ServerOptions options) {
     state_->scheduler = std::make_unique<RefreshScheduler>(
         schedule, fingerprint,
         [this](const std::string&) { return state_->handlers.TryStartRefresh(); },
-        o.watch ? LoadAnalysedFingerprint(o.data_dir) : std::nullopt);
+        o.watch ? LoadAnalysedFingerprint(o.results_dir) : std::nullopt);
     state_->handlers.SetScheduleState([this] { return state_->scheduler->State(); });
   }
   std::error_code error;
@@ -333,7 +343,13 @@ void RunUntilSignalled(const ServerOptions& options) {
     spdlog::info("received signal {}, shutting down", received);
     server.Stop();
   });
-  spdlog::info("serving {} on http://{}:{}/", options.data_dir, options.host, port);
+  // A ClickHouse URL is shown without its password.
+  spdlog::info(
+      "serving {} on http://{}:{}/",
+      storage::IsClickHouseUrl(options.data_dir)
+          ? storage::DescribeClickHouseLocation(storage::ParseClickHouseUrl(options.data_dir))
+          : options.data_dir,
+      options.host, port);
   std::fprintf(stderr, "cxagent: dashboard at http://%s:%d/\n", options.host.c_str(), port);
   try {
     server.Serve();

@@ -16,10 +16,12 @@ struct ServerOptions {
   int port = 8080;                 //!< TCP port; 0 picks a free one
   std::string data_dir;            //!< the data folder whose results are served
   std::string dataset_file;        //!< a dataset file mapping the team's exports (optional)
-  std::string schedule;            //!< "HH:MM": re-analyse daily at this local (market) time
-  bool watch = false;              //!< re-analyse when the data's files change (debounced)
-  int watch_debounce_ms = 5000;    //!< how long a change must hold still before it triggers
-  std::string config_path;         //!< analysis configuration (YAML) for analyses the server runs
+  //! where results are kept; empty: data_dir (required when data_dir is a ClickHouse URL)
+  std::string results_dir;
+  std::string schedule;          //!< "HH:MM": re-analyse daily at this local (market) time
+  bool watch = false;            //!< re-analyse when the data's files change (debounced)
+  int watch_debounce_ms = 5000;  //!< how long a change must hold still before it triggers
+  std::string config_path;       //!< analysis configuration (YAML) for analyses the server runs
   std::shared_ptr<const Simulator> simulator;  //!< what-if and plans; null = not available
   std::string web_root;  //!< folder of the built dashboard (index.html and assets/)
   std::string token;     //!< when set, /api routes require `Authorization: Bearer <token>`

@@ -66,7 +66,8 @@ std::string Matched(const std::string& flag) {
 
 }  // namespace
 
-std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql& score) {
+std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql& score,
+                                     const std::vector<LeafSum>& extra) {
   const ClickHouseSchema* schema = dataset.ClickHouse();
   if (schema == nullptr) {
     throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
@@ -80,8 +81,17 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
                                      ? "toUInt64(intDiv(toUnixTimestamp(created_at), 3600) * 3600)"
                                      : "toUInt64(toUInt32(order_date) * 86400)";
   // Level 0: the shard's orders with the keys of the joins.
-  std::vector<std::string> carried{"order_id", "status", "order_date"};
-  std::vector<std::string> start{"order_id", "status", order_date + " AS order_date"};
+  // The orders' own columns the extra sums may read ride along under names of their own (an alias
+  // equal to a column's name is not relied on).
+  std::vector<std::string> carried{"order_id", "status",   "order_date",
+                                   "o_mode",   "o_quoted", "o_cancel_reason"};
+  std::vector<std::string> start{
+      "order_id",
+      "status",
+      order_date + " AS order_date",
+      chain.Column("orders", "fulfillment_mode", "String") + " AS o_mode",
+      chain.Column("orders", "quoted_eta_min", "Float64") + " AS o_quoted",
+      chain.Column("orders", "cancel_reason", "String") + " AS o_cancel_reason"};
   const bool feed = chain.Has("orders", "store_id") && chain.Has("inventory", "date") &&
                     chain.Has("inventory", "store_id") && chain.Has("inventory", "feed_lag_hours");
   const bool supply = chain.Has("orders", "region") && chain.Has("supply_hourly", "region") &&
@@ -101,16 +111,20 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
               carried);
   const bool deliveries = chain.Has("deliveries", "order_id");
   if (deliveries) {
-    chain.Join(fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_assign, "
-                           "{} AS d_prep, {} AS d_travel, {} AS d_late FROM {}",
-                           chain.Column("deliveries", "is_batched", "UInt8"),
-                           chain.Column("deliveries", "assign_delay_min", "Float64"),
-                           chain.Column("deliveries", "prep_wait_min", "Float64"),
-                           chain.Column("deliveries", "travel_min", "Float64"),
-                           chain.Column("deliveries", "late_min", "Float64"),
-                           chain.Relation("deliveries")),
-               "order_id",
-               {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late"});
+    chain.Join(
+        fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_assign, "
+                    "{} AS d_prep, {} AS d_travel, {} AS d_late, {} AS d_actual, "
+                    "{} AS d_weather FROM {}",
+                    chain.Column("deliveries", "is_batched", "UInt8"),
+                    chain.Column("deliveries", "assign_delay_min", "Float64"),
+                    chain.Column("deliveries", "prep_wait_min", "Float64"),
+                    chain.Column("deliveries", "travel_min", "Float64"),
+                    chain.Column("deliveries", "late_min", "Float64"),
+                    chain.Column("deliveries", "actual_eta_min", "Float64"),
+                    chain.Column("deliveries", "weather", "String"), chain.Relation("deliveries")),
+        "order_id",
+        {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late", "d_actual",
+         "d_weather"});
   }
   const bool items = chain.Has("items", "order_id");
   if (items) {
@@ -185,16 +199,32 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
       when(ratings, "r_present", "r_rating", "CAST(NULL AS Nullable(Int32))") + " AS rating",
       when(feed, "fd_present", "fd_lag", "CAST(NULL AS Nullable(Float64))") + " AS feed_lag_hours",
       when(supply, "sp_present", "sp_busy", "CAST(NULL AS Nullable(Float64))") + " AS busy_ratio",
+      when(deliveries, "d_present", "d_actual", "CAST(NULL AS Nullable(Float64))") +
+          " AS actual_eta_min",
+      when(deliveries, "d_present", "d_weather", "CAST(NULL AS Nullable(String))") + " AS weather",
+      "o_mode AS fulfillment_mode",
+      "o_quoted AS quoted_eta_min",
+      "o_cancel_reason AS cancel_reason",
   };
+  // Each extra sum's per-order value: NULL where its condition does not hold, so that sum() skips
+  // it.
+  std::string extra_values;
+  for (size_t k = 0; k < extra.size(); ++k) {
+    extra_values += fmt::format(
+        ", if(ifNull(toUInt8({}), 0) = 1, toFloat64({}), CAST(NULL AS "
+        "Nullable(Float64))) AS f_x{}",
+        extra[k].condition, extra[k].value, k);
+  }
   const std::string per_order = fmt::format(
       "SELECT order_id, is_cancelled AS f_cancelled, is_delivered AS f_delivered, "
       "is_dispatched AS f_dispatched, is_batched AS f_batched, assign_delay_min AS f_assign, "
       "prep_wait_min AS f_prep, travel_min AS f_travel, late_min AS f_late, n_lines AS f_lines, "
       "missing_lines AS f_missing, substituted_lines AS f_substituted, accepted_subs AS "
       "f_accepted, has_contact AS f_contact, rating AS f_rating, feed_lag_hours AS f_feed_lag, "
-      "busy_ratio AS f_busy, ({}) AS f_on_time, ({}) AS f_low_rating, ({}) AS f_cx_score "
+      "busy_ratio AS f_busy, ({}) AS f_on_time, ({}) AS f_low_rating, ({}) AS f_cx_score{} "
       "FROM (SELECT {} FROM ({}))",
-      score.on_time, score.low_rating, score.cx_score, fmt::join(facts, ", "), chain.Sql());
+      score.on_time, score.low_rating, score.cx_score, extra_values, fmt::join(facts, ", "),
+      chain.Sql());
   // The leaves: the same columns as metrics::OrderLeavesSql, counts Int64 and sums Float64.
   std::vector<std::string> dimensions;
   for (const auto& dimension : dataset.Dimensions()) dimensions.push_back(SqlIdentifier(dimension));
@@ -204,7 +234,7 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
   const auto sum = [](const std::string& value, const char* name) {
     return fmt::format("toFloat64(ifNull(sum({}), 0)) AS {}", value, name);
   };
-  const std::vector<std::string> aggregates{
+  std::vector<std::string> aggregates{
       "toInt64(count()) AS orders",
       sum("f_cx_score", "cx_sum"),
       count_if("f_delivered", "delivered"),
@@ -230,6 +260,10 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
       "toInt64(count(f_busy)) AS busy_n",
       sum("f_busy", "busy_sum"),
   };
+  for (size_t k = 0; k < extra.size(); ++k) {
+    aggregates.push_back(
+        fmt::format("toFloat64(ifNull(sum(f_x{}), 0)) AS {}", k, SqlIdentifier(extra[k].name)));
+  }
   // The outermost FROM is the Distributed orders, so that every shard joins its own orders'
   // facts and sends only its partial sums (docs/clickhouse.md, "Shard-local joins").
   const std::string orders = schema->tables.at("orders").relation;
@@ -240,8 +274,8 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
 }
 
 void BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
-                                const OrderScoreSql& score) {
-  const std::string sql = ClickHouseOrderLeavesSql(dataset, score);
+                                const OrderScoreSql& score, const std::vector<LeafSum>& extra) {
+  const std::string sql = ClickHouseOrderLeavesSql(dataset, score, extra);
   const Table leaves = ClickHouseClient(dataset.ClickHouse()->location).Query(sql);
   std::vector<std::string> columns;
   for (const auto& column : leaves.columns) {

@@ -952,42 +952,241 @@ std::string DataCheckReport::ToText() const {
 
 namespace {
 
-// A ClickHouse dataset's report: tables, rows and columns as its database has them (one count()
-// per table), without the value checks, which do not run in ClickHouse yet.
-DataCheckReport CheckClickHouseTables(const Dataset& dataset) {
-  const ClickHouseSchema& schema = *dataset.ClickHouse();
-  const ClickHouseClient client(schema.location);
-  DataCheckReport report;
-  report.folder = dataset.Folder();
-  report.dimensions = dataset.Dimensions();
-  report.not_checked =
-      "values (domains, NULLs, duplicate keys, orphans, date coverage) are not checked in "
-      "ClickHouse yet (docs/clickhouse.md)";
-  for (std::string_view name : TABLE_NAMES) {
-    TableCheck& check = report.tables.emplace_back();
-    check.table = std::string(name);
-    check.present = dataset.HasTable(name);
-    if (!check.present) continue;
-    check.origin = dataset.Origin(name);
-    const Table rows =
-        client.Query("SELECT count() AS n FROM " + schema.tables.at(check.table).relation);
-    check.rows = rows.Get("n").ints.at(0);
-    for (const auto& required : RequiredColumns(name)) {
+// What the checks of a ClickHouse dataset do not cover (DataCheckReport::not_checked).
+constexpr std::string_view CLICKHOUSE_NOT_CHECKED =
+    "in ClickHouse only rows, NULLs, values outside the contract's domains and ranges, numbers "
+    "that are not finite, dates outside 2000-01-01 to 2099-12-31 and duplicate order ids of orders "
+    "and deliveries (within each shard) are checked; not orphans, date coverage, duplicate keys of "
+    "items and support, or dates far from the data's own range (docs/clickhouse.md)";
+
+// A ClickHouse dataset's checks (docs/clickhouse.md): per table one aggregate query on the
+// server (rows, NULLs per column, and a count per probe: NULL where every order needs a value,
+// values outside the contract's domains and ranges, numbers that are not finite, dates outside
+// the plausible years), one query per finding for its first row by key, and the duplicate order
+// ids of orders and deliveries grouped on each shard. Only counts and examples come back.
+class ClickHouseChecker {
+ public:
+  ClickHouseChecker(const Dataset& dataset, const DataCheckOptions& options)
+      : dataset_(dataset),
+        schema_(*dataset.ClickHouse()),
+        client_(schema_.location),
+        options_(options) {}
+
+  DataCheckReport Run() {
+    report_.folder = dataset_.Folder();
+    report_.dimensions = dataset_.Dimensions();
+    report_.date_lower = std::string(EARLIEST_DATE);
+    report_.date_upper = std::string(LATEST_DATE);
+    report_.not_checked = std::string(CLICKHOUSE_NOT_CHECKED);
+    for (std::string_view name : TABLE_NAMES) {
+      TableCheck& check = report_.tables.emplace_back();
+      check.table = std::string(name);
+      check.present = dataset_.HasTable(name);
+      if (!check.present) continue;
+      check.origin = dataset_.Origin(name);
+      CheckTable(check);
+    }
+    std::stable_sort(report_.findings.begin(), report_.findings.end(),
+                     [](const DataFinding& a, const DataFinding& b) {
+                       return a.severity == Severity::BLOCKING && b.severity != Severity::BLOCKING;
+                     });
+    return std::move(report_);
+  }
+
+ private:
+  struct ClickHouseProbe {
+    std::string column;
+    std::string condition;  // ClickHouse SQL over the table's columns; NULL counts as false
+    Severity severity;
+    std::string kind;
+    std::string message;
+  };
+
+  bool Has(std::string_view table, std::string_view column) const {
+    return !schema_.TypeOf(table, column).empty();
+  }
+
+  const std::string& Relation(std::string_view table) const {
+    return schema_.tables.at(std::string(table)).relation;
+  }
+
+  // The probes of one present contract column, as the DuckDB checks make them for a data folder.
+  void AddProbes(std::string_view table, const RequiredColumn& column,
+                 std::vector<ClickHouseProbe>& probes) const {
+    const std::string name(column.name);
+    const std::string value = SqlIdentifier(name);
+    const bool orders_date =
+        table == "orders" &&
+        (name == "order_date" || (name == "created_at" && !Has("orders", "order_date")));
+    if (table == "orders" && (name == "order_id" || name == "status" || orders_date)) {
+      probes.push_back({name, fmt::format("isNull({})", value), Severity::BLOCKING, "null",
+                        orders_date ? "NULL (every order needs a date)"
+                                    : fmt::format("NULL (every order needs {})", name)});
+    }
+    for (const auto& rule : DomainRules()) {
+      if (rule.table != table || rule.column != name) continue;
+      const Severity severity =
+          rule.role == Role::DESCRIPTIVE ? Severity::WARNING : Severity::BLOCKING;
+      std::string message = fmt::format("value not one of {}", fmt::join(rule.values, ", "));
+      if (severity == Severity::WARNING) message += " (kept as it is)";
+      if (rule.role == Role::DIMENSION) {
+        message += " (a dataset file can slice by values of your own)";
+      }
+      probes.push_back({name,
+                        fmt::format("isNotNull({0}) AND toString({0}) NOT IN ({1})", value,
+                                    ValueList(rule.values)),
+                        severity, "outside_domain", message});
+    }
+    if (column.type == ColumnType::DOUBLE) {
+      probes.push_back({name, fmt::format("NOT isFinite(toFloat64({}))", value), Severity::BLOCKING,
+                        "not_finite", "value is not a finite number (NaN or infinity)"});
+    }
+    for (const auto& rule : RangeRules()) {
+      if (rule.table != table || rule.column != name) continue;
+      std::vector<std::string> outside;
+      if (rule.min) outside.push_back(fmt::format("toFloat64({}) < {}", value, Number(*rule.min)));
+      if (rule.max) outside.push_back(fmt::format("toFloat64({}) > {}", value, Number(*rule.max)));
+      std::string message;
+      if (rule.min && rule.max) {
+        message = fmt::format("value outside {} to {}", Number(*rule.min), Number(*rule.max));
+      } else if (*rule.min == 0) {
+        message = "negative value";
+      } else {
+        message = fmt::format("value below {}", Number(*rule.min));
+      }
+      probes.push_back(
+          {name, fmt::format("isFinite(toFloat64({})) AND ({})", value, fmt::join(outside, " OR ")),
+           rule.severity, "implausible", message});
+    }
+    if (IsDateType(column.type)) {
+      probes.push_back({name,
+                        fmt::format("toDate({0}) < toDate('{1}') OR toDate({0}) > toDate('{2}')",
+                                    value, EARLIEST_DATE, LATEST_DATE),
+                        orders_date ? Severity::BLOCKING : Severity::WARNING, "far_date",
+                        fmt::format("date far outside the data's range (plausible: {} to {})",
+                                    EARLIEST_DATE, LATEST_DATE)});
+    }
+  }
+
+  void CheckTable(TableCheck& check) {
+    const std::string& table = check.table;
+    const bool full = !options_.blocking_only;
+    std::vector<std::string> aggregates{"toInt64(count()) AS n"};
+    std::vector<ClickHouseProbe> probes;
+    for (const auto& required : RequiredColumns(table)) {
       ColumnCheck& column = check.columns.emplace_back();
       column.column = std::string(required.name);
       column.source = column.column;
-      column.source_type = schema.TypeOf(name, required.name);
+      column.source_type = schema_.TypeOf(table, required.name);
       column.present = !column.source_type.empty();
+      if (!column.present) continue;
+      if (full) {
+        aggregates.push_back(fmt::format("toInt64(countIf(isNull({}))) AS {}",
+                                         SqlIdentifier(column.column),
+                                         SqlIdentifier("nulls_" + column.column)));
+      }
+      AddProbes(table, required, probes);
+    }
+    if (!full) {
+      std::erase_if(probes,
+                    [](const ClickHouseProbe& p) { return p.severity != Severity::BLOCKING; });
+    }
+    for (size_t i = 0; i < probes.size(); ++i) {
+      aggregates.push_back(
+          fmt::format("toInt64(countIf(ifNull({}, 0) = 1)) AS p{}", probes[i].condition, i));
+    }
+    const Table totals = client_.Query(
+        fmt::format("SELECT {} FROM {}", fmt::join(aggregates, ", "), Relation(table)));
+    check.rows = IntAt(totals, "n");
+    if (check.rows == 0) {
+      Add({table == "orders" ? Severity::BLOCKING : Severity::WARNING,
+           "empty_table",
+           table,
+           "",
+           check.origin,
+           table == "orders" ? "the orders table has no rows"
+                             : fmt::format("the {} table has no rows; what it supports is "
+                                           "computed over nothing",
+                                           table),
+           0,
+           {}});
+      return;
+    }
+    for (auto& column : check.columns) {
+      if (column.present && full) column.nulls = IntAt(totals, "nulls_" + column.column);
+    }
+    for (size_t i = 0; i < probes.size(); ++i) {
+      const int64_t count = IntAt(totals, fmt::format("p{}", i));
+      if (count == 0) continue;
+      DataFinding finding{probes[i].severity, probes[i].kind,    table, probes[i].column,
+                          check.origin,       probes[i].message, count, {}};
+      finding.example = Example(table, probes[i].condition, SqlIdentifier(probes[i].column));
+      Add(std::move(finding));
+    }
+    if ((table == "orders" || table == "deliveries") && Has(table, "order_id")) {
+      CheckDuplicateOrders(check);
     }
   }
-  return report;
-}
+
+  // The first row by key where `condition` holds: its key ("order_id=57") and `value`.
+  DataExample Example(std::string_view table, const std::string& condition,
+                      const std::string& value) const {
+    std::vector<std::string> parts;
+    std::vector<std::string> order;
+    for (std::string_view key : KeyColumns(table)) {
+      if (!Has(table, key)) continue;
+      parts.push_back(fmt::format("concat({}, ifNull(toString({}), 'NULL'))",
+                                  SqlLiteral(std::string(key) + "="), SqlIdentifier(key)));
+      order.push_back(SqlIdentifier(key));
+    }
+    const Table row = client_.Query(fmt::format(
+        "SELECT {} AS k, ifNull(toString({}), 'NULL') AS v FROM {} WHERE ifNull({}, 0) = 1{} "
+        "LIMIT 1",
+        parts.empty() ? "''" : fmt::format("arrayStringConcat([{}], ', ')", fmt::join(parts, ", ")),
+        value, Relation(table), condition,
+        order.empty() ? "" : fmt::format(" ORDER BY {}", fmt::join(order, ", "))));
+    if (row.RowCount() == 0) return {};
+    return {Clip(row.Get("k").StringAt(0)), Clip(row.Get("v").StringAt(0))};
+  }
+
+  // Order ids that repeat: grouped on each shard (distributed_group_by_no_merge), where an
+  // order's rows sit when the table is sharded by order_id as cxagent load shards it.
+  void CheckDuplicateOrders(const TableCheck& check) {
+    const Table found = client_.Query(fmt::format(
+        "SELECT toInt64(count()) AS keys, toInt64(sum(n)) AS n_rows, toInt64(min(order_id)) AS "
+        "example, toInt64(argMin(n, order_id)) AS example_rows FROM (SELECT order_id, count() AS "
+        "n FROM {} GROUP BY order_id HAVING count() > 1) SETTINGS distributed_group_by_no_merge "
+        "= 1",
+        Relation(check.table)));
+    const int64_t keys = IntAt(found, "keys");
+    if (keys == 0) return;
+    Add({Severity::BLOCKING,
+         "duplicate_key",
+         check.table,
+         "order_id",
+         check.origin,
+         fmt::format("{} key{} appear{} more than once ({} rows); each would be counted once per "
+                     "row",
+                     keys, keys == 1 ? "" : "s", keys == 1 ? "s" : "", IntAt(found, "n_rows")),
+         keys,
+         {fmt::format("order_id={}", IntAt(found, "example")),
+          fmt::format("{} rows", IntAt(found, "example_rows"))}});
+  }
+
+  void Add(DataFinding finding) { report_.findings.push_back(std::move(finding)); }
+
+  const Dataset& dataset_;
+  const ClickHouseSchema& schema_;
+  ClickHouseClient client_;
+  const DataCheckOptions& options_;
+  DataCheckReport report_;
+};
 
 }  // namespace
 
 DataCheckReport CheckData(Connection& connection, const Dataset& dataset,
                           const DataCheckOptions& options) {
-  if (dataset.ClickHouse() != nullptr) return CheckClickHouseTables(dataset);
+  if (dataset.ClickHouse() != nullptr) return ClickHouseChecker(dataset, options).Run();
   return Checker(connection, dataset, options).Run();
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/date.hpp"
 #include "common/error.hpp"
+#include "storage/clickhouse_reads.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
@@ -318,6 +319,8 @@ void CheckDataFolder(Connection& connection, const std::string& folder) {
 }
 
 DataSummary SummarizeData(Connection& connection, const Dataset& dataset) {
+  // A ClickHouse dataset's orders are there, not on the connection (storage/clickhouse_reads).
+  if (dataset.ClickHouse() != nullptr) return SummarizeClickHouseData(dataset);
   Table result;
   try {
     result = connection.Query(

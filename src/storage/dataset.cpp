@@ -399,6 +399,17 @@ DatasetFile ReadDatasetFile(const std::string& path) {
   return dataset;
 }
 
+std::string ResultsFolder(const DatasetOptions& options) {
+  if (!options.results.empty()) return options.results;
+  if (IsClickHouseUrl(options.folder)) {
+    throw InvalidInput(
+        "--data {}: a ClickHouse database has no folder for the analysis results; name one with "
+        "--results DIR",
+        DescribeClickHouseLocation(ParseClickHouseUrl(options.folder)));
+  }
+  return options.folder;
+}
+
 Dataset Dataset::OpenClickHouse(const DatasetOptions& options) {
   if (!options.dataset_file.empty()) {
     throw InvalidInput(

@@ -50,7 +50,15 @@ struct DatasetOptions {
   //! `clickhouse://[USER[:PASSWORD]@]HOST:PORT/DATABASE[?cluster=..]` (docs/clickhouse.md)
   std::string folder;
   std::string dataset_file;  //!< optional dataset file (YAML)
+  //! where the analysis results are stored (`DIR/.cxagent/`); empty: `folder`. Required for a
+  //! ClickHouse dataset, which has no folder (`--results DIR`).
+  std::string results;
 };
+
+//! The folder the results of an analysis of `options` are stored in: `results`, else the data
+//! folder. Throws InvalidInput for a ClickHouse dataset without `results` (one line saying to pass
+//! --results DIR).
+std::string ResultsFolder(const DatasetOptions& options);
 
 //! A summary of the files a dataset reads (path, size and modification time of each): it
 //! changes when a file is added, removed, rewritten or touched. For a data folder, every file

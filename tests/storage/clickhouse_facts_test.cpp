@@ -184,15 +184,26 @@ TEST_F(ClickHouseFactsTest, CheckReportsTablesRowsAndWhatItDoesNotCheck) {
   const auto result = RunCxagent("check --data '" + Url() + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("orders                 8363"), std::string::npos) << result.out;
-  EXPECT_NE(result.out.find("not checked: values (domains, NULLs, duplicate keys, orphans, date "
-                            "coverage) are not checked in ClickHouse yet"),
+  EXPECT_NE(result.out.find("findings: 0 blocking"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("not checked: in ClickHouse only rows, NULLs, values outside the "
+                            "contract's domains and ranges, numbers that are not finite, dates "
+                            "outside 2000-01-01 to 2099-12-31 and duplicate order ids of orders "
+                            "and deliveries (within each shard) are checked; not orphans"),
             std::string::npos)
       << result.out;
-  const auto analyzed = RunCxagent("analyze --data '" + Url() + "'");
-  EXPECT_EQ(analyzed.exit_code, 1);
-  EXPECT_NE(analyzed.err.find("the analysis of a ClickHouse dataset does not run yet"),
-            std::string::npos)
-      << analyzed.err;
+  // The blocking checks run in ClickHouse: a rating outside 1-5 and an order twice, each with
+  // its first row by key.
+  Shard(1).Execute("INSERT INTO ratings_local (order_id, rating) VALUES (1, 9)");
+  Shard(1).Execute("INSERT INTO orders_local SELECT * FROM orders_local ORDER BY order_id LIMIT 1");
+  const auto bad = RunCxagent("check --data '" + Url() + "'");
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("value outside 1 to 5"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("order_id=1"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("1 key appears more than once (2 rows)"), std::string::npos) << bad.out;
+  const auto analyzed =
+      RunCxagent("analyze --data '" + Url() + "' --results " + *folder_ + "/results-bad");
+  EXPECT_EQ(analyzed.exit_code, 2) << analyzed.err;
+  EXPECT_NE(analyzed.err.find("more than once"), std::string::npos) << analyzed.err;
 }
 
 TEST_F(ClickHouseFactsTest, OpeningErrorsAreOneLineWithExit2) {
@@ -216,7 +227,9 @@ TEST_F(ClickHouseFactsTest, OpeningErrorsAreOneLineWithExit2) {
   };
   for (const auto& [data, message] : cases) {
     for (const char* command : {"check", "analyze"}) {
-      const auto result = RunCxagent(std::string(command) + " --data '" + data + "'");
+      const std::string results =
+          std::string(command) == "analyze" ? " --results " + *folder_ + "/results" : "";
+      const auto result = RunCxagent(std::string(command) + " --data '" + data + "'" + results);
       EXPECT_EQ(result.exit_code, 2) << command << " " << data;
       EXPECT_NE(result.err.find(message), std::string::npos) << command << ": " << result.err;
     }

@@ -1,0 +1,269 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/file.hpp"
+#include "server/api_fixture.hpp"
+#include "storage/clickhouse_client.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::RunCxagent;
+
+// `cxagent analyze --data clickhouse://...` end to end, on the local two-shard cluster
+// (scripts/clickhouse_cluster.sh) in a folder of the suite's own: a generated world with
+// incidents, loaded into the cluster, analysed from the cluster and from its Parquet files.
+// Skipped without clickhouse-server.
+class ClickHouseAnalysisTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!HaveServer()) return;
+    std::string pattern = (fs::temp_directory_path() / "cxagent-ch-analysis-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return;
+    folder_ = pattern;
+    const std::string start = Script() + " start " + *folder_ + "/cluster >/dev/null";
+    if (std::system(start.c_str()) != 0) return;
+    std::ifstream ports(*folder_ + "/cluster/ports.env");
+    std::map<std::string, std::string> values;
+    for (std::string line; std::getline(ports, line);) {
+      const size_t equals = line.find('=');
+      if (line.starts_with('#') || equals == std::string::npos) continue;
+      values[line.substr(0, equals)] = line.substr(equals + 1);
+    }
+    port1_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_1"));
+    port2_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_2"));
+    world_ = *folder_ + "/world";
+    // The demo's three incidents (a region, a store type in a region, a platform; one open at
+    // the end), on a smaller world.
+    const auto generated =
+        RunCxagent("generate --scenario " + std::string(CXAGENT_SOURCE_DIR) +
+                   "/scenarios/demo.yaml --days 90 --orders-per-day 1000 --out " + world_);
+    if (generated.exit_code != 0) {
+      setup_error_ = "generate failed: " + generated.err;
+      return;
+    }
+    for (int shard = 1; shard <= 2; ++shard) {
+      Shard(shard, "default").Execute("CREATE DATABASE IF NOT EXISTS cx");
+    }
+    const auto loaded = RunCxagent("load --data " + world_ + " --into '" + Url() + "'");
+    if (loaded.exit_code != 0) setup_error_ = "load failed: " + loaded.err;
+  }
+
+  static void TearDownTestSuite() {
+    if (!folder_) return;
+    const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
+    std::system(stop.c_str());
+    fs::remove_all(*folder_);
+    folder_.reset();
+  }
+
+  void SetUp() override {
+    if (!HaveServer()) {
+      GTEST_SKIP() << "clickhouse-server is not installed (scripts/setup.sh installs it)";
+    }
+    ASSERT_NE(port1_, 0) << "the local ClickHouse cluster did not start";
+    ASSERT_TRUE(setup_error_.empty()) << setup_error_;
+  }
+
+  static bool HaveServer() {
+    return std::system("command -v clickhouse-server >/dev/null 2>&1") == 0;
+  }
+
+  static std::string Script() {
+    return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
+  }
+
+  static ClickHouseClient Shard(int number, const std::string& database = "cx") {
+    return ClickHouseClient(ClickHouseLocation{
+        .host = "127.0.0.1", .port = number == 1 ? port1_ : port2_, .database = database});
+  }
+
+  static std::string Url(const std::string& database = "cx") {
+    return "clickhouse://127.0.0.1:" + std::to_string(port1_) + "/" + database +
+           "?cluster=cxagent&shards=127.0.0.1:" + std::to_string(port2_);
+  }
+
+  static inline std::optional<std::string> folder_;
+  static inline int port1_ = 0;
+  static inline int port2_ = 0;
+  static inline std::string world_;
+  static inline std::string setup_error_;
+};
+
+// Expects `actual` to equal `expected`: the same keys, strings and booleans, and numbers within
+// 1e-6 (relative to the larger of 1 and the value), naming the path of the first difference.
+void ExpectSameJson(const nlohmann::json& expected, const nlohmann::json& actual,
+                    const std::string& path) {
+  if (expected.is_number() && actual.is_number()) {
+    const double want = expected.get<double>();
+    const double got = actual.get<double>();
+    EXPECT_NEAR(got, want, 1e-6 * std::max(1.0, std::abs(want))) << path;
+    return;
+  }
+  ASSERT_EQ(expected.type(), actual.type()) << path << ": " << expected << " vs " << actual;
+  if (expected.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& [key, value] : expected.items()) keys.insert(key);
+    for (const auto& [key, value] : actual.items()) keys.insert(key);
+    for (const auto& key : keys) {
+      ASSERT_TRUE(expected.contains(key)) << path << "." << key << " only in the cluster's";
+      ASSERT_TRUE(actual.contains(key)) << path << "." << key << " only in the files'";
+      ExpectSameJson(expected[key], actual[key], path + "." + key);
+    }
+  } else if (expected.is_array()) {
+    ASSERT_EQ(expected.size(), actual.size()) << path;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      ExpectSameJson(expected[i], actual[i], path + "[" + std::to_string(i) + "]");
+    }
+  } else {
+    EXPECT_EQ(expected, actual) << path;
+  }
+}
+
+TEST_F(ClickHouseAnalysisTest, AnalysisFromTheClusterEqualsTheAnalysisOfTheFiles) {
+  testing::TempDir dir;
+  const auto files = RunCxagent("analyze --data " + world_ + " --out " + dir.File("files.json"));
+  ASSERT_EQ(files.exit_code, 0) << files.err;
+  const auto cluster = RunCxagent("analyze --data '" + Url() + "' --results " +
+                                  dir.File("results") + " --out " + dir.File("cluster.json"));
+  ASSERT_EQ(cluster.exit_code, 0) << cluster.err;
+  const nlohmann::json expected = nlohmann::json::parse(ReadFile(dir.File("files.json")));
+  const nlohmann::json actual = nlohmann::json::parse(ReadFile(dir.File("cluster.json")));
+  // Not a test that cannot fail: the world has incidents, with causes and recommendations.
+  ASSERT_GE(expected["incidents"].size(), 2U) << expected.dump();
+  size_t with_causes = 0;
+  size_t with_actions = 0;
+  for (const auto& incident : expected["incidents"]) {
+    if (incident.contains("rca") && !incident["rca"]["causes"].empty()) ++with_causes;
+    if (incident.contains("recommendations") && !incident["recommendations"].empty()) {
+      ++with_actions;
+    }
+  }
+  EXPECT_GE(with_causes, 2U);
+  EXPECT_GE(with_actions, 2U);
+  // Every field: the analysis JSON holds no data location or time stamp.
+  ExpectSameJson(expected, actual, "analysis");
+  // The results are stored in --results, as in the data folder for files.
+  EXPECT_TRUE(fs::exists(dir.File("results/.cxagent/results.duckdb")));
+}
+
+TEST_F(ClickHouseAnalysisTest, AnalyzeWithoutResultsFolderIsABadUsage) {
+  const auto result = RunCxagent("analyze --data '" + Url() + "'");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(
+      result.err.find(
+          "cxagent: error: --data clickhouse://default@127.0.0.1:" + std::to_string(port1_) +
+          "/cx?cluster=cxagent: a ClickHouse database has no folder for the analysis results; "
+          "name one with --results DIR"),
+      std::string::npos)
+      << result.err;
+  const auto incremental = RunCxagent("analyze --incremental --data '" + Url() + "' --results " +
+                                      *folder_ + "/results-incremental");
+  EXPECT_EQ(incremental.exit_code, 2);
+  EXPECT_NE(incremental.err.find("--incremental: a refresh reuses per-file sums"),
+            std::string::npos)
+      << incremental.err;
+}
+
+TEST_F(ClickHouseAnalysisTest, ServerErrorsAreOneLineWithExit2) {
+  testing::TempDir dir;
+  const std::string results = " --results " + dir.File("results");
+  const std::string port1 = std::to_string(port1_);
+  const std::map<std::string, std::string> cases = {
+      {"clickhouse://127.0.0.1:1/cx",
+       "cxagent: error: clickhouse://default@127.0.0.1:1/cx: no ClickHouse server answers "
+       "(Connection)"},
+      {"clickhouse://127.0.0.1:" + port1 + "/nope",
+       "cxagent: error: clickhouse://default@127.0.0.1:" + port1 +
+           "/nope: ClickHouse error 81: Database nope doesn't exist"},
+  };
+  // A query the server refuses after the database opened: a Distributed orders table over a
+  // table that is not there.
+  for (int shard = 1; shard <= 2; ++shard) {
+    Shard(shard, "default").Execute("DROP DATABASE IF EXISTS broken");
+    Shard(shard, "default").Execute("CREATE DATABASE broken");
+    Shard(shard, "broken")
+        .Execute(
+            "CREATE TABLE orders_local (order_id Int64, status String, order_date Date, region "
+            "String) ENGINE = MergeTree() ORDER BY order_id");
+    Shard(shard, "broken")
+        .Execute(
+            "CREATE TABLE orders AS orders_local ENGINE = Distributed(cxagent, broken, gone, "
+            "cityHash64(order_id))");
+  }
+  const auto refused =
+      RunCxagent("analyze --data 'clickhouse://127.0.0.1:" + port1 + "/broken'" + results);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("cxagent: error: clickhouse://default@127.0.0.1:" + port1 +
+                             "/broken: ClickHouse error 60: "),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("Table broken.gone doesn't exist"), std::string::npos) << refused.err;
+  for (const auto& [data, message] : cases) {
+    const auto result = RunCxagent("analyze --data '" + data + "'" + results);
+    EXPECT_EQ(result.exit_code, 2) << data;
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
+}
+
+// Last of the suite: it stops the cluster. `serve` analyses the cluster when it has no results,
+// answers from them, and keeps answering when the server goes away; the failed refresh is
+// reported by /api/health as the server's one-line message.
+TEST_F(ClickHouseAnalysisTest, ServeKeepsAnsweringFromItsResultsWhenTheServerGoesAway) {
+  testing::TempDir dir;
+  server::ServerOptions options;
+  options.data_dir = Url();
+  options.results_dir = dir.File("results");
+  options.web_root = dir.File("no-dashboard");
+  server::testing::RunningServer running(options);
+  httplib::Client client = running.Client();
+  const auto health = client.Get("/api/health");
+  ASSERT_TRUE(health);
+  ASSERT_EQ(health->status, 200) << health->body;
+  const nlohmann::json before = nlohmann::json::parse(health->body);
+  ASSERT_GE(before["incidents"].get<int>(), 2) << before.dump();
+  EXPECT_TRUE(fs::exists(dir.File("results/.cxagent/results.duckdb")));
+
+  const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
+  ASSERT_EQ(std::system(stop.c_str()), 0);
+  const auto started = client.Post("/api/analyze", "", "application/json");
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 202) << started->body;
+  nlohmann::json after;
+  for (int wait = 0; wait < 300; ++wait) {
+    const auto polled = client.Get("/api/health");
+    ASSERT_TRUE(polled);
+    ASSERT_EQ(polled->status, 200);
+    after = nlohmann::json::parse(polled->body);
+    if (after["analysis"]["state"] == "idle" && !after["analysis"]["finished_at"].is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(after["analysis"]["last_error"].is_null()) << after.dump();
+  const std::string message = after["analysis"]["last_error"]["error"]["message"];
+  EXPECT_NE(message.find("no ClickHouse server answers"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(after["incidents"], before["incidents"]);
+  EXPECT_EQ(after["analyzed_at"], before["analyzed_at"]);
+  const auto incidents = client.Get("/api/incidents");
+  ASSERT_TRUE(incidents);
+  EXPECT_EQ(incidents->status, 200);
+}
+
+}  // namespace
+}  // namespace cxagent::storage
