@@ -6,7 +6,7 @@
 // folds, and the cross-validated F1, precision and recall.
 // Usage: cxagent_localize_cv --cases DIR [--folds K] [--verbose] [field=v1,v2,... ...]
 //   fields: max_depth max_roots min_gain depth_penalty parsimony min_share min_relative_gain
-//           healthy_ratio generalize (0/1)
+//           min_sibling_share min_explained healthy_ratio generalize (0/1)
 //   --folds K: K contiguous folds over the cases sorted by name (default: leave one out).
 //   --verbose: per case, the labels and the answer of the first combination.
 // Ties between combinations are broken by grid order (first wins), so list the current default
@@ -43,6 +43,8 @@ const std::map<std::string, Setter>& Setters() {
       {"parsimony", [](LocalizeConfig& c, double v) { c.parsimony = v; }},
       {"min_share", [](LocalizeConfig& c, double v) { c.min_share = v; }},
       {"min_relative_gain", [](LocalizeConfig& c, double v) { c.min_relative_gain = v; }},
+      {"min_sibling_share", [](LocalizeConfig& c, double v) { c.min_sibling_share = v; }},
+      {"min_explained", [](LocalizeConfig& c, double v) { c.min_explained = v; }},
       {"healthy_ratio", [](LocalizeConfig& c, double v) { c.healthy_ratio = v; }},
       {"generalize", [](LocalizeConfig& c, double v) { c.generalize = v != 0.0; }},
   };
@@ -176,7 +178,8 @@ int main(int argc, char** argv) {
         line += " pred=";
         for (const auto& root : result.root_causes) {
           line += "[" + SliceText(root.slice) + " gain=" + std::to_string(root.gain).substr(0, 7) +
-                  " share=" + std::to_string(root.score).substr(0, 5) + "]";
+                  " share=" + std::to_string(root.score).substr(0, 5) +
+                  " delta=" + std::to_string(root.delta).substr(0, 7) + "]";
         }
         std::printf("%s\n", line.c_str());
       }
