@@ -731,6 +731,11 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
     localize::LocalizeConfig localize_config;
     localize_config.direction = localize::Direction::DOWN;
     localize_config.max_roots = config.localize_max_roots;
+    // Here further roots are how concurrent incidents get their own slices (the ones outside
+    // this incident's slice are dropped below), and each of those incidents was already tested
+    // against its series' noise by the detector: the standalone stopping rule for a further root
+    // (docs/localize.md, `min_explained`), tuned for one incident per input, does not apply.
+    localize_config.min_explained = 0.0;
     const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
     incident.slices.clear();
     for (const auto& root : result.root_causes) {

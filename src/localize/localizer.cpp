@@ -258,7 +258,9 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
     Aggregate set;
     for (size_t j = 0; j + 1 < order.size() && static_cast<int>(j) < room; ++j) {
       // Every child named must carry a material share of the change, as any root must.
-      if (order[j].second.deviation * sign < config.min_share * std::abs(total_deviation)) break;
+      if (order[j].second.deviation * sign < config.min_sibling_share * std::abs(total_deviation)) {
+        break;
+      }
       set.deviation += order[j].second.deviation;
       set.size += order[j].second.size;
       if (j == 0 || set.size <= 0.0) continue;
@@ -391,6 +393,12 @@ void LocalizeConfig::Validate() const {
   if (!(min_relative_gain >= 0.0 && min_relative_gain <= 1.0)) {
     throw InvalidInput("localize.min_relative_gain must be in [0, 1], got {}", min_relative_gain);
   }
+  if (!(min_sibling_share >= 0.0 && min_sibling_share <= 1.0)) {
+    throw InvalidInput("localize.min_sibling_share must be in [0, 1], got {}", min_sibling_share);
+  }
+  if (!(min_explained >= 0.0 && min_explained <= 1.0)) {
+    throw InvalidInput("localize.min_explained must be in [0, 1], got {}", min_explained);
+  }
 }
 
 LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
@@ -468,6 +476,16 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     if (best.adjusted < config.min_gain) break;
     if (!chosen.empty()) {
       if (best.gain < config.min_relative_gain * first_gain) break;
+      // A further root must explain a material part of what is still unexplained: of the
+      // standardized squared deviation left in the leaves beyond what their noise alone gives
+      // (one per leaf), it must hold at least `min_explained`.
+      double remaining = 0.0;
+      for (size_t i = 0; i < residual.size(); ++i) {
+        if (encoded.size[i] > 0.0) {
+          remaining += residual[i] * residual[i] / (noise * encoded.size[i]) - 1.0;
+        }
+      }
+      if (best.gain < config.min_explained * remaining) break;
       if (std::abs(best.deviation) < config.min_share * std::abs(total_deviation)) break;
     } else {
       first_gain = best.gain;

@@ -78,8 +78,13 @@ struct LocalizeConfig {
   double parsimony = 0.1;
   //! A root after the first must explain at least this share of the total change.
   double min_share = 0.1;
+  //! Each sibling named by a split must explain at least this share of the total change.
+  double min_sibling_share = 0.15;
   //! A root after the first must have at least this fraction of the first root's gain.
   double min_relative_gain = 0.1;
+  //! A root after the first must hold at least this fraction of the standardized squared
+  //! deviation still unexplained in the leaves beyond their noise. Bounds 0..1.
+  double min_explained = 0.6;
   //! Siblings count as healthy when they moved, per unit of size, by at most this fraction of
   //! the explaining slice's move: decides when a parent is split into its hit children and when
   //! a slice is widened to its parent. Bounds 0..1.
