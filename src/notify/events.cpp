@@ -295,7 +295,9 @@ json SlackMessage(const json& payload) {
                        {"text", {{"type", "plain_text"}, {"text", "Open the incident"}}},
                        {"url", link}};
   blocks.push_back({{"type", "actions"}, {"elements", json::array({button})}});
-  return {{"text", fmt::format("{} {}", SlackEscape(summary), link)}, {"blocks", blocks}};
+  // The link's query has '&': in text it is markup too (Slack decodes &amp; before linking).
+  return {{"text", fmt::format("{} {}", SlackEscape(summary), SlackEscape(link))},
+          {"blocks", blocks}};
 }
 
 }  // namespace cxagent::notify

@@ -197,8 +197,15 @@ TEST(SlackMessageTest, BlocksHoldSliceChangeCauseActionAndLink) {
         "https://cx.example.com/incidents/INC-0003"}) {
     EXPECT_NE(text.find(part), std::string::npos) << part << "\n" << message.dump(2);
   }
+  // The button's url is plain; in the fallback text the query's '&' is escaped as Slack wants.
   EXPECT_EQ(message["blocks"].back()["elements"][0]["url"],
-            "https://cx.example.com/incidents/INC-0003");
+            "https://cx.example.com/incidents/"
+            "INC-0003?metric=cx_score&slice=region%3Dseattle&start=2026-07-31");
+  EXPECT_NE(message["text"].get<std::string>().find(
+                "https://cx.example.com/incidents/"
+                "INC-0003?metric=cx_score&amp;slice=region%3Dseattle&amp;start=2026-07-31"),
+            std::string::npos)
+      << message["text"];
 }
 
 TEST(SlackMessageTest, EscapesSlackMarkupInNames) {

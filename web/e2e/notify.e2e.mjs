@@ -493,7 +493,8 @@ async function main() {
       if (!text.includes(`*Slice*\\n${NEW_SLICE}`)) problems.push(`a Slice field "${NEW_SLICE}"`);
       if (!text.includes(`*Top cause:* ${topCause.label} (confidence `)) problems.push(`the top cause "${topCause.label}" with its confidence`);
       if (button?.url !== link) problems.push(`a button to ${link} (saw ${JSON.stringify(button)})`);
-      if (!String(message?.text).includes(link)) problems.push(`the link in the fallback text (saw ${JSON.stringify(message?.text)})`);
+      // Slack's text is mrkdwn: the query's '&' comes escaped.
+      if (!String(message?.text).includes(link.replaceAll('&', '&amp;'))) problems.push(`the link in the fallback text (saw ${JSON.stringify(message?.text)})`);
       if (problems.length) throw new E2eError(`expected ${problems.join('; ')}; message: ${JSON.stringify(message).slice(0, 600)}`);
     });
 
