@@ -21,6 +21,7 @@
 #include "rca/rca.hpp"
 #include "recommend/action.hpp"
 #include "recommend/recommend.hpp"
+#include "storage/clickhouse_client.hpp"
 #include "storage/clickhouse_reads.hpp"
 #include "storage/data_checks.hpp"
 #include "storage/data_folder.hpp"
@@ -413,6 +414,11 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The per-day sums first: results that name a generation the sums do not have are not reused.
   if (leaves_store) leaves_store->Commit();
   results.Commit(analysis);
+  if (clickhouse) {
+    const storage::ClickHouseTraffic traffic = storage::ClickHouseTrafficSoFar();
+    spdlog::info("analyze: {} requests to ClickHouse, {:.1f} MB of answers", traffic.requests,
+                 static_cast<double>(traffic.bytes_received) / 1e6);
+  }
   spdlog::info("analyze: done in {:.2f} s", Seconds(started));
   return analysis;
 }

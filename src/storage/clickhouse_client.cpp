@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <string>
@@ -36,7 +37,17 @@ ErrorType RefusalType(int status) {
   return ErrorType::INVALID_INPUT;
 }
 
+std::atomic<int64_t> requests_posted{0};
+std::atomic<int64_t> bytes_posted{0};
+std::atomic<int64_t> bytes_answered{0};
+
 }  // namespace
+
+ClickHouseTraffic ClickHouseTrafficSoFar() {
+  return {.requests = requests_posted.load(),
+          .bytes_sent = bytes_posted.load(),
+          .bytes_received = bytes_answered.load()};
+}
 
 ClickHouseClient::ClickHouseClient(ClickHouseLocation location, double timeout_seconds)
     : location_(std::move(location)), timeout_seconds_(timeout_seconds) {}
@@ -58,6 +69,9 @@ std::string ClickHouseClient::Post(const std::string& query_in_url, const std::s
   if (!settings.empty()) path += "&" + settings;
   if (!query_in_url.empty()) path += "&query=" + UrlEncoded(query_in_url);
   const auto response = client.Post(path, headers, body, "text/plain; charset=UTF-8");
+  requests_posted += 1;
+  bytes_posted += static_cast<int64_t>(body.size());
+  if (response) bytes_answered += static_cast<int64_t>(response->body.size());
   if (!response) {
     throw NotFound("{}: no ClickHouse server answers ({})", server,
                    httplib::to_string(response.error()));

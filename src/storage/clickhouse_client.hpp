@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "storage/clickhouse_url.hpp"
@@ -15,6 +16,17 @@ namespace cxagent::storage {
 //! with exit 2 (issue 17): nothing answering at the address is NotFound, a wrong user or password
 //! Unauthorized, an unknown database, table, column or function NotFound, any other refusal of
 //! the query (syntax, types, limits) InvalidInput.
+//! What every ClickHouseClient of this process has sent and received so far: the figures behind
+//! "what comes back over the network" (docs/scale.md). Requests that failed count too.
+struct ClickHouseTraffic {
+  int64_t requests = 0;        //!< HTTP requests posted
+  int64_t bytes_sent = 0;      //!< request bodies (SQL, rows of an INSERT)
+  int64_t bytes_received = 0;  //!< answer bodies (rows, error messages)
+};
+
+//! The process's ClickHouse traffic so far (thread-safe; never reset).
+ClickHouseTraffic ClickHouseTrafficSoFar();
+
 class ClickHouseClient {
  public:
   //! A client for `location`; each request may take up to `timeout_seconds`.

@@ -123,6 +123,24 @@ TEST_F(ClickHouseClientTest, CreatesInsertsAndQueriesThroughADistributedTable) {
   EXPECT_EQ(local1.Get("n").ints[0] + local2.Get("n").ints[0], 200);
 }
 
+// The traffic counters behind "what comes back over the network" (docs/scale.md): one request
+// per query, its SQL sent and its TSV answer received, byte for byte; a refusal counts too.
+TEST_F(ClickHouseClientTest, CountsRequestsAndTheBytesOfEveryAnswer) {
+  const ClickHouseClient client(*shard1_);
+  const ClickHouseTraffic before = ClickHouseTrafficSoFar();
+  const std::string sql = "SELECT toUInt8(1) AS one";
+  client.Query(sql);
+  const ClickHouseTraffic after = ClickHouseTrafficSoFar();
+  EXPECT_EQ(after.requests - before.requests, 1);
+  EXPECT_EQ(after.bytes_sent - before.bytes_sent, static_cast<int64_t>(sql.size()));
+  EXPECT_EQ(after.bytes_received - before.bytes_received,
+            static_cast<int64_t>(std::string("one\nUInt8\n1\n").size()));
+  EXPECT_THROW(client.Query("SELECT nope FROM system.one"), Error);
+  const ClickHouseTraffic refused = ClickHouseTrafficSoFar();
+  EXPECT_EQ(refused.requests - after.requests, 1);
+  EXPECT_GT(refused.bytes_received - after.bytes_received, 0);
+}
+
 TEST_F(ClickHouseClientTest, RefusalsCarryTheServersMessageInOneLine) {
   const ClickHouseClient client(*shard1_);
   const std::string server =

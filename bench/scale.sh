@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The analysis where the data lives (issue 17, docs/scale.md): for each size, a demo world of 90
+# days is generated, loaded into a fresh local two-shard ClickHouse cluster
+# (scripts/clickhouse_cluster.sh) and analysed from it with `cxagent analyze --data
+# clickhouse://...`. Prints per step the wall time and cxagent's peak RSS, the analysis' own stage
+# times and what came back over the network (its log: the requests to ClickHouse and the bytes
+# of their answers, counted by storage::ClickHouseClient).
+# Usage: bench/scale.sh [BUILD_DIR] [ORDERS_PER_DAY...]   (default 111000: about 10M orders)
+# WORK=DIR keeps the worlds and the cluster there (default: a temporary folder, deleted).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$here/build}"
+shift || true
+sizes=("$@")
+[ ${#sizes[@]} -eq 0 ] && sizes=(111000)
+binary="$build/cxagent"
+[ -x "$binary" ] || { echo "bench/scale.sh: no $binary (build first)" >&2; exit 2; }
+command -v clickhouse-server > /dev/null || { echo "bench/scale.sh: no clickhouse-server" >&2; exit 2; }
+if [ -n "${WORK:-}" ]; then
+  work="$WORK"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+fi
+cluster="$work/cluster"
+cleanup() {
+  "$here/scripts/clickhouse_cluster.sh" stop "$cluster" > /dev/null 2>&1 || true
+  [ -z "${WORK:-}" ] && rm -rf "$work"
+}
+trap cleanup EXIT
+
+# measure LOG CMD...: runs CMD, polling its peak RSS (VmHWM); prints "wall_s peak_rss_mib" and
+# leaves CMD's stderr in LOG. Fails when CMD fails.
+measure() {
+  local log="$1"
+  shift
+  local started=$EPOCHREALTIME
+  "$@" > /dev/null 2> "$log" &
+  local pid=$! rss=0 line
+  while kill -0 "$pid" 2> /dev/null; do
+    line=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status" 2> /dev/null) && [ -n "$line" ] && rss=$line
+    sleep 0.2
+  done
+  wait "$pid" || { tail -5 "$log" >&2; return 1; }
+  awk -v s="$started" -v e="$EPOCHREALTIME" -v r="$rss" \
+    'BEGIN {printf "%.1f %.0f\n", e - s, r / 1024}'
+}
+
+for per_day in "${sizes[@]}"; do
+  world="$work/world-$per_day"
+  echo "-- demo world at $per_day orders/day, 90 days"
+  if [ ! -f "$world/orders.parquet" ]; then
+    rm -rf "$world"
+    read -r wall rss < <(measure "$work/generate.log" "$binary" generate \
+      --scenario "$here/scenarios/demo.yaml" --out "$world" --days 90 --orders-per-day "$per_day")
+    echo "generate: ${wall} s, peak RSS ${rss} MiB"
+  fi
+  "$here/scripts/clickhouse_cluster.sh" stop "$cluster" > /dev/null 2>&1 || true
+  rm -rf "$cluster"
+  "$here/scripts/clickhouse_cluster.sh" start "$cluster" > /dev/null
+  # shellcheck disable=SC1091
+  . "$cluster/ports.env"
+  url="clickhouse://127.0.0.1:$CLICKHOUSE_HTTP_PORT_1/cx?cluster=$CLICKHOUSE_CLUSTER&shards=127.0.0.1:$CLICKHOUSE_HTTP_PORT_2"
+  # The database on each shard (ON CLUSTER needs ZooKeeper on 18.16).
+  for port in "$CLICKHOUSE_HTTP_PORT_1" "$CLICKHOUSE_HTTP_PORT_2"; do
+    curl -sSf "http://127.0.0.1:$port/" --data-binary "CREATE DATABASE IF NOT EXISTS cx" > /dev/null
+  done
+  read -r wall rss < <(measure "$work/load.log" "$binary" load --data "$world" --into "$url")
+  echo "load: ${wall} s, cxagent peak RSS ${rss} MiB"
+  grep -Eo 'load: [a-z_]+: [0-9]+ rows in [0-9.]+ s \([0-9]+ rows/s\)' "$work/load.log" | sed 's/^/  /'
+  results="$work/results-$per_day"
+  rm -rf "$results"
+  read -r wall rss < <(measure "$work/analyze.log" "$binary" analyze --data "$url" \
+    --results "$results")
+  echo "analyze from the cluster: ${wall} s, cxagent peak RSS ${rss} MiB"
+  grep -Eo 'analyze: (.* in [0-9.]+ s|[0-9]+ requests to ClickHouse.*)' "$work/analyze.log" |
+    sed 's/^/  /'
+  for shard in 1 2; do
+    port_var="CLICKHOUSE_HTTP_PORT_$shard"
+    echo "  shard $shard: $(curl -sS "http://127.0.0.1:${!port_var}/" --data-binary \
+      "SELECT count() FROM cx.orders_local") orders"
+  done
+done
