@@ -25,7 +25,7 @@ fi
 cluster="$work/cluster"
 cleanup() {
   "$here/scripts/clickhouse_cluster.sh" stop "$cluster" > /dev/null 2>&1 || true
-  [ -z "${WORK:-}" ] && rm -rf "$work"
+  if [ -z "${WORK:-}" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
