@@ -10,7 +10,7 @@
 namespace cxagent::detect {
 
 std::span<const ConfigField<SegmentationConfig>> SegmentationConfig::Fields() {
-  static const std::array<ConfigField<SegmentationConfig>, 14> FIELDS{{
+  static const std::array<ConfigField<SegmentationConfig>, 9> FIELDS{{
       {"penalty", "penalty per change point in multiples of log(n) x noise variance", 0.01, 1000,
        &SegmentationConfig::penalty},
       {"min_size", "shortest segment in observed points", 1, 100000, &SegmentationConfig::min_size},
@@ -27,25 +27,11 @@ std::span<const ConfigField<SegmentationConfig>> SegmentationConfig::Fields() {
        "autocorrelation",
        0, 20, &SegmentationConfig::autocorrelation_passes},
       {"max_autocorrelation", "largest residual lag-1 autocorrelation the inflation believes", 0,
-       0.999, &SegmentationConfig::max_autocorrelation},
+       0.99, &SegmentationConfig::max_autocorrelation},
       {"pass_budget",
        "points x segmentations the autocorrelation passes may spend (a series of n points is "
        "segmented at most max(2, pass_budget / n) times); 0 = no bound",
        0, 1e12, &SegmentationConfig::pass_budget},
-      {"inflate_start",
-       "1: the first segmentation uses the inflated noise of the no-change fit; 0: white noise", 0,
-       1, &SegmentationConfig::inflate_start},
-      {"inflation_span",
-       "length (fraction of the points) of the segment mean whose AR(1) variance factor inflates "
-       "the noise; 0 = the long-run factor",
-       0, 1, &SegmentationConfig::inflation_span},
-      {"rho_bias_correction",
-       "1: correct the residual autocorrelation for the bias of fitting each segment", 0, 1,
-       &SegmentationConfig::rho_bias_correction},
-      {"penalty_form", "0 log n, 1 constant, 2 log log n, 3 sqrt n", 0, 3,
-       &SegmentationConfig::penalty_form},
-      {"min_size_fraction", "shortest segment as a fraction of the observed points", 0, 0.25,
-       &SegmentationConfig::min_size_fraction},
   }};
   return FIELDS;
 }
@@ -55,8 +41,7 @@ namespace {
 // The variance of the residuals of a segmentation, robustly estimated and inflated by the AR(1)
 // long-run factor, relative to the current unit scale.
 double ResidualLongRunVariance(const SegmentCost& cost, std::span<const double> values,
-                               std::span<const size_t> changes, double max_rho, double span,
-                               bool bias_correction) {
+                               std::span<const size_t> changes, double max_rho) {
   std::vector<size_t> bounds{0};
   bounds.insert(bounds.end(), changes.begin(), changes.end());
   bounds.push_back(values.size());
@@ -71,25 +56,10 @@ double ResidualLongRunVariance(const SegmentCost& cost, std::span<const double> 
   if (!(spread > 0)) return 1.0;
   const double diff_spread = DifferenceNoiseScale(residuals);
   // For AR(1) noise var(r_t - r_{t-1}) = 2 var(r) (1 - rho).
-  double rho = 1.0 - diff_spread * diff_spread / (spread * spread);
-  if (bias_correction) {
-    // Fitting a mean (a line) to m points biases the lag-1 autocorrelation of its residuals down
-    // by about (1 + 3 rho) / m ((2 + 4 rho) / m); short segments hide most of the wander.
-    const double m = static_cast<double>(values.size()) / static_cast<double>(changes.size() + 1);
-    const bool line = cost.Model() == SegmentModel::LINEAR;
-    const double a = line ? 2.0 : 1.0, b = line ? 4.0 : 3.0;
-    rho = m > b + 1 ? (rho + a / m) / (1 - b / m) : max_rho;
-  }
-  rho = std::clamp(rho, 0.0, max_rho);
+  const double rho = std::clamp(1.0 - diff_spread * diff_spread / (spread * spread), 0.0, max_rho);
   // Only ever inflate: residuals of a near-perfect fit (flat runs of repeated values) have a
   // spread of rounding noise, which must not shrink the penalty to nothing.
-  double factor = (1 + rho) / (1 - rho);
-  const double m = std::max(1.0, span * static_cast<double>(values.size()));
-  if (span > 0 && rho > 0) {
-    // The variance of the mean of m AR(1) points relative to independent ones.
-    factor -= 2 * rho * (1 - std::pow(rho, m)) / (m * (1 - rho) * (1 - rho));
-  }
-  return std::max(1.0, spread * spread * factor);
+  return std::max(1.0, spread * spread * (1 + rho) / (1 - rho));
 }
 
 }  // namespace
@@ -113,10 +83,7 @@ void SegmentationDetector::Fit(std::span<const double> history) {
 
 Detection SegmentationDetector::Detect(std::span<const double> series) const {
   const auto observed = DropMissing(series);
-  const size_t min_size = std::max(
-      static_cast<size_t>(config_.min_size),
-      static_cast<size_t>(
-          std::ceil(config_.min_size_fraction * static_cast<double>(observed.values.size()))));
+  const size_t min_size = static_cast<size_t>(config_.min_size);
   RequireObserved(name_, observed.values.size(), std::max<size_t>(2 * min_size, 3));
   // Values near the limits of double (up to +-1.8e308) would overflow differences and sums, so
   // the series is first scaled by a power of two (exact; a no-op for ordinary magnitudes) and the
@@ -162,23 +129,14 @@ Detection SegmentationDetector::Detect(std::span<const double> series) const {
     const double affordable = std::max(2.0, std::floor(config_.pass_budget / n)) - 1;
     passes = static_cast<int>(std::min(static_cast<double>(passes), affordable));
   }
-  double variance =
-      config_.inflate_start != 0
-          ? ResidualLongRunVariance(cost, cleaned, std::vector<size_t>{}, config_.max_autocorrelation,
-                                    config_.inflation_span, config_.rho_bias_correction != 0)
-          : 1.0;
+  double variance = 1.0;
   std::vector<size_t> local;
   for (int pass = 0; pass <= passes; ++pass) {
-    const double form = config_.penalty_form == 0   ? std::log(n)
-                        : config_.penalty_form == 1 ? 1.0
-                        : config_.penalty_form == 2 ? std::log(std::log(n))
-                                                    : std::sqrt(n);
-    const double penalty = config_.penalty * form * variance;
+    const double penalty = config_.penalty * std::log(n) * variance;
     local = search_ == SegmentationSearch::PELT ? Pelt(cost, penalty, min_size)
                                                 : BinarySegmentation(cost, penalty, min_size);
     if (pass == passes) break;
-    const double next = ResidualLongRunVariance(cost, cleaned, local, config_.max_autocorrelation,
-                                              config_.inflation_span, config_.rho_bias_correction != 0);
+    const double next = ResidualLongRunVariance(cost, cleaned, local, config_.max_autocorrelation);
     if (std::abs(next - variance) < 1e-3 * variance) break;
     variance = next;
   }

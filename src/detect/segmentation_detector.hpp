@@ -30,18 +30,6 @@ struct SegmentationConfig {
   double pass_budget = 7e6;
   //! Largest residual lag-1 autocorrelation the noise inflation believes.
   double max_autocorrelation = 0.95;
-  //! 1: the first segmentation already uses the inflated noise of the no-change fit; 0: white noise.
-  int inflate_start = 0;
-  //! Length, as a fraction of the observed points, of the segment mean whose AR(1) variance
-  //! factor inflates the noise; 0 = the long-run factor (1 + rho) / (1 - rho) of an endless one.
-  double inflation_span = 0;
-  //! 1: the residual autocorrelation is corrected for the downward bias of fitting each segment
-  //! (Kendall: (1 + 3 rho) / m for a mean over m points, (2 + 4 rho) / m for a line).
-  int rho_bias_correction = 0;
-  //! How the penalty grows with n: 0 log n (BIC), 1 not at all, 2 log log n (Hannan-Quinn), 3 sqrt n.
-  int penalty_form = 0;
-  //! Shortest segment as a fraction of the observed points (the larger of this and min_size).
-  double min_size_fraction = 0;
 
   //! The fields with their keys, descriptions and bounds.
   static std::span<const ConfigField<SegmentationConfig>> Fields();
