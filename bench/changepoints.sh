@@ -20,6 +20,20 @@ for method in pelt binseg bocpd zscore ewma; do
 done
 
 echo
+echo "== cross-validation: bench/changepoints_cv.cpp's port of the scorer against the script"
+cv_binary="$(dirname "$binary")/cxagent_changepoints_cv"
+[[ -x "$cv_binary" ]] || { echo "no $cv_binary (build it first)" >&2; exit 1; }
+if diff <("$cv_binary" --cases "$cases" --series | grep -E '^[a-z_0-9]+ +n=') \
+        <(python3 "$scorer" --cxagent "$binary" --cases "$cases" | grep -E ' n=' | sed 's/ [0-9]*ms$//'); then
+  echo "same per-series F1, cover and change points on the defaults"
+else
+  echo "the port and the script disagree (above)" >&2
+  exit 1
+fi
+echo "== leave-one-out figures (bench/changepoints_families.sh)"
+CASES="$cases" CV_BINARY="$cv_binary" "$root/bench/changepoints_families.sh"
+
+echo
 echo "== speed of the default method on long series (wall time, process start included)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -1,4 +1,9 @@
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "common/error.hpp"
@@ -10,13 +15,30 @@ namespace cxagent::cli {
 
 namespace {
 
-void RunChangepoints(const std::string& input, std::string method, const std::string& out) {
+// The --set KEY=VALUE pairs as a YAML mapping for the detector's config parser, which checks the
+// keys and values (unknown key, not a number, out of range); each key may be given once.
+YAML::Node ParseDetectorSettings(const std::vector<std::string>& settings) {
+  YAML::Node node(YAML::NodeType::Map);
+  for (const auto& setting : settings) {
+    const size_t equals = setting.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw InvalidInput("--set {}: expected KEY=VALUE, e.g. --set penalty=3", setting);
+    }
+    const std::string key = setting.substr(0, equals);
+    if (node[key]) throw InvalidInput("--set {}: '{}' is set twice", setting, key);
+    node[key] = setting.substr(equals + 1);
+  }
+  return node;
+}
+
+void RunChangepoints(const std::string& input, std::string method,
+                     const std::vector<std::string>& settings, const std::string& out) {
   detect::DetectorRegistry registry;
   detect::RegisterBuiltinDetectors(registry);
   CheckOutputPath("--out", out);
   if (method.empty()) method = detect::DEFAULT_CHANGEPOINT_DETECTOR;
-  // Build the detector first so an unknown method fails before any file is read.
-  const auto detector = registry.Create(method);
+  // Build the detector first so an unknown method or setting fails before any file is read.
+  const auto detector = registry.Create(method, ParseDetectorSettings(settings));
 
   storage::Database database;
   storage::Connection connection(database);
@@ -42,13 +64,18 @@ void AddChangepointsCommand(CLI::App& app) {
   auto input = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto method = std::make_shared<std::string>();
+  auto settings = std::make_shared<std::vector<std::string>>();
   command->add_option("--input", *input, "CSV with a column `value` (optionally `t,value`)")
       ->required();
   command->add_option("--method", *method,
                       "Detector: zscore, ewma, bocpd, pelt or binseg (default: " +
                           std::string(detect::DEFAULT_CHANGEPOINT_DETECTOR) + ")");
+  command->add_option("--set", *settings,
+                      "KEY=VALUE: a setting of the detector (repeatable; the keys are listed in "
+                      "docs/detectors.md, e.g. --set penalty=3)");
   command->add_option("--out", *out, "Output JSON file (stdout when absent)");
-  command->callback([input, method, out] { RunChangepoints(*input, *method, *out); });
+  command->callback(
+      [input, method, settings, out] { RunChangepoints(*input, *method, *settings, *out); });
 }
 
 }  // namespace cxagent::cli

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "support/test_support.hpp"
 #include "synthetic.hpp"
@@ -163,6 +164,43 @@ TEST(ChangepointsCommand, NonFiniteCellsNameTheirLine) {
         result.err.find(path + ": line 4, column 'value': '" + cell + "' is not a finite number"),
         std::string::npos)
         << result.err;
+  }
+}
+
+TEST(ChangepointsCommand, SetChangesADetectorSetting) {
+  TempDir dir;
+  const auto input = dir.Write("step.csv", StepCsv());
+  // A 5-sigma step over 60 + 60 points lowers the cost by about 750, below 1000 log(120).
+  const auto strict = RunCxagent("changepoints --set penalty=1000 --input " + input);
+  EXPECT_EQ(strict.exit_code, 0) << strict.err;
+  EXPECT_EQ(strict.out, "{\"changepoints\":[]}\n");
+  const auto bocpd = RunCxagent("changepoints --method bocpd --set expected_run_length=50 "
+                                "--set max_run_length=200 --input " + input);
+  EXPECT_EQ(bocpd.exit_code, 0) << bocpd.err;
+  EXPECT_NE(bocpd.out.find("\"changepoints\""), std::string::npos);
+}
+
+TEST(ChangepointsCommand, SetRejectsBadSettingsBeforeReadingTheInput) {
+  TempDir dir;
+  // The input does not exist: each bad setting must be reported first.
+  const auto input = dir.File("absent.csv");
+  const std::pair<const char*, const char*> cases[] = {
+      {"--set penalty", "--set penalty: expected KEY=VALUE, e.g. --set penalty=3"},
+      {"--set =3", "--set =3: expected KEY=VALUE"},
+      {"--set penalty=3 --set penalty=4", "--set penalty=4: 'penalty' is set twice"},
+      {"--set penality=3", "detector 'pelt': unknown key 'penality' (allowed: penalty, min_size"},
+      {"--set penalty=abc", "detector 'pelt': 'penalty' must be a number in [0.01, 1000]"},
+      {"--set penalty=", "detector 'pelt': 'penalty' must be a number in [0.01, 1000]"},
+      {"--set max_autocorrelation=1",
+       "detector 'pelt': 'max_autocorrelation' must be in [0, 0.99], got 1"},
+      {"--set min_size=2.5", "detector 'pelt': 'min_size' must be a whole number"},
+      {"--method bocpd --set penalty=3", "detector 'bocpd': unknown key 'penalty'"},
+  };
+  for (const auto& [options, message] : cases) {
+    const auto result = RunCxagent(std::string("changepoints ") + options + " --input " + input);
+    EXPECT_EQ(result.exit_code, 2) << options;
+    EXPECT_TRUE(result.out.empty()) << options;
+    EXPECT_NE(result.err.find(message), std::string::npos) << options << ": " << result.err;
   }
 }
 
