@@ -147,11 +147,11 @@ void BuildOrderFacts(storage::Connection& connection, const storage::Dataset& da
   }
 }
 
-void BuildClickHouseLeaves(storage::Connection& connection, const storage::Dataset& dataset,
-                           const CxScoreConfig& config,
-                           const std::vector<storage::LeafSum>& extra) {
-  storage::BuildClickHouseOrderLeaves(connection, dataset,
-                                      OrderScoreSql(ConfigForData(config, dataset)), extra);
+std::vector<storage::LeavesRange> BuildClickHouseLeaves(
+    storage::Connection& connection, const storage::Dataset& dataset, const CxScoreConfig& config,
+    const std::vector<storage::LeafSum>& extra, const storage::ClickHouseConfig& clickhouse) {
+  return storage::BuildClickHouseOrderLeaves(
+      connection, dataset, OrderScoreSql(ConfigForData(config, dataset)), extra, clickhouse);
 }
 
 }  // namespace cxagent::metrics

@@ -34,10 +34,12 @@ storage::OrderScoreSql OrderScoreSql(const CxScoreConfig& config);
 //! Builds `order_leaves` for a ClickHouse dataset: the leaves pass runs in ClickHouse
 //! (storage::BuildClickHouseOrderLeaves) with the score the data supports (ConfigForData), and
 //! only the leaves come back. The same table as OrderLeavesSql over DuckDB's order facts.
-//! The `extra` sums (rca::PanelLeafSums) are computed in the same pass.
-void BuildClickHouseLeaves(storage::Connection& connection, const storage::Dataset& dataset,
-                           const CxScoreConfig& config,
-                           const std::vector<storage::LeafSum>& extra = {});
+//! The `extra` sums (rca::PanelLeafSums) are computed in the same pass, which runs in ranges of
+//! days as `clickhouse` sets; returns the ranges.
+std::vector<storage::LeavesRange> BuildClickHouseLeaves(
+    storage::Connection& connection, const storage::Dataset& dataset, const CxScoreConfig& config,
+    const std::vector<storage::LeafSum>& extra = {},
+    const storage::ClickHouseConfig& clickhouse = {});
 
 //! The SQL of BuildOrderFacts with the slicing `dimensions` as order facts columns, and the
 //! contract's seven (domain.md §3) too when they are not among them.

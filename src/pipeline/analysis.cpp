@@ -70,6 +70,8 @@ AnalysisConfig ReadAnalysisConfig(const std::string& path) {
   config.recommend = recommend::RecommendConfig::Read(recommend_section);
   ConfigReader notify_section(top.Section("notify"), path, "notify");
   config.notify = notify::NotifyConfig::Read(notify_section);
+  ConfigReader clickhouse_section(top.Section("clickhouse"), path, "clickhouse");
+  config.clickhouse = storage::ReadClickHouseConfig(clickhouse_section);
   top.Finish();
   return config;
 }
@@ -267,10 +269,18 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   }
   storage::Table slice_cube;
   if (clickhouse) {
-    // The leaves pass, with the RCA's own sums, as one ClickHouse query; its rows are order_leaves.
-    metrics::BuildClickHouseLeaves(
+    // The leaves pass, with the RCA's own sums, as one ClickHouse query per range of days; its
+    // rows are order_leaves.
+    const std::vector<storage::LeavesRange> ranges = metrics::BuildClickHouseLeaves(
         connection, dataset, config.cx_score,
-        config.rca.enabled ? rca::PanelLeafSums() : std::vector<storage::LeafSum>{});
+        config.rca.enabled ? rca::PanelLeafSums() : std::vector<storage::LeafSum>{},
+        config.clickhouse);
+    int64_t largest = 0;
+    for (const auto& range : ranges) largest = std::max(largest, range.orders);
+    spdlog::info(
+        "analyze: leaves pass in {:.2f} s ({} queries over ranges of days, at most {} "
+        "orders each)",
+        Seconds(stage), std::max<size_t>(ranges.size(), 1), largest);
     slice_cube = metrics::RollUpLeaves(connection, cube);
   } else {
     slice_cube = options.incremental

@@ -11,6 +11,7 @@
 #include "notify/config.hpp"
 #include "rca/config.hpp"
 #include "recommend/recommend.hpp"
+#include "storage/clickhouse_facts.hpp"
 #include "storage/dataset.hpp"
 
 namespace cxagent::pipeline {
@@ -23,6 +24,7 @@ struct AnalysisConfig {
   rca::RcaConfig rca;
   recommend::RecommendConfig recommend;
   notify::NotifyConfig notify;  //!< where `serve` sends incident events (not used by analyze)
+  storage::ClickHouseConfig clickhouse;  //!< how the passes over a ClickHouse dataset are split
   //! The configuration file's YAML as read (empty for the defaults): what an incremental refresh
   //! compares with the stored results' to reuse their RCA. Code that changes the fields above
   //! after reading must change this too.
@@ -54,7 +56,7 @@ struct AnalysisOptions {
 };
 
 //! Reads the configuration file (sections cx_score, cube, incidents, rca,
-//! recommend, notify); an empty path gives the
+//! recommend, notify, clickhouse); an empty path gives the
 //! defaults. Throws NotFound for a missing file and InvalidInput naming the file, line and key.
 AnalysisConfig ReadAnalysisConfig(const std::string& path);
 

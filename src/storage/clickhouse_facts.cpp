@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "common/config.hpp"
 #include "common/error.hpp"
 #include "storage/clickhouse_client.hpp"
 #include "storage/dataset.hpp"
@@ -66,8 +68,39 @@ std::string Matched(const std::string& flag) {
 
 }  // namespace
 
+ClickHouseConfig ReadClickHouseConfig(ConfigReader& reader) {
+  ClickHouseConfig config;
+  config.orders_per_query = reader.Integer(
+      "orders_per_query", static_cast<int>(config.orders_per_query), 1, 1'000'000'000,
+      "the most orders one query of the leaves pass reads, all shards together");
+  reader.Finish();
+  return config;
+}
+
+std::vector<LeavesRange> PlanLeavesRanges(const std::vector<DayOrders>& days,
+                                          int64_t orders_per_query) {
+  if (orders_per_query < 1) {
+    throw InvalidInput("orders per query must be at least 1, not {}", orders_per_query);
+  }
+  std::vector<LeavesRange> ranges;
+  for (const DayOrders& day : days) {
+    // A day joins the open range while the range stays within the bound; a day above the bound
+    // is a range of its own (a leaf row is one day's: a day cannot be cut).
+    if (ranges.empty() || ranges.back().orders + day.orders > orders_per_query) {
+      ranges.push_back({day.day, day.day, day.orders, day.min_order_id, day.max_order_id});
+      continue;
+    }
+    LeavesRange& range = ranges.back();
+    range.last = day.day;
+    range.orders += day.orders;
+    range.min_order_id = std::min(range.min_order_id, day.min_order_id);
+    range.max_order_id = std::max(range.max_order_id, day.max_order_id);
+  }
+  return ranges;
+}
+
 std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql& score,
-                                     const std::vector<LeafSum>& extra) {
+                                     const std::vector<LeafSum>& extra, const LeavesRange* range) {
   const ClickHouseSchema* schema = dataset.ClickHouse();
   if (schema == nullptr) {
     throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
@@ -80,6 +113,23 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
   const std::string order_hour = has_time
                                      ? "toUInt64(intDiv(toUnixTimestamp(created_at), 3600) * 3600)"
                                      : "toUInt64(toUInt32(order_date) * 86400)";
+  // A range's orders, and every per-order table's rows of those orders: found among the shard's
+  // own orders of the range (an IN subquery over the local table, as FetchClickHouseOrders does),
+  // after the order id bounds let the tables sorted by order_id skip the other parts.
+  std::string orders_where;
+  std::string keyed_where;
+  std::string inventory_where;
+  if (range != nullptr) {
+    orders_where = fmt::format(
+        " WHERE {0} BETWEEN toDate('{1}') AND toDate('{2}') AND order_id BETWEEN {3} AND {4}",
+        order_date, FormatDate(range->first), FormatDate(range->last), range->min_order_id,
+        range->max_order_id);
+    keyed_where = fmt::format(
+        " WHERE order_id BETWEEN {0} AND {1} AND order_id IN (SELECT order_id FROM {2}{3})",
+        range->min_order_id, range->max_order_id, chain.Relation("orders"), orders_where);
+    inventory_where = fmt::format(" WHERE toDate(date) BETWEEN toDate('{}') AND toDate('{}')",
+                                  FormatDate(range->first), FormatDate(range->last));
+  }
   // Level 0: the shard's orders with the keys of the joins.
   // The orders' own columns the extra sums may read ride along under names of their own (an alias
   // equal to a column's name is not relied on).
@@ -107,24 +157,25 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
     carried.emplace_back("region");
     carried.emplace_back("order_hour");
   }
-  chain.Start(fmt::format("SELECT {} FROM {}", fmt::join(start, ", "), chain.Relation("orders")),
+  chain.Start(fmt::format("SELECT {} FROM {}{}", fmt::join(start, ", "), chain.Relation("orders"),
+                          orders_where),
               carried);
   const bool deliveries = chain.Has("deliveries", "order_id");
   if (deliveries) {
-    chain.Join(
-        fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_assign, "
-                    "{} AS d_prep, {} AS d_travel, {} AS d_late, {} AS d_actual, "
-                    "{} AS d_weather FROM {}",
-                    chain.Column("deliveries", "is_batched", "UInt8"),
-                    chain.Column("deliveries", "assign_delay_min", "Float64"),
-                    chain.Column("deliveries", "prep_wait_min", "Float64"),
-                    chain.Column("deliveries", "travel_min", "Float64"),
-                    chain.Column("deliveries", "late_min", "Float64"),
-                    chain.Column("deliveries", "actual_eta_min", "Float64"),
-                    chain.Column("deliveries", "weather", "String"), chain.Relation("deliveries")),
-        "order_id",
-        {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late", "d_actual",
-         "d_weather"});
+    chain.Join(fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_assign, "
+                           "{} AS d_prep, {} AS d_travel, {} AS d_late, {} AS d_actual, "
+                           "{} AS d_weather FROM {}{}",
+                           chain.Column("deliveries", "is_batched", "UInt8"),
+                           chain.Column("deliveries", "assign_delay_min", "Float64"),
+                           chain.Column("deliveries", "prep_wait_min", "Float64"),
+                           chain.Column("deliveries", "travel_min", "Float64"),
+                           chain.Column("deliveries", "late_min", "Float64"),
+                           chain.Column("deliveries", "actual_eta_min", "Float64"),
+                           chain.Column("deliveries", "weather", "String"),
+                           chain.Relation("deliveries"), keyed_where),
+               "order_id",
+               {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late", "d_actual",
+                "d_weather"});
   }
   const bool items = chain.Has("items", "order_id");
   if (items) {
@@ -136,29 +187,30 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
                            "countIf(ifNull({0} = 'substituted', 0) = 1) AS i_substituted, "
                            "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 1) AS i_accepted, "
                            "countIf(ifNull({0} = 'substituted', 0) = 1 AND {1} = 0) AS i_rejected "
-                           "FROM {2} GROUP BY order_id",
-                           status, accepted, chain.Relation("items")),
+                           "FROM {2}{3} GROUP BY order_id",
+                           status, accepted, chain.Relation("items"), keyed_where),
                "order_id",
                {"i_present", "i_lines", "i_missing", "i_substituted", "i_accepted", "i_rejected"});
   }
   const bool support = chain.Has("support", "order_id");
   if (support) {
-    chain.Join(fmt::format("SELECT order_id, 1 AS s_present FROM {} GROUP BY order_id",
-                           chain.Relation("support")),
+    chain.Join(fmt::format("SELECT order_id, 1 AS s_present FROM {}{} GROUP BY order_id",
+                           chain.Relation("support"), keyed_where),
                "order_id", {"s_present"});
   }
   const bool ratings = chain.Has("ratings", "order_id");
   if (ratings) {
-    chain.Join(fmt::format("SELECT order_id, 1 AS r_present, min({}) AS r_rating FROM {} "
+    chain.Join(fmt::format("SELECT order_id, 1 AS r_present, min({}) AS r_rating FROM {}{} "
                            "GROUP BY order_id",
-                           chain.Column("ratings", "rating", "Int32"), chain.Relation("ratings")),
+                           chain.Column("ratings", "rating", "Int32"), chain.Relation("ratings"),
+                           keyed_where),
                "order_id", {"r_present", "r_rating"});
   }
   if (feed) {
     chain.Join(fmt::format("SELECT toDate(date) AS order_date, toInt64(store_id) AS store_id, "
-                           "1 AS fd_present, avg(feed_lag_hours) AS fd_lag FROM {} "
+                           "1 AS fd_present, avg(feed_lag_hours) AS fd_lag FROM {}{} "
                            "GROUP BY order_date, store_id",
-                           chain.Relation("inventory")),
+                           chain.Relation("inventory"), inventory_where),
                "(order_date, store_id)", {"fd_present", "fd_lag"});
   }
   if (supply) {
@@ -269,23 +321,68 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
   const std::string orders = schema->tables.at("orders").relation;
   return fmt::format(
       "SELECT {0}, {1} AS order_date, {2} FROM {3} ALL LEFT JOIN ({4}) USING "
-      "order_id GROUP BY {0}, order_date",
-      fmt::join(dimensions, ", "), order_date, fmt::join(aggregates, ", "), orders, per_order);
+      "order_id{5} GROUP BY {0}, order_date",
+      fmt::join(dimensions, ", "), order_date, fmt::join(aggregates, ", "), orders, per_order,
+      orders_where);
 }
 
-void BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
-                                const OrderScoreSql& score, const std::vector<LeafSum>& extra) {
-  const std::string sql = ClickHouseOrderLeavesSql(dataset, score, extra);
-  const Table leaves = ClickHouseClient(dataset.ClickHouse()->location).Query(sql);
-  std::vector<std::string> columns;
-  for (const auto& column : leaves.columns) {
-    columns.push_back(fmt::format("{} {}", SqlIdentifier(column.name), SqlTypeName(column.type)));
+std::vector<DayOrders> ClickHouseDayOrders(const Dataset& dataset) {
+  const ClickHouseSchema* schema = dataset.ClickHouse();
+  if (schema == nullptr) {
+    throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
   }
-  connection.Execute(
-      fmt::format("CREATE OR REPLACE TEMP TABLE order_leaves ({})", fmt::join(columns, ", ")));
-  Appender appender(connection, "order_leaves", "temp");
-  appender.Append(leaves);
-  appender.Flush();
+  const std::string day =
+      schema->TypeOf("orders", "order_date").empty() ? "toDate(created_at)" : "order_date";
+  const Table table =
+      ClickHouseClient(schema->location)
+          .Query(fmt::format("SELECT {} AS day, toInt64(count()) AS orders, "
+                             "toInt64(min(order_id)) AS low, toInt64(max(order_id)) "
+                             "AS high FROM {} GROUP BY day ORDER BY day",
+                             day, schema->tables.at("orders").relation));
+  std::vector<DayOrders> days;
+  const Column& dates = table.Get("day");
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    days.push_back({Date{static_cast<int32_t>(dates.ints[row])}, table.Get("orders").ints[row],
+                    table.Get("low").ints[row], table.Get("high").ints[row]});
+  }
+  return days;
+}
+
+std::vector<LeavesRange> BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
+                                                    const OrderScoreSql& score,
+                                                    const std::vector<LeafSum>& extra,
+                                                    const ClickHouseConfig& config) {
+  if (dataset.ClickHouse() == nullptr) {
+    throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
+  }
+  const std::vector<LeavesRange> ranges =
+      PlanLeavesRanges(ClickHouseDayOrders(dataset), config.orders_per_query);
+  const ClickHouseClient client(dataset.ClickHouse()->location);
+  // Each range's rows go into order_leaves before the next range is read, so that only one
+  // range's leaves are held here at a time. Without orders, one query over every day still
+  // gives the table its columns.
+  bool created = false;
+  const auto append = [&](const std::string& sql) {
+    const Table leaves = client.Query(sql);
+    if (!created) {
+      std::vector<std::string> columns;
+      for (const auto& column : leaves.columns) {
+        columns.push_back(
+            fmt::format("{} {}", SqlIdentifier(column.name), SqlTypeName(column.type)));
+      }
+      connection.Execute(
+          fmt::format("CREATE OR REPLACE TEMP TABLE order_leaves ({})", fmt::join(columns, ", ")));
+      created = true;
+    }
+    Appender appender(connection, "order_leaves", "temp");
+    appender.Append(leaves);
+    appender.Flush();
+  };
+  if (ranges.empty()) append(ClickHouseOrderLeavesSql(dataset, score, extra));
+  for (const LeavesRange& range : ranges) {
+    append(ClickHouseOrderLeavesSql(dataset, score, extra, &range));
+  }
+  return ranges;
 }
 
 }  // namespace cxagent::storage

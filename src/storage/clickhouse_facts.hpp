@@ -1,7 +1,14 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "common/date.hpp"
+
+namespace cxagent {
+class ConfigReader;
+}  // namespace cxagent
 
 namespace cxagent::storage {
 
@@ -28,22 +35,73 @@ struct LeafSum {
   std::string condition;
 };
 
+//! How the analysis of a ClickHouse dataset splits its leaves pass (the `clickhouse` section of
+//! the analysis configuration; docs/clickhouse.md, "The leaves pass in ranges of days").
+struct ClickHouseConfig {
+  //! The most orders (of all shards together) one query of the leaves pass reads: the days are
+  //! cut into ranges of consecutive days holding at most this many orders (a day holding more is
+  //! a range of its own), so that a shard's memory per query follows this number, not the size
+  //! of the data.
+  int64_t orders_per_query = 1'000'000;
+};
+
+//! Reads the `clickhouse` section (orders_per_query, 1 to 1e9); throws InvalidInput naming the
+//! file, the key and what is allowed.
+ClickHouseConfig ReadClickHouseConfig(ConfigReader& reader);
+
+//! The orders of one day of a ClickHouse dataset, and the lowest and highest of their order ids.
+struct DayOrders {
+  Date day;
+  int64_t orders = 0;
+  int64_t min_order_id = 0;
+  int64_t max_order_id = 0;
+};
+
+//! Consecutive days the leaves pass reads in one query: [first, last], the orders they hold and
+//! the lowest and highest of their order ids (the per-order tables, sorted by order_id, then skip
+//! the parts of other days when order ids grow with time).
+struct LeavesRange {
+  Date first;
+  Date last;
+  int64_t orders = 0;
+  int64_t min_order_id = 0;
+  int64_t max_order_id = 0;
+};
+
+//! Cuts `days` (ascending, each once) into ranges of consecutive days, in order, each holding at
+//! most `orders_per_query` orders, except a day holding more, which is a range of its own. Every
+//! day is in exactly one range. Throws InvalidInput for `orders_per_query` below 1.
+std::vector<LeavesRange> PlanLeavesRanges(const std::vector<DayOrders>& days,
+                                          int64_t orders_per_query);
+
 //! The ClickHouse query of the leaves pass over a ClickHouse dataset (docs/clickhouse.md): per
 //! day and leaf (every slicing dimension of `dataset`), the same columns, names and sums as
 //! metrics::OrderLeavesSql over DuckDB's order facts. One SELECT over the Distributed orders
 //! grouped by the leaf and day, joined once to every order's facts built on its own shard (a
 //! chain of one-join subqueries over the `_local` tables and the small tables); the tables and
 //! columns the data lacks read as DuckDB's order facts read them (no rows, NULL).
-//! The `extra` sums follow the others, as OrderLeavesSql's `extra` aggregates do.
+//! The `extra` sums follow the others, as OrderLeavesSql's `extra` aggregates do. With `range`,
+//! only the orders of its days are read, and every join's right side is cut to those orders on
+//! its shard (the per-order tables by the range's order ids, the inventory by its days), so that
+//! a shard holds only the range's rows in memory; the rows are those of the range's days.
 std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql& score,
-                                     const std::vector<LeafSum>& extra = {});
+                                     const std::vector<LeafSum>& extra = {},
+                                     const LeavesRange* range = nullptr);
 
-//! Runs ClickHouseOrderLeavesSql on the dataset's server and puts its rows into TEMP table
+//! The orders per day of a ClickHouse dataset, ascending (one aggregate query over the orders'
+//! day and order id).
+std::vector<DayOrders> ClickHouseDayOrders(const Dataset& dataset);
+
+//! Runs the leaves pass on the dataset's servers and puts its rows into TEMP table
 //! `order_leaves` on `connection`, typed as metrics::OrderLeavesSql makes it (dimensions VARCHAR,
-//! order_date DATE, counts BIGINT, sums DOUBLE), so that the roll-up reads it unchanged. Throws
-//! the client's errors (exit 2 with the server's message) and InvalidInput for a dataset that
-//! is not ClickHouse's.
-void BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
-                                const OrderScoreSql& score, const std::vector<LeafSum>& extra = {});
+//! order_date DATE, counts BIGINT, sums DOUBLE), so that the roll-up reads it unchanged: one
+//! ClickHouseOrderLeavesSql per range of days (PlanLeavesRanges over ClickHouseDayOrders with
+//! `config.orders_per_query`); each leaf row belongs to one day, so the ranges' rows together are
+//! the rows of one query over every day. Returns the ranges that ran. Throws the client's errors
+//! (exit 2 with the server's message) and InvalidInput for a dataset that is not ClickHouse's.
+std::vector<LeavesRange> BuildClickHouseOrderLeaves(Connection& connection, const Dataset& dataset,
+                                                    const OrderScoreSql& score,
+                                                    const std::vector<LeafSum>& extra = {},
+                                                    const ClickHouseConfig& config = {});
 
 }  // namespace cxagent::storage

@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -160,6 +161,57 @@ TEST_F(ClickHouseAnalysisTest, AnalysisFromTheClusterEqualsTheAnalysisOfTheFiles
   ExpectSameJson(expected, actual, "analysis");
   // The results are stored in --results, as in the data folder for files.
   EXPECT_TRUE(fs::exists(dir.File("results/.cxagent/results.duckdb")));
+}
+
+// The leaves pass in ranges of one day and of about a week (1 000 orders a day) gives the
+// analysis of one query over every day.
+TEST_F(ClickHouseAnalysisTest, AnalysisInRangesOfDaysEqualsTheAnalysisOfOneQuery) {
+  testing::TempDir dir;
+  const auto analyze = [&](const std::string& name, int64_t orders_per_query) {
+    const std::string config =
+        dir.Write(name + ".yaml",
+                  "clickhouse:\n  orders_per_query: " + std::to_string(orders_per_query) + "\n");
+    const auto result =
+        RunCxagent("analyze --data '" + Url() + "' --config " + config + " --results " +
+                   dir.File(name) + " --out " + dir.File(name + ".json"));
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return std::make_pair(nlohmann::json::parse(ReadFile(dir.File(name + ".json"))), result.err);
+  };
+  const auto [whole, whole_log] = analyze("whole", 1'000'000'000);
+  const std::regex leaves_pass("leaves pass in [0-9.]+ s \\((\\d+) queries");
+  const auto queries = [&](const std::string& log) {
+    std::smatch match;
+    return std::regex_search(log, match, leaves_pass) ? std::stoi(match[1]) : -1;
+  };
+  EXPECT_EQ(queries(whole_log), 1) << whole_log;
+  ASSERT_GE(whole["incidents"].size(), 2U) << whole.dump();
+  const auto [days, days_log] = analyze("days", 1);
+  EXPECT_EQ(queries(days_log), 90) << days_log;
+  ExpectSameJson(whole, days, "analysis");
+  const auto [weeks, weeks_log] = analyze("weeks", 7000);
+  EXPECT_GE(queries(weeks_log), 11) << weeks_log;
+  EXPECT_LE(queries(weeks_log), 16) << weeks_log;
+  ExpectSameJson(whole, weeks, "analysis");
+}
+
+TEST_F(ClickHouseAnalysisTest, ABadOrdersPerQueryIsOneLineWithExit2) {
+  testing::TempDir dir;
+  const std::map<std::string, std::string> cases = {
+      {"clickhouse:\n  orders_per_query: 0\n",
+       "clickhouse.orders_per_query: 0 is out of range (the most orders one query of the leaves "
+       "pass reads, all shards together); allowed: 1 to 1000000000"},
+      {"clickhouse:\n  orders_per_query: many\n",
+       "clickhouse.orders_per_query: 'many' is not a whole number"},
+      {"clickhouse:\n  days_per_query: 7\n", "clickhouse.days_per_query: unknown key"},
+  };
+  for (const auto& [yaml, message] : cases) {
+    const std::string config = dir.Write("bad.yaml", yaml);
+    const auto result = RunCxagent("analyze --data '" + Url() + "' --config " + config +
+                                   " --results " + dir.File("results"));
+    EXPECT_EQ(result.exit_code, 2) << yaml;
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
 }
 
 TEST_F(ClickHouseAnalysisTest, AnalyzeWithoutResultsFolderIsABadUsage) {

@@ -14,6 +14,7 @@
 #include "metrics/cx_config.hpp"
 #include "metrics/order_facts.hpp"
 #include "metrics/slice_cube.hpp"
+#include "rca/panel.hpp"
 #include "storage/clickhouse_client.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
@@ -154,6 +155,93 @@ class ClickHouseFactsTest : public ::testing::Test {
   static inline std::string setup_error_;
   std::string database_;
 };
+
+// The leaves of the loaded data from ClickHouse (with the RCA's sums), run in ranges of days
+// as `clickhouse` sets, in a fixed order; `ranges` receives how many ranges ran.
+Table ClickHouseLeaves(const std::string& url, const ClickHouseConfig& clickhouse, size_t& ranges) {
+  Database database;
+  Connection connection(database);
+  const Dataset dataset = Dataset::Open(connection, {.folder = url});
+  ranges = metrics::BuildClickHouseLeaves(connection, dataset, metrics::CxScoreConfig{},
+                                          rca::PanelLeafSums(), clickhouse)
+               .size();
+  std::string order;
+  for (const auto& dimension : dataset.Dimensions()) order += dimension + ", ";
+  return connection.Query("SELECT * FROM order_leaves ORDER BY " + order + "order_date");
+}
+
+TEST(LeavesRangesTest, ConsecutiveDaysArePackedUpToTheBound) {
+  const Date first = ParseDate("2026-06-01");
+  std::vector<DayOrders> days;
+  const int64_t orders[] = {300, 300, 300, 900, 2500, 100, 100};
+  for (int i = 0; i < 7; ++i) {
+    days.push_back({AddDays(first, i), orders[i], 1000 * (i + 1), 1000 * (i + 1) + orders[i] - 1});
+  }
+  const std::vector<LeavesRange> ranges = PlanLeavesRanges(days, 1000);
+  ASSERT_EQ(ranges.size(), 4U);
+  // Three days of 300 fit in 1000; the fourth (900) starts a range; a day above the bound is a
+  // range of its own; the last two share one.
+  EXPECT_EQ(ranges[0].first, first);
+  EXPECT_EQ(ranges[0].last, AddDays(first, 2));
+  EXPECT_EQ(ranges[0].orders, 900);
+  EXPECT_EQ(ranges[0].min_order_id, 1000);
+  EXPECT_EQ(ranges[0].max_order_id, 3299);
+  EXPECT_EQ(ranges[1].first, AddDays(first, 3));
+  EXPECT_EQ(ranges[1].last, AddDays(first, 3));
+  EXPECT_EQ(ranges[2].first, AddDays(first, 4));
+  EXPECT_EQ(ranges[2].orders, 2500);
+  EXPECT_EQ(ranges[3].first, AddDays(first, 5));
+  EXPECT_EQ(ranges[3].last, AddDays(first, 6));
+  EXPECT_EQ(ranges[3].orders, 200);
+  EXPECT_EQ(PlanLeavesRanges(days, 1).size(), 7U);
+  EXPECT_EQ(PlanLeavesRanges(days, 1'000'000).size(), 1U);
+  EXPECT_TRUE(PlanLeavesRanges({}, 1000).empty());
+}
+
+TEST(LeavesRangesTest, ABoundBelowOneIsRefused) {
+  const std::string message = testing::ErrorMessage([] { PlanLeavesRanges({}, 0); });
+  EXPECT_EQ(message, "orders per query must be at least 1, not 0");
+}
+
+TEST_F(ClickHouseFactsTest, LeavesInRangesOfDaysEqualOneQueryOverEveryDay) {
+  Load(world_);
+  size_t ranges = 0;
+  const Table whole = ClickHouseLeaves(Url(), {.orders_per_query = 1'000'000'000}, ranges);
+  ASSERT_EQ(ranges, 1U);
+  ASSERT_GT(whole.RowCount(), 1000U);
+  // One day per query (28 queries), and about a week per query (300 orders a day).
+  for (const int64_t orders_per_query : {int64_t{1}, int64_t{2000}}) {
+    const Table parts = ClickHouseLeaves(Url(), {.orders_per_query = orders_per_query}, ranges);
+    if (orders_per_query == 1) {
+      EXPECT_EQ(ranges, 28U);
+    } else {
+      EXPECT_GE(ranges, 4U);
+      EXPECT_LE(ranges, 6U);
+    }
+    ASSERT_EQ(parts.RowCount(), whole.RowCount()) << orders_per_query;
+    ASSERT_EQ(parts.columns.size(), whole.columns.size());
+    for (size_t c = 0; c < whole.columns.size(); ++c) {
+      const Column& want = whole.columns[c];
+      const Column& got = parts.columns[c];
+      ASSERT_EQ(got.name, want.name);
+      ASSERT_EQ(got.type, want.type) << want.name;
+      for (size_t row = 0; row < whole.RowCount(); ++row) {
+        ASSERT_EQ(got.IsNull(row), want.IsNull(row)) << want.name << " row " << row;
+        if (want.IsNull(row)) continue;
+        if (want.type == ColumnType::VARCHAR) {
+          ASSERT_EQ(got.StringAt(row), want.StringAt(row)) << want.name << " row " << row;
+        } else if (want.type == ColumnType::DOUBLE) {
+          // The same orders summed, in an order ClickHouse's threads choose.
+          ASSERT_NEAR(got.doubles[row], want.doubles[row],
+                      1e-9 * std::max(1.0, std::abs(want.doubles[row])))
+              << want.name << " row " << row;
+        } else {
+          ASSERT_EQ(got.ints[row], want.ints[row]) << want.name << " row " << row;
+        }
+      }
+    }
+  }
+}
 
 TEST_F(ClickHouseFactsTest, LeavesFromTheClusterEqualDuckDbLeavesOfTheSameWorld) {
   Load(world_);
