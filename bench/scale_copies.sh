@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Multiplies a world loaded in a local ClickHouse cluster (bench/scale.sh with WORK=DIR) inside
 # ClickHouse, for scale figures beyond what this machine can generate and load in a session
-# (docs/scale.md): every per-order table gets COPIES - 1 more copies of its rows, each copy's
-# order_id (and support's ticket_id) shifted by k x 10^12. A copy stays on the shard of its
+# (docs/scale.md): every per-order table gets COPIES - 1 more copies of its rows, copy k's
+# order_id (and support's ticket_id) shifted by k x 10^8. The generator numbers a day's orders
+# day x 10^10 + n, so a copy's ids stay in their day's band and ids still grow with time (the
+# leaves pass reads a range of days by its id bounds); the script refuses ids whose n reaches
+# 10^8 (other numbering, or copied before). A copy stays on the shard of its
 # original, so an order's rows stay together and the joins stay shard-local, but its new
 # order_id no longer follows the Distributed table's sharding key (no later insert goes through
 # it). Columns are inserted by position: an alias named like a column would be what WHERE
@@ -14,13 +17,14 @@ cluster="${1:?usage: bench/scale_copies.sh CLUSTER_DIR COPIES [DATABASE]}"
 copies="${2:?usage: bench/scale_copies.sh CLUSTER_DIR COPIES [DATABASE]}"
 database="${3:-cx}"
 [ -f "$cluster/ports.env" ] || { echo "bench/scale_copies.sh: no $cluster/ports.env" >&2; exit 2; }
-[[ "$copies" =~ ^[0-9]+$ ]] && [ "$copies" -ge 2 ] && [ "$copies" -le 1000 ] ||
-  { echo "bench/scale_copies.sh: COPIES must be a whole number in [2, 1000], got '$copies'" >&2; exit 2; }
+[[ "$copies" =~ ^[0-9]+$ ]] && [ "$copies" -ge 2 ] && [ "$copies" -le 100 ] ||
+  { echo "bench/scale_copies.sh: COPIES must be a whole number in [2, 100], got '$copies'" >&2; exit 2; }
 [[ "$database" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] ||
   { echo "bench/scale_copies.sh: '$database' is not a plain database name" >&2; exit 2; }
 # shellcheck disable=SC1091
 . "$cluster/ports.env"
-offset=1000000000000
+offset=100000000
+band=10000000000
 
 query() {  # query PORT SQL: the answer on stdout; the server's message and exit 2 on an error
   local answer
@@ -40,11 +44,15 @@ query() {  # query PORT SQL: the answer on stdout; the server's message and exit
 ports=("$CLICKHOUSE_HTTP_PORT_1")
 [ -n "${CLICKHOUSE_HTTP_PORT_2:-}" ] && ports+=("$CLICKHOUSE_HTTP_PORT_2")
 for port in "${ports[@]}"; do
-  largest=$(query "$port" "SELECT max(order_id) FROM $database.orders_local")
-  if [ "$largest" -ge "$offset" ]; then
-    echo "bench/scale_copies.sh: port $port already holds order ids >= $offset (copied before?)" >&2
-    exit 2
-  fi
+  for id in "orders order_id" "support ticket_id"; do
+    read -r table column <<< "$id"
+    largest=$(query "$port" "SELECT max($column % $band) FROM $database.${table}_local")
+    if [ "$largest" -ge "$offset" ]; then
+      echo "bench/scale_copies.sh: port $port: a $table.$column is not day x $band + n with" \
+        "n < $offset (another numbering, or copied before)" >&2
+      exit 2
+    fi
+  done
 done
 for table in orders deliveries items support ratings; do
   started=$EPOCHREALTIME
@@ -59,7 +67,7 @@ for table in orders deliveries items support ratings; do
     done <<< "$columns"
     list=$(IFS=,; echo "${select[*]}")
     query "$port" "INSERT INTO $database.${table}_local SELECT $list FROM $database.${table}_local \
-ARRAY JOIN arrayMap(x -> x + 1, range($((copies - 1)))) AS k WHERE order_id < $offset" > /dev/null
+ARRAY JOIN arrayMap(x -> x + 1, range($((copies - 1)))) AS k WHERE order_id % $band < $offset" > /dev/null
   done
   rows=0
   for port in "${ports[@]}"; do
