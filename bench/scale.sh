@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # The analysis where the data lives (issue 17, docs/scale.md): for each size, a demo world of 90
-# days is generated, loaded into a fresh local two-shard ClickHouse cluster
-# (scripts/clickhouse_cluster.sh) and analysed from it with `cxagent analyze --data
-# clickhouse://...`. Prints per step the wall time and cxagent's peak RSS, the analysis' own stage
-# times and what came back over the network (its log: the requests to ClickHouse and the bytes
-# of their answers, counted by storage::ClickHouseClient).
+# days is generated, loaded into a fresh local ClickHouse cluster (scripts/clickhouse_cluster.sh)
+# and analysed from it with `cxagent analyze --data clickhouse://...`. Prints per step the wall
+# time and cxagent's peak RSS, the analysis' own stage times (the leaves pass among them) and what
+# came back over the network (its log: the requests to ClickHouse and the bytes of their answers,
+# counted by storage::ClickHouseClient).
 # Usage: bench/scale.sh [BUILD_DIR] [ORDERS_PER_DAY...]   (default 111000: about 10M orders)
 # WORK=DIR keeps the worlds and the cluster there (default: a temporary folder, deleted).
+# SHARDS=1|2 (default 2): the cluster's shards; its folder is WORK/cluster with two shards and
+# WORK/cluster-1shard with one, so both can stay loaded side by side.
+# SKIP_LOAD=1 (needs WORK, and one size): the cluster in WORK already holds the world; it is
+# started if stopped and analysed, nothing is generated or loaded. So the leaves pass can be
+# timed on one shard against two: load each once, then analyse each with SKIP_LOAD=1.
+# ANALYZE_ARGS="--config FILE" adds arguments to `cxagent analyze`.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -16,13 +22,26 @@ sizes=("$@")
 binary="$build/cxagent"
 [ -x "$binary" ] || { echo "bench/scale.sh: no $binary (build first)" >&2; exit 2; }
 command -v clickhouse-server > /dev/null || { echo "bench/scale.sh: no clickhouse-server" >&2; exit 2; }
+shards="${SHARDS:-2}"
+[[ "$shards" =~ ^[12]$ ]] || { echo "bench/scale.sh: SHARDS must be 1 or 2, not '$shards'" >&2; exit 2; }
+skip_load="${SKIP_LOAD:-0}"
+[[ "$skip_load" =~ ^[01]$ ]] || { echo "bench/scale.sh: SKIP_LOAD must be 0 or 1, not '$skip_load'" >&2; exit 2; }
+if [ "$skip_load" = 1 ]; then
+  [ -n "${WORK:-}" ] || { echo "bench/scale.sh: SKIP_LOAD=1 needs WORK=DIR, the folder of a loaded cluster" >&2; exit 2; }
+  [ ${#sizes[@]} -eq 1 ] || { echo "bench/scale.sh: SKIP_LOAD=1 analyses the one world the cluster holds; name one size" >&2; exit 2; }
+fi
 if [ -n "${WORK:-}" ]; then
   work="$WORK"
   mkdir -p "$work"
 else
   work="$(mktemp -d)"
 fi
-cluster="$work/cluster"
+if [ "$shards" = 2 ]; then cluster="$work/cluster"; else cluster="$work/cluster-1shard"; fi
+if [ "$skip_load" = 1 ] && [ ! -f "$cluster/ports.env" ]; then
+  echo "bench/scale.sh: SKIP_LOAD=1 but $cluster holds no cluster (run once without SKIP_LOAD)" >&2
+  exit 2
+fi
+read -r -a analyze_args <<< "${ANALYZE_ARGS:-}"
 cleanup() {
   "$here/scripts/clickhouse_cluster.sh" stop "$cluster" > /dev/null 2>&1 || true
   if [ -z "${WORK:-}" ]; then rm -rf "$work"; fi
@@ -48,34 +67,47 @@ measure() {
 
 for per_day in "${sizes[@]}"; do
   world="$work/world-$per_day"
-  echo "-- demo world at $per_day orders/day, 90 days"
-  if [ ! -f "$world/orders.parquet" ]; then
-    rm -rf "$world"
-    read -r wall rss < <(measure "$work/generate.log" "$binary" generate \
-      --scenario "$here/scenarios/demo.yaml" --out "$world" --days 90 --orders-per-day "$per_day")
-    echo "generate: ${wall} s, peak RSS ${rss} MiB"
+  if [ "$skip_load" = 1 ]; then
+    echo "-- the world loaded in $cluster ($shards shard(s)), analysed again"
+    CLICKHOUSE_SHARDS="$shards" "$here/scripts/clickhouse_cluster.sh" start "$cluster" > /dev/null
+    # shellcheck disable=SC1091
+    . "$cluster/ports.env"
+  else
+    echo "-- demo world at $per_day orders/day, 90 days, $shards shard(s)"
+    if [ ! -f "$world/orders.parquet" ]; then
+      rm -rf "$world"
+      read -r wall rss < <(measure "$work/generate.log" "$binary" generate \
+        --scenario "$here/scenarios/demo.yaml" --out "$world" --days 90 --orders-per-day "$per_day")
+      echo "generate: ${wall} s, peak RSS ${rss} MiB"
+    fi
+    "$here/scripts/clickhouse_cluster.sh" stop "$cluster" > /dev/null 2>&1 || true
+    rm -rf "$cluster"
+    CLICKHOUSE_SHARDS="$shards" "$here/scripts/clickhouse_cluster.sh" start "$cluster" > /dev/null
+    # shellcheck disable=SC1091
+    . "$cluster/ports.env"
+    # The database on each shard (ON CLUSTER needs ZooKeeper on 18.16).
+    for shard in $(seq "$shards"); do
+      port_var="CLICKHOUSE_HTTP_PORT_$shard"
+      curl -sSf "http://127.0.0.1:${!port_var}/" --data-binary "CREATE DATABASE IF NOT EXISTS cx" \
+        > /dev/null
+    done
   fi
-  "$here/scripts/clickhouse_cluster.sh" stop "$cluster" > /dev/null 2>&1 || true
-  rm -rf "$cluster"
-  "$here/scripts/clickhouse_cluster.sh" start "$cluster" > /dev/null
-  # shellcheck disable=SC1091
-  . "$cluster/ports.env"
-  url="clickhouse://127.0.0.1:$CLICKHOUSE_HTTP_PORT_1/cx?cluster=$CLICKHOUSE_CLUSTER&shards=127.0.0.1:$CLICKHOUSE_HTTP_PORT_2"
-  # The database on each shard (ON CLUSTER needs ZooKeeper on 18.16).
-  for port in "$CLICKHOUSE_HTTP_PORT_1" "$CLICKHOUSE_HTTP_PORT_2"; do
-    curl -sSf "http://127.0.0.1:$port/" --data-binary "CREATE DATABASE IF NOT EXISTS cx" > /dev/null
-  done
-  read -r wall rss < <(measure "$work/load.log" "$binary" load --data "$world" --into "$url")
-  echo "load: ${wall} s, cxagent peak RSS ${rss} MiB"
-  grep -Eo 'load: [a-z_]+: [0-9]+ rows in [0-9.]+ s \([0-9]+ rows/s\)' "$work/load.log" | sed 's/^/  /'
-  results="$work/results-$per_day"
+  url="clickhouse://127.0.0.1:$CLICKHOUSE_HTTP_PORT_1/cx?cluster=$CLICKHOUSE_CLUSTER"
+  [ "$shards" = 2 ] && url="$url&shards=127.0.0.1:$CLICKHOUSE_HTTP_PORT_2"
+  if [ "$skip_load" = 0 ]; then
+    read -r wall rss < <(measure "$work/load.log" "$binary" load --data "$world" --into "$url")
+    echo "load: ${wall} s, cxagent peak RSS ${rss} MiB"
+    grep -Eo 'load: [a-z_]+: [0-9]+ rows in [0-9.]+ s \([0-9]+ rows/s\)' "$work/load.log" |
+      sed 's/^/  /'
+  fi
+  results="$work/results-$per_day-${shards}shard"
   rm -rf "$results"
   read -r wall rss < <(measure "$work/analyze.log" "$binary" analyze --data "$url" \
-    --results "$results")
+    --results "$results" "${analyze_args[@]}")
   echo "analyze from the cluster: ${wall} s, cxagent peak RSS ${rss} MiB"
-  grep -Eo 'analyze: (.* in [0-9.]+ s|[0-9]+ requests to ClickHouse.*)' "$work/analyze.log" |
+  grep -Eo 'analyze: (.* in [0-9.]+ s.*|[0-9]+ requests to ClickHouse.*)' "$work/analyze.log" |
     sed 's/^/  /'
-  for shard in 1 2; do
+  for shard in $(seq "$shards"); do
     port_var="CLICKHOUSE_HTTP_PORT_$shard"
     echo "  shard $shard: $(curl -sS "http://127.0.0.1:${!port_var}/" --data-binary \
       "SELECT count() FROM cx.orders_local") orders"

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# A local two-shard ClickHouse cluster for tests (issue 17, docs/clickhouse.md):
+# A local ClickHouse cluster of one or two shards for tests (issue 17, docs/clickhouse.md):
 #
-#   scripts/clickhouse_cluster.sh start|stop|status [DIR]
+#   [CLICKHOUSE_SHARDS=1|2] scripts/clickhouse_cluster.sh start|stop|status [DIR]
 #
-# `start` runs two clickhouse-server processes (Debian's 18.16) on loopback, each with its own
-# folder DIR/shard1 and DIR/shard2 (configuration, data, logs), and one cluster definition named
-# `cxagent` whose two shards are the two servers (no ZooKeeper, no replication). It waits until
-# both answer `SELECT 1` over HTTP and writes their ports to DIR/ports.env (shell assignments:
-# CLICKHOUSE_HTTP_PORT_1, CLICKHOUSE_TCP_PORT_1, ..._2, CLICKHOUSE_CLUSTER, CLICKHOUSE_USER,
-# CLICKHOUSE_PASSWORD). A `start` while the cluster runs does nothing. `stop` stops both servers
-# and waits until they are gone (the data stays in DIR; delete DIR to start empty). `status`
-# prints each server's state and exits 0 when both answer, 1 when none runs, 2 otherwise.
+# `start` runs one clickhouse-server process (Debian's 18.16) per shard on loopback, two by
+# default (CLICKHOUSE_SHARDS=1 for one), each with its own folder DIR/shard1, DIR/shard2
+# (configuration, data, logs), and one cluster definition named `cxagent` whose shards are the
+# servers (no ZooKeeper, no replication). It waits until every server answers `SELECT 1` over HTTP
+# and writes their ports to DIR/ports.env (shell assignments: CLICKHOUSE_SHARDS,
+# CLICKHOUSE_HTTP_PORT_1, CLICKHOUSE_TCP_PORT_1, ..._2 with two shards, CLICKHOUSE_CLUSTER,
+# CLICKHOUSE_USER, CLICKHOUSE_PASSWORD). A `start` while the cluster runs does nothing. A folder
+# keeps its number of shards: its data is split between them, so a `start` asking for another
+# number is refused (delete DIR to start empty). `stop` stops the servers and waits until they
+# are gone (the data stays in DIR). `status` prints each server's state and exits 0 when all
+# answer, 1 when none runs, 2 otherwise.
 #
 # DIR defaults to build/clickhouse-cluster. Ports are free ones the system picks; with
-# CLICKHOUSE_CLUSTER_PORT=N set, the servers use N..N+3 (HTTP 1, TCP 1, HTTP 2, TCP 2) instead.
-# Errors (no clickhouse-server, a busy port, a server that does not start) are one line on stderr
-# and exit 2; a server that does not start also shows the last lines of its log.
+# CLICKHOUSE_CLUSTER_PORT=N set, the servers use N, N+1, ... (HTTP 1, TCP 1, HTTP 2, TCP 2)
+# instead. Errors (no clickhouse-server, a bad CLICKHOUSE_SHARDS, a busy port, a server that does
+# not start) are one line on stderr and exit 2; a server that does not start also shows the last
+# lines of its log.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +41,9 @@ DIR="${2:-$ROOT/build/clickhouse-cluster}"
 case "$command_name" in start|stop|status) ;; *) usage ;; esac
 mkdir -p "$DIR" 2>/dev/null || fail "cannot create the folder $DIR"
 DIR="$(cd "$DIR" && pwd)"
+# The shards a start asks for; stop and status act on the folder's own (ports.env).
+SHARDS="${CLICKHOUSE_SHARDS:-2}"
+[[ "$SHARDS" =~ ^[12]$ ]] || fail "CLICKHOUSE_SHARDS must be 1 or 2, not '$SHARDS'"
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -87,11 +94,42 @@ log_tail() {
   done
 }
 
+# load_ports: reads DIR/ports.env and sets FOLDER_SHARDS to the folder's number of shards (2 for
+# a ports.env written before CLICKHOUSE_SHARDS existed).
 load_ports() {
   [ -f "$DIR/ports.env" ] || return 1
+  local n port
+  FOLDER_SHARDS="$(sed -n 's/^CLICKHOUSE_SHARDS=//p' "$DIR/ports.env")"
   # shellcheck disable=SC1091
   . "$DIR/ports.env"
-  [ -n "${CLICKHOUSE_HTTP_PORT_1:-}" ] && [ -n "${CLICKHOUSE_HTTP_PORT_2:-}" ]
+  FOLDER_SHARDS="${FOLDER_SHARDS:-2}"
+  for n in $(seq "$FOLDER_SHARDS"); do
+    port="CLICKHOUSE_HTTP_PORT_$n"
+    [ -n "${!port:-}" ] || return 1
+  done
+}
+
+# folder_shards: the number of shards of the cluster whose folder is DIR (from ports.env, else
+# from the shard folders present).
+folder_shards() {
+  if load_ports; then
+    echo "$FOLDER_SHARDS"
+  elif [ -d "$DIR/shard2" ]; then
+    echo 2
+  else
+    echo 1
+  fi
+}
+
+# remote_shards: the <shard> elements of the cluster definition, one per server.
+remote_shards() {
+  local n tcp
+  for n in $(seq "$SHARDS"); do
+    tcp="CLICKHOUSE_TCP_PORT_$n"
+    echo "      <shard>"
+    echo "        <replica><host>127.0.0.1</host><port>${!tcp}</port></replica>"
+    echo "      </shard>"
+  done
 }
 
 # write_config N HTTP TCP: the server's config.xml and users.xml in DIR/shardN.
@@ -129,12 +167,7 @@ write_config() {
   <mark_cache_size>268435456</mark_cache_size>
   <remote_servers>
     <$CLUSTER_NAME>
-      <shard>
-        <replica><host>127.0.0.1</host><port>$CLICKHOUSE_TCP_PORT_1</port></replica>
-      </shard>
-      <shard>
-        <replica><host>127.0.0.1</host><port>$CLICKHOUSE_TCP_PORT_2</port></replica>
-      </shard>
+$(remote_shards)
     </$CLUSTER_NAME>
   </remote_servers>
   <macros>
@@ -181,7 +214,7 @@ EOF
 do_status() {
   local n pid up=0 port
   load_ports || { echo "not running (no $DIR/ports.env)"; return 1; }
-  for n in 1 2; do
+  for n in $(seq "$FOLDER_SHARDS"); do
     pid="$(pid_of "$n")"
     port="CLICKHOUSE_HTTP_PORT_$n"
     if [ -n "$pid" ] && answers "${!port}"; then
@@ -193,13 +226,14 @@ do_status() {
       echo "shard $n: not running"
     fi
   done
-  [ "$up" -eq 2 ] && return 0
+  [ "$up" -eq "$FOLDER_SHARDS" ] && return 0
   [ "$up" -eq 0 ] && [ -z "$(pid_of 1)$(pid_of 2)" ] && return 1
   return 2
 }
 
 do_stop() {
   local n pid pids=() waited=0
+  # Every shard folder's server, whatever the number of shards.
   for n in 1 2; do
     pid="$(pid_of "$n")"
     if [ -n "$pid" ]; then
@@ -233,35 +267,46 @@ do_start() {
     fail "$SERVER_BIN not found; install Debian's clickhouse-server (scripts/setup.sh)"
   command -v curl >/dev/null || fail "curl not found; it is how the script checks the servers"
 
-  if load_ports && [ -n "$(pid_of 1)" ] && [ -n "$(pid_of 2)" ] &&
-     answers "$CLICKHOUSE_HTTP_PORT_1" && answers "$CLICKHOUSE_HTTP_PORT_2"; then
+  # A folder's rows are split between its shards: started with another number of shards, every
+  # query would leave rows out.
+  local had
+  had="$(folder_shards)"
+  if [ -d "$DIR/shard1/data" ] && [ "$had" != "$SHARDS" ]; then
+    fail "$DIR holds a cluster of $had shard(s); start it with CLICKHOUSE_SHARDS=$had, or delete the folder for a cluster of $SHARDS"
+  fi
+  if do_status >/dev/null 2>&1; then
     echo "already running (ports in $DIR/ports.env)"
     return 0
   fi
-  # Half a cluster (one server gone) is stopped and started again whole.
+  # Part of a cluster (a server gone) is stopped and started again whole.
   if [ -n "$(pid_of 1)$(pid_of 2)" ]; then do_stop >/dev/null; fi
 
-  local ports
+  local ports count=$((SHARDS * 2)) last=$((65535 - SHARDS * 2 + 1))
   if [ -n "${CLICKHOUSE_CLUSTER_PORT:-}" ]; then
     [[ "$CLICKHOUSE_CLUSTER_PORT" =~ ^[0-9]+$ ]] && [ "$CLICKHOUSE_CLUSTER_PORT" -ge 1024 ] &&
-      [ "$CLICKHOUSE_CLUSTER_PORT" -le 65532 ] ||
-      fail "CLICKHOUSE_CLUSTER_PORT must be a port from 1024 to 65532, not '$CLICKHOUSE_CLUSTER_PORT'"
-    local base="$CLICKHOUSE_CLUSTER_PORT"
-    ports="$base $((base + 1)) $((base + 2)) $((base + 3))"
+      [ "$CLICKHOUSE_CLUSTER_PORT" -le "$last" ] ||
+      fail "CLICKHOUSE_CLUSTER_PORT must be a port from 1024 to $last, not '$CLICKHOUSE_CLUSTER_PORT'"
+    ports="$(seq -s ' ' "$CLICKHOUSE_CLUSTER_PORT" $((CLICKHOUSE_CLUSTER_PORT + count - 1)))"
   else
-    ports="$(free_ports 4)" || fail "could not find free loopback ports"
+    ports="$(free_ports "$count")" || fail "could not find free loopback ports"
   fi
+  CLICKHOUSE_HTTP_PORT_2=""
+  CLICKHOUSE_TCP_PORT_2=""
+  # shellcheck disable=SC2034  # read through ${!name} (remote_shards, the loops below)
   read -r CLICKHOUSE_HTTP_PORT_1 CLICKHOUSE_TCP_PORT_1 CLICKHOUSE_HTTP_PORT_2 CLICKHOUSE_TCP_PORT_2 \
     <<< "$ports"
   for port in $ports; do
     port_busy "$port" && fail "port $port on 127.0.0.1 is busy (another process listens on it)"
   done
 
-  write_config 1 "$CLICKHOUSE_HTTP_PORT_1" "$CLICKHOUSE_TCP_PORT_1"
-  write_config 2 "$CLICKHOUSE_HTTP_PORT_2" "$CLICKHOUSE_TCP_PORT_2"
+  for n in $(seq "$SHARDS"); do
+    http="CLICKHOUSE_HTTP_PORT_$n"
+    tcp="CLICKHOUSE_TCP_PORT_$n"
+    write_config "$n" "${!http}" "${!tcp}"
+  done
   rm -f "$DIR/ports.env"
 
-  for n in 1 2; do
+  for n in $(seq "$SHARDS"); do
     local folder="$DIR/shard$n"
     rm -f "$folder/server.err.log" "$folder/stdout.log"
     # In the background with every descriptor redirected, so the caller's pipes close; cd into
@@ -275,7 +320,7 @@ do_start() {
   local waited=0 ready
   while :; do
     ready=0
-    for n in 1 2; do
+    for n in $(seq "$SHARDS"); do
       http="CLICKHOUSE_HTTP_PORT_$n"
       # kill -0 rather than pid_of: right after the fork the process is not yet the server.
       if ! kill -0 "$(cat "$DIR/shard$n/server.pid")" 2>/dev/null; then
@@ -287,31 +332,35 @@ do_start() {
       fi
       answers "${!http}" && ready=$((ready + 1))
     done
-    [ "$ready" -eq 2 ] && break
+    [ "$ready" -eq "$SHARDS" ] && break
     if [ "$waited" -ge $((START_TIMEOUT_S * 10)) ]; then
       do_stop >/dev/null
       printf 'clickhouse_cluster: the servers did not answer SELECT 1 within %s s\n' \
         "$START_TIMEOUT_S" >&2
-      log_tail 1
-      log_tail 2
+      for n in $(seq "$SHARDS"); do log_tail "$n"; done
       exit 2
     fi
     sleep 0.1
     waited=$((waited + 1))
   done
 
-  cat > "$DIR/ports.env.tmp" <<EOF
-# Written by scripts/clickhouse_cluster.sh start: the local two-shard cluster's ports.
-CLICKHOUSE_HTTP_PORT_1=$CLICKHOUSE_HTTP_PORT_1
-CLICKHOUSE_TCP_PORT_1=$CLICKHOUSE_TCP_PORT_1
-CLICKHOUSE_HTTP_PORT_2=$CLICKHOUSE_HTTP_PORT_2
-CLICKHOUSE_TCP_PORT_2=$CLICKHOUSE_TCP_PORT_2
-CLICKHOUSE_CLUSTER=$CLUSTER_NAME
-CLICKHOUSE_USER=$TEST_USER
-CLICKHOUSE_PASSWORD=$TEST_PASSWORD
-EOF
+  local started=""
+  {
+    echo "# Written by scripts/clickhouse_cluster.sh start: the local cluster's shards and ports."
+    echo "CLICKHOUSE_SHARDS=$SHARDS"
+    for n in $(seq "$SHARDS"); do
+      http="CLICKHOUSE_HTTP_PORT_$n"
+      tcp="CLICKHOUSE_TCP_PORT_$n"
+      echo "$http=${!http}"
+      echo "$tcp=${!tcp}"
+      started+="${started:+, }shard $n on HTTP ${!http} (TCP ${!tcp})"
+    done
+    echo "CLICKHOUSE_CLUSTER=$CLUSTER_NAME"
+    echo "CLICKHOUSE_USER=$TEST_USER"
+    echo "CLICKHOUSE_PASSWORD=$TEST_PASSWORD"
+  } > "$DIR/ports.env.tmp"
   mv "$DIR/ports.env.tmp" "$DIR/ports.env"
-  echo "started: shard 1 on HTTP $CLICKHOUSE_HTTP_PORT_1 (TCP $CLICKHOUSE_TCP_PORT_1), shard 2 on HTTP $CLICKHOUSE_HTTP_PORT_2 (TCP $CLICKHOUSE_TCP_PORT_2); ports in $DIR/ports.env"
+  echo "started: $started; ports in $DIR/ports.env"
 }
 
 case "$command_name" in

@@ -330,21 +330,20 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     }
     std::optional<Date> rca_end;
     if (clickhouse && !analyzed.empty()) {
-      // The orders the RCA and the efficiency reads look at, fetched from ClickHouse into the
-      // per-order tables: each incident's slice over its baseline and incident windows, and its
-      // regions' orders in the incident window (recommend::MeasureEfficiency).
+      // The orders the RCA draws into incident_facts, fetched from ClickHouse into the per-order
+      // tables: each incident's slice over its baseline and incident windows, each window drawn
+      // as the RCA draws it (at most facts_per_window orders, by DuckDB's hash of the order id,
+      // which ClickHouse computes to the bit). The efficiency's reads run in ClickHouse (below).
       std::vector<storage::OrderSelection> selections;
       for (const auto& incident : analyzed) {
         const rca::IncidentWindows w = rca::WindowsOf(incident, data_end);
-        selections.push_back({w.slice.Pairs(), w.baseline_start, w.end});
-        std::map<std::string, std::string> region;
-        const auto found = w.slice.Pairs().find("region");
-        if (found != w.slice.Pairs().end()) region.insert(*found);
-        selections.push_back({region, w.start, w.end});
+        for (const rca::FactsDraw& draw : rca::IncidentFactsDraws(connection, w, config.rca)) {
+          selections.push_back({w.slice.Pairs(), draw.first, draw.last, draw.below});
+        }
       }
       const int64_t fetched = storage::FetchClickHouseOrders(connection, dataset, selections);
-      spdlog::info("analyze: {} orders of the incidents' slices and windows fetched in {:.2f} s",
-                   fetched, Seconds(stage));
+      spdlog::info("analyze: {} orders of the incidents' samples fetched in {:.2f} s", fetched,
+                   Seconds(stage));
       rca_end = data_end;
     }
     const rca::RcaEngine engine(hypotheses, config.rca);
@@ -366,12 +365,24 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // simulations then run for every incident at once (each also in parallel inside), since one
     // incident with a single action would leave cores idle.
     std::vector<std::optional<recommend::EfficiencyModel>> efficiency(causes.size());
+    // A ClickHouse dataset's per-order tables hold only the RCA's draws: what the efficiency
+    // reads from a slice's orders is computed in ClickHouse, in ranges of days.
+    std::vector<storage::DayOrders> days;
+    const storage::OrderScoreSql score =
+        metrics::OrderScoreSql(metrics::ConfigForData(config.cx_score, dataset));
     for (size_t i = 0; i < causes.size(); ++i) {
       if (!causes[i] || !causes[i]->model) continue;
       const rca::IncidentWindows& w = causes[i]->windows;
-      efficiency[i] =
-          recommend::MeasureEfficiency(connection, dataset, w.slice, w.baseline_start,
-                                       w.baseline_end, w.start, w.end, config.recommend.costs);
+      std::optional<storage::SliceEfficiencySums> sums;
+      if (clickhouse) {
+        if (days.empty()) days = storage::ClickHouseDayOrders(dataset);
+        sums = storage::ClickHouseSliceEfficiency(dataset, score, w.slice.Pairs(), w.baseline_start,
+                                                  w.baseline_end, w.start, w.end, days,
+                                                  config.clickhouse);
+      }
+      efficiency[i] = recommend::MeasureEfficiency(connection, dataset, w.slice, w.baseline_start,
+                                                   w.baseline_end, w.start, w.end,
+                                                   config.recommend.costs, sums ? &*sums : nullptr);
     }
     const auto recommend_one = [&](size_t i) {
       const rca::IncidentRca& rca = *causes[i];

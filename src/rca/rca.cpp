@@ -65,6 +65,16 @@ int64_t Threshold(double wanted, double available) {
   return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wanted / available * 1e6)));
 }
 
+// The share of a window's `orders` that incident_facts keeps (IncidentWindows' facts shares).
+double FactsShare(int facts_per_window, double orders) {
+  return static_cast<double>(Threshold(facts_per_window, orders)) / 1e6;
+}
+
+// The hash bucket below which incident_facts keeps an order of a window kept at `share`.
+int64_t FactsBelow(double share) {
+  return static_cast<int64_t>(std::ceil(share * 1e6));
+}
+
 // What one incident's sample needs: its windows and how many orders each window holds.
 struct SampleRequest {
   const IncidentWindows* windows = nullptr;
@@ -85,9 +95,8 @@ void BuildIncidentFacts(storage::Connection& connection,
         "AND hash(order_id) % 1000000 < {ti})))",
         fmt::arg("slice", SliceCondition(w->slice)), fmt::arg("bs", FormatDate(w->baseline_start)),
         fmt::arg("be", FormatDate(w->baseline_end)), fmt::arg("start", FormatDate(w->start)),
-        fmt::arg("end", FormatDate(w->end)),
-        fmt::arg("tb", static_cast<int64_t>(std::ceil(w->baseline_facts_share * 1e6))),
-        fmt::arg("ti", static_cast<int64_t>(std::ceil(w->incident_facts_share * 1e6)))));
+        fmt::arg("end", FormatDate(w->end)), fmt::arg("tb", FactsBelow(w->baseline_facts_share)),
+        fmt::arg("ti", FactsBelow(w->incident_facts_share))));
   }
   connection.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows WHERE {}; "
@@ -727,6 +736,23 @@ IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end) {
   return windows;
 }
 
+std::vector<FactsDraw> IncidentFactsDraws(storage::Connection& connection,
+                                          const IncidentWindows& windows, const RcaConfig& config) {
+  // The slice's orders per window, as its panel counts them (the leaves of its days).
+  const storage::Table orders = connection.Query(fmt::format(
+      "SELECT coalesce(sum(orders) FILTER (WHERE order_date BETWEEN DATE '{bs}' AND DATE '{be}'), "
+      "0)::DOUBLE AS baseline, coalesce(sum(orders) FILTER (WHERE order_date BETWEEN DATE "
+      "'{start}' AND DATE '{end}'), 0)::DOUBLE AS incident FROM order_leaves WHERE {slice}",
+      fmt::arg("bs", FormatDate(windows.baseline_start)),
+      fmt::arg("be", FormatDate(windows.baseline_end)),
+      fmt::arg("start", FormatDate(windows.start)), fmt::arg("end", FormatDate(windows.end)),
+      fmt::arg("slice", SliceCondition(windows.slice))));
+  return {{windows.baseline_start, windows.baseline_end,
+           FactsBelow(FactsShare(config.facts_per_window, orders.Get("baseline").doubles.at(0)))},
+          {windows.start, windows.end,
+           FactsBelow(FactsShare(config.facts_per_window, orders.Get("incident").doubles.at(0)))}};
+}
+
 // What Prepare pulls through the connection for one incident; Finish needs nothing else.
 struct RcaEngine::Prepared {
   IncidentRca rca;
@@ -783,10 +809,8 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     rca.current = cx.value(after).value_or(NaN);
     const double baseline_orders = before[static_cast<size_t>(Sum::ORDERS)];
     const double incident_orders = after[static_cast<size_t>(Sum::ORDERS)];
-    rca.windows.baseline_facts_share =
-        static_cast<double>(Threshold(config_.facts_per_window, baseline_orders)) / 1e6;
-    rca.windows.incident_facts_share =
-        static_cast<double>(Threshold(config_.facts_per_window, incident_orders)) / 1e6;
+    rca.windows.baseline_facts_share = FactsShare(config_.facts_per_window, baseline_orders);
+    rca.windows.incident_facts_share = FactsShare(config_.facts_per_window, incident_orders);
     if (baseline_orders >= config_.min_orders_per_window &&
         incident_orders >= config_.min_orders_per_window) {
       requests.push_back({&rca.windows, baseline_orders, incident_orders});

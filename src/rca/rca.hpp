@@ -154,6 +154,21 @@ struct IncidentRca {
 //! incident whose windows and days are unchanged has the same RCA (pipeline/incremental.cpp).
 IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end);
 
+//! The orders of one window that `incident_facts` keeps: the window's days and the bucket of
+//! DuckDB's `hash(order_id) % 1000000` below which an order is kept (1000000 keeps every order).
+struct FactsDraw {
+  Date first;
+  Date last;
+  int64_t below = 1'000'000;
+};
+
+//! The draws of the baseline and incident windows of `windows` as RcaEngine::AnalyzeAll makes
+//! them (at most `config.facts_per_window` orders each), from the slice's orders per window in
+//! the connection's `order_leaves`: what a caller that fetches the orders from elsewhere (a
+//! ClickHouse dataset) must bring for the RCA to draw the same orders as from files.
+std::vector<FactsDraw> IncidentFactsDraws(storage::Connection& connection,
+                                          const IncidentWindows& windows, const RcaConfig& config);
+
 //! Tests every hypothesis of the registry (or those the config names) on incidents.
 class RcaEngine {
  public:

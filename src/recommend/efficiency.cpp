@@ -46,29 +46,173 @@ double AnovaIcc(const std::vector<double>& n, const std::vector<double>& mean,
   return denominator > 0 ? std::clamp((msb - msw) / denominator, 0.0, 1.0) : 0.0;
 }
 
-// Intra-cluster correlation of cx_score within clusters given by `cluster` (a SQL expression)
-// over the rows of `source` matching `where`.
-double Icc(storage::Connection& connection, const std::string& source, const std::string& where,
-           const std::string& cluster) {
+// Intra-cluster correlation of the CX Score within `clusters`.
+double Icc(const std::vector<storage::CxCluster>& clusters) {
+  std::vector<double> counts, means, vars;
+  for (const auto& cluster : clusters) {
+    counts.push_back(static_cast<double>(cluster.orders));
+    means.push_back(cluster.mean);
+    vars.push_back(cluster.variance);
+  }
+  return AnovaIcc(counts, means, vars);
+}
+
+// The sample standard deviation of the CX Scores of every order of `clusters` (0 for fewer than
+// two orders), combined from each cluster's count, mean and variance.
+double PooledSd(const std::vector<storage::CxCluster>& clusters) {
+  double total = 0;
+  double weighted = 0;
+  for (const auto& cluster : clusters) {
+    total += static_cast<double>(cluster.orders);
+    weighted += static_cast<double>(cluster.orders) * cluster.mean;
+  }
+  if (total < 2) return 0;
+  const double mean = weighted / total;
+  double squares = 0;
+  for (const auto& cluster : clusters) {
+    const double n = static_cast<double>(cluster.orders);
+    squares += (n - 1) * cluster.variance + n * (cluster.mean - mean) * (cluster.mean - mean);
+  }
+  return std::sqrt(std::max(0.0, squares / (total - 1)));
+}
+
+// Per group of `cluster` (SQL over `source`), the CX Scores' count, mean and sample variance of
+// the rows of `source` matching `where`.
+std::vector<storage::CxCluster> Clusters(storage::Connection& connection, const std::string& source,
+                                         const std::string& where, const std::string& cluster) {
   const storage::Table t = connection.Query(
       fmt::format("SELECT count(*) AS n, avg(cx_score) AS m, coalesce(var_samp(cx_score), 0) AS v "
                   "FROM {} WHERE {} GROUP BY {}",
                   source, where, cluster));
-  const auto& n = t.Get("n");
-  const auto& m = t.Get("m");
-  const auto& v = t.Get("v");
-  std::vector<double> counts, means, vars;
+  std::vector<storage::CxCluster> clusters;
   for (size_t row = 0; row < t.RowCount(); ++row) {
-    counts.push_back(static_cast<double>(n.ints[row]));
-    means.push_back(m.doubles[row]);
-    vars.push_back(v.doubles[row]);
+    clusters.push_back({t.Get("n").ints[row], t.Get("m").doubles[row], t.Get("v").doubles[row]});
   }
-  return AnovaIcc(counts, means, vars);
+  return clusters;
 }
 
 std::string Between(Date first, Date last) {
   return fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(first),
                      FormatDate(last));
+}
+
+// SliceEfficiencySums from the connection's tables (the data folder's views): the slice's orders
+// over both windows with their deliveries, the window's items and contacts, and the baseline's
+// CX Scores through `selected_order_facts` (only those orders' rows of the other tables are
+// joined) when the connection has it, else through `order_facts` itself.
+storage::SliceEfficiencySums ReadSliceEfficiency(storage::Connection& connection,
+                                                 const std::string& in_slice, Date baseline_start,
+                                                 Date baseline_end, Date start, Date end) {
+  storage::SliceEfficiencySums sums;
+  // order_facts would join every table over every order first.
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TEMP TABLE recommend_orders AS SELECT o.order_id, "
+                  "{window} AS in_window, {baseline} AS in_baseline, o.status = 'delivered' AS "
+                  "is_delivered, o.distance_km, d.is_batched, d.batch_size, d.actual_eta_min, "
+                  "d.assign_delay_min, d.prep_wait_min, d.shop_min "
+                  "FROM orders o LEFT JOIN deliveries d ON d.order_id = o.order_id "
+                  "WHERE coalesce({slice}, FALSE) AND ({window} OR {baseline})",
+                  fmt::arg("slice", in_slice), fmt::arg("window", Between(start, end)),
+                  fmt::arg("baseline", Between(baseline_start, baseline_end))));
+
+  // Engaged minutes (accept to drop-off) less the waits and shopping the features carry, on
+  // distance and batching.
+  const storage::Table regression = connection.Query(
+      "WITH d AS (SELECT distance_km AS x, is_batched::DOUBLE AS b, "
+      "actual_eta_min - assign_delay_min - coalesce(prep_wait_min, 0) - coalesce(shop_min, 0) AS "
+      "y, (actual_eta_min - assign_delay_min) / greatest(batch_size, 1) / 60.0 AS hours "
+      "FROM recommend_orders WHERE in_window AND is_delivered AND actual_eta_min IS NOT NULL "
+      "AND assign_delay_min IS NOT NULL AND distance_km IS NOT NULL) "
+      "SELECT count(*) AS n, sum(x) AS sx, sum(b) AS sb, sum(x*x) AS sxx, sum(x*b) AS sxb, "
+      "sum(b*b) AS sbb, sum(y) AS sy, sum(x*y) AS sxy, sum(b*y) AS sby, sum(hours) AS hours_sum, "
+      "count(hours) AS hours_n FROM d");
+  sums.n = Get(regression, "n");
+  sums.sx = Get(regression, "sx");
+  sums.sb = Get(regression, "sb");
+  sums.sxx = Get(regression, "sxx");
+  sums.sxb = Get(regression, "sxb");
+  sums.sbb = Get(regression, "sbb");
+  sums.sy = Get(regression, "sy");
+  sums.sxy = Get(regression, "sxy");
+  sums.sby = Get(regression, "sby");
+  sums.hours_sum = Get(regression, "hours_sum");
+  sums.hours_n = Get(regression, "hours_n");
+
+  // Refunds are the items' and the support contacts' (order_facts' `refunds`).
+  const storage::Table counts = connection.Query(
+      "WITH w AS (SELECT order_id FROM recommend_orders WHERE in_window), "
+      "i AS (SELECT coalesce(sum(refund_amount), 0) AS refunds, "
+      "sum(refund_amount) FILTER (WHERE status = 'missing') AS missing_sum, "
+      "count(refund_amount) FILTER (WHERE status = 'missing') AS missing_n, "
+      "sum(refund_amount) FILTER (WHERE status = 'substituted' AND NOT "
+      "coalesce(substitution_accepted, FALSE)) AS rejected_sum, "
+      "count(refund_amount) FILTER (WHERE status = 'substituted' AND NOT "
+      "coalesce(substitution_accepted, FALSE)) AS rejected_n FROM items JOIN w USING (order_id)), "
+      "s AS (SELECT coalesce(sum(refund_amount), 0) AS refunds FROM support "
+      "JOIN w USING (order_id)) "
+      "SELECT (SELECT count(*) FROM recommend_orders WHERE in_window) AS orders, "
+      "(SELECT count(*) FROM recommend_orders WHERE in_window AND is_delivered) AS delivered, "
+      "i.refunds + s.refunds AS refunds, i.missing_sum, i.missing_n, i.rejected_sum, "
+      "i.rejected_n FROM i, s");
+  sums.orders = Get(counts, "orders");
+  sums.delivered = Get(counts, "delivered");
+  sums.refunds = Get(counts, "refunds");
+  sums.missing_refund_sum = Get(counts, "missing_sum");
+  sums.missing_refund_n = Get(counts, "missing_n");
+  sums.rejected_refund_sum = Get(counts, "rejected_sum");
+  sums.rejected_refund_n = Get(counts, "rejected_n");
+
+  // The CX Scores of every baseline order of the slice. Every order, not a sample: an ICC of a
+  // few thousandths still makes a design effect of 1.4 at 60 orders a region-hour, and a
+  // sample's estimate of it is mostly noise.
+  if (connection.HasTempRelation("selected_order_facts")) {
+    connection.Execute(
+        "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM recommend_orders "
+        "WHERE in_baseline; "
+        "CREATE OR REPLACE TEMP TABLE recommend_baseline AS SELECT region, "
+        "date_trunc('hour', created_at) AS hour, store_id, order_date, cx_score "
+        "FROM selected_order_facts");
+    sums.region_hours = Clusters(connection, "recommend_baseline", "TRUE", "region, hour");
+    sums.store_days = Clusters(connection, "recommend_baseline", "TRUE", "store_id, order_date");
+  } else {
+    const std::string where =
+        fmt::format("{} AND {}", in_slice, Between(baseline_start, baseline_end));
+    sums.region_hours =
+        Clusters(connection, "order_facts", where, "region, date_trunc('hour', created_at)");
+    sums.store_days = Clusters(connection, "order_facts", where, "store_id, order_date");
+  }
+  connection.Execute("DROP TABLE IF EXISTS recommend_baseline");
+  connection.Execute("DROP TABLE IF EXISTS recommend_orders");
+  return sums;
+}
+
+// The orders of the incident window in the slice's region (every region when the slice fixes
+// none) and how many regions the slice's orders and those orders span: from the leaves pass's
+// per-day counts (`order_leaves`) when the connection has them, else from the orders table.
+struct RegionOrders {
+  double orders = 0;
+  double regions = 0;
+};
+
+RegionOrders CountRegionOrders(storage::Connection& connection, const Slice& slice,
+                               Date baseline_start, Date baseline_end, Date start, Date end) {
+  const bool leaves = connection.HasTempRelation("order_leaves");
+  const std::string source = leaves ? "order_leaves" : "orders";
+  const bool has_region = !leaves || connection.HasTempColumn("order_leaves", "region");
+  const std::string regions =
+      slice.Pairs().contains("region")
+          ? fmt::format("region = {}", storage::SqlLiteral(slice.Pairs().at("region")))
+          : "TRUE";
+  const storage::Table counts = connection.Query(fmt::format(
+      "SELECT (SELECT {count} FROM {source} WHERE {regions} AND {window}) AS orders, "
+      "(SELECT {distinct} FROM {source} WHERE {regions} AND ({window} OR "
+      "(coalesce({slice}, FALSE) AND {baseline}))) AS regions",
+      fmt::arg("count", leaves ? "sum(orders)" : "count(*)"), fmt::arg("source", source),
+      fmt::arg("distinct", has_region ? "count(DISTINCT region)" : "0"),
+      fmt::arg("regions", regions), fmt::arg("slice", rca::SliceCondition(slice)),
+      fmt::arg("window", Between(start, end)),
+      fmt::arg("baseline", Between(baseline_start, baseline_end))));
+  return {Get(counts, "orders"), Get(counts, "regions")};
 }
 
 }  // namespace
@@ -140,100 +284,56 @@ EfficiencyModel EfficiencyModel::FromJson(const nlohmann::json& json) {
 
 EfficiencyModel MeasureEfficiency(storage::Connection& connection, const storage::Dataset& dataset,
                                   const Slice& slice, Date baseline_start, Date baseline_end,
-                                  Date start, Date end, const CostSettings& costs) {
+                                  Date start, Date end, const CostSettings& costs,
+                                  const storage::SliceEfficiencySums* computed) {
   EfficiencyModel m;
   m.costs = costs;
-  const std::string in_slice = rca::SliceCondition(slice);
-  const std::string regions =
-      slice.Pairs().contains("region")
-          ? fmt::format("region = {}", storage::SqlLiteral(slice.Pairs().at("region")))
-          : "TRUE";
   const double days = static_cast<double>(end.days - start.days + 1);
-  // The dataset's views; a table the data lacks is there, empty.
-  const std::string orders = "orders";
-  const std::string deliveries = "deliveries";
-  const std::string items = "items";
-  const std::string support = "support";
+  const storage::SliceEfficiencySums sums =
+      computed != nullptr ? *computed
+                          : ReadSliceEfficiency(connection, rca::SliceCondition(slice),
+                                                baseline_start, baseline_end, start, end);
 
-  // The orders every figure reads, from the tables themselves: the slice over both windows and
-  // its regions' orders in the incident window (their share of the active dasher-hours).
-  // order_facts would join every table over every order first.
-  connection.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE recommend_orders AS SELECT o.order_id, o.order_date, "
-      "o.region, o.store_id, date_trunc('hour', o.created_at) AS hour, "
-      "coalesce({slice}, FALSE) AND {window} AS in_window, "
-      "coalesce({slice}, FALSE) AND {baseline} AS in_baseline, o.status = 'delivered' AS "
-      "is_delivered, o.distance_km, d.is_batched, d.batch_size, d.actual_eta_min, "
-      "d.assign_delay_min, d.prep_wait_min, d.shop_min "
-      "FROM {orders} o LEFT JOIN {deliveries} d ON d.order_id = o.order_id "
-      "WHERE ({regions} AND {window}) OR ({slice} AND {baseline})",
-      fmt::arg("slice", in_slice), fmt::arg("regions", regions),
-      fmt::arg("window", Between(start, end)),
-      fmt::arg("baseline", Between(baseline_start, baseline_end)), fmt::arg("orders", orders),
-      fmt::arg("deliveries", deliveries)));
-
-  // Engaged minutes (accept to drop-off) less the waits and shopping the features carry, on
-  // distance and batching: y = b0 + b1 distance + b2 batched.
-  const storage::Table sums = connection.Query(
-      "WITH d AS (SELECT distance_km AS x, is_batched::DOUBLE AS b, "
-      "actual_eta_min - assign_delay_min - coalesce(prep_wait_min, 0) - coalesce(shop_min, 0) AS "
-      "y, (actual_eta_min - assign_delay_min) / greatest(batch_size, 1) / 60.0 AS hours "
-      "FROM recommend_orders WHERE in_window AND is_delivered AND actual_eta_min IS NOT NULL "
-      "AND assign_delay_min IS NOT NULL AND distance_km IS NOT NULL) "
-      "SELECT count(*) AS n, sum(x) AS sx, sum(b) AS sb, sum(x*x) AS sxx, sum(x*b) AS sxb, "
-      "sum(b*b) AS sbb, sum(y) AS sy, sum(x*y) AS sxy, sum(b*y) AS sby, avg(hours) AS hours "
-      "FROM d");
-  const double n = Get(sums, "n");
-  if (n >= 3) {
+  // Engaged minutes on distance and batching: y = b0 + b1 distance + b2 batched.
+  if (sums.n >= 3) {
     Eigen::Matrix3d a;
-    a << n, Get(sums, "sx"), Get(sums, "sb"), Get(sums, "sx"), Get(sums, "sxx"), Get(sums, "sxb"),
-        Get(sums, "sb"), Get(sums, "sxb"), Get(sums, "sbb");
-    Eigen::Vector3d b(Get(sums, "sy"), Get(sums, "sxy"), Get(sums, "sby"));
+    a << sums.n, sums.sx, sums.sb, sums.sx, sums.sxx, sums.sxb, sums.sb, sums.sxb, sums.sbb;
+    Eigen::Vector3d b(sums.sy, sums.sxy, sums.sby);
     // A slice without batching makes the system singular; the pseudo-inverse gives 0 for it.
     const Eigen::Vector3d beta = a.completeOrthogonalDecomposition().solve(b);
     m.engaged_base_min = beta[0];
     m.engaged_per_km = beta[1];
     m.engaged_batched_extra = beta[2];
-    m.dasher_hours_per_delivery = Get(sums, "hours");
+    m.dasher_hours_per_delivery = sums.hours_n > 0 ? sums.hours_sum / sums.hours_n : 0;
   }
 
-  // Refunds are the items' and the support contacts' (order_facts' `refunds`).
-  const storage::Table counts = connection.Query(fmt::format(
-      "WITH w AS (SELECT order_id FROM recommend_orders WHERE in_window), "
-      "i AS (SELECT coalesce(sum(refund_amount), 0) AS refunds, "
-      "avg(refund_amount) FILTER (WHERE status = 'missing') AS missing, "
-      "avg(refund_amount) FILTER (WHERE status = 'substituted' AND NOT "
-      "coalesce(substitution_accepted, FALSE)) AS rejected FROM {items} JOIN w USING (order_id)), "
-      "s AS (SELECT coalesce(sum(refund_amount), 0) AS refunds FROM {support} "
-      "JOIN w USING (order_id)) "
-      "SELECT (SELECT count(*) FROM recommend_orders WHERE in_window) AS orders, "
-      "(SELECT count(*) FROM recommend_orders WHERE in_window AND is_delivered) AS delivered, "
-      "(SELECT count(*) FROM recommend_orders WHERE {regions} AND {window}) AS region_orders, "
-      "(SELECT count(DISTINCT region) FROM recommend_orders WHERE {regions}) AS n_regions, "
-      "i.refunds + s.refunds AS refunds, i.missing, i.rejected FROM i, s",
-      fmt::arg("items", items), fmt::arg("support", support), fmt::arg("regions", regions),
-      fmt::arg("window", Between(start, end))));
-  const double total = Get(counts, "orders");
-  const double delivered = Get(counts, "delivered");
+  const double total = sums.orders;
   m.orders_per_day = total / days;
-  m.delivered_share = total > 0 ? delivered / total : 0;
-  m.refunds_per_order = total > 0 ? Get(counts, "refunds") / total : 0;
-  m.refund_per_missing_line = Get(counts, "missing");
-  m.refund_per_rejected_line = Get(counts, "rejected");
+  m.delivered_share = total > 0 ? sums.delivered / total : 0;
+  m.refunds_per_order = total > 0 ? sums.refunds / total : 0;
+  m.refund_per_missing_line =
+      sums.missing_refund_n > 0 ? sums.missing_refund_sum / sums.missing_refund_n : 0;
+  m.refund_per_rejected_line =
+      sums.rejected_refund_n > 0 ? sums.rejected_refund_sum / sums.rejected_refund_n : 0;
 
   // Active dasher-hours of the slice's regions, in proportion to the slice's share of their
   // orders (dashers are shared by every order of a region).
   if (dataset.HasColumn("supply_hourly", "active_dashers")) {
+    const std::string regions =
+        slice.Pairs().contains("region")
+            ? fmt::format("region = {}", storage::SqlLiteral(slice.Pairs().at("region")))
+            : "TRUE";
     const storage::Table hours = connection.Query(fmt::format(
         "SELECT coalesce(sum(active_dashers), 0) AS active FROM {supply} WHERE {regions} AND "
         "hour >= TIMESTAMP '{start} 00:00:00' AND hour < TIMESTAMP '{end} 00:00:00' + INTERVAL 1 "
         "DAY",
         fmt::arg("supply", "supply_hourly"), fmt::arg("regions", regions),
         fmt::arg("start", FormatDate(start)), fmt::arg("end", FormatDate(end))));
-    const double region_orders = Get(counts, "region_orders");
-    const double share = region_orders > 0 ? total / region_orders : 0;
+    const RegionOrders region =
+        CountRegionOrders(connection, slice, baseline_start, baseline_end, start, end);
+    const double share = region.orders > 0 ? total / region.orders : 0;
     m.active_dasher_hours_per_day = Get(hours, "active") * share / days;
-    m.regions = std::max(1, static_cast<int>(Get(counts, "n_regions")));
+    m.regions = std::max(1, static_cast<int>(region.regions));
   }
   const double deliveries_per_day = m.orders_per_day * m.delivered_share;
   m.deliveries_per_dasher_hour =
@@ -242,44 +342,20 @@ EfficiencyModel MeasureEfficiency(storage::Connection& connection, const storage
                                           costs.pay_per_delivery) +
                      m.refunds_per_order;
 
-  // Clustering of CX over the baseline: cluster sizes from every order, the spread and the
-  // correlations within a region-hour and a store-day from CX Scores.
-  const storage::Table sizes = connection.Query(
-      "SELECT count(*) AS n, count(DISTINCT (region, hour)) AS region_hours, "
-      "count(DISTINCT (store_id, order_date)) AS store_days FROM recommend_orders "
-      "WHERE in_baseline");
-  const double baseline_orders = Get(sizes, "n");
-  const auto per = [&](const char* clusters) {
-    const double k = Get(sizes, clusters);
-    return k > 0 ? baseline_orders / k : 0.0;
-  };
-  m.orders_per_region_hour = per("region_hours");
-  m.orders_per_store_day = per("store_days");
-  // The CX Scores of every baseline order of the slice: through `selected_order_facts` (only
-  // those orders' rows of the other tables are joined) when the connection has it, else from
-  // `order_facts` itself. Every order, not a sample: an ICC of a few thousandths still makes a
-  // design effect of 1.4 at 60 orders a region-hour, and a sample's estimate of it is mostly noise.
-  std::string source = "order_facts";
-  std::string where = fmt::format("{} AND {}", in_slice, Between(baseline_start, baseline_end));
-  const bool selective = connection.HasTempRelation("selected_order_facts");
-  if (selective) {
-    connection.Execute(
-        "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM recommend_orders "
-        "WHERE in_baseline; "
-        "CREATE OR REPLACE TEMP TABLE recommend_baseline AS SELECT region, "
-        "date_trunc('hour', created_at) AS hour, store_id, order_date, cx_score "
-        "FROM selected_order_facts");
-    source = "recommend_baseline";
-    where = "TRUE";
+  // Clustering of CX over the baseline: cluster sizes, the spread and the correlations within a
+  // region-hour and a store-day.
+  double baseline_orders = 0;
+  for (const auto& cluster : sums.region_hours) {
+    baseline_orders += static_cast<double>(cluster.orders);
   }
-  const storage::Table spread = connection.Query(fmt::format(
-      "SELECT coalesce(stddev_samp(cx_score), 0) AS sd FROM {} WHERE {}", source, where));
-  m.cx_sd = Get(spread, "sd");
-  m.icc_region_hour = Icc(connection, source, where,
-                          selective ? "region, hour" : "region, date_trunc('hour', created_at)");
-  m.icc_store_day = Icc(connection, source, where, "store_id, order_date");
-  connection.Execute("DROP TABLE IF EXISTS recommend_baseline");
-  connection.Execute("DROP TABLE IF EXISTS recommend_orders");
+  const auto per = [&](size_t clusters) {
+    return clusters > 0 ? baseline_orders / static_cast<double>(clusters) : 0.0;
+  };
+  m.orders_per_region_hour = per(sums.region_hours.size());
+  m.orders_per_store_day = per(sums.store_days.size());
+  m.cx_sd = PooledSd(sums.region_hours);
+  m.icc_region_hour = Icc(sums.region_hours);
+  m.icc_store_day = Icc(sums.store_days);
   return m;
 }
 

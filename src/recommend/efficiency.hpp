@@ -7,6 +7,7 @@
 
 #include "common/date.hpp"
 #include "common/slice.hpp"
+#include "storage/clickhouse_facts.hpp"
 
 namespace cxagent::storage {
 class Connection;
@@ -69,14 +70,17 @@ struct EfficiencyModel {
   static EfficiencyModel FromJson(const nlohmann::json& json);
 };
 
-//! Measures the model for a slice from the data folder's tables (`orders`, `deliveries`, `items`,
-//! `support`, `supply_hourly`, read for the slice's orders only): efficiency over [start, end],
-//! clustering over the baseline [baseline_start, baseline_end]. The CX spread and its
-//! intra-cluster correlations come from every baseline order's CX Score, read through the
+//! Measures the model for a slice: efficiency over [start, end], clustering over the baseline
+//! [baseline_start, baseline_end]. What it reads from the slice's orders is `computed` when given
+//! (a ClickHouse dataset's, storage::ClickHouseSliceEfficiency), else read from the connection's
+//! tables (`orders`, `deliveries`, `items`, `support`, for the slice's orders only; the CX spread
+//! and its intra-cluster correlations from every baseline order's CX Score, through the
 //! connection's `selected_order_facts` (metrics::BuildOrderFacts; replaces `selected_orders`)
-//! when it has one, else from `order_facts`.
+//! when it has one, else `order_facts`). The orders of the slice's regions come from the leaves
+//! pass's `order_leaves` when the connection has it, and the dasher-hours from `supply_hourly`.
 EfficiencyModel MeasureEfficiency(storage::Connection& connection, const storage::Dataset& dataset,
                                   const Slice& slice, Date baseline_start, Date baseline_end,
-                                  Date start, Date end, const CostSettings& costs);
+                                  Date start, Date end, const CostSettings& costs,
+                                  const storage::SliceEfficiencySums* computed = nullptr);
 
 }  // namespace cxagent::recommend

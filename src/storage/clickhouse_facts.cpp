@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "common/config.hpp"
@@ -66,70 +67,75 @@ std::string Matched(const std::string& flag) {
   return fmt::format("ifNull({}, 0) = 1", flag);
 }
 
-}  // namespace
-
-ClickHouseConfig ReadClickHouseConfig(ConfigReader& reader) {
-  ClickHouseConfig config;
-  config.orders_per_query = reader.Integer(
-      "orders_per_query", static_cast<int>(config.orders_per_query), 1, 1'000'000'000,
-      "the most orders one query of the leaves pass reads, all shards together");
-  reader.Finish();
-  return config;
+// " WHERE condition", or nothing for an empty condition.
+std::string Where(const std::string& condition) {
+  return condition.empty() ? std::string() : " WHERE " + condition;
 }
 
-std::vector<LeavesRange> PlanLeavesRanges(const std::vector<DayOrders>& days,
-                                          int64_t orders_per_query) {
-  if (orders_per_query < 1) {
-    throw InvalidInput("orders per query must be at least 1, not {}", orders_per_query);
-  }
-  std::vector<LeavesRange> ranges;
-  for (const DayOrders& day : days) {
-    // A day joins the open range while the range stays within the bound; a day above the bound
-    // is a range of its own (a leaf row is one day's: a day cannot be cut).
-    if (ranges.empty() || ranges.back().orders + day.orders > orders_per_query) {
-      ranges.push_back({day.day, day.day, day.orders, day.min_order_id, day.max_order_id});
-      continue;
-    }
-    LeavesRange& range = ranges.back();
-    range.last = day.day;
-    range.orders += day.orders;
-    range.min_order_id = std::min(range.min_order_id, day.min_order_id);
-    range.max_order_id = std::max(range.max_order_id, day.max_order_id);
-  }
-  return ranges;
+// The orders' day as ClickHouse computes it from the columns the data has.
+std::string OrderDateSql(const FactsChain& chain) {
+  return chain.Has("orders", "order_date") ? "order_date" : "toDate(created_at)";
 }
 
-std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql& score,
-                                     const std::vector<LeafSum>& extra, const LeavesRange* range) {
-  const ClickHouseSchema* schema = dataset.ClickHouse();
-  if (schema == nullptr) {
-    throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
+// Which orders a facts query reads, as conditions (empty: every row): `orders` on the orders'
+// columns (the shard's orders and the outermost Distributed orders); `keyed` on a per-order
+// table's order_id, its rows of those orders found among the shard's own orders by an IN
+// subquery over the local table (as FetchClickHouseOrders does), after a range's order id bounds
+// let the tables sorted by order_id skip the other parts; `inventory` on the inventory's date.
+struct Cut {
+  std::string orders;
+  std::string keyed;
+  std::string inventory;
+};
+
+// The cut of the orders that match `condition` (over the orders' columns; empty for all) in the
+// days of `range` (every day without one).
+Cut CutOf(const FactsChain& chain, const LeavesRange* range, const std::string& condition) {
+  std::vector<std::string> orders;
+  if (!condition.empty()) orders.push_back(condition);
+  Cut cut;
+  std::string bounds;
+  if (range != nullptr) {
+    orders.push_back(fmt::format("{} BETWEEN toDate('{}') AND toDate('{}')", OrderDateSql(chain),
+                                 FormatDate(range->first), FormatDate(range->last)));
+    bounds = fmt::format("order_id BETWEEN {} AND {}", range->min_order_id, range->max_order_id);
+    orders.push_back(bounds);
+    cut.inventory = fmt::format("toDate(date) BETWEEN toDate('{}') AND toDate('{}')",
+                                FormatDate(range->first), FormatDate(range->last));
   }
+  cut.orders = fmt::format("{}", fmt::join(orders, " AND "));
+  if (!cut.orders.empty()) {
+    cut.keyed =
+        fmt::format("{}{}order_id IN (SELECT order_id FROM {}{})", bounds,
+                    bounds.empty() ? "" : " AND ", chain.Relation("orders"), Where(cut.orders));
+  }
+  return cut;
+}
+
+// The condition of `slice` (its dimensions' values) over the orders' columns; empty for `all`.
+std::string SliceSql(const std::map<std::string, std::string>& slice) {
+  std::vector<std::string> terms;
+  for (const auto& [column, value] : slice) {
+    terms.push_back(fmt::format("{} = {}", SqlIdentifier(column), SqlLiteral(value)));
+  }
+  return fmt::format("{}", fmt::join(terms, " AND "));
+}
+
+// Every order's facts, built on its shard, as a SELECT of order_id and the f_ columns the leaves
+// pass sums (f_cx_score among them, and f_x<k> for the `extra` sums), for the orders of `cut`: a
+// chain of one-join subqueries over the `_local` tables and the small tables; the tables and
+// columns the data lacks read as DuckDB's order facts read them (no rows, NULL). Without
+// `drivers`, the feed lag and busy ratio (from the inventory and the supply) are left NULL.
+std::string PerOrderFactsSql(const Dataset& dataset, const OrderScoreSql& score,
+                             const std::vector<LeafSum>& extra, const Cut& cut, bool drivers) {
   FactsChain chain(dataset);
-  const bool has_date = chain.Has("orders", "order_date");
   const bool has_time = chain.Has("orders", "created_at");
-  const std::string order_date = has_date ? "order_date" : "toDate(created_at)";
+  const std::string order_date = OrderDateSql(chain);
   // The hour as Unix time on both sides of the supply join, whatever the columns' time zones.
   const std::string order_hour = has_time
                                      ? "toUInt64(intDiv(toUnixTimestamp(created_at), 3600) * 3600)"
                                      : "toUInt64(toUInt32(order_date) * 86400)";
-  // A range's orders, and every per-order table's rows of those orders: found among the shard's
-  // own orders of the range (an IN subquery over the local table, as FetchClickHouseOrders does),
-  // after the order id bounds let the tables sorted by order_id skip the other parts.
-  std::string orders_where;
-  std::string keyed_where;
-  std::string inventory_where;
-  if (range != nullptr) {
-    orders_where = fmt::format(
-        " WHERE {0} BETWEEN toDate('{1}') AND toDate('{2}') AND order_id BETWEEN {3} AND {4}",
-        order_date, FormatDate(range->first), FormatDate(range->last), range->min_order_id,
-        range->max_order_id);
-    keyed_where = fmt::format(
-        " WHERE order_id BETWEEN {0} AND {1} AND order_id IN (SELECT order_id FROM {2}{3})",
-        range->min_order_id, range->max_order_id, chain.Relation("orders"), orders_where);
-    inventory_where = fmt::format(" WHERE toDate(date) BETWEEN toDate('{}') AND toDate('{}')",
-                                  FormatDate(range->first), FormatDate(range->last));
-  }
+  const std::string keyed_where = Where(cut.keyed);
   // Level 0: the shard's orders with the keys of the joins.
   // The orders' own columns the extra sums may read ride along under names of their own (an alias
   // equal to a column's name is not relied on).
@@ -142,10 +148,10 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
       chain.Column("orders", "fulfillment_mode", "String") + " AS o_mode",
       chain.Column("orders", "quoted_eta_min", "Float64") + " AS o_quoted",
       chain.Column("orders", "cancel_reason", "String") + " AS o_cancel_reason"};
-  const bool feed = chain.Has("orders", "store_id") && chain.Has("inventory", "date") &&
+  const bool feed = drivers && chain.Has("orders", "store_id") && chain.Has("inventory", "date") &&
                     chain.Has("inventory", "store_id") && chain.Has("inventory", "feed_lag_hours");
-  const bool supply = chain.Has("orders", "region") && chain.Has("supply_hourly", "region") &&
-                      chain.Has("supply_hourly", "hour") &&
+  const bool supply = drivers && chain.Has("orders", "region") &&
+                      chain.Has("supply_hourly", "region") && chain.Has("supply_hourly", "hour") &&
                       chain.Has("supply_hourly", "busy_ratio");
   if (feed) {
     start.emplace_back("toInt64(store_id) AS store_id");
@@ -158,7 +164,7 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
     carried.emplace_back("order_hour");
   }
   chain.Start(fmt::format("SELECT {} FROM {}{}", fmt::join(start, ", "), chain.Relation("orders"),
-                          orders_where),
+                          Where(cut.orders)),
               carried);
   const bool deliveries = chain.Has("deliveries", "order_id");
   if (deliveries) {
@@ -210,7 +216,7 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
     chain.Join(fmt::format("SELECT toDate(date) AS order_date, toInt64(store_id) AS store_id, "
                            "1 AS fd_present, avg(feed_lag_hours) AS fd_lag FROM {}{} "
                            "GROUP BY order_date, store_id",
-                           chain.Relation("inventory"), inventory_where),
+                           chain.Relation("inventory"), Where(cut.inventory)),
                "(order_date, store_id)", {"fd_present", "fd_lag"});
   }
   if (supply) {
@@ -267,7 +273,7 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
         "Nullable(Float64))) AS f_x{}",
         extra[k].condition, extra[k].value, k);
   }
-  const std::string per_order = fmt::format(
+  return fmt::format(
       "SELECT order_id, is_cancelled AS f_cancelled, is_delivered AS f_delivered, "
       "is_dispatched AS f_dispatched, is_batched AS f_batched, assign_delay_min AS f_assign, "
       "prep_wait_min AS f_prep, travel_min AS f_travel, late_min AS f_late, n_lines AS f_lines, "
@@ -277,6 +283,52 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
       "FROM (SELECT {} FROM ({}))",
       score.on_time, score.low_rating, score.cx_score, extra_values, fmt::join(facts, ", "),
       chain.Sql());
+}
+
+}  // namespace
+
+ClickHouseConfig ReadClickHouseConfig(ConfigReader& reader) {
+  ClickHouseConfig config;
+  config.orders_per_query = reader.Integer(
+      "orders_per_query", static_cast<int>(config.orders_per_query), 1, 1'000'000'000,
+      "the most orders one query of the leaves pass reads, all shards together");
+  reader.Finish();
+  return config;
+}
+
+std::vector<LeavesRange> PlanLeavesRanges(const std::vector<DayOrders>& days,
+                                          int64_t orders_per_query) {
+  if (orders_per_query < 1) {
+    throw InvalidInput("orders per query must be at least 1, not {}", orders_per_query);
+  }
+  std::vector<LeavesRange> ranges;
+  for (const DayOrders& day : days) {
+    // A day joins the open range while the range stays within the bound; a day above the bound
+    // is a range of its own (a leaf row is one day's: a day cannot be cut).
+    if (ranges.empty() || ranges.back().orders + day.orders > orders_per_query) {
+      ranges.push_back({day.day, day.day, day.orders, day.min_order_id, day.max_order_id});
+      continue;
+    }
+    LeavesRange& range = ranges.back();
+    range.last = day.day;
+    range.orders += day.orders;
+    range.min_order_id = std::min(range.min_order_id, day.min_order_id);
+    range.max_order_id = std::max(range.max_order_id, day.max_order_id);
+  }
+  return ranges;
+}
+
+std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql& score,
+                                     const std::vector<LeafSum>& extra, const LeavesRange* range) {
+  const ClickHouseSchema* schema = dataset.ClickHouse();
+  if (schema == nullptr) {
+    throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
+  }
+  const FactsChain chain(dataset);
+  const std::string order_date = OrderDateSql(chain);
+  // A range's orders, and every join's right side cut to them on its shard.
+  const Cut cut = CutOf(chain, range, "");
+  const std::string per_order = PerOrderFactsSql(dataset, score, extra, cut, true);
   // The leaves: the same columns as metrics::OrderLeavesSql, counts Int64 and sums Float64.
   std::vector<std::string> dimensions;
   for (const auto& dimension : dataset.Dimensions()) dimensions.push_back(SqlIdentifier(dimension));
@@ -323,7 +375,7 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
       "SELECT {0}, {1} AS order_date, {2} FROM {3} ALL LEFT JOIN ({4}) USING "
       "order_id{5} GROUP BY {0}, order_date",
       fmt::join(dimensions, ", "), order_date, fmt::join(aggregates, ", "), orders, per_order,
-      orders_where);
+      Where(cut.orders));
 }
 
 std::vector<DayOrders> ClickHouseDayOrders(const Dataset& dataset) {
@@ -383,6 +435,232 @@ std::vector<LeavesRange> BuildClickHouseOrderLeaves(Connection& connection, cons
     append(ClickHouseOrderLeavesSql(dataset, score, extra, &range));
   }
   return ranges;
+}
+
+void SliceEfficiencySums::Add(const SliceEfficiencySums& other) {
+  orders += other.orders;
+  delivered += other.delivered;
+  n += other.n;
+  sx += other.sx;
+  sb += other.sb;
+  sxx += other.sxx;
+  sxb += other.sxb;
+  sbb += other.sbb;
+  sy += other.sy;
+  sxy += other.sxy;
+  sby += other.sby;
+  hours_sum += other.hours_sum;
+  hours_n += other.hours_n;
+  refunds += other.refunds;
+  missing_refund_sum += other.missing_refund_sum;
+  missing_refund_n += other.missing_refund_n;
+  rejected_refund_sum += other.rejected_refund_sum;
+  rejected_refund_n += other.rejected_refund_n;
+  region_hours.insert(region_hours.end(), other.region_hours.begin(), other.region_hours.end());
+  store_days.insert(store_days.end(), other.store_days.begin(), other.store_days.end());
+}
+
+namespace {
+
+// The window sums of SliceEfficiencySums over the orders of `cut` (one row): the orders with
+// their deliveries and their items' and contacts' refunds, joined on each shard.
+std::string WindowSumsSql(const Dataset& dataset, const Cut& cut) {
+  FactsChain chain(dataset);
+  chain.Start(fmt::format("SELECT order_id FROM {}{}", chain.Relation("orders"), Where(cut.orders)),
+              {"order_id"});
+  const std::string keyed_where = Where(cut.keyed);
+  const bool deliveries = chain.Has("deliveries", "order_id");
+  if (deliveries) {
+    chain.Join(
+        fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_batch, "
+                    "{} AS d_assign, {} AS d_prep, {} AS d_shop, {} AS d_actual FROM {}{}",
+                    chain.Column("deliveries", "is_batched", "UInt8"),
+                    chain.Column("deliveries", "batch_size", "Int32"),
+                    chain.Column("deliveries", "assign_delay_min", "Float64"),
+                    chain.Column("deliveries", "prep_wait_min", "Float64"),
+                    chain.Column("deliveries", "shop_min", "Float64"),
+                    chain.Column("deliveries", "actual_eta_min", "Float64"),
+                    chain.Relation("deliveries"), keyed_where),
+        "order_id",
+        {"d_present", "d_is_batched", "d_batch", "d_assign", "d_prep", "d_shop", "d_actual"});
+  }
+  const bool items = chain.Has("items", "order_id");
+  if (items) {
+    // The refunds of an order's lines; a line's refund counts towards the missing or rejected
+    // mean where it is not NULL (avg skips NULL in DuckDB's recommend::MeasureEfficiency).
+    const std::string refund = chain.Column("items", "refund_amount", "Float64");
+    const std::string status = chain.Column("items", "status", "String");
+    const std::string missing = fmt::format("ifNull({} = 'missing', 0) = 1", status);
+    const std::string rejected =
+        fmt::format("ifNull({} = 'substituted', 0) = 1 AND ifNull({}, 0) = 0", status,
+                    chain.Column("items", "substitution_accepted", "UInt8"));
+    chain.Join(
+        fmt::format("SELECT order_id, 1 AS i_present, sum({0}) AS i_refunds, "
+                    "sum(if({1}, {0}, NULL)) AS i_missing_sum, "
+                    "count(if({1}, {0}, NULL)) AS i_missing_n, "
+                    "sum(if({2}, {0}, NULL)) AS i_rejected_sum, "
+                    "count(if({2}, {0}, NULL)) AS i_rejected_n FROM {3}{4} GROUP BY order_id",
+                    refund, missing, rejected, chain.Relation("items"), keyed_where),
+        "order_id",
+        {"i_present", "i_refunds", "i_missing_sum", "i_missing_n", "i_rejected_sum",
+         "i_rejected_n"});
+  }
+  const bool support = chain.Has("support", "order_id");
+  if (support) {
+    chain.Join(fmt::format("SELECT order_id, 1 AS s_present, sum({}) AS s_refunds FROM {}{} "
+                           "GROUP BY order_id",
+                           chain.Column("support", "refund_amount", "Float64"),
+                           chain.Relation("support"), keyed_where),
+               "order_id", {"s_present", "s_refunds"});
+  }
+  // The regression's rows and values as DuckDB's MeasureEfficiency has them: delivered orders
+  // with an actual ETA, an assign delay and a distance; a batch size read as at least 1 (DuckDB's
+  // greatest skips NULL).
+  const std::string distance = chain.Column("orders", "distance_km", "Float64");
+  const std::string delivered = "ifNull(status = 'delivered', 0) = 1";
+  const std::string row =
+      deliveries ? fmt::format(
+                       "({} AND {} AND NOT isNull(d_actual) AND NOT isNull(d_assign) AND "
+                       "NOT isNull({}))",
+                       delivered, Matched("d_present"), distance)
+                 : std::string("0");
+  const std::string x = fmt::format("toFloat64({})", distance);
+  const std::string b = deliveries ? "toFloat64(d_is_batched)" : "CAST(NULL AS Nullable(Float64))";
+  const std::string y = "(d_actual - d_assign - ifNull(d_prep, 0) - ifNull(d_shop, 0))";
+  const std::string hours =
+      "((d_actual - d_assign) / greatest(ifNull(toFloat64(d_batch), 1), 1) / 60.0)";
+  const auto sum = [&](const std::string& value, const char* name) {
+    return deliveries
+               ? fmt::format("toFloat64(ifNull(sum(if({}, {}, NULL)), 0)) AS {}", row, value, name)
+               : fmt::format("toFloat64(0) AS {}", name);
+  };
+  const auto of = [](bool present, const std::string& flag, const std::string& value,
+                     const char* name) {
+    return present ? fmt::format("toFloat64(ifNull(sum(if({}, {}, NULL)), 0)) AS {}", Matched(flag),
+                                 value, name)
+                   : fmt::format("toFloat64(0) AS {}", name);
+  };
+  const std::vector<std::string> columns{
+      "toFloat64(count()) AS orders",
+      fmt::format("toFloat64(countIf({})) AS delivered", delivered),
+      fmt::format("toFloat64(countIf({})) AS n", row),
+      sum(x, "sx"),
+      sum(b, "sb"),
+      sum(x + " * " + x, "sxx"),
+      sum(x + " * " + b, "sxb"),
+      sum(b + " * " + b, "sbb"),
+      sum(y, "sy"),
+      sum(x + " * " + y, "sxy"),
+      sum(b + " * " + y, "sby"),
+      sum(hours, "hours_sum"),
+      deliveries ? fmt::format("toFloat64(count(if({}, {}, NULL))) AS hours_n", row, hours)
+                 : std::string("toFloat64(0) AS hours_n"),
+      of(items, "i_present", "i_refunds", "item_refunds"),
+      of(support, "s_present", "s_refunds", "support_refunds"),
+      of(items, "i_present", "i_missing_sum", "missing_refund_sum"),
+      of(items, "i_present", "i_missing_n", "missing_refund_n"),
+      of(items, "i_present", "i_rejected_sum", "rejected_refund_sum"),
+      of(items, "i_present", "i_rejected_n", "rejected_refund_n"),
+  };
+  return fmt::format("SELECT {} FROM {} ALL LEFT JOIN ({}) USING order_id{}",
+                     fmt::join(columns, ", "), dataset.ClickHouse()->tables.at("orders").relation,
+                     chain.Sql(), Where(cut.orders));
+}
+
+// The CX Scores of the orders of `cut` per group of `keys` (over the orders' columns): their
+// number, mean and sample variance (0 for one order), as DuckDB's var_samp with coalesce.
+std::string CxClustersSql(const Dataset& dataset, const OrderScoreSql& score, const Cut& cut,
+                          const std::vector<std::string>& keys) {
+  const std::string per_order = PerOrderFactsSql(dataset, score, {}, cut, false);
+  return fmt::format(
+      "SELECT toInt64(count()) AS n, avg(f_cx_score) AS m, if(count() > 1, varSamp(f_cx_score), "
+      "0) AS v FROM {} ALL LEFT JOIN ({}) USING order_id{} GROUP BY {}",
+      dataset.ClickHouse()->tables.at("orders").relation, per_order, Where(cut.orders),
+      fmt::join(keys, ", "));
+}
+
+std::vector<CxCluster> ReadClusters(const Table& table) {
+  std::vector<CxCluster> clusters;
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    const int64_t n = table.Get("n").ints[row];
+    if (n == 0) continue;
+    clusters.push_back({n, table.Get("m").doubles[row], table.Get("v").doubles[row]});
+  }
+  return clusters;
+}
+
+double Number(const Table& table, std::string_view column) {
+  const Column& values = table.Get(column);
+  if (table.RowCount() == 0 || values.IsNull(0)) return 0;
+  return values.type == ColumnType::DOUBLE ? values.doubles[0]
+                                           : static_cast<double>(values.ints[0]);
+}
+
+// The days of `days` in [first, last].
+std::vector<DayOrders> DaysBetween(const std::vector<DayOrders>& days, Date first, Date last) {
+  std::vector<DayOrders> between;
+  for (const DayOrders& day : days) {
+    if (day.day >= first && day.day <= last) between.push_back(day);
+  }
+  return between;
+}
+
+}  // namespace
+
+SliceEfficiencySums ClickHouseSliceEfficiency(const Dataset& dataset, const OrderScoreSql& score,
+                                              const std::map<std::string, std::string>& slice,
+                                              Date baseline_start, Date baseline_end, Date start,
+                                              Date end, const std::vector<DayOrders>& days,
+                                              const ClickHouseConfig& config) {
+  if (dataset.ClickHouse() == nullptr) {
+    throw InvalidInput("{} is not a ClickHouse dataset", dataset.Folder());
+  }
+  const ClickHouseClient client(dataset.ClickHouse()->location);
+  const FactsChain chain(dataset);
+  const std::string condition = SliceSql(slice);
+  SliceEfficiencySums sums;
+  for (const LeavesRange& range :
+       PlanLeavesRanges(DaysBetween(days, start, end), config.orders_per_query)) {
+    const Table row = client.Query(WindowSumsSql(dataset, CutOf(chain, &range, condition)));
+    SliceEfficiencySums part;
+    part.orders = Number(row, "orders");
+    part.delivered = Number(row, "delivered");
+    part.n = Number(row, "n");
+    part.sx = Number(row, "sx");
+    part.sb = Number(row, "sb");
+    part.sxx = Number(row, "sxx");
+    part.sxb = Number(row, "sxb");
+    part.sbb = Number(row, "sbb");
+    part.sy = Number(row, "sy");
+    part.sxy = Number(row, "sxy");
+    part.sby = Number(row, "sby");
+    part.hours_sum = Number(row, "hours_sum");
+    part.hours_n = Number(row, "hours_n");
+    part.refunds = Number(row, "item_refunds") + Number(row, "support_refunds");
+    part.missing_refund_sum = Number(row, "missing_refund_sum");
+    part.missing_refund_n = Number(row, "missing_refund_n");
+    part.rejected_refund_sum = Number(row, "rejected_refund_sum");
+    part.rejected_refund_n = Number(row, "rejected_refund_n");
+    sums.Add(part);
+  }
+  // A region-hour and a store-day lie within one day, so each range's groups are whole ones. A
+  // column the data lacks groups as one NULL value, as in DuckDB.
+  std::vector<std::string> region_hour;
+  if (chain.Has("orders", "region")) region_hour.emplace_back("region");
+  region_hour.emplace_back(chain.Has("orders", "created_at") ? "toStartOfHour(created_at)"
+                                                             : OrderDateSql(chain));
+  std::vector<std::string> store_day;
+  if (chain.Has("orders", "store_id")) store_day.emplace_back("store_id");
+  store_day.emplace_back(OrderDateSql(chain));
+  for (const LeavesRange& range :
+       PlanLeavesRanges(DaysBetween(days, baseline_start, baseline_end), config.orders_per_query)) {
+    const Cut cut = CutOf(chain, &range, condition);
+    SliceEfficiencySums part;
+    part.region_hours = ReadClusters(client.Query(CxClustersSql(dataset, score, cut, region_hour)));
+    part.store_days = ReadClusters(client.Query(CxClustersSql(dataset, score, cut, store_day)));
+    sums.Add(part);
+  }
+  return sums;
 }
 
 }  // namespace cxagent::storage

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -103,5 +104,58 @@ std::vector<LeavesRange> BuildClickHouseOrderLeaves(Connection& connection, cons
                                                     const OrderScoreSql& score,
                                                     const std::vector<LeafSum>& extra = {},
                                                     const ClickHouseConfig& config = {});
+
+//! The CX Scores of a group of orders: how many, their mean and their sample variance (0 for one
+//! order).
+struct CxCluster {
+  int64_t orders = 0;
+  double mean = 0;
+  double variance = 0;
+};
+
+//! What the efficiency (recommend::MeasureEfficiency) reads from a slice's orders, in a form both
+//! engines compute and that ranges of days add up to: sums over the incident window's orders
+//! and the baseline's CX Scores per region-hour and per store-day (each such group lies within
+//! one day).
+struct SliceEfficiencySums {
+  double orders = 0;     //!< the incident window's orders of the slice
+  double delivered = 0;  //!< those delivered
+  //! The engaged-time regression's rows (delivered orders with an actual ETA, an assign delay and
+  //! a distance) and their sums: x the distance, b is_batched (NULL skipped), y the engaged
+  //! minutes less the prep wait and shopping.
+  double n = 0;
+  double sx = 0;
+  double sb = 0;
+  double sxx = 0;
+  double sxb = 0;
+  double sbb = 0;
+  double sy = 0;
+  double sxy = 0;
+  double sby = 0;
+  double hours_sum = 0;  //!< dasher hours of the regression's rows (engaged time over batch size)
+  double hours_n = 0;    //!< how many of them have it
+  double refunds = 0;    //!< the item lines' and support contacts' refunds of the window's orders
+  double missing_refund_sum = 0;        //!< refunds of missing lines (those with a refund)
+  double missing_refund_n = 0;          //!< missing lines with a refund
+  double rejected_refund_sum = 0;       //!< refunds of rejected substitutions (those with a refund)
+  double rejected_refund_n = 0;         //!< rejected substitutions with a refund
+  std::vector<CxCluster> region_hours;  //!< the baseline's orders of the slice per region-hour
+  std::vector<CxCluster> store_days;    //!< the baseline's orders of the slice per store-day
+
+  //! Adds the sums of other days of the same slice: sums add up, groups are appended.
+  void Add(const SliceEfficiencySums& other);
+};
+
+//! SliceEfficiencySums of the orders of `slice` (dimension -> value; empty for every order) in a
+//! ClickHouse dataset, for the incident window [start, end] and the baseline [baseline_start,
+//! baseline_end], computed on the shards and read in ranges of days of `days`
+//! (ClickHouseDayOrders) of at most `config.orders_per_query` orders, each query's joins cut to
+//! its orders of the slice: one small answer per range, whatever the slice's size. Throws the
+//! client's errors and InvalidInput for a dataset that is not ClickHouse's.
+SliceEfficiencySums ClickHouseSliceEfficiency(const Dataset& dataset, const OrderScoreSql& score,
+                                              const std::map<std::string, std::string>& slice,
+                                              Date baseline_start, Date baseline_end, Date start,
+                                              Date end, const std::vector<DayOrders>& days,
+                                              const ClickHouseConfig& config);
 
 }  // namespace cxagent::storage

@@ -94,6 +94,18 @@ void RegisterClickHouseTables(Connection& connection, const Dataset& dataset) {
   }
 }
 
+std::string ClickHouseDuckDbHashSql(const std::string& x) {
+  // 0xd6e8feb86659fd93, DuckDB's MurmurHash64 constant (src/include/duckdb/common/types/hash.hpp).
+  const std::string factor = "15485907386658061715";
+  const auto mix = [](const std::string& value) {
+    return fmt::format("bitXor({0}, bitShiftRight({0}, 32))", value);
+  };
+  const std::string u = fmt::format("toUInt64({})", x);
+  const std::string once = fmt::format("({} * {})", mix(u), factor);
+  const std::string twice = fmt::format("({} * {})", mix(once), factor);
+  return mix(twice);
+}
+
 std::string ClickHouseSelectionSql(const Dataset& dataset,
                                    const std::vector<OrderSelection>& selections) {
   const std::string day = OrdersDay(dataset);
@@ -105,6 +117,10 @@ std::string ClickHouseSelectionSql(const Dataset& dataset,
     }
     all.push_back(fmt::format("{} BETWEEN toDate('{}') AND toDate('{}')", day,
                               FormatDate(selection.first), FormatDate(selection.last)));
+    if (selection.below < 1'000'000) {
+      all.push_back(
+          fmt::format("{} % 1000000 < {}", ClickHouseDuckDbHashSql("order_id"), selection.below));
+    }
     any.push_back(fmt::format("({})", fmt::join(all, " AND ")));
   }
   return any.empty() ? std::string("0") : fmt::format("{}", fmt::join(any, " OR "));

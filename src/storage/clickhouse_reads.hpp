@@ -23,12 +23,21 @@ struct DataSummary;
 void RegisterClickHouseTables(Connection& connection, const Dataset& dataset);
 
 //! Orders to fetch: those whose columns in `equals` have the given values (every order when it is
-//! empty) and whose day lies in [first, last].
+//! empty), whose day lies in [first, last] and whose order id's bucket, DuckDB's
+//! `hash(order_id) % 1000000`, is below `below` (every order at 1000000): the draw of
+//! rca::IncidentFactsDraws.
 struct OrderSelection {
   std::map<std::string, std::string> equals;
   Date first;
   Date last;
+  int64_t below = 1'000'000;
 };
+
+//! DuckDB's `hash(x)` of a BIGINT `x` as ClickHouse SQL, to the bit (a UBIGINT / UInt64): DuckDB
+//! hashes a 64-bit integer with MurmurHash3's finaliser (xor-shift by 32 and multiply by
+//! 0xd6e8feb86659fd93 twice, then a last xor-shift), and ClickHouse's UInt64 multiplication wraps
+//! as DuckDB's does. `x` must be a ClickHouse integer column or expression.
+std::string ClickHouseDuckDbHashSql(const std::string& x);
 
 //! The ClickHouse condition of `selections` over the orders' columns (FALSE for none).
 std::string ClickHouseSelectionSql(const Dataset& dataset,

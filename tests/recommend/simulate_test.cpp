@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "metrics/slice_cube.hpp"
 #include "recommend/action.hpp"
 #include "recommend/cause_world.hpp"
 #include "recommend/recommend.hpp"
@@ -277,6 +278,36 @@ TEST(RecommendEfficiency, TablesAndSelectedFactsAgreeWithOrderFacts) {
   EXPECT_GT(facts.orders_per_day, 0);
   EXPECT_GT(facts.cx_sd, 0);
   EXPECT_GT(facts.icc_store_day, 0);
+}
+
+// The orders of the slice's regions (the share of their dasher-hours) read from the leaves pass's
+// per-day counts equal those read from the orders.
+TEST(RecommendEfficiency, RegionOrdersFromTheLeavesEqualThoseFromTheOrders) {
+  const auto world = BuildCauseWorld("merchant_prep_delay", 800, false);
+  const std::string with = world->dir.File("with");
+  storage::Database database;
+  storage::Connection connection(database);
+  const storage::Dataset dataset = storage::Dataset::Open(connection, {.folder = with});
+  ASSERT_TRUE(dataset.HasColumn("supply_hourly", "active_dashers"));
+  metrics::BuildOrderFacts(connection, dataset, metrics::CxScoreConfig{});
+  const auto& incident = world->truth.at("incidents").at(0);
+  const Date first = ParseDate(world->truth.at("start_date").get<std::string>());
+  const Date start = ParseDate(incident.at("start_date").get<std::string>());
+  const Date end = AddDays(first, world->truth.at("days").get<int>() - 1);
+  for (const Slice& slice : {world->slice, Slice::Parse("all")}) {
+    connection.Execute("DROP TABLE IF EXISTS order_leaves");
+    const EfficiencyModel orders =
+        MeasureEfficiency(connection, dataset, slice, first, AddDays(start, -1), start, end, {});
+    connection.Execute(metrics::OrderLeavesSql({}, dataset.Dimensions()));
+    const EfficiencyModel leaves =
+        MeasureEfficiency(connection, dataset, slice, first, AddDays(start, -1), start, end, {});
+    EXPECT_GT(orders.active_dasher_hours_per_day, 0) << slice.ToText();
+    EXPECT_DOUBLE_EQ(leaves.active_dasher_hours_per_day, orders.active_dasher_hours_per_day)
+        << slice.ToText();
+    EXPECT_EQ(leaves.regions, orders.regions) << slice.ToText();
+    EXPECT_DOUBLE_EQ(leaves.deliveries_per_dasher_hour, orders.deliveries_per_dasher_hour)
+        << slice.ToText();
+  }
 }
 
 TEST(RecommendSimulate, SimulateRejectsParametersOutOfRange) {

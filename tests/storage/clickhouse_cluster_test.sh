@@ -5,7 +5,9 @@
 # them sharded by cityHash64(order_id), inserts a generated world's rows from CSV that DuckDB wrote
 # (tests/storage/clickhouse_export.sql), checks the counts and sums through the Distributed tables
 # against DuckDB's, that each shard holds part of the rows with every delivery on its order's
-# shard, and a shard-local join; then stops the cluster and checks that no server is left.
+# shard, and a shard-local join; then stops the cluster and checks that no server is left. Then a
+# one-shard cluster (CLICKHOUSE_SHARDS=1): one server, `cxagent load` into it, a folder that keeps
+# its number of shards, and a bad CLICKHOUSE_SHARDS.
 #
 #   tests/storage/clickhouse_cluster_test.sh [CXAGENT_BIN]
 #
@@ -25,9 +27,11 @@ fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cxagent-clickhouse-test.XXXXXX")"
 DIR="$WORK/cluster"
+ONE="$WORK/one-shard"
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   "$CLUSTER" stop "$DIR" >/dev/null 2>&1
+  "$CLUSTER" stop "$ONE" >/dev/null 2>&1
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -63,6 +67,8 @@ check "start exits 0 and writes ports.env" $? "$out"
 . "$DIR/ports.env"
 H1=$CLICKHOUSE_HTTP_PORT_1
 H2=$CLICKHOUSE_HTTP_PORT_2
+[ "${CLICKHOUSE_SHARDS:-}" = 2 ] && [ -n "$H2" ]
+check "two shards by default, both in ports.env" $? "$(cat "$DIR/ports.env")"
 
 out=$("$CLUSTER" start "$DIR" 2>&1)
 status=$?
@@ -204,5 +210,50 @@ check "stop leaves no server process" $? "exit $status, still running:$left"
 "$CLUSTER" status "$DIR" >/dev/null 2>&1
 [ $? -eq 1 ]
 check "status exits 1 when stopped" $?
+
+# --- one shard ---------------------------------------------------------------------------------
+out=$(CLICKHOUSE_SHARDS=3 "$CLUSTER" start "$ONE" 2>&1)
+status=$?
+[ "$status" -eq 2 ] && [ "$out" = "clickhouse_cluster: CLICKHOUSE_SHARDS must be 1 or 2, not '3'" ]
+check "a bad CLICKHOUSE_SHARDS is one line and exit 2" $? "exit $status: $out"
+
+out=$(CLICKHOUSE_SHARDS=1 "$CLUSTER" start "$ONE" 2>&1)
+status=$?
+[ "$status" -eq 0 ] && grep -qx "CLICKHOUSE_SHARDS=1" "$ONE/ports.env" &&
+  ! grep -q "CLICKHOUSE_HTTP_PORT_2" "$ONE/ports.env" && [ ! -e "$ONE/shard2" ]
+check "CLICKHOUSE_SHARDS=1 starts one server" $? "exit $status: $out; $(cat "$ONE/ports.env" 2>&1)"
+[ "$status" -eq 0 ] || finish
+P1=$(sed -n 's/^CLICKHOUSE_HTTP_PORT_1=//p' "$ONE/ports.env")
+curl -s --max-time 10 "http://127.0.0.1:$P1/" --data-binary "CREATE DATABASE cx" >/dev/null
+
+got=$(run "$P1" "SELECT count(), sum(is_local) FROM system.clusters WHERE cluster = 'cxagent'
+  FORMAT CSV")
+[ "$got" = "1,1" ]
+check "the one-shard cluster definition names the one server" $? "got $got"
+
+"$CLUSTER" status "$ONE" >/dev/null 2>&1
+check "status exits 0 when the one server answers" $?
+
+out=$("$CXAGENT" load --data "$world" --into "clickhouse://127.0.0.1:$P1/cx?cluster=cxagent" 2>&1)
+status=$?
+got=$(run "$P1" "SELECT count() FROM orders")
+[ "$status" -eq 0 ] && [ "$got" = "$e_orders" ]
+check "cxagent load into the one-shard cluster" $? "exit $status, $got orders of $e_orders: $out"
+
+out=$("$CLUSTER" start "$ONE" 2>&1)
+status=$?
+[ "$status" -eq 2 ] && [[ "$out" == *"holds a cluster of 1 shard(s); start it with CLICKHOUSE_SHARDS=1"* ]] &&
+  [ "$(echo "$out" | wc -l)" -eq 1 ]
+check "a folder keeps its number of shards" $? "exit $status: $out"
+
+pids="$(cat "$ONE/shard1/server.pid" 2>/dev/null)"
+"$CLUSTER" stop "$ONE" >/dev/null 2>&1
+status=$?
+left=""
+for pid in $pids; do kill -0 "$pid" 2>/dev/null && left+=" $pid"; done
+"$CLUSTER" status "$ONE" >/dev/null 2>&1
+stopped=$?
+[ "$status" -eq 0 ] && [ -z "$left" ] && [ -n "$pids" ] && [ "$stopped" -eq 1 ]
+check "stop leaves no server of the one-shard cluster" $? "exit $status, status $stopped, still running:$left"
 
 finish

@@ -15,7 +15,9 @@
 #include "metrics/order_facts.hpp"
 #include "metrics/slice_cube.hpp"
 #include "rca/panel.hpp"
+#include "recommend/efficiency.hpp"
 #include "storage/clickhouse_client.hpp"
+#include "storage/clickhouse_reads.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
@@ -239,6 +241,87 @@ TEST_F(ClickHouseFactsTest, LeavesInRangesOfDaysEqualOneQueryOverEveryDay) {
           ASSERT_EQ(got.ints[row], want.ints[row]) << want.name << " row " << row;
         }
       }
+    }
+  }
+}
+
+// The RCA's draws of orders are DuckDB's `hash(order_id) % 1000000 < below`: ClickHouse must
+// compute the same hash to fetch the same orders.
+TEST_F(ClickHouseFactsTest, ClickHouseComputesDuckDbsHashOfAnOrderId) {
+  const std::vector<int64_t> ids = {0,           1,
+                                    2,           12345,
+                                    -1,          -987654321,
+                                    10000000000, 20000010507,
+                                    90000011871, 4611686018427387904,
+                                    INT64_MAX,   INT64_MIN + 1};
+  std::string list;
+  std::string typed;
+  for (const int64_t id : ids) {
+    list += (list.empty() ? "" : ", ") + std::to_string(id);
+    typed += (typed.empty() ? "toInt64(" : ", toInt64(") + std::to_string(id) + ")";
+  }
+  Database database;
+  Connection duck(database);
+  const Table expected = duck.Query(
+      "SELECT id, (hash(id) % 1000000)::BIGINT AS bucket, "
+      "(hash(id) >> 32)::BIGINT AS high FROM (SELECT unnest([" +
+      list + "]::BIGINT[]) AS id) ORDER BY id");
+  const std::string hash = ClickHouseDuckDbHashSql("id");
+  const Table actual = Shard(1).Query(
+      "SELECT id, toInt64(" + hash + " % 1000000) AS bucket, toInt64(bitShiftRight(" + hash +
+      ", 32)) AS high FROM (SELECT arrayJoin([" + typed + "]) AS id) ORDER BY id");
+  ASSERT_EQ(actual.RowCount(), ids.size());
+  ASSERT_EQ(expected.RowCount(), ids.size());
+  for (size_t row = 0; row < ids.size(); ++row) {
+    EXPECT_EQ(actual.Get("id").ints[row], expected.Get("id").ints[row]);
+    EXPECT_EQ(actual.Get("bucket").ints[row], expected.Get("bucket").ints[row])
+        << expected.Get("id").ints[row];
+    EXPECT_EQ(actual.Get("high").ints[row], expected.Get("high").ints[row])
+        << expected.Get("id").ints[row];
+  }
+}
+
+// What the efficiency reads from a slice's orders, computed in ClickHouse in ranges of days,
+// gives the efficiency DuckDB measures from the files, for a slice and for every order.
+TEST_F(ClickHouseFactsTest, SliceEfficiencyFromTheClusterEqualsDuckDbs) {
+  Load(world_);
+  Database duck_database;
+  Connection duck(duck_database);
+  const Dataset files = Dataset::Open(duck, {.folder = world_});
+  metrics::BuildOrderFacts(duck, files, metrics::CxScoreConfig{});
+  const Table range = duck.Query(
+      "SELECT min(order_date) AS first, max(order_date) AS last "
+      "FROM orders");
+  const Date first{static_cast<int32_t>(range.Get("first").ints[0])};
+  const Date last{static_cast<int32_t>(range.Get("last").ints[0])};
+  const Date start = AddDays(last, -6);
+
+  Database database;
+  Connection connection(database);
+  const Dataset clickhouse = Dataset::Open(connection, {.folder = Url()});
+  const std::vector<DayOrders> days = ClickHouseDayOrders(clickhouse);
+  ASSERT_EQ(days.size(), 28U);
+  const OrderScoreSql score =
+      metrics::OrderScoreSql(metrics::ConfigForData(metrics::CxScoreConfig{}, clickhouse));
+  for (const std::string text : {"platform=ios", "all"}) {
+    const Slice slice = Slice::Parse(text);
+    const recommend::EfficiencyModel expected = recommend::MeasureEfficiency(
+        duck, files, slice, first, AddDays(start, -1), start, last, {});
+    // About two days a query: several ranges for each window.
+    const SliceEfficiencySums sums =
+        ClickHouseSliceEfficiency(clickhouse, score, slice.Pairs(), first, AddDays(start, -1),
+                                  start, last, days, {.orders_per_query = 700});
+    const recommend::EfficiencyModel actual = recommend::MeasureEfficiency(
+        duck, files, slice, first, AddDays(start, -1), start, last, {}, &sums);
+    EXPECT_GT(expected.orders_per_day, 0) << text;
+    EXPECT_GT(expected.cx_sd, 0) << text;
+    EXPECT_GT(expected.engaged_per_km, 0) << text;
+    const nlohmann::json want = expected.ToJson();
+    const nlohmann::json got = actual.ToJson();
+    for (const auto& [key, value] : want.items()) {
+      EXPECT_NEAR(got.at(key).get<double>(), value.get<double>(),
+                  1e-9 * (1 + std::abs(value.get<double>())))
+          << text << " " << key;
     }
   }
 }
