@@ -483,7 +483,8 @@ class Checker {
     check.coverage.days_without_rows = check.coverage.days - IntAt(days, "distinct_days");
     if (check.table == "orders") {
       std::optional<std::pair<int64_t, int64_t>> quartiles;
-      if (!days.Get("q1").IsNull(0)) quartiles.emplace(days.Get("q1").ints[0], days.Get("q3").ints[0]);
+      if (!days.Get("q1").IsNull(0))
+        quartiles.emplace(days.Get("q1").ints[0], days.Get("q3").ints[0]);
       PlausibleDates(quartiles);
     }
     if (check.coverage.days_without_rows == 0 || options_.blocking_only) return;
@@ -552,8 +553,8 @@ class Checker {
       const Date upper = ParseDate(report_.date_upper);
       for (size_t i = 0; i < options_.scope->checked.size() && table == "orders"; ++i) {
         const CheckedPart& part = options_.scope->checked[i];
-        if (part.table != table || (part.first_day && part.last_day &&
-                                    lower <= *part.first_day && *part.last_day <= upper)) {
+        if (part.table != table || (part.first_day && part.last_day && lower <= *part.first_day &&
+                                    *part.last_day <= upper)) {
           continue;
         }
         read.push_back(part.rows);
@@ -616,9 +617,10 @@ class Checker {
     check.rows = IntAt(totals, "n");
     if (parts != nullptr) {
       // Every row's count, from the files' metadata.
-      check.rows = IntAt(connection_.Query(fmt::format("SELECT CAST(count(*) AS BIGINT) AS n FROM {}",
-                                                       dataset_.RawRelation(table))),
-                         "n");
+      check.rows =
+          IntAt(connection_.Query(fmt::format("SELECT CAST(count(*) AS BIGINT) AS n FROM {}",
+                                              dataset_.RawRelation(table))),
+                "n");
     }
     if (check.rows == 0) {
       Add({table == "orders" ? Severity::BLOCKING : Severity::WARNING,

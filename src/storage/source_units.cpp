@@ -701,8 +701,7 @@ CheckScope ChecksOfChanges(const DataUnits& before, const DataUnits& now) {
     scope.checked.push_back(std::move(part));
   }
   for (const auto& table : whole) scope.changed.erase(table);
-  std::erase_if(scope.checked,
-                [&](const CheckedPart& part) { return whole.contains(part.table); });
+  std::erase_if(scope.checked, [&](const CheckedPart& part) { return whole.contains(part.table); });
   return scope;
 }
 
