@@ -41,6 +41,9 @@ struct RefreshReport {
   int64_t reused_days = 0;                    //!< days whose stored per-day sums were reused
   std::vector<std::string> reused_incidents;  //!< incidents whose RCA and recommendations were
                                               //!< reused
+  //! The blocking data checks read only the rows new since the stored analysis
+  //! (storage::CheckScope).
+  bool checked_new_rows = false;
 };
 
 //! How RunAnalysis treats the stored results of an earlier analysis of the same data.

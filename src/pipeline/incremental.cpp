@@ -124,6 +124,7 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
       return state;
     }
     state.units_ = storage::LoadDataUnits(connection, PREVIOUS);
+    state.schema_ = stored["schema"] == keys.schema;
     if (stored["leaves"] != keys.leaves) {
       state.reason_ =
           "the per-day sums are computed differently now (cx_score settings, rca.enabled or the "

@@ -50,6 +50,8 @@ class StoredState {
   //! The stored RCA and recommendations of unchanged incidents can be reused (same
   //! configuration and data schema).
   bool Incidents() const { return incidents_; }
+  //! The data's tables, columns and types are those of the stored analysis (same build).
+  bool SchemaUnchanged() const { return schema_; }
   //! Takes the generation of the stored per-day sums (storage::LeavesStore::Open, nullopt when
   //! there are none): sums of another generation than the results' (a run that failed or was
   //! killed between writing the two) are not reused, nor anything else.
@@ -67,6 +69,7 @@ class StoredState {
   std::string leaves_generation_;
   bool leaves_ = false;
   bool incidents_ = false;
+  bool schema_ = false;
   std::string reason_;
   nlohmann::json analysis_;
   std::map<std::string, std::pair<std::string, nlohmann::json>> incidents_by_id_;

@@ -219,7 +219,7 @@ struct Probe {
 class TableScan {
  public:
   TableScan(Connection& connection, const Dataset& dataset, std::string_view table)
-      : connection_(connection), dataset_(dataset), table_(table) {
+      : connection_(connection), table_(table), relation_(dataset.RawRelation(table)) {
     for (const auto& column : RequiredColumns(table)) {
       const auto raw = dataset.RawExpression(table, column.name);
       const auto converted = dataset.TryExpression(table, column.name);
@@ -244,10 +244,12 @@ class TableScan {
     select_.push_back(fmt::format("{} AS {}", expression, alias));
   }
 
+  // Reads `relation` (some of the table's rows, with its columns) instead of the whole table.
+  void Restrict(std::string relation) { relation_ = std::move(relation); }
+
   // The projection every query of the table reads.
   std::string From() const {
-    return fmt::format("(SELECT {} FROM {}) AS s", fmt::join(select_, ", "),
-                       dataset_.RawRelation(table_));
+    return fmt::format("(SELECT {} FROM {}) AS s", fmt::join(select_, ", "), relation_);
   }
 
   // The example row where `condition` holds: the first by key.
@@ -275,8 +277,8 @@ class TableScan {
 
  private:
   Connection& connection_;
-  const Dataset& dataset_;
   std::string table_;
+  std::string relation_;
   std::set<std::string> present_;
   std::map<std::string, std::string> sources_;
   std::vector<std::string> select_;
@@ -404,6 +406,57 @@ class Checker {
                        report_.date_lower, report_.date_upper);
   }
 
+  // The range of plausible dates (report_.date_lower to date_upper) from the first and third
+  // quartiles of the order days (days since 1970-01-01), when there are any.
+  void PlausibleDates(const std::optional<std::pair<int64_t, int64_t>>& quartiles) {
+    Date lower = ParseDate(EARLIEST_DATE);
+    Date upper = ParseDate(LATEST_DATE);
+    if (quartiles) {
+      const auto [q1, q3] = *quartiles;
+      const int64_t margin = std::max<int64_t>(FAR_DAYS, FAR_SPREADS * (q3 - q1));
+      lower.days = static_cast<int32_t>(std::max<int64_t>(lower.days, q1 - margin));
+      upper.days = static_cast<int32_t>(std::min<int64_t>(upper.days, q3 + margin));
+    }
+    if (upper.days < lower.days) upper = lower;  // every date is before 2000 or after 2099
+    report_.date_lower = FormatDate(lower);
+    report_.date_upper = FormatDate(upper);
+  }
+
+  // Cover's figures of the orders from their rows per day (CheckScope::order_days) rather than a
+  // query: the same first and last day, span, days without rows and quartiles (the first day
+  // whose running count reaches a quarter, three quarters, of all).
+  void CoverFromDays(TableCheck& check, const std::map<Date, int64_t>& days) {
+    if (days.empty()) {
+      PlausibleDates(std::nullopt);
+      return;
+    }
+    const Date first = days.begin()->first;
+    const Date last = days.rbegin()->first;
+    check.coverage.first = FormatDate(first);
+    check.coverage.last = FormatDate(last);
+    check.coverage.days = static_cast<int64_t>(last.days) - first.days + 1;
+    check.coverage.days_without_rows = check.coverage.days - static_cast<int64_t>(days.size());
+    int64_t total = 0;
+    for (const auto& entry : days) total += entry.second;
+    std::optional<int64_t> q1;
+    std::optional<int64_t> q3;
+    int64_t running = 0;
+    for (const auto& [day, rows] : days) {
+      running += rows;
+      if (!q1 && 4 * running >= total) q1 = day.days;
+      if (!q3 && 4 * running >= 3 * total) q3 = day.days;
+    }
+    PlausibleDates(std::make_pair(*q1, *q3));
+  }
+
+  // The new parts of `table` when it is checked by parts (DataCheckOptions::scope), else nullptr.
+  const std::vector<RowRange>* Parts(std::string_view table) const {
+    if (options_.scope == nullptr || !options_.blocking_only || !FromFolder()) return nullptr;
+    if (whole_.contains(table)) return nullptr;
+    const auto found = options_.scope->changed.find(table);
+    return found == options_.scope->changed.end() ? nullptr : &found->second;
+  }
+
   // The dates a table covers, from its rows per day (one row per distinct day, so memory stays
   // with the calendar, not the table); for the orders also the quartiles that bound plausible
   // dates.
@@ -411,6 +464,10 @@ class Checker {
              const std::string& column) {
     check.has_coverage = true;
     check.coverage.column = column;
+    if (check.table == "orders" && Parts("orders") != nullptr) {
+      CoverFromDays(check, options_.scope->order_days);
+      return;
+    }
     const Table days = connection_.Query(fmt::format(
         "WITH d AS (SELECT {0} AS day, count(*) AS n FROM {1} WHERE isfinite({0}) GROUP BY 1), "
         "c AS (SELECT day, sum(n) OVER (ORDER BY day) AS cum, sum(n) OVER () AS total FROM d) "
@@ -425,18 +482,10 @@ class Checker {
     check.coverage.days = IntAt(days, "span_days");
     check.coverage.days_without_rows = check.coverage.days - IntAt(days, "distinct_days");
     if (check.table == "orders") {
-      Date lower = ParseDate(EARLIEST_DATE);
-      Date upper = ParseDate(LATEST_DATE);
-      if (!days.Get("q1").IsNull(0)) {
-        const int64_t q1 = days.Get("q1").ints[0];
-        const int64_t q3 = days.Get("q3").ints[0];
-        const int64_t margin = std::max<int64_t>(FAR_DAYS, FAR_SPREADS * (q3 - q1));
-        lower.days = static_cast<int32_t>(std::max<int64_t>(lower.days, q1 - margin));
-        upper.days = static_cast<int32_t>(std::min<int64_t>(upper.days, q3 + margin));
-      }
-      if (upper.days < lower.days) upper = lower;  // every date is before 2000 or after 2099
-      report_.date_lower = FormatDate(lower);
-      report_.date_upper = FormatDate(upper);
+      std::optional<std::pair<int64_t, int64_t>> quartiles;
+      if (!days.Get("q1").IsNull(0))
+        quartiles.emplace(days.Get("q1").ints[0], days.Get("q3").ints[0]);
+      PlausibleDates(quartiles);
     }
     if (check.coverage.days_without_rows == 0 || options_.blocking_only) return;
     const Table gaps = connection_.Query(fmt::format(
@@ -465,6 +514,8 @@ class Checker {
     const bool full = !options_.blocking_only;
     TableScan scan(connection_, dataset_, table);
     const auto types = SourceTypes(table);
+    // Rows are read by file name and row number, which a column of the files so named would hide.
+    if (types.contains("filename") || types.contains("file_row_number")) whole_.insert(table);
     // The orders' date as the analysis sees it: order_date, or the day of created_at. Its
     // coverage comes first: it bounds the plausible dates of every table.
     std::string date_column;
@@ -490,6 +541,26 @@ class Checker {
     } else if (const std::string_view column = CoverageColumn(table);
                full && !column.empty() && scan.Has(column)) {
       Cover(check, scan, fmt::format("CAST({} AS DATE)", TryAlias(column)), std::string(column));
+    }
+    // Checked by parts: its new rows, and those of unchanged orders whose days now lie outside
+    // the plausible dates (they move with the data).
+    const std::vector<RowRange>* parts = Parts(table);
+    std::vector<RowRange> read;
+    std::set<size_t> reread;  // CheckScope::checked read again
+    if (parts != nullptr) {
+      read = *parts;
+      const Date lower = ParseDate(report_.date_lower);
+      const Date upper = ParseDate(report_.date_upper);
+      for (size_t i = 0; i < options_.scope->checked.size() && table == "orders"; ++i) {
+        const CheckedPart& part = options_.scope->checked[i];
+        if (part.table != table || (part.first_day && part.last_day && lower <= *part.first_day &&
+                                    *part.last_day <= upper)) {
+          continue;
+        }
+        read.push_back(part.rows);
+        reread.insert(i);
+      }
+      scan.Restrict(RowRangesRelation(dataset_.Folder(), table, read));
     }
 
     // One scan counts everything else. A column whose source type is the contract's cannot fail
@@ -544,6 +615,13 @@ class Checker {
     const Table totals = connection_.Query(
         fmt::format("SELECT {} FROM {}", fmt::join(aggregates, ", "), scan.From()));
     check.rows = IntAt(totals, "n");
+    if (parts != nullptr) {
+      // Every row's count, from the files' metadata.
+      check.rows =
+          IntAt(connection_.Query(fmt::format("SELECT CAST(count(*) AS BIGINT) AS n FROM {}",
+                                              dataset_.RawRelation(table))),
+                "n");
+    }
     if (check.rows == 0) {
       Add({table == "orders" ? Severity::BLOCKING : Severity::WARNING,
            "empty_table",
@@ -613,7 +691,7 @@ class Checker {
     }
     // The keys that repeat, grouped in a query of their own (parallel, and it names the first;
     // a DISTINCT count in the scan above was slower).
-    if (check_key) CheckDuplicates(check, scan, *key);
+    if (check_key) CheckDuplicates(check, scan, *key, parts != nullptr ? &read : nullptr, reread);
   }
 
   // The probes of one present column: NULL where the analysis needs a value, values outside the
@@ -712,7 +790,12 @@ class Checker {
     Add(std::move(finding));
   }
 
-  void CheckDuplicates(const TableCheck& check, const TableScan& scan, const UniqueKey& key) {
+  // Keys that repeat. Checked by parts (`read`, the parts `scan` reads, with the unchanged parts
+  // `reread` among them): a key can only repeat with one of the new rows (the unchanged parts
+  // passed together), so the rows read are those and the unchanged parts whose key range meets
+  // theirs.
+  void CheckDuplicates(const TableCheck& check, const TableScan& scan, const UniqueKey& key,
+                       const std::vector<RowRange>* read, const std::set<size_t>& reread) {
     std::vector<std::string> columns;
     std::vector<std::string> formats;
     std::vector<std::string> not_null;
@@ -723,21 +806,45 @@ class Checker {
       not_null.push_back(TryAlias(column) + " IS NOT NULL");
     }
     const std::string list = fmt::format("{}", fmt::join(columns, ", "));
+    const auto keys_of = [&](const TableScan& rows) {
+      return connection_.Query(fmt::format("SELECT {0} AS k FROM {1} WHERE {2}", list, rows.From(),
+                                           fmt::join(not_null, " AND ")));
+    };
+    TableScan wider = scan;
+    std::optional<Table> ids;
+    if (read != nullptr) {
+      if (key.columns.size() != 1) throw InternalError("keys of several columns checked by parts");
+      ids = keys_of(scan);
+      const std::vector<int64_t>& values = ids->Get("k").ints;
+      if (!values.empty()) {
+        const auto [low, high] = std::minmax_element(values.begin(), values.end());
+        std::vector<RowRange> rows = *read;
+        for (size_t i = 0; i < options_.scope->checked.size(); ++i) {
+          const CheckedPart& part = options_.scope->checked[i];
+          if (part.table != check.table || reread.contains(i)) continue;
+          if (part.min_key && part.max_key && (*part.max_key < *low || *high < *part.min_key)) {
+            continue;
+          }
+          rows.push_back(part.rows);
+        }
+        if (rows.size() > read->size()) {
+          wider.Restrict(RowRangesRelation(dataset_.Folder(), check.table, rows));
+          ids = keys_of(wider);
+        }
+      }
+    }
     // Whether a single-column key (an integer id) repeats is answered here, and the repeated
     // keys are grouped only when there are any. (Grouping a composite key is what remains.)
-    if (key.columns.size() == 1 &&
-        !IdRepeats(connection_
-                       .Query(fmt::format("SELECT {0} AS k FROM {1} WHERE {2}", list, scan.From(),
-                                          fmt::join(not_null, " AND ")))
-                       .Get("k"))) {
-      return;
+    if (key.columns.size() == 1) {
+      if (!ids) ids = keys_of(scan);
+      if (!IdRepeats(ids->Get("k"))) return;
     }
     const Table found = connection_.Query(fmt::format(
         "SELECT CAST(count(*) AS BIGINT) AS keys, CAST(coalesce(sum(n), 0) AS BIGINT) AS n_rows, "
         "arg_min(concat_ws(', ', {0}), ({1})) AS example, CAST(arg_min(n, ({1})) AS BIGINT) AS "
         "example_rows FROM (SELECT {1}, count(*) AS n FROM {2} WHERE {3} GROUP BY {1} HAVING "
         "count(*) > 1)",
-        fmt::join(formats, ", "), list, scan.From(), fmt::join(not_null, " AND ")));
+        fmt::join(formats, ", "), list, wider.From(), fmt::join(not_null, " AND ")));
     const int64_t keys = IntAt(found, "keys");
     if (keys == 0) return;
     const std::string names = fmt::format("{}", fmt::join(key.columns, ", "));
@@ -781,6 +888,7 @@ class Checker {
   const DataCheckOptions& options_;
   DataCheckReport report_;
   std::set<std::string> readable_;
+  std::set<std::string, std::less<>> whole_;  // tables read whole even with a scope
 };
 
 std::string SeverityName(Severity severity) {
@@ -1190,8 +1298,9 @@ DataCheckReport CheckData(Connection& connection, const Dataset& dataset,
   return Checker(connection, dataset, options).Run();
 }
 
-void RequireUsableData(Connection& connection, const Dataset& dataset) {
-  const DataCheckReport report = CheckData(connection, dataset, {.blocking_only = true});
+void RequireUsableData(Connection& connection, const Dataset& dataset, const CheckScope* scope) {
+  const DataCheckReport report =
+      CheckData(connection, dataset, {.blocking_only = true, .scope = scope});
   const DataFinding* first = report.FirstBlocking();
   if (first == nullptr) {
     if (!report.findings.empty()) {

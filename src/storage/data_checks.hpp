@@ -3,8 +3,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "common/date.hpp"
+#include "storage/data_folder.hpp"
 
 namespace cxagent::storage {
 
@@ -89,11 +95,42 @@ struct DataCheckReport {
   std::string ToText() const;
 };
 
+//! A part of a table that passed the blocking checks of an earlier analysis and is unchanged
+//! since (a refresh's unchanged row group, docs/incremental.md), with what the checks that span
+//! parts need of it.
+struct CheckedPart {
+  std::string table;
+  RowRange rows;
+  //! The least and greatest non-NULL key of orders and deliveries (order_id); nullopt: unknown,
+  //! taken to meet every key.
+  std::optional<int64_t> min_key;
+  std::optional<int64_t> max_key;
+  //! Orders: the first and last day of its orders; nullopt: unknown, taken to be implausible.
+  std::optional<Date> first_day;
+  std::optional<Date> last_day;
+};
+
+//! What the blocking checks of a refresh read (RequireUsableData): per-row checks only the rows
+//! new since the stored analysis, whose checks every other row passed; the plausible dates from
+//! every order's day (and rows of an unchanged part read again when they fall outside them);
+//! repeated keys among the new rows and the unchanged parts whose key range meets theirs.
+struct CheckScope {
+  //! Tables checked by parts: their new parts (a table not listed is checked whole).
+  std::map<std::string, std::vector<RowRange>, std::less<>> changed;
+  //! The unchanged parts of those tables.
+  std::vector<CheckedPart> checked;
+  //! Orders per order day, over every part of the orders (new and unchanged; finite days only).
+  std::map<Date, int64_t> order_days;
+};
+
 //! Which checks CheckData runs.
 struct DataCheckOptions {
   //! Only what can block an analysis: no NULL counts, coverage of other tables than orders,
   //! warning-only probes, duplicate keys or orphans (what `analyze` runs first).
   bool blocking_only = false;
+  //! With blocking_only and a data folder: check these tables by parts (a refresh's), not whole.
+  //! The findings are those of checking every row; the warnings may differ.
+  const CheckScope* scope = nullptr;
 };
 
 //! Checks the tables of an opened dataset against domain.md §2: rows, date coverage, columns
@@ -105,7 +142,9 @@ DataCheckReport CheckData(Connection& connection, const Dataset& dataset,
                           const DataCheckOptions& options = {});
 
 //! Runs the blocking checks and throws InvalidInput with the first blocking finding (one line
-//! naming table, column and an example row) when there is any; called before an analysis.
-void RequireUsableData(Connection& connection, const Dataset& dataset);
+//! naming table, column and an example row) when there is any; called before an analysis. With
+//! `scope` (a refresh's), only what it says is read, with the same outcome.
+void RequireUsableData(Connection& connection, const Dataset& dataset,
+                       const CheckScope* scope = nullptr);
 
 }  // namespace cxagent::storage

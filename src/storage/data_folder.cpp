@@ -285,6 +285,31 @@ std::optional<std::string> FindTableFile(const std::string& folder, std::string_
   return located->path.string();
 }
 
+std::string RowRangesRelation(const std::string& folder, std::string_view table,
+                              const std::vector<RowRange>& ranges) {
+  const auto located = Locate(folder, table);
+  if (!located || located->kind == SourceKind::CSV_FILE) {
+    throw InternalError("RowRangesRelation: the {} table of {} is not read from Parquet", table,
+                        folder);
+  }
+  const std::string pattern = located->kind == SourceKind::PARQUET_FILE
+                                  ? located->path.string()
+                                  : (located->path / "*.parquet").string();
+  // The whole table's glob with the file's name and row number, filtered to one range per read:
+  // DuckDB prunes files and row groups by such a filter, but reads everything for an OR of them.
+  const std::string source = fmt::format(
+      "SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet({}, filename = true, "
+      "file_row_number = true)",
+      SqlLiteral(pattern));
+  if (ranges.empty()) return fmt::format("({} LIMIT 0)", source);
+  std::vector<std::string> parts;
+  for (const auto& range : ranges) {
+    parts.push_back(fmt::format("{} WHERE filename = {} AND file_row_number BETWEEN {} AND {}",
+                                source, SqlLiteral(range.file), range.first, range.last));
+  }
+  return fmt::format("({})", fmt::join(parts, " UNION ALL "));
+}
+
 TableFiles ListTableFiles(Connection& connection, const std::string& folder,
                           std::string_view table) {
   TableFiles listed;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,21 @@ struct TableFiles {
 };
 TableFiles ListTableFiles(Connection& connection, const std::string& folder,
                           std::string_view table);
+
+//! Rows of one Parquet file of a data folder by their position in it (DuckDB's file_row_number),
+//! `first` to `last` inclusive: a row group of a refresh's units (storage::SourceUnit).
+struct RowRange {
+  std::string file;  //!< as ListTableFiles names it
+  int64_t first = 0;
+  int64_t last = -1;
+};
+
+//! The rows `ranges` of `table` in `folder` as a relation with the columns and types of the whole
+//! table's read (FindTableSource: the same files are bound, so a file is read and converted as
+//! there): one read per range, each pruned to its file and row groups. Empty `ranges`: no rows.
+//! The table must be read from Parquet.
+std::string RowRangesRelation(const std::string& folder, std::string_view table,
+                              const std::vector<RowRange>& ranges);
 
 //! Like FindTableSource but throws InvalidInput naming the files it looked for.
 std::string RequireTableSource(const std::string& folder, std::string_view table);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -640,6 +641,68 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
   }
   changes.days.assign(days.begin(), days.end());
   return changes;
+}
+
+CheckScope ChecksOfChanges(const DataUnits& before, const DataUnits& now) {
+  CheckScope scope;
+  // A unit is unchanged as many times as it was there before (units are multisets of ids); any
+  // further copy is new.
+  std::map<std::string, int64_t> stored;
+  for (const auto& unit : before.units) ++stored[unit.id];
+  std::map<std::string, std::vector<const UnitDay*>> days_of;
+  for (const auto& day : now.days) days_of[day.id].push_back(&day);
+  // DuckDB's DATE 'infinity' and '-infinity', which the checks' coverage leaves out.
+  constexpr int32_t INFINITE_DAY = std::numeric_limits<int32_t>::max();
+  std::set<std::string> whole;
+  for (const auto& unit : now.units) {
+    int64_t& copies = stored[unit.id];
+    const bool unchanged = copies > 0;
+    if (unchanged) --copies;
+    if (unit.Whole()) {
+      if (!unchanged || unit.table == "orders") whole.insert(unit.table);
+      continue;
+    }
+    const RowRange rows{unit.file, unit.first_row, unit.first_row + unit.rows - 1};
+    std::vector<RowRange>& changed = scope.changed[unit.table];
+    const auto found = days_of.find(unit.id);
+    const std::vector<const UnitDay*> none;
+    const std::vector<const UnitDay*>& days = found == days_of.end() ? none : found->second;
+    if (unit.table == "orders") {
+      for (const UnitDay* day : days) {
+        if (day->day.days != INFINITE_DAY && day->day.days != -INFINITE_DAY) {
+          scope.order_days[day->day] += day->rows;
+        }
+      }
+    }
+    if (!unchanged) {
+      changed.push_back(rows);
+      continue;
+    }
+    if (unit.rows == 0) continue;
+    CheckedPart part{.table = unit.table, .rows = rows};
+    if (unit.table == "orders") {
+      // Every order of an unchanged unit has a day and a key (else it would not have passed).
+      bool known = !days.empty();
+      for (const UnitDay* day : days) {
+        known = known && day->min_order && day->max_order && day->day.days != INFINITE_DAY &&
+                day->day.days != -INFINITE_DAY;
+        if (!known) break;
+        part.min_key = part.min_key ? std::min(*part.min_key, *day->min_order) : *day->min_order;
+        part.max_key = part.max_key ? std::max(*part.max_key, *day->max_order) : *day->max_order;
+        part.first_day = part.first_day ? std::min(*part.first_day, day->day) : day->day;
+        part.last_day = part.last_day ? std::max(*part.last_day, day->day) : day->day;
+      }
+      if (!known) part.min_key = part.max_key = std::nullopt;
+      if (!known) part.first_day = part.last_day = std::nullopt;
+    } else {
+      part.min_key = unit.min_order;
+      part.max_key = unit.max_order;
+    }
+    scope.checked.push_back(std::move(part));
+  }
+  for (const auto& table : whole) scope.changed.erase(table);
+  std::erase_if(scope.checked, [&](const CheckedPart& part) { return whole.contains(part.table); });
+  return scope;
 }
 
 namespace {

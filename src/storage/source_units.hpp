@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/date.hpp"
+#include "storage/data_checks.hpp"
 
 namespace cxagent::storage {
 
@@ -104,6 +105,13 @@ struct UnitChanges {
 
 //! Compares the units of the data now with those of an earlier analysis.
 UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now);
+
+//! What the blocking data checks of a refresh read (storage::CheckScope), from the units of the
+//! data an earlier analysis read and checked (`before`) and those now: the new row groups of
+//! each table, and what the checks across parts need of the unchanged ones (their order days, from
+//! UnitDay, and order_id ranges). A table with a new unit known only as a whole, and the orders
+//! unless every unit of theirs is a row group, are left to be checked whole.
+CheckScope ChecksOfChanges(const DataUnits& before, const DataUnits& now);
 
 //! Writes `units` to TEMP tables `data_units` and `data_unit_days` (and `data_files`), which the
 //! results store keeps (storage::ResultsWriter::StoreTempTable).

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/date.hpp"
+#include "common/error.hpp"
 #include "common/file.hpp"
 #include "pipeline/analysis.hpp"
 #include "storage/duckdb.hpp"
@@ -201,6 +202,7 @@ TEST_F(IncrementalTest, ANewDayIsSummedAloneAndTheResultEqualsAFullAnalysis) {
   EXPECT_EQ(appended_report_.mode, "refresh") << appended_report_.reason;
   EXPECT_EQ(appended_report_.computed_days, std::vector<std::string>{LAST_DAY});
   EXPECT_EQ(appended_report_.reused_days, 29);
+  EXPECT_TRUE(appended_report_.checked_new_rows);
   ExpectSameAnalysis(appended_, full_);
   ASSERT_GE(full_["incidents"].size(), 2u) << full_.dump();
 }
@@ -283,6 +285,85 @@ TEST_F(IncrementalTest, ARedeliveredDayAndALateRatingReplaceTheirDaysSums) {
   EXPECT_LE(days.size(), 6u) << fmt::format("{}", fmt::join(days, ", "));
   ExpectSameAnalysis(refreshed, Full(folder, *dir_, "redelivered-full"));
   ASSERT_EQ(refreshed["data"]["orders"], full_["data"]["orders"]);
+}
+
+// The message a refresh of `folder` fails with, and that of a full analysis of the same data (in
+// a copy, whose name in the message is put back to the folder's); the refresh must have checked
+// only the new rows.
+std::pair<std::string, std::string> FailureMessages(const fs::path& folder, const TempDir& scratch,
+                                                    const std::string& name) {
+  const auto message = [](const auto& run) {
+    try {
+      run();
+    } catch (const Error& failure) {
+      EXPECT_EQ(failure.Type(), ErrorType::INVALID_INPUT) << failure.what();
+      return std::string(failure.what());
+    }
+    return std::string("(no failure)");
+  };
+  pipeline::RefreshReport report;
+  const std::string refreshed = message([&] { Refresh(folder, report); });
+  EXPECT_TRUE(report.checked_new_rows) << report.reason;
+  std::string full = message([&] { Full(folder, scratch, name); });
+  const std::string copy = (scratch.Path() / name).string();
+  for (size_t at = full.find(copy); at != std::string::npos; at = full.find(copy)) {
+    full.replace(at, copy.size(), folder.string());
+  }
+  return {refreshed, full};
+}
+
+TEST_F(IncrementalTest, ABadRowInANewUnitFailsTheRefreshAsItFailsAFullAnalysis) {
+  const fs::path folder = Appended("bad-rating");
+  storage::Database database;
+  storage::Connection connection(database);
+  // A rating of 9 (the contract allows 1 to 5) arriving for an order of the last day.
+  Copy(connection,
+       fmt::format("SELECT * REPLACE (9 AS rating) FROM read_parquet({}) LIMIT 1",
+                   Literal(folder / "ratings" / "part-1.parquet")),
+       folder / "ratings" / "part-2.parquet");
+  const auto [refreshed, full] = FailureMessages(folder, *dir_, "bad-rating-full");
+  EXPECT_NE(refreshed.find("ratings.rating"), std::string::npos) << refreshed;
+  EXPECT_NE(refreshed.find("value outside 1 to 5 in 1 row"), std::string::npos) << refreshed;
+  EXPECT_EQ(refreshed, full);
+}
+
+TEST_F(IncrementalTest, ANewUnitRepeatingAnOrderIdOfAnOldUnitFailsTheRefresh) {
+  const fs::path folder = Appended("repeated-id");
+  storage::Database database;
+  storage::Connection connection(database);
+  // An order of day 3 delivered again in a file of its own, with its delivery.
+  for (const char* table : {"orders", "deliveries"}) {
+    Copy(connection,
+         fmt::format("SELECT * FROM read_parquet({}) WHERE order_id = (SELECT min(order_id) FROM "
+                     "read_parquet({}) WHERE order_date = DATE '2026-03-04')",
+                     Literal(folder / table / "part-0.parquet"),
+                     Literal(folder / "orders" / "part-0.parquet")),
+         folder / table / "part-2.parquet");
+  }
+  const auto [refreshed, full] = FailureMessages(folder, *dir_, "repeated-id-full");
+  EXPECT_NE(refreshed.find("orders.order_id"), std::string::npos) << refreshed;
+  EXPECT_NE(refreshed.find("1 key appears more than once (2 rows)"), std::string::npos)
+      << refreshed;
+  EXPECT_NE(refreshed.find("1 more blocking problem"), std::string::npos) << refreshed;
+  EXPECT_EQ(refreshed, full);
+}
+
+TEST_F(IncrementalTest, OldOrdersThatNewOnesMakeImplausibleFailTheRefresh) {
+  // Four times the orders, three years later, in a new file: the plausible dates move with them
+  // and leave the old orders (which passed before) far outside.
+  const fs::path folder = Appended("moved-dates");
+  storage::Database database;
+  storage::Connection connection(database);
+  Copy(connection,
+       fmt::format("SELECT * REPLACE (order_id + k * 1000000000000 AS order_id, order_date + "
+                   "1100 AS order_date, created_at + INTERVAL 1100 DAY AS created_at) "
+                   "FROM read_parquet({}), range(1, 5) AS r(k)",
+                   Literal(folder / "orders" / "part-0.parquet")),
+       folder / "orders" / "part-2.parquet");
+  const auto [refreshed, full] = FailureMessages(folder, *dir_, "moved-dates-full");
+  EXPECT_NE(refreshed.find("orders.order_date"), std::string::npos) << refreshed;
+  EXPECT_NE(refreshed.find("date far outside the data's range"), std::string::npos) << refreshed;
+  EXPECT_EQ(refreshed, full);
 }
 
 TEST_F(IncrementalTest, DamagedStoredSumsMeanAFullAnalysis) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ SourceUnit RowGroup(const std::string& table, const std::string& id,
   unit.table = table;
   unit.file = table + ".parquet";
   unit.row_group = 0;
+  unit.rows = 10;
   unit.id = id;
   unit.min_order = min_order;
   unit.max_order = max_order;
@@ -165,6 +167,53 @@ TEST(SourceUnitsTest, UnitsCompareAsMultisets) {
   const UnitChanges changes = CompareUnits(Before(), now);
   EXPECT_EQ(changes.changed_units, 1u);
   EXPECT_EQ(changes.days, Days({3}));
+}
+
+TEST(SourceUnitsTest, ChecksOfARefreshReadTheNewRowGroupsAndKnowTheOthersByDaysAndIds) {
+  DataUnits now = Before();
+  now.units.push_back(RowGroup("orders", "o4"));
+  now.units.back().file = "orders-new.parquet";
+  now.days.push_back(OrdersDay("o4", 4, 400, 499, 4, 4));
+  now.units.push_back(RowGroup("items", "i4", 400, 499));
+  const CheckScope scope = ChecksOfChanges(Before(), now);
+  ASSERT_EQ(scope.changed.size(), 3u);  // orders, items, and supply_hourly with nothing new
+  ASSERT_EQ(scope.changed.at("orders").size(), 1u);
+  EXPECT_EQ(scope.changed.at("orders")[0].file, "orders-new.parquet");
+  EXPECT_EQ(scope.changed.at("orders")[0].first, 0);
+  EXPECT_EQ(scope.changed.at("orders")[0].last, 9);
+  EXPECT_EQ(scope.changed.at("items").size(), 1u);
+  EXPECT_TRUE(scope.changed.at("supply_hourly").empty());
+  const std::map<Date, int64_t> days{{Day(1), 10}, {Day(2), 10}, {Day(3), 10}, {Day(4), 10}};
+  EXPECT_EQ(scope.order_days, days);
+  ASSERT_EQ(scope.checked.size(), 6u);
+  const CheckedPart& o12 = scope.checked[0];
+  EXPECT_EQ(o12.table, "orders");
+  EXPECT_EQ(o12.min_key, 100);
+  EXPECT_EQ(o12.max_key, 299);
+  EXPECT_EQ(o12.first_day, Day(1));
+  EXPECT_EQ(o12.last_day, Day(2));
+  const CheckedPart& i2 = scope.checked[3];
+  EXPECT_EQ(i2.table, "items");
+  EXPECT_EQ(i2.min_key, 200);
+  EXPECT_EQ(i2.max_key, 299);
+  EXPECT_FALSE(i2.first_day);
+}
+
+TEST(SourceUnitsTest, ChecksOfARefreshTakeACopiedRowGroupAsNewAndANewWholeTableWhole) {
+  DataUnits now = Before();
+  now.units.push_back(RowGroup("orders", "o3"));
+  now.units.back().file = "orders-copy.parquet";
+  now.units.push_back({.table = "deliveries", .file = "deliveries.csv", .id = "d-csv"});
+  const CheckScope scope = ChecksOfChanges(Before(), now);
+  ASSERT_EQ(scope.changed.at("orders").size(), 1u);
+  EXPECT_EQ(scope.changed.at("orders")[0].file, "orders-copy.parquet");
+  EXPECT_EQ(scope.order_days.at(Day(3)), 20);  // its orders count twice
+  EXPECT_FALSE(scope.changed.contains("deliveries"));
+  // The orders are read whole unless every unit of theirs is a row group.
+  DataUnits csv = Before();
+  csv.units.push_back({.table = "orders", .file = "orders.csv", .id = "o-csv"});
+  EXPECT_FALSE(ChecksOfChanges(csv, csv).changed.contains("orders"));
+  EXPECT_TRUE(ChecksOfChanges(csv, csv).changed.contains("items"));
 }
 
 }  // namespace
