@@ -1,5 +1,5 @@
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>

@@ -174,8 +174,10 @@ TEST(ChangepointsCommand, SetChangesADetectorSetting) {
   const auto strict = RunCxagent("changepoints --set penalty=1000 --input " + input);
   EXPECT_EQ(strict.exit_code, 0) << strict.err;
   EXPECT_EQ(strict.out, "{\"changepoints\":[]}\n");
-  const auto bocpd = RunCxagent("changepoints --method bocpd --set expected_run_length=50 "
-                                "--set max_run_length=200 --input " + input);
+  const auto bocpd = RunCxagent(
+      "changepoints --method bocpd --set expected_run_length=50 "
+      "--set max_run_length=200 --input " +
+      input);
   EXPECT_EQ(bocpd.exit_code, 0) << bocpd.err;
   EXPECT_NE(bocpd.out.find("\"changepoints\""), std::string::npos);
 }

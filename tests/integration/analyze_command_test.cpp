@@ -56,8 +56,9 @@ TEST(AnalyzeCommandTest, AnUnknownConfigSectionIsExitTwo) {
   const std::string config = dir.Write("cx.yaml", "incident:\n  min_z: 3\n");
   const auto result = RunCxagent("analyze --data " + dir.Path().string() + " --config " + config);
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.err.find("incident: unknown key; known keys: clickhouse, cube, cx_score, incidents"),
-            std::string::npos)
+  EXPECT_NE(
+      result.err.find("incident: unknown key; known keys: clickhouse, cube, cx_score, incidents"),
+      std::string::npos)
       << result.err;
 }
 
