@@ -13,6 +13,8 @@
 # started if stopped and analysed, nothing is generated or loaded. So the leaves pass can be
 # timed on one shard against two: load each once, then analyse each with SKIP_LOAD=1.
 # ANALYZE_ARGS="--config FILE" adds arguments to `cxagent analyze`.
+# CLICKHOUSE_MAX_THREADS=N holds each server to N threads per query from the cluster's start
+# (scripts/clickhouse_cluster.sh): with 1, one shard against two is one core against two.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -68,7 +70,10 @@ measure() {
 for per_day in "${sizes[@]}"; do
   world="$work/world-$per_day"
   if [ "$skip_load" = 1 ]; then
-    echo "-- the world loaded in $cluster ($shards shard(s)), analysed again"
+    echo "-- the world loaded in $cluster ($shards shard(s)), analysed again" \
+      "(max_threads ${CLICKHOUSE_MAX_THREADS:-as the server sets it})"
+    # Started afresh, so that CLICKHOUSE_MAX_THREADS applies and no run inherits another's caches.
+    "$here/scripts/clickhouse_cluster.sh" stop "$cluster" > /dev/null 2>&1 || true
     CLICKHOUSE_SHARDS="$shards" "$here/scripts/clickhouse_cluster.sh" start "$cluster" > /dev/null
     # shellcheck disable=SC1091
     . "$cluster/ports.env"

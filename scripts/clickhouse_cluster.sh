@@ -17,9 +17,12 @@
 #
 # DIR defaults to build/clickhouse-cluster. Ports are free ones the system picks; with
 # CLICKHOUSE_CLUSTER_PORT=N set, the servers use N, N+1, ... (HTTP 1, TCP 1, HTTP 2, TCP 2)
-# instead. Errors (no clickhouse-server, a bad CLICKHOUSE_SHARDS, a busy port, a server that does
-# not start) are one line on stderr and exit 2; a server that does not start also shows the last
-# lines of its log.
+# instead. CLICKHOUSE_MAX_THREADS=N (1 to 64) holds every query on each server to N threads (the
+# setting max_threads; default: the server's own, the number of cores), so that on a small
+# machine one shard against two compares equal work per core (bench/scale.sh); it applies from
+# the `start` that sets it. Errors (no clickhouse-server, a bad CLICKHOUSE_SHARDS or
+# CLICKHOUSE_MAX_THREADS, a busy port, a server that does not start) are one line on stderr and
+# exit 2; a server that does not start also shows the last lines of its log.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +47,11 @@ DIR="$(cd "$DIR" && pwd)"
 # The shards a start asks for; stop and status act on the folder's own (ports.env).
 SHARDS="${CLICKHOUSE_SHARDS:-2}"
 [[ "$SHARDS" =~ ^[12]$ ]] || fail "CLICKHOUSE_SHARDS must be 1 or 2, not '$SHARDS'"
+MAX_THREADS="${CLICKHOUSE_MAX_THREADS:-}"
+if [ -n "$MAX_THREADS" ]; then
+  [[ "$MAX_THREADS" =~ ^[1-9][0-9]?$ ]] && [ "$MAX_THREADS" -le 64 ] ||
+    fail "CLICKHOUSE_MAX_THREADS must be a number of threads from 1 to 64, not '$MAX_THREADS'"
+fi
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -183,6 +191,7 @@ EOF
     <default>
       <max_memory_usage>4000000000</max_memory_usage>
       <load_balancing>in_order</load_balancing>
+$([ -n "$MAX_THREADS" ] && echo "      <max_threads>$MAX_THREADS</max_threads>")
       <!-- How often an idle connection checks whether the server stops: at the default 10 s, two
            servers holding connections to each other took 10 s to stop. -->
       <poll_interval>1</poll_interval>

@@ -217,7 +217,13 @@ status=$?
 [ "$status" -eq 2 ] && [ "$out" = "clickhouse_cluster: CLICKHOUSE_SHARDS must be 1 or 2, not '3'" ]
 check "a bad CLICKHOUSE_SHARDS is one line and exit 2" $? "exit $status: $out"
 
-out=$(CLICKHOUSE_SHARDS=1 "$CLUSTER" start "$ONE" 2>&1)
+out=$(CLICKHOUSE_SHARDS=1 CLICKHOUSE_MAX_THREADS=0 "$CLUSTER" start "$ONE" 2>&1)
+status=$?
+[ "$status" -eq 2 ] &&
+  [ "$out" = "clickhouse_cluster: CLICKHOUSE_MAX_THREADS must be a number of threads from 1 to 64, not '0'" ]
+check "a bad CLICKHOUSE_MAX_THREADS is one line and exit 2" $? "exit $status: $out"
+
+out=$(CLICKHOUSE_SHARDS=1 CLICKHOUSE_MAX_THREADS=1 "$CLUSTER" start "$ONE" 2>&1)
 status=$?
 [ "$status" -eq 0 ] && grep -qx "CLICKHOUSE_SHARDS=1" "$ONE/ports.env" &&
   ! grep -q "CLICKHOUSE_HTTP_PORT_2" "$ONE/ports.env" && [ ! -e "$ONE/shard2" ]
@@ -230,6 +236,10 @@ got=$(run "$P1" "SELECT count(), sum(is_local) FROM system.clusters WHERE cluste
   FORMAT CSV")
 [ "$got" = "1,1" ]
 check "the one-shard cluster definition names the one server" $? "got $got"
+
+got=$(run "$P1" "SELECT value FROM system.settings WHERE name = 'max_threads'")
+[ "$got" = "1" ]
+check "CLICKHOUSE_MAX_THREADS=1 holds the server's queries to one thread" $? "max_threads is $got"
 
 "$CLUSTER" status "$ONE" >/dev/null 2>&1
 check "status exits 0 when the one server answers" $?
