@@ -20,6 +20,23 @@ namespace cxagent::storage {
 
 namespace {
 
+// A table without rows: blocking for orders (nothing to analyse), a warning for the others (what
+// they support is computed over nothing). The same finding from both engines' checkers.
+DataFinding EmptyTableFinding(const std::string& table, const std::string& origin) {
+  const bool orders = table == "orders";
+  return {orders ? Severity::BLOCKING : Severity::WARNING,
+          "empty_table",
+          table,
+          "",
+          origin,
+          orders
+              ? "the orders table has no rows"
+              : fmt::format("the {} table has no rows; what it supports is computed over nothing",
+                            table),
+          0,
+          {}};
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the contract allows (domain.md §2).
 
@@ -623,17 +640,7 @@ class Checker {
                 "n");
     }
     if (check.rows == 0) {
-      Add({table == "orders" ? Severity::BLOCKING : Severity::WARNING,
-           "empty_table",
-           table,
-           "",
-           check.origin,
-           table == "orders" ? "the orders table has no rows"
-                             : fmt::format("the {} table has no rows; what it supports is "
-                                           "computed over nothing",
-                                           table),
-           0,
-           {}});
+      Add(EmptyTableFinding(table, check.origin));
       return;
     }
     // Column counts; values that do not convert would fail the analysis's casts.
@@ -1207,17 +1214,7 @@ class ClickHouseChecker {
         fmt::format("SELECT {} FROM {}", fmt::join(aggregates, ", "), Relation(table)));
     check.rows = IntAt(totals, "n");
     if (check.rows == 0) {
-      Add({table == "orders" ? Severity::BLOCKING : Severity::WARNING,
-           "empty_table",
-           table,
-           "",
-           check.origin,
-           table == "orders" ? "the orders table has no rows"
-                             : fmt::format("the {} table has no rows; what it supports is "
-                                           "computed over nothing",
-                                           table),
-           0,
-           {}});
+      Add(EmptyTableFinding(table, check.origin));
       return;
     }
     for (auto& column : check.columns) {
