@@ -121,6 +121,28 @@ std::string SliceSql(const std::map<std::string, std::string>& slice) {
   return fmt::format("{}", fmt::join(terms, " AND "));
 }
 
+// A column of the deliveries that a chain joins: read as `type`, under `alias`.
+struct DeliveryColumn {
+  const char* column;
+  const char* type;
+  const char* alias;
+};
+
+// Joins each order's delivery to `chain` (cut by `keyed_where`): d_present, which is 1 where the
+// order has one, and `columns`.
+void JoinDeliveries(FactsChain& chain, const std::vector<DeliveryColumn>& columns,
+                    const std::string& keyed_where) {
+  std::vector<std::string> selected{"order_id", "1 AS d_present"};
+  std::vector<std::string> carried{"d_present"};
+  for (const auto& [column, type, alias] : columns) {
+    selected.push_back(fmt::format("{} AS {}", chain.Column("deliveries", column, type), alias));
+    carried.push_back(alias);
+  }
+  chain.Join(fmt::format("SELECT {} FROM {}{}", fmt::join(selected, ", "),
+                         chain.Relation("deliveries"), keyed_where),
+             "order_id", carried);
+}
+
 // Every order's facts, built on its shard, as a SELECT of order_id and the f_ columns the leaves
 // pass sums (f_cx_score among them, and f_x<k> for the `extra` sums), for the orders of `cut`: a
 // chain of one-join subqueries over the `_local` tables and the small tables; the tables and
@@ -168,20 +190,15 @@ std::string PerOrderFactsSql(const Dataset& dataset, const OrderScoreSql& score,
               carried);
   const bool deliveries = chain.Has("deliveries", "order_id");
   if (deliveries) {
-    chain.Join(fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_assign, "
-                           "{} AS d_prep, {} AS d_travel, {} AS d_late, {} AS d_actual, "
-                           "{} AS d_weather FROM {}{}",
-                           chain.Column("deliveries", "is_batched", "UInt8"),
-                           chain.Column("deliveries", "assign_delay_min", "Float64"),
-                           chain.Column("deliveries", "prep_wait_min", "Float64"),
-                           chain.Column("deliveries", "travel_min", "Float64"),
-                           chain.Column("deliveries", "late_min", "Float64"),
-                           chain.Column("deliveries", "actual_eta_min", "Float64"),
-                           chain.Column("deliveries", "weather", "String"),
-                           chain.Relation("deliveries"), keyed_where),
-               "order_id",
-               {"d_present", "d_is_batched", "d_assign", "d_prep", "d_travel", "d_late", "d_actual",
-                "d_weather"});
+    JoinDeliveries(chain,
+                   {{"is_batched", "UInt8", "d_is_batched"},
+                    {"assign_delay_min", "Float64", "d_assign"},
+                    {"prep_wait_min", "Float64", "d_prep"},
+                    {"travel_min", "Float64", "d_travel"},
+                    {"late_min", "Float64", "d_late"},
+                    {"actual_eta_min", "Float64", "d_actual"},
+                    {"weather", "String", "d_weather"}},
+                   keyed_where);
   }
   const bool items = chain.Has("items", "order_id");
   if (items) {
@@ -471,18 +488,14 @@ std::string WindowSumsSql(const Dataset& dataset, const Cut& cut) {
   const std::string keyed_where = Where(cut.keyed);
   const bool deliveries = chain.Has("deliveries", "order_id");
   if (deliveries) {
-    chain.Join(
-        fmt::format("SELECT order_id, 1 AS d_present, {} AS d_is_batched, {} AS d_batch, "
-                    "{} AS d_assign, {} AS d_prep, {} AS d_shop, {} AS d_actual FROM {}{}",
-                    chain.Column("deliveries", "is_batched", "UInt8"),
-                    chain.Column("deliveries", "batch_size", "Int32"),
-                    chain.Column("deliveries", "assign_delay_min", "Float64"),
-                    chain.Column("deliveries", "prep_wait_min", "Float64"),
-                    chain.Column("deliveries", "shop_min", "Float64"),
-                    chain.Column("deliveries", "actual_eta_min", "Float64"),
-                    chain.Relation("deliveries"), keyed_where),
-        "order_id",
-        {"d_present", "d_is_batched", "d_batch", "d_assign", "d_prep", "d_shop", "d_actual"});
+    JoinDeliveries(chain,
+                   {{"is_batched", "UInt8", "d_is_batched"},
+                    {"batch_size", "Int32", "d_batch"},
+                    {"assign_delay_min", "Float64", "d_assign"},
+                    {"prep_wait_min", "Float64", "d_prep"},
+                    {"shop_min", "Float64", "d_shop"},
+                    {"actual_eta_min", "Float64", "d_actual"}},
+                   keyed_where);
   }
   const bool items = chain.Has("items", "order_id");
   if (items) {
