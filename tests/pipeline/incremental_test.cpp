@@ -203,6 +203,9 @@ TEST_F(IncrementalTest, ANewDayIsSummedAloneAndTheResultEqualsAFullAnalysis) {
   EXPECT_EQ(appended_report_.computed_days, std::vector<std::string>{LAST_DAY});
   EXPECT_EQ(appended_report_.reused_days, 29);
   EXPECT_TRUE(appended_report_.checked_new_rows);
+  // The open incident's efficiency sums: only the new day is read, the others are the stored.
+  EXPECT_EQ(appended_report_.computed_efficiency_days, std::vector<std::string>{LAST_DAY});
+  EXPECT_GT(appended_report_.reused_efficiency_days, 10);
   ExpectSameAnalysis(appended_, full_);
   ASSERT_GE(full_["incidents"].size(), 2u) << full_.dump();
 }
@@ -229,6 +232,8 @@ TEST_F(IncrementalTest, AnIncidentWhoseWindowsDidNotChangeKeepsItsRcaAndOneThatL
               appended_report_.reused_incidents.end())
         << id;
   }
+  // The open incidents' RCA took the orders drawn before for both windows' unchanged days.
+  EXPECT_EQ(appended_report_.reused_fact_windows, 2 * open.size());
   // The reused RCA's model and sample are stored with the new results, as a full analysis's.
   storage::Database database;
   storage::Connection connection(database);
@@ -285,6 +290,47 @@ TEST_F(IncrementalTest, ARedeliveredDayAndALateRatingReplaceTheirDaysSums) {
   EXPECT_LE(days.size(), 6u) << fmt::format("{}", fmt::join(days, ", "));
   ExpectSameAnalysis(refreshed, Full(folder, *dir_, "redelivered-full"));
   ASSERT_EQ(refreshed["data"]["orders"], full_["data"]["orders"]);
+}
+
+// A day of the open incident's window delivered again with other values: its efficiency sums
+// (and the incident's RCA) are computed again, not taken from the stored results.
+TEST_F(IncrementalTest, ARedeliveredDayInAnOpenIncidentsWindowIsReadAgain) {
+  const fs::path folder = Appended("redelivered-window");
+  const std::string day = "2026-03-26";
+  storage::Database database;
+  storage::Connection connection(database);
+  const fs::path deliveries = folder / "deliveries" / "part-0.parquet";
+  Copy(connection,
+       fmt::format("SELECT * REPLACE (CASE WHEN order_id IN (SELECT order_id FROM "
+                   "read_parquet({0}) WHERE order_date = DATE '{2}') THEN actual_eta_min + 9 "
+                   "ELSE actual_eta_min END AS actual_eta_min) FROM read_parquet({1})",
+                   Literal(folder / "orders" / "part-0.parquet"), Literal(deliveries), day),
+       folder / "deliveries" / "new.tmp");
+  fs::rename(folder / "deliveries" / "new.tmp", deliveries);
+
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  const auto& computed = report.computed_efficiency_days;
+  EXPECT_NE(std::find(computed.begin(), computed.end(), day), computed.end())
+      << fmt::format("{}", fmt::join(computed, ", "));
+  EXPECT_GT(report.reused_efficiency_days, 0);
+  // The window's draw is taken only up to the day before the changed one.
+  EXPECT_GE(report.reused_fact_windows, 1u);
+  const json full = Full(folder, *dir_, "redelivered-window-full");
+  ExpectSameAnalysis(refreshed, full);
+  // The change reached the open incident's efficiency: a stale day would not equal the full one.
+  int open = 0;
+  for (const auto& incident : full["incidents"]) {
+    if (!incident["end_date"].is_null() || !incident.contains("efficiency_baseline")) continue;
+    for (const auto& before : appended_["incidents"]) {
+      if (before["id"] != incident["id"]) continue;
+      ++open;
+      EXPECT_NE(incident["efficiency_baseline"]["dasher_hours_per_delivery"],
+                before["efficiency_baseline"]["dasher_hours_per_delivery"]);
+    }
+  }
+  EXPECT_GE(open, 1);
 }
 
 // The message a refresh of `folder` fails with, and that of a full analysis of the same data (in
@@ -406,6 +452,10 @@ TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
   EXPECT_EQ(report.reason, "the configuration changed");
   EXPECT_TRUE(report.computed_days.empty());
   EXPECT_TRUE(report.reused_incidents.empty());
+  // Nor the RCA's drawn orders nor the efficiency's day sums: they are read under the config.
+  EXPECT_EQ(report.reused_fact_windows, 0u);
+  EXPECT_EQ(report.reused_efficiency_days, 0);
+  EXPECT_FALSE(report.computed_efficiency_days.empty());
   const fs::path copy = dir_->File("configured-full");
   CopyFolder(folder, copy, false);
   ExpectSameAnalysis(
