@@ -364,8 +364,14 @@ void KeepEfficiencyDays(storage::Connection& connection, const rca::IncidentWind
   if (!stored.Incidents()) return;
   const std::string slice = w.slice.ToText();
   CreateEfficiencyDays(connection);
-  for (const auto& day : LoadEfficiencyDays(connection, slice, w.baseline_start, w.end)) {
-    StageEfficiencyDay(connection, slice, day);
+  try {
+    for (const auto& day : LoadEfficiencyDays(connection, slice, w.baseline_start, w.end)) {
+      StageEfficiencyDay(connection, slice, day);
+    }
+  } catch (const std::exception& failure) {
+    // Without them a later refresh reads those days again.
+    spdlog::warn("analyze: incremental: the stored efficiency sums of {} cannot be kept ({})",
+                 slice, failure.what());
   }
 }
 
@@ -378,8 +384,16 @@ std::optional<rca::KeptFacts> StoredFacts(storage::Connection& connection,
   }
   rca::KeptFacts kept;
   kept.relation = fmt::format("{}.incident_facts", PREVIOUS);
-  const storage::Table rows = connection.Query(fmt::format(
-      "SELECT slice, first_day, last_day, below FROM {}.facts_draws ORDER BY ALL", PREVIOUS));
+  storage::Table rows;
+  try {
+    rows = connection.Query(fmt::format(
+        "SELECT slice, first_day, last_day, below FROM {}.facts_draws ORDER BY ALL", PREVIOUS));
+  } catch (const Error& failure) {
+    // Damaged stored draws cost only drawing the orders again.
+    spdlog::warn("analyze: incremental: the stored draws of the RCA cannot be used ({})",
+                 failure.what());
+    return std::nullopt;
+  }
   for (size_t i = 0; i < rows.RowCount(); ++i) {
     rca::FactsDraw draw{Date{static_cast<int32_t>(rows.Get("first_day").ints[i])},
                         Date{static_cast<int32_t>(rows.Get("last_day").ints[i])},

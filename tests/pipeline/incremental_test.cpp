@@ -549,5 +549,28 @@ TEST_F(OpenIncidentTest, ARedeliveredDayInTheOpenIncidentsWindowIsReadAgain) {
   EXPECT_GE(open, 1);
 }
 
+// Damaged stored draws and efficiency sums are not used (the log warns): the refresh draws and
+// reads those days again and still equals a full analysis.
+TEST_F(OpenIncidentTest, DamagedStoredDrawsAndEfficiencySumsAreReadAgain) {
+  const fs::path folder = dir_->File("damaged");
+  CopyFolder(dir_->File("pending"), folder, true);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    connection.Execute(
+        "DROP TABLE r.facts_draws; CREATE TABLE r.facts_draws AS SELECT 1 AS x; "
+        "UPDATE r.efficiency_days SET sums = '{\"orders\": 1}'; DETACH r");
+  }
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.reused_fact_windows, 0u);
+  EXPECT_EQ(report.reused_efficiency_days, 0);
+  EXPECT_GT(report.computed_efficiency_days.size(), 10u);
+  ExpectSameAnalysis(refreshed, full_);
+}
+
 }  // namespace
 }  // namespace cxagent
