@@ -6,8 +6,11 @@
 # days in part-0.parquet and the new day's rows added as part-1.parquet; `rewrite`, one file per
 # table written again with the 91 days. Prints wall and CPU time of both analyses, their ratio
 # (bar, issue 18: refresh <= 15% of the full analysis) and checks that they are equal (numbers to
-# 1e-9). Each run is done twice and the faster one kept.
-# Usage: [LAYOUTS="drop rewrite"] bench/incremental.sh [BUILD_DIR] [ORDERS_PER_DAY...]
+# 1e-9). Each run is done ROUNDS times (default 3) and the fastest kept; the load average is
+# printed beside each round (the figures of a loaded machine are not those of an idle one).
+# WORLDS=DIR keeps the generated worlds there (DIR/demo-91d-<orders per day>) for later runs.
+# Usage: [LAYOUTS="drop rewrite"] [ROUNDS=3] [WORLDS=DIR] [KEEP=DIR] bench/incremental.sh [BUILD_DIR]
+#        [ORDERS_PER_DAY...]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -16,8 +19,15 @@ sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(11100 111000)
 binary="$build/cxagent"
 sql="$build/cxagent_sql"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# KEEP=DIR works in DIR and leaves it (the data, its stored results of the 90 days in stored-90,
+# the full copy) for a closer look; by default a temporary folder, removed at the end.
+if [ -n "${KEEP:-}" ]; then
+  work="$KEEP"
+  mkdir -p "$work"
+else
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+fi
 tables=(orders deliveries items support ratings inventory supply_hourly change_log)
 last_day=2026-08-30  # day 91 of the demo scenario (it starts on 2026-06-01)
 
@@ -31,17 +41,25 @@ timed() {
 }
 
 for per_day in "${sizes[@]}"; do
-  rm -rf "$work/world"
   echo "-- demo world at $per_day orders/day, 91 days"
-  "$binary" generate --scenario "$here/scenarios/demo.yaml" --out "$work/world" --days 91 \
-    --orders-per-day "$per_day" 2>&1 | tail -1
+  if [ -n "${WORLDS:-}" ]; then
+    # Generated worlds kept across runs: WORLDS/demo-91d-<orders per day>.
+    world="$WORLDS/demo-91d-$per_day"
+    [ -f "$world/orders.parquet" ] || "$binary" generate --scenario "$here/scenarios/demo.yaml" \
+      --out "$world" --days 91 --orders-per-day "$per_day" 2>&1 | tail -1
+  else
+    world="$work/world"
+    rm -rf "$world"
+    "$binary" generate --scenario "$here/scenarios/demo.yaml" --out "$world" --days 91 \
+      --orders-per-day "$per_day" 2>&1 | tail -1
+  fi
   for layout in ${LAYOUTS:-drop rewrite}; do
   rm -rf "$work/data" "$work/new" "$work/full" "$work/stored-90"
   echo "- layout $layout"
   # The 90 days, and the new day's rows (the per-order tables by their order's day, inventory
   # and supply by their own), each in the world's row order. drop: data/<table>/part-0.parquet
   # and new/<table>.parquet; rewrite: data/<table>.parquet and new/<table>.parquet with all 91.
-  statements=("CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet('$work/world/orders.parquet') WHERE order_date < DATE '$last_day'")
+  statements=("CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet('$world/orders.parquet') WHERE order_date < DATE '$last_day'")
   mkdir -p "$work/data" "$work/new"
   for table in "${tables[@]}"; do
     case "$table" in
@@ -51,7 +69,7 @@ for per_day in "${sizes[@]}"; do
       change_log) early="TRUE" ;;
       *) early="order_id IN (SELECT order_id FROM early)" ;;
     esac
-    rows="SELECT *, file_row_number AS cx_row FROM read_parquet('$work/world/$table.parquet')"
+    rows="SELECT *, file_row_number AS cx_row FROM read_parquet('$world/$table.parquet')"
     part() { echo "COPY (SELECT * EXCLUDE (cx_row) FROM ($rows) WHERE $1 ORDER BY cx_row) TO '$2' (FORMAT parquet)"; }
     if [ "$layout" = drop ]; then
       mkdir -p "$work/data/$table"
@@ -80,10 +98,10 @@ for per_day in "${sizes[@]}"; do
   for entry in "$work/data"/*; do cp -a "$entry" "$work/full/"; done
 
   best_full="" best_full_cpu="" best_refresh="" best_refresh_cpu=""
-  for round in 1 2; do
+  for round in $(seq 1 "${ROUNDS:-3}"); do
     rm -rf "$work/full/.cxagent"
     read -r wall cpu < <(timed "$work/full.log" --data "$work/full" --out "$work/full.json")
-    echo "round $round: full analysis of 91 days: ${wall} s wall, ${cpu} CPU-s"
+    echo "round $round: full analysis of 91 days: ${wall} s wall, ${cpu} CPU-s (load $(cut -d' ' -f1-3 /proc/loadavg))"
     if [ -z "$best_full" ] || awk "BEGIN{exit !($wall < $best_full)}"; then
       best_full=$wall best_full_cpu=$cpu
     fi
@@ -91,7 +109,7 @@ for per_day in "${sizes[@]}"; do
     cp -a "$work/stored-90" "$work/data/.cxagent"
     read -r wall cpu < <(timed "$work/refresh.log" --data "$work/data" --incremental \
       --out "$work/refresh.json")
-    echo "round $round: refresh with the new day: ${wall} s wall, ${cpu} CPU-s"
+    echo "round $round: refresh with the new day: ${wall} s wall, ${cpu} CPU-s (load $(cut -d' ' -f1-3 /proc/loadavg))"
     if [ -z "$best_refresh" ] || awk "BEGIN{exit !($wall < $best_refresh)}"; then
       best_refresh=$wall best_refresh_cpu=$cpu
       cp "$work/refresh.log" "$work/best-refresh.log"

@@ -355,7 +355,18 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       rca_end = data_end;
     }
     const rca::RcaEngine engine(hypotheses, config.rca);
-    std::vector<rca::IncidentRca> found = engine.AnalyzeAll(connection, dataset, analyzed, rca_end);
+    // A refresh takes the orders the stored analysis drew for the days it drew them on, when
+    // those days are unchanged (an open incident's windows gain only the new days).
+    std::optional<rca::KeptFacts> kept;
+    if (stored && changes && !clickhouse) kept = StoredFacts(connection, *stored, *changes);
+    std::vector<rca::IncidentRca> found =
+        engine.AnalyzeAll(connection, dataset, analyzed, rca_end, kept ? &*kept : nullptr);
+    if (kept && options.report != nullptr) options.report->reused_fact_windows = kept->taken;
+    if (kept && kept->taken > 0) {
+      spdlog::info("analyze: incremental: {} window(s) of the RCA took the stored draws' orders",
+                   kept->taken);
+    }
+    if (options.incremental && !clickhouse) StageFacts(connection, results, found);
     rca::StageArtifacts(connection, found);
     CopyIncidentArtifacts(connection, results, reused_ids);
     for (size_t k = 0; k < found.size(); ++k) causes[positions[k]] = std::move(found[k]);
@@ -387,6 +398,10 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
         sums = storage::ClickHouseSliceEfficiency(dataset, score, w.slice.Pairs(), w.baseline_start,
                                                   w.baseline_end, w.start, w.end, days,
                                                   config.clickhouse);
+      } else if (options.incremental) {
+        // Per day, so that a refresh reads only the days that are new or changed.
+        sums = EfficiencyOfDays(connection, w, stored ? &*stored : nullptr,
+                                changes ? &*changes : nullptr, options.report);
       }
       efficiency[i] = recommend::MeasureEfficiency(connection, dataset, w.slice, w.baseline_start,
                                                    w.baseline_end, w.start, w.end,
@@ -413,6 +428,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
         running.emplace_back(pending[k], std::async(std::launch::async, recommend_one, pending[k]));
       }
       for (auto& [i, result] : running) actions[i] = result.get();
+    }
+    // The reused incidents' efficiency sums stay stored for the refreshes after this one.
+    if (stored && options.incremental) {
+      for (size_t i = 0; i < incidents.size(); ++i) {
+        if (reused[i] != nullptr)
+          KeepEfficiencyDays(connection, rca::WindowsOf(incidents[i], data_end), *stored);
+      }
     }
     spdlog::info("analyze: recommendations in {:.2f} s", Seconds(stage));
   }

@@ -44,6 +44,12 @@ struct RefreshReport {
   //! The blocking data checks read only the rows new since the stored analysis
   //! (storage::CheckScope).
   bool checked_new_rows = false;
+  //! Days whose efficiency sums were read from the data for an incident's recommendations (once
+  //! per incident and role of the day), and how many days' were the stored ones.
+  std::vector<std::string> computed_efficiency_days;
+  int64_t reused_efficiency_days = 0;
+  //! Windows of the incidents' RCA that took orders the stored analysis drew (rca::KeptFacts).
+  size_t reused_fact_windows = 0;
 };
 
 //! How RunAnalysis treats the stored results of an earlier analysis of the same data.

@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <tuple>
 
 #include "common/error.hpp"
 #include "metrics/cx_config.hpp"
@@ -15,6 +18,7 @@
 #include "metrics/slice_cube.hpp"
 #include "pipeline/analysis.hpp"
 #include "rca/rca.hpp"
+#include "recommend/efficiency.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
@@ -27,6 +31,62 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* PREVIOUS = "cx_previous";
+constexpr const char* EFFICIENCY_DAYS = "efficiency_days";
+
+bool HasPreviousTable(storage::Connection& connection, const std::string& table);
+
+// TEMP table `efficiency_days`: per slice (its text), day and role (baseline or incident
+// window), recommend::EfficiencyDay::SumsJson.
+void CreateEfficiencyDays(storage::Connection& connection) {
+  connection.Execute(fmt::format(
+      "CREATE TEMP TABLE IF NOT EXISTS {} (slice VARCHAR, day DATE, baseline BOOLEAN, sums "
+      "VARCHAR)",
+      EFFICIENCY_DAYS));
+}
+
+// Stages `day` of `slice` unless it is staged already (two incidents of one slice).
+void StageEfficiencyDay(storage::Connection& connection, const std::string& slice,
+                        const recommend::EfficiencyDay& day) {
+  connection
+      .Prepare(fmt::format(
+          "INSERT INTO {0} SELECT ?, CAST(? AS DATE), CAST(? AS BOOLEAN), ? WHERE NOT EXISTS "
+          "(SELECT 1 FROM {0} WHERE slice = ? AND day = CAST(? AS DATE) AND baseline = CAST(? AS "
+          "BOOLEAN))",
+          EFFICIENCY_DAYS))
+      .Bind(1, slice)
+      .Bind(2, FormatDate(day.day))
+      .Bind(3, static_cast<int64_t>(day.baseline))
+      .Bind(4, day.SumsJson().dump())
+      .Bind(5, slice)
+      .Bind(6, FormatDate(day.day))
+      .Bind(7, static_cast<int64_t>(day.baseline))
+      .Execute();
+}
+
+// The stored per-day efficiency sums of `slice` from `first` to `last` (none when the stored
+// results have no such table).
+std::vector<recommend::EfficiencyDay> LoadEfficiencyDays(storage::Connection& connection,
+                                                         const std::string& slice, Date first,
+                                                         Date last) {
+  std::vector<recommend::EfficiencyDay> days;
+  if (!HasPreviousTable(connection, EFFICIENCY_DAYS)) return days;
+  const storage::Table rows =
+      connection
+          .Prepare(fmt::format("SELECT day, baseline::INTEGER AS baseline, sums FROM {}.{} WHERE "
+                               "slice = ? AND day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)",
+                               PREVIOUS, EFFICIENCY_DAYS))
+          .Bind(1, slice)
+          .Bind(2, FormatDate(first))
+          .Bind(3, FormatDate(last))
+          .Execute();
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    days.push_back({Date{static_cast<int32_t>(rows.Get("day").ints[i])},
+                    rows.Get("baseline").ints[i] != 0,
+                    recommend::EfficiencyDay::SumsFromJson(
+                        nlohmann::json::parse(rows.Get("sums").StringAt(i)))});
+  }
+  return days;
+}
 
 // The build of cxagent: its version and its executable's size and time, so that results stored
 // by another build (whose stages may compute differently) are never mixed with this one's.
@@ -251,6 +311,122 @@ void CopyIncidentResults(const nlohmann::json& stored, nlohmann::json& incident)
   }
 }
 
+storage::SliceEfficiencySums EfficiencyOfDays(storage::Connection& connection,
+                                              const rca::IncidentWindows& w,
+                                              const StoredState* stored,
+                                              const storage::UnitChanges* changes,
+                                              RefreshReport* report) {
+  const std::string slice = w.slice.ToText();
+  // A stored day stands for the day only when the day's data and the configuration are as they
+  // were (the CX Score of its orders is read under the configuration).
+  std::map<std::pair<bool, int32_t>, recommend::EfficiencyDay> kept;
+  if (stored != nullptr && changes != nullptr && stored->Incidents() && !changes->all_days) {
+    try {
+      for (auto& day : LoadEfficiencyDays(connection, slice, w.baseline_start, w.end)) {
+        if (std::binary_search(changes->days.begin(), changes->days.end(), day.day)) continue;
+        kept[{day.baseline, day.day.days}] = std::move(day);
+      }
+    } catch (const std::exception& failure) {
+      // Damaged stored sums cost only their reading again.
+      spdlog::warn("analyze: incremental: the stored efficiency sums of {} cannot be used ({})",
+                   slice, failure.what());
+      kept.clear();
+    }
+  }
+  std::vector<Date> window_days;
+  std::vector<Date> baseline_days;
+  std::vector<recommend::EfficiencyDay> days;
+  for (const auto& [list, first, last, baseline] :
+       {std::tuple{&window_days, w.start, w.end, false},
+        std::tuple{&baseline_days, w.baseline_start, w.baseline_end, true}}) {
+    for (const Date day : recommend::DaysBetween(first, last)) {
+      const auto found = kept.find({baseline, day.days});
+      if (found != kept.end()) {
+        days.push_back(found->second);
+      } else {
+        list->push_back(day);
+      }
+    }
+  }
+  const size_t reused = days.size();
+  for (auto& day : recommend::ReadEfficiencyDays(connection, w.slice, window_days, baseline_days)) {
+    if (report != nullptr) report->computed_efficiency_days.push_back(FormatDate(day.day));
+    days.push_back(std::move(day));
+  }
+  if (report != nullptr) report->reused_efficiency_days += static_cast<int64_t>(reused);
+  CreateEfficiencyDays(connection);
+  for (const auto& day : days) StageEfficiencyDay(connection, slice, day);
+  return recommend::SumEfficiencyDays(std::move(days));
+}
+
+void KeepEfficiencyDays(storage::Connection& connection, const rca::IncidentWindows& w,
+                        const StoredState& stored) {
+  if (!stored.Incidents()) return;
+  const std::string slice = w.slice.ToText();
+  CreateEfficiencyDays(connection);
+  try {
+    for (const auto& day : LoadEfficiencyDays(connection, slice, w.baseline_start, w.end)) {
+      StageEfficiencyDay(connection, slice, day);
+    }
+  } catch (const std::exception& failure) {
+    // Without them a later refresh reads those days again.
+    spdlog::warn("analyze: incremental: the stored efficiency sums of {} cannot be kept ({})",
+                 slice, failure.what());
+  }
+}
+
+std::optional<rca::KeptFacts> StoredFacts(storage::Connection& connection,
+                                          const StoredState& stored,
+                                          const storage::UnitChanges& changes) {
+  if (!stored.Incidents() || changes.all_days || !HasPreviousTable(connection, "facts_draws") ||
+      !HasPreviousTable(connection, "incident_facts")) {
+    return std::nullopt;
+  }
+  rca::KeptFacts kept;
+  kept.relation = fmt::format("{}.incident_facts", PREVIOUS);
+  storage::Table rows;
+  try {
+    rows = connection.Query(fmt::format(
+        "SELECT slice, first_day, last_day, below FROM {}.facts_draws ORDER BY ALL", PREVIOUS));
+  } catch (const Error& failure) {
+    // Damaged stored draws cost only drawing the orders again.
+    spdlog::warn("analyze: incremental: the stored draws of the RCA cannot be used ({})",
+                 failure.what());
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    rca::FactsDraw draw{Date{static_cast<int32_t>(rows.Get("first_day").ints[i])},
+                        Date{static_cast<int32_t>(rows.Get("last_day").ints[i])},
+                        rows.Get("below").ints[i]};
+    // The orders of a changed day may differ: the draw stands only for the days before it.
+    const auto changed = std::lower_bound(changes.days.begin(), changes.days.end(), draw.first);
+    if (changed != changes.days.end() && *changed <= draw.last) draw.last = AddDays(*changed, -1);
+    if (draw.last < draw.first) continue;
+    kept.draws.emplace_back(std::string(rows.Get("slice").StringAt(i)), draw);
+  }
+  return kept;
+}
+
+void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
+                const std::vector<rca::IncidentRca>& analyzed) {
+  if (!connection.HasTempRelation("incident_facts")) return;
+  connection.Execute(
+      "CREATE OR REPLACE TEMP TABLE facts_draws (slice VARCHAR, first_day DATE, last_day DATE, "
+      "below BIGINT)");
+  for (const auto& rca : analyzed) {
+    for (const rca::FactsDraw& draw : rca::RecordedFactsDraws(rca.windows)) {
+      connection.Prepare("INSERT INTO facts_draws VALUES (?, CAST(? AS DATE), CAST(? AS DATE), ?)")
+          .Bind(1, rca.windows.slice.ToText())
+          .Bind(2, FormatDate(draw.first))
+          .Bind(3, FormatDate(draw.last))
+          .Bind(4, draw.below)
+          .Execute();
+    }
+  }
+  writer.StoreTempTable("incident_facts");
+  writer.StoreTempTable("facts_draws");
+}
+
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
@@ -280,6 +456,7 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
        {"refresh_state", "incident_windows", "data_units", "data_unit_days", "data_files"}) {
     writer.StoreTempTable(table);
   }
+  if (connection.HasTempRelation(EFFICIENCY_DAYS)) writer.StoreTempTable(EFFICIENCY_DAYS);
 }
 
 }  // namespace cxagent::pipeline

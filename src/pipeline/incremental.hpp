@@ -9,6 +9,8 @@
 
 #include "common/date.hpp"
 #include "detect/incidents.hpp"
+#include "rca/rca.hpp"
+#include "storage/clickhouse_facts.hpp"
 #include "storage/source_units.hpp"
 
 namespace cxagent::storage {
@@ -20,6 +22,7 @@ class ResultsWriter;
 namespace cxagent::pipeline {
 
 struct AnalysisConfig;
+struct RefreshReport;
 
 //! What stored results must share with a run for their parts to be reused (docs/incremental.md);
 //! each changes when what it stands for changes.
@@ -112,10 +115,40 @@ void CopyIncidentArtifacts(storage::Connection& connection, storage::ResultsWrit
 //! `incident`.
 void CopyIncidentResults(const nlohmann::json& stored, nlohmann::json& incident);
 
+//! The storage::SliceEfficiencySums of windows `w` (recommend::MeasureEfficiency's input) added
+//! up from per-day sums (recommend::SumEfficiencyDays): the stored ones (`efficiency_days` of
+//! `stored`, when StoredState::Incidents) of the days `changes` leaves unchanged, the others read
+//! from the data (recommend::ReadEfficiencyDays). Every day's sums are staged into TEMP table
+//! `efficiency_days` for the results; `report`, when given, counts the days reused and lists
+//! those read. Without `stored` or `changes`, every day is read.
+storage::SliceEfficiencySums EfficiencyOfDays(storage::Connection& connection,
+                                              const rca::IncidentWindows& w,
+                                              const StoredState* stored,
+                                              const storage::UnitChanges* changes,
+                                              RefreshReport* report);
+
+//! Stages into `efficiency_days` the stored per-day efficiency sums of windows `w` (an incident
+//! whose RCA and recommendations are reused, so that a later refresh still finds them).
+void KeepEfficiencyDays(storage::Connection& connection, const rca::IncidentWindows& w,
+                        const StoredState& stored);
+
+//! The orders the stored analysis drew into `incident_facts` (stored as `incident_facts` and
+//! `facts_draws`), as rca::KeptFacts: each draw cut to end before the first day in it that
+//! `changes` marks. Nullopt when the stored results have none or cannot lend them (another
+//! configuration or data schema, a table read whole changed).
+std::optional<rca::KeptFacts> StoredFacts(storage::Connection& connection,
+                                          const StoredState& stored,
+                                          const storage::UnitChanges& changes);
+
+//! Stages `incident_facts` (left by rca::RcaEngine::AnalyzeAll) and `facts_draws` (the draws of
+//! the incidents `analyzed`, rca::RecordedFactsDraws) for the writer to store with the results.
+void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
+                const std::vector<rca::IncidentRca>& analyzed);
+
 //! Stages what a later refresh reads back, as TEMP tables the writer stores with the results:
 //! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,
-//! storage::LeavesStore), `incident_windows` (WindowsKey per incident) and the data's units
-//! (storage::StageDataUnits).
+//! storage::LeavesStore), `incident_windows` (WindowsKey per incident), the data's units
+//! (storage::StageDataUnits) and `efficiency_days` when EfficiencyOfDays staged it.
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,

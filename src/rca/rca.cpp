@@ -85,23 +85,60 @@ struct SampleRequest {
 // The orders of every incident's slice over its windows, each window drawn at its facts share,
 // selected from the orders table alone and then read through `selected_order_facts` (which joins
 // only their rows of the other tables): the samples, and any later stage, then read a small table.
+// A window that `kept` has drawn before takes those days' orders from its rows.
 void BuildIncidentFacts(storage::Connection& connection,
-                        const std::vector<const IncidentWindows*>& windows) {
-  std::vector<std::string> conditions;
+                        const std::vector<const IncidentWindows*>& windows,
+                        KeptFacts* kept = nullptr) {
+  std::vector<std::string> fresh;
+  std::vector<std::string> taken;
+  const auto draw = [](const std::string& slice, Date first, Date last, int64_t below) {
+    return fmt::format(
+        "({} AND order_date BETWEEN DATE '{}' AND DATE '{}' AND hash(order_id) % 1000000 < {})",
+        slice, FormatDate(first), FormatDate(last), below);
+  };
   for (const IncidentWindows* w : windows) {
-    conditions.push_back(fmt::format(
-        "({slice} AND ((order_date BETWEEN DATE '{bs}' AND DATE '{be}' AND "
-        "hash(order_id) % 1000000 < {tb}) OR (order_date BETWEEN DATE '{start}' AND DATE '{end}' "
-        "AND hash(order_id) % 1000000 < {ti})))",
-        fmt::arg("slice", SliceCondition(w->slice)), fmt::arg("bs", FormatDate(w->baseline_start)),
-        fmt::arg("be", FormatDate(w->baseline_end)), fmt::arg("start", FormatDate(w->start)),
-        fmt::arg("end", FormatDate(w->end)), fmt::arg("tb", FactsBelow(w->baseline_facts_share)),
-        fmt::arg("ti", FactsBelow(w->incident_facts_share))));
+    const std::string slice = SliceCondition(w->slice);
+    const std::string text = w->slice.ToText();
+    for (const FactsDraw& want :
+         {FactsDraw{w->baseline_start, w->baseline_end, FactsBelow(w->baseline_facts_share)},
+          FactsDraw{w->start, w->end, FactsBelow(w->incident_facts_share)}}) {
+      const FactsDraw* before = nullptr;
+      if (kept != nullptr) {
+        for (const auto& [kept_slice, d] : kept->draws) {
+          if (kept_slice == text && d.first == want.first && d.last <= want.last &&
+              d.first <= d.last && want.below <= d.below) {
+            before = &d;
+            break;
+          }
+        }
+      }
+      if (before == nullptr) {
+        fresh.push_back(draw(slice, want.first, want.last, want.below));
+        continue;
+      }
+      ++kept->taken;
+      taken.push_back(draw(slice, want.first, before->last, want.below));
+      if (before->last < want.last) {
+        fresh.push_back(draw(slice, AddDays(before->last, 1), want.last, want.below));
+      }
+    }
   }
+  if (taken.empty()) {
+    connection.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows WHERE "
+        "{}; CREATE OR REPLACE TEMP TABLE incident_facts AS SELECT * FROM selected_order_facts",
+        fresh.empty() ? "FALSE" : fmt::format("{}", fmt::join(fresh, " OR "))));
+    return;
+  }
+  // An order two windows share is kept once, from the earlier analysis when one takes it there.
   connection.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows WHERE {}; "
-      "CREATE OR REPLACE TEMP TABLE incident_facts AS SELECT * FROM selected_order_facts",
-      conditions.empty() ? "FALSE" : fmt::format("{}", fmt::join(conditions, " OR "))));
+      "CREATE OR REPLACE TEMP TABLE kept_facts AS SELECT * FROM {0} WHERE {1}; "
+      "CREATE OR REPLACE TEMP TABLE selected_orders AS SELECT order_id FROM order_rows WHERE ({2}) "
+      "AND order_id NOT IN (SELECT order_id FROM kept_facts); "
+      "CREATE OR REPLACE TEMP TABLE incident_facts AS SELECT * FROM kept_facts UNION ALL BY NAME "
+      "SELECT * FROM selected_order_facts; DROP TABLE kept_facts",
+      kept->relation, fmt::join(taken, " OR "),
+      fresh.empty() ? "FALSE" : fmt::format("{}", fmt::join(fresh, " OR "))));
 }
 
 // The samples of several incidents in one pass over incident_facts. Stratified by window (each
@@ -736,6 +773,11 @@ IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end) {
   return windows;
 }
 
+std::vector<FactsDraw> RecordedFactsDraws(const IncidentWindows& windows) {
+  return {{windows.baseline_start, windows.baseline_end, FactsBelow(windows.baseline_facts_share)},
+          {windows.start, windows.end, FactsBelow(windows.incident_facts_share)}};
+}
+
 std::vector<FactsDraw> IncidentFactsDraws(storage::Connection& connection,
                                           const IncidentWindows& windows, const RcaConfig& config) {
   // The slice's orders per window, as its panel counts them (the leaves of its days).
@@ -766,7 +808,7 @@ struct RcaEngine::Prepared {
 std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     storage::Connection& connection, const storage::Dataset& dataset,
     const std::vector<const detect::Incident*>& incidents, const std::vector<Change>& changes,
-    Date data_end, const DataLimits& limits) const {
+    Date data_end, const DataLimits& limits, KeptFacts* kept) const {
   const auto started = std::chrono::steady_clock::now();
   std::vector<Prepared> prepared(incidents.size());
   Date first{std::numeric_limits<int32_t>::max()};
@@ -821,7 +863,7 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<const IncidentWindows*> windows;
   for (const auto& p : prepared) windows.push_back(&p.rca.windows);
-  BuildIncidentFacts(connection, windows);
+  BuildIncidentFacts(connection, windows, kept);
   const double facts_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<Sample> samples =
@@ -981,7 +1023,8 @@ IncidentRca RcaEngine::Analyze(storage::Connection& connection, const storage::D
 std::vector<IncidentRca> RcaEngine::AnalyzeAll(storage::Connection& connection,
                                                const storage::Dataset& dataset,
                                                const std::vector<detect::Incident>& incidents,
-                                               std::optional<Date> data_end) const {
+                                               std::optional<Date> data_end,
+                                               KeptFacts* kept) const {
   std::vector<IncidentRca> results(incidents.size());
   if (incidents.empty()) return results;
   const std::vector<Change> changes = LoadChangeLog(connection, dataset);
@@ -996,7 +1039,7 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(storage::Connection& connection,
   const std::vector<NotTestable> not_testable = UntestableHypotheses(hypotheses_, dataset);
   std::vector<Prepared> prepared =
       PrepareAll(connection, dataset, pointers, changes,
-                 data_end ? *data_end : DataEnd(connection, dataset), limits);
+                 data_end ? *data_end : DataEnd(connection, dataset), limits, kept);
   for (auto& p : prepared) p.not_testable = &not_testable;
   const size_t wave = static_cast<size_t>(std::max(1, config_.threads));
   for (size_t begin = 0; begin < incidents.size(); begin += wave) {

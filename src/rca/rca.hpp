@@ -169,6 +169,23 @@ struct FactsDraw {
 std::vector<FactsDraw> IncidentFactsDraws(storage::Connection& connection,
                                           const IncidentWindows& windows, const RcaConfig& config);
 
+//! The draws of the baseline and incident windows of `windows` at the facts shares it records
+//! (set by RcaEngine::AnalyzeAll): what `incident_facts` holds of the incident.
+std::vector<FactsDraw> RecordedFactsDraws(const IncidentWindows& windows);
+
+//! Orders an earlier analysis drew into `incident_facts` that can stand for part of this one's
+//! draws (a refresh, pipeline/incremental.cpp): `relation` holds those rows (incident_facts'
+//! columns) and `draws` what was drawn into them, per slice text, each cut to end before the
+//! first day whose data changed since. A window drawn again from the same first day, to that
+//! draw's last day or later and below at most its bucket, takes its orders of the draw's days
+//! from `relation` (those below the new bucket: the same orders a draw from the data keeps) and
+//! draws only the later days from the data.
+struct KeptFacts {
+  std::string relation;
+  std::vector<std::pair<std::string, FactsDraw>> draws;
+  size_t taken = 0;  //!< set by RcaEngine::AnalyzeAll: how many windows took kept orders
+};
+
 //! Tests every hypothesis of the registry (or those the config names) on incidents.
 class RcaEngine {
  public:
@@ -188,10 +205,12 @@ class RcaEngine {
   //! the share its IncidentWindows records (at most `facts_per_window` orders), for later stages.
   //! `data_end` is the last order date, read from the `orders` table when not given (a caller
   //! whose `orders` holds only the incidents' orders, as for a ClickHouse dataset, gives it).
+  //! `kept`, when given, lends orders drawn by an earlier analysis (KeptFacts).
   std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection,
                                       const storage::Dataset& dataset,
                                       const std::vector<detect::Incident>& incidents,
-                                      std::optional<Date> data_end = std::nullopt) const;
+                                      std::optional<Date> data_end = std::nullopt,
+                                      KeptFacts* kept = nullptr) const;
 
   const RcaConfig& Config() const { return config_; }
 
@@ -200,7 +219,7 @@ class RcaEngine {
   std::vector<Prepared> PrepareAll(storage::Connection& connection, const storage::Dataset& dataset,
                                    const std::vector<const detect::Incident*>& incidents,
                                    const std::vector<Change>& changes, Date data_end,
-                                   const DataLimits& limits) const;
+                                   const DataLimits& limits, KeptFacts* kept = nullptr) const;
   IncidentRca Finish(Prepared prepared) const;
 
   std::vector<const Hypothesis*> hypotheses_;

@@ -70,9 +70,39 @@ struct EfficiencyModel {
   static EfficiencyModel FromJson(const nlohmann::json& json);
 };
 
+//! What the efficiency reads from one day of a slice's orders (storage::SliceEfficiencySums):
+//! the day's incident-window sums, or its baseline CX clusters. A window's days add up to its
+//! sums (SumEfficiencyDays); a refresh keeps those of unchanged days (docs/incremental.md).
+struct EfficiencyDay {
+  Date day;
+  bool baseline = false;  //!< the day's baseline clusters (else its incident-window sums)
+  storage::SliceEfficiencySums sums;
+
+  //! `sums` as JSON, for storage with the results.
+  nlohmann::json SumsJson() const;
+  //! Inverse of SumsJson; throws InvalidInput naming a missing or malformed field.
+  static storage::SliceEfficiencySums SumsFromJson(const nlohmann::json& json);
+};
+
+//! The EfficiencyDay of each of `window_days` (incident-window sums) and `baseline_days`
+//! (baseline clusters) of the orders of `slice`, read from the connection's tables as
+//! MeasureEfficiency reads them: one per day asked (zero sums for a day without orders), window
+//! days first, each list in its order.
+std::vector<EfficiencyDay> ReadEfficiencyDays(storage::Connection& connection, const Slice& slice,
+                                              const std::vector<Date>& window_days,
+                                              const std::vector<Date>& baseline_days);
+
+//! The sums of `days` added up in one fixed order (window days before baseline days, each by
+//! day), so that the same days' sums give the same total bit for bit however they were obtained.
+storage::SliceEfficiencySums SumEfficiencyDays(std::vector<EfficiencyDay> days);
+
+//! The days from `first` to `last`.
+std::vector<Date> DaysBetween(Date first, Date last);
+
 //! Measures the model for a slice: efficiency over [start, end], clustering over the baseline
 //! [baseline_start, baseline_end]. What it reads from the slice's orders is `computed` when given
-//! (a ClickHouse dataset's, storage::ClickHouseSliceEfficiency), else read from the connection's
+//! (a ClickHouse dataset's, storage::ClickHouseSliceEfficiency, or SumEfficiencyDays of the
+//! windows' days), else read from the connection's
 //! tables (`orders`, `deliveries`, `items`, `support`, for the slice's orders only; the CX spread
 //! and its intra-cluster correlations from every baseline order's CX Score, through the
 //! connection's `selected_order_facts` (metrics::BuildOrderFacts; replaces `selected_orders`)

@@ -229,6 +229,8 @@ TEST_F(IncrementalTest, AnIncidentWhoseWindowsDidNotChangeKeepsItsRcaAndOneThatL
               appended_report_.reused_incidents.end())
         << id;
   }
+  // The open incidents' RCA took the orders drawn before for both windows' unchanged days.
+  EXPECT_EQ(appended_report_.reused_fact_windows, 2 * open.size());
   // The reused RCA's model and sample are stored with the new results, as a full analysis's.
   storage::Database database;
   storage::Connection connection(database);
@@ -406,6 +408,10 @@ TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
   EXPECT_EQ(report.reason, "the configuration changed");
   EXPECT_TRUE(report.computed_days.empty());
   EXPECT_TRUE(report.reused_incidents.empty());
+  // Nor the RCA's drawn orders nor the efficiency's day sums: they are read under the config.
+  EXPECT_EQ(report.reused_fact_windows, 0u);
+  EXPECT_EQ(report.reused_efficiency_days, 0);
+  EXPECT_FALSE(report.computed_efficiency_days.empty());
   const fs::path copy = dir_->File("configured-full");
   CopyFolder(folder, copy, false);
   ExpectSameAnalysis(
@@ -429,6 +435,141 @@ TEST_F(IncrementalTest, TheCommandLineRefreshesAndSaysWhatItReused) {
   const json written = json::parse(ReadFile(dir_->File("command-2.json")));
   ExpectSameAnalysis(written, json::parse(ReadFile(dir_->File("command-1.json"))));
   ExpectSameAnalysis(written, full_);
+}
+
+// A world whose incident lasts to the end of the data and is large enough for a CX model, so
+// that its recommendations (and their efficiency figures) run in every refresh.
+constexpr const char* OPEN_SCENARIO = R"(name: incremental-open
+seed: 7
+start_date: 2026-03-02
+days: 30
+orders_per_day: 1000
+incidents:
+  - id: android-release
+    cause: app_release_regression
+    slice: {platform: android}
+    start_day: 20
+    magnitude: 0.3
+)";
+
+class OpenIncidentTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const fs::path scenario = dir_->Write("scenario.yaml", OPEN_SCENARIO);
+    const auto generated = RunCxagent(
+        fmt::format("generate --scenario {} --out {}", scenario.string(), dir_->File("world")));
+    ASSERT_EQ(generated.exit_code, 0) << generated.err;
+    WriteTables(dir_->File("world"), dir_->File("all"), true);
+    WriteTables(dir_->File("world"), dir_->File("appended"), false);
+    pipeline::RefreshReport first;
+    Refresh(dir_->File("appended"), first);
+    for (const char* table : TABLES) {
+      if (std::string(table) == "change_log") continue;
+      fs::copy_file(fs::path(dir_->File("all")) / table / "part-1.parquet",
+                    fs::path(dir_->File("appended")) / table / "part-1.parquet");
+    }
+    // The data with its last day and the stored results of the days before, for a test to
+    // change before refreshing.
+    CopyFolder(dir_->File("appended"), dir_->File("pending"), true);
+    appended_ = Refresh(dir_->File("appended"), appended_report_);
+    full_ = Full(dir_->File("all"), *dir_, "all-full");
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  static TempDir* dir_;
+  static json appended_;
+  static pipeline::RefreshReport appended_report_;
+  static json full_;
+};
+
+TempDir* OpenIncidentTest::dir_ = nullptr;
+json OpenIncidentTest::appended_;
+pipeline::RefreshReport OpenIncidentTest::appended_report_;
+json OpenIncidentTest::full_;
+
+// The open incident's efficiency figures read only the new day; its RCA takes the orders drawn
+// before for both windows' earlier days; the result equals a full analysis.
+TEST_F(OpenIncidentTest, TheNewDayAloneIsReadForTheOpenIncidentsEfficiencyAndDraws) {
+  int open = 0;
+  for (const auto& incident : full_["incidents"]) {
+    if (incident["end_date"].is_null() && incident.contains("efficiency_baseline")) ++open;
+  }
+  ASSERT_GE(open, 1) << full_.dump();
+  EXPECT_EQ(appended_report_.mode, "refresh") << appended_report_.reason;
+  std::vector<std::string> expected(static_cast<size_t>(open), LAST_DAY);
+  EXPECT_EQ(appended_report_.computed_efficiency_days, expected);
+  EXPECT_GT(appended_report_.reused_efficiency_days, 10);
+  EXPECT_GE(appended_report_.reused_fact_windows, 2u);
+  ExpectSameAnalysis(appended_, full_);
+}
+
+// A day of the open incident's window delivered again with other values: its efficiency sums
+// and its drawn orders are read again, not taken from the stored results.
+TEST_F(OpenIncidentTest, ARedeliveredDayInTheOpenIncidentsWindowIsReadAgain) {
+  const fs::path folder = dir_->File("redelivered");
+  CopyFolder(dir_->File("pending"), folder, true);
+  const std::string day = "2026-03-26";
+  storage::Database database;
+  storage::Connection connection(database);
+  const fs::path deliveries = folder / "deliveries" / "part-0.parquet";
+  Copy(connection,
+       fmt::format("SELECT * REPLACE (CASE WHEN order_id IN (SELECT order_id FROM "
+                   "read_parquet({0}) WHERE order_date = DATE '{2}') THEN actual_eta_min + 9 "
+                   "ELSE actual_eta_min END AS actual_eta_min) FROM read_parquet({1})",
+                   Literal(folder / "orders" / "part-0.parquet"), Literal(deliveries), day),
+       folder / "deliveries" / "new.tmp");
+  fs::rename(folder / "deliveries" / "new.tmp", deliveries);
+
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  const auto& computed = report.computed_efficiency_days;
+  EXPECT_NE(std::find(computed.begin(), computed.end(), day), computed.end())
+      << fmt::format("{}", fmt::join(computed, ", "));
+  EXPECT_NE(std::find(computed.begin(), computed.end(), LAST_DAY), computed.end());
+  EXPECT_GT(report.reused_efficiency_days, 0);
+  const json full = Full(folder, *dir_, "redelivered-full");
+  ExpectSameAnalysis(refreshed, full);
+  // The change reached the open incident's efficiency: the stale day would not give the full
+  // analysis's figure.
+  int open = 0;
+  for (const auto& incident : full["incidents"]) {
+    if (!incident["end_date"].is_null() || !incident.contains("efficiency_baseline")) continue;
+    for (const auto& before : full_["incidents"]) {
+      if (before["id"] != incident["id"]) continue;
+      ++open;
+      EXPECT_NE(incident["efficiency_baseline"]["dasher_hours_per_delivery"],
+                before["efficiency_baseline"]["dasher_hours_per_delivery"]);
+    }
+  }
+  EXPECT_GE(open, 1);
+}
+
+// Damaged stored draws and efficiency sums are not used (the log warns): the refresh draws and
+// reads those days again and still equals a full analysis.
+TEST_F(OpenIncidentTest, DamagedStoredDrawsAndEfficiencySumsAreReadAgain) {
+  const fs::path folder = dir_->File("damaged");
+  CopyFolder(dir_->File("pending"), folder, true);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    connection.Execute(
+        "DROP TABLE r.facts_draws; CREATE TABLE r.facts_draws AS SELECT 1 AS x; "
+        "UPDATE r.efficiency_days SET sums = '{\"orders\": 1}'; DETACH r");
+  }
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.reused_fact_windows, 0u);
+  EXPECT_EQ(report.reused_efficiency_days, 0);
+  EXPECT_GT(report.computed_efficiency_days.size(), 10u);
+  ExpectSameAnalysis(refreshed, full_);
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 
 #include <cmath>
 
+#include "common/error.hpp"
 #include "metrics/slice_cube.hpp"
 #include "recommend/action.hpp"
 #include "recommend/cause_world.hpp"
+#include "recommend/efficiency.hpp"
 #include "recommend/recommend.hpp"
 #include "recommend/simulate.hpp"
 #include "storage/dataset.hpp"
@@ -278,6 +280,73 @@ TEST(RecommendEfficiency, TablesAndSelectedFactsAgreeWithOrderFacts) {
   EXPECT_GT(facts.orders_per_day, 0);
   EXPECT_GT(facts.cx_sd, 0);
   EXPECT_GT(facts.icc_store_day, 0);
+}
+
+// The windows' sums read day by day, in two parts (as a refresh reads the new days and takes the
+// others from the stored results), and through their JSON, add up to the sums of one read.
+TEST(RecommendEfficiency, DaysReadInPartsAddUpToTheWholeWindows) {
+  const auto world = BuildCauseWorld("merchant_prep_delay", 800, false);
+  storage::Database database;
+  storage::Connection connection(database);
+  const storage::Dataset dataset =
+      storage::Dataset::Open(connection, {.folder = world->dir.File("with")});
+  metrics::BuildOrderFacts(connection, dataset, metrics::CxScoreConfig{});
+  const Date first = ParseDate(world->truth.at("start_date").get<std::string>());
+  const Date start =
+      ParseDate(world->truth.at("incidents").at(0).at("start_date").get<std::string>());
+  const Date end = AddDays(first, world->truth.at("days").get<int>() - 1);
+  const std::vector<Date> window = DaysBetween(start, end);
+  const std::vector<Date> baseline = DaysBetween(first, AddDays(start, -1));
+  const storage::SliceEfficiencySums whole =
+      SumEfficiencyDays(ReadEfficiencyDays(connection, world->slice, window, baseline));
+  std::vector<EfficiencyDay> days =
+      ReadEfficiencyDays(connection, world->slice, {window.begin(), window.end() - 1},
+                         {baseline.begin() + 1, baseline.end()});
+  ASSERT_EQ(days.size(), window.size() + baseline.size() - 2);
+  for (auto day :
+       ReadEfficiencyDays(connection, world->slice, {window.back()}, {baseline.front()})) {
+    day.sums = EfficiencyDay::SumsFromJson(nlohmann::json::parse(day.SumsJson().dump()));
+    days.push_back(day);
+  }
+  const storage::SliceEfficiencySums parts = SumEfficiencyDays(days);
+  EXPECT_GT(whole.orders, 0);
+  EXPECT_GT(whole.n, 0);
+  EXPECT_DOUBLE_EQ(parts.orders, whole.orders);
+  EXPECT_NEAR(parts.sxy, whole.sxy, 1e-9 * std::abs(whole.sxy));
+  EXPECT_NEAR(parts.refunds, whole.refunds, 1e-9 * (1 + std::abs(whole.refunds)));
+  EXPECT_EQ(parts.region_hours.size(), whole.region_hours.size());
+  EXPECT_EQ(parts.store_days.size(), whole.store_days.size());
+  // And the model measured from them is the one MeasureEfficiency reads itself.
+  const nlohmann::json a = MeasureEfficiency(connection, dataset, world->slice, first,
+                                             AddDays(start, -1), start, end, {}, &parts)
+                               .ToJson();
+  const nlohmann::json b = MeasureEfficiency(connection, dataset, world->slice, first,
+                                             AddDays(start, -1), start, end, {})
+                               .ToJson();
+  for (const auto& [key, value] : b.items()) {
+    EXPECT_NEAR(a.at(key).get<double>(), value.get<double>(),
+                1e-9 * (1 + std::abs(value.get<double>())))
+        << key;
+  }
+}
+
+TEST(RecommendEfficiency, StoredDaySumsWithoutAFieldAreRejected) {
+  const auto message = [](const nlohmann::json& json) {
+    try {
+      EfficiencyDay::SumsFromJson(json);
+    } catch (const Error& error) {
+      EXPECT_EQ(error.Type(), ErrorType::INVALID_INPUT) << error.what();
+      return std::string(error.what());
+    }
+    return std::string("(accepted)");
+  };
+  nlohmann::json json = EfficiencyDay{}.SumsJson();
+  json.erase("sxy");
+  EXPECT_NE(message(json).find("field 'sxy' is missing"), std::string::npos) << message(json);
+  json = EfficiencyDay{}.SumsJson();
+  json["store_days"] = nlohmann::json::array({nlohmann::json::array({1, 2})});
+  EXPECT_NE(message(json).find("'store_days' holds a malformed cluster"), std::string::npos)
+      << message(json);
 }
 
 // The orders of the slice's regions (the share of their dasher-hours) read from the leaves pass's
