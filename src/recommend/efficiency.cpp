@@ -113,50 +113,6 @@ std::string OneOf(const std::string& column, const std::vector<Date>& days) {
                      column, FormatDate(*least), FormatDate(*greatest), fmt::join(literals, ", "));
 }
 
-// The window sums of one row of `t` (columns as ReadEfficiencyDays' queries name them).
-void ReadWindowSums(const storage::Table& t, size_t row, storage::SliceEfficiencySums& sums) {
-  for (const auto& [name, field] :
-       std::initializer_list<std::pair<const char*, double storage::SliceEfficiencySums::*>>{
-           {"n", &storage::SliceEfficiencySums::n},
-           {"sx", &storage::SliceEfficiencySums::sx},
-           {"sb", &storage::SliceEfficiencySums::sb},
-           {"sxx", &storage::SliceEfficiencySums::sxx},
-           {"sxb", &storage::SliceEfficiencySums::sxb},
-           {"sbb", &storage::SliceEfficiencySums::sbb},
-           {"sy", &storage::SliceEfficiencySums::sy},
-           {"sxy", &storage::SliceEfficiencySums::sxy},
-           {"sby", &storage::SliceEfficiencySums::sby},
-           {"hours_sum", &storage::SliceEfficiencySums::hours_sum},
-           {"hours_n", &storage::SliceEfficiencySums::hours_n}}) {
-    sums.*field = Get(t, name, row);
-  }
-}
-
-// The fields of SliceEfficiencySums a window day carries, by their JSON names.
-const std::vector<std::pair<const char*, double storage::SliceEfficiencySums::*>>& SumFields() {
-  using S = storage::SliceEfficiencySums;
-  static const std::vector<std::pair<const char*, double S::*>> fields = {
-      {"orders", &S::orders},
-      {"delivered", &S::delivered},
-      {"n", &S::n},
-      {"sx", &S::sx},
-      {"sb", &S::sb},
-      {"sxx", &S::sxx},
-      {"sxb", &S::sxb},
-      {"sbb", &S::sbb},
-      {"sy", &S::sy},
-      {"sxy", &S::sxy},
-      {"sby", &S::sby},
-      {"hours_sum", &S::hours_sum},
-      {"hours_n", &S::hours_n},
-      {"refunds", &S::refunds},
-      {"missing_refund_sum", &S::missing_refund_sum},
-      {"missing_refund_n", &S::missing_refund_n},
-      {"rejected_refund_sum", &S::rejected_refund_sum},
-      {"rejected_refund_n", &S::rejected_refund_n}};
-  return fields;
-}
-
 nlohmann::json ClustersJson(const std::vector<storage::CxCluster>& clusters) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& c : clusters) out.push_back({c.orders, c.mean, c.variance});
@@ -212,7 +168,9 @@ RegionOrders CountRegionOrders(storage::Connection& connection, const Slice& sli
 
 nlohmann::json EfficiencyDay::SumsJson() const {
   nlohmann::json out;
-  for (const auto& [name, field] : SumFields()) out[name] = sums.*field;
+  for (const auto& [name, field] : storage::SliceEfficiencySums::Fields()) {
+    out[std::string(name)] = sums.*field;
+  }
   out["region_hours"] = ClustersJson(sums.region_hours);
   out["store_days"] = ClustersJson(sums.store_days);
   return out;
@@ -221,8 +179,8 @@ nlohmann::json EfficiencyDay::SumsJson() const {
 storage::SliceEfficiencySums EfficiencyDay::SumsFromJson(const nlohmann::json& json) {
   if (!json.is_object()) throw InvalidInput("efficiency day: expected an object");
   storage::SliceEfficiencySums sums;
-  for (const auto& [name, field] : SumFields()) {
-    const auto found = json.find(name);
+  for (const auto& [name, field] : storage::SliceEfficiencySums::Fields()) {
+    const auto found = json.find(std::string(name));
     if (found == json.end() || !found->is_number()) {
       throw InvalidInput("efficiency day: field '{}' is missing or not a number", name);
     }
@@ -284,7 +242,7 @@ std::vector<EfficiencyDay> ReadEfficiencyDays(storage::Connection& connection, c
       "sum(b*b) AS sbb, sum(y) AS sy, sum(x*y) AS sxy, sum(b*y) AS sby, sum(hours) AS "
       "hours_sum, count(hours) AS hours_n FROM d GROUP BY day");
   for (size_t row = 0; row < regression.RowCount(); ++row) {
-    ReadWindowSums(regression, row, window_day(regression, row));
+    window_day(regression, row).Read(regression, row);
   }
 
   // Refunds are the items' and the support contacts' (order_facts' `refunds`).
@@ -293,27 +251,22 @@ std::vector<EfficiencyDay> ReadEfficiencyDays(storage::Connection& connection, c
       "o AS (SELECT day, count(*) AS orders, count(*) FILTER (WHERE is_delivered) AS delivered "
       "FROM recommend_orders WHERE in_window GROUP BY day), "
       "i AS (SELECT w.day, coalesce(sum(refund_amount), 0) AS refunds, "
-      "sum(refund_amount) FILTER (WHERE status = 'missing') AS missing_sum, "
-      "count(refund_amount) FILTER (WHERE status = 'missing') AS missing_n, "
+      "sum(refund_amount) FILTER (WHERE status = 'missing') AS missing_refund_sum, "
+      "count(refund_amount) FILTER (WHERE status = 'missing') AS missing_refund_n, "
       "sum(refund_amount) FILTER (WHERE status = 'substituted' AND NOT "
-      "coalesce(substitution_accepted, FALSE)) AS rejected_sum, "
+      "coalesce(substitution_accepted, FALSE)) AS rejected_refund_sum, "
       "count(refund_amount) FILTER (WHERE status = 'substituted' AND NOT "
-      "coalesce(substitution_accepted, FALSE)) AS rejected_n FROM items JOIN w USING (order_id) "
+      "coalesce(substitution_accepted, FALSE)) AS rejected_refund_n FROM items JOIN w USING "
+      "(order_id) "
       "GROUP BY w.day), "
       "s AS (SELECT w.day, coalesce(sum(refund_amount), 0) AS refunds FROM support "
       "JOIN w USING (order_id) GROUP BY w.day) "
       "SELECT o.day, o.orders, o.delivered, coalesce(i.refunds, 0) + coalesce(s.refunds, 0) AS "
-      "refunds, i.missing_sum, i.missing_n, i.rejected_sum, i.rejected_n FROM o "
+      "refunds, i.missing_refund_sum, i.missing_refund_n, i.rejected_refund_sum, "
+      "i.rejected_refund_n FROM o "
       "LEFT JOIN i ON i.day = o.day LEFT JOIN s ON s.day = o.day");
   for (size_t row = 0; row < counts.RowCount(); ++row) {
-    storage::SliceEfficiencySums& sums = window_day(counts, row);
-    sums.orders = Get(counts, "orders", row);
-    sums.delivered = Get(counts, "delivered", row);
-    sums.refunds = Get(counts, "refunds", row);
-    sums.missing_refund_sum = Get(counts, "missing_sum", row);
-    sums.missing_refund_n = Get(counts, "missing_n", row);
-    sums.rejected_refund_sum = Get(counts, "rejected_sum", row);
-    sums.rejected_refund_n = Get(counts, "rejected_n", row);
+    window_day(counts, row).Read(counts, row);
   }
 
   // The CX Scores of every baseline order of the slice. Every order, not a sample: an ICC of a

@@ -454,27 +454,54 @@ std::vector<LeavesRange> BuildClickHouseOrderLeaves(Connection& connection, cons
   return ranges;
 }
 
+namespace {
+
+// The sums of SliceEfficiencySums by the names their queries give them (the members' names).
+constexpr std::pair<std::string_view, double SliceEfficiencySums::*> EFFICIENCY_SUMS[] = {
+    {"orders", &SliceEfficiencySums::orders},
+    {"delivered", &SliceEfficiencySums::delivered},
+    {"n", &SliceEfficiencySums::n},
+    {"sx", &SliceEfficiencySums::sx},
+    {"sb", &SliceEfficiencySums::sb},
+    {"sxx", &SliceEfficiencySums::sxx},
+    {"sxb", &SliceEfficiencySums::sxb},
+    {"sbb", &SliceEfficiencySums::sbb},
+    {"sy", &SliceEfficiencySums::sy},
+    {"sxy", &SliceEfficiencySums::sxy},
+    {"sby", &SliceEfficiencySums::sby},
+    {"hours_sum", &SliceEfficiencySums::hours_sum},
+    {"hours_n", &SliceEfficiencySums::hours_n},
+    {"refunds", &SliceEfficiencySums::refunds},
+    {"missing_refund_sum", &SliceEfficiencySums::missing_refund_sum},
+    {"missing_refund_n", &SliceEfficiencySums::missing_refund_n},
+    {"rejected_refund_sum", &SliceEfficiencySums::rejected_refund_sum},
+    {"rejected_refund_n", &SliceEfficiencySums::rejected_refund_n},
+};
+
+}  // namespace
+
+std::span<const std::pair<std::string_view, double SliceEfficiencySums::*>>
+SliceEfficiencySums::Fields() {
+  return EFFICIENCY_SUMS;
+}
+
 void SliceEfficiencySums::Add(const SliceEfficiencySums& other) {
-  orders += other.orders;
-  delivered += other.delivered;
-  n += other.n;
-  sx += other.sx;
-  sb += other.sb;
-  sxx += other.sxx;
-  sxb += other.sxb;
-  sbb += other.sbb;
-  sy += other.sy;
-  sxy += other.sxy;
-  sby += other.sby;
-  hours_sum += other.hours_sum;
-  hours_n += other.hours_n;
-  refunds += other.refunds;
-  missing_refund_sum += other.missing_refund_sum;
-  missing_refund_n += other.missing_refund_n;
-  rejected_refund_sum += other.rejected_refund_sum;
-  rejected_refund_n += other.rejected_refund_n;
+  for (const auto& [name, sum] : EFFICIENCY_SUMS) this->*sum += other.*sum;
   region_hours.insert(region_hours.end(), other.region_hours.begin(), other.region_hours.end());
   store_days.insert(store_days.end(), other.store_days.begin(), other.store_days.end());
+}
+
+void SliceEfficiencySums::Read(const Table& table, size_t row) {
+  for (const auto& [name, sum] : EFFICIENCY_SUMS) {
+    const Column* column = table.Find(name);
+    if (column == nullptr) continue;
+    if (table.RowCount() <= row || column->IsNull(row)) {
+      this->*sum = 0;
+    } else {
+      this->*sum = column->type == ColumnType::DOUBLE ? column->doubles[row]
+                                                      : static_cast<double>(column->ints[row]);
+    }
+  }
 }
 
 namespace {
@@ -547,11 +574,11 @@ std::string WindowSumsSql(const Dataset& dataset, const Cut& cut) {
                ? fmt::format("toFloat64(ifNull(sum(if({}, {}, NULL)), 0)) AS {}", row, value, name)
                : fmt::format("toFloat64(0) AS {}", name);
   };
-  const auto of = [](bool present, const std::string& flag, const std::string& value,
-                     const char* name) {
-    return present ? fmt::format("toFloat64(ifNull(sum(if({}, {}, NULL)), 0)) AS {}", Matched(flag),
-                                 value, name)
-                   : fmt::format("toFloat64(0) AS {}", name);
+  // The sum of a joined value over the orders that have the joined row (0 without the table).
+  const auto of = [](bool present, const std::string& flag, const std::string& value) {
+    return present
+               ? fmt::format("toFloat64(ifNull(sum(if({}, {}, NULL)), 0))", Matched(flag), value)
+               : std::string("toFloat64(0)");
   };
   const std::vector<std::string> columns{
       "toFloat64(count()) AS orders",
@@ -568,12 +595,12 @@ std::string WindowSumsSql(const Dataset& dataset, const Cut& cut) {
       sum(hours, "hours_sum"),
       deliveries ? fmt::format("toFloat64(count(if({}, {}, NULL))) AS hours_n", row, hours)
                  : std::string("toFloat64(0) AS hours_n"),
-      of(items, "i_present", "i_refunds", "item_refunds"),
-      of(support, "s_present", "s_refunds", "support_refunds"),
-      of(items, "i_present", "i_missing_sum", "missing_refund_sum"),
-      of(items, "i_present", "i_missing_n", "missing_refund_n"),
-      of(items, "i_present", "i_rejected_sum", "rejected_refund_sum"),
-      of(items, "i_present", "i_rejected_n", "rejected_refund_n"),
+      fmt::format("{} + {} AS refunds", of(items, "i_present", "i_refunds"),
+                  of(support, "s_present", "s_refunds")),
+      of(items, "i_present", "i_missing_sum") + " AS missing_refund_sum",
+      of(items, "i_present", "i_missing_n") + " AS missing_refund_n",
+      of(items, "i_present", "i_rejected_sum") + " AS rejected_refund_sum",
+      of(items, "i_present", "i_rejected_n") + " AS rejected_refund_n",
   };
   return fmt::format("SELECT {} FROM {} ALL LEFT JOIN ({}) USING order_id{}",
                      fmt::join(columns, ", "), dataset.ClickHouse()->tables.at("orders").relation,
@@ -600,13 +627,6 @@ std::vector<CxCluster> ReadClusters(const Table& table) {
     clusters.push_back({n, table.Get("m").doubles[row], table.Get("v").doubles[row]});
   }
   return clusters;
-}
-
-double Number(const Table& table, std::string_view column) {
-  const Column& values = table.Get(column);
-  if (table.RowCount() == 0 || values.IsNull(0)) return 0;
-  return values.type == ColumnType::DOUBLE ? values.doubles[0]
-                                           : static_cast<double>(values.ints[0]);
 }
 
 // The days of `days` in [first, last].
@@ -636,24 +656,7 @@ SliceEfficiencySums ClickHouseSliceEfficiency(const Dataset& dataset, const Orde
        PlanLeavesRanges(DaysBetween(days, start, end), config.orders_per_query)) {
     const Table row = client.Query(WindowSumsSql(dataset, CutOf(chain, &range, condition)));
     SliceEfficiencySums part;
-    part.orders = Number(row, "orders");
-    part.delivered = Number(row, "delivered");
-    part.n = Number(row, "n");
-    part.sx = Number(row, "sx");
-    part.sb = Number(row, "sb");
-    part.sxx = Number(row, "sxx");
-    part.sxb = Number(row, "sxb");
-    part.sbb = Number(row, "sbb");
-    part.sy = Number(row, "sy");
-    part.sxy = Number(row, "sxy");
-    part.sby = Number(row, "sby");
-    part.hours_sum = Number(row, "hours_sum");
-    part.hours_n = Number(row, "hours_n");
-    part.refunds = Number(row, "item_refunds") + Number(row, "support_refunds");
-    part.missing_refund_sum = Number(row, "missing_refund_sum");
-    part.missing_refund_n = Number(row, "missing_refund_n");
-    part.rejected_refund_sum = Number(row, "rejected_refund_sum");
-    part.rejected_refund_n = Number(row, "rejected_refund_n");
+    part.Read(row);
     sums.Add(part);
   }
   // A region-hour and a store-day lie within one day, so each range's groups are whole ones. A

@@ -2,7 +2,10 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/date.hpp"
@@ -15,6 +18,7 @@ namespace cxagent::storage {
 
 class Connection;
 class Dataset;
+struct Table;
 
 //! The per-order scores as SQL that DuckDB and ClickHouse both run (CASE, greatest, least,
 //! comparisons), over the order facts' columns is_cancelled, is_delivered, late_min,
@@ -144,6 +148,13 @@ struct SliceEfficiencySums {
 
   //! Adds the sums of other days of the same slice: sums add up, groups are appended.
   void Add(const SliceEfficiencySums& other);
+  //! Sets each sum for which `table` has a column of the sum's name, from row `row` (NULL or no
+  //! such row reads as 0): how both engines' queries hand their sums over.
+  void Read(const Table& table, size_t row = 0);
+
+  //! Every sum (not the groups) with its name, the member's: for code that reads, adds or
+  //! stores them one by one.
+  static std::span<const std::pair<std::string_view, double SliceEfficiencySums::*>> Fields();
 };
 
 //! SliceEfficiencySums of the orders of `slice` (dimension -> value; empty for every order) in a
