@@ -569,11 +569,14 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
                     "window z (per-order noise units) a mechanism metric must reach");
   config.confirm_z = reader.Number("confirm_z", config.confirm_z, 0, 100,
                                    "CX Score drop z over the window that confirms a mechanism");
+  config.mechanism_min_days = reader.Integer("mechanism_min_days", config.mechanism_min_days, 1,
+                                             3650, "shortest window a mechanism is tested over");
   config.mechanism_max_days = reader.Integer("mechanism_max_days", config.mechanism_max_days, 1,
                                              3650, "longest window a mechanism is tested over");
-  if (config.mechanism_max_days < config.min_days_after) {
-    throw InvalidInput("{}: must not be below min_days_after ({})",
-                       reader.Where("mechanism_max_days"), config.min_days_after);
+  if (config.mechanism_max_days < std::max(config.min_days_after, config.mechanism_min_days)) {
+    throw InvalidInput("{}: must not be below min_days_after ({}) or mechanism_min_days ({})",
+                       reader.Where("mechanism_max_days"), config.min_days_after,
+                       config.mechanism_min_days);
   }
   if (config.medium_impact > config.high_impact) {
     throw InvalidInput("{}: must not exceed high_impact ({})", reader.Where("medium_impact"),
@@ -604,7 +607,8 @@ std::vector<Alert> DetectMechanisms(
   if (orders == nullptr || cx_sum == nullptr) return {};
   const size_t n = orders->size();
   const RatioPrefix cx(*cx_sum, *orders);
-  const auto min_days = static_cast<size_t>(std::max(1, config.min_days_after));
+  const auto min_days =
+      static_cast<size_t>(std::max({1, config.min_days_after, config.mechanism_min_days}));
   const auto max_days = std::max(min_days, static_cast<size_t>(config.mechanism_max_days));
   const auto baseline_days = static_cast<size_t>(config.baseline_days);
   struct Found {

@@ -67,6 +67,9 @@ struct IncidentConfig {
   double mechanism_z = 9.0;
   //! z the slice's CX Score drop over that same window must reach to confirm it.
   double confirm_z = 2.0;
+  //! Shortest window a mechanism metric is tested over (days): a week, so that every window holds
+  //! each weekday and a day-level blip (one stormy evening) cannot carry it alone.
+  int mechanism_min_days = 7;
   //! Longest window a mechanism metric is tested over (days); a regression filling it is followed
   //! for as long as it lasts.
   int mechanism_max_days = 28;
@@ -149,7 +152,7 @@ std::span<const std::string_view> IncidentMetrics();
 std::span<const std::string_view> MechanismMetrics();
 
 //! Mechanism-led cx_score alerts of one slice from its daily sums (index = day from `first`):
-//! per mechanism metric, the window of `config.min_days_after` to `config.mechanism_max_days`
+//! per mechanism metric, the window of `config.mechanism_min_days` to `config.mechanism_max_days`
 //! days where it is worst against the preceding `config.baseline_days` (z with the per-order
 //! variance: binomial for shares, and never below the one the baseline's daily values show),
 //! kept when z >= mechanism_z and the slice's CX Score over that window dropped by min_cx_delta

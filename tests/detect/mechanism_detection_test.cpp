@@ -179,12 +179,13 @@ TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
 TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   {
     ConfigReader reader(YAML::Load("mechanism_z: 7\nconfirm_z: 1.5\nmechanism_max_days: 21\n"
-                                   "mechanism_detection: false"),
+                                   "mechanism_min_days: 5\nmechanism_detection: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_EQ(config.mechanism_z, 7);
     EXPECT_EQ(config.confirm_z, 1.5);
     EXPECT_EQ(config.mechanism_max_days, 21);
+    EXPECT_EQ(config.mechanism_min_days, 5);
     EXPECT_FALSE(config.mechanism_detection);
   }
   {
