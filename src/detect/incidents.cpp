@@ -36,6 +36,15 @@ constexpr std::string_view INCIDENT_METRICS[] = {"cx_score",
                                                  "avg_rating",
                                                  "low_rating_rate"};
 
+// The per-order mechanisms behind the CX Score components (domain.md §4) that mechanism-led
+// detection tests: lateness, what drives it (assignment and prep waits, ETA error), item
+// problems, cancellations, contacts and low ratings. Drivers that move without hurting orders
+// (distance, batching) are left to the CX Score's own test.
+constexpr std::string_view MECHANISM_METRICS[] = {
+    "on_time_rate",  "eta_error",         "avg_assign_delay",
+    "avg_prep_wait", "missing_item_rate", "substitution_accept_rate",
+    "cancel_rate",   "contact_rate",      "low_rating_rate"};
+
 // Daily sums of one slice, one vector per cube column, indexed by day from the first cube date.
 struct SliceSeries {
   Slice slice;
@@ -54,6 +63,14 @@ struct Cube {
     }
     throw InternalError("cube column '{}' is not loaded", name);
   }
+
+  // The column's daily sums in `series`, or nullptr when the cube lacks that column.
+  const std::vector<double>* Find(const SliceSeries& series, std::string_view name) const {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (columns[i] == name) return &series.sums[i];
+    }
+    return nullptr;
+  }
 };
 
 // The incident metrics' numerators and denominators per slice from `table` (the slice cube:
@@ -64,6 +81,17 @@ Cube LoadCube(const storage::Table& table) {
     const auto& metric = metrics::FindMetric(name);
     for (const auto column : {metric.numerator, metric.denominator}) {
       if (std::find(cube.columns.begin(), cube.columns.end(), column) == cube.columns.end()) {
+        cube.columns.emplace_back(column);
+      }
+    }
+  }
+  // Mechanism metrics are optional: a cube without their sums (an older store, a hand-made
+  // cube) is detected on without them.
+  for (const auto name : MECHANISM_METRICS) {
+    const auto& metric = metrics::FindMetric(name);
+    for (const auto column : {metric.numerator, metric.denominator}) {
+      if (table.Find(column) != nullptr &&
+          std::find(cube.columns.begin(), cube.columns.end(), column) == cube.columns.end()) {
         cube.columns.emplace_back(column);
       }
     }
@@ -284,6 +312,76 @@ void DetectInSeries(const Cube& cube, const SliceSeries& series,
   }
 }
 
+// Prefix sums of a ratio metric's daily numerator and denominator, of num^2 / den and of the
+// observed days (den > 0): any window's sums in O(1).
+class RatioPrefix {
+ public:
+  struct Sums {
+    double num = 0;
+    double den = 0;
+    double square = 0;  // sum over observed days of num^2 / den = den x (daily ratio)^2
+    double days = 0;    // observed days
+    double Ratio() const { return den > 0 ? num / den : NaN; }
+  };
+
+  RatioPrefix(const std::vector<double>& numerator, const std::vector<double>& denominator)
+      : sums_(numerator.size() + 1) {
+    for (size_t i = 0; i < numerator.size(); ++i) {
+      Sums next = sums_[i];
+      if (denominator[i] > 0) {
+        next.num += numerator[i];
+        next.den += denominator[i];
+        next.square += numerator[i] * numerator[i] / denominator[i];
+        next.days += 1;
+      }
+      sums_[i + 1] = next;
+    }
+  }
+
+  Sums Over(size_t begin, size_t end) const {
+    return {sums_[end].num - sums_[begin].num, sums_[end].den - sums_[begin].den,
+            sums_[end].square - sums_[begin].square, sums_[end].days - sums_[begin].days};
+  }
+
+ private:
+  std::vector<Sums> sums_;
+};
+
+// Per-unit variance of a ratio metric seen in its daily values over a window:
+// sum_d den_d (x_d - p)^2 / (days - 1). Under independent units of variance s^2 each term
+// averages s^2; day-level swings (weekdays, weather) add to it, so a window test scaled by it
+// stays honest where the per-unit variance alone would not.
+double DailyUnitVariance(const RatioPrefix::Sums& sums) {
+  if (sums.days < 2 || !(sums.den > 0)) return NaN;
+  const double p = sums.num / sums.den;
+  const double squares = sums.square - 2 * p * sums.num + p * p * sums.den;
+  return std::max(0.0, squares) / (sums.days - 1);
+}
+
+// z of a window's ratio against the baseline's, with per-unit variance `variance`; positive =
+// worse (`sign` +1 when higher is worse).
+double WindowZ(const RatioPrefix::Sums& base, const RatioPrefix::Sums& window, double variance,
+               double sign) {
+  return sign * (window.Ratio() - base.Ratio()) /
+         std::sqrt(variance * (1.0 / window.den + 1.0 / base.den));
+}
+
+// The same for a share, on the binomial's variance-stabilizing scale 2 asin(sqrt(p)) (variance
+// 1/N): a plain z over-states a burst of a rare event in a small window (10 cancellations in 60
+// orders against a 1.4 % baseline reads z 9.6, here 4.4). Day-level swings beyond the binomial
+// (`variance` above p (1 - p)) widen it as they do the plain z.
+double ShareWindowZ(const RatioPrefix::Sums& base, const RatioPrefix::Sums& window, double variance,
+                    double sign) {
+  const double p = base.Ratio();
+  const double binomial = p * (1 - p);
+  const double inflation = binomial > 0 && variance > binomial ? variance / binomial : 1.0;
+  const auto scale = [](double share) {
+    return 2 * std::asin(std::sqrt(std::clamp(share, 0.0, 1.0)));
+  };
+  return sign * (scale(window.Ratio()) - scale(p)) /
+         std::sqrt(inflation * (1.0 / window.den + 1.0 / base.den));
+}
+
 // True when the two slices can share orders (no dimension holds two different values).
 bool Intersects(const Slice& a, const Slice& b) {
   for (const auto& [name, value] : a.Pairs()) {
@@ -463,6 +561,23 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
                      "report component alerts attached to no CX incident as incidents");
   config.localize_max_roots = reader.Integer("localize_max_roots", config.localize_max_roots, 1, 20,
                                              "most root slices per incident");
+  config.mechanism_detection =
+      reader.Boolean("mechanism_detection", config.mechanism_detection,
+                     "also find regressions through their mechanism metrics");
+  config.mechanism_z =
+      reader.Number("mechanism_z", config.mechanism_z, 0, 1000,
+                    "window z (per-order noise units) a mechanism metric must reach");
+  config.confirm_z = reader.Number("confirm_z", config.confirm_z, 0, 100,
+                                   "CX Score drop z over the window that confirms a mechanism");
+  config.mechanism_min_days = reader.Integer("mechanism_min_days", config.mechanism_min_days, 1,
+                                             3650, "shortest window a mechanism is tested over");
+  config.mechanism_max_days = reader.Integer("mechanism_max_days", config.mechanism_max_days, 1,
+                                             3650, "longest window a mechanism is tested over");
+  if (config.mechanism_max_days < std::max(config.min_days_after, config.mechanism_min_days)) {
+    throw InvalidInput("{}: must not be below min_days_after ({}) or mechanism_min_days ({})",
+                       reader.Where("mechanism_max_days"), config.min_days_after,
+                       config.mechanism_min_days);
+  }
   if (config.medium_impact > config.high_impact) {
     throw InvalidInput("{}: must not exceed high_impact ({})", reader.Where("medium_impact"),
                        config.high_impact);
@@ -477,6 +592,115 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
 
 std::span<const std::string_view> IncidentMetrics() {
   return INCIDENT_METRICS;
+}
+
+std::span<const std::string_view> MechanismMetrics() {
+  return MECHANISM_METRICS;
+}
+
+std::vector<Alert> DetectMechanisms(
+    const Slice& slice, Date first,
+    const std::function<const std::vector<double>*(std::string_view column)>& sums,
+    const IncidentConfig& config, const std::vector<std::string>& unavailable) {
+  const std::vector<double>* orders = sums("orders");
+  const std::vector<double>* cx_sum = sums("cx_sum");
+  if (orders == nullptr || cx_sum == nullptr) return {};
+  const size_t n = orders->size();
+  const RatioPrefix cx(*cx_sum, *orders);
+  const auto min_days =
+      static_cast<size_t>(std::max({1, config.min_days_after, config.mechanism_min_days}));
+  const auto max_days = std::max(min_days, static_cast<size_t>(config.mechanism_max_days));
+  const auto baseline_days = static_cast<size_t>(config.baseline_days);
+  struct Found {
+    Alert alert;
+    double mechanism_z = 0;
+  };
+  std::vector<Found> found;
+  for (const auto name : MECHANISM_METRICS) {
+    if (std::find(unavailable.begin(), unavailable.end(), name) != unavailable.end()) continue;
+    const auto& metric = metrics::FindMetric(name);
+    const std::vector<double>* numerator = sums(metric.numerator);
+    const std::vector<double>* denominator = sums(metric.denominator);
+    if (numerator == nullptr || denominator == nullptr) continue;
+    const RatioPrefix prefix(*numerator, *denominator);
+    const double sign = metric.higher_is_better ? -1.0 : 1.0;
+    double best_z = -std::numeric_limits<double>::infinity();
+    size_t best_start = 0;
+    size_t best_end = 0;
+    for (size_t start = 1; start + min_days <= n; ++start) {
+      const size_t base_begin = start > baseline_days ? start - baseline_days : 0;
+      const RatioPrefix::Sums base = prefix.Over(base_begin, start);
+      if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
+      double variance = DailyUnitVariance(base);
+      if (metric.is_share) {
+        variance = std::isnan(variance) ? 0.0 : variance;
+      } else if (!(variance > 0)) {
+        continue;
+      }
+      for (size_t end = start + min_days; end <= std::min(n, start + max_days); ++end) {
+        const RatioPrefix::Sums window = prefix.Over(start, end);
+        if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
+        const double z = metric.is_share ? ShareWindowZ(base, window, variance, sign)
+                                         : WindowZ(base, window, variance, sign);
+        if (z > best_z) {
+          best_z = z;
+          best_start = start;
+          best_end = end;
+        }
+      }
+    }
+    if (!(best_z >= config.mechanism_z)) continue;
+    const size_t base_begin = best_start > baseline_days ? best_start - baseline_days : 0;
+    // A regression filling the longest window may last longer: followed while the next three
+    // days stay at least half as bad.
+    if (best_end - best_start == max_days) {
+      const RatioPrefix::Sums base = prefix.Over(base_begin, best_start);
+      const double shift = sign * (prefix.Over(best_start, best_end).Ratio() - base.Ratio());
+      while (best_end < n) {
+        const RatioPrefix::Sums next = prefix.Over(best_end, std::min(n, best_end + 3));
+        if (!(next.den > 0) || sign * (next.Ratio() - base.Ratio()) < 0.5 * shift) break;
+        ++best_end;
+      }
+    }
+    // The confirmation: the slice's CX Score fell over the same window.
+    const RatioPrefix::Sums cx_base = cx.Over(base_begin, best_start);
+    const RatioPrefix::Sums cx_window = cx.Over(best_start, best_end);
+    const double cx_variance = DailyUnitVariance(cx_base);
+    if (!(cx_variance > 0) || !(cx_window.den > 0)) continue;
+    const double cx_z = WindowZ(cx_base, cx_window, cx_variance, -1.0);
+    Alert alert;
+    alert.slice = slice;
+    alert.metric = "cx_score";
+    alert.start = AddDays(first, static_cast<int32_t>(best_start));
+    if (best_end < n) alert.end = AddDays(first, static_cast<int32_t>(best_end - 1));
+    alert.baseline_start = AddDays(first, static_cast<int32_t>(base_begin));
+    alert.baseline_end = AddDays(first, static_cast<int32_t>(best_start - 1));
+    alert.baseline = cx_base.Ratio();
+    alert.current = cx_window.Ratio();
+    alert.delta = alert.current - alert.baseline;
+    alert.z = cx_z;
+    alert.orders = cx_window.den;
+    alert.days = cx_window.days;
+    alert.cx_loss = -alert.delta * alert.orders;
+    alert.detected_by = std::string(metric.name);
+    if (cx_z >= config.confirm_z && -alert.delta >= config.min_cx_delta) {
+      spdlog::debug("mechanism {} {} start {} z {:.1f}, cx delta {:.2f} z {:.1f}", metric.name,
+                    slice.ToText(), FormatDate(alert.start), best_z, alert.delta, cx_z);
+      found.push_back({std::move(alert), best_z});
+    }
+  }
+  // Several mechanisms of one regression (lateness and its ETA error) give one alert: the
+  // strongest mechanism's; a regression at another time stays separate.
+  std::sort(found.begin(), found.end(),
+            [](const Found& a, const Found& b) { return a.mechanism_z > b.mechanism_z; });
+  std::vector<Alert> alerts;
+  for (auto& candidate : found) {
+    const bool overlaps = std::any_of(alerts.begin(), alerts.end(), [&](const Alert& kept) {
+      return WindowsOverlap(kept, candidate.alert);
+    });
+    if (!overlaps) alerts.push_back(std::move(candidate.alert));
+  }
+  return alerts;
 }
 
 std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
@@ -497,12 +721,30 @@ std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const Detector
   const size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
   std::vector<std::vector<std::vector<Alert>>> found(
       detected.size(), std::vector<std::vector<Alert>>(cube.slices.size()));
+  std::vector<std::vector<Alert>> mechanism(cube.slices.size());
+  size_t cx_index = detected.size();
+  for (size_t m = 0; m < detected.size(); ++m) {
+    if (detected[m]->name == "cx_score") cx_index = m;
+  }
   const auto work = [&](size_t worker) {
     const auto detector = registry.Create(config.detector, DetectorSettings(config));
     for (size_t m = 0; m < detected.size(); ++m) {
       const auto& metric = *detected[m];
       for (size_t s = worker; s < cube.slices.size(); s += workers) {
         DetectInSeries(cube, cube.slices[s], metric, *detector, config, found[m][s]);
+      }
+    }
+    if (!config.mechanism_detection || cx_index == detected.size()) return;
+    for (size_t s = worker; s < cube.slices.size(); s += workers) {
+      const SliceSeries& series = cube.slices[s];
+      auto columns = [&](std::string_view column) { return cube.Find(series, column); };
+      // A regression the CX Score's own test found in this slice needs no second alert.
+      for (auto& alert : DetectMechanisms(series.slice, cube.first, columns, config, unavailable)) {
+        const auto& own = found[cx_index][s];
+        if (std::none_of(own.begin(), own.end(),
+                         [&](const Alert& cx) { return WindowsOverlap(cx, alert); })) {
+          mechanism[s].push_back(std::move(alert));
+        }
       }
     }
   };
@@ -518,13 +760,20 @@ std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const Detector
       for (auto& alert : list) alerts.push_back(std::move(alert));
     }
   }
+  size_t mechanism_alerts = 0;
+  for (auto& list : mechanism) {
+    for (auto& alert : list) {
+      alerts.push_back(std::move(alert));
+      ++mechanism_alerts;
+    }
+  }
   for (const auto& alert : alerts) {
     spdlog::debug("alert {} {} start {} delta {:.3f} z {:.1f} orders {}", alert.metric,
                   alert.slice.ToText(), FormatDate(alert.start), alert.delta, alert.z,
                   alert.orders);
   }
-  spdlog::info("incidents: {} slices x {} metrics over {} days, {} alerts", cube.slices.size(),
-               detected.size(), cube.days, alerts.size());
+  spdlog::info("incidents: {} slices x {} metrics over {} days, {} alerts ({} mechanism-led)",
+               cube.slices.size(), detected.size(), cube.days, alerts.size(), mechanism_alerts);
   return alerts;
 }
 
@@ -681,7 +930,9 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
       (base_mean - mean) / (sigma * std::sqrt(1.0 / double(count) + 1.0 / double(base_count)));
   const double delta = RatioOf(numerator, denominator, start, end) -
                        RatioOf(numerator, denominator, base_begin, start);
-  return !(z >= config.min_z && -delta >= config.min_cx_delta);
+  // A mechanism-led alert was confirmed at confirm_z; it stays its own while it still is.
+  const double required = alert.detected_by == "cx" ? config.min_z : config.confirm_z;
+  return !(z >= required && -delta >= config.min_cx_delta);
 }
 
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
@@ -806,6 +1057,7 @@ nlohmann::json IncidentJson(const Incident& incident) {
           {"baseline_start_date", FormatDate(lead.baseline_start)},
           {"baseline_end_date", FormatDate(lead.baseline_end)},
           {"related_slices", incident.related.size()},
+          {"detected_by", lead.detected_by},
           {"slices", slices},
           {"components", components}};
 }

@@ -58,6 +58,21 @@ struct IncidentConfig {
   bool component_incidents = false;
   //! Most root slices localization reports per incident.
   int localize_max_roots = 3;
+  //! Also find regressions through their mechanisms (MechanismMetrics()): a mechanism metric of
+  //! a slice that moved far beyond its per-order sampling noise over a window, confirmed by the
+  //! slice's CX Score over the same window (docs/incidents.md, "Mechanism-led detection").
+  bool mechanism_detection = true;
+  //! z (in per-order sampling noise units) a mechanism metric's window must reach: a maximum over
+  //! every slice, mechanism metric and window, hence high.
+  double mechanism_z = 9.0;
+  //! z the slice's CX Score drop over that same window must reach to confirm it.
+  double confirm_z = 2.0;
+  //! Shortest window a mechanism metric is tested over (days): a week, so that every window holds
+  //! each weekday and a day-level blip (one stormy evening) cannot carry it alone.
+  int mechanism_min_days = 7;
+  //! Longest window a mechanism metric is tested over (days); a regression filling it is followed
+  //! for as long as it lasts.
+  int mechanism_max_days = 28;
 
   //! Reads the `incidents` section (absent keys keep their defaults; unknown keys rejected).
   static IncidentConfig Read(ConfigReader& reader);
@@ -80,6 +95,9 @@ struct Alert {
   double days = 0;      //!< observed days in the incident window
   //! CX points x orders lost in the window (cx_score only): -delta x orders.
   double cx_loss = 0;
+  //! The test that found it: "cx" (the metric's own series) or, for a cx_score alert found
+  //! through a mechanism, that mechanism metric's name.
+  std::string detected_by = "cx";
 };
 
 //! One localized root slice of an incident (interfaces.md §2 `slices`).
@@ -129,6 +147,22 @@ std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const Detector
 
 //! The metrics incidents are detected on: the CX Score and its components (domain.md §4).
 std::span<const std::string_view> IncidentMetrics();
+
+//! The per-order mechanism metrics mechanism-led detection tests (IncidentConfig::mechanism_z).
+std::span<const std::string_view> MechanismMetrics();
+
+//! Mechanism-led cx_score alerts of one slice from its daily sums (index = day from `first`):
+//! per mechanism metric, the window of `config.mechanism_min_days` to `config.mechanism_max_days`
+//! days where it is worst against the preceding `config.baseline_days` (z with the per-order
+//! variance: binomial for shares, and never below the one the baseline's daily values show),
+//! kept when z >= mechanism_z and the slice's CX Score over that window dropped by min_cx_delta
+//! at z >= confirm_z. At most one alert per stretch of time (the strongest mechanism).
+//! `sums` maps a cube column name to its daily values; metrics whose columns are absent are
+//! skipped.
+std::vector<Alert> DetectMechanisms(
+    const Slice& slice, Date first,
+    const std::function<const std::vector<double>*(std::string_view column)>& sums,
+    const IncidentConfig& config, const std::vector<std::string>& unavailable = {});
 
 //! Says whether an alert's regression disappears once the orders of `others` (slices of stronger
 //! incidents overlapping it in time) are taken out of its slice.

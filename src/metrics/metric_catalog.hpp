@@ -28,6 +28,9 @@ struct MetricDefinition {
   //! The contract columns it is computed from beyond `orders`' required ones (empty: always
   //! available); without them the cube's sums read 0 and the metric is not computed.
   storage::Needs needs = {};
+  //! A share of the denominator's units (each unit 0 or 1): its per-unit variance is binomial,
+  //! p (1 - p), which mechanism-led detection uses (docs/incidents.md).
+  bool is_share = false;
 };
 
 //! Every metric of domain.md §4: the CX Score, its components and the driver metrics.

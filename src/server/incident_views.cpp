@@ -248,6 +248,8 @@ nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::Inc
   }
   return {{"id", incident.id},
           {"metric", incident.metric},
+          // Analyses stored before mechanism-led detection found every incident on the CX Score.
+          {"detected_by", document.value("detected_by", std::string("cx"))},
           {"start_date", document.at("start_date")},
           {"end_date", document.value("end_date", nlohmann::json())},
           {"severity", document.value("severity", std::string("low"))},

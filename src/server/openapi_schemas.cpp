@@ -61,6 +61,9 @@ Json DatedSeries(Json point) {
 Json Summary() {
   return {{"id", String("e.g. INC-0001; a rank, not stable across re-analyses")},
           {"metric", String("the lead alert's metric")},
+          {"detected_by",
+           String("the test that found the lead alert: cx (the CX Score's own series) or the "
+                  "mechanism metric whose shift, confirmed by the CX Score, found it")},
           {"start_date", DateSchema()},
           {"end_date", Nullable(DateSchema())},
           {"severity", Enum({"high", "medium", "low"})},

@@ -45,6 +45,7 @@ export const HEALTH: Health = {
 export const SUMMARY_1: IncidentSummary = {
   id: 'INC-0001',
   metric: 'cx_score',
+  detected_by: 'cx',
   start_date: INCIDENT_START,
   end_date: null,
   severity: 'high',

@@ -521,6 +521,8 @@ export interface components {
             breakdown: components["schemas"]["MetricBreakdown"][];
             current: number;
             delta: number;
+            /** @description the test that found the lead alert: cx (the CX Score's own series) or the mechanism metric whose shift, confirmed by the CX Score, found it */
+            detected_by: string;
             drilldown: components["schemas"]["Drilldown"][];
             /** Format: date */
             end_date: string | null;
@@ -571,6 +573,8 @@ export interface components {
             baseline: number;
             current: number;
             delta: number;
+            /** @description the test that found the lead alert: cx (the CX Score's own series) or the mechanism metric whose shift, confirmed by the CX Score, found it */
+            detected_by: string;
             /** Format: date */
             end_date: string | null;
             feedback: components["schemas"]["Feedback"] | null;

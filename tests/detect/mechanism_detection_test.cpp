@@ -1,0 +1,221 @@
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "detect/incidents.hpp"
+#include "detect/registry.hpp"
+#include "metrics/metric_catalog.hpp"
+#include "storage/duckdb.hpp"
+#include "support/test_support.hpp"
+
+namespace cxagent::detect {
+namespace {
+
+using testing::ErrorMessage;
+
+const Date FIRST = ParseDate("2026-03-02");
+
+// What happens to the slice's orders from day `from` to day `to` (exclusive).
+struct Regression {
+  int from = 0;
+  int to = 0;
+  double prep_minutes = 0;  // added to every order's prep wait
+  double cx_points = 0;     // taken off every order's CX Score
+  double cancel_share = 0;  // added to the cancel probability
+};
+
+// Daily cube sums of one slice, simulated order by order: CX Score 88 with a per-order spread of
+// 12 points (as in the generated worlds), prep waits of 8 +- 4 minutes, 3% cancellations.
+std::map<std::string, std::vector<double>> SimulateSlice(int days, int orders_per_day,
+                                                         const Regression& regression,
+                                                         unsigned seed) {
+  std::mt19937 generator(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::poisson_distribution<int> volume(orders_per_day);
+  std::map<std::string, std::vector<double>> sums;
+  for (const char* column : {"orders", "cx_sum", "dispatched", "prep_wait_sum", "cancelled"}) {
+    sums[column].assign(static_cast<size_t>(days), 0.0);
+  }
+  for (int day = 0; day < days; ++day) {
+    const bool on = day >= regression.from && day < regression.to;
+    const int orders = volume(generator);
+    for (int order = 0; order < orders; ++order) {
+      const auto d = static_cast<size_t>(day);
+      sums["orders"][d] += 1;
+      const bool cancelled = uniform(generator) < 0.03 + (on ? regression.cancel_share : 0.0);
+      double cx = std::clamp(88 + 12 * normal(generator), 0.0, 100.0);
+      if (on) cx = std::max(0.0, cx - regression.cx_points);
+      if (cancelled) {
+        sums["cancelled"][d] += 1;
+        continue;
+      }
+      sums["cx_sum"][d] += cx;
+      sums["dispatched"][d] += 1;
+      sums["prep_wait_sum"][d] +=
+          std::max(0.0, 8 + 4 * normal(generator)) + (on ? regression.prep_minutes : 0.0);
+    }
+  }
+  return sums;
+}
+
+std::vector<Alert> Detect(const std::map<std::string, std::vector<double>>& sums,
+                          const IncidentConfig& config = {}) {
+  const auto columns = [&](std::string_view column) -> const std::vector<double>* {
+    const auto found = sums.find(std::string(column));
+    return found == sums.end() ? nullptr : &found->second;
+  };
+  return DetectMechanisms(Slice::Parse("region=boston&daypart=lunch"), FIRST, columns, config);
+}
+
+TEST(MechanismDetectionTest, ShareMetricsAreMarkedInTheCatalog) {
+  EXPECT_TRUE(metrics::FindMetric("cancel_rate").is_share);
+  EXPECT_TRUE(metrics::FindMetric("on_time_rate").is_share);
+  EXPECT_FALSE(metrics::FindMetric("avg_prep_wait").is_share);
+  EXPECT_FALSE(metrics::FindMetric("cx_score").is_share);
+  for (const auto name : MechanismMetrics()) EXPECT_NO_THROW(metrics::FindMetric(name)) << name;
+}
+
+TEST(MechanismDetectionTest, SmallSliceWithAPrepRegressionAndACxDropIsFound) {
+  // 40 orders a day, prep +6 minutes and -3 CX points for ten days: far below what the CX
+  // Score's own test needs, far above the prep wait's per-order noise.
+  const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
+  const auto alerts = Detect(sums);
+  ASSERT_EQ(alerts.size(), 1u);
+  const Alert& alert = alerts[0];
+  EXPECT_EQ(alert.detected_by, "avg_prep_wait");
+  EXPECT_EQ(alert.metric, "cx_score");
+  EXPECT_EQ(alert.slice.ToText(), "daypart=lunch&region=boston");
+  EXPECT_NEAR(alert.start.days - FIRST.days, 30, 1);
+  ASSERT_TRUE(alert.end.has_value());
+  EXPECT_NEAR(alert.end->days - FIRST.days, 39, 2);
+  EXPECT_NEAR(alert.delta, -3.0, 1.2);
+  EXPECT_GE(alert.z, IncidentConfig{}.confirm_z);
+  EXPECT_NEAR(alert.cx_loss, -alert.delta * alert.orders, 1e-6);
+}
+
+TEST(MechanismDetectionTest, AShareMetricUsesTheBinomialVariance) {
+  // Cancellations 3% -> 23% for a week at 60 orders a day: no prep change at all.
+  const auto sums = SimulateSlice(60, 60, {35, 42, 0.0, 0.0, 0.20}, 11);
+  const auto alerts = Detect(sums);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].detected_by, "cancel_rate");
+  EXPECT_NEAR(alerts[0].start.days - FIRST.days, 35, 1);
+}
+
+TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
+  const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 0.0, 0.0}, 7);
+  EXPECT_TRUE(Detect(sums).empty());
+  // The same shift with a CX drop is found: the confirmation is what rejected it.
+  EXPECT_EQ(Detect(SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7)).size(), 1u);
+}
+
+TEST(MechanismDetectionTest, NoiseAloneGivesNothing) {
+  // 400 slices of 20 to 400 orders a day with nothing happening, the multiple testing of a
+  // world's cube.
+  size_t alerts = 0;
+  for (unsigned seed = 0; seed < 400; ++seed) {
+    const int orders = 20 + static_cast<int>(seed % 20) * 20;
+    alerts += Detect(SimulateSlice(60, orders, {}, 1000 + seed)).size();
+  }
+  EXPECT_EQ(alerts, 0u);
+}
+
+TEST(MechanismDetectionTest, UnavailableMechanismsAreNotTested) {
+  const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
+  const auto columns = [&](std::string_view column) -> const std::vector<double>* {
+    const auto found = sums.find(std::string(column));
+    return found == sums.end() ? nullptr : &found->second;
+  };
+  EXPECT_TRUE(DetectMechanisms(Slice{}, FIRST, columns, {}, {"avg_prep_wait"}).empty());
+}
+
+// The daily sums as the slice cube table BuildIncidents reads.
+storage::Table CubeTable(storage::Connection& connection, const std::string& slice,
+                         const std::map<std::string, std::vector<double>>& sums) {
+  std::string rows;
+  const size_t days = sums.at("orders").size();
+  for (size_t day = 0; day < days; ++day) {
+    rows += fmt::format("{}('{}', 2, DATE '{}'", rows.empty() ? "" : ", ", slice,
+                        FormatDate(AddDays(FIRST, static_cast<int32_t>(day))));
+    for (const auto& [column, values] : sums) rows += fmt::format(", {}", values[day]);
+    rows += ")";
+  }
+  std::string names;
+  for (const auto& [column, values] : sums) names += ", " + column;
+  // The CX components' sums: flat, so only the mechanisms above can move.
+  return connection.Query(fmt::format(
+      "SELECT *, orders AS delivered, 0.9 * orders AS on_time, 3 * orders AS lines, "
+      "0.1 * orders AS missing_lines, 0.3 * orders AS substituted_lines, "
+      "0.2 * orders AS accepted_subs, 0.05 * orders AS contacts, 0.3 * orders AS rated, "
+      "1.35 * orders AS rating_sum, 0.01 * orders AS low_ratings "
+      "FROM (VALUES {}) t(slice, depth, date{})",
+      rows, names));
+}
+
+TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
+  storage::Database database;
+  storage::Connection connection(database);
+  DetectorRegistry registry;
+  RegisterBuiltinDetectors(registry);
+  const auto table = CubeTable(connection, "daypart=lunch&region=boston",
+                               SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7));
+  const auto incidents = BuildIncidents(connection, table, registry, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.detected_by, "avg_prep_wait");
+  EXPECT_EQ(IncidentJson(incidents[0]).at("detected_by"), "avg_prep_wait");
+  // The CX Score's own test alone misses it.
+  IncidentConfig cx_only;
+  cx_only.mechanism_detection = false;
+  EXPECT_TRUE(BuildIncidents(connection, table, registry, cx_only).empty());
+}
+
+TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
+  {
+    ConfigReader reader(YAML::Load("mechanism_z: 7\nconfirm_z: 1.5\nmechanism_max_days: 21\n"
+                                   "mechanism_min_days: 5\nmechanism_detection: false"),
+                        "cx.yaml", "incidents");
+    const IncidentConfig config = IncidentConfig::Read(reader);
+    EXPECT_EQ(config.mechanism_z, 7);
+    EXPECT_EQ(config.confirm_z, 1.5);
+    EXPECT_EQ(config.mechanism_max_days, 21);
+    EXPECT_EQ(config.mechanism_min_days, 5);
+    EXPECT_FALSE(config.mechanism_detection);
+  }
+  {
+    ConfigReader reader(YAML::Load("mechanism_zz: 7"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("cx.yaml: incidents.mechanism_zz: unknown key"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("mechanism_z"), std::string::npos) << message;
+  }
+  {
+    ConfigReader reader(YAML::Load("confirm_z: -1"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.confirm_z: -1 is out of range"), std::string::npos)
+        << message;
+  }
+  {
+    ConfigReader reader(YAML::Load("mechanism_z: lots"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.mechanism_z: 'lots' is not a number"), std::string::npos)
+        << message;
+  }
+  {
+    ConfigReader reader(YAML::Load("mechanism_max_days: 2\nmin_days_after: 3"), "cx.yaml",
+                        "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.mechanism_max_days: must not be below min_days_after (3)"),
+              std::string::npos)
+        << message;
+  }
+}
+
+}  // namespace
+}  // namespace cxagent::detect
