@@ -1,13 +1,10 @@
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
@@ -18,6 +15,7 @@
 #include "common/file.hpp"
 #include "server/api_fixture.hpp"
 #include "storage/clickhouse_client.hpp"
+#include "support/local_cluster.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::storage {
@@ -27,27 +25,16 @@ namespace fs = std::filesystem;
 using testing::RunCxagent;
 
 // `cxagent analyze --data clickhouse://...` end to end, on the local two-shard cluster
-// (scripts/clickhouse_cluster.sh) in a folder of the suite's own: a generated world with
+// (tests/support/local_cluster.hpp) of the suite: a generated world with
 // incidents, loaded into the cluster, analysed from the cluster and from its Parquet files.
 // Skipped without clickhouse-server.
 class ClickHouseAnalysisTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!HaveServer()) return;
-    std::string pattern = (fs::temp_directory_path() / "cxagent-ch-analysis-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) return;
-    folder_ = pattern;
-    const std::string start = Script() + " start " + *folder_ + "/cluster >/dev/null";
-    if (std::system(start.c_str()) != 0) return;
-    std::ifstream ports(*folder_ + "/cluster/ports.env");
-    std::map<std::string, std::string> values;
-    for (std::string line; std::getline(ports, line);) {
-      const size_t equals = line.find('=');
-      if (line.starts_with('#') || equals == std::string::npos) continue;
-      values[line.substr(0, equals)] = line.substr(equals + 1);
-    }
-    port1_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_1"));
-    port2_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_2"));
+    if (!testing::LocalCluster::ServerInstalled()) return;
+    cluster_ = std::make_unique<testing::LocalCluster>("cxagent-ch-analysis");
+    if (!cluster_->Started()) return;
+    folder_ = cluster_->Folder().string();
     world_ = *folder_ + "/world";
     // The demo's three incidents (a region, a store type in a region, a platform; one open at
     // the end), on a smaller world.
@@ -66,42 +53,28 @@ class ClickHouseAnalysisTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (!folder_) return;
-    const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
-    std::system(stop.c_str());
-    fs::remove_all(*folder_);
+    cluster_.reset();
     folder_.reset();
   }
 
   void SetUp() override {
-    if (!HaveServer()) {
+    if (!testing::LocalCluster::ServerInstalled()) {
       GTEST_SKIP() << "clickhouse-server is not installed (scripts/setup.sh installs it)";
     }
-    ASSERT_NE(port1_, 0) << "the local ClickHouse cluster did not start";
+    ASSERT_TRUE(folder_) << "the local ClickHouse cluster did not start";
     ASSERT_TRUE(setup_error_.empty()) << setup_error_;
   }
 
-  static bool HaveServer() {
-    return std::system("command -v clickhouse-server >/dev/null 2>&1") == 0;
-  }
-
-  static std::string Script() {
-    return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
-  }
-
   static ClickHouseClient Shard(int number, const std::string& database = "cx") {
-    return ClickHouseClient(ClickHouseLocation{
-        .host = "127.0.0.1", .port = number == 1 ? port1_ : port2_, .database = database});
+    return ClickHouseClient(cluster_->Shard(number, database));
   }
 
-  static std::string Url(const std::string& database = "cx") {
-    return "clickhouse://127.0.0.1:" + std::to_string(port1_) + "/" + database +
-           "?cluster=cxagent&shards=127.0.0.1:" + std::to_string(port2_);
-  }
+  static std::string Url(const std::string& database = "cx") { return cluster_->Url(database); }
 
+  static std::string Port(int shard) { return std::to_string(cluster_->Shard(shard, "").port); }
+
+  static inline std::unique_ptr<testing::LocalCluster> cluster_;
   static inline std::optional<std::string> folder_;
-  static inline int port1_ = 0;
-  static inline int port2_ = 0;
   static inline std::string world_;
   static inline std::string setup_error_;
 };
@@ -244,7 +217,7 @@ TEST_F(ClickHouseAnalysisTest, AnalyzeWithoutResultsFolderIsABadUsage) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(
       result.err.find(
-          "cxagent: error: --data clickhouse://default@127.0.0.1:" + std::to_string(port1_) +
+          "cxagent: error: --data clickhouse://default@127.0.0.1:" + Port(1) +
           "/cx?cluster=cxagent: a ClickHouse database has no folder for the analysis results; "
           "name one with --results DIR"),
       std::string::npos)
@@ -260,7 +233,7 @@ TEST_F(ClickHouseAnalysisTest, AnalyzeWithoutResultsFolderIsABadUsage) {
 TEST_F(ClickHouseAnalysisTest, ServerErrorsAreOneLineWithExit2) {
   testing::TempDir dir;
   const std::string results = " --results " + dir.File("results");
-  const std::string port1 = std::to_string(port1_);
+  const std::string port1 = Port(1);
   const std::map<std::string, std::string> cases = {
       {"clickhouse://127.0.0.1:1/cx",
        "cxagent: error: clickhouse://default@127.0.0.1:1/cx: no ClickHouse server answers "
@@ -317,8 +290,7 @@ TEST_F(ClickHouseAnalysisTest, ServeKeepsAnsweringFromItsResultsWhenTheServerGoe
   ASSERT_GE(before["incidents"].get<int>(), 2) << before.dump();
   EXPECT_TRUE(fs::exists(dir.File("results/.cxagent/results.duckdb")));
 
-  const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
-  ASSERT_EQ(std::system(stop.c_str()), 0);
+  ASSERT_TRUE(cluster_->Stop());
   const auto started = client.Post("/api/analyze", "", "application/json");
   ASSERT_TRUE(started);
   EXPECT_EQ(started->status, 202) << started->body;

@@ -1,15 +1,12 @@
 #include "storage/clickhouse_client.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "support/local_cluster.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::storage {
@@ -17,55 +14,33 @@ namespace {
 
 using testing::ErrorMessage;
 
-// The local two-shard cluster of scripts/clickhouse_cluster.sh in a folder of its own, started
-// for the tests of one suite and stopped after them. Skips the tests when clickhouse-server is
-// not installed (scripts/setup.sh installs it).
+// The local two-shard cluster (tests/support/local_cluster.hpp), started for the tests of one
+// suite and stopped after them. Skips the tests when clickhouse-server is not installed.
 class ClickHouseClientTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (std::system("command -v clickhouse-server >/dev/null 2>&1") != 0) return;
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "cxagent-clickhouse-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) return;
-    folder_ = pattern;
-    const std::string start = Script() + " start " + *folder_ + " >/dev/null";
-    if (std::system(start.c_str()) != 0) return;
-    std::ifstream ports(*folder_ + "/ports.env");
-    std::map<std::string, std::string> values;
-    for (std::string line; std::getline(ports, line);) {
-      const size_t equals = line.find('=');
-      if (line.starts_with('#') || equals == std::string::npos) continue;
-      values[line.substr(0, equals)] = line.substr(equals + 1);
-    }
-    shard1_ = ClickHouseLocation{.host = "127.0.0.1",
-                                 .port = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_1")),
-                                 .database = "default"};
-    shard2_ = *shard1_;
-    shard2_->port = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_2"));
-    password_ = values.at("CLICKHOUSE_PASSWORD");
+    if (!testing::LocalCluster::ServerInstalled()) return;
+    cluster_ = std::make_unique<testing::LocalCluster>("cxagent-clickhouse");
+    if (!cluster_->Started()) return;
+    shard1_ = cluster_->Shard(1, "default");
+    shard2_ = cluster_->Shard(2, "default");
+    password_ = cluster_->Password();
   }
 
   static void TearDownTestSuite() {
-    if (!folder_) return;
-    const std::string stop = Script() + " stop " + *folder_ + " >/dev/null";
-    EXPECT_EQ(std::system(stop.c_str()), 0);
-    std::filesystem::remove_all(*folder_);
-    folder_.reset();
+    if (cluster_) EXPECT_TRUE(cluster_->Stop());
+    cluster_.reset();
     shard1_.reset();
   }
 
   void SetUp() override {
-    if (std::system("command -v clickhouse-server >/dev/null 2>&1") != 0) {
+    if (!testing::LocalCluster::ServerInstalled()) {
       GTEST_SKIP() << "clickhouse-server is not installed (scripts/setup.sh installs it)";
     }
     ASSERT_TRUE(shard1_) << "the local ClickHouse cluster did not start";
   }
 
-  static std::string Script() {
-    return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
-  }
-
-  static inline std::optional<std::string> folder_;
+  static inline std::unique_ptr<testing::LocalCluster> cluster_;
   static inline std::optional<ClickHouseLocation> shard1_;
   static inline std::optional<ClickHouseLocation> shard2_;
   static inline std::string password_;

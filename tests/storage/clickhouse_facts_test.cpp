@@ -1,13 +1,11 @@
 #include "storage/clickhouse_facts.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,6 +18,7 @@
 #include "storage/clickhouse_reads.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
+#include "support/local_cluster.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::storage {
@@ -34,21 +33,10 @@ using testing::RunCxagent;
 class ClickHouseFactsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!HaveServer()) return;
-    std::string pattern = (fs::temp_directory_path() / "cxagent-ch-facts-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) return;
-    folder_ = pattern;
-    const std::string start = Script() + " start " + *folder_ + "/cluster >/dev/null";
-    if (std::system(start.c_str()) != 0) return;
-    std::ifstream ports(*folder_ + "/cluster/ports.env");
-    std::map<std::string, std::string> values;
-    for (std::string line; std::getline(ports, line);) {
-      const size_t equals = line.find('=');
-      if (line.starts_with('#') || equals == std::string::npos) continue;
-      values[line.substr(0, equals)] = line.substr(equals + 1);
-    }
-    port1_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_1"));
-    port2_ = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_2"));
+    if (!testing::LocalCluster::ServerInstalled()) return;
+    cluster_ = std::make_unique<testing::LocalCluster>("cxagent-ch-facts");
+    if (!cluster_->Started()) return;
+    folder_ = cluster_->Folder().string();
     world_ = *folder_ + "/world";
     const auto generated =
         RunCxagent("generate --scenario " + std::string(CXAGENT_SOURCE_DIR) +
@@ -57,18 +45,16 @@ class ClickHouseFactsTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (!folder_) return;
-    const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
-    EXPECT_EQ(std::system(stop.c_str()), 0);
-    fs::remove_all(*folder_);
+    if (cluster_) EXPECT_TRUE(cluster_->Stop());
+    cluster_.reset();
     folder_.reset();
   }
 
   void SetUp() override {
-    if (!HaveServer()) {
+    if (!testing::LocalCluster::ServerInstalled()) {
       GTEST_SKIP() << "clickhouse-server is not installed (scripts/setup.sh installs it)";
     }
-    ASSERT_NE(port1_, 0) << "the local ClickHouse cluster did not start";
+    ASSERT_TRUE(folder_) << "the local ClickHouse cluster did not start";
     ASSERT_TRUE(setup_error_.empty()) << setup_error_;
     database_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     for (int shard = 1; shard <= 2; ++shard) {
@@ -77,25 +63,11 @@ class ClickHouseFactsTest : public ::testing::Test {
     }
   }
 
-  static bool HaveServer() {
-    return std::system("command -v clickhouse-server >/dev/null 2>&1") == 0;
-  }
-
-  static std::string Script() {
-    return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
-  }
-
   ClickHouseClient Shard(int number, const std::string& database = {}) const {
-    return ClickHouseClient(
-        ClickHouseLocation{.host = "127.0.0.1",
-                           .port = number == 1 ? port1_ : port2_,
-                           .database = database.empty() ? database_ : database});
+    return ClickHouseClient(cluster_->Shard(number, database.empty() ? database_ : database));
   }
 
-  std::string Url() const {
-    return "clickhouse://127.0.0.1:" + std::to_string(port1_) + "/" + database_ +
-           "?cluster=cxagent&shards=127.0.0.1:" + std::to_string(port2_);
-  }
+  std::string Url() const { return cluster_->Url(database_); }
 
   void Load(const std::string& world) const {
     const auto loaded = RunCxagent("load --data " + world + " --into '" + Url() + "'");
@@ -150,9 +122,8 @@ class ClickHouseFactsTest : public ::testing::Test {
     }
   }
 
+  static inline std::unique_ptr<testing::LocalCluster> cluster_;
   static inline std::optional<std::string> folder_;
-  static inline int port1_ = 0;
-  static inline int port2_ = 0;
   static inline std::string world_;
   static inline std::string setup_error_;
   std::string database_;
@@ -384,7 +355,7 @@ TEST_F(ClickHouseFactsTest, OpeningErrorsAreOneLineWithExit2) {
         "CREATE TABLE orders (order_id Int64, order_date Date, region String) "
         "ENGINE = MergeTree() ORDER BY order_id");
   }
-  const std::string port1 = std::to_string(port1_);
+  const std::string port1 = std::to_string(cluster_->Shard(1, "").port);
   const std::string url = "clickhouse://127.0.0.1:" + port1 + "/" + database_;
   const std::map<std::string, std::string> cases = {
       {"clickhouse://127.0.0.1:1/" + database_,

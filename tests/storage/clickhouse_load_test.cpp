@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +20,7 @@
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
+#include "support/local_cluster.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::storage {
@@ -106,17 +107,16 @@ std::string Joined(const std::vector<Aggregate>& aggregates, bool clickhouse) {
   return text;
 }
 
-// The local two-shard cluster (scripts/clickhouse_cluster.sh) in a folder of its own and a small
-// generated world, made once for the tests of the suite. Skips the tests when clickhouse-server
-// is not installed (scripts/setup.sh installs it).
+// The local two-shard cluster (tests/support/local_cluster.hpp) and a small generated world in its
+// folder, made once for the tests of the suite. Skips the tests when clickhouse-server is not
+// installed (scripts/setup.sh installs it).
 class ClickHouseLoadTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!HaveServer()) return;
-    std::string pattern = (fs::temp_directory_path() / "cxagent-ch-load-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) return;
-    folder_ = pattern;
-    if (!StartCluster()) return;
+    if (!testing::LocalCluster::ServerInstalled()) return;
+    cluster_ = std::make_unique<testing::LocalCluster>("cxagent-ch-load");
+    if (!cluster_->Started()) return;
+    folder_ = cluster_->Folder().string();
     // A clean 28-day world of about 8 400 orders, and change_log rows whose text needs quoting.
     world_ = *folder_ + "/world";
     const auto generated =
@@ -137,69 +137,35 @@ class ClickHouseLoadTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (!folder_) return;
-    const std::string stop = Script() + " stop " + *folder_ + "/cluster >/dev/null";
-    EXPECT_EQ(std::system(stop.c_str()), 0);
-    fs::remove_all(*folder_);
+    if (cluster_) EXPECT_TRUE(cluster_->Stop());
+    cluster_.reset();
     folder_.reset();
   }
 
   void SetUp() override {
-    if (!HaveServer()) {
+    if (!testing::LocalCluster::ServerInstalled()) {
       GTEST_SKIP() << "clickhouse-server is not installed (scripts/setup.sh installs it)";
     }
-    ASSERT_TRUE(shard1_) << "the local ClickHouse cluster did not start";
+    ASSERT_TRUE(folder_) << "the local ClickHouse cluster did not start";
     ASSERT_TRUE(setup_error_.empty()) << setup_error_;
     // A database of the test's own on both shards.
     database_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (auto* shard : {&*shard1_, &*shard2_}) {
-      ClickHouseLocation server = *shard;
-      server.database = "default";
-      ClickHouseClient(server).Execute("DROP DATABASE IF EXISTS " + database_);
-      ClickHouseClient(server).Execute("CREATE DATABASE " + database_);
+    for (int shard = 1; shard <= 2; ++shard) {
+      const ClickHouseClient server(cluster_->Shard(shard, "default"));
+      server.Execute("DROP DATABASE IF EXISTS " + database_);
+      server.Execute("CREATE DATABASE " + database_);
     }
   }
 
-  static bool HaveServer() {
-    return std::system("command -v clickhouse-server >/dev/null 2>&1") == 0;
-  }
-
-  static std::string Script() {
-    return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
-  }
-
-  // Starts (or restarts) the cluster and reads its ports.
-  static bool StartCluster() {
-    const std::string start = Script() + " start " + *folder_ + "/cluster >/dev/null";
-    if (std::system(start.c_str()) != 0) return false;
-    std::ifstream ports(*folder_ + "/cluster/ports.env");
-    std::map<std::string, std::string> values;
-    for (std::string line; std::getline(ports, line);) {
-      const size_t equals = line.find('=');
-      if (line.starts_with('#') || equals == std::string::npos) continue;
-      values[line.substr(0, equals)] = line.substr(equals + 1);
-    }
-    shard1_ = ClickHouseLocation{.host = "127.0.0.1",
-                                 .port = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_1")),
-                                 .cluster = values.at("CLICKHOUSE_CLUSTER")};
-    shard2_ = *shard1_;
-    shard2_->port = std::stoi(values.at("CLICKHOUSE_HTTP_PORT_2"));
-    return true;
-  }
+  static std::string Port(int shard) { return std::to_string(cluster_->Shard(shard, "").port); }
 
   // The --into URL of this test's database.
-  std::string Url(const std::string& extra = "") const {
-    return "clickhouse://127.0.0.1:" + std::to_string(shard1_->port) + "/" + database_ +
-           "?cluster=" + shard1_->cluster + "&shards=127.0.0.1:" + std::to_string(shard2_->port) +
-           extra;
-  }
+  std::string Url(const std::string& extra = "") const { return cluster_->Url(database_, extra); }
 
   ClickHouseLocation Location() const { return ParseClickHouseUrl(Url()); }
 
   ClickHouseClient Shard(int number) const {
-    ClickHouseLocation server = number == 1 ? *shard1_ : *shard2_;
-    server.database = database_;
-    return ClickHouseClient(server);
+    return ClickHouseClient(cluster_->Shard(number, database_));
   }
 
   std::vector<std::string> TablesOn(int number) const {
@@ -241,9 +207,8 @@ class ClickHouseLoadTest : public ::testing::Test {
     }
   }
 
+  static inline std::unique_ptr<testing::LocalCluster> cluster_;
   static inline std::optional<std::string> folder_;
-  static inline std::optional<ClickHouseLocation> shard1_;
-  static inline std::optional<ClickHouseLocation> shard2_;
   static inline std::string world_;
   static inline std::string setup_error_;
   std::string database_;
@@ -299,8 +264,8 @@ TEST_F(ClickHouseLoadTest, RefusesExistingTablesUnlessReplaceWhichSwapsTheDatase
   const auto again = RunCxagent("load --data " + world_ + " --into '" + Url() + "'");
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_EQ(again.err,
-            "cxagent: error: clickhouse://default@127.0.0.1:" + std::to_string(shard1_->port) +
-                "/" + database_ + "?cluster=cxagent: database " + database_ +
+            "cxagent: error: clickhouse://default@127.0.0.1:" + Port(1) + "/" + database_ +
+                "?cluster=cxagent: database " + database_ +
                 " already has orders_local, orders, deliveries_local, deliveries, items_local, "
                 "items, inventory, support_local, support, ratings_local, ratings, "
                 "supply_hourly, change_log (shard 1); pass --replace to replace the dataset\n");
@@ -374,7 +339,7 @@ TEST_F(ClickHouseLoadTest, AServerStoppedMidLoadLeavesNoFinalTable) {
   Database database;
   Connection connection(database);
   const Dataset dataset = Dataset::Open(connection, {.folder = world_});
-  std::ifstream pid_file(*folder_ + "/cluster/shard2/server.pid");
+  std::ifstream pid_file(cluster_->ClusterFolder() / "shard2" / "server.pid");
   pid_t pid = 0;
   pid_file >> pid;
   ASSERT_GT(pid, 0);
@@ -399,7 +364,7 @@ TEST_F(ClickHouseLoadTest, AServerStoppedMidLoadLeavesNoFinalTable) {
 
   // Restarted, shard 2 still has the staging tables it held when it stopped; the next load
   // drops them and completes.
-  ASSERT_TRUE(StartCluster());
+  ASSERT_TRUE(cluster_->Start());
   EXPECT_FALSE(TablesOn(2).empty());
   const auto result = RunCxagent("load --data " + world_ + " --into '" + Url() + "'");
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -449,8 +414,8 @@ TEST_F(ClickHouseLoadTest, ADatasetFileLoadsItsMappedTablesAndOwnDimensions) {
 
 TEST_F(ClickHouseLoadTest, ServerAndUrlErrorsAreOneLineWithExit2) {
   const std::string data = "load --data " + world_ + " --into ";
-  const std::string port1 = std::to_string(shard1_->port);
-  const std::string port2 = std::to_string(shard2_->port);
+  const std::string port1 = Port(1);
+  const std::string port2 = Port(2);
   const std::map<std::string, std::string> cases = {
       // Nothing listens on port 1.
       {"'clickhouse://127.0.0.1:1/" + database_ + "?cluster=cxagent'",
