@@ -23,7 +23,7 @@ FUZZ_BRIEF_SECONDS="${FUZZ_BRIEF_SECONDS:-10}"
 # Tests left out of the sanitizer run to keep `make test` within CI's time (docs/fuzzing.md says
 # which and why); a CTest regular expression over "Suite.Test" names. SAN_TEST_EXCLUDE= (empty)
 # runs every test under the sanitizers.
-SAN_TEST_EXCLUDE="${SAN_TEST_EXCLUDE-AnalyzeGeneratedTest|AnalyzeDemoTest|AnalyzeCleanTest|SuiteScenarioTest|RcaGeneratedTest|RecommendRevertTest|EvaluateRun\.|EvaluateCommand\.|IncrementalTest\.|ClickHouseAnalysisTest\.|PartialDataTest\.|ExamplesTest\.}"
+SAN_TEST_EXCLUDE="${SAN_TEST_EXCLUDE-AnalyzeGeneratedTest|AnalyzeDemoTest|AnalyzeCleanTest|SuiteScenarioTest|RcaGeneratedTest|RecommendRevertTest|EvaluateRun\.|EvaluateCommand\.|IncrementalTest\.|OpenIncidentTest\.|ClickHouseAnalysisTest\.|ClickHouseFactsTest\.|ClickHouseLoadTest\.|PartialDataTest\.|ExamplesTest\.}"
 cd "$ROOT"
 
 # Every sanitizer report is fatal (UBSan is also built with -fno-sanitize-recover=all).
