@@ -176,6 +176,96 @@ TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
   EXPECT_TRUE(BuildIncidents(connection, table, registry, IncidentConfig{}).empty());
 }
 
+// A cx_score alert as MergeAlerts receives it: `delta` points over `orders` orders from day
+// `start` (of FIRST) for `days` days, found by `detected_by`.
+Alert MergeInput(const std::string& slice, int start, int days, double delta, double orders,
+                 const std::string& detected_by) {
+  Alert alert;
+  alert.slice = Slice::Parse(slice);
+  alert.metric = "cx_score";
+  alert.start = AddDays(FIRST, start);
+  alert.end = AddDays(alert.start, days - 1);
+  alert.baseline_start = AddDays(alert.start, -28);
+  alert.baseline_end = AddDays(alert.start, -1);
+  alert.baseline = 88;
+  alert.current = 88 + delta;
+  alert.delta = delta;
+  alert.z = detected_by == "cx" ? 12 : 3;
+  alert.orders = orders;
+  alert.days = days;
+  alert.cx_loss = -delta * orders;
+  alert.detected_by = detected_by;
+  return alert;
+}
+
+TEST(MechanismDetectionTest, ASubSliceMechanismWindowStartingEarlyJoinsTheIncident) {
+  // Grocery falls from day 30; one region's grocery shows the ETA error's strongest window from
+  // day 24, six days early: beyond merge_days, before the incident's window, yet the same
+  // regression seen through fewer orders.
+  const std::vector<Alert> alerts{
+      MergeInput("store_type=grocery", 30, 12, -3.0, 12000, "cx"),
+      MergeInput("region=boston&store_type=grocery", 24, 18, -2.0, 900, "eta_error")};
+  const auto incidents = MergeAlerts(alerts, 10000, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "store_type=grocery");
+  ASSERT_EQ(incidents[0].related.size(), 1u);
+  EXPECT_EQ(incidents[0].related[0].detected_by, "eta_error");
+}
+
+TEST(MechanismDetectionTest, AnIncidentFoundThroughAMechanismTakesInItsSubSlices) {
+  // The incident itself is mechanism-led and dated late; a nested CX alert from before its start
+  // overlaps its window.
+  const std::vector<Alert> alerts{
+      MergeInput("region=boston&store_type=grocery", 30, 12, -3.0, 4000, "eta_error"),
+      MergeInput("daypart=dinner&region=boston&store_type=grocery", 25, 10, -3.0, 900, "cx")};
+  const auto incidents = MergeAlerts(alerts, 10000, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.detected_by, "eta_error");
+}
+
+TEST(MechanismDetectionTest, AMechanismWindowInsideASliceThatAlertedJoinsThatSlicesIncident) {
+  // A supply shortage over the Bay Area and a prep delay in its restaurants: region=bay_area
+  // alerts but leads nothing (its two disjoint children carry more evidence), and joins the
+  // restaurants' incident. One store type's small slice there moves through its assignment waits:
+  // it shares no orders with either lead, yet it is inside a slice that fell at the same time.
+  const std::vector<Alert> alerts{
+      MergeInput("fulfillment_mode=merchant_pick&region=bay_area&store_type=restaurant", 22, 14,
+                 -8.0, 1500, "cx"),
+      MergeInput("fulfillment_mode=dasher_shop&region=bay_area", 24, 12, -6.0, 1000, "cx"),
+      MergeInput("region=bay_area", 24, 12, -3.0, 5000, "cx"),
+      MergeInput("fulfillment_mode=merchant_pick&region=bay_area&store_type=alcohol", 24, 8, -5.0,
+                 180, "avg_assign_delay")};
+  const auto incidents = MergeAlerts(alerts, 10000, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 2u);
+  for (const auto& incident : incidents) EXPECT_EQ(incident.lead.detected_by, "cx");
+  // Found by the CX Score's own test, the same small slice stays an incident.
+  auto cx_only = alerts;
+  cx_only.back().detected_by = "cx";
+  EXPECT_EQ(MergeAlerts(cx_only, 10000, IncidentConfig{}).size(), 3u);
+}
+
+TEST(MechanismDetectionTest, UnrelatedOrEarlierMechanismRegressionsStaySeparate) {
+  const Alert grocery = MergeInput("store_type=grocery", 30, 12, -3.0, 12000, "cx");
+  // Restaurants in one region at the same time: no orders in common.
+  EXPECT_EQ(MergeAlerts({grocery, MergeInput("region=boston&store_type=restaurant", 24, 18, -2.0,
+                                             900, "avg_prep_wait")},
+                        10000, IncidentConfig{})
+                .size(),
+            2u);
+  // One region's grocery over a window that ended before grocery fell: another time.
+  EXPECT_EQ(MergeAlerts({grocery, MergeInput("region=boston&store_type=grocery", 10, 14, -2.0, 900,
+                                             "eta_error")},
+                        10000, IncidentConfig{})
+                .size(),
+            2u);
+  // A CX alert of its own dated six days early was dated by a change point: it stays apart.
+  EXPECT_EQ(MergeAlerts(
+                {grocery, MergeInput("region=boston&store_type=grocery", 24, 18, -2.0, 900, "cx")},
+                10000, IncidentConfig{})
+                .size(),
+            2u);
+}
+
 TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   {
     ConfigReader reader(YAML::Load("mechanism_z: 7\nconfirm_z: 1.5\nmechanism_max_days: 21\n"
