@@ -127,6 +127,24 @@ TEST(MechanismDetectionTest, NoiseAloneGivesNothing) {
   EXPECT_EQ(alerts, 0u);
 }
 
+TEST(MechanismDetectionTest, AWindowCarriedByOneExtremeDayIsNotARegression) {
+  // The CX Score falls 3 points for a week; the prep wait is flat but for one day at +30 minutes
+  // on every order: the week's mean is 4.3 minutes up, far beyond the baseline days' spread, yet
+  // the window's own days show that one day carries it.
+  auto sums = SimulateSlice(60, 40, {30, 37, 0.0, 3.0, 0.0}, 7);
+  auto spiked = sums;
+  spiked["prep_wait_sum"][30] += 30 * spiked["dispatched"][30];
+  EXPECT_TRUE(Detect(spiked).empty());
+  // The same minutes spread over the week are a regression.
+  auto spread = sums;
+  for (size_t day = 30; day < 37; ++day) {
+    spread["prep_wait_sum"][day] += 30.0 / 7 * spread["dispatched"][day];
+  }
+  const auto alerts = Detect(spread);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].detected_by, "avg_prep_wait");
+}
+
 TEST(MechanismDetectionTest, UnavailableMechanismsAreNotTested) {
   const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
   const auto columns = [&](std::string_view column) -> const std::vector<double>* {
@@ -166,14 +184,15 @@ TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
   RegisterBuiltinDetectors(registry);
   const auto table = CubeTable(connection, "daypart=lunch&region=boston",
                                SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7));
-  IncidentConfig with_mechanisms;
-  with_mechanisms.mechanism_detection = true;
-  const auto incidents = BuildIncidents(connection, table, registry, with_mechanisms);
+  // Mechanism-led detection is on by default.
+  const auto incidents = BuildIncidents(connection, table, registry, IncidentConfig{});
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].lead.detected_by, "avg_prep_wait");
   EXPECT_EQ(IncidentJson(incidents[0]).at("detected_by"), "avg_prep_wait");
-  // The CX Score's own test alone, the default, misses it.
-  EXPECT_TRUE(BuildIncidents(connection, table, registry, IncidentConfig{}).empty());
+  // The CX Score's own test alone misses it.
+  IncidentConfig cx_only;
+  cx_only.mechanism_detection = false;
+  EXPECT_TRUE(BuildIncidents(connection, table, registry, cx_only).empty());
 }
 
 // A cx_score alert as MergeAlerts receives it: `delta` points over `orders` orders from day
@@ -223,7 +242,7 @@ TEST(MechanismDetectionTest, AnIncidentFoundThroughAMechanismTakesInItsSubSlices
   EXPECT_EQ(incidents[0].lead.detected_by, "eta_error");
 }
 
-TEST(MechanismDetectionTest, AMechanismWindowInsideASliceThatAlertedJoinsThatSlicesIncident) {
+TEST(MechanismDetectionTest, AMechanismWindowInsideADemotedAncestorJoinsTheAncestorsIncident) {
   // A supply shortage over the Bay Area and a prep delay in its restaurants: region=bay_area
   // alerts but leads nothing (its two disjoint children carry more evidence), and joins the
   // restaurants' incident. One store type's small slice there moves through its assignment waits:
@@ -269,14 +288,15 @@ TEST(MechanismDetectionTest, UnrelatedOrEarlierMechanismRegressionsStaySeparate)
 TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   {
     ConfigReader reader(YAML::Load("mechanism_z: 7\nconfirm_z: 1.5\nmechanism_max_days: 21\n"
-                                   "mechanism_min_days: 5\nmechanism_detection: true"),
+                                   "mechanism_min_days: 5\nmechanism_detection: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_EQ(config.mechanism_z, 7);
     EXPECT_EQ(config.confirm_z, 1.5);
     EXPECT_EQ(config.mechanism_max_days, 21);
     EXPECT_EQ(config.mechanism_min_days, 5);
-    EXPECT_TRUE(config.mechanism_detection);
+    EXPECT_FALSE(config.mechanism_detection);
+    EXPECT_TRUE(IncidentConfig{}.mechanism_detection);
   }
   {
     ConfigReader reader(YAML::Load("mechanism_zz: 7"), "cx.yaml", "incidents");
