@@ -128,17 +128,17 @@ TEST(MechanismDetectionTest, NoiseAloneGivesNothing) {
 }
 
 TEST(MechanismDetectionTest, AWindowCarriedByOneExtremeDayIsNotARegression) {
-  // The CX Score falls 3 points for a week; the prep wait is flat but for one day at +30 minutes
-  // on every order: the week's mean is 4.3 minutes up, far beyond the baseline days' spread, yet
-  // the window's own days show that one day carries it.
-  auto sums = SimulateSlice(60, 40, {30, 37, 0.0, 3.0, 0.0}, 7);
+  // The CX Score falls 3 points for ten days; the prep wait is flat but for one day at +30
+  // minutes on every order: a week holding it is 4.3 minutes up, z ~16 against the baseline
+  // days' spread, yet the window's own days show that one day carries it.
+  auto sums = SimulateSlice(60, 40, {30, 40, 0.0, 3.0, 0.0}, 7);
   auto spiked = sums;
   spiked["prep_wait_sum"][30] += 30 * spiked["dispatched"][30];
   EXPECT_TRUE(Detect(spiked).empty());
-  // The same minutes spread over the week are a regression.
+  // The same minutes spread over the ten days are a regression.
   auto spread = sums;
-  for (size_t day = 30; day < 37; ++day) {
-    spread["prep_wait_sum"][day] += 30.0 / 7 * spread["dispatched"][day];
+  for (size_t day = 30; day < 40; ++day) {
+    spread["prep_wait_sum"][day] += 30.0 / 10 * spread["dispatched"][day];
   }
   const auto alerts = Detect(spread);
   ASSERT_EQ(alerts.size(), 1u);
