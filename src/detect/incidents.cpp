@@ -703,9 +703,10 @@ std::vector<Alert> DetectMechanisms(
     }
     if (!(best_z >= config.mechanism_z)) continue;
     const size_t base_begin = best_start > baseline_days ? best_start - baseline_days : 0;
-    // A regression filling the longest window may last longer: followed while the next three
-    // days stay at least half as bad.
-    if (best_end - best_start == max_days) {
+    // The strongest window's end is no surer than its start (a regression filling the longest
+    // window, or one whose last days came out milder by chance, goes on): it is followed while
+    // the next three days stay at least half as bad, so one still going reaches the data's end.
+    {
       const RatioPrefix::Sums base = prefix.Over(base_begin, best_start);
       const double shift = sign * (prefix.Over(best_start, best_end).Ratio() - base.Ratio());
       while (best_end < n) {
