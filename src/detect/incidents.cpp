@@ -382,6 +382,26 @@ double ShareWindowZ(const RatioPrefix::Sums& base, const RatioPrefix::Sums& wind
          std::sqrt(inflation * (1.0 / window.den + 1.0 / base.den));
 }
 
+// z of a mechanism metric's window against its baseline, positive = worse; NaN when the
+// baseline cannot give a variance. A share uses the binomial (ShareWindowZ). Any other metric is
+// a per-order quantity (minutes of lateness or waiting) with a long tail that a baseline's days
+// may not show: a window carried by a few extreme days does show it in its own days' spread, so
+// the window's per-unit variance is its own when that is the larger (unequal variances, as in
+// Welch's test).
+double MechanismWindowZ(const metrics::MetricDefinition& metric, const RatioPrefix::Sums& base,
+                        const RatioPrefix::Sums& window) {
+  const double sign = metric.higher_is_better ? -1.0 : 1.0;
+  const double variance = DailyUnitVariance(base);
+  if (metric.is_share) {
+    return ShareWindowZ(base, window, std::isnan(variance) ? 0.0 : variance, sign);
+  }
+  if (!(variance > 0)) return NaN;
+  const double own = DailyUnitVariance(window);
+  const double window_variance = own > variance ? own : variance;
+  return sign * (window.Ratio() - base.Ratio()) /
+         std::sqrt(window_variance / window.den + variance / base.den);
+}
+
 // True when the two slices can share orders (no dimension holds two different values).
 bool Intersects(const Slice& a, const Slice& b) {
   for (const auto& [name, value] : a.Pairs()) {
@@ -447,8 +467,11 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
     double covered = 0;
     for (size_t j = 0; j < alerts.size(); ++j) {
       const Alert& other = alerts[j];
+      // Only descendants found by their own CX test count: a mechanism-led alert's CX drop was
+      // confirmed at confirm_z after a search over many slices and windows, so its evidence is
+      // biased up (a uniform drop's sub-slices whose drop came out largest by chance).
       if (j == i || other.slice == alerts[i].slice || !alerts[i].slice.Contains(other.slice) ||
-          !StartsClose(alerts[i], other, config.merge_days)) {
+          other.detected_by != "cx" || !StartsClose(alerts[i], other, config.merge_days)) {
         continue;
       }
       const bool disjoint = std::all_of(chosen.begin(), chosen.end(), [&](const Slice* slice) {
@@ -466,6 +489,8 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
                  sum > 1.2 * Evidence(alerts[i]) * Evidence(alerts[i]);
   }
   std::vector<Incident> incidents;
+  // Demoted ancestors that joined an incident: the incident's index and the alert.
+  std::vector<std::pair<size_t, const Alert*>> demoted_homes;
   for (const bool second_pass : {false, true}) {
     for (size_t i = 0; i < alerts.size(); ++i) {
       if (demoted[i] != second_pass) continue;
@@ -475,8 +500,13 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
         // A weaker slice that starts with the incident and shares orders with its slice moved
         // because of those orders; a nested slice whose change was dated later, inside the
         // incident's window, is the same regression seen through fewer orders.
+        // A mechanism-led alert is dated by its strongest window, whose start can run days
+        // ahead of the regression's (a maximum over windows of a noisy small slice): for it,
+        // a window overlapping the incident's is the same time.
         const bool close = StartsClose(alert, incident.lead, config.merge_days);
-        const bool inside = OverlapsInTime(alert, incident.lead, config.merge_days);
+        const bool windowed = alert.detected_by != "cx" || incident.lead.detected_by != "cx";
+        const bool inside = OverlapsInTime(alert, incident.lead, config.merge_days) ||
+                            (windowed && WindowsOverlap(alert, incident.lead));
         if ((close && Intersects(alert.slice, incident.lead.slice)) ||
             (inside && Nested(alert.slice, incident.lead.slice))) {
           home = &incident;
@@ -484,12 +514,41 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
         }
       }
       if (home != nullptr) {
-        home->related.push_back(std::move(alert));
+        if (second_pass) {
+          demoted_homes.emplace_back(static_cast<size_t>(home - incidents.data()), &alert);
+        }
+        home->related.push_back(alert);
       } else if (!second_pass) {
         Incident incident;
         incident.lead = std::move(alert);
         incidents.push_back(std::move(incident));
       }
+    }
+  }
+  // Mechanism-led detection is for regressions too small for a slice's CX Score. One inside an
+  // ancestor that several regressions moved (it alerted, but its children's CX tests took the
+  // lead) and over the same time is one more piece of those regressions (a region's supply
+  // shortage seen store type by store type), not an incident of its own.
+  for (size_t i = 0; i < incidents.size();) {
+    const Alert& lead = incidents[i].lead;
+    std::optional<size_t> home;
+    for (const auto& [index, ancestor] : demoted_homes) {
+      if (lead.detected_by != "cx" && index != i && ancestor->slice != lead.slice &&
+          ancestor->slice.Contains(lead.slice) && WindowsOverlap(*ancestor, lead)) {
+        home = index;
+        break;
+      }
+    }
+    if (!home) {
+      ++i;
+      continue;
+    }
+    Incident& target = incidents[*home];
+    target.related.push_back(std::move(incidents[i].lead));
+    for (auto& alert : incidents[i].related) target.related.push_back(std::move(alert));
+    incidents.erase(incidents.begin() + static_cast<std::ptrdiff_t>(i));
+    for (auto& entry : demoted_homes) {
+      if (entry.first > i) --entry.first;
     }
   }
   return incidents;
@@ -631,17 +690,10 @@ std::vector<Alert> DetectMechanisms(
       const size_t base_begin = start > baseline_days ? start - baseline_days : 0;
       const RatioPrefix::Sums base = prefix.Over(base_begin, start);
       if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
-      double variance = DailyUnitVariance(base);
-      if (metric.is_share) {
-        variance = std::isnan(variance) ? 0.0 : variance;
-      } else if (!(variance > 0)) {
-        continue;
-      }
       for (size_t end = start + min_days; end <= std::min(n, start + max_days); ++end) {
         const RatioPrefix::Sums window = prefix.Over(start, end);
         if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
-        const double z = metric.is_share ? ShareWindowZ(base, window, variance, sign)
-                                         : WindowZ(base, window, variance, sign);
+        const double z = MechanismWindowZ(metric, base, window);
         if (z > best_z) {
           best_z = z;
           best_start = start;
@@ -651,9 +703,10 @@ std::vector<Alert> DetectMechanisms(
     }
     if (!(best_z >= config.mechanism_z)) continue;
     const size_t base_begin = best_start > baseline_days ? best_start - baseline_days : 0;
-    // A regression filling the longest window may last longer: followed while the next three
-    // days stay at least half as bad.
-    if (best_end - best_start == max_days) {
+    // The strongest window's end is no surer than its start (a regression filling the longest
+    // window, or one whose last days came out milder by chance, goes on): it is followed while
+    // the next three days stay at least half as bad, so one still going reaches the data's end.
+    {
       const RatioPrefix::Sums base = prefix.Over(base_begin, best_start);
       const double shift = sign * (prefix.Over(best_start, best_end).Ratio() - base.Ratio());
       while (best_end < n) {
@@ -893,14 +946,24 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
                        const std::vector<Slice>& others, const IncidentConfig& config) {
   std::string condition = SliceCondition(alert.slice);
   for (const auto& other : others) condition += fmt::format(" AND NOT ({})", SliceCondition(other));
+  // A mechanism-led alert is re-tested on its mechanism too: it was found by that metric's move,
+  // so once the others' orders are out the move must still reach mechanism_z.
+  const metrics::MetricDefinition* mechanism =
+      alert.detected_by == "cx" ? nullptr : &metrics::FindMetric(alert.detected_by);
+  const std::string mechanism_sums =
+      mechanism == nullptr
+          ? std::string()
+          : fmt::format(", sum({})::DOUBLE AS mechanism_num, sum({})::DOUBLE AS mechanism_den",
+                        storage::SqlIdentifier(mechanism->numerator),
+                        storage::SqlIdentifier(mechanism->denominator));
   const storage::Table table = connection.Query(fmt::format(
       "WITH days AS (SELECT min(order_date)::DATE AS first, max(order_date)::DATE AS last "
       "FROM order_leaves) "
       "SELECT (order_date::DATE - (SELECT first FROM days))::BIGINT AS day, "
       "(SELECT first FROM days) AS first, (SELECT last - first + 1 FROM days)::BIGINT AS n, "
-      "sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den "
+      "sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den{} "
       "FROM order_leaves WHERE {} GROUP BY ALL ORDER BY day",
-      condition));
+      mechanism_sums, condition));
   if (table.RowCount() == 0) return true;
   const Date first{static_cast<int32_t>(table.Get("first").ints[0])};
   const auto n = static_cast<size_t>(table.Get("n").ints[0]);
@@ -932,7 +995,20 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
                        RatioOf(numerator, denominator, base_begin, start);
   // A mechanism-led alert was confirmed at confirm_z; it stays its own while it still is.
   const double required = alert.detected_by == "cx" ? config.min_z : config.confirm_z;
-  return !(z >= required && -delta >= config.min_cx_delta);
+  if (!(z >= required && -delta >= config.min_cx_delta)) return true;
+  if (mechanism == nullptr) return false;
+  std::vector<double> mechanism_num(n, 0.0);
+  std::vector<double> mechanism_den(n, 0.0);
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    const auto day = static_cast<size_t>(table.Get("day").ints[row]);
+    mechanism_num[day] = table.Get("mechanism_num").doubles[row];
+    mechanism_den[day] = table.Get("mechanism_den").doubles[row];
+  }
+  const RatioPrefix prefix(mechanism_num, mechanism_den);
+  const RatioPrefix::Sums base = prefix.Over(base_begin, start);
+  const RatioPrefix::Sums window = prefix.Over(start, end);
+  if (!(base.den > 0) || !(window.den > 0)) return true;
+  return !(MechanismWindowZ(*mechanism, base, window) >= config.mechanism_z);
 }
 
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,

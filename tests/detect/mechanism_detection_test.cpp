@@ -127,6 +127,24 @@ TEST(MechanismDetectionTest, NoiseAloneGivesNothing) {
   EXPECT_EQ(alerts, 0u);
 }
 
+TEST(MechanismDetectionTest, AWindowCarriedByOneExtremeDayIsNotARegression) {
+  // The CX Score falls 3 points for ten days; the prep wait is flat but for one day at +30
+  // minutes on every order: a week holding it is 4.3 minutes up, z ~16 against the baseline
+  // days' spread, yet the window's own days show that one day carries it.
+  auto sums = SimulateSlice(60, 40, {30, 40, 0.0, 3.0, 0.0}, 7);
+  auto spiked = sums;
+  spiked["prep_wait_sum"][30] += 30 * spiked["dispatched"][30];
+  EXPECT_TRUE(Detect(spiked).empty());
+  // The same minutes spread over the ten days are a regression.
+  auto spread = sums;
+  for (size_t day = 30; day < 40; ++day) {
+    spread["prep_wait_sum"][day] += 30.0 / 10 * spread["dispatched"][day];
+  }
+  const auto alerts = Detect(spread);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].detected_by, "avg_prep_wait");
+}
+
 TEST(MechanismDetectionTest, UnavailableMechanismsAreNotTested) {
   const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
   const auto columns = [&](std::string_view column) -> const std::vector<double>* {
@@ -166,27 +184,119 @@ TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
   RegisterBuiltinDetectors(registry);
   const auto table = CubeTable(connection, "daypart=lunch&region=boston",
                                SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7));
-  IncidentConfig with_mechanisms;
-  with_mechanisms.mechanism_detection = true;
-  const auto incidents = BuildIncidents(connection, table, registry, with_mechanisms);
+  // Mechanism-led detection is on by default.
+  const auto incidents = BuildIncidents(connection, table, registry, IncidentConfig{});
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].lead.detected_by, "avg_prep_wait");
   EXPECT_EQ(IncidentJson(incidents[0]).at("detected_by"), "avg_prep_wait");
-  // The CX Score's own test alone, the default, misses it.
-  EXPECT_TRUE(BuildIncidents(connection, table, registry, IncidentConfig{}).empty());
+  // The CX Score's own test alone misses it.
+  IncidentConfig cx_only;
+  cx_only.mechanism_detection = false;
+  EXPECT_TRUE(BuildIncidents(connection, table, registry, cx_only).empty());
+}
+
+// A cx_score alert as MergeAlerts receives it: `delta` points over `orders` orders from day
+// `start` (of FIRST) for `days` days, found by `detected_by`.
+Alert MergeInput(const std::string& slice, int start, int days, double delta, double orders,
+                 const std::string& detected_by) {
+  Alert alert;
+  alert.slice = Slice::Parse(slice);
+  alert.metric = "cx_score";
+  alert.start = AddDays(FIRST, start);
+  alert.end = AddDays(alert.start, days - 1);
+  alert.baseline_start = AddDays(alert.start, -28);
+  alert.baseline_end = AddDays(alert.start, -1);
+  alert.baseline = 88;
+  alert.current = 88 + delta;
+  alert.delta = delta;
+  alert.z = detected_by == "cx" ? 12 : 3;
+  alert.orders = orders;
+  alert.days = days;
+  alert.cx_loss = -delta * orders;
+  alert.detected_by = detected_by;
+  return alert;
+}
+
+TEST(MechanismDetectionTest, ASubSliceMechanismWindowStartingEarlyJoinsTheIncident) {
+  // Grocery falls from day 30; one region's grocery shows the ETA error's strongest window from
+  // day 24, six days early: beyond merge_days, before the incident's window, yet the same
+  // regression seen through fewer orders.
+  const std::vector<Alert> alerts{
+      MergeInput("store_type=grocery", 30, 12, -3.0, 12000, "cx"),
+      MergeInput("region=boston&store_type=grocery", 24, 18, -2.0, 900, "eta_error")};
+  const auto incidents = MergeAlerts(alerts, 10000, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "store_type=grocery");
+  ASSERT_EQ(incidents[0].related.size(), 1u);
+  EXPECT_EQ(incidents[0].related[0].detected_by, "eta_error");
+}
+
+TEST(MechanismDetectionTest, AnIncidentFoundThroughAMechanismTakesInItsSubSlices) {
+  // The incident itself is mechanism-led and dated late; a nested CX alert from before its start
+  // overlaps its window.
+  const std::vector<Alert> alerts{
+      MergeInput("region=boston&store_type=grocery", 30, 12, -3.0, 4000, "eta_error"),
+      MergeInput("daypart=dinner&region=boston&store_type=grocery", 25, 10, -3.0, 900, "cx")};
+  const auto incidents = MergeAlerts(alerts, 10000, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.detected_by, "eta_error");
+}
+
+TEST(MechanismDetectionTest, AMechanismWindowInsideADemotedAncestorJoinsTheAncestorsIncident) {
+  // A supply shortage over the Bay Area and a prep delay in its restaurants: region=bay_area
+  // alerts but leads nothing (its two disjoint children carry more evidence), and joins the
+  // restaurants' incident. One store type's small slice there moves through its assignment waits:
+  // it shares no orders with either lead, yet it is inside a slice that fell at the same time.
+  const std::vector<Alert> alerts{
+      MergeInput("fulfillment_mode=merchant_pick&region=bay_area&store_type=restaurant", 22, 14,
+                 -8.0, 1500, "cx"),
+      MergeInput("fulfillment_mode=dasher_shop&region=bay_area", 24, 12, -6.0, 1000, "cx"),
+      MergeInput("region=bay_area", 24, 12, -3.0, 5000, "cx"),
+      MergeInput("fulfillment_mode=merchant_pick&region=bay_area&store_type=alcohol", 24, 8, -5.0,
+                 180, "avg_assign_delay")};
+  const auto incidents = MergeAlerts(alerts, 10000, IncidentConfig{});
+  ASSERT_EQ(incidents.size(), 2u);
+  for (const auto& incident : incidents) EXPECT_EQ(incident.lead.detected_by, "cx");
+  // Found by the CX Score's own test, the same small slice stays an incident.
+  auto cx_only = alerts;
+  cx_only.back().detected_by = "cx";
+  EXPECT_EQ(MergeAlerts(cx_only, 10000, IncidentConfig{}).size(), 3u);
+}
+
+TEST(MechanismDetectionTest, UnrelatedOrEarlierMechanismRegressionsStaySeparate) {
+  const Alert grocery = MergeInput("store_type=grocery", 30, 12, -3.0, 12000, "cx");
+  // Restaurants in one region at the same time: no orders in common.
+  EXPECT_EQ(MergeAlerts({grocery, MergeInput("region=boston&store_type=restaurant", 24, 18, -2.0,
+                                             900, "avg_prep_wait")},
+                        10000, IncidentConfig{})
+                .size(),
+            2u);
+  // One region's grocery over a window that ended before grocery fell: another time.
+  EXPECT_EQ(MergeAlerts({grocery, MergeInput("region=boston&store_type=grocery", 10, 14, -2.0, 900,
+                                             "eta_error")},
+                        10000, IncidentConfig{})
+                .size(),
+            2u);
+  // A CX alert of its own dated six days early was dated by a change point: it stays apart.
+  EXPECT_EQ(MergeAlerts(
+                {grocery, MergeInput("region=boston&store_type=grocery", 24, 18, -2.0, 900, "cx")},
+                10000, IncidentConfig{})
+                .size(),
+            2u);
 }
 
 TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   {
     ConfigReader reader(YAML::Load("mechanism_z: 7\nconfirm_z: 1.5\nmechanism_max_days: 21\n"
-                                   "mechanism_min_days: 5\nmechanism_detection: true"),
+                                   "mechanism_min_days: 5\nmechanism_detection: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_EQ(config.mechanism_z, 7);
     EXPECT_EQ(config.confirm_z, 1.5);
     EXPECT_EQ(config.mechanism_max_days, 21);
     EXPECT_EQ(config.mechanism_min_days, 5);
-    EXPECT_TRUE(config.mechanism_detection);
+    EXPECT_FALSE(config.mechanism_detection);
+    EXPECT_TRUE(IncidentConfig{}.mechanism_detection);
   }
   {
     ConfigReader reader(YAML::Load("mechanism_zz: 7"), "cx.yaml", "incidents");
