@@ -184,15 +184,14 @@ TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
   RegisterBuiltinDetectors(registry);
   const auto table = CubeTable(connection, "daypart=lunch&region=boston",
                                SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7));
-  // Mechanism-led detection is on by default.
-  const auto incidents = BuildIncidents(connection, table, registry, IncidentConfig{});
+  IncidentConfig with_mechanisms;
+  with_mechanisms.mechanism_detection = true;
+  const auto incidents = BuildIncidents(connection, table, registry, with_mechanisms);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].lead.detected_by, "avg_prep_wait");
   EXPECT_EQ(IncidentJson(incidents[0]).at("detected_by"), "avg_prep_wait");
-  // The CX Score's own test alone misses it.
-  IncidentConfig cx_only;
-  cx_only.mechanism_detection = false;
-  EXPECT_TRUE(BuildIncidents(connection, table, registry, cx_only).empty());
+  // The CX Score's own test alone, the default, misses it.
+  EXPECT_TRUE(BuildIncidents(connection, table, registry, IncidentConfig{}).empty());
 }
 
 // A cx_score alert as MergeAlerts receives it: `delta` points over `orders` orders from day
