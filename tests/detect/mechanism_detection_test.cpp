@@ -287,15 +287,15 @@ TEST(MechanismDetectionTest, UnrelatedOrEarlierMechanismRegressionsStaySeparate)
 TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   {
     ConfigReader reader(YAML::Load("mechanism_z: 7\nconfirm_z: 1.5\nmechanism_max_days: 21\n"
-                                   "mechanism_min_days: 5\nmechanism_detection: false"),
+                                   "mechanism_min_days: 5\nmechanism_detection: true"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_EQ(config.mechanism_z, 7);
     EXPECT_EQ(config.confirm_z, 1.5);
     EXPECT_EQ(config.mechanism_max_days, 21);
     EXPECT_EQ(config.mechanism_min_days, 5);
-    EXPECT_FALSE(config.mechanism_detection);
-    EXPECT_TRUE(IncidentConfig{}.mechanism_detection);
+    EXPECT_TRUE(config.mechanism_detection);
+    EXPECT_FALSE(IncidentConfig{}.mechanism_detection);
   }
   {
     ConfigReader reader(YAML::Load("mechanism_zz: 7"), "cx.yaml", "incidents");
