@@ -366,19 +366,26 @@ double WindowZ(const RatioPrefix::Sums& base, const RatioPrefix::Sums& window, d
          std::sqrt(variance * (1.0 / window.den + 1.0 / base.den));
 }
 
-// The same for a share, on the binomial's variance-stabilizing scale 2 asin(sqrt(p)) (variance
+// A share on the binomial's variance-stabilizing scale, 2 asin(sqrt(p)).
+double ShareScale(double share) {
+  return 2 * std::asin(std::sqrt(std::clamp(share, 0.0, 1.0)));
+}
+
+// How much wider than the binomial's a share's days swing (>= 1).
+double ShareInflation(double p, double variance) {
+  const double binomial = p * (1 - p);
+  return binomial > 0 && variance > binomial ? variance / binomial : 1.0;
+}
+
+// WindowZ for a share, on the binomial's variance-stabilizing scale 2 asin(sqrt(p)) (variance
 // 1/N): a plain z over-states a burst of a rare event in a small window (10 cancellations in 60
 // orders against a 1.4 % baseline reads z 9.6, here 4.4). Day-level swings beyond the binomial
 // (`variance` above p (1 - p)) widen it as they do the plain z.
 double ShareWindowZ(const RatioPrefix::Sums& base, const RatioPrefix::Sums& window, double variance,
                     double sign) {
   const double p = base.Ratio();
-  const double binomial = p * (1 - p);
-  const double inflation = binomial > 0 && variance > binomial ? variance / binomial : 1.0;
-  const auto scale = [](double share) {
-    return 2 * std::asin(std::sqrt(std::clamp(share, 0.0, 1.0)));
-  };
-  return sign * (scale(window.Ratio()) - scale(p)) /
+  const double inflation = ShareInflation(p, variance);
+  return sign * (ShareScale(window.Ratio()) - ShareScale(p)) /
          std::sqrt(inflation * (1.0 / window.den + 1.0 / base.den));
 }
 
@@ -400,6 +407,72 @@ double MechanismWindowZ(const metrics::MetricDefinition& metric, const RatioPref
   const double window_variance = own > variance ? own : variance;
   return sign * (window.Ratio() - base.Ratio()) /
          std::sqrt(window_variance / window.den + variance / base.den);
+}
+
+// The shortest and longest window mechanism-led detection tests (days).
+std::pair<size_t, size_t> MechanismWindowDays(const IncidentConfig& config) {
+  const auto min_days =
+      static_cast<size_t>(std::max({1, config.min_days_after, config.mechanism_min_days}));
+  return {min_days, std::max(min_days, static_cast<size_t>(config.mechanism_max_days))};
+}
+
+// A shift below which no window of one start reaches z `threshold` (> 0): z >= threshold needs
+// sign x (window ratio - baseline ratio) >= the returned shift. The window's denominator is at
+// most `longest_den` (that of the start's longest window), so its z's denominator is at least
+// the one with `longest_den`; a share's z is turned back into a share through the inverse of
+// its scale, sin^2(s / 2). Slightly low on purpose (relative 1e-6, 1e-9 on the share's angle,
+// 1e-12 on the shift), so that rounding never drops a window that reaches the threshold.
+// -infinity when the start's windows cannot be bounded (no variance: each is tested).
+double ShiftNeeded(const metrics::MetricDefinition& metric, const RatioPrefix::Sums& base,
+                   double longest_den, double threshold) {
+  const double sign = metric.higher_is_better ? -1.0 : 1.0;
+  const double variance = DailyUnitVariance(base);
+  const double p = base.Ratio();
+  if (metric.is_share) {
+    const double inflation = ShareInflation(p, std::isnan(variance) ? 0.0 : variance);
+    const double scale_shift =
+        threshold * std::sqrt(inflation * (1.0 / longest_den + 1.0 / base.den)) * (1 - 1e-6);
+    const double angle =
+        std::clamp((ShareScale(p) + sign * scale_shift) / 2 - sign * 1e-9, 0.0, M_PI / 2);
+    const double share = std::sin(angle) * std::sin(angle);
+    return sign * (share - p) - 1e-12;
+  }
+  if (!(variance > 0)) return -std::numeric_limits<double>::infinity();
+  return threshold * std::sqrt(variance / longest_den + variance / base.den) * (1 - 1e-6);
+}
+
+// The window of `config.mechanism_min_days` to `config.mechanism_max_days` days with the largest
+// MechanismWindowZ against the preceding `config.baseline_days` (the earliest start, then the
+// earliest end, among equals). Exact once its z reaches `config.mechanism_z`; below that it only
+// says so. Each start's baseline is summed once, and a window whose shift cannot reach
+// mechanism_z (nor the best z so far) is not tested (ShiftNeeded): the z of the few that are
+// costs the square roots and arcsines.
+MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const RatioPrefix& prefix,
+                                size_t n, const IncidentConfig& config) {
+  const auto [min_days, max_days] = MechanismWindowDays(config);
+  const auto baseline_days = static_cast<size_t>(config.baseline_days);
+  const double sign = metric.higher_is_better ? -1.0 : 1.0;
+  MechanismWindow best;
+  for (size_t start = 1; start + min_days <= n; ++start) {
+    const size_t base_begin = start > baseline_days ? start - baseline_days : 0;
+    const RatioPrefix::Sums base = prefix.Over(base_begin, start);
+    if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
+    const size_t last = std::min(n, start + max_days);
+    const double longest_den = prefix.Over(start, last).den;
+    if (!(longest_den > 0)) continue;
+    const double threshold = std::max(config.mechanism_z, best.z);
+    const double needed = threshold > 0 ? ShiftNeeded(metric, base, longest_den, threshold)
+                                        : -std::numeric_limits<double>::infinity();
+    const double base_ratio = base.Ratio();
+    for (size_t end = start + min_days; end <= last; ++end) {
+      const RatioPrefix::Sums window = prefix.Over(start, end);
+      if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
+      if (sign * (window.Ratio() - base_ratio) < needed) continue;
+      const double z = MechanismWindowZ(metric, base, window);
+      if (z > best.z) best = {z, start, end};
+    }
+  }
+  return best;
 }
 
 // True when the two slices can share orders (no dimension holds two different values).
@@ -657,6 +730,36 @@ std::span<const std::string_view> MechanismMetrics() {
   return MECHANISM_METRICS;
 }
 
+MechanismWindow StrongestMechanismWindow(std::string_view metric,
+                                         const std::vector<double>& numerator,
+                                         const std::vector<double>& denominator,
+                                         const IncidentConfig& config) {
+  if (numerator.size() != denominator.size()) {
+    throw InternalError("mechanism sums of {} and {} days", numerator.size(), denominator.size());
+  }
+  return StrongestWindow(metrics::FindMetric(metric), RatioPrefix(numerator, denominator),
+                         numerator.size(), config);
+}
+
+double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
+                  const std::vector<double>& denominator, size_t start, size_t end,
+                  const IncidentConfig& config) {
+  if (numerator.size() != denominator.size() || start > end || end > numerator.size()) {
+    throw InternalError("window [{}, {}) of mechanism sums of {} and {} days", start, end,
+                        numerator.size(), denominator.size());
+  }
+  const RatioPrefix prefix(numerator, denominator);
+  const auto baseline_days = static_cast<size_t>(config.baseline_days);
+  const RatioPrefix::Sums base =
+      prefix.Over(start > baseline_days ? start - baseline_days : 0, start);
+  const RatioPrefix::Sums window = prefix.Over(start, end);
+  if (base.days < config.min_baseline_days || !(base.den > 0) ||
+      window.days < static_cast<double>(MechanismWindowDays(config).first) || !(window.den > 0)) {
+    return NaN;
+  }
+  return MechanismWindowZ(metrics::FindMetric(metric), base, window);
+}
+
 std::vector<Alert> DetectMechanisms(
     const Slice& slice, Date first,
     const std::function<const std::vector<double>*(std::string_view column)>& sums,
@@ -666,9 +769,6 @@ std::vector<Alert> DetectMechanisms(
   if (orders == nullptr || cx_sum == nullptr) return {};
   const size_t n = orders->size();
   const RatioPrefix cx(*cx_sum, *orders);
-  const auto min_days =
-      static_cast<size_t>(std::max({1, config.min_days_after, config.mechanism_min_days}));
-  const auto max_days = std::max(min_days, static_cast<size_t>(config.mechanism_max_days));
   const auto baseline_days = static_cast<size_t>(config.baseline_days);
   struct Found {
     Alert alert;
@@ -683,25 +783,11 @@ std::vector<Alert> DetectMechanisms(
     if (numerator == nullptr || denominator == nullptr) continue;
     const RatioPrefix prefix(*numerator, *denominator);
     const double sign = metric.higher_is_better ? -1.0 : 1.0;
-    double best_z = -std::numeric_limits<double>::infinity();
-    size_t best_start = 0;
-    size_t best_end = 0;
-    for (size_t start = 1; start + min_days <= n; ++start) {
-      const size_t base_begin = start > baseline_days ? start - baseline_days : 0;
-      const RatioPrefix::Sums base = prefix.Over(base_begin, start);
-      if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
-      for (size_t end = start + min_days; end <= std::min(n, start + max_days); ++end) {
-        const RatioPrefix::Sums window = prefix.Over(start, end);
-        if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
-        const double z = MechanismWindowZ(metric, base, window);
-        if (z > best_z) {
-          best_z = z;
-          best_start = start;
-          best_end = end;
-        }
-      }
-    }
-    if (!(best_z >= config.mechanism_z)) continue;
+    const MechanismWindow best = StrongestWindow(metric, prefix, n, config);
+    if (!(best.z >= config.mechanism_z)) continue;
+    const double best_z = best.z;
+    const size_t best_start = best.start;
+    size_t best_end = best.end;
     const size_t base_begin = best_start > baseline_days ? best_start - baseline_days : 0;
     // The strongest window's end is no surer than its start (a regression filling the longest
     // window, or one whose last days came out milder by chance, goes on): it is followed while

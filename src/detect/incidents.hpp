@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -153,6 +154,31 @@ std::span<const std::string_view> IncidentMetrics();
 
 //! The per-order mechanism metrics mechanism-led detection tests (IncidentConfig::mechanism_z).
 std::span<const std::string_view> MechanismMetrics();
+
+//! A window of mechanism-led detection: days [start, end) from the first day of the sums.
+struct MechanismWindow {
+  double z = -std::numeric_limits<double>::infinity();
+  size_t start = 0;
+  size_t end = 0;
+};
+
+//! The window of `config.mechanism_min_days` to `config.mechanism_max_days` days where a mechanism
+//! metric (daily `numerator` and `denominator` sums) is worst against the preceding
+//! `config.baseline_days` (MechanismZ; the earliest start, then the earliest end, among equal z).
+//! Exact, z included, when its z reaches `config.mechanism_z`; when no window does, its z is only
+//! known to be below it (windows that cannot reach it are not tested).
+MechanismWindow StrongestMechanismWindow(std::string_view metric,
+                                         const std::vector<double>& numerator,
+                                         const std::vector<double>& denominator,
+                                         const IncidentConfig& config);
+
+//! z of one window [start, end) of a mechanism metric against the `config.baseline_days` before
+//! it, positive = worse, as DetectMechanisms computes it; NaN when the window is shorter than
+//! mechanism-led detection's shortest, or the baseline has under `config.min_baseline_days`
+//! observed days or gives no variance. A window at a time, for checking the scan.
+double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
+                  const std::vector<double>& denominator, size_t start, size_t end,
+                  const IncidentConfig& config);
 
 //! Mechanism-led cx_score alerts of one slice from its daily sums (index = day from `first`):
 //! per mechanism metric, the window of `config.mechanism_min_days` to `config.mechanism_max_days`

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <string>
@@ -152,6 +153,126 @@ TEST(MechanismDetectionTest, UnavailableMechanismsAreNotTested) {
     return found == sums.end() ? nullptr : &found->second;
   };
   EXPECT_TRUE(DetectMechanisms(Slice{}, FIRST, columns, {}, {"avg_prep_wait"}).empty());
+}
+
+// Daily numerator and denominator sums of one mechanism metric, drawn at random: volumes from a
+// few units a day to thousands, days without any, day-level swings, one-day spikes, and a shift
+// of random size and direction over a random window. Shares are binomial counts; per-order
+// quantities are sums of per-unit values with a long tail.
+std::pair<std::vector<double>, std::vector<double>> RandomMechanismSums(
+    const metrics::MetricDefinition& metric, std::mt19937& generator) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const int days = 15 + static_cast<int>(uniform(generator) * 80);
+  const double volumes[] = {2, 8, 30, 120, 600, 3000};
+  const double volume = volumes[static_cast<size_t>(uniform(generator) * 6)];
+  const double empty_days = uniform(generator) < 0.3 ? 0.1 : 0.0;
+  const double swing = uniform(generator) < 0.5 ? 0.0 : 0.3 * uniform(generator);
+  const int shift_from = static_cast<int>(uniform(generator) * days);
+  const int shift_to = shift_from + 3 + static_cast<int>(uniform(generator) * 30);
+  const double shift = (uniform(generator) < 0.2 ? 0.0 : 1.0) * (uniform(generator) - 0.3);
+  const double shares[] = {0.005, 0.03, 0.3, 0.85, 0.97};
+  const double share = shares[static_cast<size_t>(uniform(generator) * 5)];
+  const double mean = 2 + 20 * uniform(generator);
+  std::poisson_distribution<int> count(volume);
+  std::pair<std::vector<double>, std::vector<double>> sums;
+  auto& [numerator, denominator] = sums;
+  for (int day = 0; day < days; ++day) {
+    const double units = uniform(generator) < empty_days ? 0.0 : count(generator);
+    const double factor = std::max(
+        0.0, 1 + swing * normal(generator) + (day >= shift_from && day < shift_to ? shift : 0.0));
+    const bool spike = uniform(generator) < 0.02;
+    double total = 0;
+    if (metric.is_share) {
+      const double p = std::clamp(spike ? 1 - share : share * factor, 0.0, 1.0);
+      std::binomial_distribution<int> hits(static_cast<int>(units), p);
+      total = hits(generator);
+    } else {
+      std::exponential_distribution<double> tail(1.0);
+      for (int unit = 0; unit < static_cast<int>(units); ++unit) {
+        total += mean * factor * (0.5 + 0.5 * tail(generator)) * (spike ? 4 : 1);
+      }
+      if (metric.name == "eta_error") total -= 0.7 * mean * units;  // signed, mostly positive
+    }
+    numerator.push_back(total);
+    denominator.push_back(units);
+  }
+  return sums;
+}
+
+// The scan the plain way: every start, every window length, each window's z on its own.
+MechanismWindow EveryWindow(std::string_view metric, const std::vector<double>& numerator,
+                            const std::vector<double>& denominator, const IncidentConfig& config) {
+  const auto min_days =
+      static_cast<size_t>(std::max({1, config.min_days_after, config.mechanism_min_days}));
+  const auto max_days = std::max(min_days, static_cast<size_t>(config.mechanism_max_days));
+  const size_t n = numerator.size();
+  MechanismWindow best;
+  for (size_t start = 1; start + min_days <= n; ++start) {
+    for (size_t end = start + min_days; end <= std::min(n, start + max_days); ++end) {
+      const double z = MechanismZ(metric, numerator, denominator, start, end, config);
+      if (z > best.z) best = {z, start, end};
+    }
+  }
+  return best;
+}
+
+TEST(MechanismDetectionTest, TheWindowScanFindsWhatTestingEveryWindowFinds) {
+  // The scan skips windows that cannot reach mechanism_z: where the strongest window reaches it,
+  // it must be the same window with the same z to the bit; elsewhere it must stay below.
+  std::mt19937 generator(2026);
+  std::vector<IncidentConfig> configs(6);
+  configs[1].mechanism_z = 0;
+  configs[2].mechanism_z = 1.5;
+  configs[3].mechanism_z = 4;
+  configs[4].mechanism_z = 6;
+  configs[5].mechanism_z = 3;
+  configs[5].mechanism_min_days = 3;
+  configs[5].mechanism_max_days = 10;
+  configs[5].baseline_days = 14;
+  configs[5].min_baseline_days = 7;
+  size_t reached = 0;
+  size_t below = 0;
+  for (int series = 0; series < 360; ++series) {
+    const auto& metric =
+        metrics::FindMetric(MechanismMetrics()[series % MechanismMetrics().size()]);
+    const auto [numerator, denominator] = RandomMechanismSums(metric, generator);
+    for (const auto& config : configs) {
+      const MechanismWindow expected = EveryWindow(metric.name, numerator, denominator, config);
+      const MechanismWindow found =
+          StrongestMechanismWindow(metric.name, numerator, denominator, config);
+      const std::string what = fmt::format("series {} {} over {} days, mechanism_z {}", series,
+                                           metric.name, numerator.size(), config.mechanism_z);
+      if (expected.z >= config.mechanism_z) {
+        ++reached;
+        EXPECT_EQ(found.z, expected.z) << what;
+        EXPECT_EQ(found.start, expected.start) << what;
+        EXPECT_EQ(found.end, expected.end) << what;
+      } else {
+        ++below;
+        EXPECT_FALSE(found.z >= config.mechanism_z) << what << ": z " << found.z;
+      }
+    }
+  }
+  // Both outcomes are well represented.
+  EXPECT_GT(reached, 500u);
+  EXPECT_GT(below, 300u);
+}
+
+TEST(MechanismDetectionTest, AWindowsZIsTheScansZ) {
+  const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
+  const auto& numerator = sums.at("prep_wait_sum");
+  const auto& denominator = sums.at("dispatched");
+  const MechanismWindow best =
+      StrongestMechanismWindow("avg_prep_wait", numerator, denominator, IncidentConfig{});
+  EXPECT_GE(best.z, IncidentConfig{}.mechanism_z);
+  EXPECT_NEAR(static_cast<double>(best.start), 30, 1);
+  EXPECT_EQ(MechanismZ("avg_prep_wait", numerator, denominator, best.start, best.end, {}), best.z);
+  // Windows shorter than a week, or without a baseline of min_baseline_days, have no z.
+  EXPECT_TRUE(std::isnan(MechanismZ("avg_prep_wait", numerator, denominator, 30, 36, {})));
+  EXPECT_TRUE(std::isnan(MechanismZ("avg_prep_wait", numerator, denominator, 3, 20, {})));
+  EXPECT_FALSE(std::isnan(MechanismZ("avg_prep_wait", numerator, denominator, 30, 37, {})));
+  EXPECT_THROW(MechanismZ("avg_prep_wait", numerator, denominator, 50, 61, {}), Error);
 }
 
 // The daily sums as the slice cube table BuildIncidents reads.
