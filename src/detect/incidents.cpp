@@ -1053,13 +1053,21 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
   if (table.RowCount() == 0) return true;
   const Date first{static_cast<int32_t>(table.Get("first").ints[0])};
   const auto n = static_cast<size_t>(table.Get("n").ints[0]);
+  const auto& days = table.Get("day").ints;
+  // Column `name` spread over the n days (0 on a day without orders).
+  const auto by_day = [&](const char* name) {
+    std::vector<double> spread(n, 0.0);
+    const auto& column = table.Get(name).doubles;
+    for (size_t row = 0; row < table.RowCount(); ++row) {
+      spread[static_cast<size_t>(days[row])] = column[row];
+    }
+    return spread;
+  };
+  const std::vector<double> numerator = by_day("num");
+  const std::vector<double> denominator = by_day("den");
   std::vector<double> values(n, NaN);
-  std::vector<double> numerator(n, 0.0);
-  std::vector<double> denominator(n, 0.0);
   for (size_t row = 0; row < table.RowCount(); ++row) {
-    const auto day = static_cast<size_t>(table.Get("day").ints[row]);
-    numerator[day] = table.Get("num").doubles[row];
-    denominator[day] = table.Get("den").doubles[row];
+    const auto day = static_cast<size_t>(days[row]);
     values[day] = numerator[day] / denominator[day];
   }
   if (config.weekly_seasonality) RemoveWeekdays(values, first);
@@ -1083,14 +1091,7 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
   const double required = alert.detected_by == "cx" ? config.min_z : config.confirm_z;
   if (!(z >= required && -delta >= config.min_cx_delta)) return true;
   if (mechanism == nullptr) return false;
-  std::vector<double> mechanism_num(n, 0.0);
-  std::vector<double> mechanism_den(n, 0.0);
-  for (size_t row = 0; row < table.RowCount(); ++row) {
-    const auto day = static_cast<size_t>(table.Get("day").ints[row]);
-    mechanism_num[day] = table.Get("mechanism_num").doubles[row];
-    mechanism_den[day] = table.Get("mechanism_den").doubles[row];
-  }
-  const RatioPrefix prefix(mechanism_num, mechanism_den);
+  const RatioPrefix prefix(by_day("mechanism_num"), by_day("mechanism_den"));
   const RatioPrefix::Sums base = prefix.Over(base_begin, start);
   const RatioPrefix::Sums window = prefix.Over(start, end);
   if (!(base.den > 0) || !(window.den > 0)) return true;
