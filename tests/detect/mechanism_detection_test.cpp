@@ -305,14 +305,15 @@ TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
   RegisterBuiltinDetectors(registry);
   const auto table = CubeTable(connection, "daypart=lunch&region=boston",
                                SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7));
-  IncidentConfig with_mechanisms;
-  with_mechanisms.mechanism_detection = true;
-  const auto incidents = BuildIncidents(connection, table, registry, with_mechanisms);
+  // The default finds it through its mechanism.
+  const auto incidents = BuildIncidents(connection, table, registry, IncidentConfig{});
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].lead.detected_by, "avg_prep_wait");
   EXPECT_EQ(IncidentJson(incidents[0]).at("detected_by"), "avg_prep_wait");
-  // The CX Score's own test alone, the default, misses it.
-  EXPECT_TRUE(BuildIncidents(connection, table, registry, IncidentConfig{}).empty());
+  // The CX Score's own test alone misses it.
+  IncidentConfig cx_only;
+  cx_only.mechanism_detection = false;
+  EXPECT_TRUE(BuildIncidents(connection, table, registry, cx_only).empty());
 }
 
 // A cx_score alert as MergeAlerts receives it: `delta` points over `orders` orders from day
@@ -408,15 +409,15 @@ TEST(MechanismDetectionTest, UnrelatedOrEarlierMechanismRegressionsStaySeparate)
 TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   {
     ConfigReader reader(YAML::Load("mechanism_z: 7\nconfirm_z: 1.5\nmechanism_max_days: 21\n"
-                                   "mechanism_min_days: 5\nmechanism_detection: true"),
+                                   "mechanism_min_days: 5\nmechanism_detection: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_EQ(config.mechanism_z, 7);
     EXPECT_EQ(config.confirm_z, 1.5);
     EXPECT_EQ(config.mechanism_max_days, 21);
     EXPECT_EQ(config.mechanism_min_days, 5);
-    EXPECT_TRUE(config.mechanism_detection);
-    EXPECT_FALSE(IncidentConfig{}.mechanism_detection);
+    EXPECT_FALSE(config.mechanism_detection);
+    EXPECT_TRUE(IncidentConfig{}.mechanism_detection);
   }
   {
     ConfigReader reader(YAML::Load("mechanism_zz: 7"), "cx.yaml", "incidents");
