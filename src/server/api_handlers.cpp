@@ -321,6 +321,28 @@ void ApiHandlers::ListIncidents(const httplib::Request& request,
   SendJson(response, {{"incidents", rows}, {"total", matches.size()}});
 }
 
+void ApiHandlers::ResolveIncident(const httplib::Request& request,
+                                  httplib::Response& response) const {
+  const IncidentResolveQuery query = ParseIncidentResolveQuery(request.target);
+  const auto snapshot = Current();
+  // The rule that carries triage states and labels across re-analyses, so that a link finds the
+  // incident those follow.
+  const IncidentEntry* incident =
+      snapshot->FindByIdentity(query.metric, query.slice_text, query.start_date);
+  if (incident == nullptr) {
+    throw ApiError(ErrorType::NOT_FOUND,
+                   {{"metric", query.metric},
+                    {"slice_text", query.slice_text},
+                    {"start_date", query.start_date}},
+                   fmt::format("no incident of the current analysis has metric {} and slice {} "
+                               "with a start within {} days of {}: the data no longer shows the "
+                               "regression, or it now belongs to another slice",
+                               query.metric, query.slice_text,
+                               storage::INCIDENT_START_TOLERANCE_DAYS, query.start_date));
+  }
+  SendJson(response, Summary(*incident, *Statuses(), *Feedback()));
+}
+
 void ApiHandlers::GetIncident(const httplib::Request& request, httplib::Response& response,
                               const std::string& id) const {
   ParseNoQuery(request.target);
@@ -701,6 +723,26 @@ void ApiHandlers::Register(RouteTable& routes) {
        .quick = true,
        .handler = [this](const auto& request, auto& response, const auto&) {
          ListIncidents(request, response);
+       }});
+  // Before /api/incidents/{id}: routes match in the order they are added.
+  routes.Add(
+      {.method = "GET",
+       .path = "/api/incidents/resolve",
+       .summary = fmt::format(
+           "The incident of the current analysis that an identity names (a notification link's "
+           "metric, slice and start): the same metric and slice, the nearest start at most {} "
+           "days away, the earlier on a tie, as triage states are matched",
+           storage::INCIDENT_START_TOLERANCE_DAYS),
+       .parameters = {Query("metric", "the incident's metric, e.g. cx_score", {{"type", "string"}},
+                            true),
+                      Query("slice", "the incident's slice text, e.g. region=seattle or all",
+                            {{"type", "string"}}, true),
+                      Query("start", "the incident's start date", DateSchema(), true)},
+       .responses = {{"200", JsonResponse("The incident", Ref("IncidentSummary"))}},
+       .errors = {{404, "No incident of the current analysis matches the identity"}},
+       .quick = true,
+       .handler = [this](const auto& request, auto& response, const auto&) {
+         ResolveIncident(request, response);
        }});
   routes.Add({.method = "GET",
               .path = "/api/incidents/{id}",
