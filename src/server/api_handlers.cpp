@@ -136,18 +136,11 @@ void ApiHandlers::UpdateFeedbackWindows(const Snapshot& snapshot) {
   auto next = std::make_shared<storage::IncidentFeedbacks>(*current);
   bool changed = false;
   for (auto& [identity, label] : *next) {
-    const auto start = storage::IdentityDays(label.start_date);
-    if (!start) continue;
-    const IncidentEntry* found = nullptr;
-    int best = storage::INCIDENT_START_TOLERANCE_DAYS + 1;
-    for (const auto& incident : snapshot.incidents) {
-      if (incident.metric != label.metric || incident.slice_text != label.slice_text) continue;
-      const int distance = std::abs(incident.start.days - *start);
-      if (distance < best) {
-        best = distance;
-        found = &incident;
-      }
-    }
+    // The incident the label follows, found as triage states carry over and as a notification
+    // link resolves. A label's start is a date (checked when the file is loaded, written from an
+    // incident otherwise), so this does not throw.
+    const IncidentEntry* found =
+        snapshot.FindByIdentity(label.metric, label.slice_text, label.start_date);
     std::string end = label.end_date;
     if (found != nullptr) {
       end = found->end ? FormatDate(*found->end) : "";
@@ -456,18 +449,11 @@ void ApiHandlers::FeedbackCounts(const httplib::Request& request,
   json labels = json::array();
   for (const auto& [identity, label] : *feedback) {
     counts[label.label] = counts[label.label].get<int64_t>() + 1;
-    // The incident of the served analysis the label belongs to, if it still finds it.
-    json incident_id = nullptr;
-    for (const auto& incident : snapshot->incidents) {
-      if (incident.metric != label.metric || incident.slice_text != label.slice_text) continue;
-      const auto start = storage::IdentityDays(label.start_date);
-      if (start &&
-          std::abs(incident.start.days - *start) <= storage::INCIDENT_START_TOLERANCE_DAYS) {
-        incident_id = incident.id;
-        break;
-      }
-    }
-    labels.push_back({{"incident_id", incident_id},
+    // The incident of the served analysis the label belongs to, if it still finds it: the one
+    // whose window the label keeps (UpdateFeedbackWindows) and that a link to it resolves to.
+    const IncidentEntry* incident =
+        snapshot->FindByIdentity(label.metric, label.slice_text, label.start_date);
+    labels.push_back({{"incident_id", incident != nullptr ? json(incident->id) : json()},
                       {"label", label.label},
                       {"by", label.by},
                       {"note", label.note},
