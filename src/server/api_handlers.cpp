@@ -136,18 +136,11 @@ void ApiHandlers::UpdateFeedbackWindows(const Snapshot& snapshot) {
   auto next = std::make_shared<storage::IncidentFeedbacks>(*current);
   bool changed = false;
   for (auto& [identity, label] : *next) {
-    const auto start = storage::IdentityDays(label.start_date);
-    if (!start) continue;
-    const IncidentEntry* found = nullptr;
-    int best = storage::INCIDENT_START_TOLERANCE_DAYS + 1;
-    for (const auto& incident : snapshot.incidents) {
-      if (incident.metric != label.metric || incident.slice_text != label.slice_text) continue;
-      const int distance = std::abs(incident.start.days - *start);
-      if (distance < best) {
-        best = distance;
-        found = &incident;
-      }
-    }
+    // The incident the label follows, found as triage states carry over and as a notification
+    // link resolves. A label's start is a date (checked when the file is loaded, written from an
+    // incident otherwise), so this does not throw.
+    const IncidentEntry* found =
+        snapshot.FindByIdentity(label.metric, label.slice_text, label.start_date);
     std::string end = label.end_date;
     if (found != nullptr) {
       end = found->end ? FormatDate(*found->end) : "";
@@ -321,6 +314,28 @@ void ApiHandlers::ListIncidents(const httplib::Request& request,
   SendJson(response, {{"incidents", rows}, {"total", matches.size()}});
 }
 
+void ApiHandlers::ResolveIncident(const httplib::Request& request,
+                                  httplib::Response& response) const {
+  const IncidentResolveQuery query = ParseIncidentResolveQuery(request.target);
+  const auto snapshot = Current();
+  // The rule that carries triage states and labels across re-analyses, so that a link finds the
+  // incident those follow.
+  const IncidentEntry* incident =
+      snapshot->FindByIdentity(query.metric, query.slice_text, query.start_date);
+  if (incident == nullptr) {
+    throw ApiError(ErrorType::NOT_FOUND,
+                   {{"metric", query.metric},
+                    {"slice_text", query.slice_text},
+                    {"start_date", query.start_date}},
+                   fmt::format("no incident of the current analysis has metric {} and slice {} "
+                               "with a start within {} days of {}: the data no longer shows the "
+                               "regression, or it now belongs to another slice",
+                               query.metric, query.slice_text,
+                               storage::INCIDENT_START_TOLERANCE_DAYS, query.start_date));
+  }
+  SendJson(response, Summary(*incident, *Statuses(), *Feedback()));
+}
+
 void ApiHandlers::GetIncident(const httplib::Request& request, httplib::Response& response,
                               const std::string& id) const {
   ParseNoQuery(request.target);
@@ -434,18 +449,11 @@ void ApiHandlers::FeedbackCounts(const httplib::Request& request,
   json labels = json::array();
   for (const auto& [identity, label] : *feedback) {
     counts[label.label] = counts[label.label].get<int64_t>() + 1;
-    // The incident of the served analysis the label belongs to, if it still finds it.
-    json incident_id = nullptr;
-    for (const auto& incident : snapshot->incidents) {
-      if (incident.metric != label.metric || incident.slice_text != label.slice_text) continue;
-      const auto start = storage::IdentityDays(label.start_date);
-      if (start &&
-          std::abs(incident.start.days - *start) <= storage::INCIDENT_START_TOLERANCE_DAYS) {
-        incident_id = incident.id;
-        break;
-      }
-    }
-    labels.push_back({{"incident_id", incident_id},
+    // The incident of the served analysis the label belongs to, if it still finds it: the one
+    // whose window the label keeps (UpdateFeedbackWindows) and that a link to it resolves to.
+    const IncidentEntry* incident =
+        snapshot->FindByIdentity(label.metric, label.slice_text, label.start_date);
+    labels.push_back({{"incident_id", incident != nullptr ? json(incident->id) : json()},
                       {"label", label.label},
                       {"by", label.by},
                       {"note", label.note},
@@ -701,6 +709,26 @@ void ApiHandlers::Register(RouteTable& routes) {
        .quick = true,
        .handler = [this](const auto& request, auto& response, const auto&) {
          ListIncidents(request, response);
+       }});
+  // Before /api/incidents/{id}: routes match in the order they are added.
+  routes.Add(
+      {.method = "GET",
+       .path = "/api/incidents/resolve",
+       .summary = fmt::format(
+           "The incident of the current analysis that an identity names (a notification link's "
+           "metric, slice and start): the same metric and slice, the nearest start at most {} "
+           "days away, the earlier on a tie, as triage states are matched",
+           storage::INCIDENT_START_TOLERANCE_DAYS),
+       .parameters = {Query("metric", "the incident's metric, e.g. cx_score", {{"type", "string"}},
+                            true),
+                      Query("slice", "the incident's slice text, e.g. region=seattle or all",
+                            {{"type", "string"}}, true),
+                      Query("start", "the incident's start date", DateSchema(), true)},
+       .responses = {{"200", JsonResponse("The incident", Ref("IncidentSummary"))}},
+       .errors = {{404, "No incident of the current analysis matches the identity"}},
+       .quick = true,
+       .handler = [this](const auto& request, auto& response, const auto&) {
+         ResolveIncident(request, response);
        }});
   routes.Add({.method = "GET",
               .path = "/api/incidents/{id}",

@@ -102,10 +102,10 @@ Json JsonBody(std::string_view description, Json schema) {
           {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
 }
 
-Json Query(std::string_view name, std::string_view description, Json schema) {
+Json Query(std::string_view name, std::string_view description, Json schema, bool required) {
   return {{"name", name},
           {"in", "query"},
-          {"required", false},
+          {"required", required},
           {"description", description},
           {"schema", std::move(schema)}};
 }

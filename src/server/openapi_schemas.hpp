@@ -16,8 +16,9 @@ nlohmann::json Ref(std::string_view name);
 nlohmann::json JsonResponse(std::string_view description, nlohmann::json schema);
 //! A required JSON request body with `schema`.
 nlohmann::json JsonBody(std::string_view description, nlohmann::json schema);
-//! A query parameter object.
-nlohmann::json Query(std::string_view name, std::string_view description, nlohmann::json schema);
+//! A query parameter object (optional unless `required`).
+nlohmann::json Query(std::string_view name, std::string_view description, nlohmann::json schema,
+                     bool required = false);
 //! The path parameter `id` of an incident.
 nlohmann::json IncidentIdParameter();
 //! A string schema with format date.

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "metrics/metric_catalog.hpp"
 #include "server/json_response.hpp"
 #include "storage/incident_feedback.hpp"
 
@@ -282,6 +283,38 @@ IncidentListQuery ParseIncidentListQuery(std::string_view target) {
   parsed.status = query.EnumList("status", {"open", "acknowledged", "resolved"});
   parsed.limit = query.Integer("limit", 50, 1, 500);
   parsed.offset = query.Integer("offset", 0, 0, 1'000'000'000);
+  return parsed;
+}
+
+IncidentResolveQuery ParseIncidentResolveQuery(std::string_view target) {
+  const QueryReader query(target, {"metric", "slice", "start"});
+  IncidentResolveQuery parsed;
+  const auto metric = query.Text("metric");
+  if (!metric) {
+    throw BadParameter("metric", "metric is required: the incident's metric, e.g. cx_score");
+  }
+  try {
+    parsed.metric = std::string(metrics::FindMetric(*metric).name);
+  } catch (const Error& error) {
+    throw BadParameter("metric", "metric: {}", Printable(error.what()));
+  }
+  const auto slice = query.Text("slice");
+  if (!slice) {
+    throw BadParameter("slice",
+                       "slice is required: the incident's slice text, e.g. region=seattle or all");
+  }
+  try {
+    // Canonical, so that a link whose pairs come in another order names the same slice.
+    parsed.slice_text = Slice::Parse(*slice).ToText();
+  } catch (const Error& error) {
+    // Slice::Parse names the slice already ("slice 'x': ...").
+    throw BadParameter("slice", "{}", Printable(error.what()));
+  }
+  const auto start = query.DateValue("start");
+  if (!start) {
+    throw BadParameter("start", "start is required: the incident's start date, YYYY-MM-DD");
+  }
+  parsed.start_date = FormatDate(*start);
   return parsed;
 }
 

@@ -84,6 +84,17 @@ struct IncidentListQuery {
 //! Validates the query of `GET /api/incidents` (`target` as for QueryReader).
 IncidentListQuery ParseIncidentListQuery(std::string_view target);
 
+//! The query of `GET /api/incidents/resolve`: an incident's identity as a notification's link
+//! carries it (`?metric=&slice=&start=`).
+struct IncidentResolveQuery {
+  std::string metric;      //!< a metric of the catalog, e.g. cx_score
+  std::string slice_text;  //!< the slice's canonical text (pairs sorted), e.g. region=seattle
+  std::string start_date;  //!< `YYYY-MM-DD`, a calendar date
+};
+//! Validates the query of `GET /api/incidents/resolve` (`target` as for QueryReader): all three
+//! parameters are required; a 400 names the one missing or malformed.
+IncidentResolveQuery ParseIncidentResolveQuery(std::string_view target);
+
 //! The query of `GET /api/metrics/cx-score`.
 struct CxScoreQuery {
   std::optional<Date> start_date;  //!< first date, default the data's first

@@ -151,6 +151,13 @@ const IncidentEntry& Snapshot::Incident(const std::string& id) const {
   return incidents[found->second];
 }
 
+const IncidentEntry* Snapshot::FindByIdentity(std::string_view metric, std::string_view slice_text,
+                                              std::string_view start_date) const {
+  const size_t* index = storage::FindByIncidentIdentity(by_identity, metric, slice_text, start_date,
+                                                        storage::INCIDENT_START_TOLERANCE_DAYS);
+  return index == nullptr ? nullptr : &incidents[*index];
+}
+
 std::shared_ptr<Snapshot> BuildSnapshot(const nlohmann::json& analysis, Cube cube,
                                         std::string analyzed_at) {
   auto snapshot = std::make_shared<Snapshot>();
@@ -182,7 +189,9 @@ std::shared_ptr<Snapshot> BuildSnapshot(const nlohmann::json& analysis, Cube cub
   snapshot->analyzed_at = std::move(analyzed_at);
   for (const auto& incident : analysis.value("incidents", nlohmann::json::array())) {
     snapshot->by_id.emplace(incident.at("id").get<std::string>(), snapshot->incidents.size());
-    snapshot->incidents.push_back(ParseIncident(incident));
+    IncidentEntry entry = ParseIncident(incident);
+    snapshot->by_identity.emplace(entry.identity, snapshot->incidents.size());
+    snapshot->incidents.push_back(std::move(entry));
   }
   snapshot->cube = std::move(cube);
   const auto& dimensions = data.value("dimensions", nlohmann::json());

@@ -87,13 +87,23 @@ struct Snapshot {
   std::optional<Date> data_end;    //!< last order date, if any orders
   std::vector<IncidentEntry> incidents;           //!< in the analysis file's order
   std::unordered_map<std::string, size_t> by_id;  //!< incident id -> index in `incidents`
-  Cube cube;                                      //!< daily sums per slice
-  mutable OnceCache<nlohmann::json> details;      //!< incident detail by incident id
-  mutable OnceCache<nlohmann::json> whatifs;      //!< what-if results by request key
-  mutable OnceCache<std::string> series;          //!< rendered whole-range CX series by cohort text
+  //! storage::IncidentIdentity -> index in `incidents` (the first incident of an identity), for
+  //! finding an incident by what names it across re-analyses.
+  std::map<std::string, size_t> by_identity;
+  Cube cube;                                  //!< daily sums per slice
+  mutable OnceCache<nlohmann::json> details;  //!< incident detail by incident id
+  mutable OnceCache<nlohmann::json> whatifs;  //!< what-if results by request key
+  mutable OnceCache<std::string> series;      //!< rendered whole-range CX series by cohort text
 
   //! The incident with `id`; throws NotFound naming it.
   const IncidentEntry& Incident(const std::string& id) const;
+  //! The incident that an identity (metric, canonical slice text, start date) saved by an earlier
+  //! analysis names in this one, matched as triage states and feedback labels are
+  //! (storage::FindByIncidentIdentity: the same metric and slice, the nearest start at most
+  //! storage::INCIDENT_START_TOLERANCE_DAYS away, the earlier on a tie); nullptr when none is.
+  //! Throws InvalidInput naming start_date when it is not a date.
+  const IncidentEntry* FindByIdentity(std::string_view metric, std::string_view slice_text,
+                                      std::string_view start_date) const;
 };
 
 //! Loads the data folder's stored results (analysis and slice cube); throws NotFound when the

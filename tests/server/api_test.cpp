@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "common/date.hpp"
 #include "common/file.hpp"
 #include "common/slice.hpp"
 #include "server/api_fixture.hpp"
@@ -261,6 +263,107 @@ TEST_F(ApiTest, UnknownIncidentIs404OnEveryIncidentRoute) {
               "not_found", "INC-9999");
   ExpectError(Post("/api/incidents/INC-9999/experiment-plan", R"({"recommendation_id":"R"})"), 404,
               "not_found", "INC-9999");
+}
+
+// GET /api/incidents/resolve for an identity.
+std::string ResolvePath(const std::string& metric, const std::string& slice,
+                        const std::string& start) {
+  return httplib::append_query_params("/api/incidents/resolve",
+                                      {{"metric", metric}, {"slice", slice}, {"start", start}});
+}
+
+// `date` moved by `days`.
+std::string Shifted(const std::string& date, int days) {
+  return FormatDate(AddDays(ParseDate(date, "date"), days));
+}
+
+TEST_F(ApiTest, ResolveFindsTheIncidentOfAnIdentityWithItsStartMovedUpToThreeDays) {
+  const auto row = Body(Client().Get("/api/incidents"))["incidents"][1];
+  const std::string metric = row["metric"];
+  const std::string slice = row["slice_text"];
+  const std::string start = row["start_date"];
+  for (const int days : {0, -3, 2, 3}) {
+    SCOPED_TRACE(days);
+    const auto result = Client().Get(ResolvePath(metric, slice, Shifted(start, days)).c_str());
+    ASSERT_TRUE(result);
+    ASSERT_EQ(result->status, 200) << result->body;
+    const json summary = Body(result);
+    EXPECT_EQ(summary["id"], row["id"]);
+    // The summary of the list, triage state and label included.
+    EXPECT_EQ(summary, row);
+  }
+}
+
+TEST_F(ApiTest, ResolveTakesTheNearestStartAndTheEarlierOnATie) {
+  const auto row = Body(Client().Get("/api/incidents"))["incidents"][0];
+  const std::string start = row["start_date"];
+  // A second incident of the same metric and slice, starting four days later.
+  RewriteStoredAnalysis(dir_.File("data"), [&](json& analysis) {
+    for (const auto& incident : json(analysis["incidents"])) {
+      if (incident["id"] != row["id"]) continue;
+      json later = incident;
+      later["id"] = "INC-0100";
+      later["start_date"] = Shifted(start, 4);
+      analysis["incidents"].push_back(later);
+    }
+  });
+  Start();
+  const auto resolved = [&](int days) {
+    const auto result =
+        Client().Get(ResolvePath(row["metric"].get<std::string>(),
+                                 row["slice_text"].get<std::string>(), Shifted(start, days))
+                         .c_str());
+    EXPECT_EQ(result->status, 200) << result->body;
+    return Body(result)["id"].get<std::string>();
+  };
+  EXPECT_EQ(resolved(1), row["id"]);
+  EXPECT_EQ(resolved(3), "INC-0100");
+  EXPECT_EQ(resolved(7), "INC-0100");
+  EXPECT_EQ(resolved(2), row["id"]);  // two days from both: the earlier start
+}
+
+TEST_F(ApiTest, ResolveIs404WhenNoIncidentOfTheAnalysisMatches) {
+  const auto row = Body(Client().Get("/api/incidents"))["incidents"][0];
+  const std::string metric = row["metric"];
+  const std::string slice = row["slice_text"];
+  const std::string start = row["start_date"];
+  const auto result = Client().Get(ResolvePath(metric, slice, Shifted(start, -4)).c_str());
+  ExpectError(result, 404, "not_found",
+              fmt::format("no incident of the current analysis has metric {} and slice {} with a "
+                          "start within 3 days of {}",
+                          metric, slice, Shifted(start, -4)));
+  EXPECT_EQ(Body(result)["error"]["details"]["slice_text"], slice);
+  ExpectError(Client().Get(ResolvePath(metric, "region=nowhere", start).c_str()), 404, "not_found",
+              "slice region=nowhere");
+  ExpectError(
+      Client().Get(
+          ResolvePath(metric == "cx_score" ? "order_volume" : "cx_score", slice, start).c_str()),
+      404, "not_found", "no incident of the current analysis");
+}
+
+TEST_F(ApiTest, ResolveRejectsAMissingOrMalformedParameterNamingIt) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"slice=all&start=2026-06-20", "metric", "metric is required"},
+      {"metric=&slice=all&start=2026-06-20", "metric", "metric is required"},
+      {"metric=cx&slice=all&start=2026-06-20", "metric", "metric: unknown metric 'cx'"},
+      {"metric=cx_score&start=2026-06-20", "slice", "slice is required"},
+      {"metric=cx_score&slice=&start=2026-06-20", "slice", "slice is required"},
+      {"metric=cx_score&slice=region&start=2026-06-20", "slice",
+       "slice 'region': pair 'region' has no '='"},
+      {"metric=cx_score&slice=all", "start", "start is required"},
+      {"metric=cx_score&slice=all&start=20-06-2026", "start",
+       "start: '20-06-2026' is not a date; expected YYYY-MM-DD"},
+      {"metric=cx_score&slice=all&start=2026-02-30", "start",
+       "start: '2026-02-30' is not a calendar date"},
+      {"metric=cx_score&slice=all&start=2026-06-20&id=INC-0001", "id",
+       "unknown query parameter 'id'; allowed: metric, slice, start"},
+  };
+  for (const auto& [query, parameter, message] : cases) {
+    SCOPED_TRACE(query);
+    const auto result = Client().Get(("/api/incidents/resolve?" + query).c_str());
+    ExpectError(result, 400, "invalid_input", message);
+    EXPECT_EQ(Body(result)["error"]["details"]["parameter"], parameter);
+  }
 }
 
 TEST_F(ApiTest, ConcurrentFirstDetailRequestsComputeOnce) {

@@ -1,13 +1,16 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
+#include "common/date.hpp"
 #include "server/api_fixture.hpp"
 #include "server/request_params.hpp"
 #include "storage/incident_feedback.hpp"
+#include "storage/incident_status.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::server {
@@ -19,7 +22,13 @@ using nlohmann::json;
 using testing::Body;
 using testing::CopyWorld;
 using testing::ExpectError;
+using testing::RewriteStoredAnalysis;
 using testing::RunningServer;
+
+// `date` moved by `days`.
+std::string Shifted(const std::string& date, int days) {
+  return FormatDate(AddDays(ParseDate(date, "date"), days));
+}
 
 class FeedbackApiTest : public ::testing::Test {
  protected:
@@ -155,6 +164,88 @@ TEST_F(FeedbackApiTest, CountsGiveThePrecisionTheTeamSees) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+// Two incidents of one metric and slice four days apart, the later one listed first: X, the
+// world's seattle incident (start S, ended S+6), and INC-0100 (start S+4, ended S+9). An open
+// `confirmed` label is saved in that slice for each of S+1 (nearer X), S+2 (two days from both)
+// and S+3 (nearer INC-0100), then the server restarts, which brings the labels' windows up to
+// date. Listing INC-0100 first is what a first-match, or a first-in-order tie, gets wrong.
+class TwoIncidentsOfASliceTest : public FeedbackApiTest {
+ protected:
+  void SetUp() override {
+    FeedbackApiTest::SetUp();
+    x_ = IdOf("region=seattle");
+    const json row = Body(Client().Get(("/api/incidents/" + x_).c_str()));
+    metric_ = row["metric"];
+    start_ = row["start_date"];
+    server_.reset();
+    RewriteStoredAnalysis(dir_.File("data"), [&](json& analysis) {
+      json& incidents = analysis["incidents"];
+      for (auto& incident : incidents) {
+        if (incident["id"] != x_) continue;
+        incident["end_date"] = Day(6);
+        json later = incident;
+        later["id"] = "INC-0100";
+        later["start_date"] = Day(4);
+        later["end_date"] = Day(9);
+        incidents.insert(incidents.begin(), later);
+        break;
+      }
+    });
+    storage::IncidentFeedbacks labels;
+    for (const int days : {1, 2, 3}) {
+      labels[storage::IncidentIdentity(metric_, "region=seattle", Day(days))] = {
+          .label = "confirmed",
+          .by = "ana",
+          .metric = metric_,
+          .slice_text = "region=seattle",
+          .start_date = Day(days)};
+    }
+    storage::SaveIncidentFeedback(dir_.File("data"), labels);
+    Start();
+  }
+  // S moved by `days`.
+  std::string Day(int days) const { return Shifted(start_, days); }
+  // The label of GET /api/feedback that starts on `start_date`.
+  json LabelStarting(const std::string& start_date) const {
+    const json feedback = Body(Client().Get("/api/feedback"));
+    for (const auto& label : feedback["labels"]) {
+      if (label["start_date"] == start_date) return label;
+    }
+    ADD_FAILURE() << "no label starting " << start_date;
+    return json();
+  }
+
+  std::string x_;
+  std::string metric_;
+  std::string start_;
+};
+
+TEST_F(TwoIncidentsOfASliceTest, FeedbackNamesTheNearestIncidentAndTheEarlierStartOnATie) {
+  EXPECT_EQ(LabelStarting(Day(1))["incident_id"], x_);
+  EXPECT_EQ(LabelStarting(Day(3))["incident_id"], "INC-0100");
+  EXPECT_EQ(LabelStarting(Day(2))["incident_id"], x_);
+  // The incident a link with the label's identity resolves to.
+  const auto resolved =
+      Client().Get(httplib::append_query_params(
+                       "/api/incidents/resolve",
+                       {{"metric", metric_}, {"slice", "region=seattle"}, {"start", Day(2)}})
+                       .c_str());
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ(Body(resolved)["id"], x_);
+}
+
+TEST_F(TwoIncidentsOfASliceTest, ALabelsWindowFollowsTheNearestIncidentAndTheEarlierOnATie) {
+  std::map<std::string, std::string> ends;  // saved window end by label start
+  for (const auto& [identity, label] : storage::LoadIncidentFeedback(dir_.File("data"))) {
+    ends[label.start_date] = label.end_date;
+  }
+  ASSERT_EQ(ends.size(), 3u);
+  EXPECT_EQ(ends[Day(1)], Day(6));  // X's end
+  EXPECT_EQ(ends[Day(3)], Day(9));  // INC-0100's
+  EXPECT_EQ(ends[Day(2)], Day(6));  // X's: the earlier start
+  EXPECT_EQ(LabelStarting(Day(2))["end_date"], Day(6));
 }
 
 TEST_F(FeedbackApiTest, BadInputIsA4xxNamingWhatIsWrong) {

@@ -82,6 +82,17 @@ TEST(RequestParamsTest, QueriesParseWithoutAServer) {
   EXPECT_EQ(Rejection([] { ParseCxScoreQuery("?cohort=nonsense"); }).second, "cohort");
 }
 
+TEST(RequestParamsTest, AResolveQueryCarriesTheCanonicalSliceText) {
+  const auto parsed = ParseIncidentResolveQuery(
+      "/api/incidents/resolve?metric=cx_score&slice=region%3Dseattle%26platform%3Dios"
+      "&start=2026-07-31");
+  EXPECT_EQ(parsed.metric, "cx_score");
+  EXPECT_EQ(parsed.slice_text, "platform=ios&region=seattle");
+  EXPECT_EQ(parsed.start_date, "2026-07-31");
+  EXPECT_EQ(ParseIncidentResolveQuery("metric=on_time_rate&slice=all&start=2026-01-02").slice_text,
+            "all");
+}
+
 TEST(RequestParamsTest, BodiesParseWithoutAServer) {
   const auto patch = ParseIncidentPatch(R"({"status":"resolved"})");
   EXPECT_EQ(patch.status, "resolved");

@@ -123,6 +123,9 @@ export type ParamValue = NonNullable<WhatIfRequest['params']>[string];
 
 type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
 
+/** `GET /api/incidents/resolve` query: a notification link's identity of an incident. */
+export type IncidentResolveParams = Query<'GET /api/incidents/resolve'>;
+
 /** `GET /api/metrics/cx-score` query. */
 export type CxScoreParams = Query<'GET /api/metrics/cx-score'>;
 

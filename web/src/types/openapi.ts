@@ -194,6 +194,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/incidents/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The incident of the current analysis that an identity names (a notification link's metric, slice and start): the same metric and slice, the nearest start at most 3 days away, the earlier on a tie, as triage states are matched */
+        get: operations["GET /api/incidents/resolve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/metrics/cohorts": {
         parameters: {
             query?: never;
@@ -1640,6 +1657,69 @@ export interface operations {
             };
             /** @description No simulator, or no recommendations for this incident */
             501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/incidents/resolve": {
+        parameters: {
+            query: {
+                /** @description the incident's metric, e.g. cx_score */
+                metric: string;
+                /** @description the incident's slice text, e.g. region=seattle or all */
+                slice: string;
+                /** @description the incident's start date */
+                start: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incident */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentSummary"];
+                };
+            };
+            /** @description A malformed parameter or body; the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No incident of the current analysis matches the identity */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An internal error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { INCIDENT_DETAIL, INCIDENT_LIST, SUMMARY_1 } from '@/testing/fixtures';
+import { INCIDENT_DETAIL, SUMMARY_1 } from '@/testing/fixtures';
 import { fixtureRoutes, mockApi } from '@/testing/mock-api';
 import { errorResponse, jsonResponse, mockFetchPending } from '@/testing/mock-fetch';
 import { renderApp } from '@/testing/render-app';
@@ -340,17 +340,20 @@ describe('incident /incidents/:id', () => {
   });
 
   describe("a notification's link (?metric=&slice=&start=)", () => {
-    // INC-0001 is cx_score in region=seattle since 2026-07-31; INC-0003 is cx_score in platform=android.
+    // INC-0001 is cx_score in region=seattle since 2026-07-31. Which incident a link names is the
+    // server's answer (GET /api/incidents/resolve); these tests set that answer.
     const link = (id: string, slice: string, start: string) =>
       `/incidents/${id}?metric=cx_score&slice=${encodeURIComponent(slice)}&start=${start}`;
+    const GONE =
+      'no incident of the current analysis has metric cx_score and slice region=seattle with a start within 3 days of 2026-07-26: the data no longer shows the regression, or it now belongs to another slice';
 
-    it('shows the incident when the id still names it, asking only for incidents near its start', async () => {
-      let listQuery = '';
-      mockApi(
+    it("shows the incident when the id still names it, asking the server with the link's identity", async () => {
+      let asked: URLSearchParams | undefined;
+      const fetchSpy = mockApi(
         fixtureRoutes({
-          'GET /api/incidents': ({ url }) => {
-            listQuery = url.search;
-            return jsonResponse(INCIDENT_LIST);
+          'GET /api/incidents/resolve': ({ url }) => {
+            asked = url.searchParams;
+            return jsonResponse(SUMMARY_1);
           },
         }),
       );
@@ -358,13 +361,14 @@ describe('incident /incidents/:id', () => {
 
       expect(await screen.findByRole('region', { name: 'Incident metadata' })).toHaveTextContent('CX Score in region=seattle');
       expect(router.state.location.pathname).toBe('/incidents/INC-0001');
-      expect(new URLSearchParams(listQuery).get('start_date')).toBe('2026-07-27');
-      expect(new URLSearchParams(listQuery).get('end_date')).toBe('2026-08-02');
-      expect(new URLSearchParams(listQuery).get('limit')).toBe('500');
+      expect(asked && Object.fromEntries(asked)).toEqual({ metric: 'cx_score', slice: 'region=seattle', start: '2026-07-30' });
+      // The page no longer reads the incident list to match the link itself.
+      const paths = fetchSpy.mock.calls.map(([url]) => new URL(String(url), 'http://localhost').pathname);
+      expect(paths).not.toContain('/api/incidents');
     });
 
     it('goes to the incident under its new id when a later analysis renumbered it', async () => {
-      mockApi(fixtureRoutes());
+      mockApi(fixtureRoutes({ 'GET /api/incidents/resolve': jsonResponse(SUMMARY_1) }));
       const { router } = renderApp(link('INC-0003', 'region=seattle', '2026-08-02'));
 
       expect(await screen.findByRole('heading', { name: 'Incident INC-0001' })).toBeInTheDocument();
@@ -373,13 +377,22 @@ describe('incident /incidents/:id', () => {
       expect(await screen.findByRole('region', { name: 'Incident metadata' })).toHaveTextContent('CX Score in region=seattle');
     });
 
-    it('says the incident is gone instead of showing another one under its old id', async () => {
-      const fetchSpy = mockApi(fixtureRoutes());
+    it("says the incident is gone, with the server's reason, instead of showing another one under its old id", async () => {
+      const fetchSpy = mockApi(
+        fixtureRoutes({
+          'GET /api/incidents/resolve': errorResponse(404, 'not_found', GONE, {
+            metric: 'cx_score',
+            slice_text: 'region=seattle',
+            start_date: '2026-07-26',
+          }),
+        }),
+      );
       renderApp(link('INC-0001', 'region=seattle', '2026-07-26'));
 
       const gone = await screen.findByTestId('empty');
       expect(gone).toHaveTextContent('The current analysis no longer has this incident');
       expect(gone).toHaveTextContent('cx_score in region=seattle since 2026-07-26');
+      expect(gone).toHaveTextContent(`The server says: ${GONE}.`);
       expect(screen.queryByRole('region', { name: 'Incident metadata' })).not.toBeInTheDocument();
       expect(screen.getByRole('link', { name: 'All incidents →' })).toHaveAttribute('href', '/');
       const asked = fetchSpy.mock.calls.map(([url]) => new URL(String(url), 'http://localhost').pathname);
@@ -387,14 +400,31 @@ describe('incident /incidents/:id', () => {
     });
 
     it('shows the id as asked when the link has no complete identity', async () => {
+      // No resolve route: the page must not ask the server to resolve this link.
       mockApi(fixtureRoutes());
       renderApp('/incidents/INC-0001?metric=cx_score&slice=region%3Dseattle&start=31-07-2026');
 
       expect(await screen.findByRole('region', { name: 'Incident metadata' })).toHaveTextContent('CX Score in region=seattle');
     });
 
-    it("shows the list's error when the incidents cannot be read", async () => {
-      mockApi(fixtureRoutes({ 'GET /api/incidents': errorResponse(500, 'internal', 'results unreadable') }));
+    it("shows the server's message when it refuses the link's identity", async () => {
+      mockApi(
+        fixtureRoutes({
+          'GET /api/incidents/resolve': errorResponse(400, 'invalid_input', "slice 'region': pair 'region' has no '='; expected dim=value", {
+            parameter: 'slice',
+          }),
+        }),
+      );
+      renderApp(link('INC-0001', 'region', '2026-07-31'));
+
+      expect(await screen.findByRole('alert')).toHaveTextContent(
+        "Could not load incident INC-0001slice 'region': pair 'region' has no '='; expected dim=valueHTTP 400",
+      );
+      expect(screen.queryByRole('region', { name: 'Incident metadata' })).not.toBeInTheDocument();
+    });
+
+    it("shows the server's error when the link cannot be resolved", async () => {
+      mockApi(fixtureRoutes({ 'GET /api/incidents/resolve': errorResponse(500, 'internal', 'results unreadable') }));
       renderApp(link('INC-0001', 'region=seattle', '2026-07-31'));
 
       expect(await screen.findByRole('alert')).toHaveTextContent('Could not load incident INC-0001results unreadable');

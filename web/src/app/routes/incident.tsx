@@ -6,15 +6,9 @@ import { EmptyState } from '@/components/ui/empty-state';
 import { LinkButton } from '@/components/ui/link-button';
 import { QueryState } from '@/components/ui/query-state';
 import { SliceText } from '@/components/ui/slice-text';
-import { useIncidents } from '@/features/incidents/api/get-incidents';
+import { useResolveIncident } from '@/features/incidents/api/resolve-incident';
 import { IncidentDetailView } from '@/features/incidents/components/incident-detail';
-import {
-  type IncidentIdentity,
-  identityFromSearch,
-  matchIncident,
-  shiftDate,
-  START_TOLERANCE_DAYS,
-} from '@/features/incidents/lib/linked-incident';
+import { type IncidentIdentity, identityFromSearch } from '@/features/incidents/lib/linked-incident';
 import { paths } from '@/lib/paths';
 
 /** `/incidents/:id`: what regressed, where, and how the metric broke down. */
@@ -52,29 +46,26 @@ function IncidentFrame({ id, description, actions, children }: { id: string; des
 /**
  * A notification's link: `?metric=&slice=&start=` say which incident it was
  * sent for, since a later analysis may give that incident another id (ids
- * are ranks). The page shows the incident they identify, under its current
+ * are ranks). The server says which incident of the current analysis they
+ * name (matched as triage states are); the page shows it under its current
  * id, or says that the current analysis no longer has it; never another
  * incident that happens to hold the old id.
  */
 function LinkedIncident({ id, identity, search }: { id: string; identity: IncidentIdentity; search: URLSearchParams }) {
-  const candidates = useIncidents({
-    start_date: shiftDate(identity.start, -START_TOLERANCE_DAYS),
-    end_date: shiftDate(identity.start, START_TOLERANCE_DAYS),
-    limit: 500,
-  });
+  const resolved = useResolveIncident(identity);
   return (
-    <QueryState query={candidates} what={`incident ${id}`} skeletonLines={4}>
-      {(list) => {
-        const match = matchIncident(list.incidents, identity);
-        if (match === null) return <NoLongerDetected id={id} identity={identity} />;
-        if (match.id !== id) return <Navigate replace to={`${paths.incident.to(match.id)}?${search.toString()}`} />;
+    <QueryState query={resolved} what={`incident ${id}`} skeletonLines={4}>
+      {(answer) => {
+        if (answer.incident === null) return <NoLongerDetected id={id} identity={identity} reason={answer.reason} />;
+        const current = answer.incident.id;
+        if (current !== id) return <Navigate replace to={`${paths.incident.to(current)}?${search.toString()}`} />;
         return <IncidentPage id={id} />;
       }}
     </QueryState>
   );
 }
 
-function NoLongerDetected({ id, identity }: { id: string; identity: IncidentIdentity }) {
+function NoLongerDetected({ id, identity, reason }: { id: string; identity: IncidentIdentity; reason: string }) {
   return (
     <IncidentFrame
       id={id}
@@ -82,9 +73,10 @@ function NoLongerDetected({ id, identity }: { id: string; identity: IncidentIden
       actions={<LinkButton to={paths.dashboard.to()}>All incidents →</LinkButton>}
     >
       <EmptyState title="The current analysis no longer has this incident">
-        The link was sent for <code>{identity.metric}</code> in <SliceText text={identity.slice} /> since{' '}
-        {identity.start}. No incident of the current analysis has that metric and slice with a start within{' '}
-        {START_TOLERANCE_DAYS} days: the data no longer shows the regression, or it now belongs to another slice.
+        <p>
+          The link was sent for <code>{identity.metric}</code> in <SliceText text={identity.slice} /> since {identity.start}.
+        </p>
+        <p>The server says: {reason}.</p>
       </EmptyState>
     </IncidentFrame>
   );
