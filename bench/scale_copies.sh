@@ -11,6 +11,10 @@
 # it). Columns are inserted by position: an alias named like a column would be what WHERE
 # filters on. The small replicated tables (inventory, supply_hourly, change_log) are kept as they are:
 # the copies are the same stores, regions and hours with COPIES times the orders.
+# Analyse a copied world with the volume floors raised COPIES-fold (cube.min_daily_orders,
+# rca.control_min_daily_orders) and incidents.mechanism_detection off, so that it keeps the
+# original's slices and incidents: copies of a few orders pass a floor in orders, and copied
+# orders swing less than independent ones would (docs/scale.md, 100M orders).
 # Usage: bench/scale_copies.sh CLUSTER_DIR COPIES [DATABASE]   (CLUSTER_DIR has ports.env)
 set -euo pipefail
 cluster="${1:?usage: bench/scale_copies.sh CLUSTER_DIR COPIES [DATABASE]}"
