@@ -696,6 +696,10 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.mechanism_detection =
       reader.Boolean("mechanism_detection", config.mechanism_detection,
                      "also find regressions through their mechanism metrics");
+  config.require_cause =
+      reader.Boolean("require_cause", config.require_cause,
+                     "list incidents no cause explains (below rca.min_confidence, not high "
+                     "severity) as unconfirmed");
   config.mechanism_z =
       reader.Number("mechanism_z", config.mechanism_z, 0, 1000,
                     "window z (per-order noise units) a mechanism metric must reach");
@@ -1156,6 +1160,10 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
       // Roots elsewhere in the marketplace, or at another incident's slice, belong to the other
       // incidents that overlap this window.
       if (!Intersects(root.slice, lead.slice)) continue;
+      // A root whose own CX Score did not fall explains the total only through its share of the
+      // orders (mix); with a baseline that is itself disturbed (an earlier incident in it) such
+      // roots can be slices with no orders in the window. The team is told where CX fell.
+      if (!(root.delta < 0)) continue;
       const bool elsewhere =
           std::any_of(incidents.begin(), incidents.end(), [&](const Incident& other) {
             return &other != &incident && Nested(root.slice, other.lead.slice) &&

@@ -77,6 +77,12 @@ struct IncidentConfig {
   //! Longest window a mechanism metric is tested over (days); a regression filling it is followed
   //! for as long as it lasts.
   int mechanism_max_days = 28;
+  //! An incident that is not of high severity and none of whose causes reaches
+  //! rca.min_confidence (no mechanism the RCA tests explains it) is listed under the analysis's
+  //! `unconfirmed` instead of `incidents`: shown, not alerted on, no recommendations
+  //! (docs/incidents.md step 10). Without an RCA (rca.enabled false, or an incident it could not
+  //! analyse) every incident stays.
+  bool require_cause = true;
 
   //! Reads the `incidents` section (absent keys keep their defaults; unknown keys rejected).
   static IncidentConfig Read(ConfigReader& reader);

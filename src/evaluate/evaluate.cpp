@@ -79,13 +79,14 @@ struct Summary {
   int explained = 0;  // incidents whose match has an RCA
   int cause_hits = 0;
   int decoy_first = 0;
-  int whatif_scored = 0;   // incidents with a true effect and a revert estimate
-  int whatif_covered = 0;  // ... whose 90% interval covers the truth
-  double abs_error = 0;    // sum of |estimate - truth|
-  double abs_truth = 0;    // sum of |truth|
-  int measured = 0;        // incidents whose slice move was measured (--whatif)
-  int moved = 0;           // ... that moved their slice by at least MIN_MOVE points
-  int moved_detected = 0;  // ... and were detected
+  int whatif_scored = 0;       // incidents with a true effect and a revert estimate
+  int whatif_covered = 0;      // ... whose 90% interval covers the truth
+  double abs_error = 0;        // sum of |estimate - truth|
+  double abs_truth = 0;        // sum of |truth|
+  int measured = 0;            // incidents whose slice move was measured (--whatif)
+  int moved = 0;               // ... that moved their slice by at least MIN_MOVE points
+  int moved_detected = 0;      // ... and were detected
+  int missed_unconfirmed = 0;  // missed, but an unconfirmed incident would have matched
 };
 
 Summary Summarize(const EvaluateReport& report) {
@@ -97,6 +98,7 @@ Summary Summarize(const EvaluateReport& report) {
     if (!row.top_cause.empty()) ++summary.explained;
     summary.cause_hits += row.cause_hit;
     summary.decoy_first += row.decoy_first;
+    summary.missed_unconfirmed += !row.unconfirmed.empty();
     if (row.slice_move) {
       ++summary.measured;
       if (*row.slice_move >= MIN_MOVE) {
@@ -280,12 +282,44 @@ Calibration ConfidenceCalibration(const EvaluateReport& report, int bins) {
   return calibration;
 }
 
+namespace {
+
+// The incident of `incidents` that matches an injected one (a start within
+// START_TOLERANCE_DAYS, slices[0] or the lead slice related to the truth slice): an exact
+// slices[0] first, then the nearest start, then rank order.
+std::optional<size_t> BestMatch(const nlohmann::json& incidents, const Slice& truth_slice,
+                                Date truth_start) {
+  std::optional<size_t> best;
+  std::tuple<bool, int> best_key{false, 0};
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    const auto& incident = incidents[i];
+    const Date start = ParseDate(incident.at("start_date").get<std::string>(), "start_date");
+    const int error = start.days - truth_start.days;
+    if (std::abs(error) > START_TOLERANCE_DAYS) continue;
+    const Slice found = LocalizedSlice(incident);
+    if (!Related(found, truth_slice) &&
+        !Related(Slice::FromJson(incident.at("slice")), truth_slice)) {
+      continue;
+    }
+    const std::tuple<bool, int> key{found == truth_slice, -std::abs(error)};
+    if (!best || key > best_key) {
+      best = i;
+      best_key = key;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& truth,
                              const nlohmann::json& analysis, int days) {
   EvaluateReport report;
   report.scenarios = 1;
   report.days = days;
   const auto& detected = analysis.at("incidents");
+  const nlohmann::json unconfirmed = analysis.value("unconfirmed", nlohmann::json::array());
+  report.unconfirmed = static_cast<int>(unconfirmed.size());
   std::vector<bool> used(detected.size(), false);
   const std::set<std::string> true_changes = TrueChangeIds(truth);
   for (const auto& injected : truth.at("incidents")) {
@@ -301,24 +335,10 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
     }
     row.magnitude = injected.value("magnitude", 0.0);
     const Date truth_start = ParseDate(row.start_date, "truth start_date");
-    // Best candidate: exact localized slice first, then the nearest start, then rank order.
-    std::optional<size_t> best;
-    std::tuple<bool, int> best_key{false, 0};
-    for (size_t i = 0; i < detected.size(); ++i) {
-      const auto& incident = detected[i];
-      const Date start = ParseDate(incident.at("start_date").get<std::string>(), "start_date");
-      const int error = start.days - truth_start.days;
-      if (std::abs(error) > START_TOLERANCE_DAYS) continue;
-      const Slice found = LocalizedSlice(incident);
-      if (!Related(found, truth_slice) &&
-          !Related(Slice::FromJson(incident.at("slice")), truth_slice)) {
-        continue;
-      }
-      const std::tuple<bool, int> key{found == truth_slice, -std::abs(error)};
-      if (!best || key > best_key) {
-        best = i;
-        best_key = key;
-      }
+    const std::optional<size_t> best = BestMatch(detected, truth_slice, truth_start);
+    if (!best) {
+      const std::optional<size_t> parked = BestMatch(unconfirmed, truth_slice, truth_start);
+      if (parked) row.unconfirmed = unconfirmed[*parked].at("id").get<std::string>();
     }
     if (best) {
       const auto& incident = detected[*best];
@@ -415,6 +435,7 @@ EvaluateReport RunEvaluation(const EvaluateRequest& request) {
                  one.incidents.size(), Summarize(one).detected, one.false_incidents, seconds);
     for (auto& row : one.incidents) total.incidents.push_back(std::move(row));
     total.false_incidents += one.false_incidents;
+    total.unconfirmed += one.unconfirmed;
     total.days += one.days;
     ++total.scenarios;
     if (!request.keep) {
@@ -447,6 +468,8 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
          {"cause_hit", row.cause_hit},
          {"confidence", row.confidence ? nlohmann::json(*row.confidence) : nlohmann::json()},
          {"decoy_first", row.decoy_first},
+         {"unconfirmed",
+          row.unconfirmed.empty() ? nlohmann::json() : nlohmann::json(row.unconfirmed)},
          {"slice_move", row.slice_move ? nlohmann::json(*row.slice_move) : nlohmann::json()},
          {"true_effect", row.true_effect ? nlohmann::json(*row.true_effect) : nlohmann::json()},
          {"expected_cx_delta",
@@ -497,6 +520,8 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
             {"cause_rate", Rate(s.cause_hits, s.total)},
             {"decoy_first", s.decoy_first},
             {"false_incidents", report.false_incidents},
+            {"unconfirmed", report.unconfirmed},
+            {"missed_but_unconfirmed", s.missed_unconfirmed},
             {"days", report.days},
             {"whatif_scored", s.whatif_scored},
             {"whatif_covered", s.whatif_covered},
@@ -574,7 +599,8 @@ std::string ReportText(const EvaluateReport& report) {
   for (const auto& row : report.incidents) {
     table.push_back(
         {row.scenario, row.truth_id, row.slice,
-         row.start_error ? fmt::format("{:+d}", *row.start_error) : std::string("miss"),
+         row.start_error ? fmt::format("{:+d}", *row.start_error)
+                         : std::string(row.unconfirmed.empty() ? "miss" : "miss (unconfirmed)"),
          row.detected ? row.found_slice + (row.slice_exact ? "" : " (x)") : std::string("-"),
          row.top_cause.empty() ? std::string("-") : row.top_cause + (row.cause_hit ? "" : " (x)")});
   }
@@ -604,6 +630,10 @@ std::string ReportText(const EvaluateReport& report) {
       s.total, 100 * Rate(s.slice_exact, s.total), s.cause_hits, s.total,
       100 * Rate(s.cause_hits, s.total), s.explained, s.decoy_first, report.false_incidents,
       report.days, report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days);
+  text += fmt::format(
+      "unconfirmed (no cause found, not alerted): {}; missed incidents one of them would have "
+      "matched: {}\n",
+      report.unconfirmed, s.missed_unconfirmed);
   text += ConfusionText(report) + CalibrationText(report);
   if (s.measured > 0) {
     text += fmt::format(

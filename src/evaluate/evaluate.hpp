@@ -46,6 +46,9 @@ struct IncidentScore {
   bool cause_hit = false;          //!< top cause equals the truth cause
   std::optional<double> confidence;  //!< rca.causes[0].confidence of the match
   bool decoy_first = false;  //!< a wrong top cause supported by a change that caused nothing
+  //! When missed: the id of an incident the analysis listed as unconfirmed (no cause found,
+  //! docs/incidents.md step 10) that would have matched it.
+  std::string unconfirmed;
   //! With --whatif: CX Score of the truth slice over the truth window in the world generated
   //! without the incident minus the world with it (how far the incident moved its slice).
   std::optional<double> slice_move;
@@ -63,6 +66,7 @@ struct IncidentScore {
 struct EvaluateReport {
   std::vector<IncidentScore> incidents;
   int false_incidents = 0;  //!< detected incidents matching no injected one
+  int unconfirmed = 0;      //!< incidents the analyses listed as unconfirmed (not alerted)
   int days = 0;             //!< days of data over all scenarios (for false alarms per 90 days)
   int scenarios = 0;
   std::optional<RandomWorlds> random;  //!< how the worlds were drawn, for --random runs

@@ -41,6 +41,23 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
+std::vector<bool> UnconfirmedIncidents(const std::vector<detect::Incident>& incidents,
+                                       const std::vector<nlohmann::json>& rca,
+                                       const AnalysisConfig& config) {
+  std::vector<bool> unconfirmed(incidents.size(), false);
+  if (!config.incidents.require_cause) return unconfirmed;
+  for (size_t i = 0; i < incidents.size() && i < rca.size(); ++i) {
+    if (incidents[i].severity == "high" || !rca[i].is_object()) continue;
+    std::optional<double> best;
+    for (const auto& cause : rca[i].value("causes", nlohmann::json::array())) {
+      best = std::max(best.value_or(0.0), cause.at("confidence").get<double>());
+    }
+    // No cause could be tested: nothing says the drop is unexplained.
+    if (best && *best < config.rca.min_confidence) unconfirmed[i] = true;
+  }
+  return unconfirmed;
+}
+
 AnalysisConfig ReadAnalysisConfig(const std::string& path) {
   YAML::Node root;
   if (!path.empty()) {
@@ -327,6 +344,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   }
   // The registry (above) outlives the results, which point at its hypotheses.
   std::vector<std::optional<rca::IncidentRca>> causes(incidents.size());
+  std::vector<bool> unconfirmed(incidents.size(), false);
+  std::vector<nlohmann::json> rca_documents(incidents.size());
   if (config.rca.enabled) {
     stage = std::chrono::steady_clock::now();
     std::vector<detect::Incident> analyzed;
@@ -367,11 +386,39 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
                    kept->taken);
     }
     if (options.incremental && !clickhouse) StageFacts(connection, results, found);
-    rca::StageArtifacts(connection, found);
-    CopyIncidentArtifacts(connection, results, reused_ids);
     for (size_t k = 0; k < found.size(); ++k) causes[positions[k]] = std::move(found[k]);
+    // The reported causes as the analysis file shows them (stored for a reused incident), so
+    // that a refresh decides as a full analysis does.
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      if (reused[i] != nullptr) {
+        rca_documents[i] = reused[i]->value("rca", nlohmann::json());
+      } else if (causes[i]) {
+        rca_documents[i] = rca::RcaJson(*causes[i]);
+      }
+    }
+    unconfirmed = UnconfirmedIncidents(incidents, rca_documents, config);
+    // Unconfirmed incidents keep no artifacts: nothing simulates on their models.
+    std::vector<const rca::IncidentRca*> staged;
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      if (causes[i] && !unconfirmed[i]) staged.push_back(&*causes[i]);
+    }
+    rca::StageArtifacts(connection, staged);
+    std::vector<std::string> copied;
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      if (reused[i] != nullptr && !unconfirmed[i]) copied.push_back(incidents[i].id);
+    }
+    CopyIncidentArtifacts(connection, results, copied);
     spdlog::info("analyze: root causes of {} incidents in {:.2f} s", analyzed.size(),
                  Seconds(stage));
+    std::vector<std::string> unconfirmed_ids;
+    for (size_t i = 0; i < incidents.size(); ++i) {
+      if (unconfirmed[i]) unconfirmed_ids.push_back(incidents[i].id);
+    }
+    if (!unconfirmed_ids.empty()) {
+      spdlog::info(
+          "analyze: {} unconfirmed: no cause reaches confidence {} and not of high severity",
+          fmt::join(unconfirmed_ids, ", "), config.rca.min_confidence);
+    }
   }
 
   // Recommendations for the causes of each incident with a CX model: actions simulated on its
@@ -390,7 +437,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     const storage::OrderScoreSql score =
         metrics::OrderScoreSql(metrics::ConfigForData(config.cx_score, dataset));
     for (size_t i = 0; i < causes.size(); ++i) {
-      if (!causes[i] || !causes[i]->model) continue;
+      if (!causes[i] || !causes[i]->model || unconfirmed[i]) continue;
       const rca::IncidentWindows& w = causes[i]->windows;
       std::optional<storage::SliceEfficiencySums> sums;
       if (clickhouse) {
@@ -432,7 +479,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // The reused incidents' efficiency sums stay stored for the refreshes after this one.
     if (stored && options.incremental) {
       for (size_t i = 0; i < incidents.size(); ++i) {
-        if (reused[i] != nullptr)
+        if (reused[i] != nullptr && !unconfirmed[i])
           KeepEfficiencyDays(connection, rca::WindowsOf(incidents[i], data_end), *stored);
       }
     }
@@ -445,20 +492,27 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       {"end_date", summary.end_date},      {"dimensions", dataset.Dimensions()},
       {"cx_score", support.CxScoreJson()}, {"unavailable", support.UnavailableJson()}};
   analysis["incidents"] = nlohmann::json::array();
+  analysis["unconfirmed"] = nlohmann::json::array();
+  std::vector<detect::Incident> confirmed;
   for (size_t i = 0; i < incidents.size(); ++i) {
     nlohmann::json incident = detect::IncidentJson(incidents[i]);
     if (reused[i] != nullptr) {
       CopyIncidentResults(*reused[i], incident);
     } else {
-      if (causes[i]) incident["rca"] = rca::RcaJson(*causes[i]);
+      if (causes[i]) incident["rca"] = std::move(rca_documents[i]);
       if (actions[i]) actions[i]->AddTo(incident);
     }
-    analysis["incidents"].push_back(std::move(incident));
+    if (unconfirmed[i]) {
+      analysis["unconfirmed"].push_back(std::move(incident));
+    } else {
+      analysis["incidents"].push_back(std::move(incident));
+      confirmed.push_back(incidents[i]);
+    }
   }
   if (options.incremental) {
     if (!units && before == nullptr) take_units();
     if (units) {
-      StageRefreshState(connection, results, keys, generation, *units, incidents, data_end);
+      StageRefreshState(connection, results, keys, generation, *units, confirmed, data_end);
     }
   }
   if (before_commit) before_commit(analysis);

@@ -92,4 +92,12 @@ nlohmann::json RunAnalysis(
     const AnalysisOptions& options,
     const std::function<void(const nlohmann::json&)>& before_commit = nullptr);
 
+//! Which `incidents` the analysis lists as unconfirmed instead of reporting them
+//! (IncidentConfig::require_cause, docs/incidents.md step 10): not of high severity, with an
+//! RCA document (`rca[i]`, as in the analysis file; null when the incident had none) none of
+//! whose causes reaches config.rca.min_confidence.
+std::vector<bool> UnconfirmedIncidents(const std::vector<detect::Incident>& incidents,
+                                       const std::vector<nlohmann::json>& rca,
+                                       const AnalysisConfig& config);
+
 }  // namespace cxagent::pipeline

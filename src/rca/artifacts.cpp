@@ -77,6 +77,13 @@ std::string Base64Decode(std::string_view text) {
 }
 
 void StageArtifacts(storage::Connection& connection, const std::vector<IncidentRca>& results) {
+  std::vector<const IncidentRca*> pointers;
+  for (const auto& rca : results) pointers.push_back(&rca);
+  StageArtifacts(connection, pointers);
+}
+
+void StageArtifacts(storage::Connection& connection,
+                    const std::vector<const IncidentRca*>& results) {
   std::vector<std::string> feature_names;
   for (const auto& feature : OrderFeatures()) feature_names.emplace_back(feature.name);
   std::vector<std::string> columns;
@@ -88,7 +95,8 @@ void StageArtifacts(storage::Connection& connection, const std::vector<IncidentR
       fmt::format("CREATE OR REPLACE TEMP TABLE rca_samples (incident_id VARCHAR, row_no INTEGER, "
                   "order_id BIGINT, in_incident BOOLEAN, cx_score DOUBLE, {})",
                   fmt::join(columns, ", ")));
-  for (const auto& rca : results) {
+  for (const IncidentRca* each : results) {
+    const IncidentRca& rca = *each;
     if (!rca.model) continue;
     const IncidentModel& m = *rca.model;
     if (m.sample.names != feature_names) {

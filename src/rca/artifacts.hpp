@@ -16,6 +16,9 @@ namespace cxagent::rca {
 //! (incident_id, row_no, order_id, in_incident, cx_score, one DOUBLE column per feature), which
 //! storage::StoreResults copies into the results database next to the analysis.
 void StageArtifacts(storage::Connection& connection, const std::vector<IncidentRca>& results);
+//! The same for some of the results (those of the incidents an analysis reports).
+void StageArtifacts(storage::Connection& connection,
+                    const std::vector<const IncidentRca*>& results);
 
 //! Loads the stored model and sample of an incident from a data folder's results, so that `serve`
 //! can re-predict orders without retraining. Throws NotFound when there are no stored results or

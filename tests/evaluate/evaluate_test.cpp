@@ -47,6 +47,33 @@ json Rca(const std::string& cause, json evidence = json::array()) {
   return {{"causes", json::array({json{{"cause", cause}, {"evidence", std::move(evidence)}}})}};
 }
 
+TEST(EvaluateScore, AMissedIncidentThatAnUnconfirmedOneWouldHaveMatchedIsNamed) {
+  // Unconfirmed incidents (no cause found, not alerted) are neither detections nor false
+  // incidents; a miss that one of them would have matched is counted apart, so that a report
+  // shows what moving them out of `incidents` cost.
+  const json truth =
+      Truth({Injected("a", "batching_expansion", {{"region", "seattle"}}, "2026-05-04"),
+             Injected("b", "demand_surge", {{"region", "boston"}}, "2026-05-10")});
+  const json analysis = {
+      {"incidents", json::array()},
+      {"unconfirmed",
+       json::array(
+           {Detected("INC-0002", "2026-05-05", {{"region", "seattle"}}, {{"region", "seattle"}}),
+            Detected("INC-0003", "2026-04-01", {{"region", "austin"}}, {{"region", "austin"}})})}};
+  const EvaluateReport report = ScoreAnalysis("s", truth, analysis, 42);
+  ASSERT_EQ(report.incidents.size(), 2u);
+  EXPECT_FALSE(report.incidents[0].detected);
+  EXPECT_EQ(report.incidents[0].unconfirmed, "INC-0002");
+  EXPECT_EQ(report.incidents[1].unconfirmed, "");
+  EXPECT_EQ(report.false_incidents, 0);
+  EXPECT_EQ(report.unconfirmed, 2);
+  const json summary = ReportJson(report)["summary"];
+  EXPECT_EQ(summary["unconfirmed"], 2);
+  EXPECT_EQ(summary["missed_but_unconfirmed"], 1);
+  EXPECT_EQ(ReportJson(report)["incidents"][0]["unconfirmed"], "INC-0002");
+  EXPECT_NE(ReportText(report).find("miss (unconfirmed)"), std::string::npos) << ReportText(report);
+}
+
 TEST(EvaluateScore, MatchesAStartWithinTwoDaysAndAnExactSlice) {
   const json truth =
       Truth({Injected("a", "batching_expansion", {{"region", "seattle"}}, "2026-05-04")});
