@@ -493,6 +493,11 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       {"cx_score", support.CxScoreJson()}, {"unavailable", support.UnavailableJson()}};
   analysis["incidents"] = nlohmann::json::array();
   analysis["unconfirmed"] = nlohmann::json::array();
+  // The threshold step 10 applied, so that whoever reads the file (serve's GET /api/unconfirmed)
+  // can say why an incident is unconfirmed without the config it was made with.
+  analysis["unconfirmed_min_confidence"] = config.incidents.require_cause && config.rca.enabled
+                                               ? nlohmann::json(config.rca.min_confidence)
+                                               : nlohmann::json();
   std::vector<detect::Incident> confirmed;
   for (size_t i = 0; i < incidents.size(); ++i) {
     nlohmann::json incident = detect::IncidentJson(incidents[i]);

@@ -314,6 +314,28 @@ void ApiHandlers::ListIncidents(const httplib::Request& request,
   SendJson(response, {{"incidents", rows}, {"total", matches.size()}});
 }
 
+void ApiHandlers::ListUnconfirmed(const httplib::Request& request,
+                                  httplib::Response& response) const {
+  ParseNoQuery(request.target);
+  const auto snapshot = Current();
+  std::vector<const IncidentEntry*> rows;
+  for (const auto& incident : snapshot->unconfirmed) rows.push_back(&incident);
+  // Newest first, as the incident list orders within a severity: the latest dip is the one a
+  // reader is most likely checking on.
+  std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
+    if (a->start != b->start) return a->start > b->start;
+    return a->id < b->id;
+  });
+  json list = json::array();
+  for (const auto* incident : rows) {
+    list.push_back(UnconfirmedSummary(*incident, snapshot->unconfirmed_min_confidence));
+  }
+  const auto& threshold = snapshot->unconfirmed_min_confidence;
+  SendJson(response, {{"unconfirmed", list},
+                      {"total", rows.size()},
+                      {"min_confidence", threshold ? json(*threshold) : json()}});
+}
+
 void ApiHandlers::ResolveIncident(const httplib::Request& request,
                                   httplib::Response& response) const {
   const IncidentResolveQuery query = ParseIncidentResolveQuery(request.target);
@@ -709,6 +731,18 @@ void ApiHandlers::Register(RouteTable& routes) {
        .quick = true,
        .handler = [this](const auto& request, auto& response, const auto&) {
          ListIncidents(request, response);
+       }});
+  routes.Add(
+      {.method = "GET",
+       .path = "/api/unconfirmed",
+       .summary = "Unconfirmed incidents, newest start first: the CX Score fell, but no cause "
+                  "reaches rca.min_confidence and the severity is not high, so they are not "
+                  "alerted and not served as incidents (docs/incidents.md step 10)",
+       .parameters = json::array(),
+       .responses = {{"200", JsonResponse("The unconfirmed incidents", Ref("UnconfirmedList"))}},
+       .quick = true,
+       .handler = [this](const auto& request, auto& response, const auto&) {
+         ListUnconfirmed(request, response);
        }});
   // Before /api/incidents/{id}: routes match in the order they are added.
   routes.Add(

@@ -78,6 +78,8 @@ class ApiHandlers {
                          const storage::IncidentFeedbacks& feedback) const;
 
   void ListIncidents(const httplib::Request& request, httplib::Response& response) const;
+  // The served analysis's unconfirmed incidents (docs/incidents.md step 10), newest first.
+  void ListUnconfirmed(const httplib::Request& request, httplib::Response& response) const;
   // The incident of the served analysis that a notification link's identity names.
   void ResolveIncident(const httplib::Request& request, httplib::Response& response) const;
   void GetIncident(const httplib::Request& request, httplib::Response& response,

@@ -1,5 +1,7 @@
 #include "server/incident_views.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <string_view>
@@ -265,6 +267,46 @@ nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::Inc
           {"feedback", label(feedback)},
           {"muted", muted_by != nullptr},
           {"muted_by", muting}};
+}
+
+nlohmann::json UnconfirmedSummary(const IncidentEntry& incident,
+                                  std::optional<double> min_confidence) {
+  const auto& document = incident.document;
+  const auto& slices = document.value("slices", nlohmann::json::array());
+  // The cause that came closest: it is what falls short of the threshold (the RCA always reports
+  // its best cause, so this is the RCA's first unless report_all listed more).
+  nlohmann::json top_cause = nullptr;
+  const auto& rca = document.value("rca", nlohmann::json());
+  if (rca.is_object()) {
+    for (const auto& cause : rca.value("causes", nlohmann::json::array())) {
+      const auto& confidence = cause.value("confidence", nlohmann::json());
+      if (!confidence.is_number()) continue;
+      if (top_cause.is_null() || confidence.get<double>() > top_cause["confidence"].get<double>()) {
+        top_cause = {{"cause", cause.value("cause", std::string())},
+                     {"label", cause.value("label", cause.value("cause", std::string()))},
+                     {"confidence", confidence}};
+      }
+    }
+  }
+  // Analyses stored before the threshold was recorded say which setting without its value.
+  const std::string reason =
+      min_confidence ? fmt::format("no cause reaches confidence {}", *min_confidence)
+                     : std::string("no cause reaches the analysis's rca.min_confidence");
+  return {{"id", incident.id},
+          {"metric", incident.metric},
+          {"detected_by", document.value("detected_by", std::string("cx"))},
+          {"start_date", document.at("start_date")},
+          {"end_date", document.value("end_date", nlohmann::json())},
+          {"severity", document.value("severity", std::string("low"))},
+          {"baseline", document.value("baseline", nlohmann::json())},
+          {"current", document.value("current", nlohmann::json())},
+          {"delta", document.value("delta", nlohmann::json())},
+          {"z", document.value("z", nlohmann::json())},
+          {"slice", incident.slice.ToJson()},
+          {"slice_text", incident.slice_text},
+          {"top_slice", slices.is_array() && !slices.empty() ? slices[0] : nlohmann::json()},
+          {"top_cause", top_cause},
+          {"reason", reason}};
 }
 
 nlohmann::json IncidentDetailBody(const Snapshot& snapshot, const IncidentEntry& incident) {

@@ -18,6 +18,12 @@ nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::Inc
                                const storage::IncidentFeedback* feedback = nullptr,
                                const storage::IncidentFeedback* muted_by = nullptr);
 
+//! The UnconfirmedIncident of docs/api.md: an unconfirmed incident's head, its lead slice
+//! regression (slices[0], null when it has none), its most confident cause (null when the RCA
+//! reported none) and why it is unconfirmed, naming `min_confidence` when the analysis recorded it.
+nlohmann::json UnconfirmedSummary(const IncidentEntry& incident,
+                                  std::optional<double> min_confidence);
+
 //! The parts of IncidentDetail beyond the summary (slices, window, breakdown, drilldown, alerts),
 //! computed from the snapshot's cube; independent of triage state, so it can be cached.
 nlohmann::json IncidentDetailBody(const Snapshot& snapshot, const IncidentEntry& incident);

@@ -178,6 +178,31 @@ Json Schemas() {
   schemas["IncidentSummary"] = Object(Summary());
   schemas["IncidentList"] = Object({{"incidents", Array(Ref("IncidentSummary"))},
                                     {"total", Integer("matches before limit and offset")}});
+  schemas["UnconfirmedIncident"] =
+      Object({{"id", String("e.g. INC-0004; the incident routes answer 404 for it")},
+              {"metric", String("the lead alert's metric")},
+              {"detected_by", String("cx or the mechanism metric that found the lead alert")},
+              {"start_date", DateSchema()},
+              {"end_date", Nullable(DateSchema())},
+              {"severity", Enum({"high", "medium", "low"})},
+              {"baseline", Number()},
+              {"current", Number()},
+              {"delta", Number()},
+              {"z", Number("the lead alert's z")},
+              {"slice", Ref("Slice")},
+              {"slice_text", String("canonical text of slice")},
+              {"top_slice", Nullable(Ref("SliceRegression"))},
+              {"top_cause", Nullable(Object({{"cause", String("cause id (domain.md §5)")},
+                                             {"label", String()},
+                                             {"confidence", Number("0..1, below min_confidence")}},
+                                            "the most confident cause the RCA reported"))},
+              {"reason", String("why it is unconfirmed, e.g. no cause reaches confidence 0.2")}},
+             "an incident no cause explains: shown, not alerted, no recommendations");
+  schemas["UnconfirmedList"] =
+      Object({{"unconfirmed", Array(Ref("UnconfirmedIncident"))},
+              {"total", Integer()},
+              {"min_confidence", Nullable(Number("the rca.min_confidence the analysis applied; "
+                                                 "null when it did not record it"))}});
   schemas["SliceRegression"] = Object({{"slice", Ref("Slice")},
                                        {"baseline", Number()},
                                        {"current", Number()},

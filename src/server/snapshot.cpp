@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "metrics/metric_catalog.hpp"
+#include "server/json_response.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/incident_status.hpp"
 #include "storage/results_store.hpp"
@@ -147,8 +148,17 @@ RatioSums Cube::Sum(const CubeSeries& series, size_t numerator, size_t denominat
 
 const IncidentEntry& Snapshot::Incident(const std::string& id) const {
   const auto found = by_id.find(id);
-  if (found == by_id.end()) throw NotFound("no incident with id '{}'", id);
-  return incidents[found->second];
+  if (found != by_id.end()) return incidents[found->second];
+  // Not served as an incident: it has no recommendations, triage or feedback, and a status set
+  // on it would follow it silently if a later analysis confirmed it. The message says where it is.
+  if (unconfirmed_by_id.contains(id)) {
+    throw ApiError(ErrorType::NOT_FOUND, {{"id", id}, {"unconfirmed", true}},
+                   fmt::format("{} is unconfirmed: the CX Score fell but no cause explains it, "
+                               "so it is not alerted and not served as an incident; GET "
+                               "/api/unconfirmed lists it",
+                               id));
+  }
+  throw NotFound("no incident with id '{}'", id);
 }
 
 const IncidentEntry* Snapshot::FindByIdentity(std::string_view metric, std::string_view slice_text,
@@ -193,6 +203,14 @@ std::shared_ptr<Snapshot> BuildSnapshot(const nlohmann::json& analysis, Cube cub
     snapshot->by_identity.emplace(entry.identity, snapshot->incidents.size());
     snapshot->incidents.push_back(std::move(entry));
   }
+  // Analyses stored before step 10 existed have no `unconfirmed`: none.
+  for (const auto& incident : analysis.value("unconfirmed", nlohmann::json::array())) {
+    snapshot->unconfirmed_by_id.emplace(incident.at("id").get<std::string>(),
+                                        snapshot->unconfirmed.size());
+    snapshot->unconfirmed.push_back(ParseIncident(incident));
+  }
+  const auto& threshold = analysis.value("unconfirmed_min_confidence", nlohmann::json());
+  if (threshold.is_number()) snapshot->unconfirmed_min_confidence = threshold.get<double>();
   snapshot->cube = std::move(cube);
   const auto& dimensions = data.value("dimensions", nlohmann::json());
   if (dimensions.is_array()) {

@@ -90,12 +90,19 @@ struct Snapshot {
   //! storage::IncidentIdentity -> index in `incidents` (the first incident of an identity), for
   //! finding an incident by what names it across re-analyses.
   std::map<std::string, size_t> by_identity;
+  //! The analysis file's `unconfirmed` (docs/incidents.md step 10: no cause explains them, not
+  //! alerted), in its order; empty for an analysis stored before the list existed. Not among
+  //! `incidents`: no incident route serves them, GET /api/unconfirmed lists them.
+  std::vector<IncidentEntry> unconfirmed;
+  std::unordered_map<std::string, size_t> unconfirmed_by_id;  //!< id -> index in `unconfirmed`
+  //! The rca.min_confidence the analysis judged them by, when the file records it.
+  std::optional<double> unconfirmed_min_confidence;
   Cube cube;                                  //!< daily sums per slice
   mutable OnceCache<nlohmann::json> details;  //!< incident detail by incident id
   mutable OnceCache<nlohmann::json> whatifs;  //!< what-if results by request key
   mutable OnceCache<std::string> series;      //!< rendered whole-range CX series by cohort text
 
-  //! The incident with `id`; throws NotFound naming it.
+  //! The incident with `id`; throws NotFound naming it (saying so when `id` is unconfirmed).
   const IncidentEntry& Incident(const std::string& id) const;
   //! The incident that an identity (metric, canonical slice text, start date) saved by an earlier
   //! analysis names in this one, matched as triage states and feedback labels are

@@ -498,6 +498,124 @@ TEST_F(ApiTest, RcaAndRecommendationsAreServedWhenStored) {
   EXPECT_TRUE(recommendations.contains("efficiency_baseline"));
 }
 
+// Moves the first two incidents of the stored analysis to `unconfirmed`, as step 10 of
+// docs/incidents.md leaves them, with known starts and causes: the first starts 2026-06-10 and
+// has two causes under the threshold, the second starts 2026-06-20, is open and has no RCA.
+// Returns their ids in that order.
+std::vector<std::string> MoveTwoToUnconfirmed(const std::string& data_dir) {
+  std::vector<std::string> ids;
+  RewriteStoredAnalysis(data_dir, [&ids](json& analysis) {
+    auto& incidents = analysis["incidents"];
+    ASSERT_GE(incidents.size(), 2u);
+    json first = incidents[0];
+    json second = incidents[1];
+    incidents.erase(incidents.begin(), incidents.begin() + 2);
+    first["start_date"] = "2026-06-10";
+    first["end_date"] = "2026-06-14";
+    first["severity"] = "medium";
+    first["rca"] = {{"causes",
+                     {{{"cause", "decoy_change"}, {"label", "Decoy"}, {"confidence", 0.05}},
+                      {{"cause", "batching_expansion"},
+                       {"label", "Batching expansion"},
+                       {"confidence", 0.12}}}},
+                    {"narrative", ""}};
+    first.erase("recommendations");
+    second["start_date"] = "2026-06-20";
+    second["end_date"] = nullptr;
+    second["severity"] = "low";
+    second.erase("rca");
+    second.erase("recommendations");
+    analysis["unconfirmed"] = json::array({first, second});
+    ids = {first["id"].get<std::string>(), second["id"].get<std::string>()};
+  });
+  return ids;
+}
+
+TEST_F(ApiTest, UnconfirmedListsTheIncidentsNoCauseExplainsNewestFirst) {
+  const json stored = Body(Client().Get("/api/incidents"));
+  const auto ids = MoveTwoToUnconfirmed(dir_.File("data"));
+  ASSERT_EQ(ids.size(), 2u);
+  Start();
+  const auto result = Client().Get("/api/unconfirmed");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  const json body = Body(result);
+  // The threshold comes from the analysis file, where `analyze` recorded the default.
+  EXPECT_EQ(body["min_confidence"], 0.2);
+  EXPECT_EQ(body["total"], 2);
+  const auto& rows = body["unconfirmed"];
+  ASSERT_EQ(rows.size(), 2u);
+  // Newest start first.
+  EXPECT_EQ(rows[0]["id"], ids[1]);
+  EXPECT_EQ(rows[1]["id"], ids[0]);
+  for (const auto& row : rows) {
+    for (const char* field :
+         {"id", "metric", "detected_by", "start_date", "end_date", "severity", "baseline",
+          "current", "delta", "z", "slice", "slice_text", "top_slice", "top_cause", "reason"}) {
+      EXPECT_TRUE(row.contains(field)) << field << " in " << row;
+    }
+    EXPECT_EQ(row["reason"], "no cause reaches confidence 0.2");
+    EXPECT_TRUE(row["z"].is_number()) << row;
+    // slices[0] of the file, and the slice it names.
+    ASSERT_TRUE(row["top_slice"].is_object()) << row;
+    EXPECT_EQ(Slice::FromJson(row["top_slice"]["slice"]).ToText(), row["slice_text"]);
+  }
+  EXPECT_EQ(rows[0]["start_date"], "2026-06-20");
+  EXPECT_TRUE(rows[0]["end_date"].is_null());
+  EXPECT_EQ(rows[0]["severity"], "low");
+  EXPECT_TRUE(rows[0]["top_cause"].is_null()) << rows[0];
+  EXPECT_EQ(rows[1]["end_date"], "2026-06-14");
+  // The most confident of the causes, though the RCA listed another first.
+  EXPECT_EQ(rows[1]["top_cause"], (json{{"cause", "batching_expansion"},
+                                        {"label", "Batching expansion"},
+                                        {"confidence", 0.12}}));
+
+  // They are no longer incidents: not listed, and every incident route says where they are.
+  const json incidents = Body(Client().Get("/api/incidents"));
+  EXPECT_EQ(incidents["total"].get<size_t>(), stored["total"].get<size_t>() - 2);
+  for (const auto& row : incidents["incidents"]) {
+    EXPECT_NE(row["id"], ids[0]);
+    EXPECT_NE(row["id"], ids[1]);
+  }
+  const std::string message = ids[0] +
+                              " is unconfirmed: the CX Score fell but no cause explains "
+                              "it, so it is not alerted and not served as an incident; "
+                              "GET /api/unconfirmed lists it";
+  const auto detail = Client().Get(("/api/incidents/" + ids[0]).c_str());
+  ExpectError(detail, 404, "not_found", message);
+  EXPECT_EQ(Body(detail)["error"]["details"], (json{{"id", ids[0]}, {"unconfirmed", true}}));
+  ExpectError(Client().Get(("/api/incidents/" + ids[0] + "/rca").c_str()), 404, "not_found",
+              message);
+  ExpectError(Patch("/api/incidents/" + ids[1], R"({"status":"resolved"})"), 404, "not_found",
+              ids[1] + " is unconfirmed");
+
+  ExpectError(Client().Get("/api/unconfirmed?limit=5"), 400, "invalid_input", "limit");
+}
+
+TEST_F(ApiTest, UnconfirmedIsEmptyForAnAnalysisStoredBeforeTheList) {
+  RewriteStoredAnalysis(dir_.File("data"), [](json& analysis) {
+    analysis.erase("unconfirmed");
+    analysis.erase("unconfirmed_min_confidence");
+  });
+  Start();
+  const auto result = Client().Get("/api/unconfirmed");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  EXPECT_EQ(Body(result),
+            (json{{"unconfirmed", json::array()}, {"total", 0}, {"min_confidence", nullptr}}));
+}
+
+TEST_F(ApiTest, UnconfirmedWithoutARecordedThresholdNamesTheSetting) {
+  MoveTwoToUnconfirmed(dir_.File("data"));
+  RewriteStoredAnalysis(dir_.File("data"),
+                        [](json& analysis) { analysis.erase("unconfirmed_min_confidence"); });
+  Start();
+  const json body = Body(Client().Get("/api/unconfirmed"));
+  EXPECT_TRUE(body["min_confidence"].is_null()) << body;
+  ASSERT_EQ(body["unconfirmed"].size(), 2u) << body;
+  EXPECT_EQ(body["unconfirmed"][0]["reason"], "no cause reaches the analysis's rca.min_confidence");
+}
+
 TEST_F(ApiTest, HealthSaysWhatTheDataSupports) {
   const json data = Body(Client().Get("/api/health"))["data"];
   // The generated world has every table: nothing unavailable, the whole CX Score.

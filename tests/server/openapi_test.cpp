@@ -59,8 +59,8 @@ TEST(ApiOpenApiTest, EveryOperationHasASummaryASuccessAndItsPathParameters) {
   // interfaces.md §5 lists twelve operations; POST /api/analyze is the refresh; issue 18 adds
   // PUT and DELETE /api/incidents/{id}/feedback, GET /api/feedback, GET /api/notify/log and
   // POST /api/notify/test; GET /api/incidents/resolve finds the incident a notification's link
-  // names.
-  EXPECT_EQ(operations, 19u);
+  // names; GET /api/unconfirmed lists the incidents no cause explains.
+  EXPECT_EQ(operations, 20u);
 }
 
 TEST(ApiOpenApiTest, EverySchemaReferenceResolvesAndTheNamesOfDocsApiMdExist) {
@@ -112,7 +112,9 @@ TEST(ApiOpenApiTest, EverySchemaReferenceResolvesAndTheNamesOfDocsApiMdExist) {
                            "NotifyDelivery",
                            "NotifyLog",
                            "NotifyTestRequest",
-                           "NotifyTestResult"}) {
+                           "NotifyTestResult",
+                           "UnconfirmedIncident",
+                           "UnconfirmedList"}) {
     EXPECT_TRUE(document["components"]["schemas"].contains(name)) << name;
   }
 }

@@ -255,6 +255,16 @@ TEST_F(SecuredServerTest, RightTokenIsServed) {
   EXPECT_EQ(result->status, 200);
 }
 
+// The unconfirmed incidents are data like the incidents: the token guards them too.
+TEST_F(SecuredServerTest, UnconfirmedNeedsTheToken) {
+  auto missing = Client().Get("/api/unconfirmed");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 401);
+  auto given = Client().Get("/api/unconfirmed", {{"Authorization", "Bearer s3cret"}});
+  ASSERT_TRUE(given);
+  EXPECT_EQ(given->status, 200) << given->body;
+}
+
 TEST_F(SecuredServerTest, ListedOriginGetsCorsHeaders) {
   auto result = Client().Get(
       "/api/health", {{"Authorization", "Bearer s3cret"}, {"Origin", "http://localhost:5173"}});

@@ -13,6 +13,7 @@ import type {
   NotifyLog,
   Rca,
   RecommendationList,
+  UnconfirmedList,
   WhatIfResult,
 } from '@/types/api';
 
@@ -97,6 +98,59 @@ export const SUMMARY_3: IncidentSummary = {
 };
 
 export const INCIDENT_LIST: IncidentList = { incidents: [SUMMARY_1, SUMMARY_2, SUMMARY_3], total: 3 };
+
+/** `GET /api/unconfirmed` with two dips no cause explains (ids the incident list skips), newest first. */
+export const UNCONFIRMED: UnconfirmedList = {
+  unconfirmed: [
+    {
+      id: 'INC-0005',
+      metric: 'cx_score',
+      detected_by: 'cx',
+      start_date: '2026-08-02',
+      end_date: null,
+      severity: 'low',
+      baseline: 85.4,
+      current: 83.2,
+      delta: -2.2,
+      z: 7.7,
+      slice: { merchant: 'm-0042', platform: 'ios' },
+      slice_text: 'merchant=m-0042&platform=ios',
+      top_slice: {
+        slice: { merchant: 'm-0042', platform: 'ios' },
+        baseline: 85.4,
+        current: 83.2,
+        delta: -2.2,
+        contribution: 1,
+        rate_effect: null,
+        mix_effect: null,
+      },
+      top_cause: { cause: 'batching_expansion', label: 'Batching expansion', confidence: 0.05 },
+      reason: 'no cause reaches confidence 0.2',
+    },
+    {
+      id: 'INC-0004',
+      metric: 'cx_score',
+      detected_by: 'cx',
+      start_date: '2026-07-22',
+      end_date: '2026-07-24',
+      severity: 'medium',
+      baseline: 86.1,
+      current: 84.0,
+      delta: -2.1,
+      z: 9.5,
+      slice: { region: 'atlanta' },
+      slice_text: 'region=atlanta',
+      top_slice: null,
+      top_cause: null,
+      reason: 'no cause reaches confidence 0.2',
+    },
+  ],
+  total: 2,
+  min_confidence: 0.2,
+};
+
+/** `GET /api/unconfirmed` of an analysis with none (or stored before the list existed). */
+export const NO_UNCONFIRMED: UnconfirmedList = { unconfirmed: [], total: 0, min_confidence: 0.2 };
 
 /** A CX Score that sits near 86 and drops to about 81 from the incident start. */
 export const CX_SCORE: CxScoreSeries = {

@@ -6,6 +6,7 @@ import {
   INCIDENT_DETAIL,
   INCIDENT_LIST,
   NOTIFY_LOG,
+  NO_UNCONFIRMED,
   RCA,
   RECOMMENDATIONS,
 } from '@/testing/fixtures';
@@ -51,6 +52,8 @@ export function fixtureRoutes(overrides: Record<string, Route> = {}): Record<str
     'GET /api/incidents/INC-0001/recommendations': jsonResponse(RECOMMENDATIONS),
     'GET /api/feedback': jsonResponse(FEEDBACK),
     'GET /api/notify/log': jsonResponse(NOTIFY_LOG),
+    // None by default, so the pages' own tests see only their rows; unconfirmed-incidents.test.tsx fills it.
+    'GET /api/unconfirmed': jsonResponse(NO_UNCONFIRMED),
     ...overrides,
   };
 }

@@ -40,6 +40,10 @@ export type IncidentSummary = Schemas['IncidentSummary'];
 export type IncidentList = Schemas['IncidentList'];
 /** `GET /api/incidents/{id}`. */
 export type IncidentDetail = Schemas['IncidentDetail'];
+/** `GET /api/unconfirmed`: incidents no cause explains, newest start first; not alerted. */
+export type UnconfirmedList = Schemas['UnconfirmedList'];
+/** One unconfirmed incident: its head, lead slice, closest cause and why it is unconfirmed. */
+export type UnconfirmedIncident = Schemas['UnconfirmedIncident'];
 /** A slice that explains the regression, best first. */
 export type SliceRegression = Schemas['SliceRegression'];
 /** One component metric, the slice vs the rest of the marketplace. */

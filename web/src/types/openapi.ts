@@ -296,6 +296,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/unconfirmed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Unconfirmed incidents, newest start first: the CX Score fell, but no cause reaches rca.min_confidence and the severity is not high, so they are not alerted and not served as incidents (docs/incidents.md step 10) */
+        get: operations["GET /api/unconfirmed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -817,6 +834,46 @@ export interface components {
             kind: "metric" | "cx_component" | "cause" | "action";
             name: string;
             needs: components["schemas"]["Needs"];
+        };
+        /** @description an incident no cause explains: shown, not alerted, no recommendations */
+        UnconfirmedIncident: {
+            baseline: number;
+            current: number;
+            delta: number;
+            /** @description cx or the mechanism metric that found the lead alert */
+            detected_by: string;
+            /** Format: date */
+            end_date: string | null;
+            /** @description e.g. INC-0004; the incident routes answer 404 for it */
+            id: string;
+            /** @description the lead alert's metric */
+            metric: string;
+            /** @description why it is unconfirmed, e.g. no cause reaches confidence 0.2 */
+            reason: string;
+            /** @enum {string} */
+            severity: "high" | "medium" | "low";
+            slice: components["schemas"]["Slice"];
+            /** @description canonical text of slice */
+            slice_text: string;
+            /** Format: date */
+            start_date: string;
+            /** @description the most confident cause the RCA reported */
+            top_cause: {
+                /** @description cause id (domain.md §5) */
+                cause: string;
+                /** @description 0..1, below min_confidence */
+                confidence: number;
+                label: string;
+            } | null;
+            top_slice: components["schemas"]["SliceRegression"] | null;
+            /** @description the lead alert's z */
+            z: number;
+        };
+        UnconfirmedList: {
+            /** @description the rca.min_confidence the analysis applied; null when it did not record it */
+            min_confidence: number | null;
+            total: number;
+            unconfirmed: components["schemas"]["UnconfirmedIncident"][];
         };
         WhatIfRequest: {
             /** @description template parameters (numbers, strings or booleans); default {} */
@@ -1975,6 +2032,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description A malformed parameter or body; the message names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A bearer token is required and was missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description An internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    "GET /api/unconfirmed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The unconfirmed incidents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnconfirmedList"];
                 };
             };
             /** @description A malformed parameter or body; the message names it */

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { HEALTH, INCIDENT_LIST, SUMMARY_1 } from '@/testing/fixtures';
+import { HEALTH, INCIDENT_LIST, SUMMARY_1, UNCONFIRMED } from '@/testing/fixtures';
 import { fixtureRoutes, mockApi } from '@/testing/mock-api';
 import { errorResponse, jsonResponse, mockFetchPending } from '@/testing/mock-fetch';
 import { renderApp } from '@/testing/render-app';
@@ -199,6 +199,16 @@ describe('dashboard /', () => {
       'Duplicate0',
       'Not labelled (served)2',
     ]);
+  });
+
+  it('lists the unconfirmed regressions under the incidents, collapsed, apart from them', async () => {
+    mockApi(fixtureRoutes({ 'GET /api/unconfirmed': jsonResponse(UNCONFIRMED) }));
+    renderApp('/');
+
+    const unconfirmed = await screen.findByRole('region', { name: 'Unconfirmed regressions' });
+    await waitFor(() => expect(unconfirmed).toHaveTextContent('Unconfirmed regressions (no cause found, not alerted): 2'));
+    expect(unconfirmed.querySelector('details')?.open).toBe(false);
+    await waitFor(() => expect(firstCells()).toEqual(['INC-0001', 'INC-0002', 'INC-0003']));
   });
 
   it('invites labelling when nothing is labelled yet', async () => {

@@ -6,6 +6,7 @@ import { FeedbackSummaryCard } from '@/features/feedback/components/feedback-sum
 import { DataSupportNotice } from '@/features/health/components/data-support-notice';
 import { IncidentsTable } from '@/features/incidents/components/incidents-table';
 import { OpenIncidentsStat } from '@/features/incidents/components/open-incidents-stat';
+import { UnconfirmedIncidents } from '@/features/incidents/components/unconfirmed-incidents';
 import { CxNowStat } from '@/features/metrics/components/cx-now-stat';
 import { CxTrendPanel } from '@/features/metrics/components/cx-trend-panel';
 import { NotifyLogCard } from '@/features/notify/components/notify-log';
@@ -58,7 +59,10 @@ export function DashboardRoute() {
         </dl>
       </section>
       <CxTrendPanel cohort={cohort} onCohortChange={setCohort} />
-      <IncidentsTable />
+      <div className="flex flex-col gap-3">
+        <IncidentsTable />
+        <UnconfirmedIncidents />
+      </div>
       <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_minmax(0,2fr)]">
         <FeedbackSummaryCard />
         <NotifyLogCard />
