@@ -163,9 +163,11 @@ std::string OrderLeavesSql(const std::vector<std::string>& extra,
 
 namespace {
 
-// `order_leaves` as LeafSums: the configured dimensions dictionary-coded (NULL reads as
-// 'unknown', as in slice text), the cube's sums as doubles (counts stay exact below 2^53).
-LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::string>& dimensions) {
+// The leaves in `relation` (`order_leaves`) as LeafSums: the configured dimensions
+// dictionary-coded (NULL reads as 'unknown', as in slice text), the cube's sums as doubles (counts
+// stay exact below 2^53).
+LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::string>& dimensions,
+                    const std::string& relation = "order_leaves") {
   // Dimensions come back as ENUMs of the leaves' values (a code per row, not a string).
   std::string types;
   std::vector<std::string> select;
@@ -173,9 +175,9 @@ LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::stri
     const std::string name = storage::SqlIdentifier(dimension);
     const std::string type = storage::SqlIdentifier("cube_" + dimension);
     types += fmt::format(
-        "DROP TYPE IF EXISTS {1}; CREATE TYPE {1} AS ENUM (SELECT DISTINCT {0} FROM order_leaves "
-        "WHERE {0} IS NOT NULL ORDER BY 1); ",
-        name, type);
+        "DROP TYPE IF EXISTS {1}; CREATE TYPE {1} AS ENUM (SELECT DISTINCT {0} FROM {2} WHERE {0} "
+        "IS NOT NULL ORDER BY 1); ",
+        name, type, relation);
     select.push_back(fmt::format("{0}::{1} AS {0}", name, type));
   }
   connection.Execute(types);
@@ -184,7 +186,7 @@ LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::stri
     select.push_back(fmt::format("{0}::DOUBLE AS {0}", column.name));
   }
   const storage::Table table =
-      connection.Query(fmt::format("SELECT {} FROM order_leaves", fmt::join(select, ", ")));
+      connection.Query(fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), relation));
   const size_t count = table.RowCount();
   // Leaves in date order (a counting sort), so that the rollup's cells of one day stay together.
   const auto& dates = table.Get("order_date").ints;
@@ -235,13 +237,58 @@ LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::stri
 
 }  // namespace
 
-storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config) {
+namespace {
+
+RollUpOptions OptionsOf(const CubeConfig& config) {
   RollUpOptions options;
   options.max_depth = config.max_depth;
   options.min_daily = config.min_daily_orders;
   options.volume_column = 0;  // CUBE_COLUMNS starts with orders
   options.threads = std::max(1u, std::thread::hardware_concurrency());
-  return RollUp(ReadLeaves(connection, CubeDimensions(config)), options);
+  return options;
+}
+
+}  // namespace
+
+storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config,
+                            CubeVolumes* volumes) {
+  return RollUp(ReadLeaves(connection, CubeDimensions(config)), OptionsOf(config), volumes);
+}
+
+std::string CubeKey(const CubeConfig& config) {
+  return fmt::format("dimensions: {}; max_depth: {}; min_daily_orders: {:.17g}",
+                     fmt::join(CubeDimensions(config), ", "), config.max_depth,
+                     config.min_daily_orders);
+}
+
+std::optional<storage::Table> ExtendStoredCube(
+    storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
+    const std::string& added_leaves, CubeVolumes& volumes, std::string& why, size_t* dropped) {
+  // The stored slices come back as an ENUM: a code per row, not a string per row (at 10M orders,
+  // 0.15 s against 0.23 s read as text).
+  connection.Execute(fmt::format(
+      "DROP TYPE IF EXISTS cube_stored_slices; CREATE TYPE cube_stored_slices AS ENUM (SELECT "
+      "DISTINCT slice FROM {0} WHERE slice IS NOT NULL ORDER BY 1)",
+      stored_cube));
+  const storage::Table stored = connection.Query(
+      fmt::format("SELECT * REPLACE (slice::cube_stored_slices AS slice) FROM {}", stored_cube));
+  RollUpOptions options = OptionsOf(config);
+  RollUpOptions all = options;
+  all.min_daily = 0;  // every combination present on the added days
+  const storage::Table added =
+      RollUp(ReadLeaves(connection, CubeDimensions(config), added_leaves), all);
+  std::optional<storage::Table> cube = ExtendCube(stored, added, options, volumes, why);
+  if (cube && dropped != nullptr) {
+    // Both dictionaries list their slices in ascending order.
+    const auto& before = stored.columns[0].dictionary;
+    const auto& after = cube->columns[0].dictionary;
+    *dropped = 0;
+    for (size_t b = 0, a = 0; b < before.size(); ++b) {
+      while (a < after.size() && after[a] < before[b]) ++a;
+      if (a == after.size() || after[a] != before[b]) ++*dropped;
+    }
+  }
+  return cube;
 }
 
 storage::Table BuildSliceCube(storage::Connection& connection, const CubeConfig& config,

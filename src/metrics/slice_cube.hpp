@@ -1,9 +1,11 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/config.hpp"
+#include "metrics/rollup.hpp"
 #include "storage/table.hpp"
 
 namespace cxagent::storage {
@@ -42,8 +44,27 @@ std::string OrderLeavesSelect(const std::vector<std::string>& extra,
 //! of the configured dimensions; slices averaging fewer than `min_daily_orders` orders a day are
 //! left out. A NULL dimension value reads as `unknown`. The leaves are read once and rolled up in
 //! memory (RollUp); rows come ordered by slice, then date. The analysis keeps the cube in memory
-//! and stores it with its results (storage::StoreResults).
-storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config);
+//! and stores it with its results (storage::StoreResults). `volumes`, when given, receives what
+//! ExtendStoredCube needs to add later days to this cube.
+storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config,
+                            CubeVolumes* volumes = nullptr);
+
+//! Text naming what decides a cube's slices (dimensions, depth, volume floor): a stored cube can
+//! be extended only under the same.
+std::string CubeKey(const CubeConfig& config);
+
+//! RollUpLeaves of the leaves of some days followed by others, from the cube of the earlier days
+//! (the relation `stored_cube`, RollUpLeaves's table as stored, with its `volumes`) and the
+//! leaves of the later days alone (the relation `added_leaves`): metrics::ExtendCube, which says
+//! when this cannot be done (nullopt, `why`: then roll up every day). Reads the stored cube and
+//! rolls up only the added days' leaves; `dropped`, when given, receives the number of stored
+//! slices that fell under the volume floor.
+std::optional<storage::Table> ExtendStoredCube(storage::Connection& connection,
+                                               const CubeConfig& config,
+                                               const std::string& stored_cube,
+                                               const std::string& added_leaves,
+                                               CubeVolumes& volumes, std::string& why,
+                                               size_t* dropped = nullptr);
 
 //! The same sums as RollUpLeaves in one plain DuckDB GROUPING SETS query over `order_facts`
 //! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.
