@@ -522,10 +522,15 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   const double threshold = options.min_daily * static_cast<double>(next.days);
 
   // Every combination in slice-text order, from the stored slices, the added ones and those left
-  // out: (table, row) and slice code of each output row, and the kept slices' texts.
-  std::vector<std::pair<const storage::Table*, size_t>> rows;
+  // out: the runs of rows of the output in order (table, first row, end), each output row's
+  // slice code, and the kept slices' texts.
+  struct Run {
+    const storage::Table* table;
+    size_t begin;
+    size_t end;
+  };
+  std::vector<Run> runs;
   std::vector<int64_t> codes;
-  rows.reserve(stored.RowCount() + added.RowCount());
   codes.reserve(stored.RowCount() + added.RowCount());
   std::vector<std::string> kept;
   size_t i = 0;
@@ -570,32 +575,34 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
     }
     const auto code = static_cast<int64_t>(kept.size());
     kept.emplace_back(text);
-    for (size_t row = old_rows != nullptr ? old_rows->begin : 0;
-         old_rows != nullptr && row < old_rows->end; ++row) {
-      rows.emplace_back(&stored, row);
-      codes.push_back(code);
-    }
-    if (new_rows == nullptr) continue;
-    for (size_t row = new_rows->begin; row < new_rows->end; ++row) {
-      rows.emplace_back(&added, row);
-      codes.push_back(code);
+    for (const auto& [table, slice] : {std::pair{&stored, old_rows}, std::pair{&added, new_rows}}) {
+      if (slice == nullptr) continue;
+      runs.push_back({table, slice->begin, slice->end});
+      codes.insert(codes.end(), slice->end - slice->begin, code);
     }
   }
 
-  // The cube as RollUp's ToTable writes it: the slice dictionary-coded in slice order.
+  // The cube as RollUp's ToTable writes it: the slice dictionary-coded in slice order. The other
+  // columns are copied a run at a time (a slice's stored days, then its added ones).
   storage::Table cube;
+  const auto copy = [&runs](auto member, size_t c, auto& target) {
+    for (const Run& run : runs) {
+      const auto& source = run.table->columns[c].*member;
+      target.insert(target.end(), source.begin() + static_cast<ptrdiff_t>(run.begin),
+                    source.begin() + static_cast<ptrdiff_t>(run.end));
+    }
+  };
   for (size_t c = 0; c < width; ++c) {
     storage::Column& column = cube.AddColumn(stored.columns[c].name, stored.columns[c].type);
     if (c == 0) {
       column.dictionary = std::move(kept);
       column.ints = std::move(codes);
     } else if (column.type == storage::ColumnType::DOUBLE) {
-      column.doubles.reserve(rows.size());
-      for (const auto& [table, row] : rows)
-        column.doubles.push_back(table->columns[c].doubles[row]);
+      column.doubles.reserve(cube.columns[0].ints.size());
+      copy(&storage::Column::doubles, c, column.doubles);
     } else {
-      column.ints.reserve(rows.size());
-      for (const auto& [table, row] : rows) column.ints.push_back(table->columns[c].ints[row]);
+      column.ints.reserve(cube.columns[0].ints.size());
+      copy(&storage::Column::ints, c, column.ints);
     }
   }
   volumes = std::move(next);

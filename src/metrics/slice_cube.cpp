@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "common/error.hpp"
@@ -264,6 +267,10 @@ std::string CubeKey(const CubeConfig& config) {
 std::optional<storage::Table> ExtendStoredCube(
     storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
     const std::string& added_leaves, CubeVolumes& volumes, std::string& why, size_t* dropped) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto since = [](std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   // The stored slices come back as an ENUM: a code per row, not a string per row (at 10M orders,
   // 0.15 s against 0.23 s read as text).
   connection.Execute(fmt::format(
@@ -272,12 +279,20 @@ std::optional<storage::Table> ExtendStoredCube(
       stored_cube));
   const storage::Table stored = connection.Query(
       fmt::format("SELECT * REPLACE (slice::cube_stored_slices AS slice) FROM {}", stored_cube));
+  const double read = since(started);
+  auto stage = std::chrono::steady_clock::now();
   RollUpOptions options = OptionsOf(config);
   RollUpOptions all = options;
   all.min_daily = 0;  // every combination present on the added days
   const storage::Table added =
       RollUp(ReadLeaves(connection, CubeDimensions(config), added_leaves), all);
+  const double rolled = since(stage);
+  stage = std::chrono::steady_clock::now();
   std::optional<storage::Table> cube = ExtendCube(stored, added, options, volumes, why);
+  spdlog::debug(
+      "slice cube: {} stored rows read in {:.3f} s, {} rows of the added days rolled up in "
+      "{:.3f} s, merged in {:.3f} s",
+      stored.RowCount(), read, added.RowCount(), rolled, since(stage));
   if (cube && dropped != nullptr) {
     // Both dictionaries list their slices in ascending order.
     const auto& before = stored.columns[0].dictionary;
