@@ -459,37 +459,51 @@ bool SlicesOf(const storage::Table& cube, size_t volume_column, const char* name
   return true;
 }
 
-}  // namespace
-
-std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
-                                         const RollUpOptions& options, CubeVolumes& volumes,
-                                         std::string& why) {
-  // Both tables as RollUp makes them: the same columns, of RollUp's types, without NULLs.
-  const size_t width = stored.columns.size();
-  if (added.columns.size() != width || width < 4 + options.volume_column) {
-    why = fmt::format("the stored cube has {} columns and the added days' {}", width,
-                      added.columns.size());
-    return std::nullopt;
+// Whether `other` has the columns of `cube` (RollUp's: slice, depth, date, then sums as BIGINT
+// or DOUBLE) and neither holds NULLs; else false with `why`.
+bool SameColumns(const storage::Table& cube, const storage::Table& other, const char* name,
+                 size_t volume_column, std::string& why) {
+  const size_t width = cube.columns.size();
+  if (other.columns.size() != width || width < 4 + volume_column) {
+    why = fmt::format("the stored cube has {} columns and the {} {}", width, name,
+                      other.columns.size());
+    return false;
   }
   const storage::ColumnType leading[] = {storage::ColumnType::VARCHAR, storage::ColumnType::INTEGER,
                                          storage::ColumnType::DATE};
   const char* leading_names[] = {"slice", "depth", "date"};
   for (size_t c = 0; c < width; ++c) {
-    const storage::Column& a = stored.columns[c];
-    const storage::Column& b = added.columns[c];
+    const storage::Column& a = cube.columns[c];
+    const storage::Column& b = other.columns[c];
     const bool sum_type =
         a.type == storage::ColumnType::BIGINT || a.type == storage::ColumnType::DOUBLE;
     if (a.name != b.name || a.type != b.type ||
         (c < 3 ? a.name != leading_names[c] || a.type != leading[c] : !sum_type)) {
-      why = fmt::format("the stored cube's column {} ('{}' {}) is not the added days' ('{}' {})",
-                        c + 1, a.name, storage::SqlTypeName(a.type), b.name,
+      why = fmt::format("the stored cube's column {} ('{}' {}) is not the {} ('{}' {})", c + 1,
+                        a.name, storage::SqlTypeName(a.type), name, b.name,
                         storage::SqlTypeName(b.type));
-      return std::nullopt;
+      return false;
     }
     if (HasNulls(a) || HasNulls(b)) {
       why = fmt::format("column '{}' of a cube holds NULLs", a.name);
-      return std::nullopt;
+      return false;
     }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
+                                         const RollUpOptions& options, CubeVolumes& volumes,
+                                         std::string& why, const storage::Table* reaching,
+                                         std::vector<std::string>* needed) {
+  // The tables as RollUp makes them: the same columns, of RollUp's types, without NULLs.
+  const size_t width = stored.columns.size();
+  if (!SameColumns(stored, added, "added days'", options.volume_column, why) ||
+      (reaching != nullptr &&
+       !SameColumns(stored, *reaching, "reaching slices'", options.volume_column, why))) {
+    return std::nullopt;
   }
   if (volumes.days <= 0) {
     why = "the stored cube has no days";
@@ -503,8 +517,11 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   }
   std::vector<SliceRows> old_slices;
   std::vector<SliceRows> new_slices;
+  std::vector<SliceRows> series;
   if (!SlicesOf(stored, options.volume_column, "stored", old_slices, why) ||
-      !SlicesOf(added, options.volume_column, "added days'", new_slices, why)) {
+      !SlicesOf(added, options.volume_column, "added days'", new_slices, why) ||
+      (reaching != nullptr &&
+       !SlicesOf(*reaching, options.volume_column, "reaching slices'", series, why))) {
     return std::nullopt;
   }
   // The added days, all after the stored ones, count towards the floor as RollUp counts dates.
@@ -533,6 +550,7 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   std::vector<int64_t> codes;
   codes.reserve(stored.RowCount() + added.RowCount());
   std::vector<std::string> kept;
+  std::vector<std::string> missing;  // reaching the floor, without their rows of every day
   size_t i = 0;
   size_t j = 0;
   size_t k = 0;
@@ -564,22 +582,44 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
       next.volumes.push_back(volume);
       continue;
     }
+    // A combination left out before has no rows in the stored cube: its rows of every day come
+    // from `reaching`. (One never seen before has no earlier rows: its added rows are all.)
+    const SliceRows* whole = nullptr;
     if (old_rows == nullptr && left_out != nullptr) {
-      // Its earlier days' rows were never summed into the stored cube. (One never seen before
-      // has no earlier rows: its added rows are all of them.)
-      why = fmt::format(
-          "slice '{}' reaches the volume floor with the added days ({:g} over {} days, floor "
-          "{:g})",
-          text, volume, next.days, threshold);
-      return std::nullopt;
+      const auto found = std::lower_bound(
+          series.begin(), series.end(), text,
+          [](const SliceRows& rows, std::string_view key) { return rows.text < key; });
+      if (found == series.end() || found->text != text) {
+        if (missing.empty()) {
+          why = fmt::format(
+              "slice '{}' reaches the volume floor with the added days ({:g} over {} days, floor "
+              "{:g})",
+              text, volume, next.days, threshold);
+        }
+        missing.emplace_back(text);
+        continue;
+      }
+      if (found->volume != volume) {
+        why = fmt::format("the rows of slice '{}' sum to {:g}, not {:g}", text, found->volume,
+                          volume);
+        return std::nullopt;
+      }
+      whole = &*found;
     }
     const auto code = static_cast<int64_t>(kept.size());
     kept.emplace_back(text);
-    for (const auto& [table, slice] : {std::pair{&stored, old_rows}, std::pair{&added, new_rows}}) {
+    for (const auto& [table, slice] :
+         {std::pair{&stored, old_rows}, std::pair{&added, whole != nullptr ? nullptr : new_rows},
+          std::pair{reaching, whole}}) {
       if (slice == nullptr) continue;
       runs.push_back({table, slice->begin, slice->end});
       codes.insert(codes.end(), slice->end - slice->begin, code);
     }
+  }
+  if (!missing.empty()) {
+    if (missing.size() > 1) why += fmt::format(" and {} more", missing.size() - 1);
+    if (needed != nullptr) *needed = std::move(missing);
+    return std::nullopt;
   }
 
   // The cube as RollUp's ToTable writes it: the slice dictionary-coded in slice order. The other

@@ -66,13 +66,18 @@ storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options,
 //! `stored` is kept with its rows and its rows of `added` when its volume over all days still
 //! meets the floor (`options.min_daily` times the distinct dates), and dropped otherwise; a
 //! combination `stored` left out stays out while under the floor; one first seen on the added
-//! days is kept with its added rows when they meet the floor. On success `volumes` becomes the
-//! returned cube's. Returns nullopt, saying why in `why`, when the cube cannot be had this way: a
-//! combination left out of `stored` reaches the floor (its earlier days' rows are not in
-//! `stored`), `added` holds a date not after the stored days, or the two tables do not match
-//! (columns, types, rows out of slice and date order, NULLs).
+//! days is kept with its added rows when they meet the floor. A combination left out of
+//! `stored` that reaches the floor with the added days needs its rows of every day, which
+//! `stored` does not hold: they are taken from `reaching` (RollUp's rows of such combinations
+//! over all the leaves, in slice and date order) when it has them; when it has not, nullopt is
+//! returned and `needed`, when given, lists every such combination (slice text, ascending). On
+//! success `volumes` becomes the returned cube's. Returns nullopt, saying why in `why`, when the
+//! cube cannot be had this way: a combination reaching the floor is not in `reaching` or its rows
+//! there do not sum to its volume, `added` holds a date not after the stored days, or the tables
+//! do not match (columns, types, rows out of slice and date order, NULLs).
 std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
                                          const RollUpOptions& options, CubeVolumes& volumes,
-                                         std::string& why);
+                                         std::string& why, const storage::Table* reaching = nullptr,
+                                         std::vector<std::string>* needed = nullptr);
 
 }  // namespace cxagent::metrics

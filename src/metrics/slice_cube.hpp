@@ -53,18 +53,23 @@ storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& c
 //! be extended only under the same.
 std::string CubeKey(const CubeConfig& config);
 
-//! RollUpLeaves of the leaves of some days followed by others, from the cube of the earlier days
-//! (the relation `stored_cube`, RollUpLeaves's table as stored, with its `volumes`) and the
-//! leaves of the later days alone (the relation `added_leaves`): metrics::ExtendCube, which says
-//! when this cannot be done (nullopt, `why`: then roll up every day). Reads the stored cube and
-//! rolls up only the added days' leaves; `dropped`, when given, receives the number of stored
-//! slices that fell under the volume floor.
-std::optional<storage::Table> ExtendStoredCube(storage::Connection& connection,
-                                               const CubeConfig& config,
-                                               const std::string& stored_cube,
-                                               const std::string& added_leaves,
-                                               CubeVolumes& volumes, std::string& why,
-                                               size_t* dropped = nullptr);
+//! What ExtendStoredCube did besides taking the stored cube's rows.
+struct CubeExtension {
+  size_t dropped = 0;                //!< stored slices that fell under the volume floor
+  std::vector<std::string> reached;  //!< slices reaching it with the added days (summed anew)
+};
+
+//! RollUpLeaves of the leaves of some days followed by others (the relation `all_leaves`), from
+//! the cube of the earlier days (the relation `stored_cube`, RollUpLeaves's table as stored, with
+//! its `volumes`) and the leaves of the later days alone (the relation `added_leaves`):
+//! metrics::ExtendCube. A few slices left out of the stored cube that reach the volume floor with
+//! the added days are summed over every day of `all_leaves` (one filtered query each); with more
+//! of them, or when the cube cannot be extended for another reason, nullopt and `why` (then roll
+//! up every day). `extension`, when given, receives what was dropped and summed anew.
+std::optional<storage::Table> ExtendStoredCube(
+    storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
+    const std::string& added_leaves, const std::string& all_leaves, CubeVolumes& volumes,
+    std::string& why, CubeExtension* extension = nullptr);
 
 //! The same sums as RollUpLeaves in one plain DuckDB GROUPING SETS query over `order_facts`
 //! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.

@@ -55,6 +55,9 @@ struct RefreshReport {
   //! not extended (empty when there was nothing to extend: no reused sums).
   std::string cube;
   std::string cube_reason;
+  //! Slices an extended cube took anew, summed over every day: left out of the stored cube, they
+  //! reach the volume floor with the new days.
+  std::vector<std::string> cube_reached;
 };
 
 //! How RunAnalysis treats the stored results of an earlier analysis of the same data.

@@ -334,22 +334,28 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
         // Only an append: a changed day within the stored cube's days changes rows it holds.
         const auto within = std::find_if(changed->begin(), changed->end(),
                                          [&](Date day) { return day.days <= extended.last; });
-        size_t dropped = 0;
+        metrics::CubeExtension extension;
         std::optional<storage::Table> cube;
         if (within != changed->end()) {
           why = fmt::format("day {} changed, which the stored cube holds (it ends on {})",
                             FormatDate(*within), FormatDate(Date{extended.last}));
         } else {
-          cube = metrics::ExtendStoredCube(
-              connection, config, fmt::format("{}.slice_cube", PREVIOUS),
-              fmt::format("{}.new_leaves", WORK_CATALOG), extended, why, &dropped);
+          cube =
+              metrics::ExtendStoredCube(connection, config, fmt::format("{}.slice_cube", PREVIOUS),
+                                        fmt::format("{}.new_leaves", WORK_CATALOG), "order_leaves",
+                                        extended, why, &extension);
         }
         if (cube) {
           spdlog::info(
               "analyze: incremental: slice cube extended by {} appended day(s): {} slices, {} "
-              "dropped under the volume floor",
-              changed->size(), cube->columns[0].dictionary.size(), dropped);
-          if (report != nullptr) report->cube = "extended";
+              "dropped under the volume floor, {} reaching it summed over every day{}{}",
+              changed->size(), cube->columns[0].dictionary.size(), extension.dropped,
+              extension.reached.size(), extension.reached.empty() ? "" : ": ",
+              fmt::join(extension.reached, ", "));
+          if (report != nullptr) {
+            report->cube = "extended";
+            report->cube_reached = extension.reached;
+          }
           volumes = std::move(extended);
           return std::move(*cube);
         }

@@ -238,17 +238,38 @@ std::vector<std::string> CubeRows(const storage::Table& cube) {
   return rows;
 }
 
-// The cube of the days before `split` extended by the others, or nullopt with `why`.
+// The rows of `cube` of the slices `slices`.
+storage::Table RowsOf(const storage::Table& cube, const std::vector<std::string>& slices) {
+  storage::Table rows;
+  for (const auto& column : cube.columns) rows.AddColumn(column.name, column.type);
+  for (size_t row = 0; row < cube.RowCount(); ++row) {
+    const std::string text(cube.columns[0].StringAt(row));
+    if (std::find(slices.begin(), slices.end(), text) == slices.end()) continue;
+    rows.columns[0].strings.push_back(text);
+    for (size_t c = 1; c < cube.columns.size(); ++c) {
+      if (cube.columns[c].type == storage::ColumnType::DOUBLE) {
+        rows.columns[c].doubles.push_back(cube.columns[c].doubles[row]);
+      } else {
+        rows.columns[c].ints.push_back(cube.columns[c].ints[row]);
+      }
+    }
+  }
+  return rows;
+}
+
+// The cube of the days before `split` extended by the others, or nullopt with `why` (and the
+// slices reaching the floor in `needed`); `reaching` as ExtendCube takes it.
 std::optional<storage::Table> Extend(const LeafSums& leaves, int32_t split,
                                      const RollUpOptions& options, CubeVolumes& volumes,
-                                     std::string& why) {
+                                     std::string& why, const storage::Table* reaching = nullptr,
+                                     std::vector<std::string>* needed = nullptr) {
   const storage::Table stored =
       RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options, &volumes);
   RollUpOptions all = options;
   all.min_daily = 0;
   const storage::Table added =
       RollUp(DaysOf(leaves, [&](int32_t date) { return date >= split; }), all);
-  return ExtendCube(stored, added, options, volumes, why);
+  return ExtendCube(stored, added, options, volumes, why, reaching, needed);
 }
 
 TEST(ExtendCubeTest, AStoredSliceUnderTheFloorWithTheNewDayIsDropped) {
@@ -281,8 +302,9 @@ TEST(ExtendCubeTest, AStoredSliceUnderTheFloorWithTheNewDayIsDropped) {
             volumes.slices.end());
 }
 
-TEST(ExtendCubeTest, ASliceReachingTheFloorOnlyWithTheNewDayCannotBeExtended) {
-  // web&seattle: 3 orders over two days (floor 4, left out), 4 more on the third (7 >= 6).
+TEST(ExtendCubeTest, ASliceReachingTheFloorOnlyWithTheNewDayTakesItsRowsOfEveryDay) {
+  // web and web&seattle: 3 orders over two days (floor 4, left out), 4 more on the third (7 >=
+  // 6); ios&boston has its 9 a day.
   const LeafSums leaves = LeavesOf({{0, 0, 20000, 9},
                                     {1, 1, 20000, 2},
                                     {0, 0, 20001, 9},
@@ -293,10 +315,28 @@ TEST(ExtendCubeTest, ASliceReachingTheFloorOnlyWithTheNewDayCannotBeExtended) {
   options.min_daily = 2;
   CubeVolumes volumes;
   std::string why;
-  EXPECT_FALSE(Extend(leaves, 20002, options, volumes, why));
+  std::vector<std::string> needed;
+  EXPECT_FALSE(Extend(leaves, 20002, options, volumes, why, nullptr, &needed));
   EXPECT_NE(why.find("slice 'platform=web' reaches the volume floor"), std::string::npos) << why;
+  const std::vector<std::string> reaching = {"platform=web", "platform=web&region=seattle",
+                                             "region=seattle"};
+  EXPECT_EQ(needed, reaching);
   // Untouched, for the caller's fallback.
   EXPECT_EQ(volumes.days, 2);
+  // Their rows of every day (as RollUp of every day has them) make the cube.
+  const storage::Table expected = RollUp(leaves, options);
+  const storage::Table rows = RowsOf(expected, reaching);
+  ASSERT_EQ(rows.RowCount(), 9u);
+  const std::optional<storage::Table> cube = Extend(leaves, 20002, options, volumes, why, &rows);
+  ASSERT_TRUE(cube) << why;
+  EXPECT_EQ(CubeRows(*cube), CubeRows(expected));
+  EXPECT_EQ(volumes.days, 3);
+  // Rows that are not the slice's whole (a day short) are refused.
+  const storage::Table short_rows =
+      RowsOf(RollUp(DaysOf(leaves, [](int32_t date) { return date > 20000; }), options), reaching);
+  CubeVolumes again;
+  EXPECT_FALSE(Extend(leaves, 20002, options, again, why, &short_rows));
+  EXPECT_NE(why.find("sum to"), std::string::npos) << why;
 }
 
 TEST(ExtendCubeTest, ACombinationFirstSeenOnTheNewDayIsKeptWithItsRowsWhenItMeetsTheFloor) {
@@ -354,9 +394,9 @@ TEST(ExtendCubeTest, AddedDaysMustComeAfterTheStoredOnesAndTheTablesMustMatch) {
   EXPECT_EQ(CubeRows(*unchanged), CubeRows(*cube));
 }
 
-// Random leaves over many days, extended by the last one or two at several floors, the last days
-// lighter (slices fall under the floor) or heavier (slices reach it) than the others: whenever no
-// slice reaches the floor with them the cube equals RollUp of every day; each outcome occurs.
+// Random leaves over many days, to be extended by the last one or two at several floors, the
+// last days lighter (slices fall under the floor) or heavier (slices reach it) than the others:
+// the cube equals RollUp of every day, the slices reaching the floor taken from it.
 LeafSums RandomLeaves(std::mt19937& random, uint32_t last_days_orders) {
   LeafSums leaves;
   leaves.dimensions = {"a", "b", "c"};
@@ -383,10 +423,9 @@ LeafSums RandomLeaves(std::mt19937& random, uint32_t last_days_orders) {
   return leaves;
 }
 
-TEST(ExtendCubeTest, EqualsRollUpOfEveryDayUnlessASliceReachesTheFloor) {
+TEST(ExtendCubeTest, EqualsRollUpOfEveryDay) {
   std::mt19937 random(11);
-  int extended = 0;
-  int refused = 0;
+  int reached = 0;
   int dropped = 0;
   for (const uint32_t last_days_orders : {2u, 30u}) {
     const LeafSums leaves = RandomLeaves(random, last_days_orders);
@@ -395,16 +434,21 @@ TEST(ExtendCubeTest, EqualsRollUpOfEveryDayUnlessASliceReachesTheFloor) {
         RollUpOptions options;
         options.min_daily = min_daily;
         options.threads = 2;
+        const storage::Table expected = RollUp(leaves, options);
         CubeVolumes volumes;
         std::string why;
-        const std::optional<storage::Table> cube = Extend(leaves, split, options, volumes, why);
+        std::vector<std::string> needed;
+        std::optional<storage::Table> cube =
+            Extend(leaves, split, options, volumes, why, nullptr, &needed);
         if (!cube) {
-          ++refused;
-          EXPECT_NE(why.find("reaches the volume floor"), std::string::npos) << why;
-          continue;
+          // Slices reaching the floor with the last days: their rows of every day.
+          ASSERT_FALSE(needed.empty()) << why;
+          ++reached;
+          const storage::Table rows = RowsOf(expected, needed);
+          cube = Extend(leaves, split, options, volumes, why, &rows);
+          ASSERT_TRUE(cube) << why;
         }
-        ++extended;
-        EXPECT_EQ(CubeRows(*cube), CubeRows(RollUp(leaves, options)))
+        EXPECT_EQ(CubeRows(*cube), CubeRows(expected))
             << "floor " << min_daily << ", split " << split;
         const storage::Table stored =
             RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options);
@@ -414,8 +458,7 @@ TEST(ExtendCubeTest, EqualsRollUpOfEveryDayUnlessASliceReachesTheFloor) {
       }
     }
   }
-  EXPECT_GT(extended, 0);
-  EXPECT_GT(refused, 0);
+  EXPECT_GT(reached, 0);
   EXPECT_GT(dropped, 0);
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -499,24 +500,50 @@ pipeline::AnalysisConfig CubeConfig(const TempDir& dir, const std::string& name,
                                   min_daily)));
 }
 
-// Per slice of platform and region (slice text), its orders over the 29 days before the last
-// and over all 30.
-std::map<std::string, std::pair<double, double>> PlatformRegionOrders(const fs::path& world) {
+// Per combination of up to `depth` of `dimensions` (slice text), its orders over the 29 days
+// before the last and over all 30, from the per-day sums stored with `folder`'s results.
+std::map<std::string, std::pair<double, double>> CombinationOrders(
+    const fs::path& folder, std::vector<std::string> dimensions, size_t depth) {
+  std::sort(dimensions.begin(), dimensions.end());
+  std::vector<std::string> sets;
+  std::vector<std::string> pairs;
+  const std::function<void(size_t, std::vector<std::string>&)> subsets =
+      [&](size_t start, std::vector<std::string>& chosen) {
+        sets.push_back(fmt::format("({})", fmt::join(chosen, ", ")));
+        if (chosen.size() == depth) return;
+        for (size_t d = start; d < dimensions.size(); ++d) {
+          chosen.push_back(dimensions[d]);
+          subsets(d + 1, chosen);
+          chosen.pop_back();
+        }
+      };
+  std::vector<std::string> chosen;
+  subsets(0, chosen);
+  for (const auto& dimension : dimensions) {
+    pairs.push_back(fmt::format(
+        "CASE WHEN grouping({0}) = 0 THEN '{0}=' || coalesce(CAST({0} AS VARCHAR), 'unknown') END",
+        dimension));
+  }
   storage::Database database;
   storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS l (READ_ONLY)", Literal(folder / ".cxagent" / "leaves.duckdb")));
   const storage::Table rows = connection.Query(fmt::format(
-      "SELECT CASE WHEN grouping(platform) = 1 AND grouping(region) = 1 THEN 'all' ELSE "
-      "concat_ws('&', CASE WHEN grouping(platform) = 0 THEN 'platform=' || platform END, CASE "
-      "WHEN grouping(region) = 0 THEN 'region=' || region END) END AS slice, count(*) FILTER "
-      "(WHERE order_date < DATE '{}')::DOUBLE AS before, count(*)::DOUBLE AS after FROM "
-      "read_parquet({}) GROUP BY GROUPING SETS ((), (platform), (region), (platform, region))",
-      LAST_DAY, Literal(world / "orders.parquet")));
+      "SELECT CASE WHEN s = '' THEN 'all' ELSE s END AS slice, before, after FROM (SELECT "
+      "concat_ws('&', {}) AS s, sum(orders) FILTER (WHERE order_date < DATE '{}')::DOUBLE AS "
+      "before, sum(orders)::DOUBLE AS after FROM l.order_leaves GROUP BY GROUPING SETS ({}))",
+      fmt::join(pairs, ", "), LAST_DAY, fmt::join(sets, ", ")));
   std::map<std::string, std::pair<double, double>> orders;
   for (size_t i = 0; i < rows.RowCount(); ++i) {
-    orders[std::string(rows.Get("slice").StringAt(i))] = {rows.Get("before").doubles[i],
-                                                          rows.Get("after").doubles[i]};
+    const storage::Column& before = rows.Get("before");
+    orders[std::string(rows.Get("slice").StringAt(i))] = {
+        before.IsNull(i) ? 0.0 : before.doubles[i], rows.Get("after").doubles[i]};
   }
   return orders;
+}
+
+std::map<std::string, std::pair<double, double>> PlatformRegionOrders(const TempDir& dir) {
+  return CombinationOrders(dir.File("appended"), {"platform", "region"}, 2);
 }
 
 // The floor a slice must meet over 29 days and over 30, as the cube computes it.
@@ -562,7 +589,7 @@ TEST_F(IncrementalTest, AStoredSliceFallingUnderTheFloorWithTheNewDayIsDropped) 
   // A floor between a slice's daily orders over 30 days and over 29 (the new day brought it
   // fewer than its average), met by no other slice only with the new day; the lowest such, so
   // that most slices stay.
-  const auto orders = PlatformRegionOrders(dir_->File("world"));
+  const auto orders = PlatformRegionOrders(*dir_);
   std::string dropped;
   double floor = 0;
   for (const auto& [slice, volume] : orders) {
@@ -588,10 +615,10 @@ TEST_F(IncrementalTest, AStoredSliceFallingUnderTheFloorWithTheNewDayIsDropped) 
   EXPECT_TRUE(StoredCubeHas(folder, "all"));
 }
 
-TEST_F(IncrementalTest, ASliceReachingTheFloorOnlyWithTheNewDayMeansRollingUpEveryDay) {
+TEST_F(IncrementalTest, ASliceReachingTheFloorOnlyWithTheNewDayIsSummedOverEveryDay) {
   // A floor between a slice's daily orders over 29 days and over 30 (the new day brought it more
   // than its average): left out of the stored cube, kept with the new day.
-  const auto orders = PlatformRegionOrders(dir_->File("world"));
+  const auto orders = PlatformRegionOrders(*dir_);
   std::string reaching;
   double floor = 0;
   for (const auto& [slice, volume] : orders) {
@@ -607,10 +634,42 @@ TEST_F(IncrementalTest, ASliceReachingTheFloorOnlyWithTheNewDayMeansRollingUpEve
   const fs::path folder = StoredBeforeTheLastDay(*dir_, "reach", config);
   EXPECT_FALSE(StoredCubeHas(folder, reaching)) << reaching;
   const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
-  EXPECT_EQ(report.cube, "rolled up");
-  EXPECT_NE(report.cube_reason.find("reaches the volume floor"), std::string::npos)
-      << report.cube_reason;
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  EXPECT_NE(std::find(report.cube_reached.begin(), report.cube_reached.end(), reaching),
+            report.cube_reached.end())
+      << fmt::format("{}", fmt::join(report.cube_reached, ", "));
   EXPECT_TRUE(StoredCubeHas(folder, reaching)) << reaching;
+}
+
+TEST_F(IncrementalTest, ManySlicesReachingTheFloorWithTheNewDayMeanRollingUpEveryDay) {
+  // The default cube (seven dimensions, up to three) under the floor that the most slices reach
+  // only with the new day: more than are summed one by one.
+  const auto orders = CombinationOrders(dir_->File("appended"),
+                                        {"customer_segment", "daypart", "fulfillment_mode",
+                                         "merchant", "platform", "region", "store_type"},
+                                        3);
+  size_t most = 0;
+  double floor = 0;
+  for (const auto& candidate : orders) {
+    const double at = candidate.second.second / 30;  // the highest floor it meets with the day
+    const auto count =
+        static_cast<size_t>(std::count_if(orders.begin(), orders.end(), [&](const auto& slice) {
+          return !Kept(slice.second.first, at, 29) && Kept(slice.second.second, at, 30);
+        }));
+    if (count > most) {
+      most = count;
+      floor = at;
+    }
+  }
+  ASSERT_GT(most, 16u) << "no floor that more than 16 slices reach with the new day";
+  const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(
+      dir_->Write("many.yaml", fmt::format("cube:\n  min_daily_orders: {:.17g}\n", floor)));
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "many", config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "rolled up");
+  EXPECT_NE(report.cube_reason.find(fmt::format("{} slices reach the volume floor", most)),
+            std::string::npos)
+      << report.cube_reason;
 }
 
 TEST_F(IncrementalTest, StoredResultsWithoutTheCubesVolumesMeanRollingUpEveryDay) {
@@ -728,6 +787,11 @@ TEST_F(OpenIncidentTest, TheNewDayAloneIsReadForTheOpenIncidentsEfficiencyAndDra
   EXPECT_GT(appended_report_.reused_efficiency_days, 10);
   EXPECT_GE(appended_report_.reused_fact_windows, 2u);
   ExpectSameAnalysis(appended_, full_);
+  // In this world slices reach the volume floor with the new day: they are summed over every
+  // day into the extended cube, which is a full analysis's.
+  EXPECT_EQ(appended_report_.cube, "extended") << appended_report_.cube_reason;
+  EXPECT_FALSE(appended_report_.cube_reached.empty());
+  ExpectSameStoredCube(dir_->File("appended"), dir_->File("all-full"));
 }
 
 // A day of the open incident's window delivered again with other values: its efficiency sums
