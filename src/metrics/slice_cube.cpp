@@ -268,7 +268,8 @@ std::string CubeKey(const CubeConfig& config) {
 namespace {
 
 // More slices reaching the volume floor with the added days than this are not summed one by one
-// (a filtered scan of every day's leaves each): the whole rollup is then as cheap.
+// but every day is rolled up instead: each is a filtered scan of every day's leaves (about 20 ms
+// at 1M orders), and many of them would cost as much as that rollup.
 constexpr size_t MAX_REACHING = 16;
 
 // RollUp's rows of `slices` (slice text, ascending) over the leaves in `relation`: per slice,
