@@ -244,17 +244,25 @@ metrics::CubeVolumes StoredState::CubeVolumes(storage::Connection& connection) c
     throw InvalidInput("the stored cube's number of days is not a number: '{}'", cube_days_);
   }
   volumes.last = ParseDate(cube_last_).days;
-  const storage::Table rows = connection.Query(
-      fmt::format("SELECT slice, volume FROM {}.{} ORDER BY slice", PREVIOUS, CUBE_LEFT_OUT));
+  const storage::Table rows =
+      connection.Query(fmt::format("SELECT slice, volume FROM {}.{}", PREVIOUS, CUBE_LEFT_OUT));
   const storage::Column& slices = rows.Get("slice");
   const storage::Column& values = rows.Get("volume");
   if (values.type != storage::ColumnType::DOUBLE || !values.valid.empty() ||
       !slices.valid.empty()) {
     throw InvalidInput("the stored cube's left-out slices are damaged");
   }
-  volumes.slices.reserve(rows.RowCount());
-  for (size_t i = 0; i < rows.RowCount(); ++i) volumes.slices.emplace_back(slices.StringAt(i));
-  volumes.volumes = values.doubles;
+  // In the byte order of slice text, as metrics::ExtendCube compares them.
+  std::vector<std::pair<std::string, double>> entries;
+  entries.reserve(rows.RowCount());
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    entries.emplace_back(slices.StringAt(i), values.doubles[i]);
+  }
+  std::sort(entries.begin(), entries.end());
+  for (auto& [slice, volume] : entries) {
+    volumes.slices.push_back(std::move(slice));
+    volumes.volumes.push_back(volume);
+  }
   return volumes;
 }
 

@@ -700,6 +700,23 @@ TEST_F(IncrementalTest, StoredResultsWithoutTheCubesVolumesMeanRollingUpEveryDay
   EXPECT_GT(connection.Query("SELECT count(*) AS n FROM r.cube_left_out").Get("n").ints.at(0), 0);
 }
 
+TEST_F(IncrementalTest, ADamagedStoredCubeMeansRollingUpEveryDay) {
+  // A stored cube without one of its sums: it cannot be extended, every day is rolled up.
+  const pipeline::AnalysisConfig config;
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "damaged-cube", config);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    connection.Execute("ALTER TABLE r.slice_cube DROP COLUMN busy_sum; DETACH r");
+  }
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "rolled up");
+  EXPECT_NE(report.cube_reason.find("the stored cube has 26 columns"), std::string::npos)
+      << report.cube_reason;
+}
+
 TEST_F(IncrementalTest, TheCommandLineRefreshesAndSaysWhatItReused) {
   // The stored state is this test binary's: another build's, which cxagent does not reuse.
   const fs::path folder = Appended("command");
