@@ -5,9 +5,13 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
+
+#include <fmt/format.h>
 
 #include "common/error.hpp"
 
@@ -55,6 +59,9 @@ struct SetPlan {
   std::vector<std::string> texts;
   std::vector<uint32_t> kept;
 };
+
+// Value combinations under the volume floor: slice text and volume.
+using LeftOut = std::vector<std::pair<std::string, double>>;
 
 // The rows of one kept value combination: its days and sums (days x columns).
 struct Block {
@@ -107,18 +114,23 @@ class Roller {
       seen[day_[leaf]] = 1;
       volume_[leaf] = leaves.sums[leaf * width_ + options.volume_column];
     }
-    const auto distinct = static_cast<double>(std::count(seen.begin(), seen.end(), 1));
+    distinct_ = std::count(seen.begin(), seen.end(), 1);
+    const auto distinct = static_cast<double>(distinct_);
     threshold_ = options.min_daily * distinct;
   }
 
   int32_t First() const { return first_; }
+  int32_t Last() const { return first_ + static_cast<int32_t>(days_) - 1; }
+  int64_t DistinctDays() const { return distinct_; }
 
-  // The slice `all`.
-  void PlanRoot(std::vector<SetPlan>& out) const { Plan(RootLevel(), 0, out); }
+  // The slice `all`; combinations under the floor go to `left_out` when given.
+  void PlanRoot(std::vector<SetPlan>& out, LeftOut* left_out) const {
+    Plan(RootLevel(), 0, out, left_out);
+  }
 
   // Every combination whose first dimension is `dimension`.
-  void PlanBranch(size_t dimension, std::vector<SetPlan>& out) const {
-    Descend(RootLevel(), dimension, 1, out);
+  void PlanBranch(size_t dimension, std::vector<SetPlan>& out, LeftOut* left_out) const {
+    Descend(RootLevel(), dimension, 1, out, left_out);
   }
 
   // Sums the leaves of `sets` into one block per kept value combination.
@@ -169,12 +181,13 @@ class Roller {
     return root;
   }
 
-  void Descend(const Level& parent, size_t dimension, int depth, std::vector<SetPlan>& out) const {
+  void Descend(const Level& parent, size_t dimension, int depth, std::vector<SetPlan>& out,
+               LeftOut* left_out) const {
     const Level level = Child(parent, dimension);
-    Plan(level, depth, out);
+    Plan(level, depth, out, left_out);
     if (depth >= options_.max_depth) return;
     for (size_t next = dimension + 1; next < leaves_.dimensions.size(); ++next) {
-      Descend(level, next, depth + 1, out);
+      Descend(level, next, depth + 1, out, left_out);
     }
   }
 
@@ -203,7 +216,7 @@ class Roller {
   }
 
   // The combinations of `level` that meet the volume floor, and each leaf's kept index.
-  void Plan(const Level& level, int depth, std::vector<SetPlan>& out) const {
+  void Plan(const Level& level, int depth, std::vector<SetPlan>& out, LeftOut* left_out) const {
     const size_t combos = level.texts.size();
     std::vector<double> volume(combos, 0.0);
     for (size_t leaf = 0; leaf < level.ids.size(); ++leaf) volume[level.ids[leaf]] += volume_[leaf];
@@ -214,6 +227,8 @@ class Roller {
       if (volume[combo] >= threshold_) {
         kept[combo] = static_cast<uint32_t>(plan.texts.size());
         plan.texts.push_back(level.texts[combo]);
+      } else if (left_out != nullptr) {
+        left_out->emplace_back(depth == 0 ? "all" : level.texts[combo], volume[combo]);
       }
     }
     if (plan.texts.empty()) return;
@@ -246,6 +261,7 @@ class Roller {
   size_t width_;
   int32_t first_ = 0;
   size_t days_ = 0;
+  int64_t distinct_ = 0;
   std::vector<uint32_t> day_;
   std::vector<double> volume_;
   double threshold_ = 0;
@@ -342,8 +358,9 @@ storage::Table ToTable(const LeafSums& leaves, std::vector<Block>& blocks, int32
 
 }  // namespace
 
-storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options) {
+storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options, CubeVolumes* volumes) {
   CheckLeaves(leaves, options);
+  if (volumes != nullptr) *volumes = CubeVolumes{};
   if (leaves.LeafCount() == 0) {
     std::vector<Block> none;
     return ToTable(leaves, none, 0);
@@ -352,13 +369,28 @@ storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options) {
   // Plans: task 0 is the slice `all`, task i the branch of the tree under dimension i - 1.
   const size_t dimensions = options.max_depth > 0 ? leaves.dimensions.size() : 0;
   std::vector<std::vector<SetPlan>> plans(dimensions + 1);
+  std::vector<LeftOut> left_out(plans.size());
   RunTasks(plans.size(), options.threads, [&](size_t task) {
+    LeftOut* mine = volumes != nullptr ? &left_out[task] : nullptr;
     if (task == 0) {
-      roller.PlanRoot(plans[task]);
+      roller.PlanRoot(plans[task], mine);
     } else {
-      roller.PlanBranch(task - 1, plans[task]);
+      roller.PlanBranch(task - 1, plans[task], mine);
     }
   });
+  if (volumes != nullptr) {
+    volumes->days = roller.DistinctDays();
+    volumes->last = roller.Last();
+    LeftOut all;
+    for (auto& task : left_out) {
+      for (auto& entry : task) all.push_back(std::move(entry));
+    }
+    std::sort(all.begin(), all.end());
+    for (auto& [text, volume] : all) {
+      volumes->slices.push_back(std::move(text));
+      volumes->volumes.push_back(volume);
+    }
+  }
   // Sums: each worker takes every `workers`-th set and reads the leaves once for all of them.
   std::vector<const SetPlan*> sets;
   for (const auto& branch : plans) {
@@ -376,6 +408,245 @@ storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options) {
     for (auto& block : result) blocks.push_back(std::move(block));
   }
   return ToTable(leaves, blocks, roller.First());
+}
+
+namespace {
+
+// The rows of one slice of a cube (consecutive, as RollUp orders them) and its volume.
+struct SliceRows {
+  std::string_view text;
+  size_t begin = 0;
+  size_t end = 0;
+  double volume = 0;
+};
+
+bool HasNulls(const storage::Column& column) {
+  return std::find(column.valid.begin(), column.valid.end(), uint8_t{0}) != column.valid.end();
+}
+
+// The slices of `cube` in row order; false (with `why`) unless they come in ascending slice
+// text, each slice's dates ascending.
+bool SlicesOf(const storage::Table& cube, size_t volume_column, const char* name,
+              std::vector<SliceRows>& out, std::string& why) {
+  const storage::Column& slice = cube.columns[0];
+  const storage::Column& date = cube.columns[2];
+  const storage::Column& volume = cube.columns[3 + volume_column];
+  const bool coded = !slice.dictionary.empty();
+  const size_t rows = cube.RowCount();
+  for (size_t row = 0; row < rows; ++row) {
+    const bool same = row > 0 && (coded ? slice.ints[row] == slice.ints[row - 1]
+                                        : slice.strings[row] == slice.strings[row - 1]);
+    if (same) {
+      if (date.ints[row] <= date.ints[row - 1]) {
+        why = fmt::format("the {} cube's rows of slice '{}' are not in date order", name,
+                          out.back().text);
+        return false;
+      }
+    } else {
+      const std::string_view text = slice.StringAt(row);
+      if (!out.empty() && !(out.back().text < text)) {
+        why = fmt::format("the {} cube's slices are not in ascending order ('{}' after '{}')", name,
+                          text, out.back().text);
+        return false;
+      }
+      if (!out.empty()) out.back().end = row;
+      out.push_back({text, row, rows, 0});
+    }
+    out.back().volume += volume.type == storage::ColumnType::DOUBLE
+                             ? volume.doubles[row]
+                             : static_cast<double>(volume.ints[row]);
+  }
+  return true;
+}
+
+// Whether `other` has the columns of `cube` (RollUp's: slice, depth, date, then sums as BIGINT
+// or DOUBLE) and neither holds NULLs; else false with `why`.
+bool SameColumns(const storage::Table& cube, const storage::Table& other, const char* name,
+                 size_t volume_column, std::string& why) {
+  const size_t width = cube.columns.size();
+  if (other.columns.size() != width || width < 4 + volume_column) {
+    why = fmt::format("the stored cube has {} columns and the {} {}", width, name,
+                      other.columns.size());
+    return false;
+  }
+  const storage::ColumnType leading[] = {storage::ColumnType::VARCHAR, storage::ColumnType::INTEGER,
+                                         storage::ColumnType::DATE};
+  const char* leading_names[] = {"slice", "depth", "date"};
+  for (size_t c = 0; c < width; ++c) {
+    const storage::Column& a = cube.columns[c];
+    const storage::Column& b = other.columns[c];
+    const bool sum_type =
+        a.type == storage::ColumnType::BIGINT || a.type == storage::ColumnType::DOUBLE;
+    if (a.name != b.name || a.type != b.type ||
+        (c < 3 ? a.name != leading_names[c] || a.type != leading[c] : !sum_type)) {
+      why = fmt::format("the stored cube's column {} ('{}' {}) is not the {} ('{}' {})", c + 1,
+                        a.name, storage::SqlTypeName(a.type), name, b.name,
+                        storage::SqlTypeName(b.type));
+      return false;
+    }
+    if (HasNulls(a) || HasNulls(b)) {
+      why = fmt::format("column '{}' of a cube holds NULLs", a.name);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
+                                         const RollUpOptions& options, CubeVolumes& volumes,
+                                         std::string& why, const storage::Table* reaching,
+                                         std::vector<std::string>* needed) {
+  // The tables as RollUp makes them: the same columns, of RollUp's types, without NULLs.
+  const size_t width = stored.columns.size();
+  if (!SameColumns(stored, added, "added days'", options.volume_column, why) ||
+      (reaching != nullptr &&
+       !SameColumns(stored, *reaching, "reaching slices'", options.volume_column, why))) {
+    return std::nullopt;
+  }
+  if (volumes.days <= 0) {
+    why = "the stored cube has no days";
+    return std::nullopt;
+  }
+  if (volumes.slices.size() != volumes.volumes.size() ||
+      std::adjacent_find(volumes.slices.begin(), volumes.slices.end(), std::greater_equal<>()) !=
+          volumes.slices.end()) {
+    why = "the stored volumes of the slices left out are not in ascending slice order";
+    return std::nullopt;
+  }
+  std::vector<SliceRows> old_slices;
+  std::vector<SliceRows> new_slices;
+  std::vector<SliceRows> series;
+  if (!SlicesOf(stored, options.volume_column, "stored", old_slices, why) ||
+      !SlicesOf(added, options.volume_column, "added days'", new_slices, why) ||
+      (reaching != nullptr &&
+       !SlicesOf(*reaching, options.volume_column, "reaching slices'", series, why))) {
+    return std::nullopt;
+  }
+  // The added days, all after the stored ones, count towards the floor as RollUp counts dates.
+  std::vector<int64_t> dates = added.columns[2].ints;
+  std::sort(dates.begin(), dates.end());
+  dates.erase(std::unique(dates.begin(), dates.end()), dates.end());
+  if (!dates.empty() && dates.front() <= volumes.last) {
+    why = fmt::format("the added days start on day {}, not after the stored cube's last ({})",
+                      dates.front(), volumes.last);
+    return std::nullopt;
+  }
+  CubeVolumes next;
+  next.days = volumes.days + static_cast<int64_t>(dates.size());
+  next.last = dates.empty() ? volumes.last : static_cast<int32_t>(dates.back());
+  const double threshold = options.min_daily * static_cast<double>(next.days);
+
+  // Every combination in slice-text order, from the stored slices, the added ones and those left
+  // out: the runs of rows of the output in order (table, first row, end), each output row's
+  // slice code, and the kept slices' texts.
+  struct Run {
+    const storage::Table* table;
+    size_t begin;
+    size_t end;
+  };
+  std::vector<Run> runs;
+  std::vector<int64_t> codes;
+  codes.reserve(stored.RowCount() + added.RowCount());
+  std::vector<std::string> kept;
+  std::vector<std::string> missing;  // reaching the floor, without their rows of every day
+  size_t i = 0;
+  size_t j = 0;
+  size_t k = 0;
+  while (i < old_slices.size() || j < new_slices.size() || k < volumes.slices.size()) {
+    // The least text of the three lists' next entries.
+    std::optional<std::string_view> least;
+    const auto consider = [&least](std::string_view candidate) {
+      if (!least || candidate < *least) least = candidate;
+    };
+    if (i < old_slices.size()) consider(old_slices[i].text);
+    if (j < new_slices.size()) consider(new_slices[j].text);
+    if (k < volumes.slices.size()) consider(volumes.slices[k]);
+    const std::string_view text = *least;
+    const SliceRows* old_rows = nullptr;
+    const SliceRows* new_rows = nullptr;
+    const double* left_out = nullptr;
+    if (i < old_slices.size() && old_slices[i].text == text) old_rows = &old_slices[i++];
+    if (j < new_slices.size() && new_slices[j].text == text) new_rows = &new_slices[j++];
+    if (k < volumes.slices.size() && volumes.slices[k] == text) left_out = &volumes.volumes[k++];
+    if (old_rows != nullptr && left_out != nullptr) {
+      why = fmt::format("slice '{}' is both in the stored cube and left out of it", text);
+      return std::nullopt;
+    }
+    double volume = new_rows != nullptr ? new_rows->volume : 0.0;
+    if (old_rows != nullptr) volume += old_rows->volume;
+    if (left_out != nullptr) volume += *left_out;
+    if (volume < threshold) {
+      next.slices.emplace_back(text);
+      next.volumes.push_back(volume);
+      continue;
+    }
+    // A combination left out before has no rows in the stored cube: its rows of every day come
+    // from `reaching`. (One never seen before has no earlier rows: its added rows are all.)
+    const SliceRows* whole = nullptr;
+    if (old_rows == nullptr && left_out != nullptr) {
+      const auto found = std::lower_bound(
+          series.begin(), series.end(), text,
+          [](const SliceRows& rows, std::string_view key) { return rows.text < key; });
+      if (found == series.end() || found->text != text) {
+        if (missing.empty()) {
+          why = fmt::format(
+              "slice '{}' reaches the volume floor with the added days ({:g} over {} days, floor "
+              "{:g})",
+              text, volume, next.days, threshold);
+        }
+        missing.emplace_back(text);
+        continue;
+      }
+      if (found->volume != volume) {
+        why = fmt::format("the rows of slice '{}' sum to {:g}, not {:g}", text, found->volume,
+                          volume);
+        return std::nullopt;
+      }
+      whole = &*found;
+    }
+    const auto code = static_cast<int64_t>(kept.size());
+    kept.emplace_back(text);
+    for (const auto& [table, slice] :
+         {std::pair{&stored, old_rows}, std::pair{&added, whole != nullptr ? nullptr : new_rows},
+          std::pair{reaching, whole}}) {
+      if (slice == nullptr) continue;
+      runs.push_back({table, slice->begin, slice->end});
+      codes.insert(codes.end(), slice->end - slice->begin, code);
+    }
+  }
+  if (!missing.empty()) {
+    if (missing.size() > 1) why += fmt::format(" and {} more", missing.size() - 1);
+    if (needed != nullptr) *needed = std::move(missing);
+    return std::nullopt;
+  }
+
+  // The cube as RollUp's ToTable writes it: the slice dictionary-coded in slice order. The other
+  // columns are copied a run at a time (a slice's stored days, then its added ones).
+  storage::Table cube;
+  const auto copy = [&runs](auto member, size_t c, auto& target) {
+    for (const Run& run : runs) {
+      const auto& source = run.table->columns[c].*member;
+      target.insert(target.end(), source.begin() + static_cast<ptrdiff_t>(run.begin),
+                    source.begin() + static_cast<ptrdiff_t>(run.end));
+    }
+  };
+  for (size_t c = 0; c < width; ++c) {
+    storage::Column& column = cube.AddColumn(stored.columns[c].name, stored.columns[c].type);
+    if (c == 0) {
+      column.dictionary = std::move(kept);
+      column.ints = std::move(codes);
+    } else if (column.type == storage::ColumnType::DOUBLE) {
+      column.doubles.reserve(cube.columns[0].ints.size());
+      copy(&storage::Column::doubles, c, column.doubles);
+    } else {
+      column.ints.reserve(cube.columns[0].ints.size());
+      copy(&storage::Column::ints, c, column.ints);
+    }
+  }
+  volumes = std::move(next);
+  return cube;
 }
 
 }  // namespace cxagent::metrics

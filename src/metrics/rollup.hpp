@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,16 @@ struct RollUpOptions {
   size_t threads = 1;        //!< workers; each takes whole branches of the slice tree
 };
 
+//! What decided which slices a cube keeps, beyond the cube's own rows: the number of distinct
+//! dates of its leaves, the last of them, and the volume of every value combination it left out
+//! (under the floor). A kept slice's volume is the sum of its rows' volume column.
+struct CubeVolumes {
+  int64_t days = 0;  //!< distinct dates of the leaves
+  int32_t last = 0;  //!< the last date (days since 1970-01-01; meaningless when `days` is 0)
+  std::vector<std::string> slices;  //!< combinations left out, as slice text, ascending
+  std::vector<double> volumes;      //!< their volume column's sums
+};
+
 //! The slice cube of `leaves`: for every combination of up to `max_depth` dimensions (the empty
 //! one is slice `all`) and every value combination whose volume column sums to at least
 //! `min_daily` times the number of distinct dates, one row per date holding any of its leaves,
@@ -43,6 +54,30 @@ struct RollUpOptions {
 //! max(2^20, 4 x leaves) and through a hash map otherwise. The branches of the slice tree are
 //! planned on `threads` workers; then each worker sums every `threads`-th combination, reading
 //! the leaves in blocks that serve all of its combinations.
-storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options);
+//!
+//! When `volumes` is given, it receives what ExtendCube needs to add later days to the cube.
+storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options,
+                      CubeVolumes* volumes = nullptr);
+
+//! RollUp of the leaves of some days followed by others, from `stored` (RollUp's table of the
+//! earlier days' leaves, `volumes` its CubeVolumes) and `added` (RollUp of the later days' leaves
+//! alone with no volume floor: every combination present on those days). Equal to RollUp of all
+//! the leaves (sums to rounding: the same leaves added up in another grouping): a slice of
+//! `stored` is kept with its rows and its rows of `added` when its volume over all days still
+//! meets the floor (`options.min_daily` times the distinct dates), and dropped otherwise; a
+//! combination `stored` left out stays out while under the floor; one first seen on the added
+//! days is kept with its added rows when they meet the floor. A combination left out of
+//! `stored` that reaches the floor with the added days needs its rows of every day, which
+//! `stored` does not hold: they are taken from `reaching` (RollUp's rows of such combinations
+//! over all the leaves, in slice and date order) when it has them; when it has not, nullopt is
+//! returned and `needed`, when given, lists every such combination (slice text, ascending). On
+//! success `volumes` becomes the returned cube's. Returns nullopt, saying why in `why`, when the
+//! cube cannot be had this way: a combination reaching the floor is not in `reaching` or its rows
+//! there do not sum to its volume, `added` holds a date not after the stored days, or the tables
+//! do not match (columns, types, rows out of slice and date order, NULLs).
+std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
+                                         const RollUpOptions& options, CubeVolumes& volumes,
+                                         std::string& why, const storage::Table* reaching = nullptr,
+                                         std::vector<std::string>* needed = nullptr);
 
 }  // namespace cxagent::metrics

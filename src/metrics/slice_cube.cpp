@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "common/error.hpp"
@@ -163,9 +167,11 @@ std::string OrderLeavesSql(const std::vector<std::string>& extra,
 
 namespace {
 
-// `order_leaves` as LeafSums: the configured dimensions dictionary-coded (NULL reads as
-// 'unknown', as in slice text), the cube's sums as doubles (counts stay exact below 2^53).
-LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::string>& dimensions) {
+// The leaves in `relation` (`order_leaves`) as LeafSums: the configured dimensions
+// dictionary-coded (NULL reads as 'unknown', as in slice text), the cube's sums as doubles (counts
+// stay exact below 2^53).
+LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::string>& dimensions,
+                    const std::string& relation = "order_leaves") {
   // Dimensions come back as ENUMs of the leaves' values (a code per row, not a string).
   std::string types;
   std::vector<std::string> select;
@@ -173,9 +179,9 @@ LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::stri
     const std::string name = storage::SqlIdentifier(dimension);
     const std::string type = storage::SqlIdentifier("cube_" + dimension);
     types += fmt::format(
-        "DROP TYPE IF EXISTS {1}; CREATE TYPE {1} AS ENUM (SELECT DISTINCT {0} FROM order_leaves "
-        "WHERE {0} IS NOT NULL ORDER BY 1); ",
-        name, type);
+        "DROP TYPE IF EXISTS {1}; CREATE TYPE {1} AS ENUM (SELECT DISTINCT {0} FROM {2} WHERE {0} "
+        "IS NOT NULL ORDER BY 1); ",
+        name, type, relation);
     select.push_back(fmt::format("{0}::{1} AS {0}", name, type));
   }
   connection.Execute(types);
@@ -184,7 +190,7 @@ LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::stri
     select.push_back(fmt::format("{0}::DOUBLE AS {0}", column.name));
   }
   const storage::Table table =
-      connection.Query(fmt::format("SELECT {} FROM order_leaves", fmt::join(select, ", ")));
+      connection.Query(fmt::format("SELECT {} FROM {}", fmt::join(select, ", "), relation));
   const size_t count = table.RowCount();
   // Leaves in date order (a counting sort), so that the rollup's cells of one day stay together.
   const auto& dates = table.Get("order_date").ints;
@@ -235,13 +241,162 @@ LeafSums ReadLeaves(storage::Connection& connection, const std::vector<std::stri
 
 }  // namespace
 
-storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config) {
+namespace {
+
+RollUpOptions OptionsOf(const CubeConfig& config) {
   RollUpOptions options;
   options.max_depth = config.max_depth;
   options.min_daily = config.min_daily_orders;
   options.volume_column = 0;  // CUBE_COLUMNS starts with orders
   options.threads = std::max(1u, std::thread::hardware_concurrency());
-  return RollUp(ReadLeaves(connection, CubeDimensions(config)), options);
+  return options;
+}
+
+}  // namespace
+
+storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config,
+                            CubeVolumes* volumes) {
+  return RollUp(ReadLeaves(connection, CubeDimensions(config)), OptionsOf(config), volumes);
+}
+
+std::string CubeKey(const CubeConfig& config) {
+  return fmt::format("dimensions: {}; max_depth: {}; min_daily_orders: {:.17g}",
+                     fmt::join(CubeDimensions(config), ", "), config.max_depth,
+                     config.min_daily_orders);
+}
+
+namespace {
+
+// More slices reaching the volume floor with the added days than this are not summed one by one
+// but every day is rolled up instead: each is a filtered scan of every day's leaves (about 20 ms
+// at 1M orders), and many of them would cost as much as that rollup.
+constexpr size_t MAX_REACHING = 16;
+
+// RollUp's rows of `slices` (slice text, ascending) over the leaves in `relation`: per slice,
+// one query summing the leaves whose values are the slice's (NULL reading as 'unknown', as in
+// ReadLeaves) per date. Nullopt, with `why`, when a text is not a slice of `dimensions`.
+std::optional<storage::Table> SliceRowsOf(storage::Connection& connection,
+                                          const std::vector<std::string>& dimensions,
+                                          const std::string& relation,
+                                          const std::vector<std::string>& slices,
+                                          std::string& why) {
+  storage::Table rows;
+  auto& slice_column = rows.AddColumn("slice", storage::ColumnType::VARCHAR);
+  auto& depth = rows.AddColumn("depth", storage::ColumnType::INTEGER);
+  auto& date = rows.AddColumn("date", storage::ColumnType::DATE);
+  std::vector<std::string> sums;
+  for (const auto& column : CUBE_COLUMNS) {
+    rows.AddColumn(column.name,
+                   column.integer ? storage::ColumnType::BIGINT : storage::ColumnType::DOUBLE);
+    sums.push_back(fmt::format("sum({0})::DOUBLE AS {0}", column.name));
+  }
+  for (const std::string& text : slices) {
+    std::optional<Slice> slice;
+    try {
+      slice = Slice::Parse(text);
+    } catch (const Error&) {
+    }
+    if (!slice || slice->ToText() != text) {
+      why = fmt::format("slice '{}' cannot be read back from its text", text);
+      return std::nullopt;
+    }
+    std::vector<std::string> conditions{"TRUE"};
+    for (const auto& [dimension, value] : slice->Pairs()) {
+      if (std::find(dimensions.begin(), dimensions.end(), dimension) == dimensions.end()) {
+        why = fmt::format("slice '{}' is not of the cube's dimensions", text);
+        return std::nullopt;
+      }
+      conditions.push_back(fmt::format("coalesce(CAST({} AS VARCHAR), 'unknown') = {}",
+                                       storage::SqlIdentifier(dimension),
+                                       storage::SqlLiteral(value)));
+    }
+    const storage::Table days = connection.Query(
+        fmt::format("SELECT order_date::DATE AS date, {} FROM {} WHERE {} GROUP BY 1 ORDER BY 1",
+                    fmt::join(sums, ", "), relation, fmt::join(conditions, " AND ")));
+    for (size_t row = 0; row < days.RowCount(); ++row) {
+      slice_column.strings.push_back(text);
+      depth.ints.push_back(static_cast<int64_t>(slice->Depth()));
+      date.ints.push_back(days.Get("date").ints[row]);
+      for (size_t c = 0; c < std::size(CUBE_COLUMNS); ++c) {
+        const double value = days.Get(CUBE_COLUMNS[c].name).doubles[row];
+        storage::Column& target = rows.columns[3 + c];
+        if (CUBE_COLUMNS[c].integer) {
+          target.ints.push_back(std::llround(value));
+        } else {
+          target.doubles.push_back(value);
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::optional<storage::Table> ExtendStoredCube(storage::Connection& connection,
+                                               const CubeConfig& config,
+                                               const std::string& stored_cube,
+                                               const std::string& added_leaves,
+                                               const std::string& all_leaves, CubeVolumes& volumes,
+                                               std::string& why, CubeExtension* extension) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto since = [](std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  // The stored slices come back as an ENUM: a code per row, not a string per row (at 10M orders,
+  // 0.15 s against 0.23 s read as text).
+  connection.Execute(fmt::format(
+      "DROP TYPE IF EXISTS cube_stored_slices; CREATE TYPE cube_stored_slices AS ENUM (SELECT "
+      "DISTINCT slice FROM {0} WHERE slice IS NOT NULL ORDER BY 1)",
+      stored_cube));
+  const storage::Table stored = connection.Query(
+      fmt::format("SELECT * REPLACE (slice::cube_stored_slices AS slice) FROM {}", stored_cube));
+  const double read = since(started);
+  auto stage = std::chrono::steady_clock::now();
+  const std::vector<std::string> dimensions = CubeDimensions(config);
+  RollUpOptions options = OptionsOf(config);
+  RollUpOptions all = options;
+  all.min_daily = 0;  // every combination present on the added days
+  const storage::Table added = RollUp(ReadLeaves(connection, dimensions, added_leaves), all);
+  const double rolled = since(stage);
+  stage = std::chrono::steady_clock::now();
+  std::vector<std::string> needed;
+  std::optional<storage::Table> cube =
+      ExtendCube(stored, added, options, volumes, why, nullptr, &needed);
+  double summed = 0;
+  if (!cube && !needed.empty()) {
+    // Slices left out before that reach the floor with the added days: their rows of every day.
+    if (needed.size() > MAX_REACHING) {
+      why = fmt::format("{} slices reach the volume floor with the added days (more than {})",
+                        needed.size(), MAX_REACHING);
+      return std::nullopt;
+    }
+    const auto summing = std::chrono::steady_clock::now();
+    const std::optional<storage::Table> reaching =
+        SliceRowsOf(connection, dimensions, all_leaves, needed, why);
+    summed = since(summing);
+    if (!reaching) return std::nullopt;
+    why.clear();
+    cube = ExtendCube(stored, added, options, volumes, why, &*reaching);
+  }
+  spdlog::debug(
+      "slice cube: {} stored rows read in {:.3f} s, {} rows of the added days rolled up in "
+      "{:.3f} s, {} slices reaching the volume floor summed over every day in {:.3f} s, merged "
+      "in {:.3f} s",
+      stored.RowCount(), read, added.RowCount(), rolled, cube ? needed.size() : 0, summed,
+      since(stage) - summed);
+  if (cube && extension != nullptr) {
+    // Both dictionaries list their slices in ascending order.
+    const auto& before = stored.columns[0].dictionary;
+    const auto& after = cube->columns[0].dictionary;
+    extension->dropped = 0;
+    for (size_t b = 0, a = 0; b < before.size(); ++b) {
+      while (a < after.size() && after[a] < before[b]) ++a;
+      if (a == after.size() || after[a] != before[b]) ++extension->dropped;
+    }
+    extension->reached = std::move(needed);
+  }
+  return cube;
 }
 
 storage::Table BuildSliceCube(storage::Connection& connection, const CubeConfig& config,

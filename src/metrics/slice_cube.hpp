@@ -1,9 +1,11 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/config.hpp"
+#include "metrics/rollup.hpp"
 #include "storage/table.hpp"
 
 namespace cxagent::storage {
@@ -42,8 +44,32 @@ std::string OrderLeavesSelect(const std::vector<std::string>& extra,
 //! of the configured dimensions; slices averaging fewer than `min_daily_orders` orders a day are
 //! left out. A NULL dimension value reads as `unknown`. The leaves are read once and rolled up in
 //! memory (RollUp); rows come ordered by slice, then date. The analysis keeps the cube in memory
-//! and stores it with its results (storage::StoreResults).
-storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config);
+//! and stores it with its results (storage::StoreResults). `volumes`, when given, receives what
+//! ExtendStoredCube needs to add later days to this cube.
+storage::Table RollUpLeaves(storage::Connection& connection, const CubeConfig& config,
+                            CubeVolumes* volumes = nullptr);
+
+//! Text naming what decides a cube's slices (dimensions, depth, volume floor): a stored cube can
+//! be extended only under the same.
+std::string CubeKey(const CubeConfig& config);
+
+//! What ExtendStoredCube did besides taking the stored cube's rows.
+struct CubeExtension {
+  size_t dropped = 0;                //!< stored slices that fell under the volume floor
+  std::vector<std::string> reached;  //!< slices reaching it with the added days (summed anew)
+};
+
+//! RollUpLeaves of the leaves of some days followed by others (the relation `all_leaves`), from
+//! the cube of the earlier days (the relation `stored_cube`, RollUpLeaves's table as stored, with
+//! its `volumes`) and the leaves of the later days alone (the relation `added_leaves`):
+//! metrics::ExtendCube. A few slices left out of the stored cube that reach the volume floor with
+//! the added days are summed over every day of `all_leaves` (one filtered query each); with more
+//! of them, or when the cube cannot be extended for another reason, nullopt and `why` (then roll
+//! up every day). `extension`, when given, receives what was dropped and summed anew.
+std::optional<storage::Table> ExtendStoredCube(
+    storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
+    const std::string& added_leaves, const std::string& all_leaves, CubeVolumes& volumes,
+    std::string& why, CubeExtension* extension = nullptr);
 
 //! The same sums as RollUpLeaves in one plain DuckDB GROUPING SETS query over `order_facts`
 //! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.

@@ -293,6 +293,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     }
   }
   storage::Table slice_cube;
+  metrics::CubeVolumes cube_volumes;  // what a later refresh needs to extend the cube
   if (clickhouse) {
     // The leaves pass, with the RCA's own sums, as one ClickHouse query per range of days; its
     // rows are order_leaves.
@@ -307,10 +308,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
         "orders each)",
         Seconds(stage), std::max<size_t>(ranges.size(), 1), largest);
     slice_cube = metrics::RollUpLeaves(connection, cube);
+  } else if (options.incremental) {
+    // A day appended after the stored ones extends the stored cube by its rows alone.
+    slice_cube =
+        RefreshCube(connection, cube, stored ? &*stored : nullptr,
+                    reused_leaves ? &changes->days : nullptr, cube_volumes, options.report);
   } else {
-    slice_cube = options.incremental
-                     ? metrics::RollUpLeaves(connection, cube)
-                     : metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
+    slice_cube = metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
   }
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
   // The cube is written to the new results while the rest of the analysis runs.
@@ -517,7 +521,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   if (options.incremental) {
     if (!units && before == nullptr) take_units();
     if (units) {
-      StageRefreshState(connection, results, keys, generation, *units, confirmed, data_end);
+      StageRefreshState(connection, results, keys, generation, *units, confirmed, data_end,
+                        metrics::CubeKey(cube), cube_volumes);
     }
   }
   if (before_commit) before_commit(analysis);

@@ -50,6 +50,14 @@ struct RefreshReport {
   int64_t reused_efficiency_days = 0;
   //! Windows of the incidents' RCA that took orders the stored analysis drew (rca::KeptFacts).
   size_t reused_fact_windows = 0;
+  //! How the slice cube was made: "extended" (the stored cube with the rows of the days appended
+  //! after it, metrics::ExtendStoredCube) or "rolled up" (from every day's sums), and why it was
+  //! not extended (empty when there was nothing to extend: no reused sums).
+  std::string cube;
+  std::string cube_reason;
+  //! Slices an extended cube took anew, summed over every day: left out of the stored cube, they
+  //! reach the volume floor with the new days.
+  std::vector<std::string> cube_reached;
 };
 
 //! How RunAnalysis treats the stored results of an earlier analysis of the same data.

@@ -32,6 +32,7 @@ namespace {
 
 constexpr const char* PREVIOUS = "cx_previous";
 constexpr const char* EFFICIENCY_DAYS = "efficiency_days";
+constexpr const char* CUBE_LEFT_OUT = "cube_left_out";
 
 bool HasPreviousTable(storage::Connection& connection, const std::string& table);
 
@@ -184,6 +185,14 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
       return state;
     }
     state.units_ = storage::LoadDataUnits(connection, PREVIOUS);
+    // Results stored before the cube's volumes were (or whose volumes are incomplete) have the
+    // cube rolled up from every day's sums.
+    if (stored.contains("cube") && stored.contains("cube_days") && stored.contains("cube_last") &&
+        HasPreviousTable(connection, CUBE_LEFT_OUT)) {
+      state.cube_key_ = stored["cube"];
+      state.cube_days_ = stored["cube_days"];
+      state.cube_last_ = stored["cube_last"];
+    }
     state.schema_ = stored["schema"] == keys.schema;
     if (stored["leaves"] != keys.leaves) {
       state.reason_ =
@@ -225,6 +234,36 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
     return none;
   }
   return state;
+}
+
+metrics::CubeVolumes StoredState::CubeVolumes(storage::Connection& connection) const {
+  metrics::CubeVolumes volumes;
+  try {
+    volumes.days = std::stoll(cube_days_);
+  } catch (const std::exception&) {
+    throw InvalidInput("the stored cube's number of days is not a number: '{}'", cube_days_);
+  }
+  volumes.last = ParseDate(cube_last_).days;
+  const storage::Table rows =
+      connection.Query(fmt::format("SELECT slice, volume FROM {}.{}", PREVIOUS, CUBE_LEFT_OUT));
+  const storage::Column& slices = rows.Get("slice");
+  const storage::Column& values = rows.Get("volume");
+  if (values.type != storage::ColumnType::DOUBLE || !values.valid.empty() ||
+      !slices.valid.empty()) {
+    throw InvalidInput("the stored cube's left-out slices are damaged");
+  }
+  // In the byte order of slice text, as metrics::ExtendCube compares them.
+  std::vector<std::pair<std::string, double>> entries;
+  entries.reserve(rows.RowCount());
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    entries.emplace_back(slices.StringAt(i), values.doubles[i]);
+  }
+  std::sort(entries.begin(), entries.end());
+  for (auto& [slice, volume] : entries) {
+    volumes.slices.push_back(std::move(slice));
+    volumes.volumes.push_back(volume);
+  }
+  return volumes;
 }
 
 void StoredState::CheckLeaves(const std::optional<std::string>& generation,
@@ -286,6 +325,59 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
       "UNION ALL BY NAME SELECT * FROM {1}.new_leaves",
       days.empty() ? "" : fmt::format(" WHERE order_date NOT IN ({})", DateList(days)),
       WORK_CATALOG));
+}
+
+storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
+                           const StoredState* stored, const std::vector<Date>* changed,
+                           metrics::CubeVolumes& volumes, RefreshReport* report) {
+  std::string why;
+  if (stored != nullptr && changed != nullptr) {
+    if (stored->CubeKey().empty()) {
+      why = "the stored results hold no volumes of the cube's slices (stored by an older cxagent?)";
+    } else if (stored->CubeKey() != metrics::CubeKey(config)) {
+      why = "the cube's dimensions, max_depth or min_daily_orders changed";
+    } else {
+      try {
+        metrics::CubeVolumes extended = stored->CubeVolumes(connection);
+        // Only an append: a changed day within the stored cube's days changes rows it holds.
+        const auto within = std::find_if(changed->begin(), changed->end(),
+                                         [&](Date day) { return day.days <= extended.last; });
+        metrics::CubeExtension extension;
+        std::optional<storage::Table> cube;
+        if (within != changed->end()) {
+          why = fmt::format("day {} changed, which the stored cube holds (it ends on {})",
+                            FormatDate(*within), FormatDate(Date{extended.last}));
+        } else {
+          cube =
+              metrics::ExtendStoredCube(connection, config, fmt::format("{}.slice_cube", PREVIOUS),
+                                        fmt::format("{}.new_leaves", WORK_CATALOG), "order_leaves",
+                                        extended, why, &extension);
+        }
+        if (cube) {
+          spdlog::info(
+              "analyze: incremental: slice cube extended by {} appended day(s): {} slices, {} "
+              "dropped under the volume floor, {} reaching it summed over every day{}{}",
+              changed->size(), cube->columns[0].dictionary.size(), extension.dropped,
+              extension.reached.size(), extension.reached.empty() ? "" : ": ",
+              fmt::join(extension.reached, ", "));
+          if (report != nullptr) {
+            report->cube = "extended";
+            report->cube_reached = extension.reached;
+          }
+          volumes = std::move(extended);
+          return std::move(*cube);
+        }
+      } catch (const Error& failure) {
+        why = fmt::format("the stored cube cannot be read ({})", failure.what());
+      }
+    }
+    spdlog::info("analyze: incremental: rolling up every day's sums into the slice cube: {}", why);
+  }
+  if (report != nullptr) {
+    report->cube = "rolled up";
+    report->cube_reason = why;
+  }
+  return metrics::RollUpLeaves(connection, config, &volumes);
 }
 
 std::string NewLeavesGeneration() {
@@ -430,16 +522,22 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
-                       const std::vector<detect::Incident>& incidents, Date data_end) {
+                       const std::vector<detect::Incident>& incidents, Date data_end,
+                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes) {
   connection.Execute(
       "CREATE OR REPLACE TEMP TABLE refresh_state (name VARCHAR, value VARCHAR); "
       "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR)");
+  const std::string cube_days = std::to_string(cube_volumes.days);
+  const std::string cube_last = FormatDate(Date{cube_volumes.last});
   for (const auto& [name, value] :
        {std::pair<const char*, const std::string*>{"program", &keys.program},
         {"leaves", &keys.leaves},
         {"config", &keys.config},
         {"schema", &keys.schema},
-        {"leaves_generation", &leaves_generation}}) {
+        {"leaves_generation", &leaves_generation},
+        {"cube", &cube_key},
+        {"cube_days", &cube_days},
+        {"cube_last", &cube_last}}) {
     connection.Prepare("INSERT INTO refresh_state VALUES (?, ?)")
         .Bind(1, std::string(name))
         .Bind(2, *value)
@@ -451,9 +549,20 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
         .Bind(2, WindowsKey(incident, data_end))
         .Execute();
   }
+  // The slices the cube left out, in one append (thousands of rows).
+  connection.Execute(
+      fmt::format("CREATE OR REPLACE TEMP TABLE {} (slice VARCHAR, volume DOUBLE)", CUBE_LEFT_OUT));
+  storage::Table left_out;
+  left_out.AddColumn("slice", storage::ColumnType::VARCHAR).strings = cube_volumes.slices;
+  left_out.AddColumn("volume", storage::ColumnType::DOUBLE).doubles = cube_volumes.volumes;
+  if (left_out.RowCount() > 0) {
+    storage::Appender appender(connection, CUBE_LEFT_OUT, "temp");
+    appender.Append(left_out);
+    appender.Flush();
+  }
   storage::StageDataUnits(connection, units);
-  for (const char* table :
-       {"refresh_state", "incident_windows", "data_units", "data_unit_days", "data_files"}) {
+  for (const char* table : {"refresh_state", "incident_windows", "data_units", "data_unit_days",
+                            "data_files", CUBE_LEFT_OUT}) {
     writer.StoreTempTable(table);
   }
   if (connection.HasTempRelation(EFFICIENCY_DAYS)) writer.StoreTempTable(EFFICIENCY_DAYS);

@@ -9,6 +9,7 @@
 
 #include "common/date.hpp"
 #include "detect/incidents.hpp"
+#include "metrics/slice_cube.hpp"
 #include "rca/rca.hpp"
 #include "storage/clickhouse_facts.hpp"
 #include "storage/source_units.hpp"
@@ -63,6 +64,12 @@ class StoredState {
   const std::string& Reason() const { return reason_; }
   //! The stored analysis document (null when nothing is reusable).
   const nlohmann::json& Analysis() const { return analysis_; }
+  //! The stored cube's settings (metrics::CubeKey), empty when the results hold no volumes of
+  //! its slices (an older cxagent).
+  const std::string& CubeKey() const { return cube_key_; }
+  //! The stored cube's volumes (metrics::CubeVolumes: `cube_days`, `cube_last` and the table
+  //! `cube_left_out`); throws Error when they cannot be read.
+  metrics::CubeVolumes CubeVolumes(storage::Connection& connection) const;
   //! The stored incident document of `id` when its RCA ran on `windows`
   //! (WindowsKey), else nullptr.
   const nlohmann::json* Incident(const std::string& id, const std::string& windows) const;
@@ -70,6 +77,9 @@ class StoredState {
  private:
   std::optional<storage::DataUnits> units_;
   std::string leaves_generation_;
+  std::string cube_key_;
+  std::string cube_days_;
+  std::string cube_last_;
   bool leaves_ = false;
   bool incidents_ = false;
   bool schema_ = false;
@@ -97,6 +107,16 @@ void ComputeLeaves(storage::Connection& connection, const std::vector<std::strin
 void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& days,
                    const std::vector<std::string>& extra,
                    const std::vector<std::string>& dimensions);
+
+//! The slice cube of an incremental run and its volumes (for StageRefreshState). When the run
+//! reused the stored per-day sums of every day but `changed` (RebuildLeaves; null otherwise), the
+//! changed days all come after the stored cube's last day (an append), and the stored results
+//! hold the cube's volumes under the same settings, the stored cube is extended by those days'
+//! sums alone (metrics::ExtendStoredCube); otherwise, and when a slice reaches the volume floor
+//! only with the new days, every day's sums are rolled up (the log and `report` say why).
+storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
+                           const StoredState* stored, const std::vector<Date>* changed,
+                           metrics::CubeVolumes& volumes, RefreshReport* report);
 
 //! A new generation name for stored per-day sums (unique per run).
 std::string NewLeavesGeneration();
@@ -147,11 +167,14 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
 
 //! Stages what a later refresh reads back, as TEMP tables the writer stores with the results:
 //! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,
-//! storage::LeavesStore), `incident_windows` (WindowsKey per incident), the data's units
-//! (storage::StageDataUnits) and `efficiency_days` when EfficiencyOfDays staged it.
+//! storage::LeavesStore, and the cube's settings `cube_key` and days), `cube_left_out` (the
+//! slices the cube left out and their volumes: `cube_volumes`, RefreshCube),
+//! `incident_windows` (WindowsKey per incident), the data's units (storage::StageDataUnits) and
+//! `efficiency_days` when EfficiencyOfDays staged it.
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
-                       const std::vector<detect::Incident>& incidents, Date data_end);
+                       const std::vector<detect::Incident>& incidents, Date data_end,
+                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes);
 
 }  // namespace cxagent::pipeline

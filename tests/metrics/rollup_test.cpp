@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -180,6 +183,283 @@ TEST(RollUpTest, EqualsAPlainRollupAtHighCardinalityOnAnyNumberOfWorkers) {
       previous = rows;
     }
   }
+}
+
+// Leaves of two dimensions (platform: ios, web; region: boston, seattle) from rows of
+// {platform, region, date, orders}, with a second sum of 1.5 per order.
+LeafSums LeavesOf(const std::vector<std::array<int, 4>>& rows) {
+  LeafSums leaves;
+  leaves.dimensions = {"platform", "region"};
+  leaves.values = {{"ios", "web"}, {"boston", "seattle"}};
+  leaves.codes = {{}, {}};
+  leaves.columns = {"orders", "cx_sum"};
+  leaves.integer = {true, false};
+  for (const auto& [platform, region, date, orders] : rows) {
+    leaves.codes[0].push_back(static_cast<uint32_t>(platform));
+    leaves.codes[1].push_back(static_cast<uint32_t>(region));
+    leaves.dates.push_back(date);
+    leaves.sums.push_back(orders);
+    leaves.sums.push_back(1.5 * orders);
+  }
+  return leaves;
+}
+
+// The leaves of `leaves` whose date satisfies `keep`.
+LeafSums DaysOf(const LeafSums& leaves, const std::function<bool(int32_t)>& keep) {
+  LeafSums out = leaves;
+  for (auto& codes : out.codes) codes.clear();
+  out.dates.clear();
+  out.sums.clear();
+  const size_t width = leaves.columns.size();
+  for (size_t leaf = 0; leaf < leaves.LeafCount(); ++leaf) {
+    if (!keep(leaves.dates[leaf])) continue;
+    for (size_t d = 0; d < leaves.codes.size(); ++d) out.codes[d].push_back(leaves.codes[d][leaf]);
+    out.dates.push_back(leaves.dates[leaf]);
+    out.sums.insert(out.sums.end(), leaves.sums.begin() + static_cast<ptrdiff_t>(leaf * width),
+                    leaves.sums.begin() + static_cast<ptrdiff_t>((leaf + 1) * width));
+  }
+  return out;
+}
+
+// Every row of `cube` as text (counts exact, other sums rounded to 1e-6).
+std::vector<std::string> CubeRows(const storage::Table& cube) {
+  std::vector<std::string> rows;
+  for (size_t row = 0; row < cube.RowCount(); ++row) {
+    std::string text = fmt::format("{} {} {}", cube.columns[0].StringAt(row),
+                                   cube.columns[1].ints[row], cube.columns[2].ints[row]);
+    for (size_t c = 3; c < cube.columns.size(); ++c) {
+      const storage::Column& column = cube.columns[c];
+      text += column.type == storage::ColumnType::DOUBLE
+                  ? fmt::format(" {:.6f}", column.doubles[row])
+                  : fmt::format(" {}", column.ints[row]);
+    }
+    rows.push_back(std::move(text));
+  }
+  return rows;
+}
+
+// The rows of `cube` of the slices `slices`.
+storage::Table RowsOf(const storage::Table& cube, const std::vector<std::string>& slices) {
+  storage::Table rows;
+  for (const auto& column : cube.columns) rows.AddColumn(column.name, column.type);
+  for (size_t row = 0; row < cube.RowCount(); ++row) {
+    const std::string text(cube.columns[0].StringAt(row));
+    if (std::find(slices.begin(), slices.end(), text) == slices.end()) continue;
+    rows.columns[0].strings.push_back(text);
+    for (size_t c = 1; c < cube.columns.size(); ++c) {
+      if (cube.columns[c].type == storage::ColumnType::DOUBLE) {
+        rows.columns[c].doubles.push_back(cube.columns[c].doubles[row]);
+      } else {
+        rows.columns[c].ints.push_back(cube.columns[c].ints[row]);
+      }
+    }
+  }
+  return rows;
+}
+
+// The cube of the days before `split` extended by the others, or nullopt with `why` (and the
+// slices reaching the floor in `needed`); `reaching` as ExtendCube takes it.
+std::optional<storage::Table> Extend(const LeafSums& leaves, int32_t split,
+                                     const RollUpOptions& options, CubeVolumes& volumes,
+                                     std::string& why, const storage::Table* reaching = nullptr,
+                                     std::vector<std::string>* needed = nullptr) {
+  const storage::Table stored =
+      RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options, &volumes);
+  RollUpOptions all = options;
+  all.min_daily = 0;
+  const storage::Table added =
+      RollUp(DaysOf(leaves, [&](int32_t date) { return date >= split; }), all);
+  return ExtendCube(stored, added, options, volumes, why, reaching, needed);
+}
+
+TEST(ExtendCubeTest, AStoredSliceUnderTheFloorWithTheNewDayIsDropped) {
+  // Two days, floor 2 a day: web (4 orders) is kept; with a third day without web orders it
+  // needs 6 and goes. ios&seattle (3 orders) stays out.
+  const LeafSums leaves = LeavesOf({{0, 0, 20000, 5},
+                                    {0, 1, 20000, 2},
+                                    {1, 0, 20000, 2},
+                                    {0, 0, 20001, 6},
+                                    {0, 1, 20001, 1},
+                                    {1, 0, 20001, 2},
+                                    {0, 0, 20002, 7}});
+  RollUpOptions options;
+  options.min_daily = 2;
+  CubeVolumes volumes;
+  std::string why;
+  const std::optional<storage::Table> cube = Extend(leaves, 20002, options, volumes, why);
+  ASSERT_TRUE(cube) << why;
+  CubeVolumes full;
+  const storage::Table expected = RollUp(leaves, options, &full);
+  EXPECT_EQ(CubeRows(*cube), CubeRows(expected));
+  const auto& slices = cube->Get("slice").dictionary;
+  EXPECT_EQ(std::find(slices.begin(), slices.end(), "platform=web"), slices.end());
+  // The volumes are those RollUp of every day gives: the next day can be added the same way.
+  EXPECT_EQ(volumes.days, 3);
+  EXPECT_EQ(volumes.last, 20002);
+  EXPECT_EQ(volumes.slices, full.slices);
+  EXPECT_EQ(volumes.volumes, full.volumes);
+  EXPECT_NE(std::find(volumes.slices.begin(), volumes.slices.end(), "platform=web"),
+            volumes.slices.end());
+}
+
+TEST(ExtendCubeTest, ASliceReachingTheFloorOnlyWithTheNewDayTakesItsRowsOfEveryDay) {
+  // web and web&seattle: 3 orders over two days (floor 4, left out), 4 more on the third (7 >=
+  // 6); ios&boston has its 9 a day.
+  const LeafSums leaves = LeavesOf({{0, 0, 20000, 9},
+                                    {1, 1, 20000, 2},
+                                    {0, 0, 20001, 9},
+                                    {1, 1, 20001, 1},
+                                    {0, 0, 20002, 9},
+                                    {1, 1, 20002, 4}});
+  RollUpOptions options;
+  options.min_daily = 2;
+  CubeVolumes volumes;
+  std::string why;
+  std::vector<std::string> needed;
+  EXPECT_FALSE(Extend(leaves, 20002, options, volumes, why, nullptr, &needed));
+  EXPECT_NE(why.find("slice 'platform=web' reaches the volume floor"), std::string::npos) << why;
+  const std::vector<std::string> reaching = {"platform=web", "platform=web&region=seattle",
+                                             "region=seattle"};
+  EXPECT_EQ(needed, reaching);
+  // Untouched, for the caller's fallback.
+  EXPECT_EQ(volumes.days, 2);
+  // Their rows of every day (as RollUp of every day has them) make the cube.
+  const storage::Table expected = RollUp(leaves, options);
+  const storage::Table rows = RowsOf(expected, reaching);
+  ASSERT_EQ(rows.RowCount(), 9u);
+  const std::optional<storage::Table> cube = Extend(leaves, 20002, options, volumes, why, &rows);
+  ASSERT_TRUE(cube) << why;
+  EXPECT_EQ(CubeRows(*cube), CubeRows(expected));
+  EXPECT_EQ(volumes.days, 3);
+  // Rows that are not the slice's whole (a day short) are refused.
+  const storage::Table short_rows =
+      RowsOf(RollUp(DaysOf(leaves, [](int32_t date) { return date > 20000; }), options), reaching);
+  CubeVolumes again;
+  EXPECT_FALSE(Extend(leaves, 20002, options, again, why, &short_rows));
+  EXPECT_NE(why.find("sum to"), std::string::npos) << why;
+}
+
+TEST(ExtendCubeTest, ACombinationFirstSeenOnTheNewDayIsKeptWithItsRowsWhenItMeetsTheFloor) {
+  // web and seattle first appear on the third day: 9 orders (floor 6), it has no earlier rows.
+  const LeafSums leaves =
+      LeavesOf({{0, 0, 20000, 9}, {0, 0, 20001, 9}, {1, 1, 20002, 9}, {0, 0, 20002, 1}});
+  RollUpOptions options;
+  options.min_daily = 2;
+  CubeVolumes volumes;
+  std::string why;
+  const std::optional<storage::Table> cube = Extend(leaves, 20002, options, volumes, why);
+  ASSERT_TRUE(cube) << why;
+  EXPECT_EQ(CubeRows(*cube), CubeRows(RollUp(leaves, options)));
+  const auto& slices = cube->Get("slice").dictionary;
+  EXPECT_NE(std::find(slices.begin(), slices.end(), "platform=web&region=seattle"), slices.end());
+}
+
+TEST(ExtendCubeTest, AddedDaysMustComeAfterTheStoredOnesAndTheTablesMustMatch) {
+  const LeafSums leaves = LeavesOf({{0, 0, 20000, 5}, {0, 0, 20001, 5}, {0, 0, 20002, 5}});
+  RollUpOptions options;
+  CubeVolumes volumes;
+  const storage::Table stored =
+      RollUp(DaysOf(leaves, [](int32_t date) { return date < 20002; }), options, &volumes);
+  std::string why;
+  // A day the stored cube holds.
+  const storage::Table again =
+      RollUp(DaysOf(leaves, [](int32_t date) { return date == 20001; }), options);
+  EXPECT_FALSE(ExtendCube(stored, again, options, volumes, why));
+  EXPECT_NE(why.find("not after the stored cube's last"), std::string::npos) << why;
+  const storage::Table added =
+      RollUp(DaysOf(leaves, [](int32_t date) { return date == 20002; }), options);
+  // Another column.
+  storage::Table renamed = added;
+  renamed.columns[4].name = "cx";
+  EXPECT_FALSE(ExtendCube(stored, renamed, options, volumes, why));
+  EXPECT_NE(why.find("column 5"), std::string::npos) << why;
+  // Rows out of date order.
+  storage::Table shuffled = stored;
+  std::swap(shuffled.columns[2].ints[0], shuffled.columns[2].ints[1]);
+  EXPECT_FALSE(ExtendCube(shuffled, added, options, volumes, why));
+  EXPECT_NE(why.find("not in date order"), std::string::npos) << why;
+  // No stored days.
+  CubeVolumes none;
+  EXPECT_FALSE(ExtendCube(stored, added, options, none, why));
+  EXPECT_NE(why.find("no days"), std::string::npos) << why;
+  // And with everything in place, the plain case.
+  const std::optional<storage::Table> cube = ExtendCube(stored, added, options, volumes, why);
+  ASSERT_TRUE(cube) << why;
+  EXPECT_EQ(CubeRows(*cube), CubeRows(RollUp(leaves, options)));
+  // No added rows (a change that left every day's sums as they were): the stored cube.
+  storage::Table empty = RollUp(DaysOf(leaves, [](int32_t) { return false; }), options);
+  CubeVolumes same = volumes;
+  const std::optional<storage::Table> unchanged = ExtendCube(*cube, empty, options, same, why);
+  ASSERT_TRUE(unchanged) << why;
+  EXPECT_EQ(CubeRows(*unchanged), CubeRows(*cube));
+}
+
+// Random leaves over many days, to be extended by the last one or two at several floors, the
+// last days lighter (slices fall under the floor) or heavier (slices reach it) than the others:
+// the cube equals RollUp of every day, the slices reaching the floor taken from it.
+LeafSums RandomLeaves(std::mt19937& random, uint32_t last_days_orders) {
+  LeafSums leaves;
+  leaves.dimensions = {"a", "b", "c"};
+  for (size_t d = 0; d < 3; ++d) {
+    auto& values = leaves.values.emplace_back();
+    for (size_t v = 0; v < 6; ++v) values.push_back(fmt::format("v{}", v));
+    leaves.codes.emplace_back();
+  }
+  leaves.columns = {"orders", "x"};
+  leaves.integer = {true, false};
+  std::uniform_real_distribution<double> uniform(0.0, 10.0);
+  for (int32_t date = 19000; date < 19030; ++date) {
+    for (int leaf = 0; leaf < 60; ++leaf) {
+      for (size_t d = 0; d < 3; ++d) {
+        // Skewed values, so that volumes spread around the floors.
+        leaves.codes[d].push_back(static_cast<uint32_t>(random() % 6 * (random() % 6) / 5));
+      }
+      leaves.dates.push_back(date);
+      const uint32_t orders = date < 19028 ? 9 : last_days_orders;
+      leaves.sums.push_back(static_cast<double>(1 + random() % orders));
+      leaves.sums.push_back(uniform(random));
+    }
+  }
+  return leaves;
+}
+
+TEST(ExtendCubeTest, EqualsRollUpOfEveryDay) {
+  std::mt19937 random(11);
+  int reached = 0;
+  int dropped = 0;
+  for (const uint32_t last_days_orders : {2u, 30u}) {
+    const LeafSums leaves = RandomLeaves(random, last_days_orders);
+    for (const int32_t split : {19028, 19029}) {
+      for (const double min_daily : {0.0, 1.0, 3.0, 8.0, 15.0, 30.0, 60.0}) {
+        RollUpOptions options;
+        options.min_daily = min_daily;
+        options.threads = 2;
+        const storage::Table expected = RollUp(leaves, options);
+        CubeVolumes volumes;
+        std::string why;
+        std::vector<std::string> needed;
+        std::optional<storage::Table> cube =
+            Extend(leaves, split, options, volumes, why, nullptr, &needed);
+        if (!cube) {
+          // Slices reaching the floor with the last days: their rows of every day.
+          ASSERT_FALSE(needed.empty()) << why;
+          ++reached;
+          const storage::Table rows = RowsOf(expected, needed);
+          cube = Extend(leaves, split, options, volumes, why, &rows);
+          ASSERT_TRUE(cube) << why;
+        }
+        EXPECT_EQ(CubeRows(*cube), CubeRows(expected))
+            << "floor " << min_daily << ", split " << split;
+        const storage::Table stored =
+            RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options);
+        if (stored.Get("slice").dictionary.size() > cube->Get("slice").dictionary.size()) {
+          ++dropped;
+        }
+      }
+    }
+  }
+  EXPECT_GT(reached, 0);
+  EXPECT_GT(dropped, 0);
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "common/date.hpp"
@@ -148,6 +150,55 @@ void ExpectSameAnalysis(const json& a, const json& b, const std::string& path = 
   }
 }
 
+// The stored slice cubes of two folders' results are equal: the same rows in the same order,
+// counts exact and sums to 1e-9.
+void ExpectSameStoredCube(const fs::path& a, const fs::path& b) {
+  storage::Database database;
+  storage::Connection connection(database);
+  const auto read = [&](const fs::path& folder) {
+    connection.Execute(
+        fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+    storage::Table cube = connection.Query("SELECT * FROM r.slice_cube");
+    connection.Execute("DETACH r");
+    return cube;
+  };
+  const storage::Table x = read(a);
+  const storage::Table y = read(b);
+  ASSERT_EQ(x.RowCount(), y.RowCount());
+  ASSERT_EQ(x.columns.size(), y.columns.size());
+  for (size_t c = 0; c < x.columns.size(); ++c) {
+    const storage::Column& p = x.columns[c];
+    const storage::Column& q = y.columns[c];
+    ASSERT_EQ(p.name, q.name);
+    ASSERT_EQ(p.type, q.type) << p.name;
+    for (size_t row = 0; row < x.RowCount(); ++row) {
+      if (p.type == storage::ColumnType::VARCHAR) {
+        ASSERT_EQ(p.StringAt(row), q.StringAt(row)) << "row " << row;
+      } else if (p.type == storage::ColumnType::DOUBLE) {
+        const double u = p.doubles[row];
+        const double v = q.doubles[row];
+        ASSERT_LE(std::fabs(u - v), 1e-9 * std::max({1.0, std::fabs(u), std::fabs(v)}))
+            << p.name << " of " << x.columns[0].StringAt(row) << " row " << row;
+      } else {
+        ASSERT_EQ(p.ints[row], q.ints[row]) << p.name << " of " << x.columns[0].StringAt(row);
+      }
+    }
+  }
+}
+
+// Whether the stored cube of `folder` holds slice `slice`.
+bool StoredCubeHas(const fs::path& folder, const std::string& slice) {
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+  return connection
+             .Query(fmt::format("SELECT count(*) AS n FROM r.slice_cube WHERE slice = {}",
+                                storage::SqlLiteral(slice)))
+             .Get("n")
+             .ints.at(0) > 0;
+}
+
 // A world of 30 days analysed without its last day, then refreshed with it (the shared start of
 // every test), and a full analysis of all 30 days.
 class IncrementalTest : public ::testing::Test {
@@ -203,7 +254,10 @@ TEST_F(IncrementalTest, ANewDayIsSummedAloneAndTheResultEqualsAFullAnalysis) {
   EXPECT_EQ(appended_report_.computed_days, std::vector<std::string>{LAST_DAY});
   EXPECT_EQ(appended_report_.reused_days, 29);
   EXPECT_TRUE(appended_report_.checked_new_rows);
+  // The stored cube was extended by the new day's rows, not rolled up from every day.
+  EXPECT_EQ(appended_report_.cube, "extended") << appended_report_.cube_reason;
   ExpectSameAnalysis(appended_, full_);
+  ExpectSameStoredCube(dir_->File("appended"), dir_->File("all-full"));
   ASSERT_GE(full_["incidents"].size(), 2u) << full_.dump();
 }
 
@@ -298,7 +352,12 @@ TEST_F(IncrementalTest, ARedeliveredDayAndALateRatingReplaceTheirDaysSums) {
   EXPECT_NE(std::find(days.begin(), days.end(), "2026-03-06"), days.end());
   EXPECT_NE(std::find(days.begin(), days.end(), "2026-03-04"), days.end());
   EXPECT_LE(days.size(), 6u) << fmt::format("{}", fmt::join(days, ", "));
+  // Days the stored cube holds changed: it is rolled up from every day's sums.
+  EXPECT_EQ(report.cube, "rolled up");
+  EXPECT_NE(report.cube_reason.find("which the stored cube holds"), std::string::npos)
+      << report.cube_reason;
   ExpectSameAnalysis(refreshed, Full(folder, *dir_, "redelivered-full"));
+  ExpectSameStoredCube(folder, dir_->File("redelivered-full"));
   ASSERT_EQ(refreshed["data"]["orders"], full_["data"]["orders"]);
 }
 
@@ -420,6 +479,8 @@ TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
   EXPECT_EQ(report.mode, "refresh");
   EXPECT_EQ(report.reason, "the configuration changed");
   EXPECT_TRUE(report.computed_days.empty());
+  // The cube's own settings did not change: the stored cube stands (no day was added).
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
   EXPECT_TRUE(report.reused_incidents.empty());
   // Nor the RCA's drawn orders nor the efficiency's day sums: they are read under the config.
   EXPECT_EQ(report.reused_fact_windows, 0u);
@@ -429,6 +490,231 @@ TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
   CopyFolder(folder, copy, false);
   ExpectSameAnalysis(
       refreshed, pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()}, config));
+}
+
+// A cube of the two dimensions platform and region (36 slices) under `min_daily` orders a day.
+pipeline::AnalysisConfig CubeConfig(const TempDir& dir, const std::string& name, double min_daily) {
+  return pipeline::ReadAnalysisConfig(
+      dir.Write(name, fmt::format("cube:\n  dimensions: [platform, region]\n  max_depth: 2\n  "
+                                  "min_daily_orders: {:.17g}\n",
+                                  min_daily)));
+}
+
+// Per combination of up to `depth` of `dimensions` (slice text), its orders over the 29 days
+// before the last and over all 30, from the per-day sums stored with `folder`'s results.
+std::map<std::string, std::pair<double, double>> CombinationOrders(
+    const fs::path& folder, std::vector<std::string> dimensions, size_t depth) {
+  std::sort(dimensions.begin(), dimensions.end());
+  std::vector<std::string> sets;
+  std::vector<std::string> pairs;
+  const std::function<void(size_t, std::vector<std::string>&)> subsets =
+      [&](size_t start, std::vector<std::string>& chosen) {
+        sets.push_back(fmt::format("({})", fmt::join(chosen, ", ")));
+        if (chosen.size() == depth) return;
+        for (size_t d = start; d < dimensions.size(); ++d) {
+          chosen.push_back(dimensions[d]);
+          subsets(d + 1, chosen);
+          chosen.pop_back();
+        }
+      };
+  std::vector<std::string> chosen;
+  subsets(0, chosen);
+  for (const auto& dimension : dimensions) {
+    pairs.push_back(fmt::format(
+        "CASE WHEN grouping({0}) = 0 THEN '{0}=' || coalesce(CAST({0} AS VARCHAR), 'unknown') END",
+        dimension));
+  }
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS l (READ_ONLY)", Literal(folder / ".cxagent" / "leaves.duckdb")));
+  const storage::Table rows = connection.Query(fmt::format(
+      "SELECT CASE WHEN s = '' THEN 'all' ELSE s END AS slice, before, after FROM (SELECT "
+      "concat_ws('&', {}) AS s, sum(orders) FILTER (WHERE order_date < DATE '{}')::DOUBLE AS "
+      "before, sum(orders)::DOUBLE AS after FROM l.order_leaves GROUP BY GROUPING SETS ({}))",
+      fmt::join(pairs, ", "), LAST_DAY, fmt::join(sets, ", ")));
+  std::map<std::string, std::pair<double, double>> orders;
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    const storage::Column& before = rows.Get("before");
+    orders[std::string(rows.Get("slice").StringAt(i))] = {
+        before.IsNull(i) ? 0.0 : before.doubles[i], rows.Get("after").doubles[i]};
+  }
+  return orders;
+}
+
+std::map<std::string, std::pair<double, double>> PlatformRegionOrders(const TempDir& dir) {
+  return CombinationOrders(dir.File("appended"), {"platform", "region"}, 2);
+}
+
+// The floor a slice must meet over 29 days and over 30, as the cube computes it.
+bool Kept(double orders, double min_daily, int days) {
+  return orders >= min_daily * static_cast<double>(days);
+}
+
+// The world's days before the last analysed under `config` (their results and refresh state
+// stored), then the last day's files added: a folder to refresh.
+fs::path StoredBeforeTheLastDay(const TempDir& dir, const std::string& name,
+                                const pipeline::AnalysisConfig& config) {
+  const fs::path folder = dir.File(name);
+  WriteTables(dir.File("world"), folder, false);
+  pipeline::RefreshReport first;
+  pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()}, config,
+                        {.incremental = true, .report = &first});
+  EXPECT_EQ(first.mode, "full");
+  for (const char* table : TABLES) {
+    if (std::string(table) == "change_log") continue;
+    fs::copy_file(fs::path(dir.File("all")) / table / "part-1.parquet",
+                  folder / table / "part-1.parquet");
+  }
+  return folder;
+}
+
+// The refresh of `folder` under `config` equals a full analysis under it, stored cube included.
+pipeline::RefreshReport ExpectRefreshEqualsFull(const TempDir& dir, const fs::path& folder,
+                                                const pipeline::AnalysisConfig& config) {
+  pipeline::RefreshReport report;
+  const json refreshed = pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
+                                               config, {.incremental = true, .report = &report});
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.computed_days, std::vector<std::string>{LAST_DAY});
+  const fs::path copy = folder.string() + "-full";
+  CopyFolder(folder, copy, false);
+  ExpectSameAnalysis(
+      refreshed, pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()}, config));
+  ExpectSameStoredCube(folder, copy);
+  return report;
+}
+
+TEST_F(IncrementalTest, AStoredSliceFallingUnderTheFloorWithTheNewDayIsDropped) {
+  // A floor between a slice's daily orders over 30 days and over 29 (the new day brought it
+  // fewer than its average), met by no other slice only with the new day; the lowest such, so
+  // that most slices stay.
+  const auto orders = PlatformRegionOrders(*dir_);
+  std::string dropped;
+  double floor = 0;
+  for (const auto& [slice, volume] : orders) {
+    const double candidate = (volume.second / 30 + volume.first / 29) / 2;
+    if (!Kept(volume.first, candidate, 29) || Kept(volume.second, candidate, 30)) continue;
+    if (!dropped.empty() && candidate >= floor) continue;
+    if (std::none_of(orders.begin(), orders.end(), [&](const auto& other) {
+          return !Kept(other.second.first, candidate, 29) &&
+                 Kept(other.second.second, candidate, 30);
+        })) {
+      dropped = slice;
+      floor = candidate;
+    }
+  }
+  ASSERT_FALSE(dropped.empty()) << "no floor drops a slice without another reaching it";
+  const pipeline::AnalysisConfig config = CubeConfig(*dir_, "drop.yaml", floor);
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "drop", config);
+  EXPECT_TRUE(StoredCubeHas(folder, dropped)) << dropped;
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  EXPECT_FALSE(StoredCubeHas(folder, dropped)) << dropped;
+  // The others stay (slice `all` among them).
+  EXPECT_TRUE(StoredCubeHas(folder, "all"));
+}
+
+TEST_F(IncrementalTest, ASliceReachingTheFloorOnlyWithTheNewDayIsSummedOverEveryDay) {
+  // A floor between a slice's daily orders over 29 days and over 30 (the new day brought it more
+  // than its average): left out of the stored cube, kept with the new day.
+  const auto orders = PlatformRegionOrders(*dir_);
+  std::string reaching;
+  double floor = 0;
+  for (const auto& [slice, volume] : orders) {
+    const double candidate = (volume.first / 29 + volume.second / 30) / 2;
+    if (!Kept(volume.first, candidate, 29) && Kept(volume.second, candidate, 30)) {
+      reaching = slice;
+      floor = candidate;
+      break;
+    }
+  }
+  ASSERT_FALSE(reaching.empty()) << "no slice had more orders on the last day than before";
+  const pipeline::AnalysisConfig config = CubeConfig(*dir_, "reach.yaml", floor);
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "reach", config);
+  EXPECT_FALSE(StoredCubeHas(folder, reaching)) << reaching;
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  EXPECT_NE(std::find(report.cube_reached.begin(), report.cube_reached.end(), reaching),
+            report.cube_reached.end())
+      << fmt::format("{}", fmt::join(report.cube_reached, ", "));
+  EXPECT_TRUE(StoredCubeHas(folder, reaching)) << reaching;
+}
+
+TEST_F(IncrementalTest, ManySlicesReachingTheFloorWithTheNewDayMeanRollingUpEveryDay) {
+  // The default cube (seven dimensions, up to three) under the floor that the most slices reach
+  // only with the new day: more than are summed one by one.
+  const auto orders = CombinationOrders(dir_->File("appended"),
+                                        {"customer_segment", "daypart", "fulfillment_mode",
+                                         "merchant", "platform", "region", "store_type"},
+                                        3);
+  size_t most = 0;
+  double floor = 0;
+  for (const auto& candidate : orders) {
+    const double at = candidate.second.second / 30;  // the highest floor it meets with the day
+    const auto count =
+        static_cast<size_t>(std::count_if(orders.begin(), orders.end(), [&](const auto& slice) {
+          return !Kept(slice.second.first, at, 29) && Kept(slice.second.second, at, 30);
+        }));
+    if (count > most) {
+      most = count;
+      floor = at;
+    }
+  }
+  ASSERT_GT(most, 16u) << "no floor that more than 16 slices reach with the new day";
+  const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(
+      dir_->Write("many.yaml", fmt::format("cube:\n  min_daily_orders: {:.17g}\n", floor)));
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "many", config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "rolled up");
+  EXPECT_NE(report.cube_reason.find(fmt::format("{} slices reach the volume floor", most)),
+            std::string::npos)
+      << report.cube_reason;
+}
+
+TEST_F(IncrementalTest, StoredResultsWithoutTheCubesVolumesMeanRollingUpEveryDay) {
+  // Results as an older cxagent stored them: no cube_left_out, no cube entries in refresh_state.
+  const pipeline::AnalysisConfig config;
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "older", config);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    connection.Execute(
+        "DROP TABLE r.cube_left_out; DELETE FROM r.refresh_state WHERE name LIKE 'cube%'; "
+        "DETACH r");
+  }
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "rolled up");
+  EXPECT_NE(report.cube_reason.find("older cxagent"), std::string::npos) << report.cube_reason;
+  // The refresh stored them again, for the next one.
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+  EXPECT_EQ(connection.Query("SELECT value FROM r.refresh_state WHERE name = 'cube_last'")
+                .Get("value")
+                .StringAt(0),
+            LAST_DAY);
+  EXPECT_GT(connection.Query("SELECT count(*) AS n FROM r.cube_left_out").Get("n").ints.at(0), 0);
+}
+
+TEST_F(IncrementalTest, ADamagedStoredCubeMeansRollingUpEveryDay) {
+  // A stored cube without one of its sums: it cannot be extended, every day is rolled up.
+  const pipeline::AnalysisConfig config;
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "damaged-cube", config);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    connection.Execute("ALTER TABLE r.slice_cube DROP COLUMN busy_sum; DETACH r");
+  }
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "rolled up");
+  EXPECT_NE(report.cube_reason.find("the stored cube has 26 columns"), std::string::npos)
+      << report.cube_reason;
 }
 
 TEST_F(IncrementalTest, TheCommandLineRefreshesAndSaysWhatItReused) {
@@ -518,6 +804,11 @@ TEST_F(OpenIncidentTest, TheNewDayAloneIsReadForTheOpenIncidentsEfficiencyAndDra
   EXPECT_GT(appended_report_.reused_efficiency_days, 10);
   EXPECT_GE(appended_report_.reused_fact_windows, 2u);
   ExpectSameAnalysis(appended_, full_);
+  // In this world slices reach the volume floor with the new day: they are summed over every
+  // day into the extended cube, which is a full analysis's.
+  EXPECT_EQ(appended_report_.cube, "extended") << appended_report_.cube_reason;
+  EXPECT_FALSE(appended_report_.cube_reached.empty());
+  ExpectSameStoredCube(dir_->File("appended"), dir_->File("all-full"));
 }
 
 // A day of the open incident's window delivered again with other values: its efficiency sums
