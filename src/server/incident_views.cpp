@@ -225,6 +225,23 @@ nlohmann::json Alerts(const IncidentEntry& incident) {
   return alerts;
 }
 
+// What an incident's summary and an unconfirmed incident's share, from its stored document.
+nlohmann::json SummaryFields(const IncidentEntry& incident) {
+  const auto& document = incident.document;
+  return {{"id", incident.id},
+          {"metric", incident.metric},
+          // Analyses stored before mechanism-led detection found every incident on the CX Score.
+          {"detected_by", document.value("detected_by", std::string("cx"))},
+          {"start_date", document.at("start_date")},
+          {"end_date", document.value("end_date", nlohmann::json())},
+          {"severity", document.value("severity", std::string("low"))},
+          {"baseline", document.value("baseline", nlohmann::json())},
+          {"current", document.value("current", nlohmann::json())},
+          {"delta", document.value("delta", nlohmann::json())},
+          {"slice", incident.slice.ToJson()},
+          {"slice_text", incident.slice_text}};
+}
+
 }  // namespace
 
 nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::IncidentStatus* status,
@@ -248,25 +265,15 @@ nlohmann::json IncidentSummary(const IncidentEntry& incident, const storage::Inc
               {"end_date",
                muted_by->end_date.empty() ? nlohmann::json() : nlohmann::json(muted_by->end_date)}};
   }
-  return {{"id", incident.id},
-          {"metric", incident.metric},
-          // Analyses stored before mechanism-led detection found every incident on the CX Score.
-          {"detected_by", document.value("detected_by", std::string("cx"))},
-          {"start_date", document.at("start_date")},
-          {"end_date", document.value("end_date", nlohmann::json())},
-          {"severity", document.value("severity", std::string("low"))},
-          {"score", document.value("score", nlohmann::json())},
-          {"baseline", document.value("baseline", nlohmann::json())},
-          {"current", document.value("current", nlohmann::json())},
-          {"delta", document.value("delta", nlohmann::json())},
-          {"slice", incident.slice.ToJson()},
-          {"slice_text", incident.slice_text},
-          {"status", status != nullptr ? status->status : "open"},
-          {"note", status != nullptr ? status->note : ""},
-          {"updated_at", status != nullptr ? nlohmann::json(status->updated_at) : nullptr},
-          {"feedback", label(feedback)},
-          {"muted", muted_by != nullptr},
-          {"muted_by", muting}};
+  nlohmann::json summary = SummaryFields(incident);
+  summary["score"] = document.value("score", nlohmann::json());
+  summary["status"] = status != nullptr ? status->status : "open";
+  summary["note"] = status != nullptr ? status->note : "";
+  summary["updated_at"] = status != nullptr ? nlohmann::json(status->updated_at) : nullptr;
+  summary["feedback"] = label(feedback);
+  summary["muted"] = muted_by != nullptr;
+  summary["muted_by"] = muting;
+  return summary;
 }
 
 nlohmann::json UnconfirmedSummary(const IncidentEntry& incident,
@@ -292,21 +299,12 @@ nlohmann::json UnconfirmedSummary(const IncidentEntry& incident,
   const std::string reason =
       min_confidence ? fmt::format("no cause reaches confidence {}", *min_confidence)
                      : std::string("no cause reaches the analysis's rca.min_confidence");
-  return {{"id", incident.id},
-          {"metric", incident.metric},
-          {"detected_by", document.value("detected_by", std::string("cx"))},
-          {"start_date", document.at("start_date")},
-          {"end_date", document.value("end_date", nlohmann::json())},
-          {"severity", document.value("severity", std::string("low"))},
-          {"baseline", document.value("baseline", nlohmann::json())},
-          {"current", document.value("current", nlohmann::json())},
-          {"delta", document.value("delta", nlohmann::json())},
-          {"z", document.value("z", nlohmann::json())},
-          {"slice", incident.slice.ToJson()},
-          {"slice_text", incident.slice_text},
-          {"top_slice", slices.is_array() && !slices.empty() ? slices[0] : nlohmann::json()},
-          {"top_cause", top_cause},
-          {"reason", reason}};
+  nlohmann::json summary = SummaryFields(incident);
+  summary["z"] = document.value("z", nlohmann::json());
+  summary["top_slice"] = slices.is_array() && !slices.empty() ? slices[0] : nlohmann::json();
+  summary["top_cause"] = top_cause;
+  summary["reason"] = reason;
+  return summary;
 }
 
 nlohmann::json IncidentDetailBody(const Snapshot& snapshot, const IncidentEntry& incident) {
