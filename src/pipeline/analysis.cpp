@@ -50,7 +50,13 @@ std::vector<bool> UnconfirmedIncidents(const std::vector<detect::Incident>& inci
     if (incidents[i].severity == "high" || !rca[i].is_object()) continue;
     std::optional<double> best;
     for (const auto& cause : rca[i].value("causes", nlohmann::json::array())) {
-      best = std::max(best.value_or(0.0), cause.at("confidence").get<double>());
+      const auto confidence = cause.find("confidence");
+      // A confidence the file could not hold as a number (null) supports nothing.
+      if (confidence == cause.end() || !confidence->is_number()) {
+        best = best.value_or(0.0);
+        continue;
+      }
+      best = std::max(best.value_or(0.0), confidence->get<double>());
     }
     // No cause could be tested: nothing says the drop is unexplained.
     if (best && *best < config.rca.min_confidence) unconfirmed[i] = true;

@@ -43,6 +43,13 @@ TEST(UnconfirmedIncidentsTest, NoCauseAtTheReportingConfidenceAndNotHighMeansUnc
             (std::vector<bool>{true, false, false, false, false}));
 }
 
+TEST(UnconfirmedIncidentsTest, ACauseWithoutANumericConfidenceSupportsNothing) {
+  const std::vector<detect::Incident> incidents = {Incident("INC-0001", "medium")};
+  json causes = json::array({json{{"cause", "batching_expansion"}, {"confidence", nullptr}}});
+  const std::vector<json> rca = {json{{"causes", causes}}};
+  EXPECT_EQ(UnconfirmedIncidents(incidents, rca, AnalysisConfig{}), std::vector<bool>{true});
+}
+
 TEST(UnconfirmedIncidentsTest, TheThresholdIsTheRcaReportingConfidenceAndTheStepCanBeTurnedOff) {
   const std::vector<detect::Incident> incidents = {Incident("INC-0001", "medium")};
   const std::vector<json> rca = {Rca({0.5})};
