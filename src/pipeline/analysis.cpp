@@ -48,18 +48,12 @@ std::vector<bool> UnconfirmedIncidents(const std::vector<detect::Incident>& inci
   if (!config.incidents.require_cause) return unconfirmed;
   for (size_t i = 0; i < incidents.size() && i < rca.size(); ++i) {
     if (incidents[i].severity == "high" || !rca[i].is_object()) continue;
-    std::optional<double> best;
-    for (const auto& cause : rca[i].value("causes", nlohmann::json::array())) {
-      const auto confidence = cause.find("confidence");
-      // A confidence the file could not hold as a number (null) supports nothing.
-      if (confidence == cause.end() || !confidence->is_number()) {
-        best = best.value_or(0.0);
-        continue;
-      }
-      best = std::max(best.value_or(0.0), confidence->get<double>());
-    }
     // No cause could be tested: nothing says the drop is unexplained.
-    if (best && *best < config.rca.min_confidence) unconfirmed[i] = true;
+    if (rca[i].value("causes", nlohmann::json::array()).empty()) continue;
+    // A confidence the file could not hold as a number (null) supports nothing.
+    const nlohmann::json* best = rca::MostConfidentCause(rca[i]);
+    const double confidence = best != nullptr ? best->at("confidence").get<double>() : 0.0;
+    if (confidence < config.rca.min_confidence) unconfirmed[i] = true;
   }
   return unconfirmed;
 }

@@ -1058,6 +1058,21 @@ std::vector<IncidentRca> RcaEngine::AnalyzeAll(storage::Connection& connection,
   return results;
 }
 
+const nlohmann::json* MostConfidentCause(const nlohmann::json& rca) {
+  if (!rca.is_object()) return nullptr;
+  const auto causes = rca.find("causes");
+  if (causes == rca.end() || !causes->is_array()) return nullptr;
+  const nlohmann::json* best = nullptr;
+  for (const auto& cause : *causes) {
+    const auto confidence = cause.find("confidence");
+    if (confidence == cause.end() || !confidence->is_number()) continue;
+    if (best == nullptr || confidence->get<double>() > best->at("confidence").get<double>()) {
+      best = &cause;
+    }
+  }
+  return best;
+}
+
 nlohmann::json RcaJson(const IncidentRca& rca) {
   nlohmann::json causes = nlohmann::json::array();
   std::vector<const FeatureAttribution*> sorted;

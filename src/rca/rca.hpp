@@ -232,6 +232,11 @@ class RcaEngine {
 //! [{cause, label, needs}] when the data cannot test some hypotheses.
 nlohmann::json RcaJson(const IncidentRca& rca);
 
+//! The reported cause of an `rca` object (RcaJson's, as stored in the analysis file) with the
+//! highest numeric confidence, the first on a tie; nullptr when `rca` is not an object or no
+//! cause has a number for its confidence.
+const nlohmann::json* MostConfidentCause(const nlohmann::json& rca);
+
 //! Confidence in [0, 1] from the signals (the calibrated logistic of docs/rca.md).
 double Confidence(const Signals& signals);
 

@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "metrics/metric_catalog.hpp"
+#include "rca/rca.hpp"
 
 namespace cxagent::server {
 
@@ -283,17 +284,12 @@ nlohmann::json UnconfirmedSummary(const IncidentEntry& incident,
   // The cause that came closest: it is what falls short of the threshold (the RCA always reports
   // its best cause, so this is the RCA's first unless report_all listed more).
   nlohmann::json top_cause = nullptr;
-  const auto& rca = document.value("rca", nlohmann::json());
-  if (rca.is_object()) {
-    for (const auto& cause : rca.value("causes", nlohmann::json::array())) {
-      const auto& confidence = cause.value("confidence", nlohmann::json());
-      if (!confidence.is_number()) continue;
-      if (top_cause.is_null() || confidence.get<double>() > top_cause["confidence"].get<double>()) {
-        top_cause = {{"cause", cause.value("cause", std::string())},
-                     {"label", cause.value("label", cause.value("cause", std::string()))},
-                     {"confidence", confidence}};
-      }
-    }
+  const auto rca = document.find("rca");
+  const nlohmann::json* cause = rca != document.end() ? rca::MostConfidentCause(*rca) : nullptr;
+  if (cause != nullptr) {
+    top_cause = {{"cause", cause->value("cause", std::string())},
+                 {"label", cause->value("label", cause->value("cause", std::string()))},
+                 {"confidence", cause->at("confidence")}};
   }
   // Analyses stored before the threshold was recorded say which setting without its value.
   const std::string reason =

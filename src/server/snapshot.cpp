@@ -151,7 +151,8 @@ const IncidentEntry& Snapshot::Incident(const std::string& id) const {
   if (found != by_id.end()) return incidents[found->second];
   // Not served as an incident: it has no recommendations, triage or feedback, and a status set
   // on it would follow it silently if a later analysis confirmed it. The message says where it is.
-  if (unconfirmed_by_id.contains(id)) {
+  if (std::any_of(unconfirmed.begin(), unconfirmed.end(),
+                  [&id](const IncidentEntry& entry) { return entry.id == id; })) {
     throw ApiError(ErrorType::NOT_FOUND, {{"id", id}, {"unconfirmed", true}},
                    fmt::format("{} is unconfirmed: the CX Score fell but no cause explains it, "
                                "so it is not alerted and not served as an incident; GET "
@@ -205,8 +206,6 @@ std::shared_ptr<Snapshot> BuildSnapshot(const nlohmann::json& analysis, Cube cub
   }
   // Analyses stored before step 10 existed have no `unconfirmed`: none.
   for (const auto& incident : analysis.value("unconfirmed", nlohmann::json::array())) {
-    snapshot->unconfirmed_by_id.emplace(incident.at("id").get<std::string>(),
-                                        snapshot->unconfirmed.size());
     snapshot->unconfirmed.push_back(ParseIncident(incident));
   }
   const auto& threshold = analysis.value("unconfirmed_min_confidence", nlohmann::json());

@@ -94,7 +94,6 @@ struct Snapshot {
   //! alerted), in its order; empty for an analysis stored before the list existed. Not among
   //! `incidents`: no incident route serves them, GET /api/unconfirmed lists them.
   std::vector<IncidentEntry> unconfirmed;
-  std::unordered_map<std::string, size_t> unconfirmed_by_id;  //!< id -> index in `unconfirmed`
   //! The rca.min_confidence the analysis judged them by, when the file records it.
   std::optional<double> unconfirmed_min_confidence;
   Cube cube;                                  //!< daily sums per slice

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "pipeline/analysis.hpp"
+#include "rca/rca.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent::pipeline {
@@ -41,6 +42,19 @@ TEST(UnconfirmedIncidentsTest, NoCauseAtTheReportingConfidenceAndNotHighMeansUnc
   const AnalysisConfig config;
   EXPECT_EQ(UnconfirmedIncidents(incidents, rca, config),
             (std::vector<bool>{true, false, false, false, false}));
+}
+
+TEST(UnconfirmedIncidentsTest, TheMostConfidentCauseIsTheFirstOfTheHighestNumericConfidence) {
+  json rca = {{"causes", json::array({json{{"cause", "a"}, {"confidence", nullptr}},
+                                      json{{"cause", "b"}, {"confidence", 0.4}},
+                                      json{{"cause", "c"}, {"confidence", 0.4}},
+                                      json{{"cause", "d"}, {"confidence", 0.1}}})}};
+  const json* best = rca::MostConfidentCause(rca);
+  ASSERT_NE(best, nullptr);
+  EXPECT_EQ((*best)["cause"], "b");
+  EXPECT_EQ(rca::MostConfidentCause(json()), nullptr);
+  EXPECT_EQ(rca::MostConfidentCause(json{{"causes", json::array({json{{"cause", "a"}}})}}),
+            nullptr);
 }
 
 TEST(UnconfirmedIncidentsTest, ACauseWithoutANumericConfidenceSupportsNothing) {
