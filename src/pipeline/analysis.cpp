@@ -334,8 +334,11 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   std::vector<std::string> reused_ids;
   if (stored && changes && config.rca.enabled) {
     for (size_t i = 0; i < incidents.size(); ++i) {
-      if (!WindowsUnchanged(incidents[i], data_end, *changes)) continue;
-      reused[i] = stored->Incident(incidents[i].id, WindowsKey(incidents[i], data_end));
+      if (!WindowsUnchanged(incidents[i], data_end, config.rca.max_window_days, *changes)) {
+        continue;
+      }
+      reused[i] = stored->Incident(incidents[i].id,
+                                   WindowsKey(incidents[i], data_end, config.rca.max_window_days));
       if (reused[i] != nullptr) reused_ids.push_back(incidents[i].id);
     }
     if (options.report != nullptr) options.report->reused_incidents = reused_ids;
@@ -367,7 +370,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       // which ClickHouse computes to the bit). The efficiency's reads run in ClickHouse (below).
       std::vector<storage::OrderSelection> selections;
       for (const auto& incident : analyzed) {
-        const rca::IncidentWindows w = rca::WindowsOf(incident, data_end);
+        const rca::IncidentWindows w =
+            rca::WindowsOf(incident, data_end, config.rca.max_window_days);
         for (const rca::FactsDraw& draw : rca::IncidentFactsDraws(connection, w, config.rca)) {
           selections.push_back({w.slice.Pairs(), draw.first, draw.last, draw.below});
         }
@@ -484,7 +488,9 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     if (stored && options.incremental) {
       for (size_t i = 0; i < incidents.size(); ++i) {
         if (reused[i] != nullptr && !unconfirmed[i])
-          KeepEfficiencyDays(connection, rca::WindowsOf(incidents[i], data_end), *stored);
+          KeepEfficiencyDays(connection,
+                             rca::WindowsOf(incidents[i], data_end, config.rca.max_window_days),
+                             *stored);
       }
     }
     spdlog::info("analyze: recommendations in {:.2f} s", Seconds(stage));
@@ -522,7 +528,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     if (!units && before == nullptr) take_units();
     if (units) {
       StageRefreshState(connection, results, keys, generation, *units, confirmed, data_end,
-                        metrics::CubeKey(cube), cube_volumes);
+                        config.rca.max_window_days, metrics::CubeKey(cube), cube_volumes);
     }
   }
   if (before_commit) before_commit(analysis);

@@ -285,16 +285,16 @@ const nlohmann::json* StoredState::Incident(const std::string& id,
   return &found->second.second;
 }
 
-std::string WindowsKey(const detect::Incident& incident, Date data_end) {
-  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end);
+std::string WindowsKey(const detect::Incident& incident, Date data_end, int max_days) {
+  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end, max_days);
   return fmt::format("{} {} {} {} {}", w.slice.ToText(), FormatDate(w.baseline_start),
                      FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
 }
 
-bool WindowsUnchanged(const detect::Incident& incident, Date data_end,
+bool WindowsUnchanged(const detect::Incident& incident, Date data_end, int max_days,
                       const storage::UnitChanges& changes) {
   if (changes.all_days || changes.change_log) return false;
-  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end);
+  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end, max_days);
   for (const Date day : changes.days) {
     if (w.baseline_start <= day && day <= w.end) return false;
   }
@@ -523,7 +523,8 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
                        const std::vector<detect::Incident>& incidents, Date data_end,
-                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes) {
+                       int max_window_days, const std::string& cube_key,
+                       const metrics::CubeVolumes& cube_volumes) {
   connection.Execute(
       "CREATE OR REPLACE TEMP TABLE refresh_state (name VARCHAR, value VARCHAR); "
       "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR)");
@@ -546,7 +547,7 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
   for (const auto& incident : incidents) {
     connection.Prepare("INSERT INTO incident_windows VALUES (?, ?)")
         .Bind(1, incident.id)
-        .Bind(2, WindowsKey(incident, data_end))
+        .Bind(2, WindowsKey(incident, data_end, max_window_days))
         .Execute();
   }
   // The slices the cube left out, in one append (thousands of rows).

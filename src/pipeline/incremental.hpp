@@ -88,9 +88,9 @@ class StoredState {
   std::map<std::string, std::pair<std::string, nlohmann::json>> incidents_by_id_;
 };
 
-//! Text naming an incident's RCA slice and windows (rca::WindowsOf), the key its stored RCA and
-//! recommendations are found by.
-std::string WindowsKey(const detect::Incident& incident, Date data_end);
+//! Text naming an incident's RCA slice and windows (rca::WindowsOf, at most `max_days` days of the
+//! incident), the key its stored RCA and recommendations are found by.
+std::string WindowsKey(const detect::Incident& incident, Date data_end, int max_days);
 
 //! The attached in-memory database an incremental run computes leaves into (every connection of
 //! the database sees it, so that storage::LeavesStore writes them on a thread of its own).
@@ -123,7 +123,7 @@ std::string NewLeavesGeneration();
 
 //! Whether `changes` leave an incident's RCA as stored: no day of its windows changed (nor the
 //! change_log, nor a whole table).
-bool WindowsUnchanged(const detect::Incident& incident, Date data_end,
+bool WindowsUnchanged(const detect::Incident& incident, Date data_end, int max_days,
                       const storage::UnitChanges& changes);
 
 //! Has `writer` store the stored RCA artifacts (`cx_previous.rca_models` and `rca_samples`) of
@@ -175,6 +175,7 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
                        const std::vector<detect::Incident>& incidents, Date data_end,
-                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes);
+                       int max_window_days, const std::string& cube_key,
+                       const metrics::CubeVolumes& cube_volumes);
 
 }  // namespace cxagent::pipeline

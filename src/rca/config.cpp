@@ -70,6 +70,9 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
   config.report_all =
       reader.Boolean("report_all", config.report_all, "report every hypothesis, supported or not");
   config.threads = reader.Integer("threads", config.threads, 1, 256, "worker threads");
+  config.max_window_days =
+      reader.Integer("max_window_days", config.max_window_days, 1, 3650,
+                     "days of an incident, from its start, that the RCA and recommendations read");
   reader.Finish();
   return config;
 }

@@ -43,6 +43,10 @@ struct RcaConfig {
   bool report_all = false;
   //! Threads for the CX model and the hypotheses.
   int threads = 2;
+  //! The RCA and the recommendations read at most an incident's first this many days (as many as
+  //! the detection's baseline by default): the mechanism is read where the regression began,
+  //! against the days just before, and an incident that goes on keeps its RCA from then on.
+  int max_window_days = 28;
 
   //! Reads the `rca` section (absent keys keep their defaults; unknown keys and unknown
   //! hypotheses are rejected with the file, key and allowed values).

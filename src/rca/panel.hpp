@@ -105,6 +105,8 @@ struct IncidentWindows {
   Date baseline_end;
   Date start;
   Date end;  //!< last day (inclusive)
+  //! The incident went on after `end` (rca::WindowsOf read only its first days).
+  bool cut = false;
   //! The share of each window's orders in `incident_facts` (see RcaEngine::AnalyzeAll): an order
   //! is there when `hash(order_id) % 1000000 < share * 1e6` (rounded up), so the same orders are
   //! drawn on every run and any smaller share selects a subset.

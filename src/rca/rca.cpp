@@ -668,10 +668,14 @@ std::string FormatValue(const PanelMetric& metric, double value) {
 std::string Narrative(const IncidentRca& rca) {
   std::vector<std::string> sentences;
   const double drop = rca.current - rca.baseline;
-  sentences.push_back(fmt::format("CX {} {:.1f} points in {} from {} ({:.1f} to {:.1f}).",
-                                  drop < 0 ? "fell" : "rose", std::fabs(drop),
-                                  rca.windows.slice.ToText(), FormatDate(rca.windows.start),
-                                  rca.baseline, rca.current));
+  sentences.push_back(
+      fmt::format("CX {} {:.1f} points in {} from {} ({:.1f} to {:.1f}{}).",
+                  drop < 0 ? "fell" : "rose", std::fabs(drop), rca.windows.slice.ToText(),
+                  FormatDate(rca.windows.start), rca.baseline, rca.current,
+                  rca.windows.cut ? fmt::format(" over its first {} days, to {}",
+                                                rca.windows.end.days - rca.windows.start.days + 1,
+                                                FormatDate(rca.windows.end))
+                                  : std::string()));
   if (rca.causes.empty()) return sentences.front();
   const CauseResult& top = rca.causes.front();
   const Hypothesis& h = *top.hypothesis;
@@ -762,13 +766,15 @@ RcaEngine::RcaEngine(const HypothesisRegistry& registry, RcaConfig config)
   }
 }
 
-IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end) {
+IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end, int max_days) {
   IncidentWindows windows;
   windows.slice = incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
   windows.baseline_start = incident.lead.baseline_start;
   windows.baseline_end = std::min(incident.lead.baseline_end, AddDays(incident.lead.start, -1));
   windows.start = incident.lead.start;
-  windows.end = incident.lead.end.value_or(data_end);
+  const Date last = incident.lead.end.value_or(data_end);
+  windows.end = std::min(last, AddDays(windows.start, std::max(max_days, 1) - 1));
+  windows.cut = windows.end < last;
   if (windows.end < windows.start) windows.end = windows.start;
   return windows;
 }
@@ -819,7 +825,7 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     prepared[i].limits = &limits;
     IncidentRca& rca = prepared[i].rca;
     rca.incident_id = incident.id;
-    rca.windows = WindowsOf(incident, data_end);
+    rca.windows = WindowsOf(incident, data_end, config_.max_window_days);
     const IncidentWindows& windows = rca.windows;
     first = std::min(first, windows.baseline_start);
     last = std::max(last, windows.end);
@@ -1133,7 +1139,15 @@ nlohmann::json RcaJson(const IncidentRca& rca) {
     // Only when some evidence is missing, so that a contract-shaped world's output is unchanged.
     if (!missing.empty()) causes.back()["missing_evidence"] = std::move(missing);
   }
-  nlohmann::json out = {{"causes", causes}, {"narrative", rca.narrative}};
+  const IncidentWindows& w = rca.windows;
+  nlohmann::json out = {{"causes", causes},
+                        {"narrative", rca.narrative},
+                        {"window",
+                         {{"baseline_start", FormatDate(w.baseline_start)},
+                          {"baseline_end", FormatDate(w.baseline_end)},
+                          {"start", FormatDate(w.start)},
+                          {"end", FormatDate(w.end)},
+                          {"cut", w.cut}}}};
   if (!rca.not_testable.empty()) {
     nlohmann::json not_testable = nlohmann::json::array();
     for (const auto& entry : rca.not_testable) {

@@ -876,5 +876,59 @@ TEST_F(OpenIncidentTest, DamagedStoredDrawsAndEfficiencySumsAreReadAgain) {
   ExpectSameAnalysis(refreshed, full_);
 }
 
+// An open incident older than `rca.max_window_days` has its RCA read on its first days only: a
+// new day leaves them as they were, so a refresh keeps the stored RCA and recommendations, and the
+// result still equals a full analysis under the same settings.
+TEST_F(OpenIncidentTest, AnOpenIncidentPastTheRcaWindowKeepsItsRcaInARefresh) {
+  const std::string config_path = dir_->Write("window.yaml", "rca:\n  max_window_days: 5\n");
+  const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(config_path);
+  const fs::path folder = dir_->File("windowed");
+  WriteTables(dir_->File("world"), folder, false);
+  pipeline::RefreshReport first;
+  const json before = pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
+                                            config, {.incremental = true, .report = &first});
+  EXPECT_EQ(first.mode, "full");
+  for (const char* table : TABLES) {
+    if (std::string(table) == "change_log") continue;
+    fs::copy_file(fs::path(dir_->File("all")) / table / "part-1.parquet",
+                  folder / table / "part-1.parquet");
+  }
+  pipeline::RefreshReport report;
+  const json refreshed = pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
+                                               config, {.incremental = true, .report = &report});
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  std::vector<std::string> open;
+  for (const auto& incident : refreshed["incidents"]) {
+    if (!incident["end_date"].is_null()) continue;
+    open.push_back(incident["id"]);
+    const json& window = incident["rca"]["window"];
+    EXPECT_EQ(window["start"], incident["start_date"]) << window.dump();
+    EXPECT_EQ(AddDays(ParseDate(window["start"].get<std::string>()), 4),
+              ParseDate(window["end"].get<std::string>()))
+        << window.dump();
+    EXPECT_TRUE(window["cut"].get<bool>()) << window.dump();
+    EXPECT_NE(incident["rca"]["narrative"].get<std::string>().find(
+                  "over its first 5 days, to " + window["end"].get<std::string>()),
+              std::string::npos)
+        << incident["rca"]["narrative"];
+  }
+  ASSERT_FALSE(open.empty()) << refreshed.dump();
+  for (const auto& id : open) {
+    EXPECT_NE(std::find(report.reused_incidents.begin(), report.reused_incidents.end(), id),
+              report.reused_incidents.end())
+        << id;
+  }
+  const fs::path copy = dir_->File("windowed-full");
+  CopyFolder(folder, copy, false);
+  ExpectSameAnalysis(
+      refreshed, pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()}, config));
+  // Under the default window the same incident is read to the last day, which is not cut.
+  for (const auto& incident : full_["incidents"]) {
+    if (!incident["end_date"].is_null()) continue;
+    EXPECT_FALSE(incident["rca"]["window"]["cut"].get<bool>());
+    EXPECT_EQ(incident["rca"]["window"]["end"], full_["data"]["end_date"]);
+  }
+}
+
 }  // namespace
 }  // namespace cxagent

@@ -15,6 +15,7 @@ TEST(RcaConfigTest, DefaultsWhenTheSectionIsAbsent) {
   EXPECT_TRUE(config.rca.hypotheses.empty());
   EXPECT_EQ(config.rca.change_window_days, 3);
   EXPECT_FALSE(config.rca.report_all);
+  EXPECT_EQ(config.rca.max_window_days, 28);
 }
 
 TEST(RcaConfigTest, ReadsTheSection) {
@@ -22,7 +23,7 @@ TEST(RcaConfigTest, ReadsTheSection) {
   const std::string path =
       dir.Write("cx.yaml",
                 "rca:\n  hypotheses: [batching_expansion, severe_weather]\n  min_confidence: 0.5\n"
-                "  model_rounds: 40\n  threads: 1\n  enabled: false\n");
+                "  model_rounds: 40\n  threads: 1\n  enabled: false\n  max_window_days: 14\n");
   const auto config = pipeline::ReadAnalysisConfig(path);
   EXPECT_EQ(config.rca.hypotheses,
             (std::vector<std::string>{"batching_expansion", "severe_weather"}));
@@ -30,6 +31,7 @@ TEST(RcaConfigTest, ReadsTheSection) {
   EXPECT_EQ(config.rca.model.rounds, 40);
   EXPECT_EQ(config.rca.threads, 1);
   EXPECT_FALSE(config.rca.enabled);
+  EXPECT_EQ(config.rca.max_window_days, 14);
 }
 
 TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
@@ -54,6 +56,8 @@ TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
   EXPECT_NE(m.find("rca.facts_per_window: 5000 is below sample_per_window (10000)"),
             std::string::npos)
       << m;
+  m = message("rca:\n  max_window_days: 0\n");
+  EXPECT_NE(m.find("bad.yaml: rca.max_window_days: 0 is out of range"), std::string::npos) << m;
   m = message("rca:\n  model_rounds: lots\n");
   EXPECT_NE(m.find("rca.model_rounds: 'lots' is not a whole number"), std::string::npos) << m;
 }
