@@ -29,6 +29,36 @@ double Quantile(const std::vector<double>& sorted, double u) {
   return sorted[low] * (1 - weight) + sorted[high] * weight;
 }
 
+constexpr size_t MIN_EQUAL_LOAD_ORDERS = 50;
+
+// The batched share of the incident's delivered orders above the baseline orders' at the same
+// busy ratio, over the incident orders inside the baseline curve's range (where it interpolates
+// and does not extrapolate). The curve pooled over both windows would read a batching
+// policy that starts with a load rise as a steeper load response.
+double BatchedRiseAtEqualLoad(const rca::FeatureMatrix& matrix,
+                              const std::vector<uint8_t>& in_incident,
+                              const std::vector<uint8_t>& delivered) {
+  const size_t busy = matrix.Index("busy_ratio");
+  const size_t batched = matrix.Index("is_batched");
+  std::vector<uint8_t> baseline_delivered(matrix.rows);
+  for (size_t row = 0; row < matrix.rows; ++row) {
+    baseline_delivered[row] = in_incident[row] == 0 && delivered[row] != 0 ? 1 : 0;
+  }
+  const ResponseCurve curve(matrix, busy, batched, &baseline_delivered);
+  if (!curve.Valid()) return 0.0;
+  double excess = 0;
+  size_t n = 0;
+  for (size_t row = 0; row < matrix.rows; ++row) {
+    if (in_incident[row] == 0 || delivered[row] == 0) continue;
+    const double x = matrix.At(row, busy);
+    const double y = matrix.At(row, batched);
+    if (!Known(y) || !curve.Covers(x)) continue;
+    excess += y - curve.At(x);
+    ++n;
+  }
+  return n < MIN_EQUAL_LOAD_ORDERS ? 0.0 : std::max(0.0, excess / static_cast<double>(n));
+}
+
 }  // namespace
 
 double Uniform(Rng& rng) {
@@ -110,6 +140,7 @@ IncidentSample::IncidentSample(const rca::IncidentModel& model) : matrix_(&model
   busy_customer_ = ResponseCurve(matrix, busy, matrix.Index("cancel_customer"));
   distance_quote_ =
       ResponseCurve(matrix, matrix.Index("distance_km"), matrix.Index("quoted_eta_min"));
+  batched_at_equal_load_ = BatchedRiseAtEqualLoad(matrix, model.in_incident, delivered);
 }
 
 double IncidentSample::At(size_t row, std::string_view feature) const {
@@ -289,18 +320,19 @@ void Counterfactual::SetLoad(double target_busy) {
   MapToBaseline("busy_ratio",
                 busy_target * sample->Mean("busy_ratio", false, true) / std::max(before, 1e-9),
                 strength);
-  RestoreDispatch(strength);
+  // A batching rise at equal load (a concurrent batching policy) is not the load's to undo.
+  RestoreDispatch(strength, sample->BatchedAtEqualLoad());
   if (target_busy < before) ScaleBusy(target_busy / before);
 }
 
-void Counterfactual::RestoreDispatch(double strength) {
+void Counterfactual::RestoreDispatch(double strength, double batched_kept) {
   if (!(strength > 0)) return;
   MapToBaseline("assign_delay_min", sample->Mean("assign_delay_min", false, true), strength);
-  const auto clear = [&](std::string_view flag, bool delivered_share) {
+  const auto clear = [&](std::string_view flag, bool delivered_share, double kept) {
     const double rate_now =
         delivered_share ? sample->Mean(flag, true, true) : sample->Rate(flag, true);
     const double rate_before =
-        delivered_share ? sample->Mean(flag, false, true) : sample->Rate(flag, false);
+        (delivered_share ? sample->Mean(flag, false, true) : sample->Rate(flag, false)) + kept;
     if (!(rate_now > rate_before)) return;
     const double p = strength * (1 - rate_before / rate_now);
     const size_t column = rows.Index(flag);
@@ -314,9 +346,9 @@ void Counterfactual::RestoreDispatch(double strength) {
       }
     }
   };
-  clear("cancel_no_dasher", false);
-  clear("cancel_customer", false);
-  clear("is_batched", true);
+  clear("cancel_no_dasher", false, 0.0);
+  clear("cancel_customer", false, 0.0);
+  clear("is_batched", true, std::max(0.0, batched_kept));
 }
 
 void Counterfactual::DeliverLetThrough() {

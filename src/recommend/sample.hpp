@@ -32,6 +32,9 @@ class ResponseCurve {
   double At(double x) const;
   //! True when the curve has at least two bins.
   bool Valid() const { return xs_.size() >= 2; }
+  //! True when `x` lies between the first and last bins' mean `x` (interpolated, not the end
+  //! bins' means carried beyond the data).
+  bool Covers(double x) const { return Valid() && x >= xs_.front() && x <= xs_.back(); }
 
  private:
   std::vector<double> xs_;
@@ -76,6 +79,12 @@ class IncidentSample {
   const ResponseCurve& BusyToBatched() const { return busy_batched_; }
   const ResponseCurve& BusyToNoDasher() const { return busy_no_dasher_; }
   const ResponseCurve& BusyToCustomerCancel() const { return busy_customer_; }
+  //! The part of the incident's delivered batched share that load does not explain: the mean,
+  //! over incident orders whose busy ratio the baseline covers, of is_batched less the baseline
+  //! orders' batched share at that busy ratio (0 when fewer than 50 such orders or the baseline
+  //! has no curve). A batching policy that starts with the incident raises batching at equal
+  //! load; a load rise alone does not.
+  double BatchedAtEqualLoad() const { return batched_at_equal_load_; }
   //! The quoted ETA as a function of distance (the ETA model's own slope).
   const ResponseCurve& DistanceToQuote() const { return distance_quote_; }
 
@@ -89,6 +98,7 @@ class IncidentSample {
   ResponseCurve busy_no_dasher_;
   ResponseCurve busy_customer_;
   ResponseCurve distance_quote_;
+  double batched_at_equal_load_ = 0;
 };
 
 //! The incident rows being changed by an action, with the edits the templates share.
@@ -132,8 +142,9 @@ struct Counterfactual {
   //! Restores the dispatch drivers a load rise moves (assignment delay, batching, no-dasher and
   //! customer cancellations) a share `strength` in [0, 1] of the way back to their baseline
   //! levels, whatever raised them (SetLoad for the busy ratio; longer trips tie dashers up
-  //! without the busy ratio recording it).
-  void RestoreDispatch(double strength);
+  //! without the busy ratio recording it). `batched_kept` is a rise of the delivered batched
+  //! share the restore leaves alone (SetLoad: the rise at equal load, a batching policy's).
+  void RestoreDispatch(double strength, double batched_kept = 0);
   //! Orders the action let through (cancelled in the sample, not here) get a delivery: the
   //! delivery and item features of a random order delivered in both, of the same store type and
   //! fulfilment mode when there is one. The RCA encoding gives every cancelled order the same
