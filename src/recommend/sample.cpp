@@ -59,6 +59,30 @@ double BatchedRiseAtEqualLoad(const rca::FeatureMatrix& matrix,
   return n < MIN_EQUAL_LOAD_ORDERS ? 0.0 : std::max(0.0, excess / static_cast<double>(n));
 }
 
+// The dasher who arrives sooner waits longer at a merchant whose order is not ready: on a row
+// that waited (prep_wait > 0, the order was not ready when the dasher came) an assignment
+// `shorter` minutes sooner adds `shorter` minutes of wait, and the order leaves the store when it
+// did. A row without a wait keeps none (how much earlier than the food the dasher came is not
+// recorded), which still credits it the whole change.
+void CarryAssignToPrepWait(Counterfactual& cf, const std::vector<float>& assign_before) {
+  const size_t assign = cf.rows.Index("assign_delay_min");
+  const size_t prep_wait = cf.rows.Index("prep_wait_min");
+  for (size_t row = 0; row < cf.rows.rows; ++row) {
+    if (cf.Cancelled(row)) continue;
+    float& wait = cf.rows.At(row, prep_wait);
+    const float after = cf.rows.At(row, assign);
+    if (!(wait > 0) || !Known(after) || !Known(assign_before[row])) continue;
+    wait = std::max(0.0F, wait + (assign_before[row] - after));
+  }
+}
+
+std::vector<float> ColumnValues(const rca::FeatureMatrix& rows, std::string_view feature) {
+  const size_t column = rows.Index(feature);
+  std::vector<float> values(rows.rows);
+  for (size_t row = 0; row < rows.rows; ++row) values[row] = rows.At(row, column);
+  return values;
+}
+
 }  // namespace
 
 double Uniform(Rng& rng) {
@@ -281,6 +305,7 @@ void Counterfactual::ScaleBusy(double factor) {
     const double r = after / before;
     return factor <= 1 ? std::min(r, 1.0) : std::max(r, 1.0);
   };
+  const std::vector<float> assign_before = ColumnValues(rows, "assign_delay_min");
   for (size_t row = 0; row < rows.rows; ++row) {
     const double from = rows.At(row, busy);
     if (!Known(from)) continue;
@@ -304,6 +329,7 @@ void Counterfactual::ScaleBusy(double factor) {
       rows.At(row, batch_size) = 1;
     }
   }
+  CarryAssignToPrepWait(*this, assign_before);
 }
 
 void Counterfactual::SetLoad(double target_busy) {
@@ -321,7 +347,9 @@ void Counterfactual::SetLoad(double target_busy) {
                 busy_target * sample->Mean("busy_ratio", false, true) / std::max(before, 1e-9),
                 strength);
   // A batching rise at equal load (a concurrent batching policy) is not the load's to undo.
+  const std::vector<float> assign_before = ColumnValues(rows, "assign_delay_min");
   RestoreDispatch(strength, sample->BatchedAtEqualLoad());
+  CarryAssignToPrepWait(*this, assign_before);
   if (target_busy < before) ScaleBusy(target_busy / before);
 }
 

@@ -132,12 +132,16 @@ struct Counterfactual {
   std::vector<int> ThinLines(std::string_view feature, double remove);
   //! Sets the busy ratio of every row to `factor` times its value and carries the change to the
   //! drivers the busy ratio moves, through response curves learnt from the sample: assignment
-  //! delay (scaled), batching (thinned) and no-dasher and customer cancellations (thinned).
+  //! delay (scaled), batching (thinned) and no-dasher and customer cancellations (thinned). A
+  //! row whose dasher waited at the store waits longer by what the assignment got shorter (and
+  //! less when it got longer, down to none): the order was ready when it was.
   void ScaleBusy(double factor);
   //! Brings the marketplace load of the rows to `target_busy` (a mean busy ratio): the share of
   //! the way back to the baseline level restores the load-driven drivers (busy ratio, assignment
   //! delay, batching, no-dasher and customer cancellations) towards their baseline distributions
-  //! directly; a target below the baseline goes on through ScaleBusy's response curves.
+  //! directly, keeping the batching rise at equal load (IncidentSample::BatchedAtEqualLoad), and
+  //! carries the shorter assignment into the store wait as ScaleBusy does; a target below the
+  //! baseline goes on through ScaleBusy's response curves.
   void SetLoad(double target_busy);
   //! Restores the dispatch drivers a load rise moves (assignment delay, batching, no-dasher and
   //! customer cancellations) a share `strength` in [0, 1] of the way back to their baseline
