@@ -118,6 +118,12 @@ struct Counterfactual {
   //! row's value goes to the baseline quantile of its incident rank, scaled so the mean is
   //! `target_mean`; `strength` in [0, 1] interpolates between unchanged (0) and mapped (1).
   void MapToBaseline(std::string_view feature, double target_mean, double strength = 1.0);
+  //! Brings the mean merchant wait of the delivered rows to `target_mean` by making every order
+  //! ready sooner by one factor: the minutes from checkout to ready (assignment delay + wait, on
+  //! rows that waited) are scaled and the dasher, assigned as before, waits what is left. Rows
+  //! that did not wait keep none. A target at or above today's mean maps to the baseline
+  //! distribution (MapToBaseline).
+  void SpeedUpPrep(double target_mean);
   //! Clears a 0/1 flag on each row where it is set with probability `clear(row)`.
   template <typename Probability>
   void ClearFlag(std::string_view feature, Probability clear) {

@@ -124,5 +124,58 @@ TEST(RecommendSample, SoonerAssignmentBecomesALongerWaitAtTheStore) {
   EXPECT_GT(sooner, cf.rows.rows / 2);
 }
 
+// A merchant prep slowdown's revert makes every order ready sooner by one factor: the minutes
+// from checkout to ready (assignment + wait) shrink in proportion, the dasher comes when he did,
+// and the mean wait reaches the target. An order whose dasher did not wait still does not.
+TEST(RecommendSample, PrepRevertMakesEveryOrderReadySoonerByOneFactor) {
+  rca::IncidentModel model = LoadSample(1.0, 0.0);
+  auto& m = model.sample;
+  const size_t assign = m.Index("assign_delay_min");
+  const size_t wait = m.Index("prep_wait_min");
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  for (size_t row = 0; row < m.rows; ++row) {
+    const bool incident = model.in_incident[row] != 0;
+    const double ready = (incident ? 2.0 : 1.0) * 12.0 * (0.5 + uniform(rng));
+    m.At(row, wait) = static_cast<float>(std::max(0.0, ready - m.At(row, assign) - 4.0));
+  }
+  const IncidentSample sample(model);
+  const double target = sample.Mean("prep_wait_min", false, true);
+  ASSERT_LT(target, sample.Mean("prep_wait_min", true, true) - 3);
+  Counterfactual cf = MakeCounterfactual(sample, 5);
+  cf.SpeedUpPrep(target);
+  const std::vector<size_t>& incident = sample.IncidentRows();
+  double sum = 0;
+  double factor = -1;
+  for (size_t row = 0; row < cf.rows.rows; ++row) {
+    const double before = sample.At(incident[row], "prep_wait_min");
+    const double after = cf.rows.At(row, wait);
+    const double a = cf.rows.At(row, assign);
+    EXPECT_EQ(a, sample.At(incident[row], "assign_delay_min"));
+    sum += after;
+    if (before == 0) EXPECT_EQ(after, 0) << row;
+    if (after <= 0) continue;
+    const double ratio = (a + after) / (a + before);
+    if (factor < 0) factor = ratio;
+    EXPECT_NEAR(ratio, factor, 1e-4) << row;
+  }
+  EXPECT_GT(factor, 0.3);
+  EXPECT_LT(factor, 0.9);
+  EXPECT_NEAR(sum / static_cast<double>(cf.rows.rows), target, 1e-3);
+}
+
+// A target at or above today's wait (a slowdown, not a revert) maps the waits to the baseline's
+// distribution at that mean.
+TEST(RecommendSample, PrepTargetAboveTodaysWaitMapsToTheBaseline) {
+  rca::IncidentModel model = LoadSample(1.0, 0.0, 5.0F);
+  const IncidentSample sample(model);
+  Counterfactual cf = MakeCounterfactual(sample, 5);
+  cf.SpeedUpPrep(8.0);
+  const size_t wait = cf.rows.Index("prep_wait_min");
+  double sum = 0;
+  for (size_t row = 0; row < cf.rows.rows; ++row) sum += cf.rows.At(row, wait);
+  EXPECT_NEAR(sum / static_cast<double>(cf.rows.rows), 8.0, 1e-3);
+}
+
 }  // namespace
 }  // namespace cxagent::recommend
