@@ -29,6 +29,60 @@ double Quantile(const std::vector<double>& sorted, double u) {
   return sorted[low] * (1 - weight) + sorted[high] * weight;
 }
 
+constexpr size_t MIN_EQUAL_LOAD_ORDERS = 50;
+
+// The batched share of the incident's delivered orders above the baseline orders' at the same
+// busy ratio, over the incident orders inside the baseline curve's range (where it interpolates
+// and does not extrapolate). The curve pooled over both windows would read a batching
+// policy that starts with a load rise as a steeper load response.
+double BatchedRiseAtEqualLoad(const rca::FeatureMatrix& matrix,
+                              const std::vector<uint8_t>& in_incident,
+                              const std::vector<uint8_t>& delivered) {
+  const size_t busy = matrix.Index("busy_ratio");
+  const size_t batched = matrix.Index("is_batched");
+  std::vector<uint8_t> baseline_delivered(matrix.rows);
+  for (size_t row = 0; row < matrix.rows; ++row) {
+    baseline_delivered[row] = in_incident[row] == 0 && delivered[row] != 0 ? 1 : 0;
+  }
+  const ResponseCurve curve(matrix, busy, batched, &baseline_delivered);
+  if (!curve.Valid()) return 0.0;
+  double excess = 0;
+  size_t n = 0;
+  for (size_t row = 0; row < matrix.rows; ++row) {
+    if (in_incident[row] == 0 || delivered[row] == 0) continue;
+    const double x = matrix.At(row, busy);
+    const double y = matrix.At(row, batched);
+    if (!Known(y) || !curve.Covers(x)) continue;
+    excess += y - curve.At(x);
+    ++n;
+  }
+  return n < MIN_EQUAL_LOAD_ORDERS ? 0.0 : std::max(0.0, excess / static_cast<double>(n));
+}
+
+// The dasher who arrives sooner waits longer at a merchant whose order is not ready: on a row
+// that waited (prep_wait > 0, the order was not ready when the dasher came) an assignment
+// `shorter` minutes sooner adds `shorter` minutes of wait, and the order leaves the store when it
+// did. A row without a wait keeps none (how much earlier than the food the dasher came is not
+// recorded), which still credits it the whole change.
+void CarryAssignToPrepWait(Counterfactual& cf, const std::vector<float>& assign_before) {
+  const size_t assign = cf.rows.Index("assign_delay_min");
+  const size_t prep_wait = cf.rows.Index("prep_wait_min");
+  for (size_t row = 0; row < cf.rows.rows; ++row) {
+    if (cf.Cancelled(row)) continue;
+    float& wait = cf.rows.At(row, prep_wait);
+    const float after = cf.rows.At(row, assign);
+    if (!(wait > 0) || !Known(after) || !Known(assign_before[row])) continue;
+    wait = std::max(0.0F, wait + (assign_before[row] - after));
+  }
+}
+
+std::vector<float> ColumnValues(const rca::FeatureMatrix& rows, std::string_view feature) {
+  const size_t column = rows.Index(feature);
+  std::vector<float> values(rows.rows);
+  for (size_t row = 0; row < rows.rows; ++row) values[row] = rows.At(row, column);
+  return values;
+}
+
 }  // namespace
 
 double Uniform(Rng& rng) {
@@ -110,6 +164,7 @@ IncidentSample::IncidentSample(const rca::IncidentModel& model) : matrix_(&model
   busy_customer_ = ResponseCurve(matrix, busy, matrix.Index("cancel_customer"));
   distance_quote_ =
       ResponseCurve(matrix, matrix.Index("distance_km"), matrix.Index("quoted_eta_min"));
+  batched_at_equal_load_ = BatchedRiseAtEqualLoad(matrix, model.in_incident, delivered);
 }
 
 double IncidentSample::At(size_t row, std::string_view feature) const {
@@ -218,6 +273,44 @@ void Counterfactual::MapToBaseline(std::string_view feature, double target_mean,
   }
 }
 
+void Counterfactual::SpeedUpPrep(double target_mean) {
+  const size_t wait = rows.Index("prep_wait_min");
+  const size_t assign = rows.Index("assign_delay_min");
+  std::vector<size_t> known;
+  double current = 0;
+  for (size_t row = 0; row < rows.rows; ++row) {
+    if (Cancelled(row) || !Known(rows.At(row, wait))) continue;
+    known.push_back(row);
+    current += rows.At(row, wait);
+  }
+  if (known.empty()) return;
+  current /= static_cast<double>(known.size());
+  if (!(target_mean < current)) {
+    MapToBaseline("prep_wait_min", target_mean);
+    return;
+  }
+  const auto waited = [&](size_t row, double factor) {
+    const double w = rows.At(row, wait);
+    const double a = rows.At(row, assign);
+    if (!(w > 0) || !Known(a)) return w;
+    return std::max(0.0, (a + w) * factor - a);
+  };
+  const auto mean_at = [&](double factor) {
+    double sum = 0;
+    for (size_t row : known) sum += waited(row, factor);
+    return sum / static_cast<double>(known.size());
+  };
+  // The mean wait grows with the factor (1 leaves it as it is): bisection.
+  double low = 0;
+  double high = 1;
+  for (int step = 0; step < 50; ++step) {
+    const double mid = (low + high) / 2;
+    (mean_at(mid) < target_mean ? low : high) = mid;
+  }
+  const double factor = (low + high) / 2;
+  for (size_t row : known) rows.At(row, wait) = static_cast<float>(waited(row, factor));
+}
+
 std::vector<int> Counterfactual::ThinLines(std::string_view feature, double remove) {
   const size_t column = rows.Index(feature);
   std::vector<int> removed(rows.rows, 0);
@@ -250,6 +343,7 @@ void Counterfactual::ScaleBusy(double factor) {
     const double r = after / before;
     return factor <= 1 ? std::min(r, 1.0) : std::max(r, 1.0);
   };
+  const std::vector<float> assign_before = ColumnValues(rows, "assign_delay_min");
   for (size_t row = 0; row < rows.rows; ++row) {
     const double from = rows.At(row, busy);
     if (!Known(from)) continue;
@@ -273,6 +367,7 @@ void Counterfactual::ScaleBusy(double factor) {
       rows.At(row, batch_size) = 1;
     }
   }
+  CarryAssignToPrepWait(*this, assign_before);
 }
 
 void Counterfactual::SetLoad(double target_busy) {
@@ -289,18 +384,21 @@ void Counterfactual::SetLoad(double target_busy) {
   MapToBaseline("busy_ratio",
                 busy_target * sample->Mean("busy_ratio", false, true) / std::max(before, 1e-9),
                 strength);
-  RestoreDispatch(strength);
+  // A batching rise at equal load (a concurrent batching policy) is not the load's to undo.
+  const std::vector<float> assign_before = ColumnValues(rows, "assign_delay_min");
+  RestoreDispatch(strength, sample->BatchedAtEqualLoad());
+  CarryAssignToPrepWait(*this, assign_before);
   if (target_busy < before) ScaleBusy(target_busy / before);
 }
 
-void Counterfactual::RestoreDispatch(double strength) {
+void Counterfactual::RestoreDispatch(double strength, double batched_kept) {
   if (!(strength > 0)) return;
   MapToBaseline("assign_delay_min", sample->Mean("assign_delay_min", false, true), strength);
-  const auto clear = [&](std::string_view flag, bool delivered_share) {
+  const auto clear = [&](std::string_view flag, bool delivered_share, double kept) {
     const double rate_now =
         delivered_share ? sample->Mean(flag, true, true) : sample->Rate(flag, true);
     const double rate_before =
-        delivered_share ? sample->Mean(flag, false, true) : sample->Rate(flag, false);
+        (delivered_share ? sample->Mean(flag, false, true) : sample->Rate(flag, false)) + kept;
     if (!(rate_now > rate_before)) return;
     const double p = strength * (1 - rate_before / rate_now);
     const size_t column = rows.Index(flag);
@@ -314,9 +412,9 @@ void Counterfactual::RestoreDispatch(double strength) {
       }
     }
   };
-  clear("cancel_no_dasher", false);
-  clear("cancel_customer", false);
-  clear("is_batched", true);
+  clear("cancel_no_dasher", false, 0.0);
+  clear("cancel_customer", false, 0.0);
+  clear("is_batched", true, std::max(0.0, batched_kept));
 }
 
 void Counterfactual::DeliverLetThrough() {

@@ -32,6 +32,9 @@ class ResponseCurve {
   double At(double x) const;
   //! True when the curve has at least two bins.
   bool Valid() const { return xs_.size() >= 2; }
+  //! True when `x` lies between the first and last bins' mean `x` (interpolated, not the end
+  //! bins' means carried beyond the data).
+  bool Covers(double x) const { return Valid() && x >= xs_.front() && x <= xs_.back(); }
 
  private:
   std::vector<double> xs_;
@@ -76,6 +79,12 @@ class IncidentSample {
   const ResponseCurve& BusyToBatched() const { return busy_batched_; }
   const ResponseCurve& BusyToNoDasher() const { return busy_no_dasher_; }
   const ResponseCurve& BusyToCustomerCancel() const { return busy_customer_; }
+  //! The part of the incident's delivered batched share that load does not explain: the mean,
+  //! over incident orders whose busy ratio the baseline covers, of is_batched less the baseline
+  //! orders' batched share at that busy ratio (0 when fewer than 50 such orders or the baseline
+  //! has no curve). A batching policy that starts with the incident raises batching at equal
+  //! load; a load rise alone does not.
+  double BatchedAtEqualLoad() const { return batched_at_equal_load_; }
   //! The quoted ETA as a function of distance (the ETA model's own slope).
   const ResponseCurve& DistanceToQuote() const { return distance_quote_; }
 
@@ -89,6 +98,7 @@ class IncidentSample {
   ResponseCurve busy_no_dasher_;
   ResponseCurve busy_customer_;
   ResponseCurve distance_quote_;
+  double batched_at_equal_load_ = 0;
 };
 
 //! The incident rows being changed by an action, with the edits the templates share.
@@ -108,6 +118,12 @@ struct Counterfactual {
   //! row's value goes to the baseline quantile of its incident rank, scaled so the mean is
   //! `target_mean`; `strength` in [0, 1] interpolates between unchanged (0) and mapped (1).
   void MapToBaseline(std::string_view feature, double target_mean, double strength = 1.0);
+  //! Brings the mean merchant wait of the delivered rows to `target_mean` by making every order
+  //! ready sooner by one factor: the minutes from checkout to ready (assignment delay + wait, on
+  //! rows that waited) are scaled and the dasher, assigned as before, waits what is left. Rows
+  //! that did not wait keep none. A target at or above today's mean maps to the baseline
+  //! distribution (MapToBaseline).
+  void SpeedUpPrep(double target_mean);
   //! Clears a 0/1 flag on each row where it is set with probability `clear(row)`.
   template <typename Probability>
   void ClearFlag(std::string_view feature, Probability clear) {
@@ -122,18 +138,23 @@ struct Counterfactual {
   std::vector<int> ThinLines(std::string_view feature, double remove);
   //! Sets the busy ratio of every row to `factor` times its value and carries the change to the
   //! drivers the busy ratio moves, through response curves learnt from the sample: assignment
-  //! delay (scaled), batching (thinned) and no-dasher and customer cancellations (thinned).
+  //! delay (scaled), batching (thinned) and no-dasher and customer cancellations (thinned). A
+  //! row whose dasher waited at the store waits longer by what the assignment got shorter (and
+  //! less when it got longer, down to none): the order was ready when it was.
   void ScaleBusy(double factor);
   //! Brings the marketplace load of the rows to `target_busy` (a mean busy ratio): the share of
   //! the way back to the baseline level restores the load-driven drivers (busy ratio, assignment
   //! delay, batching, no-dasher and customer cancellations) towards their baseline distributions
-  //! directly; a target below the baseline goes on through ScaleBusy's response curves.
+  //! directly, keeping the batching rise at equal load (IncidentSample::BatchedAtEqualLoad), and
+  //! carries the shorter assignment into the store wait as ScaleBusy does; a target below the
+  //! baseline goes on through ScaleBusy's response curves.
   void SetLoad(double target_busy);
   //! Restores the dispatch drivers a load rise moves (assignment delay, batching, no-dasher and
   //! customer cancellations) a share `strength` in [0, 1] of the way back to their baseline
   //! levels, whatever raised them (SetLoad for the busy ratio; longer trips tie dashers up
-  //! without the busy ratio recording it).
-  void RestoreDispatch(double strength);
+  //! without the busy ratio recording it). `batched_kept` is a rise of the delivered batched
+  //! share the restore leaves alone (SetLoad: the rise at equal load, a batching policy's).
+  void RestoreDispatch(double strength, double batched_kept = 0);
   //! Orders the action let through (cancelled in the sample, not here) get a delivery: the
   //! delivery and item features of a random order delivered in both, of the same store type and
   //! fulfilment mode when there is one. The RCA encoding gives every cancelled order the same
