@@ -134,6 +134,14 @@ TEST(MechanismDetectionTest, AnAppReleaseIsFoundThroughItsOwnCancellations) {
   auto cancels_only = sums;
   cancels_only.erase("app_errors");
   EXPECT_TRUE(Detect(cancels_only).empty());
+  // Three chance errors five days before the release: the window with the largest z would start
+  // there; the change point dates the rise where it began.
+  auto early = sums;
+  early["app_errors"][31] += 3;
+  early["cancelled"][31] += 3;
+  const auto dated = Detect(early);
+  ASSERT_EQ(dated.size(), 1u);
+  EXPECT_NEAR(dated[0].start.days - FIRST.days, 36, 1);
 }
 
 TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
