@@ -40,10 +40,27 @@ constexpr std::string_view INCIDENT_METRICS[] = {"cx_score",
 // detection tests: lateness, what drives it (assignment and prep waits, ETA error), item
 // problems, cancellations, contacts and low ratings. Drivers that move without hurting orders
 // (distance, batching) are left to the CX Score's own test.
-constexpr std::string_view MECHANISM_METRICS[] = {
-    "on_time_rate",  "eta_error",         "avg_assign_delay",
-    "avg_prep_wait", "missing_item_rate", "substitution_accept_rate",
-    "cancel_rate",   "contact_rate",      "low_rating_rate"};
+constexpr std::string_view MECHANISM_METRICS[] = {"on_time_rate",      "eta_error",
+                                                  "avg_assign_delay",  "avg_prep_wait",
+                                                  "missing_item_rate", "substitution_accept_rate",
+                                                  "cancel_rate",       "app_error_rate",
+                                                  "contact_rate",      "low_rating_rate"};
+
+// App-error cancellations among orders: a mechanism metric of detection only (the RCA's panel has
+// its own), not one of domain.md's. An app release's errors are a small part of the cancel rate
+// (0.15 % of orders against a few % cancelled for every reason), so a release that adds 1-2 % of
+// them in one platform's segment moves cancel_rate by a z the search over slices and windows
+// cannot tell from chance, while its own share moves tenfold.
+constexpr std::string_view CANCEL_REASON[] = {"orders.cancel_reason"};
+constexpr metrics::MetricDefinition APP_ERROR_RATE{"app_error_rate",
+                                                   "app_errors",
+                                                   "orders",
+                                                   metrics::MetricKind::RATIO,
+                                                   false,
+                                                   true,
+                                                   "orders cancelled for an app error",
+                                                   CANCEL_REASON,
+                                                   true};
 
 // Daily sums of one slice, one vector per cube column, indexed by day from the first cube date.
 struct SliceSeries {
@@ -88,7 +105,7 @@ Cube LoadCube(const storage::Table& table) {
   // Mechanism metrics are optional: a cube without their sums (an older store, a hand-made
   // cube) is detected on without them.
   for (const auto name : MECHANISM_METRICS) {
-    const auto& metric = metrics::FindMetric(name);
+    const auto& metric = MechanismMetric(name);
     for (const auto column : {metric.numerator, metric.denominator}) {
       if (table.Find(column) != nullptr &&
           std::find(cube.columns.begin(), cube.columns.end(), column) == cube.columns.end()) {
@@ -407,6 +424,36 @@ double MechanismWindowZ(const metrics::MetricDefinition& metric, const RatioPref
   const double window_variance = own > variance ? own : variance;
   return sign * (window.Ratio() - base.Ratio()) /
          std::sqrt(window_variance / window.den + variance / base.den);
+}
+
+// Binomial log-likelihood of a share's units at their own rate (0 log 0 = 0).
+double ShareLogLikelihood(const RatioPrefix::Sums& sums) {
+  if (!(sums.den > 0)) return 0;
+  const double p = std::clamp(sums.num / sums.den, 0.0, 1.0);
+  const double yes = sums.num > 0 ? sums.num * std::log(p) : 0.0;
+  const double no = sums.den - sums.num > 0 ? (sums.den - sums.num) * std::log1p(-p) : 0.0;
+  return yes + no;
+}
+
+// Where a share's rise over the strongest window [start, end) began: the change point of a
+// two-rate binomial model of [base_begin, end), searched from `start` to the last start that
+// leaves `min_days`. The window with the largest z runs early when chance events fall just before
+// a rare event's rise (two app-error cancellations in a day of a slice that sees one a week take
+// the window five days ahead: more orders in it outweigh a lower rate), while the change point
+// weighs each day by how well each rate explains it. Later only: the scan's start is never late.
+size_t ShareRiseStart(const RatioPrefix& prefix, size_t base_begin, size_t start, size_t end,
+                      size_t min_days) {
+  size_t best = start;
+  double best_fit = -std::numeric_limits<double>::infinity();
+  for (size_t s = start; s + min_days <= end; ++s) {
+    const double fit =
+        ShareLogLikelihood(prefix.Over(base_begin, s)) + ShareLogLikelihood(prefix.Over(s, end));
+    if (fit > best_fit) {
+      best_fit = fit;
+      best = s;
+    }
+  }
+  return best;
 }
 
 // The shortest and longest window mechanism-led detection tests (days).
@@ -734,6 +781,10 @@ std::span<const std::string_view> MechanismMetrics() {
   return MECHANISM_METRICS;
 }
 
+const metrics::MetricDefinition& MechanismMetric(std::string_view name) {
+  return name == APP_ERROR_RATE.name ? APP_ERROR_RATE : metrics::FindMetric(name);
+}
+
 MechanismWindow StrongestMechanismWindow(std::string_view metric,
                                          const std::vector<double>& numerator,
                                          const std::vector<double>& denominator,
@@ -741,7 +792,7 @@ MechanismWindow StrongestMechanismWindow(std::string_view metric,
   if (numerator.size() != denominator.size()) {
     throw InternalError("mechanism sums of {} and {} days", numerator.size(), denominator.size());
   }
-  return StrongestWindow(metrics::FindMetric(metric), RatioPrefix(numerator, denominator),
+  return StrongestWindow(MechanismMetric(metric), RatioPrefix(numerator, denominator),
                          numerator.size(), config);
 }
 
@@ -761,7 +812,7 @@ double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
       window.days < static_cast<double>(MechanismWindowDays(config).first) || !(window.den > 0)) {
     return NaN;
   }
-  return MechanismWindowZ(metrics::FindMetric(metric), base, window);
+  return MechanismWindowZ(MechanismMetric(metric), base, window);
 }
 
 std::vector<Alert> DetectMechanisms(
@@ -781,7 +832,7 @@ std::vector<Alert> DetectMechanisms(
   std::vector<Found> found;
   for (const auto name : MECHANISM_METRICS) {
     if (std::find(unavailable.begin(), unavailable.end(), name) != unavailable.end()) continue;
-    const auto& metric = metrics::FindMetric(name);
+    const auto& metric = MechanismMetric(name);
     const std::vector<double>* numerator = sums(metric.numerator);
     const std::vector<double>* denominator = sums(metric.denominator);
     if (numerator == nullptr || denominator == nullptr) continue;
@@ -790,8 +841,13 @@ std::vector<Alert> DetectMechanisms(
     const MechanismWindow best = StrongestWindow(metric, prefix, n, config);
     if (!(best.z >= config.mechanism_z)) continue;
     const double best_z = best.z;
-    const size_t best_start = best.start;
+    size_t best_start = best.start;
     size_t best_end = best.end;
+    if (&metric == &APP_ERROR_RATE) {
+      best_start =
+          ShareRiseStart(prefix, best_start > baseline_days ? best_start - baseline_days : 0,
+                         best_start, best_end, MechanismWindowDays(config).first);
+    }
     const size_t base_begin = best_start > baseline_days ? best_start - baseline_days : 0;
     // The strongest window's end is no surer than its start (a regression filling the longest
     // window, or one whose last days came out milder by chance, goes on): it is followed while
@@ -1039,7 +1095,7 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
   // A mechanism-led alert is re-tested on its mechanism too: it was found by that metric's move,
   // so once the others' orders are out the move must still reach mechanism_z.
   const metrics::MetricDefinition* mechanism =
-      alert.detected_by == "cx" ? nullptr : &metrics::FindMetric(alert.detected_by);
+      alert.detected_by == "cx" ? nullptr : &MechanismMetric(alert.detected_by);
   const std::string mechanism_sums =
       mechanism == nullptr
           ? std::string()

@@ -13,6 +13,7 @@
 #include "common/config.hpp"
 #include "common/date.hpp"
 #include "common/slice.hpp"
+#include "metrics/metric_catalog.hpp"
 
 namespace cxagent::storage {
 class Connection;
@@ -160,6 +161,10 @@ std::span<const std::string_view> IncidentMetrics();
 
 //! The per-order mechanism metrics mechanism-led detection tests (IncidentConfig::mechanism_z).
 std::span<const std::string_view> MechanismMetrics();
+
+//! The definition of mechanism metric `name`: the metric catalog's, or `app_error_rate` (orders
+//! cancelled for an app error among orders), which only detection uses.
+const metrics::MetricDefinition& MechanismMetric(std::string_view name);
 
 //! A window of mechanism-led detection: days [start, end) from the first day of the sums.
 struct MechanismWindow {

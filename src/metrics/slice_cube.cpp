@@ -48,7 +48,8 @@ constexpr CubeColumn CUBE_COLUMNS[] = {{"orders", true},         {"cx_sum", fals
                                        {"prep_wait_sum", false}, {"travel_sum", false},
                                        {"distance_sum", false},  {"eta_error_sum", false},
                                        {"feed_lag_n", true},     {"feed_lag_sum", false},
-                                       {"busy_n", true},         {"busy_sum", false}};
+                                       {"busy_n", true},         {"busy_sum", false},
+                                       {"app_errors", true}};
 
 // Per-order sums and counts behind every metric (metric_catalog.cpp names the numerators and
 // denominators), as an aggregate list over `order_facts`. Conditional counts use count_if, which
@@ -79,7 +80,8 @@ constexpr const char* ORDER_AGGREGATES = R"sql(count(*) AS orders,
          count(feed_lag_hours) AS feed_lag_n,
          coalesce(sum(feed_lag_hours), 0)::DOUBLE AS feed_lag_sum,
          count(busy_ratio) AS busy_n,
-         coalesce(sum(busy_ratio), 0)::DOUBLE AS busy_sum)sql";
+         coalesce(sum(busy_ratio), 0)::DOUBLE AS busy_sum,
+         coalesce(count_if(cancel_reason = 'app_error'), 0)::BIGINT AS app_errors)sql";
 
 }  // namespace
 

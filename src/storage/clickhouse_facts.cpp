@@ -296,7 +296,8 @@ std::string PerOrderFactsSql(const Dataset& dataset, const OrderScoreSql& score,
       "prep_wait_min AS f_prep, travel_min AS f_travel, late_min AS f_late, n_lines AS f_lines, "
       "missing_lines AS f_missing, substituted_lines AS f_substituted, accepted_subs AS "
       "f_accepted, has_contact AS f_contact, rating AS f_rating, feed_lag_hours AS f_feed_lag, "
-      "busy_ratio AS f_busy, ({}) AS f_on_time, ({}) AS f_low_rating, ({}) AS f_cx_score{} "
+      "busy_ratio AS f_busy, (cancel_reason = 'app_error') AS f_app_error, ({}) AS f_on_time, "
+      "({}) AS f_low_rating, ({}) AS f_cx_score{} "
       "FROM (SELECT {} FROM ({}))",
       score.on_time, score.low_rating, score.cx_score, extra_values, fmt::join(facts, ", "),
       chain.Sql());
@@ -380,6 +381,7 @@ std::string ClickHouseOrderLeavesSql(const Dataset& dataset, const OrderScoreSql
       sum("f_feed_lag", "feed_lag_sum"),
       "toInt64(count(f_busy)) AS busy_n",
       sum("f_busy", "busy_sum"),
+      count_if("f_app_error", "app_errors"),
   };
   for (size_t k = 0; k < extra.size(); ++k) {
     aggregates.push_back(

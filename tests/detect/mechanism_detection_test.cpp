@@ -26,13 +26,15 @@ const Date FIRST = ParseDate("2026-03-02");
 struct Regression {
   int from = 0;
   int to = 0;
-  double prep_minutes = 0;  // added to every order's prep wait
-  double cx_points = 0;     // taken off every order's CX Score
-  double cancel_share = 0;  // added to the cancel probability
+  double prep_minutes = 0;     // added to every order's prep wait
+  double cx_points = 0;        // taken off every order's CX Score
+  double cancel_share = 0;     // added to the cancel probability
+  double app_error_share = 0;  // added to the cancel probability, as app-error cancellations
 };
 
 // Daily cube sums of one slice, simulated order by order: CX Score 88 with a per-order spread of
-// 12 points (as in the generated worlds), prep waits of 8 +- 4 minutes, 3% cancellations.
+// 12 points (as in the generated worlds), prep waits of 8 +- 4 minutes, 3% cancellations of
+// which 0.15% of orders for an app error.
 std::map<std::string, std::vector<double>> SimulateSlice(int days, int orders_per_day,
                                                          const Regression& regression,
                                                          unsigned seed) {
@@ -41,7 +43,8 @@ std::map<std::string, std::vector<double>> SimulateSlice(int days, int orders_pe
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::poisson_distribution<int> volume(orders_per_day);
   std::map<std::string, std::vector<double>> sums;
-  for (const char* column : {"orders", "cx_sum", "dispatched", "prep_wait_sum", "cancelled"}) {
+  for (const char* column :
+       {"orders", "cx_sum", "dispatched", "prep_wait_sum", "cancelled", "app_errors"}) {
     sums[column].assign(static_cast<size_t>(days), 0.0);
   }
   for (int day = 0; day < days; ++day) {
@@ -50,11 +53,15 @@ std::map<std::string, std::vector<double>> SimulateSlice(int days, int orders_pe
     for (int order = 0; order < orders; ++order) {
       const auto d = static_cast<size_t>(day);
       sums["orders"][d] += 1;
-      const bool cancelled = uniform(generator) < 0.03 + (on ? regression.cancel_share : 0.0);
+      const double draw = uniform(generator);
+      const double app_error = 0.0015 + (on ? regression.app_error_share : 0.0);
+      const bool cancelled =
+          draw < 0.03 + (on ? regression.cancel_share + regression.app_error_share : 0.0);
       double cx = std::clamp(88 + 12 * normal(generator), 0.0, 100.0);
       if (on) cx = std::max(0.0, cx - regression.cx_points);
       if (cancelled) {
         sums["cancelled"][d] += 1;
+        if (draw < app_error) sums["app_errors"][d] += 1;
         continue;
       }
       sums["cx_sum"][d] += cx;
@@ -80,7 +87,9 @@ TEST(MechanismDetectionTest, ShareMetricsAreMarkedInTheCatalog) {
   EXPECT_TRUE(metrics::FindMetric("on_time_rate").is_share);
   EXPECT_FALSE(metrics::FindMetric("avg_prep_wait").is_share);
   EXPECT_FALSE(metrics::FindMetric("cx_score").is_share);
-  for (const auto name : MechanismMetrics()) EXPECT_NO_THROW(metrics::FindMetric(name)) << name;
+  for (const auto name : MechanismMetrics()) EXPECT_NO_THROW(MechanismMetric(name)) << name;
+  EXPECT_TRUE(MechanismMetric("app_error_rate").is_share);
+  EXPECT_EQ(MechanismMetric("app_error_rate").numerator, "app_errors");
 }
 
 TEST(MechanismDetectionTest, SmallSliceWithAPrepRegressionAndACxDropIsFound) {
@@ -108,6 +117,31 @@ TEST(MechanismDetectionTest, AShareMetricUsesTheBinomialVariance) {
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].detected_by, "cancel_rate");
   EXPECT_NEAR(alerts[0].start.days - FIRST.days, 35, 1);
+}
+
+TEST(MechanismDetectionTest, AnAppReleaseIsFoundThroughItsOwnCancellations) {
+  // 1.6% of a 400-orders-a-day slice's orders cancelled for an app error for two weeks: the
+  // cancel rate moves from 3% to 4.6%, under mechanism_z, while the app-error share, 0.15% of
+  // orders before, moves tenfold. A cancelled order scores 0, so the CX Score falls ~1.4 points.
+  const auto sums = SimulateSlice(60, 400, {.from = 36, .to = 50, .app_error_share = 0.016}, 5);
+  const auto alerts = Detect(sums);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].detected_by, "app_error_rate");
+  EXPECT_NEAR(alerts[0].start.days - FIRST.days, 36, 1);
+  EXPECT_LT(alerts[0].delta, -0.5);
+  // The cancel rate alone does not reach mechanism_z: the cancellations' own share is what found
+  // it.
+  auto cancels_only = sums;
+  cancels_only.erase("app_errors");
+  EXPECT_TRUE(Detect(cancels_only).empty());
+  // Three chance errors five days before the release: the window with the largest z would start
+  // there; the change point dates the rise where it began.
+  auto early = sums;
+  early["app_errors"][31] += 3;
+  early["cancelled"][31] += 3;
+  const auto dated = Detect(early);
+  ASSERT_EQ(dated.size(), 1u);
+  EXPECT_NEAR(dated[0].start.days - FIRST.days, 36, 1);
 }
 
 TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
@@ -234,8 +268,7 @@ TEST(MechanismDetectionTest, TheWindowScanFindsWhatTestingEveryWindowFinds) {
   size_t reached = 0;
   size_t below = 0;
   for (int series = 0; series < 360; ++series) {
-    const auto& metric =
-        metrics::FindMetric(MechanismMetrics()[series % MechanismMetrics().size()]);
+    const auto& metric = MechanismMetric(MechanismMetrics()[series % MechanismMetrics().size()]);
     const auto [numerator, denominator] = RandomMechanismSums(metric, generator);
     for (const auto& config : configs) {
       const MechanismWindow expected = EveryWindow(metric.name, numerator, denominator, config);
