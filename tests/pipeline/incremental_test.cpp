@@ -704,16 +704,19 @@ TEST_F(IncrementalTest, ADamagedStoredCubeMeansRollingUpEveryDay) {
   // A stored cube without one of its sums: it cannot be extended, every day is rolled up.
   const pipeline::AnalysisConfig config;
   const fs::path folder = StoredBeforeTheLastDay(*dir_, "damaged-cube", config);
+  size_t columns = 0;
   {
     storage::Database database;
     storage::Connection connection(database);
     connection.Execute(
         fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    columns = connection.Query("SELECT * FROM r.slice_cube LIMIT 0").columns.size();
     connection.Execute("ALTER TABLE r.slice_cube DROP COLUMN busy_sum; DETACH r");
   }
   const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
   EXPECT_EQ(report.cube, "rolled up");
-  EXPECT_NE(report.cube_reason.find("the stored cube has 26 columns"), std::string::npos)
+  EXPECT_NE(report.cube_reason.find(fmt::format("the stored cube has {} columns", columns - 1)),
+            std::string::npos)
       << report.cube_reason;
 }
 
