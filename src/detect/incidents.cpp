@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <future>
 #include <limits>
@@ -168,7 +169,15 @@ Cube LoadCube(const storage::Table& table) {
 // land on either level by chance).
 void RemoveWeekdays(std::vector<double>& values, Date first) {
   const size_t n = values.size();
-  std::vector<std::vector<double>> by_weekday(7);
+  // Each weekday's deviations in a slot of `capacity` values of one buffer per thread: this runs
+  // once per series, thousands of times per analysis, and seven vectors each time cost more than
+  // the arithmetic.
+  const size_t capacity = n / 7 + 1;
+  thread_local std::vector<double> buffer;
+  buffer.resize(7 * capacity);
+  std::array<size_t, 7> counts{};
+  const int first_weekday = DayOfWeek(first);
+  const auto weekday = [&](size_t i) { return static_cast<size_t>((first_weekday + i) % 7); };
   for (size_t i = 0; i < n; ++i) {
     if (std::isnan(values[i]) || i < 3 || i + 3 >= n) continue;
     double sum = 0;
@@ -179,20 +188,18 @@ void RemoveWeekdays(std::vector<double>& values, Date first) {
       ++count;
     }
     if (count < 7) continue;
-    by_weekday[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))].push_back(
-        values[i] - sum / static_cast<double>(count));
+    const size_t d = weekday(i);
+    buffer[d * capacity + counts[d]++] = values[i] - sum / static_cast<double>(count);
   }
-  std::vector<double> effect(7, 0.0);
+  std::array<double, 7> effect{};
   for (size_t d = 0; d < 7; ++d) {
-    if (by_weekday[d].size() < 3) return;
-    effect[d] = Median(by_weekday[d]);
+    if (counts[d] < 3) return;
+    effect[d] = MedianInPlace(std::span<double>(buffer).subspan(d * capacity, counts[d]));
   }
   double mean_effect = 0;
   for (double value : effect) mean_effect += value / 7;
   for (size_t i = 0; i < n; ++i) {
-    if (!std::isnan(values[i])) {
-      values[i] -= effect[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))] - mean_effect;
-    }
+    if (!std::isnan(values[i])) values[i] -= effect[weekday(i)] - mean_effect;
   }
 }
 
@@ -201,7 +208,10 @@ void RemoveWeekdays(std::vector<double>& values, Date first) {
 bool PassesScreen(const ObservedSeries& observed, double sigma, double sign, double screen_z) {
   const size_t window = 7;
   if (observed.values.size() < window) return false;
-  const double center = Median(observed.values);
+  // Median reorders its input: a copy in a buffer per thread, as every series is screened.
+  thread_local std::vector<double> scratch;
+  scratch.assign(observed.values.begin(), observed.values.end());
+  const double center = MedianInPlace(scratch);
   double sum = 0;
   for (size_t i = 0; i < observed.values.size(); ++i) {
     sum += observed.values[i];
