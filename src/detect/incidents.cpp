@@ -498,6 +498,32 @@ double ShiftNeeded(const metrics::MetricDefinition& metric, const RatioPrefix::S
   return threshold * std::sqrt(variance / longest_den + variance / base.den) * (1 - 1e-6);
 }
 
+// True when ShiftNeeded(metric, base, longest_den, threshold) of a share (threshold > 0) is
+// certainly above `most`, the largest shift of the start's windows: then none of them is tested,
+// as ShiftNeeded would have it, and its arcsine and sine are not worth computing. ShiftNeeded
+// asks for a move of the scale s = 2 asin(sqrt(share)) by `scale_shift` less 2e-9; between two
+// shares x0 < x1 (in the bad direction) the scale moves by at most (x1 - x0) / sqrt(x (1 - x))
+// at the end x where x (1 - x) is smaller (its slope is 1 / sqrt(x (1 - x)) and x (1 - x) is
+// concave). When that bound, with x1 = x0 + most + 2e-12, stays below the move, the needed
+// shift exceeds most by over 1e-12, far beyond the roundings of either side (shares kept 1e-6
+// from 0 and 1 so that 1 - p and the slopes stay tame); anything closer is left to ShiftNeeded.
+bool ShareShiftOutOfReach(const metrics::MetricDefinition& metric, const RatioPrefix::Sums& base,
+                          double longest_den, double threshold, double most) {
+  const double p = base.Ratio();
+  if (!(p > 0 && p < 1)) return false;
+  const double variance = DailyUnitVariance(base);
+  const double inflation = ShareInflation(p, std::isnan(variance) ? 0.0 : variance);
+  // ShiftNeeded's own figure, to the bit.
+  const double scale_shift =
+      threshold * std::sqrt(inflation * (1.0 / longest_den + 1.0 / base.den)) * (1 - 1e-6);
+  if (!(scale_shift > 4e-9) || !std::isfinite(scale_shift)) return false;
+  const double x0 = metric.higher_is_better ? 1 - p : p;
+  const double x1 = x0 + std::max(most, 0.0) + 2e-12;
+  if (!(x0 >= 1e-6 && x1 <= 1 - 1e-6)) return false;
+  const double reach = (x1 - x0) / std::sqrt(std::min(x0 * (1 - x0), x1 * (1 - x1)));
+  return reach * (1 + 1e-12) < scale_shift - 2e-9;
+}
+
 // The window of `config.mechanism_min_days` to `config.mechanism_max_days` days with the largest
 // MechanismWindowZ against the preceding `config.baseline_days` (the earliest start, then the
 // earliest end, among equals). Exact once its z reaches `config.mechanism_z`; below that it only
@@ -518,9 +544,25 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
     const double longest_den = prefix.Over(start, last).den;
     if (!(longest_den > 0)) continue;
     const double threshold = std::max(config.mechanism_z, best.z);
+    const double base_ratio = base.Ratio();
+    if (metric.is_share && threshold > 0) {
+      // Most starts of a share have no window anywhere near the threshold: their largest shift,
+      // from the divisions alone, is enough to pass over them (ShareShiftOutOfReach).
+      double most = -std::numeric_limits<double>::infinity();
+      for (size_t end = start + min_days; end <= last; ++end) {
+        const RatioPrefix::Sums window = prefix.Over(start, end);
+        if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
+        // A NaN shift (which ShiftNeeded's test would let through) makes `most` NaN: no pass.
+        const double shift = sign * (window.Ratio() - base_ratio);
+        if (!(shift <= most)) most = shift;
+      }
+      if (most == -std::numeric_limits<double>::infinity() ||
+          ShareShiftOutOfReach(metric, base, longest_den, threshold, most)) {
+        continue;
+      }
+    }
     const double needed = threshold > 0 ? ShiftNeeded(metric, base, longest_den, threshold)
                                         : -std::numeric_limits<double>::infinity();
-    const double base_ratio = base.Ratio();
     for (size_t end = start + min_days; end <= last; ++end) {
       const RatioPrefix::Sums window = prefix.Over(start, end);
       if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
