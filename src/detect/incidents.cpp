@@ -642,8 +642,11 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
       // Only descendants found by their own CX test count: a mechanism-led alert's CX drop was
       // confirmed at confirm_z after a search over many slices and windows, so its evidence is
       // biased up (a uniform drop's sub-slices whose drop came out largest by chance).
-      if (j == i || other.slice == alerts[i].slice || !alerts[i].slice.Contains(other.slice) ||
-          other.detected_by != "cx" || !StartsClose(alerts[i], other, config.merge_days)) {
+      // A strict descendant has more pairs; the date and depth tests come first because this
+      // runs over every pair of alerts (millions at 10M orders) and the slice tests walk maps.
+      if (j == i || !StartsClose(alerts[i], other, config.merge_days) ||
+          other.slice.Depth() <= alerts[i].slice.Depth() || other.detected_by != "cx" ||
+          !alerts[i].slice.Contains(other.slice)) {
         continue;
       }
       const bool disjoint = std::all_of(chosen.begin(), chosen.end(), [&](const Slice* slice) {
