@@ -98,12 +98,12 @@ std::vector<double> ClipOutliers(std::span<const double> values, double sigma, s
   if (half_window == 0 || values.size() < 3) return clipped;
   const size_t n = values.size();
   // The neighbourhoods' medians work on copies in `side` (no allocation per point).
-  std::vector<double> side;
-  side.reserve(half_window);
+  std::vector<double> side(half_window);
   const auto median_of = [&](size_t begin, size_t end) {
-    side.assign(values.begin() + static_cast<std::ptrdiff_t>(begin),
-                values.begin() + static_cast<std::ptrdiff_t>(end));
-    return MedianInPlace(side);
+    const std::span<double> copy = std::span<double>(side).first(end - begin);
+    std::copy(values.begin() + static_cast<std::ptrdiff_t>(begin),
+              values.begin() + static_cast<std::ptrdiff_t>(end), copy.begin());
+    return MedianInPlace(copy);
   };
   for (size_t i = 0; i < n; ++i) {
     // An outlier disagrees with both its left and its right neighbours in the same direction;
