@@ -178,14 +178,23 @@ void RemoveWeekdays(std::vector<double>& values, Date first) {
   std::array<size_t, 7> counts{};
   const int first_weekday = DayOfWeek(first);
   const auto weekday = [&](size_t i) { return static_cast<size_t>((first_weekday + i) % 7); };
+  // Most series have a value every day: their 7-day sums need no test per value (same additions
+  // in the same order).
+  const bool complete =
+      std::none_of(values.begin(), values.end(), [](double value) { return std::isnan(value); });
   for (size_t i = 0; i < n; ++i) {
     if (std::isnan(values[i]) || i < 3 || i + 3 >= n) continue;
     double sum = 0;
     size_t count = 0;
-    for (size_t j = i - 3; j <= i + 3; ++j) {
-      if (std::isnan(values[j])) continue;
-      sum += values[j];
-      ++count;
+    if (complete) {
+      for (size_t j = i - 3; j <= i + 3; ++j) sum += values[j];
+      count = 7;
+    } else {
+      for (size_t j = i - 3; j <= i + 3; ++j) {
+        if (std::isnan(values[j])) continue;
+        sum += values[j];
+        ++count;
+      }
     }
     if (count < 7) continue;
     const size_t d = weekday(i);
