@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <future>
 #include <limits>
@@ -168,31 +169,46 @@ Cube LoadCube(const storage::Table& table) {
 // land on either level by chance).
 void RemoveWeekdays(std::vector<double>& values, Date first) {
   const size_t n = values.size();
-  std::vector<std::vector<double>> by_weekday(7);
+  // Each weekday's deviations in a slot of `capacity` values of one buffer per thread: this runs
+  // once per series, thousands of times per analysis, and seven vectors each time cost more than
+  // the arithmetic.
+  const size_t capacity = n / 7 + 1;
+  thread_local std::vector<double> buffer;
+  buffer.resize(7 * capacity);
+  std::array<size_t, 7> counts{};
+  const int first_weekday = DayOfWeek(first);
+  const auto weekday = [&](size_t i) { return static_cast<size_t>((first_weekday + i) % 7); };
+  // Most series have a value every day: their 7-day sums need no test per value (same additions
+  // in the same order).
+  const bool complete =
+      std::none_of(values.begin(), values.end(), [](double value) { return std::isnan(value); });
   for (size_t i = 0; i < n; ++i) {
     if (std::isnan(values[i]) || i < 3 || i + 3 >= n) continue;
     double sum = 0;
     size_t count = 0;
-    for (size_t j = i - 3; j <= i + 3; ++j) {
-      if (std::isnan(values[j])) continue;
-      sum += values[j];
-      ++count;
+    if (complete) {
+      for (size_t j = i - 3; j <= i + 3; ++j) sum += values[j];
+      count = 7;
+    } else {
+      for (size_t j = i - 3; j <= i + 3; ++j) {
+        if (std::isnan(values[j])) continue;
+        sum += values[j];
+        ++count;
+      }
     }
     if (count < 7) continue;
-    by_weekday[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))].push_back(
-        values[i] - sum / static_cast<double>(count));
+    const size_t d = weekday(i);
+    buffer[d * capacity + counts[d]++] = values[i] - sum / static_cast<double>(count);
   }
-  std::vector<double> effect(7, 0.0);
+  std::array<double, 7> effect{};
   for (size_t d = 0; d < 7; ++d) {
-    if (by_weekday[d].size() < 3) return;
-    effect[d] = Median(by_weekday[d]);
+    if (counts[d] < 3) return;
+    effect[d] = MedianInPlace(std::span<double>(buffer).subspan(d * capacity, counts[d]));
   }
   double mean_effect = 0;
   for (double value : effect) mean_effect += value / 7;
   for (size_t i = 0; i < n; ++i) {
-    if (!std::isnan(values[i])) {
-      values[i] -= effect[DayOfWeek(AddDays(first, static_cast<int32_t>(i)))] - mean_effect;
-    }
+    if (!std::isnan(values[i])) values[i] -= effect[weekday(i)] - mean_effect;
   }
 }
 
@@ -201,7 +217,10 @@ void RemoveWeekdays(std::vector<double>& values, Date first) {
 bool PassesScreen(const ObservedSeries& observed, double sigma, double sign, double screen_z) {
   const size_t window = 7;
   if (observed.values.size() < window) return false;
-  const double center = Median(observed.values);
+  // Median reorders its input: a copy in a buffer per thread, as every series is screened.
+  thread_local std::vector<double> scratch;
+  scratch.assign(observed.values.begin(), observed.values.end());
+  const double center = MedianInPlace(scratch);
   double sum = 0;
   for (size_t i = 0; i < observed.values.size(); ++i) {
     sum += observed.values[i];
@@ -488,6 +507,32 @@ double ShiftNeeded(const metrics::MetricDefinition& metric, const RatioPrefix::S
   return threshold * std::sqrt(variance / longest_den + variance / base.den) * (1 - 1e-6);
 }
 
+// True when ShiftNeeded(metric, base, longest_den, threshold) of a share (threshold > 0) is
+// certainly above `most`, the largest shift of the start's windows: then none of them is tested,
+// as ShiftNeeded would have it, and its arcsine and sine are not worth computing. ShiftNeeded
+// asks for a move of the scale s = 2 asin(sqrt(share)) by `scale_shift` less 2e-9; between two
+// shares x0 < x1 (in the bad direction) the scale moves by at most (x1 - x0) / sqrt(x (1 - x))
+// at the end x where x (1 - x) is smaller (its slope is 1 / sqrt(x (1 - x)) and x (1 - x) is
+// concave). When that bound, with x1 = x0 + most + 2e-12, stays below the move, the needed
+// shift exceeds most by over 1e-12, far beyond the roundings of either side (shares kept 1e-6
+// from 0 and 1 so that 1 - p and the slopes stay tame); anything closer is left to ShiftNeeded.
+bool ShareShiftOutOfReach(const metrics::MetricDefinition& metric, const RatioPrefix::Sums& base,
+                          double longest_den, double threshold, double most) {
+  const double p = base.Ratio();
+  if (!(p > 0 && p < 1)) return false;
+  const double variance = DailyUnitVariance(base);
+  const double inflation = ShareInflation(p, std::isnan(variance) ? 0.0 : variance);
+  // ShiftNeeded's own figure, to the bit.
+  const double scale_shift =
+      threshold * std::sqrt(inflation * (1.0 / longest_den + 1.0 / base.den)) * (1 - 1e-6);
+  if (!(scale_shift > 4e-9) || !std::isfinite(scale_shift)) return false;
+  const double x0 = metric.higher_is_better ? 1 - p : p;
+  const double x1 = x0 + std::max(most, 0.0) + 2e-12;
+  if (!(x0 >= 1e-6 && x1 <= 1 - 1e-6)) return false;
+  const double reach = (x1 - x0) / std::sqrt(std::min(x0 * (1 - x0), x1 * (1 - x1)));
+  return reach * (1 + 1e-12) < scale_shift - 2e-9;
+}
+
 // The window of `config.mechanism_min_days` to `config.mechanism_max_days` days with the largest
 // MechanismWindowZ against the preceding `config.baseline_days` (the earliest start, then the
 // earliest end, among equals). Exact once its z reaches `config.mechanism_z`; below that it only
@@ -499,6 +544,26 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
   const auto [min_days, max_days] = MechanismWindowDays(config);
   const auto baseline_days = static_cast<size_t>(config.baseline_days);
   const double sign = metric.higher_is_better ? -1.0 : 1.0;
+  constexpr double INF = std::numeric_limits<double>::infinity();
+  // A window of min_days to max_days days splits into pieces of min_days to 2 min_days - 1 days
+  // starting every min_days days from its start, and its ratio lies between its pieces' (the
+  // mediant of theirs: Over's differences of the same prefix sums add up exactly before their
+  // one rounding). So `pieces[a]`, the largest sign x ratio of the pieces starting on day a,
+  // bounds every window of a start in a handful of look-ups instead of a pass over its windows.
+  thread_local std::vector<double> pieces;
+  pieces.assign(n + 1, -INF);
+  for (size_t a = 0; a + min_days <= n; ++a) {
+    for (size_t end = a + min_days; end < a + 2 * min_days && end <= n; ++end) {
+      const RatioPrefix::Sums piece = prefix.Over(a, end);
+      if (!(piece.den > 0)) {
+        // No counted day (0 in the sums; a day's denominator lost in the rounding: no bound).
+        if (piece.num != 0) pieces[a] = INF;
+        continue;
+      }
+      const double value = sign * piece.Ratio();
+      pieces[a] = std::isnan(value) ? INF : std::max(pieces[a], value);
+    }
+  }
   MechanismWindow best;
   for (size_t start = 1; start + min_days <= n; ++start) {
     const size_t base_begin = start > baseline_days ? start - baseline_days : 0;
@@ -508,9 +573,39 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
     const double longest_den = prefix.Over(start, last).den;
     if (!(longest_den > 0)) continue;
     const double threshold = std::max(config.mechanism_z, best.z);
+    const double base_ratio = base.Ratio();
+    if (threshold > 0) {
+      double bound = -INF;
+      for (size_t a = start; a + min_days <= last; a += min_days)
+        bound = std::max(bound, pieces[a]);
+      if (bound == -INF) continue;  // no window with orders
+      // The largest shift of the start's windows, with room for the roundings of the ratios and
+      // the subtraction (each within 1e-15 of the larger operand).
+      const double most =
+          bound - sign * base_ratio + 1e-9 * (std::abs(bound) + std::abs(base_ratio)) + 1e-12;
+      if (metric.is_share ? ShareShiftOutOfReach(metric, base, longest_den, threshold, most)
+                          : most < ShiftNeeded(metric, base, longest_den, threshold)) {
+        continue;
+      }
+    }
+    if (metric.is_share && threshold > 0) {
+      // Most starts of a share have no window anywhere near the threshold: their largest shift,
+      // from the divisions alone, is enough to pass over them (ShareShiftOutOfReach).
+      double most = -std::numeric_limits<double>::infinity();
+      for (size_t end = start + min_days; end <= last; ++end) {
+        const RatioPrefix::Sums window = prefix.Over(start, end);
+        if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
+        // A NaN shift (which ShiftNeeded's test would let through) makes `most` NaN: no pass.
+        const double shift = sign * (window.Ratio() - base_ratio);
+        if (!(shift <= most)) most = shift;
+      }
+      if (most == -std::numeric_limits<double>::infinity() ||
+          ShareShiftOutOfReach(metric, base, longest_den, threshold, most)) {
+        continue;
+      }
+    }
     const double needed = threshold > 0 ? ShiftNeeded(metric, base, longest_den, threshold)
                                         : -std::numeric_limits<double>::infinity();
-    const double base_ratio = base.Ratio();
     for (size_t end = start + min_days; end <= last; ++end) {
       const RatioPrefix::Sums window = prefix.Over(start, end);
       if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
@@ -590,8 +685,11 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
       // Only descendants found by their own CX test count: a mechanism-led alert's CX drop was
       // confirmed at confirm_z after a search over many slices and windows, so its evidence is
       // biased up (a uniform drop's sub-slices whose drop came out largest by chance).
-      if (j == i || other.slice == alerts[i].slice || !alerts[i].slice.Contains(other.slice) ||
-          other.detected_by != "cx" || !StartsClose(alerts[i], other, config.merge_days)) {
+      // A strict descendant has more pairs; the date and depth tests come first because this
+      // runs over every pair of alerts (millions at 10M orders) and the slice tests walk maps.
+      if (j == i || !StartsClose(alerts[i], other, config.merge_days) ||
+          other.slice.Depth() <= alerts[i].slice.Depth() || other.detected_by != "cx" ||
+          !alerts[i].slice.Contains(other.slice)) {
         continue;
       }
       const bool disjoint = std::all_of(chosen.begin(), chosen.end(), [&](const Slice* slice) {

@@ -162,6 +162,7 @@ class FunctionalPruning {
         ++kept;
       }
     }
+    for (size_t i = kept; i < count; ++i) Recycle(std::move(candidates[i].region));
     candidates.resize(kept);
     // fresh may be lowest outside the intervals where an older start is lower by the slack.
     // Their union does not depend on the order they come in; newest first, the wide intervals
@@ -175,6 +176,10 @@ class FunctionalPruning {
     if (has_merged_) covered_.push_back(merged_);
     std::sort(covered_.begin(), covered_.end());
     Region region;
+    if (!spare_.empty()) {
+      region = std::move(spare_.back());
+      spare_.pop_back();
+    }
     double from = -std::numeric_limits<double>::infinity();
     for (const auto& [low, high] : covered_) {
       if (low > from) region.emplace_back(from, low);
@@ -183,7 +188,18 @@ class FunctionalPruning {
     if (from < std::numeric_limits<double>::infinity()) {
       region.emplace_back(from, std::numeric_limits<double>::infinity());
     }
-    if (!region.empty()) candidates.push_back({fresh, std::move(region)});
+    if (!region.empty()) {
+      candidates.push_back({fresh, std::move(region)});
+    } else {
+      Recycle(std::move(region));
+    }
+  }
+
+  // Keeps the storage of a dropped start's region for a later start: a series admits a start
+  // per point, and allocating each region would cost more than the pruning.
+  void Recycle(Region&& region) {
+    region.clear();
+    spare_.push_back(std::move(region));
   }
 
  private:
@@ -248,6 +264,7 @@ class FunctionalPruning {
   std::vector<double> centres_, gaps_, lengths_;
   std::pair<double, double> merged_;
   bool has_merged_ = false;
+  std::vector<Region> spare_;
 };
 
 }  // namespace
@@ -273,8 +290,18 @@ std::vector<size_t> Pelt(const SegmentCost& cost, double penalty, size_t min_siz
       continue;
     }
     // The newest admissible start joins the candidates once it leaves room for a full segment;
-    // starts PELT's rule dropped min_size ends ago leave now.
-    std::erase_if(candidates, [end](const Candidate& c) { return c.expires <= end; });
+    // starts PELT's rule dropped min_size ends ago leave now (in order, their regions' storage
+    // kept for reuse).
+    size_t kept = 0;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (candidates[i].expires <= end) {
+        if (functional) functional->Recycle(std::move(candidates[i].region));
+        continue;
+      }
+      if (kept != i) candidates[kept] = std::move(candidates[i]);
+      ++kept;
+    }
+    candidates.resize(kept);
     if (functional) {
       functional->Admit(candidates, end - min_size);
     } else {

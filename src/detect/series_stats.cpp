@@ -27,7 +27,7 @@ void RequireObserved(std::string_view detector, size_t observed, size_t minimum)
   }
 }
 
-double Median(std::vector<double> values) {
+double MedianInPlace(std::span<double> values) {
   if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
   const size_t mid = values.size() / 2;
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
@@ -38,22 +38,42 @@ double Median(std::vector<double> values) {
   return 0.5 * (lower + upper);
 }
 
+double Median(std::vector<double> values) {
+  return MedianInPlace(values);
+}
+
+namespace {
+
+// Mad with `scratch` as its work space: the values are copied into it once and the deviations
+// overwrite them, in the values' own order, so the medians see the same sequences as Mad's.
+double MadWith(std::span<const double> values, std::vector<double>& scratch) {
+  scratch.assign(values.begin(), values.end());
+  const double center = MedianInPlace(scratch);
+  for (size_t i = 0; i < values.size(); ++i) scratch[i] = std::abs(values[i] - center);
+  return 1.4826 * MedianInPlace(scratch);
+}
+
+// Work space of the statistics below, one per thread: series are short and analysed by the
+// thousand, so their allocations would cost more than the arithmetic.
+std::vector<double>& Scratch(size_t which) {
+  thread_local std::vector<double> buffers[2];
+  return buffers[which];
+}
+
+}  // namespace
+
 double Mad(std::span<const double> values) {
-  const double center = Median({values.begin(), values.end()});
-  std::vector<double> deviations;
-  deviations.reserve(values.size());
-  for (double v : values) deviations.push_back(std::abs(v - center));
-  return 1.4826 * Median(std::move(deviations));
+  return MadWith(values, Scratch(0));
 }
 
 double DifferenceNoiseScale(std::span<const double> values, size_t lag) {
   lag = std::max<size_t>(lag, 1);
   if (values.size() < lag + 2) lag = 1;
   if (values.size() < 3) return 1.0;
-  std::vector<double> diffs;
-  diffs.reserve(values.size() - lag);
+  std::vector<double>& diffs = Scratch(1);
+  diffs.clear();
   for (size_t i = lag; i < values.size(); ++i) diffs.push_back(values[i] - values[i - lag]);
-  double scale = Mad(diffs) / std::sqrt(2.0);
+  double scale = MadWith(diffs, Scratch(0)) / std::sqrt(2.0);
   if (scale > 0 && std::isfinite(scale)) return scale;
   // Mostly flat series (repeated values): the MAD is zero, so use the mean absolute difference,
   // which still sees the few moves there are.
@@ -77,24 +97,30 @@ std::vector<double> ClipOutliers(std::span<const double> values, double sigma, s
   std::vector<double> clipped(values.begin(), values.end());
   if (half_window == 0 || values.size() < 3) return clipped;
   const size_t n = values.size();
+  // The neighbourhoods' medians work on copies in `side` (no allocation per point).
+  std::vector<double> side(half_window);
+  const auto median_of = [&](size_t begin, size_t end) {
+    const std::span<double> copy = std::span<double>(side).first(end - begin);
+    std::copy(values.begin() + static_cast<std::ptrdiff_t>(begin),
+              values.begin() + static_cast<std::ptrdiff_t>(end), copy.begin());
+    return MedianInPlace(copy);
+  };
   for (size_t i = 0; i < n; ++i) {
     // An outlier disagrees with both its left and its right neighbours in the same direction;
     // the first point after a level shift agrees with its right neighbours and is kept.
     const size_t begin = i >= half_window ? i - half_window : 0;
     const size_t end = std::min(n, i + half_window + 1);
-    std::vector<double> left(values.begin() + static_cast<std::ptrdiff_t>(begin),
-                             values.begin() + static_cast<std::ptrdiff_t>(i));
-    std::vector<double> right(values.begin() + static_cast<std::ptrdiff_t>(i + 1),
-                              values.begin() + static_cast<std::ptrdiff_t>(end));
+    const bool left_empty = begin == i;
+    const bool right_empty = i + 1 == end;
     const double limit = threshold * sigma;
-    const double left_gap = left.empty() ? 0.0 : values[i] - Median(left);
-    const double right_gap = right.empty() ? 0.0 : values[i] - Median(right);
-    const double gap = left.empty() ? right_gap : right.empty() ? left_gap : 0.0;
-    const bool both = !left.empty() && !right.empty() && left_gap * right_gap > 0 &&
+    const double left_gap = left_empty ? 0.0 : values[i] - median_of(begin, i);
+    const double right_gap = right_empty ? 0.0 : values[i] - median_of(i + 1, end);
+    const double gap = left_empty ? right_gap : right_empty ? left_gap : 0.0;
+    const bool both = !left_empty && !right_empty && left_gap * right_gap > 0 &&
                       std::abs(left_gap) > limit && std::abs(right_gap) > limit;
-    const bool edge = (left.empty() || right.empty()) && std::abs(gap) > limit;
+    const bool edge = (left_empty || right_empty) && std::abs(gap) > limit;
     if (both || edge) {
-      const double nearest = std::abs(left_gap) < std::abs(right_gap) || right.empty()
+      const double nearest = std::abs(left_gap) < std::abs(right_gap) || right_empty
                                  ? values[i] - left_gap
                                  : values[i] - right_gap;
       clipped[i] = both ? nearest : values[i] - gap;

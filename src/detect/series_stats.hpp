@@ -24,6 +24,9 @@ void RequireObserved(std::string_view detector, size_t observed, size_t minimum)
 //! The median of `values` (NaN when empty).
 double Median(std::vector<double> values);
 
+//! Median without a copy: the same value, leaving `values` reordered.
+double MedianInPlace(std::span<double> values);
+
 //! The median absolute deviation from the median, scaled by 1.4826 to estimate a normal sigma.
 double Mad(std::span<const double> values);
 
