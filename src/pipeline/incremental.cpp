@@ -456,10 +456,22 @@ void KeepEfficiencyDays(storage::Connection& connection, const rca::IncidentWind
   if (!stored.Incidents()) return;
   const std::string slice = w.slice.ToText();
   CreateEfficiencyDays(connection);
+  if (!HasPreviousTable(connection, EFFICIENCY_DAYS)) return;
   try {
-    for (const auto& day : LoadEfficiencyDays(connection, slice, w.baseline_start, w.end)) {
-      StageEfficiencyDay(connection, slice, day);
-    }
+    // One statement: copied as stored, not parsed and written back day by day (a prepared
+    // insert per day was 0.1 s of a 1M refresh's 1.25 s). A damaged row is copied as it is and
+    // read again by the refresh that needs it (EfficiencyOfDays), as any damaged stored sums.
+    connection
+        .Prepare(fmt::format(
+            "INSERT INTO {0} SELECT p.slice, p.day, p.baseline, p.sums FROM {1}.{0} AS p WHERE "
+            "p.slice = ? AND p.day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND NOT EXISTS "
+            "(SELECT 1 FROM {0} AS e WHERE e.slice = p.slice AND e.day = p.day AND e.baseline = "
+            "p.baseline)",
+            EFFICIENCY_DAYS, PREVIOUS))
+        .Bind(1, slice)
+        .Bind(2, FormatDate(w.baseline_start))
+        .Bind(3, FormatDate(w.end))
+        .Execute();
   } catch (const std::exception& failure) {
     // Without them a later refresh reads those days again.
     spdlog::warn("analyze: incremental: the stored efficiency sums of {} cannot be kept ({})",

@@ -891,6 +891,18 @@ TEST_F(OpenIncidentTest, AnOpenIncidentPastTheRcaWindowKeepsItsRcaInARefresh) {
   const json before = pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
                                             config, {.incremental = true, .report = &first});
   EXPECT_EQ(first.mode, "full");
+  // The stored per-day efficiency sums, which a refresh that reuses the incidents keeps as they
+  // are for the refreshes after it.
+  const auto efficiency_days = [&] {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+    return connection.Query(
+        "SELECT slice, day, baseline, sums FROM r.efficiency_days ORDER BY ALL");
+  };
+  const storage::Table stored_days = efficiency_days();
+  EXPECT_GT(stored_days.RowCount(), 10u);
   for (const char* table : TABLES) {
     if (std::string(table) == "change_log") continue;
     fs::copy_file(fs::path(dir_->File("all")) / table / "part-1.parquet",
@@ -920,6 +932,15 @@ TEST_F(OpenIncidentTest, AnOpenIncidentPastTheRcaWindowKeepsItsRcaInARefresh) {
     EXPECT_NE(std::find(report.reused_incidents.begin(), report.reused_incidents.end(), id),
               report.reused_incidents.end())
         << id;
+  }
+  const storage::Table kept_days = efficiency_days();
+  ASSERT_EQ(kept_days.RowCount(), stored_days.RowCount());
+  for (size_t row = 0; row < kept_days.RowCount(); ++row) {
+    for (const char* column : {"slice", "sums"}) {
+      EXPECT_EQ(kept_days.Get(column).StringAt(row), stored_days.Get(column).StringAt(row))
+          << column << " of row " << row;
+    }
+    EXPECT_EQ(kept_days.Get("day").ints[row], stored_days.Get("day").ints[row]);
   }
   const fs::path copy = dir_->File("windowed-full");
   CopyFolder(folder, copy, false);
