@@ -941,6 +941,8 @@ std::vector<Alert> DetectMechanisms(
     const double best_z = best.z;
     size_t best_start = best.start;
     size_t best_end = best.end;
+    // The rare event's rise dated by its change point (ShareRiseStart). Every share metric was
+    // tried: better dates split one regression into incidents by sub-slice (docs/incidents.md).
     if (&metric == &APP_ERROR_RATE) {
       best_start =
           ShareRiseStart(prefix, best_start > baseline_days ? best_start - baseline_days : 0,

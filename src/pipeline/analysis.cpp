@@ -327,6 +327,11 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   stage = std::chrono::steady_clock::now();
   detect::LocalizeIncidents(connection, incidents, config.incidents, dataset.Dimensions());
   spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
+  // The slice and days each incident's RCA and recommendations read.
+  std::vector<rca::IncidentWindows> windows;
+  for (const auto& incident : incidents) {
+    windows.push_back(rca::WindowsOf(incident, data_end, config.rca.max_window_days));
+  }
 
   // An incident whose slice, windows and their days are unchanged keeps its stored RCA and
   // recommendations: they read nothing else (rca::WindowsOf).
@@ -334,11 +339,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   std::vector<std::string> reused_ids;
   if (stored && changes && config.rca.enabled) {
     for (size_t i = 0; i < incidents.size(); ++i) {
-      if (!WindowsUnchanged(incidents[i], data_end, config.rca.max_window_days, *changes)) {
-        continue;
-      }
-      reused[i] = stored->Incident(incidents[i].id,
-                                   WindowsKey(incidents[i], data_end, config.rca.max_window_days));
+      if (!WindowsUnchanged(windows[i], *changes)) continue;
+      reused[i] = stored->Incident(incidents[i].id, WindowsKey(windows[i]));
       if (reused[i] != nullptr) reused_ids.push_back(incidents[i].id);
     }
     if (options.report != nullptr) options.report->reused_incidents = reused_ids;
@@ -369,9 +371,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       // as the RCA draws it (at most facts_per_window orders, by DuckDB's hash of the order id,
       // which ClickHouse computes to the bit). The efficiency's reads run in ClickHouse (below).
       std::vector<storage::OrderSelection> selections;
-      for (const auto& incident : analyzed) {
-        const rca::IncidentWindows w =
-            rca::WindowsOf(incident, data_end, config.rca.max_window_days);
+      for (const size_t i : positions) {
+        const rca::IncidentWindows& w = windows[i];
         for (const rca::FactsDraw& draw : rca::IncidentFactsDraws(connection, w, config.rca)) {
           selections.push_back({w.slice.Pairs(), draw.first, draw.last, draw.below});
         }
@@ -488,9 +489,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     if (stored && options.incremental) {
       for (size_t i = 0; i < incidents.size(); ++i) {
         if (reused[i] != nullptr && !unconfirmed[i])
-          KeepEfficiencyDays(connection,
-                             rca::WindowsOf(incidents[i], data_end, config.rca.max_window_days),
-                             *stored);
+          KeepEfficiencyDays(connection, windows[i], *stored);
       }
     }
     spdlog::info("analyze: recommendations in {:.2f} s", Seconds(stage));
@@ -508,7 +507,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   analysis["unconfirmed_min_confidence"] = config.incidents.require_cause && config.rca.enabled
                                                ? nlohmann::json(config.rca.min_confidence)
                                                : nlohmann::json();
-  std::vector<detect::Incident> confirmed;
+  // The confirmed incidents' ids and RCA windows (WindowsKey), for a later refresh to reuse.
+  std::vector<std::pair<std::string, std::string>> confirmed;
   for (size_t i = 0; i < incidents.size(); ++i) {
     nlohmann::json incident = detect::IncidentJson(incidents[i]);
     if (reused[i] != nullptr) {
@@ -521,14 +521,14 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       analysis["unconfirmed"].push_back(std::move(incident));
     } else {
       analysis["incidents"].push_back(std::move(incident));
-      confirmed.push_back(incidents[i]);
+      confirmed.emplace_back(incidents[i].id, WindowsKey(windows[i]));
     }
   }
   if (options.incremental) {
     if (!units && before == nullptr) take_units();
     if (units) {
-      StageRefreshState(connection, results, keys, generation, *units, confirmed, data_end,
-                        config.rca.max_window_days, metrics::CubeKey(cube), cube_volumes);
+      StageRefreshState(connection, results, keys, generation, *units, confirmed,
+                        metrics::CubeKey(cube), cube_volumes);
     }
   }
   if (before_commit) before_commit(analysis);

@@ -285,16 +285,13 @@ const nlohmann::json* StoredState::Incident(const std::string& id,
   return &found->second.second;
 }
 
-std::string WindowsKey(const detect::Incident& incident, Date data_end, int max_days) {
-  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end, max_days);
+std::string WindowsKey(const rca::IncidentWindows& w) {
   return fmt::format("{} {} {} {} {}", w.slice.ToText(), FormatDate(w.baseline_start),
                      FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
 }
 
-bool WindowsUnchanged(const detect::Incident& incident, Date data_end, int max_days,
-                      const storage::UnitChanges& changes) {
+bool WindowsUnchanged(const rca::IncidentWindows& w, const storage::UnitChanges& changes) {
   if (changes.all_days || changes.change_log) return false;
-  const rca::IncidentWindows w = rca::WindowsOf(incident, data_end, max_days);
   for (const Date day : changes.days) {
     if (w.baseline_start <= day && day <= w.end) return false;
   }
@@ -534,9 +531,8 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
-                       const std::vector<detect::Incident>& incidents, Date data_end,
-                       int max_window_days, const std::string& cube_key,
-                       const metrics::CubeVolumes& cube_volumes) {
+                       const std::vector<std::pair<std::string, std::string>>& incident_windows,
+                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes) {
   connection.Execute(
       "CREATE OR REPLACE TEMP TABLE refresh_state (name VARCHAR, value VARCHAR); "
       "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR)");
@@ -556,10 +552,10 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
         .Bind(2, *value)
         .Execute();
   }
-  for (const auto& incident : incidents) {
+  for (const auto& [id, key] : incident_windows) {
     connection.Prepare("INSERT INTO incident_windows VALUES (?, ?)")
-        .Bind(1, incident.id)
-        .Bind(2, WindowsKey(incident, data_end, max_window_days))
+        .Bind(1, id)
+        .Bind(2, key)
         .Execute();
   }
   // The slices the cube left out, in one append (thousands of rows).

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/date.hpp"
@@ -88,9 +89,9 @@ class StoredState {
   std::map<std::string, std::pair<std::string, nlohmann::json>> incidents_by_id_;
 };
 
-//! Text naming an incident's RCA slice and windows (rca::WindowsOf, at most `max_days` days of the
-//! incident), the key its stored RCA and recommendations are found by.
-std::string WindowsKey(const detect::Incident& incident, Date data_end, int max_days);
+//! Text naming an incident's RCA slice and windows `w` (rca::WindowsOf), the key its stored RCA
+//! and recommendations are found by.
+std::string WindowsKey(const rca::IncidentWindows& w);
 
 //! The attached in-memory database an incremental run computes leaves into (every connection of
 //! the database sees it, so that storage::LeavesStore writes them on a thread of its own).
@@ -123,8 +124,7 @@ std::string NewLeavesGeneration();
 
 //! Whether `changes` leave an incident's RCA as stored: no day of its windows changed (nor the
 //! change_log, nor a whole table).
-bool WindowsUnchanged(const detect::Incident& incident, Date data_end, int max_days,
-                      const storage::UnitChanges& changes);
+bool WindowsUnchanged(const rca::IncidentWindows& w, const storage::UnitChanges& changes);
 
 //! Has `writer` store the stored RCA artifacts (`cx_previous.rca_models` and `rca_samples`) of
 //! the incidents `ids` beside those rca::StageArtifacts staged.
@@ -169,13 +169,12 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
 //! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,
 //! storage::LeavesStore, and the cube's settings `cube_key` and days), `cube_left_out` (the
 //! slices the cube left out and their volumes: `cube_volumes`, RefreshCube),
-//! `incident_windows` (WindowsKey per incident), the data's units (storage::StageDataUnits) and
-//! `efficiency_days` when EfficiencyOfDays staged it.
+//! `incident_windows` (each confirmed incident's id and WindowsKey), the data's units
+//! (storage::StageDataUnits) and `efficiency_days` when EfficiencyOfDays staged it.
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
-                       const std::vector<detect::Incident>& incidents, Date data_end,
-                       int max_window_days, const std::string& cube_key,
-                       const metrics::CubeVolumes& cube_volumes);
+                       const std::vector<std::pair<std::string, std::string>>& incident_windows,
+                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes);
 
 }  // namespace cxagent::pipeline
