@@ -13,6 +13,13 @@ inline constexpr std::string_view DIMENSIONS[] = {
     "customer_segment", "daypart", "fulfillment_mode", "merchant",
     "platform",         "region",  "store_type"};
 
+//! The same seven in the order domain.md §3 lists them (place, then what was ordered, then who
+//! ordered it and when, then how it was fulfilled): when two slices select the same orders, the
+//! one whose dimensions come first in this order is the one named (localize::LocalizeConfig).
+inline constexpr std::string_view NAMING_ORDER[] = {
+    "region",           "store_type", "merchant",        "platform",
+    "customer_segment", "daypart",    "fulfillment_mode"};
+
 //! Whether `name` can name a dimension (and a column of every engine unquoted): 1 to 64 lower-case
 //! letters, digits and _, starting with a letter.
 bool IsDimensionName(std::string_view name);

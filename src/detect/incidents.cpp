@@ -1259,8 +1259,10 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
 }
 
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config, std::vector<std::string> dimensions) {
+                       const IncidentConfig& config, std::vector<std::string> dimensions,
+                       std::vector<std::string> naming_order) {
   if (dimensions.empty()) dimensions.assign(std::begin(DIMENSIONS), std::end(DIMENSIONS));
+  if (naming_order.empty()) naming_order.assign(std::begin(NAMING_ORDER), std::end(NAMING_ORDER));
   std::string keys;
   for (const auto& dimension : dimensions) {
     keys += fmt::format("coalesce({0}::VARCHAR, 'unknown') AS {0}, ",
@@ -1310,6 +1312,7 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
     // against its series' noise by the detector: the standalone stopping rule for a further root
     // (docs/localize.md, `min_explained`), tuned for one incident per input, does not apply.
     localize_config.min_explained = 0.0;
+    localize_config.naming_order = naming_order;
     const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
     incident.slices.clear();
     for (const auto& root : result.root_causes) {

@@ -222,9 +222,11 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
 
 //! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
 //! `dimensions`, empty: the contract's seven): the incident window against its baseline window,
-//! cx_sum / orders.
+//! cx_sum / orders. Of slices selecting the same orders, the one first in `naming_order` is
+//! named (empty: the contract's NAMING_ORDER).
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config, std::vector<std::string> dimensions = {});
+                       const IncidentConfig& config, std::vector<std::string> dimensions = {},
+                       std::vector<std::string> naming_order = {});
 
 //! The incident as the analysis file's JSON object (interfaces.md §2, without rca and
 //! recommendations).

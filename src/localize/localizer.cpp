@@ -325,6 +325,32 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
   }
 }
 
+// Each dimension's rank in `order` (those not in it after, in the table's order); empty when
+// `order` is (no preference: the first slice found of equals stays).
+std::vector<size_t> NamingRanks(const std::vector<std::string>& dimensions,
+                                const std::vector<std::string>& order) {
+  if (order.empty()) return {};
+  std::vector<size_t> ranks(dimensions.size());
+  for (size_t d = 0; d < dimensions.size(); ++d) {
+    const auto found = std::find(order.begin(), order.end(), dimensions[d]);
+    ranks[d] = found != order.end() ? static_cast<size_t>(found - order.begin()) : order.size() + d;
+  }
+  return ranks;
+}
+
+// Whether a slice over `dimensions` (indices) is named before `other` (one of the same depth):
+// their dimensions' ranks, each list sorted, compared in order.
+bool NamedBefore(const std::vector<int>& dimensions, const CodedSlice& other,
+                 const std::vector<size_t>& ranks) {
+  std::vector<size_t> mine;
+  std::vector<size_t> theirs;
+  for (int d : dimensions) mine.push_back(ranks[static_cast<size_t>(d)]);
+  for (const auto& [d, code] : other) theirs.push_back(ranks[static_cast<size_t>(d)]);
+  std::sort(mine.begin(), mine.end());
+  std::sort(theirs.begin(), theirs.end());
+  return mine < theirs;
+}
+
 cxagent::Slice Decode(const LeafTable& table, const Encoded& encoded, const CodedSlice& coded) {
   std::map<std::string, std::string> pairs;
   for (auto [d, code] : coded) pairs.emplace(table.dimensions[d], encoded.dictionaries[d][code]);
@@ -431,6 +457,7 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
   if (sign == 0.0 || table.leaves.empty()) return result;
 
   const double noise = NoiseScale(encoded);
+  const std::vector<size_t> naming = NamingRanks(table.dimensions, config.naming_order);
   const int depth = std::min<int>(config.max_depth, static_cast<int>(encoded.dimension_count));
   const auto combinations = DimensionCombinations(static_cast<int>(encoded.dimension_count), depth);
   std::vector<double> residual = encoded.deviation;
@@ -467,7 +494,11 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
         if (aggregate.size <= 0.0 || aggregate.deviation * sign <= 0.0) continue;
         const double gain = aggregate.deviation * aggregate.deviation / (noise * aggregate.size);
         const double adjusted = gain * shrink - penalty[level];
-        if (adjusted <= best.adjusted) continue;
+        // Slices selecting the same leaves sum them in the same order: equal to the last bit.
+        const bool tie = adjusted == best.adjusted && !best.slices.empty() &&
+                         best.slices.front().size() == level && !naming.empty();
+        if (adjusted < best.adjusted || (adjusted == best.adjusted && !tie)) continue;
+        if (tie && !NamedBefore(combinations[c], best.slices.front(), naming)) continue;
         CodedSlice slice = UnpackKey(key, combinations[c]);
         if (OverlapsAny(slice, chosen)) continue;
         best = {{std::move(slice)}, aggregate.deviation, aggregate.size, gain, adjusted};

@@ -325,7 +325,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       connection, slice_cube, registry, config.incidents, support.Names("metric"));
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
-  detect::LocalizeIncidents(connection, incidents, config.incidents, dataset.Dimensions());
+  detect::LocalizeIncidents(connection, incidents, config.incidents, dataset.Dimensions(),
+                            dataset.NamingOrder());
   spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
   // The slice and days each incident's RCA and recommendations read.
   std::vector<rca::IncidentWindows> windows;

@@ -20,6 +20,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The contract's dimensions among `dimensions`, in domain.md's order (NAMING_ORDER).
+std::vector<std::string> ContractNamingOrder(const std::vector<std::string>& dimensions) {
+  std::vector<std::string> order;
+  for (std::string_view dimension : NAMING_ORDER) {
+    if (std::find(dimensions.begin(), dimensions.end(), dimension) != dimensions.end()) {
+      order.emplace_back(dimension);
+    }
+  }
+  return order;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The dataset file.
 
@@ -458,6 +469,7 @@ Dataset Dataset::OpenClickHouse(const DatasetOptions& options) {
     if (orders.raw_expressions.contains(dimension)) dataset.dimensions_.emplace_back(dimension);
   }
   std::sort(dataset.dimensions_.begin(), dataset.dimensions_.end());
+  dataset.naming_order_ = ContractNamingOrder(dataset.dimensions_);
   if (dataset.dimensions_.empty()) {
     throw InvalidInput("{}: the orders table has no slicing dimension (one of {})", orders.origin,
                        fmt::join(DIMENSIONS, ", "));
@@ -634,12 +646,15 @@ Dataset Dataset::Open(Connection& connection, const DatasetOptions& options) {
       }
       dataset.dimensions_.push_back(dimension);
     }
+    dataset.naming_order_ = dataset.dimensions_;
   } else {
     for (std::string_view dimension : DIMENSIONS) {
       if (orders.raw_expressions.contains(dimension)) dataset.dimensions_.emplace_back(dimension);
     }
   }
   std::sort(dataset.dimensions_.begin(), dataset.dimensions_.end());
+  if (dataset.naming_order_.empty())
+    dataset.naming_order_ = ContractNamingOrder(dataset.dimensions_);
   if (dataset.dimensions_.empty()) {
     throw InvalidInput("{}: the orders table has no slicing dimension (one of {}{})", orders.origin,
                        fmt::join(DIMENSIONS, ", "),

@@ -96,6 +96,9 @@ class Dataset {
   bool HasColumn(std::string_view table, std::string_view column) const;
   //! The slicing dimensions: columns of the `orders` view, in canonical (sorted) order.
   const std::vector<std::string>& Dimensions() const { return dimensions_; }
+  //! The slicing dimensions in the order slices are named in when two select the same orders:
+  //! as a dataset file lists them, else the contract's in domain.md's order (NAMING_ORDER).
+  const std::vector<std::string>& NamingOrder() const { return naming_order_; }
   //! Where `table` comes from, for messages: a file, folder or glob, or "SQL in FILE".
   std::string Origin(std::string_view table) const;
   //! The view over the table as the source has it (before casts and recodes), for data checks
@@ -135,6 +138,7 @@ class Dataset {
   std::optional<ClickHouseSchema> clickhouse_;
   std::map<std::string, TableState, std::less<>> tables_;
   std::vector<std::string> dimensions_;
+  std::vector<std::string> naming_order_;
 };
 
 }  // namespace cxagent::storage

@@ -227,6 +227,57 @@ TEST(LocalizerTest, ResultDoesNotDependOnColumnOrder) {
   EXPECT_EQ(Slices(Localize(reversed)), expected);
 }
 
+// Leaves over region, store_type and fulfillment_mode where, in seattle, every grocery order is
+// dasher-shopped and nothing else is: there `region=seattle&store_type=grocery` and
+// `fulfillment_mode=dasher_shop&region=seattle` select the same leaves. Seattle's grocery falls.
+LeafTable AliasedCube() {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> volume(300.0, 3000.0);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  LeafTable table;
+  table.kind = MetricKind::RATIO;
+  table.dimensions = {"fulfillment_mode", "region", "store_type"};
+  for (const auto& region : REGIONS) {
+    for (const auto& store_type : STORE_TYPES) {
+      // Seattle: grocery dasher-shopped, the rest picked by the merchant; elsewhere restaurants
+      // merchant-picked, the other stores both.
+      std::vector<std::string> modes = {"merchant_pick", "dasher_shop"};
+      if (region == "seattle") {
+        modes = {store_type == "grocery" ? "dasher_shop" : "merchant_pick"};
+      } else if (store_type == "restaurant") {
+        modes = {"merchant_pick"};
+      }
+      for (const auto& mode : modes) {
+        Leaf leaf;
+        leaf.values = {mode, region, store_type};
+        const double rate = 0.87;
+        const bool hit = region == "seattle" && store_type == "grocery";
+        leaf.predict_den = hit ? 2000.0 : volume(rng);
+        leaf.predict_num = leaf.predict_den * rate;
+        leaf.real_den = std::round(leaf.predict_den * (1.0 + 0.03 * noise(rng)));
+        const double factor = hit ? 0.85 : 1.0;
+        const double sd = std::sqrt(rate * (1.0 - rate) / leaf.real_den);
+        leaf.real_num = leaf.real_den * (rate * factor + sd * noise(rng));
+        table.leaves.push_back(std::move(leaf));
+      }
+    }
+  }
+  return table;
+}
+
+TEST(LocalizerTest, OfSlicesSelectingTheSameOrdersTheOneFirstInNamingOrderIsNamed) {
+  const LeafTable table = AliasedCube();
+  LocalizeConfig config;
+  config.naming_order = {"region", "store_type", "fulfillment_mode"};
+  LocalizeResult result = Localize(table, config);
+  ASSERT_FALSE(result.root_causes.empty());
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=seattle&store_type=grocery");
+  config.naming_order = {"region", "fulfillment_mode"};  // store_type unlisted: after both
+  result = Localize(table, config);
+  ASSERT_FALSE(result.root_causes.empty());
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "fulfillment_mode=dasher_shop&region=seattle");
+}
+
 TEST(LocalizerTest, DepthThreeSliceIsLocalizedExactly) {
   auto table = RatioCube(
       [](const Cell& c) {

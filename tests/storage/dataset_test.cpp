@@ -50,11 +50,23 @@ TEST_F(DatasetTest, AFolderWithOnlyOrdersRegistersEveryTable) {
   EXPECT_FALSE(dataset.HasColumn("orders", "created_at"));  // midnight stands in, not a time
   EXPECT_FALSE(dataset.HasColumn("orders", "platform"));
   EXPECT_EQ(dataset.Dimensions(), std::vector<std::string>{"region"});
+  EXPECT_EQ(dataset.NamingOrder(), std::vector<std::string>{"region"});
   // Missing tables and columns are there, empty or NULL of the contract's type.
   EXPECT_EQ(connection_.Query("SELECT count(*) AS n FROM deliveries").Get("n").ints[0], 0);
   EXPECT_EQ(Texts(connection_, "platform"), (std::vector<std::string>{"NULL", "NULL"}));
   EXPECT_EQ(Texts(connection_, "created_at"),
             (std::vector<std::string>{"2026-06-01 00:00:00", "2026-06-02 00:00:00"}));
+}
+
+TEST_F(DatasetTest, AFolderNamesSlicesInTheContractsOrder) {
+  dir_.Write("orders.csv",
+             "order_id,order_date,status,fulfillment_mode,store_type,daypart,region\n"
+             "1,2026-06-01,delivered,dasher_shop,grocery,lunch,seattle\n");
+  const Dataset dataset = Dataset::Open(connection_, {.folder = dir_.Path().string()});
+  EXPECT_EQ(dataset.Dimensions(),
+            (std::vector<std::string>{"daypart", "fulfillment_mode", "region", "store_type"}));
+  EXPECT_EQ(dataset.NamingOrder(),
+            (std::vector<std::string>{"region", "store_type", "daypart", "fulfillment_mode"}));
 }
 
 TEST_F(DatasetTest, OrdersNeedAnIdAStatusAndADate) {
@@ -83,6 +95,8 @@ dimensions: [region, platform, channel]
   const Dataset dataset =
       Dataset::Open(connection_, {.folder = dir_.Path().string(), .dataset_file = file});
   EXPECT_EQ(dataset.Dimensions(), (std::vector<std::string>{"channel", "platform", "region"}));
+  // Slices selecting the same orders are named in the order the file lists its dimensions.
+  EXPECT_EQ(dataset.NamingOrder(), (std::vector<std::string>{"region", "platform", "channel"}));
   EXPECT_EQ(Texts(connection_, "order_id"), (std::vector<std::string>{"7", "8"}));
   EXPECT_EQ(Texts(connection_, "status"), (std::vector<std::string>{"delivered", "cancelled"}));
   EXPECT_EQ(Texts(connection_, "platform"), (std::vector<std::string>{"ios", "web"}));
