@@ -1330,7 +1330,8 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
           });
       if (elsewhere) continue;
       incident.slices.push_back({root.slice, root.baseline, root.current, root.delta,
-                                 root.contribution, root.rate_effect, root.mix_effect});
+                                 root.contribution, root.rate_effect, root.mix_effect,
+                                 root.aliases});
     }
     if (incident.slices.empty()) {
       // Nothing stood out of the leaves' noise: report the incident's own slice.
@@ -1351,6 +1352,8 @@ nlohmann::json IncidentJson(const Incident& incident) {
   const Alert& lead = incident.lead;
   nlohmann::json slices = nlohmann::json::array();
   for (const auto& slice : incident.slices) {
+    nlohmann::json aliases = nlohmann::json::array();
+    for (const auto& alias : slice.same_orders_as) aliases.push_back(alias.ToJson());
     slices.push_back({{"slice", slice.slice.ToJson()},
                       {"baseline", Round(slice.baseline)},
                       {"current", Round(slice.current)},
@@ -1359,7 +1362,8 @@ nlohmann::json IncidentJson(const Incident& incident) {
                       {"rate_effect", slice.rate_effect ? nlohmann::json(Round(*slice.rate_effect))
                                                         : nlohmann::json(nullptr)},
                       {"mix_effect", slice.mix_effect ? nlohmann::json(Round(*slice.mix_effect))
-                                                      : nlohmann::json(nullptr)}});
+                                                      : nlohmann::json(nullptr)},
+                      {"same_orders_as", aliases}});
   }
   // The strongest alert per component metric is enough to say which components moved.
   std::map<std::string, const Alert*> strongest;

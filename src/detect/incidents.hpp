@@ -122,6 +122,8 @@ struct IncidentSlice {
   //! share (domain points of the total); absent when the slice was not localized from leaves.
   std::optional<double> rate_effect;
   std::optional<double> mix_effect;
+  //! Slices selecting the same orders in the incident's windows (localize::RootCause::aliases).
+  std::vector<Slice> same_orders_as;
 };
 
 //! A merged incident: its leading alert, the alerts it absorbed and its ranking figures.

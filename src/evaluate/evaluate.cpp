@@ -36,6 +36,16 @@ constexpr const char* NO_CAUSE = "none";
 // The quality bar counts incidents that moved their slice's CX Score by at least a point.
 constexpr double MIN_MOVE = 1.0;
 
+// Whether `truth` is one of the slices selecting the same orders as the incident's slices[0].
+bool AliasOfLocalized(const nlohmann::json& incident, const Slice& truth) {
+  const auto& slices = incident.value("slices", nlohmann::json::array());
+  if (slices.empty()) return false;
+  for (const auto& alias : slices[0].value("same_orders_as", nlohmann::json::array())) {
+    if (Slice::FromJson(alias) == truth) return true;
+  }
+  return false;
+}
+
 Slice LocalizedSlice(const nlohmann::json& incident) {
   const auto& slices = incident.value("slices", nlohmann::json::array());
   if (!slices.empty()) return Slice::FromJson(slices[0].at("slice"));
@@ -76,7 +86,8 @@ struct Summary {
   int total = 0;
   int detected = 0;
   int slice_exact = 0;
-  int explained = 0;  // incidents whose match has an RCA
+  int slice_alias = 0;  // not exact, the truth selecting the same orders (same_orders_as)
+  int explained = 0;    // incidents whose match has an RCA
   int cause_hits = 0;
   int decoy_first = 0;
   int whatif_scored = 0;       // incidents with a true effect and a revert estimate
@@ -95,6 +106,7 @@ Summary Summarize(const EvaluateReport& report) {
     ++summary.total;
     summary.detected += row.detected;
     summary.slice_exact += row.slice_exact;
+    summary.slice_alias += row.slice_alias;
     if (!row.top_cause.empty()) ++summary.explained;
     summary.cause_hits += row.cause_hit;
     summary.decoy_first += row.decoy_first;
@@ -350,6 +362,7 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
       const Slice found = LocalizedSlice(incident);
       row.found_slice = found.ToText();
       row.slice_exact = found == truth_slice;
+      row.slice_alias = !row.slice_exact && AliasOfLocalized(incident, truth_slice);
       const auto rca = incident.find("rca");
       if (rca != incident.end() && !rca->at("causes").empty()) {
         const auto& top = rca->at("causes")[0];
@@ -464,6 +477,7 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
          {"found_slice", row.found_slice},
          {"detected", row.detected},
          {"slice_exact", row.slice_exact},
+         {"slice_alias", row.slice_alias},
          {"top_cause", row.top_cause.empty() ? nlohmann::json() : nlohmann::json(row.top_cause)},
          {"cause_hit", row.cause_hit},
          {"confidence", row.confidence ? nlohmann::json(*row.confidence) : nlohmann::json()},
@@ -515,6 +529,7 @@ nlohmann::json ReportJson(const EvaluateReport& report) {
             {"detection_rate", Rate(s.detected, s.total)},
             {"slice_exact", s.slice_exact},
             {"slice_rate", Rate(s.slice_exact, s.total)},
+            {"slice_alias", s.slice_alias},
             {"explained", s.explained},
             {"cause_hits", s.cause_hits},
             {"cause_rate", Rate(s.cause_hits, s.total)},
@@ -601,7 +616,10 @@ std::string ReportText(const EvaluateReport& report) {
         {row.scenario, row.truth_id, row.slice,
          row.start_error ? fmt::format("{:+d}", *row.start_error)
                          : std::string(row.unconfirmed.empty() ? "miss" : "miss (unconfirmed)"),
-         row.detected ? row.found_slice + (row.slice_exact ? "" : " (x)") : std::string("-"),
+         row.detected ? row.found_slice + (row.slice_exact   ? ""
+                                           : row.slice_alias ? " (=)"
+                                                             : " (x)")
+                      : std::string("-"),
          row.top_cause.empty() ? std::string("-") : row.top_cause + (row.cause_hit ? "" : " (x)")});
   }
   std::array<size_t, 6> widths{};
@@ -623,11 +641,12 @@ std::string ReportText(const EvaluateReport& report) {
         report.random->orders_per_day);
   }
   text += fmt::format(
-      "\ndetected within {} days: {}/{} ({:.0f}%)\nslices[0] exact: {}/{} ({:.0f}%)\n"
+      "\ndetected within {} days: {}/{} ({:.0f}%)\nslices[0] exact: {}/{} ({:.0f}%; {} more "
+      "name the truth's orders under another name)\n"
       "true cause first: {}/{} ({:.0f}%; {} incidents had an RCA)\ndecoy change first: {}\n"
       "false incidents: {} over {} days ({:.2f} per 90 days)\n",
       START_TOLERANCE_DAYS, s.detected, s.total, 100 * Rate(s.detected, s.total), s.slice_exact,
-      s.total, 100 * Rate(s.slice_exact, s.total), s.cause_hits, s.total,
+      s.total, 100 * Rate(s.slice_exact, s.total), s.slice_alias, s.cause_hits, s.total,
       100 * Rate(s.cause_hits, s.total), s.explained, s.decoy_first, report.false_incidents,
       report.days, report.days == 0 ? 0.0 : 90.0 * report.false_incidents / report.days);
   text += fmt::format(

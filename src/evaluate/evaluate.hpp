@@ -42,6 +42,7 @@ struct IncidentScore {
   std::string found_slice;         //!< slices[0] of the match (canonical text)
   bool detected = false;           //!< matched with a start within two days
   bool slice_exact = false;        //!< slices[0] equals the truth slice
+  bool slice_alias = false;        //!< not exact, but the truth is in slices[0].same_orders_as
   std::string top_cause;           //!< rca.causes[0].cause of the match; empty without RCA
   bool cause_hit = false;          //!< top cause equals the truth cause
   std::optional<double> confidence;  //!< rca.causes[0].confidence of the match

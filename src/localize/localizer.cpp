@@ -487,6 +487,9 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       }
     }
     Candidate best;
+    // Slices of best's depth with exactly its evidence: slices selecting the same leaves sum
+    // them in the same order, so they tie to the last bit.
+    std::vector<CodedSlice> equals;
     for (size_t c = 0; c < combinations.size(); ++c) {
       const size_t level = combinations[c].size();
       const double shrink = std::pow(1.0 - config.parsimony, static_cast<double>(level));
@@ -494,13 +497,21 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
         if (aggregate.size <= 0.0 || aggregate.deviation * sign <= 0.0) continue;
         const double gain = aggregate.deviation * aggregate.deviation / (noise * aggregate.size);
         const double adjusted = gain * shrink - penalty[level];
-        // Slices selecting the same leaves sum them in the same order: equal to the last bit.
+        if (adjusted < best.adjusted) continue;
         const bool tie = adjusted == best.adjusted && !best.slices.empty() &&
-                         best.slices.front().size() == level && !naming.empty();
-        if (adjusted < best.adjusted || (adjusted == best.adjusted && !tie)) continue;
-        if (tie && !NamedBefore(combinations[c], best.slices.front(), naming)) continue;
+                         best.slices.front().size() == level;
+        if (adjusted == best.adjusted && !tie) continue;
         CodedSlice slice = UnpackKey(key, combinations[c]);
         if (OverlapsAny(slice, chosen)) continue;
+        if (tie) {
+          if (naming.empty() || !NamedBefore(combinations[c], best.slices.front(), naming)) {
+            equals.push_back(std::move(slice));
+            continue;
+          }
+          equals.push_back(std::move(best.slices.front()));
+        } else {
+          equals.clear();
+        }
         best = {{std::move(slice)}, aggregate.deviation, aggregate.size, gain, adjusted};
       }
     }
@@ -520,6 +531,16 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       if (std::abs(best.deviation) < config.min_share * std::abs(total_deviation)) break;
     } else {
       first_gain = best.gain;
+    }
+    // The equals that select exactly best's leaves name the same orders (its aliases).
+    const CodedSlice named = best.slices.front();
+    std::vector<CodedSlice> aliases;
+    for (CodedSlice& other : equals) {
+      bool same = true;
+      for (size_t i = 0; same && i < encoded.size.size(); ++i) {
+        same = Contains(encoded, i, other) == Contains(encoded, i, named);
+      }
+      if (same) aliases.push_back(std::move(other));
     }
     const int room = config.max_roots - static_cast<int>(result.root_causes.size());
     if (static_cast<int>(best.slices.front().size()) < depth && room >= 2) {
@@ -545,6 +566,14 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       cause.gain = own.size > 0.0 ? own.deviation * own.deviation / (noise * own.size) : 0.0;
       Describe(table, encoded, slice, total_change, cause);
       cause.score = std::clamp(std::abs(own.deviation) / std::abs(total_deviation), 0.0, 1.0);
+      // Widened or split, the named slice is another one: its aliases were not searched.
+      if (slice == named) {
+        for (const CodedSlice& alias : aliases) {
+          cause.aliases.push_back(Decode(table, encoded, alias));
+        }
+        std::sort(cause.aliases.begin(), cause.aliases.end(),
+                  [](const Slice& a, const Slice& b) { return a.ToText() < b.ToText(); });
+      }
       result.root_causes.push_back(std::move(cause));
       chosen.push_back(std::move(slice));
     }

@@ -54,6 +54,9 @@ struct RootCause {
   //! slice's delta and zero.
   double rate_effect = 0.0;
   double mix_effect = 0.0;
+  //! Other slices of the same depth that select exactly the same leaves (the data cannot tell
+  //! them apart; LocalizeConfig::naming_order chose `slice` among them), in search order.
+  std::vector<cxagent::Slice> aliases;
 };
 
 //! Which direction of change the localizer explains.

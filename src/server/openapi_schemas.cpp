@@ -210,6 +210,11 @@ Json Schemas() {
                                        {"contribution", Number()},
                                        {"rate_effect", Nullable(Number())},
                                        {"mix_effect", Nullable(Number())}});
+  // Optional: analyses stored before aliases were reported do not have it.
+  schemas["SliceRegression"]["properties"]["same_orders_as"] = Array(Ref("Slice"));
+  schemas["SliceRegression"]["properties"]["same_orders_as"]["description"] =
+      "other slices selecting exactly the same orders in the incident's windows (the data "
+      "cannot tell them apart; the named slice is the first in the naming order)";
   schemas["MetricBreakdown"] = Object(
       {{"metric", String()},
        {"label", String()},

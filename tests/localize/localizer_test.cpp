@@ -272,10 +272,22 @@ TEST(LocalizerTest, OfSlicesSelectingTheSameOrdersTheOneFirstInNamingOrderIsName
   LocalizeResult result = Localize(table, config);
   ASSERT_FALSE(result.root_causes.empty());
   EXPECT_EQ(result.root_causes[0].slice.ToText(), "region=seattle&store_type=grocery");
+  ASSERT_EQ(result.root_causes[0].aliases.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].aliases[0].ToText(),
+            "fulfillment_mode=dasher_shop&region=seattle");
   config.naming_order = {"region", "fulfillment_mode"};  // store_type unlisted: after both
   result = Localize(table, config);
   ASSERT_FALSE(result.root_causes.empty());
   EXPECT_EQ(result.root_causes[0].slice.ToText(), "fulfillment_mode=dasher_shop&region=seattle");
+  ASSERT_EQ(result.root_causes[0].aliases.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].aliases[0].ToText(), "region=seattle&store_type=grocery");
+}
+
+TEST(LocalizerTest, ASliceWithoutAnotherSelectingItsOrdersHasNoAliases) {
+  auto table = RatioCube([](const Cell& c) { return c.region == "seattle" ? 0.93 : 1.0; }, One);
+  const auto result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_TRUE(result.root_causes[0].aliases.empty());
 }
 
 TEST(LocalizerTest, DepthThreeSliceIsLocalizedExactly) {

@@ -817,6 +817,8 @@ export interface components {
             delta: number;
             mix_effect: number | null;
             rate_effect: number | null;
+            /** @description other slices selecting exactly the same orders in the incident's windows (the data cannot tell them apart; the named slice is the first in the naming order) */
+            same_orders_as?: components["schemas"]["Slice"][];
             slice: components["schemas"]["Slice"];
         };
         Tradeoff: {

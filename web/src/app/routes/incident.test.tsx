@@ -40,6 +40,30 @@ describe('incident /incidents/:id', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]).toHaveTextContent('region=seattle81%86.079.1−6.9−6.20−0.70');
     expect(rows[1]).toHaveTextContent('region=seattle, platform=ios42%');
+    expect(screen.queryByText(/selects exactly the same orders/)).not.toBeInTheDocument();
+  });
+
+  it('names the slices that select exactly the same orders as a top slice', async () => {
+    mockApi(
+      fixtureRoutes({
+        'GET /api/incidents/INC-0001': jsonResponse({
+          ...INCIDENT_DETAIL,
+          slices: [
+            {
+              ...INCIDENT_DETAIL.slices[0]!,
+              slice: { region: 'austin', store_type: 'grocery' },
+              same_orders_as: [{ fulfillment_mode: 'dasher_shop', region: 'austin' }],
+            },
+          ],
+        }),
+      }),
+    );
+    renderApp('/incidents/INC-0001');
+
+    const card = await screen.findByRole('region', { name: 'Top regressing slices' });
+    expect(await within(card).findByText(/selects exactly the same orders as/)).toHaveTextContent(
+      'region=austin, store_type=grocery selects exactly the same orders as fulfillment_mode=dasher_shop, region=austin: the data cannot tell them apart.',
+    );
   });
 
   it('draws one small multiple per component metric, slice vs rest', async () => {

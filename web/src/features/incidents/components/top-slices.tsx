@@ -124,6 +124,14 @@ export function TopSlices({ incident }: { incident: IncidentDetail }) {
           }
         />
       )}
+      {rows
+        .filter((r) => (r.same_orders_as ?? []).length > 0)
+        .map((r) => (
+          <p key={r.name} className="mt-3 text-xs text-slate-600">
+            <span className="font-medium">{r.name}</span> selects exactly the same orders as{' '}
+            {(r.same_orders_as ?? []).map(formatSlice).join(', ')}: the data cannot tell them apart.
+          </p>
+        ))}
     </Card>
   );
 }
