@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -424,20 +425,67 @@ bool HasNulls(const storage::Column& column) {
   return std::find(column.valid.begin(), column.valid.end(), uint8_t{0}) != column.valid.end();
 }
 
-// The slices of `cube` in row order; false (with `why`) unless they come in ascending slice
-// text, each slice's dates ascending.
-bool SlicesOf(const storage::Table& cube, size_t volume_column, const char* name,
-              std::vector<SliceRows>& out, std::string& why) {
+// The rows of `cube` in slice-text, then date order: empty when they already come so (as RollUp
+// writes them), else the row indices in that order. A cube updated in place
+// (storage::ResultsWriter) holds the rows each refresh added after the earlier ones. Rows of one
+// slice and date twice stay next to each other (SlicesOf then rejects them).
+std::vector<size_t> RowOrder(const storage::Table& cube) {
+  const storage::Column& slice = cube.columns[0];
+  const std::vector<int64_t>& dates = cube.columns[2].ints;
+  const size_t rows = cube.RowCount();
+  // Codes compare as their texts when the dictionary is in ascending order (an ENUM read back).
+  const bool coded = !slice.dictionary.empty() &&
+                     std::adjacent_find(slice.dictionary.begin(), slice.dictionary.end(),
+                                        std::greater_equal<>()) == slice.dictionary.end();
+  const auto slice_less = [&](size_t a, size_t b) {
+    return coded ? slice.ints[a] < slice.ints[b] : slice.StringAt(a) < slice.StringAt(b);
+  };
+  const auto less = [&](size_t a, size_t b) {
+    if (slice_less(a, b)) return true;
+    if (slice_less(b, a)) return false;
+    return dates[a] < dates[b];
+  };
+  size_t row = 1;
+  while (row < rows && less(row - 1, row)) ++row;
+  if (row >= rows) return {};
+  std::vector<size_t> order(rows);
+  const auto by_date = [&dates](size_t a, size_t b) { return dates[a] < dates[b]; };
+  if (coded) {
+    // A counting sort by slice code keeps each slice's rows in their stored order, which is by
+    // date but for the rows added later; those few are then sorted in.
+    std::vector<size_t> start(slice.dictionary.size() + 1, 0);
+    for (size_t r = 0; r < rows; ++r) ++start[static_cast<size_t>(slice.ints[r]) + 1];
+    for (size_t code = 1; code < start.size(); ++code) start[code] += start[code - 1];
+    std::vector<size_t> next(start.begin(), start.end() - 1);
+    for (size_t r = 0; r < rows; ++r) order[next[static_cast<size_t>(slice.ints[r])]++] = r;
+    for (size_t code = 0; code + 1 < start.size(); ++code) {
+      const auto first = order.begin() + static_cast<ptrdiff_t>(start[code]);
+      const auto last = order.begin() + static_cast<ptrdiff_t>(start[code + 1]);
+      if (!std::is_sorted(first, last, by_date)) std::stable_sort(first, last, by_date);
+    }
+  } else {
+    for (size_t r = 0; r < rows; ++r) order[r] = r;
+    std::stable_sort(order.begin(), order.end(), less);
+  }
+  return order;
+}
+
+// The slices of `cube` taken in `order` (RowOrder; empty: row order), as runs of positions in
+// it; false (with `why`) unless they come in ascending slice text, each slice's dates ascending.
+bool SlicesOf(const storage::Table& cube, const std::vector<size_t>& order, size_t volume_column,
+              const char* name, std::vector<SliceRows>& out, std::string& why) {
   const storage::Column& slice = cube.columns[0];
   const storage::Column& date = cube.columns[2];
   const storage::Column& volume = cube.columns[3 + volume_column];
   const bool coded = !slice.dictionary.empty();
   const size_t rows = cube.RowCount();
-  for (size_t row = 0; row < rows; ++row) {
-    const bool same = row > 0 && (coded ? slice.ints[row] == slice.ints[row - 1]
-                                        : slice.strings[row] == slice.strings[row - 1]);
+  size_t previous = 0;
+  for (size_t position = 0; position < rows; ++position) {
+    const size_t row = order.empty() ? position : order[position];
+    const bool same = position > 0 && (coded ? slice.ints[row] == slice.ints[previous]
+                                             : slice.strings[row] == slice.strings[previous]);
     if (same) {
-      if (date.ints[row] <= date.ints[row - 1]) {
+      if (date.ints[row] <= date.ints[previous]) {
         why = fmt::format("the {} cube's rows of slice '{}' are not in date order", name,
                           out.back().text);
         return false;
@@ -449,12 +497,13 @@ bool SlicesOf(const storage::Table& cube, size_t volume_column, const char* name
                           text, out.back().text);
         return false;
       }
-      if (!out.empty()) out.back().end = row;
-      out.push_back({text, row, rows, 0});
+      if (!out.empty()) out.back().end = position;
+      out.push_back({text, position, rows, 0});
     }
     out.back().volume += volume.type == storage::ColumnType::DOUBLE
                              ? volume.doubles[row]
                              : static_cast<double>(volume.ints[row]);
+    previous = row;
   }
   return true;
 }
@@ -518,10 +567,13 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   std::vector<SliceRows> old_slices;
   std::vector<SliceRows> new_slices;
   std::vector<SliceRows> series;
-  if (!SlicesOf(stored, options.volume_column, "stored", old_slices, why) ||
-      !SlicesOf(added, options.volume_column, "added days'", new_slices, why) ||
+  // The stored rows may come in any order; the others come from RollUp, in order (checked).
+  const std::vector<size_t> stored_order = RowOrder(stored);
+  const std::vector<size_t> in_order;
+  if (!SlicesOf(stored, stored_order, options.volume_column, "stored", old_slices, why) ||
+      !SlicesOf(added, in_order, options.volume_column, "added days'", new_slices, why) ||
       (reaching != nullptr &&
-       !SlicesOf(*reaching, options.volume_column, "reaching slices'", series, why))) {
+       !SlicesOf(*reaching, in_order, options.volume_column, "reaching slices'", series, why))) {
     return std::nullopt;
   }
   // The added days, all after the stored ones, count towards the floor as RollUp counts dates.
@@ -540,9 +592,11 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
 
   // Every combination in slice-text order, from the stored slices, the added ones and those left
   // out: the runs of rows of the output in order (table, first row, end), each output row's
-  // slice code, and the kept slices' texts.
+  // slice code, and the kept slices' texts. A run's rows are positions in its table's `order`
+  // (empty: row numbers).
   struct Run {
     const storage::Table* table;
+    const std::vector<size_t>* order;
     size_t begin;
     size_t end;
   };
@@ -608,11 +662,12 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
     }
     const auto code = static_cast<int64_t>(kept.size());
     kept.emplace_back(text);
-    for (const auto& [table, slice] :
-         {std::pair{&stored, old_rows}, std::pair{&added, whole != nullptr ? nullptr : new_rows},
-          std::pair{reaching, whole}}) {
+    for (const auto& [table, order, slice] :
+         {std::tuple{&stored, &stored_order, old_rows},
+          std::tuple{&added, &in_order, whole != nullptr ? nullptr : new_rows},
+          std::tuple{reaching, &in_order, whole}}) {
       if (slice == nullptr) continue;
-      runs.push_back({table, slice->begin, slice->end});
+      runs.push_back({table, order, slice->begin, slice->end});
       codes.insert(codes.end(), slice->end - slice->begin, code);
     }
   }
@@ -628,8 +683,14 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   const auto copy = [&runs](auto member, size_t c, auto& target) {
     for (const Run& run : runs) {
       const auto& source = run.table->columns[c].*member;
-      target.insert(target.end(), source.begin() + static_cast<ptrdiff_t>(run.begin),
-                    source.begin() + static_cast<ptrdiff_t>(run.end));
+      if (run.order->empty()) {
+        target.insert(target.end(), source.begin() + static_cast<ptrdiff_t>(run.begin),
+                      source.begin() + static_cast<ptrdiff_t>(run.end));
+      } else {
+        for (size_t position = run.begin; position < run.end; ++position) {
+          target.push_back(source[(*run.order)[position]]);
+        }
+      }
     }
   };
   for (size_t c = 0; c < width; ++c) {

@@ -60,13 +60,13 @@ storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options,
                       CubeVolumes* volumes = nullptr);
 
 //! RollUp of the leaves of some days followed by others, from `stored` (RollUp's table of the
-//! earlier days' leaves, `volumes` its CubeVolumes) and `added` (RollUp of the later days' leaves
-//! alone with no volume floor: every combination present on those days). Equal to RollUp of all
-//! the leaves (sums to rounding: the same leaves added up in another grouping): a slice of
-//! `stored` is kept with its rows and its rows of `added` when its volume over all days still
-//! meets the floor (`options.min_daily` times the distinct dates), and dropped otherwise; a
-//! combination `stored` left out stays out while under the floor; one first seen on the added
-//! days is kept with its added rows when they meet the floor. A combination left out of
+//! earlier days' leaves, its rows in any order, `volumes` its CubeVolumes) and `added` (RollUp of
+//! the later days' leaves alone with no volume floor: every combination present on those days).
+//! Equal to RollUp of all the leaves (sums to rounding: the same leaves added up in another
+//! grouping): a slice of `stored` is kept with its rows and its rows of `added` when its volume
+//! over all days still meets the floor (`options.min_daily` times the distinct dates), and dropped
+//! otherwise; a combination `stored` left out stays out while under the floor; one first seen on
+//! the added days is kept with its added rows when they meet the floor. A combination left out of
 //! `stored` that reaches the floor with the added days needs its rows of every day, which
 //! `stored` does not hold: they are taken from `reaching` (RollUp's rows of such combinations
 //! over all the leaves, in slice and date order) when it has them; when it has not, nullopt is
@@ -74,7 +74,9 @@ storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options,
 //! success `volumes` becomes the returned cube's. Returns nullopt, saying why in `why`, when the
 //! cube cannot be had this way: a combination reaching the floor is not in `reaching` or its rows
 //! there do not sum to its volume, `added` holds a date not after the stored days, or the tables
-//! do not match (columns, types, rows out of slice and date order, NULLs).
+//! do not match (columns, types, rows of `added` or `reaching` out of slice and date order, a
+//! slice's date twice, NULLs). The output's rows are in slice and date order whatever the order of
+//! `stored`'s.
 std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
                                          const RollUpOptions& options, CubeVolumes& volumes,
                                          std::string& why, const storage::Table* reaching = nullptr,

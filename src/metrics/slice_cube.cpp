@@ -391,10 +391,10 @@ std::optional<storage::Table> ExtendStoredCube(storage::Connection& connection,
     // Both dictionaries list their slices in ascending order.
     const auto& before = stored.columns[0].dictionary;
     const auto& after = cube->columns[0].dictionary;
-    extension->dropped = 0;
+    extension->dropped.clear();
     for (size_t b = 0, a = 0; b < before.size(); ++b) {
       while (a < after.size() && after[a] < before[b]) ++a;
-      if (a == after.size() || after[a] != before[b]) ++extension->dropped;
+      if (a == after.size() || after[a] != before[b]) extension->dropped.push_back(before[b]);
     }
     extension->reached = std::move(needed);
   }

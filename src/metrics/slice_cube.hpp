@@ -55,7 +55,7 @@ std::string CubeKey(const CubeConfig& config);
 
 //! What ExtendStoredCube did besides taking the stored cube's rows.
 struct CubeExtension {
-  size_t dropped = 0;                //!< stored slices that fell under the volume floor
+  std::vector<std::string> dropped;  //!< stored slices that fell under the volume floor
   std::vector<std::string> reached;  //!< slices reaching it with the added days (summed anew)
 };
 

@@ -294,6 +294,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   }
   storage::Table slice_cube;
   metrics::CubeVolumes cube_volumes;  // what a later refresh needs to extend the cube
+  // Set when the stored cube was extended: the rows of it that the new results change.
+  std::optional<storage::CubeChanges> cube_changes;
   if (clickhouse) {
     // The leaves pass, with the RCA's own sums, as one ClickHouse query per range of days; its
     // rows are order_leaves.
@@ -310,16 +312,19 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     slice_cube = metrics::RollUpLeaves(connection, cube);
   } else if (options.incremental) {
     // A day appended after the stored ones extends the stored cube by its rows alone.
-    slice_cube =
-        RefreshCube(connection, cube, stored ? &*stored : nullptr,
-                    reused_leaves ? &changes->days : nullptr, cube_volumes, options.report);
+    slice_cube = RefreshCube(connection, cube, stored ? &*stored : nullptr,
+                             reused_leaves ? &changes->days : nullptr, cube_volumes, options.report,
+                             cube_changes);
   } else {
     slice_cube = metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
   }
   spdlog::info("analyze: slice cube in {:.2f} s", Seconds(stage));
-  // The cube is written to the new results while the rest of the analysis runs.
-  storage::ResultsWriter results(connection, results_dir);
-  results.StoreCube(slice_cube);
+  // The cube is written to the new results while the rest of the analysis runs. A refresh that
+  // extended the stored cube starts from a copy of the stored results and changes only its rows
+  // of the new days and of the slices dropped or added (docs/incremental.md, What is stored).
+  storage::ResultsWriter results(connection, results_dir,
+                                 cube_changes ? STORED_CATALOG : std::string());
+  results.StoreCube(slice_cube, cube_changes ? &*cube_changes : nullptr);
   stage = std::chrono::steady_clock::now();
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
       connection, slice_cube, registry, config.incidents, support.Names("metric"));
@@ -536,6 +541,10 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The per-day sums first: results that name a generation the sums do not have are not reused.
   if (leaves_store) leaves_store->Commit();
   results.Commit(analysis);
+  if (options.report != nullptr) {
+    options.report->stored_in_place = results.FromStored();
+    options.report->stored_reason = results.WhyAnew();
+  }
   if (clickhouse) {
     const storage::ClickHouseTraffic traffic = storage::ClickHouseTrafficSoFar();
     spdlog::info("analyze: {} requests to ClickHouse, {:.1f} MB of answers", traffic.requests,

@@ -58,6 +58,12 @@ struct RefreshReport {
   //! Slices an extended cube took anew, summed over every day: left out of the stored cube, they
   //! reach the volume floor with the new days.
   std::vector<std::string> cube_reached;
+  //! Whether the results were stored by changing a copy of the stored ones in place (an extended
+  //! cube: storage::ResultsWriter) rather than written anew.
+  bool stored_in_place = false;
+  //! Why results that could have been (an extended cube) were written anew instead
+  //! (storage::ResultsWriter::WhyAnew).
+  std::string stored_reason;
 };
 
 //! How RunAnalysis treats the stored results of an earlier analysis of the same data.

@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* PREVIOUS = "cx_previous";
+constexpr const char* PREVIOUS = STORED_CATALOG;
 constexpr const char* EFFICIENCY_DAYS = "efficiency_days";
 constexpr const char* CUBE_LEFT_OUT = "cube_left_out";
 
@@ -111,12 +111,6 @@ bool HasPreviousTable(storage::Connection& connection, const std::string& table)
 std::string DateList(const std::vector<Date>& days) {
   std::vector<std::string> literals;
   for (const Date day : days) literals.push_back(fmt::format("DATE '{}'", FormatDate(day)));
-  return fmt::format("{}", fmt::join(literals, ", "));
-}
-
-std::string IdList(const std::vector<std::string>& ids) {
-  std::vector<std::string> literals;
-  for (const auto& id : ids) literals.push_back(storage::SqlLiteral(id));
   return fmt::format("{}", fmt::join(literals, ", "));
 }
 
@@ -326,7 +320,9 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
 
 storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
                            const StoredState* stored, const std::vector<Date>* changed,
-                           metrics::CubeVolumes& volumes, RefreshReport* report) {
+                           metrics::CubeVolumes& volumes, RefreshReport* report,
+                           std::optional<storage::CubeChanges>& cube_changes) {
+  cube_changes.reset();
   std::string why;
   if (stored != nullptr && changed != nullptr) {
     if (stored->CubeKey().empty()) {
@@ -354,7 +350,7 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
           spdlog::info(
               "analyze: incremental: slice cube extended by {} appended day(s): {} slices, {} "
               "dropped under the volume floor, {} reaching it summed over every day{}{}",
-              changed->size(), cube->columns[0].dictionary.size(), extension.dropped,
+              changed->size(), cube->columns[0].dictionary.size(), extension.dropped.size(),
               extension.reached.size(), extension.reached.empty() ? "" : ": ",
               fmt::join(extension.reached, ", "));
           if (report != nullptr) {
@@ -362,6 +358,12 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
             report->cube_reached = extension.reached;
           }
           volumes = std::move(extended);
+          // The stored cube's rows but those of the new days and of the slices dropped or
+          // reached stand as stored.
+          cube_changes.emplace();
+          for (const Date day : *changed) cube_changes->days.push_back(day.days);
+          cube_changes->dropped = std::move(extension.dropped);
+          cube_changes->added = extension.reached;
           return std::move(*cube);
         }
       } catch (const Error& failure) {
@@ -388,8 +390,7 @@ void CopyIncidentArtifacts(storage::Connection& connection, storage::ResultsWrit
   if (ids.empty()) return;
   for (const char* table : {"rca_models", "rca_samples"}) {
     if (!HasPreviousTable(connection, table) || !connection.HasTempRelation(table)) continue;
-    writer.AppendRows(table, fmt::format("SELECT * FROM {}.{} WHERE incident_id IN ({})", PREVIOUS,
-                                         table, IdList(ids)));
+    writer.KeepStoredRows(table, ids, fmt::format("{}.{}", PREVIOUS, table));
   }
 }
 

@@ -13,12 +13,12 @@
 #include "metrics/slice_cube.hpp"
 #include "rca/rca.hpp"
 #include "storage/clickhouse_facts.hpp"
+#include "storage/results_store.hpp"
 #include "storage/source_units.hpp"
 
 namespace cxagent::storage {
 class Connection;
 class Dataset;
-class ResultsWriter;
 }  // namespace cxagent::storage
 
 namespace cxagent::pipeline {
@@ -93,6 +93,9 @@ class StoredState {
 //! and recommendations are found by.
 std::string WindowsKey(const rca::IncidentWindows& w);
 
+//! The name under which a refresh attaches the stored results (read-only: StoredState::Open).
+inline constexpr const char* STORED_CATALOG = "cx_previous";
+
 //! The attached in-memory database an incremental run computes leaves into (every connection of
 //! the database sees it, so that storage::LeavesStore writes them on a thread of its own).
 inline constexpr const char* WORK_CATALOG = "cx_work";
@@ -115,9 +118,12 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
 //! hold the cube's volumes under the same settings, the stored cube is extended by those days'
 //! sums alone (metrics::ExtendStoredCube); otherwise, and when a slice reaches the volume floor
 //! only with the new days, every day's sums are rolled up (the log and `report` say why).
+//! `cube_changes` is set when the stored cube was extended: what a copy of the stored results
+//! changes in their cube (storage::ResultsWriter), and reset otherwise.
 storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
                            const StoredState* stored, const std::vector<Date>* changed,
-                           metrics::CubeVolumes& volumes, RefreshReport* report);
+                           metrics::CubeVolumes& volumes, RefreshReport* report,
+                           std::optional<storage::CubeChanges>& cube_changes);
 
 //! A new generation name for stored per-day sums (unique per run).
 std::string NewLeavesGeneration();
@@ -126,8 +132,9 @@ std::string NewLeavesGeneration();
 //! change_log, nor a whole table).
 bool WindowsUnchanged(const rca::IncidentWindows& w, const storage::UnitChanges& changes);
 
-//! Has `writer` store the stored RCA artifacts (`cx_previous.rca_models` and `rca_samples`) of
-//! the incidents `ids` beside those rca::StageArtifacts staged.
+//! Has `writer` keep the stored RCA artifacts (`cx_previous.rca_models` and `rca_samples`) of
+//! the incidents `ids` beside those rca::StageArtifacts staged (storage::ResultsWriter::
+//! KeepStoredRows).
 void CopyIncidentArtifacts(storage::Connection& connection, storage::ResultsWriter& writer,
                            const std::vector<std::string>& ids);
 

@@ -373,10 +373,10 @@ TEST(ExtendCubeTest, AddedDaysMustComeAfterTheStoredOnesAndTheTablesMustMatch) {
   renamed.columns[4].name = "cx";
   EXPECT_FALSE(ExtendCube(stored, renamed, options, volumes, why));
   EXPECT_NE(why.find("column 5"), std::string::npos) << why;
-  // Rows out of date order.
-  storage::Table shuffled = stored;
-  std::swap(shuffled.columns[2].ints[0], shuffled.columns[2].ints[1]);
-  EXPECT_FALSE(ExtendCube(shuffled, added, options, volumes, why));
+  // A slice's date twice.
+  storage::Table twice = stored;
+  twice.columns[2].ints[1] = twice.columns[2].ints[0];
+  EXPECT_FALSE(ExtendCube(twice, added, options, volumes, why));
   EXPECT_NE(why.find("not in date order"), std::string::npos) << why;
   // No stored days.
   CubeVolumes none;
@@ -392,6 +392,65 @@ TEST(ExtendCubeTest, AddedDaysMustComeAfterTheStoredOnesAndTheTablesMustMatch) {
   const std::optional<storage::Table> unchanged = ExtendCube(*cube, empty, options, same, why);
   ASSERT_TRUE(unchanged) << why;
   EXPECT_EQ(CubeRows(*unchanged), CubeRows(*cube));
+}
+
+// `cube`'s rows in a random order (as a cube updated in place holds them: each refresh's rows
+// after the earlier ones), its slices as text or as codes of its dictionary.
+storage::Table Shuffled(const storage::Table& cube, std::mt19937& random, bool as_text) {
+  std::vector<size_t> order(cube.RowCount());
+  for (size_t row = 0; row < order.size(); ++row) order[row] = row;
+  std::shuffle(order.begin(), order.end(), random);
+  storage::Table out;
+  for (const auto& column : cube.columns) {
+    storage::Column& target = out.AddColumn(column.name, column.type);
+    if (&column == &cube.columns[0] && as_text) {
+      for (const size_t row : order) target.strings.emplace_back(column.StringAt(row));
+      continue;
+    }
+    target.dictionary = column.dictionary;
+    for (const size_t row : order) {
+      if (column.type == storage::ColumnType::DOUBLE) {
+        target.doubles.push_back(column.doubles[row]);
+      } else if (column.type == storage::ColumnType::VARCHAR && column.dictionary.empty()) {
+        target.strings.push_back(column.strings[row]);
+      } else {
+        target.ints.push_back(column.ints[row]);
+      }
+    }
+  }
+  return out;
+}
+
+TEST(ExtendCubeTest, StoredRowsInAnyOrderGiveTheSameCube) {
+  std::mt19937 random(5);
+  const LeafSums leaves = LeavesOf({{0, 0, 20000, 9},
+                                    {1, 1, 20000, 2},
+                                    {0, 1, 20000, 4},
+                                    {0, 0, 20001, 9},
+                                    {1, 1, 20001, 1},
+                                    {0, 1, 20001, 3},
+                                    {0, 0, 20002, 9},
+                                    {1, 1, 20002, 1}});
+  RollUpOptions options;
+  options.min_daily = 2;
+  const storage::Table expected = RollUp(leaves, options);
+  CubeVolumes stored_volumes;
+  const storage::Table stored =
+      RollUp(DaysOf(leaves, [](int32_t date) { return date < 20002; }), options, &stored_volumes);
+  RollUpOptions all = options;
+  all.min_daily = 0;
+  const storage::Table added =
+      RollUp(DaysOf(leaves, [](int32_t date) { return date == 20002; }), all);
+  for (const bool as_text : {false, true}) {
+    for (int round = 0; round < 5; ++round) {
+      const storage::Table shuffled = Shuffled(stored, random, as_text);
+      CubeVolumes volumes = stored_volumes;
+      std::string why;
+      const std::optional<storage::Table> cube = ExtendCube(shuffled, added, options, volumes, why);
+      ASSERT_TRUE(cube) << why;
+      EXPECT_EQ(CubeRows(*cube), CubeRows(expected)) << (as_text ? "text" : "codes");
+    }
+  }
 }
 
 // Random leaves over many days, to be extended by the last one or two at several floors, the

@@ -99,6 +99,43 @@ void WriteTables(const fs::path& world, const fs::path& folder, bool last_day) {
   }
 }
 
+// Writes the rows of the generated `world` whose day is in [`from`, `to`) (`from` empty: every
+// day before `to`, with the whole change_log) into `folder`/<table>/`file`: the per-order tables
+// by their order's day, inventory and supply by their own, as WriteTables.
+void WriteDays(const fs::path& world, const fs::path& folder, const std::string& from,
+               const std::string& to, const std::string& file) {
+  storage::Database database;
+  storage::Connection connection(database);
+  const auto in_range = [&](const std::string& day, const std::string& type) {
+    return fmt::format("{0} < {1} '{2}'", day, type, to) +
+           (from.empty() ? "" : fmt::format(" AND {0} >= {1} '{2}'", day, type, from));
+  };
+  connection.Execute(
+      fmt::format("CREATE TEMP TABLE chosen AS SELECT order_id FROM read_parquet({}) WHERE {}",
+                  Literal(world / "orders.parquet"), in_range("order_date", "DATE")));
+  for (const char* table : TABLES) {
+    const std::string table_name(table);
+    std::string where;
+    if (table_name == "orders") {
+      where = in_range("order_date", "DATE");
+    } else if (table_name == "inventory") {
+      where = in_range("date", "DATE");
+    } else if (table_name == "supply_hourly") {
+      where = in_range("hour", "TIMESTAMP");
+    } else if (table_name == "change_log") {
+      if (!from.empty()) continue;
+      where = "TRUE";
+    } else {
+      where = "order_id IN (SELECT order_id FROM chosen)";
+    }
+    fs::create_directories(folder / table);
+    Copy(connection,
+         fmt::format("SELECT * FROM read_parquet({}) WHERE {}",
+                     Literal(world / (table_name + ".parquet")), where),
+         folder / table / file);
+  }
+}
+
 // A copy of a data folder, with its stored results when `results`.
 void CopyFolder(const fs::path& from, const fs::path& to, bool results) {
   fs::create_directories(to);
@@ -150,15 +187,16 @@ void ExpectSameAnalysis(const json& a, const json& b, const std::string& path = 
   }
 }
 
-// The stored slice cubes of two folders' results are equal: the same rows in the same order,
-// counts exact and sums to 1e-9.
+// The stored slice cubes of two folders' results are equal: the same rows read in slice and date
+// order (a refresh updates the stored cube in place, its new rows after the others), counts exact
+// and sums to 1e-9.
 void ExpectSameStoredCube(const fs::path& a, const fs::path& b) {
   storage::Database database;
   storage::Connection connection(database);
   const auto read = [&](const fs::path& folder) {
     connection.Execute(
         fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
-    storage::Table cube = connection.Query("SELECT * FROM r.slice_cube");
+    storage::Table cube = connection.Query("SELECT * FROM r.slice_cube ORDER BY slice, date");
     connection.Execute("DETACH r");
     return cube;
   };
@@ -256,9 +294,77 @@ TEST_F(IncrementalTest, ANewDayIsSummedAloneAndTheResultEqualsAFullAnalysis) {
   EXPECT_TRUE(appended_report_.checked_new_rows);
   // The stored cube was extended by the new day's rows, not rolled up from every day.
   EXPECT_EQ(appended_report_.cube, "extended") << appended_report_.cube_reason;
+  // The results were stored by changing a copy of the stored ones in place.
+  EXPECT_TRUE(appended_report_.stored_in_place) << appended_report_.stored_reason;
   ExpectSameAnalysis(appended_, full_);
   ExpectSameStoredCube(dir_->File("appended"), dir_->File("all-full"));
   ASSERT_GE(full_["incidents"].size(), 2u) << full_.dump();
+}
+
+// Rows of the stored cube of `folder` that come before a row of a lower slice or date: a cube
+// changed in place holds its added rows after the stored ones.
+int64_t RowsOutOfOrder(const fs::path& folder) {
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+  const storage::Table cube = connection.Query("SELECT slice, date FROM r.slice_cube");
+  int64_t out_of_order = 0;
+  for (size_t row = 1; row < cube.RowCount(); ++row) {
+    const auto before =
+        std::pair{cube.Get("slice").StringAt(row - 1), cube.Get("date").ints[row - 1]};
+    const auto after = std::pair{cube.Get("slice").StringAt(row), cube.Get("date").ints[row]};
+    if (!(before < after)) ++out_of_order;
+  }
+  return out_of_order;
+}
+
+// Two refreshes in a row, each a day appended: the second changes in place the results the
+// first changed in place, and both equal a full analysis of their days, stored cube included.
+TEST_F(IncrementalTest, TwoRefreshesInARowChangeTheStoredResultsInPlaceAndEqualAFullAnalysis) {
+  const fs::path folder = dir_->File("twice");
+  const fs::path world = dir_->File("world");
+  const std::string day_29 = "2026-03-30";  // the 29th day, LAST_DAY the 30th
+  WriteDays(world, folder, "", day_29, "part-0.parquet");
+  pipeline::RefreshReport first;
+  Refresh(folder, first);
+  EXPECT_EQ(first.mode, "full");
+  EXPECT_FALSE(first.stored_in_place);
+  WriteDays(world, folder, day_29, LAST_DAY, "part-1.parquet");
+  pipeline::RefreshReport second;
+  const json twenty_nine = Refresh(folder, second);
+  EXPECT_EQ(second.computed_days, std::vector<std::string>{day_29});
+  EXPECT_EQ(second.cube, "extended") << second.cube_reason;
+  EXPECT_TRUE(second.stored_in_place) << second.stored_reason;
+  EXPECT_GT(RowsOutOfOrder(folder), 0);
+  const fs::path copy = dir_->File("twice-29-full");
+  CopyFolder(folder, copy, false);
+  ExpectSameAnalysis(twenty_nine,
+                     pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()},
+                                           pipeline::AnalysisConfig{}));
+  ExpectSameStoredCube(folder, copy);
+  WriteDays(world, folder, LAST_DAY, "2026-04-01", "part-2.parquet");
+  pipeline::RefreshReport third;
+  const json thirty = Refresh(folder, third);
+  EXPECT_EQ(third.computed_days, std::vector<std::string>{LAST_DAY});
+  EXPECT_EQ(third.cube, "extended") << third.cube_reason;
+  EXPECT_TRUE(third.stored_in_place) << third.stored_reason;
+  ExpectSameAnalysis(thirty, full_);
+  ExpectSameStoredCube(folder, dir_->File("all-full"));
+}
+
+// Stored results that cannot be read (a damaged file) mean a full analysis, as stored sums that
+// cannot be read do; the refresh after it changes its results in place.
+TEST_F(IncrementalTest, UnreadableStoredResultsMeanAFullAnalysis) {
+  const fs::path folder = Appended("unreadable");
+  WriteFileAtomic((folder / ".cxagent" / "results.duckdb").string(), std::string(8192, 'x'));
+  pipeline::RefreshReport report;
+  ExpectSameAnalysis(Refresh(folder, report), full_);
+  EXPECT_EQ(report.mode, "full");
+  EXPECT_NE(report.reason.find("the stored results cannot be read"), std::string::npos)
+      << report.reason;
+  EXPECT_FALSE(report.stored_in_place);
+  ExpectSameStoredCube(folder, dir_->File("all-full"));
 }
 
 TEST_F(IncrementalTest, EveryReportedSliceIsWhereTheCxScoreFell) {
@@ -583,6 +689,39 @@ pipeline::RefreshReport ExpectRefreshEqualsFull(const TempDir& dir, const fs::pa
       refreshed, pipeline::RunAnalysis(storage::DatasetOptions{.folder = copy.string()}, config));
   ExpectSameStoredCube(folder, copy);
   return report;
+}
+
+// A stored cube that takes the new day's sums for its slices' rows but not as rows of its own
+// table (here a CHECK on its dates) cannot be changed in place: the results are written anew,
+// the log and the report say why, and they equal a full analysis.
+TEST_F(IncrementalTest, AStoredCubeThatCannotTakeTheNewRowsIsWrittenAnew) {
+  const pipeline::AnalysisConfig config;
+  const fs::path folder = StoredBeforeTheLastDay(*dir_, "unfit-cube", config);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    const storage::Table columns = connection.Query(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'r' AND "
+        "table_name = 'slice_cube' ORDER BY column_index");
+    std::vector<std::string> definitions;
+    for (size_t i = 0; i < columns.RowCount(); ++i) {
+      definitions.push_back(
+          fmt::format("{} {}", storage::SqlIdentifier(columns.Get("column_name").StringAt(i)),
+                      columns.Get("data_type").StringAt(i)));
+    }
+    connection.Execute(fmt::format(
+        "CREATE TABLE r.checked ({}, CHECK (date < DATE '{}')); INSERT INTO r.checked SELECT * "
+        "FROM r.slice_cube; DROP TABLE r.slice_cube; ALTER TABLE r.checked RENAME TO slice_cube; "
+        "DETACH r",
+        fmt::join(definitions, ", "), LAST_DAY));
+  }
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  EXPECT_FALSE(report.stored_in_place);
+  EXPECT_NE(report.stored_reason.find("cannot be updated"), std::string::npos)
+      << report.stored_reason;
 }
 
 TEST_F(IncrementalTest, AStoredSliceFallingUnderTheFloorWithTheNewDayIsDropped) {
