@@ -66,10 +66,19 @@ struct CubeExtension {
 //! the added days are summed over every day of `all_leaves` (one filtered query each); with more
 //! of them, or when the cube cannot be extended for another reason, nullopt and `why` (then roll
 //! up every day). `extension`, when given, receives what was dropped and summed anew.
-std::optional<storage::Table> ExtendStoredCube(
-    storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
-    const std::string& added_leaves, const std::string& all_leaves, CubeVolumes& volumes,
-    std::string& why, CubeExtension* extension = nullptr);
+//! `stored_rows`, when given, are the stored cube's rows as ReadStoredCube returned them (read
+//! ahead, while the refresh computed the new days' sums); otherwise they are read here.
+std::optional<storage::Table> ExtendStoredCube(storage::Connection& connection,
+                                               const CubeConfig& config,
+                                               const std::string& stored_cube,
+                                               const std::string& added_leaves,
+                                               const std::string& all_leaves, CubeVolumes& volumes,
+                                               std::string& why, CubeExtension* extension = nullptr,
+                                               const storage::Table* stored_rows = nullptr);
+
+//! The rows of the stored cube `stored_cube` (a relation) as ExtendStoredCube reads them: the
+//! slice as an ENUM (a code per row, not a string per row), in the order they are stored.
+storage::Table ReadStoredCube(storage::Connection& connection, const std::string& stored_cube);
 
 //! The same sums as RollUpLeaves in one plain DuckDB GROUPING SETS query over `order_facts`
 //! (into TEMP table `plain_cube`): the peer the cube stage is benchmarked against.

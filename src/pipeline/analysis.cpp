@@ -193,6 +193,16 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     }
   }
 
+  // The stored cube is read on a connection of its own while the data is checked and the new
+  // days summed (a tenth of a second at 1M orders): only what an append extends it with is
+  // computed after.
+  std::future<storage::Table> stored_cube_read;
+  if (changes && changes->changed_units > 0 && !changes->all_days && stored->Leaves()) {
+    metrics::CubeConfig ahead = config.cube;
+    if (ahead.dimensions.empty()) ahead.dimensions = dataset.Dimensions();
+    stored_cube_read = ReadStoredCubeAhead(connection, *stored, ahead);
+  }
+
   // Data the analysis would miscount or choke on (duplicate orders, a status or rating outside
   // the contract, dates centuries away) stops here with one line naming table, column and row.
   // A refresh reads only the rows new since the stored analysis, which checked the others under
@@ -314,7 +324,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // A day appended after the stored ones extends the stored cube by its rows alone.
     slice_cube = RefreshCube(connection, cube, stored ? &*stored : nullptr,
                              reused_leaves ? &changes->days : nullptr, cube_volumes, options.report,
-                             cube_changes);
+                             cube_changes, &stored_cube_read);
+    WaitQuietly(stored_cube_read);
   } else {
     slice_cube = metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
   }

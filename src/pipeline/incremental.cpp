@@ -318,10 +318,31 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
       WORK_CATALOG));
 }
 
+std::future<storage::Table> ReadStoredCubeAhead(storage::Connection& connection,
+                                                const StoredState& stored,
+                                                const metrics::CubeConfig& config) {
+  if (stored.CubeKey().empty() || stored.CubeKey() != metrics::CubeKey(config)) return {};
+  return std::async(std::launch::async, [&database = connection.Owner()] {
+    storage::Connection reader(database);
+    return metrics::ReadStoredCube(reader, fmt::format("{}.slice_cube", PREVIOUS));
+  });
+}
+
+void WaitQuietly(std::future<storage::Table>& read) {
+  if (!read.valid()) return;
+  try {
+    read.get();
+  } catch (const std::exception& failure) {
+    spdlog::debug("analyze: incremental: the stored cube read ahead and not used failed: {}",
+                  failure.what());
+  }
+}
+
 storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
-                           std::optional<storage::CubeChanges>& cube_changes) {
+                           std::optional<storage::CubeChanges>& cube_changes,
+                           std::future<storage::Table>* stored_rows) {
   cube_changes.reset();
   std::string why;
   if (stored != nullptr && changed != nullptr) {
@@ -341,10 +362,12 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
           why = fmt::format("day {} changed, which the stored cube holds (it ends on {})",
                             FormatDate(*within), FormatDate(Date{extended.last}));
         } else {
+          std::optional<storage::Table> ahead;
+          if (stored_rows != nullptr && stored_rows->valid()) ahead = stored_rows->get();
           cube =
               metrics::ExtendStoredCube(connection, config, fmt::format("{}.slice_cube", PREVIOUS),
                                         fmt::format("{}.new_leaves", WORK_CATALOG), "order_leaves",
-                                        extended, why, &extension);
+                                        extended, why, &extension, ahead ? &*ahead : nullptr);
         }
         if (cube) {
           spdlog::info(

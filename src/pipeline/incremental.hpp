@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <future>
 #include <map>
 #include <optional>
 #include <string>
@@ -119,11 +120,27 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
 //! sums alone (metrics::ExtendStoredCube); otherwise, and when a slice reaches the volume floor
 //! only with the new days, every day's sums are rolled up (the log and `report` say why).
 //! `cube_changes` is set when the stored cube was extended: what a copy of the stored results
-//! changes in their cube (storage::ResultsWriter), and reset otherwise.
+//! changes in their cube (storage::ResultsWriter), and reset otherwise. `stored_rows`, when
+//! valid, is the stored cube being read ahead (ReadStoredCubeAhead); RefreshCube takes it when it
+//! extends the cube, and leaves it to the caller otherwise.
 storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
-                           std::optional<storage::CubeChanges>& cube_changes);
+                           std::optional<storage::CubeChanges>& cube_changes,
+                           std::future<storage::Table>* stored_rows = nullptr);
+
+//! Starts reading the stored cube of `stored` (metrics::ReadStoredCube) on a connection of its
+//! own to `connection`'s database, so that the read runs while the refresh checks the data and
+//! sums the new days; an invalid future when the stored cube cannot be extended under `config`
+//! (no or other cube settings). The future must be waited for before the stored results are
+//! detached (WaitQuietly).
+std::future<storage::Table> ReadStoredCubeAhead(storage::Connection& connection,
+                                                const StoredState& stored,
+                                                const metrics::CubeConfig& config);
+
+//! Waits for `read` if it is valid, dropping its rows or its failure (a read ahead that the
+//! refresh did not use).
+void WaitQuietly(std::future<storage::Table>& read);
 
 //! A new generation name for stored per-day sums (unique per run).
 std::string NewLeavesGeneration();

@@ -676,7 +676,7 @@ fs::path StoredBeforeTheLastDay(const TempDir& dir, const std::string& name,
 }
 
 // The refresh of `folder` under `config` equals a full analysis under it, stored cube included.
-pipeline::RefreshReport ExpectRefreshEqualsFull(const TempDir& dir, const fs::path& folder,
+pipeline::RefreshReport ExpectRefreshEqualsFull(const fs::path& folder,
                                                 const pipeline::AnalysisConfig& config) {
   pipeline::RefreshReport report;
   const json refreshed = pipeline::RunAnalysis(storage::DatasetOptions{.folder = folder.string()},
@@ -717,7 +717,7 @@ TEST_F(IncrementalTest, AStoredCubeThatCannotTakeTheNewRowsIsWrittenAnew) {
         "DETACH r",
         fmt::join(definitions, ", "), LAST_DAY));
   }
-  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(folder, config);
   EXPECT_EQ(report.cube, "extended") << report.cube_reason;
   EXPECT_FALSE(report.stored_in_place);
   EXPECT_NE(report.stored_reason.find("cannot be updated"), std::string::npos)
@@ -747,7 +747,7 @@ TEST_F(IncrementalTest, AStoredSliceFallingUnderTheFloorWithTheNewDayIsDropped) 
   const pipeline::AnalysisConfig config = CubeConfig(*dir_, "drop.yaml", floor);
   const fs::path folder = StoredBeforeTheLastDay(*dir_, "drop", config);
   EXPECT_TRUE(StoredCubeHas(folder, dropped)) << dropped;
-  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(folder, config);
   EXPECT_EQ(report.cube, "extended") << report.cube_reason;
   EXPECT_FALSE(StoredCubeHas(folder, dropped)) << dropped;
   // The others stay (slice `all` among them).
@@ -772,7 +772,7 @@ TEST_F(IncrementalTest, ASliceReachingTheFloorOnlyWithTheNewDayIsSummedOverEvery
   const pipeline::AnalysisConfig config = CubeConfig(*dir_, "reach.yaml", floor);
   const fs::path folder = StoredBeforeTheLastDay(*dir_, "reach", config);
   EXPECT_FALSE(StoredCubeHas(folder, reaching)) << reaching;
-  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(folder, config);
   EXPECT_EQ(report.cube, "extended") << report.cube_reason;
   EXPECT_NE(std::find(report.cube_reached.begin(), report.cube_reached.end(), reaching),
             report.cube_reached.end())
@@ -804,7 +804,7 @@ TEST_F(IncrementalTest, ManySlicesReachingTheFloorWithTheNewDayMeanRollingUpEver
   const pipeline::AnalysisConfig config = pipeline::ReadAnalysisConfig(
       dir_->Write("many.yaml", fmt::format("cube:\n  min_daily_orders: {:.17g}\n", floor)));
   const fs::path folder = StoredBeforeTheLastDay(*dir_, "many", config);
-  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(folder, config);
   EXPECT_EQ(report.cube, "rolled up");
   EXPECT_NE(report.cube_reason.find(fmt::format("{} slices reach the volume floor", most)),
             std::string::npos)
@@ -824,7 +824,7 @@ TEST_F(IncrementalTest, StoredResultsWithoutTheCubesVolumesMeanRollingUpEveryDay
         "DROP TABLE r.cube_left_out; DELETE FROM r.refresh_state WHERE name LIKE 'cube%'; "
         "DETACH r");
   }
-  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(folder, config);
   EXPECT_EQ(report.cube, "rolled up");
   EXPECT_NE(report.cube_reason.find("older cxagent"), std::string::npos) << report.cube_reason;
   // The refresh stored them again, for the next one.
@@ -852,7 +852,7 @@ TEST_F(IncrementalTest, ADamagedStoredCubeMeansRollingUpEveryDay) {
     columns = connection.Query("SELECT * FROM r.slice_cube LIMIT 0").columns.size();
     connection.Execute("ALTER TABLE r.slice_cube DROP COLUMN busy_sum; DETACH r");
   }
-  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(*dir_, folder, config);
+  const pipeline::RefreshReport report = ExpectRefreshEqualsFull(folder, config);
   EXPECT_EQ(report.cube, "rolled up");
   EXPECT_NE(report.cube_reason.find(fmt::format("the stored cube has {} columns", columns - 1)),
             std::string::npos)

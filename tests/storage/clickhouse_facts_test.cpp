@@ -45,7 +45,9 @@ class ClickHouseFactsTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (cluster_) EXPECT_TRUE(cluster_->Stop());
+    if (cluster_) {
+      EXPECT_TRUE(cluster_->Stop());
+    }
     cluster_.reset();
     folder_.reset();
   }
