@@ -237,6 +237,12 @@ struct RefreshInputs {
   CubeChanges changes;
 };
 
+// Attaches the results stored in `folder` as a refresh does (cx_previous, read only).
+void AttachStored(Connection& connection, const std::string& folder) {
+  connection.Execute(
+      fmt::format("ATTACH {} AS cx_previous (READ_ONLY)", SqlLiteral(ResultsOf(folder))));
+}
+
 RefreshInputs StoreBeforeTheRefresh(Connection& connection, const std::string& folder) {
   Stage(connection, "gen-1", {"INC-1", "INC-2"});
   StoreAnalysis(connection, folder, CubeOf(connection, {"a", "b", "c"}, 3), Analysis("INC-1", 0.9));
@@ -252,8 +258,7 @@ RefreshInputs StoreBeforeTheRefresh(Connection& connection, const std::string& f
 // while it runs), from a copy of them when `in_place`.
 bool WriteRefresh(Connection& connection, const std::string& folder, const RefreshInputs& inputs,
                   bool in_place, std::string* why_anew = nullptr) {
-  connection.Execute(
-      fmt::format("ATTACH {} AS cx_previous (READ_ONLY)", SqlLiteral(ResultsOf(folder))));
+  AttachStored(connection, folder);
   bool from_stored = false;
   {
     ResultsWriter writer(connection, folder, in_place ? "cx_previous" : "");
@@ -369,8 +374,7 @@ TEST(ResultsStoreTest, ResultsReplacedSinceTheRefreshReadThemAreNotCopied) {
   Connection connection(database);
   const std::string folder = dir.File("replaced");
   const RefreshInputs inputs = StoreBeforeTheRefresh(connection, folder);
-  connection.Execute(
-      fmt::format("ATTACH {} AS cx_previous (READ_ONLY)", SqlLiteral(ResultsOf(folder))));
+  AttachStored(connection, folder);
   {
     Database other_database;
     Connection other(other_database);
@@ -408,8 +412,7 @@ TEST(ResultsStoreTest, AFailedRefreshLeavesTheStoredResultsAndNoCopy) {
               std::vector<std::string>{"gen-1|"});
     EXPECT_EQ(ResultFiles(folder), std::vector<std::string>{"results.duckdb"});
   };
-  connection.Execute(
-      fmt::format("ATTACH {} AS cx_previous (READ_ONLY)", SqlLiteral(ResultsOf(folder))));
+  AttachStored(connection, folder);
   {
     ResultsWriter writer(connection, folder, "cx_previous");
     ASSERT_TRUE(writer.FromStored());
@@ -444,8 +447,7 @@ TEST(ResultsStoreTest, ACopyThatCannotBeChangedIsWrittenAnew) {
   connection.Execute(
       fmt::format("ATTACH {} AS r; ALTER TABLE r.slice_cube ADD COLUMN extra BIGINT; DETACH r",
                   SqlLiteral(ResultsOf(folder))));
-  connection.Execute(
-      fmt::format("ATTACH {} AS cx_previous (READ_ONLY)", SqlLiteral(ResultsOf(folder))));
+  AttachStored(connection, folder);
   {
     ResultsWriter writer(connection, folder, "cx_previous");
     ASSERT_TRUE(writer.FromStored());
