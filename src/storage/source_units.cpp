@@ -95,6 +95,14 @@ std::string FileMetadata(const std::string& path) {
   return fmt::format("{}|{}", size, time.time_since_epoch().count());
 }
 
+// A file as a refresh knows it across runs: its absolute, normalized path, so that a folder named
+// another way (`data` or `/srv/x/data`) still finds the stored units of its unchanged files.
+std::string FileKey(const std::string& file) {
+  std::error_code error;
+  const fs::path absolute = fs::absolute(file, error);
+  return error ? file : absolute.lexically_normal().string();
+}
+
 std::string TextDigest(std::string_view text) {
   Digest digest;
   digest.Add(text);
@@ -486,7 +494,8 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
       orders_by_row_group = !whole && !listed.files.empty();
       orders_files = listed.files;
     }
-    for (const auto& file : listed.files) {
+    for (const auto& listed_file : listed.files) {
+      const std::string file = FileKey(listed_file);
       const std::string metadata = FileMetadata(file);
       if (whole) {
         out.units.push_back({.table = table,

@@ -575,6 +575,31 @@ TEST_F(IncrementalTest, ResultsWithoutRefreshStateMeanAFullAnalysisThenNothingTo
   EXPECT_EQ(second.mode, "unchanged") << second.reason;
 }
 
+// The stored analysis of a folder named by a relative path is the one a refresh naming it by its
+// absolute path reads: an unchanged file (size and modification time as stored) is known by its
+// stored units, not read again. Its bytes changed behind a kept size and time show it: read
+// again, a row group would be new (and the bytes here are not Parquet any more).
+TEST_F(IncrementalTest, AFolderNamedAnotherWayKnowsItsUnchangedFilesWithoutReadingThem) {
+  const fs::path folder = dir_->File("renamed");
+  CopyFolder(dir_->File("all"), folder, false);
+  const fs::path relative = fs::relative(folder, fs::current_path());
+  ASSERT_TRUE(relative.is_relative()) << relative;
+  pipeline::RefreshReport first;
+  Refresh(relative, first);
+  EXPECT_EQ(first.mode, "full");
+  const fs::path file = folder / "items" / "part-0.parquet";
+  const auto time = fs::last_write_time(file);
+  {
+    std::fstream bytes(file, std::ios::in | std::ios::out | std::ios::binary);
+    bytes.seekp(static_cast<std::streamoff>(fs::file_size(file) / 2));
+    bytes.write("\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+  }
+  fs::last_write_time(file, time);
+  pipeline::RefreshReport second;
+  ExpectSameAnalysis(Refresh(fs::absolute(folder), second), full_);
+  EXPECT_EQ(second.mode, "unchanged") << second.reason;
+}
+
 TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
   const fs::path folder = Appended("configured");
   const std::string config_path = dir_->Write("config.yaml", "rca:\n  min_confidence: 0.3\n");
