@@ -35,6 +35,14 @@ namespace cxagent::pipeline {
 
 namespace {
 
+// The cube's settings: the configured ones, slicing by the data's dimensions unless configured.
+metrics::CubeConfig CubeConfigOf(const metrics::CubeConfig& configured,
+                                 const storage::Dataset& dataset) {
+  metrics::CubeConfig cube = configured;
+  if (cube.dimensions.empty()) cube.dimensions = dataset.Dimensions();
+  return cube;
+}
+
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
@@ -198,9 +206,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // computed after.
   std::future<storage::Table> stored_cube_read;
   if (changes && changes->changed_units > 0 && !changes->all_days && stored->Leaves()) {
-    metrics::CubeConfig ahead = config.cube;
-    if (ahead.dimensions.empty()) ahead.dimensions = dataset.Dimensions();
-    stored_cube_read = ReadStoredCubeAhead(connection, *stored, ahead);
+    stored_cube_read = ReadStoredCubeAhead(connection, *stored, CubeConfigOf(config.cube, dataset));
   }
 
   // Data the analysis would miscount or choke on (duplicate orders, a status or rating outside
@@ -231,8 +237,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   metrics::BuildOrderFacts(connection, dataset, config.cx_score);
   // The cube slices by the configured dimensions, which the data must have; the leaves keep
   // every dimension of the data (localization and the RCA panel read them).
-  metrics::CubeConfig cube = config.cube;
-  if (cube.dimensions.empty()) cube.dimensions = dataset.Dimensions();
+  const metrics::CubeConfig cube = CubeConfigOf(config.cube, dataset);
   for (const auto& dimension : cube.dimensions) {
     if (std::find(dataset.Dimensions().begin(), dataset.Dimensions().end(), dimension) ==
         dataset.Dimensions().end()) {
