@@ -850,6 +850,18 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
                     "window z (per-order noise units) a mechanism metric must reach");
   config.confirm_z = reader.Number("confirm_z", config.confirm_z, 0, 100,
                                    "CX Score drop z over the window that confirms a mechanism");
+  config.nested_split = reader.Boolean("nested_split", config.nested_split,
+                                       "split off a child of an incident's slice that regressed "
+                                       "on its own driver");
+  config.nested_z = reader.Number("nested_z", config.nested_z, 0, 1000,
+                                  "z a child's driver must reach over the incident's window");
+  config.nested_shared =
+      reader.Number("nested_shared", config.nested_shared, 0, 1,
+                    "the rest of the slice's move of that driver, at most this share of the "
+                    "child's");
+  config.nested_cx_z =
+      reader.Number("nested_cx_z", config.nested_cx_z, 0, 1000,
+                    "z a child's CX drop beyond the rest of the slice's must reach");
   config.mechanism_min_days = reader.Integer("mechanism_min_days", config.mechanism_min_days, 1,
                                              3650, "shortest window a mechanism is tested over");
   config.mechanism_max_days = reader.Integer("mechanism_max_days", config.mechanism_max_days, 1,
@@ -1076,6 +1088,36 @@ std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const Detector
   return alerts;
 }
 
+void RankIncidents(std::vector<Incident>& incidents, const IncidentConfig& config,
+                   double daily_orders) {
+  for (auto& incident : incidents) {
+    const Alert& lead = incident.lead;
+    const double daily_loss = lead.days > 0 ? lead.cx_loss / lead.days : 0.0;
+    incident.impact = daily_orders > 0 ? std::max(0.0, daily_loss / daily_orders) : 0.0;
+    const bool strong = lead.z >= 2 * config.min_z;
+    if (incident.impact >= config.high_impact && strong) {
+      incident.severity = "high";
+    } else if (incident.impact >= config.medium_impact) {
+      incident.severity = "medium";
+    } else {
+      incident.severity = "low";
+    }
+    const double size = config.high_impact > 0 ? incident.impact / config.high_impact : 0.0;
+    const double significance = config.min_z > 0 ? lead.z / (2 * config.min_z) : 1.0;
+    incident.score = 0.85 * (1 - std::exp(-size)) + 0.15 * (1 - std::exp(-significance));
+  }
+  const auto rank = [](const std::string& severity) {
+    return severity == "high" ? 0 : severity == "medium" ? 1 : 2;
+  };
+  std::stable_sort(incidents.begin(), incidents.end(), [&](const Incident& a, const Incident& b) {
+    if (rank(a.severity) != rank(b.severity)) return rank(a.severity) < rank(b.severity);
+    return a.score > b.score;
+  });
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    incidents[i].id = fmt::format("INC-{:04d}", i + 1);
+  }
+}
+
 std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
                                   const IncidentConfig& config, const ExplainedTest& explained) {
   std::vector<Alert> cx;
@@ -1128,32 +1170,7 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     }
   }
 
-  for (auto& incident : incidents) {
-    const Alert& lead = incident.lead;
-    const double daily_loss = lead.days > 0 ? lead.cx_loss / lead.days : 0.0;
-    incident.impact = daily_orders > 0 ? std::max(0.0, daily_loss / daily_orders) : 0.0;
-    const bool strong = lead.z >= 2 * config.min_z;
-    if (incident.impact >= config.high_impact && strong) {
-      incident.severity = "high";
-    } else if (incident.impact >= config.medium_impact) {
-      incident.severity = "medium";
-    } else {
-      incident.severity = "low";
-    }
-    const double size = config.high_impact > 0 ? incident.impact / config.high_impact : 0.0;
-    const double significance = config.min_z > 0 ? lead.z / (2 * config.min_z) : 1.0;
-    incident.score = 0.85 * (1 - std::exp(-size)) + 0.15 * (1 - std::exp(-significance));
-  }
-  const auto rank = [](const std::string& severity) {
-    return severity == "high" ? 0 : severity == "medium" ? 1 : 2;
-  };
-  std::stable_sort(incidents.begin(), incidents.end(), [&](const Incident& a, const Incident& b) {
-    if (rank(a.severity) != rank(b.severity)) return rank(a.severity) < rank(b.severity);
-    return a.score > b.score;
-  });
-  for (size_t i = 0; i < incidents.size(); ++i) {
-    incidents[i].id = fmt::format("INC-{:04d}", i + 1);
-  }
+  RankIncidents(incidents, config, daily_orders);
   return incidents;
 }
 
@@ -1345,6 +1362,311 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
       incident.slices.push_back(
           {lead.slice, lead.baseline, lead.current, lead.delta, contribution});
     }
+  }
+  FoldSameSlice(incidents);
+  SplitNestedRegressions(connection, incidents, config, dimensions, last_day);
+}
+
+namespace {
+
+// The drivers a nested regression is recognised by: metrics a cause moves in the orders it acts
+// on (waits, items, app errors, batching, distance), not the outcomes every cause moves
+// (lateness and the ETA's error, cancellations, contacts, ratings): a region's late-night supply
+// shortage, felt most by its alcohol stores, moved their ETA error alone (tuning world
+// random-21-012).
+constexpr std::string_view NESTED_DRIVERS[] = {
+    "avg_assign_delay", "avg_prep_wait", "missing_item_rate", "substitution_accept_rate",
+    "app_error_rate",   "batched_rate",  "avg_distance"};
+
+const metrics::MetricDefinition& NestedDriver(std::string_view name) {
+  return name == "app_error_rate" ? MechanismMetric(name) : metrics::FindMetric(name);
+}
+
+// Daily sums of one slice: the CX Score's and each nested driver's numerator and denominator.
+struct DailySums {
+  std::vector<double> cx_num, cx_den;
+  std::vector<std::vector<double>> num, den;  // by NESTED_DRIVERS index
+  explicit DailySums(size_t days)
+      : cx_num(days, 0.0),
+        cx_den(days, 0.0),
+        num(std::size(NESTED_DRIVERS), std::vector<double>(days, 0.0)),
+        den(std::size(NESTED_DRIVERS), std::vector<double>(days, 0.0)) {}
+};
+
+// `whole` less `part`, day by day.
+DailySums Less(const DailySums& whole, const DailySums& part) {
+  DailySums rest(whole.cx_num.size());
+  const auto subtract = [](const std::vector<double>& a, const std::vector<double>& b,
+                           std::vector<double>& out) {
+    for (size_t d = 0; d < a.size(); ++d) out[d] = std::max(0.0, a[d] - b[d]);
+  };
+  subtract(whole.cx_num, part.cx_num, rest.cx_num);
+  subtract(whole.cx_den, part.cx_den, rest.cx_den);
+  for (size_t m = 0; m < whole.num.size(); ++m) {
+    subtract(whole.num[m], part.num[m], rest.num[m]);
+    subtract(whole.den[m], part.den[m], rest.den[m]);
+  }
+  return rest;
+}
+
+// The CX Score's change over [start, end) against [base_begin, start) and its variance (per-unit
+// variance from the baseline's days, as mechanism windows are tested); nullopt without orders.
+struct CxChange {
+  double delta = 0;
+  double variance = 0;  // of delta
+  double orders = 0;    // in the window
+  double baseline = 0;
+  double current = 0;
+};
+std::optional<CxChange> CxChangeOf(const DailySums& sums, size_t base_begin, size_t start,
+                                   size_t end) {
+  const RatioPrefix prefix(sums.cx_num, sums.cx_den);
+  const RatioPrefix::Sums base = prefix.Over(base_begin, start);
+  const RatioPrefix::Sums window = prefix.Over(start, end);
+  const double unit = DailyUnitVariance(base);
+  if (!(base.den > 0) || !(window.den > 0) || !(unit > 0)) return std::nullopt;
+  CxChange change;
+  change.baseline = base.Ratio();
+  change.current = window.Ratio();
+  change.delta = change.current - change.baseline;
+  change.variance = unit * (1.0 / window.den + 1.0 / base.den);
+  change.orders = window.den;
+  return change;
+}
+
+}  // namespace
+
+namespace {
+
+// A child of an incident's slice that regressed on its own driver (SplitNestedRegressions).
+struct NestedCandidate {
+  Slice slice;
+  CxChange cx;
+  double evidence = 0;  // its CX drop beyond the rest's x sqrt(orders)
+  std::string driver;
+  double driver_z = 0;
+  bool rest_fell = false;  // the rest of the parent fell too
+};
+
+// The children of `parent` (one more pair, over the dimensions in `free`) that regressed on a
+// driver of their own over the lead's window, strongest first, read from order_leaves rows that
+// meet `condition` (the parent's, less the orders of others' regressions).
+std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, const Slice& parent,
+                                              const std::string& condition, const Alert& lead,
+                                              Date last, const std::vector<std::string>& free,
+                                              const IncidentConfig& config) {
+  std::string sums = "sum(cx_sum)::DOUBLE AS cx_num, sum(orders)::DOUBLE AS cx_den";
+  for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
+    const auto& metric = NestedDriver(NESTED_DRIVERS[m]);
+    sums += fmt::format(", sum({})::DOUBLE AS n{}, sum({})::DOUBLE AS d{}",
+                        storage::SqlIdentifier(metric.numerator), m,
+                        storage::SqlIdentifier(metric.denominator), m);
+  }
+  std::string keys;
+  std::string sets = "(order_date)";
+  for (const auto& dimension : free) {
+    const std::string name = storage::SqlIdentifier(dimension);
+    keys += fmt::format("coalesce({0}::VARCHAR, 'unknown') AS {0}, grouping({0}) AS g_{1}, ", name,
+                        dimension);
+    sets += fmt::format(", (order_date, {})", name);
+  }
+  const storage::Table table = connection.Query(
+      fmt::format("SELECT {keys}(order_date::DATE - DATE '{first}')::BIGINT AS day, {sums} "
+                  "FROM order_leaves WHERE {slice} AND order_date BETWEEN DATE '{first}' AND DATE "
+                  "'{last}' GROUP BY GROUPING SETS ({sets})",
+                  fmt::arg("keys", keys), fmt::arg("first", FormatDate(lead.baseline_start)),
+                  fmt::arg("last", FormatDate(last)), fmt::arg("sums", sums),
+                  fmt::arg("slice", condition), fmt::arg("sets", sets)));
+  const auto days = static_cast<size_t>(last.days - lead.baseline_start.days + 1);
+  const auto start = static_cast<size_t>(
+      std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
+  if (start == 0 || start >= days) return {};
+  DailySums whole(days);
+  std::map<Slice, DailySums> children;
+  const auto& day_column = table.Get("day").ints;
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    DailySums* target = &whole;
+    for (const auto& dimension : free) {
+      if (table.Get("g_" + dimension).ints[row] != 0) continue;
+      std::map<std::string, std::string> pairs = parent.Pairs();
+      pairs[dimension] = table.Get(dimension).StringAt(row);
+      target = &children.try_emplace(Slice(pairs), days).first->second;
+    }
+    const auto day = static_cast<size_t>(day_column[row]);
+    if (day >= days) continue;
+    target->cx_num[day] = table.Get("cx_num").doubles[row];
+    target->cx_den[day] = table.Get("cx_den").doubles[row];
+    for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
+      target->num[m][day] = table.Get(fmt::format("n{}", m)).doubles[row];
+      target->den[m][day] = table.Get(fmt::format("d{}", m)).doubles[row];
+    }
+  }
+  // A child regressed on its own when, over the lead's window, a driver moved in it at nested_z
+  // and not in the rest of the parent (at most nested_shared of its move), and its CX Score fell
+  // beyond the rest's by min_cx_delta at nested_cx_z.
+  std::vector<NestedCandidate> candidates;
+  for (const auto& [child, child_sums] : children) {
+    const DailySums rest = Less(whole, child_sums);
+    const auto own = CxChangeOf(child_sums, 0, start, days);
+    const auto other = CxChangeOf(rest, 0, start, days);
+    if (!own || !other) continue;
+    const double excess = own->delta - other->delta;
+    const double excess_z = -excess / std::sqrt(own->variance + other->variance);
+    if (!(-excess >= config.min_cx_delta && excess_z >= config.nested_cx_z)) continue;
+    NestedCandidate best;
+    best.rest_fell = -other->delta >= config.min_cx_delta &&
+                     -other->delta / std::sqrt(other->variance) >= config.confirm_z;
+    for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
+      const auto& metric = NestedDriver(NESTED_DRIVERS[m]);
+      const RatioPrefix mine(child_sums.num[m], child_sums.den[m]);
+      const RatioPrefix theirs(rest.num[m], rest.den[m]);
+      const auto mine_base = mine.Over(0, start);
+      const auto mine_now = mine.Over(start, days);
+      const auto their_base = theirs.Over(0, start);
+      const auto their_now = theirs.Over(start, days);
+      if (!(mine_base.den > 0) || !(mine_now.den > 0)) continue;
+      const double z = MechanismWindowZ(metric, mine_base, mine_now);
+      if (!(z >= config.nested_z) || z <= best.driver_z) continue;
+      const double sign = metric.higher_is_better ? -1.0 : 1.0;
+      const double move = sign * (mine_now.Ratio() - mine_base.Ratio());
+      const double shared = their_base.den > 0 && their_now.den > 0
+                                ? sign * (their_now.Ratio() - their_base.Ratio())
+                                : 0.0;
+      if (!(move > 0) || shared > config.nested_shared * move) continue;
+      best.driver = std::string(NESTED_DRIVERS[m]);
+      best.driver_z = z;
+    }
+    if (best.driver.empty()) continue;
+    best.slice = child;
+    best.cx = *own;
+    best.evidence = -excess * std::sqrt(own->orders);
+    candidates.push_back(std::move(best));
+  }
+  std::sort(
+      candidates.begin(), candidates.end(),
+      [](const NestedCandidate& a, const NestedCandidate& b) { return a.evidence > b.evidence; });
+  return candidates;
+}
+
+}  // namespace
+
+void SplitNestedRegressions(storage::Connection& connection, std::vector<Incident>& incidents,
+                            const IncidentConfig& config,
+                            const std::vector<std::string>& dimensions, Date last_day) {
+  if (!config.nested_split) return;
+  std::vector<Incident> spun_off;
+  for (auto& incident : incidents) {
+    if (incident.slices.empty() || incident.lead.metric != "cx_score") continue;
+    const Alert lead = incident.lead;
+    const Slice parent = incident.slices.front().slice;
+    std::vector<std::string> free;
+    for (const auto& dimension : dimensions) {
+      if (parent.Pairs().count(dimension) == 0) free.push_back(dimension);
+    }
+    if (free.empty()) continue;
+    // Whether another incident over overlapping days already names `slice` or a slice holding it
+    // (a feed outage over every convenience store, seen in one region's convenience stores).
+    const auto elsewhere = [&](const Slice& slice) {
+      const auto holds = [&](const Incident& other) {
+        return other.lead.slice.Contains(slice) ||
+               (!other.slices.empty() && other.slices.front().slice.Contains(slice));
+      };
+      return std::any_of(incidents.begin(), incidents.end(),
+                         [&](const Incident& other) {
+                           return &other != &incident && WindowsOverlap(other.lead, lead) &&
+                                  holds(other);
+                         }) ||
+             std::any_of(spun_off.begin(), spun_off.end(), holds);
+    };
+    // The orders of other incidents crossing this one's slice over overlapping days are left
+    // out: their regressions are theirs (a grocery-wide substitution regression in one region's
+    // grocery must not read as the rest of that region falling).
+    std::string condition = SliceCondition(parent);
+    for (const auto& other : incidents) {
+      if (&other == &incident || !WindowsOverlap(other.lead, lead)) continue;
+      const Slice& slice = other.slices.empty() ? other.lead.slice : other.slices.front().slice;
+      if (Intersects(slice, parent) && !slice.Contains(parent)) {
+        condition += fmt::format(" AND NOT ({})", SliceCondition(slice));
+      }
+    }
+    const Date last = lead.end.value_or(last_day);
+    // Each child split off leaves the rest of the slice to be read again: two children may have
+    // regressed on their own (a region's restaurants on prep waits, its grocery on distance).
+    for (int round = 0; round < 3; ++round) {
+      const std::vector<NestedCandidate> candidates =
+          NestedCandidates(connection, parent, condition, lead, last, free, config);
+      const auto found =
+          std::find_if(candidates.begin(), candidates.end(),
+                       [&](const NestedCandidate& c) { return !elsewhere(c.slice); });
+      if (found == candidates.end()) break;
+      const NestedCandidate& child = *found;
+      if (!child.rest_fell) {
+        // The rest of the slice did not fall: the slice's drop is the child's (the localizer took
+        // the wider slice for others' regressions in it, or for the pieces split off before).
+        spdlog::debug("incident {} on {}: narrowed to {} ({} z {:.1f}, the rest did not fall)",
+                      incident.id, parent.ToText(), child.slice.ToText(), child.driver,
+                      child.driver_z);
+        incident.slices.assign(1, IncidentSlice{child.slice, child.cx.baseline, child.cx.current,
+                                                child.cx.delta, 0.0});
+        break;
+      }
+      spdlog::debug("incident {} on {}: nested regression in {} ({} z {:.1f}, CX {:.2f})",
+                    incident.id, parent.ToText(), child.slice.ToText(), child.driver,
+                    child.driver_z, child.cx.delta);
+      Incident split;
+      split.lead = lead;
+      split.lead.slice = child.slice;
+      split.lead.baseline = child.cx.baseline;
+      split.lead.current = child.cx.current;
+      split.lead.delta = child.cx.delta;
+      split.lead.z = -child.cx.delta / std::sqrt(child.cx.variance);
+      split.lead.orders = child.cx.orders;
+      split.lead.cx_loss = -child.cx.delta * child.cx.orders;
+      split.lead.detected_by = child.driver;
+      split.slices.push_back(
+          {child.slice, child.cx.baseline, child.cx.current, child.cx.delta, 0.0});
+      spun_off.push_back(std::move(split));
+      condition += fmt::format(" AND NOT ({})", SliceCondition(child.slice));
+    }
+  }
+  if (spun_off.empty()) return;
+  for (auto& child : spun_off) incidents.push_back(std::move(child));
+  const storage::Table volume = connection.Query(
+      "SELECT sum(orders)::DOUBLE / count(DISTINCT order_date) AS daily FROM order_leaves");
+  RankIncidents(incidents, config, volume.Get("daily").doubles.at(0));
+}
+
+void FoldSameSlice(std::vector<Incident>& incidents) {
+  const auto names = [](const IncidentSlice& named, const Slice& slice) {
+    return named.slice == slice ||
+           std::find(named.same_orders_as.begin(), named.same_orders_as.end(), slice) !=
+               named.same_orders_as.end();
+  };
+  std::vector<Incident> kept;
+  for (auto& incident : incidents) {
+    Incident* home = nullptr;
+    if (!incident.slices.empty()) {
+      for (auto& earlier : kept) {
+        if (earlier.slices.empty() || !WindowsOverlap(earlier.lead, incident.lead)) continue;
+        if (names(earlier.slices.front(), incident.slices.front().slice)) {
+          home = &earlier;
+          break;
+        }
+      }
+    }
+    if (home == nullptr) {
+      kept.push_back(std::move(incident));
+      continue;
+    }
+    spdlog::debug("incident {} on {} folded into {}: both localized to {}", incident.id,
+                  incident.lead.slice.ToText(), home->id, home->slices.front().slice.ToText());
+    home->related.push_back(std::move(incident.lead));
+    for (auto& alert : incident.related) home->related.push_back(std::move(alert));
+    for (auto& alert : incident.components) home->components.push_back(std::move(alert));
+  }
+  incidents = std::move(kept);
+  for (size_t i = 0; i < incidents.size(); ++i) {
+    incidents[i].id = fmt::format("INC-{:04d}", i + 1);
   }
 }
 

@@ -84,6 +84,18 @@ struct IncidentConfig {
   //! (docs/incidents.md step 10). Without an RCA (rca.enabled false, or an incident it could not
   //! analyse) every incident stays.
   bool require_cause = true;
+  //! Split off a child of an incident's slice that regressed on its own (docs/incidents.md step
+  //! 9b): over the incident's window one of its drivers moved at `nested_z` while the rest of the
+  //! slice's moved at most `nested_shared` as much, and its CX Score fell beyond the rest's.
+  bool nested_split = true;
+  //! z (per-order noise units) the child's driver must reach over the incident's window: one
+  //! window, the children of one slice, so lower than mechanism_z's search over every slice and
+  //! window.
+  double nested_z = 6.0;
+  //! The rest of the slice's move of that driver, at most this share of the child's.
+  double nested_shared = 0.25;
+  //! z the child's CX Score drop beyond the rest of the slice's must reach.
+  double nested_cx_z = 4.0;
 
   //! Reads the `incidents` section (absent keys keep their defaults; unknown keys rejected).
   static IncidentConfig Read(ConfigReader& reader);
@@ -217,6 +229,28 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
                                   const IncidentConfig& config,
                                   const ExplainedTest& explained = nullptr);
 
+//! Folds each incident whose localized slice (`slices[0]`, or one it selects the same orders as)
+//! is that of a higher-ranked incident over overlapping windows into that incident (its alerts
+//! become the other's `related` and `components`), then numbers the rest INC-0001... again. Pieces
+//! of one regression that the merge kept apart (disjoint slices led by their own alerts: a
+//! region's restaurants, its dasher-shopped orders, its convenience stores) are widened by the
+//! localizer to the same slice, and would be reported as several incidents with one slice and one
+//! RCA.
+void FoldSameSlice(std::vector<Incident>& incidents);
+
+//! Severity, score and rank (docs/incidents.md step 8) of `incidents`, numbered INC-0001... in
+//! rank order; `daily_orders` is the marketplace's mean orders per day.
+void RankIncidents(std::vector<Incident>& incidents, const IncidentConfig& config,
+                   double daily_orders);
+
+//! Adds an incident for each child of an incident's localized slice that regressed on its own
+//! inside it (IncidentConfig::nested_split; docs/incidents.md step 9b), read from
+//! `order_leaves` over the incident's windows (`last_day`: the data's last, for an open one),
+//! then ranks and numbers all again.
+void SplitNestedRegressions(storage::Connection& connection, std::vector<Incident>& incidents,
+                            const IncidentConfig& config,
+                            const std::vector<std::string>& dimensions, Date last_day);
+
 //! The ExplainedTest on `order_leaves`: the slice's daily CX Score without the other slices'
 //! orders, tested over the alert's windows like a detected regression.
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
@@ -225,7 +259,8 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
 //! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
 //! `dimensions`, empty: the contract's seven): the incident window against its baseline window,
 //! cx_sum / orders. Of slices selecting the same orders, the one first in `naming_order` is
-//! named (empty: the contract's NAMING_ORDER).
+//! named (empty: the contract's NAMING_ORDER). Incidents that then name the same slice over
+//! overlapping windows are one regression: FoldSameSlice merges them.
 void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
                        const IncidentConfig& config, std::vector<std::string> dimensions = {},
                        std::vector<std::string> naming_order = {});

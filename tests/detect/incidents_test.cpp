@@ -275,5 +275,19 @@ TEST(IncidentConfigTest, ValuesAreRead) {
   EXPECT_EQ(config.detector_config["penalty"].as<double>(), 5);
 }
 
+TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {
+  ConfigReader reader(
+      YAML::Load("nested_split: false\nnested_z: 5\nnested_shared: 0.5\nnested_cx_z: 3"),
+      "cx.yaml", "incidents");
+  const IncidentConfig config = IncidentConfig::Read(reader);
+  EXPECT_FALSE(config.nested_split);
+  EXPECT_EQ(config.nested_z, 5);
+  EXPECT_EQ(config.nested_shared, 0.5);
+  EXPECT_EQ(config.nested_cx_z, 3);
+  ConfigReader bad(YAML::Load("nested_shared: 1.5"), "cx.yaml", "incidents");
+  const std::string message = ErrorMessage([&] { IncidentConfig::Read(bad); });
+  EXPECT_NE(message.find("incidents.nested_shared"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace cxagent::detect

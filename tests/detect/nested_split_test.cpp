@@ -1,0 +1,223 @@
+// FoldSameSlice and SplitNestedRegressions (docs/incidents.md steps 9 and 9b): incidents the
+// localizer widened to one slice become one; a child of an incident's slice that regressed on a
+// driver of its own becomes an incident of its own.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "detect/incidents.hpp"
+#include "storage/duckdb.hpp"
+
+namespace cxagent::detect {
+namespace {
+
+const Date FIRST = ParseDate("2026-03-02");
+
+Alert LeadOn(const std::string& slice, int start, int baseline_days = 28) {
+  Alert alert;
+  alert.slice = Slice::Parse(slice);
+  alert.metric = "cx_score";
+  alert.start = AddDays(FIRST, start);
+  alert.baseline_start = AddDays(alert.start, -baseline_days);
+  alert.baseline_end = AddDays(alert.start, -1);
+  alert.delta = -4;
+  alert.z = 20;
+  alert.orders = 10000;
+  alert.days = 10;
+  alert.cx_loss = 40000;
+  return alert;
+}
+
+Incident IncidentOn(const std::string& id, const std::string& lead, const std::string& localized,
+                    int start) {
+  Incident incident;
+  incident.id = id;
+  incident.lead = LeadOn(lead, start);
+  incident.slices.push_back({Slice::Parse(localized), 90, 86, -4, 0.8});
+  return incident;
+}
+
+TEST(FoldSameSliceTest, IncidentsLocalizedToOneSliceOverlappingInTimeBecomeOne) {
+  std::vector<Incident> incidents{
+      IncidentOn("INC-0001", "region=seattle&store_type=restaurant", "region=seattle", 30),
+      IncidentOn("INC-0002", "fulfillment_mode=dasher_shop&region=seattle", "region=seattle", 31),
+      IncidentOn("INC-0003", "region=boston", "region=boston", 30)};
+  incidents[1].components.push_back(LeadOn("fulfillment_mode=dasher_shop&region=seattle", 31));
+  incidents[1].components.back().metric = "on_time_rate";
+  FoldSameSlice(incidents);
+  ASSERT_EQ(incidents.size(), 2u);
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "region=seattle&store_type=restaurant");
+  ASSERT_EQ(incidents[0].related.size(), 1u);
+  EXPECT_EQ(incidents[0].related[0].slice.ToText(), "fulfillment_mode=dasher_shop&region=seattle");
+  ASSERT_EQ(incidents[0].components.size(), 1u);
+  EXPECT_EQ(incidents[0].components[0].metric, "on_time_rate");
+  // Numbered again, in the order kept.
+  EXPECT_EQ(incidents[1].id, "INC-0002");
+  EXPECT_EQ(incidents[1].lead.slice.ToText(), "region=boston");
+}
+
+TEST(FoldSameSliceTest, OneSliceAtTwoTimesOrUnderAnotherNameOnlyWhenItSelectsTheSameOrders) {
+  // Windows that do not overlap: two regressions of one slice.
+  std::vector<Incident> apart{IncidentOn("INC-0001", "region=seattle", "region=seattle", 10),
+                              IncidentOn("INC-0002", "region=seattle", "region=seattle", 40)};
+  apart[0].lead.end = AddDays(FIRST, 20);
+  FoldSameSlice(apart);
+  EXPECT_EQ(apart.size(), 2u);
+
+  // A slice named under another name of the same orders is the same slice; a nested one is not.
+  std::vector<Incident> named{
+      IncidentOn("INC-0001", "region=austin", "region=austin&store_type=grocery", 30),
+      IncidentOn("INC-0002", "fulfillment_mode=dasher_shop&region=austin",
+                 "fulfillment_mode=dasher_shop&region=austin", 30),
+      IncidentOn("INC-0003", "region=austin&store_type=grocery&platform=ios",
+                 "platform=ios&region=austin&store_type=grocery", 30)};
+  named[0].slices[0].same_orders_as.push_back(
+      Slice::Parse("fulfillment_mode=dasher_shop&region=austin"));
+  FoldSameSlice(named);
+  ASSERT_EQ(named.size(), 2u);
+  EXPECT_EQ(named[1].slices[0].slice.ToText(), "platform=ios&region=austin&store_type=grocery");
+}
+
+// order_leaves of region x store_type over 60 days, 400 orders a leaf-day, with per-order noise
+// of the CX Score (sd ~12) and of prep waits (sd ~4 min) seen in the daily means, and effects
+// from day 30 on.
+class NestedSplitTest : public ::testing::Test {
+ protected:
+  struct Effect {
+    std::string region;
+    std::string store_type;  // empty: every store type of the region
+    double cx = 0;
+    double prep = 0;  // minutes added to every dispatched order's prep wait
+  };
+
+  void BuildLeaves(const std::vector<Effect>& effects) {
+    std::string cx = "0";
+    std::string prep = "0";
+    for (const auto& effect : effects) {
+      std::string condition = fmt::format("region = '{}' AND day >= 30", effect.region);
+      if (!effect.store_type.empty()) {
+        condition += fmt::format(" AND store_type = '{}'", effect.store_type);
+      }
+      cx += fmt::format(" + CASE WHEN {} THEN {} ELSE 0 END", condition, effect.cx);
+      prep += fmt::format(" + CASE WHEN {} THEN {} ELSE 0 END", condition, effect.prep);
+    }
+    // Noise: three hash uniforms per leaf, day and quantity (deterministic), scaled to the
+    // daily mean's standard error at 400 orders.
+    const auto noise = [](const char* salt) {
+      return fmt::format(
+          "((hash(region || store_type || day::VARCHAR || '{0}a') % 100000) / 100000.0 + "
+          "(hash(region || store_type || day::VARCHAR || '{0}b') % 100000) / 100000.0 + "
+          "(hash(region || store_type || day::VARCHAR || '{0}c') % 100000) / 100000.0 - 1.5) * 2",
+          salt);
+    };
+    connection_.Execute(fmt::format(R"sql(
+CREATE OR REPLACE TEMP TABLE base_leaves AS
+SELECT region, store_type, DATE '2026-03-02' + day::INTEGER AS order_date, 400.0 AS orders,
+       85 + ({cx}) + 0.6 * {cx_noise} AS score, 8 + ({prep}) + 0.2 * {prep_noise} AS prep
+FROM (VALUES ('seattle'), ('boston'), ('austin')) r(region),
+     (VALUES ('grocery'), ('restaurant'), ('convenience')) s(store_type), range(0, 60) d(day);
+CREATE OR REPLACE TEMP TABLE order_leaves AS
+SELECT region, store_type, order_date, orders, orders * score AS cx_sum, orders AS delivered,
+       0.9 * orders AS on_time, 0.0 AS cancelled, 3 * orders AS lines,
+       0.03 * orders AS missing_lines, 0.3 * orders AS substituted_lines,
+       0.2 * orders AS accepted_subs, 0.05 * orders AS contacts, orders AS dispatched,
+       0.1 * orders AS batched, 4 * orders AS assign_delay_sum, orders * prep AS prep_wait_sum,
+       15 * orders AS travel_sum, 3 * orders AS distance_sum, 0.0 AS eta_error_sum,
+       0.0 AS app_errors
+FROM base_leaves)sql",
+                                    fmt::arg("cx", cx), fmt::arg("prep", prep),
+                                    fmt::arg("cx_noise", noise("x")),
+                                    fmt::arg("prep_noise", noise("p"))));
+  }
+
+  // One open incident on region=seattle from day 30, split with `config`.
+  std::vector<Incident> Split(const IncidentConfig& config = {}) {
+    std::vector<Incident> incidents{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    SplitNestedRegressions(connection_, incidents, config, {"region", "store_type"},
+                           AddDays(FIRST, 59));
+    return incidents;
+  }
+
+  storage::Database database_;
+  storage::Connection connection_{database_};
+};
+
+TEST_F(NestedSplitTest, AChildWithADriverOfItsOwnInsideAFallingSliceIsItsOwnIncident) {
+  // Seattle fell 5 points everywhere (a regional cause); its restaurants fell 4 more, and only
+  // their merchants' prep waits rose.
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0}});
+  const auto incidents = Split();
+  ASSERT_EQ(incidents.size(), 2u);
+  const Incident* child = nullptr;
+  for (const auto& incident : incidents) {
+    if (incident.slices[0].slice.ToText() == "region=seattle&store_type=restaurant") {
+      child = &incident;
+    }
+  }
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(child->lead.detected_by, "avg_prep_wait");
+  EXPECT_EQ(child->lead.slice.ToText(), "region=seattle&store_type=restaurant");
+  EXPECT_NEAR(child->lead.delta, -9.0, 0.5);
+  EXPECT_EQ(child->lead.start, AddDays(FIRST, 30));
+  // Ranked and numbered with the others.
+  std::vector<std::string> ids{incidents[0].id, incidents[1].id};
+  EXPECT_EQ(ids, (std::vector<std::string>{"INC-0001", "INC-0002"}));
+  EXPECT_GT(child->impact, 0.0);
+}
+
+TEST_F(NestedSplitTest, NoSplitWhenTheDriverMovedAllOverTheSlice) {
+  // The restaurants fell more, but the prep waits rose all over Seattle: one cause, unevenly felt.
+  BuildLeaves({{"seattle", "", -5.0, 4.0}, {"seattle", "restaurant", -4.0, 0.0}});
+  EXPECT_EQ(Split().size(), 1u);
+}
+
+TEST_F(NestedSplitTest, WhenTheRestOfTheSliceDidNotFallTheIncidentIsTheChilds) {
+  // Only the restaurants fell, on prep waits of their own: the slice's drop is theirs.
+  BuildLeaves({{"seattle", "restaurant", -6.0, 4.0}});
+  const auto incidents = Split();
+  ASSERT_EQ(incidents.size(), 1u);
+  ASSERT_EQ(incidents[0].slices.size(), 1u);
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  EXPECT_NEAR(incidents[0].slices[0].delta, -6.0, 0.5);
+  // Without a driver of their own (the same drop, prep waits flat) the slice stays.
+  BuildLeaves({{"seattle", "restaurant", -6.0, 0.0}});
+  const auto kept = Split();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].slices[0].slice.ToText(), "region=seattle");
+}
+
+TEST_F(NestedSplitTest, AnotherIncidentsOrdersDoNotCountAsTheRestFalling) {
+  // Grocery fell everywhere (an incident of its own); in Seattle the restaurants fell on prep
+  // waits of their own. Seattle's grocery orders are the other incident's: without them the rest
+  // of Seattle did not fall, so Seattle's incident is its restaurants', not two incidents.
+  BuildLeaves({{"seattle", "grocery", -5.0, 0.0},
+               {"boston", "grocery", -5.0, 0.0},
+               {"austin", "grocery", -5.0, 0.0},
+               {"seattle", "restaurant", -4.0, 4.0}});
+  std::vector<Incident> incidents{
+      IncidentOn("INC-0001", "store_type=grocery", "store_type=grocery", 30),
+      IncidentOn("INC-0002", "region=seattle", "region=seattle", 30)};
+  SplitNestedRegressions(connection_, incidents, IncidentConfig{}, {"region", "store_type"},
+                         AddDays(FIRST, 59));
+  ASSERT_EQ(incidents.size(), 2u);
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "store_type=grocery");
+  EXPECT_EQ(incidents[1].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+}
+
+TEST_F(NestedSplitTest, NoSplitWhenTurnedOffOrWhenTheChildIsAnotherIncidents) {
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0}});
+  IncidentConfig off;
+  off.nested_split = false;
+  const auto unsplit = Split(off);
+  ASSERT_EQ(unsplit.size(), 1u);
+  EXPECT_EQ(unsplit[0].slices[0].slice.ToText(), "region=seattle");
+  std::vector<Incident> incidents{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30),
+                                  IncidentOn("INC-0002", "region=seattle&store_type=restaurant",
+                                             "region=seattle&store_type=restaurant", 30)};
+  SplitNestedRegressions(connection_, incidents, IncidentConfig{}, {"region", "store_type"},
+                         AddDays(FIRST, 59));
+  EXPECT_EQ(incidents.size(), 2u);
+}
+
+}  // namespace
+}  // namespace cxagent::detect
