@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "common/error.hpp"
 #include "storage/duckdb.hpp"
@@ -93,7 +94,7 @@ void StageArtifacts(storage::Connection& connection,
       "baseline_rows INTEGER, incident_rows INTEGER)");
   connection.Execute(
       fmt::format("CREATE OR REPLACE TEMP TABLE rca_samples (incident_id VARCHAR, row_no INTEGER, "
-                  "order_id BIGINT, in_incident BOOLEAN, cx_score DOUBLE, {})",
+                  "order_id BIGINT, in_incident BOOLEAN, cx_score DOUBLE, late_min DOUBLE, {})",
                   fmt::join(columns, ", ")));
   for (const IncidentRca* each : results) {
     const IncidentRca& rca = *each;
@@ -118,6 +119,7 @@ void StageArtifacts(storage::Connection& connection,
     auto& order_id = table.AddColumn("order_id", storage::ColumnType::BIGINT);
     auto& in_incident = table.AddColumn("in_incident", storage::ColumnType::BOOLEAN);
     auto& cx = table.AddColumn("cx_score", storage::ColumnType::DOUBLE);
+    auto& late = table.AddColumn("late_min", storage::ColumnType::DOUBLE);
     std::vector<storage::Column*> features;
     for (const auto& name : feature_names) {
       features.push_back(&table.AddColumn(FeatureColumn(name), storage::ColumnType::DOUBLE));
@@ -130,6 +132,10 @@ void StageArtifacts(storage::Connection& connection,
       order_id.ints.push_back(m.order_ids[row]);
       in_incident.ints.push_back(m.in_incident[row]);
       cx.doubles.push_back(m.cx_score[row]);
+      const float late_min =
+          row < m.late_min.size() ? m.late_min[row] : std::numeric_limits<float>::quiet_NaN();
+      late.doubles.push_back(std::isnan(late_min) ? 0.0 : static_cast<double>(late_min));
+      if (std::isnan(late_min)) late.SetNull(row);
       for (size_t f = 0; f < features.size(); ++f) {
         const float value = m.sample.At(row, f);
         features[f]->doubles.push_back(std::isnan(value) ? 0.0 : static_cast<double>(value));
@@ -164,6 +170,16 @@ IncidentModel LoadIncidentModel(const std::string& data_dir, const std::string& 
   std::vector<std::string> select;
   for (const auto& name : out.model.Features())
     select.push_back(storage::SqlIdentifier(FeatureColumn(name)));
+  // Results stored before the samples kept late_min have no such column: the lateness is then
+  // unknown (empty), and the what-if scores quote changes with the CX model alone.
+  const bool has_late =
+      connection
+          .Query(
+              "SELECT count(*) AS n FROM duckdb_columns() WHERE database_name = 'results' AND "
+              "table_name = 'rca_samples' AND column_name = 'late_min'")
+          .Get("n")
+          .ints.at(0) > 0;
+  if (has_late) select.emplace_back("late_min");
   const storage::Table sample =
       connection
           .Prepare(
@@ -189,6 +205,17 @@ IncidentModel LoadIncidentModel(const std::string& data_dir, const std::string& 
       out.sample.At(row, f) = column.IsNull(row) ? std::numeric_limits<float>::quiet_NaN()
                                                  : static_cast<float>(column.doubles[row]);
     }
+  }
+  if (has_late) {
+    const auto& late = sample.Get("late_min");
+    bool known = false;
+    for (size_t row = 0; row < sample.RowCount(); ++row) {
+      known = known || !late.IsNull(row);
+      out.late_min.push_back(late.IsNull(row) ? std::numeric_limits<float>::quiet_NaN()
+                                              : static_cast<float>(late.doubles[row]));
+    }
+    // Rows kept from results stored before it (an incremental refresh) have it NULL throughout.
+    if (!known) out.late_min.clear();
   }
   return out;
 }

@@ -28,7 +28,8 @@ struct Sample {
   std::vector<int64_t> order_ids;
   std::vector<uint8_t> in_incident;
   std::vector<double> cx;
-  std::vector<int32_t> day;  // index into the panel's dates
+  std::vector<float> late_min;  // NaN without a delivery (IncidentModel::late_min)
+  std::vector<int32_t> day;     // index into the panel's dates
   std::vector<uint8_t> dispatched;
   size_t baseline_rows = 0;
   size_t incident_rows = 0;
@@ -166,8 +167,9 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
     conditions.push_back(condition);
   }
   const storage::Table table = connection.Query(fmt::format(
-      "SELECT order_id, order_date::DATE AS d, cx_score, is_dispatched::INTEGER AS dispatched, {}, "
-      "{} FROM incident_facts WHERE {} ORDER BY hash(order_id + 7919), order_id",
+      "SELECT order_id, order_date::DATE AS d, cx_score, is_dispatched::INTEGER AS dispatched, "
+      "late_min::DOUBLE AS observed_late_min, {}, {} FROM incident_facts WHERE {} ORDER BY "
+      "hash(order_id + 7919), order_id",
       OrderFeatureColumnsSql(), fmt::join(flags, ", "), fmt::join(conditions, " OR ")));
   FeatureMatrix all = EncodeOrderFeatures(table, false);
   // Imputation tells dispatched orders by their batch size: without that column, every dispatched
@@ -183,6 +185,7 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
   const auto& dates = table.Get("d");
   const auto& cx = table.Get("cx_score");
   const auto& dispatched = table.Get("dispatched");
+  const auto& late = table.Get("observed_late_min");
   for (size_t k = 0; k < requests.size(); ++k) {
     const IncidentWindows& w = *requests[k].windows;
     const auto& member = table.Get(fmt::format("m{}", k));
@@ -209,6 +212,8 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
       const bool in_incident = date >= w.start;
       sample.in_incident.push_back(in_incident ? 1 : 0);
       sample.cx.push_back(cx.IsNull(row) ? 0.0 : cx.doubles[row]);
+      sample.late_min.push_back(late.IsNull(row) ? std::numeric_limits<float>::quiet_NaN()
+                                                 : static_cast<float>(late.doubles[row]));
       (in_incident ? sample.incident_rows : sample.baseline_rows) += 1;
     }
   }
@@ -938,9 +943,9 @@ IncidentRca RcaEngine::Finish(Prepared prepared) const {
   if (model_possible) {
     std::optional<CxModel> model = attribution.get();
     Sample& owned = *prepared.sample;
-    rca.model =
-        IncidentModel{std::move(*model), std::move(owned.features), std::move(owned.order_ids),
-                      std::move(owned.in_incident), std::move(owned.cx)};
+    rca.model = IncidentModel{std::move(*model),          std::move(owned.features),
+                              std::move(owned.order_ids), std::move(owned.in_incident),
+                              std::move(owned.cx),        std::move(owned.late_min)};
   }
 
   Discount(causes);

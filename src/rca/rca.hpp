@@ -131,6 +131,10 @@ struct IncidentModel {
   std::vector<int64_t> order_ids;
   std::vector<uint8_t> in_incident;  //!< 1 for incident-window orders, 0 for baseline
   std::vector<double> cx_score;
+  //! Each sample row's `late_min` (actual - quoted ETA; NaN for an order without a delivery).
+  //! Not a feature of `model`: lateness is a mediator (OrderFeatures), but the what-if's lateness
+  //! model reads it (recommend::Simulator). Empty when unknown (results stored before it was kept).
+  std::vector<float> late_min;
 };
 
 //! Root-cause analysis of one incident.

@@ -14,6 +14,8 @@ namespace cxagent::recommend {
 
 namespace {
 
+constexpr std::string_view LATENESS_FEATURE = "late_min";
+
 double Round(double x, int digits) {
   if (!std::isfinite(x)) return 0.0;
   const double scale = std::pow(10.0, digits);
@@ -29,6 +31,27 @@ struct RowDeltas {
   std::vector<double> hours_delta;
   std::vector<double> refund_delta;  // dollars
 };
+
+// `matrix` with one more column, `late_min`, holding `late` (one value per row): the lateness
+// model's features.
+rca::FeatureMatrix WithLateness(const rca::FeatureMatrix& matrix, const std::vector<float>& late) {
+  rca::FeatureMatrix out;
+  out.names = matrix.names;
+  out.names.emplace_back(LATENESS_FEATURE);
+  out.rows = matrix.rows;
+  const size_t columns = matrix.Columns();
+  out.values.reserve(matrix.rows * (columns + 1));
+  for (size_t row = 0; row < matrix.rows; ++row) {
+    const auto begin = matrix.values.begin() + static_cast<std::ptrdiff_t>(row * columns);
+    out.values.insert(out.values.end(), begin, begin + static_cast<std::ptrdiff_t>(columns));
+    out.values.push_back(late[row]);
+  }
+  return out;
+}
+
+bool Same(float a, float b) {
+  return a == b || (std::isnan(a) && std::isnan(b));
+}
 
 double Percentile(std::vector<double> values, double q) {
   if (values.empty()) return 0.0;
@@ -93,18 +116,29 @@ struct Simulator::Scorer {
 Simulator::Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency,
                      SimulationOptions options)
     : model_(model), sample_(model), efficiency_(efficiency), options_(options) {
-  const rca::FeatureMatrix incident = sample_.Matrix().Rows(sample_.IncidentRows());
-  auto stored = std::make_unique<Scorer>();
-  stored->model = &model_.model;
-  scorers_.push_back(std::move(stored));
+  scorers_ = MakeScorers(sample_.Matrix(), &model_.model);
+}
+
+Simulator::Scorers Simulator::MakeScorers(const rca::FeatureMatrix& matrix,
+                                          const rca::CxModel* stored) const {
+  Scorers scorers;
+  const rca::FeatureMatrix incident = matrix.Rows(sample_.IncidentRows());
+  auto first = std::make_unique<Scorer>();
+  if (stored != nullptr) {
+    first->model = stored;
+  } else {
+    first->owned = rca::CxModel::Train(matrix, model_.cx_score, options_.model);
+    first->model = &first->owned;
+  }
+  scorers.push_back(std::move(first));
   // Refits on halves of the sample carry the model's own uncertainty: the effect a model fitted
   // on half the orders finds differs from the full model's by about as much as the full model's
   // differs from the truth (half-sampling, McCarthy 1969), at half the training cost of a
   // bootstrap refit. Refits come in complementary pairs; each is checked on the half it never saw.
   std::vector<std::future<std::unique_ptr<Scorer>>> refits;
-  const size_t rows = sample_.Matrix().rows;
+  const size_t rows = matrix.rows;
   for (int k = 0; k < options_.refits; ++k) {
-    refits.push_back(std::async(std::launch::deferred, [this, k, rows] {
+    refits.push_back(std::async(std::launch::deferred, [this, &matrix, k, rows] {
       Rng rng(options_.seed + 104729ULL * static_cast<uint64_t>(k / 2 + 1));
       std::vector<size_t> order(rows);
       std::iota(order.begin(), order.end(), 0);
@@ -122,12 +156,12 @@ Simulator::Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency
       rca::CxModelParams params = options_.model;
       params.seed = options_.model.seed + k + 1;
       auto scorer = std::make_unique<Scorer>();
-      scorer->owned = rca::CxModel::Train(sample_.Matrix().Rows(chosen), targets, params);
+      scorer->owned = rca::CxModel::Train(matrix.Rows(chosen), targets, params);
       scorer->model = &scorer->owned;
       // Orders the refit never saw tell how much of the incident's CX change the model recovers:
       // regularised trees attenuate effects, and every simulated effect inherits that.
       scorer->held_out = std::move(held_out);
-      scorer->held_out_predicted = scorer->owned.Predict(sample_.Matrix().Rows(scorer->held_out));
+      scorer->held_out_predicted = scorer->owned.Predict(matrix.Rows(scorer->held_out));
       return scorer;
     }));
   }
@@ -138,16 +172,16 @@ Simulator::Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency
     for (size_t i = begin; i < std::min(refits.size(), begin + wave); ++i) {
       running.push_back(std::async(std::launch::async, [&refits, i] { return refits[i].get(); }));
     }
-    for (auto& task : running) scorers_.push_back(task.get());
+    for (auto& task : running) scorers.push_back(task.get());
   }
   // A complementary pair predicts every order out of sample: its recovery compares that with the
   // whole sample's observed change (one half's observed change alone is too noisy a yardstick).
-  for (size_t k = 1; k < scorers_.size(); k += 2) {
-    const size_t last = std::min(k + 1, scorers_.size() - 1);
+  for (size_t k = 1; k < scorers.size(); k += 2) {
+    const size_t last = std::min(k + 1, scorers.size() - 1);
     double sums[2][2] = {{0, 0}, {0, 0}};  // [window][observed, predicted]
     double counts[2] = {0, 0};
     for (size_t j = k; j <= last; ++j) {
-      const Scorer& scorer = *scorers_[j];
+      const Scorer& scorer = *scorers[j];
       for (size_t i = 0; i < scorer.held_out.size(); ++i) {
         const size_t row = scorer.held_out[i];
         const int window = model_.in_incident[row] ? 1 : 0;
@@ -160,11 +194,26 @@ Simulator::Simulator(const rca::IncidentModel& model, EfficiencyModel efficiency
       const double observed = sums[1][0] / counts[1] - sums[0][0] / counts[0];
       const double explained = sums[1][1] / counts[1] - sums[0][1] / counts[0];
       if (std::abs(observed) > 0) {
-        for (size_t j = k; j <= last; ++j) scorers_[j]->recovered = explained / observed;
+        for (size_t j = k; j <= last; ++j) scorers[j]->recovered = explained / observed;
       }
     }
   }
-  for (auto& scorer : scorers_) scorer->factual = scorer->model->Predict(incident);
+  for (auto& scorer : scorers) scorer->factual = scorer->model->Predict(incident);
+  return scorers;
+}
+
+bool Simulator::KnowsLateness() const {
+  const std::vector<float>& late = model_.late_min;
+  return late.size() == sample_.Matrix().rows &&
+         std::any_of(late.begin(), late.end(), [](float value) { return !std::isnan(value); });
+}
+
+const Simulator::Scorers& Simulator::LatenessScorers() const {
+  std::call_once(lateness_once_, [this] {
+    const rca::FeatureMatrix matrix = WithLateness(sample_.Matrix(), model_.late_min);
+    lateness_scorers_ = MakeScorers(matrix, nullptr);
+  });
+  return lateness_scorers_;
 }
 
 Simulator::~Simulator() = default;
@@ -215,12 +264,41 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
   result.params = params;
   result.action = action.describe(params, slice);
   result.orders = n;
+  std::vector<Counterfactual> counterfactuals;
   for (size_t k = 0; k < models; ++k) {
     Counterfactual cf = MakeCounterfactual(sample_, options_.seed + 7919ULL * k);
     action.apply(params, cf);
     cf.DeliverLetThrough();
+    counterfactuals.push_back(std::move(cf));
+  }
+  // A counterfactual that changes only the quotes leaves every delivery as it was, so each
+  // order's lateness moves by exactly its quote's change: the lateness model scores it.
+  const size_t quoted = matrix.Index("quoted_eta_min");
+  bool quotes_only = KnowsLateness();
+  for (const Counterfactual& cf : counterfactuals) {
+    if (!quotes_only) break;
+    quotes_only = cf.orders_kept == 1.0;
+    for (size_t i = 0; i < n && quotes_only; ++i) {
+      for (size_t c = 0; c < matrix.Columns() && quotes_only; ++c) {
+        quotes_only = c == quoted || Same(cf.rows.At(i, c), matrix.At(incident[i], c));
+      }
+    }
+  }
+  const Scorers& scorers = quotes_only ? LatenessScorers() : scorers_;
+  for (size_t k = 0; k < models; ++k) {
+    const Counterfactual& cf = counterfactuals[k];
     orders_kept = cf.orders_kept;
-    const std::vector<double> predicted = scorers_[k]->Predict(cf.rows);
+    std::vector<double> predicted;
+    if (quotes_only) {
+      std::vector<float> late(n);
+      for (size_t i = 0; i < n; ++i) {
+        const size_t row = incident[i];
+        late[i] = model_.late_min[row] - (cf.rows.At(i, quoted) - matrix.At(row, quoted));
+      }
+      predicted = scorers[k]->Predict(WithLateness(cf.rows, late));
+    } else {
+      predicted = scorers[k]->Predict(cf.rows);
+    }
     RowDeltas& d = draws[k];
     d.cx.resize(n);
     d.delivered.resize(n);
@@ -235,7 +313,7 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
       // A cancelled order scores 0 by the CX Score's definition (domain.md §4): an order the
       // action lets through gains its predicted score from that known 0, not from the model's
       // (smoothed) prediction for a cancelled order.
-      d.cx[i] = predicted[i] - (!was && now ? 0.0 : scorers_[k]->factual[i]);
+      d.cx[i] = predicted[i] - (!was && now ? 0.0 : scorers[k]->factual[i]);
       d.delivered[i] = was ? 1 : 0;
       d.delivered_delta[i] = (now ? 1.0 : 0.0) - d.delivered[i];
       d.hours[i] = was ? hours(matrix, row) : 0.0;
@@ -333,7 +411,7 @@ WhatIfResult Simulator::Simulate(const ActionTemplate& action, const ParamValues
     // of the observed incident change: the model's own error enters the interval.
     const size_t k = models > 1 ? 1 + static_cast<size_t>(b) % (models - 1) : 0;
     const Figures f = summarise(&picks, k);
-    cx.push_back(f.cx / std::clamp(scorers_[k]->recovered, 0.5, 2.0));
+    cx.push_back(f.cx / std::clamp(scorers[k]->recovered, 0.5, 2.0));
     cost.push_back(f.cost);
     dph.push_back(f.deliveries_per_hour);
     hpd.push_back(f.hours_per_delivery);

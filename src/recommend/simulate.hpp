@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -94,18 +95,36 @@ class Simulator {
   //! Per refit, the out-of-bag share of the incident's observed CX change the model explains.
   std::vector<double> RecoveredShares() const;
 
+  //! True when the sample knows each order's lateness (rca::IncidentModel::late_min), so that a
+  //! counterfactual that changes only the quotes is scored by the lateness model (Simulate).
+  bool KnowsLateness() const;
+
   //! Simulates `action` with complete, valid parameters (ActionTemplate::Resolve) in `slice`
-  //! (canonical text, for the action's wording).
+  //! (canonical text, for the action's wording). A counterfactual that changes nothing but the
+  //! quoted ETAs (an ETA rollback, padding) is scored by the lateness model when the sample knows
+  //! late_min: the CX model's features plus late_min, each order's late_min moved by its quote's
+  //! change (the delivery itself is unchanged). The CX model sees lateness only through its parts,
+  //! and its trees attenuated what a quote alone does to the late penalties and the contacts and
+  //! ratings behind them (docs/recommend.md). Every other counterfactual is scored by the CX model.
   WhatIfResult Simulate(const ActionTemplate& action, const ParamValues& params,
                         const std::string& slice) const;
 
  private:
   struct Scorer;
+  using Scorers = std::vector<std::unique_ptr<Scorer>>;
+  //! The stored model (or, when `stored` is null, one fitted on the whole of `matrix`) and the
+  //! half-sample refits on `matrix`, with their recovery shares and factual predictions.
+  Scorers MakeScorers(const rca::FeatureMatrix& matrix, const rca::CxModel* stored) const;
+  //! The lateness model's scorers, fitted on first use.
+  const Scorers& LatenessScorers() const;
+
   const rca::IncidentModel& model_;
   IncidentSample sample_;
   EfficiencyModel efficiency_;
   SimulationOptions options_;
-  std::vector<std::unique_ptr<Scorer>> scorers_;
+  Scorers scorers_;
+  mutable std::once_flag lateness_once_;
+  mutable Scorers lateness_scorers_;
 };
 
 }  // namespace cxagent::recommend

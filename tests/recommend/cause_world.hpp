@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -82,7 +83,7 @@ inline std::unique_ptr<CauseWorld> BuildCauseWorld(const std::string& cause, int
   metrics::BuildOrderFacts(connection, dataset, metrics::CxScoreConfig{});
   const storage::Table table = connection.Query(fmt::format(
       "SELECT order_id, (order_date >= DATE '{start}')::INTEGER AS in_incident, cx_score, "
-      "{columns} "
+      "late_min::DOUBLE AS observed_late_min, {columns} "
       "FROM order_facts WHERE {slice} AND order_date BETWEEN DATE '{bs}' AND DATE '{end}' "
       "AND hash(order_id) % 1000000 < {keep} ORDER BY order_id",
       fmt::arg("start", FormatDate(start)), fmt::arg("columns", rca::OrderFeatureColumnsSql()),
@@ -93,7 +94,10 @@ inline std::unique_ptr<CauseWorld> BuildCauseWorld(const std::string& cause, int
   const auto& ids = table.Get("order_id");
   const auto& flags = table.Get("in_incident");
   const auto& cx = table.Get("cx_score");
+  const auto& late = table.Get("observed_late_min");
   for (size_t row = 0; row < table.RowCount(); ++row) {
+    world->model.late_min.push_back(late.IsNull(row) ? std::numeric_limits<float>::quiet_NaN()
+                                                     : static_cast<float>(late.doubles[row]));
     world->model.order_ids.push_back(ids.ints[row]);
     world->model.in_incident.push_back(flags.ints[row] != 0 ? 1 : 0);
     world->model.cx_score.push_back(cx.doubles[row]);

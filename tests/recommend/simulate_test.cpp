@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
 
 #include "common/error.hpp"
 #include "metrics/slice_cube.hpp"
@@ -377,6 +382,109 @@ TEST(RecommendEfficiency, RegionOrdersFromTheLeavesEqualThoseFromTheOrders) {
     EXPECT_DOUBLE_EQ(leaves.deliveries_per_dasher_hour, orders.deliveries_per_dasher_hour)
         << slice.ToText();
   }
+}
+
+// A synthetic ETA underestimation: quotes 15% short in the incident window, deliveries as before,
+// and a CX Score that is 100 less the late penalty (15 above 5 minutes late, 30 above 20) and
+// the contacts (15) and low ratings (20) lateness makes likelier, as in the generator. The CX
+// model sees lateness only through its parts (the quote, the assignment, the wait, the distance;
+// the trip's own noise it never sees). `expected_change` gets each incident order's expected
+// score change when its quote is scaled back: penalty, contact and rating odds at both latenesses.
+rca::IncidentModel QuoteShrinkSample(std::vector<double>* expected_change) {
+  rca::IncidentModel model;
+  for (const auto& feature : rca::OrderFeatures()) model.sample.names.emplace_back(feature.name);
+  const size_t columns = model.sample.names.size();
+  std::mt19937_64 rng(41);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  const auto penalty = [](double late) { return late > 20 ? 30.0 : late > 5 ? 15.0 : 0.0; };
+  const auto contact = [](double late) { return late > 20 ? 0.18 : late > 5 ? 0.05 : 0.01; };
+  const auto low = [](double late) {
+    return 0.05 + (late > 5 ? 0.15 : 0) + (late > 20 ? 0.15 : 0);
+  };
+  const auto expected = [&](double late) {
+    return penalty(late) + 15 * contact(late) + 20 * low(late);
+  };
+  const size_t per_window = 4000;
+  model.sample.rows = 2 * per_window;
+  model.sample.values.assign(model.sample.rows * columns, 0.0F);
+  const auto set = [&](size_t row, std::string_view name, double value) {
+    model.sample.At(row, model.sample.Index(name)) = static_cast<float>(value);
+  };
+  for (size_t row = 0; row < model.sample.rows; ++row) {
+    const bool incident = row >= per_window;
+    const double assign = 2 + 8 * uniform(rng);
+    const double prep = std::max(0.0, 6 * normal(rng) + 2);
+    const double distance = 1 + 7 * uniform(rng);
+    const double actual = assign + prep + 8 + 3.2 * distance + 5 * normal(rng);
+    const double quote = (17 + 3 * distance) * (incident ? 0.85 : 1.0);
+    const double late = actual - quote;
+    for (std::string_view name : {"batch_size", "n_lines"}) set(row, name, 1);
+    set(row, "busy_ratio", 0.8);
+    set(row, "assign_delay_min", assign);
+    set(row, "prep_wait_min", prep);
+    set(row, "distance_km", distance);
+    set(row, "quoted_eta_min", quote);
+    set(row, "sub_reject_share", std::numeric_limits<double>::quiet_NaN());
+    set(row, "hour", 12);
+    model.order_ids.push_back(static_cast<int64_t>(row));
+    model.in_incident.push_back(incident ? 1 : 0);
+    const double contacted = uniform(rng) < contact(late) ? 15 : 0;
+    const double rated_low = uniform(rng) < low(late) ? 20 : 0;
+    model.cx_score.push_back(100 - penalty(late) - contacted - rated_low);
+    model.late_min.push_back(static_cast<float>(late));
+    if (incident && expected_change != nullptr) {
+      expected_change->push_back(expected(late) - expected(actual - quote / 0.85));
+    }
+  }
+  model.model = rca::CxModel::Train(model.sample, model.cx_score);
+  return model;
+}
+
+// Scaling the quotes back recovers the change of the late penalty and of the contacts and ratings
+// behind it: the lateness model moves each order's late_min by its quote's change.
+TEST(RecommendSimulate, QuotesScaledBackRecoverTheLatePenaltysChange) {
+  std::vector<double> changes;
+  const rca::IncidentModel model = QuoteShrinkSample(&changes);
+  const double direct =
+      std::accumulate(changes.begin(), changes.end(), 0.0) / static_cast<double>(changes.size());
+  ActionRegistry registry;
+  RegisterBuiltinActionTemplates(registry);
+  const ActionTemplate& rollback = registry.Find("eta_model_rollback");
+  SimulationOptions options;
+  options.refits = 2;
+  options.bootstrap = 100;
+  const ParamValues params = {{"quote_scale", 1 / 0.85}};
+  const Simulator simulator(model, EfficiencyModel{}, options);
+  ASSERT_TRUE(simulator.KnowsLateness());
+  const WhatIfResult result = simulator.Simulate(rollback, params, "all");
+  SCOPED_TRACE(fmt::format("expected {:.3f}, simulated {:.3f}", direct, result.cx.mean));
+  ASSERT_GT(direct, 3.0);
+  EXPECT_NEAR(result.cx.mean, direct, 0.08 * direct);
+  EXPECT_LT(result.cx.lo, direct);
+  EXPECT_GT(result.cx.hi, direct);
+}
+
+// Only a counterfactual that changes nothing but the quotes has a known lateness: one that moves
+// a delivery (the radius restore shortens trips and their quotes) is scored by the CX model, with
+// or without late_min in the sample.
+TEST(RecommendSimulate, ActionsThatMoveTheDeliveryKeepTheCxModel) {
+  rca::IncidentModel model = QuoteShrinkSample(nullptr);
+  ActionRegistry registry;
+  RegisterBuiltinActionTemplates(registry);
+  const ActionTemplate& restore = registry.Find("delivery_radius_restore");
+  SimulationOptions options;
+  options.refits = 2;
+  options.bootstrap = 100;
+  const ParamValues params = {{"distance_km", 3.0}};
+  const Simulator with(model, EfficiencyModel{}, options);
+  const WhatIfResult a = with.Simulate(restore, params, "all");
+  model.late_min.clear();
+  const Simulator without(model, EfficiencyModel{}, options);
+  const WhatIfResult b = without.Simulate(restore, params, "all");
+  EXPECT_GT(a.cx.mean, 0.5);
+  EXPECT_DOUBLE_EQ(a.cx.mean, b.cx.mean);
+  EXPECT_DOUBLE_EQ(a.cx.hi, b.cx.hi);
 }
 
 TEST(RecommendSimulate, SimulateRejectsParametersOutOfRange) {
