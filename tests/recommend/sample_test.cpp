@@ -153,7 +153,9 @@ TEST(RecommendSample, PrepRevertMakesEveryOrderReadySoonerByOneFactor) {
     const double a = cf.rows.At(row, assign);
     EXPECT_EQ(a, sample.At(incident[row], "assign_delay_min"));
     sum += after;
-    if (before == 0) EXPECT_EQ(after, 0) << row;
+    if (before == 0) {
+      EXPECT_EQ(after, 0) << row;
+    }
     if (after <= 0) continue;
     const double ratio = (a + after) / (a + before);
     if (factor < 0) factor = ratio;
