@@ -1455,12 +1455,24 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
                                               const std::string& condition, const Alert& lead,
                                               Date last, const std::vector<std::string>& free,
                                               const IncidentConfig& config) {
-  std::string sums = "sum(cx_sum)::DOUBLE AS cx_num, sum(orders)::DOUBLE AS cx_den";
-  for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
-    const auto& metric = NestedDriver(NESTED_DRIVERS[m]);
-    sums += fmt::format(", sum({})::DOUBLE AS n{}, sum({})::DOUBLE AS d{}",
-                        storage::SqlIdentifier(metric.numerator), m,
-                        storage::SqlIdentifier(metric.denominator), m);
+  // Each leaves column once (the drivers share denominators), summed as c0, c1...
+  std::vector<std::string_view> columns{"cx_sum", "orders"};
+  const auto column_of = [&](std::string_view name) {
+    const auto found = std::find(columns.begin(), columns.end(), name);
+    if (found != columns.end()) return static_cast<size_t>(found - columns.begin());
+    columns.push_back(name);
+    return columns.size() - 1;
+  };
+  std::vector<std::pair<size_t, size_t>> driver_columns;  // numerator, denominator
+  for (const auto name : NESTED_DRIVERS) {
+    const auto& metric = NestedDriver(name);
+    const size_t numerator = column_of(metric.numerator);
+    driver_columns.emplace_back(numerator, column_of(metric.denominator));
+  }
+  std::string sums;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    sums += fmt::format("{}sum({})::DOUBLE AS c{}", c == 0 ? "" : ", ",
+                        storage::SqlIdentifier(columns[c]), c);
   }
   std::string keys;
   std::string sets = "(order_date)";
@@ -1484,21 +1496,29 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
   DailySums whole(days);
   std::map<Slice, DailySums> children;
   const auto& day_column = table.Get("day").ints;
+  std::vector<const std::vector<double>*> sum_columns;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    sum_columns.push_back(&table.Get(fmt::format("c{}", c)).doubles);
+  }
+  std::vector<std::pair<const storage::Column*, const storage::Column*>> key_columns;
+  for (const auto& dimension : free) {
+    key_columns.emplace_back(&table.Get(dimension), &table.Get("g_" + dimension));
+  }
   for (size_t row = 0; row < table.RowCount(); ++row) {
-    DailySums* target = &whole;
-    for (const auto& dimension : free) {
-      if (table.Get("g_" + dimension).ints[row] != 0) continue;
-      std::map<std::string, std::string> pairs = parent.Pairs();
-      pairs[dimension] = table.Get(dimension).StringAt(row);
-      target = &children.try_emplace(Slice(pairs), days).first->second;
-    }
     const auto day = static_cast<size_t>(day_column[row]);
     if (day >= days) continue;
-    target->cx_num[day] = table.Get("cx_num").doubles[row];
-    target->cx_den[day] = table.Get("cx_den").doubles[row];
-    for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
-      target->num[m][day] = table.Get(fmt::format("n{}", m)).doubles[row];
-      target->den[m][day] = table.Get(fmt::format("d{}", m)).doubles[row];
+    DailySums* target = &whole;
+    for (size_t k = 0; k < free.size(); ++k) {
+      if (key_columns[k].second->ints[row] != 0) continue;
+      std::map<std::string, std::string> pairs = parent.Pairs();
+      pairs[free[k]] = key_columns[k].first->StringAt(row);
+      target = &children.try_emplace(Slice(pairs), days).first->second;
+    }
+    target->cx_num[day] = (*sum_columns[0])[row];
+    target->cx_den[day] = (*sum_columns[1])[row];
+    for (size_t m = 0; m < driver_columns.size(); ++m) {
+      target->num[m][day] = (*sum_columns[driver_columns[m].first])[row];
+      target->den[m][day] = (*sum_columns[driver_columns[m].second])[row];
     }
   }
   // A child regressed on its own when, over the lead's window, a driver moved in it at nested_z
