@@ -145,7 +145,8 @@ YAML::Node DetectorSettings(const IncidentConfig& config);
 //! Per slice and metric, daily series from `slice_cube` (metrics::BuildSliceCube: `slice`,
 //! `date` and the sums), regressions detected and tested, merged into incidents across the slice
 //! hierarchy, ranked and numbered. With the connection's `order_leaves`, an incident explained by
-//! stronger ones is folded into them. Slices are not filled (see LocalizeIncidents). Metrics in
+//! stronger ones is folded into them (its sums from the cube when it holds them: RemainderInCube).
+//! Slices are not filled (see LocalizeIncidents). Metrics in
 //! `unavailable` (the data cannot support them, metrics::UnavailableMetrics) are not detected on.
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
@@ -217,8 +218,35 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
                                   const IncidentConfig& config,
                                   const ExplainedTest& explained = nullptr);
 
-//! The ExplainedTest on `order_leaves`: the slice's daily CX Score without the other slices'
-//! orders, tested over the alert's windows like a detected regression.
+//! The daily sums of a slice without the orders of other slices, what ExplainedByOthers tests:
+//! index = day from `first` over the data's days; all empty when no order is left.
+struct SliceRemainder {
+  Date first;
+  std::vector<double> cx_sum;
+  std::vector<double> orders;
+  //! The mechanism metric's numerator and denominator, when one was asked for.
+  std::vector<double> mechanism_num;
+  std::vector<double> mechanism_den;
+};
+
+//! The SliceRemainder of `slice` without `others` from `order_leaves` (one query), with the sums
+//! of mechanism metric `mechanism` when not empty.
+SliceRemainder RemainderInLeaves(storage::Connection& connection, const Slice& slice,
+                                 const std::vector<Slice>& others, std::string_view mechanism = {});
+
+//! The same sums from the slice cube alone (its slices' series added and taken away), or nullopt
+//! when the cube does not hold a slice they need. BuildIncidents asks the cube first.
+std::optional<SliceRemainder> RemainderInCube(const storage::Table& slice_cube, const Slice& slice,
+                                              const std::vector<Slice>& others,
+                                              std::string_view mechanism = {});
+
+//! Whether the alert's regression is gone from `remainder` (its slice without the others'
+//! orders): its daily CX Score tested over the alert's windows like a detected regression, and a
+//! mechanism-led alert's mechanism too (the remainder must carry its sums).
+bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
+                          const IncidentConfig& config);
+
+//! The ExplainedTest on `order_leaves`: ExplainedByRemainder of RemainderInLeaves.
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
                        const std::vector<Slice>& others, const IncidentConfig& config);
 
