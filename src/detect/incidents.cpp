@@ -1476,9 +1476,125 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
       alert, config);
 }
 
-void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config, std::vector<std::string> dimensions,
-                       std::vector<std::string> naming_order) {
+namespace {
+
+// The localizer on the leaves of one incident window against its baseline window.
+WindowLocalization LocalizeWindow(storage::Connection& connection, const std::string& keys,
+                                  const std::vector<std::string>& dimensions,
+                                  const std::vector<std::string>& naming_order,
+                                  const IncidentConfig& config, Date baseline_start,
+                                  Date baseline_end, Date start, Date end) {
+  const std::string base = fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'",
+                                       FormatDate(baseline_start), FormatDate(baseline_end));
+  const std::string now =
+      fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(start), FormatDate(end));
+  const storage::Table table = connection.Query(
+      fmt::format("SELECT {keys}"
+                  "coalesce(sum(cx_sum) FILTER (WHERE {now}), 0)::DOUBLE AS real_num, "
+                  "coalesce(sum(orders) FILTER (WHERE {now}), 0)::DOUBLE AS real_den, "
+                  "coalesce(sum(cx_sum) FILTER (WHERE {base}), 0)::DOUBLE AS predict_num, "
+                  "coalesce(sum(orders) FILTER (WHERE {base}), 0)::DOUBLE AS predict_den "
+                  "FROM order_leaves WHERE ({base}) OR ({now}) GROUP BY ALL",
+                  fmt::arg("keys", keys), fmt::arg("now", now), fmt::arg("base", base)));
+  localize::LeafTable leaves;
+  leaves.kind = localize::MetricKind::RATIO;
+  leaves.dimensions = dimensions;
+  std::vector<const storage::Column*> key_columns;
+  for (const auto& dimension : dimensions) key_columns.push_back(&table.Get(dimension));
+  const auto& real_num = table.Get("real_num").doubles;
+  const auto& real_den = table.Get("real_den").doubles;
+  const auto& predict_num = table.Get("predict_num").doubles;
+  const auto& predict_den = table.Get("predict_den").doubles;
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    localize::Leaf leaf;
+    for (const auto* column : key_columns) leaf.values.emplace_back(column->StringAt(row));
+    leaf.real_num = real_num[row];
+    leaf.real_den = real_den[row];
+    leaf.predict_num = predict_num[row];
+    leaf.predict_den = predict_den[row];
+    leaves.leaves.push_back(std::move(leaf));
+  }
+  localize::LocalizeConfig localize_config;
+  localize_config.direction = localize::Direction::DOWN;
+  localize_config.max_roots = config.localize_max_roots;
+  // Here further roots are how concurrent incidents get their own slices (the ones outside
+  // this incident's slice are dropped below), and each of those incidents was already tested
+  // against its series' noise by the detector: the standalone stopping rule for a further root
+  // (docs/localize.md, `min_explained`), tuned for one incident per input, does not apply.
+  localize_config.min_explained = 0.0;
+  localize_config.naming_order = naming_order;
+  const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
+  WindowLocalization localization;
+  localization.first = baseline_start;
+  localization.last = end;
+  localization.delta = result.delta;
+  for (size_t row = 0; row < table.RowCount(); ++row) localization.window_orders += real_den[row];
+  for (const auto& root : result.root_causes) {
+    localization.roots.push_back({root.slice, root.baseline, root.current, root.delta,
+                                  root.contribution, root.rate_effect, root.mix_effect,
+                                  root.aliases});
+  }
+  return localization;
+}
+
+}  // namespace
+
+nlohmann::json WindowLocalizationJson(const WindowLocalization& localization) {
+  nlohmann::json roots = nlohmann::json::array();
+  for (const IncidentSlice& root : localization.roots) {
+    nlohmann::json aliases = nlohmann::json::array();
+    for (const Slice& alias : root.same_orders_as) aliases.push_back(alias.ToText());
+    roots.push_back(
+        {{"slice", root.slice.ToText()},
+         {"baseline", root.baseline},
+         {"current", root.current},
+         {"delta", root.delta},
+         {"contribution", root.contribution},
+         {"rate_effect", root.rate_effect ? nlohmann::json(*root.rate_effect) : nlohmann::json()},
+         {"mix_effect", root.mix_effect ? nlohmann::json(*root.mix_effect) : nlohmann::json()},
+         {"aliases", aliases}});
+  }
+  return {{"first", FormatDate(localization.first)},
+          {"last", FormatDate(localization.last)},
+          {"delta", localization.delta},
+          {"window_orders", localization.window_orders},
+          {"roots", roots}};
+}
+
+WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
+  try {
+    WindowLocalization localization;
+    localization.first = ParseDate(document.at("first").get<std::string>());
+    localization.last = ParseDate(document.at("last").get<std::string>());
+    localization.delta = document.at("delta").get<double>();
+    localization.window_orders = document.at("window_orders").get<double>();
+    for (const auto& root : document.at("roots")) {
+      IncidentSlice slice;
+      slice.slice = Slice::Parse(root.at("slice").get<std::string>());
+      slice.baseline = root.at("baseline").get<double>();
+      slice.current = root.at("current").get<double>();
+      slice.delta = root.at("delta").get<double>();
+      slice.contribution = root.at("contribution").get<double>();
+      if (!root.at("rate_effect").is_null()) slice.rate_effect = root["rate_effect"].get<double>();
+      if (!root.at("mix_effect").is_null()) slice.mix_effect = root["mix_effect"].get<double>();
+      for (const auto& alias : root.at("aliases")) {
+        slice.same_orders_as.push_back(Slice::Parse(alias.get<std::string>()));
+      }
+      localization.roots.push_back(std::move(slice));
+    }
+    return localization;
+  } catch (const nlohmann::json::exception& failure) {
+    throw InvalidInput("a stored localization is damaged: {}", failure.what());
+  }
+}
+
+std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
+                                           std::vector<Incident>& incidents,
+                                           const IncidentConfig& config,
+                                           std::vector<std::string> dimensions,
+                                           std::vector<std::string> naming_order,
+                                           const Localizations* reuse, Localizations* localized) {
+  std::vector<std::string> reused;
   if (dimensions.empty()) dimensions.assign(std::begin(DIMENSIONS), std::end(DIMENSIONS));
   if (naming_order.empty()) naming_order.assign(std::begin(NAMING_ORDER), std::end(NAMING_ORDER));
   std::string keys;
@@ -1486,54 +1602,36 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
     keys += fmt::format("coalesce({0}::VARCHAR, 'unknown') AS {0}, ",
                         storage::SqlIdentifier(dimension));
   }
-  const Date last_day{static_cast<int32_t>(
-      connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves").Get("d").ints[0])};
+  std::optional<Date> last_day;
   for (auto& incident : incidents) {
     const Alert& lead = incident.lead;
-    const std::string base =
-        fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(lead.baseline_start),
-                    FormatDate(lead.baseline_end));
-    const std::string now =
-        fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(lead.start),
-                    FormatDate(lead.end.value_or(last_day)));
-    const storage::Table table = connection.Query(
-        fmt::format("SELECT {keys}"
-                    "coalesce(sum(cx_sum) FILTER (WHERE {now}), 0)::DOUBLE AS real_num, "
-                    "coalesce(sum(orders) FILTER (WHERE {now}), 0)::DOUBLE AS real_den, "
-                    "coalesce(sum(cx_sum) FILTER (WHERE {base}), 0)::DOUBLE AS predict_num, "
-                    "coalesce(sum(orders) FILTER (WHERE {base}), 0)::DOUBLE AS predict_den "
-                    "FROM order_leaves WHERE ({base}) OR ({now}) GROUP BY ALL",
-                    fmt::arg("keys", keys), fmt::arg("now", now), fmt::arg("base", base)));
-    localize::LeafTable leaves;
-    leaves.kind = localize::MetricKind::RATIO;
-    leaves.dimensions = dimensions;
-    std::vector<const storage::Column*> key_columns;
-    for (const auto& dimension : dimensions) key_columns.push_back(&table.Get(dimension));
-    const auto& real_num = table.Get("real_num").doubles;
-    const auto& real_den = table.Get("real_den").doubles;
-    const auto& predict_num = table.Get("predict_num").doubles;
-    const auto& predict_den = table.Get("predict_den").doubles;
-    for (size_t row = 0; row < table.RowCount(); ++row) {
-      localize::Leaf leaf;
-      for (const auto* column : key_columns) leaf.values.emplace_back(column->StringAt(row));
-      leaf.real_num = real_num[row];
-      leaf.real_den = real_den[row];
-      leaf.predict_num = predict_num[row];
-      leaf.predict_den = predict_den[row];
-      leaves.leaves.push_back(std::move(leaf));
+    if (!lead.end && !last_day) {
+      last_day = Date{static_cast<int32_t>(
+          connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves")
+              .Get("d")
+              .ints[0])};
     }
-    localize::LocalizeConfig localize_config;
-    localize_config.direction = localize::Direction::DOWN;
-    localize_config.max_roots = config.localize_max_roots;
-    // Here further roots are how concurrent incidents get their own slices (the ones outside
-    // this incident's slice are dropped below), and each of those incidents was already tested
-    // against its series' noise by the detector: the standalone stopping rule for a further root
-    // (docs/localize.md, `min_explained`), tuned for one incident per input, does not apply.
-    localize_config.min_explained = 0.0;
-    localize_config.naming_order = naming_order;
-    const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
+    const Date end = lead.end ? *lead.end : *last_day;
+    const std::string window =
+        fmt::format("{}..{}|{}..{}", FormatDate(lead.baseline_start), FormatDate(lead.baseline_end),
+                    FormatDate(lead.start), FormatDate(end));
+    const WindowLocalization* found = nullptr;
+    if (reuse != nullptr) {
+      const auto stored = reuse->find(window);
+      if (stored != reuse->end()) found = &stored->second;
+    }
+    std::optional<WindowLocalization> computed;
+    if (found == nullptr) {
+      computed = LocalizeWindow(connection, keys, dimensions, naming_order, config,
+                                lead.baseline_start, lead.baseline_end, lead.start, end);
+      found = &*computed;
+    } else {
+      reused.push_back(incident.id);
+    }
+    if (localized != nullptr) (*localized)[window] = *found;
+    const WindowLocalization& result = *found;
     incident.slices.clear();
-    for (const auto& root : result.root_causes) {
+    for (const auto& root : result.roots) {
       // Roots elsewhere in the marketplace, or at another incident's slice, belong to the other
       // incidents that overlap this window.
       if (!Intersects(root.slice, lead.slice)) continue;
@@ -1547,23 +1645,20 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
                    !Nested(root.slice, lead.slice);
           });
       if (elsewhere) continue;
-      incident.slices.push_back({root.slice, root.baseline, root.current, root.delta,
-                                 root.contribution, root.rate_effect, root.mix_effect,
-                                 root.aliases});
+      incident.slices.push_back(root);
     }
     if (incident.slices.empty()) {
       // Nothing stood out of the leaves' noise: report the incident's own slice.
       const double share_delta = result.delta != 0 ? lead.delta / result.delta : 0.0;
-      double slice_orders = 0;
-      double total_orders = 0;
-      for (size_t row = 0; row < table.RowCount(); ++row) total_orders += real_den[row];
-      slice_orders = lead.orders;
+      const double slice_orders = lead.orders;
+      const double total_orders = result.window_orders;
       const double contribution =
           total_orders > 0 ? std::clamp(share_delta * slice_orders / total_orders, 0.0, 1.0) : 0.0;
       incident.slices.push_back(
           {lead.slice, lead.baseline, lead.current, lead.delta, contribution});
     }
   }
+  return reused;
 }
 
 nlohmann::json IncidentJson(const Incident& incident) {

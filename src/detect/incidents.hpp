@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -250,13 +251,37 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
                        const std::vector<Slice>& others, const IncidentConfig& config);
 
+//! The localizer's answer for one incident window against its baseline window, before
+//! LocalizeIncidents keeps the roots that are the incident's: what a refresh reuses when no day
+//! from `first` to `last` changed (docs/incremental.md).
+struct WindowLocalization {
+  Date first;                        //!< the baseline window's first day
+  Date last;                         //!< the incident window's last day
+  double delta = 0;                  //!< the total's change (localize::LocalizeResult::delta)
+  double window_orders = 0;          //!< orders of every leaf in the incident window
+  std::vector<IncidentSlice> roots;  //!< localize::LocalizeResult::root_causes, in order
+};
+
+//! Window localizations by their windows (baseline first and last day, incident first and last
+//! day, as text).
+using Localizations = std::map<std::string, WindowLocalization>;
+
+//! WindowLocalization as stored (every number to the bit) and read back; throws InvalidInput
+//! on a document that is not one.
+nlohmann::json WindowLocalizationJson(const WindowLocalization& localization);
+WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document);
+
 //! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
 //! `dimensions`, empty: the contract's seven): the incident window against its baseline window,
 //! cx_sum / orders. Of slices selecting the same orders, the one first in `naming_order` is
-//! named (empty: the contract's NAMING_ORDER).
-void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config, std::vector<std::string> dimensions = {},
-                       std::vector<std::string> naming_order = {});
+//! named (empty: the contract's NAMING_ORDER). A window found in `reuse` is not localized again
+//! (its entry stands for what the leaves would give); every window's localization, reused or
+//! not, is added to `localized` when given. Returns the ids of the incidents whose window's
+//! localization was taken from `reuse`.
+std::vector<std::string> LocalizeIncidents(
+    storage::Connection& connection, std::vector<Incident>& incidents, const IncidentConfig& config,
+    std::vector<std::string> dimensions = {}, std::vector<std::string> naming_order = {},
+    const Localizations* reuse = nullptr, Localizations* localized = nullptr);
 
 //! The incident as the analysis file's JSON object (interfaces.md §2, without rca and
 //! recommendations).
