@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <future>
 #include <limits>
@@ -787,6 +788,149 @@ nlohmann::json AlertJson(const Alert& alert) {
           {"z", Round(alert.z, 100)}};
 }
 
+// Each slice of a cube by its text.
+using SliceIndex = std::unordered_map<std::string, size_t>;
+
+SliceIndex IndexOf(const Cube& cube) {
+  SliceIndex index;
+  index.reserve(cube.slices.size());
+  for (size_t i = 0; i < cube.slices.size(); ++i) index.emplace(cube.slices[i].slice.ToText(), i);
+  return index;
+}
+
+using Pairs = std::map<std::string, std::string>;
+
+const SliceSeries* SeriesOf(const Cube& cube, const SliceIndex& index, const Pairs& pairs) {
+  const auto found = index.find(Slice(pairs).ToText());
+  return found == index.end() ? nullptr : &cube.slices[found->second];
+}
+
+// Whether every order of the slice `within` (no pair or one) has `dimension` = `value`, as the
+// cube shows it: `within` and `within` with that pair added both in the cube with the same order
+// count on every day (counts add up exactly, and the second slice's orders are among the first's).
+// A merchant is of one store type: every slice of the merchant is then within that store type.
+bool Implies(const Cube& cube, const SliceIndex& index, size_t orders, const Pairs& within,
+             const std::string& dimension, const std::string& value) {
+  Pairs narrower = within;
+  if (!narrower.emplace(dimension, value).second) return false;
+  const SliceSeries* wide = SeriesOf(cube, index, within);
+  const SliceSeries* narrow = SeriesOf(cube, index, narrower);
+  return wide != nullptr && narrow != nullptr && wide->sums[orders] == narrow->sums[orders];
+}
+
+// Whether some pair of `pairs` but `skip` (or no pair: every order) implies `dimension` = `value`.
+bool ImpliedIn(const Cube& cube, const SliceIndex& index, size_t orders, const Pairs& pairs,
+               const std::string& dimension, const std::string& value, const std::string* skip) {
+  if (Implies(cube, index, orders, {}, dimension, value)) return true;
+  for (const auto& pair : pairs) {
+    if (skip != nullptr && pair.first == *skip) continue;
+    if (Implies(cube, index, orders, {pair}, dimension, value)) return true;
+  }
+  return false;
+}
+
+// The daily sums of `slice` without the orders of `others` (as RemainderInLeaves sums them from
+// the leaves) from the cube's slices by inclusion and exclusion: the slice's series, less each
+// other's intersection with it, plus each pair of others' intersection, and so on (2^k - 1
+// intersections for k others; intersections of others that disagree on a dimension have no
+// orders). Pairs the cube shows to be implied by others of the same slice (Implies) are left out
+// of each slice looked up, so that more stay within the cube's depth; an other whose pairs the
+// slice implies contains it, and no order is left. Nullopt when a slice needed is not
+// in the cube (deeper than its max_depth, under its volume floor) or a column is missing: the
+// leaves answer then.
+std::optional<SliceRemainder> RemainderOf(const Cube& cube, const SliceIndex& index,
+                                          const Slice& slice, const std::vector<Slice>& others,
+                                          const metrics::MetricDefinition* mechanism) {
+  constexpr size_t MOST_OTHERS = 8;
+  if (others.size() > MOST_OTHERS || cube.days == 0) return std::nullopt;
+  std::vector<std::string_view> columns{"cx_sum", "orders"};
+  if (mechanism != nullptr) {
+    columns.push_back(mechanism->numerator);
+    columns.push_back(mechanism->denominator);
+  }
+  std::vector<size_t> at;
+  for (const auto name : columns) {
+    const auto found = std::find(cube.columns.begin(), cube.columns.end(), name);
+    if (found == cube.columns.end()) return std::nullopt;
+    at.push_back(static_cast<size_t>(found - cube.columns.begin()));
+  }
+  const size_t orders = at[1];
+  const Pairs& pairs = slice.Pairs();
+  SliceRemainder remainder;
+  remainder.first = cube.first;
+  std::vector<std::vector<double>*> outputs{&remainder.cx_sum, &remainder.orders};
+  if (mechanism != nullptr) {
+    outputs.push_back(&remainder.mechanism_num);
+    outputs.push_back(&remainder.mechanism_den);
+  }
+  for (auto* output : outputs) output->assign(cube.days, 0.0);
+  // What each other adds to the slice's pairs; an other that disagrees with the slice takes no
+  // order out of it.
+  std::vector<Pairs> extra;
+  for (const Slice& other : others) {
+    Pairs added;
+    bool disjoint = false;
+    for (const auto& [dimension, value] : other.Pairs()) {
+      const auto own = pairs.find(dimension);
+      if (own != pairs.end()) {
+        disjoint = disjoint || own->second != value;
+        continue;
+      }
+      if (!ImpliedIn(cube, index, orders, pairs, dimension, value, nullptr)) {
+        added.emplace(dimension, value);
+      }
+    }
+    if (disjoint) continue;
+    if (added.empty()) return remainder;  // the other contains the slice: no order left
+    extra.push_back(std::move(added));
+  }
+  const auto add = [&](const Pairs& term, double sign) {
+    // The term without its pairs that its other pairs imply: the same orders, fewer dimensions
+    // (within the cube's depth more often).
+    Pairs reduced = term;
+    for (const auto& [dimension, value] : term) {
+      if (ImpliedIn(cube, index, orders, reduced, dimension, value, &dimension)) {
+        reduced.erase(dimension);
+      }
+    }
+    const SliceSeries* series = SeriesOf(cube, index, reduced);
+    if (series == nullptr) return false;
+    for (size_t c = 0; c < outputs.size(); ++c) {
+      const std::vector<double>& sums = series->sums[at[c]];
+      std::vector<double>& output = *outputs[c];
+      for (size_t day = 0; day < cube.days; ++day) output[day] += sign * sums[day];
+    }
+    return true;
+  };
+  if (!add(pairs, 1.0)) return std::nullopt;
+  for (size_t subset = 1; subset < (size_t{1} << extra.size()); ++subset) {
+    Pairs term = pairs;
+    bool empty = false;
+    for (size_t i = 0; i < extra.size() && !empty; ++i) {
+      if ((subset & (size_t{1} << i)) == 0) continue;
+      for (const auto& [dimension, value] : extra[i]) {
+        const auto [where, added] = term.emplace(dimension, value);
+        if (!added && where->second != value) {
+          empty = true;
+          break;
+        }
+      }
+    }
+    if (empty) continue;
+    if (!add(term, std::popcount(subset) % 2 == 1 ? -1.0 : 1.0)) return std::nullopt;
+  }
+  // A day without orders left has none of their sums either (the additions' rounding aside).
+  for (size_t day = 0; day < cube.days; ++day) {
+    if (remainder.orders[day] > 0) continue;
+    for (auto* output : outputs) (*output)[day] = 0.0;
+  }
+  return remainder;
+}
+
+std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& registry,
+                                  const IncidentConfig& config,
+                                  const std::vector<std::string>& unavailable);
+
 }  // namespace
 
 YAML::Node DetectorSettings(const IncidentConfig& config) {
@@ -1017,7 +1161,14 @@ std::vector<Alert> DetectMechanisms(
 std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
                                 const IncidentConfig& config,
                                 const std::vector<std::string>& unavailable) {
-  const Cube cube = LoadCube(slice_cube);
+  return DetectAlertsIn(LoadCube(slice_cube), registry, config, unavailable);
+}
+
+namespace {
+
+std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& registry,
+                                  const IncidentConfig& config,
+                                  const std::vector<std::string>& unavailable) {
   // A metric the data cannot support reads 0 in the cube (its sums have no input): it is not
   // detected on rather than seen as flat.
   std::vector<const metrics::MetricDefinition*> detected;
@@ -1087,6 +1238,8 @@ std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const Detector
                cube.slices.size(), detected.size(), cube.days, alerts.size(), mechanism_alerts);
   return alerts;
 }
+
+}  // namespace
 
 void RankIncidents(std::vector<Incident>& incidents, const IncidentConfig& config,
                    double daily_orders) {
@@ -1178,7 +1331,8 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable) {
-  std::vector<Alert> alerts = DetectAlerts(slice_cube, registry, config, unavailable);
+  const Cube cube = LoadCube(slice_cube);
+  std::vector<Alert> alerts = DetectAlertsIn(cube, registry, config, unavailable);
   // The marketplace's mean orders per day: slice `all` over its dates.
   double daily_orders = 0.0;
   if (slice_cube.RowCount() > 0) {
@@ -1197,28 +1351,50 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
   }
   const bool has_facts = connection.HasTempRelation("order_leaves");
   ExplainedTest explained;
+  std::optional<SliceIndex> index;
+  size_t in_cube = 0;
+  size_t in_leaves = 0;
   if (has_facts) {
+    // The slice's sums without the others' orders come from the cube when its slices hold them
+    // (RemainderOf), else from a query of the leaves: the same sums either way.
     explained = [&](const Alert& alert, const std::vector<Slice>& others) {
-      return ExplainedByOthers(connection, alert, others, config);
+      if (!index) index = IndexOf(cube);
+      const metrics::MetricDefinition* mechanism =
+          alert.detected_by == "cx" ? nullptr : &MechanismMetric(alert.detected_by);
+      std::optional<SliceRemainder> remainder =
+          RemainderOf(cube, *index, alert.slice, others, mechanism);
+      if (remainder) {
+        ++in_cube;
+      } else {
+        ++in_leaves;
+        remainder = RemainderInLeaves(connection, alert.slice, others,
+                                      mechanism == nullptr ? std::string_view() : mechanism->name);
+      }
+      return ExplainedByRemainder(*remainder, alert, config);
     };
   }
-  return MergeAlerts(std::move(alerts), daily_orders, config, explained);
+  std::vector<Incident> incidents = MergeAlerts(std::move(alerts), daily_orders, config, explained);
+  if (in_cube + in_leaves > 0) {
+    spdlog::debug(
+        "incidents: {} explained-away tests answered from the slice cube, {} from the "
+        "leaves",
+        in_cube, in_leaves);
+  }
+  return incidents;
 }
 
-bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
-                       const std::vector<Slice>& others, const IncidentConfig& config) {
-  std::string condition = SliceCondition(alert.slice);
+SliceRemainder RemainderInLeaves(storage::Connection& connection, const Slice& slice,
+                                 const std::vector<Slice>& others, std::string_view mechanism) {
+  std::string condition = SliceCondition(slice);
   for (const auto& other : others) condition += fmt::format(" AND NOT ({})", SliceCondition(other));
-  // A mechanism-led alert is re-tested on its mechanism too: it was found by that metric's move,
-  // so once the others' orders are out the move must still reach mechanism_z.
-  const metrics::MetricDefinition* mechanism =
-      alert.detected_by == "cx" ? nullptr : &MechanismMetric(alert.detected_by);
+  const metrics::MetricDefinition* metric =
+      mechanism.empty() ? nullptr : &MechanismMetric(mechanism);
   const std::string mechanism_sums =
-      mechanism == nullptr
+      metric == nullptr
           ? std::string()
           : fmt::format(", sum({})::DOUBLE AS mechanism_num, sum({})::DOUBLE AS mechanism_den",
-                        storage::SqlIdentifier(mechanism->numerator),
-                        storage::SqlIdentifier(mechanism->denominator));
+                        storage::SqlIdentifier(metric->numerator),
+                        storage::SqlIdentifier(metric->denominator));
   const storage::Table table = connection.Query(fmt::format(
       "WITH days AS (SELECT min(order_date)::DATE AS first, max(order_date)::DATE AS last "
       "FROM order_leaves) "
@@ -1227,8 +1403,9 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
       "sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den{} "
       "FROM order_leaves WHERE {} GROUP BY ALL ORDER BY day",
       mechanism_sums, condition));
-  if (table.RowCount() == 0) return true;
-  const Date first{static_cast<int32_t>(table.Get("first").ints[0])};
+  SliceRemainder remainder;
+  if (table.RowCount() == 0) return remainder;
+  remainder.first = Date{static_cast<int32_t>(table.Get("first").ints[0])};
   const auto n = static_cast<size_t>(table.Get("n").ints[0]);
   const auto& days = table.Get("day").ints;
   // Column `name` spread over the n days (0 on a day without orders).
@@ -1240,12 +1417,38 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
     }
     return spread;
   };
-  const std::vector<double> numerator = by_day("num");
-  const std::vector<double> denominator = by_day("den");
+  remainder.cx_sum = by_day("num");
+  remainder.orders = by_day("den");
+  if (metric != nullptr) {
+    remainder.mechanism_num = by_day("mechanism_num");
+    remainder.mechanism_den = by_day("mechanism_den");
+  }
+  return remainder;
+}
+
+std::optional<SliceRemainder> RemainderInCube(const storage::Table& slice_cube, const Slice& slice,
+                                              const std::vector<Slice>& others,
+                                              std::string_view mechanism) {
+  const Cube cube = LoadCube(slice_cube);
+  const SliceIndex index = IndexOf(cube);
+  return RemainderOf(cube, index, slice, others,
+                     mechanism.empty() ? nullptr : &MechanismMetric(mechanism));
+}
+
+bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
+                          const IncidentConfig& config) {
+  const std::vector<double>& numerator = remainder.cx_sum;
+  const std::vector<double>& denominator = remainder.orders;
+  const size_t n = denominator.size();
+  // A day has orders of the slice left exactly when its order count is positive (every leaf
+  // counts one order at least): none left, nothing of the regression is the slice's own.
+  if (std::none_of(denominator.begin(), denominator.end(), [](double den) { return den > 0; })) {
+    return true;
+  }
+  const Date first = remainder.first;
   std::vector<double> values(n, NaN);
-  for (size_t row = 0; row < table.RowCount(); ++row) {
-    const auto day = static_cast<size_t>(days[row]);
-    values[day] = numerator[day] / denominator[day];
+  for (size_t day = 0; day < n; ++day) {
+    if (denominator[day] > 0) values[day] = numerator[day] / denominator[day];
   }
   if (config.weekly_seasonality) RemoveWeekdays(values, first);
   const ObservedSeries observed = DropMissing(values);
@@ -1267,17 +1470,148 @@ bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
   // A mechanism-led alert was confirmed at confirm_z; it stays its own while it still is.
   const double required = alert.detected_by == "cx" ? config.min_z : config.confirm_z;
   if (!(z >= required && -delta >= config.min_cx_delta)) return true;
-  if (mechanism == nullptr) return false;
-  const RatioPrefix prefix(by_day("mechanism_num"), by_day("mechanism_den"));
+  if (alert.detected_by == "cx") return false;
+  // A mechanism-led alert is re-tested on its mechanism too: it was found by that metric's move,
+  // so once the others' orders are out the move must still reach mechanism_z.
+  const metrics::MetricDefinition& mechanism = MechanismMetric(alert.detected_by);
+  if (remainder.mechanism_num.size() != n || remainder.mechanism_den.size() != n) {
+    throw InternalError("the remainder of {} lacks the sums of mechanism {}", alert.slice.ToText(),
+                        alert.detected_by);
+  }
+  const RatioPrefix prefix(remainder.mechanism_num, remainder.mechanism_den);
   const RatioPrefix::Sums base = prefix.Over(base_begin, start);
   const RatioPrefix::Sums window = prefix.Over(start, end);
   if (!(base.den > 0) || !(window.den > 0)) return true;
-  return !(MechanismWindowZ(*mechanism, base, window) >= config.mechanism_z);
+  return !(MechanismWindowZ(mechanism, base, window) >= config.mechanism_z);
 }
 
-void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config, std::vector<std::string> dimensions,
-                       std::vector<std::string> naming_order) {
+bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
+                       const std::vector<Slice>& others, const IncidentConfig& config) {
+  return ExplainedByRemainder(
+      RemainderInLeaves(connection, alert.slice, others,
+                        alert.detected_by == "cx" ? std::string_view() : alert.detected_by),
+      alert, config);
+}
+
+namespace {
+
+// The localizer on the leaves of one incident window against its baseline window.
+WindowLocalization LocalizeWindow(storage::Connection& connection, const std::string& keys,
+                                  const std::vector<std::string>& dimensions,
+                                  const std::vector<std::string>& naming_order,
+                                  const IncidentConfig& config, Date baseline_start,
+                                  Date baseline_end, Date start, Date end) {
+  const std::string base = fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'",
+                                       FormatDate(baseline_start), FormatDate(baseline_end));
+  const std::string now =
+      fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(start), FormatDate(end));
+  const storage::Table table = connection.Query(
+      fmt::format("SELECT {keys}"
+                  "coalesce(sum(cx_sum) FILTER (WHERE {now}), 0)::DOUBLE AS real_num, "
+                  "coalesce(sum(orders) FILTER (WHERE {now}), 0)::DOUBLE AS real_den, "
+                  "coalesce(sum(cx_sum) FILTER (WHERE {base}), 0)::DOUBLE AS predict_num, "
+                  "coalesce(sum(orders) FILTER (WHERE {base}), 0)::DOUBLE AS predict_den "
+                  "FROM order_leaves WHERE ({base}) OR ({now}) GROUP BY ALL",
+                  fmt::arg("keys", keys), fmt::arg("now", now), fmt::arg("base", base)));
+  localize::LeafTable leaves;
+  leaves.kind = localize::MetricKind::RATIO;
+  leaves.dimensions = dimensions;
+  std::vector<const storage::Column*> key_columns;
+  for (const auto& dimension : dimensions) key_columns.push_back(&table.Get(dimension));
+  const auto& real_num = table.Get("real_num").doubles;
+  const auto& real_den = table.Get("real_den").doubles;
+  const auto& predict_num = table.Get("predict_num").doubles;
+  const auto& predict_den = table.Get("predict_den").doubles;
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    localize::Leaf leaf;
+    for (const auto* column : key_columns) leaf.values.emplace_back(column->StringAt(row));
+    leaf.real_num = real_num[row];
+    leaf.real_den = real_den[row];
+    leaf.predict_num = predict_num[row];
+    leaf.predict_den = predict_den[row];
+    leaves.leaves.push_back(std::move(leaf));
+  }
+  localize::LocalizeConfig localize_config;
+  localize_config.direction = localize::Direction::DOWN;
+  localize_config.max_roots = config.localize_max_roots;
+  // Here further roots are how concurrent incidents get their own slices (the ones outside
+  // this incident's slice are dropped below), and each of those incidents was already tested
+  // against its series' noise by the detector: the standalone stopping rule for a further root
+  // (docs/localize.md, `min_explained`), tuned for one incident per input, does not apply.
+  localize_config.min_explained = 0.0;
+  localize_config.naming_order = naming_order;
+  const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
+  WindowLocalization localization;
+  localization.first = baseline_start;
+  localization.last = end;
+  localization.delta = result.delta;
+  for (size_t row = 0; row < table.RowCount(); ++row) localization.window_orders += real_den[row];
+  for (const auto& root : result.root_causes) {
+    localization.roots.push_back({root.slice, root.baseline, root.current, root.delta,
+                                  root.contribution, root.rate_effect, root.mix_effect,
+                                  root.aliases});
+  }
+  return localization;
+}
+
+}  // namespace
+
+nlohmann::json WindowLocalizationJson(const WindowLocalization& localization) {
+  nlohmann::json roots = nlohmann::json::array();
+  for (const IncidentSlice& root : localization.roots) {
+    nlohmann::json aliases = nlohmann::json::array();
+    for (const Slice& alias : root.same_orders_as) aliases.push_back(alias.ToText());
+    roots.push_back(
+        {{"slice", root.slice.ToText()},
+         {"baseline", root.baseline},
+         {"current", root.current},
+         {"delta", root.delta},
+         {"contribution", root.contribution},
+         {"rate_effect", root.rate_effect ? nlohmann::json(*root.rate_effect) : nlohmann::json()},
+         {"mix_effect", root.mix_effect ? nlohmann::json(*root.mix_effect) : nlohmann::json()},
+         {"aliases", aliases}});
+  }
+  return {{"first", FormatDate(localization.first)},
+          {"last", FormatDate(localization.last)},
+          {"delta", localization.delta},
+          {"window_orders", localization.window_orders},
+          {"roots", roots}};
+}
+
+WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
+  try {
+    WindowLocalization localization;
+    localization.first = ParseDate(document.at("first").get<std::string>());
+    localization.last = ParseDate(document.at("last").get<std::string>());
+    localization.delta = document.at("delta").get<double>();
+    localization.window_orders = document.at("window_orders").get<double>();
+    for (const auto& root : document.at("roots")) {
+      IncidentSlice slice;
+      slice.slice = Slice::Parse(root.at("slice").get<std::string>());
+      slice.baseline = root.at("baseline").get<double>();
+      slice.current = root.at("current").get<double>();
+      slice.delta = root.at("delta").get<double>();
+      slice.contribution = root.at("contribution").get<double>();
+      if (!root.at("rate_effect").is_null()) slice.rate_effect = root["rate_effect"].get<double>();
+      if (!root.at("mix_effect").is_null()) slice.mix_effect = root["mix_effect"].get<double>();
+      for (const auto& alias : root.at("aliases")) {
+        slice.same_orders_as.push_back(Slice::Parse(alias.get<std::string>()));
+      }
+      localization.roots.push_back(std::move(slice));
+    }
+    return localization;
+  } catch (const nlohmann::json::exception& failure) {
+    throw InvalidInput("a stored localization is damaged: {}", failure.what());
+  }
+}
+
+std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
+                                           std::vector<Incident>& incidents,
+                                           const IncidentConfig& config,
+                                           std::vector<std::string> dimensions,
+                                           std::vector<std::string> naming_order,
+                                           const Localizations* reuse, Localizations* localized) {
+  std::vector<std::string> reused;
   if (dimensions.empty()) dimensions.assign(std::begin(DIMENSIONS), std::end(DIMENSIONS));
   if (naming_order.empty()) naming_order.assign(std::begin(NAMING_ORDER), std::end(NAMING_ORDER));
   std::string keys;
@@ -1285,54 +1619,36 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
     keys += fmt::format("coalesce({0}::VARCHAR, 'unknown') AS {0}, ",
                         storage::SqlIdentifier(dimension));
   }
-  const Date last_day{static_cast<int32_t>(
-      connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves").Get("d").ints[0])};
+  std::optional<Date> last_day;
   for (auto& incident : incidents) {
     const Alert& lead = incident.lead;
-    const std::string base =
-        fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(lead.baseline_start),
-                    FormatDate(lead.baseline_end));
-    const std::string now =
-        fmt::format("order_date BETWEEN DATE '{}' AND DATE '{}'", FormatDate(lead.start),
-                    FormatDate(lead.end.value_or(last_day)));
-    const storage::Table table = connection.Query(
-        fmt::format("SELECT {keys}"
-                    "coalesce(sum(cx_sum) FILTER (WHERE {now}), 0)::DOUBLE AS real_num, "
-                    "coalesce(sum(orders) FILTER (WHERE {now}), 0)::DOUBLE AS real_den, "
-                    "coalesce(sum(cx_sum) FILTER (WHERE {base}), 0)::DOUBLE AS predict_num, "
-                    "coalesce(sum(orders) FILTER (WHERE {base}), 0)::DOUBLE AS predict_den "
-                    "FROM order_leaves WHERE ({base}) OR ({now}) GROUP BY ALL",
-                    fmt::arg("keys", keys), fmt::arg("now", now), fmt::arg("base", base)));
-    localize::LeafTable leaves;
-    leaves.kind = localize::MetricKind::RATIO;
-    leaves.dimensions = dimensions;
-    std::vector<const storage::Column*> key_columns;
-    for (const auto& dimension : dimensions) key_columns.push_back(&table.Get(dimension));
-    const auto& real_num = table.Get("real_num").doubles;
-    const auto& real_den = table.Get("real_den").doubles;
-    const auto& predict_num = table.Get("predict_num").doubles;
-    const auto& predict_den = table.Get("predict_den").doubles;
-    for (size_t row = 0; row < table.RowCount(); ++row) {
-      localize::Leaf leaf;
-      for (const auto* column : key_columns) leaf.values.emplace_back(column->StringAt(row));
-      leaf.real_num = real_num[row];
-      leaf.real_den = real_den[row];
-      leaf.predict_num = predict_num[row];
-      leaf.predict_den = predict_den[row];
-      leaves.leaves.push_back(std::move(leaf));
+    if (!lead.end && !last_day) {
+      last_day = Date{static_cast<int32_t>(
+          connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves")
+              .Get("d")
+              .ints[0])};
     }
-    localize::LocalizeConfig localize_config;
-    localize_config.direction = localize::Direction::DOWN;
-    localize_config.max_roots = config.localize_max_roots;
-    // Here further roots are how concurrent incidents get their own slices (the ones outside
-    // this incident's slice are dropped below), and each of those incidents was already tested
-    // against its series' noise by the detector: the standalone stopping rule for a further root
-    // (docs/localize.md, `min_explained`), tuned for one incident per input, does not apply.
-    localize_config.min_explained = 0.0;
-    localize_config.naming_order = naming_order;
-    const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
+    const Date end = lead.end ? *lead.end : *last_day;
+    const std::string window =
+        fmt::format("{}..{}|{}..{}", FormatDate(lead.baseline_start), FormatDate(lead.baseline_end),
+                    FormatDate(lead.start), FormatDate(end));
+    const WindowLocalization* found = nullptr;
+    if (reuse != nullptr) {
+      const auto stored = reuse->find(window);
+      if (stored != reuse->end()) found = &stored->second;
+    }
+    std::optional<WindowLocalization> computed;
+    if (found == nullptr) {
+      computed = LocalizeWindow(connection, keys, dimensions, naming_order, config,
+                                lead.baseline_start, lead.baseline_end, lead.start, end);
+      found = &*computed;
+    } else {
+      reused.push_back(incident.id);
+    }
+    if (localized != nullptr) (*localized)[window] = *found;
+    const WindowLocalization& result = *found;
     incident.slices.clear();
-    for (const auto& root : result.root_causes) {
+    for (const auto& root : result.roots) {
       // Roots elsewhere in the marketplace, or at another incident's slice, belong to the other
       // incidents that overlap this window.
       if (!Intersects(root.slice, lead.slice)) continue;
@@ -1346,25 +1662,37 @@ void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& i
                    !Nested(root.slice, lead.slice);
           });
       if (elsewhere) continue;
-      incident.slices.push_back({root.slice, root.baseline, root.current, root.delta,
-                                 root.contribution, root.rate_effect, root.mix_effect,
-                                 root.aliases});
+      incident.slices.push_back(root);
     }
     if (incident.slices.empty()) {
       // Nothing stood out of the leaves' noise: report the incident's own slice.
       const double share_delta = result.delta != 0 ? lead.delta / result.delta : 0.0;
-      double slice_orders = 0;
-      double total_orders = 0;
-      for (size_t row = 0; row < table.RowCount(); ++row) total_orders += real_den[row];
-      slice_orders = lead.orders;
+      const double slice_orders = lead.orders;
+      const double total_orders = result.window_orders;
       const double contribution =
           total_orders > 0 ? std::clamp(share_delta * slice_orders / total_orders, 0.0, 1.0) : 0.0;
       incident.slices.push_back(
           {lead.slice, lead.baseline, lead.current, lead.delta, contribution});
     }
   }
+  // The incidents whose localization was reused, known by their lead (the ids change below).
+  std::vector<std::pair<Slice, Date>> reused_leads;
+  for (const auto& incident : incidents) {
+    if (std::find(reused.begin(), reused.end(), incident.id) != reused.end()) {
+      reused_leads.emplace_back(incident.lead.slice, incident.lead.start);
+    }
+  }
   FoldSameSlice(incidents);
-  SplitNestedRegressions(connection, incidents, config, dimensions, last_day);
+  // Every open incident's lead set last_day above; a split child takes its parent's lead.
+  SplitNestedRegressions(connection, incidents, config, dimensions, last_day.value_or(Date{}));
+  reused.clear();
+  for (const auto& incident : incidents) {
+    const std::pair<Slice, Date> lead{incident.lead.slice, incident.lead.start};
+    if (std::find(reused_leads.begin(), reused_leads.end(), lead) != reused_leads.end()) {
+      reused.push_back(incident.id);
+    }
+  }
+  return reused;
 }
 
 namespace {

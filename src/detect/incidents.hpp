@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <limits>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -157,7 +158,8 @@ YAML::Node DetectorSettings(const IncidentConfig& config);
 //! Per slice and metric, daily series from `slice_cube` (metrics::BuildSliceCube: `slice`,
 //! `date` and the sums), regressions detected and tested, merged into incidents across the slice
 //! hierarchy, ranked and numbered. With the connection's `order_leaves`, an incident explained by
-//! stronger ones is folded into them. Slices are not filled (see LocalizeIncidents). Metrics in
+//! stronger ones is folded into them (its sums from the cube when it holds them: RemainderInCube).
+//! Slices are not filled (see LocalizeIncidents). Metrics in
 //! `unavailable` (the data cannot support them, metrics::UnavailableMetrics) are not detected on.
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
@@ -251,19 +253,71 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
                             const IncidentConfig& config,
                             const std::vector<std::string>& dimensions, Date last_day);
 
-//! The ExplainedTest on `order_leaves`: the slice's daily CX Score without the other slices'
-//! orders, tested over the alert's windows like a detected regression.
+//! The daily sums of a slice without the orders of other slices, what ExplainedByOthers tests:
+//! index = day from `first` over the data's days; all empty when no order is left.
+struct SliceRemainder {
+  Date first;
+  std::vector<double> cx_sum;
+  std::vector<double> orders;
+  //! The mechanism metric's numerator and denominator, when one was asked for.
+  std::vector<double> mechanism_num;
+  std::vector<double> mechanism_den;
+};
+
+//! The SliceRemainder of `slice` without `others` from `order_leaves` (one query), with the sums
+//! of mechanism metric `mechanism` when not empty.
+SliceRemainder RemainderInLeaves(storage::Connection& connection, const Slice& slice,
+                                 const std::vector<Slice>& others, std::string_view mechanism = {});
+
+//! The same sums from the slice cube alone (its slices' series added and taken away), or nullopt
+//! when the cube does not hold a slice they need. BuildIncidents asks the cube first.
+std::optional<SliceRemainder> RemainderInCube(const storage::Table& slice_cube, const Slice& slice,
+                                              const std::vector<Slice>& others,
+                                              std::string_view mechanism = {});
+
+//! Whether the alert's regression is gone from `remainder` (its slice without the others'
+//! orders): its daily CX Score tested over the alert's windows like a detected regression, and a
+//! mechanism-led alert's mechanism too (the remainder must carry its sums).
+bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
+                          const IncidentConfig& config);
+
+//! The ExplainedTest on `order_leaves`: ExplainedByRemainder of RemainderInLeaves.
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,
                        const std::vector<Slice>& others, const IncidentConfig& config);
+
+//! The localizer's answer for one incident window against its baseline window, before
+//! LocalizeIncidents keeps the roots that are the incident's: what a refresh reuses when no day
+//! from `first` to `last` changed (docs/incremental.md).
+struct WindowLocalization {
+  Date first;                        //!< the baseline window's first day
+  Date last;                         //!< the incident window's last day
+  double delta = 0;                  //!< the total's change (localize::LocalizeResult::delta)
+  double window_orders = 0;          //!< orders of every leaf in the incident window
+  std::vector<IncidentSlice> roots;  //!< localize::LocalizeResult::root_causes, in order
+};
+
+//! Window localizations by their windows (baseline first and last day, incident first and last
+//! day, as text).
+using Localizations = std::map<std::string, WindowLocalization>;
+
+//! WindowLocalization as stored (every number to the bit) and read back; throws InvalidInput
+//! on a document that is not one.
+nlohmann::json WindowLocalizationJson(const WindowLocalization& localization);
+WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document);
 
 //! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
 //! `dimensions`, empty: the contract's seven): the incident window against its baseline window,
 //! cx_sum / orders. Of slices selecting the same orders, the one first in `naming_order` is
-//! named (empty: the contract's NAMING_ORDER). Incidents that then name the same slice over
-//! overlapping windows are one regression: FoldSameSlice merges them.
-void LocalizeIncidents(storage::Connection& connection, std::vector<Incident>& incidents,
-                       const IncidentConfig& config, std::vector<std::string> dimensions = {},
-                       std::vector<std::string> naming_order = {});
+//! named (empty: the contract's NAMING_ORDER). A window found in `reuse` is not localized again
+//! (its entry stands for what the leaves would give); every window's localization, reused or
+//! not, is added to `localized` when given. Returns the ids of the incidents whose window's
+//! localization was taken from `reuse`. Incidents that then name the same slice over
+//! overlapping windows are one regression (FoldSameSlice), and a child of a slice that regressed
+//! on its own is split off (SplitNestedRegressions).
+std::vector<std::string> LocalizeIncidents(
+    storage::Connection& connection, std::vector<Incident>& incidents, const IncidentConfig& config,
+    std::vector<std::string> dimensions = {}, std::vector<std::string> naming_order = {},
+    const Localizations* reuse = nullptr, Localizations* localized = nullptr);
 
 //! The incident as the analysis file's JSON object (interfaces.md §2, without rca and
 //! recommendations).

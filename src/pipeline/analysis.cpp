@@ -346,9 +346,27 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       connection, slice_cube, registry, config.incidents, support.Names("metric"));
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
-  detect::LocalizeIncidents(connection, incidents, config.incidents, dataset.Dimensions(),
-                            dataset.NamingOrder());
-  spdlog::info("analyze: localized in {:.2f} s", Seconds(stage));
+  // A refresh takes the stored localization of an incident window none of whose days changed
+  // (an incident that ended before the new days), and stores every window's for the next one.
+  detect::Localizations reusable;
+  detect::Localizations localized;
+  if (stored && changes) {
+    try {
+      reusable = stored->Localizations(*changes);
+    } catch (const Error& failure) {
+      spdlog::warn("analyze: incremental: the stored localizations are not reused: {}",
+                   failure.what());
+    }
+  }
+  const std::vector<std::string> reused_localizations = detect::LocalizeIncidents(
+      connection, incidents, config.incidents, dataset.Dimensions(), dataset.NamingOrder(),
+      options.incremental ? &reusable : nullptr, options.incremental ? &localized : nullptr);
+  if (options.report != nullptr) options.report->reused_localizations = reused_localizations;
+  spdlog::info("analyze: localized in {:.2f} s{}", Seconds(stage),
+               reused_localizations.empty()
+                   ? std::string()
+                   : fmt::format(" (the stored localization of {} reused: windows unchanged)",
+                                 fmt::join(reused_localizations, ", ")));
   // The slice and days each incident's RCA and recommendations read.
   std::vector<rca::IncidentWindows> windows;
   for (const auto& incident : incidents) {
@@ -550,7 +568,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     if (!units && before == nullptr) take_units();
     if (units) {
       StageRefreshState(connection, results, keys, generation, *units, confirmed,
-                        metrics::CubeKey(cube), cube_volumes);
+                        metrics::CubeKey(cube), cube_volumes, localized);
     }
   }
   if (before_commit) before_commit(analysis);

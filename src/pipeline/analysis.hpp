@@ -41,6 +41,8 @@ struct RefreshReport {
   int64_t reused_days = 0;                    //!< days whose stored per-day sums were reused
   std::vector<std::string> reused_incidents;  //!< incidents whose RCA and recommendations were
                                               //!< reused
+  //! Incidents whose localization was the stored one of their windows (no day of them changed).
+  std::vector<std::string> reused_localizations;
   //! The blocking data checks read only the rows new since the stored analysis
   //! (storage::CheckScope).
   bool checked_new_rows = false;

@@ -33,6 +33,8 @@ namespace {
 constexpr const char* PREVIOUS = STORED_CATALOG;
 constexpr const char* EFFICIENCY_DAYS = "efficiency_days";
 constexpr const char* CUBE_LEFT_OUT = "cube_left_out";
+// Each incident window's localization (detect::WindowLocalization as JSON) by its windows.
+constexpr const char* LOCALIZATIONS = "localizations";
 
 bool HasPreviousTable(storage::Connection& connection, const std::string& table);
 
@@ -221,6 +223,15 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
           std::string(incidents.Get("windows").StringAt(i)),
           nlohmann::json::parse(incidents.Get("document").StringAt(i))};
     }
+    // Results stored before localizations were have none to reuse.
+    if (HasPreviousTable(connection, LOCALIZATIONS)) {
+      const storage::Table localizations = connection.Query(
+          fmt::format("SELECT \"window\", result FROM {}.{}", PREVIOUS, LOCALIZATIONS));
+      for (size_t i = 0; i < localizations.RowCount(); ++i) {
+        state.localizations_[std::string(localizations.Get("window").StringAt(i))] =
+            localizations.Get("result").StringAt(i);
+      }
+    }
     state.incidents_ = true;
   } catch (const std::exception& failure) {
     StoredState none;
@@ -282,6 +293,28 @@ const nlohmann::json* StoredState::Incident(const std::string& id,
 std::string WindowsKey(const rca::IncidentWindows& w) {
   return fmt::format("{} {} {} {} {}", w.slice.ToText(), FormatDate(w.baseline_start),
                      FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
+}
+
+detect::Localizations StoredState::Localizations(const storage::UnitChanges& changes) const {
+  detect::Localizations reusable;
+  // A table known only as a whole changed: any day may have.
+  if (!incidents_ || changes.all_days) return reusable;
+  for (const auto& [window, text] : localizations_) {
+    nlohmann::json document;
+    try {
+      document = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::exception& failure) {
+      throw InvalidInput("the stored localization of windows {} is damaged: {}", window,
+                         failure.what());
+    }
+    detect::WindowLocalization localization = detect::WindowLocalizationFromJson(document);
+    // The leaves of every day of the windows are as stored (the change_log is not read).
+    const bool unchanged = std::none_of(changes.days.begin(), changes.days.end(), [&](Date day) {
+      return localization.first <= day && day <= localization.last;
+    });
+    if (unchanged) reusable.emplace(window, std::move(localization));
+  }
+  return reusable;
 }
 
 bool WindowsUnchanged(const rca::IncidentWindows& w, const storage::UnitChanges& changes) {
@@ -556,10 +589,13 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
                        const std::vector<std::pair<std::string, std::string>>& incident_windows,
-                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes) {
-  connection.Execute(
+                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes,
+                       const detect::Localizations& localizations) {
+  connection.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE refresh_state (name VARCHAR, value VARCHAR); "
-      "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR)");
+      "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR); "
+      "CREATE OR REPLACE TEMP TABLE {} (\"window\" VARCHAR, result VARCHAR)",
+      LOCALIZATIONS));
   const std::string cube_days = std::to_string(cube_volumes.days);
   const std::string cube_last = FormatDate(Date{cube_volumes.last});
   for (const auto& [name, value] :
@@ -582,6 +618,12 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
         .Bind(2, key)
         .Execute();
   }
+  for (const auto& [window, localization] : localizations) {
+    connection.Prepare(fmt::format("INSERT INTO {} VALUES (?, ?)", LOCALIZATIONS))
+        .Bind(1, window)
+        .Bind(2, detect::WindowLocalizationJson(localization).dump())
+        .Execute();
+  }
   // The slices the cube left out, in one append (thousands of rows).
   connection.Execute(
       fmt::format("CREATE OR REPLACE TEMP TABLE {} (slice VARCHAR, volume DOUBLE)", CUBE_LEFT_OUT));
@@ -595,7 +637,7 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
   }
   storage::StageDataUnits(connection, units);
   for (const char* table : {"refresh_state", "incident_windows", "data_units", "data_unit_days",
-                            "data_files", CUBE_LEFT_OUT}) {
+                            "data_files", CUBE_LEFT_OUT, LOCALIZATIONS}) {
     writer.StoreTempTable(table);
   }
   if (connection.HasTempRelation(EFFICIENCY_DAYS)) writer.StoreTempTable(EFFICIENCY_DAYS);

@@ -75,6 +75,10 @@ class StoredState {
   //! The stored incident document of `id` when its RCA ran on `windows`
   //! (WindowsKey), else nullptr.
   const nlohmann::json* Incident(const std::string& id, const std::string& windows) const;
+  //! The stored localizations of incident windows (detect::LocalizeIncidents) none of whose days
+  //! `changes` changed, when StoredState::Incidents (same configuration, data schema and
+  //! per-day sums); throws Error when a stored one cannot be read.
+  detect::Localizations Localizations(const storage::UnitChanges& changes) const;
 
  private:
   std::optional<storage::DataUnits> units_;
@@ -88,6 +92,7 @@ class StoredState {
   std::string reason_;
   nlohmann::json analysis_;
   std::map<std::string, std::pair<std::string, nlohmann::json>> incidents_by_id_;
+  std::map<std::string, std::string> localizations_;  // window -> stored JSON
 };
 
 //! Text naming an incident's RCA slice and windows `w` (rca::WindowsOf), the key its stored RCA
@@ -193,12 +198,14 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
 //! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,
 //! storage::LeavesStore, and the cube's settings `cube_key` and days), `cube_left_out` (the
 //! slices the cube left out and their volumes: `cube_volumes`, RefreshCube),
-//! `incident_windows` (each confirmed incident's id and WindowsKey), the data's units
+//! `incident_windows` (each confirmed incident's id and WindowsKey), `localizations` (each
+//! incident window's localization, detect::WindowLocalizationJson), the data's units
 //! (storage::StageDataUnits) and `efficiency_days` when EfficiencyOfDays staged it.
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
                        const std::vector<std::pair<std::string, std::string>>& incident_windows,
-                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes);
+                       const std::string& cube_key, const metrics::CubeVolumes& cube_volumes,
+                       const detect::Localizations& localizations);
 
 }  // namespace cxagent::pipeline

@@ -1,5 +1,7 @@
 #include "storage/leaves_store.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -124,6 +126,18 @@ void LeavesStore::Commit() {
     throw;
   }
   updating_ = false;
+  // The changed days' rows are in the write-ahead log; checkpointing them into the file (their
+  // columns compressed, their statistics) would otherwise happen when the database closes, after
+  // the results are written. On a connection of its own it runs while they are. A checkpoint that
+  // cannot run now is left to the close.
+  writer_ = std::thread([this] {
+    try {
+      Connection checkpointer(connection_.Owner());
+      checkpointer.Execute("CHECKPOINT cx_leaves");
+    } catch (const std::exception& failure) {
+      spdlog::debug("leaves store: checkpointed when closed ({})", failure.what());
+    }
+  });
 }
 
 }  // namespace cxagent::storage

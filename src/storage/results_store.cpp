@@ -103,6 +103,25 @@ Table ChangedRows(const Table& cube, const CubeChanges& changes) {
   return out;
 }
 
+// Whether the copy of stored results keeps its table `name` and changes it in place (the cube and
+// the RCA artifacts); the results write every other table anew.
+bool UpdatedInPlace(const std::string& name) {
+  return name == CUBE || std::find(std::begin(ARTIFACT_TABLES), std::end(ARTIFACT_TABLES), name) !=
+                             std::end(ARTIFACT_TABLES);
+}
+
+// Drops the copy's tables that the results write anew.
+void DropRewrittenTables(Connection& connection) {
+  const Table tables = connection.Query(fmt::format(
+      "SELECT table_name FROM duckdb_tables() WHERE database_name = {}", SqlLiteral(NEW)));
+  for (size_t row = 0; row < tables.RowCount(); ++row) {
+    const std::string name(tables.Get("table_name").StringAt(row));
+    if (!UpdatedInPlace(name)) {
+      connection.Execute(fmt::format("DROP TABLE {}.{}", NEW, SqlIdentifier(name)));
+    }
+  }
+}
+
 // Deletes from the copy's slice_cube the rows `changes` replaces and appends their new rows
 // from `cube`.
 void UpdateCube(Connection& writer, const Table& cube, const CubeChanges& changes) {
@@ -255,6 +274,18 @@ void ResultsWriter::StoreCube(const Table& slice_cube, const CubeChanges* change
       Connection writer(connection_.Owner());
       if (update) {
         UpdateCube(writer, slice_cube, *update);
+        // While the analysis goes on, the copy's tables that the results write anew are dropped
+        // and the cube's changes checkpointed: Commit then writes and checkpoints only the small
+        // tables. A checkpoint that cannot run now is left to Commit.
+        const auto started = std::chrono::steady_clock::now();
+        DropRewrittenTables(writer);
+        try {
+          writer.Execute(fmt::format("CHECKPOINT {}", NEW));
+          spdlog::debug("results: the copy's rewritten tables dropped and checkpointed in {:.3f} s",
+                        Seconds(started));
+        } catch (const Error& failure) {
+          spdlog::debug("results: the copy is checkpointed at the end ({})", failure.what());
+        }
       } else {
         if (replace) writer.Execute(fmt::format("DROP TABLE IF EXISTS {}.{}", NEW, CUBE));
         WriteCube(writer, slice_cube);
@@ -280,20 +311,13 @@ void ResultsWriter::KeepStoredRows(const std::string& table, const std::vector<s
 
 void ResultsWriter::UpdateCopy() {
   const auto started = std::chrono::steady_clock::now();
+  // Dropped already when the cube was updated (StoreCube), unless that failed.
+  DropRewrittenTables(connection_);
   const Table tables = connection_.Query(fmt::format(
       "SELECT table_name FROM duckdb_tables() WHERE database_name = {}", SqlLiteral(NEW)));
   std::vector<std::string> present;
   for (size_t row = 0; row < tables.RowCount(); ++row) {
     present.emplace_back(tables.Get("table_name").StringAt(row));
-  }
-  const auto updated = [](const std::string& name) {
-    return name == CUBE || std::find(std::begin(ARTIFACT_TABLES), std::end(ARTIFACT_TABLES),
-                                     name) != std::end(ARTIFACT_TABLES);
-  };
-  for (const auto& name : present) {
-    if (!updated(name)) {
-      connection_.Execute(fmt::format("DROP TABLE {}.{}", NEW, SqlIdentifier(name)));
-    }
   }
   // The RCA artifacts: the reused incidents' rows stay, the others' go, the new ones come in.
   for (const char* table : ARTIFACT_TABLES) {

@@ -402,6 +402,19 @@ TEST_F(IncrementalTest, AnIncidentWhoseWindowsDidNotChangeKeepsItsRcaAndOneThatL
               appended_report_.reused_incidents.end())
         << id;
   }
+  // So is their localization (its windows' days are unchanged); an open one's is done again.
+  for (const auto& id : closed) {
+    EXPECT_NE(std::find(appended_report_.reused_localizations.begin(),
+                        appended_report_.reused_localizations.end(), id),
+              appended_report_.reused_localizations.end())
+        << id;
+  }
+  for (const auto& id : open) {
+    EXPECT_EQ(std::find(appended_report_.reused_localizations.begin(),
+                        appended_report_.reused_localizations.end(), id),
+              appended_report_.reused_localizations.end())
+        << id;
+  }
   // The open incidents' RCA took the orders drawn before for both windows' unchanged days.
   EXPECT_EQ(appended_report_.reused_fact_windows, 2 * open.size());
   // The reused RCA's model and sample are stored with the new results, as a full analysis's.
@@ -559,6 +572,35 @@ TEST_F(IncrementalTest, DamagedStoredSumsMeanAFullAnalysis) {
   pipeline::RefreshReport next;
   ExpectSameAnalysis(Refresh(folder, next), full_);
   EXPECT_EQ(next.mode, "unchanged");
+}
+
+// Stored localizations that cannot be read are not reused (the log warns): every incident is
+// localized again and the refresh still equals a full analysis.
+TEST_F(IncrementalTest, DamagedStoredLocalizationsAreDoneAgain) {
+  const fs::path folder = dir_->File("damaged-localizations");
+  WriteTables(dir_->File("world"), folder, false);
+  pipeline::RefreshReport first;
+  Refresh(folder, first);
+  EXPECT_EQ(first.mode, "full");
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    EXPECT_GT(connection.Query("SELECT count(*) AS n FROM r.localizations").Get("n").ints[0], 0);
+    connection.Execute("UPDATE r.localizations SET result = '{\"first\": 1}'; DETACH r");
+  }
+  for (const char* table : TABLES) {
+    if (std::string(table) == "change_log") continue;
+    fs::copy_file(fs::path(dir_->File("all")) / table / "part-1.parquet",
+                  folder / table / "part-1.parquet");
+  }
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_FALSE(report.reused_incidents.empty());
+  EXPECT_TRUE(report.reused_localizations.empty());
+  ExpectSameAnalysis(refreshed, full_);
 }
 
 TEST_F(IncrementalTest, ResultsWithoutRefreshStateMeanAFullAnalysisThenNothingToRedo) {
