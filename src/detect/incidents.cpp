@@ -1556,6 +1556,11 @@ WindowLocalization LocalizeWindow(storage::Connection& connection, const std::st
 
 }  // namespace
 
+std::string WindowKey(const Alert& lead, Date end) {
+  return fmt::format("{}..{}|{}..{}", FormatDate(lead.baseline_start),
+                     FormatDate(lead.baseline_end), FormatDate(lead.start), FormatDate(end));
+}
+
 nlohmann::json WindowLocalizationJson(const WindowLocalization& localization) {
   nlohmann::json roots = nlohmann::json::array();
   for (const IncidentSlice& root : localization.roots) {
@@ -1571,11 +1576,14 @@ nlohmann::json WindowLocalizationJson(const WindowLocalization& localization) {
          {"mix_effect", root.mix_effect ? nlohmann::json(*root.mix_effect) : nlohmann::json()},
          {"aliases", aliases}});
   }
+  nlohmann::json nested = nlohmann::json::object();
+  for (const auto& [key, read] : localization.nested) nested[key] = read;
   return {{"first", FormatDate(localization.first)},
           {"last", FormatDate(localization.last)},
           {"delta", localization.delta},
           {"window_orders", localization.window_orders},
-          {"roots", roots}};
+          {"roots", roots},
+          {"nested", nested}};
 }
 
 WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
@@ -1598,6 +1606,12 @@ WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
         slice.same_orders_as.push_back(Slice::Parse(alias.get<std::string>()));
       }
       localization.roots.push_back(std::move(slice));
+    }
+    // Stored before the nested split kept its reads: none to reuse.
+    if (document.contains("nested")) {
+      for (const auto& [key, read] : document.at("nested").items()) {
+        localization.nested[key] = read;
+      }
     }
     return localization;
   } catch (const nlohmann::json::exception& failure) {
@@ -1629,9 +1643,7 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
               .ints[0])};
     }
     const Date end = lead.end ? *lead.end : *last_day;
-    const std::string window =
-        fmt::format("{}..{}|{}..{}", FormatDate(lead.baseline_start), FormatDate(lead.baseline_end),
-                    FormatDate(lead.start), FormatDate(end));
+    const std::string window = WindowKey(lead, end);
     const WindowLocalization* found = nullptr;
     if (reuse != nullptr) {
       const auto stored = reuse->find(window);
@@ -1684,7 +1696,8 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
   }
   FoldSameSlice(incidents);
   // Every open incident's lead set last_day above; a split child takes its parent's lead.
-  SplitNestedRegressions(connection, incidents, config, dimensions, last_day.value_or(Date{}));
+  SplitNestedRegressions(connection, incidents, config, dimensions, last_day.value_or(Date{}),
+                         reuse, localized);
   reused.clear();
   for (const auto& incident : incidents) {
     const std::pair<Slice, Date> lead{incident.lead.slice, incident.lead.start};
@@ -1775,6 +1788,41 @@ struct NestedCandidate {
   double driver_z = 0;
   bool rest_fell = false;  // the rest of the parent fell too
 };
+
+nlohmann::json CandidatesJson(const std::vector<NestedCandidate>& candidates) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : candidates) {
+    out.push_back({{"slice", c.slice.ToText()},
+                   {"cx", {c.cx.delta, c.cx.variance, c.cx.orders, c.cx.baseline, c.cx.current}},
+                   {"evidence", c.evidence},
+                   {"driver", c.driver},
+                   {"driver_z", c.driver_z},
+                   {"rest_fell", c.rest_fell}});
+  }
+  return out;
+}
+
+// CandidatesJson read back; throws InvalidInput on a document that is not one.
+std::vector<NestedCandidate> CandidatesFromJson(const nlohmann::json& document) {
+  try {
+    std::vector<NestedCandidate> candidates;
+    for (const auto& item : document) {
+      NestedCandidate c;
+      c.slice = Slice::Parse(item.at("slice").get<std::string>());
+      const auto& cx = item.at("cx");
+      c.cx = CxChange{cx.at(0).get<double>(), cx.at(1).get<double>(), cx.at(2).get<double>(),
+                      cx.at(3).get<double>(), cx.at(4).get<double>()};
+      c.evidence = item.at("evidence").get<double>();
+      c.driver = item.at("driver").get<std::string>();
+      c.driver_z = item.at("driver_z").get<double>();
+      c.rest_fell = item.at("rest_fell").get<bool>();
+      candidates.push_back(std::move(c));
+    }
+    return candidates;
+  } catch (const nlohmann::json::exception& failure) {
+    throw InvalidInput("a stored nested-split read is damaged: {}", failure.what());
+  }
+}
 
 // The children of `parent` (one more pair, over the dimensions in `free`) that regressed on a
 // driver of their own over the lead's window, strongest first, read from order_leaves rows that
@@ -1900,7 +1948,8 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
 
 void SplitNestedRegressions(storage::Connection& connection, std::vector<Incident>& incidents,
                             const IncidentConfig& config,
-                            const std::vector<std::string>& dimensions, Date last_day) {
+                            const std::vector<std::string>& dimensions, Date last_day,
+                            const Localizations* reuse, Localizations* localized) {
   if (!config.nested_split) return;
   std::vector<Incident> spun_off;
   for (auto& incident : incidents) {
@@ -1941,8 +1990,24 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
     // Each child split off leaves the rest of the slice to be read again: two children may have
     // regressed on their own (a region's restaurants on prep waits, its grocery on distance).
     for (int round = 0; round < 3; ++round) {
+      // A window whose days are unchanged reads the same rows: its stored read stands for them.
+      const std::string window = WindowKey(lead, last);
+      const std::string read_key = fmt::format("{}|{}", condition, fmt::join(free, ","));
+      std::optional<std::vector<NestedCandidate>> stored;
+      if (reuse != nullptr) {
+        const auto entry = reuse->find(window);
+        if (entry != reuse->end()) {
+          const auto read = entry->second.nested.find(read_key);
+          if (read != entry->second.nested.end()) stored = CandidatesFromJson(read->second);
+        }
+      }
       const std::vector<NestedCandidate> candidates =
-          NestedCandidates(connection, parent, condition, lead, last, free, config);
+          stored ? std::move(*stored)
+                 : NestedCandidates(connection, parent, condition, lead, last, free, config);
+      if (localized != nullptr) {
+        const auto entry = localized->find(window);
+        if (entry != localized->end()) entry->second.nested[read_key] = CandidatesJson(candidates);
+      }
       const auto found =
           std::find_if(candidates.begin(), candidates.end(),
                        [&](const NestedCandidate& c) { return !elsewhere(c.slice); });
@@ -1979,9 +2044,26 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
   }
   if (spun_off.empty()) return;
   for (auto& child : spun_off) incidents.push_back(std::move(child));
-  const storage::Table volume = connection.Query(
-      "SELECT sum(orders)::DOUBLE / count(DISTINCT order_date) AS daily FROM order_leaves");
-  RankIncidents(incidents, config, volume.Get("daily").doubles.at(0));
+  // The marketplace's orders a day behind the impacts (MergeAlerts): from an incident's impact,
+  // else from the leaves.
+  double daily_orders = 0;
+  for (const auto& incident : incidents) {
+    const double daily_loss =
+        incident.lead.days > 0 ? incident.lead.cx_loss / incident.lead.days : 0;
+    if (incident.impact > 0 && daily_loss > 0) {
+      daily_orders = daily_loss / incident.impact;
+      break;
+    }
+  }
+  if (!(daily_orders > 0)) {
+    daily_orders = connection
+                       .Query(
+                           "SELECT sum(orders)::DOUBLE / count(DISTINCT order_date) AS daily FROM "
+                           "order_leaves")
+                       .Get("daily")
+                       .doubles.at(0);
+  }
+  RankIncidents(incidents, config, daily_orders);
 }
 
 void FoldSameSlice(std::vector<Incident>& incidents) {

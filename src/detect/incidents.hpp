@@ -245,14 +245,6 @@ void FoldSameSlice(std::vector<Incident>& incidents);
 void RankIncidents(std::vector<Incident>& incidents, const IncidentConfig& config,
                    double daily_orders);
 
-//! Adds an incident for each child of an incident's localized slice that regressed on its own
-//! inside it (IncidentConfig::nested_split; docs/incidents.md step 9b), read from
-//! `order_leaves` over the incident's windows (`last_day`: the data's last, for an open one),
-//! then ranks and numbers all again.
-void SplitNestedRegressions(storage::Connection& connection, std::vector<Incident>& incidents,
-                            const IncidentConfig& config,
-                            const std::vector<std::string>& dimensions, Date last_day);
-
 //! The daily sums of a slice without the orders of other slices, what ExplainedByOthers tests:
 //! index = day from `first` over the data's days; all empty when no order is left.
 struct SliceRemainder {
@@ -294,16 +286,33 @@ struct WindowLocalization {
   double delta = 0;                  //!< the total's change (localize::LocalizeResult::delta)
   double window_orders = 0;          //!< orders of every leaf in the incident window
   std::vector<IncidentSlice> roots;  //!< localize::LocalizeResult::root_causes, in order
+  //! What the nested split (SplitNestedRegressions) read of this window: its candidates, by the
+  //! slice and the other incidents' orders left out (their SQL condition) and the dimensions read.
+  std::map<std::string, nlohmann::json> nested;
 };
 
 //! Window localizations by their windows (baseline first and last day, incident first and last
 //! day, as text).
 using Localizations = std::map<std::string, WindowLocalization>;
 
+//! The Localizations key of the windows of `lead` with its incident window ending on `end`.
+std::string WindowKey(const Alert& lead, Date end);
+
 //! WindowLocalization as stored (every number to the bit) and read back; throws InvalidInput
 //! on a document that is not one.
 nlohmann::json WindowLocalizationJson(const WindowLocalization& localization);
 WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document);
+
+//! Adds an incident for each child of an incident's localized slice that regressed on its own
+//! inside it (IncidentConfig::nested_split; docs/incidents.md step 9b), read from
+//! `order_leaves` over the incident's windows (`last_day`: the data's last, for an open one),
+//! then ranks and numbers all again. A read found in `reuse` under its window (its days
+//! unchanged) is not read again; every read is added to `localized` when given.
+void SplitNestedRegressions(storage::Connection& connection, std::vector<Incident>& incidents,
+                            const IncidentConfig& config,
+                            const std::vector<std::string>& dimensions, Date last_day,
+                            const Localizations* reuse = nullptr,
+                            Localizations* localized = nullptr);
 
 //! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
 //! `dimensions`, empty: the contract's seven): the incident window against its baseline window,

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "common/error.hpp"
 #include "detect/incidents.hpp"
 #include "storage/duckdb.hpp"
 
@@ -33,6 +34,7 @@ Incident IncidentOn(const std::string& id, const std::string& lead, const std::s
   Incident incident;
   incident.id = id;
   incident.lead = LeadOn(lead, start);
+  incident.impact = 0.4;  // 4,000 points a day lost among 10,000 orders a day
   incident.slices.push_back({Slice::Parse(localized), 90, 86, -4, 0.8});
   return incident;
 }
@@ -217,6 +219,51 @@ TEST_F(NestedSplitTest, NoSplitWhenTurnedOffOrWhenTheChildIsAnotherIncidents) {
   SplitNestedRegressions(connection_, incidents, IncidentConfig{}, {"region", "store_type"},
                          AddDays(FIRST, 59));
   EXPECT_EQ(incidents.size(), 2u);
+}
+
+TEST_F(NestedSplitTest, AWindowsStoredReadStandsForTheLeavesAndRoundTrips) {
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0}});
+  const Alert lead = LeadOn("region=seattle", 30);
+  const std::string window = WindowKey(lead, AddDays(FIRST, 59));
+  Localizations localized;
+  localized[window] = WindowLocalization{lead.baseline_start, AddDays(FIRST, 59), -5, 1, {}, {}};
+  std::vector<Incident> first{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  SplitNestedRegressions(connection_, first, IncidentConfig{}, {"region", "store_type"},
+                         AddDays(FIRST, 59), nullptr, &localized);
+  ASSERT_EQ(first.size(), 2u);
+  // Two reads: the split, then the rest of Seattle without the restaurants.
+  ASSERT_EQ(localized[window].nested.size(), 2u);
+
+  // Stored and read back (every number to the bit), then used without the leaves.
+  const WindowLocalization stored = WindowLocalizationFromJson(
+      nlohmann::json::parse(WindowLocalizationJson(localized[window]).dump()));
+  EXPECT_EQ(stored.nested, localized[window].nested);
+  const Localizations reuse{{window, stored}};
+  connection_.Execute("DROP TABLE order_leaves");
+  std::vector<Incident> again{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  SplitNestedRegressions(connection_, again, IncidentConfig{}, {"region", "store_type"},
+                         AddDays(FIRST, 59), &reuse, nullptr);
+  ASSERT_EQ(again.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(again[i].slices[0].slice, first[i].slices[0].slice);
+    EXPECT_EQ(again[i].lead.delta, first[i].lead.delta);
+    EXPECT_EQ(again[i].lead.detected_by, first[i].lead.detected_by);
+  }
+  // Without a stored read, the leaves are needed (and gone).
+  std::vector<Incident> unread{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  EXPECT_THROW(SplitNestedRegressions(connection_, unread, IncidentConfig{},
+                                      {"region", "store_type"}, AddDays(FIRST, 59)),
+               std::exception);
+}
+
+TEST(WindowLocalizationTest, OneStoredBeforeTheNestedReadsHasNoneAndADamagedReadIsNamed) {
+  WindowLocalization localization{
+      ParseDate("2026-03-01"), ParseDate("2026-04-10"), -1.5, 900, {}, {}};
+  nlohmann::json document = WindowLocalizationJson(localization);
+  document.erase("nested");
+  EXPECT_TRUE(WindowLocalizationFromJson(document).nested.empty());
+  document["roots"] = "not a list";
+  EXPECT_THROW(WindowLocalizationFromJson(document), Error);
 }
 
 }  // namespace
