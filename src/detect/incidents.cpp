@@ -1383,10 +1383,20 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
   return incidents;
 }
 
-SliceRemainder RemainderInLeaves(storage::Connection& connection, const Slice& slice,
-                                 const std::vector<Slice>& others, std::string_view mechanism) {
+namespace {
+
+// The condition selecting `slice`'s rows in order_leaves without those of `others`.
+std::string SliceConditionWithout(const Slice& slice, const std::vector<Slice>& others) {
   std::string condition = SliceCondition(slice);
   for (const auto& other : others) condition += fmt::format(" AND NOT ({})", SliceCondition(other));
+  return condition;
+}
+
+}  // namespace
+
+SliceRemainder RemainderInLeaves(storage::Connection& connection, const Slice& slice,
+                                 const std::vector<Slice>& others, std::string_view mechanism) {
+  const std::string condition = SliceConditionWithout(slice, others);
   const metrics::MetricDefinition* metric =
       mechanism.empty() ? nullptr : &MechanismMetric(mechanism);
   const std::string mechanism_sums =
@@ -1780,6 +1790,9 @@ std::optional<CxChange> CxChangeOf(const DailySums& sums, size_t base_begin, siz
 namespace {
 
 // A child of an incident's slice that regressed on its own driver (SplitNestedRegressions).
+// Most children split off one incident's slice (each split reads the rest again).
+constexpr int NESTED_ROUNDS = 3;
+
 struct NestedCandidate {
   Slice slice;
   CxChange cx;
@@ -1978,20 +1991,19 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
     // The orders of other incidents crossing this one's slice over overlapping days are left
     // out: their regressions are theirs (a grocery-wide substitution regression in one region's
     // grocery must not read as the rest of that region falling).
-    std::string condition = SliceCondition(parent);
+    std::vector<Slice> left_out;
     for (const auto& other : incidents) {
       if (&other == &incident || !WindowsOverlap(other.lead, lead)) continue;
       const Slice& slice = other.slices.empty() ? other.lead.slice : other.slices.front().slice;
-      if (Intersects(slice, parent) && !slice.Contains(parent)) {
-        condition += fmt::format(" AND NOT ({})", SliceCondition(slice));
-      }
+      if (Intersects(slice, parent) && !slice.Contains(parent)) left_out.push_back(slice);
     }
     const Date last = lead.end.value_or(last_day);
+    // A window whose days are unchanged reads the same rows: its stored read stands for them.
+    const std::string window = WindowKey(lead, last);
     // Each child split off leaves the rest of the slice to be read again: two children may have
     // regressed on their own (a region's restaurants on prep waits, its grocery on distance).
-    for (int round = 0; round < 3; ++round) {
-      // A window whose days are unchanged reads the same rows: its stored read stands for them.
-      const std::string window = WindowKey(lead, last);
+    for (int round = 0; round < NESTED_ROUNDS; ++round) {
+      const std::string condition = SliceConditionWithout(parent, left_out);
       const std::string read_key = fmt::format("{}|{}", condition, fmt::join(free, ","));
       std::optional<std::vector<NestedCandidate>> stored;
       if (reuse != nullptr) {
@@ -2039,7 +2051,7 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
       split.slices.push_back(
           {child.slice, child.cx.baseline, child.cx.current, child.cx.delta, 0.0});
       spun_off.push_back(std::move(split));
-      condition += fmt::format(" AND NOT ({})", SliceCondition(child.slice));
+      left_out.push_back(child.slice);
     }
   }
   if (spun_off.empty()) return;

@@ -277,8 +277,8 @@ TEST(IncidentConfigTest, ValuesAreRead) {
 
 TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {
   ConfigReader reader(
-      YAML::Load("nested_split: false\nnested_z: 5\nnested_shared: 0.5\nnested_cx_z: 3"),
-      "cx.yaml", "incidents");
+      YAML::Load("nested_split: false\nnested_z: 5\nnested_shared: 0.5\nnested_cx_z: 3"), "cx.yaml",
+      "incidents");
   const IncidentConfig config = IncidentConfig::Read(reader);
   EXPECT_FALSE(config.nested_split);
   EXPECT_EQ(config.nested_z, 5);
