@@ -40,13 +40,41 @@ constexpr std::string_view INCIDENT_METRICS[] = {"cx_score",
 
 // The per-order mechanisms behind the CX Score components (domain.md §4) that mechanism-led
 // detection tests: lateness, what drives it (assignment and prep waits, ETA error), item
-// problems, cancellations, contacts and low ratings. Drivers that move without hurting orders
-// (distance, batching) are left to the CX Score's own test.
-constexpr std::string_view MECHANISM_METRICS[] = {"on_time_rate",      "eta_error",
-                                                  "avg_assign_delay",  "avg_prep_wait",
-                                                  "missing_item_rate", "substitution_accept_rate",
-                                                  "cancel_rate",       "app_error_rate",
-                                                  "contact_rate",      "low_rating_rate"};
+// problems, cancellations, contacts and low ratings; and the signature drivers of the causes
+// none of those shows in a small slice (batching, trip distance, a stale inventory feed). A
+// driver that moves without hurting orders makes no alert: the CX Score must confirm. Travel
+// time was tried too and found nothing more on the tuning seeds (docs/accuracy.md).
+constexpr std::string_view MECHANISM_METRICS[] = {
+    "on_time_rate",    "eta_error",         "avg_assign_delay",
+    "avg_prep_wait",   "missing_item_rate", "substitution_accept_rate",
+    "cancel_rate",     "app_error_rate",    "contact_rate",
+    "low_rating_rate", "batched_rate",      "avg_distance",
+    "feed_lag"};
+
+// What a logged change of each kind acts on (domain.md's change kinds; the signature and first
+// driver of the causes docs/rca.md ties to that kind): a release's app-error cancellations, a
+// dispatch policy's batching and assignment, a radius's trip lengths, an ETA model's error and
+// lateness, a substitution model's acceptance, onboarded merchants' prep. `pricing` moves order
+// volume, which is not a ratio these windows test, and `other` says nothing.
+struct ChangeKindMechanisms {
+  std::string_view kind;
+  std::vector<std::string_view> metrics;
+};
+const std::vector<ChangeKindMechanisms>& ChangeKinds() {
+  static const std::vector<ChangeKindMechanisms> kinds = {
+      {"app_release", {"app_error_rate", "cancel_rate"}},
+      {"dispatch_policy", {"batched_rate", "avg_assign_delay"}},
+      {"delivery_radius", {"avg_distance"}},
+      {"eta_model", {"eta_error", "on_time_rate"}},
+      {"substitution_model", {"substitution_accept_rate"}},
+      {"merchant_onboarding", {"avg_prep_wait"}},
+  };
+  return kinds;
+}
+
+// How far beyond its baseline's noise a day before a mechanism's strongest window must lie to
+// be taken into it (DetectMechanisms): three standard deviations, a chance of about 1 in 700.
+constexpr double START_DAY_Z = 3.0;
 
 // App-error cancellations among orders: a mechanism metric of detection only (the RCA's panel has
 // its own), not one of domain.md's. An app release's errors are a small part of the cancel rate
@@ -483,6 +511,39 @@ std::pair<size_t, size_t> MechanismWindowDays(const IncidentConfig& config) {
   return {min_days, std::max(min_days, static_cast<size_t>(config.mechanism_max_days))};
 }
 
+// The window of a mechanism that a logged change on day `change` explains: of mechanism-led
+// detection's lengths, against the `config.baseline_days` before its start, starting on the
+// change's day or up to `config.change_start_days` after it (a change made late in the day, or
+// logged before it shipped). The earliest start with a window reaching `config.change_z` is
+// taken, with its strongest window; failing that the strongest of all (under change_z). Every
+// such window is tested: a few hundred at most.
+MechanismWindow ChangeWindow(const metrics::MetricDefinition& metric, const RatioPrefix& prefix,
+                             size_t days, size_t change, const IncidentConfig& config) {
+  const auto [min_days, max_days] = MechanismWindowDays(config);
+  const auto baseline_days = static_cast<size_t>(config.baseline_days);
+  const double sign = metric.higher_is_better ? -1.0 : 1.0;
+  MechanismWindow best;
+  const size_t last_start = change + static_cast<size_t>(config.change_start_days);
+  for (size_t start = change; start <= last_start && start + min_days <= days; ++start) {
+    const RatioPrefix::Sums base =
+        prefix.Over(start > baseline_days ? start - baseline_days : 0, start);
+    if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
+    const RatioPrefix::Sums first = prefix.Over(start, start + min_days);
+    for (size_t end = start + min_days; end <= std::min(days, start + max_days); ++end) {
+      const RatioPrefix::Sums window = prefix.Over(start, end);
+      if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
+      // The change's effect starts with it: a window whose first days hold less than half its
+      // shift (a rise that began a week after the change) is not the change's.
+      const double shift = sign * (window.Ratio() - base.Ratio());
+      if (!(sign * (first.Ratio() - base.Ratio()) >= 0.5 * shift)) continue;
+      const double z = MechanismWindowZ(metric, base, window);
+      if (z > best.z) best = {z, start, end};
+    }
+    if (best.z >= config.change_z) break;
+  }
+  return best;
+}
+
 // A shift below which no window of one start reaches z `threshold` (> 0): z >= threshold needs
 // sign x (window ratio - baseline ratio) >= the returned shift. The window's denominator is at
 // most `longest_den` (that of the start's longest window), so its z's denominator is at least
@@ -715,7 +776,11 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
       if (demoted[i] != second_pass) continue;
       Alert& alert = alerts[i];
       Incident* home = nullptr;
+      // An alert a logged change pointed at (step 6c) has its own evidence, a change in exactly
+      // its slice on its first day: it leads its own incident, which the explained-away test
+      // folds into a stronger one if without that one's orders nothing is left.
       for (auto& incident : incidents) {
+        if (!alert.change_id.empty()) break;
         // A weaker slice that starts with the incident and shares orders with its slice moved
         // because of those orders; a nested slice whose change was dated later, inside the
         // incident's window, is the same regression seen through fewer orders.
@@ -752,8 +817,9 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
     const Alert& lead = incidents[i].lead;
     std::optional<size_t> home;
     for (const auto& [index, ancestor] : demoted_homes) {
-      if (lead.detected_by != "cx" && index != i && ancestor->slice != lead.slice &&
-          ancestor->slice.Contains(lead.slice) && WindowsOverlap(*ancestor, lead)) {
+      if (lead.detected_by != "cx" && lead.change_id.empty() && index != i &&
+          ancestor->slice != lead.slice && ancestor->slice.Contains(lead.slice) &&
+          WindowsOverlap(*ancestor, lead)) {
         home = index;
         break;
       }
@@ -929,7 +995,8 @@ std::optional<SliceRemainder> RemainderOf(const Cube& cube, const SliceIndex& in
 
 std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& registry,
                                   const IncidentConfig& config,
-                                  const std::vector<std::string>& unavailable);
+                                  const std::vector<std::string>& unavailable,
+                                  const std::vector<LoggedChange>& changes);
 
 }  // namespace
 
@@ -1006,6 +1073,14 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.nested_cx_z =
       reader.Number("nested_cx_z", config.nested_cx_z, 0, 1000,
                     "z a child's CX drop beyond the rest of the slice's must reach");
+  config.change_detection =
+      reader.Boolean("change_detection", config.change_detection,
+                     "also test the mechanisms a logged change acts on in its scope");
+  config.change_z = reader.Number("change_z", config.change_z, 0, 1000,
+                                  "window z a mechanism of a logged change's kind must reach");
+  config.change_start_days =
+      reader.Integer("change_start_days", config.change_start_days, 0, 365,
+                     "latest start of a change-led window, in days after the change");
   config.mechanism_min_days = reader.Integer("mechanism_min_days", config.mechanism_min_days, 1,
                                              3650, "shortest window a mechanism is tested over");
   config.mechanism_max_days = reader.Integer("mechanism_max_days", config.mechanism_max_days, 1,
@@ -1033,6 +1108,13 @@ std::span<const std::string_view> IncidentMetrics() {
 
 std::span<const std::string_view> MechanismMetrics() {
   return MECHANISM_METRICS;
+}
+
+std::span<const std::string_view> ChangeMechanisms(std::string_view kind) {
+  for (const auto& entry : ChangeKinds()) {
+    if (entry.kind == kind) return entry.metrics;
+  }
+  return {};
 }
 
 const metrics::MetricDefinition& MechanismMetric(std::string_view name) {
@@ -1072,7 +1154,8 @@ double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
 std::vector<Alert> DetectMechanisms(
     const Slice& slice, Date first,
     const std::function<const std::vector<double>*(std::string_view column)>& sums,
-    const IncidentConfig& config, const std::vector<std::string>& unavailable) {
+    const IncidentConfig& config, const std::vector<std::string>& unavailable,
+    std::span<const LoggedChange> changes) {
   const std::vector<double>* orders = sums("orders");
   const std::vector<double>* cx_sum = sums("cx_sum");
   if (orders == nullptr || cx_sum == nullptr) return {};
@@ -1092,17 +1175,54 @@ std::vector<Alert> DetectMechanisms(
     if (numerator == nullptr || denominator == nullptr) continue;
     const RatioPrefix prefix(*numerator, *denominator);
     const double sign = metric.higher_is_better ? -1.0 : 1.0;
-    const MechanismWindow best = StrongestWindow(metric, prefix, n, config);
-    if (!(best.z >= config.mechanism_z)) continue;
+    MechanismWindow best = StrongestWindow(metric, prefix, n, config);
+    // Under mechanism_z, a logged change of a kind acting on this mechanism narrows the search
+    // to the windows starting with it (step 6c), where change_z suffices.
+    std::string_view change_id;
+    if (!(best.z >= config.mechanism_z) && config.change_detection) {
+      for (const LoggedChange& change : changes) {
+        const auto acts = ChangeMechanisms(change.kind);
+        if (std::find(acts.begin(), acts.end(), name) == acts.end() || change.date < first) {
+          continue;
+        }
+        const auto day = static_cast<size_t>(change.date.days - first.days);
+        if (day >= n) continue;
+        const MechanismWindow window = ChangeWindow(metric, prefix, n, day, config);
+        if (window.z >= config.change_z && (change_id.empty() || window.z > best.z)) {
+          best = window;
+          change_id = change.id;
+        }
+      }
+      if (change_id.empty()) continue;
+    }
     const double best_z = best.z;
     size_t best_start = best.start;
     size_t best_end = best.end;
     // The rare event's rise dated by its change point (ShareRiseStart). Every share metric was
     // tried: better dates split one regression into incidents by sub-slice (docs/incidents.md).
-    if (&metric == &APP_ERROR_RATE) {
+    // A change-led window is dated by its change already.
+    if (&metric == &APP_ERROR_RATE && change_id.empty()) {
       best_start =
           ShareRiseStart(prefix, best_start > baseline_days ? best_start - baseline_days : 0,
                          best_start, best_end, MechanismWindowDays(config).first);
+    }
+    // A mechanism that ramps (a stale feed's lag grows a day a day) has its strongest window
+    // start days after the ramp did: the window's first days are only mildly off. The start is
+    // moved back over the days before it that lie beyond the baseline by START_DAY_Z of their
+    // own noise; a step's day before is in the baseline and stops it at once.
+    else {
+      while (best_start > 0) {
+        const size_t begin = best_start - 1 > baseline_days ? best_start - 1 - baseline_days : 0;
+        const RatioPrefix::Sums base = prefix.Over(begin, best_start - 1);
+        const RatioPrefix::Sums day = prefix.Over(best_start - 1, best_start);
+        if (base.days < config.min_baseline_days || !(day.den > 0)) break;
+        const double variance = DailyUnitVariance(base);
+        if (!(variance > 0) ||
+            !(sign * (day.Ratio() - base.Ratio()) >= START_DAY_Z * std::sqrt(variance / day.den))) {
+          break;
+        }
+        --best_start;
+      }
     }
     const size_t base_begin = best_start > baseline_days ? best_start - baseline_days : 0;
     // The strongest window's end is no surer than its start (a regression filling the longest
@@ -1138,10 +1258,17 @@ std::vector<Alert> DetectMechanisms(
     alert.days = cx_window.days;
     alert.cx_loss = -alert.delta * alert.orders;
     alert.detected_by = std::string(metric.name);
+    alert.change_id = std::string(change_id);
     if (cx_z >= config.confirm_z && -alert.delta >= config.min_cx_delta) {
-      spdlog::debug("mechanism {} {} start {} z {:.1f}, cx delta {:.2f} z {:.1f}", metric.name,
-                    slice.ToText(), FormatDate(alert.start), best_z, alert.delta, cx_z);
+      spdlog::debug("mechanism {} {} start {} z {:.1f}{}, cx delta {:.2f} z {:.1f}", metric.name,
+                    slice.ToText(), FormatDate(alert.start), best_z,
+                    change_id.empty() ? std::string() : fmt::format(" (change {})", change_id),
+                    alert.delta, cx_z);
       found.push_back({std::move(alert), best_z});
+    } else {
+      spdlog::debug("mechanism {} {} start {} z {:.1f} not confirmed: cx delta {:.2f} z {:.1f}",
+                    metric.name, slice.ToText(), FormatDate(alert.start), best_z, alert.delta,
+                    cx_z);
     }
   }
   // Several mechanisms of one regression (lateness and its ETA error) give one alert: the
@@ -1160,15 +1287,17 @@ std::vector<Alert> DetectMechanisms(
 
 std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
                                 const IncidentConfig& config,
-                                const std::vector<std::string>& unavailable) {
-  return DetectAlertsIn(LoadCube(slice_cube), registry, config, unavailable);
+                                const std::vector<std::string>& unavailable,
+                                const std::vector<LoggedChange>& changes) {
+  return DetectAlertsIn(LoadCube(slice_cube), registry, config, unavailable, changes);
 }
 
 namespace {
 
 std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& registry,
                                   const IncidentConfig& config,
-                                  const std::vector<std::string>& unavailable) {
+                                  const std::vector<std::string>& unavailable,
+                                  const std::vector<LoggedChange>& changes) {
   // A metric the data cannot support reads 0 in the cube (its sums have no input): it is not
   // detected on rather than seen as flat.
   std::vector<const metrics::MetricDefinition*> detected;
@@ -1188,6 +1317,14 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
   for (size_t m = 0; m < detected.size(); ++m) {
     if (detected[m]->name == "cx_score") cx_index = m;
   }
+  // The logged changes scoped to each slice of the cube (a scope under the cube's volume floor
+  // has no series to test).
+  std::vector<std::vector<LoggedChange>> scoped(cube.slices.size());
+  for (const LoggedChange& change : changes) {
+    for (size_t s = 0; s < cube.slices.size(); ++s) {
+      if (cube.slices[s].slice == change.scope) scoped[s].push_back(change);
+    }
+  }
   const auto work = [&](size_t worker) {
     const auto detector = registry.Create(config.detector, DetectorSettings(config));
     for (size_t m = 0; m < detected.size(); ++m) {
@@ -1201,7 +1338,8 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
       const SliceSeries& series = cube.slices[s];
       auto columns = [&](std::string_view column) { return cube.Find(series, column); };
       // A regression the CX Score's own test found in this slice needs no second alert.
-      for (auto& alert : DetectMechanisms(series.slice, cube.first, columns, config, unavailable)) {
+      for (auto& alert :
+           DetectMechanisms(series.slice, cube.first, columns, config, unavailable, scoped[s])) {
         const auto& own = found[cx_index][s];
         if (std::none_of(own.begin(), own.end(),
                          [&](const Alert& cx) { return WindowsOverlap(cx, alert); })) {
@@ -1330,9 +1468,10 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
-                                     const std::vector<std::string>& unavailable) {
+                                     const std::vector<std::string>& unavailable,
+                                     const std::vector<LoggedChange>& changes) {
   const Cube cube = LoadCube(slice_cube);
-  std::vector<Alert> alerts = DetectAlertsIn(cube, registry, config, unavailable);
+  std::vector<Alert> alerts = DetectAlertsIn(cube, registry, config, unavailable, changes);
   // The marketplace's mean orders per day: slice `all` over its dates.
   double daily_orders = 0.0;
   if (slice_cube.RowCount() > 0) {
@@ -1479,6 +1618,8 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
                        RatioOf(numerator, denominator, base_begin, start);
   // A mechanism-led alert was confirmed at confirm_z; it stays its own while it still is.
   const double required = alert.detected_by == "cx" ? config.min_z : config.confirm_z;
+  spdlog::debug("explained-away test of {} ({}): without the others CX delta {:.2f} z {:.1f}",
+                alert.slice.ToText(), alert.detected_by, delta, z);
   if (!(z >= required && -delta >= config.min_cx_delta)) return true;
   if (alert.detected_by == "cx") return false;
   // A mechanism-led alert is re-tested on its mechanism too: it was found by that metric's move,
@@ -1492,7 +1633,14 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
   const RatioPrefix::Sums base = prefix.Over(base_begin, start);
   const RatioPrefix::Sums window = prefix.Over(start, end);
   if (!(base.den > 0) || !(window.den > 0)) return true;
-  return !(MechanismWindowZ(mechanism, base, window) >= config.mechanism_z);
+  const double mechanism_z = MechanismWindowZ(mechanism, base, window);
+  spdlog::debug("explained-away test of {}: without the others {} z {:.1f}", alert.slice.ToText(),
+                alert.detected_by, mechanism_z);
+  // One a logged change pointed at needs only to have moved without them (confirm_z): the
+  // change says where and when, and the others' orders took part of its evidence with them (a
+  // release in returning Android customers in Boston, z 5.6, 4.2 without Boston's grocery whose
+  // feed failed four days before).
+  return !(mechanism_z >= (alert.change_id.empty() ? config.mechanism_z : config.confirm_z));
 }
 
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,

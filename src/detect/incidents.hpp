@@ -73,6 +73,15 @@ struct IncidentConfig {
   double mechanism_z = 9.0;
   //! z the slice's CX Score drop over that same window must reach to confirm it.
   double confirm_z = 2.0;
+  //! Also test, at `change_z`, the mechanisms a logged change acts on (ChangeMechanisms) in the
+  //! change's scope over windows starting within `change_start_days` of it (docs/incidents.md
+  //! step 6c): a handful of tests instead of a search over every slice and window, so a small
+  //! slice's release or policy change is found where mechanism_z's search cannot see it.
+  bool change_detection = true;
+  //! z a mechanism of a logged change's kind must reach in the change's scope.
+  double change_z = 5.0;
+  //! Latest start of a change-led window, in days after the change's date.
+  int change_start_days = 2;
   //! Shortest window a mechanism metric is tested over (days): a week, so that every window holds
   //! each weekday and a day-level blip (one stormy evening) cannot carry it alone.
   int mechanism_min_days = 7;
@@ -122,6 +131,10 @@ struct Alert {
   //! The test that found it: "cx" (the metric's own series) or, for a cx_score alert found
   //! through a mechanism, that mechanism metric's name.
   std::string detected_by = "cx";
+  //! For an alert found through a logged change (step 6c): the change's id. Such an alert leads
+  //! its own incident, and its mechanism is held to confirm_z rather than mechanism_z when it is
+  //! tested again without stronger incidents' orders.
+  std::string change_id;
 };
 
 //! One localized root slice of an incident (interfaces.md §2 `slices`).
@@ -155,6 +168,20 @@ struct Incident {
 //! binseg `{autocorrelation_passes: 0}` (see docs/incidents.md), otherwise the detector's own.
 YAML::Node DetectorSettings(const IncidentConfig& config);
 
+//! A change the company logged (domain.md `change_log`): what kind, where (its scope, a slice
+//! or `all`) and the day it was made. Evidence, never proof: change-led detection tests whether
+//! the mechanisms of its kind moved in its scope from that day on.
+struct LoggedChange {
+  std::string id;
+  std::string kind;
+  Slice scope;
+  Date date;
+};
+
+//! The mechanism metrics a logged change of `kind` acts on (the signature drivers of the causes
+//! that kind can bring, docs/rca.md): empty for a kind without one (`pricing`, `other`, unknown).
+std::span<const std::string_view> ChangeMechanisms(std::string_view kind);
+
 //! Per slice and metric, daily series from `slice_cube` (metrics::BuildSliceCube: `slice`,
 //! `date` and the sums), regressions detected and tested, merged into incidents across the slice
 //! hierarchy, ranked and numbered. With the connection's `order_leaves`, an incident explained by
@@ -164,13 +191,15 @@ YAML::Node DetectorSettings(const IncidentConfig& config);
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
-                                     const std::vector<std::string>& unavailable = {});
+                                     const std::vector<std::string>& unavailable = {},
+                                     const std::vector<LoggedChange>& changes = {});
 
 //! Every significant regression of every slice and metric of `slice_cube` but the `unavailable`
 //! ones, before merging.
 std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const DetectorRegistry& registry,
                                 const IncidentConfig& config,
-                                const std::vector<std::string>& unavailable = {});
+                                const std::vector<std::string>& unavailable = {},
+                                const std::vector<LoggedChange>& changes = {});
 
 //! The metrics incidents are detected on: the CX Score and its components (domain.md §4).
 std::span<const std::string_view> IncidentMetrics();
@@ -214,11 +243,14 @@ double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
 //! kept when z >= mechanism_z and the slice's CX Score over that window dropped by min_cx_delta
 //! at z >= confirm_z. At most one alert per stretch of time (the strongest mechanism).
 //! `sums` maps a cube column name to its daily values; metrics whose columns are absent are
-//! skipped.
+//! skipped. `changes` are the logged changes scoped to this slice: a mechanism of a change's
+//! kind whose strongest window stays under mechanism_z is tested over the windows starting
+//! within `config.change_start_days` of the change, at `config.change_z`.
 std::vector<Alert> DetectMechanisms(
     const Slice& slice, Date first,
     const std::function<const std::vector<double>*(std::string_view column)>& sums,
-    const IncidentConfig& config, const std::vector<std::string>& unavailable = {});
+    const IncidentConfig& config, const std::vector<std::string>& unavailable = {},
+    std::span<const LoggedChange> changes = {});
 
 //! Says whether an alert's regression disappears once the orders of `others` (slices of stronger
 //! incidents overlapping it in time) are taken out of its slice.

@@ -16,6 +16,7 @@
 #include "pipeline/data_support.hpp"
 #include "pipeline/incremental.hpp"
 #include "rca/artifacts.hpp"
+#include "rca/causal.hpp"
 #include "rca/hypothesis.hpp"
 #include "rca/panel.hpp"
 #include "rca/rca.hpp"
@@ -342,8 +343,15 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
                                  cube_changes ? STORED_CATALOG : std::string());
   results.StoreCube(slice_cube, cube_changes ? &*cube_changes : nullptr);
   stage = std::chrono::steady_clock::now();
+  // The logged changes point change-led detection at their scopes (docs/incidents.md step 6c).
+  std::vector<detect::LoggedChange> logged;
+  for (auto& change : rca::LoadChangeLog(connection, dataset)) {
+    if (change.scope_slice) {
+      logged.push_back({change.id, change.kind, *change.scope_slice, change.date});
+    }
+  }
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
-      connection, slice_cube, registry, config.incidents, support.Names("metric"));
+      connection, slice_cube, registry, config.incidents, support.Names("metric"), logged);
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
   // A refresh takes the stored localization of an incident window none of whose days changed

@@ -239,6 +239,27 @@ TEST(IncidentMergeTest, DisjointSlicesStartingTogetherStaySeparate) {
             2u);
 }
 
+TEST(IncidentMergeTest, AnAlertALoggedChangePointedAtLeadsItsOwnIncident) {
+  // A release in returning Android customers in Boston, four days into Boston's regression: as
+  // a plain mechanism-led alert it is one more piece of Boston's incident (nested, inside its
+  // window); found through the release's change it leads its own, which the explained-away test
+  // still decides.
+  std::vector<Alert> alerts{
+      MakeAlert("region=boston", 10, -4.0, 50000, 30),
+      MakeAlert("customer_segment=returning&platform=android&region=boston", 14, -3.0, 800, 5)};
+  alerts[1].detected_by = "app_error_rate";
+  const auto joined = MergeAlerts(alerts, 100000, IncidentConfig{});
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].lead.slice.ToText(), "region=boston");
+  alerts[1].change_id = "chg-503d1e";
+  const auto separate = MergeAlerts(alerts, 100000, IncidentConfig{});
+  ASSERT_EQ(separate.size(), 2u);
+  EXPECT_EQ(separate[1].lead.change_id, "chg-503d1e");
+  const auto explained = MergeAlerts(alerts, 100000, IncidentConfig{},
+                                     [](const Alert&, const std::vector<Slice>&) { return true; });
+  EXPECT_EQ(explained.size(), 1u);
+}
+
 TEST(IncidentConfigTest, UnknownKeyIsRejectedWithTheKnownKeys) {
   const YAML::Node node = YAML::Load("min_z: 5\nmin_zz: 3\n");
   ConfigReader reader(node, "cx.yaml", "incidents");

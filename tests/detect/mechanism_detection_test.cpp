@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -142,6 +143,146 @@ TEST(MechanismDetectionTest, AnAppReleaseIsFoundThroughItsOwnCancellations) {
   const auto dated = Detect(early);
   ASSERT_EQ(dated.size(), 1u);
   EXPECT_NEAR(dated[0].start.days - FIRST.days, 36, 1);
+}
+
+// Daily sums of one slice with one per-order driver (`numerator` over `denominator`, both
+// summed per order) of mean `mean` +- `spread`, moved by `shift(day)` from day `from` on, when
+// every order's CX Score (88 +- 12) also loses `cx_points`.
+std::map<std::string, std::vector<double>> SimulateDriver(int days, int orders_per_day,
+                                                          const std::string& numerator,
+                                                          const std::string& denominator,
+                                                          double mean, double spread, int from,
+                                                          const std::function<double(int)>& shift,
+                                                          double cx_points, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::poisson_distribution<int> volume(orders_per_day);
+  std::map<std::string, std::vector<double>> sums;
+  for (const auto& column :
+       {std::string("orders"), std::string("cx_sum"), numerator, denominator}) {
+    sums[column].assign(static_cast<size_t>(days), 0.0);
+  }
+  for (int day = 0; day < days; ++day) {
+    const auto d = static_cast<size_t>(day);
+    const int orders = volume(generator);
+    for (int order = 0; order < orders; ++order) {
+      const bool on = day >= from;
+      sums["orders"][d] += 1;
+      sums["cx_sum"][d] +=
+          std::clamp(88 + 12 * normal(generator) - (on ? cx_points : 0.0), 0.0, 100.0);
+      sums[denominator][d] += 1;
+      sums[numerator][d] +=
+          std::max(0.0, mean + spread * normal(generator)) + (on ? shift(day) : 0.0);
+    }
+  }
+  return sums;
+}
+
+TEST(MechanismDetectionTest, ARadiusExpansionInASmallSliceIsFoundThroughItsDistance) {
+  // A region's grocery, 50 orders a day: trips 4.8 +- 2 km grow by a third from day 30 and the
+  // CX Score loses 2 points, too little for its own test; the distance moves far beyond its
+  // per-order noise.
+  const auto sums = SimulateDriver(
+      45, 50, "distance_sum", "orders", 4.8, 2.0, 30, [](int) { return 1.6; }, 2.0, 3);
+  const auto alerts = Detect(sums);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].detected_by, "avg_distance");
+  EXPECT_NEAR(alerts[0].start.days - FIRST.days, 30, 1);
+  EXPECT_LT(alerts[0].delta, -0.5);
+}
+
+TEST(MechanismDetectionTest, ARampingMechanismIsDatedWhereTheRampBegan) {
+  // A stale inventory feed: its lag, 2 +- 0.5 hours, grows by a day every day from day 30. The
+  // window with the largest z starts days into the ramp, where the lag is largest; the days
+  // before it that are already far off the baseline are taken in.
+  const auto sums = SimulateDriver(
+      45, 50, "feed_lag_sum", "feed_lag_n", 2.0, 0.5, 30, [](int day) { return 24.0 * (day - 29); },
+      3.0, 4);
+  const auto alerts = Detect(sums);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].detected_by, "feed_lag");
+  EXPECT_EQ(alerts[0].start.days - FIRST.days, 30);
+  EXPECT_FALSE(alerts[0].end.has_value());
+  // A step is not moved: the day before it is in the baseline.
+  const auto step = SimulateDriver(
+      45, 50, "feed_lag_sum", "feed_lag_n", 2.0, 0.5, 30, [](int) { return 30.0; }, 3.0, 4);
+  const auto stepped = Detect(step);
+  ASSERT_EQ(stepped.size(), 1u);
+  EXPECT_EQ(stepped[0].start.days - FIRST.days, 30);
+}
+
+TEST(MechanismDetectionTest, ChangeKindsActOnTheirCausesMechanisms) {
+  const auto release = ChangeMechanisms("app_release");
+  EXPECT_NE(std::find(release.begin(), release.end(), "app_error_rate"), release.end());
+  const auto policy = ChangeMechanisms("dispatch_policy");
+  EXPECT_NE(std::find(policy.begin(), policy.end(), "batched_rate"), policy.end());
+  EXPECT_TRUE(ChangeMechanisms("pricing").empty());
+  EXPECT_TRUE(ChangeMechanisms("other").empty());
+  EXPECT_TRUE(ChangeMechanisms("no_such_kind").empty());
+  // Every metric a kind names is one detection tests.
+  for (const auto kind : {"app_release", "dispatch_policy", "delivery_radius", "eta_model",
+                          "substitution_model", "merchant_onboarding"}) {
+    for (const auto metric : ChangeMechanisms(kind)) {
+      const auto all = MechanismMetrics();
+      EXPECT_NE(std::find(all.begin(), all.end(), metric), all.end()) << kind << " " << metric;
+    }
+  }
+}
+
+TEST(MechanismDetectionTest, ALoggedChangeFindsWhatTheSearchOverEverySliceCannot) {
+  // A release cancelling 1.2% of a 150-orders-a-day slice's orders for an app error from day 36:
+  // its app-error share moves at a z between change_z and mechanism_z.
+  const auto sums = SimulateSlice(60, 150, {.from = 36, .to = 60, .app_error_share = 0.012}, 8);
+  const auto columns = [&](std::string_view column) -> const std::vector<double>* {
+    const auto found = sums.find(std::string(column));
+    return found == sums.end() ? nullptr : &found->second;
+  };
+  const Slice slice = Slice::Parse("customer_segment=returning&platform=android&region=boston");
+  const auto detect = [&](std::vector<LoggedChange> changes, const IncidentConfig& config) {
+    return DetectMechanisms(slice, FIRST, columns, config, {}, changes);
+  };
+  const IncidentConfig config;
+  const auto z =
+      MechanismZ("app_error_rate", sums.at("app_errors"), sums.at("orders"), 36, 60, config);
+  ASSERT_GT(z, config.change_z);
+  ASSERT_LT(z, config.mechanism_z);
+  EXPECT_TRUE(detect({}, config).empty());
+  const LoggedChange release{"chg-1", "app_release", slice, AddDays(FIRST, 36)};
+  const auto found = detect({release}, config);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].detected_by, "app_error_rate");
+  EXPECT_NEAR(found[0].start.days - FIRST.days, 36, 1);
+  // A change of a kind that does not act on app errors, one dated ten days before the rise, and
+  // change-led detection turned off find nothing.
+  EXPECT_TRUE(detect({{"chg-2", "pricing", slice, AddDays(FIRST, 36)}}, config).empty());
+  EXPECT_TRUE(detect({{"chg-3", "app_release", slice, AddDays(FIRST, 26)}}, config).empty());
+  IncidentConfig off;
+  off.change_detection = false;
+  EXPECT_TRUE(detect({release}, off).empty());
+}
+
+TEST(MechanismDetectionTest, WithoutStrongerIncidentsAChangeLedAlertNeedsOnlyItsMechanismsMove) {
+  // What is left of a release's slice once a stronger incident's orders are out: its app errors
+  // still rise (z between confirm_z and mechanism_z) and its CX Score still falls.
+  const auto sums = SimulateSlice(60, 300, {.from = 36, .to = 60, .app_error_share = 0.01}, 9);
+  const IncidentConfig config;
+  const double z =
+      MechanismZ("app_error_rate", sums.at("app_errors"), sums.at("orders"), 36, 60, config);
+  ASSERT_GT(z, config.confirm_z);
+  ASSERT_LT(z, config.mechanism_z);
+  const SliceRemainder remainder{FIRST, sums.at("cx_sum"), sums.at("orders"), sums.at("app_errors"),
+                                 sums.at("orders")};
+  Alert alert;
+  alert.slice = Slice::Parse("customer_segment=returning&platform=android&region=boston");
+  alert.start = AddDays(FIRST, 36);
+  alert.baseline_start = AddDays(FIRST, 8);
+  alert.baseline_end = AddDays(FIRST, 35);
+  alert.detected_by = "app_error_rate";
+  // Found by the search over every slice, it had to stay at mechanism_z: explained away.
+  EXPECT_TRUE(ExplainedByRemainder(remainder, alert, config));
+  // Pointed at by the release's change, it stands.
+  alert.change_id = "chg-1";
+  EXPECT_FALSE(ExplainedByRemainder(remainder, alert, config));
 }
 
 TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
@@ -451,6 +592,21 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_EQ(config.mechanism_min_days, 5);
     EXPECT_FALSE(config.mechanism_detection);
     EXPECT_TRUE(IncidentConfig{}.mechanism_detection);
+  }
+  {
+    ConfigReader reader(YAML::Load("change_z: 4.5\nchange_start_days: 1\nchange_detection: false"),
+                        "cx.yaml", "incidents");
+    const IncidentConfig config = IncidentConfig::Read(reader);
+    EXPECT_EQ(config.change_z, 4.5);
+    EXPECT_EQ(config.change_start_days, 1);
+    EXPECT_FALSE(config.change_detection);
+    EXPECT_TRUE(IncidentConfig{}.change_detection);
+  }
+  {
+    ConfigReader reader(YAML::Load("change_start_days: -2"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.change_start_days: -2 is out of range"), std::string::npos)
+        << message;
   }
   {
     ConfigReader reader(YAML::Load("mechanism_zz: 7"), "cx.yaml", "incidents");

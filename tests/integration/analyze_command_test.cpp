@@ -138,6 +138,42 @@ INSTANTIATE_TEST_SUITE_P(AnalyzeCauses, AnalyzeGeneratedTest,
                                            "inventory_feed_outage", "merchant_prep_delay",
                                            "severe_weather", "substitution_model_regression"));
 
+// A release cancelling 3% of a 50-orders-a-day slice's orders (returning Android customers in
+// Boston) for an app error: too small for the search over every slice (mechanism_z), found
+// through the release's change_log row (change-led detection), and not without it.
+TEST(AnalyzeChangeLedTest, ALoggedReleaseInASmallSliceIsFoundThroughItsChange) {
+  for (const bool logged : {true, false}) {
+    SCOPED_TRACE(logged ? "logged" : "not logged");
+    TempDir dir;
+    WriteFileAtomic(dir.File("release.yaml"),
+                    fmt::format("name: small-release\nseed: 7\nstart_date: 2026-03-01\n"
+                                "days: 42\norders_per_day: 3000\nincidents:\n"
+                                "  - {{id: release, cause: app_release_regression, slice: "
+                                "{{customer_segment: returning, platform: android, region: "
+                                "boston}}, start_day: 30, magnitude: 0.03, log_change: {}}}\n",
+                                logged));
+    const auto generated = RunCxagent("generate --scenario " + dir.File("release.yaml") +
+                                      " --out " + dir.File("world"));
+    ASSERT_EQ(generated.exit_code, 0) << generated.err;
+    const auto analyzed =
+        RunCxagent("analyze --data " + dir.File("world") + " --out " + dir.File("a.json"));
+    ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
+    const auto analysis = nlohmann::json::parse(ReadFile(dir.File("a.json")));
+    if (!logged) {
+      EXPECT_TRUE(analysis["incidents"].empty()) << analysis["incidents"].dump();
+      continue;
+    }
+    ASSERT_EQ(analysis["incidents"].size(), 1u) << analysis["incidents"].dump();
+    const auto& found = analysis["incidents"][0];
+    EXPECT_EQ(found["slices"][0]["slice"], (nlohmann::json{{"customer_segment", "returning"},
+                                                           {"platform", "android"},
+                                                           {"region", "boston"}}));
+    EXPECT_EQ(found["start_date"], "2026-03-31");
+    EXPECT_EQ(found["detected_by"], "app_error_rate");
+    EXPECT_EQ(found["rca"]["causes"][0]["cause"], "app_release_regression");
+  }
+}
+
 TEST(AnalyzeCleanTest, ACleanWorldHasNoIncident) {
   TempDir dir;
   const nlohmann::json analysis = GenerateAndAnalyze(dir, "clean.yaml", 60, 1500);
