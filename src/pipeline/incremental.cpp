@@ -19,6 +19,7 @@
 #include "pipeline/analysis.hpp"
 #include "rca/rca.hpp"
 #include "recommend/efficiency.hpp"
+#include "storage/cube_copy.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
@@ -351,17 +352,38 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
       WORK_CATALOG));
 }
 
-std::future<storage::Table> ReadStoredCubeAhead(storage::Connection& connection,
+std::future<StoredCubeRows> ReadStoredCubeAhead(storage::Connection& connection,
                                                 const StoredState& stored,
-                                                const metrics::CubeConfig& config) {
+                                                const metrics::CubeConfig& config,
+                                                const std::string& results_dir) {
   if (stored.CubeKey().empty() || stored.CubeKey() != metrics::CubeKey(config)) return {};
-  return std::async(std::launch::async, [&database = connection.Owner()] {
+  return std::async(std::launch::async, [&database = connection.Owner(),
+                                         path = storage::CubeCopyPath(results_dir),
+                                         generation = stored.Generation()] {
+    const auto started = std::chrono::steady_clock::now();
+    StoredCubeRows read;
+    std::optional<storage::Table> copy;
+    if (generation.empty()) {
+      read.from_table = "the stored results name no generation";
+    } else {
+      copy = storage::ReadCubeCopy(path, generation, read.from_table);
+    }
+    if (copy) {
+      spdlog::debug(
+          "slice cube: {} stored rows read from its copy in {:.3f} s", copy->RowCount(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      read.rows = std::move(*copy);
+      return read;
+    }
+    spdlog::info("analyze: incremental: the stored slice cube is read from the results: {}",
+                 read.from_table);
     storage::Connection reader(database);
-    return metrics::ReadStoredCube(reader, fmt::format("{}.slice_cube", PREVIOUS));
+    read.rows = metrics::ReadStoredCube(reader, fmt::format("{}.slice_cube", PREVIOUS));
+    return read;
   });
 }
 
-void WaitQuietly(std::future<storage::Table>& read) {
+void WaitQuietly(std::future<StoredCubeRows>& read) {
   if (!read.valid()) return;
   try {
     read.get();
@@ -375,7 +397,7 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
                            std::optional<storage::CubeChanges>& cube_changes,
-                           std::future<storage::Table>* stored_rows) {
+                           std::future<StoredCubeRows>* stored_rows) {
   cube_changes.reset();
   std::string why;
   if (stored != nullptr && changed != nullptr) {
@@ -395,12 +417,16 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
           why = fmt::format("day {} changed, which the stored cube holds (it ends on {})",
                             FormatDate(*within), FormatDate(Date{extended.last}));
         } else {
-          std::optional<storage::Table> ahead;
+          std::optional<StoredCubeRows> ahead;
           if (stored_rows != nullptr && stored_rows->valid()) ahead = stored_rows->get();
+          if (ahead && report != nullptr) {
+            report->cube_from_copy = ahead->from_table.empty();
+            report->cube_copy_reason = ahead->from_table;
+          }
           cube =
               metrics::ExtendStoredCube(connection, config, fmt::format("{}.slice_cube", PREVIOUS),
                                         fmt::format("{}.new_leaves", WORK_CATALOG), "order_leaves",
-                                        extended, why, &extension, ahead ? &*ahead : nullptr);
+                                        extended, why, &extension, ahead ? &ahead->rows : nullptr);
         }
         if (cube) {
           spdlog::info(
