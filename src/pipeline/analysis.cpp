@@ -356,8 +356,28 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       logged.push_back({change.id, change.kind, *change.scope_slice, change.date});
     }
   }
+  // The explained-away tests' sums of the days whose leaves are unchanged are the stored ones; a
+  // refresh sums only the changed days' leaves for them (detect::RemainderDays).
+  std::optional<detect::RemainderDays> remainder_days;
+  if (options.incremental && !clickhouse) {
+    remainder_days.emplace();
+    if (reused_leaves) {
+      try {
+        remainder_days->stored = stored->RemainderDays(connection, changes->days);
+        remainder_days->changed_leaves = fmt::format("{}.new_leaves", WORK_CATALOG);
+      } catch (const Error& failure) {
+        spdlog::warn("analyze: incremental: the stored remainders are not reused: {}",
+                     failure.what());
+      }
+    }
+  }
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
-      connection, slice_cube, registry, config.incidents, support.Names("metric"), logged);
+      connection, slice_cube, registry, config.incidents, support.Names("metric"), logged,
+      remainder_days ? &*remainder_days : nullptr);
+  if (remainder_days) {
+    StageRemainderDays(connection, results, *remainder_days);
+    if (options.report != nullptr) options.report->reused_remainders = remainder_days->reused;
+  }
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
   // A refresh takes the stored localization of an incident window none of whose days changed

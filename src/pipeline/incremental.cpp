@@ -36,6 +36,8 @@ constexpr const char* EFFICIENCY_DAYS = "efficiency_days";
 constexpr const char* CUBE_LEFT_OUT = "cube_left_out";
 // Each incident window's localization (detect::WindowLocalization as JSON) by its windows.
 constexpr const char* LOCALIZATIONS = "localizations";
+// The explained-away tests' remainders, per key and day (detect::RemainderDays).
+constexpr const char* REMAINDER_DAYS = "remainder_days";
 
 bool HasPreviousTable(storage::Connection& connection, const std::string& table);
 
@@ -294,6 +296,33 @@ const nlohmann::json* StoredState::Incident(const std::string& id,
 std::string WindowsKey(const rca::IncidentWindows& w) {
   return fmt::format("{} {} {} {} {}", w.slice.ToText(), FormatDate(w.baseline_start),
                      FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
+}
+
+std::map<std::string, std::vector<detect::RemainderDay>> StoredState::RemainderDays(
+    storage::Connection& connection, const std::vector<Date>& changed) const {
+  std::map<std::string, std::vector<detect::RemainderDay>> stored;
+  if (!leaves_ || !HasPreviousTable(connection, REMAINDER_DAYS)) return stored;
+  const storage::Table rows = connection.Query(fmt::format(
+      "SELECT key, day, cx_sum, orders, mechanism_num, mechanism_den FROM {}.{}{} ORDER BY key, "
+      "day",
+      PREVIOUS, REMAINDER_DAYS,
+      changed.empty() ? "" : fmt::format(" WHERE day NOT IN ({})", DateList(changed))));
+  const auto& keys = rows.Get("key");
+  const auto& days = rows.Get("day");
+  const storage::Column* sums[] = {&rows.Get("cx_sum"), &rows.Get("orders"),
+                                   &rows.Get("mechanism_num"), &rows.Get("mechanism_den")};
+  for (const storage::Column* column : {&keys, &days, sums[0], sums[1], sums[2], sums[3]}) {
+    if (!column->valid.empty() ||
+        (column != &keys && column != &days && column->type != storage::ColumnType::DOUBLE)) {
+      throw InvalidInput("the stored remainders' column {} is damaged", column->name);
+    }
+  }
+  for (size_t row = 0; row < rows.RowCount(); ++row) {
+    stored[std::string(keys.StringAt(row))].push_back(
+        {static_cast<int32_t>(days.ints[row]), sums[0]->doubles[row], sums[1]->doubles[row],
+         sums[2]->doubles[row], sums[3]->doubles[row]});
+  }
+  return stored;
 }
 
 detect::Localizations StoredState::Localizations(const storage::UnitChanges& changes) const {
@@ -609,6 +638,37 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
   }
   writer.StoreTempTable("incident_facts");
   writer.StoreTempTable("facts_draws");
+}
+
+void StageRemainderDays(storage::Connection& connection, storage::ResultsWriter& writer,
+                        const detect::RemainderDays& remainders) {
+  connection.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {} (key VARCHAR, day DATE, cx_sum DOUBLE, orders DOUBLE, "
+      "mechanism_num DOUBLE, mechanism_den DOUBLE)",
+      REMAINDER_DAYS));
+  storage::Table rows;
+  auto& keys = rows.AddColumn("key", storage::ColumnType::VARCHAR).strings;
+  auto& days = rows.AddColumn("day", storage::ColumnType::DATE).ints;
+  auto& cx_sum = rows.AddColumn("cx_sum", storage::ColumnType::DOUBLE).doubles;
+  auto& orders = rows.AddColumn("orders", storage::ColumnType::DOUBLE).doubles;
+  auto& mechanism_num = rows.AddColumn("mechanism_num", storage::ColumnType::DOUBLE).doubles;
+  auto& mechanism_den = rows.AddColumn("mechanism_den", storage::ColumnType::DOUBLE).doubles;
+  for (const auto& [key, read] : remainders.read) {
+    for (const detect::RemainderDay& day : read) {
+      keys.push_back(key);
+      days.push_back(day.day);
+      cx_sum.push_back(day.cx_sum);
+      orders.push_back(day.orders);
+      mechanism_num.push_back(day.mechanism_num);
+      mechanism_den.push_back(day.mechanism_den);
+    }
+  }
+  if (rows.RowCount() > 0) {
+    storage::Appender appender(connection, REMAINDER_DAYS, "temp");
+    appender.Append(rows);
+    appender.Flush();
+  }
+  writer.StoreTempTable(REMAINDER_DAYS);
 }
 
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,

@@ -78,6 +78,12 @@ class StoredState {
   //! The stored incident document of `id` when its RCA ran on `windows`
   //! (WindowsKey), else nullptr.
   const nlohmann::json* Incident(const std::string& id, const std::string& windows) const;
+  //! The stored per-day sums of the explained-away tests' remainders (detect::RemainderDays) of
+  //! the days not in `changed`, when the stored per-day sums stand (Leaves: the remainders are
+  //! theirs); none when the results hold none (stored by an older cxagent). Throws Error when
+  //! they cannot be read.
+  std::map<std::string, std::vector<detect::RemainderDay>> RemainderDays(
+      storage::Connection& connection, const std::vector<Date>& changed) const;
   //! The stored localizations of incident windows (detect::LocalizeIncidents) none of whose days
   //! `changes` changed, when StoredState::Incidents (same configuration, data schema and
   //! per-day sums); throws Error when a stored one cannot be read.
@@ -207,6 +213,11 @@ std::optional<rca::KeptFacts> StoredFacts(storage::Connection& connection,
 //! the incidents `analyzed`, rca::RecordedFactsDraws) for the writer to store with the results.
 void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
                 const std::vector<rca::IncidentRca>& analyzed);
+
+//! Stages `remainders.read` (detect::RemainderDays) as TEMP table `remainder_days` for the writer
+//! to store with the results.
+void StageRemainderDays(storage::Connection& connection, storage::ResultsWriter& writer,
+                        const detect::RemainderDays& remainders);
 
 //! Stages what a later refresh reads back, as TEMP tables the writer stores with the results:
 //! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,
