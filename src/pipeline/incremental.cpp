@@ -475,6 +475,9 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
           for (const Date day : *changed) cube_changes->days.push_back(day.days);
           cube_changes->dropped = std::move(extension.dropped);
           cube_changes->added = extension.reached;
+          // The new days come after the stored cube's last, the slices reaching the floor were
+          // left out of it: neither has stored rows to delete.
+          cube_changes->appended = true;
           return std::move(*cube);
         }
       } catch (const Error& failure) {
