@@ -155,31 +155,53 @@ Cube LoadCube(const storage::Table& table) {
   // Rows come grouped by slice (the cube's order), but any order is read right.
   std::unordered_map<std::string_view, size_t> index_of;
   std::vector<std::string_view> texts;
-  std::string_view current;
-  size_t index = 0;
-  for (size_t row = 0; row < rows; ++row) {
-    const std::string_view text = slice_column.StringAt(row);
-    if (row == 0 || text != current) {
-      current = text;
-      const auto [at, added] = index_of.try_emplace(text, cube.slices.size());
-      if (added) {
-        texts.push_back(text);
-        SliceSeries series{Slice::Parse(text), {}};
-        series.sums.assign(cube.columns.size(), std::vector<double>(cube.days, 0.0));
-        cube.slices.push_back(std::move(series));
-      }
-      index = at->second;
+  const auto slice_index = [&](std::string_view text) {
+    const auto [at, added] = index_of.try_emplace(text, cube.slices.size());
+    if (added) {
+      texts.push_back(text);
+      SliceSeries series{Slice::Parse(text), {}};
+      series.sums.assign(cube.columns.size(), std::vector<double>(cube.days, 0.0));
+      cube.slices.push_back(std::move(series));
     }
-    const auto day = static_cast<size_t>(dates[row] - *min_date);
-    for (size_t c = 0; c < value_columns.size(); ++c) {
-      const auto* column = value_columns[c];
-      double value = 0.0;
-      if (!column->IsNull(row)) {
-        value = column->type == storage::ColumnType::DOUBLE
-                    ? column->doubles[row]
-                    : static_cast<double>(column->ints[row]);
+    return at->second;
+  };
+  // Each row's slice (index into cube.slices). A dictionary-coded slice column (as the analysis
+  // holds its cube) is looked up once per code rather than compared as text row by row.
+  std::vector<size_t> row_slice(rows);
+  if (!slice_column.dictionary.empty()) {
+    constexpr size_t NONE = std::numeric_limits<size_t>::max();
+    std::vector<size_t> of_code(slice_column.dictionary.size(), NONE);
+    for (size_t row = 0; row < rows; ++row) {
+      size_t& slot = of_code.at(static_cast<size_t>(slice_column.ints[row]));
+      if (slot == NONE) slot = slice_index(slice_column.StringAt(row));
+      row_slice[row] = slot;
+    }
+  } else {
+    std::string_view current;
+    size_t index = 0;
+    for (size_t row = 0; row < rows; ++row) {
+      const std::string_view text = slice_column.StringAt(row);
+      if (row == 0 || text != current) {
+        current = text;
+        index = slice_index(text);
       }
-      cube.slices[index].sums[c][day] += value;
+      row_slice[row] = index;
+    }
+  }
+  std::vector<size_t> row_day(rows);
+  for (size_t row = 0; row < rows; ++row) {
+    row_day[row] = static_cast<size_t>(dates[row] - *min_date);
+  }
+  // A column at a time; each cell still takes its rows' values in row order.
+  for (size_t c = 0; c < value_columns.size(); ++c) {
+    const storage::Column& column = *value_columns[c];
+    const bool real = column.type == storage::ColumnType::DOUBLE;
+    for (size_t row = 0; row < rows; ++row) {
+      double value = 0.0;
+      if (!column.IsNull(row)) {
+        value = real ? column.doubles[row] : static_cast<double>(column.ints[row]);
+      }
+      cube.slices[row_slice[row]].sums[c][row_day[row]] += value;
     }
   }
   std::vector<size_t> order(cube.slices.size());
@@ -1469,7 +1491,8 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable,
-                                     const std::vector<LoggedChange>& changes) {
+                                     const std::vector<LoggedChange>& changes,
+                                     RemainderDays* remainders) {
   const Cube cube = LoadCube(slice_cube);
   std::vector<Alert> alerts = DetectAlertsIn(cube, registry, config, unavailable, changes);
   // The marketplace's mean orders per day: slice `all` over its dates.
@@ -1493,6 +1516,7 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
   std::optional<SliceIndex> index;
   size_t in_cube = 0;
   size_t in_leaves = 0;
+  std::optional<std::pair<Date, size_t>> leaves_days;
   if (has_facts) {
     // The slice's sums without the others' orders come from the cube when its slices hold them
     // (RemainderOf), else from a query of the leaves: the same sums either way.
@@ -1506,8 +1530,24 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
         ++in_cube;
       } else {
         ++in_leaves;
-        remainder = RemainderInLeaves(connection, alert.slice, others,
-                                      mechanism == nullptr ? std::string_view() : mechanism->name);
+        const std::string_view name = mechanism == nullptr ? std::string_view() : mechanism->name;
+        if (remainders != nullptr && !leaves_days) {
+          // The days of order_leaves, as RemainderInLeaves reads them.
+          const storage::Table span = connection.Query(
+              "SELECT min(order_date)::DATE AS first, max(order_date)::DATE AS last FROM "
+              "order_leaves");
+          if (!span.Get("first").IsNull(0)) {
+            const Date first{static_cast<int32_t>(span.Get("first").ints.at(0))};
+            const Date last{static_cast<int32_t>(span.Get("last").ints.at(0))};
+            leaves_days = {first, static_cast<size_t>(last.days - first.days + 1)};
+          }
+        }
+        if (remainders != nullptr && leaves_days) {
+          remainder = RemainderOfDays(connection, alert.slice, others, name, leaves_days->first,
+                                      leaves_days->second, *remainders);
+        } else {
+          remainder = RemainderInLeaves(connection, alert.slice, others, name);
+        }
       }
       return ExplainedByRemainder(*remainder, alert, config);
     };
@@ -1516,8 +1556,12 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
   if (in_cube + in_leaves > 0) {
     spdlog::debug(
         "incidents: {} explained-away tests answered from the slice cube, {} from the "
-        "leaves",
-        in_cube, in_leaves);
+        "leaves{}",
+        in_cube, in_leaves,
+        remainders != nullptr && remainders->reused > 0
+            ? fmt::format(" ({} of them from their stored sums and the changed days' leaves)",
+                          remainders->reused)
+            : std::string());
   }
   return incidents;
 }
@@ -1572,6 +1616,69 @@ SliceRemainder RemainderInLeaves(storage::Connection& connection, const Slice& s
     remainder.mechanism_num = by_day("mechanism_num");
     remainder.mechanism_den = by_day("mechanism_den");
   }
+  return remainder;
+}
+
+std::string RemainderKey(const Slice& slice, const std::vector<Slice>& others,
+                         std::string_view mechanism) {
+  return fmt::format("{}|{}", SliceConditionWithout(slice, others), mechanism);
+}
+
+SliceRemainder RemainderOfDays(storage::Connection& connection, const Slice& slice,
+                               const std::vector<Slice>& others, std::string_view mechanism,
+                               Date first, size_t days, RemainderDays& kept) {
+  const std::string key = RemainderKey(slice, others, mechanism);
+  const auto stored = kept.stored.find(key);
+  const bool reuse = stored != kept.stored.end() && !kept.changed_leaves.empty();
+  const metrics::MetricDefinition* metric =
+      mechanism.empty() ? nullptr : &MechanismMetric(mechanism);
+  const std::string mechanism_sums =
+      metric == nullptr
+          ? std::string("0.0::DOUBLE AS mechanism_num, 0.0::DOUBLE AS mechanism_den")
+          : fmt::format("sum({})::DOUBLE AS mechanism_num, sum({})::DOUBLE AS mechanism_den",
+                        storage::SqlIdentifier(metric->numerator),
+                        storage::SqlIdentifier(metric->denominator));
+  // Per day, as RemainderInLeaves sums them.
+  const storage::Table table = connection.Query(fmt::format(
+      "SELECT order_date::DATE AS day, sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den, {} "
+      "FROM {} WHERE {} GROUP BY 1",
+      mechanism_sums, reuse ? kept.changed_leaves : "order_leaves",
+      SliceConditionWithout(slice, others)));
+  std::vector<RemainderDay> rows = reuse ? stored->second : std::vector<RemainderDay>{};
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    rows.push_back({static_cast<int32_t>(table.Get("day").ints[row]), table.Get("num").doubles[row],
+                    table.Get("den").doubles[row], table.Get("mechanism_num").doubles[row],
+                    table.Get("mechanism_den").doubles[row]});
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const RemainderDay& a, const RemainderDay& b) { return a.day < b.day; });
+  if (reuse) ++kept.reused;
+  SliceRemainder remainder;
+  if (!rows.empty()) {
+    remainder.first = first;
+    remainder.cx_sum.assign(days, 0.0);
+    remainder.orders.assign(days, 0.0);
+    if (metric != nullptr) {
+      remainder.mechanism_num.assign(days, 0.0);
+      remainder.mechanism_den.assign(days, 0.0);
+    }
+    for (const RemainderDay& row : rows) {
+      const int64_t day = int64_t{row.day} - first.days;
+      if (day < 0 || day >= static_cast<int64_t>(days) ||
+          (&row != &rows.front() && (&row)[-1].day == row.day)) {
+        throw InternalError("the remainder of {} has day {} twice or outside the data's days",
+                            slice.ToText(), FormatDate(Date{row.day}));
+      }
+      const auto at = static_cast<size_t>(day);
+      remainder.cx_sum[at] = row.cx_sum;
+      remainder.orders[at] = row.orders;
+      if (metric != nullptr) {
+        remainder.mechanism_num[at] = row.mechanism_num;
+        remainder.mechanism_den[at] = row.mechanism_den;
+      }
+    }
+  }
+  kept.read[key] = std::move(rows);
   return remainder;
 }
 

@@ -182,17 +182,22 @@ struct LoggedChange {
 //! that kind can bring, docs/rca.md): empty for a kind without one (`pricing`, `other`, unknown).
 std::span<const std::string_view> ChangeMechanisms(std::string_view kind);
 
+struct RemainderDays;
+
 //! Per slice and metric, daily series from `slice_cube` (metrics::BuildSliceCube: `slice`,
 //! `date` and the sums), regressions detected and tested, merged into incidents across the slice
 //! hierarchy, ranked and numbered. With the connection's `order_leaves`, an incident explained by
 //! stronger ones is folded into them (its sums from the cube when it holds them: RemainderInCube).
 //! Slices are not filled (see LocalizeIncidents). Metrics in
 //! `unavailable` (the data cannot support them, metrics::UnavailableMetrics) are not detected on.
+//! With `remainders`, the sums the explained-away tests read from `order_leaves` are taken from
+//! and recorded in it (RemainderDays).
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable = {},
-                                     const std::vector<LoggedChange>& changes = {});
+                                     const std::vector<LoggedChange>& changes = {},
+                                     RemainderDays* remainders = nullptr);
 
 //! Every significant regression of every slice and metric of `slice_cube` but the `unavailable`
 //! ones, before merging.
@@ -292,6 +297,46 @@ struct SliceRemainder {
 //! of mechanism metric `mechanism` when not empty.
 SliceRemainder RemainderInLeaves(storage::Connection& connection, const Slice& slice,
                                  const std::vector<Slice>& others, std::string_view mechanism = {});
+
+//! One day's sums of a SliceRemainder (a day without orders of the slice left has none).
+struct RemainderDay {
+  int32_t day = 0;  //!< days since 1970-01-01
+  double cx_sum = 0;
+  double orders = 0;
+  double mechanism_num = 0;  //!< 0 when no mechanism was asked for
+  double mechanism_den = 0;
+};
+
+//! The per-day sums of the remainders that the explained-away tests read from `order_leaves`,
+//! kept across runs (docs/incremental.md): a day's sums are those of that day's leaves alone, so
+//! a refresh takes the stored sums of the days whose leaves are unchanged and sums the leaves of
+//! the changed days only (one query of a few thousand rows instead of one of every day's).
+struct RemainderDays {
+  //! By key (the remainder's SQL condition and mechanism, RemainderKey): the stored sums of the
+  //! days whose leaves are unchanged.
+  std::map<std::string, std::vector<RemainderDay>> stored;
+  //! The relation holding the leaves of exactly the changed days (every day not in `stored`);
+  //! empty when nothing stored is reused.
+  std::string changed_leaves;
+  //! Filled by BuildIncidents: every remainder it read from the leaves, by key, all its days in
+  //! date order (what a later refresh reuses).
+  std::map<std::string, std::vector<RemainderDay>> read;
+  //! How many of those were taken from `stored` (and the changed days' leaves).
+  size_t reused = 0;
+};
+
+//! The key of the remainder of `slice` without `others` (with mechanism `mechanism`'s sums) in
+//! RemainderDays.
+std::string RemainderKey(const Slice& slice, const std::vector<Slice>& others,
+                         std::string_view mechanism);
+
+//! The SliceRemainder of `slice` without `others` as RemainderInLeaves reads it, over the data's
+//! `days` days from `first` (those of `order_leaves`): from `kept`'s stored sums and its changed
+//! days' leaves when it holds the remainder, else from every day's leaves; recorded in
+//! `kept.read` either way.
+SliceRemainder RemainderOfDays(storage::Connection& connection, const Slice& slice,
+                               const std::vector<Slice>& others, std::string_view mechanism,
+                               Date first, size_t days, RemainderDays& kept);
 
 //! The same sums from the slice cube alone (its slices' series added and taken away), or nullopt
 //! when the cube does not hold a slice they need. BuildIncidents asks the cube first.

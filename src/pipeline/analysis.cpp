@@ -24,6 +24,7 @@
 #include "recommend/recommend.hpp"
 #include "storage/clickhouse_client.hpp"
 #include "storage/clickhouse_reads.hpp"
+#include "storage/cube_copy.hpp"
 #include "storage/data_checks.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
@@ -205,9 +206,10 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The stored cube is read on a connection of its own while the data is checked and the new
   // days summed (a tenth of a second at 1M orders): only what an append extends it with is
   // computed after.
-  std::future<storage::Table> stored_cube_read;
+  std::future<StoredCubeRows> stored_cube_read;
   if (changes && changes->changed_units > 0 && !changes->all_days && stored->Leaves()) {
-    stored_cube_read = ReadStoredCubeAhead(connection, *stored, CubeConfigOf(config.cube, dataset));
+    stored_cube_read =
+        ReadStoredCubeAhead(connection, *stored, CubeConfigOf(config.cube, dataset), results_dir);
   }
 
   // Data the analysis would miscount or choke on (duplicate orders, a status or rating outside
@@ -342,6 +344,10 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   storage::ResultsWriter results(connection, results_dir,
                                  cube_changes ? STORED_CATALOG : std::string());
   results.StoreCube(slice_cube, cube_changes ? &*cube_changes : nullptr);
+  // And a binary copy of it beside them, which the next refresh reads back in a fraction of the
+  // time a scan of the results' table takes (storage/cube_copy.hpp).
+  std::optional<storage::CubeCopyWriter> cube_copy;
+  if (options.incremental && !clickhouse) cube_copy.emplace(results_dir, slice_cube, generation);
   stage = std::chrono::steady_clock::now();
   // The logged changes point change-led detection at their scopes (docs/incidents.md step 6c).
   std::vector<detect::LoggedChange> logged;
@@ -350,8 +356,28 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       logged.push_back({change.id, change.kind, *change.scope_slice, change.date});
     }
   }
+  // The explained-away tests' sums of the days whose leaves are unchanged are the stored ones; a
+  // refresh sums only the changed days' leaves for them (detect::RemainderDays).
+  std::optional<detect::RemainderDays> remainder_days;
+  if (options.incremental && !clickhouse) {
+    remainder_days.emplace();
+    if (reused_leaves) {
+      try {
+        remainder_days->stored = stored->RemainderDays(connection, changes->days);
+        remainder_days->changed_leaves = fmt::format("{}.new_leaves", WORK_CATALOG);
+      } catch (const Error& failure) {
+        spdlog::warn("analyze: incremental: the stored remainders are not reused: {}",
+                     failure.what());
+      }
+    }
+  }
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
-      connection, slice_cube, registry, config.incidents, support.Names("metric"), logged);
+      connection, slice_cube, registry, config.incidents, support.Names("metric"), logged,
+      remainder_days ? &*remainder_days : nullptr);
+  if (remainder_days) {
+    StageRemainderDays(connection, results, *remainder_days);
+    if (options.report != nullptr) options.report->reused_remainders = remainder_days->reused;
+  }
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
   // A refresh takes the stored localization of an incident window none of whose days changed
@@ -583,6 +609,9 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The per-day sums first: results that name a generation the sums do not have are not reused.
   if (leaves_store) leaves_store->Commit();
   results.Commit(analysis);
+  // After the results, whose generation the copy names: a run stopped in between leaves a copy
+  // that the next refresh finds stale (or a temporary file that the next writer removes).
+  if (cube_copy) cube_copy->Commit();
   if (options.report != nullptr) {
     options.report->stored_in_place = results.FromStored();
     options.report->stored_reason = results.WhyAnew();

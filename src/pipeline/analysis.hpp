@@ -60,6 +60,13 @@ struct RefreshReport {
   //! Slices an extended cube took anew, summed over every day: left out of the stored cube, they
   //! reach the volume floor with the new days.
   std::vector<std::string> cube_reached;
+  //! Explained-away tests whose remainder took its stored sums of the unchanged days
+  //! (detect::RemainderDays), summing the changed days' leaves only.
+  size_t reused_remainders = 0;
+  //! Whether an extended cube's stored rows were read from their copy beside the results
+  //! (storage/cube_copy.hpp) and, when they were read from the results' table, why.
+  bool cube_from_copy = false;
+  std::string cube_copy_reason;
   //! Whether the results were stored by changing a copy of the stored ones in place (an extended
   //! cube: storage::ResultsWriter) rather than written anew.
   bool stored_in_place = false;

@@ -19,6 +19,7 @@
 #include "pipeline/analysis.hpp"
 #include "rca/rca.hpp"
 #include "recommend/efficiency.hpp"
+#include "storage/cube_copy.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
@@ -35,6 +36,8 @@ constexpr const char* EFFICIENCY_DAYS = "efficiency_days";
 constexpr const char* CUBE_LEFT_OUT = "cube_left_out";
 // Each incident window's localization (detect::WindowLocalization as JSON) by its windows.
 constexpr const char* LOCALIZATIONS = "localizations";
+// The explained-away tests' remainders, per key and day (detect::RemainderDays).
+constexpr const char* REMAINDER_DAYS = "remainder_days";
 
 bool HasPreviousTable(storage::Connection& connection, const std::string& table);
 
@@ -295,6 +298,33 @@ std::string WindowsKey(const rca::IncidentWindows& w) {
                      FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
 }
 
+std::map<std::string, std::vector<detect::RemainderDay>> StoredState::RemainderDays(
+    storage::Connection& connection, const std::vector<Date>& changed) const {
+  std::map<std::string, std::vector<detect::RemainderDay>> stored;
+  if (!leaves_ || !HasPreviousTable(connection, REMAINDER_DAYS)) return stored;
+  const storage::Table rows = connection.Query(fmt::format(
+      "SELECT key, day, cx_sum, orders, mechanism_num, mechanism_den FROM {}.{}{} ORDER BY key, "
+      "day",
+      PREVIOUS, REMAINDER_DAYS,
+      changed.empty() ? "" : fmt::format(" WHERE day NOT IN ({})", DateList(changed))));
+  const auto& keys = rows.Get("key");
+  const auto& days = rows.Get("day");
+  const storage::Column* sums[] = {&rows.Get("cx_sum"), &rows.Get("orders"),
+                                   &rows.Get("mechanism_num"), &rows.Get("mechanism_den")};
+  for (const storage::Column* column : {&keys, &days, sums[0], sums[1], sums[2], sums[3]}) {
+    if (!column->valid.empty() ||
+        (column != &keys && column != &days && column->type != storage::ColumnType::DOUBLE)) {
+      throw InvalidInput("the stored remainders' column {} is damaged", column->name);
+    }
+  }
+  for (size_t row = 0; row < rows.RowCount(); ++row) {
+    stored[std::string(keys.StringAt(row))].push_back(
+        {static_cast<int32_t>(days.ints[row]), sums[0]->doubles[row], sums[1]->doubles[row],
+         sums[2]->doubles[row], sums[3]->doubles[row]});
+  }
+  return stored;
+}
+
 detect::Localizations StoredState::Localizations(const storage::UnitChanges& changes) const {
   detect::Localizations reusable;
   // A table known only as a whole changed: any day may have.
@@ -351,17 +381,38 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
       WORK_CATALOG));
 }
 
-std::future<storage::Table> ReadStoredCubeAhead(storage::Connection& connection,
+std::future<StoredCubeRows> ReadStoredCubeAhead(storage::Connection& connection,
                                                 const StoredState& stored,
-                                                const metrics::CubeConfig& config) {
+                                                const metrics::CubeConfig& config,
+                                                const std::string& results_dir) {
   if (stored.CubeKey().empty() || stored.CubeKey() != metrics::CubeKey(config)) return {};
-  return std::async(std::launch::async, [&database = connection.Owner()] {
+  return std::async(std::launch::async, [&database = connection.Owner(),
+                                         path = storage::CubeCopyPath(results_dir),
+                                         generation = stored.Generation()] {
+    const auto started = std::chrono::steady_clock::now();
+    StoredCubeRows read;
+    std::optional<storage::Table> copy;
+    if (generation.empty()) {
+      read.from_table = "the stored results name no generation";
+    } else {
+      copy = storage::ReadCubeCopy(path, generation, read.from_table);
+    }
+    if (copy) {
+      spdlog::debug(
+          "slice cube: {} stored rows read from its copy in {:.3f} s", copy->RowCount(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      read.rows = std::move(*copy);
+      return read;
+    }
+    spdlog::info("analyze: incremental: the stored slice cube is read from the results: {}",
+                 read.from_table);
     storage::Connection reader(database);
-    return metrics::ReadStoredCube(reader, fmt::format("{}.slice_cube", PREVIOUS));
+    read.rows = metrics::ReadStoredCube(reader, fmt::format("{}.slice_cube", PREVIOUS));
+    return read;
   });
 }
 
-void WaitQuietly(std::future<storage::Table>& read) {
+void WaitQuietly(std::future<StoredCubeRows>& read) {
   if (!read.valid()) return;
   try {
     read.get();
@@ -375,7 +426,7 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
                            std::optional<storage::CubeChanges>& cube_changes,
-                           std::future<storage::Table>* stored_rows) {
+                           std::future<StoredCubeRows>* stored_rows) {
   cube_changes.reset();
   std::string why;
   if (stored != nullptr && changed != nullptr) {
@@ -395,12 +446,16 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
           why = fmt::format("day {} changed, which the stored cube holds (it ends on {})",
                             FormatDate(*within), FormatDate(Date{extended.last}));
         } else {
-          std::optional<storage::Table> ahead;
+          std::optional<StoredCubeRows> ahead;
           if (stored_rows != nullptr && stored_rows->valid()) ahead = stored_rows->get();
+          if (ahead && report != nullptr) {
+            report->cube_from_copy = ahead->from_table.empty();
+            report->cube_copy_reason = ahead->from_table;
+          }
           cube =
               metrics::ExtendStoredCube(connection, config, fmt::format("{}.slice_cube", PREVIOUS),
                                         fmt::format("{}.new_leaves", WORK_CATALOG), "order_leaves",
-                                        extended, why, &extension, ahead ? &*ahead : nullptr);
+                                        extended, why, &extension, ahead ? &ahead->rows : nullptr);
         }
         if (cube) {
           spdlog::info(
@@ -420,6 +475,9 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
           for (const Date day : *changed) cube_changes->days.push_back(day.days);
           cube_changes->dropped = std::move(extension.dropped);
           cube_changes->added = extension.reached;
+          // The new days come after the stored cube's last, the slices reaching the floor were
+          // left out of it: neither has stored rows to delete.
+          cube_changes->appended = true;
           return std::move(*cube);
         }
       } catch (const Error& failure) {
@@ -583,6 +641,37 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
   }
   writer.StoreTempTable("incident_facts");
   writer.StoreTempTable("facts_draws");
+}
+
+void StageRemainderDays(storage::Connection& connection, storage::ResultsWriter& writer,
+                        const detect::RemainderDays& remainders) {
+  connection.Execute(fmt::format(
+      "CREATE OR REPLACE TEMP TABLE {} (key VARCHAR, day DATE, cx_sum DOUBLE, orders DOUBLE, "
+      "mechanism_num DOUBLE, mechanism_den DOUBLE)",
+      REMAINDER_DAYS));
+  storage::Table rows;
+  auto& keys = rows.AddColumn("key", storage::ColumnType::VARCHAR).strings;
+  auto& days = rows.AddColumn("day", storage::ColumnType::DATE).ints;
+  auto& cx_sum = rows.AddColumn("cx_sum", storage::ColumnType::DOUBLE).doubles;
+  auto& orders = rows.AddColumn("orders", storage::ColumnType::DOUBLE).doubles;
+  auto& mechanism_num = rows.AddColumn("mechanism_num", storage::ColumnType::DOUBLE).doubles;
+  auto& mechanism_den = rows.AddColumn("mechanism_den", storage::ColumnType::DOUBLE).doubles;
+  for (const auto& [key, read] : remainders.read) {
+    for (const detect::RemainderDay& day : read) {
+      keys.push_back(key);
+      days.push_back(day.day);
+      cx_sum.push_back(day.cx_sum);
+      orders.push_back(day.orders);
+      mechanism_num.push_back(day.mechanism_num);
+      mechanism_den.push_back(day.mechanism_den);
+    }
+  }
+  if (rows.RowCount() > 0) {
+    storage::Appender appender(connection, REMAINDER_DAYS, "temp");
+    appender.Append(rows);
+    appender.Flush();
+  }
+  writer.StoreTempTable(REMAINDER_DAYS);
 }
 
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,

@@ -66,6 +66,9 @@ class StoredState {
   const std::string& Reason() const { return reason_; }
   //! The stored analysis document (null when nothing is reusable).
   const nlohmann::json& Analysis() const { return analysis_; }
+  //! The generation of the stored results (their `leaves_generation`, which names the run that
+  //! wrote them); empty when they hold none.
+  const std::string& Generation() const { return leaves_generation_; }
   //! The stored cube's settings (metrics::CubeKey), empty when the results hold no volumes of
   //! its slices (an older cxagent).
   const std::string& CubeKey() const { return cube_key_; }
@@ -75,6 +78,12 @@ class StoredState {
   //! The stored incident document of `id` when its RCA ran on `windows`
   //! (WindowsKey), else nullptr.
   const nlohmann::json* Incident(const std::string& id, const std::string& windows) const;
+  //! The stored per-day sums of the explained-away tests' remainders (detect::RemainderDays) of
+  //! the days not in `changed`, when the stored per-day sums stand (Leaves: the remainders are
+  //! theirs); none when the results hold none (stored by an older cxagent). Throws Error when
+  //! they cannot be read.
+  std::map<std::string, std::vector<detect::RemainderDay>> RemainderDays(
+      storage::Connection& connection, const std::vector<Date>& changed) const;
   //! The stored localizations of incident windows (detect::LocalizeIncidents) none of whose days
   //! `changes` changed, when StoredState::Incidents (same configuration, data schema and
   //! per-day sums); throws Error when a stored one cannot be read.
@@ -118,6 +127,14 @@ void RebuildLeaves(storage::Connection& connection, const std::vector<Date>& day
                    const std::vector<std::string>& extra,
                    const std::vector<std::string>& dimensions);
 
+//! The stored cube's rows as a refresh read them (ReadStoredCubeAhead).
+struct StoredCubeRows {
+  storage::Table rows;  //!< as metrics::ReadStoredCube returns them
+  //! Why they were read from the results' table rather than from their copy beside the results
+  //! (storage::ReadCubeCopy); empty when from the copy.
+  std::string from_table;
+};
+
 //! The slice cube of an incremental run and its volumes (for StageRefreshState). When the run
 //! reused the stored per-day sums of every day but `changed` (RebuildLeaves; null otherwise), the
 //! changed days all come after the stored cube's last day (an append), and the stored results
@@ -132,20 +149,23 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
                            std::optional<storage::CubeChanges>& cube_changes,
-                           std::future<storage::Table>* stored_rows = nullptr);
+                           std::future<StoredCubeRows>* stored_rows = nullptr);
 
-//! Starts reading the stored cube of `stored` (metrics::ReadStoredCube) on a connection of its
-//! own to `connection`'s database, so that the read runs while the refresh checks the data and
-//! sums the new days; an invalid future when the stored cube cannot be extended under `config`
-//! (no or other cube settings). The future must be waited for before the stored results are
-//! detached (WaitQuietly).
-std::future<storage::Table> ReadStoredCubeAhead(storage::Connection& connection,
+//! Starts reading the stored cube of `stored` on a thread of its own, so that the read runs while
+//! the refresh checks the data and sums the new days: from its copy beside the results of
+//! `results_dir` (storage::ReadCubeCopy) when it is whole and of the stored results' generation,
+//! else from the results' table (metrics::ReadStoredCube, on a connection of its own to
+//! `connection`'s database; the log says why). An invalid future when the stored cube cannot be
+//! extended under `config` (no or other cube settings). The future must be waited for before the
+//! stored results are detached (WaitQuietly).
+std::future<StoredCubeRows> ReadStoredCubeAhead(storage::Connection& connection,
                                                 const StoredState& stored,
-                                                const metrics::CubeConfig& config);
+                                                const metrics::CubeConfig& config,
+                                                const std::string& results_dir);
 
 //! Waits for `read` if it is valid, dropping its rows or its failure (a read ahead that the
 //! refresh did not use).
-void WaitQuietly(std::future<storage::Table>& read);
+void WaitQuietly(std::future<StoredCubeRows>& read);
 
 //! A new generation name for stored per-day sums (unique per run).
 std::string NewLeavesGeneration();
@@ -193,6 +213,11 @@ std::optional<rca::KeptFacts> StoredFacts(storage::Connection& connection,
 //! the incidents `analyzed`, rca::RecordedFactsDraws) for the writer to store with the results.
 void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
                 const std::vector<rca::IncidentRca>& analyzed);
+
+//! Stages `remainders.read` (detect::RemainderDays) as TEMP table `remainder_days` for the writer
+//! to store with the results.
+void StageRemainderDays(storage::Connection& connection, storage::ResultsWriter& writer,
+                        const detect::RemainderDays& remainders);
 
 //! Stages what a later refresh reads back, as TEMP tables the writer stores with the results:
 //! `refresh_state` (the keys and the generation of the per-day sums stored beside the results,

@@ -127,7 +127,7 @@ void DropRewrittenTables(Connection& connection) {
 void UpdateCube(Connection& writer, const Table& cube, const CubeChanges& changes) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::string> conditions;
-  if (!changes.days.empty()) {
+  if (!changes.days.empty() && !changes.appended) {
     std::vector<std::string> days;
     for (const int32_t day : changes.days) {
       days.push_back(fmt::format("DATE '{}'", FormatDate(Date{day})));
@@ -135,7 +135,7 @@ void UpdateCube(Connection& writer, const Table& cube, const CubeChanges& change
     conditions.push_back(fmt::format("date IN ({})", fmt::join(days, ", ")));
   }
   std::vector<std::string> slices = changes.dropped;
-  slices.insert(slices.end(), changes.added.begin(), changes.added.end());
+  if (!changes.appended) slices.insert(slices.end(), changes.added.begin(), changes.added.end());
   if (!slices.empty()) conditions.push_back(fmt::format("slice IN ({})", Literals(slices)));
   if (!conditions.empty()) {
     writer.Execute(
@@ -150,7 +150,8 @@ void UpdateCube(Connection& writer, const Table& cube, const CubeChanges& change
   spdlog::debug(
       "results: slice cube updated in place in {:.3f} s: rows of {} day(s) and {} slice(s) "
       "replaced, {} rows inserted",
-      Seconds(started), changes.days.size(), slices.size(), rows.RowCount());
+      Seconds(started), changes.days.size(), changes.dropped.size() + changes.added.size(),
+      rows.RowCount());
 }
 
 }  // namespace

@@ -32,6 +32,10 @@ struct CubeChanges {
   std::vector<int32_t> days;         //!< days since 1970-01-01
   std::vector<std::string> dropped;  //!< slice text
   std::vector<std::string> added;    //!< slice text
+  //! The stored cube holds no row of `days` (all after its last) nor of the `added` slices (left
+  //! out of it): only the dropped slices' rows are deleted, rather than every row scanned for
+  //! those days and slices too.
+  bool appended = false;
 };
 
 //! Writes an analysis's results database (the tables StoreResults lists) to a temporary file in

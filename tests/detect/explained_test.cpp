@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "detect/incidents.hpp"
 #include "metrics/slice_cube.hpp"
 #include "storage/duckdb.hpp"
@@ -172,6 +173,47 @@ TEST_F(ExplainedTest, TheSeattleDropStandsWithoutAnotherSliceAndGoesWithItsOwn) 
     ASSERT_TRUE(remainder.has_value()) << other;
     EXPECT_EQ(ExplainedByRemainder(*remainder, alert, config), explained) << other;
     EXPECT_EQ(ExplainedByOthers(connection_, alert, others, config), explained) << other;
+  }
+}
+
+// A refresh's remainder: the stored sums of the unchanged days and the changed days' leaves give
+// what every day's leaves give, and what it read is recorded for the next refresh.
+TEST_F(ExplainedTest, ARemainderFromStoredDaysAndTheChangedDaysLeavesEqualsEveryDays) {
+  const Date first = ParseDate("2026-03-02");
+  const Slice slice = Slice::Parse("region=seattle");
+  const std::vector<Slice> others{Slice::Parse("platform=android"), Slice::Parse("merchant=fresh")};
+  for (const std::string_view mechanism : {std::string_view(), std::string_view("on_time_rate")}) {
+    const SliceRemainder whole = RemainderInLeaves(connection_, slice, others, mechanism);
+    // A first run: nothing stored, every day read.
+    RemainderDays full;
+    const SliceRemainder read =
+        RemainderOfDays(connection_, slice, others, mechanism, first, 40, full);
+    EXPECT_EQ(full.reused, 0u);
+    ExpectSame(read, whole, "every day");
+    const std::string key = RemainderKey(slice, others, mechanism);
+    ASSERT_EQ(full.read.size(), 1u);
+    ASSERT_EQ(full.read.at(key).size(), 40u);
+    // A refresh in which the last two days changed: their leaves alone are read.
+    RemainderDays refresh;
+    refresh.stored[key] = full.read.at(key);
+    refresh.stored[key].resize(38);
+    connection_.Execute(
+        "CREATE OR REPLACE TEMP TABLE changed_leaves AS SELECT * FROM order_leaves WHERE "
+        "order_date >= DATE '2026-04-09'");
+    refresh.changed_leaves = "changed_leaves";
+    const SliceRemainder refreshed =
+        RemainderOfDays(connection_, slice, others, mechanism, first, 40, refresh);
+    EXPECT_EQ(refresh.reused, 1u);
+    ExpectSame(refreshed, whole, "stored days and changed leaves");
+    ASSERT_EQ(refresh.read.at(key).size(), 40u);
+    // A remainder not stored is read from every day's leaves.
+    const std::vector<Slice> other{Slice::Parse("platform=ios")};
+    ExpectSame(RemainderOfDays(connection_, slice, other, mechanism, first, 40, refresh),
+               RemainderInLeaves(connection_, slice, other, mechanism), "not stored");
+    EXPECT_EQ(refresh.reused, 1u);
+    // A stored day that the changed days' leaves also hold is a fault, not a sum.
+    refresh.stored[key] = full.read.at(key);
+    EXPECT_THROW(RemainderOfDays(connection_, slice, others, mechanism, first, 40, refresh), Error);
   }
 }
 

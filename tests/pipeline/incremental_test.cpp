@@ -292,8 +292,10 @@ TEST_F(IncrementalTest, ANewDayIsSummedAloneAndTheResultEqualsAFullAnalysis) {
   EXPECT_EQ(appended_report_.computed_days, std::vector<std::string>{LAST_DAY});
   EXPECT_EQ(appended_report_.reused_days, 29);
   EXPECT_TRUE(appended_report_.checked_new_rows);
-  // The stored cube was extended by the new day's rows, not rolled up from every day.
+  // The stored cube was extended by the new day's rows, not rolled up from every day, and read
+  // back from its copy beside the results.
   EXPECT_EQ(appended_report_.cube, "extended") << appended_report_.cube_reason;
+  EXPECT_TRUE(appended_report_.cube_from_copy) << appended_report_.cube_copy_reason;
   // The results were stored by changing a copy of the stored ones in place.
   EXPECT_TRUE(appended_report_.stored_in_place) << appended_report_.stored_reason;
   ExpectSameAnalysis(appended_, full_);
@@ -335,6 +337,7 @@ TEST_F(IncrementalTest, TwoRefreshesInARowChangeTheStoredResultsInPlaceAndEqualA
   const json twenty_nine = Refresh(folder, second);
   EXPECT_EQ(second.computed_days, std::vector<std::string>{day_29});
   EXPECT_EQ(second.cube, "extended") << second.cube_reason;
+  EXPECT_TRUE(second.cube_from_copy) << second.cube_copy_reason;
   EXPECT_TRUE(second.stored_in_place) << second.stored_reason;
   EXPECT_GT(RowsOutOfOrder(folder), 0);
   const fs::path copy = dir_->File("twice-29-full");
@@ -348,6 +351,8 @@ TEST_F(IncrementalTest, TwoRefreshesInARowChangeTheStoredResultsInPlaceAndEqualA
   const json thirty = Refresh(folder, third);
   EXPECT_EQ(third.computed_days, std::vector<std::string>{LAST_DAY});
   EXPECT_EQ(third.cube, "extended") << third.cube_reason;
+  // The copy the second refresh wrote.
+  EXPECT_TRUE(third.cube_from_copy) << third.cube_copy_reason;
   EXPECT_TRUE(third.stored_in_place) << third.stored_reason;
   ExpectSameAnalysis(thirty, full_);
   ExpectSameStoredCube(folder, dir_->File("all-full"));
@@ -907,9 +912,11 @@ TEST_F(IncrementalTest, StoredResultsWithoutTheCubesVolumesMeanRollingUpEveryDay
 }
 
 TEST_F(IncrementalTest, ADamagedStoredCubeMeansRollingUpEveryDay) {
-  // A stored cube without one of its sums: it cannot be extended, every day is rolled up.
+  // A stored cube without one of its sums: it cannot be extended, every day is rolled up. (Its
+  // copy is removed, so that the refresh reads the results' table.)
   const pipeline::AnalysisConfig config;
   const fs::path folder = StoredBeforeTheLastDay(*dir_, "damaged-cube", config);
+  ASSERT_TRUE(fs::remove(folder / ".cxagent" / "slice_cube.bin"));
   size_t columns = 0;
   {
     storage::Database database;
@@ -924,6 +931,46 @@ TEST_F(IncrementalTest, ADamagedStoredCubeMeansRollingUpEveryDay) {
   EXPECT_NE(report.cube_reason.find(fmt::format("the stored cube has {} columns", columns - 1)),
             std::string::npos)
       << report.cube_reason;
+  EXPECT_FALSE(report.cube_from_copy);
+  EXPECT_EQ(report.cube_copy_reason, "there is no copy of it");
+}
+
+// The files a refresh leaves in `folder`/.cxagent: its results, per-day sums and cube copy, no
+// temporary file.
+std::vector<std::string> StoredFiles(const fs::path& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder / ".cxagent")) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A copy of the stored cube that is not of the stored results (another run's: here the appended
+// folder's, as a run stopped between renaming the results and the copy would leave) or that is
+// torn is not read: the refresh reads the results' table, says why, equals a full analysis and
+// leaves a copy of its own (which the next refresh reads: TwoRefreshesInARow...).
+TEST_F(IncrementalTest, AStaleOrTornCopyOfTheStoredCubeIsNotRead) {
+  const pipeline::AnalysisConfig config;
+  const std::vector<std::string> stored = {"leaves.duckdb", "results.duckdb", "slice_cube.bin"};
+  const fs::path stale = StoredBeforeTheLastDay(*dir_, "stale-copy", config);
+  fs::copy_file(fs::path(dir_->File("appended")) / ".cxagent" / "slice_cube.bin",
+                stale / ".cxagent" / "slice_cube.bin", fs::copy_options::overwrite_existing);
+  pipeline::RefreshReport report = ExpectRefreshEqualsFull(stale, config);
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  EXPECT_FALSE(report.cube_from_copy);
+  EXPECT_NE(report.cube_copy_reason.find("of other results"), std::string::npos)
+      << report.cube_copy_reason;
+  EXPECT_EQ(StoredFiles(stale), stored);
+
+  const fs::path torn = StoredBeforeTheLastDay(*dir_, "torn-copy", config);
+  const fs::path copy = torn / ".cxagent" / "slice_cube.bin";
+  fs::resize_file(copy, fs::file_size(copy) / 2);
+  report = ExpectRefreshEqualsFull(torn, config);
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  EXPECT_FALSE(report.cube_from_copy);
+  EXPECT_NE(report.cube_copy_reason.find("torn"), std::string::npos) << report.cube_copy_reason;
+  EXPECT_EQ(StoredFiles(torn), stored);
 }
 
 TEST_F(IncrementalTest, TheCommandLineRefreshesAndSaysWhatItReused) {

@@ -328,6 +328,19 @@ TEST(ResultsStoreTest, ACopyOfTheStoredResultsChangedInPlaceEqualsResultsWritten
   EXPECT_EQ(ResultFiles(dir.Path() / "in-place"), std::vector<std::string>{"results.duckdb"});
 }
 
+// An append (the new day after the stored ones, the added slice left out of them) deletes only
+// the dropped slice's rows and gives the same cube.
+TEST(ResultsStoreTest, AnAppendDeletesOnlyTheDroppedSlicesRows) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  const std::string in_place = dir.File("in-place");
+  RefreshInputs inputs = StoreBeforeTheRefresh(connection, in_place);
+  inputs.changes.appended = true;
+  EXPECT_TRUE(WriteRefresh(connection, in_place, inputs, true));
+  EXPECT_EQ(StoredCube(connection, in_place), CubeText(inputs.cube));
+}
+
 // Total and free blocks of the results of `folder`.
 std::pair<int64_t, int64_t> BlocksOf(Connection& connection, const std::string& folder) {
   connection.Execute(fmt::format("ATTACH {} AS r (READ_ONLY)", SqlLiteral(ResultsOf(folder))));
