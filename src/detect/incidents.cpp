@@ -1342,9 +1342,11 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
   // The logged changes scoped to each slice of the cube (a scope under the cube's volume floor
   // has no series to test).
   std::vector<std::vector<LoggedChange>> scoped(cube.slices.size());
-  for (const LoggedChange& change : changes) {
-    for (size_t s = 0; s < cube.slices.size(); ++s) {
-      if (cube.slices[s].slice == change.scope) scoped[s].push_back(change);
+  if (!changes.empty()) {
+    const SliceIndex index = IndexOf(cube);
+    for (const LoggedChange& change : changes) {
+      const auto found = index.find(change.scope.ToText());
+      if (found != index.end()) scoped[found->second].push_back(change);
     }
   }
   const auto work = [&](size_t worker) {
