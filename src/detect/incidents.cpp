@@ -505,6 +505,34 @@ double ShareLogLikelihood(const RatioPrefix::Sums& sums) {
   return yes + no;
 }
 
+// The first day of the baseline of a window starting on day `start`: the `config.baseline_days`
+// before it, or as many as the data has.
+size_t BaselineBegin(size_t start, const IncidentConfig& config) {
+  const auto baseline_days = static_cast<size_t>(config.baseline_days);
+  return start > baseline_days ? start - baseline_days : 0;
+}
+
+// Where a mechanism that ramps began, its strongest window starting on day `start`: a stale
+// feed's lag grows a day a day, so that window starts days after the ramp did (its first days are
+// only mildly off). The start is moved back over the days before it that lie beyond their own
+// baseline by START_DAY_Z of their own noise (`sign` +1 when higher is worse); a step's day
+// before is in the baseline and stops it at once.
+size_t RampStart(const RatioPrefix& prefix, size_t start, double sign,
+                 const IncidentConfig& config) {
+  while (start > 0) {
+    const RatioPrefix::Sums base = prefix.Over(BaselineBegin(start - 1, config), start - 1);
+    const RatioPrefix::Sums day = prefix.Over(start - 1, start);
+    if (base.days < config.min_baseline_days || !(day.den > 0)) break;
+    const double variance = DailyUnitVariance(base);
+    if (!(variance > 0) ||
+        !(sign * (day.Ratio() - base.Ratio()) >= START_DAY_Z * std::sqrt(variance / day.den))) {
+      break;
+    }
+    --start;
+  }
+  return start;
+}
+
 // Where a share's rise over the strongest window [start, end) began: the change point of a
 // two-rate binomial model of [base_begin, end), searched from `start` to the last start that
 // leaves `min_days`. The window with the largest z runs early when chance events fall just before
@@ -542,13 +570,11 @@ std::pair<size_t, size_t> MechanismWindowDays(const IncidentConfig& config) {
 MechanismWindow ChangeWindow(const metrics::MetricDefinition& metric, const RatioPrefix& prefix,
                              size_t days, size_t change, const IncidentConfig& config) {
   const auto [min_days, max_days] = MechanismWindowDays(config);
-  const auto baseline_days = static_cast<size_t>(config.baseline_days);
   const double sign = metric.higher_is_better ? -1.0 : 1.0;
   MechanismWindow best;
   const size_t last_start = change + static_cast<size_t>(config.change_start_days);
   for (size_t start = change; start <= last_start && start + min_days <= days; ++start) {
-    const RatioPrefix::Sums base =
-        prefix.Over(start > baseline_days ? start - baseline_days : 0, start);
+    const RatioPrefix::Sums base = prefix.Over(BaselineBegin(start, config), start);
     if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
     const RatioPrefix::Sums first = prefix.Over(start, start + min_days);
     for (size_t end = start + min_days; end <= std::min(days, start + max_days); ++end) {
@@ -626,7 +652,6 @@ bool ShareShiftOutOfReach(const metrics::MetricDefinition& metric, const RatioPr
 MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const RatioPrefix& prefix,
                                 size_t n, const IncidentConfig& config) {
   const auto [min_days, max_days] = MechanismWindowDays(config);
-  const auto baseline_days = static_cast<size_t>(config.baseline_days);
   const double sign = metric.higher_is_better ? -1.0 : 1.0;
   constexpr double INF = std::numeric_limits<double>::infinity();
   // A window of min_days to max_days days splits into pieces of min_days to 2 min_days - 1 days
@@ -650,8 +675,7 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
   }
   MechanismWindow best;
   for (size_t start = 1; start + min_days <= n; ++start) {
-    const size_t base_begin = start > baseline_days ? start - baseline_days : 0;
-    const RatioPrefix::Sums base = prefix.Over(base_begin, start);
+    const RatioPrefix::Sums base = prefix.Over(BaselineBegin(start, config), start);
     if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
     const size_t last = std::min(n, start + max_days);
     const double longest_den = prefix.Over(start, last).den;
@@ -1162,9 +1186,7 @@ double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
                         numerator.size(), denominator.size());
   }
   const RatioPrefix prefix(numerator, denominator);
-  const auto baseline_days = static_cast<size_t>(config.baseline_days);
-  const RatioPrefix::Sums base =
-      prefix.Over(start > baseline_days ? start - baseline_days : 0, start);
+  const RatioPrefix::Sums base = prefix.Over(BaselineBegin(start, config), start);
   const RatioPrefix::Sums window = prefix.Over(start, end);
   if (base.days < config.min_baseline_days || !(base.den > 0) ||
       window.days < static_cast<double>(MechanismWindowDays(config).first) || !(window.den > 0)) {
@@ -1183,7 +1205,6 @@ std::vector<Alert> DetectMechanisms(
   if (orders == nullptr || cx_sum == nullptr) return {};
   const size_t n = orders->size();
   const RatioPrefix cx(*cx_sum, *orders);
-  const auto baseline_days = static_cast<size_t>(config.baseline_days);
   struct Found {
     Alert alert;
     double mechanism_z = 0;
@@ -1222,31 +1243,15 @@ std::vector<Alert> DetectMechanisms(
     size_t best_end = best.end;
     // The rare event's rise dated by its change point (ShareRiseStart). Every share metric was
     // tried: better dates split one regression into incidents by sub-slice (docs/incidents.md).
-    // A change-led window is dated by its change already.
+    // A change-led window is dated by its change already. Any other start is moved back over a
+    // ramp (RampStart).
     if (&metric == &APP_ERROR_RATE && change_id.empty()) {
-      best_start =
-          ShareRiseStart(prefix, best_start > baseline_days ? best_start - baseline_days : 0,
-                         best_start, best_end, MechanismWindowDays(config).first);
+      best_start = ShareRiseStart(prefix, BaselineBegin(best_start, config), best_start, best_end,
+                                  MechanismWindowDays(config).first);
+    } else {
+      best_start = RampStart(prefix, best_start, sign, config);
     }
-    // A mechanism that ramps (a stale feed's lag grows a day a day) has its strongest window
-    // start days after the ramp did: the window's first days are only mildly off. The start is
-    // moved back over the days before it that lie beyond the baseline by START_DAY_Z of their
-    // own noise; a step's day before is in the baseline and stops it at once.
-    else {
-      while (best_start > 0) {
-        const size_t begin = best_start - 1 > baseline_days ? best_start - 1 - baseline_days : 0;
-        const RatioPrefix::Sums base = prefix.Over(begin, best_start - 1);
-        const RatioPrefix::Sums day = prefix.Over(best_start - 1, best_start);
-        if (base.days < config.min_baseline_days || !(day.den > 0)) break;
-        const double variance = DailyUnitVariance(base);
-        if (!(variance > 0) ||
-            !(sign * (day.Ratio() - base.Ratio()) >= START_DAY_Z * std::sqrt(variance / day.den))) {
-          break;
-        }
-        --best_start;
-      }
-    }
-    const size_t base_begin = best_start > baseline_days ? best_start - baseline_days : 0;
+    const size_t base_begin = BaselineBegin(best_start, config);
     // The strongest window's end is no surer than its start (a regression filling the longest
     // window, or one whose last days came out milder by chance, goes on): it is followed while
     // the next three days stay at least half as bad, so one still going reaches the data's end.
@@ -1345,8 +1350,8 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
   if (!changes.empty()) {
     const SliceIndex index = IndexOf(cube);
     for (const LoggedChange& change : changes) {
-      const auto found = index.find(change.scope.ToText());
-      if (found != index.end()) scoped[found->second].push_back(change);
+      const auto series = index.find(change.scope.ToText());
+      if (series != index.end()) scoped[series->second].push_back(change);
     }
   }
   const auto work = [&](size_t worker) {

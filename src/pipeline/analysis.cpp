@@ -350,8 +350,9 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   if (options.incremental && !clickhouse) cube_copy.emplace(results_dir, slice_cube, generation);
   stage = std::chrono::steady_clock::now();
   // The logged changes point change-led detection at their scopes (docs/incidents.md step 6c).
+  const std::vector<rca::Change> change_log = rca::LoadChangeLog(connection, dataset);
   std::vector<detect::LoggedChange> logged;
-  for (auto& change : rca::LoadChangeLog(connection, dataset)) {
+  for (const auto& change : change_log) {
     if (change.scope_slice) {
       logged.push_back({change.id, change.kind, *change.scope_slice, change.date});
     }
@@ -461,8 +462,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // those days are unchanged (an open incident's windows gain only the new days).
     std::optional<rca::KeptFacts> kept;
     if (stored && changes && !clickhouse) kept = StoredFacts(connection, *stored, *changes);
-    std::vector<rca::IncidentRca> found =
-        engine.AnalyzeAll(connection, dataset, analyzed, rca_end, kept ? &*kept : nullptr);
+    std::vector<rca::IncidentRca> found = engine.AnalyzeAll(connection, dataset, analyzed, rca_end,
+                                                            kept ? &*kept : nullptr, &change_log);
     if (kept && options.report != nullptr) options.report->reused_fact_windows = kept->taken;
     if (kept && kept->taken > 0) {
       spdlog::info("analyze: incremental: {} window(s) of the RCA took the stored draws' orders",

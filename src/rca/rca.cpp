@@ -1034,11 +1034,12 @@ IncidentRca RcaEngine::Analyze(storage::Connection& connection, const storage::D
 std::vector<IncidentRca> RcaEngine::AnalyzeAll(storage::Connection& connection,
                                                const storage::Dataset& dataset,
                                                const std::vector<detect::Incident>& incidents,
-                                               std::optional<Date> data_end,
-                                               KeptFacts* kept) const {
+                                               std::optional<Date> data_end, KeptFacts* kept,
+                                               const std::vector<Change>* given_changes) const {
   std::vector<IncidentRca> results(incidents.size());
   if (incidents.empty()) return results;
-  const std::vector<Change> changes = LoadChangeLog(connection, dataset);
+  const std::vector<Change> changes =
+      given_changes != nullptr ? *given_changes : LoadChangeLog(connection, dataset);
   std::vector<const detect::Incident*> pointers;
   for (const auto& incident : incidents) pointers.push_back(&incident);
   // The data of every incident from the leaves and one pass over the orders (incident facts, from

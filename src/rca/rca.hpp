@@ -204,18 +204,20 @@ class RcaEngine {
                       const detect::Incident& incident, const std::vector<Change>& changes,
                       Date data_end) const;
 
-  //! Analyses every incident (reads change_log and the data's end once, the leaves, and the
-  //! orders in one pass for all incidents). Leaves the TEMP table `incident_facts`: `order_facts`
-  //! rows of every incident's slice over its baseline and incident windows, each window drawn at
-  //! the share its IncidentWindows records (at most `facts_per_window` orders), for later stages.
-  //! `data_end` is the last order date, read from the `orders` table when not given (a caller
-  //! whose `orders` holds only the incidents' orders, as for a ClickHouse dataset, gives it).
-  //! `kept`, when given, lends orders drawn by an earlier analysis (KeptFacts).
+  //! Analyses every incident (reads change_log, unless given, and the data's end once, the leaves,
+  //! and the orders in one pass for all incidents). Leaves the TEMP table `incident_facts`:
+  //! `order_facts` rows of every incident's slice over its baseline and incident windows, each
+  //! window drawn at the share its IncidentWindows records (at most `facts_per_window` orders), for
+  //! later stages. `data_end` is the last order date, read from the `orders` table when not given
+  //! (a caller whose `orders` holds only the incidents' orders, as for a ClickHouse dataset, gives
+  //! it). `kept`, when given, lends orders drawn by an earlier analysis (KeptFacts). `changes`,
+  //! when given, is the change_log as LoadChangeLog read it already (detection reads it too).
   std::vector<IncidentRca> AnalyzeAll(storage::Connection& connection,
                                       const storage::Dataset& dataset,
                                       const std::vector<detect::Incident>& incidents,
                                       std::optional<Date> data_end = std::nullopt,
-                                      KeptFacts* kept = nullptr) const;
+                                      KeptFacts* kept = nullptr,
+                                      const std::vector<Change>* changes = nullptr) const;
 
   const RcaConfig& Config() const { return config_; }
 
