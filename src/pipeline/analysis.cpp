@@ -351,11 +351,26 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   stage = std::chrono::steady_clock::now();
   // The logged changes point change-led detection at their scopes (docs/incidents.md step 6c).
   const std::vector<rca::Change> change_log = rca::LoadChangeLog(connection, dataset);
+  // A scope that is not a slice of the data's dimensions points at nothing: said, not skipped
+  // in silence (cxagent check lists them).
   std::vector<detect::LoggedChange> logged;
+  size_t unusable = 0;
   for (const auto& change : change_log) {
-    if (change.scope_slice) {
+    const std::string problem = storage::ChangeScopeProblem(change.scope, dataset.Dimensions());
+    if (problem.empty() && change.scope_slice) {
       logged.push_back({change.id, change.kind, *change.scope_slice, change.date});
+    } else if (++unusable == 1) {
+      spdlog::warn(
+          "analyze: change_log: change {} is left out: its scope '{}' is not a slice of "
+          "the data's dimensions ({})",
+          change.id, change.scope, problem);
     }
+  }
+  if (unusable > 1) {
+    spdlog::warn(
+        "analyze: change_log: {} changes in all are left out for their scopes (cxagent "
+        "check lists them)",
+        unusable);
   }
   // The explained-away tests' sums of the days whose leaves are unchanged are the stored ones; a
   // refresh sums only the changed days' leaves for them (detect::RemainderDays).

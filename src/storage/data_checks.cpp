@@ -11,6 +11,7 @@
 
 #include "common/date.hpp"
 #include "common/error.hpp"
+#include "common/slice.hpp"
 #include "storage/clickhouse_client.hpp"
 #include "storage/data_folder.hpp"
 #include "storage/dataset.hpp"
@@ -35,6 +36,38 @@ DataFinding EmptyTableFinding(const std::string& table, const std::string& origi
                             table),
           0,
           {}};
+}
+
+// The change_log's scopes grouped (scope, rows n, first change_id id): one warning counting the
+// rows whose scope the analysis cannot use, with the first by change_id. The same finding from
+// both engines' checkers.
+std::optional<DataFinding> ScopeFinding(const Table& scopes,
+                                        const std::vector<std::string>& dimensions,
+                                        const std::string& origin) {
+  std::optional<DataFinding> finding;
+  std::string first_id;
+  for (size_t row = 0; row < scopes.RowCount(); ++row) {
+    const auto& scope = scopes.Get("scope");
+    const std::string text = scope.IsNull(row) ? std::string() : std::string(scope.StringAt(row));
+    const std::string problem = ChangeScopeProblem(text, dimensions);
+    if (problem.empty()) continue;
+    const auto& ids = scopes.Get("id");
+    const std::string id = ids.IsNull(row) ? std::string() : std::string(ids.StringAt(row));
+    if (!finding) {
+      finding = DataFinding{
+          Severity::WARNING, "scope_not_a_slice", "change_log", "scope", origin, "", 0, {}};
+    }
+    finding->count += scopes.Get("n").ints[row];
+    if (finding->message.empty() || id < first_id) {
+      first_id = id;
+      finding->message = fmt::format(
+          "scope is not a slice of the data's dimensions ({}); change-led detection and root "
+          "causes leave the change out",
+          problem);
+      finding->example = {"change_id=" + id, text};
+    }
+  }
+  return finding;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,6 +421,13 @@ class Checker {
       for (std::string_view table : {"deliveries", "items", "support", "ratings"}) {
         if (readable_.contains(std::string(table))) CheckOrphans(table);
       }
+    }
+    if (!options_.blocking_only && readable_.contains("change_log")) {
+      const Table scopes = connection_.Query(
+          "SELECT scope::VARCHAR AS scope, count(*)::BIGINT AS n, min(change_id::VARCHAR) AS id "
+          "FROM change_log GROUP BY ALL");
+      if (auto finding = ScopeFinding(scopes, dataset_.Dimensions(), dataset_.Origin("change_log")))
+        Add(std::move(*finding));
     }
     std::stable_sort(report_.findings.begin(), report_.findings.end(),
                      [](const DataFinding& a, const DataFinding& b) {
@@ -1100,6 +1140,14 @@ class ClickHouseChecker {
       if (!check.present) continue;
       check.origin = dataset_.Origin(name);
       CheckTable(check);
+      if (name == "change_log" && !options_.blocking_only && check.rows > 0) {
+        const Table scopes = client_.Query(fmt::format(
+            "SELECT toString(scope) AS scope, toInt64(count()) AS n, min(toString(change_id)) AS "
+            "id FROM {} GROUP BY scope",
+            Relation("change_log")));
+        if (auto finding = ScopeFinding(scopes, report_.dimensions, check.origin))
+          Add(std::move(*finding));
+      }
     }
     std::stable_sort(report_.findings.begin(), report_.findings.end(),
                      [](const DataFinding& a, const DataFinding& b) {
@@ -1288,6 +1336,22 @@ class ClickHouseChecker {
 };
 
 }  // namespace
+
+std::string ChangeScopeProblem(std::string_view scope, const std::vector<std::string>& dimensions) {
+  if (scope.empty()) return {};
+  try {
+    const Slice slice = Slice::Parse(scope);
+    for (const auto& [name, value] : slice.Pairs()) {
+      if (std::find(dimensions.begin(), dimensions.end(), name) == dimensions.end()) {
+        return fmt::format("the data has no dimension '{}'", name);
+      }
+    }
+  } catch (const Error& error) {
+    if (error.Type() != ErrorType::INVALID_INPUT) throw;
+    return error.what();
+  }
+  return {};
+}
 
 DataCheckReport CheckData(Connection& connection, const Dataset& dataset,
                           const DataCheckOptions& options) {

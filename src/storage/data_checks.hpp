@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/date.hpp"
@@ -140,6 +141,11 @@ struct DataCheckOptions {
 //! duplicate and orphan queries and LIMIT 1 examples), so memory stays bounded on any size.
 DataCheckReport CheckData(Connection& connection, const Dataset& dataset,
                           const DataCheckOptions& options = {});
+
+//! Why a change_log scope cannot be used (docs/your-data.md): not a slice ("all" or
+//! dim=value&dim=value) or naming a dimension not among `dimensions`; empty when it can. An empty
+//! scope is the whole market, as "all". Change-led detection and the RCA leave such a change out.
+std::string ChangeScopeProblem(std::string_view scope, const std::vector<std::string>& dimensions);
 
 //! Runs the blocking checks and throws InvalidInput with the first blocking finding (one line
 //! naming table, column and an example row) when there is any; called before an analysis. With

@@ -202,6 +202,41 @@ TEST_F(DataCheckTest, OneOrderDatedTheYear1000StopsTheAnalysisAtOnce) {
   EXPECT_FALSE(fs::exists(data / ".cxagent" / "results.duckdb"));
 }
 
+// A change whose scope names no slice of the data is reported, by `check` and by `analyze`,
+// which goes on without it.
+TEST_F(DataCheckTest, AChangeScopeThatIsNotASliceIsReportedAndLeftOut) {
+  const fs::path data = World();
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(fmt::format(
+      "COPY (SELECT 'c9' AS change_id, TIMESTAMP '2026-06-10 10:00:00' AS changed_at, "
+      "'app_release' AS kind, 'city=boston' AS scope, 'a release' AS description) TO {} "
+      "(FORMAT parquet)",
+      storage::SqlLiteral((data / "change_log.parquet").string())));
+  const Measured check = RunMeasured({"check", "--data", data.string(), "--json"});
+  ASSERT_EQ(check.result.exit_code, 0) << check.result.err;
+  const auto report = nlohmann::json::parse(check.result.out);
+  bool found = false;
+  for (const auto& finding : report["findings"]) {
+    if (finding["kind"] != "scope_not_a_slice") continue;
+    found = true;
+    EXPECT_EQ(finding["severity"], "warning");
+    EXPECT_EQ(finding["example"]["key"], "change_id=c9");
+    EXPECT_NE(finding["message"].get<std::string>().find("no dimension 'city'"), std::string::npos)
+        << finding.dump();
+  }
+  EXPECT_TRUE(found) << report["findings"].dump(2);
+  const Measured analyze = RunMeasured(
+      {"analyze", "--data", data.string(), "--out", dir_.File("a.json"), "--log-level", "warn"});
+  EXPECT_EQ(analyze.result.exit_code, 0) << analyze.result.err;
+  EXPECT_NE(analyze.result.err.find("change c9 is left out: its scope 'city=boston' is not a "
+                                    "slice of the data's dimensions (the data has no dimension "
+                                    "'city')"),
+            std::string::npos)
+      << analyze.result.err;
+  EXPECT_TRUE(fs::exists(dir_.File("a.json")));
+}
+
 TEST_F(DataCheckTest, DuplicatedOrdersAreNotCountedTwice) {
   const fs::path data = World();
   const int64_t id = OrderId("orders", 7);

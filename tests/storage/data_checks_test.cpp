@@ -281,6 +281,37 @@ TEST_F(DataChecksTest, ImplausibleValuesOrphansGapsAndDescriptiveValuesWarn) {
   EXPECT_NO_THROW(RequireUsableData(connection_, dataset));
 }
 
+// A change whose scope points at no slice would be left out of change-led detection and the
+// RCA without a word: one warning counts them, with the first by change_id and why.
+TEST_F(DataChecksTest, AChangeScopeThatIsNotASliceWarns) {
+  dir_.Write("change_log.csv",
+             "change_id,changed_at,kind,scope,description\n"
+             "c3,2026-06-02 10:00:00,app_release,region=seattle,fine\n"
+             "c4,2026-06-02 10:00:00,pricing,all,fine\n"
+             "c5,2026-06-02 10:00:00,pricing,,whole market\n"
+             "c2,2026-06-03 10:00:00,eta_model,city=seattle,no such dimension\n"
+             "c1,2026-06-04 10:00:00,eta_model,seattle grocery,not a slice\n"
+             "c6,2026-06-05 10:00:00,eta_model,city=seattle,again\n");
+  const DataCheckReport report = Check();
+  EXPECT_EQ(report.BlockingCount(), 0u) << report.ToText();
+  const DataFinding& scope = Only(report, "scope_not_a_slice", "change_log", "scope");
+  EXPECT_EQ(scope.severity, Severity::WARNING);
+  EXPECT_EQ(scope.count, 3);
+  EXPECT_EQ(scope.example.key, "change_id=c1");
+  EXPECT_EQ(scope.example.value, "seattle grocery");
+  EXPECT_NE(scope.message.find("has no '='"), std::string::npos) << scope.message;
+  // The data's dimensions decide: region and store_type here.
+  EXPECT_EQ(ChangeScopeProblem("region=seattle&store_type=grocery", report.dimensions), "");
+  EXPECT_EQ(ChangeScopeProblem("all", report.dimensions), "");
+  EXPECT_EQ(ChangeScopeProblem("", report.dimensions), "");
+  EXPECT_EQ(ChangeScopeProblem("city=seattle", report.dimensions),
+            "the data has no dimension 'city'");
+  EXPECT_NE(ChangeScopeProblem("region=seattle&region=boston", report.dimensions), "");
+  // It only warns: the analysis goes on.
+  const Dataset dataset = Dataset::Open(connection_, {.folder = dir_.Path().string()});
+  EXPECT_NO_THROW(RequireUsableData(connection_, dataset));
+}
+
 TEST_F(DataChecksTest, AParquetColumnOfTheWrongTypeIsBlocking) {
   std::filesystem::remove(dir_.File("orders.csv"));
   connection_.Execute(fmt::format(
