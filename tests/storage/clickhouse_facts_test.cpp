@@ -344,6 +344,15 @@ TEST_F(ClickHouseFactsTest, CheckReportsTablesRowsAndWhatItDoesNotCheck) {
   EXPECT_NE(bad.out.find("value outside 1 to 5"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("order_id=1"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("1 key appears more than once (2 rows)"), std::string::npos) << bad.out;
+  // A change scoped to no slice of the data warns, as in DuckDB (change_log is on every shard).
+  for (int shard : {1, 2}) {
+    Shard(shard).Execute(
+        "INSERT INTO change_log (change_id, changed_at, kind, scope, description) VALUES ('c9', "
+        "'2026-06-10 10:00:00', 'app_release', 'city=boston', 'x')");
+  }
+  const auto scoped = RunCxagent("check --data '" + Url() + "'");
+  EXPECT_NE(scoped.out.find("change_log.scope"), std::string::npos) << scoped.out;
+  EXPECT_NE(scoped.out.find("the data has no dimension 'city'"), std::string::npos) << scoped.out;
   const auto analyzed =
       RunCxagent("analyze --data '" + Url() + "' --results " + *folder_ + "/results-bad");
   EXPECT_EQ(analyzed.exit_code, 2) << analyzed.err;
