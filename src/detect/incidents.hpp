@@ -79,7 +79,7 @@ struct IncidentConfig {
   //! slice's release or policy change is found where mechanism_z's search cannot see it.
   bool change_detection = true;
   //! z a mechanism of a logged change's kind must reach in the change's scope.
-  double change_z = 5.0;
+  double change_z = 4.0;
   //! Latest start of a change-led window, in days after the change's date.
   int change_start_days = 2;
   //! Shortest window a mechanism metric is tested over (days): a week, so that every window holds

@@ -89,6 +89,23 @@ ShiftResult ShiftTest(std::span<const double> before, std::span<const double> af
   return result;
 }
 
+double BaselineVarianceZ(std::span<const double> before, const ShiftResult& shift,
+                         double daily_units) {
+  if (!shift.valid) return shift.z;
+  const Moments b = Describe(before);
+  if (b.n < 2) return shift.z;
+  double variance = b.variance;
+  if (daily_units > 0) {
+    const double nb = static_cast<double>(shift.n_before);
+    const double na = static_cast<double>(shift.n_after);
+    const double p = std::clamp((shift.before * nb + shift.after * na) / (nb + na), 0.0, 1.0);
+    variance = std::max(variance, p * (1 - p) / daily_units);
+  }
+  if (!(variance > 0)) return shift.z;
+  return shift.delta / std::sqrt(variance * (1.0 / static_cast<double>(shift.n_before) +
+                                             1.0 / static_cast<double>(shift.n_after)));
+}
+
 OlsResult ClusteredOls(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
                        const std::vector<int64_t>& cluster) {
   const auto n = x.rows();

@@ -36,6 +36,16 @@ struct ShiftResult {
 };
 ShiftResult ShiftTest(std::span<const double> before, std::span<const double> after);
 
+//! The z of `shift` (ShiftTest of `before` and some window after) against `before`'s day-to-day
+//! variance alone: the variance of both windows' days when nothing changed, so a step a day or
+//! two inside a misdated window, or a rare event rising in a small slice, does not widen it as
+//! the window's own spread widens Welch's. For a share (`daily_units` > 0, the baseline's mean
+//! daily units), the variance is at least the binomial's at the two windows' mean share, so a
+//! baseline of days without one event is not read as certainty. shift.z when `before` gives no
+//! variance.
+double BaselineVarianceZ(std::span<const double> before, const ShiftResult& shift,
+                         double daily_units = 0);
+
 //! Ordinary least squares with cluster-robust (CR1) covariance: the sandwich over clusters with
 //! the small-sample factor G/(G-1) x (N-1)/(N-K).
 struct OlsResult {

@@ -67,6 +67,9 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
                                         "smallest confidence of a reported cause");
   config.min_impact = reader.Number("min_impact", config.min_impact, 0, 100,
                                     "smallest CX impact (points) of a reported cause");
+  config.baseline_variance_z =
+      reader.Boolean("baseline_variance_z", config.baseline_variance_z,
+                     "scale a signature driver's shift by the baseline's daily variance");
   config.report_all =
       reader.Boolean("report_all", config.report_all, "report every hypothesis, supported or not");
   config.threads = reader.Integer("threads", config.threads, 1, 256, "worker threads");

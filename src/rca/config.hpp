@@ -39,6 +39,11 @@ struct RcaConfig {
   double min_confidence = 0.2;
   //! Causes whose impact is smaller than this many CX points are not reported (the best always is).
   double min_impact = 0.1;
+  //! A signature driver's shift is scaled by the baseline's day-to-day variance (the variance
+  //! with no change; a share's at least its binomial variance) rather than by Welch's, which
+  //! counts the incident window's own spread: a step a day or two inside a misdated window, or
+  //! a rare event rising in a small slice, swings those days without making the shift less sure.
+  bool baseline_variance_z = true;
   //! Report every hypothesis, supported or not (for calibration and debugging).
   bool report_all = false;
   //! Threads for the CX model and the hypotheses.

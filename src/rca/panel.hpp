@@ -67,6 +67,12 @@ struct PanelMetric {
   //! The contract columns it is computed from beyond `orders`' required ones (empty: always
   //! available); without them its sums read 0 and it is not tested.
   storage::Needs needs = {};
+  //! A share's denominator (the units its daily value is a share of, for its binomial
+  //! variance); COUNT_ for a metric that is not a share.
+  Sum share_of = Sum::COUNT_;
+  //! Its units move together within a day (a rainy day is rainy for every delivery of a
+  //! region): its days, not its units, are the evidence, so its shift is judged by Welch's z.
+  bool day_level = false;
 };
 
 //! Every metric a hypothesis may name as driver or outcome (domain.md §4 names where they exist:

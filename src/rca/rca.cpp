@@ -394,6 +394,22 @@ std::vector<double> AdjustedSeries(const Sample& sample, const Panel& panel,
   return series;
 }
 
+// The baseline's mean daily units of a share metric (its binomial variance, BaselineVarianceZ);
+// 0 for a metric that is not a share.
+double DailyUnits(const PanelMetric& metric, const Unit& unit, const Panel& panel) {
+  if (metric.share_of == Sum::COUNT_) return 0;
+  double units = 0;
+  size_t days = 0;
+  for (size_t day = 0; day < panel.baseline_end && day < unit.days.size(); ++day) {
+    const double count = unit.days[day][static_cast<size_t>(metric.share_of)];
+    if (count > 0) {
+      units += count;
+      ++days;
+    }
+  }
+  return days > 0 ? units / static_cast<double>(days) : 0;
+}
+
 CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
                      const std::vector<Change>& changes, const IncidentWindows& windows,
                      const RcaConfig& config, const Sample* sample, const DataLimits& limits) {
@@ -401,6 +417,8 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
   result.hypothesis = &hypothesis;
   Signals& signals = result.signals;
 
+  // Each driver's tested daily series (adjusted, when it is), for its signature's z.
+  std::vector<std::vector<double>> tested(hypothesis.drivers.size());
   for (size_t d = 0; d < hypothesis.drivers.size(); ++d) {
     const DriverSpec& driver = hypothesis.drivers[d];
     const PanelMetric& metric = *FindPanelMetric(driver.metric);
@@ -429,6 +447,7 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
       }
     }
     const ShiftResult shift = ShiftTest(Before(series, panel), After(series, panel));
+    tested[d] = series;
     result.driver_shifts.push_back(shift);
     result.raw_shifts.push_back(
         unadjusted.is_null() ? shift : ShiftTest(Before(raw, panel), After(raw, panel)));
@@ -461,6 +480,10 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
     evidence.driver = d;
     if (shift.valid) {
       evidence.z = sign * shift.z;
+      if (config.baseline_variance_z && !metric.day_level) {
+        evidence.z = sign * BaselineVarianceZ(Before(tested[d], panel), shift,
+                                              DailyUnits(metric, panel.treated, panel));
+      }
       evidence.relative =
           treated_move / std::max(std::fabs(shift.before), 1e-3 + 1e-9 * std::fabs(shift.after));
     }

@@ -27,6 +27,40 @@ TEST(ShiftTestTest, WelchDifferenceWithAnInterval) {
   EXPECT_FALSE(ShiftTest(std::vector<double>{1}, after).valid);
 }
 
+TEST(BaselineVarianceZTest, ScalesByTheBaselinesDaysAlone) {
+  // Baseline variance 2.5 over 5 days; a window of a step two days late: 3 3 8 8 8 8 8.
+  const std::vector<double> before = {1, 2, 3, 4, 5};
+  const std::vector<double> after = {3, 3, 8, 8, 8, 8, 8};
+  const ShiftResult welch = ShiftTest(before, after);
+  ASSERT_TRUE(welch.valid);
+  const double z = BaselineVarianceZ(before, welch);
+  EXPECT_NEAR(z, welch.delta / std::sqrt(2.5 * (1.0 / 5 + 1.0 / 7)), 1e-12);
+  // The window's own spread (the late step) widened Welch's z, not this one.
+  EXPECT_GT(z, welch.z);
+  // Equal spreads and sizes: the same z.
+  const std::vector<double> same = {6, 7, 8, 9, 10};
+  EXPECT_NEAR(BaselineVarianceZ(before, ShiftTest(before, same)), ShiftTest(before, same).z, 1e-12);
+}
+
+TEST(BaselineVarianceZTest, AShareIsAtLeastBinomialAndNoVarianceFallsBackToWelch) {
+  // A rare event in a small slice: no event in 20 baseline days of 40 orders, then 3 in 300.
+  const std::vector<double> before(20, 0.0);
+  const std::vector<double> after = {0, 1.0 / 40, 0, 1.0 / 40, 0, 1.0 / 40, 0};
+  const ShiftResult shift = ShiftTest(before, after);
+  ASSERT_TRUE(shift.valid);
+  // Without units the baseline has no variance: Welch's z.
+  EXPECT_DOUBLE_EQ(BaselineVarianceZ(before, shift), shift.z);
+  // With 40 orders a day, the binomial at the mean share p over both windows' days.
+  const double p = shift.after * 7 / 27;
+  const double z = BaselineVarianceZ(before, shift, 40);
+  EXPECT_NEAR(z, shift.delta / std::sqrt(p * (1 - p) / 40 * (1.0 / 20 + 1.0 / 7)), 1e-12);
+  EXPECT_TRUE(std::isfinite(z));
+  EXPECT_LT(z, 5.0);  // three events are not a certainty
+  // Too few days: the shift's own z.
+  const ShiftResult invalid = ShiftTest(std::vector<double>{1}, after);
+  EXPECT_DOUBLE_EQ(BaselineVarianceZ(std::vector<double>{1}, invalid), invalid.z);
+}
+
 TEST(ClusteredOlsTest, MatchesTheSandwichByHand) {
   // y = 1 + 2x with residuals that are equal within clusters: the clustered SE of the slope is
   // computable by hand. Clusters {0,1}, {2,3}, {4,5}.
