@@ -15,6 +15,7 @@ TEST(RcaConfigTest, DefaultsWhenTheSectionIsAbsent) {
   EXPECT_TRUE(config.rca.hypotheses.empty());
   EXPECT_EQ(config.rca.change_window_days, 3);
   EXPECT_FALSE(config.rca.report_all);
+  EXPECT_TRUE(config.rca.baseline_variance_z);
   EXPECT_EQ(config.rca.max_window_days, 28);
 }
 
@@ -23,7 +24,8 @@ TEST(RcaConfigTest, ReadsTheSection) {
   const std::string path =
       dir.Write("cx.yaml",
                 "rca:\n  hypotheses: [batching_expansion, severe_weather]\n  min_confidence: 0.5\n"
-                "  model_rounds: 40\n  threads: 1\n  enabled: false\n  max_window_days: 14\n");
+                "  model_rounds: 40\n  threads: 1\n  enabled: false\n  max_window_days: 14\n"
+                "  baseline_variance_z: false\n");
   const auto config = pipeline::ReadAnalysisConfig(path);
   EXPECT_EQ(config.rca.hypotheses,
             (std::vector<std::string>{"batching_expansion", "severe_weather"}));
@@ -32,6 +34,7 @@ TEST(RcaConfigTest, ReadsTheSection) {
   EXPECT_EQ(config.rca.threads, 1);
   EXPECT_FALSE(config.rca.enabled);
   EXPECT_EQ(config.rca.max_window_days, 14);
+  EXPECT_FALSE(config.rca.baseline_variance_z);
 }
 
 TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
