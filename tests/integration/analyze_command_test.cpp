@@ -174,6 +174,46 @@ TEST(AnalyzeChangeLedTest, ALoggedReleaseInASmallSliceIsFoundThroughItsChange) {
   }
 }
 
+// A week-long release cancelling 4% of a 45-orders-a-day slice's orders (new web customers) for
+// an app error, in a noisy world (tuning world random-22-004): change-led detection finds it
+// (z 4.5) and the RCA names the release only when the app-error share's shift is scaled by the
+// baseline days' variance; Welch's, which counts the window's own swinging days (0 to 4 errors a
+// day), leaves it unconfirmed.
+TEST(AnalyzeChangeLedTest, ASmallReleaseIsNamedWhenItsShiftIsScaledByTheBaseline) {
+  TempDir dir;
+  WriteFileAtomic(dir.File("release.yaml"),
+                  "name: small-release\nseed: 7820911669778835842\nstart_date: 2025-11-10\n"
+                  "days: 42\norders_per_day: 3000\nregions: [bay_area, seattle, chicago, boston, "
+                  "atlanta]\ndecoy_changes: 1\nnoise: 1.55\nincidents:\n"
+                  "  - {id: release, cause: app_release_regression, slice: {customer_segment: new, "
+                  "platform: web}, start_day: 23, end_day: 30, magnitude: 0.042, log_change: "
+                  "true}\n");
+  const auto generated =
+      RunCxagent("generate --scenario " + dir.File("release.yaml") + " --out " + dir.File("world"));
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  WriteFileAtomic(dir.File("welch.yaml"), "rca:\n  baseline_variance_z: false\n");
+  for (const bool baseline : {true, false}) {
+    SCOPED_TRACE(baseline ? "baseline variance" : "Welch");
+    const auto analyzed =
+        RunCxagent("analyze --data " + dir.File("world") + " --out " + dir.File("a.json") +
+                   (baseline ? std::string() : " --config " + dir.File("welch.yaml")));
+    ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
+    const auto analysis = nlohmann::json::parse(ReadFile(dir.File("a.json")));
+    const nlohmann::json web = {{"customer_segment", "new"}, {"platform", "web"}};
+    const auto& list = analysis[baseline ? "incidents" : "unconfirmed"];
+    ASSERT_EQ(list.size(), 1u) << analysis.dump(1).substr(0, 2000);
+    EXPECT_EQ(list[0]["slice"], web);
+    EXPECT_EQ(list[0]["start_date"], "2025-12-03");
+    EXPECT_EQ(list[0]["detected_by"], "app_error_rate");
+    if (baseline) {
+      EXPECT_EQ(list[0]["rca"]["causes"][0]["cause"], "app_release_regression");
+      EXPECT_TRUE(analysis["unconfirmed"].empty());
+    } else {
+      EXPECT_TRUE(analysis["incidents"].empty());
+    }
+  }
+}
+
 TEST(AnalyzeCleanTest, ACleanWorldHasNoIncident) {
   TempDir dir;
   const nlohmann::json analysis = GenerateAndAnalyze(dir, "clean.yaml", 60, 1500);
