@@ -1122,6 +1122,12 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.change_detection =
       reader.Boolean("change_detection", config.change_detection,
                      "also test the mechanisms a logged change acts on in its scope");
+  config.lead_by_mechanism =
+      reader.Boolean("lead_by_mechanism", config.lead_by_mechanism,
+                     "lead a mechanism-led incident by its strongest alert of that mechanism");
+  config.mechanism_root_cover = reader.Number(
+      "mechanism_root_cover", config.mechanism_root_cover, 0, 10,
+      "share of a mechanism-led incident's CX loss its localized roots must account for");
   config.change_z = reader.Number("change_z", config.change_z, 0, 1000,
                                   "window z a mechanism of a logged change's kind must reach");
   config.change_start_days =
@@ -1286,6 +1292,7 @@ std::vector<Alert> DetectMechanisms(
     alert.cx_loss = -alert.delta * alert.orders;
     alert.detected_by = std::string(metric.name);
     alert.change_id = std::string(change_id);
+    alert.mechanism_z = best_z;
     if (cx_z >= config.confirm_z && -alert.delta >= config.min_cx_delta) {
       spdlog::debug("mechanism {} {} start {} z {:.1f}{}, cx delta {:.2f} z {:.1f}", metric.name,
                     slice.ToText(), FormatDate(alert.start), best_z,
@@ -1446,6 +1453,26 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     (alert.metric == "cx_score" ? cx : components).push_back(std::move(alert));
   }
   std::vector<Incident> clusters = Cluster(std::move(cx), config);
+  // A mechanism-led alert leads by its CX drop, the noisier signal: where its incident holds
+  // alerts of the same mechanism over the same time in slices sharing orders, the slice whose
+  // mechanism moved most strongly is the regression's (a uniform shift is strongest in its own
+  // slice: diluted in ancestors, thinner in descendants), and leads instead (tuning world
+  // random-11-014: a Boston grocery substitution regression, z 16.9, was led by its returning
+  // customers at one merchant, z 9.1, whose CX drop came out largest).
+  if (config.lead_by_mechanism) {
+    for (auto& cluster : clusters) {
+      if (cluster.lead.detected_by == "cx" || !cluster.lead.change_id.empty()) continue;
+      Alert* strongest = nullptr;
+      for (auto& alert : cluster.related) {
+        if (alert.detected_by == cluster.lead.detected_by && alert.change_id.empty() &&
+            alert.mechanism_z > (strongest ? strongest->mechanism_z : cluster.lead.mechanism_z) &&
+            WindowsOverlap(alert, cluster.lead) && Intersects(alert.slice, cluster.lead.slice)) {
+          strongest = &alert;
+        }
+      }
+      if (strongest != nullptr) std::swap(*strongest, cluster.lead);
+    }
+  }
   std::vector<Incident> incidents;
   for (auto& cluster : clusters) {
     std::vector<Slice> others;
@@ -1947,6 +1974,16 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
           });
       if (elsewhere) continue;
       incident.slices.push_back(root);
+    }
+    // A mechanism-led incident was found and dated through its mechanism, in a slice whose CX
+    // drop is small: roots of the CX Score's localization that account for little of that slice's
+    // loss are other slices' noise, not where this regression is.
+    if (lead.detected_by != "cx" && config.mechanism_root_cover > 0 && result.window_orders > 0 &&
+        !incident.slices.empty()) {
+      double covered = 0;
+      for (const auto& root : incident.slices) covered -= root.rate_effect.value_or(0.0);
+      const double own = -lead.delta * lead.orders / result.window_orders;
+      if (covered < config.mechanism_root_cover * own) incident.slices.clear();
     }
     if (incident.slices.empty()) {
       // Nothing stood out of the leaves' noise: report the incident's own slice.

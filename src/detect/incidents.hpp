@@ -82,6 +82,13 @@ struct IncidentConfig {
   double change_z = 4.0;
   //! Latest start of a change-led window, in days after the change's date.
   int change_start_days = 2;
+  //! An incident led by a mechanism-led alert is led instead by the alert of the same
+  //! mechanism among its own whose mechanism moved most strongly (MergeAlerts).
+  bool lead_by_mechanism = true;
+  //! A mechanism-led incident whose localized roots account for less than this share of its
+  //! slice's CX loss (their rate effects, in points of the total) is reported in its own slice
+  //! (0: off; LocalizeIncidents).
+  double mechanism_root_cover = 0.5;
   //! Shortest window a mechanism metric is tested over (days): a week, so that every window holds
   //! each weekday and a day-level blip (one stormy evening) cannot carry it alone.
   int mechanism_min_days = 7;
@@ -135,6 +142,8 @@ struct Alert {
   //! its own incident, and its mechanism is held to confirm_z rather than mechanism_z when it is
   //! tested again without stronger incidents' orders.
   std::string change_id;
+  //! For an alert found through a mechanism (steps 6b, 6c): the z of that mechanism's window.
+  double mechanism_z = 0;
 };
 
 //! One localized root slice of an incident (interfaces.md §2 `slices`).

@@ -260,6 +260,46 @@ TEST(IncidentMergeTest, AnAlertALoggedChangePointedAtLeadsItsOwnIncident) {
   EXPECT_EQ(explained.size(), 1u);
 }
 
+TEST(IncidentMergeTest, AMechanismLedIncidentIsLedByItsStrongestMechanism) {
+  // Tuning world random-11-014: a substitution regression in Boston's grocery (acceptance moved
+  // at z 16.9) whose CX drop came out largest in its returning customers at one merchant (z 9.1
+  // there): one incident, led by the grocery.
+  std::vector<Alert> alerts{
+      MakeAlert("customer_segment=returning&merchant=freshmart&region=boston", 10, -3.8, 214, 3),
+      MakeAlert("region=boston&store_type=grocery", 11, -1.9, 825, 3),
+      // Another mechanism, and the same mechanism out of the window: not candidates.
+      MakeAlert("merchant=freshmart&region=boston", 10, -2.9, 335, 3),
+      MakeAlert("platform=ios&region=boston&store_type=grocery", 30, -2.1, 414, 2)};
+  const double z[] = {9.1, 16.9, 20.0, 25.0};
+  const char* by[] = {"substitution_accept_rate", "substitution_accept_rate", "avg_prep_wait",
+                      "substitution_accept_rate"};
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    alerts[i].detected_by = by[i];
+    alerts[i].mechanism_z = z[i];
+  }
+  alerts[3].end = AddDays(alerts[3].start, 7);
+  alerts[0].end = AddDays(alerts[0].start, 9);
+  alerts[1].end = AddDays(alerts[1].start, 8);
+  alerts[2].end = AddDays(alerts[2].start, 9);
+  const auto led = MergeAlerts(alerts, 100000, IncidentConfig{});
+  ASSERT_FALSE(led.empty());
+  EXPECT_EQ(led[0].lead.slice.ToText(), "region=boston&store_type=grocery");
+  EXPECT_EQ(led[0].lead.mechanism_z, 16.9);
+  EXPECT_EQ(led[0].related.size(), 2u);
+  IncidentConfig off;
+  off.lead_by_mechanism = false;
+  const auto by_cx = MergeAlerts(alerts, 100000, off);
+  ASSERT_FALSE(by_cx.empty());
+  EXPECT_EQ(by_cx[0].lead.slice.ToText(),
+            "customer_segment=returning&merchant=freshmart&region=boston");
+  // An incident led by its own CX test keeps its lead.
+  alerts[0].detected_by = "cx";
+  const auto cx = MergeAlerts(alerts, 100000, IncidentConfig{});
+  ASSERT_FALSE(cx.empty());
+  EXPECT_EQ(cx[0].lead.slice.ToText(),
+            "customer_segment=returning&merchant=freshmart&region=boston");
+}
+
 TEST(IncidentConfigTest, UnknownKeyIsRejectedWithTheKnownKeys) {
   const YAML::Node node = YAML::Load("min_z: 5\nmin_zz: 3\n");
   ConfigReader reader(node, "cx.yaml", "incidents");

@@ -594,9 +594,14 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.mechanism_detection);
   }
   {
-    ConfigReader reader(YAML::Load("change_z: 4.5\nchange_start_days: 1\nchange_detection: false"),
+    ConfigReader reader(YAML::Load("change_z: 4.5\nchange_start_days: 1\nchange_detection: false\n"
+                                   "lead_by_mechanism: false\nmechanism_root_cover: 0.25"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
+    EXPECT_FALSE(config.lead_by_mechanism);
+    EXPECT_EQ(config.mechanism_root_cover, 0.25);
+    EXPECT_TRUE(IncidentConfig{}.lead_by_mechanism);
+    EXPECT_EQ(IncidentConfig{}.mechanism_root_cover, 0.5);
     EXPECT_EQ(config.change_z, 4.5);
     EXPECT_EQ(config.change_start_days, 1);
     EXPECT_FALSE(config.change_detection);
