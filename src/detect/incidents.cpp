@@ -1128,6 +1128,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.mechanism_root_cover = reader.Number(
       "mechanism_root_cover", config.mechanism_root_cover, 0, 10,
       "share of a mechanism-led incident's CX loss its localized roots must account for");
+  config.change_roots_nested =
+      reader.Boolean("change_roots_nested", config.change_roots_nested,
+                     "a change-led incident keeps only localized roots inside its change's scope");
   config.change_z = reader.Number("change_z", config.change_z, 0, 1000,
                                   "window z a mechanism of a logged change's kind must reach");
   config.change_start_days =
@@ -1967,6 +1970,12 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
       // orders (mix); with a baseline that is itself disturbed (an earlier incident in it) such
       // roots can be slices with no orders in the window. The team is told where CX fell.
       if (!(root.delta < 0)) continue;
+      // A change-led incident (step 6c) was tested in exactly its change's scope: a root
+      // crossing it is another regression's, or noise.
+      if (!lead.change_id.empty() && config.change_roots_nested &&
+          !lead.slice.Contains(root.slice)) {
+        continue;
+      }
       const bool elsewhere =
           std::any_of(incidents.begin(), incidents.end(), [&](const Incident& other) {
             return &other != &incident && Nested(root.slice, other.lead.slice) &&

@@ -89,6 +89,9 @@ struct IncidentConfig {
   //! slice's CX loss (their rate effects, in points of the total) is reported in its own slice
   //! (0: off; LocalizeIncidents).
   double mechanism_root_cover = 0.5;
+  //! A change-led incident keeps only the localized roots inside its change's scope (its own
+  //! slice when none is; LocalizeIncidents).
+  bool change_roots_nested = true;
   //! Shortest window a mechanism metric is tested over (days): a week, so that every window holds
   //! each weekday and a day-level blip (one stormy evening) cannot carry it alone.
   int mechanism_min_days = 7;

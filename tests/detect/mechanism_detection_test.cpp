@@ -595,13 +595,16 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   }
   {
     ConfigReader reader(YAML::Load("change_z: 4.5\nchange_start_days: 1\nchange_detection: false\n"
-                                   "lead_by_mechanism: false\nmechanism_root_cover: 0.25"),
+                                   "lead_by_mechanism: false\nmechanism_root_cover: 0.25\n"
+                                   "change_roots_nested: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.lead_by_mechanism);
+    EXPECT_FALSE(config.change_roots_nested);
     EXPECT_EQ(config.mechanism_root_cover, 0.25);
     EXPECT_TRUE(IncidentConfig{}.lead_by_mechanism);
     EXPECT_EQ(IncidentConfig{}.mechanism_root_cover, 0.5);
+    EXPECT_TRUE(IncidentConfig{}.change_roots_nested);
     EXPECT_EQ(config.change_z, 4.5);
     EXPECT_EQ(config.change_start_days, 1);
     EXPECT_FALSE(config.change_detection);

@@ -214,6 +214,51 @@ TEST(AnalyzeChangeLedTest, ASmallReleaseIsNamedWhenItsShiftIsScaledByTheBaseline
   }
 }
 
+// A release cancelling 2% of returning iOS customers' orders in Los Angeles (tuning world
+// random-12-005), found through its change: the CX localization's root, returning Los Angeles
+// grocery, crosses the change's scope, and its RCA finds no cause there. Kept to roots inside the
+// scope, the incident is the release's, with its cause.
+TEST(AnalyzeChangeLedTest, AChangeLedIncidentStaysInsideItsChangesScope) {
+  TempDir dir;
+  WriteFileAtomic(dir.File("release.yaml"),
+                  "name: release\nseed: 188726907574380246\nstart_date: 2026-07-14\ndays: 42\n"
+                  "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, "
+                  "new_york, boston, atlanta]\ndecoy_changes: 6\nnoise: 1.22\nincidents:\n"
+                  "  - {id: a, cause: app_release_regression, slice: {customer_segment: returning, "
+                  "platform: ios, region: los_angeles}, start_day: 21, end_day: 32, magnitude: "
+                  "0.019, log_change: true}\n");
+  const auto generated =
+      RunCxagent("generate --scenario " + dir.File("release.yaml") + " --out " + dir.File("world"));
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  WriteFileAtomic(dir.File("crossing.yaml"), "incidents:\n  change_roots_nested: false\n");
+  const nlohmann::json scope = {
+      {"customer_segment", "returning"}, {"platform", "ios"}, {"region", "los_angeles"}};
+  for (const bool nested : {true, false}) {
+    SCOPED_TRACE(nested ? "nested roots" : "any root");
+    const auto analyzed =
+        RunCxagent("analyze --data " + dir.File("world") + " --out " + dir.File("a.json") +
+                   (nested ? std::string() : " --config " + dir.File("crossing.yaml")));
+    ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
+    const auto analysis = nlohmann::json::parse(ReadFile(dir.File("a.json")));
+    const nlohmann::json* release = nullptr;
+    for (const char* list : {"incidents", "unconfirmed"}) {
+      for (const auto& incident : analysis[list]) {
+        if (incident["detected_by"] == "app_error_rate") release = &incident;
+      }
+    }
+    ASSERT_NE(release, nullptr) << analysis.dump(1).substr(0, 2000);
+    EXPECT_EQ((*release)["slice"], scope);
+    if (nested) {
+      EXPECT_EQ((*release)["slices"][0]["slice"], scope);
+      EXPECT_EQ((*release)["rca"]["causes"][0]["cause"], "app_release_regression");
+      EXPECT_EQ(analysis["incidents"][0]["detected_by"], "app_error_rate");
+    } else {
+      EXPECT_NE((*release)["slices"][0]["slice"], scope);
+      EXPECT_NE((*release)["rca"]["causes"][0]["cause"], "app_release_regression");
+    }
+  }
+}
+
 // A substitution regression in Boston's grocery (tuning world random-11-014), too small for its
 // slice's CX test, found through its acceptance rate: the incident is led by the slice whose
 // acceptance moved most (not by the sub-slice whose CX drop came out largest), and the CX
