@@ -1220,9 +1220,11 @@ std::vector<Alert> DetectMechanisms(
     const double sign = metric.higher_is_better ? -1.0 : 1.0;
     MechanismWindow best = StrongestWindow(metric, prefix, n, config);
     // Under mechanism_z, a logged change of a kind acting on this mechanism narrows the search
-    // to the windows starting with it (step 6c), where change_z suffices.
+    // to the windows starting with it (step 6c), where change_z suffices; without change-led
+    // detection such a mechanism has no window.
     std::string_view change_id;
-    if (!(best.z >= config.mechanism_z) && config.change_detection) {
+    if (!(best.z >= config.mechanism_z)) {
+      if (!config.change_detection) continue;
       for (const LoggedChange& change : changes) {
         const auto acts = ChangeMechanisms(change.kind);
         if (std::find(acts.begin(), acts.end(), name) == acts.end() || change.date < first) {

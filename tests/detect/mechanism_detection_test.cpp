@@ -285,6 +285,23 @@ TEST(MechanismDetectionTest, WithoutStrongerIncidentsAChangeLedAlertNeedsOnlyIts
   EXPECT_FALSE(ExplainedByRemainder(remainder, alert, config));
 }
 
+TEST(MechanismDetectionTest, WithoutChangeLedDetectionAWindowUnderMechanismZIsNothing) {
+  // The prep regression that is found at the default mechanism_z, held to a mechanism_z just
+  // above its strongest window's z: no window reaches it, with or without change-led detection
+  // (the search's best window under the threshold was once taken as found when it was off).
+  const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
+  const MechanismWindow best = StrongestMechanismWindow("avg_prep_wait", sums.at("prep_wait_sum"),
+                                                        sums.at("dispatched"), IncidentConfig{});
+  ASSERT_GE(best.z, IncidentConfig{}.mechanism_z);
+  IncidentConfig config;
+  config.mechanism_z = best.z * 1.02;
+  EXPECT_TRUE(Detect(sums, config).empty());
+  config.change_detection = false;
+  EXPECT_TRUE(Detect(sums, config).empty());
+  config.mechanism_z = best.z;
+  EXPECT_EQ(Detect(sums, config).size(), 1u);
+}
+
 TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
   const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 0.0, 0.0}, 7);
   EXPECT_TRUE(Detect(sums).empty());
