@@ -665,9 +665,13 @@ MechanismWindow StrongestWindowEndingAfter(const metrics::MetricDefinition& metr
   // mediant of theirs: Over's differences of the same prefix sums add up exactly before their
   // one rounding). So `pieces[a]`, the largest sign x ratio of the pieces starting on day a,
   // bounds every window of a start in a handful of look-ups instead of a pass over its windows.
+  // A start with fewer windows to search than a piece has days (a refresh's few new days) is
+  // tested window by window without them: the bounds only pass over windows that the test of
+  // each window's shift (below) passes over too.
+  const bool by_pieces = n - std::min(n, ends_after) >= min_days;
   thread_local std::vector<double> pieces;
   pieces.assign(n + 1, -INF);
-  for (size_t a = first_start; a + min_days <= n; ++a) {
+  for (size_t a = first_start; by_pieces && a + min_days <= n; ++a) {
     for (size_t end = a + min_days; end < a + 2 * min_days && end <= n; ++end) {
       const RatioPrefix::Sums piece = prefix.Over(a, end);
       if (!(piece.den > 0)) {
@@ -691,7 +695,7 @@ MechanismWindow StrongestWindowEndingAfter(const metrics::MetricDefinition& metr
     if (!(longest_den > 0)) continue;
     const double threshold = std::max({config.mechanism_z, best.z, at_least});
     const double base_ratio = base.Ratio();
-    if (threshold > 0) {
+    if (threshold > 0 && by_pieces) {
       double bound = -INF;
       for (size_t a = start; a + min_days <= last; a += min_days)
         bound = std::max(bound, pieces[a]);
