@@ -643,25 +643,35 @@ bool ShareShiftOutOfReach(const metrics::MetricDefinition& metric, const RatioPr
   return reach * (1 + 1e-12) < scale_shift - 2e-9;
 }
 
-// The window of `config.mechanism_min_days` to `config.mechanism_max_days` days with the largest
-// MechanismWindowZ against the preceding `config.baseline_days` (the earliest start, then the
-// earliest end, among equals). Exact once its z reaches `config.mechanism_z`; below that it only
-// says so. Each start's baseline is summed once, and a window whose shift cannot reach
-// mechanism_z (nor the best z so far) is not tested (ShiftNeeded): the z of the few that are
-// costs the square roots and arcsines.
-MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const RatioPrefix& prefix,
-                                size_t n, const IncidentConfig& config) {
+// The window of `config.mechanism_min_days` to `config.mechanism_max_days` days ending after day
+// `ends_after` (every window when 0) with the largest MechanismWindowZ against the preceding
+// `config.baseline_days` (the earliest start, then the earliest end, among equals). Exact once its
+// z reaches max(`config.mechanism_z`, `at_least`); below that it only says so. Each start's
+// baseline is summed once, and a window whose shift cannot reach that threshold (nor the best z so
+// far) is not tested (ShiftNeeded): the z of the few that are costs the square roots and arcsines.
+// The windows' z do not depend on `ends_after`: a window is tested, or passed over by the same
+// bounds, as in the search of every window.
+MechanismWindow StrongestWindowEndingAfter(const metrics::MetricDefinition& metric,
+                                           const RatioPrefix& prefix, size_t n,
+                                           const IncidentConfig& config, size_t ends_after,
+                                           double at_least) {
   const auto [min_days, max_days] = MechanismWindowDays(config);
   const double sign = metric.higher_is_better ? -1.0 : 1.0;
   constexpr double INF = std::numeric_limits<double>::infinity();
+  // A start's windows end at most max_days after it: the earlier starts have none to search.
+  const size_t first_start = ends_after > max_days ? ends_after - max_days + 1 : 1;
   // A window of min_days to max_days days splits into pieces of min_days to 2 min_days - 1 days
   // starting every min_days days from its start, and its ratio lies between its pieces' (the
   // mediant of theirs: Over's differences of the same prefix sums add up exactly before their
   // one rounding). So `pieces[a]`, the largest sign x ratio of the pieces starting on day a,
   // bounds every window of a start in a handful of look-ups instead of a pass over its windows.
+  // A start with fewer windows to search than a piece has days (a refresh's few new days) is
+  // tested window by window without them: the bounds only pass over windows that the test of
+  // each window's shift (below) passes over too.
+  const bool by_pieces = n - std::min(n, ends_after) >= min_days;
   thread_local std::vector<double> pieces;
   pieces.assign(n + 1, -INF);
-  for (size_t a = 0; a + min_days <= n; ++a) {
+  for (size_t a = first_start; by_pieces && a + min_days <= n; ++a) {
     for (size_t end = a + min_days; end < a + 2 * min_days && end <= n; ++end) {
       const RatioPrefix::Sums piece = prefix.Over(a, end);
       if (!(piece.den > 0)) {
@@ -674,15 +684,18 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
     }
   }
   MechanismWindow best;
-  for (size_t start = 1; start + min_days <= n; ++start) {
+  for (size_t start = first_start; start + min_days <= n; ++start) {
     const RatioPrefix::Sums base = prefix.Over(BaselineBegin(start, config), start);
     if (base.days < config.min_baseline_days || !(base.den > 0)) continue;
     const size_t last = std::min(n, start + max_days);
+    const size_t first_end = std::max(start + min_days, ends_after + 1);
+    if (first_end > last) continue;
+    // Of the start's longest window (the bounds below hold for any of its windows).
     const double longest_den = prefix.Over(start, last).den;
     if (!(longest_den > 0)) continue;
-    const double threshold = std::max(config.mechanism_z, best.z);
+    const double threshold = std::max({config.mechanism_z, best.z, at_least});
     const double base_ratio = base.Ratio();
-    if (threshold > 0) {
+    if (threshold > 0 && by_pieces) {
       double bound = -INF;
       for (size_t a = start; a + min_days <= last; a += min_days)
         bound = std::max(bound, pieces[a]);
@@ -700,7 +713,7 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
       // Most starts of a share have no window anywhere near the threshold: their largest shift,
       // from the divisions alone, is enough to pass over them (ShareShiftOutOfReach).
       double most = -std::numeric_limits<double>::infinity();
-      for (size_t end = start + min_days; end <= last; ++end) {
+      for (size_t end = first_end; end <= last; ++end) {
         const RatioPrefix::Sums window = prefix.Over(start, end);
         if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
         // A NaN shift (which ShiftNeeded's test would let through) makes `most` NaN: no pass.
@@ -714,7 +727,7 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
     }
     const double needed = threshold > 0 ? ShiftNeeded(metric, base, longest_den, threshold)
                                         : -std::numeric_limits<double>::infinity();
-    for (size_t end = start + min_days; end <= last; ++end) {
+    for (size_t end = first_end; end <= last; ++end) {
       const RatioPrefix::Sums window = prefix.Over(start, end);
       if (window.days < static_cast<double>(min_days) || !(window.den > 0)) continue;
       if (sign * (window.Ratio() - base_ratio) < needed) continue;
@@ -723,6 +736,30 @@ MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const R
     }
   }
   return best;
+}
+
+MechanismWindow StrongestWindow(const metrics::MetricDefinition& metric, const RatioPrefix& prefix,
+                                size_t n, const IncidentConfig& config) {
+  return StrongestWindowEndingAfter(metric, prefix, n, config, 0,
+                                    -std::numeric_limits<double>::infinity());
+}
+
+// StrongestWindow over all `n` days from `known`, the strongest window of those ending on or
+// before day `known_days` (exact when it reaches mechanism_z, else none did): a window ending by
+// then has the same sums and baseline however many days follow, so its z is the one found
+// before, and only the windows ending after it are searched. Of equal z the earlier start wins
+// (a later window that ties ends later, so on the same start the known one is first).
+MechanismWindow ExtendStrongestWindow(const metrics::MetricDefinition& metric,
+                                      const RatioPrefix& prefix, size_t n,
+                                      const IncidentConfig& config, size_t known_days,
+                                      const MechanismWindow& known) {
+  const bool reached = known.z >= config.mechanism_z;
+  const MechanismWindow later =
+      StrongestWindowEndingAfter(metric, prefix, n, config, known_days,
+                                 reached ? known.z : -std::numeric_limits<double>::infinity());
+  if (!reached) return later;
+  if (later.z > known.z || (later.z == known.z && later.start < known.start)) return later;
+  return known;
 }
 
 // True when the two slices can share orders (no dimension holds two different values).
@@ -1042,7 +1079,8 @@ std::optional<SliceRemainder> RemainderOf(const Cube& cube, const SliceIndex& in
 std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& registry,
                                   const IncidentConfig& config,
                                   const std::vector<std::string>& unavailable,
-                                  const std::vector<LoggedChange>& changes);
+                                  const std::vector<LoggedChange>& changes,
+                                  MechanismSearch* mechanisms = nullptr);
 
 }  // namespace
 
@@ -1187,6 +1225,19 @@ MechanismWindow StrongestMechanismWindow(std::string_view metric,
                          numerator.size(), config);
 }
 
+MechanismWindow StrongestMechanismWindow(std::string_view metric,
+                                         const std::vector<double>& numerator,
+                                         const std::vector<double>& denominator,
+                                         const IncidentConfig& config, size_t known_days,
+                                         const MechanismWindow& known) {
+  if (numerator.size() != denominator.size() || known_days > numerator.size()) {
+    throw InternalError("mechanism sums of {} and {} days, {} known", numerator.size(),
+                        denominator.size(), known_days);
+  }
+  return ExtendStrongestWindow(MechanismMetric(metric), RatioPrefix(numerator, denominator),
+                               numerator.size(), config, known_days, known);
+}
+
 double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
                   const std::vector<double>& denominator, size_t start, size_t end,
                   const IncidentConfig& config) {
@@ -1208,7 +1259,8 @@ std::vector<Alert> DetectMechanisms(
     const Slice& slice, Date first,
     const std::function<const std::vector<double>*(std::string_view column)>& sums,
     const IncidentConfig& config, const std::vector<std::string>& unavailable,
-    std::span<const LoggedChange> changes) {
+    std::span<const LoggedChange> changes, const KnownWindows* known,
+    std::vector<std::pair<std::string_view, MechanismWindow>>* strongest) {
   const std::vector<double>* orders = sums("orders");
   const std::vector<double>* cx_sum = sums("cx_sum");
   if (orders == nullptr || cx_sum == nullptr) return {};
@@ -1227,11 +1279,25 @@ std::vector<Alert> DetectMechanisms(
     if (numerator == nullptr || denominator == nullptr) continue;
     const RatioPrefix prefix(*numerator, *denominator);
     const double sign = metric.higher_is_better ? -1.0 : 1.0;
-    MechanismWindow best = StrongestWindow(metric, prefix, n, config);
+    MechanismWindow best;
+    if (known != nullptr && known->days <= n) {
+      // The stored analysis searched the windows ending on its days (a refresh that appended
+      // days to the same cube): only those ending on the new days are searched.
+      MechanismWindow before;
+      for (const auto& [name_known, window] : known->reached) {
+        if (name_known == name) before = window;
+      }
+      best = ExtendStrongestWindow(metric, prefix, n, config, known->days, before);
+    } else {
+      best = StrongestWindow(metric, prefix, n, config);
+    }
+    if (strongest != nullptr && best.z >= config.mechanism_z) strongest->emplace_back(name, best);
     // Under mechanism_z, a logged change of a kind acting on this mechanism narrows the search
-    // to the windows starting with it (step 6c), where change_z suffices.
+    // to the windows starting with it (step 6c), where change_z suffices; without change-led
+    // detection such a mechanism has no window.
     std::string_view change_id;
-    if (!(best.z >= config.mechanism_z) && config.change_detection) {
+    if (!(best.z >= config.mechanism_z)) {
+      if (!config.change_detection) continue;
       for (const LoggedChange& change : changes) {
         const auto acts = ChangeMechanisms(change.kind);
         if (std::find(acts.begin(), acts.end(), name) == acts.end() || change.date < first) {
@@ -1331,10 +1397,56 @@ std::vector<Alert> DetectAlerts(const storage::Table& slice_cube, const Detector
 
 namespace {
 
+// The mechanism metrics DetectMechanisms searches in `cube`'s slices: those the data supports
+// whose sums the cube holds.
+std::vector<std::string> SearchedMechanisms(const Cube& cube,
+                                            const std::vector<std::string>& unavailable) {
+  std::vector<std::string> searched;
+  for (const auto name : MECHANISM_METRICS) {
+    if (std::find(unavailable.begin(), unavailable.end(), name) != unavailable.end()) continue;
+    const auto& metric = MechanismMetric(name);
+    const auto held = [&](std::string_view column) {
+      return std::find(cube.columns.begin(), cube.columns.end(), column) != cube.columns.end();
+    };
+    if (held(metric.numerator) && held(metric.denominator)) searched.emplace_back(name);
+  }
+  return searched;
+}
+
+// Why the stored windows `stored` cannot stand for the windows ending on `cube`'s days up to
+// theirs (empty when they can): another first day, more days than the cube, other metrics
+// searched, or a window that is not one of the search's (damaged).
+std::string WhyNotExtendable(const MechanismWindows& stored, const Cube& cube,
+                             const std::vector<std::string>& searched,
+                             const IncidentConfig& config) {
+  if (stored.first != cube.first) {
+    return fmt::format("the cube starts on {}, the stored windows' on {}", FormatDate(cube.first),
+                       FormatDate(stored.first));
+  }
+  if (!(stored.days > 0 && stored.days <= cube.days)) {
+    return fmt::format("the stored windows cover {} days, the cube {}", stored.days, cube.days);
+  }
+  if (stored.metrics != searched) return "other mechanism metrics were searched";
+  const auto [min_days, max_days] = MechanismWindowDays(config);
+  std::set<std::pair<std::string_view, std::string_view>> seen;
+  for (const auto& found : stored.reached) {
+    const MechanismWindow& w = found.window;
+    if (std::find(searched.begin(), searched.end(), found.metric) == searched.end() ||
+        !seen.emplace(found.slice, found.metric).second || !(w.z >= config.mechanism_z) ||
+        w.start < 1 || w.end > stored.days || w.start + min_days > w.end ||
+        w.end - w.start > max_days) {
+      return fmt::format("the stored window of {} in {} is not one the search finds (damaged)",
+                         found.metric, found.slice);
+    }
+  }
+  return {};
+}
+
 std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& registry,
                                   const IncidentConfig& config,
                                   const std::vector<std::string>& unavailable,
-                                  const std::vector<LoggedChange>& changes) {
+                                  const std::vector<LoggedChange>& changes,
+                                  MechanismSearch* mechanisms) {
   // A metric the data cannot support reads 0 in the cube (its sums have no input): it is not
   // detected on rather than seen as flat.
   std::vector<const metrics::MetricDefinition*> detected;
@@ -1364,6 +1476,33 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
       if (series != index.end()) scoped[series->second].push_back(change);
     }
   }
+  // The mechanism search's windows: a refresh whose cube is the stored one with days appended
+  // searches each stored slice's windows ending on the new days only (MechanismSearch).
+  const bool searching = config.mechanism_detection && cx_index != detected.size();
+  const std::vector<std::string> searched = SearchedMechanisms(cube, unavailable);
+  std::vector<std::optional<KnownWindows>> known;
+  if (searching && mechanisms != nullptr && mechanisms->stored) {
+    mechanisms->why = WhyNotExtendable(*mechanisms->stored, cube, searched, config);
+    if (mechanisms->why.empty()) {
+      std::unordered_map<std::string_view, KnownWindows> by_slice;
+      for (const auto& window : mechanisms->stored->reached) {
+        by_slice[window.slice].reached.emplace_back(window.metric, window.window);
+      }
+      known.resize(cube.slices.size());
+      for (size_t s = 0; s < cube.slices.size(); ++s) {
+        const std::string text = cube.slices[s].slice.ToText();
+        if (std::binary_search(mechanisms->fresh.begin(), mechanisms->fresh.end(), text)) continue;
+        const auto entry = by_slice.find(text);
+        known[s] = entry != by_slice.end() ? std::move(entry->second) : KnownWindows{};
+        known[s]->days = mechanisms->stored->days;
+        ++mechanisms->reused;
+      }
+    } else {
+      spdlog::info("incidents: the stored mechanism windows are not extended: {}", mechanisms->why);
+    }
+  }
+  std::vector<std::vector<std::pair<std::string_view, MechanismWindow>>> strongest(
+      mechanisms != nullptr && searching ? cube.slices.size() : 0);
   const auto work = [&](size_t worker) {
     const auto detector = registry.Create(config.detector, DetectorSettings(config));
     for (size_t m = 0; m < detected.size(); ++m) {
@@ -1372,13 +1511,15 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
         DetectInSeries(cube, cube.slices[s], metric, *detector, config, found[m][s]);
       }
     }
-    if (!config.mechanism_detection || cx_index == detected.size()) return;
+    if (!searching) return;
     for (size_t s = worker; s < cube.slices.size(); s += workers) {
       const SliceSeries& series = cube.slices[s];
       auto columns = [&](std::string_view column) { return cube.Find(series, column); };
       // A regression the CX Score's own test found in this slice needs no second alert.
       for (auto& alert :
-           DetectMechanisms(series.slice, cube.first, columns, config, unavailable, scoped[s])) {
+           DetectMechanisms(series.slice, cube.first, columns, config, unavailable, scoped[s],
+                            known.empty() || !known[s] ? nullptr : &*known[s],
+                            strongest.empty() ? nullptr : &strongest[s])) {
         const auto& own = found[cx_index][s];
         if (std::none_of(own.begin(), own.end(),
                          [&](const Alert& cx) { return WindowsOverlap(cx, alert); })) {
@@ -1393,6 +1534,19 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
   }
   work(0);
   for (auto& task : running) task.get();
+  if (!strongest.empty()) {
+    MechanismWindows& windows = mechanisms->found.emplace();
+    windows.first = cube.first;
+    windows.days = cube.days;
+    windows.metrics = searched;
+    for (size_t s = 0; s < cube.slices.size(); ++s) {
+      if (strongest[s].empty()) continue;
+      const std::string text = cube.slices[s].slice.ToText();
+      for (const auto& [metric, window] : strongest[s]) {
+        windows.reached.push_back({text, std::string(metric), window});
+      }
+    }
+  }
   std::vector<Alert> alerts;
   for (auto& by_slice : found) {
     for (auto& list : by_slice) {
@@ -1411,8 +1565,13 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
                   alert.slice.ToText(), FormatDate(alert.start), alert.delta, alert.z,
                   alert.orders);
   }
-  spdlog::info("incidents: {} slices x {} metrics over {} days, {} alerts ({} mechanism-led)",
-               cube.slices.size(), detected.size(), cube.days, alerts.size(), mechanism_alerts);
+  spdlog::info("incidents: {} slices x {} metrics over {} days, {} alerts ({} mechanism-led){}",
+               cube.slices.size(), detected.size(), cube.days, alerts.size(), mechanism_alerts,
+               known.empty()
+                   ? std::string()
+                   : fmt::format("; mechanism windows searched on the {} new day(s) only in {} "
+                                 "slices",
+                                 cube.days - mechanisms->stored->days, mechanisms->reused));
   return alerts;
 }
 
@@ -1529,9 +1688,10 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable,
                                      const std::vector<LoggedChange>& changes,
-                                     RemainderDays* remainders) {
+                                     RemainderDays* remainders, MechanismSearch* mechanisms) {
   const Cube cube = LoadCube(slice_cube);
-  std::vector<Alert> alerts = DetectAlertsIn(cube, registry, config, unavailable, changes);
+  std::vector<Alert> alerts =
+      DetectAlertsIn(cube, registry, config, unavailable, changes, mechanisms);
   // The marketplace's mean orders per day: slice `all` over its dates.
   double daily_orders = 0.0;
   if (slice_cube.RowCount() > 0) {

@@ -195,6 +195,7 @@ struct LoggedChange {
 std::span<const std::string_view> ChangeMechanisms(std::string_view kind);
 
 struct RemainderDays;
+struct MechanismSearch;
 
 //! Per slice and metric, daily series from `slice_cube` (metrics::BuildSliceCube: `slice`,
 //! `date` and the sums), regressions detected and tested, merged into incidents across the slice
@@ -203,13 +204,15 @@ struct RemainderDays;
 //! Slices are not filled (see LocalizeIncidents). Metrics in
 //! `unavailable` (the data cannot support them, metrics::UnavailableMetrics) are not detected on.
 //! With `remainders`, the sums the explained-away tests read from `order_leaves` are taken from
-//! and recorded in it (RemainderDays).
+//! and recorded in it (RemainderDays); with `mechanisms`, the mechanism search's windows
+//! (MechanismSearch).
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable = {},
                                      const std::vector<LoggedChange>& changes = {},
-                                     RemainderDays* remainders = nullptr);
+                                     RemainderDays* remainders = nullptr,
+                                     MechanismSearch* mechanisms = nullptr);
 
 //! Every significant regression of every slice and metric of `slice_cube` but the `unavailable`
 //! ones, before merging.
@@ -245,6 +248,19 @@ MechanismWindow StrongestMechanismWindow(std::string_view metric,
                                          const std::vector<double>& denominator,
                                          const IncidentConfig& config);
 
+//! StrongestMechanismWindow of the sums over all their days, from `known`: the strongest window
+//! of those ending on or before day `known_days` (as StrongestMechanismWindow of the first
+//! `known_days` days found it; when its z is under `config.mechanism_z`, none of them reaches
+//! it). A window ending by then has the same sums and baseline whatever follows, so only the
+//! windows ending after it are searched, and the answer is StrongestMechanismWindow's, z, start
+//! and end, whenever that reaches mechanism_z. What a refresh that appended days does
+//! (MechanismSearch).
+MechanismWindow StrongestMechanismWindow(std::string_view metric,
+                                         const std::vector<double>& numerator,
+                                         const std::vector<double>& denominator,
+                                         const IncidentConfig& config, size_t known_days,
+                                         const MechanismWindow& known);
+
 //! z of one window [start, end) of a mechanism metric against the `config.baseline_days` before
 //! it, positive = worse, as DetectMechanisms computes it; NaN when the window is shorter than
 //! mechanism-led detection's shortest, or the baseline has under `config.min_baseline_days`
@@ -252,6 +268,14 @@ MechanismWindow StrongestMechanismWindow(std::string_view metric,
 double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
                   const std::vector<double>& denominator, size_t start, size_t end,
                   const IncidentConfig& config);
+
+//! What an earlier analysis found of one slice's mechanism windows: per mechanism metric, the
+//! strongest window (StrongestMechanismWindow) of those ending on or before day `days` of the
+//! same sums, when it reached mechanism_z; a metric not in `reached` had none that did.
+struct KnownWindows {
+  size_t days = 0;
+  std::vector<std::pair<std::string, MechanismWindow>> reached;
+};
 
 //! Mechanism-led cx_score alerts of one slice from its daily sums (index = day from `first`):
 //! per mechanism metric, the window of `config.mechanism_min_days` to `config.mechanism_max_days`
@@ -262,12 +286,51 @@ double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
 //! `sums` maps a cube column name to its daily values; metrics whose columns are absent are
 //! skipped. `changes` are the logged changes scoped to this slice: a mechanism of a change's
 //! kind whose strongest window stays under mechanism_z is tested over the windows starting
-//! within `config.change_start_days` of the change, at `config.change_z`.
+//! within `config.change_start_days` of the change, at `config.change_z`. With `known` (the
+//! same sums but for days appended after `known->days`), only the windows ending on the new days
+//! are searched (StrongestMechanismWindow with a known window). `strongest`, when given,
+//! receives each metric's strongest window when it reaches mechanism_z (what a later refresh
+//! takes as known).
 std::vector<Alert> DetectMechanisms(
     const Slice& slice, Date first,
     const std::function<const std::vector<double>*(std::string_view column)>& sums,
     const IncidentConfig& config, const std::vector<std::string>& unavailable = {},
-    std::span<const LoggedChange> changes = {});
+    std::span<const LoggedChange> changes = {}, const KnownWindows* known = nullptr,
+    std::vector<std::pair<std::string_view, MechanismWindow>>* strongest = nullptr);
+
+//! The strongest mechanism windows of every slice of one analysis's cube that reached
+//! mechanism_z (DetectMechanisms' `strongest`), kept with the results so that a refresh whose
+//! cube is that cube with days appended searches only the windows ending on the new days
+//! (docs/incremental.md).
+struct MechanismWindows {
+  Date first;       //!< the cube's first day, from which starts and ends count
+  size_t days = 0;  //!< the cube's days: every window ending on or before the last was searched
+  std::vector<std::string> metrics;  //!< the mechanism metrics searched, MechanismMetrics() order
+  struct Found {
+    std::string slice;  //!< slice text
+    std::string metric;
+    MechanismWindow window;
+  };
+  //! Every slice's and metric's strongest window that reached mechanism_z (a slice of the cube
+  //! and metric not listed had none).
+  std::vector<Found> reached;
+};
+
+//! Mechanism-led detection's windows across runs (BuildIncidents).
+struct MechanismSearch {
+  //! In: the stored analysis's windows, when this run's cube is the stored one with days
+  //! appended after it (every stored slice's series as it was on the stored days).
+  std::optional<MechanismWindows> stored;
+  //! In: slices of this run's cube that the stored one did not hold (searched over every
+  //! window), in ascending order.
+  std::vector<std::string> fresh;
+  //! Out: this run's windows, when the mechanism search ran over the cube.
+  std::optional<MechanismWindows> found;
+  //! Out: slices whose search took `stored` (only the windows ending on the new days searched).
+  size_t reused = 0;
+  //! Out: why `stored` was not taken (empty when it was, or when there was none).
+  std::string why;
+};
 
 //! Says whether an alert's regression disappears once the orders of `others` (slices of stronger
 //! incidents overlapping it in time) are taken out of its slice.

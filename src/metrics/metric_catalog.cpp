@@ -74,9 +74,13 @@ std::span<const MetricDefinition> Metrics() {
 }
 
 const MetricDefinition& FindMetric(std::string_view name) {
-  std::string names;
+  // Looked up per slice and metric in detection (tens of thousands of times a run): the list of
+  // known names is put together only for the error.
   for (const auto& metric : METRICS) {
     if (metric.name == name) return metric;
+  }
+  std::string names;
+  for (const auto& metric : METRICS) {
     names += (names.empty() ? "" : ", ") + std::string(metric.name);
   }
   throw InvalidInput("unknown metric '{}'; known metrics: {}", name, names);

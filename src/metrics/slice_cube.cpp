@@ -389,6 +389,11 @@ std::optional<storage::Table> ExtendStoredCube(
       while (a < after.size() && after[a] < before[b]) ++a;
       if (a == after.size() || after[a] != before[b]) extension->dropped.push_back(before[b]);
     }
+    extension->fresh.clear();
+    for (size_t a = 0, b = 0; a < after.size(); ++a) {
+      while (b < before.size() && before[b] < after[a]) ++b;
+      if (b == before.size() || before[b] != after[a]) extension->fresh.push_back(after[a]);
+    }
     extension->reached = std::move(needed);
   }
   return cube;

@@ -57,6 +57,9 @@ std::string CubeKey(const CubeConfig& config);
 struct CubeExtension {
   std::vector<std::string> dropped;  //!< stored slices that fell under the volume floor
   std::vector<std::string> reached;  //!< slices reaching it with the added days (summed anew)
+  //! Every slice of the extended cube that the stored one did not hold, in ascending order:
+  //! `reached`, and combinations first seen on the added days.
+  std::vector<std::string> fresh;
 };
 
 //! RollUpLeaves of the leaves of some days followed by others (the relation `all_leaves`), from

@@ -314,6 +314,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   metrics::CubeVolumes cube_volumes;  // what a later refresh needs to extend the cube
   // Set when the stored cube was extended: the rows of it that the new results change.
   std::optional<storage::CubeChanges> cube_changes;
+  // The slices of an extended cube that the stored one did not hold.
+  std::vector<std::string> fresh_slices;
   if (clickhouse) {
     // The leaves pass, with the RCA's own sums, as one ClickHouse query per range of days; its
     // rows are order_leaves.
@@ -332,7 +334,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // A day appended after the stored ones extends the stored cube by its rows alone.
     slice_cube = RefreshCube(connection, cube, stored ? &*stored : nullptr,
                              reused_leaves ? &changes->days : nullptr, cube_volumes, options.report,
-                             cube_changes, &stored_cube_read);
+                             cube_changes, &stored_cube_read, &fresh_slices);
     WaitQuietly(stored_cube_read);
   } else {
     slice_cube = metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
@@ -387,12 +389,42 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       }
     }
   }
+  // The mechanism search's strongest windows over the stored days stand when the cube is the
+  // stored one with days appended (every stored slice's series as it was on those days) and the
+  // build and configuration are the same: only the windows ending on the new days are searched
+  // (detect::MechanismSearch). A ClickHouse dataset has no refresh.
+  std::optional<detect::MechanismSearch> mechanism_search;
+  if (options.incremental && !clickhouse) {
+    mechanism_search.emplace();
+    if (reused_leaves) {
+      std::string why;
+      if (!cube_changes) {
+        why = "the slice cube was rolled up from every day's sums, not extended";
+      } else {
+        mechanism_search->stored = stored->MechanismWindows(connection, why);
+        mechanism_search->fresh = std::move(fresh_slices);
+      }
+      if (!mechanism_search->stored) {
+        spdlog::info(
+            "analyze: incremental: the stored mechanism windows are not reused ({}); every "
+            "window is searched",
+            why);
+        if (options.report != nullptr) options.report->mechanism_reason = why;
+      }
+    }
+  }
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
       connection, slice_cube, registry, config.incidents, support.Names("metric"), logged,
-      remainder_days ? &*remainder_days : nullptr);
+      remainder_days ? &*remainder_days : nullptr, mechanism_search ? &*mechanism_search : nullptr);
   if (remainder_days) {
     StageRemainderDays(connection, results, *remainder_days);
     if (options.report != nullptr) options.report->reused_remainders = remainder_days->reused;
+  }
+  if (mechanism_search && options.report != nullptr) {
+    options.report->reused_mechanism_slices = mechanism_search->reused;
+    if (!mechanism_search->why.empty()) {
+      options.report->mechanism_reason = mechanism_search->why;
+    }
   }
   spdlog::info("analyze: {} incidents in {:.2f} s", incidents.size(), Seconds(stage));
   stage = std::chrono::steady_clock::now();
@@ -617,8 +649,10 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   if (options.incremental) {
     if (!units && before == nullptr) take_units();
     if (units) {
-      StageRefreshState(connection, results, keys, generation, *units, confirmed,
-                        metrics::CubeKey(cube), cube_volumes, localized);
+      StageRefreshState(
+          connection, results, keys, generation, *units, confirmed, metrics::CubeKey(cube),
+          cube_volumes, localized,
+          mechanism_search && mechanism_search->found ? &*mechanism_search->found : nullptr);
     }
   }
   if (before_commit) before_commit(analysis);

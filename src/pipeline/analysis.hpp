@@ -63,6 +63,11 @@ struct RefreshReport {
   //! Explained-away tests whose remainder took its stored sums of the unchanged days
   //! (detect::RemainderDays), summing the changed days' leaves only.
   size_t reused_remainders = 0;
+  //! Slices whose mechanism search took the stored analysis's strongest windows and searched
+  //! only the windows ending on the new days (detect::MechanismSearch), and why the stored
+  //! windows were not taken (empty when they were, or when there was no refresh).
+  size_t reused_mechanism_slices = 0;
+  std::string mechanism_reason;
   //! Whether an extended cube's stored rows were read from their copy beside the results
   //! (storage/cube_copy.hpp) and, when they were read from the results' table, why.
   bool cube_from_copy = false;

@@ -38,6 +38,12 @@ constexpr const char* CUBE_LEFT_OUT = "cube_left_out";
 constexpr const char* LOCALIZATIONS = "localizations";
 // The explained-away tests' remainders, per key and day (detect::RemainderDays).
 constexpr const char* REMAINDER_DAYS = "remainder_days";
+// The mechanism search's strongest windows (detect::MechanismWindows), and their entries of
+// `refresh_state`: the cube's first day and days, the metrics searched (comma-separated) and the
+// number of windows stored (a table holding another number is not theirs).
+constexpr const char* MECHANISM_WINDOWS = "mechanism_windows";
+constexpr const char* MECHANISM_KEYS[] = {"mechanism_first", "mechanism_days", "mechanism_metrics",
+                                          "mechanism_windows"};
 
 bool HasPreviousTable(storage::Connection& connection, const std::string& table);
 
@@ -192,6 +198,10 @@ StoredState StoredState::Open(storage::Connection& connection, const std::string
       state.cube_days_ = stored["cube_days"];
       state.cube_last_ = stored["cube_last"];
     }
+    if (std::all_of(std::begin(MECHANISM_KEYS), std::end(MECHANISM_KEYS),
+                    [&](const char* key) { return stored.contains(key); })) {
+      for (const char* key : MECHANISM_KEYS) state.mechanism_state_[key] = stored[key];
+    }
     state.schema_ = stored["schema"] == keys.schema;
     if (stored["leaves"] != keys.leaves) {
       state.reason_ =
@@ -325,6 +335,72 @@ std::map<std::string, std::vector<detect::RemainderDay>> StoredState::RemainderD
   return stored;
 }
 
+std::optional<detect::MechanismWindows> StoredState::MechanismWindows(
+    storage::Connection& connection, std::string& why) const {
+  if (!incidents_) {
+    why = "the stored results are of another configuration or data schema";
+    return std::nullopt;
+  }
+  if (mechanism_state_.empty() || !HasPreviousTable(connection, MECHANISM_WINDOWS)) {
+    why = "the stored results hold none (stored by an older cxagent, or the search did not run)";
+    return std::nullopt;
+  }
+  detect::MechanismWindows windows;
+  int64_t count = 0;
+  try {
+    windows.first = ParseDate(mechanism_state_.at("mechanism_first"));
+    const int64_t days = std::stoll(mechanism_state_.at("mechanism_days"));
+    count = std::stoll(mechanism_state_.at("mechanism_windows"));
+    if (days <= 0 || count < 0) throw InvalidInput("out of range");
+    windows.days = static_cast<size_t>(days);
+  } catch (const std::exception&) {
+    why = "their stored first day, days or number is damaged";
+    return std::nullopt;
+  }
+  const std::string& metrics = mechanism_state_.at("mechanism_metrics");
+  for (size_t begin = 0; begin < metrics.size();) {
+    const size_t comma = std::min(metrics.find(',', begin), metrics.size());
+    windows.metrics.push_back(metrics.substr(begin, comma - begin));
+    begin = comma + 1;
+  }
+  storage::Table rows;
+  try {
+    rows = connection.Query(fmt::format("SELECT slice, metric, z, start_day, end_day FROM {}.{}",
+                                        PREVIOUS, MECHANISM_WINDOWS));
+  } catch (const Error& failure) {
+    why = fmt::format("they cannot be read ({})", failure.what());
+    return std::nullopt;
+  }
+  const storage::Column* columns[] = {&rows.Get("slice"), &rows.Get("metric"), &rows.Get("z"),
+                                      &rows.Get("start_day"), &rows.Get("end_day")};
+  const storage::ColumnType types[] = {storage::ColumnType::VARCHAR, storage::ColumnType::VARCHAR,
+                                       storage::ColumnType::DOUBLE, storage::ColumnType::INTEGER,
+                                       storage::ColumnType::INTEGER};
+  for (size_t c = 0; c < std::size(columns); ++c) {
+    if (columns[c]->type != types[c] || !columns[c]->valid.empty()) {
+      why = fmt::format("their column {} is damaged", columns[c]->name);
+      return std::nullopt;
+    }
+  }
+  if (static_cast<int64_t>(rows.RowCount()) != count) {
+    why = fmt::format("{} are stored where the results name {} (damaged)", rows.RowCount(), count);
+    return std::nullopt;
+  }
+  for (size_t row = 0; row < rows.RowCount(); ++row) {
+    const int64_t start = columns[3]->ints[row];
+    const int64_t end = columns[4]->ints[row];
+    if (start < 0 || end < start) {
+      why = "a stored window's days are damaged";
+      return std::nullopt;
+    }
+    windows.reached.push_back(
+        {std::string(columns[0]->StringAt(row)),
+         std::string(columns[1]->StringAt(row)),
+         {columns[2]->doubles[row], static_cast<size_t>(start), static_cast<size_t>(end)}});
+  }
+  return windows;
+}
+
 detect::Localizations StoredState::Localizations(const storage::UnitChanges& changes) const {
   detect::Localizations reusable;
   // A table known only as a whole changed: any day may have.
@@ -426,7 +502,8 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
                            std::optional<storage::CubeChanges>& cube_changes,
-                           std::future<StoredCubeRows>* stored_rows) {
+                           std::future<StoredCubeRows>* stored_rows,
+                           std::vector<std::string>* fresh) {
   cube_changes.reset();
   std::string why;
   if (stored != nullptr && changed != nullptr) {
@@ -478,6 +555,7 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
           // The new days come after the stored cube's last, the slices reaching the floor were
           // left out of it: neither has stored rows to delete.
           cube_changes->appended = true;
+          if (fresh != nullptr) *fresh = std::move(extension.fresh);
           return std::move(*cube);
         }
       } catch (const Error& failure) {
@@ -679,7 +757,8 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
                        const storage::DataUnits& units,
                        const std::vector<std::pair<std::string, std::string>>& incident_windows,
                        const std::string& cube_key, const metrics::CubeVolumes& cube_volumes,
-                       const detect::Localizations& localizations) {
+                       const detect::Localizations& localizations,
+                       const detect::MechanismWindows* mechanism_windows) {
   connection.Execute(fmt::format(
       "CREATE OR REPLACE TEMP TABLE refresh_state (name VARCHAR, value VARCHAR); "
       "CREATE OR REPLACE TEMP TABLE incident_windows (incident_id VARCHAR, windows VARCHAR); "
@@ -687,18 +766,52 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
       LOCALIZATIONS));
   const std::string cube_days = std::to_string(cube_volumes.days);
   const std::string cube_last = FormatDate(Date{cube_volumes.last});
-  for (const auto& [name, value] :
-       {std::pair<const char*, const std::string*>{"program", &keys.program},
-        {"leaves", &keys.leaves},
-        {"config", &keys.config},
-        {"schema", &keys.schema},
-        {"leaves_generation", &leaves_generation},
-        {"cube", &cube_key},
-        {"cube_days", &cube_days},
-        {"cube_last", &cube_last}}) {
+  std::vector<std::pair<std::string, std::string>> entries = {
+      {"program", keys.program},
+      {"leaves", keys.leaves},
+      {"config", keys.config},
+      {"schema", keys.schema},
+      {"leaves_generation", leaves_generation},
+      {"cube", cube_key},
+      {"cube_days", cube_days},
+      {"cube_last", cube_last}};
+  if (mechanism_windows != nullptr) {
+    const std::string values[] = {FormatDate(mechanism_windows->first),
+                                  std::to_string(mechanism_windows->days),
+                                  fmt::format("{}", fmt::join(mechanism_windows->metrics, ",")),
+                                  std::to_string(mechanism_windows->reached.size())};
+    for (size_t i = 0; i < std::size(MECHANISM_KEYS); ++i) {
+      entries.emplace_back(MECHANISM_KEYS[i], values[i]);
+    }
+    // One append of the windows (a few hundred rows), their days as offsets from `first`.
+    connection.Execute(fmt::format(
+        "CREATE OR REPLACE TEMP TABLE {} (slice VARCHAR, metric VARCHAR, z DOUBLE, start_day "
+        "INTEGER, end_day INTEGER)",
+        MECHANISM_WINDOWS));
+    storage::Table rows;
+    auto& slices = rows.AddColumn("slice", storage::ColumnType::VARCHAR).strings;
+    auto& metrics = rows.AddColumn("metric", storage::ColumnType::VARCHAR).strings;
+    auto& z = rows.AddColumn("z", storage::ColumnType::DOUBLE).doubles;
+    auto& starts = rows.AddColumn("start_day", storage::ColumnType::INTEGER).ints;
+    auto& ends = rows.AddColumn("end_day", storage::ColumnType::INTEGER).ints;
+    for (const auto& found : mechanism_windows->reached) {
+      slices.push_back(found.slice);
+      metrics.push_back(found.metric);
+      z.push_back(found.window.z);
+      starts.push_back(static_cast<int64_t>(found.window.start));
+      ends.push_back(static_cast<int64_t>(found.window.end));
+    }
+    if (rows.RowCount() > 0) {
+      storage::Appender appender(connection, MECHANISM_WINDOWS, "temp");
+      appender.Append(rows);
+      appender.Flush();
+    }
+    writer.StoreTempTable(MECHANISM_WINDOWS);
+  }
+  for (const auto& [name, value] : entries) {
     connection.Prepare("INSERT INTO refresh_state VALUES (?, ?)")
-        .Bind(1, std::string(name))
-        .Bind(2, *value)
+        .Bind(1, name)
+        .Bind(2, value)
         .Execute();
   }
   for (const auto& [id, key] : incident_windows) {

@@ -84,6 +84,13 @@ class StoredState {
   //! they cannot be read.
   std::map<std::string, std::vector<detect::RemainderDay>> RemainderDays(
       storage::Connection& connection, const std::vector<Date>& changed) const;
+  //! The stored analysis's strongest mechanism windows (detect::MechanismWindows: its cube's
+  //! first day and days, the metrics searched and every window reaching mechanism_z), when the
+  //! stored results are of this build and configuration (Incidents) and hold them whole; else
+  //! nullopt and `why` (none stored: an older cxagent, or the search did not run; a count or a
+  //! row that does not fit: damaged).
+  std::optional<detect::MechanismWindows> MechanismWindows(storage::Connection& connection,
+                                                           std::string& why) const;
   //! The stored localizations of incident windows (detect::LocalizeIncidents) none of whose days
   //! `changes` changed, when StoredState::Incidents (same configuration, data schema and
   //! per-day sums); throws Error when a stored one cannot be read.
@@ -102,6 +109,9 @@ class StoredState {
   nlohmann::json analysis_;
   std::map<std::string, std::pair<std::string, nlohmann::json>> incidents_by_id_;
   std::map<std::string, std::string> localizations_;  // window -> stored JSON
+  // The mechanism windows' entries of `refresh_state` (MECHANISM_KEYS), by name; empty when the
+  // stored results hold none of them.
+  std::map<std::string, std::string> mechanism_state_;
 };
 
 //! Text naming an incident's RCA slice and windows `w` (rca::WindowsOf), the key its stored RCA
@@ -144,12 +154,15 @@ struct StoredCubeRows {
 //! `cube_changes` is set when the stored cube was extended: what a copy of the stored results
 //! changes in their cube (storage::ResultsWriter), and reset otherwise. `stored_rows`, when
 //! valid, is the stored cube being read ahead (ReadStoredCubeAhead); RefreshCube takes it when it
-//! extends the cube, and leaves it to the caller otherwise.
+//! extends the cube, and leaves it to the caller otherwise. `fresh`, when given and the cube was
+//! extended, receives the slices of the cube that the stored one did not hold (metrics::
+//! CubeExtension::fresh).
 storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
                            std::optional<storage::CubeChanges>& cube_changes,
-                           std::future<StoredCubeRows>* stored_rows = nullptr);
+                           std::future<StoredCubeRows>* stored_rows = nullptr,
+                           std::vector<std::string>* fresh = nullptr);
 
 //! Starts reading the stored cube of `stored` on a thread of its own, so that the read runs while
 //! the refresh checks the data and sums the new days: from its copy beside the results of
@@ -225,12 +238,15 @@ void StageRemainderDays(storage::Connection& connection, storage::ResultsWriter&
 //! slices the cube left out and their volumes: `cube_volumes`, RefreshCube),
 //! `incident_windows` (each confirmed incident's id and WindowsKey), `localizations` (each
 //! incident window's localization, detect::WindowLocalizationJson), the data's units
-//! (storage::StageDataUnits) and `efficiency_days` when EfficiencyOfDays staged it.
+//! (storage::StageDataUnits), `efficiency_days` when EfficiencyOfDays staged it, and when given
+//! the mechanism search's windows (`mechanism_windows`, with their cube's first day, days, metrics
+//! and number in `refresh_state`: StoredState::MechanismWindows).
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
                        const RefreshKeys& keys, const std::string& leaves_generation,
                        const storage::DataUnits& units,
                        const std::vector<std::pair<std::string, std::string>>& incident_windows,
                        const std::string& cube_key, const metrics::CubeVolumes& cube_volumes,
-                       const detect::Localizations& localizations);
+                       const detect::Localizations& localizations,
+                       const detect::MechanismWindows* mechanism_windows = nullptr);
 
 }  // namespace cxagent::pipeline

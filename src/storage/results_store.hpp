@@ -106,6 +106,9 @@ class ResultsWriter {
   // Drops what the copy holds but the tables updated in place, and updates those (the RCA
   // artifacts).
   void UpdateCopy();
+  // Writes `analysis`, its incidents, the staged RCA artifacts and the TEMP tables named by
+  // StoreTempTable into the new file (Commit, in one transaction).
+  void WriteTables(const nlohmann::json& analysis);
   // Drops the copy (after a failure to update it) and writes the cube whole into a new file.
   void StartOver(const std::string& why);
 

@@ -285,6 +285,23 @@ TEST(MechanismDetectionTest, WithoutStrongerIncidentsAChangeLedAlertNeedsOnlyIts
   EXPECT_FALSE(ExplainedByRemainder(remainder, alert, config));
 }
 
+TEST(MechanismDetectionTest, WithoutChangeLedDetectionAWindowUnderMechanismZIsNothing) {
+  // The prep regression that is found at the default mechanism_z, held to a mechanism_z just
+  // above its strongest window's z: no window reaches it, with or without change-led detection
+  // (the search's best window under the threshold was once taken as found when it was off).
+  const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
+  const MechanismWindow best = StrongestMechanismWindow("avg_prep_wait", sums.at("prep_wait_sum"),
+                                                        sums.at("dispatched"), IncidentConfig{});
+  ASSERT_GE(best.z, IncidentConfig{}.mechanism_z);
+  IncidentConfig config;
+  config.mechanism_z = best.z * 1.02;
+  EXPECT_TRUE(Detect(sums, config).empty());
+  config.change_detection = false;
+  EXPECT_TRUE(Detect(sums, config).empty());
+  config.mechanism_z = best.z;
+  EXPECT_EQ(Detect(sums, config).size(), 1u);
+}
+
 TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
   const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 0.0, 0.0}, 7);
   EXPECT_TRUE(Detect(sums).empty());
@@ -433,6 +450,160 @@ TEST(MechanismDetectionTest, TheWindowScanFindsWhatTestingEveryWindowFinds) {
   EXPECT_GT(below, 300u);
 }
 
+// Daily sums of one mechanism metric that repeat with a period of 7 or 14 days (some days
+// without units), in exact binary fractions: 64 units a day and numerators in whole units (a
+// share) or eighths of a unit per unit (a mean), so that every prefix sum and num^2 / den is
+// exact. Windows a whole number of periods apart, with whole baselines, then have the same sums
+// to the bit, hence the same z: ties, which the search breaks by the earliest start, then end.
+std::pair<std::vector<double>, std::vector<double>> TiedMechanismSums(
+    const metrics::MetricDefinition& metric, std::mt19937& generator) {
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  const int days = 20 + static_cast<int>(uniform(generator) * 70);
+  const int period = uniform(generator) < 0.5 ? 7 : 14;
+  std::vector<double> numerators;
+  std::vector<double> denominators;
+  for (int phase = 0; phase < period; ++phase) {
+    const bool bad = period == 14 && phase >= 7;
+    const double units = uniform(generator) < 0.1 ? 0.0 : 64.0;
+    double value = 0;
+    if (metric.is_share) {
+      value = std::floor(units * (bad ? 0.3 + 0.4 * uniform(generator) : 0.1 * uniform(generator)));
+    } else {
+      value =
+          units * std::floor(8 * (bad ? 12 + 6 * uniform(generator) : 8 + uniform(generator))) / 8;
+    }
+    numerators.push_back(value);
+    denominators.push_back(units);
+  }
+  std::pair<std::vector<double>, std::vector<double>> sums;
+  for (int day = 0; day < days; ++day) {
+    sums.first.push_back(numerators[static_cast<size_t>(day % period)]);
+    sums.second.push_back(denominators[static_cast<size_t>(day % period)]);
+  }
+  return sums;
+}
+
+// Windows other than `best` with its z (MechanismZ, every window of the search's lengths).
+size_t TiesOf(const MechanismWindow& best, std::string_view metric,
+              const std::vector<double>& numerator, const std::vector<double>& denominator,
+              const IncidentConfig& config) {
+  const auto min_days =
+      static_cast<size_t>(std::max(config.min_days_after, config.mechanism_min_days));
+  const auto max_days = std::max(min_days, static_cast<size_t>(config.mechanism_max_days));
+  size_t ties = 0;
+  for (size_t start = 1; start + min_days <= numerator.size(); ++start) {
+    for (size_t end = start + min_days; end <= std::min(numerator.size(), start + max_days);
+         ++end) {
+      if ((start != best.start || end != best.end) &&
+          MechanismZ(metric, numerator, denominator, start, end, config) == best.z) {
+        ++ties;
+      }
+    }
+  }
+  return ties;
+}
+
+TEST(MechanismDetectionTest, TheStoredStrongestWindowAndTheNewDaysWindowsGiveTheWholeSearch) {
+  // A refresh's search: the strongest window over the first n - k days (as the stored analysis
+  // found it) and the windows ending on the k new days must give what the search over all n days
+  // gives, to the bit, whenever that reaches mechanism_z; and stay below it otherwise. Random
+  // series (shares and means, days without units, short ones) and periodic ones with exact ties.
+  std::mt19937 generator(1818);
+  std::vector<IncidentConfig> configs(5);
+  configs[1].mechanism_z = 0;
+  configs[2].mechanism_z = 1.5;
+  configs[3].mechanism_z = 4;
+  configs[4].mechanism_z = 3;
+  configs[4].mechanism_min_days = 3;
+  configs[4].mechanism_max_days = 10;
+  configs[4].baseline_days = 14;
+  configs[4].min_baseline_days = 7;
+  size_t reached = 0;
+  size_t below = 0;
+  size_t ending_new = 0;
+  size_t tied = 0;
+  for (int series = 0; series < 300; ++series) {
+    const auto& metric = MechanismMetric(MechanismMetrics()[series % MechanismMetrics().size()]);
+    auto [numerator, denominator] = series % 3 == 0 ? TiedMechanismSums(metric, generator)
+                                                    : RandomMechanismSums(metric, generator);
+    if (series % 10 == 1) {  // short: from a few days to about a baseline and a window
+      const size_t days = 4 + static_cast<size_t>(series / 10) % 18;
+      numerator.resize(std::min(days, numerator.size()));
+      denominator.resize(numerator.size());
+    }
+    const size_t n = numerator.size();
+    for (const auto& config : configs) {
+      const MechanismWindow whole =
+          StrongestMechanismWindow(metric.name, numerator, denominator, config);
+      const bool reaches = whole.z >= config.mechanism_z;
+      if (reaches && series % 3 == 0 &&
+          TiesOf(whole, metric.name, numerator, denominator, config) > 0) {
+        ++tied;
+      }
+      for (size_t k = 1; k <= 3 && k < n; ++k) {
+        const std::vector<double> known_numerator(numerator.begin(), numerator.end() - k);
+        const std::vector<double> known_denominator(denominator.begin(), denominator.end() - k);
+        const MechanismWindow known =
+            StrongestMechanismWindow(metric.name, known_numerator, known_denominator, config);
+        const MechanismWindow extended =
+            StrongestMechanismWindow(metric.name, numerator, denominator, config, n - k, known);
+        const std::string what = fmt::format("series {} {} over {} days, {} new, mechanism_z {}",
+                                             series, metric.name, n, k, config.mechanism_z);
+        if (reaches) {
+          ++reached;
+          if (whole.end > n - k) ++ending_new;
+          EXPECT_EQ(extended.z, whole.z) << what;
+          EXPECT_EQ(extended.start, whole.start) << what;
+          EXPECT_EQ(extended.end, whole.end) << what;
+        } else {
+          ++below;
+          EXPECT_FALSE(extended.z >= config.mechanism_z) << what << ": z " << extended.z;
+        }
+      }
+    }
+  }
+  // Every case is well represented: the strongest window among the stored days' and among the
+  // new days', none reaching, and ties.
+  EXPECT_GT(reached, 800u);
+  EXPECT_GT(ending_new, 100u);
+  EXPECT_GT(reached - ending_new, 300u);
+  EXPECT_GT(below, 300u);
+  EXPECT_GT(tied, 20u);
+}
+
+TEST(MechanismDetectionTest, AStoredWindowAsStrongAsANewOneWinsWhenItStartsNoLater) {
+  // The tie between the stored days' strongest window and one ending on a new day goes to the
+  // earlier start (then the earlier end, so the stored one on the same start), as in the search
+  // of every window. The stored windows here are made up with the new one's z.
+  const auto sums = SimulateSlice(60, 40, {45, 60, 6.0, 3.0, 0.0}, 7);
+  const auto& numerator = sums.at("prep_wait_sum");
+  const auto& denominator = sums.at("dispatched");
+  const IncidentConfig config;
+  const MechanismWindow whole =
+      StrongestMechanismWindow("avg_prep_wait", numerator, denominator, config);
+  ASSERT_GE(whole.z, config.mechanism_z);
+  ASSERT_EQ(whole.end, 60u);
+  const auto extend = [&](const MechanismWindow& known) {
+    return StrongestMechanismWindow("avg_prep_wait", numerator, denominator, config, 59, known);
+  };
+  const MechanismWindow later{whole.z, whole.start + 1, whole.start + 8};
+  const MechanismWindow same{whole.z, whole.start, whole.start + 7};
+  const MechanismWindow earlier{whole.z, whole.start - 1, whole.start + 6};
+  const MechanismWindow weaker{whole.z - 1e-9, whole.start - 1, whole.start + 6};
+  for (const auto& [known, expected] :
+       {std::pair{later, whole}, {same, same}, {earlier, earlier}, {weaker, whole}}) {
+    const MechanismWindow found = extend(known);
+    EXPECT_EQ(found.z, expected.z);
+    EXPECT_EQ(found.start, expected.start) << known.start;
+    EXPECT_EQ(found.end, expected.end) << known.start;
+  }
+  // A stored window under mechanism_z says only that none reached it.
+  const MechanismWindow under{config.mechanism_z - 1, 3, 10};
+  EXPECT_EQ(extend(under).start, whole.start);
+  EXPECT_THROW(StrongestMechanismWindow("avg_prep_wait", numerator, denominator, config, 61, {}),
+               Error);
+}
+
 TEST(MechanismDetectionTest, AWindowsZIsTheScansZ) {
   const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
   const auto& numerator = sums.at("prep_wait_sum");
@@ -488,6 +659,89 @@ TEST(MechanismDetectionTest, BuildIncidentsReportsHowTheIncidentWasFound) {
   IncidentConfig cx_only;
   cx_only.mechanism_detection = false;
   EXPECT_TRUE(BuildIncidents(connection, table, registry, cx_only).empty());
+}
+
+TEST(MechanismDetectionTest, ARefreshSearchesOnlyTheWindowsEndingOnTheNewDaysOfTheSlicesItKnows) {
+  storage::Database database;
+  storage::Connection connection(database);
+  DetectorRegistry registry;
+  RegisterBuiltinDetectors(registry);
+  const std::string slice = "daypart=lunch&region=boston";
+  auto sums = SimulateSlice(90, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
+  const auto table = CubeTable(connection, slice, sums);
+  for (auto& [column, values] : sums) values.pop_back();
+  const auto stored_table = CubeTable(connection, slice, sums);
+  const IncidentConfig config;
+  // A full search reports every slice's strongest windows that reach mechanism_z.
+  MechanismSearch full;
+  const auto incidents =
+      BuildIncidents(connection, table, registry, config, {}, {}, nullptr, &full);
+  ASSERT_EQ(incidents.size(), 1u);
+  ASSERT_TRUE(full.found);
+  EXPECT_EQ(full.found->first, FIRST);
+  EXPECT_EQ(full.found->days, 90u);
+  EXPECT_EQ(full.reused, 0u);
+  const auto prep = std::find_if(full.found->reached.begin(), full.found->reached.end(),
+                                 [](const auto& found) { return found.metric == "avg_prep_wait"; });
+  ASSERT_NE(prep, full.found->reached.end());
+  EXPECT_EQ(prep->slice, slice);
+  EXPECT_GE(prep->window.z, config.mechanism_z);
+  // The windows of the first 89 days, extended by the 90th: the same incident and windows.
+  MechanismSearch before;
+  BuildIncidents(connection, stored_table, registry, config, {}, {}, nullptr, &before);
+  ASSERT_TRUE(before.found);
+  EXPECT_EQ(before.found->days, 89u);
+  MechanismSearch refresh{.stored = before.found};
+  const auto again = BuildIncidents(connection, table, registry, config, {}, {}, nullptr, &refresh);
+  EXPECT_EQ(refresh.reused, 1u);
+  EXPECT_EQ(refresh.why, "");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(IncidentJson(again[0]).dump(), IncidentJson(incidents[0]).dump());
+  ASSERT_TRUE(refresh.found);
+  ASSERT_EQ(refresh.found->reached.size(), full.found->reached.size());
+  for (size_t i = 0; i < full.found->reached.size(); ++i) {
+    EXPECT_EQ(refresh.found->reached[i].metric, full.found->reached[i].metric);
+    EXPECT_EQ(refresh.found->reached[i].window.z, full.found->reached[i].window.z);
+    EXPECT_EQ(refresh.found->reached[i].window.start, full.found->reached[i].window.start);
+    EXPECT_EQ(refresh.found->reached[i].window.end, full.found->reached[i].window.end);
+  }
+  // The stored windows are taken as they are: a slice said to have none over the 89 days is
+  // searched on the new day only (and the regression of days 30-40 is not seen), unless the
+  // stored cube did not hold it (`fresh`): then it is searched in full.
+  const MechanismWindows none{FIRST, 89, before.found->metrics, {}};
+  MechanismSearch known{.stored = none};
+  EXPECT_TRUE(BuildIncidents(connection, table, registry, config, {}, {}, nullptr, &known).empty());
+  EXPECT_EQ(known.reused, 1u);
+  MechanismSearch fresh{.stored = none, .fresh = {slice}};
+  EXPECT_EQ(BuildIncidents(connection, table, registry, config, {}, {}, nullptr, &fresh).size(),
+            1u);
+  EXPECT_EQ(fresh.reused, 0u);
+  // Windows of another first day, of more days than the cube or of other metrics are not taken.
+  for (const auto& [first, days, metrics, why] :
+       {std::tuple{AddDays(FIRST, 1), size_t{89}, none.metrics, "starts on"},
+        std::tuple{FIRST, size_t{91}, none.metrics, "cover 91 days, the cube 90"},
+        std::tuple{FIRST, size_t{89}, std::vector<std::string>{"avg_prep_wait"}, "metrics"}}) {
+    MechanismSearch other{.stored = MechanismWindows{first, days, metrics, {}}};
+    EXPECT_EQ(BuildIncidents(connection, table, registry, config, {}, {}, nullptr, &other).size(),
+              1u);
+    EXPECT_EQ(other.reused, 0u);
+    EXPECT_NE(other.why.find(why), std::string::npos) << other.why;
+  }
+  // A stored window that the search cannot have found (past the stored days, under mechanism_z,
+  // too short, twice) is damage: not taken either.
+  const auto stored_prep =
+      std::find_if(before.found->reached.begin(), before.found->reached.end(),
+                   [](const auto& found) { return found.metric == "avg_prep_wait"; });
+  ASSERT_NE(stored_prep, before.found->reached.end());
+  for (const MechanismWindow& window : {MechanismWindow{20, 30, 90}, MechanismWindow{1, 30, 40},
+                                        MechanismWindow{20, 30, 33}, stored_prep->window}) {
+    MechanismWindows damaged = *before.found;
+    damaged.reached.push_back({slice, "avg_prep_wait", window});
+    MechanismSearch other{.stored = damaged};
+    BuildIncidents(connection, table, registry, config, {}, {}, nullptr, &other);
+    EXPECT_EQ(other.reused, 0u);
+    EXPECT_NE(other.why.find("damaged"), std::string::npos) << other.why;
+  }
 }
 
 // A cx_score alert as MergeAlerts receives it: `delta` points over `orders` orders from day

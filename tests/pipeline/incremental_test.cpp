@@ -301,6 +301,123 @@ TEST_F(IncrementalTest, ANewDayIsSummedAloneAndTheResultEqualsAFullAnalysis) {
   ExpectSameAnalysis(appended_, full_);
   ExpectSameStoredCube(dir_->File("appended"), dir_->File("all-full"));
   ASSERT_GE(full_["incidents"].size(), 2u) << full_.dump();
+  // The mechanism search took the stored analysis's strongest windows in every slice (none new
+  // to the cube here) and searched only the windows ending on the new day.
+  EXPECT_GT(appended_report_.reused_mechanism_slices, 100u) << appended_report_.mechanism_reason;
+  EXPECT_EQ(appended_report_.mechanism_reason, "");
+}
+
+// The strongest mechanism windows stored with the results of `folder` (slice, metric, start,
+// end -> z) and their entries of refresh_state.
+std::pair<std::map<std::string, double>, std::map<std::string, std::string>> StoredMechanisms(
+    const fs::path& folder) {
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+  std::map<std::string, double> windows;
+  const storage::Table rows = connection.Query("SELECT * FROM r.mechanism_windows");
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    windows[fmt::format("{} {} {} {}", rows.Get("slice").StringAt(i),
+                        rows.Get("metric").StringAt(i), rows.Get("start_day").ints[i],
+                        rows.Get("end_day").ints[i])] = rows.Get("z").doubles[i];
+  }
+  std::map<std::string, std::string> state;
+  const storage::Table entries =
+      connection.Query("SELECT name, value FROM r.refresh_state WHERE name LIKE 'mechanism%'");
+  for (size_t i = 0; i < entries.RowCount(); ++i) {
+    state[std::string(entries.Get("name").StringAt(i))] = entries.Get("value").StringAt(i);
+  }
+  return {windows, state};
+}
+
+// The windows a refresh stores (the stored ones extended by the new day's) are those a full
+// analysis of all the days stores, for the refresh after it.
+TEST_F(IncrementalTest, TheRefreshStoresTheMechanismWindowsAFullAnalysisStores) {
+  const fs::path folder = dir_->File("mechanisms-full");
+  CopyFolder(dir_->File("all"), folder, false);
+  pipeline::RefreshReport first;
+  Refresh(folder, first);
+  EXPECT_EQ(first.mode, "full");
+  EXPECT_EQ(first.reused_mechanism_slices, 0u);
+  const auto [refreshed, refreshed_state] = StoredMechanisms(dir_->File("appended"));
+  const auto [full, full_state] = StoredMechanisms(folder);
+  EXPECT_EQ(refreshed_state, full_state);
+  EXPECT_EQ(refreshed_state.at("mechanism_days"), "30");
+  EXPECT_EQ(refreshed_state.at("mechanism_first"), "2026-03-02");
+  EXPECT_EQ(refreshed_state.at("mechanism_windows"), std::to_string(full.size()));
+  ASSERT_FALSE(full.empty());
+  ASSERT_EQ(refreshed.size(), full.size());
+  for (const auto& [window, z] : full) {
+    ASSERT_TRUE(refreshed.contains(window)) << window;
+    EXPECT_LE(std::fabs(refreshed.at(window) - z), 1e-9 * std::fabs(z)) << window;
+  }
+}
+
+// The stored results of the 29 days changed by `sql` (on the results attached as `r`), then the
+// last day added and refreshed: the refresh must equal the full analysis, and its report says
+// what it did with the stored mechanism windows.
+pipeline::RefreshReport RefreshAfter(const TempDir& dir, const std::string& name,
+                                     const std::string& sql, const json& full) {
+  const fs::path folder = dir.File(name);
+  WriteTables(dir.File("world"), folder, false);
+  pipeline::RefreshReport first;
+  Refresh(folder, first);
+  EXPECT_EQ(first.mode, "full");
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    connection.Execute(
+        fmt::format("ATTACH {} AS r", Literal(folder / ".cxagent" / "results.duckdb")));
+    connection.Execute(sql + "; DETACH r");
+  }
+  for (const char* table : TABLES) {
+    if (std::string(table) == "change_log") continue;
+    fs::copy_file(fs::path(dir.File("all")) / table / "part-1.parquet",
+                  folder / table / "part-1.parquet");
+  }
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  ExpectSameAnalysis(refreshed, full);
+  return report;
+}
+
+// Stored mechanism windows that are missing, damaged or of another cube are not reused: every
+// window is searched (the log says why) and the refresh still equals a full analysis.
+TEST_F(IncrementalTest, StoredMechanismWindowsThatDoNotFitAreSearchedAgain) {
+  const struct {
+    const char* name;
+    const char* sql;
+    const char* why;
+  } cases[] = {
+      {"mechanisms-none", "DROP TABLE r.mechanism_windows", "hold none"},
+      {"mechanisms-unnamed", "DELETE FROM r.refresh_state WHERE name = 'mechanism_days'",
+       "hold none"},
+      {"mechanisms-lost-row", "DELETE FROM r.mechanism_windows WHERE rowid = 0", "damaged"},
+      {"mechanisms-null", "UPDATE r.mechanism_windows SET z = NULL WHERE rowid = 0",
+       "column z is damaged"},
+      {"mechanisms-past-the-days", "UPDATE r.mechanism_windows SET end_day = 40 WHERE rowid = 0",
+       "damaged"},
+      {"mechanisms-under-mechanism-z", "UPDATE r.mechanism_windows SET z = 1 WHERE rowid = 0",
+       "damaged"},
+      {"mechanisms-days", "UPDATE r.refresh_state SET value = 'x' WHERE name = 'mechanism_days'",
+       "damaged"},
+      {"mechanisms-first-day",
+       "UPDATE r.refresh_state SET value = '2026-03-01' WHERE name = 'mechanism_first'",
+       "the cube starts on 2026-03-02, the stored windows' on 2026-03-01"},
+      {"mechanisms-metrics",
+       "UPDATE r.refresh_state SET value = 'on_time_rate' WHERE name = 'mechanism_metrics'",
+       "other mechanism metrics"},
+  };
+  for (const auto& entry : cases) {
+    SCOPED_TRACE(entry.name);
+    const pipeline::RefreshReport report = RefreshAfter(*dir_, entry.name, entry.sql, full_);
+    EXPECT_EQ(report.reused_mechanism_slices, 0u);
+    EXPECT_NE(report.mechanism_reason.find(entry.why), std::string::npos)
+        << report.mechanism_reason;
+  }
 }
 
 // Rows of the stored cube of `folder` that come before a row of a lower slice or date: a cube
@@ -476,10 +593,14 @@ TEST_F(IncrementalTest, ARedeliveredDayAndALateRatingReplaceTheirDaysSums) {
   EXPECT_NE(std::find(days.begin(), days.end(), "2026-03-06"), days.end());
   EXPECT_NE(std::find(days.begin(), days.end(), "2026-03-04"), days.end());
   EXPECT_LE(days.size(), 6u) << fmt::format("{}", fmt::join(days, ", "));
-  // Days the stored cube holds changed: it is rolled up from every day's sums.
+  // Days the stored cube holds changed: it is rolled up from every day's sums, and every
+  // mechanism window is searched (those of the stored days may have changed).
   EXPECT_EQ(report.cube, "rolled up");
   EXPECT_NE(report.cube_reason.find("which the stored cube holds"), std::string::npos)
       << report.cube_reason;
+  EXPECT_EQ(report.reused_mechanism_slices, 0u);
+  EXPECT_NE(report.mechanism_reason.find("rolled up"), std::string::npos)
+      << report.mechanism_reason;
   ExpectSameAnalysis(refreshed, Full(folder, *dir_, "redelivered-full"));
   ExpectSameStoredCube(folder, dir_->File("redelivered-full"));
   ASSERT_EQ(refreshed["data"]["orders"], full_["data"]["orders"]);
@@ -660,6 +781,10 @@ TEST_F(IncrementalTest, AnotherConfigurationReusesTheSumsButNoIncident) {
   // The cube's own settings did not change: the stored cube stands (no day was added).
   EXPECT_EQ(report.cube, "extended") << report.cube_reason;
   EXPECT_TRUE(report.reused_incidents.empty());
+  // Nor the mechanism search's windows (mechanism_z and the window lengths are settings).
+  EXPECT_EQ(report.reused_mechanism_slices, 0u);
+  EXPECT_NE(report.mechanism_reason.find("another configuration"), std::string::npos)
+      << report.mechanism_reason;
   // Nor the RCA's drawn orders nor the efficiency's day sums: they are read under the config.
   EXPECT_EQ(report.reused_fact_windows, 0u);
   EXPECT_EQ(report.reused_efficiency_days, 0);
