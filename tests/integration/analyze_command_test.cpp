@@ -91,6 +91,26 @@ nlohmann::json GenerateAndAnalyze(const TempDir& dir, const std::string& scenari
   return nlohmann::json::parse(ReadFile(dir.File("a.json")));
 }
 
+// The world of a drawn scenario (YAML text, as `evaluate --random` writes them) in dir/world.
+void GenerateDrawn(const TempDir& dir, const std::string& scenario) {
+  WriteFileAtomic(dir.File("scenario.yaml"), scenario);
+  const auto generated = RunCxagent("generate --scenario " + dir.File("scenario.yaml") + " --out " +
+                                    dir.File("world"));
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+}
+
+// The analysis of dir/world with the configuration `config` (YAML text; none when empty).
+nlohmann::json AnalyzeWith(const TempDir& dir, const std::string& config) {
+  std::string arguments = "analyze --data " + dir.File("world") + " --out " + dir.File("a.json");
+  if (!config.empty()) {
+    WriteFileAtomic(dir.File("config.yaml"), config);
+    arguments += " --config " + dir.File("config.yaml");
+  }
+  const auto analyzed = RunCxagent(arguments);
+  EXPECT_EQ(analyzed.exit_code, 0) << analyzed.err;
+  return nlohmann::json::parse(ReadFile(dir.File("a.json")));
+}
+
 TEST_P(AnalyzeGeneratedTest, FindsTheInjectedIncidentWithinTwoDays) {
   TempDir dir;
   const nlohmann::json analysis =
@@ -181,24 +201,17 @@ TEST(AnalyzeChangeLedTest, ALoggedReleaseInASmallSliceIsFoundThroughItsChange) {
 // day), leaves it unconfirmed.
 TEST(AnalyzeChangeLedTest, ASmallReleaseIsNamedWhenItsShiftIsScaledByTheBaseline) {
   TempDir dir;
-  WriteFileAtomic(dir.File("release.yaml"),
-                  "name: small-release\nseed: 7820911669778835842\nstart_date: 2025-11-10\n"
-                  "days: 42\norders_per_day: 3000\nregions: [bay_area, seattle, chicago, boston, "
-                  "atlanta]\ndecoy_changes: 1\nnoise: 1.55\nincidents:\n"
-                  "  - {id: release, cause: app_release_regression, slice: {customer_segment: new, "
-                  "platform: web}, start_day: 23, end_day: 30, magnitude: 0.042, log_change: "
-                  "true}\n");
-  const auto generated =
-      RunCxagent("generate --scenario " + dir.File("release.yaml") + " --out " + dir.File("world"));
-  ASSERT_EQ(generated.exit_code, 0) << generated.err;
-  WriteFileAtomic(dir.File("welch.yaml"), "rca:\n  baseline_variance_z: false\n");
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: small-release\nseed: 7820911669778835842\nstart_date: 2025-11-10\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, seattle, chicago, boston, atlanta]\n"
+      "decoy_changes: 1\nnoise: 1.55\nincidents:\n"
+      "  - {id: release, cause: app_release_regression, slice: {customer_segment: new, platform: "
+      "web}, start_day: 23, end_day: 30, magnitude: 0.042, log_change: true}\n"));
   for (const bool baseline : {true, false}) {
     SCOPED_TRACE(baseline ? "baseline variance" : "Welch");
-    const auto analyzed =
-        RunCxagent("analyze --data " + dir.File("world") + " --out " + dir.File("a.json") +
-                   (baseline ? std::string() : " --config " + dir.File("welch.yaml")));
-    ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
-    const auto analysis = nlohmann::json::parse(ReadFile(dir.File("a.json")));
+    const auto analysis =
+        AnalyzeWith(dir, baseline ? std::string() : "rca:\n  baseline_variance_z: false\n");
     const nlohmann::json web = {{"customer_segment", "new"}, {"platform", "web"}};
     const auto& list = analysis[baseline ? "incidents" : "unconfirmed"];
     ASSERT_EQ(list.size(), 1u) << analysis.dump(1).substr(0, 2000);
@@ -220,26 +233,20 @@ TEST(AnalyzeChangeLedTest, ASmallReleaseIsNamedWhenItsShiftIsScaledByTheBaseline
 // scope, the incident is the release's, with its cause.
 TEST(AnalyzeChangeLedTest, AChangeLedIncidentStaysInsideItsChangesScope) {
   TempDir dir;
-  WriteFileAtomic(dir.File("release.yaml"),
-                  "name: release\nseed: 188726907574380246\nstart_date: 2026-07-14\ndays: 42\n"
-                  "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, "
-                  "new_york, boston, atlanta]\ndecoy_changes: 6\nnoise: 1.22\nincidents:\n"
-                  "  - {id: a, cause: app_release_regression, slice: {customer_segment: returning, "
-                  "platform: ios, region: los_angeles}, start_day: 21, end_day: 32, magnitude: "
-                  "0.019, log_change: true}\n");
-  const auto generated =
-      RunCxagent("generate --scenario " + dir.File("release.yaml") + " --out " + dir.File("world"));
-  ASSERT_EQ(generated.exit_code, 0) << generated.err;
-  WriteFileAtomic(dir.File("crossing.yaml"), "incidents:\n  change_roots_nested: false\n");
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: release\nseed: 188726907574380246\nstart_date: 2026-07-14\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, new_york, boston, "
+      "atlanta]\ndecoy_changes: 6\nnoise: 1.22\nincidents:\n"
+      "  - {id: a, cause: app_release_regression, slice: {customer_segment: returning, platform: "
+      "ios, region: los_angeles}, start_day: 21, end_day: 32, magnitude: 0.019, log_change: "
+      "true}\n"));
   const nlohmann::json scope = {
       {"customer_segment", "returning"}, {"platform", "ios"}, {"region", "los_angeles"}};
   for (const bool nested : {true, false}) {
     SCOPED_TRACE(nested ? "nested roots" : "any root");
-    const auto analyzed =
-        RunCxagent("analyze --data " + dir.File("world") + " --out " + dir.File("a.json") +
-                   (nested ? std::string() : " --config " + dir.File("crossing.yaml")));
-    ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
-    const auto analysis = nlohmann::json::parse(ReadFile(dir.File("a.json")));
+    const auto analysis =
+        AnalyzeWith(dir, nested ? std::string() : "incidents:\n  change_roots_nested: false\n");
     const nlohmann::json* release = nullptr;
     for (const char* list : {"incidents", "unconfirmed"}) {
       for (const auto& incident : analysis[list]) {
@@ -266,25 +273,19 @@ TEST(AnalyzeChangeLedTest, AChangeLedIncidentStaysInsideItsChangesScope) {
 // grocery's loss, do not replace it.
 TEST(AnalyzeMechanismLedTest, ASubstitutionRegressionIsReportedInItsOwnSlice) {
   TempDir dir;
-  WriteFileAtomic(dir.File("substitution.yaml"),
-                  "name: substitution\nseed: 1381628168892358392\nstart_date: 2025-02-10\n"
-                  "days: 42\norders_per_day: 3000\nregions: [los_angeles, seattle, boston, "
-                  "austin, atlanta]\ndecoy_changes: 4\nnoise: 1.41\nincidents:\n"
-                  "  - {id: a, cause: substitution_model_regression, slice: {region: boston, "
-                  "store_type: grocery}, start_day: 33, magnitude: 0.595, log_change: true}\n");
-  const auto generated = RunCxagent("generate --scenario " + dir.File("substitution.yaml") +
-                                    " --out " + dir.File("world"));
-  ASSERT_EQ(generated.exit_code, 0) << generated.err;
-  WriteFileAtomic(dir.File("roots.yaml"), "incidents:\n  mechanism_root_cover: 0\n");
-  WriteFileAtomic(dir.File("cx-lead.yaml"), "incidents:\n  lead_by_mechanism: false\n");
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: substitution\nseed: 1381628168892358392\nstart_date: 2025-02-10\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [los_angeles, seattle, boston, austin, atlanta]\n"
+      "decoy_changes: 4\nnoise: 1.41\nincidents:\n"
+      "  - {id: a, cause: substitution_model_regression, slice: {region: boston, store_type: "
+      "grocery}, start_day: 33, magnitude: 0.595, log_change: true}\n"));
   const nlohmann::json grocery = {{"region", "boston"}, {"store_type", "grocery"}};
-  for (const std::string config : {"", "roots.yaml", "cx-lead.yaml"}) {
+  const std::string roots = "incidents:\n  mechanism_root_cover: 0\n";
+  const std::string cx_lead = "incidents:\n  lead_by_mechanism: false\n";
+  for (const std::string& config : {std::string(), roots, cx_lead}) {
     SCOPED_TRACE(config);
-    const auto analyzed =
-        RunCxagent("analyze --data " + dir.File("world") + " --out " + dir.File("a.json") +
-                   (config.empty() ? std::string() : " --config " + dir.File(config)));
-    ASSERT_EQ(analyzed.exit_code, 0) << analyzed.err;
-    const auto analysis = nlohmann::json::parse(ReadFile(dir.File("a.json")));
+    const auto analysis = AnalyzeWith(dir, config);
     ASSERT_EQ(analysis["incidents"].size(), 1u) << analysis["incidents"].dump();
     const auto& found = analysis["incidents"][0];
     EXPECT_EQ(found["detected_by"], "substitution_accept_rate");
@@ -293,7 +294,7 @@ TEST(AnalyzeMechanismLedTest, ASubstitutionRegressionIsReportedInItsOwnSlice) {
       EXPECT_EQ(found["slice"], grocery);
       EXPECT_EQ(found["slices"][0]["slice"], grocery);
       EXPECT_EQ(found["start_date"], "2025-03-15");
-    } else if (config == "roots.yaml") {
+    } else if (config == roots) {
       EXPECT_EQ(found["slice"], grocery);
       EXPECT_NE(found["slices"][0]["slice"], grocery);
     } else {
