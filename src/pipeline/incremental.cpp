@@ -721,12 +721,21 @@ void StageFacts(storage::Connection& connection, storage::ResultsWriter& writer,
   writer.StoreTempTable("facts_draws");
 }
 
+// Stages `rows` as the TEMP table `name` (`columns`: its SQL column list, in the order of the
+// rows' columns), stored with the results when they are written.
+void StageRows(storage::Connection& connection, storage::ResultsWriter& writer,
+               const std::string& name, std::string_view columns, const storage::Table& rows) {
+  connection.Execute(fmt::format("CREATE OR REPLACE TEMP TABLE {} ({})", name, columns));
+  if (rows.RowCount() > 0) {
+    storage::Appender appender(connection, name, "temp");
+    appender.Append(rows);
+    appender.Flush();
+  }
+  writer.StoreTempTable(name);
+}
+
 void StageRemainderDays(storage::Connection& connection, storage::ResultsWriter& writer,
                         const detect::RemainderDays& remainders) {
-  connection.Execute(fmt::format(
-      "CREATE OR REPLACE TEMP TABLE {} (key VARCHAR, day DATE, cx_sum DOUBLE, orders DOUBLE, "
-      "mechanism_num DOUBLE, mechanism_den DOUBLE)",
-      REMAINDER_DAYS));
   storage::Table rows;
   auto& keys = rows.AddColumn("key", storage::ColumnType::VARCHAR).strings;
   auto& days = rows.AddColumn("day", storage::ColumnType::DATE).ints;
@@ -744,12 +753,10 @@ void StageRemainderDays(storage::Connection& connection, storage::ResultsWriter&
       mechanism_den.push_back(day.mechanism_den);
     }
   }
-  if (rows.RowCount() > 0) {
-    storage::Appender appender(connection, REMAINDER_DAYS, "temp");
-    appender.Append(rows);
-    appender.Flush();
-  }
-  writer.StoreTempTable(REMAINDER_DAYS);
+  StageRows(connection, writer, REMAINDER_DAYS,
+            "key VARCHAR, day DATE, cx_sum DOUBLE, orders DOUBLE, mechanism_num DOUBLE, "
+            "mechanism_den DOUBLE",
+            rows);
 }
 
 void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& writer,
@@ -784,10 +791,6 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
       entries.emplace_back(MECHANISM_KEYS[i], values[i]);
     }
     // One append of the windows (a few hundred rows), their days as offsets from `first`.
-    connection.Execute(fmt::format(
-        "CREATE OR REPLACE TEMP TABLE {} (slice VARCHAR, metric VARCHAR, z DOUBLE, start_day "
-        "INTEGER, end_day INTEGER)",
-        MECHANISM_WINDOWS));
     storage::Table rows;
     auto& slices = rows.AddColumn("slice", storage::ColumnType::VARCHAR).strings;
     auto& metrics = rows.AddColumn("metric", storage::ColumnType::VARCHAR).strings;
@@ -801,12 +804,8 @@ void StageRefreshState(storage::Connection& connection, storage::ResultsWriter& 
       starts.push_back(static_cast<int64_t>(found.window.start));
       ends.push_back(static_cast<int64_t>(found.window.end));
     }
-    if (rows.RowCount() > 0) {
-      storage::Appender appender(connection, MECHANISM_WINDOWS, "temp");
-      appender.Append(rows);
-      appender.Flush();
-    }
-    writer.StoreTempTable(MECHANISM_WINDOWS);
+    StageRows(connection, writer, MECHANISM_WINDOWS,
+              "slice VARCHAR, metric VARCHAR, z DOUBLE, start_day INTEGER, end_day INTEGER", rows);
   }
   for (const auto& [name, value] : entries) {
     connection.Prepare("INSERT INTO refresh_state VALUES (?, ?)")

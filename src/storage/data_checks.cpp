@@ -46,18 +46,19 @@ std::optional<DataFinding> ScopeFinding(const Table& scopes,
                                         const std::string& origin) {
   std::optional<DataFinding> finding;
   std::string first_id;
+  const auto& scope = scopes.Get("scope");
+  const auto& ids = scopes.Get("id");
+  const auto& rows = scopes.Get("n");
   for (size_t row = 0; row < scopes.RowCount(); ++row) {
-    const auto& scope = scopes.Get("scope");
     const std::string text = scope.IsNull(row) ? std::string() : std::string(scope.StringAt(row));
     const std::string problem = ChangeScopeProblem(text, dimensions);
     if (problem.empty()) continue;
-    const auto& ids = scopes.Get("id");
     const std::string id = ids.IsNull(row) ? std::string() : std::string(ids.StringAt(row));
     if (!finding) {
       finding = DataFinding{
           Severity::WARNING, "scope_not_a_slice", "change_log", "scope", origin, "", 0, {}};
     }
-    finding->count += scopes.Get("n").ints[row];
+    finding->count += rows.ints[row];
     if (finding->message.empty() || id < first_id) {
       first_id = id;
       finding->message = fmt::format(

@@ -409,20 +409,27 @@ MechanismWindow EveryWindow(std::string_view metric, const std::vector<double>& 
   return best;
 }
 
+// The window searches' settings under test: the defaults, mechanism_z from 0 to 4, and short
+// windows and baselines.
+std::vector<IncidentConfig> SearchConfigs() {
+  std::vector<IncidentConfig> configs(5);
+  configs[1].mechanism_z = 0;
+  configs[2].mechanism_z = 1.5;
+  configs[3].mechanism_z = 4;
+  configs[4].mechanism_z = 3;
+  configs[4].mechanism_min_days = 3;
+  configs[4].mechanism_max_days = 10;
+  configs[4].baseline_days = 14;
+  configs[4].min_baseline_days = 7;
+  return configs;
+}
+
 TEST(MechanismDetectionTest, TheWindowScanFindsWhatTestingEveryWindowFinds) {
   // The scan skips windows that cannot reach mechanism_z: where the strongest window reaches it,
   // it must be the same window with the same z to the bit; elsewhere it must stay below.
   std::mt19937 generator(2026);
-  std::vector<IncidentConfig> configs(6);
-  configs[1].mechanism_z = 0;
-  configs[2].mechanism_z = 1.5;
-  configs[3].mechanism_z = 4;
-  configs[4].mechanism_z = 6;
-  configs[5].mechanism_z = 3;
-  configs[5].mechanism_min_days = 3;
-  configs[5].mechanism_max_days = 10;
-  configs[5].baseline_days = 14;
-  configs[5].min_baseline_days = 7;
+  std::vector<IncidentConfig> configs = SearchConfigs();
+  configs.emplace_back().mechanism_z = 6;
   size_t reached = 0;
   size_t below = 0;
   for (int series = 0; series < 360; ++series) {
@@ -509,15 +516,7 @@ TEST(MechanismDetectionTest, TheStoredStrongestWindowAndTheNewDaysWindowsGiveThe
   // gives, to the bit, whenever that reaches mechanism_z; and stay below it otherwise. Random
   // series (shares and means, days without units, short ones) and periodic ones with exact ties.
   std::mt19937 generator(1818);
-  std::vector<IncidentConfig> configs(5);
-  configs[1].mechanism_z = 0;
-  configs[2].mechanism_z = 1.5;
-  configs[3].mechanism_z = 4;
-  configs[4].mechanism_z = 3;
-  configs[4].mechanism_min_days = 3;
-  configs[4].mechanism_max_days = 10;
-  configs[4].baseline_days = 14;
-  configs[4].min_baseline_days = 7;
+  const std::vector<IncidentConfig> configs = SearchConfigs();
   size_t reached = 0;
   size_t below = 0;
   size_t ending_new = 0;
