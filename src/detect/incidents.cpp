@@ -811,7 +811,8 @@ std::string SliceCondition(const Slice& slice) {
   return condition;
 }
 
-std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& config) {
+std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& config,
+                              const SharesOrders& shares) {
   std::sort(alerts.begin(), alerts.end(), [](const Alert& a, const Alert& b) {
     const double ea = Evidence(a);
     const double eb = Evidence(b);
@@ -874,11 +875,35 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
         const bool windowed = alert.detected_by != "cx" || incident.lead.detected_by != "cx";
         const bool inside = OverlapsInTime(alert, incident.lead, config.merge_days) ||
                             (windowed && WindowsOverlap(alert, incident.lead));
-        if ((close && Intersects(alert.slice, incident.lead.slice)) ||
-            (inside && Nested(alert.slice, incident.lead.slice))) {
+        // A change-led incident's ancestor that fell days after the change fell for another
+        // reason (random-6421-022: a region's supply shortage four days after a batching
+        // policy in its restaurants): it joins only with a close start.
+        const bool apart = config.change_ancestors_close && !incident.lead.change_id.empty() &&
+                           !close && alert.slice != incident.lead.slice &&
+                           alert.slice.Contains(incident.lead.slice);
+        const bool share = shares ? shares(alert.slice, incident.lead.slice)
+                                  : Intersects(alert.slice, incident.lead.slice);
+        if ((close && share) || (inside && !apart && Nested(alert.slice, incident.lead.slice))) {
           home = &incident;
           break;
         }
+      }
+      // A change-led alert takes the lead of an incident led by a slice inside its change's
+      // scope over the same time: the change's regression seen through fewer orders (tuning
+      // world random-11-002: Atlanta grocery's radius change and its returning customers).
+      if (!second_pass && !alert.change_id.empty() && config.change_claims_mechanism) {
+        for (auto& incident : incidents) {
+          const Alert& lead = incident.lead;
+          if (lead.change_id.empty() && lead.slice != alert.slice &&
+              alert.slice.Contains(lead.slice) &&
+              (StartsClose(alert, lead, config.merge_days) || WindowsOverlap(alert, lead))) {
+            incident.related.push_back(std::move(incident.lead));
+            incident.lead = alert;
+            home = &incident;
+            break;
+          }
+        }
+        if (home != nullptr) continue;
       }
       if (home != nullptr) {
         if (second_pass) {
@@ -1169,6 +1194,15 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.change_roots_nested =
       reader.Boolean("change_roots_nested", config.change_roots_nested,
                      "a change-led incident keeps only localized roots inside its change's scope");
+  config.change_claims_mechanism =
+      reader.Boolean("change_claims_mechanism", config.change_claims_mechanism,
+                     "a mechanism window a logged change in its slice explains too is change-led");
+  config.own_days = reader.Boolean(
+      "own_days", config.own_days,
+      "an incident inside a wider one that began later reads the days before it for its causes");
+  config.change_ancestors_close = reader.Boolean(
+      "change_ancestors_close", config.change_ancestors_close,
+      "an ancestor joins a change-led incident only when their starts are within merge_days");
   config.change_z = reader.Number("change_z", config.change_z, 0, 1000,
                                   "window z a mechanism of a logged change's kind must reach");
   config.change_start_days =
@@ -1296,7 +1330,36 @@ std::vector<Alert> DetectMechanisms(
     // to the windows starting with it (step 6c), where change_z suffices; without change-led
     // detection such a mechanism has no window.
     std::string_view change_id;
-    if (!(best.z >= config.mechanism_z)) {
+    if (best.z >= config.mechanism_z) {
+      // A logged change in exactly this slice that explains the same move (its window reaches
+      // change_z and overlaps the strongest) dates it and gives it its own evidence: the change's
+      // regression, not a piece of a wider one that happens to overlap it (tuning world
+      // random-6421-013: an ETA model rollout in one region's dinner restaurants, five days
+      // before the region's radius expansion, was folded into the region's incident).
+      if (config.change_detection && config.change_claims_mechanism) {
+        MechanismWindow claimed;
+        for (const LoggedChange& change : changes) {
+          const auto acts = ChangeMechanisms(change.kind);
+          if (std::find(acts.begin(), acts.end(), name) == acts.end() || change.date < first) {
+            continue;
+          }
+          const auto day = static_cast<size_t>(change.date.days - first.days);
+          if (day >= n) continue;
+          const MechanismWindow window = ChangeWindow(metric, prefix, n, day, config);
+          // The change dates the same step: a window of a change made days before the strongest
+          // one's start is a decoy's reaching into a later regression (random-6421-022: a
+          // batching policy logged for New York two weeks before its restaurants' own).
+          const auto apart =
+              window.start > best.start ? window.start - best.start : best.start - window.start;
+          if (window.z >= config.change_z && apart <= static_cast<size_t>(config.merge_days) &&
+              window.z > claimed.z) {
+            claimed = window;
+            change_id = change.id;
+          }
+        }
+        if (!change_id.empty()) best = claimed;
+      }
+    } else {
       if (!config.change_detection) continue;
       for (const LoggedChange& change : changes) {
         const auto acts = ChangeMechanisms(change.kind);
@@ -1376,8 +1439,17 @@ std::vector<Alert> DetectMechanisms(
   }
   // Several mechanisms of one regression (lateness and its ETA error) give one alert: the
   // strongest mechanism's; a regression at another time stays separate.
-  std::sort(found.begin(), found.end(),
-            [](const Found& a, const Found& b) { return a.mechanism_z > b.mechanism_z; });
+  // A change-led window comes first: the change is evidence the strongest window lacks (an ETA
+  // rollout in a region's dinner restaurants five days before the region's radius expansion,
+  // whose trip lengths then moved more in the same slice).
+  std::sort(found.begin(), found.end(), [&](const Found& a, const Found& b) {
+    if (config.change_claims_mechanism) {
+      const bool a_change = !a.alert.change_id.empty();
+      const bool b_change = !b.alert.change_id.empty();
+      if (a_change != b_change) return a_change;
+    }
+    return a.mechanism_z > b.mechanism_z;
+  });
   std::vector<Alert> alerts;
   for (auto& candidate : found) {
     const bool overlaps = std::any_of(alerts.begin(), alerts.end(), [&](const Alert& kept) {
@@ -1515,14 +1587,25 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
     for (size_t s = worker; s < cube.slices.size(); s += workers) {
       const SliceSeries& series = cube.slices[s];
       auto columns = [&](std::string_view column) { return cube.Find(series, column); };
-      // A regression the CX Score's own test found in this slice needs no second alert.
+      // A regression the CX Score's own test found in this slice needs no second alert. A
+      // change-led one is kept: a CX drop dated days after the change is another regression's.
       for (auto& alert :
            DetectMechanisms(series.slice, cube.first, columns, config, unavailable, scoped[s],
                             known.empty() || !known[s] ? nullptr : &*known[s],
                             strongest.empty() ? nullptr : &strongest[s])) {
-        const auto& own = found[cx_index][s];
-        if (std::none_of(own.begin(), own.end(),
-                         [&](const Alert& cx) { return WindowsOverlap(cx, alert); })) {
+        auto& own = found[cx_index][s];
+        const bool changed = config.change_claims_mechanism && !alert.change_id.empty();
+        if (changed) {
+          // The CX Score's own test dated the change's regression alike: the change dates it
+          // (tuning world random-21-009: a radius expansion on its logged day, where the CX
+          // segmentation put it two days early), and it leads its own incident (step 7).
+          const auto alike = std::find_if(own.begin(), own.end(), [&](const Alert& cx) {
+            return StartsClose(cx, alert, config.merge_days);
+          });
+          if (alike != own.end()) own.erase(alike);
+        }
+        if (changed || std::none_of(own.begin(), own.end(),
+                                    [&](const Alert& cx) { return WindowsOverlap(cx, alert); })) {
           mechanism[s].push_back(std::move(alert));
         }
       }
@@ -1608,13 +1691,14 @@ void RankIncidents(std::vector<Incident>& incidents, const IncidentConfig& confi
 }
 
 std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
-                                  const IncidentConfig& config, const ExplainedTest& explained) {
+                                  const IncidentConfig& config, const ExplainedTest& explained,
+                                  const SharesOrders& shares) {
   std::vector<Alert> cx;
   std::vector<Alert> components;
   for (auto& alert : alerts) {
     (alert.metric == "cx_score" ? cx : components).push_back(std::move(alert));
   }
-  std::vector<Incident> clusters = Cluster(std::move(cx), config);
+  std::vector<Incident> clusters = Cluster(std::move(cx), config, shares);
   // A mechanism-led alert leads by its CX drop, the noisier signal: where its incident holds
   // alerts of the same mechanism over the same time in slices sharing orders, the slice whose
   // mechanism moved most strongly is the regression's (a uniform shift is strongest in its own
@@ -1640,18 +1724,51 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     std::vector<Slice> others;
     Incident* first = nullptr;
     for (auto& incident : incidents) {
+      // A logged change's drop that began days before another incident is not explained by it
+      // (and without a wider slice's orders nothing would be left to test).
+      const bool came_first = config.change_ancestors_close && !cluster.lead.change_id.empty() &&
+                              incident.lead.start.days > cluster.lead.start.days &&
+                              !StartsClose(cluster.lead, incident.lead, config.merge_days);
+      if (came_first) continue;
       if (WindowsOverlap(cluster.lead, incident.lead) &&
           Intersects(cluster.lead.slice, incident.lead.slice)) {
         others.push_back(incident.lead.slice);
         if (first == nullptr) first = &incident;
       }
     }
-    if (first != nullptr && explained && explained(cluster.lead, others)) {
+    if (first != nullptr && explained && explained(cluster.lead, others, NaN)) {
       first->related.push_back(std::move(cluster.lead));
       for (auto& alert : cluster.related) first->related.push_back(std::move(alert));
       continue;
     }
     incidents.push_back(std::move(cluster));
+  }
+  // An incident that came before a change-led one it overlaps (stronger CX evidence) is tested
+  // without the change's orders too: gone without them (its CX drop under confirm_z; it is the
+  // stronger, so the weaker's bar, min_z, would fold real ones), it was the change's regression
+  // seen through a slice crossing its scope (tuning world random-11-002: Atlanta's dasher-shopped
+  // orders, whose grocery part a radius change logged for Atlanta's grocery moved).
+  if (explained && config.change_claims_mechanism) {
+    for (size_t i = 0; i < incidents.size();) {
+      Incident* change = nullptr;
+      if (incidents[i].lead.change_id.empty()) {
+        for (size_t j = i + 1; j < incidents.size() && change == nullptr; ++j) {
+          const Alert& lead = incidents[j].lead;
+          if (!lead.change_id.empty() && WindowsOverlap(lead, incidents[i].lead) &&
+              Intersects(lead.slice, incidents[i].lead.slice) &&
+              explained(incidents[i].lead, {lead.slice}, config.confirm_z)) {
+            change = &incidents[j];
+          }
+        }
+      }
+      if (change == nullptr) {
+        ++i;
+        continue;
+      }
+      change->related.push_back(std::move(incidents[i].lead));
+      for (auto& alert : incidents[i].related) change->related.push_back(std::move(alert));
+      incidents.erase(incidents.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
 
   std::sort(components.begin(), components.end(),
@@ -1674,7 +1791,7 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     }
   }
   if (config.component_incidents) {
-    for (auto& incident : Cluster(std::move(unattached), config)) {
+    for (auto& incident : Cluster(std::move(unattached), config, shares)) {
       incidents.push_back(std::move(incident));
     }
   }
@@ -1717,7 +1834,7 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
   if (has_facts) {
     // The slice's sums without the others' orders come from the cube when its slices hold them
     // (RemainderOf), else from a query of the leaves: the same sums either way.
-    explained = [&](const Alert& alert, const std::vector<Slice>& others) {
+    explained = [&](const Alert& alert, const std::vector<Slice>& others, double required_z) {
       if (!index) index = IndexOf(cube);
       const metrics::MetricDefinition* mechanism =
           alert.detected_by == "cx" ? nullptr : &MechanismMetric(alert.detected_by);
@@ -1746,10 +1863,31 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
           remainder = RemainderInLeaves(connection, alert.slice, others, name);
         }
       }
-      return ExplainedByRemainder(*remainder, alert, config);
+      return ExplainedByRemainder(*remainder, alert, config, required_z);
     };
   }
-  std::vector<Incident> incidents = MergeAlerts(std::move(alerts), daily_orders, config, explained);
+  // Slices whose pairs do not conflict share orders unless a two-pair slice mixing them is
+  // missing from the cube (under its volume floor: dasher-shopped restaurant orders), when the
+  // cube holds such slices.
+  size_t depth = 0;
+  for (const auto& series : cube.slices) depth = std::max(depth, series.slice.Depth());
+  SharesOrders shares;
+  if (depth >= 2) {
+    shares = [&](const Slice& a, const Slice& b) {
+      if (!Intersects(a, b)) return false;
+      if (!index) index = IndexOf(cube);
+      for (const auto& mine : a.Pairs()) {
+        if (b.Pairs().count(mine.first) != 0) continue;
+        for (const auto& theirs : b.Pairs()) {
+          if (a.Pairs().count(theirs.first) != 0) continue;
+          if (!index->contains(Slice(Pairs{mine, theirs}).ToText())) return false;
+        }
+      }
+      return true;
+    };
+  }
+  std::vector<Incident> incidents =
+      MergeAlerts(std::move(alerts), daily_orders, config, explained, shares);
   if (in_cube + in_leaves > 0) {
     spdlog::debug(
         "incidents: {} explained-away tests answered from the slice cube, {} from the "
@@ -1889,7 +2027,7 @@ std::optional<SliceRemainder> RemainderInCube(const storage::Table& slice_cube, 
 }
 
 bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
-                          const IncidentConfig& config) {
+                          const IncidentConfig& config, double required_z) {
   const std::vector<double>& numerator = remainder.cx_sum;
   const std::vector<double>& denominator = remainder.orders;
   const size_t n = denominator.size();
@@ -1921,11 +2059,13 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
   const double delta = RatioOf(numerator, denominator, start, end) -
                        RatioOf(numerator, denominator, base_begin, start);
   // A mechanism-led alert was confirmed at confirm_z; it stays its own while it still is.
-  const double required = alert.detected_by == "cx" ? config.min_z : config.confirm_z;
+  const double required = !std::isnan(required_z)     ? required_z
+                          : alert.detected_by == "cx" ? config.min_z
+                                                      : config.confirm_z;
   spdlog::debug("explained-away test of {} ({}): without the others CX delta {:.2f} z {:.1f}",
                 alert.slice.ToText(), alert.detected_by, delta, z);
   if (!(z >= required && -delta >= config.min_cx_delta)) return true;
-  if (alert.detected_by == "cx") return false;
+  if (alert.detected_by == "cx" || !std::isnan(required_z)) return false;
   // A mechanism-led alert is re-tested on its mechanism too: it was found by that metric's move,
   // so once the others' orders are out the move must still reach mechanism_z.
   const metrics::MetricDefinition& mechanism = MechanismMetric(alert.detected_by);
@@ -2176,6 +2316,27 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
   // Every open incident's lead set last_day above; a split child takes its parent's lead.
   SplitNestedRegressions(connection, incidents, config, dimensions, last_day.value_or(Date{}),
                          reuse, localized);
+  // An incident inside a wider one that began days later is seen alone before it: its causes
+  // are read over those days (random-6421-013: an ETA rollout in a region's dinner restaurants
+  // five days before the region's radius expansion, whose longer trips then hit them too).
+  if (config.own_days) {
+    for (auto& incident : incidents) {
+      const Slice& slice =
+          incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+      for (const auto& other : incidents) {
+        const Slice& wider = other.slices.empty() ? other.lead.slice : other.slices.front().slice;
+        if (&other == &incident || wider == slice || !wider.Contains(slice) ||
+            !WindowsOverlap(other.lead, incident.lead) ||
+            StartsClose(other.lead, incident.lead, config.merge_days) ||
+            other.lead.start < incident.lead.start) {
+          continue;
+        }
+        const Date end = AddDays(other.lead.start, -1);
+        if (end.days - incident.lead.start.days + 1 < config.min_days_after) continue;
+        if (!incident.own_end || end < *incident.own_end) incident.own_end = end;
+      }
+    }
+  }
   reused.clear();
   for (const auto& incident : incidents) {
     const std::pair<Slice, Date> lead{incident.lead.slice, incident.lead.start};
@@ -2389,7 +2550,12 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     if (!own || !other) continue;
     const double excess = own->delta - other->delta;
     const double excess_z = -excess / std::sqrt(own->variance + other->variance);
-    if (!(-excess >= config.min_cx_delta && excess_z >= config.nested_cx_z)) continue;
+    if (!(-excess >= config.min_cx_delta && excess_z >= config.nested_cx_z)) {
+      if (excess_z >= 2)
+        spdlog::debug("nested {}: CX {:.2f} vs rest {:.2f} (z {:.1f}) under nested_cx_z",
+                      child.ToText(), own->delta, other->delta, excess_z);
+      continue;
+    }
     NestedCandidate best;
     best.rest_fell = -other->delta >= config.min_cx_delta &&
                      -other->delta / std::sqrt(other->variance) >= config.confirm_z;
@@ -2413,7 +2579,11 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       best.driver = std::string(NESTED_DRIVERS[m]);
       best.driver_z = z;
     }
-    if (best.driver.empty()) continue;
+    if (best.driver.empty()) {
+      spdlog::debug("nested {}: CX {:.2f} vs rest {:.2f} (z {:.1f}), no driver of its own",
+                    child.ToText(), own->delta, other->delta, excess_z);
+      continue;
+    }
     best.slice = child;
     best.cx = *own;
     best.evidence = -excess * std::sqrt(own->orders);

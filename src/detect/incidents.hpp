@@ -82,6 +82,16 @@ struct IncidentConfig {
   double change_z = 4.0;
   //! Latest start of a change-led window, in days after the change's date.
   int change_start_days = 2;
+  //! A mechanism window found at `mechanism_z` that a logged change of a kind acting on that
+  //! mechanism, in exactly that slice, explains too (its change window reaches `change_z` and
+  //! overlaps it) is change-led: dated by the change and leading its own incident (step 6c).
+  bool change_claims_mechanism = true;
+  //! An incident inside a wider one that began later reads, for its causes, only the days
+  //! before the wider one (Incident::own_end), when at least `min_days_after` of them.
+  bool own_days = true;
+  //! A change-led incident is joined by an ancestor's alert only when their starts are within
+  //! `merge_days`: an ancestor that fell days after the change fell for another reason.
+  bool change_ancestors_close = true;
   //! An incident led by a mechanism-led alert is led instead by the alert of the same
   //! mechanism among its own whose mechanism moved most strongly (MergeAlerts).
   bool lead_by_mechanism = true;
@@ -174,6 +184,9 @@ struct Incident {
   double impact = 0;              //!< marketplace-wide CX points lost per day while it lasts
   double score = 0;               //!< in [0, 1], for ranking within a severity
   std::vector<IncidentSlice> slices;
+  //! The last day its regression is seen alone, when a wider incident holding its slice began
+  //! later, within its window (OwnDays): the root-cause analysis reads the days up to it.
+  std::optional<Date> own_end;
 };
 
 //! The detector settings incidents use: `detector_config` when given, otherwise for pelt and
@@ -333,15 +346,24 @@ struct MechanismSearch {
 };
 
 //! Says whether an alert's regression disappears once the orders of `others` (slices of stronger
-//! incidents overlapping it in time) are taken out of its slice.
-using ExplainedTest = std::function<bool(const Alert& alert, const std::vector<Slice>& others)>;
+//! incidents overlapping it in time) are taken out of its slice. `required_z`: the z its CX drop
+//! must keep to stand, its mechanism not re-tested (NaN: as ExplainedByRemainder decides).
+using ExplainedTest =
+    std::function<bool(const Alert& alert, const std::vector<Slice>& others, double required_z)>;
+
+//! Says whether two slices share orders. Two slices whose pairs do not conflict may still share
+//! none (dasher-shopped orders and restaurants): the slice cube knows.
+using SharesOrders = std::function<bool(const Slice& a, const Slice& b)>;
 
 //! Merges alerts into ranked, numbered incidents. `daily_orders` is the marketplace's mean
 //! orders per day (for the impact behind severity). When `explained` is given, an incident that
 //! overlaps stronger ones in time and slice and is explained by them is folded into the first.
+//! `shares` tells whether an alert starting with an incident shares orders with it (absent: their
+//! pairs do not conflict).
 std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
                                   const IncidentConfig& config,
-                                  const ExplainedTest& explained = nullptr);
+                                  const ExplainedTest& explained = nullptr,
+                                  const SharesOrders& shares = nullptr);
 
 //! Folds each incident whose localized slice (`slices[0]`, or one it selects the same orders as)
 //! is that of a higher-ranked incident over overlapping windows into that incident (its alerts
@@ -423,7 +445,8 @@ std::optional<SliceRemainder> RemainderInCube(const storage::Table& slice_cube, 
 //! orders): its daily CX Score tested over the alert's windows like a detected regression, and a
 //! mechanism-led alert's mechanism too (the remainder must carry its sums).
 bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
-                          const IncidentConfig& config);
+                          const IncidentConfig& config,
+                          double required_z = std::numeric_limits<double>::quiet_NaN());
 
 //! The ExplainedTest on `order_leaves`: ExplainedByRemainder of RemainderInLeaves.
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,

@@ -801,7 +801,9 @@ IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end, int m
   windows.baseline_end = std::min(incident.lead.baseline_end, AddDays(incident.lead.start, -1));
   windows.start = incident.lead.start;
   const Date last = incident.lead.end.value_or(data_end);
+  // Up to max_days, and up to the last day its regression is seen alone (Incident::own_end).
   windows.end = std::min(last, AddDays(windows.start, std::max(max_days, 1) - 1));
+  if (incident.own_end) windows.end = std::min(windows.end, *incident.own_end);
   windows.cut = windows.end < last;
   if (windows.end < windows.start) windows.end = windows.start;
   return windows;

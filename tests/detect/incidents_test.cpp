@@ -220,7 +220,7 @@ TEST(IncidentMergeTest, AnExplainedOverlappingIncidentIsFolded) {
   EXPECT_EQ(MergeAlerts(alerts, 100000, IncidentConfig{}).size(), 2u);
   std::vector<Slice> seen;
   const auto folded = MergeAlerts(alerts, 100000, IncidentConfig{},
-                                  [&](const Alert&, const std::vector<Slice>& others) {
+                                  [&](const Alert&, const std::vector<Slice>& others, double) {
                                     seen = others;
                                     return true;
                                   });
@@ -234,7 +234,7 @@ TEST(IncidentMergeTest, DisjointSlicesStartingTogetherStaySeparate) {
   std::vector<Alert> alerts{MakeAlert("region=seattle", 10, -4.0, 50000, 30),
                             MakeAlert("region=boston", 11, -4.0, 50000, 30)};
   EXPECT_EQ(MergeAlerts(alerts, 100000, IncidentConfig{},
-                        [](const Alert&, const std::vector<Slice>&) { return true; })
+                        [](const Alert&, const std::vector<Slice>&, double) { return true; })
                 .size(),
             2u);
 }
@@ -255,8 +255,9 @@ TEST(IncidentMergeTest, AnAlertALoggedChangePointedAtLeadsItsOwnIncident) {
   const auto separate = MergeAlerts(alerts, 100000, IncidentConfig{});
   ASSERT_EQ(separate.size(), 2u);
   EXPECT_EQ(separate[1].lead.change_id, "chg-503d1e");
-  const auto explained = MergeAlerts(alerts, 100000, IncidentConfig{},
-                                     [](const Alert&, const std::vector<Slice>&) { return true; });
+  const auto explained =
+      MergeAlerts(alerts, 100000, IncidentConfig{},
+                  [](const Alert&, const std::vector<Slice>&, double) { return true; });
   EXPECT_EQ(explained.size(), 1u);
 }
 

@@ -864,6 +864,23 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.change_detection);
   }
   {
+    ConfigReader reader(YAML::Load("change_claims_mechanism: false\nchange_ancestors_close: false\n"
+                                   "own_days: false"),
+                        "cx.yaml", "incidents");
+    const IncidentConfig config = IncidentConfig::Read(reader);
+    EXPECT_FALSE(config.change_claims_mechanism);
+    EXPECT_FALSE(config.change_ancestors_close);
+    EXPECT_FALSE(config.own_days);
+    EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
+    EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
+    EXPECT_TRUE(IncidentConfig{}.own_days);
+  }
+  {
+    ConfigReader reader(YAML::Load("own_days: sometimes"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.own_days"), std::string::npos) << message;
+  }
+  {
     ConfigReader reader(YAML::Load("change_start_days: -2"), "cx.yaml", "incidents");
     const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
     EXPECT_NE(message.find("incidents.change_start_days: -2 is out of range"), std::string::npos)
@@ -896,6 +913,70 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
               std::string::npos)
         << message;
   }
+}
+
+TEST(MechanismDetectionTest, AnAlertStartingWithAnIncidentJoinsItOnlyWhenTheyShareOrders) {
+  // Restaurants fall (a batching policy) and so does New York's lunch, whose dasher-shopped
+  // orders lead a mechanism alert of their own: their pairs do not conflict, yet dasher-shopped
+  // orders are never restaurant orders (tuning world random-11-009).
+  const std::vector<Alert> alerts{
+      MergeInput("store_type=restaurant", 30, 12, -2.0, 18000, "cx"),
+      MergeInput("daypart=lunch&fulfillment_mode=dasher_shop&region=new_york", 30, 12, -2.6, 500,
+                 "avg_assign_delay")};
+  EXPECT_EQ(MergeAlerts(alerts, 10000, IncidentConfig{}).size(), 1u);
+  const SharesOrders shares = [](const Slice& a, const Slice& b) {
+    const auto pairs = [](const Slice& x, const Slice& y) {
+      return x.Pairs().count("fulfillment_mode") != 0 &&
+             x.Pairs().at("fulfillment_mode") == "dasher_shop" &&
+             y.Pairs().count("store_type") != 0 && y.Pairs().at("store_type") == "restaurant";
+    };
+    return !pairs(a, b) && !pairs(b, a);
+  };
+  EXPECT_EQ(MergeAlerts(alerts, 10000, IncidentConfig{}, nullptr, shares).size(), 2u);
+}
+
+TEST(MechanismDetectionTest, AnAncestorFallingDaysAfterALoggedChangeLeadsItsOwnIncident) {
+  // A batching policy logged for New York's restaurants from day 25; New York falls from day 29
+  // (a supply shortage). The region's alert joins the change's incident only with a close start.
+  Alert change = MergeInput("region=new_york&store_type=restaurant", 25, 17, -4.6, 6000, "cx");
+  change.change_id = "chg-1";
+  const Alert region = MergeInput("region=new_york", 29, 13, -2.0, 9000, "cx");
+  EXPECT_EQ(MergeAlerts({change, region}, 10000, IncidentConfig{}).size(), 2u);
+  IncidentConfig joined;
+  joined.change_ancestors_close = false;
+  EXPECT_EQ(MergeAlerts({change, region}, 10000, joined).size(), 1u);
+  Alert close = region;
+  close.start = change.start;
+  close.start.days += 2;
+  EXPECT_EQ(MergeAlerts({change, close}, 10000, IncidentConfig{}).size(), 1u);
+}
+
+TEST(MechanismDetectionTest, AChangesIncidentTakesInTheSlicesItsRegressionMoved) {
+  // A radius change logged for Atlanta's grocery; Atlanta's dasher-shopped orders (mostly
+  // grocery) carry more CX evidence and lead first.
+  Alert change = MergeInput("region=atlanta&store_type=grocery", 30, 12, -4.3, 550, "avg_distance");
+  change.change_id = "chg-1";
+  const Alert shopped =
+      MergeInput("fulfillment_mode=dasher_shop&region=atlanta", 30, 12, -4.0, 700, "avg_distance");
+  const Alert inside = MergeInput("customer_segment=returning&region=atlanta&store_type=grocery",
+                                  30, 12, -6.0, 300, "cx");
+  // Without the change's orders the dasher-shopped orders did not fall: folded into it.
+  const ExplainedTest gone = [&](const Alert& alert, const std::vector<Slice>& others, double) {
+    return alert.slice == shopped.slice && others.size() == 1 && others[0] == change.slice;
+  };
+  auto incidents = MergeAlerts({shopped, change}, 10000, IncidentConfig{}, gone);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.slice, change.slice);
+  // They did: two incidents.
+  const ExplainedTest stays = [](const Alert&, const std::vector<Slice>&, double) { return false; };
+  EXPECT_EQ(MergeAlerts({shopped, change}, 10000, IncidentConfig{}, stays).size(), 2u);
+  // A slice inside the change's scope that led first hands the lead to the change.
+  incidents = MergeAlerts({inside, change}, 10000, IncidentConfig{}, stays);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.change_id, "chg-1");
+  IncidentConfig off;
+  off.change_claims_mechanism = false;
+  EXPECT_EQ(MergeAlerts({inside, change}, 10000, off, stays).size(), 2u);
 }
 
 }  // namespace

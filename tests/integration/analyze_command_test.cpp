@@ -266,6 +266,97 @@ TEST(AnalyzeChangeLedTest, AChangeLedIncidentStaysInsideItsChangesScope) {
   }
 }
 
+// The incident (listed or unconfirmed) whose first slice is `slice`, or nullptr.
+const nlohmann::json* IncidentIn(const nlohmann::json& analysis, const nlohmann::json& slice) {
+  for (const char* list : {"incidents", "unconfirmed"}) {
+    for (const auto& incident : analysis[list]) {
+      if (incident["slices"][0]["slice"] == slice) return &incident;
+    }
+  }
+  return nullptr;
+}
+
+// An ETA model rolled out in Bay Area's dinner restaurants (logged) five days before the Bay Area
+// radius expansion (world random-6421-013 of a spent held-out seed): two incidents, each dated and
+// explained by its own cause. The rollout's window is the change's (change_claims_mechanism), the
+// region's later incident neither takes nor explains it away (change_ancestors_close), and its
+// causes are read over the days before the region's (own_days).
+TEST(AnalyzeNestedTest, AChangeInARegionsSliceBeforeTheRegionsRegressionIsItsOwnIncident) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: nested\nseed: 1096089794687891266\nstart_date: 2026-01-06\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, new_york, boston, "
+      "austin, atlanta]\ndecoy_changes: 4\nnoise: 0.85\nincidents:\n"
+      "  - {id: a, cause: eta_underestimation, slice: {daypart: dinner, region: bay_area, "
+      "store_type: restaurant}, start_day: 27, magnitude: 0.125, log_change: true}\n"
+      "  - {id: b, cause: delivery_radius_expansion, slice: {region: bay_area}, start_day: 32, "
+      "magnitude: 0.505, log_change: false}\n"));
+  const nlohmann::json rollout = {
+      {"daypart", "dinner"}, {"region", "bay_area"}, {"store_type", "restaurant"}};
+  const nlohmann::json region = {{"region", "bay_area"}};
+  for (const std::string option :
+       {"", "change_claims_mechanism", "change_ancestors_close", "own_days"}) {
+    SCOPED_TRACE(option.empty() ? "defaults" : option + " off");
+    const auto analysis =
+        AnalyzeWith(dir, option.empty() ? std::string() : "incidents:\n  " + option + ": false\n");
+    const nlohmann::json* wide = IncidentIn(analysis, region);
+    ASSERT_NE(wide, nullptr) << analysis["incidents"].dump();
+    EXPECT_EQ((*wide)["start_date"], "2026-02-07");
+    EXPECT_EQ((*wide)["rca"]["causes"][0]["cause"], "delivery_radius_expansion");
+    const nlohmann::json* own = IncidentIn(analysis, rollout);
+    if (option == "change_claims_mechanism" || option == "change_ancestors_close") {
+      EXPECT_EQ(own, nullptr) << (*own).dump();
+      continue;
+    }
+    ASSERT_NE(own, nullptr) << analysis["incidents"].dump();
+    EXPECT_EQ((*own)["start_date"], "2026-02-02");
+    if (option.empty()) {
+      EXPECT_EQ((*own)["rca"]["causes"][0]["cause"], "eta_underestimation");
+    } else {
+      EXPECT_NE((*own)["rca"]["causes"][0]["cause"], "eta_underestimation");
+    }
+  }
+}
+
+// A batching policy in New York's restaurants (logged) four days before a supply shortage over
+// New York (world random-6421-022): the policy's change dates and leads the restaurants' incident
+// (change_claims_mechanism), the region's is its own, dated by its own alert, and each names its
+// cause. Without the claim the region was dated by the restaurants (01-20) and the restaurants'
+// cause was the shortage.
+TEST(AnalyzeNestedTest, ARegionsRegressionDaysAfterAChangeInItsRestaurantsIsItsOwn) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: nested\nseed: 7075825137200846865\nstart_date: 2025-12-26\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, new_york, boston, "
+      "austin, atlanta]\ndecoy_changes: 6\nnoise: 1\nincidents:\n"
+      "  - {id: a, cause: dasher_supply_shortage, slice: {region: new_york}, start_day: 29, "
+      "magnitude: 0.209}\n"
+      "  - {id: b, cause: batching_expansion, slice: {region: new_york, store_type: restaurant}, "
+      "start_day: 25, magnitude: 0.319, log_change: true}\n"));
+  for (const bool claims : {true, false}) {
+    SCOPED_TRACE(claims ? "defaults" : "change_claims_mechanism off");
+    const auto analysis =
+        AnalyzeWith(dir, claims ? "" : "incidents:\n  change_claims_mechanism: false\n");
+    const nlohmann::json* region = IncidentIn(analysis, {{"region", "new_york"}});
+    ASSERT_NE(region, nullptr) << analysis["incidents"].dump();
+    EXPECT_EQ((*region)["rca"]["causes"][0]["cause"], "dasher_supply_shortage");
+    const nlohmann::json* restaurants =
+        IncidentIn(analysis, {{"region", "new_york"}, {"store_type", "restaurant"}});
+    ASSERT_NE(restaurants, nullptr) << analysis["incidents"].dump();
+    EXPECT_EQ((*restaurants)["start_date"], "2026-01-20");
+    if (claims) {
+      // The shortage began 2026-01-24.
+      EXPECT_EQ((*region)["start_date"], "2026-01-24");
+      EXPECT_EQ((*restaurants)["rca"]["causes"][0]["cause"], "batching_expansion");
+    } else {
+      EXPECT_EQ((*region)["start_date"], "2026-01-20");
+      EXPECT_NE((*restaurants)["rca"]["causes"][0]["cause"], "batching_expansion");
+    }
+  }
+}
+
 // A substitution regression in Boston's grocery (tuning world random-11-014), too small for its
 // slice's CX test, found through its acceptance rate: the incident is led by the slice whose
 // acceptance moved most (not by the sub-slice whose CX drop came out largest), and the CX
@@ -281,16 +372,21 @@ TEST(AnalyzeMechanismLedTest, ASubstitutionRegressionIsReportedInItsOwnSlice) {
       "  - {id: a, cause: substitution_model_regression, slice: {region: boston, store_type: "
       "grocery}, start_day: 33, magnitude: 0.595, log_change: true}\n"));
   const nlohmann::json grocery = {{"region", "boston"}, {"store_type", "grocery"}};
-  const std::string roots = "incidents:\n  mechanism_root_cover: 0\n";
-  const std::string cx_lead = "incidents:\n  lead_by_mechanism: false\n";
-  for (const std::string& config : {std::string(), roots, cx_lead}) {
+  // The regression's change is logged: with change_claims_mechanism it leads and bounds the
+  // incident itself, so the lead and root rules are seen without it.
+  const std::string roots =
+      "incidents:\n  mechanism_root_cover: 0\n  change_claims_mechanism: false\n";
+  const std::string cx_lead =
+      "incidents:\n  lead_by_mechanism: false\n  change_claims_mechanism: false\n";
+  const std::string mechanism_only = "incidents:\n  change_claims_mechanism: false\n";
+  for (const std::string& config : {std::string(), mechanism_only, roots, cx_lead}) {
     SCOPED_TRACE(config);
     const auto analysis = AnalyzeWith(dir, config);
     ASSERT_EQ(analysis["incidents"].size(), 1u) << analysis["incidents"].dump();
     const auto& found = analysis["incidents"][0];
     EXPECT_EQ(found["detected_by"], "substitution_accept_rate");
     EXPECT_EQ(found["rca"]["causes"][0]["cause"], "substitution_model_regression");
-    if (config.empty()) {
+    if (config.empty() || config == mechanism_only) {
       EXPECT_EQ(found["slice"], grocery);
       EXPECT_EQ(found["slices"][0]["slice"], grocery);
       EXPECT_EQ(found["start_date"], "2025-03-15");
