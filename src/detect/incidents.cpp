@@ -937,7 +937,7 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
           const Alert& lead = incident.lead;
           if (lead.change_id.empty() && lead.slice != alert.slice &&
               alert.slice.Contains(lead.slice) &&
-              (StartsClose(alert, lead, config.merge_days) || WindowsOverlap(alert, lead))) {
+              StartsClose(alert, lead, config.merge_days)) {
             incident.related.push_back(std::move(incident.lead));
             incident.lead = alert;
             home = &incident;
@@ -1767,10 +1767,13 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     Incident* first = nullptr;
     for (auto& incident : incidents) {
       // A logged change's drop that began days before another incident is not explained by it
-      // (and without a wider slice's orders nothing would be left to test).
+      // (and without a wider slice's orders nothing would be left to test), unless that incident
+      // is inside the change's scope: then the change's window may hold the later drop alone
+      // (suite decoys-heavy: a decoy release for everyone 12 days before Austin's surge).
       const bool came_first = config.change_ancestors_close && !cluster.lead.change_id.empty() &&
                               incident.lead.start.days > cluster.lead.start.days &&
-                              !StartsClose(cluster.lead, incident.lead, config.merge_days);
+                              !StartsClose(cluster.lead, incident.lead, config.merge_days) &&
+                              !cluster.lead.slice.Contains(incident.lead.slice);
       if (came_first) continue;
       if (WindowsOverlap(cluster.lead, incident.lead) &&
           Intersects(cluster.lead.slice, incident.lead.slice)) {

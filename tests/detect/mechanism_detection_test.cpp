@@ -979,5 +979,22 @@ TEST(MechanismDetectionTest, AChangesIncidentTakesInTheSlicesItsRegressionMoved)
   EXPECT_EQ(MergeAlerts({inside, change}, 10000, off, stays).size(), 2u);
 }
 
+TEST(MechanismDetectionTest, ADecoyChangeOverEveryoneDaysBeforeARegionsDropIsExplainedAway) {
+  // A release logged for everyone on day 18 whose window reaches into Austin's surge from day 30
+  // (suite decoys-heavy): Austin's incident keeps its lead and its date, and without Austin's
+  // orders the decoy's window holds no drop.
+  const Alert austin = MergeInput("region=austin", 30, 12, -4.0, 9000, "cx");
+  Alert decoy = MergeInput("all", 18, 24, -0.6, 60000, "cancel_rate");
+  decoy.change_id = "chg-decoy";
+  const ExplainedTest without_austin = [&](const Alert& alert, const std::vector<Slice>& others,
+                                           double) {
+    return alert.slice == decoy.slice && others.size() == 1 && others[0] == austin.slice;
+  };
+  const auto incidents = MergeAlerts({austin, decoy}, 10000, IncidentConfig{}, without_austin);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].lead.slice, austin.slice);
+  EXPECT_EQ(incidents[0].lead.start, austin.start);
+}
+
 }  // namespace
 }  // namespace cxagent::detect
