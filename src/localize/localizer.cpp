@@ -267,7 +267,12 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
       const Aggregate rest{all_children.deviation - set.deviation, all_children.size - set.size};
       if (!IsHealthy(rest, set, sign, config.healthy_ratio)) continue;
       const double gain = set.deviation * set.deviation / (noise * set.size);
-      const double adjusted = gain * shrink - static_cast<double>(j + 1) * penalty[level];
+      // With split_parsimony every sibling named beyond the first costs one parsimony factor,
+      // as one more level does: j + 1 slices must explain enough more than one would.
+      const double per_slice =
+          config.split_parsimony ? std::pow(1.0 - parsimony, static_cast<double>(j)) : 1.0;
+      const double adjusted =
+          gain * shrink * per_slice - static_cast<double>(j + 1) * penalty[level];
       if (adjusted <= split.adjusted) continue;
       std::vector<CodedSlice> slices;
       bool overlaps = false;
@@ -283,6 +288,35 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
     }
   }
   if (split.adjusted > best.adjusted) best = std::move(split);
+}
+
+// The most specific slice selecting the same leaves as `slice`: every dimension=value shared by
+// all of its leaves that carry data (size > 0) is added. Leaves without data in either window
+// select nothing and are left out, so a stray empty row cannot keep a slice open.
+CodedSlice Close(const Encoded& encoded, const CodedSlice& slice) {
+  const size_t dimensions = encoded.dimension_count;
+  std::vector<int64_t> shared(dimensions, -1);  // -1: no leaf yet, -2: several values
+  for (size_t i = 0; i < encoded.size.size(); ++i) {
+    if (encoded.size[i] <= 0.0 || !Contains(encoded, i, slice)) continue;
+    for (size_t d = 0; d < dimensions; ++d) {
+      const int64_t code = encoded.codes[i * dimensions + d];
+      if (shared[d] == -1) {
+        shared[d] = code;
+      } else if (shared[d] != code) {
+        shared[d] = -2;
+      }
+    }
+  }
+  CodedSlice closed = slice;
+  for (size_t d = 0; d < dimensions; ++d) {
+    bool used = false;
+    for (auto [dimension, code] : slice) used = used || dimension == static_cast<int>(d);
+    if (!used && shared[d] >= 0) {
+      closed.emplace_back(static_cast<int>(d), static_cast<uint32_t>(shared[d]));
+    }
+  }
+  std::sort(closed.begin(), closed.end());
+  return closed;
 }
 
 // A slice whose siblings under one of its parents moved too (by more than the healthy ratio) is
@@ -427,8 +461,14 @@ void LocalizeConfig::Validate() const {
   }
 }
 
-LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
-  config.Validate();
+namespace {
+
+// The localization in one direction (config.direction is AUTO, DOWN or UP); `first_adjusted`
+// receives the first root's adjusted evidence (-inf when there is none), which is how
+// Direction::STRONGEST compares the two directions.
+LocalizeResult LocalizeDirected(const LeafTable& table, const LocalizeConfig& config,
+                                double& first_adjusted) {
+  first_adjusted = -std::numeric_limits<double>::infinity();
   LocalizeResult result;
   Encoded encoded = Encode(table);
   ComputeDeviations(table, encoded);
@@ -453,6 +493,8 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     case Direction::UP:
       sign = 1.0;
       break;
+    case Direction::STRONGEST:
+      throw InvalidInput("localize: STRONGEST is resolved before a directed search");
   }
   if (sign == 0.0 || table.leaves.empty()) return result;
 
@@ -502,7 +544,12 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
                          best.slices.front().size() == level;
         if (adjusted == best.adjusted && !tie) continue;
         CodedSlice slice = UnpackKey(key, combinations[c]);
+        // Chosen roots are closed, so with close_slices the candidate's closure nests in (or
+        // under) one exactly when its leaves do, whatever dimensions name them.
         if (OverlapsAny(slice, chosen)) continue;
+        if (config.close_slices && !chosen.empty() && OverlapsAny(Close(encoded, slice), chosen)) {
+          continue;
+        }
         if (tie) {
           if (naming.empty() || !NamedBefore(combinations[c], best.slices.front(), naming)) {
             equals.push_back(std::move(slice));
@@ -531,6 +578,7 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       if (std::abs(best.deviation) < config.min_share * std::abs(total_deviation)) break;
     } else {
       first_gain = best.gain;
+      first_adjusted = best.adjusted;
     }
     // The equals that select exactly best's leaves name the same orders (its aliases).
     const CodedSlice named = best.slices.front();
@@ -542,6 +590,17 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       }
       if (same) aliases.push_back(std::move(other));
     }
+    // The closure selects the same leaves; it is not taken when it would nest in (or under) a
+    // root already chosen, which the searched slice did not.
+    CodedSlice closed_named = named;
+    if (config.close_slices) {
+      CodedSlice closed = Close(encoded, named);
+      if (closed != named && !OverlapsAny(closed, chosen)) {
+        closed_named = closed;
+        aliases.insert(aliases.begin(), named);
+        best.slices.front() = std::move(closed);
+      }
+    }
     const int room = config.max_roots - static_cast<int>(result.root_causes.size());
     if (static_cast<int>(best.slices.front().size()) < depth && room >= 2) {
       SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
@@ -550,6 +609,14 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     if (config.generalize) {
       Generalize(encoded, residual, noise, sign, config, penalty, room, total_deviation, chosen,
                  best);
+    }
+    if (config.close_slices) {
+      // Widened to a parent or split into children, the named slices are other slices: each is
+      // closed in turn (same leaves, so the fitted effect below is unchanged).
+      for (CodedSlice& slice : best.slices) {
+        CodedSlice closed = Close(encoded, slice);
+        if (closed != slice && !OverlapsAny(closed, chosen)) slice = std::move(closed);
+      }
     }
     // Fit the candidate's effect (deviation proportional to size, the least-squares fit under
     // the noise model) and remove it, so that later rounds see only what is still unexplained.
@@ -567,7 +634,7 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       Describe(table, encoded, slice, total_change, cause);
       cause.score = std::clamp(std::abs(own.deviation) / std::abs(total_deviation), 0.0, 1.0);
       // Widened or split, the named slice is another one: its aliases were not searched.
-      if (slice == named) {
+      if (slice == named || slice == closed_named) {
         for (const CodedSlice& alias : aliases) {
           cause.aliases.push_back(Decode(table, encoded, alias));
         }
@@ -602,6 +669,29 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     require_finite(cause.mix_effect, "mix effect", cause.slice);
   }
   return result;
+}
+
+}  // namespace
+
+LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
+  config.Validate();
+  double first_adjusted = 0.0;
+  if (config.direction != Direction::STRONGEST) {
+    return LocalizeDirected(table, config, first_adjusted);
+  }
+  LocalizeConfig down = config;
+  down.direction = Direction::DOWN;
+  LocalizeConfig up = config;
+  up.direction = Direction::UP;
+  double down_adjusted = 0.0;
+  double up_adjusted = 0.0;
+  LocalizeResult down_result = LocalizeDirected(table, down, down_adjusted);
+  LocalizeResult up_result = LocalizeDirected(table, up, up_adjusted);
+  if (down_adjusted == up_adjusted) {
+    // Neither holds a root, or both are exactly as strong: the total's direction, as AUTO.
+    return down_result.delta < 0.0 ? std::move(down_result) : std::move(up_result);
+  }
+  return down_adjusted > up_adjusted ? std::move(down_result) : std::move(up_result);
 }
 
 }  // namespace cxagent::localize
