@@ -49,6 +49,7 @@ const std::map<std::string, Setter>& Setters() {
       {"healthy_ratio", [](LocalizeConfig& c, double v) { c.healthy_ratio = v; }},
       {"generalize", [](LocalizeConfig& c, double v) { c.generalize = v != 0.0; }},
       {"close_slices", [](LocalizeConfig& c, double v) { c.close_slices = v != 0.0; }},
+      {"split_stopping", [](LocalizeConfig& c, double v) { c.split_stopping = v != 0.0; }},
       {"split_parsimony", [](LocalizeConfig& c, double v) { c.split_parsimony = v != 0.0; }},
       {"direction",
        [](LocalizeConfig& c, double v) {

@@ -287,7 +287,45 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
       split = {std::move(slices), set.deviation, set.size, gain, adjusted};
     }
   }
-  if (split.adjusted > best.adjusted) best = std::move(split);
+  if (!(split.adjusted > best.adjusted)) return;
+  if (config.split_stopping && split.slices.size() >= 2) {
+    // The split beat the parent's single effect; how many siblings it names is decided as for
+    // further roots: fitted one after another (strongest first, each with its own effect), a
+    // sibling beyond the first must hold at least `min_explained` of the standardized squared
+    // deviation still left in the leaves beyond their noise, or it and the weaker ones are
+    // dropped (an operator names the one hit child, not it and a partly hit neighbour).
+    std::vector<double> left = residual;
+    size_t kept = 0;
+    Aggregate kept_total;
+    for (; kept < split.slices.size(); ++kept) {
+      const Aggregate own = Sum(encoded, left, split.slices[kept]);
+      if (own.size <= 0.0) break;
+      if (kept > 0) {
+        double remaining = 0.0;
+        for (size_t i = 0; i < left.size(); ++i) {
+          if (encoded.size[i] > 0.0) {
+            remaining += left[i] * left[i] / (noise * encoded.size[i]) - 1.0;
+          }
+        }
+        const double gain = own.deviation * own.deviation / (noise * own.size);
+        if (gain < config.min_explained * remaining) break;
+      }
+      for (size_t i = 0; i < left.size(); ++i) {
+        if (Contains(encoded, i, split.slices[kept])) {
+          left[i] -= own.deviation * encoded.size[i] / own.size;
+        }
+      }
+      kept_total.deviation += own.deviation;
+      kept_total.size += own.size;
+    }
+    if (kept > 0 && kept < split.slices.size()) {
+      split.slices.resize(kept);
+      split.deviation = kept_total.deviation;
+      split.size = kept_total.size;
+      split.gain = kept_total.deviation * kept_total.deviation / (noise * kept_total.size);
+    }
+  }
+  best = std::move(split);
 }
 
 // The most specific slice selecting the same leaves as `slice`: every dimension=value shared by
@@ -353,8 +391,12 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
     if (wider.slices.empty()) break;
     best = std::move(wider);
     if (room >= 2) {
+      const CodedSlice widened = best.slices.front();
       SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
                         chosen, best);
+      // A split cut back to one child by split_stopping is final: widening it again would
+      // undo the split and loop.
+      if (best.slices.size() == 1 && best.slices.front() != widened) break;
     }
   }
 }

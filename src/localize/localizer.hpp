@@ -108,6 +108,9 @@ struct LocalizeConfig {
   //! A split into sibling slices pays the parsimony factor once per named sibling beyond the
   //! first, as one more level would: two slices must explain enough more than one.
   bool split_parsimony = false;
+  //! The siblings named by a split beyond the strongest must each pass the stopping rule of a
+  //! further root (`min_explained`), fitted one after another; the weaker ones are dropped.
+  bool split_stopping = false;
   //! When two slices of one depth explain exactly as much (they select the same leaves, e.g.
   //! one region's grocery stores and its dasher-shopped orders where all its grocery stores are
   //! dasher-shopped), the one whose dimensions come first in this list is named; dimensions not
