@@ -7,7 +7,7 @@
 // Usage: cxagent_localize_cv --cases DIR [--folds K] [--verbose] [field=v1,v2,... ...]
 //   fields: max_depth max_roots min_gain depth_penalty parsimony min_share min_relative_gain
 //           min_sibling_share min_explained healthy_ratio generalize (0/1) close_slices (0/1)
-//           split_parsimony (0/1) direction (0 AUTO, 1 DOWN, 2 UP, 3 STRONGEST)
+//           split_stopping (0/1) widen_ancestors (0/1)
 //   --folds K: K contiguous folds over the cases sorted by name (default: leave one out).
 //   --verbose: per case, the labels and the answer of the first combination.
 // Ties between combinations are broken by grid order (first wins), so list the current default
@@ -50,11 +50,8 @@ const std::map<std::string, Setter>& Setters() {
       {"generalize", [](LocalizeConfig& c, double v) { c.generalize = v != 0.0; }},
       {"close_slices", [](LocalizeConfig& c, double v) { c.close_slices = v != 0.0; }},
       {"split_stopping", [](LocalizeConfig& c, double v) { c.split_stopping = v != 0.0; }},
-      {"split_parsimony", [](LocalizeConfig& c, double v) { c.split_parsimony = v != 0.0; }},
-      {"direction",
-       [](LocalizeConfig& c, double v) {
-         c.direction = static_cast<cxagent::localize::Direction>(static_cast<int>(v));
-       }},
+      {"widen_ancestors", [](LocalizeConfig& c, double v) { c.widen_ancestors = v != 0.0; }},
+
   };
   return setters;
 }

@@ -1,6 +1,7 @@
 #include "localize/localizer.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -267,12 +268,7 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
       const Aggregate rest{all_children.deviation - set.deviation, all_children.size - set.size};
       if (!IsHealthy(rest, set, sign, config.healthy_ratio)) continue;
       const double gain = set.deviation * set.deviation / (noise * set.size);
-      // With split_parsimony every sibling named beyond the first costs one parsimony factor,
-      // as one more level does: j + 1 slices must explain enough more than one would.
-      const double per_slice =
-          config.split_parsimony ? std::pow(1.0 - parsimony, static_cast<double>(j)) : 1.0;
-      const double adjusted =
-          gain * shrink * per_slice - static_cast<double>(j + 1) * penalty[level];
+      const double adjusted = gain * shrink - static_cast<double>(j + 1) * penalty[level];
       if (adjusted <= split.adjusted) continue;
       std::vector<CodedSlice> slices;
       bool overlaps = false;
@@ -371,10 +367,23 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
     const CodedSlice slice = best.slices.front();
     const Aggregate hit{best.deviation, best.size};
     Candidate wider;
-    for (size_t drop = 0; drop < slice.size(); ++drop) {
-      CodedSlice parent = slice;
-      parent.erase(parent.begin() + static_cast<std::ptrdiff_t>(drop));
-      if (parent.empty()) continue;  // climbing to `all` is left to the ranking itself
+    // The parents (one pair dropped), or with widen_ancestors every enclosing slice short of
+    // `all` (any non-empty proper subset of the pairs): a change that spilled over a whole
+    // segment two levels up leaves each single parent's other children nearly healthy.
+    std::vector<CodedSlice> enclosing;
+    const size_t subsets = size_t{1} << slice.size();
+    for (size_t mask = 1; mask + 1 < subsets; ++mask) {
+      if (!config.widen_ancestors && std::popcount(mask) + 1 != static_cast<int>(slice.size())) {
+        continue;
+      }
+      CodedSlice ancestor;
+      for (size_t j = 0; j < slice.size(); ++j) {
+        if (mask & (size_t{1} << j)) ancestor.push_back(slice[j]);
+      }
+      enclosing.push_back(std::move(ancestor));
+    }
+    for (CodedSlice& parent : enclosing) {
+      // climbing to `all` is left to the ranking itself
       if (OverlapsAny(parent, chosen)) continue;
       Aggregate whole = Sum(encoded, residual, parent);
       const Aggregate rest{whole.deviation - hit.deviation, whole.size - hit.size};
@@ -503,14 +512,8 @@ void LocalizeConfig::Validate() const {
   }
 }
 
-namespace {
-
-// The localization in one direction (config.direction is AUTO, DOWN or UP); `first_adjusted`
-// receives the first root's adjusted evidence (-inf when there is none), which is how
-// Direction::STRONGEST compares the two directions.
-LocalizeResult LocalizeDirected(const LeafTable& table, const LocalizeConfig& config,
-                                double& first_adjusted) {
-  first_adjusted = -std::numeric_limits<double>::infinity();
+LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
+  config.Validate();
   LocalizeResult result;
   Encoded encoded = Encode(table);
   ComputeDeviations(table, encoded);
@@ -535,8 +538,6 @@ LocalizeResult LocalizeDirected(const LeafTable& table, const LocalizeConfig& co
     case Direction::UP:
       sign = 1.0;
       break;
-    case Direction::STRONGEST:
-      throw InvalidInput("localize: STRONGEST is resolved before a directed search");
   }
   if (sign == 0.0 || table.leaves.empty()) return result;
 
@@ -620,7 +621,6 @@ LocalizeResult LocalizeDirected(const LeafTable& table, const LocalizeConfig& co
       if (std::abs(best.deviation) < config.min_share * std::abs(total_deviation)) break;
     } else {
       first_gain = best.gain;
-      first_adjusted = best.adjusted;
     }
     // The equals that select exactly best's leaves name the same orders (its aliases).
     const CodedSlice named = best.slices.front();
@@ -711,29 +711,6 @@ LocalizeResult LocalizeDirected(const LeafTable& table, const LocalizeConfig& co
     require_finite(cause.mix_effect, "mix effect", cause.slice);
   }
   return result;
-}
-
-}  // namespace
-
-LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
-  config.Validate();
-  double first_adjusted = 0.0;
-  if (config.direction != Direction::STRONGEST) {
-    return LocalizeDirected(table, config, first_adjusted);
-  }
-  LocalizeConfig down = config;
-  down.direction = Direction::DOWN;
-  LocalizeConfig up = config;
-  up.direction = Direction::UP;
-  double down_adjusted = 0.0;
-  double up_adjusted = 0.0;
-  LocalizeResult down_result = LocalizeDirected(table, down, down_adjusted);
-  LocalizeResult up_result = LocalizeDirected(table, up, up_adjusted);
-  if (down_adjusted == up_adjusted) {
-    // Neither holds a root, or both are exactly as strong: the total's direction, as AUTO.
-    return down_result.delta < 0.0 ? std::move(down_result) : std::move(up_result);
-  }
-  return down_adjusted > up_adjusted ? std::move(down_result) : std::move(up_result);
 }
 
 }  // namespace cxagent::localize

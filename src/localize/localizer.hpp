@@ -64,10 +64,6 @@ enum class Direction {
   AUTO,  //!< the direction of the total's change (a regression if the total fell)
   DOWN,  //!< only slices that pulled the total down
   UP,    //!< only slices that pulled the total up
-  //! whichever of the two holds the strongest slice (the first root's adjusted evidence): a
-  //! local regression is explained even when the total, dominated by a forecast error elsewhere,
-  //! moved the other way or not at all
-  STRONGEST,
 };
 
 //! Settings of the localizer; every default is chosen and explained in docs/localize.md.
@@ -98,19 +94,19 @@ struct LocalizeConfig {
   double healthy_ratio = 0.1;
   //! Widen a slice to its parent when the parent's other children moved too.
   bool generalize = true;
+  //! Widening also considers every enclosing slice short of `all`, not only the parents.
+  bool widen_ancestors = true;
   //! Which direction of change to explain.
   Direction direction = Direction::AUTO;
   //! Name each root by the most specific slice selecting the same leaves (its closure: every
   //! dimension=value that all its leaves with data share is added). The data cannot tell such
   //! slices apart; the closure is the one that says everything they have in common, and widening
   //! then starts from it.
-  bool close_slices = false;
-  //! A split into sibling slices pays the parsimony factor once per named sibling beyond the
-  //! first, as one more level would: two slices must explain enough more than one.
-  bool split_parsimony = false;
+  bool close_slices = true;
   //! The siblings named by a split beyond the strongest must each pass the stopping rule of a
-  //! further root (`min_explained`), fitted one after another; the weaker ones are dropped.
-  bool split_stopping = false;
+  //! further root (`min_explained`), fitted one after another; the weaker ones are dropped (when
+  //! one is left, it is the answer: the split already rejected the parent's single effect).
+  bool split_stopping = true;
   //! When two slices of one depth explain exactly as much (they select the same leaves, e.g.
   //! one region's grocery stores and its dasher-shopped orders where all its grocery stores are
   //! dasher-shopped), the one whose dimensions come first in this list is named; dimensions not
