@@ -372,7 +372,9 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
     // segment two levels up leaves each single parent's other children nearly healthy.
     std::vector<CodedSlice> enclosing;
     const size_t subsets = size_t{1} << slice.size();
-    for (size_t mask = 1; mask + 1 < subsets; ++mask) {
+    // Descending masks: the parents come in the order of the pair dropped (the first pair
+    // first), as before widen_ancestors, so exact ties still go the same way.
+    for (size_t mask = subsets - 2; mask >= 1; --mask) {
       if (!config.widen_ancestors && std::popcount(mask) + 1 != static_cast<int>(slice.size())) {
         continue;
       }
