@@ -54,8 +54,9 @@ struct RootCause {
   //! slice's delta and zero.
   double rate_effect = 0.0;
   double mix_effect = 0.0;
-  //! Other slices of the same depth that select exactly the same leaves (the data cannot tell
-  //! them apart; LocalizeConfig::naming_order chose `slice` among them), in search order.
+  //! Other slices that select exactly the same leaves (the data cannot tell them apart): those of
+  //! the same depth, among which LocalizeConfig::naming_order chose, and with close_slices the
+  //! shorter name the search found before `slice` was closed; sorted by text.
   std::vector<cxagent::Slice> aliases;
 };
 
