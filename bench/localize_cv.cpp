@@ -6,7 +6,8 @@
 // folds, and the cross-validated F1, precision and recall.
 // Usage: cxagent_localize_cv --cases DIR [--folds K] [--verbose] [field=v1,v2,... ...]
 //   fields: max_depth max_roots min_gain depth_penalty parsimony min_share min_relative_gain
-//           min_sibling_share min_explained healthy_ratio generalize (0/1)
+//           min_sibling_share min_explained healthy_ratio generalize (0/1) close_slices (0/1)
+//           split_stopping (0/1) widen_ancestors (0/1)
 //   --folds K: K contiguous folds over the cases sorted by name (default: leave one out).
 //   --verbose: per case, the labels and the answer of the first combination.
 // Ties between combinations are broken by grid order (first wins), so list the current default
@@ -47,6 +48,10 @@ const std::map<std::string, Setter>& Setters() {
       {"min_explained", [](LocalizeConfig& c, double v) { c.min_explained = v; }},
       {"healthy_ratio", [](LocalizeConfig& c, double v) { c.healthy_ratio = v; }},
       {"generalize", [](LocalizeConfig& c, double v) { c.generalize = v != 0.0; }},
+      {"close_slices", [](LocalizeConfig& c, double v) { c.close_slices = v != 0.0; }},
+      {"split_stopping", [](LocalizeConfig& c, double v) { c.split_stopping = v != 0.0; }},
+      {"widen_ancestors", [](LocalizeConfig& c, double v) { c.widen_ancestors = v != 0.0; }},
+
   };
   return setters;
 }

@@ -2186,6 +2186,12 @@ WindowLocalization LocalizeWindow(storage::Connection& connection, const std::st
   // against its series' noise by the detector: the standalone stopping rule for a further root
   // (docs/localize.md, `min_explained`), tuned for one incident per input, does not apply.
   localize_config.min_explained = 0.0;
+  // The refinements chosen on the RS benchmark for `cxagent localize` (docs/localize.md) are
+  // kept out of the pipeline, whose slices and aliases stay as they were: a split's second
+  // sibling can be a concurrent incident, and the alias naming follows naming_order.
+  localize_config.close_slices = false;
+  localize_config.split_stopping = false;
+  localize_config.widen_ancestors = false;
   localize_config.naming_order = naming_order;
   const localize::LocalizeResult result = localize::Localize(leaves, localize_config);
   WindowLocalization localization;

@@ -1,6 +1,7 @@
 #include "localize/localizer.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -282,7 +283,74 @@ void SplitIntoSiblings(const Encoded& encoded, const std::vector<double>& residu
       split = {std::move(slices), set.deviation, set.size, gain, adjusted};
     }
   }
-  if (split.adjusted > best.adjusted) best = std::move(split);
+  if (!(split.adjusted > best.adjusted)) return;
+  if (config.split_stopping && split.slices.size() >= 2) {
+    // The split beat the parent's single effect; how many siblings it names is decided as for
+    // further roots: fitted one after another (strongest first, each with its own effect), a
+    // sibling beyond the first must hold at least `min_explained` of the standardized squared
+    // deviation still left in the leaves beyond their noise, or it and the weaker ones are
+    // dropped (an operator names the one hit child, not it and a partly hit neighbour).
+    std::vector<double> left = residual;
+    size_t kept = 0;
+    Aggregate kept_total;
+    for (; kept < split.slices.size(); ++kept) {
+      const Aggregate own = Sum(encoded, left, split.slices[kept]);
+      if (own.size <= 0.0) break;
+      if (kept > 0) {
+        double remaining = 0.0;
+        for (size_t i = 0; i < left.size(); ++i) {
+          if (encoded.size[i] > 0.0) {
+            remaining += left[i] * left[i] / (noise * encoded.size[i]) - 1.0;
+          }
+        }
+        const double gain = own.deviation * own.deviation / (noise * own.size);
+        if (gain < config.min_explained * remaining) break;
+      }
+      for (size_t i = 0; i < left.size(); ++i) {
+        if (Contains(encoded, i, split.slices[kept])) {
+          left[i] -= own.deviation * encoded.size[i] / own.size;
+        }
+      }
+      kept_total.deviation += own.deviation;
+      kept_total.size += own.size;
+    }
+    if (kept > 0 && kept < split.slices.size()) {
+      split.slices.resize(kept);
+      split.deviation = kept_total.deviation;
+      split.size = kept_total.size;
+      split.gain = kept_total.deviation * kept_total.deviation / (noise * kept_total.size);
+    }
+  }
+  best = std::move(split);
+}
+
+// The most specific slice selecting the same leaves as `slice`: every dimension=value shared by
+// all of its leaves that carry data (size > 0) is added. Leaves without data in either window
+// select nothing and are left out, so a stray empty row cannot keep a slice open.
+CodedSlice Close(const Encoded& encoded, const CodedSlice& slice) {
+  const size_t dimensions = encoded.dimension_count;
+  std::vector<int64_t> shared(dimensions, -1);  // -1: no leaf yet, -2: several values
+  for (size_t i = 0; i < encoded.size.size(); ++i) {
+    if (encoded.size[i] <= 0.0 || !Contains(encoded, i, slice)) continue;
+    for (size_t d = 0; d < dimensions; ++d) {
+      const int64_t code = encoded.codes[i * dimensions + d];
+      if (shared[d] == -1) {
+        shared[d] = code;
+      } else if (shared[d] != code) {
+        shared[d] = -2;
+      }
+    }
+  }
+  CodedSlice closed = slice;
+  for (size_t d = 0; d < dimensions; ++d) {
+    bool used = false;
+    for (auto [dimension, code] : slice) used = used || dimension == static_cast<int>(d);
+    if (!used && shared[d] >= 0) {
+      closed.emplace_back(static_cast<int>(d), static_cast<uint32_t>(shared[d]));
+    }
+  }
+  std::sort(closed.begin(), closed.end());
+  return closed;
 }
 
 // A slice whose siblings under one of its parents moved too (by more than the healthy ratio) is
@@ -299,10 +367,25 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
     const CodedSlice slice = best.slices.front();
     const Aggregate hit{best.deviation, best.size};
     Candidate wider;
-    for (size_t drop = 0; drop < slice.size(); ++drop) {
-      CodedSlice parent = slice;
-      parent.erase(parent.begin() + static_cast<std::ptrdiff_t>(drop));
-      if (parent.empty()) continue;  // climbing to `all` is left to the ranking itself
+    // The parents (one pair dropped), or with widen_ancestors every enclosing slice short of
+    // `all` (any non-empty proper subset of the pairs): a change that spilled over a whole
+    // segment two levels up leaves each single parent's other children nearly healthy.
+    std::vector<CodedSlice> enclosing;
+    const size_t subsets = size_t{1} << slice.size();
+    // Descending masks: the parents come in the order of the pair dropped (the first pair
+    // first), as before widen_ancestors, so exact ties still go the same way.
+    for (size_t mask = subsets - 2; mask >= 1; --mask) {
+      if (!config.widen_ancestors && std::popcount(mask) + 1 != static_cast<int>(slice.size())) {
+        continue;
+      }
+      CodedSlice ancestor;
+      for (size_t j = 0; j < slice.size(); ++j) {
+        if (mask & (size_t{1} << j)) ancestor.push_back(slice[j]);
+      }
+      enclosing.push_back(std::move(ancestor));
+    }
+    for (CodedSlice& parent : enclosing) {
+      // climbing to `all` is left to the ranking itself
       if (OverlapsAny(parent, chosen)) continue;
       Aggregate whole = Sum(encoded, residual, parent);
       const Aggregate rest{whole.deviation - hit.deviation, whole.size - hit.size};
@@ -319,8 +402,12 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
     if (wider.slices.empty()) break;
     best = std::move(wider);
     if (room >= 2) {
+      const CodedSlice widened = best.slices.front();
       SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
                         chosen, best);
+      // A split cut back to one child by split_stopping is final: widening it again would
+      // undo the split and loop.
+      if (best.slices.size() == 1 && best.slices.front() != widened) break;
     }
   }
 }
@@ -502,7 +589,12 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
                          best.slices.front().size() == level;
         if (adjusted == best.adjusted && !tie) continue;
         CodedSlice slice = UnpackKey(key, combinations[c]);
+        // Chosen roots are closed, so with close_slices the candidate's closure nests in (or
+        // under) one exactly when its leaves do, whatever dimensions name them.
         if (OverlapsAny(slice, chosen)) continue;
+        if (config.close_slices && !chosen.empty() && OverlapsAny(Close(encoded, slice), chosen)) {
+          continue;
+        }
         if (tie) {
           if (naming.empty() || !NamedBefore(combinations[c], best.slices.front(), naming)) {
             equals.push_back(std::move(slice));
@@ -542,6 +634,17 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       }
       if (same) aliases.push_back(std::move(other));
     }
+    // The closure selects the same leaves; it is not taken when it would nest in (or under) a
+    // root already chosen, which the searched slice did not.
+    CodedSlice closed_named = named;
+    if (config.close_slices) {
+      CodedSlice closed = Close(encoded, named);
+      if (closed != named && !OverlapsAny(closed, chosen)) {
+        closed_named = closed;
+        aliases.insert(aliases.begin(), named);
+        best.slices.front() = std::move(closed);
+      }
+    }
     const int room = config.max_roots - static_cast<int>(result.root_causes.size());
     if (static_cast<int>(best.slices.front().size()) < depth && room >= 2) {
       SplitIntoSiblings(encoded, residual, noise, sign, config, penalty, room, total_deviation,
@@ -550,6 +653,14 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     if (config.generalize) {
       Generalize(encoded, residual, noise, sign, config, penalty, room, total_deviation, chosen,
                  best);
+    }
+    if (config.close_slices) {
+      // Widened to a parent or split into children, the named slices are other slices: each is
+      // closed in turn (same leaves, so the fitted effect below is unchanged).
+      for (CodedSlice& slice : best.slices) {
+        CodedSlice closed = Close(encoded, slice);
+        if (closed != slice && !OverlapsAny(closed, chosen)) slice = std::move(closed);
+      }
     }
     // Fit the candidate's effect (deviation proportional to size, the least-squares fit under
     // the noise model) and remove it, so that later rounds see only what is still unexplained.
@@ -567,7 +678,7 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       Describe(table, encoded, slice, total_change, cause);
       cause.score = std::clamp(std::abs(own.deviation) / std::abs(total_deviation), 0.0, 1.0);
       // Widened or split, the named slice is another one: its aliases were not searched.
-      if (slice == named) {
+      if (slice == named || slice == closed_named) {
         for (const CodedSlice& alias : aliases) {
           cause.aliases.push_back(Decode(table, encoded, alias));
         }

@@ -54,8 +54,9 @@ struct RootCause {
   //! slice's delta and zero.
   double rate_effect = 0.0;
   double mix_effect = 0.0;
-  //! Other slices of the same depth that select exactly the same leaves (the data cannot tell
-  //! them apart; LocalizeConfig::naming_order chose `slice` among them), in search order.
+  //! Other slices that select exactly the same leaves (the data cannot tell them apart): those of
+  //! the same depth, among which LocalizeConfig::naming_order chose, and with close_slices the
+  //! shorter name the search found before `slice` was closed; sorted by text.
   std::vector<cxagent::Slice> aliases;
 };
 
@@ -94,8 +95,19 @@ struct LocalizeConfig {
   double healthy_ratio = 0.1;
   //! Widen a slice to its parent when the parent's other children moved too.
   bool generalize = true;
+  //! Widening also considers every enclosing slice short of `all`, not only the parents.
+  bool widen_ancestors = true;
   //! Which direction of change to explain.
   Direction direction = Direction::AUTO;
+  //! Name each root by the most specific slice selecting the same leaves (its closure: every
+  //! dimension=value that all its leaves with data share is added). The data cannot tell such
+  //! slices apart; the closure is the one that says everything they have in common, and widening
+  //! then starts from it.
+  bool close_slices = true;
+  //! The siblings named by a split beyond the strongest must each pass the stopping rule of a
+  //! further root (`min_explained`), fitted one after another; the weaker ones are dropped (when
+  //! one is left, it is the answer: the split already rejected the parent's single effect).
+  bool split_stopping = true;
   //! When two slices of one depth explain exactly as much (they select the same leaves, e.g.
   //! one region's grocery stores and its dasher-shopped orders where all its grocery stores are
   //! dasher-shopped), the one whose dimensions come first in this list is named; dimensions not

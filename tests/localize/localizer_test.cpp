@@ -268,6 +268,7 @@ LeafTable AliasedCube() {
 TEST(LocalizerTest, OfSlicesSelectingTheSameOrdersTheOneFirstInNamingOrderIsNamed) {
   const LeafTable table = AliasedCube();
   LocalizeConfig config;
+  config.close_slices = false;  // as the incident pipeline: one of the equals is named
   config.naming_order = {"region", "store_type", "fulfillment_mode"};
   LocalizeResult result = Localize(table, config);
   ASSERT_FALSE(result.root_causes.empty());
@@ -281,6 +282,97 @@ TEST(LocalizerTest, OfSlicesSelectingTheSameOrdersTheOneFirstInNamingOrderIsName
   EXPECT_EQ(result.root_causes[0].slice.ToText(), "fulfillment_mode=dasher_shop&region=seattle");
   ASSERT_EQ(result.root_causes[0].aliases.size(), 1u);
   EXPECT_EQ(result.root_causes[0].aliases[0].ToText(), "region=seattle&store_type=grocery");
+}
+
+TEST(LocalizerTest, WithCloseSlicesTheMostSpecificSliceSelectingTheSameOrdersIsNamed) {
+  // Seattle's grocery orders are all dasher-shopped: the closure says both, and the two
+  // shorter names of the same orders are its aliases.
+  const LeafTable table = AliasedCube();
+  LocalizeResult result = Localize(table);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(),
+            "fulfillment_mode=dasher_shop&region=seattle&store_type=grocery");
+  std::set<std::string> aliases;
+  for (const auto& alias : result.root_causes[0].aliases) aliases.insert(alias.ToText());
+  EXPECT_EQ(aliases, (std::set<std::string>{"fulfillment_mode=dasher_shop&region=seattle",
+                                            "region=seattle&store_type=grocery"}));
+  LocalizeConfig open;
+  open.close_slices = false;
+  result = Localize(table, open);
+  ASSERT_EQ(result.root_causes.size(), 1u);
+  EXPECT_EQ(result.root_causes[0].slice.ToText(), "fulfillment_mode=dasher_shop&region=seattle");
+}
+
+TEST(LocalizerTest, WithCloseSlicesASliceNestedInAChosenRootByItsOrdersIsNotASecondRoot) {
+  // Web orders fell everywhere, Austin's (all of them web) more. `region=austin` names orders
+  // inside the root `platform=web`: with close_slices it is not reported beside it.
+  LeafTable table;
+  table.kind = MetricKind::ADDITIVE;
+  table.dimensions = {"region", "platform"};
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0.0, 3.0);
+  for (const auto& region : REGIONS) {
+    for (const auto& platform : PLATFORMS) {
+      if (region == "austin" && platform != "web") continue;
+      Leaf leaf;
+      leaf.values = {region, platform};
+      leaf.predict = 1000.0;
+      const double drop = platform != "web" ? 0.0 : (region == "austin" ? 300.0 : 100.0);
+      leaf.real = 1000.0 + noise(rng) - drop;
+      table.leaves.push_back(std::move(leaf));
+    }
+  }
+  EXPECT_EQ(Slices(Localize(table)), (std::set<std::string>{"platform=web"}));
+  LocalizeConfig open;
+  open.close_slices = false;
+  EXPECT_EQ(Slices(Localize(table, open)),
+            (std::set<std::string>{"platform=web", "region=austin"}));
+}
+
+TEST(LocalizerTest, WithSplitStoppingASiblingHoldingLittleOfWhatIsLeftIsDropped) {
+  // Grocery in Seattle fell hard, restaurants there a little: widened to Seattle, then split
+  // into its two hit store types. Two single leaves elsewhere fell too, so after grocery is
+  // fitted the restaurants hold less than `min_explained` of what is left: only grocery is named.
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region == "seattle") {
+          if (c.store_type == "grocery") return 0.8;
+          return c.store_type == "restaurant" ? 0.93 : 1.0;
+        }
+        const bool odd1 = c.region == "boston" && c.store_type == "pharmacy" &&
+                          c.platform == "web" && c.segment == "vip";
+        const bool odd2 = c.region == "atlanta" && c.store_type == "alcohol" &&
+                          c.platform == "ios" && c.segment == "new";
+        return odd1 || odd2 ? 0.75 : 1.0;
+      },
+      One);
+  LocalizeConfig both;
+  both.split_stopping = false;
+  const auto unstopped = Slices(Localize(table, both));
+  ASSERT_TRUE(unstopped.count("region=seattle&store_type=grocery") &&
+              unstopped.count("region=seattle&store_type=restaurant"))
+      << "the scenario no longer splits Seattle into both store types";
+  const auto stopped = Slices(Localize(table));
+  EXPECT_TRUE(stopped.count("region=seattle&store_type=grocery"));
+  EXPECT_FALSE(stopped.count("region=seattle&store_type=restaurant"));
+}
+
+TEST(LocalizerTest, WithWidenAncestorsAChangeSpreadOverASegmentTwoLevelsUpNamesTheSegment) {
+  // iOS grocery in Seattle fell hardest; the rest of Seattle fell too, but only in the stores
+  // and platforms other than those two, so each single parent's other children (Seattle's
+  // grocery on other platforms, Seattle's iOS in other stores) are healthy.
+  auto table = RatioCube(
+      [](const Cell& c) {
+        if (c.region != "seattle") return 1.0;
+        const bool grocery = c.store_type == "grocery", ios = c.platform == "ios";
+        if (grocery && ios) return 0.7;
+        return !grocery && !ios ? 0.92 : 1.0;
+      },
+      One);
+  EXPECT_EQ(Slices(Localize(table)), (std::set<std::string>{"region=seattle"}));
+  LocalizeConfig parents_only;
+  parents_only.widen_ancestors = false;
+  EXPECT_FALSE(Slices(Localize(table, parents_only)).count("region=seattle"));
 }
 
 TEST(LocalizerTest, ASliceWithoutAnotherSelectingItsOrdersHasNoAliases) {
