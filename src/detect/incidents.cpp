@@ -929,14 +929,16 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
           break;
         }
       }
-      // A change-led alert takes the lead of an incident led by a slice inside its change's
-      // scope over the same time: the change's regression seen through fewer orders (tuning
-      // world random-11-002: Atlanta grocery's radius change and its returning customers).
+      // A change-led alert takes the lead of an incident led, from about its start, by a slice
+      // inside its change's scope holding nearly all of its orders: the same orders named by more
+      // pairs (random-6421-022: New York's merchant-picked restaurant orders are all of its
+      // restaurant orders). A slice holding fewer is left to the explained-away tests below: a
+      // decoy logged for everyone would take over any region's regression its window reaches.
       if (!second_pass && !alert.change_id.empty() && config.change_claims_mechanism) {
         for (auto& incident : incidents) {
           const Alert& lead = incident.lead;
           if (lead.change_id.empty() && lead.slice != alert.slice &&
-              alert.slice.Contains(lead.slice) &&
+              alert.slice.Contains(lead.slice) && lead.orders >= 0.9 * alert.orders &&
               StartsClose(alert, lead, config.merge_days)) {
             incident.related.push_back(std::move(incident.lead));
             incident.lead = alert;

@@ -953,30 +953,40 @@ TEST(MechanismDetectionTest, AnAncestorFallingDaysAfterALoggedChangeLeadsItsOwnI
 
 TEST(MechanismDetectionTest, AChangesIncidentTakesInTheSlicesItsRegressionMoved) {
   // A radius change logged for Atlanta's grocery; Atlanta's dasher-shopped orders (mostly
-  // grocery) carry more CX evidence and lead first.
+  // grocery) and its returning grocery customers carry more CX evidence and lead first.
   Alert change = MergeInput("region=atlanta&store_type=grocery", 30, 12, -4.3, 550, "avg_distance");
   change.change_id = "chg-1";
   const Alert shopped =
       MergeInput("fulfillment_mode=dasher_shop&region=atlanta", 30, 12, -4.0, 700, "avg_distance");
   const Alert inside = MergeInput("customer_segment=returning&region=atlanta&store_type=grocery",
                                   30, 12, -6.0, 300, "cx");
-  // Without the change's orders the dasher-shopped orders did not fall: folded into it.
+  // Without the change's orders neither fell (the returning customers have none left).
   const ExplainedTest gone = [&](const Alert& alert, const std::vector<Slice>& others, double) {
-    return alert.slice == shopped.slice && others.size() == 1 && others[0] == change.slice;
+    return alert.slice != change.slice && others.size() == 1 && others[0] == change.slice;
   };
-  auto incidents = MergeAlerts({shopped, change}, 10000, IncidentConfig{}, gone);
-  ASSERT_EQ(incidents.size(), 1u);
-  EXPECT_EQ(incidents[0].lead.slice, change.slice);
-  // They did: two incidents.
+  for (const Alert& first : {shopped, inside}) {
+    SCOPED_TRACE(first.slice.ToText());
+    const auto incidents = MergeAlerts({first, change}, 10000, IncidentConfig{}, gone);
+    ASSERT_EQ(incidents.size(), 1u);
+    EXPECT_EQ(incidents[0].lead.slice, change.slice);
+    EXPECT_EQ(incidents[0].lead.change_id, "chg-1");
+    // Without the change's claim the earlier incident is not tested against it.
+    IncidentConfig off;
+    off.change_claims_mechanism = false;
+    EXPECT_EQ(MergeAlerts({first, change}, 10000, off, gone).size(), 2u);
+  }
+  // They did fall without them: two incidents.
   const ExplainedTest stays = [](const Alert&, const std::vector<Slice>&, double) { return false; };
   EXPECT_EQ(MergeAlerts({shopped, change}, 10000, IncidentConfig{}, stays).size(), 2u);
-  // A slice inside the change's scope that led first hands the lead to the change.
-  incidents = MergeAlerts({inside, change}, 10000, IncidentConfig{}, stays);
+  // A slice inside the change's scope holding all of its orders is the change's slice named by
+  // more pairs: the change takes over its lead.
+  Alert same = MergeInput("fulfillment_mode=merchant_pick&region=atlanta&store_type=grocery", 30,
+                          12, -4.3, 550, "cx");
+  same.slice = Slice::Parse("customer_segment=returning&region=atlanta&store_type=grocery");
+  same.delta = -4.4;
+  const auto incidents = MergeAlerts({same, change}, 10000, IncidentConfig{}, stays);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].lead.change_id, "chg-1");
-  IncidentConfig off;
-  off.change_claims_mechanism = false;
-  EXPECT_EQ(MergeAlerts({inside, change}, 10000, off, stays).size(), 2u);
 }
 
 TEST(MechanismDetectionTest, ADecoyChangeOverEveryoneDaysBeforeARegionsDropIsExplainedAway) {
