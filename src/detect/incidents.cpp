@@ -1373,25 +1373,29 @@ std::vector<Alert> DetectMechanisms(
     // to the windows starting with it (step 6c), where change_z suffices; without change-led
     // detection such a mechanism has no window.
     std::string_view change_id;
+    // The window of each logged change acting on this mechanism (ChangeWindow).
+    const auto change_windows = [&](const auto& take) {
+      for (const LoggedChange& change : changes) {
+        const auto acts = ChangeMechanisms(change.kind);
+        if (std::find(acts.begin(), acts.end(), name) == acts.end() || change.date < first) {
+          continue;
+        }
+        const auto day = static_cast<size_t>(change.date.days - first.days);
+        if (day < n) take(change, ChangeWindow(metric, prefix, n, day, config));
+      }
+    };
     if (best.z >= config.mechanism_z) {
-      // A logged change in exactly this slice that explains the same move (its window reaches
-      // change_z and overlaps the strongest) dates it and gives it its own evidence: the change's
-      // regression, not a piece of a wider one that happens to overlap it (tuning world
-      // random-6421-013: an ETA model rollout in one region's dinner restaurants, five days
-      // before the region's radius expansion, was folded into the region's incident).
+      // A logged change in exactly this slice that explains the same step (its window reaches
+      // change_z and starts within merge_days of the strongest) dates it and gives it its own
+      // evidence: the change's regression, not a piece of a wider one that happens to overlap
+      // it (random-6421-013: an ETA model rollout in one region's dinner restaurants, five days
+      // before the region's radius expansion, was folded into the region's incident). A window
+      // of a change made days before the strongest one's start is a decoy's reaching into a later
+      // regression (random-6421-022: a batching policy logged for New York two weeks before its
+      // restaurants' own).
       if (config.change_detection && config.change_claims_mechanism) {
         MechanismWindow claimed;
-        for (const LoggedChange& change : changes) {
-          const auto acts = ChangeMechanisms(change.kind);
-          if (std::find(acts.begin(), acts.end(), name) == acts.end() || change.date < first) {
-            continue;
-          }
-          const auto day = static_cast<size_t>(change.date.days - first.days);
-          if (day >= n) continue;
-          const MechanismWindow window = ChangeWindow(metric, prefix, n, day, config);
-          // The change dates the same step: a window of a change made days before the strongest
-          // one's start is a decoy's reaching into a later regression (random-6421-022: a
-          // batching policy logged for New York two weeks before its restaurants' own).
+        change_windows([&](const LoggedChange& change, const MechanismWindow& window) {
           const auto apart =
               window.start > best.start ? window.start - best.start : best.start - window.start;
           if (window.z >= config.change_z && apart <= static_cast<size_t>(config.merge_days) &&
@@ -1399,24 +1403,17 @@ std::vector<Alert> DetectMechanisms(
             claimed = window;
             change_id = change.id;
           }
-        }
+        });
         if (!change_id.empty()) best = claimed;
       }
     } else {
       if (!config.change_detection) continue;
-      for (const LoggedChange& change : changes) {
-        const auto acts = ChangeMechanisms(change.kind);
-        if (std::find(acts.begin(), acts.end(), name) == acts.end() || change.date < first) {
-          continue;
-        }
-        const auto day = static_cast<size_t>(change.date.days - first.days);
-        if (day >= n) continue;
-        const MechanismWindow window = ChangeWindow(metric, prefix, n, day, config);
+      change_windows([&](const LoggedChange& change, const MechanismWindow& window) {
         if (window.z >= config.change_z && (change_id.empty() || window.z > best.z)) {
           best = window;
           change_id = change.id;
         }
-      }
+      });
       if (change_id.empty()) continue;
     }
     const double best_z = best.z;
