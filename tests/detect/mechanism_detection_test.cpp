@@ -865,20 +865,27 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   }
   {
     ConfigReader reader(YAML::Load("change_claims_mechanism: false\nchange_ancestors_close: false\n"
-                                   "own_days: false"),
+                                   "own_days: false\ncrossing_split: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
     EXPECT_FALSE(config.change_ancestors_close);
     EXPECT_FALSE(config.own_days);
+    EXPECT_FALSE(config.crossing_split);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
     EXPECT_TRUE(IncidentConfig{}.own_days);
+    EXPECT_TRUE(IncidentConfig{}.crossing_split);
   }
   {
     ConfigReader reader(YAML::Load("own_days: sometimes"), "cx.yaml", "incidents");
     const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
     EXPECT_NE(message.find("incidents.own_days"), std::string::npos) << message;
+  }
+  {
+    ConfigReader reader(YAML::Load("crossing_split: 2"), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find("incidents.crossing_split"), std::string::npos) << message;
   }
   {
     ConfigReader reader(YAML::Load("change_start_days: -2"), "cx.yaml", "incidents");
