@@ -1758,8 +1758,8 @@ double OwnZ(const Alert& alert, const IncidentConfig& config) {
 // and one inside a crossing alert the lead explained stays untested (related alerts come
 // strongest first, and a regression's own slice before the wider ones diluting it).
 // Only a cluster the explained-away test kept is split (most clusters are pieces of a stronger
-// one and folded; testing their alerts too tripled the stage's time on the 1M demo world). The
-// alerts split off are clustered again (Cluster) and returned for MergeAlerts to place among
+// one and folded; testing their alerts too about tripled the stage's time on the 1M demo world).
+// The alerts split off are clustered again (Cluster) and returned for MergeAlerts to place among
 // the clusters still to come by their leads' evidence, so that the explained-away test weighs
 // each against every stronger incident.
 std::vector<Incident> SplitCrossing(Incident& cluster, const IncidentConfig& config,
@@ -1853,9 +1853,9 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     if (config.crossing_split && explained) {
       for (auto& split : SplitCrossing(cluster, config, explained, shares)) {
         const double evidence = Evidence(split.lead);
-        const auto at = std::find_if(
-            clusters.begin() + static_cast<std::ptrdiff_t>(c) + 1, clusters.end(),
-            [&](const Incident& other) { return Evidence(other.lead) < evidence; });
+        const auto at =
+            std::find_if(clusters.begin() + static_cast<std::ptrdiff_t>(c) + 1, clusters.end(),
+                         [&](const Incident& other) { return Evidence(other.lead) < evidence; });
         clusters.insert(at, std::move(split));
       }
     }

@@ -95,9 +95,10 @@ struct IncidentConfig {
   //! An incident led by a mechanism-led alert is led instead by the alert of the same
   //! mechanism among its own whose mechanism moved most strongly (MergeAlerts).
   bool lead_by_mechanism = true;
-  //! An alert that joined an incident only for sharing orders with its lead (their slices cross:
-  //! neither holds the other) and whose regression is left without the lead's orders makes an
-  //! incident of its own, with the incident's alerts that cross the lead inside it (MergeAlerts).
+  //! An alert that joined a kept incident only for sharing orders with its lead (their slices
+  //! cross: neither holds the other) makes an incident of its own, with the crossing alerts
+  //! inside it, when its regression is left without the lead's orders (at its own detection
+  //! threshold) and the lead's without its orders (MergeAlerts).
   bool crossing_split = true;
   //! A mechanism-led incident whose localized roots account for less than this share of its
   //! slice's CX loss (their rate effects, in points of the total) is reported in its own slice
