@@ -546,7 +546,8 @@ bool SameColumns(const storage::Table& cube, const storage::Table& other, const 
 std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
                                          const RollUpOptions& options, CubeVolumes& volumes,
                                          std::string& why, const storage::Table* reaching,
-                                         std::vector<std::string>* needed) {
+                                         std::vector<std::string>* needed,
+                                         const ReachingRows& fetch) {
   // The tables as RollUp makes them: the same columns, of RollUp's types, without NULLs.
   const size_t width = stored.columns.size();
   if (!SameColumns(stored, added, "added days'", options.volume_column, why) ||
@@ -591,20 +592,21 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   const double threshold = options.min_daily * static_cast<double>(next.days);
 
   // Every combination in slice-text order, from the stored slices, the added ones and those left
-  // out: the runs of rows of the output in order (table, first row, end), each output row's
-  // slice code, and the kept slices' texts. A run's rows are positions in its table's `order`
-  // (empty: row numbers).
+  // out: the runs of rows of the output in order (table, first row, end, slice code) and the kept
+  // slices' texts. A run's rows are positions in its table's `order` (empty: row numbers).
   struct Run {
     const storage::Table* table;
     const std::vector<size_t>* order;
     size_t begin;
     size_t end;
+    int64_t code;
   };
   std::vector<Run> runs;
-  std::vector<int64_t> codes;
-  codes.reserve(stored.RowCount() + added.RowCount());
   std::vector<std::string> kept;
   std::vector<std::string> missing;  // reaching the floor, without their rows of every day
+  // With `fetch`, each missing combination's place among the runs (its rows come later) and its
+  // volume.
+  std::vector<std::pair<size_t, double>> pending;
   size_t i = 0;
   size_t j = 0;
   size_t k = 0;
@@ -651,6 +653,11 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
               text, volume, next.days, threshold);
         }
         missing.emplace_back(text);
+        if (fetch) {
+          pending.emplace_back(runs.size(), volume);
+          runs.push_back({nullptr, &in_order, 0, 0, static_cast<int64_t>(kept.size())});
+          kept.emplace_back(text);
+        }
         continue;
       }
       if (found->volume != volume) {
@@ -667,15 +674,52 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
           std::tuple{&added, &in_order, whole != nullptr ? nullptr : new_rows},
           std::tuple{reaching, &in_order, whole}}) {
       if (slice == nullptr) continue;
-      runs.push_back({table, order, slice->begin, slice->end});
-      codes.insert(codes.end(), slice->end - slice->begin, code);
+      runs.push_back({table, order, slice->begin, slice->end, code});
     }
   }
+  // The rows of the combinations reaching the floor, asked for once they are all known.
+  std::optional<storage::Table> fetched;
   if (!missing.empty()) {
     if (missing.size() > 1) why += fmt::format(" and {} more", missing.size() - 1);
-    if (needed != nullptr) *needed = std::move(missing);
-    return std::nullopt;
+    if (needed != nullptr) *needed = missing;
+    if (!fetch) return std::nullopt;
+    std::string reason;
+    fetched = fetch(missing, reason);
+    if (!fetched) {
+      why = std::move(reason);
+      return std::nullopt;
+    }
+    std::vector<SliceRows> fetched_slices;
+    if (!SameColumns(stored, *fetched, "reaching slices'", options.volume_column, why) ||
+        !SlicesOf(*fetched, in_order, options.volume_column, "reaching slices'", fetched_slices,
+                  why)) {
+      return std::nullopt;
+    }
+    for (size_t p = 0; p < pending.size(); ++p) {
+      const auto& [at, volume] = pending[p];
+      const std::string& text = missing[p];
+      const auto found = std::lower_bound(
+          fetched_slices.begin(), fetched_slices.end(), text,
+          [](const SliceRows& rows, std::string_view key) { return rows.text < key; });
+      if (found == fetched_slices.end() || found->text != text) {
+        why = fmt::format("slice '{}' reaches the volume floor, but no rows of it were summed",
+                          text);
+        return std::nullopt;
+      }
+      if (found->volume != volume) {
+        why = fmt::format("the rows of slice '{}' sum to {:g}, not {:g}", text, found->volume,
+                          volume);
+        return std::nullopt;
+      }
+      runs[at].table = &*fetched;
+      runs[at].begin = found->begin;
+      runs[at].end = found->end;
+    }
+    why.clear();
   }
+  std::vector<int64_t> codes;
+  codes.reserve(stored.RowCount() + added.RowCount());
+  for (const Run& run : runs) codes.insert(codes.end(), run.end - run.begin, run.code);
 
   // The cube as RollUp's ToTable writes it: the slice dictionary-coded in slice order. The other
   // columns are copied a run at a time (a slice's stored days, then its added ones).

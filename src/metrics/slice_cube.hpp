@@ -66,7 +66,7 @@ struct CubeExtension {
 //! the cube of the earlier days (the relation `stored_cube`, RollUpLeaves's table as stored, with
 //! its `volumes`) and the leaves of the later days alone (the relation `added_leaves`):
 //! metrics::ExtendCube. A few slices left out of the stored cube that reach the volume floor with
-//! the added days are summed over every day of `all_leaves` (one filtered query each); with more
+//! the added days are summed over every day of `all_leaves` (one query for them all); with more
 //! of them, or when the cube cannot be extended for another reason, nullopt and `why` (then roll
 //! up every day). `extension`, when given, receives what was dropped and summed anew.
 //! `stored_rows`, when given, are the stored cube's rows as ReadStoredCube returned them (read
