@@ -91,4 +91,16 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
                                          std::vector<std::string>* needed = nullptr,
                                          const ReachingRows& fetch = {});
 
+//! ExtendCube without `reaching`, whose result takes over `stored`'s buffers when its rows come
+//! in slice and date order (as RollUp writes them; a copy of the cube is read back so): the
+//! stored rows are moved within their columns and the added ones copied between them, rather
+//! than every row copied into a second cube (at 1M orders, 73 MB). On success `stored` is left
+//! empty or in an unspecified state; on failure (nullopt) it is unchanged. Capacity reserved in
+//! its columns beforehand spares them a reallocation when the cube grows.
+std::optional<storage::Table> ExtendCubeInPlace(storage::Table& stored, const storage::Table& added,
+                                                const RollUpOptions& options,
+                                                CubeVolumes& volumes, std::string& why,
+                                                std::vector<std::string>* needed = nullptr,
+                                                const ReachingRows& fetch = {});
+
 }  // namespace cxagent::metrics

@@ -353,15 +353,21 @@ std::optional<storage::Table> SliceRowsOf(storage::Connection& connection,
 std::optional<storage::Table> ExtendStoredCube(
     storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
     const std::string& added_leaves, const std::string& all_leaves, CubeVolumes& volumes,
-    std::string& why, CubeExtension* extension, const storage::Table* stored_rows) {
+    std::string& why, CubeExtension* extension, storage::Table* stored_rows) {
   const auto started = std::chrono::steady_clock::now();
   const auto since = [](std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::optional<storage::Table> read_here;
   if (stored_rows == nullptr) read_here = ReadStoredCube(connection, stored_cube);
-  const storage::Table& stored = stored_rows != nullptr ? *stored_rows : *read_here;
+  storage::Table& stored = stored_rows != nullptr ? *stored_rows : *read_here;
   const double read = since(started);
+  // The extended cube takes over the stored one's buffers: what the extension reports is taken
+  // first.
+  const size_t stored_count = stored.RowCount();
+  const std::vector<std::string> before =
+      extension != nullptr && !stored.columns.empty() ? stored.columns[0].dictionary
+                                                      : std::vector<std::string>();
   auto stage = std::chrono::steady_clock::now();
   const std::vector<std::string> dimensions = CubeDimensions(config);
   RollUpOptions options = OptionsOf(config);
@@ -388,16 +394,15 @@ std::optional<storage::Table> ExtendStoredCube(
     return rows;
   };
   std::optional<storage::Table> cube =
-      ExtendCube(stored, added, options, volumes, why, nullptr, &needed, reaching);
+      ExtendCubeInPlace(stored, added, options, volumes, why, &needed, reaching);
   spdlog::debug(
       "slice cube: {} stored rows read in {:.3f} s, {} rows of the added days rolled up in "
       "{:.3f} s, {} slices reaching the volume floor summed over every day in {:.3f} s, merged "
       "in {:.3f} s",
-      stored.RowCount(), read, added.RowCount(), rolled, cube ? needed.size() : 0, summed,
+      stored_count, read, added.RowCount(), rolled, cube ? needed.size() : 0, summed,
       since(stage) - summed);
   if (cube && extension != nullptr) {
     // Both dictionaries list their slices in ascending order.
-    const auto& before = stored.columns[0].dictionary;
     const auto& after = cube->columns[0].dictionary;
     extension->dropped.clear();
     for (size_t b = 0, a = 0; b < before.size(); ++b) {
