@@ -325,10 +325,14 @@ std::optional<storage::Table> SliceRowsOf(storage::Connection& connection,
   for (size_t k = 0; k < matches.size(); ++k) {
     tags.push_back(fmt::format("CASE WHEN {} THEN {} END", matches[k], k));
   }
+  // Only the columns summed are read (the leaves hold the RCA's sums too).
+  std::vector<std::string> read{"order_date"};
+  for (const auto& column : CUBE_COLUMNS) read.emplace_back(column.name);
   const storage::Table days = connection.Query(fmt::format(
-      "SELECT k, order_date::DATE AS date, {0} FROM (SELECT unnest([{1}]) AS k, * FROM {2} WHERE "
-      "{3}) WHERE k IS NOT NULL GROUP BY k, order_date::DATE ORDER BY k, date",
-      fmt::join(sums, ", "), fmt::join(tags, ", "), relation, fmt::join(matches, " OR ")));
+      "SELECT k, order_date::DATE AS date, {0} FROM (SELECT unnest([{1}]) AS k, {2} FROM {3} "
+      "WHERE {4}) WHERE k IS NOT NULL GROUP BY k, order_date::DATE ORDER BY k, date",
+      fmt::join(sums, ", "), fmt::join(tags, ", "), fmt::join(read, ", "), relation,
+      fmt::join(matches, " OR ")));
   const auto& of = days.Get("k").ints;
   for (size_t row = 0; row < days.RowCount(); ++row) {
     const auto k = static_cast<size_t>(of[row]);
