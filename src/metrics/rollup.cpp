@@ -782,6 +782,8 @@ std::optional<storage::Table> Extend(const storage::Table& stored, storage::Tabl
         MergeInPlace(column.ints, &storage::Column::ints, c, stored, runs, rows);
       }
     }
+    // The slice column coded as RollUp codes it, whether the stored one was coded or plain text.
+    in_place->columns[0].strings = {};
     in_place->columns[0].dictionary = std::move(kept);
     in_place->columns[0].ints = std::move(codes);
     volumes = std::move(next);
