@@ -373,7 +373,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // A day appended after the stored ones extends the stored cube by its rows alone.
     slice_cube = RefreshCube(connection, cube, stored ? &*stored : nullptr,
                              reused_leaves ? &changes->days : nullptr, cube_volumes, options.report,
-                             cube_changes, &stored_cube_read, &fresh_slices);
+                             cube_changes, &stored_cube_read, &fresh_slices,
+                             [&small_queries] { small_queries.Restore(); });
     WaitQuietly(stored_cube_read);
   } else {
     slice_cube = metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
