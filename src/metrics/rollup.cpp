@@ -543,10 +543,56 @@ bool SameColumns(const storage::Table& cube, const storage::Table& other, const 
 
 }  // namespace
 
-std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
-                                         const RollUpOptions& options, CubeVolumes& volumes,
-                                         std::string& why, const storage::Table* reaching,
-                                         std::vector<std::string>* needed) {
+namespace {
+
+// Moves the values of `runs` (rows of `stored` or of other tables, Run below) to their places in
+// the output, in `column`'s own buffer (`stored`'s column `c`), which ends up with `rows` values:
+// the stored runs that move to earlier places first, in order, then those that move to later
+// places, in reverse order (neither overwrites values of a stored run not yet moved: runs keep
+// their order), then the other tables' runs into the gaps left.
+template <typename Run, typename Values>
+void MergeInPlace(Values& column, Values storage::Column::*member, size_t c,
+                  const storage::Table& stored, const std::vector<Run>& runs, size_t rows) {
+  std::vector<size_t> at(runs.size());
+  size_t end = 0;
+  for (size_t r = 0; r < runs.size(); ++r) {
+    at[r] = end;
+    end += runs[r].end - runs[r].begin;
+  }
+  if (rows > column.size()) column.resize(rows);
+  const auto position = [&column](size_t index) {
+    return column.begin() + static_cast<ptrdiff_t>(index);
+  };
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const Run& run = runs[r];
+    if (run.table == &stored && at[r] < run.begin) {
+      std::copy(position(run.begin), position(run.end), position(at[r]));
+    }
+  }
+  for (size_t r = runs.size(); r-- > 0;) {
+    const Run& run = runs[r];
+    if (run.table == &stored && at[r] > run.begin) {
+      std::copy_backward(position(run.begin), position(run.end),
+                         position(at[r] + run.end - run.begin));
+    }
+  }
+  for (size_t r = 0; r < runs.size(); ++r) {
+    const Run& run = runs[r];
+    if (run.table == &stored) continue;
+    const Values& source = run.table->columns[c].*member;
+    std::copy(source.begin() + static_cast<ptrdiff_t>(run.begin),
+              source.begin() + static_cast<ptrdiff_t>(run.end), position(at[r]));
+  }
+  column.resize(rows);
+}
+
+// ExtendCube; with `in_place` (which is `stored`), the output takes over `stored`'s buffers
+// when its rows come in slice and date order, rather than copying every row into new ones.
+std::optional<storage::Table> Extend(const storage::Table& stored, storage::Table* in_place,
+                                     const storage::Table& added, const RollUpOptions& options,
+                                     CubeVolumes& volumes, std::string& why,
+                                     const storage::Table* reaching,
+                                     std::vector<std::string>* needed, const ReachingRows& fetch) {
   // The tables as RollUp makes them: the same columns, of RollUp's types, without NULLs.
   const size_t width = stored.columns.size();
   if (!SameColumns(stored, added, "added days'", options.volume_column, why) ||
@@ -591,20 +637,21 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   const double threshold = options.min_daily * static_cast<double>(next.days);
 
   // Every combination in slice-text order, from the stored slices, the added ones and those left
-  // out: the runs of rows of the output in order (table, first row, end), each output row's
-  // slice code, and the kept slices' texts. A run's rows are positions in its table's `order`
-  // (empty: row numbers).
+  // out: the runs of rows of the output in order (table, first row, end, slice code) and the kept
+  // slices' texts. A run's rows are positions in its table's `order` (empty: row numbers).
   struct Run {
     const storage::Table* table;
     const std::vector<size_t>* order;
     size_t begin;
     size_t end;
+    int64_t code;
   };
   std::vector<Run> runs;
-  std::vector<int64_t> codes;
-  codes.reserve(stored.RowCount() + added.RowCount());
   std::vector<std::string> kept;
   std::vector<std::string> missing;  // reaching the floor, without their rows of every day
+  // With `fetch`, each missing combination's place among the runs (its rows come later) and its
+  // volume.
+  std::vector<std::pair<size_t, double>> pending;
   size_t i = 0;
   size_t j = 0;
   size_t k = 0;
@@ -651,6 +698,11 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
               text, volume, next.days, threshold);
         }
         missing.emplace_back(text);
+        if (fetch) {
+          pending.emplace_back(runs.size(), volume);
+          runs.push_back({nullptr, &in_order, 0, 0, static_cast<int64_t>(kept.size())});
+          kept.emplace_back(text);
+        }
         continue;
       }
       if (found->volume != volume) {
@@ -667,18 +719,77 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
           std::tuple{&added, &in_order, whole != nullptr ? nullptr : new_rows},
           std::tuple{reaching, &in_order, whole}}) {
       if (slice == nullptr) continue;
-      runs.push_back({table, order, slice->begin, slice->end});
-      codes.insert(codes.end(), slice->end - slice->begin, code);
+      runs.push_back({table, order, slice->begin, slice->end, code});
     }
   }
+  // The rows of the combinations reaching the floor, asked for once they are all known.
+  std::optional<storage::Table> fetched;
   if (!missing.empty()) {
     if (missing.size() > 1) why += fmt::format(" and {} more", missing.size() - 1);
-    if (needed != nullptr) *needed = std::move(missing);
-    return std::nullopt;
+    if (needed != nullptr) *needed = missing;
+    if (!fetch) return std::nullopt;
+    std::string reason;
+    fetched = fetch(missing, reason);
+    if (!fetched) {
+      why = std::move(reason);
+      return std::nullopt;
+    }
+    std::vector<SliceRows> fetched_slices;
+    if (!SameColumns(stored, *fetched, "reaching slices'", options.volume_column, why) ||
+        !SlicesOf(*fetched, in_order, options.volume_column, "reaching slices'", fetched_slices,
+                  why)) {
+      return std::nullopt;
+    }
+    for (size_t p = 0; p < pending.size(); ++p) {
+      const auto& [at, volume] = pending[p];
+      const std::string& text = missing[p];
+      const auto found = std::lower_bound(
+          fetched_slices.begin(), fetched_slices.end(), text,
+          [](const SliceRows& rows, std::string_view key) { return rows.text < key; });
+      if (found == fetched_slices.end() || found->text != text) {
+        why = fmt::format("slice '{}' reaches the volume floor, but no rows of it were summed",
+                          text);
+        return std::nullopt;
+      }
+      if (found->volume != volume) {
+        why = fmt::format("the rows of slice '{}' sum to {:g}, not {:g}", text, found->volume,
+                          volume);
+        return std::nullopt;
+      }
+      runs[at].table = &*fetched;
+      runs[at].begin = found->begin;
+      runs[at].end = found->end;
+    }
+    why.clear();
   }
+  std::vector<int64_t> codes;
+  codes.reserve(stored.RowCount() + added.RowCount());
+  for (const Run& run : runs) codes.insert(codes.end(), run.end - run.begin, run.code);
 
-  // The cube as RollUp's ToTable writes it: the slice dictionary-coded in slice order. The other
-  // columns are copied a run at a time (a slice's stored days, then its added ones).
+  // The cube as RollUp's ToTable writes it: the slice dictionary-coded in slice order. In place,
+  // the stored rows are moved within their columns and the others copied into the gaps.
+  const size_t rows = codes.size();
+  const bool movable =
+      in_place != nullptr && stored_order.empty() &&
+      std::all_of(stored.columns.begin(), stored.columns.end(),
+                  [](const storage::Column& column) { return column.valid.empty(); });
+  if (movable) {
+    for (size_t c = 1; c < width; ++c) {
+      storage::Column& column = in_place->columns[c];
+      if (column.type == storage::ColumnType::DOUBLE) {
+        MergeInPlace(column.doubles, &storage::Column::doubles, c, stored, runs, rows);
+      } else {
+        MergeInPlace(column.ints, &storage::Column::ints, c, stored, runs, rows);
+      }
+    }
+    // The slice column coded as RollUp codes it, whether the stored one was coded or plain text.
+    in_place->columns[0].strings = {};
+    in_place->columns[0].dictionary = std::move(kept);
+    in_place->columns[0].ints = std::move(codes);
+    volumes = std::move(next);
+    return std::move(*in_place);
+  }
+  // Else the columns are copied a run at a time (a slice's stored days, then its added ones).
   storage::Table cube;
   const auto copy = [&runs](auto member, size_t c, auto& target) {
     for (const Run& run : runs) {
@@ -708,6 +819,24 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
   }
   volumes = std::move(next);
   return cube;
+}
+
+}  // namespace
+
+std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
+                                         const RollUpOptions& options, CubeVolumes& volumes,
+                                         std::string& why, const storage::Table* reaching,
+                                         std::vector<std::string>* needed,
+                                         const ReachingRows& fetch) {
+  return Extend(stored, nullptr, added, options, volumes, why, reaching, needed, fetch);
+}
+
+std::optional<storage::Table> ExtendCubeInPlace(storage::Table& stored, const storage::Table& added,
+                                                const RollUpOptions& options,
+                                                CubeVolumes& volumes, std::string& why,
+                                                std::vector<std::string>* needed,
+                                                const ReachingRows& fetch) {
+  return Extend(stored, &stored, added, options, volumes, why, nullptr, needed, fetch);
 }
 
 }  // namespace cxagent::metrics

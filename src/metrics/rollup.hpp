@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ struct CubeVolumes {
 storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options,
                       CubeVolumes* volumes = nullptr);
 
+//! RollUp's rows over all the leaves of `slices` (slice text, ascending), in slice and date
+//! order, or nullopt with the reason in `why`: what ExtendCube's `fetch` returns.
+using ReachingRows = std::function<std::optional<storage::Table>(
+    const std::vector<std::string>& slices, std::string& why)>;
+
 //! RollUp of the leaves of some days followed by others, from `stored` (RollUp's table of the
 //! earlier days' leaves, its rows in any order, `volumes` its CubeVolumes) and `added` (RollUp of
 //! the later days' leaves alone with no volume floor: every combination present on those days).
@@ -76,10 +82,25 @@ storage::Table RollUp(const LeafSums& leaves, const RollUpOptions& options,
 //! there do not sum to its volume, `added` holds a date not after the stored days, or the tables
 //! do not match (columns, types, rows of `added` or `reaching` out of slice and date order, a
 //! slice's date twice, NULLs). The output's rows are in slice and date order whatever the order of
-//! `stored`'s.
+//! `stored`'s. Without `reaching`, `fetch` (when given) is asked for the rows of the combinations
+//! reaching the floor, all in one call, once they are known (`needed` then lists them too), so
+//! that the cube is had in one pass rather than a failed one and another with `reaching`.
 std::optional<storage::Table> ExtendCube(const storage::Table& stored, const storage::Table& added,
                                          const RollUpOptions& options, CubeVolumes& volumes,
                                          std::string& why, const storage::Table* reaching = nullptr,
-                                         std::vector<std::string>* needed = nullptr);
+                                         std::vector<std::string>* needed = nullptr,
+                                         const ReachingRows& fetch = {});
+
+//! ExtendCube without `reaching`, whose result takes over `stored`'s buffers when its rows come
+//! in slice and date order (as RollUp writes them; a copy of the cube is read back so): the
+//! stored rows are moved within their columns and the added ones copied between them, rather
+//! than every row copied into a second cube (at 1M orders, 73 MB). On success `stored` is left
+//! empty or in an unspecified state; on failure (nullopt) it is unchanged. Capacity reserved in
+//! its columns beforehand spares them a reallocation when the cube grows.
+std::optional<storage::Table> ExtendCubeInPlace(storage::Table& stored, const storage::Table& added,
+                                                const RollUpOptions& options,
+                                                CubeVolumes& volumes, std::string& why,
+                                                std::vector<std::string>* needed = nullptr,
+                                                const ReachingRows& fetch = {});
 
 }  // namespace cxagent::metrics

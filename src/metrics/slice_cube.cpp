@@ -269,14 +269,16 @@ std::string CubeKey(const CubeConfig& config) {
 
 namespace {
 
-// More slices reaching the volume floor with the added days than this are not summed one by one
-// but every day is rolled up instead: each is a filtered scan of every day's leaves (about 20 ms
-// at 1M orders), and many of them would cost as much as that rollup.
+// More slices reaching the volume floor with the added days than this are not summed from the
+// leaves but every day is rolled up instead: they are summed in one scan of every day's leaves
+// (about 20 ms at 1M orders), but each adds its condition to every leaf read and its sums to the
+// grouping, and many of them would cost as much as that rollup.
 constexpr size_t MAX_REACHING = 16;
 
-// RollUp's rows of `slices` (slice text, ascending) over the leaves in `relation`: per slice,
-// one query summing the leaves whose values are the slice's (NULL reading as 'unknown', as in
-// ReadLeaves) per date. Nullopt, with `why`, when a text is not a slice of `dimensions`.
+// RollUp's rows of `slices` (slice text, ascending) over the leaves in `relation`: one query,
+// one scan of the leaves, summing per slice and date the leaves whose values are the slice's
+// (NULL reading as 'unknown', as in ReadLeaves); a leaf of several of the slices counts in each.
+// Nullopt, with `why`, when a text is not a slice of `dimensions`.
 std::optional<storage::Table> SliceRowsOf(storage::Connection& connection,
                                           const std::vector<std::string>& dimensions,
                                           const std::string& relation,
@@ -292,6 +294,8 @@ std::optional<storage::Table> SliceRowsOf(storage::Connection& connection,
                    column.integer ? storage::ColumnType::BIGINT : storage::ColumnType::DOUBLE);
     sums.push_back(fmt::format("sum({0})::DOUBLE AS {0}", column.name));
   }
+  std::vector<Slice> parsed;
+  std::vector<std::string> matches;  // per slice, the condition selecting its leaves
   for (const std::string& text : slices) {
     std::optional<Slice> slice;
     try {
@@ -312,21 +316,36 @@ std::optional<storage::Table> SliceRowsOf(storage::Connection& connection,
                                        storage::SqlIdentifier(dimension),
                                        storage::SqlLiteral(value)));
     }
-    const storage::Table days = connection.Query(
-        fmt::format("SELECT order_date::DATE AS date, {} FROM {} WHERE {} GROUP BY 1 ORDER BY 1",
-                    fmt::join(sums, ", "), relation, fmt::join(conditions, " AND ")));
-    for (size_t row = 0; row < days.RowCount(); ++row) {
-      slice_column.strings.push_back(text);
-      depth.ints.push_back(static_cast<int64_t>(slice->Depth()));
-      date.ints.push_back(days.Get("date").ints[row]);
-      for (size_t c = 0; c < std::size(CUBE_COLUMNS); ++c) {
-        const double value = days.Get(CUBE_COLUMNS[c].name).doubles[row];
-        storage::Column& target = rows.columns[3 + c];
-        if (CUBE_COLUMNS[c].integer) {
-          target.ints.push_back(std::llround(value));
-        } else {
-          target.doubles.push_back(value);
-        }
+    matches.push_back(fmt::format("({})", fmt::join(conditions, " AND ")));
+    parsed.push_back(std::move(*slice));
+  }
+  if (slices.empty()) return rows;
+  // Each leaf of any of the slices once per slice it is of (`k`: the slice's index).
+  std::vector<std::string> tags;
+  for (size_t k = 0; k < matches.size(); ++k) {
+    tags.push_back(fmt::format("CASE WHEN {} THEN {} END", matches[k], k));
+  }
+  // Only the columns summed are read (the leaves hold the RCA's sums too).
+  std::vector<std::string> read{"order_date"};
+  for (const auto& column : CUBE_COLUMNS) read.emplace_back(column.name);
+  const storage::Table days = connection.Query(fmt::format(
+      "SELECT k, order_date::DATE AS date, {0} FROM (SELECT unnest([{1}]) AS k, {2} FROM {3} "
+      "WHERE {4}) WHERE k IS NOT NULL GROUP BY k, order_date::DATE ORDER BY k, date",
+      fmt::join(sums, ", "), fmt::join(tags, ", "), fmt::join(read, ", "), relation,
+      fmt::join(matches, " OR ")));
+  const auto& of = days.Get("k").ints;
+  for (size_t row = 0; row < days.RowCount(); ++row) {
+    const auto k = static_cast<size_t>(of[row]);
+    slice_column.strings.push_back(slices[k]);
+    depth.ints.push_back(static_cast<int64_t>(parsed[k].Depth()));
+    date.ints.push_back(days.Get("date").ints[row]);
+    for (size_t c = 0; c < std::size(CUBE_COLUMNS); ++c) {
+      const double value = days.Get(CUBE_COLUMNS[c].name).doubles[row];
+      storage::Column& target = rows.columns[3 + c];
+      if (CUBE_COLUMNS[c].integer) {
+        target.ints.push_back(std::llround(value));
+      } else {
+        target.doubles.push_back(value);
       }
     }
   }
@@ -338,15 +357,21 @@ std::optional<storage::Table> SliceRowsOf(storage::Connection& connection,
 std::optional<storage::Table> ExtendStoredCube(
     storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
     const std::string& added_leaves, const std::string& all_leaves, CubeVolumes& volumes,
-    std::string& why, CubeExtension* extension, const storage::Table* stored_rows) {
+    std::string& why, CubeExtension* extension, storage::Table* stored_rows) {
   const auto started = std::chrono::steady_clock::now();
   const auto since = [](std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   std::optional<storage::Table> read_here;
   if (stored_rows == nullptr) read_here = ReadStoredCube(connection, stored_cube);
-  const storage::Table& stored = stored_rows != nullptr ? *stored_rows : *read_here;
+  storage::Table& stored = stored_rows != nullptr ? *stored_rows : *read_here;
   const double read = since(started);
+  // The extended cube takes over the stored one's buffers: what the extension reports is taken
+  // first.
+  const size_t stored_count = stored.RowCount();
+  const std::vector<std::string> before =
+      extension != nullptr && !stored.columns.empty() ? stored.columns[0].dictionary
+                                                      : std::vector<std::string>();
   auto stage = std::chrono::steady_clock::now();
   const std::vector<std::string> dimensions = CubeDimensions(config);
   RollUpOptions options = OptionsOf(config);
@@ -355,34 +380,33 @@ std::optional<storage::Table> ExtendStoredCube(
   const storage::Table added = RollUp(ReadLeaves(connection, dimensions, added_leaves), all);
   const double rolled = since(stage);
   stage = std::chrono::steady_clock::now();
+  // Slices left out before that reach the floor with the added days: their rows of every day,
+  // summed while the cube is extended.
   std::vector<std::string> needed;
-  std::optional<storage::Table> cube =
-      ExtendCube(stored, added, options, volumes, why, nullptr, &needed);
   double summed = 0;
-  if (!cube && !needed.empty()) {
-    // Slices left out before that reach the floor with the added days: their rows of every day.
-    if (needed.size() > MAX_REACHING) {
-      why = fmt::format("{} slices reach the volume floor with the added days (more than {})",
-                        needed.size(), MAX_REACHING);
+  const ReachingRows reaching = [&](const std::vector<std::string>& slices,
+                                    std::string& reason) -> std::optional<storage::Table> {
+    if (slices.size() > MAX_REACHING) {
+      reason = fmt::format("{} slices reach the volume floor with the added days (more than {})",
+                           slices.size(), MAX_REACHING);
       return std::nullopt;
     }
     const auto summing = std::chrono::steady_clock::now();
-    const std::optional<storage::Table> reaching =
-        SliceRowsOf(connection, dimensions, all_leaves, needed, why);
+    std::optional<storage::Table> rows =
+        SliceRowsOf(connection, dimensions, all_leaves, slices, reason);
     summed = since(summing);
-    if (!reaching) return std::nullopt;
-    why.clear();
-    cube = ExtendCube(stored, added, options, volumes, why, &*reaching);
-  }
+    return rows;
+  };
+  std::optional<storage::Table> cube =
+      ExtendCubeInPlace(stored, added, options, volumes, why, &needed, reaching);
   spdlog::debug(
       "slice cube: {} stored rows read in {:.3f} s, {} rows of the added days rolled up in "
       "{:.3f} s, {} slices reaching the volume floor summed over every day in {:.3f} s, merged "
       "in {:.3f} s",
-      stored.RowCount(), read, added.RowCount(), rolled, cube ? needed.size() : 0, summed,
+      stored_count, read, added.RowCount(), rolled, cube ? needed.size() : 0, summed,
       since(stage) - summed);
   if (cube && extension != nullptr) {
     // Both dictionaries list their slices in ascending order.
-    const auto& before = stored.columns[0].dictionary;
     const auto& after = cube->columns[0].dictionary;
     extension->dropped.clear();
     for (size_t b = 0, a = 0; b < before.size(); ++b) {

@@ -66,18 +66,20 @@ struct CubeExtension {
 //! the cube of the earlier days (the relation `stored_cube`, RollUpLeaves's table as stored, with
 //! its `volumes`) and the leaves of the later days alone (the relation `added_leaves`):
 //! metrics::ExtendCube. A few slices left out of the stored cube that reach the volume floor with
-//! the added days are summed over every day of `all_leaves` (one filtered query each); with more
+//! the added days are summed over every day of `all_leaves` (one query for them all); with more
 //! of them, or when the cube cannot be extended for another reason, nullopt and `why` (then roll
 //! up every day). `extension`, when given, receives what was dropped and summed anew.
 //! `stored_rows`, when given, are the stored cube's rows as ReadStoredCube returned them (read
-//! ahead, while the refresh computed the new days' sums); otherwise they are read here.
+//! ahead, while the refresh computed the new days' sums); otherwise they are read here. The
+//! extended cube takes over their buffers (ExtendCubeInPlace): when one is returned they are left
+//! empty or in an unspecified state.
 std::optional<storage::Table> ExtendStoredCube(storage::Connection& connection,
                                                const CubeConfig& config,
                                                const std::string& stored_cube,
                                                const std::string& added_leaves,
                                                const std::string& all_leaves, CubeVolumes& volumes,
                                                std::string& why, CubeExtension* extension = nullptr,
-                                               const storage::Table* stored_rows = nullptr);
+                                               storage::Table* stored_rows = nullptr);
 
 //! The rows of the stored cube `stored_cube` (a relation) as ExtendStoredCube reads them: the
 //! slice as an ENUM (a code per row, not a string per row), in the order they are stored.

@@ -49,6 +49,41 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
+// DuckDB's threads while a refresh runs only small queries (the new days' rows: a few thousand
+// leaves, a few hundred rows of checks). The thread that runs a query does not sleep while
+// DuckDB's workers run its tasks: it polls for more (DuckDB 1.4's PendingQueryResult), and on two
+// cores that thread and a worker took a tenth of the 1M refresh's CPU time, taken from the
+// analysis's own threads (detection, the stored cube's copy written). With one thread the query's
+// own thread runs all of its tasks. The whole passes (every day's sums, the RCA's reads) keep
+// every thread: Restore first.
+class SmallQueryThreads {
+ public:
+  explicit SmallQueryThreads(storage::Connection& connection) : connection_(connection) {}
+  //! DuckDB on one thread, the query's own.
+  void One() {
+    if (one_) return;
+    if (original_.empty()) {
+      original_ = connection_.Query("SELECT current_setting('threads')::VARCHAR AS t")
+                      .Get("t")
+                      .StringAt(0);
+    }
+    connection_.Execute("SET threads = 1");
+    one_ = true;
+  }
+  //! DuckDB's threads as they were.
+  void Restore() {
+    if (!one_) return;
+    connection_.Execute(fmt::format("SET threads = {}", original_));
+    one_ = false;
+  }
+  bool IsOne() const { return one_; }
+
+ private:
+  storage::Connection& connection_;
+  std::string original_;
+  bool one_ = false;
+};
+
 }  // namespace
 
 std::vector<bool> UnconfirmedIncidents(const std::vector<detect::Incident>& incidents,
@@ -207,9 +242,12 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // days summed (a tenth of a second at 1M orders): only what an append extends it with is
   // computed after.
   std::future<StoredCubeRows> stored_cube_read;
+  SmallQueryThreads small_queries(connection);
   if (changes && changes->changed_units > 0 && !changes->all_days && stored->Leaves()) {
     stored_cube_read =
         ReadStoredCubeAhead(connection, *stored, CubeConfigOf(config.cube, dataset), results_dir);
+    // An append: what follows reads the new rows, not every day's (SmallQueryThreads).
+    small_queries.One();
   }
 
   // Data the analysis would miscount or choke on (duplicate orders, a status or rating outside
@@ -306,6 +344,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       }
     }
     if (!reused_leaves) {
+      small_queries.Restore();
       ComputeLeaves(connection, extra, dataset.Dimensions());
       leaves_store->Replace(fmt::format("{}.order_leaves", WORK_CATALOG), generation);
     }
@@ -334,7 +373,8 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     // A day appended after the stored ones extends the stored cube by its rows alone.
     slice_cube = RefreshCube(connection, cube, stored ? &*stored : nullptr,
                              reused_leaves ? &changes->days : nullptr, cube_volumes, options.report,
-                             cube_changes, &stored_cube_read, &fresh_slices);
+                             cube_changes, &stored_cube_read, &fresh_slices,
+                             [&small_queries] { small_queries.Restore(); });
     WaitQuietly(stored_cube_read);
   } else {
     slice_cube = metrics::BuildSliceCube(connection, cube, extra, dataset.Dimensions());
@@ -477,6 +517,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   std::vector<std::optional<rca::IncidentRca>> causes(incidents.size());
   std::vector<bool> unconfirmed(incidents.size(), false);
   std::vector<nlohmann::json> rca_documents(incidents.size());
+  // The RCA and recommendations of incidents not reused read their orders with every thread;
+  // storing the results then runs small queries again.
+  const bool small_after = small_queries.IsOne();
+  if (config.rca.enabled &&
+      std::find(reused.begin(), reused.end(), nullptr) != reused.end()) {
+    small_queries.Restore();
+  }
   if (config.rca.enabled) {
     stage = std::chrono::steady_clock::now();
     std::vector<detect::Incident> analyzed;
@@ -616,6 +663,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     }
     spdlog::info("analyze: recommendations in {:.2f} s", Seconds(stage));
   }
+  if (small_after) small_queries.One();
 
   nlohmann::json analysis;
   analysis["data"] = {

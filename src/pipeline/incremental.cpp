@@ -503,7 +503,8 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
                            metrics::CubeVolumes& volumes, RefreshReport* report,
                            std::optional<storage::CubeChanges>& cube_changes,
                            std::future<StoredCubeRows>* stored_rows,
-                           std::vector<std::string>* fresh) {
+                           std::vector<std::string>* fresh,
+                           const std::function<void()>& before_rolling_up) {
   cube_changes.reset();
   std::string why;
   if (stored != nullptr && changed != nullptr) {
@@ -568,6 +569,7 @@ storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeC
     report->cube = "rolled up";
     report->cube_reason = why;
   }
+  if (before_rolling_up) before_rolling_up();
   return metrics::RollUpLeaves(connection, config, &volumes);
 }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <future>
 #include <map>
 #include <optional>
@@ -156,13 +157,15 @@ struct StoredCubeRows {
 //! valid, is the stored cube being read ahead (ReadStoredCubeAhead); RefreshCube takes it when it
 //! extends the cube, and leaves it to the caller otherwise. `fresh`, when given and the cube was
 //! extended, receives the slices of the cube that the stored one did not hold (metrics::
-//! CubeExtension::fresh).
+//! CubeExtension::fresh). `before_rolling_up`, when given, is called before every day's sums
+//! are read to be rolled up (a whole pass: the caller gives DuckDB its threads back).
 storage::Table RefreshCube(storage::Connection& connection, const metrics::CubeConfig& config,
                            const StoredState* stored, const std::vector<Date>* changed,
                            metrics::CubeVolumes& volumes, RefreshReport* report,
                            std::optional<storage::CubeChanges>& cube_changes,
                            std::future<StoredCubeRows>* stored_rows = nullptr,
-                           std::vector<std::string>* fresh = nullptr);
+                           std::vector<std::string>* fresh = nullptr,
+                           const std::function<void()>& before_rolling_up = {});
 
 //! Starts reading the stored cube of `stored` on a thread of its own, so that the read runs while
 //! the refresh checks the data and sums the new days: from its copy beside the results of

@@ -521,5 +521,99 @@ TEST(ExtendCubeTest, EqualsRollUpOfEveryDay) {
   EXPECT_GT(dropped, 0);
 }
 
+TEST(ExtendCubeTest, InPlaceWithTheReachingRowsFetchedEqualsRollUpOfEveryDay) {
+  std::mt19937 random(23);
+  int reached = 0;
+  int dropped = 0;
+  for (const uint32_t last_days_orders : {2u, 30u}) {
+    const LeafSums leaves = RandomLeaves(random, last_days_orders);
+    for (const int32_t split : {19028, 19029}) {
+      for (const double min_daily : {0.0, 1.0, 3.0, 8.0, 15.0, 30.0, 60.0}) {
+        RollUpOptions options;
+        options.min_daily = min_daily;
+        options.threads = 2;
+        const storage::Table expected = RollUp(leaves, options);
+        CubeVolumes volumes;
+        storage::Table stored =
+            RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options, &volumes);
+        const size_t stored_slices = stored.Get("slice").dictionary.size();
+        RollUpOptions all = options;
+        all.min_daily = 0;
+        const storage::Table added =
+            RollUp(DaysOf(leaves, [&](int32_t date) { return date >= split; }), all);
+        // The slice as plain text once (as a cube read from the results' table as text).
+        if (min_daily == 3.0) {
+          storage::Column& slice = stored.columns[0];
+          for (size_t row = 0; row < stored.RowCount(); ++row) {
+            slice.strings.emplace_back(slice.StringAt(row));
+          }
+          slice.dictionary.clear();
+          slice.ints.clear();
+        }
+        // Half the time with room to grow in place, half without (the columns reallocate).
+        if (min_daily > 5) {
+          for (auto& column : stored.columns) {
+            column.ints.reserve(column.ints.size() + added.RowCount());
+            column.doubles.reserve(column.doubles.size() + added.RowCount());
+          }
+        }
+        std::string why;
+        std::vector<std::string> needed;
+        int fetches = 0;
+        const ReachingRows fetch = [&](const std::vector<std::string>& slices, std::string&) {
+          ++fetches;
+          return std::optional<storage::Table>(RowsOf(expected, slices));
+        };
+        const std::optional<storage::Table> cube =
+            ExtendCubeInPlace(stored, added, options, volumes, why, &needed, fetch);
+        ASSERT_TRUE(cube) << why;
+        EXPECT_EQ(CubeRows(*cube), CubeRows(expected))
+            << "floor " << min_daily << ", split " << split;
+        EXPECT_EQ(fetches, needed.empty() ? 0 : 1);
+        reached += needed.empty() ? 0 : 1;
+        dropped += stored_slices > cube->Get("slice").dictionary.size() ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_GT(reached, 0);
+  EXPECT_GT(dropped, 0);
+}
+
+TEST(ExtendCubeTest, InPlaceLeavesTheStoredCubeAsItWasWhenTheReachingRowsAreMissing) {
+  // As in ASliceReachingTheFloorOnlyWithTheNewDayTakesItsRowsOfEveryDay: three slices reach the
+  // floor on the third day.
+  const LeafSums leaves = LeavesOf({{0, 0, 20000, 9},
+                                    {1, 1, 20000, 2},
+                                    {0, 0, 20001, 9},
+                                    {1, 1, 20001, 1},
+                                    {0, 0, 20002, 9},
+                                    {1, 1, 20002, 4}});
+  RollUpOptions options;
+  options.min_daily = 2;
+  CubeVolumes volumes;
+  storage::Table stored =
+      RollUp(DaysOf(leaves, [](int32_t date) { return date < 20002; }), options, &volumes);
+  const std::vector<std::string> before = CubeRows(stored);
+  RollUpOptions all = options;
+  all.min_daily = 0;
+  const storage::Table added =
+      RollUp(DaysOf(leaves, [](int32_t date) { return date >= 20002; }), all);
+  std::string why;
+  const ReachingRows none = [](const std::vector<std::string>&, std::string& reason) {
+    reason = "not summed";
+    return std::optional<storage::Table>();
+  };
+  EXPECT_FALSE(ExtendCubeInPlace(stored, added, options, volumes, why, nullptr, none));
+  EXPECT_EQ(why, "not summed");
+  // Rows of only some of the slices asked for.
+  const ReachingRows some = [&](const std::vector<std::string>&, std::string&) {
+    return std::optional<storage::Table>(RowsOf(RollUp(leaves, options), {"platform=web"}));
+  };
+  EXPECT_FALSE(ExtendCubeInPlace(stored, added, options, volumes, why, nullptr, some));
+  EXPECT_NE(why.find("no rows of it were summed"), std::string::npos) << why;
+  EXPECT_EQ(CubeRows(stored), before);
+  EXPECT_EQ(volumes.days, 2);
+}
+
 }  // namespace
 }  // namespace cxagent::metrics
