@@ -747,8 +747,8 @@ std::optional<storage::Table> Extend(const storage::Table& stored, storage::Tabl
           fetched_slices.begin(), fetched_slices.end(), text,
           [](const SliceRows& rows, std::string_view key) { return rows.text < key; });
       if (found == fetched_slices.end() || found->text != text) {
-        why = fmt::format("slice '{}' reaches the volume floor, but no rows of it were summed",
-                          text);
+        why =
+            fmt::format("slice '{}' reaches the volume floor, but no rows of it were summed", text);
         return std::nullopt;
       }
       if (found->volume != volume) {
@@ -832,9 +832,8 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
 }
 
 std::optional<storage::Table> ExtendCubeInPlace(storage::Table& stored, const storage::Table& added,
-                                                const RollUpOptions& options,
-                                                CubeVolumes& volumes, std::string& why,
-                                                std::vector<std::string>* needed,
+                                                const RollUpOptions& options, CubeVolumes& volumes,
+                                                std::string& why, std::vector<std::string>* needed,
                                                 const ReachingRows& fetch) {
   return Extend(stored, &stored, added, options, volumes, why, nullptr, needed, fetch);
 }

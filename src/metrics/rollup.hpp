@@ -98,8 +98,8 @@ std::optional<storage::Table> ExtendCube(const storage::Table& stored, const sto
 //! empty or in an unspecified state; on failure (nullopt) it is unchanged. Capacity reserved in
 //! its columns beforehand spares them a reallocation when the cube grows.
 std::optional<storage::Table> ExtendCubeInPlace(storage::Table& stored, const storage::Table& added,
-                                                const RollUpOptions& options,
-                                                CubeVolumes& volumes, std::string& why,
+                                                const RollUpOptions& options, CubeVolumes& volumes,
+                                                std::string& why,
                                                 std::vector<std::string>* needed = nullptr,
                                                 const ReachingRows& fetch = {});
 

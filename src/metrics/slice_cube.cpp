@@ -369,9 +369,9 @@ std::optional<storage::Table> ExtendStoredCube(
   // The extended cube takes over the stored one's buffers: what the extension reports is taken
   // first.
   const size_t stored_count = stored.RowCount();
-  const std::vector<std::string> before =
-      extension != nullptr && !stored.columns.empty() ? stored.columns[0].dictionary
-                                                      : std::vector<std::string>();
+  const std::vector<std::string> before = extension != nullptr && !stored.columns.empty()
+                                              ? stored.columns[0].dictionary
+                                              : std::vector<std::string>();
   auto stage = std::chrono::steady_clock::now();
   const std::vector<std::string> dimensions = CubeDimensions(config);
   RollUpOptions options = OptionsOf(config);

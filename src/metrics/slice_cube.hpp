@@ -73,13 +73,10 @@ struct CubeExtension {
 //! ahead, while the refresh computed the new days' sums); otherwise they are read here. The
 //! extended cube takes over their buffers (ExtendCubeInPlace): when one is returned they are left
 //! empty or in an unspecified state.
-std::optional<storage::Table> ExtendStoredCube(storage::Connection& connection,
-                                               const CubeConfig& config,
-                                               const std::string& stored_cube,
-                                               const std::string& added_leaves,
-                                               const std::string& all_leaves, CubeVolumes& volumes,
-                                               std::string& why, CubeExtension* extension = nullptr,
-                                               storage::Table* stored_rows = nullptr);
+std::optional<storage::Table> ExtendStoredCube(
+    storage::Connection& connection, const CubeConfig& config, const std::string& stored_cube,
+    const std::string& added_leaves, const std::string& all_leaves, CubeVolumes& volumes,
+    std::string& why, CubeExtension* extension = nullptr, storage::Table* stored_rows = nullptr);
 
 //! The rows of the stored cube `stored_cube` (a relation) as ExtendStoredCube reads them: the
 //! slice as an ENUM (a code per row, not a string per row), in the order they are stored.

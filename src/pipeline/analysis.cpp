@@ -63,9 +63,8 @@ class SmallQueryThreads {
   void One() {
     if (one_) return;
     if (original_.empty()) {
-      original_ = connection_.Query("SELECT current_setting('threads')::VARCHAR AS t")
-                      .Get("t")
-                      .StringAt(0);
+      original_ =
+          connection_.Query("SELECT current_setting('threads')::VARCHAR AS t").Get("t").StringAt(0);
     }
     connection_.Execute("SET threads = 1");
     one_ = true;
@@ -520,8 +519,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The RCA and recommendations of incidents not reused read their orders with every thread;
   // storing the results then runs small queries again.
   const bool small_after = small_queries.IsOne();
-  if (config.rca.enabled &&
-      std::find(reused.begin(), reused.end(), nullptr) != reused.end()) {
+  if (config.rca.enabled && std::find(reused.begin(), reused.end(), nullptr) != reused.end()) {
     small_queries.Restore();
   }
   if (config.rca.enabled) {

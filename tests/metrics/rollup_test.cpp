@@ -257,18 +257,26 @@ storage::Table RowsOf(const storage::Table& cube, const std::vector<std::string>
   return rows;
 }
 
+// The stored cube of the days before `split` (its volumes in `volumes`) and the others' rows of
+// every slice, as a refresh has them before ExtendCube.
+std::pair<storage::Table, storage::Table> StoredAndAdded(const LeafSums& leaves, int32_t split,
+                                                         const RollUpOptions& options,
+                                                         CubeVolumes& volumes) {
+  storage::Table stored =
+      RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options, &volumes);
+  RollUpOptions all = options;
+  all.min_daily = 0;
+  storage::Table added = RollUp(DaysOf(leaves, [&](int32_t date) { return date >= split; }), all);
+  return {std::move(stored), std::move(added)};
+}
+
 // The cube of the days before `split` extended by the others, or nullopt with `why` (and the
 // slices reaching the floor in `needed`); `reaching` as ExtendCube takes it.
 std::optional<storage::Table> Extend(const LeafSums& leaves, int32_t split,
                                      const RollUpOptions& options, CubeVolumes& volumes,
                                      std::string& why, const storage::Table* reaching = nullptr,
                                      std::vector<std::string>* needed = nullptr) {
-  const storage::Table stored =
-      RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options, &volumes);
-  RollUpOptions all = options;
-  all.min_daily = 0;
-  const storage::Table added =
-      RollUp(DaysOf(leaves, [&](int32_t date) { return date >= split; }), all);
+  const auto [stored, added] = StoredAndAdded(leaves, split, options, volumes);
   return ExtendCube(stored, added, options, volumes, why, reaching, needed);
 }
 
@@ -482,10 +490,12 @@ LeafSums RandomLeaves(std::mt19937& random, uint32_t last_days_orders) {
   return leaves;
 }
 
-TEST(ExtendCubeTest, EqualsRollUpOfEveryDay) {
-  std::mt19937 random(11);
-  int reached = 0;
-  int dropped = 0;
+// Runs `check(leaves, split, options, expected)` over random leaves (the last days thin or
+// thick), the stored days ending before `split`, and volume floors from none to above most
+// slices; `expected` is RollUp of every day.
+template <typename Check>
+void ForEachExtension(uint32_t seed, const Check& check) {
+  std::mt19937 random(seed);
   for (const uint32_t last_days_orders : {2u, 30u}) {
     const LeafSums leaves = RandomLeaves(random, last_days_orders);
     for (const int32_t split : {19028, 19029}) {
@@ -493,88 +503,82 @@ TEST(ExtendCubeTest, EqualsRollUpOfEveryDay) {
         RollUpOptions options;
         options.min_daily = min_daily;
         options.threads = 2;
-        const storage::Table expected = RollUp(leaves, options);
-        CubeVolumes volumes;
-        std::string why;
-        std::vector<std::string> needed;
-        std::optional<storage::Table> cube =
-            Extend(leaves, split, options, volumes, why, nullptr, &needed);
-        if (!cube) {
-          // Slices reaching the floor with the last days: their rows of every day.
-          ASSERT_FALSE(needed.empty()) << why;
-          ++reached;
-          const storage::Table rows = RowsOf(expected, needed);
-          cube = Extend(leaves, split, options, volumes, why, &rows);
-          ASSERT_TRUE(cube) << why;
-        }
-        EXPECT_EQ(CubeRows(*cube), CubeRows(expected))
-            << "floor " << min_daily << ", split " << split;
-        const storage::Table stored =
-            RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options);
-        if (stored.Get("slice").dictionary.size() > cube->Get("slice").dictionary.size()) {
-          ++dropped;
-        }
+        check(leaves, split, options, RollUp(leaves, options));
       }
     }
   }
+}
+
+TEST(ExtendCubeTest, EqualsRollUpOfEveryDay) {
+  int reached = 0;
+  int dropped = 0;
+  ForEachExtension(11, [&](const LeafSums& leaves, int32_t split, const RollUpOptions& options,
+                           const storage::Table& expected) {
+    const double min_daily = options.min_daily;
+    CubeVolumes volumes;
+    std::string why;
+    std::vector<std::string> needed;
+    std::optional<storage::Table> cube =
+        Extend(leaves, split, options, volumes, why, nullptr, &needed);
+    if (!cube) {
+      // Slices reaching the floor with the last days: their rows of every day.
+      ASSERT_FALSE(needed.empty()) << why;
+      ++reached;
+      const storage::Table rows = RowsOf(expected, needed);
+      cube = Extend(leaves, split, options, volumes, why, &rows);
+      ASSERT_TRUE(cube) << why;
+    }
+    EXPECT_EQ(CubeRows(*cube), CubeRows(expected)) << "floor " << min_daily << ", split " << split;
+    const storage::Table stored =
+        RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options);
+    if (stored.Get("slice").dictionary.size() > cube->Get("slice").dictionary.size()) {
+      ++dropped;
+    }
+  });
   EXPECT_GT(reached, 0);
   EXPECT_GT(dropped, 0);
 }
 
 TEST(ExtendCubeTest, InPlaceWithTheReachingRowsFetchedEqualsRollUpOfEveryDay) {
-  std::mt19937 random(23);
   int reached = 0;
   int dropped = 0;
-  for (const uint32_t last_days_orders : {2u, 30u}) {
-    const LeafSums leaves = RandomLeaves(random, last_days_orders);
-    for (const int32_t split : {19028, 19029}) {
-      for (const double min_daily : {0.0, 1.0, 3.0, 8.0, 15.0, 30.0, 60.0}) {
-        RollUpOptions options;
-        options.min_daily = min_daily;
-        options.threads = 2;
-        const storage::Table expected = RollUp(leaves, options);
-        CubeVolumes volumes;
-        storage::Table stored =
-            RollUp(DaysOf(leaves, [&](int32_t date) { return date < split; }), options, &volumes);
-        const size_t stored_slices = stored.Get("slice").dictionary.size();
-        RollUpOptions all = options;
-        all.min_daily = 0;
-        const storage::Table added =
-            RollUp(DaysOf(leaves, [&](int32_t date) { return date >= split; }), all);
-        // The slice as plain text once (as a cube read from the results' table as text).
-        if (min_daily == 3.0) {
-          storage::Column& slice = stored.columns[0];
-          for (size_t row = 0; row < stored.RowCount(); ++row) {
-            slice.strings.emplace_back(slice.StringAt(row));
-          }
-          slice.dictionary.clear();
-          slice.ints.clear();
-        }
-        // Half the time with room to grow in place, half without (the columns reallocate).
-        if (min_daily > 5) {
-          for (auto& column : stored.columns) {
-            column.ints.reserve(column.ints.size() + added.RowCount());
-            column.doubles.reserve(column.doubles.size() + added.RowCount());
-          }
-        }
-        std::string why;
-        std::vector<std::string> needed;
-        int fetches = 0;
-        const ReachingRows fetch = [&](const std::vector<std::string>& slices, std::string&) {
-          ++fetches;
-          return std::optional<storage::Table>(RowsOf(expected, slices));
-        };
-        const std::optional<storage::Table> cube =
-            ExtendCubeInPlace(stored, added, options, volumes, why, &needed, fetch);
-        ASSERT_TRUE(cube) << why;
-        EXPECT_EQ(CubeRows(*cube), CubeRows(expected))
-            << "floor " << min_daily << ", split " << split;
-        EXPECT_EQ(fetches, needed.empty() ? 0 : 1);
-        reached += needed.empty() ? 0 : 1;
-        dropped += stored_slices > cube->Get("slice").dictionary.size() ? 1 : 0;
+  ForEachExtension(23, [&](const LeafSums& leaves, int32_t split, const RollUpOptions& options,
+                           const storage::Table& expected) {
+    const double min_daily = options.min_daily;
+    CubeVolumes volumes;
+    auto [stored, added] = StoredAndAdded(leaves, split, options, volumes);
+    const size_t stored_slices = stored.Get("slice").dictionary.size();
+    // The slice as plain text once (as a cube read from the results' table as text).
+    if (min_daily == 3.0) {
+      storage::Column& slice = stored.columns[0];
+      for (size_t row = 0; row < stored.RowCount(); ++row) {
+        slice.strings.emplace_back(slice.StringAt(row));
+      }
+      slice.dictionary.clear();
+      slice.ints.clear();
+    }
+    // Half the time with room to grow in place, half without (the columns reallocate).
+    if (min_daily > 5) {
+      for (auto& column : stored.columns) {
+        column.ints.reserve(column.ints.size() + added.RowCount());
+        column.doubles.reserve(column.doubles.size() + added.RowCount());
       }
     }
-  }
+    std::string why;
+    std::vector<std::string> needed;
+    int fetches = 0;
+    const ReachingRows fetch = [&](const std::vector<std::string>& slices, std::string&) {
+      ++fetches;
+      return std::optional<storage::Table>(RowsOf(expected, slices));
+    };
+    const std::optional<storage::Table> cube =
+        ExtendCubeInPlace(stored, added, options, volumes, why, &needed, fetch);
+    ASSERT_TRUE(cube) << why;
+    EXPECT_EQ(CubeRows(*cube), CubeRows(expected)) << "floor " << min_daily << ", split " << split;
+    EXPECT_EQ(fetches, needed.empty() ? 0 : 1);
+    reached += needed.empty() ? 0 : 1;
+    dropped += stored_slices > cube->Get("slice").dictionary.size() ? 1 : 0;
+  });
   EXPECT_GT(reached, 0);
   EXPECT_GT(dropped, 0);
 }
@@ -591,13 +595,8 @@ TEST(ExtendCubeTest, InPlaceLeavesTheStoredCubeAsItWasWhenTheReachingRowsAreMiss
   RollUpOptions options;
   options.min_daily = 2;
   CubeVolumes volumes;
-  storage::Table stored =
-      RollUp(DaysOf(leaves, [](int32_t date) { return date < 20002; }), options, &volumes);
+  auto [stored, added] = StoredAndAdded(leaves, 20002, options, volumes);
   const std::vector<std::string> before = CubeRows(stored);
-  RollUpOptions all = options;
-  all.min_daily = 0;
-  const storage::Table added =
-      RollUp(DaysOf(leaves, [](int32_t date) { return date >= 20002; }), all);
   std::string why;
   const ReachingRows none = [](const std::vector<std::string>&, std::string& reason) {
     reason = "not summed";
