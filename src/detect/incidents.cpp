@@ -1225,6 +1225,16 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.nested_cx_z =
       reader.Number("nested_cx_z", config.nested_cx_z, 0, 1000,
                     "z a child's CX drop beyond the rest of the slice's must reach");
+  config.mechanism_extent =
+      reader.Boolean("mechanism_extent", config.mechanism_extent,
+                     "report an incident in the slice its mechanism moved in");
+  config.extent_z = reader.Number("extent_z", config.extent_z, 0, 1000,
+                                  "z a parent's other orders, or a child, must reach to widen or "
+                                  "narrow an incident's slice to its mechanism's");
+  config.extent_share =
+      reader.Number("extent_share", config.extent_share, 0, 10,
+                    "a parent's other orders' move of the mechanism, at least this share of the "
+                    "slice's");
   config.change_detection =
       reader.Boolean("change_detection", config.change_detection,
                      "also test the mechanisms a logged change acts on in its scope");
@@ -2436,6 +2446,7 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
       reused_leads.emplace_back(incident.lead.slice, incident.lead.start);
     }
   }
+  ExtendToMechanisms(connection, incidents, config, dimensions, last_day.value_or(Date{}));
   FoldSameSlice(incidents);
   // Every open incident's lead set last_day above; a split child takes its parent's lead.
   SplitNestedRegressions(connection, incidents, config, dimensions, last_day.value_or(Date{}),
@@ -2522,8 +2533,8 @@ struct CxChange {
   double baseline = 0;
   double current = 0;
 };
-std::optional<CxChange> CxChangeOf(const DailySums& sums, size_t base_begin, size_t start,
-                                   size_t end) {
+template <typename Sums>
+std::optional<CxChange> CxChangeOf(const Sums& sums, size_t base_begin, size_t start, size_t end) {
   const RatioPrefix prefix(sums.cx_num, sums.cx_den);
   const RatioPrefix::Sums base = prefix.Over(base_begin, start);
   const RatioPrefix::Sums window = prefix.Over(start, end);
@@ -2839,6 +2850,448 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
                        .doubles.at(0);
   }
   RankIncidents(incidents, config, daily_orders);
+}
+
+namespace {
+
+// The deepest slice the extent step narrows to: the slice cube's default depth, the deepest slice
+// detection tests a mechanism in.
+constexpr size_t EXTENT_MAX_DEPTH = 3;
+// Most steps of the walk from the localizer's slice to its mechanism's.
+constexpr int EXTENT_MAX_STEPS = 8;
+// Most pairs (the slice's and those its orders all have) whose subsets are tried as its parents:
+// 2^6 - 2 rests read in one scan.
+constexpr size_t EXTENT_MAX_NAMED = 6;
+
+// Daily sums of one slice: the CX Score's and some mechanisms' numerators and denominators.
+struct ExtentSums {
+  std::vector<double> cx_num, cx_den;
+  std::vector<std::vector<double>> num, den;  // by mechanism
+  ExtentSums(size_t days, size_t mechanisms)
+      : cx_num(days, 0.0),
+        cx_den(days, 0.0),
+        num(mechanisms, std::vector<double>(days, 0.0)),
+        den(mechanisms, std::vector<double>(days, 0.0)) {}
+  ExtentSums& operator+=(const ExtentSums& other) {
+    const auto add = [](std::vector<double>& a, const std::vector<double>& b) {
+      for (size_t d = 0; d < a.size(); ++d) a[d] += b[d];
+    };
+    add(cx_num, other.cx_num);
+    add(cx_den, other.cx_den);
+    for (size_t m = 0; m < num.size(); ++m) {
+      add(num[m], other.num[m]);
+      add(den[m], other.den[m]);
+    }
+    return *this;
+  }
+  ExtentSums operator-(const ExtentSums& other) const {
+    ExtentSums rest = *this;
+    const auto subtract = [](std::vector<double>& a, const std::vector<double>& b) {
+      for (size_t d = 0; d < a.size(); ++d) a[d] = std::max(0.0, a[d] - b[d]);
+    };
+    subtract(rest.cx_num, other.cx_num);
+    subtract(rest.cx_den, other.cx_den);
+    for (size_t m = 0; m < num.size(); ++m) {
+      subtract(rest.num[m], other.num[m]);
+      subtract(rest.den[m], other.den[m]);
+    }
+    return rest;
+  }
+};
+
+// The leaves columns of the CX Score and of `mechanisms`, each once, and per mechanism the
+// indices of its numerator and denominator among them.
+struct ExtentColumns {
+  std::vector<std::string_view> names{"cx_sum", "orders"};
+  std::vector<std::pair<size_t, size_t>> of;
+  explicit ExtentColumns(const std::vector<const metrics::MetricDefinition*>& mechanisms) {
+    const auto column_of = [&](std::string_view name) {
+      const auto found = std::find(names.begin(), names.end(), name);
+      if (found != names.end()) return static_cast<size_t>(found - names.begin());
+      names.push_back(name);
+      return names.size() - 1;
+    };
+    for (const auto* metric : mechanisms) {
+      const size_t numerator = column_of(metric->numerator);
+      of.emplace_back(numerator, column_of(metric->denominator));
+    }
+  }
+  void Fill(ExtentSums& sums, size_t day, const std::vector<const std::vector<double>*>& columns,
+            size_t row) const {
+    sums.cx_num[day] = (*columns[0])[row];
+    sums.cx_den[day] = (*columns[1])[row];
+    for (size_t m = 0; m < of.size(); ++m) {
+      sums.num[m][day] = (*columns[of[m].first])[row];
+      sums.den[m][day] = (*columns[of[m].second])[row];
+    }
+  }
+};
+
+// The daily sums from `first` to `last` of the orders meeting each of `conditions` (SQL on
+// order_leaves), in one scan.
+std::vector<ExtentSums> ExtentSumsOf(
+    storage::Connection& connection, const std::vector<std::string>& conditions,
+    const std::vector<const metrics::MetricDefinition*>& mechanisms, Date first, Date last) {
+  const ExtentColumns columns(mechanisms);
+  std::string sums;
+  std::string any;
+  for (size_t g = 0; g < conditions.size(); ++g) {
+    for (size_t c = 0; c < columns.names.size(); ++c) {
+      sums += fmt::format(", coalesce(sum({}) FILTER (WHERE {}), 0)::DOUBLE AS s{}_{}",
+                          storage::SqlIdentifier(columns.names[c]), conditions[g], g, c);
+    }
+    any += fmt::format("{}({})", g == 0 ? "" : " OR ", conditions[g]);
+  }
+  const storage::Table table = connection.Query(fmt::format(
+      "SELECT (order_date::DATE - DATE '{first}')::BIGINT AS day{sums} FROM order_leaves WHERE "
+      "order_date BETWEEN DATE '{first}' AND DATE '{last}' AND ({any}) GROUP BY day",
+      fmt::arg("first", FormatDate(first)), fmt::arg("last", FormatDate(last)),
+      fmt::arg("sums", sums), fmt::arg("any", any)));
+  const auto days = static_cast<size_t>(last.days - first.days + 1);
+  std::vector<ExtentSums> out(conditions.size(), ExtentSums(days, mechanisms.size()));
+  const auto& day_column = table.Get("day").ints;
+  for (size_t g = 0; g < conditions.size(); ++g) {
+    std::vector<const std::vector<double>*> group;
+    for (size_t c = 0; c < columns.names.size(); ++c) {
+      group.push_back(&table.Get(fmt::format("s{}_{}", g, c)).doubles);
+    }
+    for (size_t row = 0; row < table.RowCount(); ++row) {
+      const auto day = static_cast<size_t>(day_column[row]);
+      if (day < days) columns.Fill(out[g], day, group, row);
+    }
+  }
+  return out;
+}
+
+// The daily sums of each child of `parent` (one more pair, over the dimensions in `free`) from
+// `first` to `last`, of the orders meeting `condition` (the parent's, less others' orders), in one
+// scan.
+std::map<Slice, ExtentSums> ChildExtentSums(
+    storage::Connection& connection, const Slice& parent, const std::string& condition,
+    const std::vector<std::string>& free,
+    const std::vector<const metrics::MetricDefinition*>& mechanisms, Date first, Date last) {
+  const ExtentColumns columns(mechanisms);
+  std::string sums;
+  for (size_t c = 0; c < columns.names.size(); ++c) {
+    sums += fmt::format(", sum({})::DOUBLE AS c{}", storage::SqlIdentifier(columns.names[c]), c);
+  }
+  std::string keys;
+  std::string sets;
+  for (const auto& dimension : free) {
+    const std::string name = storage::SqlIdentifier(dimension);
+    keys += fmt::format(", coalesce({0}::VARCHAR, 'unknown') AS {0}, grouping({0}) AS g_{1}", name,
+                        dimension);
+    sets += fmt::format("{}(order_date, {})", sets.empty() ? "" : ", ", name);
+  }
+  const storage::Table table = connection.Query(fmt::format(
+      "SELECT (order_date::DATE - DATE '{first}')::BIGINT AS day{keys}{sums} FROM order_leaves "
+      "WHERE {slice} AND order_date BETWEEN DATE '{first}' AND DATE '{last}' GROUP BY GROUPING "
+      "SETS ({sets})",
+      fmt::arg("first", FormatDate(first)), fmt::arg("last", FormatDate(last)),
+      fmt::arg("keys", keys), fmt::arg("sums", sums), fmt::arg("slice", condition),
+      fmt::arg("sets", sets)));
+  const auto days = static_cast<size_t>(last.days - first.days + 1);
+  std::map<Slice, ExtentSums> children;
+  const auto& day_column = table.Get("day").ints;
+  std::vector<const std::vector<double>*> sum_columns;
+  for (size_t c = 0; c < columns.names.size(); ++c) {
+    sum_columns.push_back(&table.Get(fmt::format("c{}", c)).doubles);
+  }
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    const auto day = static_cast<size_t>(day_column[row]);
+    if (day >= days) continue;
+    for (const auto& dimension : free) {
+      if (table.Get("g_" + dimension).ints[row] != 0) continue;
+      std::map<std::string, std::string> pairs = parent.Pairs();
+      pairs[dimension] = table.Get(dimension).StringAt(row);
+      auto& child = children.try_emplace(Slice(pairs), days, mechanisms.size()).first->second;
+      columns.Fill(child, day, sum_columns, row);
+    }
+  }
+  return children;
+}
+
+// A mechanism's move (in its bad direction) over the incident window [start, end) of `sums`
+// against the days before it, and the move's z as mechanism windows are tested; NaN without
+// units in either.
+struct Shift {
+  double z = NaN;
+  double move = NaN;
+};
+Shift ShiftOf(const metrics::MetricDefinition& metric, const ExtentSums& sums, size_t m,
+              size_t start, size_t end) {
+  const RatioPrefix prefix(sums.num[m], sums.den[m]);
+  const RatioPrefix::Sums base = prefix.Over(0, start);
+  const RatioPrefix::Sums window = prefix.Over(start, end);
+  if (!(base.den > 0) || !(window.den > 0)) return {};
+  const double sign = metric.higher_is_better ? -1.0 : 1.0;
+  const double z = MechanismWindowZ(metric, base, window);
+  // A constant series (no variance) has no z: its rounding is not a move.
+  if (!std::isfinite(z)) return {};
+  return {z, sign * (window.Ratio() - base.Ratio())};
+}
+
+// The slice of the pairs of `named` in `mask` (bit i: pair i).
+Slice Subset(const std::vector<std::pair<std::string, std::string>>& named, size_t mask) {
+  std::map<std::string, std::string> pairs;
+  for (size_t bit = 0; bit < named.size(); ++bit) {
+    if ((mask & (size_t{1} << bit)) != 0) pairs.insert(named[bit]);
+  }
+  return Slice(pairs);
+}
+
+// The slice without its pair of `dimension`.
+Slice ParentWithout(const Slice& slice, const std::string& dimension) {
+  std::map<std::string, std::string> pairs = slice.Pairs();
+  pairs.erase(dimension);
+  return Slice(pairs);
+}
+
+// One step of ExtendToMechanisms' walk: the slice reached and its sums.
+struct ExtentStep {
+  Slice slice;
+  ExtentSums sums;
+};
+
+// The reads and tests of ExtendToMechanisms' walk for one incident: its mechanism over its
+// window [start, days) of the days from `first` to `last`, other incidents' orders left out.
+struct ExtentWalk {
+  storage::Connection& connection;
+  const IncidentConfig& config;
+  const metrics::MetricDefinition& metric;
+  const std::function<std::string(const Slice&)>& condition_of;
+  Date first;
+  Date last;
+  size_t start;
+  size_t days;
+  const std::string& id;
+
+  // A parent whose other orders moved the mechanism too, about as much (a uniform shift of the
+  // parent, felt by the slice's orders), the one at the largest z; never `all`, the localizer's
+  // to name. A parent is a slice of the slice's pairs and of those its orders all have anyway
+  // (`implied`: a merchant's store type), of at most EXTENT_MAX_DEPTH pairs, holding more orders
+  // than the slice and covering it: with any one of the pairs it lacks, it would select the
+  // slice's orders (one grocer's orders in a region, the only dasher-shopped grocer there, widen
+  // to the region's grocery by dropping the merchant and the fulfillment mode).
+  std::optional<ExtentStep> Wider(const Slice& slice, const ExtentSums& here, const Shift& mine,
+                                  const std::map<std::string, std::string>& implied,
+                                  const std::set<Slice>& visited) const {
+    std::vector<std::pair<std::string, std::string>> named(slice.Pairs().begin(),
+                                                           slice.Pairs().end());
+    for (const auto& pair : implied) {
+      if (named.size() < EXTENT_MAX_NAMED) named.push_back(pair);
+    }
+    const size_t full = (size_t{1} << named.size()) - 1;
+    // Every non-empty strict subset of the named pairs, its orders beyond the slice's.
+    std::vector<size_t> masks;
+    std::vector<std::string> conditions;
+    for (size_t mask = 1; mask < full; ++mask) {
+      masks.push_back(mask);
+      conditions.push_back(
+          fmt::format("{} AND NOT ({})", condition_of(Subset(named, mask)), SliceCondition(slice)));
+    }
+    if (masks.empty()) return std::nullopt;
+    std::vector<ExtentSums> rests = ExtentSumsOf(connection, conditions, {&metric}, first, last);
+    std::vector<bool> same(full + 1, true);  // selects the slice's orders
+    for (size_t k = 0; k < masks.size(); ++k) {
+      same[masks[k]] = std::all_of(rests[k].cx_den.begin(), rests[k].cx_den.end(),
+                                   [](double orders) { return orders == 0; });
+    }
+    std::optional<size_t> widen;
+    double widen_z = config.extent_z;
+    for (size_t k = 0; k < masks.size(); ++k) {
+      const size_t mask = masks[k];
+      if (same[mask] || static_cast<size_t>(std::popcount(mask)) > EXTENT_MAX_DEPTH) continue;
+      bool covers = true;
+      for (size_t bit = 0; bit < named.size(); ++bit) {
+        if ((mask & (size_t{1} << bit)) == 0 && !same[mask | (size_t{1} << bit)]) covers = false;
+      }
+      const Slice parent = Subset(named, mask);
+      if (!covers || visited.count(parent) != 0) continue;
+      const Shift rest = ShiftOf(metric, rests[k], 0, start, days);
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("extent {} {}: the rest of {} moved {:.4g} (z {:.1f}) against {:.4g}", id,
+                      slice.ToText(), parent.ToText(), rest.move, rest.z, mine.move);
+      if (rest.z >= widen_z && rest.move >= config.extent_share * mine.move) {
+        widen = k;
+        widen_z = rest.z;
+      }
+    }
+    if (!widen) return std::nullopt;
+    ExtentStep step{Subset(named, masks[*widen]), here};
+    step.sums += rests[*widen];
+    return step;
+  }
+
+  // From `slice`, wider or else narrower while a step is found (`here`: the sums of the slice
+  // reached). Every step reaches a slice not visited before, of the finitely many within
+  // EXTENT_MAX_DEPTH pairs; a handful is all a regression's slice is ever from the localizer's.
+  Slice Walk(Slice slice, ExtentSums& here, const std::vector<std::string>& dimensions) const {
+    std::set<Slice> visited{slice};
+    for (int steps = 0; steps < EXTENT_MAX_STEPS; ++steps) {
+      const Shift mine = ShiftOf(metric, here, 0, start, days);
+      if (!(mine.move > 0)) break;
+      std::vector<std::string> free;
+      for (const auto& dimension : dimensions) {
+        if (slice.Pairs().count(dimension) == 0) free.push_back(dimension);
+      }
+      const std::map<Slice, ExtentSums> children =
+          free.empty() ? std::map<Slice, ExtentSums>{}
+                       : ChildExtentSums(connection, slice, condition_of(slice), free, {&metric},
+                                         first, last);
+      // The pairs the slice's orders all have anyway: its children holding every order.
+      std::map<std::string, std::string> implied;
+      for (const auto& [child, sums] : children) {
+        const ExtentSums rest = here - sums;
+        if (std::all_of(rest.cx_den.begin(), rest.cx_den.end(), [](double n) { return n == 0; })) {
+          for (const auto& pair : child.Pairs()) {
+            if (slice.Pairs().count(pair.first) == 0) implied.insert(pair);
+          }
+        }
+      }
+      std::optional<ExtentStep> step = Wider(slice, here, mine, implied, visited);
+      if (!step) step = Narrower(slice, here, children, visited);
+      if (!step) break;
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("extent {}: {} -> {}", id, slice.ToText(), step->slice.ToText());
+      slice = std::move(step->slice);
+      here = std::move(step->sums);
+      visited.insert(slice);
+    }
+    return Shortest(slice);
+  }
+
+  // The slice named by fewer pairs where some select the same orders anyway (a region's
+  // merchant-picked restaurants are its restaurants).
+  Slice Shortest(Slice slice) const {
+    while (slice.Depth() > 1) {
+      std::vector<std::string> dropped;
+      std::vector<std::string> conditions;
+      for (const auto& [name, value] : slice.Pairs()) {
+        dropped.push_back(name);
+        conditions.push_back(fmt::format(
+            "{} AND NOT ({})", condition_of(ParentWithout(slice, name)), SliceCondition(slice)));
+      }
+      const std::vector<ExtentSums> rests =
+          ExtentSumsOf(connection, conditions, {&metric}, first, last);
+      const auto empty = std::find_if(rests.begin(), rests.end(), [](const ExtentSums& rest) {
+        return std::all_of(rest.cx_den.begin(), rest.cx_den.end(),
+                           [](double orders) { return orders == 0; });
+      });
+      if (empty == rests.end()) break;
+      slice = ParentWithout(slice, dropped[static_cast<size_t>(empty - rests.begin())]);
+    }
+    return slice;
+  }
+
+  // A child that moved the mechanism while the rest of the slice did not (under extent_z, and
+  // at most nested_shared as much), to depth EXTENT_MAX_DEPTH. Of several, the one whose rest
+  // moved least (a region's grocery, its other orders flat, rather than one grocer of it, the
+  // other grocers' orders moving a little).
+  std::optional<ExtentStep> Narrower(const Slice& slice, const ExtentSums& here,
+                                     const std::map<Slice, ExtentSums>& children,
+                                     const std::set<Slice>& visited) const {
+    if (slice.Depth() >= EXTENT_MAX_DEPTH) return std::nullopt;
+    const std::pair<const Slice, ExtentSums>* narrow = nullptr;
+    double narrow_rest_z = config.extent_z;
+    for (const auto& entry : children) {
+      const auto& [child, sums] = entry;
+      if (visited.count(child) != 0) continue;
+      const Shift own = ShiftOf(metric, sums, 0, start, days);
+      if (!(own.z >= config.extent_z)) continue;
+      const Shift rest = ShiftOf(metric, here - sums, 0, start, days);
+      if (!(rest.move == rest.move)) continue;  // the child holds every order
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("extent {} {}: child {} moved {:.4g} (z {:.1f}), the rest {:.4g} (z {:.1f})",
+                      id, slice.ToText(), child.ToText(), own.move, own.z, rest.move, rest.z);
+      if (rest.z >= narrow_rest_z || rest.move > config.nested_shared * own.move) continue;
+      narrow = &entry;
+      narrow_rest_z = rest.z;
+    }
+    if (narrow == nullptr) return std::nullopt;
+    return ExtentStep{narrow->first, narrow->second};
+  }
+};
+
+}  // namespace
+
+void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& incidents,
+                        const IncidentConfig& config, const std::vector<std::string>& dimensions,
+                        Date last_day) {
+  if (!config.mechanism_extent) return;
+  for (auto& incident : incidents) {
+    const Alert& lead = incident.lead;
+    if (incident.slices.empty() || lead.metric != "cx_score" || !lead.change_id.empty()) continue;
+    const Slice first_slice = incident.slices.front().slice;
+    if (first_slice.Depth() == 0) continue;
+    // The orders of other incidents over overlapping days are left out of every read (but for
+    // one holding the whole slice): their mechanisms move for their own regressions (a
+    // marketplace-wide substitution regression in a region's storm), in the slice or in the
+    // orders a parent would add.
+    std::vector<Slice> left_out;
+    for (const auto& other : incidents) {
+      if (&other == &incident || !WindowsOverlap(other.lead, lead)) continue;
+      const Slice& slice = other.slices.empty() ? other.lead.slice : other.slices.front().slice;
+      if (!slice.Contains(first_slice)) left_out.push_back(slice);
+    }
+    const std::function<std::string(const Slice&)> condition_of = [&](const Slice& slice) {
+      return SliceConditionWithout(slice, left_out);
+    };
+    const Date last = lead.end.value_or(last_day);
+    const auto days = static_cast<size_t>(last.days - lead.baseline_start.days + 1);
+    const auto start = static_cast<size_t>(
+        std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
+    if (start == 0 || start >= days) continue;
+    // The mechanism: the one that led the incident, else the driver that moved most in the
+    // slice over the incident's window (at nested_z, as a nested regression's must).
+    std::vector<const metrics::MetricDefinition*> candidates;
+    if (lead.detected_by != "cx") {
+      candidates.push_back(&MechanismMetric(lead.detected_by));
+    } else {
+      for (const auto name : NESTED_DRIVERS) candidates.push_back(&NestedDriver(name));
+    }
+    // The slice's sums and every order's (for its share of the total's loss).
+    const std::vector<ExtentSums> own = ExtentSumsOf(
+        connection, {condition_of(first_slice), "TRUE"}, candidates, lead.baseline_start, last);
+    size_t chosen = candidates.size();
+    double chosen_z =
+        lead.detected_by != "cx" ? -std::numeric_limits<double>::infinity() : config.nested_z;
+    for (size_t m = 0; m < candidates.size(); ++m) {
+      const Shift shift = ShiftOf(*candidates[m], own[0], m, start, days);
+      if (shift.move > 0 && shift.z >= chosen_z) {
+        chosen = m;
+        chosen_z = shift.z;
+      }
+    }
+    if (chosen == candidates.size()) continue;
+    const metrics::MetricDefinition& metric = *candidates[chosen];
+    ExtentSums here(days, 1);
+    here.cx_num = own[0].cx_num;
+    here.cx_den = own[0].cx_den;
+    here.num[0] = own[0].num[chosen];
+    here.den[0] = own[0].den[chosen];
+    const ExtentWalk walk{connection, config, metric, condition_of, lead.baseline_start,
+                          last,       start,  days,   incident.id};
+    const Slice slice = walk.Walk(first_slice, here, dimensions);
+    // Only other names of the localizer's orders: its name stands.
+    if (slice == first_slice || here.cx_den == own[0].cx_den) continue;
+    // The team is told where CX fell: a slice whose CX Score did not fall is not reported.
+    const auto change = CxChangeOf(here, 0, start, days);
+    if (!change || !(change->delta < 0)) continue;
+    spdlog::debug("incident {} on {}: {} moved over {} (z {:.1f})", incident.id,
+                  first_slice.ToText(), metric.name, slice.ToText(),
+                  ShiftOf(metric, here, 0, start, days).z);
+    const auto total = CxChangeOf(own[1], 0, start, days);
+    const double total_loss = total ? total->delta * total->orders : 0.0;
+    const double contribution =
+        total_loss < 0 ? std::clamp(change->delta * change->orders / total_loss, 0.0, 1.0) : 0.0;
+    std::vector<IncidentSlice> slices{
+        {slice, change->baseline, change->current, change->delta, contribution}};
+    for (size_t r = 1; r < incident.slices.size(); ++r) {
+      if (!slice.Contains(incident.slices[r].slice)) slices.push_back(incident.slices[r]);
+    }
+    incident.slices = std::move(slices);
+  }
 }
 
 void FoldSameSlice(std::vector<Incident>& incidents) {

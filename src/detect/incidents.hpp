@@ -119,6 +119,16 @@ struct IncidentConfig {
   //! (docs/incidents.md step 10). Without an RCA (rca.enabled false, or an incident it could not
   //! analyse) every incident stays.
   bool require_cause = true;
+  //! Report an incident in the slice its mechanism moved in (docs/incidents.md step 9): the
+  //! incident's first slice is widened to a parent whose other orders moved the mechanism at
+  //! `extent_z` by at least `extent_share` of the slice's move, or narrowed to a child moving it
+  //! at `extent_z` while the slice's other orders moved it at most `nested_shared` as much. The
+  //! mechanism is the one that led the incident, else the driver that moved most in the slice.
+  bool mechanism_extent = true;
+  //! z (per-order noise units) the other orders of a parent, or a child, must reach.
+  double extent_z = 5.0;
+  //! The parent's other orders' move, at least this share of the slice's.
+  double extent_share = 0.5;
   //! Split off a child of an incident's slice that regressed on its own (docs/incidents.md step
   //! 9b): over the incident's window one of its drivers moved at `nested_z` while the rest of the
   //! slice's moved at most `nested_shared` as much, and its CX Score fell beyond the rest's.
@@ -493,6 +503,14 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
                             const std::vector<std::string>& dimensions, Date last_day,
                             const Localizations* reuse = nullptr,
                             Localizations* localized = nullptr);
+
+//! Moves each incident's first slice to where its mechanism moved (IncidentConfig::
+//! mechanism_extent; docs/incidents.md step 9): to a parent whose other orders moved it too, or
+//! to a child when the slice's other orders did not, read from `order_leaves` over the
+//! incident's windows (`last_day`: the data's last, for an open one).
+void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& incidents,
+                        const IncidentConfig& config, const std::vector<std::string>& dimensions,
+                        Date last_day);
 
 //! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
 //! `dimensions`, empty: the contract's seven): the incident window against its baseline window,

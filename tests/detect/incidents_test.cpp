@@ -384,6 +384,19 @@ TEST(IncidentConfigTest, ValuesAreRead) {
   EXPECT_EQ(config.detector_config["penalty"].as<double>(), 5);
 }
 
+TEST(IncidentConfigTest, MechanismExtentSettingsAreReadAndChecked) {
+  ConfigReader reader(YAML::Load("mechanism_extent: false\nextent_z: 4\nextent_share: 0.7"),
+                      "cx.yaml", "incidents");
+  const IncidentConfig config = IncidentConfig::Read(reader);
+  EXPECT_FALSE(config.mechanism_extent);
+  EXPECT_EQ(config.extent_z, 4);
+  EXPECT_EQ(config.extent_share, 0.7);
+  EXPECT_TRUE(IncidentConfig{}.mechanism_extent);
+  ConfigReader bad(YAML::Load("extent_z: -1"), "cx.yaml", "incidents");
+  const std::string message = ErrorMessage([&] { IncidentConfig::Read(bad); });
+  EXPECT_NE(message.find("incidents.extent_z"), std::string::npos) << message;
+}
+
 TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {
   ConfigReader reader(
       YAML::Load("nested_split: false\nnested_z: 5\nnested_shared: 0.5\nnested_cx_z: 3"), "cx.yaml",

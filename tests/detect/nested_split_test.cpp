@@ -1,6 +1,7 @@
-// FoldSameSlice and SplitNestedRegressions (docs/incidents.md steps 9 and 9b): incidents the
-// localizer widened to one slice become one; a child of an incident's slice that regressed on a
-// driver of its own becomes an incident of its own.
+// FoldSameSlice, ExtendToMechanisms and SplitNestedRegressions (docs/incidents.md steps 9 and
+// 9b): incidents the localizer widened to one slice become one; an incident is reported where its
+// mechanism moved; a child of an incident's slice that regressed on a driver of its own becomes an
+// incident of its own.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -254,6 +255,156 @@ TEST_F(NestedSplitTest, AWindowsStoredReadStandsForTheLeavesAndRoundTrips) {
   EXPECT_THROW(SplitNestedRegressions(connection_, unread, IncidentConfig{},
                                       {"region", "store_type"}, AddDays(FIRST, 59)),
                std::exception);
+}
+
+// ExtendToMechanisms (docs/incidents.md step 9): an incident is reported in the slice its
+// mechanism (here prep waits) moved in, on the same leaves.
+class MechanismExtentTest : public NestedSplitTest {
+ protected:
+  // One open incident from day 30, led by `lead` and localized to `localized`.
+  std::vector<Incident> Extend(const std::string& lead, const std::string& localized,
+                               const IncidentConfig& config = {}) {
+    std::vector<Incident> incidents{IncidentOn("INC-0001", lead, localized, 30)};
+    ExtendToMechanisms(connection_, incidents, config, {"region", "store_type"},
+                       AddDays(FIRST, 59));
+    return incidents;
+  }
+};
+
+TEST_F(MechanismExtentTest, AParentWhoseOtherOrdersMovedTheMechanismTooIsTheSlice) {
+  // Prep waits rose all over Seattle; its restaurants' CX Score fell most and was localized.
+  BuildLeaves({{"seattle", "", -2.0, 3.0}, {"seattle", "restaurant", -3.0, 0.0}});
+  const auto incidents =
+      Extend("region=seattle&store_type=restaurant", "region=seattle&store_type=restaurant");
+  ASSERT_EQ(incidents[0].slices.size(), 1u);
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "region=seattle");
+  // Its figures are read again: the region's drop, (2 x 2 + 5) / 3 points.
+  EXPECT_NEAR(incidents[0].slices[0].delta, -3.0, 0.5);
+  EXPECT_GT(incidents[0].slices[0].contribution, 0.8);
+  // The lead is the incident's as detected.
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "region=seattle&store_type=restaurant");
+}
+
+TEST_F(MechanismExtentTest, AChildThatAloneMovedTheMechanismIsTheSlice) {
+  // Only Seattle's grocery waited longer, and only it fell; the localizer named the region.
+  BuildLeaves({{"seattle", "grocery", -3.0, 3.0}});
+  const auto incidents = Extend("region=seattle", "region=seattle");
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "region=seattle&store_type=grocery");
+  EXPECT_NEAR(incidents[0].slices[0].delta, -3.0, 0.5);
+}
+
+TEST_F(MechanismExtentTest, ASliceItsMechanismMovedAllOverStays) {
+  // Uniform over Seattle: neither the region's parent (`all` is the localizer's to name) nor a
+  // child whose rest did not move.
+  BuildLeaves({{"seattle", "", -3.0, 3.0}});
+  EXPECT_EQ(Extend("region=seattle", "region=seattle")[0].slices[0].slice.ToText(),
+            "region=seattle");
+  // Only in Seattle's restaurants: the restaurants stay.
+  BuildLeaves({{"seattle", "restaurant", -3.0, 3.0}});
+  EXPECT_EQ(
+      Extend("region=seattle&store_type=restaurant", "region=seattle&store_type=restaurant")[0]
+          .slices[0]
+          .slice.ToText(),
+      "region=seattle&store_type=restaurant");
+  // A mechanism that did not move (the CX Score fell alone) moves nothing.
+  BuildLeaves({{"seattle", "", -3.0, 0.0}});
+  EXPECT_EQ(
+      Extend("region=seattle&store_type=restaurant", "region=seattle&store_type=restaurant")[0]
+          .slices[0]
+          .slice.ToText(),
+      "region=seattle&store_type=restaurant");
+}
+
+TEST_F(MechanismExtentTest, AnotherIncidentsOrdersAreNotTheRestMoving) {
+  // Prep waits rose in all grocery (an incident of its own) and in Seattle's restaurants. Without
+  // the grocery incident's orders, the rest of Seattle did not move: the restaurants stay.
+  BuildLeaves({{"seattle", "grocery", -3.0, 4.5},
+               {"boston", "grocery", -3.0, 4.5},
+               {"austin", "grocery", -3.0, 4.5},
+               {"seattle", "restaurant", -3.0, 3.0}});
+  std::vector<Incident> incidents{
+      IncidentOn("INC-0001", "store_type=grocery", "store_type=grocery", 30),
+      IncidentOn("INC-0002", "region=seattle&store_type=restaurant",
+                 "region=seattle&store_type=restaurant", 30)};
+  ExtendToMechanisms(connection_, incidents, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59));
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "store_type=grocery");
+  EXPECT_EQ(incidents[1].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  // Alone, the same restaurants' incident takes Seattle's grocery for its own (the rest of
+  // Seattle moved 2.25 minutes, three quarters of the restaurants' 3).
+  EXPECT_EQ(
+      Extend("region=seattle&store_type=restaurant", "region=seattle&store_type=restaurant")[0]
+          .slices[0]
+          .slice.ToText(),
+      "region=seattle");
+}
+
+TEST_F(MechanismExtentTest, ASlicesImpliedPairsLeadToItsWiderSliceAndAreNotReported) {
+  // Merchants within store types: fresh_mart and green_grocer sell grocery, taco_loco food.
+  // Prep waits rose at Seattle's two grocers; the localizer named one of them. Its orders are all
+  // grocery, so its parent is Seattle's grocery (the merchant dropped), whose other grocer moved
+  // too.
+  connection_.Execute(R"sql(
+CREATE OR REPLACE TEMP TABLE order_leaves AS
+SELECT region, store_type, merchant, DATE '2026-03-02' + day::INTEGER AS order_date,
+       400.0 AS orders, 400.0 * (85 - CASE WHEN moved THEN 3 ELSE 0 END + 0.6 * noise) AS cx_sum,
+       400.0 AS dispatched, 400.0 * (8 + CASE WHEN moved THEN 3 ELSE 0 END + 0.2 * noise)
+         AS prep_wait_sum
+FROM (SELECT *, region = 'seattle' AND store_type = 'grocery' AND day >= 30 AS moved,
+             ((hash(region || merchant || day::VARCHAR) % 100000) / 100000.0 - 0.5) * 4 AS noise
+      FROM (VALUES ('seattle'), ('boston')) r(region),
+           (VALUES ('grocery', 'fresh_mart'), ('grocery', 'green_grocer'),
+                   ('restaurant', 'taco_loco')) m(store_type, merchant),
+           range(0, 60) d(day)))sql");
+  std::vector<Incident> incidents{IncidentOn("INC-0001", "merchant=fresh_mart&region=seattle",
+                                             "merchant=fresh_mart&region=seattle", 30)};
+  incidents[0].lead.detected_by = "avg_prep_wait";
+  ExtendToMechanisms(connection_, incidents, IncidentConfig{}, {"region", "store_type", "merchant"},
+                     AddDays(FIRST, 59));
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "region=seattle&store_type=grocery");
+  // Only one grocer moved: the merchant's slice stands, not renamed with its store type.
+  connection_.Execute(
+      "UPDATE order_leaves SET prep_wait_sum = 400.0 * 8, cx_sum = 400.0 * 85 WHERE merchant = "
+      "'green_grocer'");
+  incidents = {IncidentOn("INC-0001", "merchant=fresh_mart&region=seattle",
+                          "merchant=fresh_mart&region=seattle", 30)};
+  incidents[0].lead.detected_by = "avg_prep_wait";
+  ExtendToMechanisms(connection_, incidents, IncidentConfig{}, {"region", "store_type", "merchant"},
+                     AddDays(FIRST, 59));
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "merchant=fresh_mart&region=seattle");
+}
+
+TEST_F(MechanismExtentTest, AMechanismLedIncidentUsesItsMechanismAndOthersAreLeftAlone) {
+  BuildLeaves({{"seattle", "", -2.0, 3.0}, {"seattle", "restaurant", -3.0, 0.0}});
+  IncidentConfig off;
+  off.mechanism_extent = false;
+  EXPECT_EQ(
+      Extend("region=seattle&store_type=restaurant", "region=seattle&store_type=restaurant", off)[0]
+          .slices[0]
+          .slice.ToText(),
+      "region=seattle&store_type=restaurant");
+  // Led by prep waits: widened by them.
+  std::vector<Incident> led{IncidentOn("INC-0001", "region=seattle&store_type=restaurant",
+                                       "region=seattle&store_type=restaurant", 30)};
+  led[0].lead.detected_by = "avg_prep_wait";
+  ExtendToMechanisms(connection_, led, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59));
+  EXPECT_EQ(led[0].slices[0].slice.ToText(), "region=seattle");
+  // Led by a mechanism that did not move (on-time deliveries): left alone.
+  led = {IncidentOn("INC-0001", "region=seattle&store_type=restaurant",
+                    "region=seattle&store_type=restaurant", 30)};
+  led[0].lead.detected_by = "on_time_rate";
+  ExtendToMechanisms(connection_, led, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59));
+  EXPECT_EQ(led[0].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  // A logged change's incident was tested in its change's scope: left alone.
+  led = {IncidentOn("INC-0001", "region=seattle&store_type=restaurant",
+                    "region=seattle&store_type=restaurant", 30)};
+  led[0].lead.detected_by = "avg_prep_wait";
+  led[0].lead.change_id = "CHG-1";
+  ExtendToMechanisms(connection_, led, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59));
+  EXPECT_EQ(led[0].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
 }
 
 TEST(WindowLocalizationTest, OneStoredBeforeTheNestedReadsHasNoneAndADamagedReadIsNamed) {

@@ -335,10 +335,14 @@ TEST(AnalyzeNestedTest, ARegionsRegressionDaysAfterAChangeInItsRestaurantsIsItsO
       "magnitude: 0.209}\n"
       "  - {id: b, cause: batching_expansion, slice: {region: new_york, store_type: restaurant}, "
       "start_day: 25, magnitude: 0.319, log_change: true}\n"));
-  for (const bool claims : {true, false}) {
-    SCOPED_TRACE(claims ? "defaults" : "change_claims_mechanism off");
-    const auto analysis =
-        AnalyzeWith(dir, claims ? "" : "incidents:\n  change_claims_mechanism: false\n");
+  // Without the claim, the incidents' slices moved to their mechanisms' (mechanism_extent) mend
+  // it too: the claim is seen with that step off.
+  for (const std::string& config :
+       {std::string(), std::string("incidents:\n  change_claims_mechanism: false\n"),
+        std::string("incidents:\n  change_claims_mechanism: false\n  mechanism_extent: false\n")}) {
+    SCOPED_TRACE(config.empty() ? "defaults" : config);
+    const bool claims = config.find("mechanism_extent") == std::string::npos;
+    const auto analysis = AnalyzeWith(dir, config);
     const nlohmann::json* region = IncidentIn(analysis, {{"region", "new_york"}});
     ASSERT_NE(region, nullptr) << analysis["incidents"].dump();
     EXPECT_EQ((*region)["rca"]["causes"][0]["cause"], "dasher_supply_shortage");
@@ -375,18 +379,23 @@ TEST(AnalyzeMechanismLedTest, ASubstitutionRegressionIsReportedInItsOwnSlice) {
   // The regression's change is logged: with change_claims_mechanism it leads and bounds the
   // incident itself, so the lead and root rules are seen without it.
   const std::string roots =
+      "incidents:\n  mechanism_root_cover: 0\n  change_claims_mechanism: false\n"
+      "  mechanism_extent: false\n";
+  // The roots taken however little they cover, the slice its acceptance moved in is still named
+  // (mechanism_extent).
+  const std::string roots_extent =
       "incidents:\n  mechanism_root_cover: 0\n  change_claims_mechanism: false\n";
   const std::string cx_lead =
       "incidents:\n  lead_by_mechanism: false\n  change_claims_mechanism: false\n";
   const std::string mechanism_only = "incidents:\n  change_claims_mechanism: false\n";
-  for (const std::string& config : {std::string(), mechanism_only, roots, cx_lead}) {
+  for (const std::string& config : {std::string(), mechanism_only, roots, roots_extent, cx_lead}) {
     SCOPED_TRACE(config);
     const auto analysis = AnalyzeWith(dir, config);
     ASSERT_EQ(analysis["incidents"].size(), 1u) << analysis["incidents"].dump();
     const auto& found = analysis["incidents"][0];
     EXPECT_EQ(found["detected_by"], "substitution_accept_rate");
     EXPECT_EQ(found["rca"]["causes"][0]["cause"], "substitution_model_regression");
-    if (config.empty() || config == mechanism_only) {
+    if (config.empty() || config == mechanism_only || config == roots_extent) {
       EXPECT_EQ(found["slice"], grocery);
       EXPECT_EQ(found["slices"][0]["slice"], grocery);
       EXPECT_EQ(found["start_date"], "2025-03-15");
