@@ -3127,6 +3127,7 @@ struct ExtentWalk {
   // reached). Every step reaches a slice not visited before, of the finitely many within
   // EXTENT_MAX_DEPTH pairs; a handful is all a regression's slice is ever from the localizer's.
   Slice Walk(Slice slice, ExtentSums& here, const std::vector<std::string>& dimensions) const {
+    const Slice localized = slice;
     std::set<Slice> visited{slice};
     for (int steps = 0; steps < EXTENT_MAX_STEPS; ++steps) {
       const Shift mine = ShiftOf(metric, here, 0, start, days);
@@ -3150,7 +3151,7 @@ struct ExtentWalk {
         }
       }
       std::optional<ExtentStep> step = Wider(slice, here, mine, implied, visited);
-      if (!step) step = Narrower(slice, here, children, visited);
+      if (!step) step = Narrower(slice, here, children, visited, localized);
       if (!step) break;
       if (spdlog::should_log(spdlog::level::debug))
         spdlog::debug("extent {}: {} -> {}", id, slice.ToText(), step->slice.ToText());
@@ -3185,18 +3186,21 @@ struct ExtentWalk {
   }
 
   // A child that moved the mechanism while the rest of the slice did not (under extent_z, and
-  // at most nested_shared as much), to depth EXTENT_MAX_DEPTH. Of several, the one whose rest
-  // moved least (a region's grocery, its other orders flat, rather than one grocer of it, the
-  // other grocers' orders moving a little).
+  // at most nested_shared as much), to depth EXTENT_MAX_DEPTH, and that can share orders with
+  // `localized` (the walk never ends where none of the localized regression's orders are: after
+  // widening a region's restaurants to its merchant-picked orders, whose grocery moved for a
+  // regression of its own). Of several, the one whose rest moved least (a region's grocery, its
+  // other orders flat, rather than one grocer of it, the other grocers' orders moving a little).
   std::optional<ExtentStep> Narrower(const Slice& slice, const ExtentSums& here,
                                      const std::map<Slice, ExtentSums>& children,
-                                     const std::set<Slice>& visited) const {
+                                     const std::set<Slice>& visited,
+                                     const Slice& localized) const {
     if (slice.Depth() >= EXTENT_MAX_DEPTH) return std::nullopt;
     const std::pair<const Slice, ExtentSums>* narrow = nullptr;
     double narrow_rest_z = config.extent_z;
     for (const auto& entry : children) {
       const auto& [child, sums] = entry;
-      if (visited.count(child) != 0) continue;
+      if (visited.count(child) != 0 || !Intersects(child, localized)) continue;
       const Shift own = ShiftOf(metric, sums, 0, start, days);
       if (!(own.z >= config.extent_z)) continue;
       const Shift rest = ShiftOf(metric, here - sums, 0, start, days);
@@ -3258,6 +3262,9 @@ void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& 
         lead.detected_by != "cx" ? -std::numeric_limits<double>::infinity() : config.nested_z;
     for (size_t m = 0; m < candidates.size(); ++m) {
       const Shift shift = ShiftOf(*candidates[m], own[0], m, start, days);
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("extent {} {}: {} moved {:.4g} (z {:.1f})", incident.id,
+                      first_slice.ToText(), candidates[m]->name, shift.move, shift.z);
       if (shift.move > 0 && shift.z >= chosen_z) {
         chosen = m;
         chosen_z = shift.z;
