@@ -318,12 +318,21 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
             }
             options.report->reused_days =
                 std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size()));
+            for (const Date day : changes->same_days) {
+              options.report->same_days.push_back(FormatDate(day));
+            }
           }
           spdlog::info(
               "analyze: incremental: {} changed unit(s) of the data; per-day sums of {} day(s) "
-              "computed, of the other {} day(s) reused",
+              "computed, of the other {} day(s) reused{}",
               changes->changed_units, changes->days.size(),
-              std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size())));
+              std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size())),
+              changes->same_days.empty()
+                  ? ""
+                  : fmt::format(" ({} of them in row groups written again, their rows compared "
+                                "by day and unchanged: {} to {})",
+                                changes->same_days.size(), FormatDate(changes->same_days.front()),
+                                FormatDate(changes->same_days.back())));
         } catch (const Error& failure) {
           spdlog::warn(
               "analyze: incremental: the stored per-day sums cannot be used ({}); "

@@ -30,8 +30,9 @@ struct SourceUnit {
   std::optional<int64_t> min_order;
   std::optional<int64_t> max_order;
   //! Per-order tables: the days its rows count towards are listed (UnitDay, with their content)
-  //! because its order_id range meets many days (a small table in one row group, a sparse one);
-  //! else its range stands for them.
+  //! because its order_id range meets many days (a small table in one row group, a sparse one),
+  //! it is its file's last row group (which an append writes again) or it replaces one listed
+  //! (BY_DAY_ABOVE); else its range stands for them.
   bool by_day = false;
   int64_t orphans = 0;  //!< with by_day: rows whose order is not in the orders table
 
@@ -88,7 +89,9 @@ struct UnitSource {
 DataUnits ListDataUnits(Database& database, const UnitSource& source, const DataUnits* before);
 
 //! A per-order row group whose order_id range meets more order days than this is listed by day
-//! (SourceUnit::by_day): otherwise a change to it would count as a change of all those days.
+//! (SourceUnit::by_day): otherwise a change to it would count as a change of all those days. So
+//! is the last row group of each file (the one appending to the file writes again) and a new one
+//! whose range meets a gone row group listed by day (so that the two compare day by day).
 inline constexpr size_t BY_DAY_ABOVE = 14;
 
 //! What differs between the data an earlier analysis read (`before`) and the data now.
@@ -99,6 +102,10 @@ struct UnitChanges {
   //! per-order row group overlaps (before and now), and days with orders created on a day whose
   //! supply changed. Sorted.
   std::vector<Date> days;
+  //! Order days that gone and new units listed by day hold rows of, the same rows before and now
+  //! (a file written again with its old days as they were): unchanged, so in none of `days`.
+  //! Sorted.
+  std::vector<Date> same_days;
   bool change_log = false;   //!< the change_log table changed
   size_t changed_units = 0;  //!< units gone or new
 };
