@@ -386,9 +386,12 @@ void ReadPerOrderDays(Connection& connection, const std::string& orders,
 // compare with those of the row groups that replace it) and a new row group whose range meets
 // a gone one listed by day. One listed before keeps its days unless the orders it counts towards
 // may have moved (its days hold orders whose rows changed) or rows without an order may have
-// found one (new orders arrived).
+// found one (new orders arrived). With `defer`, the row groups whose listing the comparison with
+// `before` does not read (an unchanged one: CompareUnits reads gone and new ones alone; a new one
+// that is not wide and meets no gone one listed, whose range gives the same days) are left to
+// ListDeferredDays, known by their range meanwhile.
 void ListPerOrderDays(Connection& connection, const std::string& orders, const DataUnits* before,
-                      DataUnits& out) {
+                      bool defer, DataUnits& out) {
   const std::map<Date, DayRange> ranges = OrderRanges(out);
   std::set<Date> orders_changed;
   bool new_orders = before == nullptr;
@@ -466,9 +469,22 @@ void ListPerOrderDays(Connection& connection, const std::string& orders, const D
     }
     if (!stale) continue;
     drop.insert(unit.id);
+    const bool compared =
+        added_units.contains(&unit) &&
+        (DaysMeeting(ranges, *unit.min_order, *unit.max_order).size() > BY_DAY_ABOVE ||
+         replaces_listed(unit));
+    if (defer && !compared) {
+      unit.by_day = false;
+      unit.orphans = 0;
+      if (std::find(out.deferred.begin(), out.deferred.end(), unit.id) == out.deferred.end()) {
+        out.deferred.push_back(unit.id);
+      }
+      continue;
+    }
     to_read.push_back(&unit);
   }
   std::erase_if(out.days, [&](const UnitDay& day) { return drop.contains(day.id); });
+  if (!out.deferred.empty()) out.deferred_orders = orders;
   if (to_read.empty()) return;
   // One query for them all (each file's row groups by their rows).
   try {
@@ -578,7 +594,7 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
     ListPerOrderDays(connection,
                      fmt::format("(SELECT {} FROM read_parquet([{}]))", source.orders_select,
                                  fmt::join(literals, ", ")),
-                     before, out);
+                     before, before != nullptr, out);
   }
   // A row group that appears more than once (a copied file) has its days listed once per copy.
   std::sort(out.days.begin(), out.days.end(), [](const UnitDay& a, const UnitDay& b) {
@@ -590,6 +606,36 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
                              }),
                  out.days.end());
   return out;
+}
+
+void ListDeferredDays(Database& database, DataUnits& units) {
+  if (units.deferred.empty()) return;
+  std::vector<SourceUnit*> to_read;
+  for (auto& unit : units.units) {
+    if (std::find(units.deferred.begin(), units.deferred.end(), unit.id) != units.deferred.end()) {
+      to_read.push_back(&unit);
+    }
+  }
+  DataUnits listed;
+  Connection connection(database);
+  try {
+    ReadPerOrderDays(connection, units.deferred_orders, to_read, listed);
+  } catch (const Error& failure) {
+    std::set<std::string> files;
+    for (const SourceUnit* unit : to_read) files.insert(unit->file);
+    throw InvalidInput("cannot read the order days of {}: {}", fmt::join(files, ", "),
+                       failure.what());
+  }
+  // Copies of a row group have their days listed once.
+  std::set<std::pair<std::string, Date>> seen;
+  for (auto& day : listed.days) {
+    if (seen.insert({day.id, day.day}).second) units.days.push_back(std::move(day));
+  }
+  std::sort(units.days.begin(), units.days.end(), [](const UnitDay& a, const UnitDay& b) {
+    return std::tie(a.table, a.id, a.day) < std::tie(b.table, b.id, b.day);
+  });
+  units.deferred.clear();
+  units.deferred_orders.clear();
 }
 
 UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {

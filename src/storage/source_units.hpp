@@ -65,6 +65,11 @@ struct DataUnits {
   //! Per file read as row groups: "size|modification time" (a file whose metadata is unchanged
   //! keeps the units found before without being read).
   std::vector<std::pair<std::string, std::string>> files;
+  //! Per-order row groups to be listed by day whose listing a refresh does not read to compare
+  //! the units (ListDataUnits with stored units): their ids, known by their order_id range until
+  //! ListDeferredDays lists them, and the orders they are joined with. Not stored.
+  std::vector<std::string> deferred;
+  std::string deferred_orders;
 };
 
 //! What the units' reader needs of a dataset (copied, so that it can run on a thread of its own
@@ -84,9 +89,16 @@ struct UnitSource {
 //! Lists the units of the data on a connection of its own to `database`: a Parquet file whose
 //! size and modification time are those `before` recorded keeps its units; any other is read
 //! (its metadata, then every row group's bytes for its digest) and the days of its new row groups
-//! of orders, inventory and supply_hourly are counted. Throws InvalidInput naming a file it
-//! cannot read.
+//! of orders, inventory and supply_hourly are counted, and the per-order row groups listed by day
+//! (BY_DAY_ABOVE); with `before`, those whose listing CompareUnits does not read are left to
+//! ListDeferredDays (DataUnits::deferred). Throws InvalidInput naming a file it cannot read.
 DataUnits ListDataUnits(Database& database, const UnitSource& source, const DataUnits* before);
+
+//! Lists by day the row groups ListDataUnits left to list later (DataUnits::deferred), on a
+//! connection of its own to `database`, for the units stored with the results; a refresh runs it
+//! while the analysis goes on. Throws InvalidInput naming the files when they cannot be read, and
+//! leaves `units` as they were (those row groups known by their range).
+void ListDeferredDays(Database& database, DataUnits& units);
 
 //! A per-order row group whose order_id range meets more order days than this is listed by day
 //! (SourceUnit::by_day): otherwise a change to it would count as a change of all those days. So
