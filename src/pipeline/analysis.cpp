@@ -258,6 +258,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     check_scope = storage::ChecksOfChanges(*before, *units);
     if (options.report != nullptr) options.report->checked_new_rows = true;
   }
+  // The row groups to list by day that the comparison above did not read are listed for the next
+  // refresh on a connection of their own while the analysis goes on (storage::ListDeferredDays).
+  std::future<void> deferred_listing;
+  if (units && !units->deferred.empty()) {
+    deferred_listing = std::async(
+        std::launch::async, [&database, &units] { storage::ListDeferredDays(database, *units); });
+  }
   storage::RequireUsableData(connection, dataset, check_scope ? &*check_scope : nullptr);
   spdlog::info("analyze: data opened and checked{} in {:.2f} s",
                check_scope ? " (rows new since the stored analysis)" : "", Seconds(started));
@@ -318,12 +325,23 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
             }
             options.report->reused_days =
                 std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size()));
+            for (const Date day : changes->same_days) {
+              options.report->same_days.push_back(FormatDate(day));
+            }
           }
           spdlog::info(
               "analyze: incremental: {} changed unit(s) of the data; per-day sums of {} day(s) "
-              "computed, of the other {} day(s) reused",
+              "computed, of the other {} day(s) reused{}",
               changes->changed_units, changes->days.size(),
-              std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size())));
+              std::max<int64_t>(0, span - static_cast<int64_t>(changes->days.size())),
+              changes->same_days.empty()
+                  ? ""
+                  : fmt::format(" ({} of them in row groups written again, their rows compared "
+                                "by day and unchanged: {}{})",
+                                changes->same_days.size(), FormatDate(changes->same_days.front()),
+                                changes->same_days.size() == 1
+                                    ? ""
+                                    : " to " + FormatDate(changes->same_days.back())));
         } catch (const Error& failure) {
           spdlog::warn(
               "analyze: incremental: the stored per-day sums cannot be used ({}); "
@@ -694,6 +712,16 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   }
   if (options.incremental) {
     if (!units && before == nullptr) take_units();
+    if (deferred_listing.valid()) {
+      try {
+        deferred_listing.get();
+      } catch (const std::exception& failure) {
+        spdlog::warn(
+            "analyze: {} row group(s) cannot be listed by day for a later refresh ({}); they are "
+            "stored known by their order_id range",
+            units->deferred.size(), failure.what());
+      }
+    }
     if (units) {
       StageRefreshState(
           connection, results, keys, generation, *units, confirmed, metrics::CubeKey(cube),

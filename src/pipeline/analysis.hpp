@@ -36,9 +36,12 @@ struct RefreshReport {
   //! "unchanged" (no data changed: the stored analysis stands), "refresh" (the stored per-day
   //! sums of unchanged days were reused) or "full".
   std::string mode;
-  std::string reason;                         //!< why not everything was reusable (empty if it was)
-  std::vector<std::string> computed_days;     //!< days whose per-day sums were computed (refresh)
-  int64_t reused_days = 0;                    //!< days whose stored per-day sums were reused
+  std::string reason;                      //!< why not everything was reusable (empty if it was)
+  std::vector<std::string> computed_days;  //!< days whose per-day sums were computed (refresh)
+  int64_t reused_days = 0;                 //!< days whose stored per-day sums were reused
+  //! Reused days whose rows were in row groups written again (a file rewritten with a day
+  //! appended), compared by day and found unchanged (storage::UnitChanges::same_days).
+  std::vector<std::string> same_days;
   std::vector<std::string> reused_incidents;  //!< incidents whose RCA and recommendations were
                                               //!< reused
   //! Incidents whose localization was the stored one of their windows (no day of them changed).

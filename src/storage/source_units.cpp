@@ -297,6 +297,49 @@ void Difference(const std::vector<SourceUnit>& before, const std::vector<SourceU
   }
 }
 
+// Rows of one table that count towards one day, as listed by day (UnitDay): their number and the
+// sum (mod 2^64) of their rows' 64-bit hashes; `hashed` false when a listing has no hash.
+struct DayContent {
+  int64_t rows = 0;
+  uint64_t hash = 0;
+  bool hashed = true;
+  bool operator==(const DayContent&) const = default;
+};
+using DayContents = std::map<std::pair<std::string, Date>, DayContent>;
+
+// Adds the days `units` lists for `unit` to `content`.
+void AddContent(const SourceUnit& unit, const DataUnits& units, DayContents& content) {
+  for (const auto& day : units.days) {
+    if (day.table != unit.table || day.id != unit.id) continue;
+    DayContent& entry = content[{unit.table, day.day}];
+    entry.rows += day.rows;
+    if (day.row_hash) {
+      entry.hash += static_cast<uint64_t>(*day.row_hash);
+    } else {
+      entry.hashed = false;
+    }
+  }
+}
+
+// The table days whose listed rows differ between the gone units and the new ones (`differ`) and
+// those both list with the same rows (`same`: a row group written again with those rows as they
+// were). Unchanged units are in neither, so a day is compared on the rows that moved alone.
+void CompareContents(const DayContents& gone, const DayContents& added,
+                     std::set<std::pair<std::string, Date>>& differ,
+                     std::set<std::pair<std::string, Date>>& same) {
+  for (const auto* content : {&gone, &added}) {
+    const auto& other = content == &gone ? added : gone;
+    for (const auto& [key, entry] : *content) {
+      const auto found = other.find(key);
+      if (entry.hashed && found != other.end() && found->second.hashed && found->second == entry) {
+        same.insert(key);
+      } else {
+        differ.insert(key);
+      }
+    }
+  }
+}
+
 // The days of per-order row groups listed by day: each row joined with its order's day, over
 // the orders' files (those whose order_id is in [lo, hi], which the Parquet statistics prune).
 void ReadPerOrderDays(Connection& connection, const std::string& orders,
@@ -338,43 +381,81 @@ void ReadPerOrderDays(Connection& connection, const std::string& orders,
   }
 }
 
-// Lists by day the per-order row groups whose order_id range meets more than BY_DAY_ABOVE days;
-// one listed before keeps its days unless the orders it counts towards may have moved (its days
-// hold orders that changed) or rows without an order may have found one (new orders arrived).
+// Lists by day the per-order row groups whose order_id range meets more than BY_DAY_ABOVE days,
+// the last row group of each file (an append to the file writes it again: listed, its old days
+// compare with those of the row groups that replace it) and a new row group whose range meets
+// a gone one listed by day. One listed before keeps its days unless the orders it counts towards
+// may have moved (its days hold orders whose rows changed) or rows without an order may have
+// found one (new orders arrived). With `defer`, the row groups whose listing the comparison with
+// `before` does not read (an unchanged one: CompareUnits reads gone and new ones alone; a new one
+// that is not wide and meets no gone one listed, whose range gives the same days) are left to
+// ListDeferredDays, known by their range meanwhile.
 void ListPerOrderDays(Connection& connection, const std::string& orders, const DataUnits* before,
-                      DataUnits& out) {
+                      bool defer, DataUnits& out) {
   const std::map<Date, DayRange> ranges = OrderRanges(out);
   std::set<Date> orders_changed;
   bool new_orders = before == nullptr;
+  // Per-order row groups gone since `before` that were listed by day, by table.
+  std::map<std::string, std::vector<const SourceUnit*>> gone_listed;
+  std::set<const SourceUnit*> added_units;
   if (before != nullptr) {
-    std::vector<SourceUnit> before_orders;
-    std::vector<SourceUnit> now_orders;
-    for (const auto& unit : before->units) {
-      if (unit.table == "orders") before_orders.push_back(unit);
-    }
-    for (const auto& unit : out.units) {
-      if (unit.table == "orders") now_orders.push_back(unit);
-    }
     std::vector<const SourceUnit*> gone;
     std::vector<const SourceUnit*> added;
-    Difference(before_orders, now_orders, gone, added);
-    new_orders = !added.empty();
-    for (const auto* units : {&gone, &added}) {
-      const DataUnits& listing = units == &gone ? *before : out;
-      for (const SourceUnit* unit : *units) {
-        for (const auto& day : listing.days) {
-          if (day.id == unit->id) orders_changed.insert(day.day);
-        }
+    Difference(before->units, out.units, gone, added);
+    // The days whose orders' rows differ (a rewritten row group of orders changes its new days
+    // alone): rows counted towards other days still join the same orders there.
+    DayContents gone_orders;
+    DayContents new_orders_content;
+    for (const SourceUnit* unit : gone) {
+      if (unit->table == "orders") AddContent(*unit, *before, gone_orders);
+      if (PerOrder(unit->table) && unit->by_day) gone_listed[unit->table].push_back(unit);
+    }
+    for (const SourceUnit* unit : added) {
+      if (unit->table == "orders") {
+        new_orders = true;
+        AddContent(*unit, out, new_orders_content);
       }
+      added_units.insert(unit);
+    }
+    std::set<std::pair<std::string, Date>> differ;
+    std::set<std::pair<std::string, Date>> same;
+    CompareContents(gone_orders, new_orders_content, differ, same);
+    for (const auto& [table, day] : differ) orders_changed.insert(day);
+  }
+  // The last row group of each file.
+  std::map<std::pair<std::string, std::string>, int64_t> last;
+  for (const auto& unit : out.units) {
+    if (!PerOrder(unit.table) || unit.Whole()) continue;
+    int64_t& row_group = last[{unit.table, unit.file}];
+    row_group = std::max(row_group, unit.row_group);
+  }
+  const auto replaces_listed = [&](const SourceUnit& unit) {
+    if (!added_units.contains(&unit)) return false;
+    const auto found = gone_listed.find(unit.table);
+    if (found == gone_listed.end()) return false;
+    for (const SourceUnit* gone : found->second) {
+      if (gone->min_order && gone->max_order && *gone->min_order <= *unit.max_order &&
+          *unit.min_order <= *gone->max_order) {
+        return true;
+      }
+    }
+    return false;
+  };
+  // Decided per id: the copies of a row group share its listed days.
+  std::set<std::string> wanted;
+  for (const auto& unit : out.units) {
+    if (!PerOrder(unit.table) || unit.Whole() || !unit.min_order || !unit.max_order) continue;
+    if (last.at({unit.table, unit.file}) == unit.row_group ||
+        DaysMeeting(ranges, *unit.min_order, *unit.max_order).size() > BY_DAY_ABOVE ||
+        replaces_listed(unit)) {
+      wanted.insert(unit.id);
     }
   }
   std::set<std::string> drop;  // ids whose listed days are stale or no longer wanted
-  std::map<std::string, std::vector<SourceUnit*>> to_read;  // by file
+  std::vector<SourceUnit*> to_read;
   for (auto& unit : out.units) {
     if (!PerOrder(unit.table) || unit.Whole()) continue;
-    const bool wide = unit.min_order && unit.max_order &&
-                      DaysMeeting(ranges, *unit.min_order, *unit.max_order).size() > BY_DAY_ABOVE;
-    if (!wide) {
+    if (!wanted.contains(unit.id)) {
       if (unit.by_day) drop.insert(unit.id);
       unit.by_day = false;
       unit.orphans = 0;
@@ -388,15 +469,31 @@ void ListPerOrderDays(Connection& connection, const std::string& orders, const D
     }
     if (!stale) continue;
     drop.insert(unit.id);
-    to_read[unit.file].push_back(&unit);
+    const bool compared =
+        added_units.contains(&unit) &&
+        (DaysMeeting(ranges, *unit.min_order, *unit.max_order).size() > BY_DAY_ABOVE ||
+         replaces_listed(unit));
+    if (defer && !compared) {
+      unit.by_day = false;
+      unit.orphans = 0;
+      if (std::find(out.deferred.begin(), out.deferred.end(), unit.id) == out.deferred.end()) {
+        out.deferred.push_back(unit.id);
+      }
+      continue;
+    }
+    to_read.push_back(&unit);
   }
   std::erase_if(out.days, [&](const UnitDay& day) { return drop.contains(day.id); });
-  for (const auto& [file, units] : to_read) {
-    try {
-      ReadPerOrderDays(connection, orders, units, out);
-    } catch (const Error& failure) {
-      throw InvalidInput("cannot read the order days of {}: {}", file, failure.what());
-    }
+  if (!out.deferred.empty()) out.deferred_orders = orders;
+  if (to_read.empty()) return;
+  // One query for them all (each file's row groups by their rows).
+  try {
+    ReadPerOrderDays(connection, orders, to_read, out);
+  } catch (const Error& failure) {
+    std::set<std::string> files;
+    for (const SourceUnit* unit : to_read) files.insert(unit->file);
+    throw InvalidInput("cannot read the order days of {}: {}", fmt::join(files, ", "),
+                       failure.what());
   }
 }
 
@@ -497,7 +594,7 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
     ListPerOrderDays(connection,
                      fmt::format("(SELECT {} FROM read_parquet([{}]))", source.orders_select,
                                  fmt::join(literals, ", ")),
-                     before, out);
+                     before, before != nullptr, out);
   }
   // A row group that appears more than once (a copied file) has its days listed once per copy.
   std::sort(out.days.begin(), out.days.end(), [](const UnitDay& a, const UnitDay& b) {
@@ -509,6 +606,36 @@ DataUnits ListDataUnits(Database& database, const UnitSource& source, const Data
                              }),
                  out.days.end());
   return out;
+}
+
+void ListDeferredDays(Database& database, DataUnits& units) {
+  if (units.deferred.empty()) return;
+  std::vector<SourceUnit*> to_read;
+  for (auto& unit : units.units) {
+    if (std::find(units.deferred.begin(), units.deferred.end(), unit.id) != units.deferred.end()) {
+      to_read.push_back(&unit);
+    }
+  }
+  DataUnits listed;
+  Connection connection(database);
+  try {
+    ReadPerOrderDays(connection, units.deferred_orders, to_read, listed);
+  } catch (const Error& failure) {
+    std::set<std::string> files;
+    for (const SourceUnit* unit : to_read) files.insert(unit->file);
+    throw InvalidInput("cannot read the order days of {}: {}", fmt::join(files, ", "),
+                       failure.what());
+  }
+  // Copies of a row group have their days listed once.
+  std::set<std::pair<std::string, Date>> seen;
+  for (auto& day : listed.days) {
+    if (seen.insert({day.id, day.day}).second) units.days.push_back(std::move(day));
+  }
+  std::sort(units.days.begin(), units.days.end(), [](const UnitDay& a, const UnitDay& b) {
+    return std::tie(a.table, a.id, a.day) < std::tie(b.table, b.id, b.day);
+  });
+  units.deferred.clear();
+  units.deferred_orders.clear();
 }
 
 UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
@@ -535,18 +662,11 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
   // Days listed with their content (orders, inventory, supply, per-order row groups listed by
   // day): rows and hash sums of the gone units against those of the new ones, per table and day;
   // unchanged units are in neither, and a day whose rows are the same on both sides is unchanged
-  // however the row groups were cut.
-  struct DayContent {
-    int64_t rows = 0;
-    uint64_t hash = 0;
-    bool hashed = true;
-    bool operator==(const DayContent&) const = default;
-  };
-  std::map<std::pair<std::string, Date>, DayContent> gone_content;
-  std::map<std::pair<std::string, Date>, DayContent> new_content;
+  // however the row groups were cut (a file written again with a day appended).
+  DayContents gone_content;
+  DayContents new_content;
   const auto visit = [&](const SourceUnit& unit, const DataUnits& units,
-                         const std::map<Date, DayRange>& order_ranges,
-                         std::map<std::pair<std::string, Date>, DayContent>& content) {
+                         const std::map<Date, DayRange>& order_ranges, DayContents& content) {
     if (unit.table == "change_log") {
       changes.change_log = true;
       return;
@@ -562,29 +682,16 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
       }
       return;
     }
-    for (const auto& day : units.days) {
-      if (day.table != unit.table || day.id != unit.id) continue;
-      DayContent& entry = content[{unit.table, day.day}];
-      entry.rows += day.rows;
-      if (day.row_hash) {
-        entry.hash += static_cast<uint64_t>(*day.row_hash);
-      } else {
-        entry.hashed = false;
-      }
-    }
+    AddContent(unit, units, content);
   };
   for (const SourceUnit* unit : gone) visit(*unit, before, before_ranges, gone_content);
   for (const SourceUnit* unit : added) visit(*unit, now, now_ranges, new_content);
-  for (const auto* content : {&gone_content, &new_content}) {
-    const auto& other = content == &gone_content ? new_content : gone_content;
-    for (const auto& [key, entry] : *content) {
-      const auto found = other.find(key);
-      if (entry.hashed && found != other.end() && found->second.hashed && found->second == entry) {
-        continue;
-      }
-      days.insert(key.second);
-      if (key.first == "supply_hourly") supply_days.insert(key.second);
-    }
+  std::set<std::pair<std::string, Date>> differ;
+  std::set<std::pair<std::string, Date>> same;
+  CompareContents(gone_content, new_content, differ, same);
+  for (const auto& [table, day] : differ) {
+    days.insert(day);
+    if (table == "supply_hourly") supply_days.insert(day);
   }
   // Orders join the supply of the hour they were created in.
   for (const Date supply_day : supply_days) {
@@ -598,6 +705,12 @@ UnitChanges CompareUnits(const DataUnits& before, const DataUnits& now) {
     }
   }
   changes.days.assign(days.begin(), days.end());
+  for (const auto& [table, day] : same) {
+    if (!days.contains(day)) changes.same_days.push_back(day);
+  }
+  std::sort(changes.same_days.begin(), changes.same_days.end());
+  changes.same_days.erase(std::unique(changes.same_days.begin(), changes.same_days.end()),
+                          changes.same_days.end());
   return changes;
 }
 

@@ -30,8 +30,9 @@ struct SourceUnit {
   std::optional<int64_t> min_order;
   std::optional<int64_t> max_order;
   //! Per-order tables: the days its rows count towards are listed (UnitDay, with their content)
-  //! because its order_id range meets many days (a small table in one row group, a sparse one);
-  //! else its range stands for them.
+  //! because its order_id range meets many days (a small table in one row group, a sparse one),
+  //! it is its file's last row group (which an append writes again) or it replaces one listed
+  //! (BY_DAY_ABOVE); else its range stands for them.
   bool by_day = false;
   int64_t orphans = 0;  //!< with by_day: rows whose order is not in the orders table
 
@@ -64,6 +65,11 @@ struct DataUnits {
   //! Per file read as row groups: "size|modification time" (a file whose metadata is unchanged
   //! keeps the units found before without being read).
   std::vector<std::pair<std::string, std::string>> files;
+  //! Per-order row groups to be listed by day whose listing a refresh does not read to compare
+  //! the units (ListDataUnits with stored units): their ids, known by their order_id range until
+  //! ListDeferredDays lists them, and the orders they are joined with. Not stored.
+  std::vector<std::string> deferred;
+  std::string deferred_orders;
 };
 
 //! What the units' reader needs of a dataset (copied, so that it can run on a thread of its own
@@ -83,12 +89,21 @@ struct UnitSource {
 //! Lists the units of the data on a connection of its own to `database`: a Parquet file whose
 //! size and modification time are those `before` recorded keeps its units; any other is read
 //! (its metadata, then every row group's bytes for its digest) and the days of its new row groups
-//! of orders, inventory and supply_hourly are counted. Throws InvalidInput naming a file it
-//! cannot read.
+//! of orders, inventory and supply_hourly are counted, and the per-order row groups listed by day
+//! (BY_DAY_ABOVE); with `before`, those whose listing CompareUnits does not read are left to
+//! ListDeferredDays (DataUnits::deferred). Throws InvalidInput naming a file it cannot read.
 DataUnits ListDataUnits(Database& database, const UnitSource& source, const DataUnits* before);
 
+//! Lists by day the row groups ListDataUnits left to list later (DataUnits::deferred), on a
+//! connection of its own to `database`, for the units stored with the results; a refresh runs it
+//! while the analysis goes on. Throws InvalidInput naming the files when they cannot be read, and
+//! leaves `units` as they were (those row groups known by their range).
+void ListDeferredDays(Database& database, DataUnits& units);
+
 //! A per-order row group whose order_id range meets more order days than this is listed by day
-//! (SourceUnit::by_day): otherwise a change to it would count as a change of all those days.
+//! (SourceUnit::by_day): otherwise a change to it would count as a change of all those days. So
+//! is the last row group of each file (the one appending to the file writes again) and a new one
+//! whose range meets a gone row group listed by day (so that the two compare day by day).
 inline constexpr size_t BY_DAY_ABOVE = 14;
 
 //! What differs between the data an earlier analysis read (`before`) and the data now.
@@ -99,6 +114,10 @@ struct UnitChanges {
   //! per-order row group overlaps (before and now), and days with orders created on a day whose
   //! supply changed. Sorted.
   std::vector<Date> days;
+  //! Order days that gone and new units listed by day hold rows of, the same rows before and now
+  //! (a file written again with its old days as they were): unchanged, so in none of `days`.
+  //! Sorted.
+  std::vector<Date> same_days;
   bool change_log = false;   //!< the change_log table changed
   size_t changed_units = 0;  //!< units gone or new
 };

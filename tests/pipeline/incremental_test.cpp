@@ -136,6 +136,42 @@ void WriteDays(const fs::path& world, const fs::path& folder, const std::string&
   }
 }
 
+// Writes the rows of the generated `world` into one file per table, `folder`/<table>.parquet, as
+// a system that writes each table's file again with every day does: the days before LAST_DAY
+// (the per-order tables by their order's day, inventory and supply by their own) or, with
+// `last_day`, every day. Row groups of 10,240 rows, so that the last one of orders and deliveries
+// holds several days (an append writes it again) and those before it keep their bytes. `replace`
+// gives a table a SELECT list of replaced columns (`* REPLACE (...)`) to edit rows with.
+void WriteWhole(const fs::path& world, const fs::path& folder, bool last_day,
+                const std::map<std::string, std::string>& replace = {}) {
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(fmt::format(
+      "CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet({}) WHERE order_date < DATE "
+      "'{}'",
+      Literal(world / "orders.parquet"), LAST_DAY));
+  fs::create_directories(folder);
+  for (const char* table : TABLES) {
+    const std::string table_name(table);
+    std::string where = "TRUE";
+    if (!last_day && table_name == "orders") {
+      where = fmt::format("order_date < DATE '{}'", LAST_DAY);
+    } else if (!last_day && table_name == "inventory") {
+      where = fmt::format("date < DATE '{}'", LAST_DAY);
+    } else if (!last_day && table_name == "supply_hourly") {
+      where = fmt::format("hour < TIMESTAMP '{}'", LAST_DAY);
+    } else if (!last_day && table_name != "change_log") {
+      where = "order_id IN (SELECT order_id FROM early)";
+    }
+    const auto edit = replace.find(table_name);
+    connection.Execute(fmt::format(
+        "COPY (SELECT {} FROM read_parquet({}) WHERE {}) TO {} (FORMAT parquet, ROW_GROUP_SIZE "
+        "10240)",
+        edit == replace.end() ? "*" : edit->second, Literal(world / (table_name + ".parquet")),
+        where, Literal(folder / (table_name + ".parquet"))));
+  }
+}
+
 // A copy of a data folder, with its stored results when `results`.
 void CopyFolder(const fs::path& from, const fs::path& to, bool results) {
   fs::create_directories(to);
@@ -606,6 +642,119 @@ TEST_F(IncrementalTest, ARedeliveredDayAndALateRatingReplaceTheirDaysSums) {
   ExpectSameAnalysis(refreshed, Full(folder, *dir_, "redelivered-full"));
   ExpectSameStoredCube(folder, dir_->File("redelivered-full"));
   ASSERT_EQ(refreshed["data"]["orders"], full_["data"]["orders"]);
+}
+
+// A copy of a folder of one file per table holding the days before LAST_DAY (WriteWhole), with the
+// stored results of its full analysis (made once for the tests that change it).
+fs::path RewrittenStored(const TempDir& dir, const std::string& name) {
+  const fs::path stored = dir.Path() / "whole-stored";
+  if (!fs::exists(stored)) {
+    WriteWhole(dir.Path() / "world", stored, false);
+    pipeline::RefreshReport first;
+    Refresh(stored, first);
+    EXPECT_EQ(first.mode, "full");
+  }
+  const fs::path copy = dir.Path() / name;
+  CopyFolder(stored, copy, true);
+  return copy;
+}
+
+TEST_F(IncrementalTest, AFileWrittenAgainWithANewDayChangesThatDayAlone) {
+  // Every table's file written again with the 30 days: the last row group of orders, deliveries
+  // and items (several days each) and the single one of ratings and support are new, but only the
+  // new day's rows differ, so the refresh is an append.
+  const fs::path folder = RewrittenStored(*dir_, "rewritten");
+  WriteWhole(dir_->File("world"), folder, true);
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.computed_days, std::vector<std::string>{LAST_DAY});
+  EXPECT_EQ(report.reused_days, 29);
+  // The old days of the rewritten row groups compared unchanged: the last row group of
+  // deliveries held days 22 to 29 (and those of orders and items, ratings and support more).
+  for (const char* day : {"2026-03-23", "2026-03-27", "2026-03-30"}) {
+    EXPECT_NE(std::find(report.same_days.begin(), report.same_days.end(), day),
+              report.same_days.end())
+        << day << ": " << fmt::format("{}", fmt::join(report.same_days, ", "));
+  }
+  // So the stored cube is extended and the stored mechanism windows taken, as for a new file.
+  EXPECT_EQ(report.cube, "extended") << report.cube_reason;
+  EXPECT_GT(report.reused_mechanism_slices, 100u) << report.mechanism_reason;
+  EXPECT_EQ(report.reused_incidents, appended_report_.reused_incidents);
+  EXPECT_EQ(report.reused_localizations, appended_report_.reused_localizations);
+  ExpectSameAnalysis(refreshed, Full(folder, *dir_, "rewritten-full"));
+  ExpectSameStoredCube(folder, dir_->File("rewritten-full"));
+  ExpectSameAnalysis(refreshed, full_);
+
+  // The next refresh (nothing changed) finds the rewritten units stored with their days.
+  pipeline::RefreshReport again;
+  Refresh(folder, again);
+  EXPECT_EQ(again.mode, "unchanged") << again.reason;
+}
+
+TEST_F(IncrementalTest, AnOldDayEditedInARewrittenRowGroupIsSummedAgain) {
+  // Written again with the new day, and with an old day's rows edited inside the rewritten last
+  // row groups: the deliveries of 2026-03-27 25 minutes later (that row group of deliveries holds
+  // days 22 to 29), and a refund on the first item of the orders of 2026-03-30 in the last row
+  // group of items (from row 112,640: 11 row groups of 10,240 before it; the items of that day's
+  // other orders are in a row group that keeps its bytes).
+  const fs::path folder = RewrittenStored(*dir_, "rewritten-edited");
+  const std::string orders = Literal(fs::path(dir_->File("world")) / "orders.parquet");
+  const auto of_day = [&](const char* day) {
+    return fmt::format(
+        "order_id IN (SELECT order_id FROM read_parquet({}) WHERE order_date = "
+        "DATE '{}')",
+        orders, day);
+  };
+  WriteWhole(
+      dir_->File("world"), folder, true,
+      {{"deliveries", fmt::format("* REPLACE (CASE WHEN {} THEN late_min + 25 ELSE late_min END AS "
+                                  "late_min)",
+                                  of_day("2026-03-27"))},
+       {"items", fmt::format("* REPLACE (CASE WHEN {} AND line_no = 1 AND file_row_number "
+                             ">= 11 * 10240 THEN refund_amount + 5 ELSE refund_amount END "
+                             "AS refund_amount)",
+                             of_day("2026-03-30"))}});
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.computed_days, (std::vector<std::string>{"2026-03-27", "2026-03-30", LAST_DAY}));
+  EXPECT_EQ(std::find(report.same_days.begin(), report.same_days.end(), "2026-03-27"),
+            report.same_days.end());
+  EXPECT_NE(std::find(report.same_days.begin(), report.same_days.end(), "2026-03-28"),
+            report.same_days.end());
+  // Days the stored cube holds changed: it is rolled up from every day's sums.
+  EXPECT_EQ(report.cube, "rolled up");
+  ExpectSameAnalysis(refreshed, Full(folder, *dir_, "rewritten-edited-full"));
+  ExpectSameStoredCube(folder, dir_->File("rewritten-edited-full"));
+}
+
+TEST_F(IncrementalTest, ANewFileWrittenAgainWithTheSameRowsChangesNoDay) {
+  // The new day's files (one row group each, the last of its file: listed by day for the next
+  // refresh, after the last refresh had compared the units) written again with other bytes
+  // (another compression) and the same rows: every unit of them is new, but the rows of their day
+  // compare unchanged. Not items: its new day is several row groups, of which only the last is
+  // listed (the others would change the day by their order_id range).
+  const fs::path folder = Appended("recompressed");
+  storage::Database database;
+  storage::Connection connection(database);
+  for (const char* table : TABLES) {
+    if (std::string(table) == "change_log" || std::string(table) == "items") continue;
+    const fs::path part = folder / table / "part-1.parquet";
+    connection.Execute(fmt::format(
+        "COPY (SELECT * FROM read_parquet({})) TO {} (FORMAT parquet, COMPRESSION zstd, "
+        "ROW_GROUP_SIZE 1024)",
+        Literal(part), Literal(folder / table / "part-1.tmp")));
+    fs::rename(folder / table / "part-1.tmp", part);
+  }
+  pipeline::RefreshReport report;
+  const json refreshed = Refresh(folder, report);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_TRUE(report.computed_days.empty())
+      << fmt::format("{}", fmt::join(report.computed_days, ", "));
+  EXPECT_EQ(report.same_days, std::vector<std::string>{LAST_DAY});
+  ExpectSameAnalysis(refreshed, full_);
+  ExpectSameStoredCube(folder, dir_->File("all-full"));
 }
 
 // The message a refresh of `folder` fails with, and that of a full analysis of the same data (in

@@ -148,6 +148,36 @@ TEST(SourceUnitsTest, APerOrderRowGroupListedByDayChangesOnlyTheDaysWhoseRowsDif
   EXPECT_TRUE(CompareUnits(support("t1", 2, 40), support("t1", 2, 40)).days.empty());
 }
 
+TEST(SourceUnitsTest, ALastRowGroupWrittenAgainWithADayAppendedChangesThatDayAlone) {
+  // The items of days 2 and 3 in their file's last row group (listed by day), written again with
+  // day 4's appended; against a row group known by its range alone, days 2 and 3 would change.
+  const auto items = [](const std::string& id, int64_t max_order, int last_day, int64_t day3_hash) {
+    DataUnits units = Before();
+    units.units.erase(units.units.begin() + 3, units.units.begin() + 5);  // i2, i3
+    if (last_day == 4) {
+      units.units.push_back(RowGroup("orders", "o4"));
+      units.days.push_back(OrdersDay("o4", 4, 400, 499, 4, 4));
+    }
+    SourceUnit unit = RowGroup("items", id, 200, max_order);
+    unit.by_day = true;
+    units.units.push_back(unit);
+    units.days.push_back({.table = "items", .id = id, .day = Day(2), .rows = 40, .row_hash = 2});
+    units.days.push_back(
+        {.table = "items", .id = id, .day = Day(3), .rows = 40, .row_hash = day3_hash});
+    if (last_day == 4) {
+      units.days.push_back({.table = "items", .id = id, .day = Day(4), .rows = 40, .row_hash = 4});
+    }
+    return units;
+  };
+  const UnitChanges appended = CompareUnits(items("i23", 399, 3, 3), items("i234", 499, 4, 3));
+  EXPECT_EQ(appended.days, Days({4}));
+  EXPECT_EQ(appended.same_days, Days({2, 3}));
+  // A row of day 3 edited in the rewritten row group: day 3 is summed again.
+  const UnitChanges edited = CompareUnits(items("i23", 399, 3, 3), items("i234", 499, 4, 33));
+  EXPECT_EQ(edited.days, Days({3, 4}));
+  EXPECT_EQ(edited.same_days, Days({2}));
+}
+
 TEST(SourceUnitsTest, AWholeTableChangesEveryDayAndTheChangeLogNone) {
   DataUnits csv = Before();
   csv.units.push_back({.table = "deliveries", .file = "deliveries.csv", .id = "d-csv"});
