@@ -63,16 +63,21 @@ void Copy(storage::Connection& connection, const std::string& select, const fs::
       fmt::format("COPY ({}) TO {} (FORMAT parquet, ROW_GROUP_SIZE 1024)", select, Literal(to)));
 }
 
+// The temp table `early`: the order ids of `world` before LAST_DAY.
+void CreateEarly(storage::Connection& connection, const fs::path& world) {
+  connection.Execute(fmt::format(
+      "CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet({}) WHERE order_date < DATE "
+      "'{}'",
+      Literal(world / "orders.parquet"), LAST_DAY));
+}
+
 // Writes the generated `world` into `folder` as one folder of files per table: part-0.parquet
 // with every day before LAST_DAY (the per-order tables by their order's day, inventory and supply
 // by their own), and, when `last_day`, part-1.parquet with that day's rows.
 void WriteTables(const fs::path& world, const fs::path& folder, bool last_day) {
   storage::Database database;
   storage::Connection connection(database);
-  connection.Execute(fmt::format(
-      "CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet({}) WHERE order_date < DATE "
-      "'{}'",
-      Literal(world / "orders.parquet"), LAST_DAY));
+  CreateEarly(connection, world);
   for (const char* table : TABLES) {
     fs::create_directories(folder / table);
     const std::string source = fmt::format("SELECT * FROM read_parquet({})",
@@ -146,10 +151,7 @@ void WriteWhole(const fs::path& world, const fs::path& folder, bool last_day,
                 const std::map<std::string, std::string>& replace = {}) {
   storage::Database database;
   storage::Connection connection(database);
-  connection.Execute(fmt::format(
-      "CREATE TEMP TABLE early AS SELECT order_id FROM read_parquet({}) WHERE order_date < DATE "
-      "'{}'",
-      Literal(world / "orders.parquet"), LAST_DAY));
+  CreateEarly(connection, world);
   fs::create_directories(folder);
   for (const char* table : TABLES) {
     const std::string table_name(table);
