@@ -2314,13 +2314,20 @@ nlohmann::json WindowLocalizationJson(const WindowLocalization& localization) {
   }
   nlohmann::json nested = nlohmann::json::object();
   for (const auto& [key, read] : localization.nested) nested[key] = read;
+  nlohmann::json extents = nlohmann::json::object();
+  for (const auto& [key, read] : localization.extents) extents[key] = read;
   return {{"first", FormatDate(localization.first)},
           {"last", FormatDate(localization.last)},
           {"delta", localization.delta},
           {"window_orders", localization.window_orders},
           {"roots", roots},
-          {"nested", nested}};
+          {"nested", nested},
+          {"extents", extents}};
 }
+
+namespace {
+std::optional<IncidentSlice> ExtentFromJson(const nlohmann::json& document);
+}  // namespace
 
 WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
   try {
@@ -2342,6 +2349,14 @@ WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
         slice.same_orders_as.push_back(Slice::Parse(alias.get<std::string>()));
       }
       localization.roots.push_back(std::move(slice));
+    }
+    // Stored before the mechanism extent kept its results: none to reuse. Each is checked now,
+    // so that a damaged one has its window localized again.
+    if (document.contains("extents")) {
+      for (const auto& [key, read] : document.at("extents").items()) {
+        ExtentFromJson(read);
+        localization.extents[key] = read;
+      }
     }
     // Stored before the nested split kept its reads: none to reuse.
     if (document.contains("nested")) {
@@ -2446,7 +2461,8 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
       reused_leads.emplace_back(incident.lead.slice, incident.lead.start);
     }
   }
-  ExtendToMechanisms(connection, incidents, config, dimensions, last_day.value_or(Date{}));
+  ExtendToMechanisms(connection, incidents, config, dimensions, last_day.value_or(Date{}), reuse,
+                     localized);
   FoldSameSlice(incidents);
   // Every open incident's lead set last_day above; a split child takes its parent's lead.
   SplitNestedRegressions(connection, incidents, config, dimensions, last_day.value_or(Date{}),
@@ -3193,8 +3209,7 @@ struct ExtentWalk {
   // other orders flat, rather than one grocer of it, the other grocers' orders moving a little).
   std::optional<ExtentStep> Narrower(const Slice& slice, const ExtentSums& here,
                                      const std::map<Slice, ExtentSums>& children,
-                                     const std::set<Slice>& visited,
-                                     const Slice& localized) const {
+                                     const std::set<Slice>& visited, const Slice& localized) const {
     if (slice.Depth() >= EXTENT_MAX_DEPTH) return std::nullopt;
     const std::pair<const Slice, ExtentSums>* narrow = nullptr;
     double narrow_rest_z = config.extent_z;
@@ -3217,11 +3232,93 @@ struct ExtentWalk {
   }
 };
 
+// An extent's result as stored with its window (WindowLocalization::extents): null when the
+// localizer's slice stands.
+nlohmann::json ExtentJson(const std::optional<IncidentSlice>& reached) {
+  if (!reached) return nullptr;
+  return {{"slice", reached->slice.ToText()},
+          {"baseline", reached->baseline},
+          {"current", reached->current},
+          {"delta", reached->delta},
+          {"contribution", reached->contribution}};
+}
+
+std::optional<IncidentSlice> ExtentFromJson(const nlohmann::json& document) {
+  if (document.is_null()) return std::nullopt;
+  try {
+    return IncidentSlice{Slice::Parse(document.at("slice").get<std::string>()),
+                         document.at("baseline").get<double>(),
+                         document.at("current").get<double>(), document.at("delta").get<double>(),
+                         document.at("contribution").get<double>()};
+  } catch (const nlohmann::json::exception& failure) {
+    throw InvalidInput("a stored mechanism extent is damaged: {}", failure.what());
+  }
+}
+
+// The slice ExtendToMechanisms' walk reaches for the incident led by `lead` from `first_slice`,
+// with its figures; nullopt when the localizer's slice stands.
+std::optional<IncidentSlice> ExtentOf(storage::Connection& connection, const Alert& lead,
+                                      const std::string& id, const Slice& first_slice,
+                                      const std::function<std::string(const Slice&)>& condition_of,
+                                      const IncidentConfig& config,
+                                      const std::vector<std::string>& dimensions, Date last) {
+  const auto days = static_cast<size_t>(last.days - lead.baseline_start.days + 1);
+  const auto start = static_cast<size_t>(
+      std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
+  if (start == 0 || start >= days) return std::nullopt;
+  // The mechanism: the one that led the incident, else the driver that moved most in the
+  // slice over the incident's window (at nested_z, as a nested regression's must).
+  std::vector<const metrics::MetricDefinition*> candidates;
+  if (lead.detected_by != "cx") {
+    candidates.push_back(&MechanismMetric(lead.detected_by));
+  } else {
+    for (const auto name : NESTED_DRIVERS) candidates.push_back(&NestedDriver(name));
+  }
+  // The slice's sums and every order's (for its share of the total's loss).
+  const std::vector<ExtentSums> own = ExtentSumsOf(connection, {condition_of(first_slice), "TRUE"},
+                                                   candidates, lead.baseline_start, last);
+  size_t chosen = candidates.size();
+  double chosen_z =
+      lead.detected_by != "cx" ? -std::numeric_limits<double>::infinity() : config.nested_z;
+  for (size_t m = 0; m < candidates.size(); ++m) {
+    const Shift shift = ShiftOf(*candidates[m], own[0], m, start, days);
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("extent {} {}: {} moved {:.4g} (z {:.1f})", id, first_slice.ToText(),
+                    candidates[m]->name, shift.move, shift.z);
+    if (shift.move > 0 && shift.z >= chosen_z) {
+      chosen = m;
+      chosen_z = shift.z;
+    }
+  }
+  if (chosen == candidates.size()) return std::nullopt;
+  const metrics::MetricDefinition& metric = *candidates[chosen];
+  ExtentSums here(days, 1);
+  here.cx_num = own[0].cx_num;
+  here.cx_den = own[0].cx_den;
+  here.num[0] = own[0].num[chosen];
+  here.den[0] = own[0].den[chosen];
+  const ExtentWalk walk{connection, config, metric, condition_of, lead.baseline_start, last,
+                        start,      days,   id};
+  const Slice slice = walk.Walk(first_slice, here, dimensions);
+  // Only other names of the localizer's orders: its name stands.
+  if (slice == first_slice || here.cx_den == own[0].cx_den) return std::nullopt;
+  // The team is told where CX fell: a slice whose CX Score did not fall is not reported.
+  const auto change = CxChangeOf(here, 0, start, days);
+  if (!change || !(change->delta < 0)) return std::nullopt;
+  spdlog::debug("incident {} on {}: {} moved over {} (z {:.1f})", id, first_slice.ToText(),
+                metric.name, slice.ToText(), ShiftOf(metric, here, 0, start, days).z);
+  const auto total = CxChangeOf(own[1], 0, start, days);
+  const double total_loss = total ? total->delta * total->orders : 0.0;
+  const double contribution =
+      total_loss < 0 ? std::clamp(change->delta * change->orders / total_loss, 0.0, 1.0) : 0.0;
+  return IncidentSlice{slice, change->baseline, change->current, change->delta, contribution};
+}
+
 }  // namespace
 
 void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& incidents,
                         const IncidentConfig& config, const std::vector<std::string>& dimensions,
-                        Date last_day) {
+                        Date last_day, const Localizations* reuse, Localizations* localized) {
   if (!config.mechanism_extent) return;
   for (auto& incident : incidents) {
     const Alert& lead = incident.lead;
@@ -3242,60 +3339,30 @@ void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& 
       return SliceConditionWithout(slice, left_out);
     };
     const Date last = lead.end.value_or(last_day);
-    const auto days = static_cast<size_t>(last.days - lead.baseline_start.days + 1);
-    const auto start = static_cast<size_t>(
-        std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
-    if (start == 0 || start >= days) continue;
-    // The mechanism: the one that led the incident, else the driver that moved most in the
-    // slice over the incident's window (at nested_z, as a nested regression's must).
-    std::vector<const metrics::MetricDefinition*> candidates;
-    if (lead.detected_by != "cx") {
-      candidates.push_back(&MechanismMetric(lead.detected_by));
-    } else {
-      for (const auto name : NESTED_DRIVERS) candidates.push_back(&NestedDriver(name));
-    }
-    // The slice's sums and every order's (for its share of the total's loss).
-    const std::vector<ExtentSums> own = ExtentSumsOf(
-        connection, {condition_of(first_slice), "TRUE"}, candidates, lead.baseline_start, last);
-    size_t chosen = candidates.size();
-    double chosen_z =
-        lead.detected_by != "cx" ? -std::numeric_limits<double>::infinity() : config.nested_z;
-    for (size_t m = 0; m < candidates.size(); ++m) {
-      const Shift shift = ShiftOf(*candidates[m], own[0], m, start, days);
-      if (spdlog::should_log(spdlog::level::debug))
-        spdlog::debug("extent {} {}: {} moved {:.4g} (z {:.1f})", incident.id,
-                      first_slice.ToText(), candidates[m]->name, shift.move, shift.z);
-      if (shift.move > 0 && shift.z >= chosen_z) {
-        chosen = m;
-        chosen_z = shift.z;
+    // A window whose days are unchanged reads the same leaves: its stored result stands for
+    // them (other incidents' orders, left out, are in the key).
+    const std::string window = WindowKey(lead, last);
+    const std::string key = fmt::format("{}|{}", condition_of(first_slice), lead.detected_by);
+    std::optional<std::optional<IncidentSlice>> stored;
+    if (reuse != nullptr) {
+      const auto entry = reuse->find(window);
+      if (entry != reuse->end()) {
+        const auto found = entry->second.extents.find(key);
+        if (found != entry->second.extents.end()) stored = ExtentFromJson(found->second);
       }
     }
-    if (chosen == candidates.size()) continue;
-    const metrics::MetricDefinition& metric = *candidates[chosen];
-    ExtentSums here(days, 1);
-    here.cx_num = own[0].cx_num;
-    here.cx_den = own[0].cx_den;
-    here.num[0] = own[0].num[chosen];
-    here.den[0] = own[0].den[chosen];
-    const ExtentWalk walk{connection, config, metric, condition_of, lead.baseline_start,
-                          last,       start,  days,   incident.id};
-    const Slice slice = walk.Walk(first_slice, here, dimensions);
-    // Only other names of the localizer's orders: its name stands.
-    if (slice == first_slice || here.cx_den == own[0].cx_den) continue;
-    // The team is told where CX fell: a slice whose CX Score did not fall is not reported.
-    const auto change = CxChangeOf(here, 0, start, days);
-    if (!change || !(change->delta < 0)) continue;
-    spdlog::debug("incident {} on {}: {} moved over {} (z {:.1f})", incident.id,
-                  first_slice.ToText(), metric.name, slice.ToText(),
-                  ShiftOf(metric, here, 0, start, days).z);
-    const auto total = CxChangeOf(own[1], 0, start, days);
-    const double total_loss = total ? total->delta * total->orders : 0.0;
-    const double contribution =
-        total_loss < 0 ? std::clamp(change->delta * change->orders / total_loss, 0.0, 1.0) : 0.0;
-    std::vector<IncidentSlice> slices{
-        {slice, change->baseline, change->current, change->delta, contribution}};
+    const std::optional<IncidentSlice> reached =
+        stored ? *stored
+               : ExtentOf(connection, lead, incident.id, first_slice, condition_of, config,
+                          dimensions, last);
+    if (localized != nullptr) {
+      const auto entry = localized->find(window);
+      if (entry != localized->end()) entry->second.extents[key] = ExtentJson(reached);
+    }
+    if (!reached) continue;
+    std::vector<IncidentSlice> slices{*reached};
     for (size_t r = 1; r < incident.slices.size(); ++r) {
-      if (!slice.Contains(incident.slices[r].slice)) slices.push_back(incident.slices[r]);
+      if (!reached->slice.Contains(incident.slices[r].slice)) slices.push_back(incident.slices[r]);
     }
     incident.slices = std::move(slices);
   }

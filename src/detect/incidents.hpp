@@ -479,6 +479,10 @@ struct WindowLocalization {
   //! What the nested split (SplitNestedRegressions) read of this window: its candidates, by the
   //! slice and the other incidents' orders left out (their SQL condition) and the dimensions read.
   std::map<std::string, nlohmann::json> nested;
+  //! What the mechanism extent (ExtendToMechanisms) found for this window: by the slice it
+  //! started from (its SQL condition, other incidents' orders left out) and the incident's
+  //! mechanism, the slice reached and its figures (null: the localizer's slice stands).
+  std::map<std::string, nlohmann::json> extents;
 };
 
 //! Window localizations by their windows (baseline first and last day, incident first and last
@@ -507,10 +511,13 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
 //! Moves each incident's first slice to where its mechanism moved (IncidentConfig::
 //! mechanism_extent; docs/incidents.md step 9): to a parent whose other orders moved it too, or
 //! to a child when the slice's other orders did not, read from `order_leaves` over the
-//! incident's windows (`last_day`: the data's last, for an open one).
+//! incident's windows (`last_day`: the data's last, for an open one). A result found in `reuse`
+//! under its window (its days unchanged) is not read again; every result is added to `localized`
+//! when given.
 void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& incidents,
                         const IncidentConfig& config, const std::vector<std::string>& dimensions,
-                        Date last_day);
+                        Date last_day, const Localizations* reuse = nullptr,
+                        Localizations* localized = nullptr);
 
 //! Fills each incident's `slices` with the localizer run on `order_leaves` (over its leaf
 //! `dimensions`, empty: the contract's seven): the incident window against its baseline window,

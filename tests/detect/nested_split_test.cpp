@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "detect/incidents.hpp"
 #include "storage/duckdb.hpp"
+#include "support/test_support.hpp"
 
 namespace cxagent::detect {
 namespace {
@@ -405,6 +406,43 @@ TEST_F(MechanismExtentTest, AMechanismLedIncidentUsesItsMechanismAndOthersAreLef
   ExtendToMechanisms(connection_, led, IncidentConfig{}, {"region", "store_type"},
                      AddDays(FIRST, 59));
   EXPECT_EQ(led[0].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+}
+
+TEST_F(MechanismExtentTest, AWindowsStoredResultStandsForTheLeavesAndRoundTrips) {
+  BuildLeaves({{"seattle", "grocery", -3.0, 3.0}});
+  const Alert lead = LeadOn("region=seattle", 30);
+  const std::string window = WindowKey(lead, AddDays(FIRST, 59));
+  Localizations localized;
+  localized[window] = WindowLocalization{lead.baseline_start, AddDays(FIRST, 59), -1, 1, {}, {}};
+  std::vector<Incident> first{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  ExtendToMechanisms(connection_, first, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59), nullptr, &localized);
+  ASSERT_EQ(first[0].slices[0].slice.ToText(), "region=seattle&store_type=grocery");
+  ASSERT_EQ(localized[window].extents.size(), 1u);
+
+  // Stored and read back (every number to the bit), then used without the leaves.
+  const WindowLocalization stored = WindowLocalizationFromJson(
+      nlohmann::json::parse(WindowLocalizationJson(localized[window]).dump()));
+  EXPECT_EQ(stored.extents, localized[window].extents);
+  const Localizations reuse{{window, stored}};
+  connection_.Execute("DROP TABLE order_leaves");
+  std::vector<Incident> again{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  ExtendToMechanisms(connection_, again, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59), &reuse, nullptr);
+  EXPECT_EQ(again[0].slices[0].slice, first[0].slices[0].slice);
+  EXPECT_EQ(again[0].slices[0].delta, first[0].slices[0].delta);
+  EXPECT_EQ(again[0].slices[0].contribution, first[0].slices[0].contribution);
+  // Another lead's mechanism is another read: the leaves are needed (and gone).
+  again = {IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  again[0].lead.detected_by = "avg_prep_wait";
+  EXPECT_THROW(ExtendToMechanisms(connection_, again, IncidentConfig{}, {"region", "store_type"},
+                                  AddDays(FIRST, 59), &reuse, nullptr),
+               std::exception);
+  // A damaged result is named when its window is read back.
+  nlohmann::json damaged = WindowLocalizationJson(stored);
+  damaged["extents"].begin().value() = nlohmann::json{{"slice", 3}};
+  const std::string message = testing::ErrorMessage([&] { WindowLocalizationFromJson(damaged); });
+  EXPECT_NE(message.find("a stored mechanism extent is damaged"), std::string::npos) << message;
 }
 
 TEST(WindowLocalizationTest, OneStoredBeforeTheNestedReadsHasNoneAndADamagedReadIsNamed) {
