@@ -2327,6 +2327,27 @@ nlohmann::json WindowLocalizationJson(const WindowLocalization& localization) {
 
 namespace {
 std::optional<IncidentSlice> ExtentFromJson(const nlohmann::json& document);
+
+// A window localization's reads by their key (the nested split's or the mechanism extent's).
+using WindowReads = std::map<std::string, nlohmann::json> WindowLocalization::*;
+
+// The read stored under `key` with `window` in `reuse`, nullptr when none.
+const nlohmann::json* StoredRead(const Localizations* reuse, const std::string& window,
+                                 WindowReads reads, const std::string& key) {
+  if (reuse == nullptr) return nullptr;
+  const auto entry = reuse->find(window);
+  if (entry == reuse->end()) return nullptr;
+  const auto found = (entry->second.*reads).find(key);
+  return found == (entry->second.*reads).end() ? nullptr : &found->second;
+}
+
+// Keeps `read` under `key` with `window` in `localized` (when given and holding the window).
+void KeepRead(Localizations* localized, const std::string& window, WindowReads reads,
+              const std::string& key, nlohmann::json read) {
+  if (localized == nullptr) return;
+  const auto entry = localized->find(window);
+  if (entry != localized->end()) (entry->second.*reads)[key] = std::move(read);
+}
 }  // namespace
 
 WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
@@ -2513,31 +2534,162 @@ const metrics::MetricDefinition& NestedDriver(std::string_view name) {
   return name == "app_error_rate" ? MechanismMetric(name) : metrics::FindMetric(name);
 }
 
-// Daily sums of one slice: the CX Score's and each nested driver's numerator and denominator.
-struct DailySums {
+// Daily sums of one slice: the CX Score's and some mechanisms' numerators and denominators.
+struct ExtentSums {
   std::vector<double> cx_num, cx_den;
-  std::vector<std::vector<double>> num, den;  // by NESTED_DRIVERS index
-  explicit DailySums(size_t days)
+  std::vector<std::vector<double>> num, den;  // by mechanism
+  ExtentSums(size_t days, size_t mechanisms)
       : cx_num(days, 0.0),
         cx_den(days, 0.0),
-        num(std::size(NESTED_DRIVERS), std::vector<double>(days, 0.0)),
-        den(std::size(NESTED_DRIVERS), std::vector<double>(days, 0.0)) {}
+        num(mechanisms, std::vector<double>(days, 0.0)),
+        den(mechanisms, std::vector<double>(days, 0.0)) {}
+  ExtentSums& operator+=(const ExtentSums& other) {
+    const auto add = [](std::vector<double>& a, const std::vector<double>& b) {
+      for (size_t d = 0; d < a.size(); ++d) a[d] += b[d];
+    };
+    add(cx_num, other.cx_num);
+    add(cx_den, other.cx_den);
+    for (size_t m = 0; m < num.size(); ++m) {
+      add(num[m], other.num[m]);
+      add(den[m], other.den[m]);
+    }
+    return *this;
+  }
+  // No order on any day.
+  bool Empty() const {
+    return std::all_of(cx_den.begin(), cx_den.end(), [](double orders) { return orders == 0; });
+  }
+  ExtentSums operator-(const ExtentSums& other) const {
+    ExtentSums rest = *this;
+    const auto subtract = [](std::vector<double>& a, const std::vector<double>& b) {
+      for (size_t d = 0; d < a.size(); ++d) a[d] = std::max(0.0, a[d] - b[d]);
+    };
+    subtract(rest.cx_num, other.cx_num);
+    subtract(rest.cx_den, other.cx_den);
+    for (size_t m = 0; m < num.size(); ++m) {
+      subtract(rest.num[m], other.num[m]);
+      subtract(rest.den[m], other.den[m]);
+    }
+    return rest;
+  }
 };
 
-// `whole` less `part`, day by day.
-DailySums Less(const DailySums& whole, const DailySums& part) {
-  DailySums rest(whole.cx_num.size());
-  const auto subtract = [](const std::vector<double>& a, const std::vector<double>& b,
-                           std::vector<double>& out) {
-    for (size_t d = 0; d < a.size(); ++d) out[d] = std::max(0.0, a[d] - b[d]);
-  };
-  subtract(whole.cx_num, part.cx_num, rest.cx_num);
-  subtract(whole.cx_den, part.cx_den, rest.cx_den);
-  for (size_t m = 0; m < whole.num.size(); ++m) {
-    subtract(whole.num[m], part.num[m], rest.num[m]);
-    subtract(whole.den[m], part.den[m], rest.den[m]);
+// The leaves columns of the CX Score and of `mechanisms`, each once, and per mechanism the
+// indices of its numerator and denominator among them.
+struct ExtentColumns {
+  std::vector<std::string_view> names{"cx_sum", "orders"};
+  std::vector<std::pair<size_t, size_t>> of;
+  explicit ExtentColumns(const std::vector<const metrics::MetricDefinition*>& mechanisms) {
+    const auto column_of = [&](std::string_view name) {
+      const auto found = std::find(names.begin(), names.end(), name);
+      if (found != names.end()) return static_cast<size_t>(found - names.begin());
+      names.push_back(name);
+      return names.size() - 1;
+    };
+    for (const auto* metric : mechanisms) {
+      const size_t numerator = column_of(metric->numerator);
+      of.emplace_back(numerator, column_of(metric->denominator));
+    }
   }
-  return rest;
+  void Fill(ExtentSums& sums, size_t day, const std::vector<const std::vector<double>*>& columns,
+            size_t row) const {
+    sums.cx_num[day] = (*columns[0])[row];
+    sums.cx_den[day] = (*columns[1])[row];
+    for (size_t m = 0; m < of.size(); ++m) {
+      sums.num[m][day] = (*columns[of[m].first])[row];
+      sums.den[m][day] = (*columns[of[m].second])[row];
+    }
+  }
+};
+
+// The daily sums from `first` to `last` of the orders meeting each of `conditions` (SQL on
+// order_leaves), in one scan.
+std::vector<ExtentSums> ExtentSumsOf(
+    storage::Connection& connection, const std::vector<std::string>& conditions,
+    const std::vector<const metrics::MetricDefinition*>& mechanisms, Date first, Date last) {
+  const ExtentColumns columns(mechanisms);
+  std::string sums;
+  std::string any;
+  for (size_t g = 0; g < conditions.size(); ++g) {
+    for (size_t c = 0; c < columns.names.size(); ++c) {
+      sums += fmt::format(", coalesce(sum({}) FILTER (WHERE {}), 0)::DOUBLE AS s{}_{}",
+                          storage::SqlIdentifier(columns.names[c]), conditions[g], g, c);
+    }
+    any += fmt::format("{}({})", g == 0 ? "" : " OR ", conditions[g]);
+  }
+  const storage::Table table = connection.Query(fmt::format(
+      "SELECT (order_date::DATE - DATE '{first}')::BIGINT AS day{sums} FROM order_leaves WHERE "
+      "order_date BETWEEN DATE '{first}' AND DATE '{last}' AND ({any}) GROUP BY day",
+      fmt::arg("first", FormatDate(first)), fmt::arg("last", FormatDate(last)),
+      fmt::arg("sums", sums), fmt::arg("any", any)));
+  const auto days = static_cast<size_t>(last.days - first.days + 1);
+  std::vector<ExtentSums> out(conditions.size(), ExtentSums(days, mechanisms.size()));
+  const auto& day_column = table.Get("day").ints;
+  for (size_t g = 0; g < conditions.size(); ++g) {
+    std::vector<const std::vector<double>*> group;
+    for (size_t c = 0; c < columns.names.size(); ++c) {
+      group.push_back(&table.Get(fmt::format("s{}_{}", g, c)).doubles);
+    }
+    for (size_t row = 0; row < table.RowCount(); ++row) {
+      const auto day = static_cast<size_t>(day_column[row]);
+      if (day < days) columns.Fill(out[g], day, group, row);
+    }
+  }
+  return out;
+}
+
+// The daily sums of each child of `parent` (one more pair, over the dimensions in `free`) from
+// `first` to `last`, of the orders meeting `condition` (the parent's, less others' orders), and
+// into `whole` when given those of all of them, in one scan.
+std::map<Slice, ExtentSums> ChildExtentSums(
+    storage::Connection& connection, const Slice& parent, const std::string& condition,
+    const std::vector<std::string>& free,
+    const std::vector<const metrics::MetricDefinition*>& mechanisms, Date first, Date last,
+    ExtentSums* whole = nullptr) {
+  const ExtentColumns columns(mechanisms);
+  std::string sums;
+  for (size_t c = 0; c < columns.names.size(); ++c) {
+    sums += fmt::format(", sum({})::DOUBLE AS c{}", storage::SqlIdentifier(columns.names[c]), c);
+  }
+  std::string keys;
+  std::string sets = whole != nullptr ? "(order_date)" : "";
+  for (const auto& dimension : free) {
+    const std::string name = storage::SqlIdentifier(dimension);
+    keys += fmt::format(", coalesce({0}::VARCHAR, 'unknown') AS {0}, grouping({0}) AS g_{1}", name,
+                        dimension);
+    sets += fmt::format("{}(order_date, {})", sets.empty() ? "" : ", ", name);
+  }
+  const storage::Table table = connection.Query(fmt::format(
+      "SELECT (order_date::DATE - DATE '{first}')::BIGINT AS day{keys}{sums} FROM order_leaves "
+      "WHERE {slice} AND order_date BETWEEN DATE '{first}' AND DATE '{last}' GROUP BY GROUPING "
+      "SETS ({sets})",
+      fmt::arg("first", FormatDate(first)), fmt::arg("last", FormatDate(last)),
+      fmt::arg("keys", keys), fmt::arg("sums", sums), fmt::arg("slice", condition),
+      fmt::arg("sets", sets)));
+  const auto days = static_cast<size_t>(last.days - first.days + 1);
+  std::map<Slice, ExtentSums> children;
+  const auto& day_column = table.Get("day").ints;
+  std::vector<const std::vector<double>*> sum_columns;
+  for (size_t c = 0; c < columns.names.size(); ++c) {
+    sum_columns.push_back(&table.Get(fmt::format("c{}", c)).doubles);
+  }
+  std::vector<std::pair<const storage::Column*, const storage::Column*>> key_columns;
+  for (const auto& dimension : free) {
+    key_columns.emplace_back(&table.Get(dimension), &table.Get("g_" + dimension));
+  }
+  for (size_t row = 0; row < table.RowCount(); ++row) {
+    const auto day = static_cast<size_t>(day_column[row]);
+    if (day >= days) continue;
+    ExtentSums* target = whole;
+    for (size_t k = 0; k < free.size(); ++k) {
+      if (key_columns[k].second->ints[row] != 0) continue;
+      std::map<std::string, std::string> pairs = parent.Pairs();
+      pairs[free[k]] = key_columns[k].first->StringAt(row);
+      target = &children.try_emplace(Slice(pairs), days, mechanisms.size()).first->second;
+    }
+    if (target != nullptr) columns.Fill(*target, day, sum_columns, row);
+  }
+  return children;
 }
 
 // The CX Score's change over [start, end) against [base_begin, start) and its variance (per-unit
@@ -2549,8 +2701,8 @@ struct CxChange {
   double baseline = 0;
   double current = 0;
 };
-template <typename Sums>
-std::optional<CxChange> CxChangeOf(const Sums& sums, size_t base_begin, size_t start, size_t end) {
+std::optional<CxChange> CxChangeOf(const ExtentSums& sums, size_t base_begin, size_t start,
+                                   size_t end) {
   const RatioPrefix prefix(sums.cx_num, sums.cx_den);
   const RatioPrefix::Sums base = prefix.Over(base_begin, start);
   const RatioPrefix::Sums window = prefix.Over(start, end);
@@ -2624,78 +2776,21 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
                                               const std::string& condition, const Alert& lead,
                                               Date last, const std::vector<std::string>& free,
                                               const IncidentConfig& config) {
-  // Each leaves column once (the drivers share denominators), summed as c0, c1...
-  std::vector<std::string_view> columns{"cx_sum", "orders"};
-  const auto column_of = [&](std::string_view name) {
-    const auto found = std::find(columns.begin(), columns.end(), name);
-    if (found != columns.end()) return static_cast<size_t>(found - columns.begin());
-    columns.push_back(name);
-    return columns.size() - 1;
-  };
-  std::vector<std::pair<size_t, size_t>> driver_columns;  // numerator, denominator
-  for (const auto name : NESTED_DRIVERS) {
-    const auto& metric = NestedDriver(name);
-    const size_t numerator = column_of(metric.numerator);
-    driver_columns.emplace_back(numerator, column_of(metric.denominator));
-  }
-  std::string sums;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    sums += fmt::format("{}sum({})::DOUBLE AS c{}", c == 0 ? "" : ", ",
-                        storage::SqlIdentifier(columns[c]), c);
-  }
-  std::string keys;
-  std::string sets = "(order_date)";
-  for (const auto& dimension : free) {
-    const std::string name = storage::SqlIdentifier(dimension);
-    keys += fmt::format("coalesce({0}::VARCHAR, 'unknown') AS {0}, grouping({0}) AS g_{1}, ", name,
-                        dimension);
-    sets += fmt::format(", (order_date, {})", name);
-  }
-  const storage::Table table = connection.Query(
-      fmt::format("SELECT {keys}(order_date::DATE - DATE '{first}')::BIGINT AS day, {sums} "
-                  "FROM order_leaves WHERE {slice} AND order_date BETWEEN DATE '{first}' AND DATE "
-                  "'{last}' GROUP BY GROUPING SETS ({sets})",
-                  fmt::arg("keys", keys), fmt::arg("first", FormatDate(lead.baseline_start)),
-                  fmt::arg("last", FormatDate(last)), fmt::arg("sums", sums),
-                  fmt::arg("slice", condition), fmt::arg("sets", sets)));
+  std::vector<const metrics::MetricDefinition*> drivers;
+  for (const auto name : NESTED_DRIVERS) drivers.push_back(&NestedDriver(name));
   const auto days = static_cast<size_t>(last.days - lead.baseline_start.days + 1);
   const auto start = static_cast<size_t>(
       std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
   if (start == 0 || start >= days) return {};
-  DailySums whole(days);
-  std::map<Slice, DailySums> children;
-  const auto& day_column = table.Get("day").ints;
-  std::vector<const std::vector<double>*> sum_columns;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    sum_columns.push_back(&table.Get(fmt::format("c{}", c)).doubles);
-  }
-  std::vector<std::pair<const storage::Column*, const storage::Column*>> key_columns;
-  for (const auto& dimension : free) {
-    key_columns.emplace_back(&table.Get(dimension), &table.Get("g_" + dimension));
-  }
-  for (size_t row = 0; row < table.RowCount(); ++row) {
-    const auto day = static_cast<size_t>(day_column[row]);
-    if (day >= days) continue;
-    DailySums* target = &whole;
-    for (size_t k = 0; k < free.size(); ++k) {
-      if (key_columns[k].second->ints[row] != 0) continue;
-      std::map<std::string, std::string> pairs = parent.Pairs();
-      pairs[free[k]] = key_columns[k].first->StringAt(row);
-      target = &children.try_emplace(Slice(pairs), days).first->second;
-    }
-    target->cx_num[day] = (*sum_columns[0])[row];
-    target->cx_den[day] = (*sum_columns[1])[row];
-    for (size_t m = 0; m < driver_columns.size(); ++m) {
-      target->num[m][day] = (*sum_columns[driver_columns[m].first])[row];
-      target->den[m][day] = (*sum_columns[driver_columns[m].second])[row];
-    }
-  }
+  ExtentSums whole(days, drivers.size());
+  const std::map<Slice, ExtentSums> children = ChildExtentSums(
+      connection, parent, condition, free, drivers, lead.baseline_start, last, &whole);
   // A child regressed on its own when, over the lead's window, a driver moved in it at nested_z
   // and not in the rest of the parent (at most nested_shared of its move), and its CX Score fell
   // beyond the rest's by min_cx_delta at nested_cx_z.
   std::vector<NestedCandidate> candidates;
   for (const auto& [child, child_sums] : children) {
-    const DailySums rest = Less(whole, child_sums);
+    const ExtentSums rest = whole - child_sums;
     const auto own = CxChangeOf(child_sums, 0, start, days);
     const auto other = CxChangeOf(rest, 0, start, days);
     if (!own || !other) continue;
@@ -2796,20 +2891,14 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
       const std::string condition = SliceConditionWithout(parent, left_out);
       const std::string read_key = fmt::format("{}|{}", condition, fmt::join(free, ","));
       std::optional<std::vector<NestedCandidate>> stored;
-      if (reuse != nullptr) {
-        const auto entry = reuse->find(window);
-        if (entry != reuse->end()) {
-          const auto read = entry->second.nested.find(read_key);
-          if (read != entry->second.nested.end()) stored = CandidatesFromJson(read->second);
-        }
+      if (const auto* read = StoredRead(reuse, window, &WindowLocalization::nested, read_key)) {
+        stored = CandidatesFromJson(*read);
       }
       const std::vector<NestedCandidate> candidates =
           stored ? std::move(*stored)
                  : NestedCandidates(connection, parent, condition, lead, last, free, config);
-      if (localized != nullptr) {
-        const auto entry = localized->find(window);
-        if (entry != localized->end()) entry->second.nested[read_key] = CandidatesJson(candidates);
-      }
+      KeepRead(localized, window, &WindowLocalization::nested, read_key,
+               CandidatesJson(candidates));
       const auto found =
           std::find_if(candidates.begin(), candidates.end(),
                        [&](const NestedCandidate& c) { return !elsewhere(c.slice); });
@@ -2878,154 +2967,6 @@ constexpr int EXTENT_MAX_STEPS = 8;
 // Most pairs (the slice's and those its orders all have) whose subsets are tried as its parents:
 // 2^6 - 2 rests read in one scan.
 constexpr size_t EXTENT_MAX_NAMED = 6;
-
-// Daily sums of one slice: the CX Score's and some mechanisms' numerators and denominators.
-struct ExtentSums {
-  std::vector<double> cx_num, cx_den;
-  std::vector<std::vector<double>> num, den;  // by mechanism
-  ExtentSums(size_t days, size_t mechanisms)
-      : cx_num(days, 0.0),
-        cx_den(days, 0.0),
-        num(mechanisms, std::vector<double>(days, 0.0)),
-        den(mechanisms, std::vector<double>(days, 0.0)) {}
-  ExtentSums& operator+=(const ExtentSums& other) {
-    const auto add = [](std::vector<double>& a, const std::vector<double>& b) {
-      for (size_t d = 0; d < a.size(); ++d) a[d] += b[d];
-    };
-    add(cx_num, other.cx_num);
-    add(cx_den, other.cx_den);
-    for (size_t m = 0; m < num.size(); ++m) {
-      add(num[m], other.num[m]);
-      add(den[m], other.den[m]);
-    }
-    return *this;
-  }
-  ExtentSums operator-(const ExtentSums& other) const {
-    ExtentSums rest = *this;
-    const auto subtract = [](std::vector<double>& a, const std::vector<double>& b) {
-      for (size_t d = 0; d < a.size(); ++d) a[d] = std::max(0.0, a[d] - b[d]);
-    };
-    subtract(rest.cx_num, other.cx_num);
-    subtract(rest.cx_den, other.cx_den);
-    for (size_t m = 0; m < num.size(); ++m) {
-      subtract(rest.num[m], other.num[m]);
-      subtract(rest.den[m], other.den[m]);
-    }
-    return rest;
-  }
-};
-
-// The leaves columns of the CX Score and of `mechanisms`, each once, and per mechanism the
-// indices of its numerator and denominator among them.
-struct ExtentColumns {
-  std::vector<std::string_view> names{"cx_sum", "orders"};
-  std::vector<std::pair<size_t, size_t>> of;
-  explicit ExtentColumns(const std::vector<const metrics::MetricDefinition*>& mechanisms) {
-    const auto column_of = [&](std::string_view name) {
-      const auto found = std::find(names.begin(), names.end(), name);
-      if (found != names.end()) return static_cast<size_t>(found - names.begin());
-      names.push_back(name);
-      return names.size() - 1;
-    };
-    for (const auto* metric : mechanisms) {
-      const size_t numerator = column_of(metric->numerator);
-      of.emplace_back(numerator, column_of(metric->denominator));
-    }
-  }
-  void Fill(ExtentSums& sums, size_t day, const std::vector<const std::vector<double>*>& columns,
-            size_t row) const {
-    sums.cx_num[day] = (*columns[0])[row];
-    sums.cx_den[day] = (*columns[1])[row];
-    for (size_t m = 0; m < of.size(); ++m) {
-      sums.num[m][day] = (*columns[of[m].first])[row];
-      sums.den[m][day] = (*columns[of[m].second])[row];
-    }
-  }
-};
-
-// The daily sums from `first` to `last` of the orders meeting each of `conditions` (SQL on
-// order_leaves), in one scan.
-std::vector<ExtentSums> ExtentSumsOf(
-    storage::Connection& connection, const std::vector<std::string>& conditions,
-    const std::vector<const metrics::MetricDefinition*>& mechanisms, Date first, Date last) {
-  const ExtentColumns columns(mechanisms);
-  std::string sums;
-  std::string any;
-  for (size_t g = 0; g < conditions.size(); ++g) {
-    for (size_t c = 0; c < columns.names.size(); ++c) {
-      sums += fmt::format(", coalesce(sum({}) FILTER (WHERE {}), 0)::DOUBLE AS s{}_{}",
-                          storage::SqlIdentifier(columns.names[c]), conditions[g], g, c);
-    }
-    any += fmt::format("{}({})", g == 0 ? "" : " OR ", conditions[g]);
-  }
-  const storage::Table table = connection.Query(fmt::format(
-      "SELECT (order_date::DATE - DATE '{first}')::BIGINT AS day{sums} FROM order_leaves WHERE "
-      "order_date BETWEEN DATE '{first}' AND DATE '{last}' AND ({any}) GROUP BY day",
-      fmt::arg("first", FormatDate(first)), fmt::arg("last", FormatDate(last)),
-      fmt::arg("sums", sums), fmt::arg("any", any)));
-  const auto days = static_cast<size_t>(last.days - first.days + 1);
-  std::vector<ExtentSums> out(conditions.size(), ExtentSums(days, mechanisms.size()));
-  const auto& day_column = table.Get("day").ints;
-  for (size_t g = 0; g < conditions.size(); ++g) {
-    std::vector<const std::vector<double>*> group;
-    for (size_t c = 0; c < columns.names.size(); ++c) {
-      group.push_back(&table.Get(fmt::format("s{}_{}", g, c)).doubles);
-    }
-    for (size_t row = 0; row < table.RowCount(); ++row) {
-      const auto day = static_cast<size_t>(day_column[row]);
-      if (day < days) columns.Fill(out[g], day, group, row);
-    }
-  }
-  return out;
-}
-
-// The daily sums of each child of `parent` (one more pair, over the dimensions in `free`) from
-// `first` to `last`, of the orders meeting `condition` (the parent's, less others' orders), in one
-// scan.
-std::map<Slice, ExtentSums> ChildExtentSums(
-    storage::Connection& connection, const Slice& parent, const std::string& condition,
-    const std::vector<std::string>& free,
-    const std::vector<const metrics::MetricDefinition*>& mechanisms, Date first, Date last) {
-  const ExtentColumns columns(mechanisms);
-  std::string sums;
-  for (size_t c = 0; c < columns.names.size(); ++c) {
-    sums += fmt::format(", sum({})::DOUBLE AS c{}", storage::SqlIdentifier(columns.names[c]), c);
-  }
-  std::string keys;
-  std::string sets;
-  for (const auto& dimension : free) {
-    const std::string name = storage::SqlIdentifier(dimension);
-    keys += fmt::format(", coalesce({0}::VARCHAR, 'unknown') AS {0}, grouping({0}) AS g_{1}", name,
-                        dimension);
-    sets += fmt::format("{}(order_date, {})", sets.empty() ? "" : ", ", name);
-  }
-  const storage::Table table = connection.Query(fmt::format(
-      "SELECT (order_date::DATE - DATE '{first}')::BIGINT AS day{keys}{sums} FROM order_leaves "
-      "WHERE {slice} AND order_date BETWEEN DATE '{first}' AND DATE '{last}' GROUP BY GROUPING "
-      "SETS ({sets})",
-      fmt::arg("first", FormatDate(first)), fmt::arg("last", FormatDate(last)),
-      fmt::arg("keys", keys), fmt::arg("sums", sums), fmt::arg("slice", condition),
-      fmt::arg("sets", sets)));
-  const auto days = static_cast<size_t>(last.days - first.days + 1);
-  std::map<Slice, ExtentSums> children;
-  const auto& day_column = table.Get("day").ints;
-  std::vector<const std::vector<double>*> sum_columns;
-  for (size_t c = 0; c < columns.names.size(); ++c) {
-    sum_columns.push_back(&table.Get(fmt::format("c{}", c)).doubles);
-  }
-  for (size_t row = 0; row < table.RowCount(); ++row) {
-    const auto day = static_cast<size_t>(day_column[row]);
-    if (day >= days) continue;
-    for (const auto& dimension : free) {
-      if (table.Get("g_" + dimension).ints[row] != 0) continue;
-      std::map<std::string, std::string> pairs = parent.Pairs();
-      pairs[dimension] = table.Get(dimension).StringAt(row);
-      auto& child = children.try_emplace(Slice(pairs), days, mechanisms.size()).first->second;
-      columns.Fill(child, day, sum_columns, row);
-    }
-  }
-  return children;
-}
 
 // A mechanism's move (in its bad direction) over the incident window [start, end) of `sums`
 // against the days before it, and the move's z as mechanism windows are tested; NaN without
@@ -3110,8 +3051,7 @@ struct ExtentWalk {
     std::vector<ExtentSums> rests = ExtentSumsOf(connection, conditions, {&metric}, first, last);
     std::vector<bool> same(full + 1, true);  // selects the slice's orders
     for (size_t k = 0; k < masks.size(); ++k) {
-      same[masks[k]] = std::all_of(rests[k].cx_den.begin(), rests[k].cx_den.end(),
-                                   [](double orders) { return orders == 0; });
+      same[masks[k]] = rests[k].Empty();
     }
     std::optional<size_t> widen;
     double widen_z = config.extent_z;
@@ -3160,7 +3100,7 @@ struct ExtentWalk {
       std::map<std::string, std::string> implied;
       for (const auto& [child, sums] : children) {
         const ExtentSums rest = here - sums;
-        if (std::all_of(rest.cx_den.begin(), rest.cx_den.end(), [](double n) { return n == 0; })) {
+        if (rest.Empty()) {
           for (const auto& pair : child.Pairs()) {
             if (slice.Pairs().count(pair.first) == 0) implied.insert(pair);
           }
@@ -3191,10 +3131,8 @@ struct ExtentWalk {
       }
       const std::vector<ExtentSums> rests =
           ExtentSumsOf(connection, conditions, {&metric}, first, last);
-      const auto empty = std::find_if(rests.begin(), rests.end(), [](const ExtentSums& rest) {
-        return std::all_of(rest.cx_den.begin(), rest.cx_den.end(),
-                           [](double orders) { return orders == 0; });
-      });
+      const auto empty = std::find_if(rests.begin(), rests.end(),
+                                      [](const ExtentSums& rest) { return rest.Empty(); });
       if (empty == rests.end()) break;
       slice = ParentWithout(slice, dropped[static_cast<size_t>(empty - rests.begin())]);
     }
@@ -3344,21 +3282,14 @@ void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& 
     const std::string window = WindowKey(lead, last);
     const std::string key = fmt::format("{}|{}", condition_of(first_slice), lead.detected_by);
     std::optional<std::optional<IncidentSlice>> stored;
-    if (reuse != nullptr) {
-      const auto entry = reuse->find(window);
-      if (entry != reuse->end()) {
-        const auto found = entry->second.extents.find(key);
-        if (found != entry->second.extents.end()) stored = ExtentFromJson(found->second);
-      }
+    if (const auto* read = StoredRead(reuse, window, &WindowLocalization::extents, key)) {
+      stored = ExtentFromJson(*read);
     }
     const std::optional<IncidentSlice> reached =
         stored ? *stored
                : ExtentOf(connection, lead, incident.id, first_slice, condition_of, config,
                           dimensions, last);
-    if (localized != nullptr) {
-      const auto entry = localized->find(window);
-      if (entry != localized->end()) entry->second.extents[key] = ExtentJson(reached);
-    }
+    KeepRead(localized, window, &WindowLocalization::extents, key, ExtentJson(reached));
     if (!reached) continue;
     std::vector<IncidentSlice> slices{*reached};
     for (size_t r = 1; r < incident.slices.size(); ++r) {
