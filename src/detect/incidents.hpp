@@ -86,6 +86,10 @@ struct IncidentConfig {
   //! mechanism, in exactly that slice, explains too (its change window reaches `change_z` and
   //! overlaps it) is change-led: dated by the change and leading its own incident (step 6c).
   bool change_claims_mechanism = true;
+  //! A change-led window whose mechanism reached `mechanism_z` (not only `change_z`) in exactly
+  //! its change's scope is confirmed by a CX Score fall of `min_cx_delta` at any z > 0 (instead
+  //! of `confirm_z`): the change and the mechanism say where, when and why.
+  bool change_confirms = true;
   //! An incident inside a wider one that began later reads, for its causes, only the days
   //! before the wider one (Incident::own_end), when at least `min_days_after` of them.
   bool own_days = true;
@@ -95,6 +99,11 @@ struct IncidentConfig {
   //! An incident led by a mechanism-led alert is led instead by the alert of the same
   //! mechanism among its own whose mechanism moved most strongly (MergeAlerts).
   bool lead_by_mechanism = true;
+  //! An incident led by a CX alert is led (and dated) instead by its strongest mechanism-led
+  //! alert at `mechanism_z` in a slice holding the lead's that began more than `merge_days`
+  //! later, when the lead's CX drop before that day stays under its own detection threshold
+  //! (`min_z` + `depth_z` x depth; MergeAlerts).
+  bool date_by_mechanism = true;
   //! An alert that joined a kept incident only for sharing orders with its lead (their slices
   //! cross: neither holds the other) makes an incident of its own, with the crossing alerts
   //! inside it, when its regression is left without the lead's orders (at its own detection
@@ -141,6 +150,12 @@ struct IncidentConfig {
   double nested_shared = 0.25;
   //! z the child's CX Score drop beyond the rest of the slice's must reach.
   double nested_cx_z = 4.0;
+  //! Split off a logged change's alert that joined an incident led by a slice holding its scope
+  //! (docs/incidents.md step 9b): over the change's window its mechanism moved in the scope while
+  //! the rest of the incident's slice moved it at most `nested_shared` as much, and the rest's CX
+  //! Score fell over the incident's window without the scope's orders. The split incident is
+  //! dated by its change.
+  bool change_split = true;
 
   //! Reads the `incidents` section (absent keys keep their defaults; unknown keys rejected).
   static IncidentConfig Read(ConfigReader& reader);

@@ -865,17 +865,29 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   }
   {
     ConfigReader reader(YAML::Load("change_claims_mechanism: false\nchange_ancestors_close: false\n"
-                                   "own_days: false\ncrossing_split: false"),
+                                   "own_days: false\ncrossing_split: false\nchange_split: false\n"
+                                   "change_confirms: false\ndate_by_mechanism: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
     EXPECT_FALSE(config.change_ancestors_close);
     EXPECT_FALSE(config.own_days);
     EXPECT_FALSE(config.crossing_split);
+    EXPECT_FALSE(config.change_split);
+    EXPECT_FALSE(config.change_confirms);
+    EXPECT_FALSE(config.date_by_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
     EXPECT_TRUE(IncidentConfig{}.own_days);
     EXPECT_TRUE(IncidentConfig{}.crossing_split);
+    EXPECT_TRUE(IncidentConfig{}.change_split);
+    EXPECT_TRUE(IncidentConfig{}.change_confirms);
+    EXPECT_TRUE(IncidentConfig{}.date_by_mechanism);
+  }
+  for (const char* key : {"change_split", "change_confirms", "date_by_mechanism"}) {
+    ConfigReader reader(YAML::Load(fmt::format("{}: perhaps", key)), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
+    EXPECT_NE(message.find(fmt::format("incidents.{}", key)), std::string::npos) << message;
   }
   {
     ConfigReader reader(YAML::Load("own_days: sometimes"), "cx.yaml", "incidents");

@@ -92,13 +92,15 @@ class NestedSplitTest : public ::testing::Test {
     std::string store_type;  // empty: every store type of the region
     double cx = 0;
     double prep = 0;  // minutes added to every dispatched order's prep wait
+    int from = 30;    // first day of the effect
   };
 
   void BuildLeaves(const std::vector<Effect>& effects) {
     std::string cx = "0";
     std::string prep = "0";
     for (const auto& effect : effects) {
-      std::string condition = fmt::format("region = '{}' AND day >= 30", effect.region);
+      std::string condition =
+          fmt::format("region = '{}' AND day >= {}", effect.region, effect.from);
       if (!effect.store_type.empty()) {
         condition += fmt::format(" AND store_type = '{}'", effect.store_type);
       }
@@ -256,6 +258,88 @@ TEST_F(NestedSplitTest, AWindowsStoredReadStandsForTheLeavesAndRoundTrips) {
   EXPECT_THROW(SplitNestedRegressions(connection_, unread, IncidentConfig{},
                                       {"region", "store_type"}, AddDays(FIRST, 59)),
                std::exception);
+}
+
+// The change split of SplitNestedRegressions (change_split): a logged change's alert that joined
+// an incident led by a slice holding its scope.
+class ChangeSplitTest : public NestedSplitTest {
+ protected:
+  // Seattle's incident from day 30, with the alert of a change logged for Seattle's restaurants
+  // on day 34 (found through their prep waits) among its own.
+  std::vector<Incident> SplitWithChange(const IncidentConfig& config = {}) {
+    std::vector<Incident> incidents{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    Alert change = LeadOn("region=seattle&store_type=restaurant", 34);
+    change.detected_by = "avg_prep_wait";
+    change.change_id = "chg-1";
+    change.mechanism_z = 12;
+    incidents[0].related.push_back(change);
+    Alert other = change;  // the same change's alert of another mechanism goes with it
+    other.detected_by = "on_time_rate";
+    incidents[0].related.push_back(other);
+    incidents[0].related.push_back(LeadOn("region=seattle&store_type=grocery", 30));
+    SplitNestedRegressions(connection_, incidents, config, {"region", "store_type"},
+                           AddDays(FIRST, 59));
+    return incidents;
+  }
+
+  static const Incident* WithSlice(const std::vector<Incident>& incidents,
+                                   const std::string& slice) {
+    for (const auto& incident : incidents) {
+      if (incident.slices[0].slice.ToText() == slice) return &incident;
+    }
+    return nullptr;
+  }
+};
+
+TEST_F(ChangeSplitTest, AChangeThatRegressedOnItsOwnLeadsAnIncidentDatedByTheChange) {
+  // Seattle fell 5 points from day 30; from day 34 its restaurants fell 4 more, on prep waits
+  // that rose only there.
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0, 34}});
+  const auto incidents = SplitWithChange();
+  ASSERT_EQ(incidents.size(), 2u);
+  const Incident* change = WithSlice(incidents, "region=seattle&store_type=restaurant");
+  const Incident* region = WithSlice(incidents, "region=seattle");
+  ASSERT_NE(change, nullptr);
+  ASSERT_NE(region, nullptr);
+  EXPECT_EQ(change->lead.change_id, "chg-1");
+  EXPECT_EQ(change->lead.detected_by, "avg_prep_wait");
+  EXPECT_EQ(change->lead.start, AddDays(FIRST, 34));
+  EXPECT_LT(change->slices[0].delta,
+            -7.5);  // 9 points, against a baseline with Seattle's first days
+  ASSERT_EQ(change->related.size(), 1u);
+  EXPECT_EQ(change->related[0].detected_by, "on_time_rate");
+  ASSERT_EQ(region->related.size(), 1u);
+  EXPECT_EQ(region->related[0].slice.ToText(), "region=seattle&store_type=grocery");
+  EXPECT_GT(change->impact, 0.0);
+
+  // Off, the children's test splits the restaurants off all the same, dated by Seattle.
+  IncidentConfig off;
+  off.change_split = false;
+  const auto unsplit = SplitWithChange(off);
+  ASSERT_EQ(unsplit.size(), 2u);
+  const Incident* child = WithSlice(unsplit, "region=seattle&store_type=restaurant");
+  ASSERT_NE(child, nullptr);
+  EXPECT_TRUE(child->lead.change_id.empty());
+  EXPECT_EQ(child->lead.start, AddDays(FIRST, 30));
+}
+
+TEST_F(ChangeSplitTest, NoSplitWhenTheChangesMechanismMovedAllOverTheSlice) {
+  // The prep waits rose all over Seattle from day 34: the change's scope is not where it acted.
+  BuildLeaves({{"seattle", "", -5.0, 0.0},
+               {"seattle", "", 0.0, 4.0, 34},
+               {"seattle", "restaurant", -4.0, 0.0, 34}});
+  const auto incidents = SplitWithChange();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].related.size(), 3u);
+}
+
+TEST_F(ChangeSplitTest, NoSplitWhenTheRestOfTheSliceDidNotFall) {
+  // Only the restaurants fell: Seattle's incident is theirs, named by the children's test.
+  BuildLeaves({{"seattle", "restaurant", -6.0, 4.0, 30}});
+  const auto incidents = SplitWithChange();
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  EXPECT_TRUE(incidents[0].lead.change_id.empty());
 }
 
 // ExtendToMechanisms (docs/incidents.md step 9): an incident is reported in the slice its
