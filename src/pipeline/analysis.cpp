@@ -11,6 +11,7 @@
 
 #include "common/config.hpp"
 #include "common/error.hpp"
+#include "detect/busy_windows.hpp"
 #include "detect/registry.hpp"
 #include "metrics/order_facts.hpp"
 #include "pipeline/data_support.hpp"
@@ -430,6 +431,21 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
         "analyze: change_log: {} changes in all are left out for their scopes (cxagent "
         "check lists them)",
         unusable);
+  }
+  // Where supply_hourly shows a region or daypart busier, change-led detection looks as at a
+  // logged change (docs/incidents.md step 6d). Supply is optional evidence: a malformed table
+  // only removes these windows.
+  if (config.incidents.busy_detection && config.incidents.change_detection &&
+      dataset.HasColumn("supply_hourly", "active_dashers") &&
+      dataset.HasColumn("supply_hourly", "orders_created")) {
+    try {
+      for (auto& window : detect::BusierWindows(connection.Query(detect::BusySupplyQuery()),
+                                                config.incidents, dataset.Dimensions())) {
+        logged.push_back(std::move(window));
+      }
+    } catch (const Error& error) {
+      spdlog::warn("analyze: supply_hourly not used for busier windows: {}", error.what());
+    }
   }
   // The explained-away tests' sums of the days whose leaves are unchanged are the stored ones; a
   // refresh sums only the changed days' leaves for them (detect::RemainderDays).
