@@ -381,6 +381,166 @@ void ReadPerOrderDays(Connection& connection, const std::string& orders,
   }
 }
 
+// A per-day row hash as listed (UnitDay::row_hash: the sum mod 2^64, shifted into BIGINT's
+// range) and back, so that listed sums add up.
+uint64_t HashSum(int64_t listed) {
+  return static_cast<uint64_t>(listed) + (uint64_t{1} << 63);
+}
+int64_t ListedHash(uint64_t sum) {
+  return static_cast<int64_t>(sum - (uint64_t{1} << 63));
+}
+
+// A new per-order row group whose first rows may be those of a gone row group listed by day: from
+// the same first row of its file, at least as many rows (appending to a file writes its last row
+// group again: the rows it held, then the new ones). Only the rows themselves decide.
+struct Extension {
+  SourceUnit* unit = nullptr;
+  const SourceUnit* gone = nullptr;
+  uint64_t gone_hash = 0;  // the sum of the gone row group's row hashes (every row has an order)
+};
+
+// Lists by day the per-order row groups `to_read` (new since `before` or stale), as
+// ReadPerOrderDays, but a new row group that extends a gone one listed by day (Extension) whose
+// days hold no order whose rows changed (`orders_changed`) and whose rows all had an order: when
+// its first rows have the gone row group's number and sum of row hashes (one query over its rows,
+// no join), they are those rows, counting towards the days they counted towards (their orders are
+// unchanged), so only the rows after them are joined with their orders, over the order_id range
+// they span rather than every order's (a one-row-group table like support spans every order).
+void ListExtendedRowGroups(Connection& connection, const std::string& orders,
+                           const DataUnits& before,
+                           const std::map<std::string, std::vector<const SourceUnit*>>& gone_listed,
+                           const std::set<const SourceUnit*>& added_units,
+                           const std::set<Date>& orders_changed,
+                           const std::vector<SourceUnit*>& to_read, DataUnits& out) {
+  std::map<std::string, std::vector<const UnitDay*>> before_days;
+  for (const auto& day : before.days) before_days[day.id].push_back(&day);
+  std::vector<Extension> candidates;
+  std::vector<SourceUnit*> whole;
+  // A copy of a row group (the same id in another file) is listed whole: its days are the same.
+  std::set<std::string> ids;
+  for (SourceUnit* unit : to_read) {
+    Extension extension{.unit = unit};
+    const auto listed = gone_listed.find(unit->table);
+    if (added_units.contains(unit) && listed != gone_listed.end() && ids.insert(unit->id).second) {
+      // The gone row group of the same file first (the file may also have been renamed).
+      std::vector<const SourceUnit*> gone_units = listed->second;
+      std::stable_partition(gone_units.begin(), gone_units.end(),
+                            [&](const SourceUnit* gone) { return gone->file == unit->file; });
+      for (const SourceUnit* gone : gone_units) {
+        if (gone->first_row != unit->first_row || gone->rows > unit->rows || gone->rows == 0 ||
+            gone->orphans != 0) {
+          continue;
+        }
+        const auto days = before_days.find(gone->id);
+        if (days == before_days.end()) continue;
+        int64_t rows = 0;
+        uint64_t hash = 0;
+        bool usable = true;
+        for (const UnitDay* day : days->second) {
+          usable = usable && day->row_hash && !orders_changed.contains(day->day);
+          if (!usable) break;
+          rows += day->rows;
+          hash += HashSum(*day->row_hash);
+        }
+        if (usable && rows == gone->rows) {
+          extension.gone = gone;
+          extension.gone_hash = hash;
+          break;
+        }
+      }
+    }
+    if (extension.gone != nullptr) {
+      candidates.push_back(extension);
+    } else {
+      whole.push_back(unit);
+    }
+  }
+  // The rows after the gone row group's, as row groups of their own (the unit's id) to join with
+  // their orders.
+  std::vector<SourceUnit> tails;
+  std::vector<const Extension*> extended;
+  if (!candidates.empty()) {
+    std::vector<std::string> parts;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      const SourceUnit& unit = *candidates[k].unit;
+      parts.push_back(fmt::format(
+          "SELECT {}::BIGINT AS k, file_row_number < {} AS head, order_id, hash(*COLUMNS(*)) AS "
+          "h FROM read_parquet({}) WHERE file_row_number BETWEEN {} AND {}",
+          k, unit.first_row + candidates[k].gone->rows, SqlLiteral(unit.file), unit.first_row,
+          unit.first_row + unit.rows - 1));
+    }
+    const Table heads = connection.Query(fmt::format(
+        "SELECT k, count(*) FILTER (WHERE head)::BIGINT AS n, CAST(coalesce(sum(h) FILTER (WHERE "
+        "head), 0) % 18446744073709551616 - 9223372036854775808 AS BIGINT) AS h, "
+        "min(order_id) FILTER (WHERE NOT head)::BIGINT AS lo, max(order_id) FILTER (WHERE NOT "
+        "head)::BIGINT AS hi FROM ({}) GROUP BY k",
+        fmt::join(parts, " UNION ALL ")));
+    std::vector<bool> same(candidates.size(), false);
+    std::vector<std::optional<int64_t>> lo(candidates.size());
+    std::vector<std::optional<int64_t>> hi(candidates.size());
+    for (size_t i = 0; i < heads.RowCount(); ++i) {
+      const auto k = static_cast<size_t>(heads.Get("k").ints[i]);
+      same[k] = heads.Get("n").ints[i] == candidates[k].gone->rows &&
+                HashSum(heads.Get("h").ints[i]) == candidates[k].gone_hash;
+      lo[k] = OptionalInt(heads.Get("lo"), i);
+      hi[k] = OptionalInt(heads.Get("hi"), i);
+    }
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      const Extension& candidate = candidates[k];
+      if (!same[k]) {
+        spdlog::debug("data units: row group {} of {} does not begin with the rows it held",
+                      candidate.unit->row_group, candidate.unit->file);
+        whole.push_back(candidate.unit);
+        continue;
+      }
+      extended.push_back(&candidate);
+      const int64_t rows = candidate.unit->rows - candidate.gone->rows;
+      if (rows == 0) continue;
+      SourceUnit tail = *candidate.unit;
+      tail.first_row = candidate.unit->first_row + candidate.gone->rows;
+      tail.rows = rows;
+      // Rows without an order_id join no order; the unit's range stands in for theirs.
+      tail.min_order = lo[k] ? lo[k] : candidate.unit->min_order;
+      tail.max_order = hi[k] ? hi[k] : candidate.unit->max_order;
+      tails.push_back(std::move(tail));
+    }
+  }
+  std::vector<SourceUnit*> listed = whole;
+  for (auto& tail : tails) listed.push_back(&tail);
+  DataUnits days;
+  ReadPerOrderDays(connection, orders, listed, days);
+  std::map<std::string, int64_t> tail_orphans;
+  for (const auto& tail : tails) tail_orphans[tail.id] += tail.orphans;
+  // Per unit and day: the gone row group's rows and those after them.
+  std::map<std::pair<std::string, Date>, size_t> merged;
+  for (size_t i = 0; i < days.days.size(); ++i) merged[{days.days[i].id, days.days[i].day}] = i;
+  for (const Extension* extension : extended) {
+    SourceUnit& unit = *extension->unit;
+    unit.by_day = true;
+    unit.orphans = tail_orphans[unit.id];
+    for (const UnitDay* gone_day : before_days.at(extension->gone->id)) {
+      const auto found = merged.find({unit.id, gone_day->day});
+      if (found == merged.end()) {
+        merged[{unit.id, gone_day->day}] = days.days.size();
+        days.days.push_back({.table = unit.table,
+                             .id = unit.id,
+                             .day = gone_day->day,
+                             .rows = gone_day->rows,
+                             .row_hash = gone_day->row_hash});
+        continue;
+      }
+      UnitDay& day = days.days[found->second];
+      day.rows += gone_day->rows;
+      if (day.row_hash) {
+        day.row_hash = ListedHash(HashSum(*day.row_hash) + HashSum(*gone_day->row_hash));
+      }
+    }
+    spdlog::debug("data units: row group {} of {} begins with the {} rows of the one it replaces",
+                  unit.row_group, unit.file, extension->gone->rows);
+  }
+  for (auto& day : days.days) out.days.push_back(std::move(day));
+}
+
 // Lists by day the per-order row groups whose order_id range meets more than BY_DAY_ABOVE days,
 // the last row group of each file (an append to the file writes it again: listed, its old days
 // compare with those of the row groups that replace it) and a new row group whose range meets
@@ -486,9 +646,15 @@ void ListPerOrderDays(Connection& connection, const std::string& orders, const D
   std::erase_if(out.days, [&](const UnitDay& day) { return drop.contains(day.id); });
   if (!out.deferred.empty()) out.deferred_orders = orders;
   if (to_read.empty()) return;
-  // One query for them all (each file's row groups by their rows).
+  // One query for them all (each file's row groups by their rows), but for the rows a new row
+  // group has of a gone one it extends (ExtendedRowGroups).
   try {
-    ReadPerOrderDays(connection, orders, to_read, out);
+    if (before != nullptr) {
+      ListExtendedRowGroups(connection, orders, *before, gone_listed, added_units, orders_changed,
+                            to_read, out);
+    } else {
+      ReadPerOrderDays(connection, orders, to_read, out);
+    }
   } catch (const Error& failure) {
     std::set<std::string> files;
     for (const SourceUnit* unit : to_read) files.insert(unit->file);

@@ -796,6 +796,109 @@ class LogLines {
   spdlog::level::level_enum level_;
 };
 
+// The per-order row groups the stored results of `folder` list by day: per unit id, its rows
+// without an order and per day its rows and sum of row hashes.
+std::map<std::string, std::string> StoredListings(const fs::path& folder) {
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+  const storage::Table rows = connection.Query(
+      "SELECT u.id, any_value(u.orphans) AS orphans, string_agg(d.day || ':' || d.row_count || "
+      "':' || d.row_hash, ' ' ORDER BY d.day) AS days FROM (SELECT DISTINCT id, orphans FROM "
+      "r.data_units WHERE by_day) u LEFT JOIN r.data_unit_days d ON d.id = u.id GROUP BY u.id");
+  std::map<std::string, std::string> listings;
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    listings[std::string(rows.Get("id").StringAt(i))] =
+        fmt::format("{} without an order; {}", rows.Get("orphans").ints[i],
+                    rows.Get("days").IsNull(i) ? "" : rows.Get("days").StringAt(i));
+  }
+  return listings;
+}
+
+// The per-order row groups the stored results of `folder` list by day are listed as a first run
+// on the same data (in a copy named `name`) lists those it lists too; returns how many were.
+size_t ExpectListedAsAFirstRunLists(const fs::path& folder, const TempDir& scratch,
+                                    const std::string& name) {
+  const fs::path fresh = scratch.Path() / name;
+  CopyFolder(folder, fresh, false);
+  pipeline::RefreshReport first;
+  Refresh(fresh, first);
+  EXPECT_EQ(first.mode, "full");
+  const auto refreshed = StoredListings(folder);
+  size_t compared = 0;
+  for (const auto& [id, listing] : StoredListings(fresh)) {
+    const auto found = refreshed.find(id);
+    if (found == refreshed.end()) continue;
+    EXPECT_EQ(found->second, listing) << id;
+    ++compared;
+  }
+  return compared;
+}
+
+TEST_F(IncrementalTest, ARowGroupWrittenAgainWithRowsAppendedJoinsOnlyTheNewRowsWithTheirOrders) {
+  // Every file written again with the new day: the last row group of each per-order file holds
+  // the rows it held, then the new day's, so only those are joined with their orders; its days
+  // are those a listing of all its rows finds.
+  const fs::path folder = RewrittenStored(*dir_, "extended");
+  WriteWhole(dir_->File("world"), folder, true);
+  pipeline::RefreshReport report;
+  std::vector<std::string> extended;
+  {
+    const LogLines log;
+    Refresh(folder, report);
+    extended = log.With("begins with the");
+    EXPECT_TRUE(log.With("does not begin with").empty());
+  }
+  EXPECT_EQ(report.computed_days, std::vector<std::string>{LAST_DAY});
+  // deliveries, items (its last row group of the 29 days grows to a whole one), support, ratings.
+  EXPECT_GE(extended.size(), 4u) << fmt::format("{}", fmt::join(extended, "\n"));
+  for (const char* table :
+       {"deliveries.parquet", "items.parquet", "support.parquet", "ratings.parquet"}) {
+    EXPECT_TRUE(std::any_of(extended.begin(), extended.end(), [&](const std::string& line) {
+      return line.find(table) != std::string::npos;
+    })) << table;
+  }
+  // Every last row group of the per-order files (those a first run lists) at least.
+  EXPECT_GE(ExpectListedAsAFirstRunLists(folder, *dir_, "extended-fresh"), 4u);
+}
+
+TEST_F(IncrementalTest, ALateRatingAppendedToARewrittenFileChangesItsOrdersDay) {
+  // The ratings file written again with the new day and, after it, a rating of 1 for an unrated
+  // order of 2026-03-04: the rewritten row group begins with the rows it held, and of the rows
+  // after them one counts towards that old day.
+  const fs::path folder = RewrittenStored(*dir_, "late-rating");
+  WriteWhole(dir_->File("world"), folder, true);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    const std::string ratings = Literal(folder / "ratings.parquet");
+    // One sorted stream, so that the new row lands in the same row group as the others.
+    connection.Execute(fmt::format(
+        "COPY (SELECT * EXCLUDE (file_row_number) FROM (SELECT * FROM read_parquet({0}, "
+        "file_row_number = true) UNION ALL SELECT * REPLACE ((SELECT min(order_id) FROM "
+        "read_parquet({1}) WHERE order_date = DATE '2026-03-04' AND order_id NOT IN (SELECT "
+        "order_id FROM read_parquet({0}))) AS order_id, TIMESTAMP '{2} 09:00:00' AS rated_at, 1 "
+        "AS rating), 1e9::BIGINT AS file_row_number FROM (SELECT * FROM read_parquet({0}) LIMIT "
+        "1)) ORDER BY file_row_number) TO {3} (FORMAT parquet, ROW_GROUP_SIZE 10240)",
+        ratings, Literal(folder / "orders.parquet"), LAST_DAY, Literal(folder / "ratings.tmp")));
+    fs::rename(folder / "ratings.tmp", folder / "ratings.parquet");
+  }
+  pipeline::RefreshReport report;
+  std::vector<std::string> extended;
+  {
+    const LogLines log;
+    const json refreshed = Refresh(folder, report);
+    extended = log.With("ratings.parquet begins with the");
+    ExpectSameAnalysis(refreshed, Full(folder, *dir_, "late-rating-full"));
+  }
+  EXPECT_EQ(extended.size(), 1u);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.computed_days, (std::vector<std::string>{"2026-03-04", LAST_DAY}));
+  ExpectSameStoredCube(folder, dir_->File("late-rating-full"));
+  EXPECT_GE(ExpectListedAsAFirstRunLists(folder, *dir_, "late-rating-fresh"), 4u);
+}
+
 TEST_F(IncrementalTest, RowGroupsThatCannotBeListedByDayAreStoredByTheirRangeWithAWarning) {
   // The 29 days in files of their own, then the new day's (whose last row groups a refresh lists
   // by day while the analysis goes on) with that listing failing: the refresh warns, its result
