@@ -263,8 +263,13 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // refresh on a connection of their own while the analysis goes on (storage::ListDeferredDays).
   std::future<void> deferred_listing;
   if (units && !units->deferred.empty()) {
-    deferred_listing = std::async(
-        std::launch::async, [&database, &units] { storage::ListDeferredDays(database, *units); });
+    deferred_listing = std::async(std::launch::async, [&database, &units, &options] {
+      if (options.list_deferred) {
+        options.list_deferred(database, *units);
+      } else {
+        storage::ListDeferredDays(database, *units);
+      }
+    });
   }
   storage::RequireUsableData(connection, dataset, check_scope ? &*check_scope : nullptr);
   spdlog::info("analyze: data opened and checked{} in {:.2f} s",

@@ -14,6 +14,11 @@
 #include "storage/clickhouse_facts.hpp"
 #include "storage/dataset.hpp"
 
+namespace cxagent::storage {
+class Database;
+struct DataUnits;
+}  // namespace cxagent::storage
+
 namespace cxagent::pipeline {
 
 //! Every setting of `analyze`, one struct per stage, read from one YAML file.
@@ -93,6 +98,9 @@ struct AnalysisOptions {
   bool incremental = false;
   //! When given, filled with what an incremental run reused.
   RefreshReport* report = nullptr;
+  //! When given, lists the row groups a refresh left to list by day later in place of
+  //! storage::ListDeferredDays (for tests: one that fails).
+  std::function<void(storage::Database&, storage::DataUnits&)> list_deferred;
 };
 
 //! Reads the configuration file (sections cx_score, cube, incidents, rca,

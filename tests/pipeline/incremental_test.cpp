@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -17,6 +20,7 @@
 #include "pipeline/analysis.hpp"
 #include "storage/duckdb.hpp"
 #include "storage/leaves_store.hpp"
+#include "storage/source_units.hpp"
 #include "support/test_support.hpp"
 
 namespace cxagent {
@@ -757,6 +761,209 @@ TEST_F(IncrementalTest, ANewFileWrittenAgainWithTheSameRowsChangesNoDay) {
   EXPECT_EQ(report.same_days, std::vector<std::string>{LAST_DAY});
   ExpectSameAnalysis(refreshed, full_);
   ExpectSameStoredCube(folder, dir_->File("all-full"));
+}
+
+// The lines logged while it lives (debug and above), for a test to read what a run said; the
+// other sinks keep their level.
+class LogLines {
+ public:
+  LogLines()
+      : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100000)),
+        level_(spdlog::default_logger()->level()) {
+    for (auto& sink : spdlog::default_logger()->sinks()) sink->set_level(level_);
+    spdlog::default_logger()->sinks().push_back(sink_);
+    spdlog::default_logger()->set_level(spdlog::level::debug);
+  }
+  ~LogLines() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
+    spdlog::default_logger()->set_level(level_);
+  }
+  LogLines(const LogLines&) = delete;
+  LogLines& operator=(const LogLines&) = delete;
+
+  //! The logged lines holding `text`.
+  std::vector<std::string> With(std::string_view text) const {
+    std::vector<std::string> lines;
+    for (auto& line : sink_->last_formatted()) {
+      if (line.find(text) != std::string::npos) lines.push_back(line);
+    }
+    return lines;
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
+  spdlog::level::level_enum level_;
+};
+
+// The per-order row groups the stored results of `folder` list by day: per unit id, its rows
+// without an order and per day its rows and sum of row hashes.
+std::map<std::string, std::string> StoredListings(const fs::path& folder) {
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+  const storage::Table rows = connection.Query(
+      "SELECT u.id, any_value(u.orphans) AS orphans, string_agg(d.day || ':' || d.row_count || "
+      "':' || d.row_hash, ' ' ORDER BY d.day) AS days FROM (SELECT DISTINCT id, orphans FROM "
+      "r.data_units WHERE by_day) u LEFT JOIN r.data_unit_days d ON d.id = u.id GROUP BY u.id");
+  std::map<std::string, std::string> listings;
+  for (size_t i = 0; i < rows.RowCount(); ++i) {
+    listings[std::string(rows.Get("id").StringAt(i))] =
+        fmt::format("{} without an order; {}", rows.Get("orphans").ints[i],
+                    rows.Get("days").IsNull(i) ? "" : rows.Get("days").StringAt(i));
+  }
+  return listings;
+}
+
+// The per-order row groups the stored results of `folder` list by day are listed as a first run
+// on the same data (in a copy named `name`) lists those it lists too; returns how many were.
+size_t ExpectListedAsAFirstRunLists(const fs::path& folder, const TempDir& scratch,
+                                    const std::string& name) {
+  const fs::path fresh = scratch.Path() / name;
+  CopyFolder(folder, fresh, false);
+  pipeline::RefreshReport first;
+  Refresh(fresh, first);
+  EXPECT_EQ(first.mode, "full");
+  const auto refreshed = StoredListings(folder);
+  size_t compared = 0;
+  for (const auto& [id, listing] : StoredListings(fresh)) {
+    const auto found = refreshed.find(id);
+    if (found == refreshed.end()) continue;
+    EXPECT_EQ(found->second, listing) << id;
+    ++compared;
+  }
+  return compared;
+}
+
+TEST_F(IncrementalTest, ARowGroupWrittenAgainWithRowsAppendedJoinsOnlyTheNewRowsWithTheirOrders) {
+  // Every file written again with the new day: the last row group of each per-order file holds
+  // the rows it held, then the new day's, so only those are joined with their orders; its days
+  // are those a listing of all its rows finds.
+  const fs::path folder = RewrittenStored(*dir_, "extended");
+  WriteWhole(dir_->File("world"), folder, true);
+  pipeline::RefreshReport report;
+  std::vector<std::string> extended;
+  {
+    const LogLines log;
+    Refresh(folder, report);
+    extended = log.With("begins with the");
+    EXPECT_TRUE(log.With("does not begin with").empty());
+  }
+  EXPECT_EQ(report.computed_days, std::vector<std::string>{LAST_DAY});
+  // deliveries, items (its last row group of the 29 days grows to a whole one), support, ratings.
+  EXPECT_GE(extended.size(), 4u) << fmt::format("{}", fmt::join(extended, "\n"));
+  for (const char* table :
+       {"deliveries.parquet", "items.parquet", "support.parquet", "ratings.parquet"}) {
+    EXPECT_TRUE(std::any_of(extended.begin(), extended.end(), [&](const std::string& line) {
+      return line.find(table) != std::string::npos;
+    })) << table;
+  }
+  // Every last row group of the per-order files (those a first run lists) at least.
+  EXPECT_GE(ExpectListedAsAFirstRunLists(folder, *dir_, "extended-fresh"), 4u);
+}
+
+TEST_F(IncrementalTest, ALateRatingAppendedToARewrittenFileChangesItsOrdersDay) {
+  // The ratings file written again with the new day and, after it, a rating of 1 for an unrated
+  // order of 2026-03-04: the rewritten row group begins with the rows it held, and of the rows
+  // after them one counts towards that old day.
+  const fs::path folder = RewrittenStored(*dir_, "late-rating");
+  WriteWhole(dir_->File("world"), folder, true);
+  {
+    storage::Database database;
+    storage::Connection connection(database);
+    const std::string ratings = Literal(folder / "ratings.parquet");
+    // One sorted stream, so that the new row lands in the same row group as the others.
+    connection.Execute(fmt::format(
+        "COPY (SELECT * EXCLUDE (file_row_number) FROM (SELECT * FROM read_parquet({0}, "
+        "file_row_number = true) UNION ALL SELECT * REPLACE ((SELECT min(order_id) FROM "
+        "read_parquet({1}) WHERE order_date = DATE '2026-03-04' AND order_id NOT IN (SELECT "
+        "order_id FROM read_parquet({0}))) AS order_id, TIMESTAMP '{2} 09:00:00' AS rated_at, 1 "
+        "AS rating), 1e9::BIGINT AS file_row_number FROM (SELECT * FROM read_parquet({0}) LIMIT "
+        "1)) ORDER BY file_row_number) TO {3} (FORMAT parquet, ROW_GROUP_SIZE 10240)",
+        ratings, Literal(folder / "orders.parquet"), LAST_DAY, Literal(folder / "ratings.tmp")));
+    fs::rename(folder / "ratings.tmp", folder / "ratings.parquet");
+  }
+  pipeline::RefreshReport report;
+  std::vector<std::string> extended;
+  {
+    const LogLines log;
+    const json refreshed = Refresh(folder, report);
+    extended = log.With("ratings.parquet begins with the");
+    ExpectSameAnalysis(refreshed, Full(folder, *dir_, "late-rating-full"));
+  }
+  EXPECT_EQ(extended.size(), 1u);
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.computed_days, (std::vector<std::string>{"2026-03-04", LAST_DAY}));
+  ExpectSameStoredCube(folder, dir_->File("late-rating-full"));
+  EXPECT_GE(ExpectListedAsAFirstRunLists(folder, *dir_, "late-rating-fresh"), 4u);
+}
+
+TEST_F(IncrementalTest, RowGroupsThatCannotBeListedByDayAreStoredByTheirRangeWithAWarning) {
+  // The 29 days in files of their own, then the new day's (whose last row groups a refresh lists
+  // by day while the analysis goes on) with that listing failing: the refresh warns, its result
+  // stands, and those row groups are stored known by their order_id range.
+  const fs::path folder = dir_->File("unlisted");
+  WriteTables(dir_->File("world"), folder, false);
+  pipeline::RefreshReport first;
+  Refresh(folder, first);
+  ASSERT_EQ(first.mode, "full");
+  for (const char* table : TABLES) {
+    if (std::string(table) == "change_log") continue;
+    fs::copy_file(fs::path(dir_->File("all")) / table / "part-1.parquet",
+                  folder / table / "part-1.parquet");
+  }
+  std::vector<std::string> deferred;
+  const auto list_deferred = [&](storage::Database& database, storage::DataUnits& units) {
+    deferred = units.deferred;
+    units.deferred_orders = fmt::format("(SELECT * FROM read_parquet({}))",
+                                        Literal(folder / "orders" / "missing.parquet"));
+    storage::ListDeferredDays(database, units);
+  };
+  pipeline::RefreshReport report;
+  json refreshed;
+  std::vector<std::string> warnings;
+  {
+    const LogLines log;
+    refreshed = pipeline::RunAnalysis(
+        storage::DatasetOptions{.folder = folder.string()}, pipeline::AnalysisConfig{},
+        {.incremental = true, .report = &report, .list_deferred = list_deferred});
+    warnings = log.With("cannot be listed by day for a later refresh");
+  }
+  EXPECT_EQ(report.mode, "refresh") << report.reason;
+  EXPECT_EQ(report.computed_days, std::vector<std::string>{LAST_DAY});
+  ExpectSameAnalysis(refreshed, full_);
+  // The last row group of each per-order table's new file.
+  ASSERT_EQ(deferred.size(), 4u) << fmt::format("{}", fmt::join(deferred, ", "));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find(
+                fmt::format("analyze: {} row group(s) cannot be listed by day", deferred.size())),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find("cannot read the order days of"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("stored known by their order_id range"), std::string::npos)
+      << warnings[0];
+
+  storage::Database database;
+  storage::Connection connection(database);
+  connection.Execute(
+      fmt::format("ATTACH {} AS r (READ_ONLY)", Literal(folder / ".cxagent" / "results.duckdb")));
+  for (const auto& id : deferred) {
+    const storage::Table unit = connection.Query(fmt::format(
+        "SELECT bool_or(by_day) AS by_day, count(*) AS n, min(min_order) AS lo, max(max_order) "
+        "AS hi, (SELECT count(*) FROM r.data_unit_days WHERE id = {0}) AS days FROM r.data_units "
+        "WHERE id = {0}",
+        storage::SqlLiteral(id)));
+    EXPECT_EQ(unit.Get("n").ints.at(0), 1) << id;
+    EXPECT_EQ(unit.Get("by_day").ints.at(0), 0) << id;
+    EXPECT_FALSE(unit.Get("lo").IsNull(0)) << id;
+    EXPECT_LE(unit.Get("lo").ints.at(0), unit.Get("hi").ints.at(0)) << id;
+    EXPECT_EQ(unit.Get("days").ints.at(0), 0) << id;
+  }
+  // The stored results stand for the next run.
+  pipeline::RefreshReport again;
+  ExpectSameAnalysis(Refresh(folder, again), full_);
+  EXPECT_EQ(again.mode, "unchanged") << again.reason;
 }
 
 // The message a refresh of `folder` fails with, and that of a full analysis of the same data (in
