@@ -30,18 +30,6 @@ struct Sums {
   double dashers = 0;
 };
 
-// The mean of the values (NaN: no value that day) in [begin, end) and how many there are.
-std::pair<double, size_t> MeanOf(const std::vector<double>& values, size_t begin, size_t end) {
-  double sum = 0;
-  size_t count = 0;
-  for (size_t i = begin; i < end; ++i) {
-    if (std::isnan(values[i])) continue;
-    sum += values[i];
-    ++count;
-  }
-  return {count > 0 ? sum / double(count) : 0.0, count};
-}
-
 // The baseline of a window starting at `start`: up to MAX_BASELINE days before it.
 size_t BaselineBegin(size_t start) {
   return start - std::min(start, MAX_BASELINE);

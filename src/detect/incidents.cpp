@@ -309,18 +309,6 @@ bool PassesScreen(const std::vector<double>& observed, double sigma, double sign
   return false;
 }
 
-// Mean and count of the observed points of `values` in [begin, end).
-std::pair<double, size_t> MeanOf(const std::vector<double>& values, size_t begin, size_t end) {
-  double sum = 0;
-  size_t count = 0;
-  for (size_t i = begin; i < end; ++i) {
-    if (std::isnan(values[i])) continue;
-    sum += values[i];
-    ++count;
-  }
-  return {count == 0 ? NaN : sum / static_cast<double>(count), count};
-}
-
 double RatioOf(const std::vector<double>& numerator, const std::vector<double>& denominator,
                size_t begin, size_t end) {
   double num = 0;

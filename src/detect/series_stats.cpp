@@ -111,6 +111,18 @@ double MedianInPlace(std::span<double> values) {
   return 0.5 * (lower + upper);
 }
 
+std::pair<double, size_t> MeanOf(std::span<const double> values, size_t begin, size_t end) {
+  double sum = 0;
+  size_t count = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (std::isnan(values[i])) continue;
+    sum += values[i];
+    ++count;
+  }
+  return {count == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(count),
+          count};
+}
+
 double Median(std::vector<double> values) {
   return MedianInPlace(values);
 }

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cxagent::detect {
@@ -20,6 +21,10 @@ ObservedSeries DropMissing(std::span<const double> series);
 
 //! Throws InvalidInput naming `detector` when fewer than `minimum` points are observed.
 void RequireObserved(std::string_view detector, size_t observed, size_t minimum);
+
+//! The mean of the observed (non-NaN) points of `values` in [begin, end) and how many there
+//! are (NaN and 0 when none).
+std::pair<double, size_t> MeanOf(std::span<const double> values, size_t begin, size_t end);
 
 //! The median of `values` (NaN when empty).
 double Median(std::vector<double> values);
