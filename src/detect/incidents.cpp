@@ -1212,7 +1212,7 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
                                        "slice that regressed on its own mechanism");
   config.busy_detection =
       reader.Boolean("busy_detection", config.busy_detection,
-                     "test assignment delays where supply_hourly shows a region or daypart busier");
+                     "test assignment delays where supply_hourly shows a region's daypart busier");
   config.busy_z = reader.Number("busy_z", config.busy_z, 0, 1000,
                                 "z the rise of orders per dasher-hour must reach");
   config.busy_min_rise = reader.Number("busy_min_rise", config.busy_min_rise, 0, 100,

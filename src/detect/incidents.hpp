@@ -86,10 +86,11 @@ struct IncidentConfig {
   //! mechanism, in exactly that slice, explains too (its change window reaches `change_z` and
   //! overlaps it) is change-led: dated by the change and leading its own incident (step 6c).
   bool change_claims_mechanism = true;
-  //! Where and when supply_hourly shows the marketplace busier (orders created per active
-  //! dasher-hour up by `busy_min_rise` at z `busy_z`, in a region or one of its dayparts),
-  //! change-led detection tests that slice's assignment delays from that day, as it tests a
-  //! logged change's scope (detect::BusierWindows; docs/incidents.md step 6d).
+  //! Where and when supply_hourly shows one daypart of a region busier (orders created per
+  //! active dasher-hour up by `busy_min_rise` at z `busy_z`, the rest of the region up at most
+  //! `nested_shared` as much), change-led detection tests that slice's assignment delays from
+  //! that day, as it tests a logged change's scope (detect::BusierWindows; docs/incidents.md
+  //! step 6d).
   bool busy_detection = true;
   double busy_z = 5.0;
   double busy_min_rise = 0.1;
