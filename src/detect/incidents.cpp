@@ -1207,6 +1207,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.nested_split = reader.Boolean("nested_split", config.nested_split,
                                        "split off a child of an incident's slice that regressed "
                                        "on its own driver");
+  config.change_roots_split =
+      reader.Boolean("change_roots_split", config.change_roots_split,
+                     "a logged change's alert in another root of an incident is its own incident");
   config.change_split = reader.Boolean("change_split", config.change_split,
                                        "split off a logged change's alert inside an incident's "
                                        "slice that regressed on its own mechanism");
@@ -1227,6 +1230,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
                      "led and dated by the mechanism's alert");
   config.nested_z = reader.Number("nested_z", config.nested_z, 0, 1000,
                                   "z a child's driver must reach over the incident's window");
+  config.nested_window_end =
+      reader.Boolean("nested_window_end", config.nested_window_end,
+                     "test a child's driver up to the end where it moved most");
   config.nested_shared =
       reader.Number("nested_shared", config.nested_shared, 0, 1,
                     "the rest of the slice's move of that driver, at most this share of the "
@@ -2571,6 +2577,22 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
       }
     }
   }
+  // The wider incidents running over the days its causes are read on (after own_end, if any).
+  for (auto& incident : incidents) {
+    const Slice& slice =
+        incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+    incident.wider.clear();
+    for (const auto& other : incidents) {
+      const Slice& wider = other.slices.empty() ? other.lead.slice : other.slices.front().slice;
+      if (&other == &incident || wider == slice || !wider.Contains(slice) ||
+          !WindowsOverlap(other.lead, incident.lead) ||
+          (incident.own_end && *incident.own_end < other.lead.start) ||
+          std::find(incident.wider.begin(), incident.wider.end(), wider) != incident.wider.end()) {
+        continue;
+      }
+      incident.wider.push_back(wider);
+    }
+  }
   reused.clear();
   for (const auto& incident : incidents) {
     const std::pair<Slice, Date> lead{incident.lead.slice, incident.lead.start};
@@ -2818,6 +2840,9 @@ struct NestedCandidate {
   std::string driver;
   double driver_z = 0;
   bool rest_fell = false;  // the rest of the parent fell too
+  // The last day of its driver's window (nested_window_end) when that ended at least
+  // min_days_after days before the lead's data did: the child's regression is over by then.
+  std::optional<Date> end;
 };
 
 nlohmann::json CandidatesJson(const std::vector<NestedCandidate>& candidates) {
@@ -2828,7 +2853,8 @@ nlohmann::json CandidatesJson(const std::vector<NestedCandidate>& candidates) {
                    {"evidence", c.evidence},
                    {"driver", c.driver},
                    {"driver_z", c.driver_z},
-                   {"rest_fell", c.rest_fell}});
+                   {"rest_fell", c.rest_fell},
+                   {"end", c.end ? nlohmann::json(FormatDate(*c.end)) : nlohmann::json()}});
   }
   return out;
 }
@@ -2847,6 +2873,9 @@ std::vector<NestedCandidate> CandidatesFromJson(const nlohmann::json& document) 
       c.driver = item.at("driver").get<std::string>();
       c.driver_z = item.at("driver_z").get<double>();
       c.rest_fell = item.at("rest_fell").get<bool>();
+      if (item.contains("end") && !item.at("end").is_null()) {
+        c.end = ParseDate(item.at("end").get<std::string>());
+      }
       candidates.push_back(std::move(c));
     }
     return candidates;
@@ -2896,11 +2925,29 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       const RatioPrefix mine(child_sums.num[m], child_sums.den[m]);
       const RatioPrefix theirs(rest.num[m], rest.den[m]);
       const auto mine_base = mine.Over(0, start);
-      const auto mine_now = mine.Over(start, days);
+      // Over the incident's days, or when nested_window_end, over those from its start to the
+      // end where the driver moved most: a child's own cause may have ended while the wider one
+      // went on (random-6389-002: a radius expansion in Boston's grocery over ten days of
+      // Boston's three-week surge, its longer trips diluted to z 3 over the surge's days).
+      size_t end = days;
+      double z = NaN;
+      const size_t first_end =
+          config.nested_window_end
+              ? std::min(days, start + static_cast<size_t>(std::max(config.min_days_after, 1)))
+              : days;
+      for (size_t e = first_end; e <= days; ++e) {
+        const auto now = mine.Over(start, e);
+        if (!(mine_base.den > 0) || !(now.den > 0)) continue;
+        const double z_e = MechanismWindowZ(metric, mine_base, now);
+        if (std::isnan(z) || z_e > z) {
+          z = z_e;
+          end = e;
+        }
+      }
+      const auto mine_now = mine.Over(start, end);
       const auto their_base = theirs.Over(0, start);
-      const auto their_now = theirs.Over(start, days);
+      const auto their_now = theirs.Over(start, end);
       if (!(mine_base.den > 0) || !(mine_now.den > 0)) continue;
-      const double z = MechanismWindowZ(metric, mine_base, mine_now);
       if (!(z >= config.nested_z) || z <= best.driver_z) continue;
       const double sign = metric.higher_is_better ? -1.0 : 1.0;
       const double move = sign * (mine_now.Ratio() - mine_base.Ratio());
@@ -2910,6 +2957,10 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       if (!(move > 0) || shared > config.nested_shared * move) continue;
       best.driver = std::string(NESTED_DRIVERS[m]);
       best.driver_z = z;
+      best.end.reset();
+      if (end + static_cast<size_t>(std::max(config.min_days_after, 1)) <= days) {
+        best.end = AddDays(lead.baseline_start, static_cast<int32_t>(end) - 1);
+      }
     }
     if (best.driver.empty()) {
       if (spdlog::should_log(spdlog::level::debug))
@@ -2919,6 +2970,11 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     }
     best.slice = child;
     best.cx = *own;
+    if (best.end) {
+      // Its figures over its own days.
+      const auto ended = static_cast<size_t>(best.end->days - lead.baseline_start.days + 1);
+      if (const auto mine = CxChangeOf(child_sums, 0, start, ended)) best.cx = *mine;
+    }
     best.evidence = -excess * std::sqrt(own->orders);
     candidates.push_back(std::move(best));
   }
@@ -2979,7 +3035,7 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
                             const IncidentConfig& config,
                             const std::vector<std::string>& dimensions, Date last_day,
                             const Localizations* reuse, Localizations* localized) {
-  if (!config.nested_split && !config.change_split) return;
+  if (!config.nested_split && !config.change_split && !config.change_roots_split) return;
   std::vector<Incident> spun_off;
   for (auto& incident : incidents) {
     if (incident.slices.empty() || incident.lead.metric != "cx_score") continue;
@@ -3014,6 +3070,51 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
       if (Intersects(slice, parent) && !slice.Contains(parent)) left_out.push_back(slice);
     }
     const Date last = lead.end.value_or(last_day);
+    // A logged change's alert that joined this incident in another of its roots, apart from the
+    // first (which the RCA reads), whose mechanism reached mechanism_z there, is a regression of
+    // its own: it leads an incident dated by its change, in that root (held-out world
+    // random-6389-014: an ETA model logged for New York's grocery on the day New York's
+    // restaurants' prep waits grew; New York's CX alert led both, and the RCA read only the
+    // restaurants).
+    if (config.change_roots_split) {
+      for (size_t k = 1; k < incident.slices.size();) {
+        const IncidentSlice root = incident.slices[k];
+        std::optional<Alert> change;
+        if (!Intersects(root.slice, parent) && !elsewhere(root.slice)) {
+          for (const auto& alert : incident.related) {
+            if (!alert.change_id.empty() && alert.metric == "cx_score" &&
+                alert.detected_by != "cx" && alert.mechanism_z >= config.mechanism_z &&
+                root.slice.Contains(alert.slice) && WindowsOverlap(alert, lead) &&
+                (!change || alert.mechanism_z > change->mechanism_z)) {
+              change = alert;
+            }
+          }
+        }
+        if (!change) {
+          ++k;
+          continue;
+        }
+        spdlog::debug("incident {}: root {} is change {}'s ({} z {:.1f})", incident.id,
+                      root.slice.ToText(), change->change_id, change->detected_by,
+                      change->mechanism_z);
+        Incident split;
+        split.lead = *change;
+        const auto goes = [&](const Alert& alert) {
+          return alert.change_id == change->change_id && root.slice.Contains(alert.slice);
+        };
+        for (const auto& alert : incident.related) {
+          const bool same = alert.slice == change->slice &&
+                            alert.detected_by == change->detected_by &&
+                            alert.start == change->start;
+          if (goes(alert) && !same) split.related.push_back(alert);
+        }
+        std::erase_if(incident.related, goes);
+        split.slices.push_back(root);
+        spun_off.push_back(std::move(split));
+        left_out.push_back(root.slice);
+        incident.slices.erase(incident.slices.begin() + static_cast<std::ptrdiff_t>(k));
+      }
+    }
     // A logged change's alert that joined this incident from inside its slice is a regression of
     // its own when its mechanism moved in the change's scope and not in the rest of the slice,
     // and the rest fell without it: it leads an incident dated by its change (held-out world
@@ -3101,6 +3202,10 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
       split.lead.orders = child.cx.orders;
       split.lead.cx_loss = -child.cx.delta * child.cx.orders;
       split.lead.detected_by = child.driver;
+      if (child.end) {
+        split.lead.end = child.end;
+        split.lead.days = static_cast<double>(child.end->days - split.lead.start.days + 1);
+      }
       split.slices.push_back(
           {child.slice, child.cx.baseline, child.cx.current, child.cx.delta, 0.0});
       spun_off.push_back(std::move(split));

@@ -155,6 +155,9 @@ struct IncidentConfig {
   //! window, the children of one slice, so lower than mechanism_z's search over every slice and
   //! window.
   double nested_z = 6.0;
+  //! The child's driver is tested from the incident's start to the end where it moved most (at
+  //! least min_days_after days), not only over all the incident's days.
+  bool nested_window_end = true;
   //! The rest of the slice's move of that driver, at most this share of the child's.
   double nested_shared = 0.25;
   //! z the child's CX Score drop beyond the rest of the slice's must reach.
@@ -165,6 +168,10 @@ struct IncidentConfig {
   //! Score fell over the incident's window without the scope's orders. The split incident is
   //! dated by its change.
   bool change_split = true;
+  //! Split off a logged change's alert that joined an incident in another of its roots, apart
+  //! from the first, with its mechanism at `mechanism_z`: the root is an incident of its own,
+  //! dated by the change (docs/incidents.md step 9b).
+  bool change_roots_split = true;
 
   //! Reads the `incidents` section (absent keys keep their defaults; unknown keys rejected).
   static IncidentConfig Read(ConfigReader& reader);
@@ -226,6 +233,10 @@ struct Incident {
   //! The last day its regression is seen alone, when a wider incident holding its slice began
   //! later, within its window (OwnDays): the root-cause analysis reads the days up to it.
   std::optional<Date> own_end;
+  //! The root slices of the other incidents that hold this one's slice (strictly wider) and run
+  //! over its days (LocalizeIncidents): a cause whose driver moved as much in the rest of such a
+  //! slice is that incident's, not this one's (docs/rca.md, Specificity).
+  std::vector<Slice> wider;
 };
 
 //! The detector settings incidents use: `detector_config` when given, otherwise for pelt and

@@ -304,8 +304,11 @@ const nlohmann::json* StoredState::Incident(const std::string& id,
 }
 
 std::string WindowsKey(const rca::IncidentWindows& w) {
-  return fmt::format("{} {} {} {} {}", w.slice.ToText(), FormatDate(w.baseline_start),
-                     FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
+  std::string key = fmt::format("{} {} {} {} {}", w.slice.ToText(), FormatDate(w.baseline_start),
+                                FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
+  // The concurrent wider incidents change what the causes' specificity reads.
+  for (const Slice& wider : w.wider) key += " within " + wider.ToText();
+  return key;
 }
 
 std::map<std::string, std::vector<detect::RemainderDay>> StoredState::RemainderDays(

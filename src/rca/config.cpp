@@ -70,6 +70,9 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
   config.baseline_variance_z =
       reader.Boolean("baseline_variance_z", config.baseline_variance_z,
                      "scale a signature driver's shift by the baseline's daily variance");
+  config.wider_incidents = reader.Boolean(
+      "wider_incidents", config.wider_incidents,
+      "a driver that moved as much inside a concurrent wider incident is not this incident's");
   config.report_all =
       reader.Boolean("report_all", config.report_all, "report every hypothesis, supported or not");
   config.threads = reader.Integer("threads", config.threads, 1, 256, "worker threads");

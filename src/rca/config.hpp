@@ -44,6 +44,9 @@ struct RcaConfig {
   //! counts the incident window's own spread: a step a day or two inside a misdated window, or
   //! a rare event rising in a small slice, swings those days without making the shift less sure.
   bool baseline_variance_z = true;
+  //! A signature driver that moved as much in the siblings a concurrent wider incident holds
+  //! (IncidentWindows::wider) is not specific to this incident: the wider one's cause.
+  bool wider_incidents = true;
   //! Report every hypothesis, supported or not (for calibration and debugging).
   bool report_all = false;
   //! Threads for the CX model and the hypotheses.

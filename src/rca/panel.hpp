@@ -113,6 +113,8 @@ struct IncidentWindows {
   Date end;  //!< last day (inclusive)
   //! The incident went on after `end` (rca::WindowsOf read only its first days).
   bool cut = false;
+  //! The root slices of concurrent incidents strictly wider than `slice` (detect::Incident::wider).
+  std::vector<Slice> wider;
   //! The share of each window's orders in `incident_facts` (see RcaEngine::AnalyzeAll): an order
   //! is there when `hash(order_id) % 1000000 < share * 1e6` (rounded up), so the same orders are
   //! drawn on every run and any smaller share selects a subset.

@@ -511,6 +511,22 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
         least = std::min(least, *middle);
       }
       evidence.specific = Clip01(1.0 - std::max(0.0, least) / treated_move);
+      // Along a dimension a concurrent wider incident leaves open, the siblings are that
+      // incident's slice too: a driver that moved as much there is its cause, not this slice's
+      // own (random-6389-023: a radius expansion over Los Angeles and a demand surge in its
+      // restaurants a day apart; the restaurants' longer trips were the region's).
+      if (config.wider_incidents) {
+        for (const auto& [dimension, moves] : sibling_moves) {
+          const bool open =
+              std::any_of(windows.wider.begin(), windows.wider.end(),
+                          [&](const Slice& wider) { return wider.Pairs().count(dimension) == 0; });
+          if (!open) continue;
+          // `moves` is partitioned at its median by the search above.
+          const double median = moves[moves.size() / 2];
+          evidence.specific =
+              std::min(evidence.specific, Clip01(1.0 - std::max(0.0, median) / treated_move));
+        }
+      }
     }
     evidence.evidence =
         Clip01((evidence.z - 2.0) / 4.0) * Clip01(evidence.relative / 0.10) * evidence.specific;
@@ -804,6 +820,7 @@ IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end, int m
   // Up to max_days, and up to the last day its regression is seen alone (Incident::own_end).
   windows.end = std::min(last, AddDays(windows.start, std::max(max_days, 1) - 1));
   if (incident.own_end) windows.end = std::min(windows.end, *incident.own_end);
+  windows.wider = incident.wider;
   windows.cut = windows.end < last;
   if (windows.end < windows.start) windows.end = windows.start;
   return windows;

@@ -867,7 +867,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     ConfigReader reader(YAML::Load("change_claims_mechanism: false\nchange_ancestors_close: false\n"
                                    "own_days: false\ncrossing_split: false\nchange_split: false\n"
                                    "change_confirms: false\ndate_by_mechanism: false\n"
-                                   "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2"),
+                                   "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2\n"
+                                   "nested_window_end: false\nchange_roots_split: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
@@ -880,6 +881,10 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_FALSE(config.busy_detection);
     EXPECT_EQ(config.busy_z, 4);
     EXPECT_EQ(config.busy_min_rise, 0.2);
+    EXPECT_FALSE(config.nested_window_end);
+    EXPECT_TRUE(IncidentConfig{}.nested_window_end);
+    EXPECT_FALSE(config.change_roots_split);
+    EXPECT_TRUE(IncidentConfig{}.change_roots_split);
     EXPECT_TRUE(IncidentConfig{}.busy_detection);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
@@ -889,8 +894,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.change_confirms);
     EXPECT_TRUE(IncidentConfig{}.date_by_mechanism);
   }
-  for (const char* key :
-       {"change_split", "change_confirms", "date_by_mechanism", "busy_detection", "busy_z"}) {
+  for (const char* key : {"change_split", "change_confirms", "date_by_mechanism", "busy_detection",
+                          "busy_z", "nested_window_end", "change_roots_split"}) {
     ConfigReader reader(YAML::Load(fmt::format("{}: perhaps", key)), "cx.yaml", "incidents");
     const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
     EXPECT_NE(message.find(fmt::format("incidents.{}", key)), std::string::npos) << message;

@@ -93,14 +93,15 @@ class NestedSplitTest : public ::testing::Test {
     double cx = 0;
     double prep = 0;  // minutes added to every dispatched order's prep wait
     int from = 30;    // first day of the effect
+    int to = 60;      // one past its last day
   };
 
   void BuildLeaves(const std::vector<Effect>& effects) {
     std::string cx = "0";
     std::string prep = "0";
     for (const auto& effect : effects) {
-      std::string condition =
-          fmt::format("region = '{}' AND day >= {}", effect.region, effect.from);
+      std::string condition = fmt::format("region = '{}' AND day >= {} AND day < {}", effect.region,
+                                          effect.from, effect.to);
       if (!effect.store_type.empty()) {
         condition += fmt::format(" AND store_type = '{}'", effect.store_type);
       }
@@ -169,6 +170,24 @@ TEST_F(NestedSplitTest, AChildWithADriverOfItsOwnInsideAFallingSliceIsItsOwnInci
   std::vector<std::string> ids{incidents[0].id, incidents[1].id};
   EXPECT_EQ(ids, (std::vector<std::string>{"INC-0001", "INC-0002"}));
   EXPECT_GT(child->impact, 0.0);
+}
+
+TEST_F(NestedSplitTest, AChildWhoseRegressionEndedIsSplitOffOverItsOwnDays) {
+  // Seattle fell from day 30 to the end; its restaurants' prep waits rose on days 30-39 only.
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0, 30, 40}});
+  const auto incidents = Split();
+  ASSERT_EQ(incidents.size(), 2u);
+  const Incident& child =
+      incidents[0].lead.detected_by == "avg_prep_wait" ? incidents[0] : incidents[1];
+  EXPECT_EQ(child.slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  // Its window and figures are its own days': 9 points under its baseline, ended on day 39.
+  ASSERT_TRUE(child.lead.end.has_value());
+  EXPECT_EQ(*child.lead.end, AddDays(FIRST, 39));
+  EXPECT_NEAR(child.slices[0].delta, -9.0, 0.5);
+  // Over all the incident's days, its prep waits and CX Score came out a third of that: no split.
+  IncidentConfig config;
+  config.nested_window_end = false;
+  EXPECT_EQ(Split(config).size(), 1u);
 }
 
 TEST_F(NestedSplitTest, NoSplitWhenTheDriverMovedAllOverTheSlice) {

@@ -16,6 +16,7 @@ TEST(RcaConfigTest, DefaultsWhenTheSectionIsAbsent) {
   EXPECT_EQ(config.rca.change_window_days, 3);
   EXPECT_FALSE(config.rca.report_all);
   EXPECT_TRUE(config.rca.baseline_variance_z);
+  EXPECT_TRUE(config.rca.wider_incidents);
   EXPECT_EQ(config.rca.max_window_days, 28);
 }
 
@@ -25,7 +26,7 @@ TEST(RcaConfigTest, ReadsTheSection) {
       dir.Write("cx.yaml",
                 "rca:\n  hypotheses: [batching_expansion, severe_weather]\n  min_confidence: 0.5\n"
                 "  model_rounds: 40\n  threads: 1\n  enabled: false\n  max_window_days: 14\n"
-                "  baseline_variance_z: false\n");
+                "  baseline_variance_z: false\n  wider_incidents: false\n");
   const auto config = pipeline::ReadAnalysisConfig(path);
   EXPECT_EQ(config.rca.hypotheses,
             (std::vector<std::string>{"batching_expansion", "severe_weather"}));
@@ -35,6 +36,7 @@ TEST(RcaConfigTest, ReadsTheSection) {
   EXPECT_FALSE(config.rca.enabled);
   EXPECT_EQ(config.rca.max_window_days, 14);
   EXPECT_FALSE(config.rca.baseline_variance_z);
+  EXPECT_FALSE(config.rca.wider_incidents);
 }
 
 TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
@@ -53,6 +55,8 @@ TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
   EXPECT_NE(m.find("listed twice"), std::string::npos) << m;
   m = message("rca:\n  hypotheses: []\n");
   EXPECT_NE(m.find("must be a non-empty list"), std::string::npos) << m;
+  m = message("rca:\n  wider_incidents: 3\n");
+  EXPECT_NE(m.find("rca.wider_incidents"), std::string::npos) << m;
   m = message("rca:\n  sample_size: 10\n");
   EXPECT_NE(m.find("rca.sample_size: unknown key"), std::string::npos) << m;
   m = message("rca:\n  facts_per_window: 5000\n");
