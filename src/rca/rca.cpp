@@ -516,7 +516,8 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
       // own (random-6389-023: a radius expansion over Los Angeles and a demand surge in its
       // restaurants a day apart; the restaurants' longer trips were the region's).
       if (config.wider_incidents) {
-        for (const auto& [dimension, moves] : sibling_moves) {
+        for (const auto& [name, moves] : sibling_moves) {
+          const std::string& dimension = name;  // a lambda cannot capture a structured binding
           const bool open =
               std::any_of(windows.wider.begin(), windows.wider.end(),
                           [&](const Slice& wider) { return wider.Pairs().count(dimension) == 0; });
