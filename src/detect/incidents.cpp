@@ -2544,6 +2544,13 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
       reused_leads.emplace_back(incident.lead.slice, incident.lead.start);
     }
   }
+  // The data's last day even when every incident has ended: a logged change's alert inside one
+  // may still be open (the change split reads it to that day; random-2357-003, a demand surge in
+  // Chicago's late night that went on after Chicago's ETA regression ended, was never split).
+  if (!last_day && !incidents.empty()) {
+    last_day = Date{static_cast<int32_t>(
+        connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves").Get("d").ints[0])};
+  }
   ExtendToMechanisms(connection, incidents, config, dimensions, last_day.value_or(Date{}), reuse,
                      localized);
   FoldSameSlice(incidents);

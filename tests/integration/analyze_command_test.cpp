@@ -675,6 +675,29 @@ TEST(AnalyzeNestedTest, ALoggedChangesRootOfAnIncidentIsItsOwnIncident) {
   EXPECT_EQ(off["incidents"][0]["slices"][1]["slice"], grocery);
 }
 
+// A demand surge in Chicago's late night that went on after an ETA regression over Chicago
+// ended (world random-2357-003 of a held-out seed, read since): supply_hourly showed the late
+// night busier (step 6d), and its alert joined Chicago's incident. With no incident open, the
+// change split read its days up to a day before the data began and never split it; it reads
+// them to the data's last day.
+TEST(AnalyzeNestedTest, AnOpenChangeInsideAnIncidentThatEndedIsSplitOff) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: open-change\nseed: 6224566777980968551\nstart_date: 2026-08-01\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, chicago, new_york, boston, austin]\n"
+      "decoy_changes: 5\nnoise: 1.08\nincidents:\n"
+      "  - {id: a, cause: eta_underestimation, slice: {region: chicago}, start_day: 30, end_day: "
+      "37, magnitude: 0.131, log_change: false}\n"
+      "  - {id: b, cause: demand_surge, slice: {daypart: late_night, region: chicago}, "
+      "start_day: 32, magnitude: 0.285}\n"));
+  const auto analysis = AnalyzeWith(dir, "");
+  EXPECT_EQ(DateAndCause(analysis, {{"region", "chicago"}}),
+            DateCause(std::make_pair("2026-08-31", "eta_underestimation")));
+  EXPECT_EQ(DateAndCause(analysis, {{"daypart", "late_night"}, {"region", "chicago"}}),
+            DateCause(std::make_pair("2026-09-01", "demand_surge")));
+}
+
 TEST(AnalyzeCleanTest, ACleanWorldHasNoIncident) {
   TempDir dir;
   const nlohmann::json analysis = GenerateAndAnalyze(dir, "clean.yaml", 60, 1500);
