@@ -2453,6 +2453,21 @@ WindowLocalization WindowLocalizationFromJson(const nlohmann::json& document) {
   }
 }
 
+namespace {
+
+// The slice an incident is reported in: its first root, else its lead's.
+const Slice& FirstSlice(const Incident& incident) {
+  return incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+}
+
+// The last order day of the connection's order_leaves.
+Date LastLeafDay(storage::Connection& connection) {
+  return Date{static_cast<int32_t>(
+      connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves").Get("d").ints[0])};
+}
+
+}  // namespace
+
 std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
                                            std::vector<Incident>& incidents,
                                            const IncidentConfig& config,
@@ -2470,12 +2485,7 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
   std::optional<Date> last_day;
   for (auto& incident : incidents) {
     const Alert& lead = incident.lead;
-    if (!lead.end && !last_day) {
-      last_day = Date{static_cast<int32_t>(
-          connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves")
-              .Get("d")
-              .ints[0])};
-    }
+    if (!lead.end && !last_day) last_day = LastLeafDay(connection);
     const Date end = lead.end ? *lead.end : *last_day;
     const std::string window = WindowKey(lead, end);
     const WindowLocalization* found = nullptr;
@@ -2547,10 +2557,7 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
   // The data's last day even when every incident has ended: a logged change's alert inside one
   // may still be open (the change split reads it to that day; random-2357-003, a demand surge in
   // Chicago's late night that went on after Chicago's ETA regression ended, was never split).
-  if (!last_day && !incidents.empty()) {
-    last_day = Date{static_cast<int32_t>(
-        connection.Query("SELECT max(order_date)::DATE AS d FROM order_leaves").Get("d").ints[0])};
-  }
+  if (!last_day && !incidents.empty()) last_day = LastLeafDay(connection);
   ExtendToMechanisms(connection, incidents, config, dimensions, last_day.value_or(Date{}), reuse,
                      localized);
   FoldSameSlice(incidents);
@@ -2562,10 +2569,9 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
   // five days before the region's radius expansion, whose longer trips then hit them too).
   if (config.own_days) {
     for (auto& incident : incidents) {
-      const Slice& slice =
-          incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+      const Slice& slice = FirstSlice(incident);
       for (const auto& other : incidents) {
-        const Slice& wider = other.slices.empty() ? other.lead.slice : other.slices.front().slice;
+        const Slice& wider = FirstSlice(other);
         // Starts within merge_days may be one regression's, dated apart by noise; a logged
         // change's incident is dated by its change, apart from the wider one's by its own test
         // (random-3331-009: a batching change in Chicago's dinner restaurants three days before
@@ -2586,11 +2592,10 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
   }
   // The wider incidents running over the days its causes are read on (after own_end, if any).
   for (auto& incident : incidents) {
-    const Slice& slice =
-        incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
+    const Slice& slice = FirstSlice(incident);
     incident.wider.clear();
     for (const auto& other : incidents) {
-      const Slice& wider = other.slices.empty() ? other.lead.slice : other.slices.front().slice;
+      const Slice& wider = FirstSlice(other);
       if (&other == &incident || wider == slice || !wider.Contains(slice) ||
           !WindowsOverlap(other.lead, incident.lead) ||
           (incident.own_end && *incident.own_end < other.lead.start) ||
@@ -2904,6 +2909,8 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
   const auto start = static_cast<size_t>(
       std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
   if (start == 0 || start >= days) return {};
+  // The fewest days a child's driver window, and the days after its end, may have.
+  const auto min_days = static_cast<size_t>(std::max(config.min_days_after, 1));
   ExtentSums whole(days, drivers.size());
   const std::map<Slice, ExtentSums> children = ChildExtentSums(
       connection, parent, condition, free, drivers, lead.baseline_start, last, &whole);
@@ -2932,19 +2939,17 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       const RatioPrefix mine(child_sums.num[m], child_sums.den[m]);
       const RatioPrefix theirs(rest.num[m], rest.den[m]);
       const auto mine_base = mine.Over(0, start);
+      if (!(mine_base.den > 0)) continue;
       // Over the incident's days, or when nested_window_end, over those from its start to the
       // end where the driver moved most: a child's own cause may have ended while the wider one
       // went on (random-6389-002: a radius expansion in Boston's grocery over ten days of
       // Boston's three-week surge, its longer trips diluted to z 3 over the surge's days).
       size_t end = days;
       double z = NaN;
-      const size_t first_end =
-          config.nested_window_end
-              ? std::min(days, start + static_cast<size_t>(std::max(config.min_days_after, 1)))
-              : days;
+      const size_t first_end = config.nested_window_end ? std::min(days, start + min_days) : days;
       for (size_t e = first_end; e <= days; ++e) {
         const auto now = mine.Over(start, e);
-        if (!(mine_base.den > 0) || !(now.den > 0)) continue;
+        if (!(now.den > 0)) continue;
         const double z_e = MechanismWindowZ(metric, mine_base, now);
         if (std::isnan(z) || z_e > z) {
           z = z_e;
@@ -2954,7 +2959,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       const auto mine_now = mine.Over(start, end);
       const auto their_base = theirs.Over(0, start);
       const auto their_now = theirs.Over(start, end);
-      if (!(mine_base.den > 0) || !(mine_now.den > 0)) continue;
+      if (!(mine_now.den > 0)) continue;
       if (!(z >= config.nested_z) || z <= best.driver_z) continue;
       const double sign = metric.higher_is_better ? -1.0 : 1.0;
       const double move = sign * (mine_now.Ratio() - mine_base.Ratio());
@@ -2965,7 +2970,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       best.driver = std::string(NESTED_DRIVERS[m]);
       best.driver_z = z;
       best.end.reset();
-      if (end + static_cast<size_t>(std::max(config.min_days_after, 1)) <= days) {
+      if (end + min_days <= days) {
         best.end = AddDays(lead.baseline_start, static_cast<int32_t>(end) - 1);
       }
     }
