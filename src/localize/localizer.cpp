@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <unordered_map>
@@ -22,6 +23,10 @@ constexpr size_t MAX_DIMENSION_VALUES = (size_t{1} << BITS_PER_DIMENSION) - 1;
 
 // A candidate slice in coded form: (dimension index, value code) pairs, ascending by dimension.
 using CodedSlice = std::vector<std::pair<int, uint32_t>>;
+
+// Without close_slices, the most pairs shared by all of a slice's leaves (that it does not name)
+// whose combinations are listed as its aliases.
+constexpr size_t MAX_IMPLIED_ALIAS_PAIRS = 4;
 
 struct Aggregate {
   double deviation = 0.0;
@@ -637,7 +642,23 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
     // The closure selects the same leaves; it is not taken when it would nest in (or under) a
     // root already chosen, which the searched slice did not.
     CodedSlice closed_named = named;
-    if (config.close_slices) {
+    if (!config.close_slices) {
+      // Not named by its closure, the slice is still named as well by itself with any of the
+      // pairs all its leaves share: those longer names are aliases (at most 2^4 - 1 of them).
+      const CodedSlice closed = Close(encoded, named);
+      CodedSlice shared;
+      std::set_difference(closed.begin(), closed.end(), named.begin(), named.end(),
+                          std::back_inserter(shared));
+      if (shared.size() > MAX_IMPLIED_ALIAS_PAIRS) shared.resize(MAX_IMPLIED_ALIAS_PAIRS);
+      for (size_t mask = 1; mask < (size_t{1} << shared.size()); ++mask) {
+        CodedSlice longer = named;
+        for (size_t bit = 0; bit < shared.size(); ++bit) {
+          if ((mask & (size_t{1} << bit)) != 0) longer.push_back(shared[bit]);
+        }
+        std::sort(longer.begin(), longer.end());
+        aliases.push_back(std::move(longer));
+      }
+    } else {
       CodedSlice closed = Close(encoded, named);
       if (closed != named && !OverlapsAny(closed, chosen)) {
         closed_named = closed;

@@ -56,7 +56,9 @@ struct RootCause {
   double mix_effect = 0.0;
   //! Other slices that select exactly the same leaves (the data cannot tell them apart): those of
   //! the same depth, among which LocalizeConfig::naming_order chose, and with close_slices the
-  //! shorter name the search found before `slice` was closed; sorted by text.
+  //! shorter name the search found before `slice` was closed, without it `slice` with any of the
+  //! pairs all its leaves share (up to four of them: Seattle's dasher-shopped orders, all
+  //! grocery, are Seattle's dasher-shopped grocery); sorted by text.
   std::vector<cxagent::Slice> aliases;
 };
 
