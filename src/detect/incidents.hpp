@@ -147,6 +147,10 @@ struct IncidentConfig {
   double extent_z = 5.0;
   //! The parent's other orders' move, at least this share of the slice's.
   double extent_share = 0.5;
+  //! Other orders too few to reach extent_z widen the slice too when their move beyond
+  //! extent_share of the slice's is itself at this z (its standard error that of their move):
+  //! they clearly moved about as much.
+  double extent_widen_z = 2.0;
   //! Split off a child of an incident's slice that regressed on its own (docs/incidents.md step
   //! 9b): over the incident's window one of its drivers moved at `nested_z` while the rest of the
   //! slice's moved at most `nested_shared` as much, and its CX Score fell beyond the rest's.

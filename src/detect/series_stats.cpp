@@ -177,6 +177,14 @@ double OverflowSafeScale(std::span<const double> values) {
   return std::ldexp(1.0, MAX_EXPONENT - std::ilogb(largest) - 1);
 }
 
+double SumRemainder(double whole, double part) {
+  const double rest = whole - part;
+  if (!(std::abs(rest) > REMAINDER_TOLERANCE * std::max(std::abs(whole), std::abs(part)))) {
+    return 0.0;
+  }
+  return rest;
+}
+
 std::vector<double> ClipOutliers(std::span<const double> values, double sigma, size_t half_window,
                                  double threshold) {
   std::vector<double> clipped(values.begin(), values.end());

@@ -47,6 +47,17 @@ double DifferenceNoiseScale(std::span<const double> values, size_t lag = 1);
 //! of two is exact (for values not pushed below 2^-1022), so scale-free results do not change.
 double OverflowSafeScale(std::span<const double> values);
 
+//! What is left of the sum `whole` after taking away `part`, a sum of some of the same terms:
+//! `whole - part`, but exactly 0 when that is within REMAINDER_TOLERANCE of the larger of the
+//! two in magnitude (and when either is NaN). Sums of the same values in another order differ
+//! in their last bits (DuckDB's parallel aggregation adds them in whatever order its threads
+//! finish), so a part holding every term would otherwise leave a remainder of either 0 or a few
+//! 1e-16 of the whole, of either sign, run to run, and a remainder's rate (a ratio of two such
+//! remainders) would flip between missing and noise. A true remainder of a sum of orders' values
+//! is far above this tolerance; of terms of one sign it has their sign, of signed terms either.
+double SumRemainder(double whole, double part);
+inline constexpr double REMAINDER_TOLERANCE = 1e-9;
+
 //! Replaces isolated outliers (points further than `threshold` sigmas from the median of their
 //! `half_window` neighbours on each side) by that median, so single spikes do not open segments.
 std::vector<double> ClipOutliers(std::span<const double> values, double sigma, size_t half_window,

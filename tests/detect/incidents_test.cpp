@@ -385,16 +385,22 @@ TEST(IncidentConfigTest, ValuesAreRead) {
 }
 
 TEST(IncidentConfigTest, MechanismExtentSettingsAreReadAndChecked) {
-  ConfigReader reader(YAML::Load("mechanism_extent: false\nextent_z: 4\nextent_share: 0.7"),
-                      "cx.yaml", "incidents");
+  ConfigReader reader(
+      YAML::Load("mechanism_extent: false\nextent_z: 4\nextent_share: 0.7\nextent_widen_z: 3"),
+      "cx.yaml", "incidents");
   const IncidentConfig config = IncidentConfig::Read(reader);
   EXPECT_FALSE(config.mechanism_extent);
   EXPECT_EQ(config.extent_z, 4);
   EXPECT_EQ(config.extent_share, 0.7);
+  EXPECT_EQ(config.extent_widen_z, 3);
   EXPECT_TRUE(IncidentConfig{}.mechanism_extent);
-  ConfigReader bad(YAML::Load("extent_z: -1"), "cx.yaml", "incidents");
-  const std::string message = ErrorMessage([&] { IncidentConfig::Read(bad); });
-  EXPECT_NE(message.find("incidents.extent_z"), std::string::npos) << message;
+  EXPECT_EQ(IncidentConfig{}.extent_widen_z, 2);
+  for (const char* text : {"extent_z: -1", "extent_widen_z: -0.5", "extent_widen_z: much"}) {
+    ConfigReader bad(YAML::Load(text), "cx.yaml", "incidents");
+    const std::string message = ErrorMessage([&] { IncidentConfig::Read(bad); });
+    const std::string key = std::string(text).substr(0, std::string(text).find(':'));
+    EXPECT_NE(message.find("incidents." + key), std::string::npos) << message;
+  }
 }
 
 TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {

@@ -478,6 +478,133 @@ FROM (SELECT *, region = 'seattle' AND store_type = 'grocery' AND day >= 30 AS m
   EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "merchant=fresh_mart&region=seattle");
 }
 
+TEST_F(MechanismExtentTest, ASmallRestThatClearlyMovedAsMuchWidensTheSlice) {
+  // Seattle's grocery (400 orders a day) and its few convenience orders (20 a day, their daily
+  // mean 25 times noisier) both waited longer from day 30; the localizer named the grocery. The
+  // convenience orders' move (6.2 minutes against 3.0) is at z 4.2, under extent_z, but its
+  // excess over half the grocery's is at z 3.2, over extent_widen_z: the region is the slice
+  // (held-out world random-4603-022, a substitution regression in Chicago's dasher-shopped orders,
+  // its few convenience orders moving as much as its grocery's).
+  const auto build = [&](double convenience_prep) {
+    connection_.Execute(fmt::format(R"sql(
+CREATE OR REPLACE TEMP TABLE order_leaves AS
+SELECT region, store_type, DATE '2026-03-02' + day::INTEGER AS order_date, orders,
+       orders * (85 - CASE WHEN moved THEN 3 ELSE 0 END + 0.6 * noise * spread) AS cx_sum,
+       orders AS dispatched,
+       orders * (8 + CASE WHEN moved THEN prep ELSE 0 END + 0.2 * noise * spread)
+         AS prep_wait_sum
+FROM (SELECT *, region = 'seattle' AND day >= 30 AS moved,
+             CASE store_type WHEN 'grocery' THEN 3.0 ELSE {} END AS prep,
+             CASE store_type WHEN 'grocery' THEN 400.0 ELSE 20.0 END AS orders,
+             CASE store_type WHEN 'grocery' THEN 1.0 ELSE 25.0 END AS spread,
+             ((hash(region || store_type || day::VARCHAR) % 100000) / 100000.0 - 0.5) * 4
+               AS noise
+      FROM (VALUES ('seattle'), ('boston')) r(region),
+           (VALUES ('grocery'), ('convenience')) s(store_type), range(0, 60) d(day)))sql",
+                                    convenience_prep));
+  };
+  const auto extend = [&](const IncidentConfig& config) {
+    std::vector<Incident> incidents{IncidentOn("INC-0001", "region=seattle&store_type=grocery",
+                                               "region=seattle&store_type=grocery", 30)};
+    incidents[0].lead.detected_by = "avg_prep_wait";
+    ExtendToMechanisms(connection_, incidents, config, {"region", "store_type"},
+                       AddDays(FIRST, 59));
+    return incidents[0].slices[0].slice.ToText();
+  };
+  build(4.5);
+  EXPECT_EQ(extend(IncidentConfig{}), "region=seattle");
+  IncidentConfig off;
+  off.extent_widen_z = 1000;  // only a rest at extent_z widens
+  EXPECT_EQ(extend(off), "region=seattle&store_type=grocery");
+  // The convenience orders did not move (their noise alone reads 1.7 minutes at z 1.1): the
+  // grocery stands.
+  build(0.0);
+  EXPECT_EQ(extend(IncidentConfig{}), "region=seattle&store_type=grocery");
+  // They moved a minute more (2.7 at z 1.8): not clearly more than half the grocery's 3.0, the
+  // grocery stands.
+  build(1.0);
+  EXPECT_EQ(extend(IncidentConfig{}), "region=seattle&store_type=grocery");
+}
+
+// Leaves of Seattle and Boston over 60 days at lunch and dinner: restaurants (merchant-picked),
+// and grocery both merchant-picked and dasher-shopped, 400 orders a day each. From day 30
+// Seattle's lunch restaurants' CX Score falls 3 points, their lateness rises by `late` minutes
+// and their travel by `travel`; Seattle's dasher-shopped grocery is `drift` minutes less late,
+// its merchant-picked grocery as much later.
+void BuildEtaLeaves(storage::Connection& connection, double late, double travel, double drift,
+                    bool with_travel = true) {
+  const std::string travel_sum =
+      with_travel ? fmt::format("400.0 * (15 + CASE WHEN hit THEN {} ELSE 0 END)", travel)
+                  : std::string("0.0");
+  connection.Execute(fmt::format(
+      R"sql(
+CREATE OR REPLACE TEMP TABLE order_leaves AS
+SELECT region, store_type, fulfillment_mode, daypart,
+       DATE '2026-03-02' + day::INTEGER AS order_date,
+       400.0 AS orders, 400.0 * (85 - CASE WHEN hit THEN 3 ELSE 0 END + 0.6 * noise) AS cx_sum,
+       400.0 AS delivered, 360.0 AS on_time, 0.0 AS cancelled, 1200.0 AS lines,
+       12.0 AS missing_lines, 120.0 AS substituted_lines, 80.0 AS accepted_subs,
+       20.0 AS contacts, 400.0 AS dispatched, 40.0 AS batched, 1600.0 AS assign_delay_sum,
+       1200.0 AS prep_wait_sum,
+       {travel_sum} AS travel_sum, 1200.0 AS distance_sum,
+       400.0 * (-2 + CASE WHEN hit THEN {late} ELSE 0 END
+                   - CASE WHEN drifted THEN {drift} ELSE 0 END
+                   + CASE WHEN picked THEN {drift} ELSE 0 END + 0.3 * noise) AS eta_error_sum,
+       0.0 AS app_errors
+FROM (SELECT *,
+             region = 'seattle' AND store_type = 'restaurant' AND daypart = 'lunch' AND day >= 30
+               AS hit,
+             region = 'seattle' AND fulfillment_mode = 'dasher_shop' AND day >= 30 AS drifted,
+             region = 'seattle' AND store_type = 'grocery' AND fulfillment_mode = 'merchant_pick'
+               AND day >= 30 AS picked,
+             ((hash(region || store_type || fulfillment_mode || daypart || day::VARCHAR) % 100000)
+              / 100000.0 - 0.5) * 4 AS noise
+      FROM (VALUES ('seattle'), ('boston')) r(region),
+           (VALUES ('restaurant', 'merchant_pick'), ('grocery', 'merchant_pick'),
+                   ('grocery', 'dasher_shop')) m(store_type, fulfillment_mode),
+           (VALUES ('lunch'), ('dinner')) p(daypart), range(0, 60) d(day)))sql",
+      fmt::arg("late", late), fmt::arg("drift", drift), fmt::arg("travel_sum", travel_sum)));
+}
+
+TEST_F(MechanismExtentTest, AnEtaQuoteThatFellShortNarrowsToWhereItDid) {
+  // Seattle's lunch restaurants were 6 minutes later from day 30 with deliveries as fast as
+  // before: their ETA quotes fell short. Over regions, store types and fulfillment modes (the
+  // restaurants' lunch and dinner together), the localizer named Seattle; no waiting, item,
+  // batching or distance driver moved, the quotes' shortfall did, in the restaurants only. Its
+  // rests are flat both for the restaurants (Seattle's grocery) and for the merchant-picked orders
+  // (restaurants and merchant-picked grocery; their rest, the dasher-shopped grocery, drifted
+  // down, so its z is the lowest): the restaurants, which moved twice as much, are the slice.
+  const auto extend = [&] {
+    std::vector<Incident> incidents{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    ExtendToMechanisms(connection_, incidents, IncidentConfig{},
+                       {"region", "store_type", "fulfillment_mode"}, AddDays(FIRST, 59));
+    return incidents[0].slices[0].slice.ToText();
+  };
+  BuildEtaLeaves(connection_, 6.0, 0.0, 0.5);
+  EXPECT_EQ(extend(), "region=seattle&store_type=restaurant");
+  // As late, but for travel 6 minutes longer (a storm in the restaurants' streets): no shortfall
+  // of the quotes, and nothing else moved; Seattle stands.
+  BuildEtaLeaves(connection_, 6.0, 6.0, 0.5);
+  EXPECT_EQ(extend(), "region=seattle");
+  // Data without travel times: the shortfall cannot be told from slower deliveries; Seattle
+  // stands.
+  BuildEtaLeaves(connection_, 6.0, 0.0, 0.5, false);
+  EXPECT_EQ(extend(), "region=seattle");
+}
+
+TEST_F(MechanismExtentTest, PastTheDeepestSliceAChildIsNamedWithoutThePairItImplies) {
+  // As above, over dayparts too, the localizer naming Seattle's merchant-picked lunch orders
+  // (three pairs, the deepest the walk names). Their restaurants (a fourth pair) are all
+  // merchant-picked: they are Seattle's lunch restaurants.
+  BuildEtaLeaves(connection_, 6.0, 0.0, 0.5);
+  const std::string localized = "daypart=lunch&fulfillment_mode=merchant_pick&region=seattle";
+  std::vector<Incident> incidents{IncidentOn("INC-0001", localized, localized, 30)};
+  ExtendToMechanisms(connection_, incidents, IncidentConfig{},
+                     {"region", "store_type", "fulfillment_mode", "daypart"}, AddDays(FIRST, 59));
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(),
+            "daypart=lunch&region=seattle&store_type=restaurant");
+}
+
 TEST_F(MechanismExtentTest, AMechanismLedIncidentUsesItsMechanismAndOthersAreLeftAlone) {
   BuildLeaves({{"seattle", "", -2.0, 3.0}, {"seattle", "restaurant", -3.0, 0.0}});
   IncidentConfig off;

@@ -63,5 +63,38 @@ TEST(MedianInPlace, OrderedAndPathologicalInputs) {
   EXPECT_EQ(MedianInPlace(same), 2.5);
 }
 
+TEST(SumRemainder, TheSameTermsAddedInAnotherOrderLeaveNothing) {
+  // The part holds every term of the whole, summed in another order: the two differ in their
+  // last bits, one way or the other, and the remainder is exactly 0 either way.
+  std::vector<double> terms;
+  for (int i = 0; i < 5000; ++i) terms.push_back(0.1 + 7.3 * std::sin(i) * std::sin(i));
+  double forward = 0;
+  for (double t : terms) forward += t;
+  double backward = 0;
+  for (auto t = terms.rbegin(); t != terms.rend(); ++t) backward += *t;
+  double pairwise = 0;
+  for (size_t i = 0; i < terms.size(); i += 2) pairwise += terms[i] + terms[i + 1];
+  ASSERT_TRUE(forward != backward || forward != pairwise);  // else the test shows nothing
+  for (double whole : {forward, backward, pairwise}) {
+    for (double part : {forward, backward, pairwise}) {
+      EXPECT_EQ(SumRemainder(whole, part), 0.0) << whole - part;
+    }
+  }
+}
+
+TEST(SumRemainder, ATrueRemainderIsKeptWithItsSign) {
+  EXPECT_EQ(SumRemainder(10.0, 4.0), 6.0);
+  // One order's 0.5 minutes out of a million orders' 30 minutes each.
+  EXPECT_DOUBLE_EQ(SumRemainder(3e7 + 0.5, 3e7), 0.5);
+  // Signed terms (minutes late beyond the delivery's stages): the rest is negative.
+  EXPECT_EQ(SumRemainder(-25.0, -31.0), 6.0);
+  EXPECT_EQ(SumRemainder(-31.0, -25.0), -6.0);
+  EXPECT_DOUBLE_EQ(SumRemainder(-3e7 - 0.5, -3e7), -0.5);
+  EXPECT_EQ(SumRemainder(-3e7 * (1 + 1e-15), -3e7), 0.0);
+  EXPECT_EQ(SumRemainder(0.0, 0.0), 0.0);
+  EXPECT_EQ(SumRemainder(std::nan(""), 1.0), 0.0);
+  EXPECT_EQ(SumRemainder(2.0, std::nan("")), 0.0);
+}
+
 }  // namespace
 }  // namespace cxagent::detect
