@@ -646,8 +646,10 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
       // Not named by its closure, the slice is still named as well by itself with any of the
       // pairs all its leaves share: those longer names are aliases (at most 2^4 - 1 of them).
       const CodedSlice closed = Close(encoded, named);
+      CodedSlice sorted = named;
+      std::sort(sorted.begin(), sorted.end());
       CodedSlice shared;
-      std::set_difference(closed.begin(), closed.end(), named.begin(), named.end(),
+      std::set_difference(closed.begin(), closed.end(), sorted.begin(), sorted.end(),
                           std::back_inserter(shared));
       if (shared.size() > MAX_IMPLIED_ALIAS_PAIRS) shared.resize(MAX_IMPLIED_ALIAS_PAIRS);
       for (size_t mask = 1; mask < (size_t{1} << shared.size()); ++mask) {
