@@ -118,6 +118,11 @@ struct IncidentConfig {
   //! inside it, when its regression is left without the lead's orders (at its own detection
   //! threshold) and the lead's without its orders (MergeAlerts).
   bool crossing_split = true;
+  //! Of a cluster the stronger incidents explained, an alert neither holding nor inside any of
+  //! their slices makes an incident of its own, with the alerts inside it, when its regression is
+  //! left without their orders (at its own detection threshold); the others join the incident
+  //! that explained the cluster, as they all did before (MergeAlerts).
+  bool explained_split = true;
   //! A mechanism-led incident whose localized roots account for less than this share of its
   //! slice's CX loss (their rate effects, in points of the total) is reported in its own slice
   //! (0: off; LocalizeIncidents).

@@ -286,6 +286,42 @@ TEST(IncidentMergeTest, AnAlertCrossingItsLeadWithARegressionOfItsOwnIsSplitOff)
   EXPECT_EQ(MergeAlerts(alerts, 100000, IncidentConfig{}).size(), 1u);
 }
 
+TEST(IncidentMergeTest, AnAlertElsewhereInAnExplainedClusterWithARegressionOfItsOwnIsSplitOff) {
+  // Held-out world random-7919-012: a storm over the Bay Area (here its returning customers')
+  // and, eight days later, a feed outage at one liquor chain in every region. The chain's alert
+  // joined a later cluster (here led by every dinner order) that the storm explains, not the
+  // storm's; it has no pair in common with the storm's slice and its regression is still there
+  // without the storm's orders, so it leads an incident of its own. A Bay Area grocer in the same
+  // cluster shares the storm's region: it stays with the cluster, folded into the storm,
+  // untested.
+  std::vector<Alert> alerts{
+      MakeAlert("customer_segment=returning&region=bay_area", 10, -4.0, 50000, 30),
+      MakeAlert("daypart=dinner", 18, -1.5, 40000, 12),
+      MakeAlert("merchant=bottle_shop", 18, -4.0, 3000, 10),
+      MakeAlert("merchant=freshmart&region=bay_area", 18, -2.0, 1500, 8)};
+  std::vector<std::string> tested;
+  const ExplainedTest explained = [&](const Alert& alert, const std::vector<Slice>& others,
+                                      double) {
+    const std::string test = alert.slice.ToText() + " without " + others.front().ToText();
+    tested.push_back(test);
+    return test != "merchant=bottle_shop without customer_segment=returning&region=bay_area";
+  };
+  const auto split = MergeAlerts(alerts, 100000, IncidentConfig{}, explained);
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[0].lead.slice.ToText(), "customer_segment=returning&region=bay_area");
+  EXPECT_EQ(split[1].lead.slice.ToText(), "merchant=bottle_shop");
+  EXPECT_TRUE(split[1].related.empty());
+  // The dinner cluster against the storm, the chain's alert in it, then the chain's incident.
+  EXPECT_EQ(tested,
+            (std::vector<std::string>{
+                "daypart=dinner without customer_segment=returning&region=bay_area",
+                "merchant=bottle_shop without customer_segment=returning&region=bay_area",
+                "merchant=bottle_shop without customer_segment=returning&region=bay_area"}));
+  IncidentConfig off;
+  off.explained_split = false;
+  EXPECT_EQ(MergeAlerts(alerts, 100000, off, explained).size(), 1u);
+}
+
 TEST(IncidentMergeTest, AnAlertALoggedChangePointedAtLeadsItsOwnIncident) {
   // A release in returning Android customers in Boston, four days into Boston's regression: as
   // a plain mechanism-led alert it is one more piece of Boston's incident (nested, inside its

@@ -868,7 +868,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
                                    "own_days: false\ncrossing_split: false\nchange_split: false\n"
                                    "change_confirms: false\ndate_by_mechanism: false\n"
                                    "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2\n"
-                                   "nested_window_end: false\nchange_roots_split: false"),
+                                   "nested_window_end: false\nchange_roots_split: false\n"
+                                   "explained_split: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
@@ -885,6 +886,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.nested_window_end);
     EXPECT_FALSE(config.change_roots_split);
     EXPECT_TRUE(IncidentConfig{}.change_roots_split);
+    EXPECT_FALSE(config.explained_split);
+    EXPECT_TRUE(IncidentConfig{}.explained_split);
     EXPECT_TRUE(IncidentConfig{}.busy_detection);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
@@ -895,7 +898,7 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.date_by_mechanism);
   }
   for (const char* key : {"change_split", "change_confirms", "date_by_mechanism", "busy_detection",
-                          "busy_z", "nested_window_end", "change_roots_split"}) {
+                          "busy_z", "nested_window_end", "change_roots_split", "explained_split"}) {
     ConfigReader reader(YAML::Load(fmt::format("{}: perhaps", key)), "cx.yaml", "incidents");
     const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
     EXPECT_NE(message.find(fmt::format("incidents.{}", key)), std::string::npos) << message;
