@@ -1808,6 +1808,42 @@ double OwnZ(const Alert& alert, const IncidentConfig& config) {
   return config.min_z + config.depth_z * static_cast<double>(alert.slice.Depth());
 }
 
+// The related alerts of `cluster` that `tested` selects and `own` finds a regression of their
+// own in, clustered again (Cluster) and returned for MergeAlerts to place among the clusters
+// still to come by their leads' evidence, so that the explained-away test weighs each against
+// every stronger incident; the rest stay. Related alerts come strongest first, and a
+// regression's own slice before the wider ones diluting it: one inside an alert already split
+// off goes with it untested, and one inside a tested alert found without a regression of its own
+// stays untested.
+std::vector<Incident> SplitApart(Incident& cluster, const IncidentConfig& config,
+                                 const SharesOrders& shares,
+                                 const std::function<bool(const Alert&)>& tested,
+                                 const std::function<bool(const Alert&)>& own) {
+  std::vector<Alert> kept;
+  std::vector<Alert> apart;
+  std::vector<Slice> stayed;  // tested slices without a regression of their own
+  for (auto& alert : cluster.related) {
+    const auto holds = [&](const Slice& slice) { return slice.Contains(alert.slice); };
+    if (!tested(alert) || std::any_of(stayed.begin(), stayed.end(), holds)) {
+      kept.push_back(std::move(alert));
+      continue;
+    }
+    if (std::any_of(apart.begin(), apart.end(),
+                    [&](const Alert& other) { return holds(other.slice); }) ||
+        own(alert)) {
+      spdlog::debug("{} ({}) in the incident led by {} has a regression of its own: apart",
+                    alert.slice.ToText(), alert.detected_by, cluster.lead.slice.ToText());
+      apart.push_back(std::move(alert));
+    } else {
+      stayed.push_back(alert.slice);
+      kept.push_back(std::move(alert));
+    }
+  }
+  cluster.related = std::move(kept);
+  if (apart.empty()) return {};
+  return Cluster(std::move(apart), config, shares);
+}
+
 // Clusters with the alerts that joined only for sharing orders with their lead split off where
 // each holds a regression of its own without the other's orders: two regressions overlapping in
 // time and place (a dinner demand surge in one region during a radius expansion for every
@@ -1817,92 +1853,50 @@ double OwnZ(const Alert& alert, const IncidentConfig& config) {
 // the other; a logged change's alerts lead their own already) is tested as the explained-away
 // test tests an incident (a CX alert at its own detection threshold, OwnZ), strongest first,
 // and so is the lead without its orders (a wider regression seen first through a slice crossing
-// it is one regression, not two). One inside an alert already split off goes with it untested,
-// and one inside a crossing alert the lead explained stays untested (related alerts come
-// strongest first, and a regression's own slice before the wider ones diluting it).
-// Only a cluster the explained-away test kept is split (most clusters are pieces of a stronger
-// one and folded; testing their alerts too about tripled the stage's time on the 1M demo world).
-// The alerts split off are clustered again (Cluster) and returned for MergeAlerts to place among
-// the clusters still to come by their leads' evidence, so that the explained-away test weighs
-// each against every stronger incident.
+// it is one regression, not two). Only a cluster the explained-away test kept is split this way
+// (most clusters are pieces of a stronger one and folded; testing all their alerts too about
+// tripled the stage's time on the 1M demo world): SplitFromExplained tests fewer of those.
 std::vector<Incident> SplitCrossing(Incident& cluster, const IncidentConfig& config,
                                     const ExplainedTest& explained, const SharesOrders& shares) {
-  std::vector<Alert> kept;
-  std::vector<Alert> apart;
-  std::vector<Slice> explained_crossing;  // crossing slices tested and explained by the lead
-  for (auto& alert : cluster.related) {
-    const bool crossing = alert.change_id.empty() && !Nested(alert.slice, cluster.lead.slice);
-    const auto holds = [&](const Slice& slice) { return slice.Contains(alert.slice); };
-    if (!crossing || std::any_of(explained_crossing.begin(), explained_crossing.end(), holds)) {
-      kept.push_back(std::move(alert));
-      continue;
-    }
-    if (std::any_of(apart.begin(), apart.end(),
-                    [&](const Alert& other) { return holds(other.slice); }) ||
-        (!explained(alert, {cluster.lead.slice}, OwnZ(alert, config)) &&
-         !explained(cluster.lead, {alert.slice}, OwnZ(cluster.lead, config)))) {
-      spdlog::debug("{} ({}) crosses the lead {} with a regression of its own: apart",
-                    alert.slice.ToText(), alert.detected_by, cluster.lead.slice.ToText());
-      apart.push_back(std::move(alert));
-    } else {
-      explained_crossing.push_back(alert.slice);
-      kept.push_back(std::move(alert));
-    }
-  }
-  cluster.related = std::move(kept);
-  if (apart.empty()) return {};
-  return Cluster(std::move(apart), config, shares);
+  const Alert& lead = cluster.lead;
+  return SplitApart(
+      cluster, config, shares,
+      [&](const Alert& alert) {
+        return alert.change_id.empty() && !Nested(alert.slice, lead.slice);
+      },
+      [&](const Alert& alert) {
+        return !explained(alert, {lead.slice}, OwnZ(alert, config)) &&
+               !explained(lead, {alert.slice}, OwnZ(lead, config));
+      });
 }
 
-// The alerts of a cluster the stronger incidents explained (`others`, their slices: the
-// cluster's lead had nothing left without their orders) that neither hold nor sit inside any of
-// those slices and still hold a regression of their own without their orders, clustered again:
-// another regression that joined the cluster for sharing orders with its lead (held-out world
-// random-7919-012: a feed outage at one liquor chain in every region, its alerts clustered with
-// dinner alerts a Bay Area storm explained, and folded into the storm with them). As in
-// SplitCrossing, an alert inside one split off goes with it and one inside one explained stays.
+// Of a cluster the stronger incidents explained (`others`, their slices: the cluster's lead had
+// nothing left without their orders), the alerts elsewhere in the hierarchy, with no pair in
+// common with any of those slices (nor holding or inside one), tested on their slices without
+// those incidents' orders, as SplitCrossing tests: another regression that joined the cluster
+// for sharing orders with its lead (held-out world random-7919-012: a feed outage at one liquor
+// chain in every region, its alerts clustered with the marketplace's ETA-error alert, which a
+// Bay Area storm explained, and folded into the storm with it). An alert sharing a pair with
+// them is a piece of their regression (a Bay Area grocer's feed lag beside the region's
+// returning customers' grocery, AnalyzeMechanismLedTest's world random-4517-025).
 std::vector<Incident> SplitFromExplained(Incident& cluster, const std::vector<Slice>& others,
                                          const IncidentConfig& config,
                                          const ExplainedTest& explained,
                                          const SharesOrders& shares) {
-  std::vector<Alert> kept;
-  std::vector<Alert> apart;
-  std::vector<Slice> explained_apart;
-  for (auto& alert : cluster.related) {
-    const auto holds = [&](const Slice& slice) { return slice.Contains(alert.slice); };
-    // Elsewhere in the hierarchy: no pair in common with any of those slices (a piece of their
-    // own regression shares one: a Bay Area grocer's feed lag beside the region's returning
-    // customers' grocery, AnalyzeMechanismLedTest's world random-4517-025).
-    const auto elsewhere = [&](const Slice& other) {
-      if (Nested(alert.slice, other)) return false;
-      for (const auto& [dimension, value] : alert.slice.Pairs()) {
-        const auto found = other.Pairs().find(dimension);
-        if (found != other.Pairs().end() && found->second == value) return false;
-      }
-      return true;
-    };
-    const bool crossing =
-        alert.change_id.empty() && std::all_of(others.begin(), others.end(), elsewhere);
-    if (!crossing || std::any_of(explained_apart.begin(), explained_apart.end(), holds)) {
-      kept.push_back(std::move(alert));
-      continue;
-    }
-    if (std::any_of(apart.begin(), apart.end(),
-                    [&](const Alert& other) { return holds(other.slice); }) ||
-        !explained(alert, others, OwnZ(alert, config))) {
-      spdlog::debug(
-          "{} ({}) crosses the incidents that explained {} with a regression of its "
-          "own: apart",
-          alert.slice.ToText(), alert.detected_by, cluster.lead.slice.ToText());
-      apart.push_back(std::move(alert));
-    } else {
-      explained_apart.push_back(alert.slice);
-      kept.push_back(std::move(alert));
-    }
-  }
-  cluster.related = std::move(kept);
-  if (apart.empty()) return {};
-  return Cluster(std::move(apart), config, shares);
+  return SplitApart(
+      cluster, config, shares,
+      [&](const Alert& alert) {
+        const auto elsewhere = [&](const Slice& other) {
+          if (Nested(alert.slice, other)) return false;
+          for (const auto& [dimension, value] : alert.slice.Pairs()) {
+            const auto found = other.Pairs().find(dimension);
+            if (found != other.Pairs().end() && found->second == value) return false;
+          }
+          return true;
+        };
+        return alert.change_id.empty() && std::all_of(others.begin(), others.end(), elsewhere);
+      },
+      [&](const Alert& alert) { return !explained(alert, others, OwnZ(alert, config)); });
 }
 
 }  // namespace
