@@ -2708,10 +2708,6 @@ constexpr std::string_view NESTED_DRIVERS[] = {
     "avg_assign_delay", "avg_prep_wait", "missing_item_rate", "substitution_accept_rate",
     "app_error_rate",   "batched_rate",  "avg_distance",      "quote_shortfall"};
 
-const metrics::MetricDefinition& NestedDriver(std::string_view name) {
-  return MechanismMetric(name);
-}
-
 // Daily sums of one slice: the CX Score's and some mechanisms' numerators and denominators.
 struct ExtentSums {
   std::vector<double> cx_num, cx_den;
@@ -3004,7 +3000,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
                                               Date last, const std::vector<std::string>& free,
                                               const IncidentConfig& config) {
   std::vector<const metrics::MetricDefinition*> drivers;
-  for (const auto name : NESTED_DRIVERS) drivers.push_back(&NestedDriver(name));
+  for (const auto name : NESTED_DRIVERS) drivers.push_back(&MechanismMetric(name));
   const auto days = static_cast<size_t>(last.days - lead.baseline_start.days + 1);
   const auto start = static_cast<size_t>(
       std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
@@ -3035,7 +3031,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     best.rest_fell = -other->delta >= config.min_cx_delta &&
                      -other->delta / std::sqrt(other->variance) >= config.confirm_z;
     for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
-      const auto& metric = NestedDriver(NESTED_DRIVERS[m]);
+      const auto& metric = MechanismMetric(NESTED_DRIVERS[m]);
       const RatioPrefix mine(child_sums.num[m], child_sums.den[m]);
       const RatioPrefix theirs(rest.num[m], rest.den[m]);
       const auto mine_base = mine.Over(0, start);
@@ -3617,7 +3613,7 @@ std::optional<IncidentSlice> ExtentOf(storage::Connection& connection, const Ale
   if (lead.detected_by != "cx") {
     candidates.push_back(&MechanismMetric(lead.detected_by));
   } else {
-    for (const auto name : NESTED_DRIVERS) candidates.push_back(&NestedDriver(name));
+    for (const auto name : NESTED_DRIVERS) candidates.push_back(&MechanismMetric(name));
   }
   // The slice's sums and every order's (for its share of the total's loss).
   const std::vector<ExtentSums> own = ExtentSumsOf(connection, {condition_of(first_slice), "TRUE"},

@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "common/error.hpp"
@@ -504,29 +505,28 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
     // cause's, siblings along the other dimensions move too). A driver that moved along every
     // dimension moved everywhere.
     if (!sibling_moves.empty() && treated_move > 0) {
-      double least = std::numeric_limits<double>::infinity();
-      for (auto& [dimension, moves] : sibling_moves) {
-        auto middle = moves.begin() + static_cast<std::ptrdiff_t>(moves.size() / 2);
-        std::nth_element(moves.begin(), middle, moves.end());
-        least = std::min(least, *middle);
-      }
-      evidence.specific = Clip01(1.0 - std::max(0.0, least) / treated_move);
       // Along a dimension a concurrent wider incident leaves open, the siblings are that
       // incident's slice too: a driver that moved as much there is its cause, not this slice's
       // own (random-6389-023: a radius expansion over Los Angeles and a demand surge in its
-      // restaurants a day apart; the restaurants' longer trips were the region's).
-      if (config.wider_incidents) {
-        for (const auto& [name, moves] : sibling_moves) {
-          const std::string& dimension = name;  // a lambda cannot capture a structured binding
-          const bool open =
-              std::any_of(windows.wider.begin(), windows.wider.end(),
-                          [&](const Slice& wider) { return wider.Pairs().count(dimension) == 0; });
-          if (!open) continue;
-          // `moves` is partitioned at its median by the search above.
-          const double median = moves[moves.size() / 2];
-          evidence.specific =
-              std::min(evidence.specific, Clip01(1.0 - std::max(0.0, median) / treated_move));
-        }
+      // restaurants a day apart; the restaurants' longer trips were the region's). The
+      // specificity is then at most that of the open dimension whose siblings moved most.
+      double least = std::numeric_limits<double>::infinity();
+      std::optional<double> most_open;
+      for (auto& [name, moves] : sibling_moves) {
+        auto middle = moves.begin() + static_cast<std::ptrdiff_t>(moves.size() / 2);
+        std::nth_element(moves.begin(), middle, moves.end());
+        least = std::min(least, *middle);
+        const std::string& dimension = name;  // a lambda cannot capture a structured binding
+        const bool open =
+            config.wider_incidents &&
+            std::any_of(windows.wider.begin(), windows.wider.end(),
+                        [&](const Slice& wider) { return wider.Pairs().count(dimension) == 0; });
+        if (open) most_open = std::max(most_open.value_or(*middle), *middle);
+      }
+      evidence.specific = Clip01(1.0 - std::max(0.0, least) / treated_move);
+      if (most_open) {
+        evidence.specific =
+            std::min(evidence.specific, Clip01(1.0 - std::max(0.0, *most_open) / treated_move));
       }
     }
     evidence.evidence =
