@@ -74,14 +74,22 @@ double LogRatio(const Sums& sums) {
 
 }  // namespace
 
+std::string DaypartOfHour(std::string_view hour) {
+  return fmt::format(
+      "CASE WHEN {0} >= 6 AND {0} < 10 THEN 'breakfast' WHEN {0} >= 10 AND {0} < 14 THEN 'lunch' "
+      "WHEN {0} >= 14 AND {0} < 17 THEN 'afternoon' WHEN {0} >= 17 AND {0} < 21 THEN 'dinner' "
+      "ELSE 'late_night' END",
+      hour);
+}
+
 std::string BusySupplyQuery() {
-  return "SELECT region::VARCHAR AS region, CASE WHEN h >= 6 AND h < 10 THEN 'breakfast' WHEN h >= "
-         "10 AND h < 14 THEN 'lunch' WHEN h >= 14 AND h < 17 THEN 'afternoon' WHEN h >= 17 AND h < "
-         "21 THEN 'dinner' ELSE 'late_night' END AS daypart, d, sum(orders_created)::DOUBLE AS "
-         "created, sum(active_dashers)::DOUBLE AS dashers FROM (SELECT region, CAST(extract(hour "
-         "FROM \"hour\") AS INTEGER) AS h, CAST(\"hour\" AS DATE) AS d, orders_created, "
-         "active_dashers FROM supply_hourly WHERE region IS NOT NULL AND \"hour\" IS NOT NULL) s "
-         "GROUP BY region, daypart, d";
+  return fmt::format(
+      "SELECT region::VARCHAR AS region, {} AS daypart, d, sum(orders_created)::DOUBLE AS "
+      "created, sum(active_dashers)::DOUBLE AS dashers FROM (SELECT region, CAST(extract(hour "
+      "FROM \"hour\") AS INTEGER) AS h, CAST(\"hour\" AS DATE) AS d, orders_created, "
+      "active_dashers FROM supply_hourly WHERE region IS NOT NULL AND \"hour\" IS NOT NULL) s "
+      "GROUP BY region, daypart, d",
+      DaypartOfHour("h"));
 }
 
 std::vector<LoggedChange> BusierWindows(const storage::Table& supply, const IncidentConfig& config,

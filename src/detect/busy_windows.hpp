@@ -1,12 +1,17 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "detect/incidents.hpp"
 #include "storage/duckdb.hpp"
 
 namespace cxagent::detect {
+
+//! SQL naming the daypart (the contract's hours: breakfast 6-10, lunch 10-14, afternoon 14-17,
+//! dinner 17-21, late_night 21-6) of `hour`, an INTEGER expression of the hour of the day.
+std::string DaypartOfHour(std::string_view hour);
 
 //! The query of `supply_hourly`'s daily sums that BusierWindows reads: per region, daypart (the
 //! contract's hours: breakfast 6-10, lunch 10-14, afternoon 14-17, dinner 17-21, late_night

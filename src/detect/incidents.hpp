@@ -123,6 +123,12 @@ struct IncidentConfig {
   //! left without their orders (at its own detection threshold); the others join the incident
   //! that explained the cluster, as they all did before (MergeAlerts).
   bool explained_split = true;
+  //! A mechanism-led alert whose mechanism, without the stronger incidents' orders, stays under
+  //! `mechanism_z` is still not explained by them when what is left moved as the whole slice did
+  //! (by `extent_share` of its move, the part beyond that at `extent_widen_z`) and their own
+  //! slices moved it less than `extent_share` as much: another regression's mechanism
+  //! (ExplainedByRemainder).
+  bool remainder_alike = true;
   //! A mechanism-led incident whose localized roots account for less than this share of its
   //! slice's CX loss (their rate effects, in points of the total) is reported in its own slice
   //! (0: off; LocalizeIncidents).
@@ -502,10 +508,16 @@ std::optional<SliceRemainder> RemainderInCube(const storage::Table& slice_cube, 
 
 //! Whether the alert's regression is gone from `remainder` (its slice without the others'
 //! orders): its daily CX Score tested over the alert's windows like a detected regression, and a
-//! mechanism-led alert's mechanism too (the remainder must carry its sums).
+//! mechanism-led alert's mechanism too (the remainder must carry its sums). `alike`: the sums
+//! `remainder_alike` compares it with (without them, that test is not made).
+struct AlikeSums {
+  SliceRemainder whole;                //!< the alert's slice, every order
+  std::vector<SliceRemainder> others;  //!< each other slice's own, every order
+};
 bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
                           const IncidentConfig& config,
-                          double required_z = std::numeric_limits<double>::quiet_NaN());
+                          double required_z = std::numeric_limits<double>::quiet_NaN(),
+                          const AlikeSums* alike = nullptr);
 
 //! The ExplainedTest on `order_leaves`: ExplainedByRemainder of RemainderInLeaves.
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "detect/busy_windows.hpp"
 #include "storage/dataset.hpp"
 #include "storage/duckdb.hpp"
 
@@ -88,8 +89,15 @@ constexpr PanelMetric METRICS[] = {
      [](const DaySums& s) { return Ratio(s, Sum::FEED, Sum::FEED_N); }, FEED},
     {"busy_ratio", "busy ratio", "", false,
      [](const DaySums& s) { return Ratio(s, Sum::BUSY, Sum::BUSY_N); }, BUSY},
-    {"order_volume", "orders per day (seasonally adjusted)", "orders", false,
-     [](const DaySums& s) { return Ratio(s, Sum::ORDERS, Sum::VOLUME_INDEX); }},
+    {"order_volume",
+     "orders per day (seasonally adjusted)",
+     "orders",
+     false,
+     [](const DaySums& s) { return Ratio(s, Sum::ORDERS, Sum::VOLUME_INDEX); },
+     {},
+     Sum::COUNT_,
+     false,
+     true},
     {"app_error_rate", "app-error cancellations", "%", true,
      [](const DaySums& s) { return Ratio(s, Sum::APP_ERROR, Sum::ORDERS); }, CANCEL_REASON,
      Sum::ORDERS},
@@ -104,7 +112,7 @@ constexpr PanelMetric METRICS[] = {
        if (!(S(s, Sum::DASHERS) > 0)) return std::nullopt;
        return S(s, Sum::DASHERS);
      },
-     DASHERS},
+     DASHERS, Sum::COUNT_, false, true},
 };
 
 // The sums of one unit-day as SQL aggregates over order_facts, in Sum order (DASHERS and
@@ -329,26 +337,35 @@ Panel LoadPanel(storage::Connection& connection, const storage::Dataset& dataset
     }
   }
 
-  // Supply: active dasher-hours per region and day.
-  std::map<std::string, std::vector<double>> dashers;
-  std::vector<double> all_dashers(panel.dates.size(), 0.0);
+  // Supply: active dasher-hours per day, by region (key "" for every region) and daypart (key
+  // "" for every hour): a slice of one daypart has the dashers of its hours, so that a shortage
+  // at dinner is not diluted by the day's other hours.
+  std::map<std::pair<std::string, std::string>, std::vector<double>> dashers;
   if (dataset.HasColumn("supply_hourly", "active_dashers")) {
     try {
       const storage::Table rows = connection.Query(fmt::format(
-          "SELECT region, hour::DATE AS d, sum(active_dashers)::DOUBLE AS dashers "
-          "FROM supply_hourly WHERE hour::DATE BETWEEN DATE '{}' AND DATE '{}' GROUP BY ALL",
-          FormatDate(windows.baseline_start), FormatDate(windows.end)));
+          "SELECT region, d, {} AS daypart, sum(active_dashers)::DOUBLE AS dashers FROM (SELECT "
+          "region, CAST(\"hour\" AS DATE) AS d, CAST(extract(hour FROM \"hour\") AS INTEGER) AS "
+          "h, active_dashers FROM supply_hourly WHERE CAST(\"hour\" AS DATE) BETWEEN DATE '{}' AND "
+          "DATE '{}') s GROUP BY region, d, daypart",
+          detect::DaypartOfHour("h"), FormatDate(windows.baseline_start), FormatDate(windows.end)));
       const auto& region = rows.Get("region");
       const auto& d = rows.Get("d");
+      const auto& daypart = rows.Get("daypart");
       const auto& value = rows.Get("dashers");
       for (size_t row = 0; row < rows.RowCount(); ++row) {
         if (region.IsNull(row) || d.IsNull(row)) continue;
         const Date date{static_cast<int32_t>(d.ints[row])};
         if (date < windows.baseline_start || date > windows.end) continue;
-        auto& series = dashers[std::string(region.StringAt(row))];
-        if (series.empty()) series.assign(panel.dates.size(), 0.0);
-        series[index_of(date)] += ColumnValue(value, row);
-        all_dashers[index_of(date)] += ColumnValue(value, row);
+        const std::string name(region.StringAt(row));
+        const std::string part(daypart.StringAt(row));
+        for (const auto& key :
+             {std::pair{name, part}, std::pair{name, std::string()}, std::pair{std::string(), part},
+              std::pair{std::string(), std::string()}}) {
+          auto& series = dashers[key];
+          if (series.empty()) series.assign(panel.dates.size(), 0.0);
+          series[index_of(date)] += ColumnValue(value, row);
+        }
       }
     } catch (const Error& error) {
       // Supply is optional evidence: a malformed table only removes the dasher metric.
@@ -373,14 +390,15 @@ Panel LoadPanel(storage::Connection& connection, const storage::Dataset& dataset
     }
     const double mean_rest =
         baseline_days > 0 ? baseline_rest / static_cast<double>(baseline_days) : 0;
-    const auto region = slice.Pairs().find("region");
-    const std::vector<double>* supply = nullptr;
-    if (region != slice.Pairs().end()) {
-      const auto found = dashers.find(region->second);
-      if (found != dashers.end()) supply = &found->second;
-    } else if (!dashers.empty()) {
-      supply = &all_dashers;
-    }
+    const auto pair_of = [&](const char* dimension) {
+      const auto found = slice.Pairs().find(dimension);
+      return found == slice.Pairs().end() ? std::string() : found->second;
+    };
+    // A daypart outside the contract's five (a team's own) has the day's hours.
+    std::pair<std::string, std::string> key{pair_of("region"), pair_of("daypart")};
+    if (!dashers.empty() && dashers.count(key) == 0) key.second.clear();
+    const auto found = dashers.find(key);
+    const std::vector<double>* supply = found == dashers.end() ? nullptr : &found->second;
     for (size_t day = 0; day < panel.dates.size(); ++day) {
       auto& day_sums = unit.days[day];
       day_sums[static_cast<size_t>(Sum::VOLUME_INDEX)] =

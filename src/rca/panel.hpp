@@ -73,6 +73,9 @@ struct PanelMetric {
   //! Its units move together within a day (a rainy day is rainy for every delivery of a
   //! region): its days, not its units, are the evidence, so its shift is judged by Welch's z.
   bool day_level = false;
+  //! A total that grows with the slice's size (orders, dasher-hours): slices of different sizes
+  //! are compared by their moves relative to their baselines.
+  bool extensive = false;
 };
 
 //! Every metric a hypothesis may name as driver or outcome (domain.md §4 names where they exist:

