@@ -262,6 +262,17 @@ TEST(MechanismDetectionTest, ALoggedChangeFindsWhatTheSearchOverEverySliceCannot
   EXPECT_TRUE(detect({release}, off).empty());
 }
 
+// A mechanism-led alert on `slice` from day 36, against days 8-35.
+Alert AlertFromDay36(const char* slice, const char* mechanism) {
+  Alert alert;
+  alert.slice = Slice::Parse(slice);
+  alert.start = AddDays(FIRST, 36);
+  alert.baseline_start = AddDays(FIRST, 8);
+  alert.baseline_end = AddDays(FIRST, 35);
+  alert.detected_by = mechanism;
+  return alert;
+}
+
 TEST(MechanismDetectionTest, WithoutStrongerIncidentsAChangeLedAlertNeedsOnlyItsMechanismsMove) {
   // What is left of a release's slice once a stronger incident's orders are out: its app errors
   // still rise (z between confirm_z and mechanism_z) and its CX Score still falls.
@@ -273,12 +284,8 @@ TEST(MechanismDetectionTest, WithoutStrongerIncidentsAChangeLedAlertNeedsOnlyIts
   ASSERT_LT(z, config.mechanism_z);
   const SliceRemainder remainder{FIRST, sums.at("cx_sum"), sums.at("orders"), sums.at("app_errors"),
                                  sums.at("orders")};
-  Alert alert;
-  alert.slice = Slice::Parse("customer_segment=returning&platform=android&region=boston");
-  alert.start = AddDays(FIRST, 36);
-  alert.baseline_start = AddDays(FIRST, 8);
-  alert.baseline_end = AddDays(FIRST, 35);
-  alert.detected_by = "app_error_rate";
+  Alert alert =
+      AlertFromDay36("customer_segment=returning&platform=android&region=boston", "app_error_rate");
   // Found by the search over every slice, it had to stay at mechanism_z: explained away.
   EXPECT_TRUE(ExplainedByRemainder(remainder, alert, config));
   // Pointed at by the release's change, it stands.
@@ -314,12 +321,7 @@ TEST(MechanismDetectionTest, WithoutStrongerIncidentsAMechanismThatMovedAsTheWho
     }
     return sum;
   };
-  Alert alert;
-  alert.slice = Slice::Parse("merchant=local_eats");
-  alert.start = AddDays(FIRST, 36);
-  alert.baseline_start = AddDays(FIRST, 8);
-  alert.baseline_end = AddDays(FIRST, 35);
-  alert.detected_by = "avg_prep_wait";
+  const Alert alert = AlertFromDay36("merchant=local_eats", "avg_prep_wait");
   const double decides = std::numeric_limits<double>::quiet_NaN();  // the required z's default
   const SliceRemainder mine = remainder_of(left);
   // The region's other 1,000 orders a day lost CX without waiting longer (a radius expansion):
