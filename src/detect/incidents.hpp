@@ -123,6 +123,10 @@ struct IncidentConfig {
   //! left without their orders (at its own detection threshold); the others join the incident
   //! that explained the cluster, as they all did before (MergeAlerts).
   bool explained_split = true;
+  //! An alert holding a kept incident's lead that began more than `merge_days` before it makes
+  //! an incident of its own, with the alerts that began with it outside the lead's slice, when its
+  //! regression is left without the lead's orders (at its own detection threshold; MergeAlerts).
+  bool ancestor_split = true;
   //! A mechanism-led alert whose mechanism, without the stronger incidents' orders, stays under
   //! `mechanism_z` is still not explained by them when what is left moved as the whole slice did
   //! (by `extent_share` of its move, the part beyond that at `extent_widen_z`) and their own

@@ -70,6 +70,8 @@ struct SignatureEvidence {
   double specific = 1;    //!< share of the move the sibling slices did not share
   double evidence = 0;    //!< in [0, 1]: (z - 2)/4 x relative/0.1 (each clipped) x specific
   double discounted = 0;  //!< evidence x (1 - the strongest explainer's evidence)
+  //! The evidence the wider incidents' cap on `specific` took away: their cause's, not this one's.
+  double wider = 0;
   std::string explained_by;
 };
 

@@ -930,7 +930,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
                                    "change_confirms: false\ndate_by_mechanism: false\n"
                                    "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2\n"
                                    "nested_window_end: false\nchange_roots_split: false\n"
-                                   "explained_split: false\nremainder_alike: false"),
+                                   "explained_split: false\nremainder_alike: false\n"
+                                   "ancestor_split: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
@@ -951,6 +952,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.explained_split);
     EXPECT_FALSE(config.remainder_alike);
     EXPECT_TRUE(IncidentConfig{}.remainder_alike);
+    EXPECT_FALSE(config.ancestor_split);
+    EXPECT_TRUE(IncidentConfig{}.ancestor_split);
     EXPECT_TRUE(IncidentConfig{}.busy_detection);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
