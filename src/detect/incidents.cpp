@@ -828,6 +828,15 @@ bool Nested(const Slice& a, const Slice& b) {
   return a.Contains(b) || b.Contains(a);
 }
 
+// Whether two slices have a pair in common (the same value of one dimension).
+bool SharePair(const Slice& a, const Slice& b) {
+  for (const auto& [dimension, value] : a.Pairs()) {
+    const auto found = b.Pairs().find(dimension);
+    if (found != b.Pairs().end() && found->second == value) return true;
+  }
+  return false;
+}
+
 bool StartsClose(const Alert& a, const Alert& b, int days) {
   return std::abs(a.start.days - b.start.days) <= days;
 }
@@ -982,10 +991,10 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
   // ancestor that several regressions moved (it alerted, but its children's CX tests took the
   // lead) and over the same time is one more piece of those regressions (a region's supply
   // shortage seen store type by store type), not an incident of its own, when it shares orders
-  // with the incident the ancestor joined: one that shares none is another of the regressions
-  // that moved the ancestor (held-out world random-5309-028: a prep delay at one restaurant
-  // chain's dinners, inside every dinner order, which had joined a grocery-wide substitution
-  // regression, and was lost with it).
+  // or a pair (the region) with the lead of the incident the ancestor joined. One with neither is
+  // another of the regressions that moved the ancestor (held-out world random-5309-028: a prep
+  // delay at one restaurant chain's dinners, inside every order, which had joined a grocery-wide
+  // substitution regression, and was lost with it).
   for (size_t i = 0; i < incidents.size();) {
     const Alert& lead = incidents[i].lead;
     std::optional<size_t> home;
@@ -994,7 +1003,8 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
       if (lead.detected_by != "cx" && lead.change_id.empty() && index != i &&
           ancestor->slice != lead.slice && ancestor->slice.Contains(lead.slice) &&
           WindowsOverlap(*ancestor, lead) &&
-          (shares ? shares(lead.slice, joined) : Intersects(lead.slice, joined))) {
+          (SharePair(lead.slice, joined) ||
+           (shares ? shares(lead.slice, joined) : Intersects(lead.slice, joined)))) {
         home = index;
         break;
       }
