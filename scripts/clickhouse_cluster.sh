@@ -23,6 +23,8 @@
 # the `start` that sets it. Errors (no clickhouse-server, a bad CLICKHOUSE_SHARDS or
 # CLICKHOUSE_MAX_THREADS, a busy port, a server that does not start) are one line on stderr and
 # exit 2; a server that does not start also shows the last lines of its log.
+# CLICKHOUSE_CLUSTER_OWNER=PID at `start` stops the cluster once process PID is gone (checked every
+# 2 s), so that a test process killed before it could stop its cluster leaves no server running.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -275,6 +277,8 @@ do_start() {
   command -v "$SERVER_BIN" >/dev/null ||
     fail "$SERVER_BIN not found; install Debian's clickhouse-server (scripts/setup.sh)"
   command -v curl >/dev/null || fail "curl not found; it is how the script checks the servers"
+  [ -z "${CLICKHOUSE_CLUSTER_OWNER:-}" ] || [[ "$CLICKHOUSE_CLUSTER_OWNER" =~ ^[0-9]+$ ]] ||
+    fail "CLICKHOUSE_CLUSTER_OWNER must be a process id, not '$CLICKHOUSE_CLUSTER_OWNER'"
 
   # A folder's rows are split between its shards: started with another number of shards, every
   # query would leave rows out.
@@ -369,6 +373,14 @@ do_start() {
     echo "CLICKHOUSE_PASSWORD=$TEST_PASSWORD"
   } > "$DIR/ports.env.tmp"
   mv "$DIR/ports.env.tmp" "$DIR/ports.env"
+  if [ -n "${CLICKHOUSE_CLUSTER_OWNER:-}" ]; then
+    # Detached, every descriptor closed: the watcher outlives this script and the caller's pipes.
+    # A folder removed meanwhile (its owner stopped the cluster) is left alone.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; [ ! -d "$3" ] || "$2" stop "$3"' _ \
+      "$CLICKHOUSE_CLUSTER_OWNER" "$ROOT/scripts/clickhouse_cluster.sh" "$DIR" \
+      </dev/null >/dev/null 2>&1 &
+    disown
+  fi
   echo "started: $started; ports in $DIR/ports.env"
 }
 

@@ -266,4 +266,30 @@ stopped=$?
 [ "$status" -eq 0 ] && [ -z "$left" ] && [ -n "$pids" ] && [ "$stopped" -eq 1 ]
 check "stop leaves no server of the one-shard cluster" $? "exit $status, status $stopped, still running:$left"
 
+# --- an owner ----------------------------------------------------------------------------------
+out=$(CLICKHOUSE_SHARDS=1 CLICKHOUSE_CLUSTER_OWNER=someone "$CLUSTER" start "$ONE" 2>&1)
+status=$?
+[ "$status" -eq 2 ] &&
+  [ "$out" = "clickhouse_cluster: CLICKHOUSE_CLUSTER_OWNER must be a process id, not 'someone'" ] &&
+  ! "$CLUSTER" status "$ONE" >/dev/null 2>&1
+check "a bad CLICKHOUSE_CLUSTER_OWNER is one line, exit 2 and no server" $? "exit $status: $out"
+
+# A test process killed before it could stop its cluster: the cluster stops itself.
+sleep 600 &
+owner=$!
+out=$(CLICKHOUSE_SHARDS=1 CLICKHOUSE_CLUSTER_OWNER=$owner "$CLUSTER" start "$ONE" 2>&1)
+status=$?
+pids="$(cat "$ONE/shard1/server.pid" 2>/dev/null)"
+kill -9 "$owner"
+wait "$owner" 2>/dev/null
+left="$pids"
+for _ in $(seq 100); do
+  left=""
+  for pid in $pids; do kill -0 "$pid" 2>/dev/null && left+=" $pid"; done
+  [ -z "$left" ] && break
+  sleep 0.2
+done
+[ "$status" -eq 0 ] && [ -n "$pids" ] && [ -z "$left" ]
+check "a cluster whose owner is killed stops within 20 s" $? "exit $status: $out; still running:$left"
+
 finish

@@ -13,9 +13,12 @@ std::string Script() {
   return std::string(CXAGENT_SOURCE_DIR) + "/scripts/clickhouse_cluster.sh";
 }
 
-// Runs the cluster script's `command` on `folder`, its output discarded; true when it succeeded.
-bool RunScript(const std::string& command, const std::filesystem::path& folder) {
-  const std::string line = Script() + " " + command + " '" + folder.string() + "' >/dev/null";
+// Runs the cluster script's `command` on `folder` with the variable assignments `environment`
+// before it, its output discarded; true when it succeeded.
+bool RunScript(const std::string& environment, const std::string& command,
+               const std::filesystem::path& folder) {
+  const std::string line =
+      environment + Script() + " " + command + " '" + folder.string() + "' >/dev/null";
   return std::system(line.c_str()) == 0;
 }
 
@@ -34,14 +37,16 @@ LocalCluster::LocalCluster(const std::string& name) {
 
 LocalCluster::~LocalCluster() {
   if (folder_.empty()) return;
-  RunScript("stop", ClusterFolder());
+  RunScript("", "stop", ClusterFolder());
   std::error_code ignored;
   std::filesystem::remove_all(folder_, ignored);
 }
 
 bool LocalCluster::Start() {
   port1_ = 0;
-  if (folder_.empty() || !RunScript("start", ClusterFolder())) return false;
+  // The cluster stops itself once this process is gone, should it be killed before ~LocalCluster.
+  const std::string owner = "CLICKHOUSE_CLUSTER_OWNER=" + std::to_string(getpid()) + " ";
+  if (folder_.empty() || !RunScript(owner, "start", ClusterFolder())) return false;
   std::ifstream ports(ClusterFolder() / "ports.env");
   std::map<std::string, std::string> values;
   for (std::string line; std::getline(ports, line);) {
@@ -60,7 +65,7 @@ bool LocalCluster::Start() {
 }
 
 bool LocalCluster::Stop() {
-  return !folder_.empty() && RunScript("stop", ClusterFolder());
+  return !folder_.empty() && RunScript("", "stop", ClusterFolder());
 }
 
 storage::ClickHouseLocation LocalCluster::Shard(int shard, const std::string& database) const {
