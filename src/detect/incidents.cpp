@@ -1924,12 +1924,7 @@ std::vector<Incident> SplitFromExplained(Incident& cluster, const std::vector<Sl
       cluster, config, shares,
       [&](const Alert& alert) {
         const auto elsewhere = [&](const Slice& other) {
-          if (Nested(alert.slice, other)) return false;
-          for (const auto& [dimension, value] : alert.slice.Pairs()) {
-            const auto found = other.Pairs().find(dimension);
-            if (found != other.Pairs().end() && found->second == value) return false;
-          }
-          return true;
+          return !Nested(alert.slice, other) && !SharePair(alert.slice, other);
         };
         return alert.change_id.empty() && std::all_of(others.begin(), others.end(), elsewhere);
       },
