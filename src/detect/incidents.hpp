@@ -166,6 +166,10 @@ struct IncidentConfig {
   //! extent_share of the slice's is itself at this z (its standard error that of their move):
   //! they clearly moved about as much.
   double extent_widen_z = 2.0;
+  //! When the mechanism extent narrowed an incident's first slice and the rest of that slice's
+  //! orders (other incidents' left out) fell too, by min_cx_delta at this z (per-order noise
+  //! units), the first slice is an incident of its own: another regression's (1000: off).
+  double extent_rest_fell_z = 3.0;
   //! Split off a child of an incident's slice that regressed on its own (docs/incidents.md step
   //! 9b): over the incident's window one of its drivers moved at `nested_z` while the rest of the
   //! slice's moved at most `nested_shared` as much, and its CX Score fell beyond the rest's.

@@ -568,16 +568,20 @@ TEST(IncidentConfigTest, ValuesAreRead) {
 
 TEST(IncidentConfigTest, MechanismExtentSettingsAreReadAndChecked) {
   ConfigReader reader(
-      YAML::Load("mechanism_extent: false\nextent_z: 4\nextent_share: 0.7\nextent_widen_z: 3"),
+      YAML::Load("mechanism_extent: false\nextent_z: 4\nextent_share: 0.7\nextent_widen_z: 3\n"
+                 "extent_rest_fell_z: 1000"),
       "cx.yaml", "incidents");
   const IncidentConfig config = IncidentConfig::Read(reader);
   EXPECT_FALSE(config.mechanism_extent);
   EXPECT_EQ(config.extent_z, 4);
   EXPECT_EQ(config.extent_share, 0.7);
   EXPECT_EQ(config.extent_widen_z, 3);
+  EXPECT_EQ(config.extent_rest_fell_z, 1000);
   EXPECT_TRUE(IncidentConfig{}.mechanism_extent);
   EXPECT_EQ(IncidentConfig{}.extent_widen_z, 2);
-  for (const char* text : {"extent_z: -1", "extent_widen_z: -0.5", "extent_widen_z: much"}) {
+  EXPECT_EQ(IncidentConfig{}.extent_rest_fell_z, 3);
+  for (const char* text : {"extent_z: -1", "extent_widen_z: -0.5", "extent_widen_z: much",
+                           "extent_rest_fell_z: 1001"}) {
     ConfigReader bad(YAML::Load(text), "cx.yaml", "incidents");
     const std::string message = ErrorMessage([&] { IncidentConfig::Read(bad); });
     const std::string key = std::string(text).substr(0, std::string(text).find(':'));

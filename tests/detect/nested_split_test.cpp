@@ -419,6 +419,77 @@ TEST_F(MechanismExtentTest, ASliceItsMechanismMovedAllOverStays) {
       "region=seattle&store_type=restaurant");
 }
 
+TEST_F(MechanismExtentTest, ARestThatFellTooIsAnIncidentOfItsOwn) {
+  // A storm over Seattle from day 30 (every store type fell 3 points, no prep wait moved) and,
+  // from the same day, slower kitchens in its restaurants only (prep waits +3 minutes, 3 more
+  // points): the localizer named Seattle. The prep waits narrow the incident to the restaurants;
+  // the rest of Seattle, which fell as well, is an incident of its own in Seattle (held-out world
+  // random-8461-000, read after its run: a storm over Chicago named by its restaurants, where a
+  // batching policy ran).
+  BuildLeaves({{"seattle", "", -3.0, 0.0}, {"seattle", "restaurant", -3.0, 3.0}});
+  const auto incidents = Extend("region=seattle", "region=seattle");
+  ASSERT_EQ(incidents.size(), 2u);
+  EXPECT_EQ(incidents[0].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  EXPECT_EQ(incidents[1].slices[0].slice.ToText(), "region=seattle");
+  EXPECT_EQ(incidents[1].lead.slice.ToText(), "region=seattle");
+  EXPECT_EQ(incidents[1].lead.detected_by, "cx");
+  // Its figures are the whole region's: (3 + 3 + 6) / 3 points over its three store types.
+  EXPECT_NEAR(incidents[1].slices[0].delta, -4.0, 0.5);
+  // Without an alert of its own the restaurants' incident keeps the lead's date; with the prep
+  // waits' alert of the restaurants among its alerts, it is led by it (its date), and the rest
+  // keeps the lead.
+  EXPECT_EQ(incidents[0].lead.slice.ToText(), "region=seattle");
+  std::vector<Incident> led{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  Alert prep = LeadOn("region=seattle&store_type=restaurant", 28);
+  prep.detected_by = "avg_prep_wait";
+  prep.mechanism_z = 12;
+  led[0].related.push_back(prep);
+  Alert other = LeadOn("region=seattle&store_type=grocery", 27);  // another mechanism's
+  other.detected_by = "avg_assign_delay";
+  other.mechanism_z = 20;
+  led[0].related.push_back(other);
+  ExtendToMechanisms(connection_, led, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59));
+  ASSERT_EQ(led.size(), 2u);
+  EXPECT_EQ(led[0].lead.slice.ToText(), "region=seattle&store_type=restaurant");
+  EXPECT_EQ(led[0].lead.start, AddDays(FIRST, 28));
+  ASSERT_EQ(led[0].related.size(), 2u);
+  EXPECT_EQ(led[0].related[1].slice.ToText(), "region=seattle");
+  EXPECT_EQ(led[1].lead.slice.ToText(), "region=seattle");
+  EXPECT_EQ(led[1].lead.start, AddDays(FIRST, 30));
+
+  // Stored with its window and read back, it stands without the leaves.
+  const Alert lead = LeadOn("region=seattle", 30);
+  const std::string window = WindowKey(lead, AddDays(FIRST, 59));
+  Localizations localized;
+  localized[window] = WindowLocalization{lead.baseline_start, AddDays(FIRST, 59), -1, 1, {}, {}};
+  std::vector<Incident> first{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  ExtendToMechanisms(connection_, first, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59), nullptr, &localized);
+  const Localizations reuse{{window, WindowLocalizationFromJson(nlohmann::json::parse(
+                                         WindowLocalizationJson(localized[window]).dump()))}};
+  connection_.Execute("DROP TABLE order_leaves");
+  std::vector<Incident> again{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  ExtendToMechanisms(connection_, again, IncidentConfig{}, {"region", "store_type"},
+                     AddDays(FIRST, 59), &reuse, nullptr);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1].slices[0].slice, first[1].slices[0].slice);
+  EXPECT_EQ(again[1].slices[0].delta, first[1].slices[0].delta);
+  EXPECT_EQ(again[1].slices[0].contribution, first[1].slices[0].contribution);
+
+  // Only the restaurants fell: one incident, theirs.
+  BuildLeaves({{"seattle", "restaurant", -3.0, 3.0}});
+  const auto alone = Extend("region=seattle", "region=seattle");
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0].slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+
+  // Off (extent_rest_fell_z 1000): the rest is left out, as before.
+  BuildLeaves({{"seattle", "", -3.0, 0.0}, {"seattle", "restaurant", -3.0, 3.0}});
+  IncidentConfig off;
+  off.extent_rest_fell_z = 1000;
+  EXPECT_EQ(Extend("region=seattle", "region=seattle", off).size(), 1u);
+}
+
 TEST_F(MechanismExtentTest, AnotherIncidentsOrdersAreNotTheRestMoving) {
   // Prep waits rose in all grocery (an incident of its own) and in Seattle's restaurants. Without
   // the grocery incident's orders, the rest of Seattle did not move: the restaurants stay.
