@@ -2179,10 +2179,12 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable,
                                      const std::vector<LoggedChange>& changes,
-                                     RemainderDays* remainders, MechanismSearch* mechanisms) {
+                                     RemainderDays* remainders, MechanismSearch* mechanisms,
+                                     const std::function<void()>& detected) {
   const Cube cube = LoadCube(slice_cube);
   std::vector<Alert> alerts =
       DetectAlertsIn(cube, registry, config, unavailable, changes, mechanisms);
+  if (detected) detected();
   // The marketplace's mean orders per day: slice `all` over its dates.
   double daily_orders = 0.0;
   if (slice_cube.RowCount() > 0) {

@@ -287,14 +287,16 @@ struct MechanismSearch;
 //! `unavailable` (the data cannot support them, metrics::UnavailableMetrics) are not detected on.
 //! With `remainders`, the sums the explained-away tests read from `order_leaves` are taken from
 //! and recorded in it (RemainderDays); with `mechanisms`, the mechanism search's windows
-//! (MechanismSearch).
+//! (MechanismSearch). `detected`, when given, is called once every series is tested, before the
+//! alerts are merged: the part of detection that keeps every core busy is over.
 std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const storage::Table& slice_cube,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable = {},
                                      const std::vector<LoggedChange>& changes = {},
                                      RemainderDays* remainders = nullptr,
-                                     MechanismSearch* mechanisms = nullptr);
+                                     MechanismSearch* mechanisms = nullptr,
+                                     const std::function<void()>& detected = {});
 
 //! Every significant regression of every slice and metric of `slice_cube` but the `unavailable`
 //! ones, before merging.
