@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "common/error.hpp"
+#include "common/zeroed_array.hpp"
 #include "detect/registry.hpp"
 #include "detect/series_stats.hpp"
 #include "localize/localizer.hpp"
@@ -117,10 +118,10 @@ constexpr metrics::MetricDefinition QUOTE_SHORTFALL{
 // on a day with deliveries when the data has it.
 constexpr std::string_view QUOTE_STAGE_SUMS[] = {"assign_delay_sum", "prep_wait_sum", "travel_sum"};
 
-// Daily sums of one slice, one vector per cube column, indexed by day from the first cube date.
+// Daily sums of one slice, one series per cube column, indexed by day from the first cube date.
 struct SliceSeries {
   Slice slice;
-  std::vector<std::vector<double>> sums;
+  std::vector<std::span<const double>> sums;  // into the cube's `values`
 };
 
 struct Cube {
@@ -128,6 +129,9 @@ struct Cube {
   size_t days = 0;
   std::vector<std::string> columns;
   std::vector<SliceSeries> slices;
+  // Every slice's series, one after the other (tens of MB at 1M orders: one mapping rather than
+  // a vector per series).
+  ZeroedArray values;
 
   size_t Column(std::string_view name) const {
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -136,12 +140,13 @@ struct Cube {
     throw InternalError("cube column '{}' is not loaded", name);
   }
 
-  // The column's daily sums in `series`, or nullptr when the cube lacks that column.
-  const std::vector<double>* Find(const SliceSeries& series, std::string_view name) const {
+  // The column's daily sums in `series`, or nullopt when the cube lacks that column.
+  std::optional<std::span<const double>> Find(const SliceSeries& series,
+                                              std::string_view name) const {
     for (size_t i = 0; i < columns.size(); ++i) {
-      if (columns[i] == name) return &series.sums[i];
+      if (columns[i] == name) return series.sums[i];
     }
-    return nullptr;
+    return std::nullopt;
   }
 };
 
@@ -184,9 +189,7 @@ Cube LoadCube(const storage::Table& table) {
     const auto [at, added] = index_of.try_emplace(text, cube.slices.size());
     if (added) {
       texts.push_back(text);
-      SliceSeries series{Slice::Parse(text), {}};
-      series.sums.assign(cube.columns.size(), std::vector<double>(cube.days, 0.0));
-      cube.slices.push_back(std::move(series));
+      cube.slices.push_back({Slice::Parse(text), {}});
     }
     return at->second;
   };
@@ -232,11 +235,21 @@ Cube LoadCube(const storage::Table& table) {
   for (size_t row = 0; row < rows; ++row) {
     row_day[row] = static_cast<size_t>(dates[row] - *min_date);
   }
+  // Slice s's series of column c at (s x columns + c) x days.
+  const size_t width = cube.columns.size();
+  cube.values = ZeroedArray(cube.slices.size() * width * cube.days);
+  for (size_t s = 0; s < cube.slices.size(); ++s) {
+    auto& sums = cube.slices[s].sums;
+    sums.reserve(width);
+    for (size_t c = 0; c < width; ++c) {
+      sums.emplace_back(cube.values.Part((s * width + c) * cube.days, cube.days));
+    }
+  }
   for (size_t s = 0; s < cube.slices.size(); ++s) {
     const std::span<const size_t> own(grouped.data() + begin[s], begin[s + 1] - begin[s]);
     for (size_t c = 0; c < value_columns.size(); ++c) {
       const storage::Column& column = *value_columns[c];
-      double* const out = cube.slices[s].sums[c].data();
+      double* const out = cube.values.Data() + (s * width + c) * cube.days;
       const bool nulls = !column.valid.empty();
       if (column.type == storage::ColumnType::DOUBLE) {
         for (const size_t row : own) {
@@ -330,8 +343,8 @@ bool PassesScreen(const std::vector<double>& observed, double sigma, double sign
   return false;
 }
 
-double RatioOf(const std::vector<double>& numerator, const std::vector<double>& denominator,
-               size_t begin, size_t end) {
+double RatioOf(std::span<const double> numerator, std::span<const double> denominator, size_t begin,
+               size_t end) {
   double num = 0;
   double den = 0;
   for (size_t i = begin; i < end; ++i) {
@@ -464,7 +477,7 @@ class RatioPrefix {
     double Ratio() const { return den > 0 ? num / den : NaN; }
   };
 
-  RatioPrefix(const std::vector<double>& numerator, const std::vector<double>& denominator)
+  RatioPrefix(std::span<const double> numerator, std::span<const double> denominator)
       : sums_(numerator.size() + 1) {
     for (size_t i = 0; i < numerator.size(); ++i) {
       Sums next = sums_[i];
@@ -1066,7 +1079,8 @@ bool Implies(const Cube& cube, const SliceIndex& index, size_t orders, const Pai
   if (!narrower.emplace(dimension, value).second) return false;
   const SliceSeries* wide = SeriesOf(cube, index, within);
   const SliceSeries* narrow = SeriesOf(cube, index, narrower);
-  return wide != nullptr && narrow != nullptr && wide->sums[orders] == narrow->sums[orders];
+  return wide != nullptr && narrow != nullptr &&
+         std::ranges::equal(wide->sums[orders], narrow->sums[orders]);
 }
 
 // Whether some pair of `pairs` but `skip` (or no pair: every order) implies `dimension` = `value`.
@@ -1147,7 +1161,7 @@ std::optional<SliceRemainder> RemainderOf(const Cube& cube, const SliceIndex& in
     const SliceSeries* series = SeriesOf(cube, index, reduced);
     if (series == nullptr) return false;
     for (size_t c = 0; c < outputs.size(); ++c) {
-      const std::vector<double>& sums = series->sums[at[c]];
+      const std::span<const double> sums = series->sums[at[c]];
       std::vector<double>& output = *outputs[c];
       for (size_t day = 0; day < cube.days; ++day) output[day] += sign * sums[day];
     }
@@ -1422,14 +1436,13 @@ double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
 }
 
 std::vector<Alert> DetectMechanisms(
-    const Slice& slice, Date first,
-    const std::function<const std::vector<double>*(std::string_view column)>& sums,
-    const IncidentConfig& config, const std::vector<std::string>& unavailable,
-    std::span<const LoggedChange> changes, const KnownWindows* known,
+    const Slice& slice, Date first, const DailySumsOf& sums, const IncidentConfig& config,
+    const std::vector<std::string>& unavailable, std::span<const LoggedChange> changes,
+    const KnownWindows* known,
     std::vector<std::pair<std::string_view, MechanismWindow>>* strongest) {
-  const std::vector<double>* orders = sums("orders");
-  const std::vector<double>* cx_sum = sums("cx_sum");
-  if (orders == nullptr || cx_sum == nullptr) return {};
+  const std::optional<std::span<const double>> orders = sums("orders");
+  const std::optional<std::span<const double>> cx_sum = sums("cx_sum");
+  if (!orders || !cx_sum) return {};
   const size_t n = orders->size();
   const RatioPrefix cx(*cx_sum, *orders);
   struct Found {
@@ -1440,9 +1453,9 @@ std::vector<Alert> DetectMechanisms(
   for (const auto name : MECHANISM_METRICS) {
     if (std::find(unavailable.begin(), unavailable.end(), name) != unavailable.end()) continue;
     const auto& metric = MechanismMetric(name);
-    const std::vector<double>* numerator = sums(metric.numerator);
-    const std::vector<double>* denominator = sums(metric.denominator);
-    if (numerator == nullptr || denominator == nullptr) continue;
+    const std::optional<std::span<const double>> numerator = sums(metric.numerator);
+    const std::optional<std::span<const double>> denominator = sums(metric.denominator);
+    if (!numerator || !denominator) continue;
     const RatioPrefix prefix(*numerator, *denominator);
     const double sign = metric.higher_is_better ? -1.0 : 1.0;
     MechanismWindow best;

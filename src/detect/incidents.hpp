@@ -375,11 +375,13 @@ struct KnownWindows {
 //! are searched (StrongestMechanismWindow with a known window). `strongest`, when given,
 //! receives each metric's strongest window when it reaches mechanism_z (what a later refresh
 //! takes as known).
+//! A slice's daily sums of a column by its name, nullopt when there are none.
+using DailySumsOf = std::function<std::optional<std::span<const double>>(std::string_view column)>;
+
 std::vector<Alert> DetectMechanisms(
-    const Slice& slice, Date first,
-    const std::function<const std::vector<double>*(std::string_view column)>& sums,
-    const IncidentConfig& config, const std::vector<std::string>& unavailable = {},
-    std::span<const LoggedChange> changes = {}, const KnownWindows* known = nullptr,
+    const Slice& slice, Date first, const DailySumsOf& sums, const IncidentConfig& config,
+    const std::vector<std::string>& unavailable = {}, std::span<const LoggedChange> changes = {},
+    const KnownWindows* known = nullptr,
     std::vector<std::pair<std::string_view, MechanismWindow>>* strongest = nullptr);
 
 //! The strongest mechanism windows of every slice of one analysis's cube that reached
