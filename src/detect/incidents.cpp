@@ -2364,6 +2364,95 @@ std::string RemainderKey(const Slice& slice, const std::vector<Slice>& others,
   return fmt::format("{}|{}", SliceConditionWithout(slice, others), mechanism);
 }
 
+namespace {
+
+// The per-day sums of `slice` without `others` in `leaves` (leaf rows as read from a relation of
+// leaves: its dimensions as text), as the query of RemainderOfDays sums them: a day per distinct
+// order_date, each sum over the matching rows in their order (DuckDB's sum of DOUBLE adds them
+// one by one, of integers exactly) and then a DOUBLE. Nullopt when a column the query names is
+// missing or of another type than the leaves' (the query answers then).
+std::optional<std::vector<RemainderDay>> RemainderInRows(const storage::Table& leaves,
+                                                         const Slice& slice,
+                                                         const std::vector<Slice>& others,
+                                                         const metrics::MetricDefinition* metric) {
+  using storage::ColumnType;
+  // A slice's pairs as (column, value); a dimension's NULL reads 'unknown' (SliceCondition).
+  using Test = std::vector<std::pair<const storage::Column*, std::string_view>>;
+  const auto test_of = [&](const Slice& of) -> std::optional<Test> {
+    Test test;
+    for (const auto& [name, value] : of.Pairs()) {
+      const storage::Column* column = leaves.Find(name);
+      if (column == nullptr || column->type != ColumnType::VARCHAR) return std::nullopt;
+      test.emplace_back(column, value);
+    }
+    return test;
+  };
+  const auto holds = [](const Test& test, size_t row) {
+    for (const auto& [column, value] : test) {
+      if ((column->IsNull(row) ? std::string_view("unknown") : column->StringAt(row)) != value) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const std::optional<Test> own = test_of(slice);
+  if (!own) return std::nullopt;
+  std::vector<Test> excluded;
+  for (const Slice& other : others) {
+    std::optional<Test> test = test_of(other);
+    if (!test) return std::nullopt;
+    excluded.push_back(std::move(*test));
+  }
+  const storage::Column* day = leaves.Find("order_date");
+  if (day == nullptr || day->type != ColumnType::DATE) return std::nullopt;
+  std::vector<const storage::Column*> summed{leaves.Find("cx_sum"), leaves.Find("orders")};
+  if (metric != nullptr) {
+    summed.push_back(leaves.Find(metric->numerator));
+    summed.push_back(leaves.Find(metric->denominator));
+  }
+  for (const storage::Column* column : summed) {
+    if (column == nullptr ||
+        (column->type != ColumnType::DOUBLE && column->type != ColumnType::BIGINT &&
+         column->type != ColumnType::INTEGER)) {
+      return std::nullopt;
+    }
+  }
+  struct Sums {
+    double real[4] = {0, 0, 0, 0};
+    __int128 whole[4] = {0, 0, 0, 0};
+  };
+  std::map<int64_t, Sums> by_day;
+  for (size_t row = 0; row < leaves.RowCount(); ++row) {
+    if (day->IsNull(row) || !holds(*own, row)) continue;
+    if (std::any_of(excluded.begin(), excluded.end(),
+                    [&](const Test& test) { return holds(test, row); })) {
+      continue;
+    }
+    Sums& sums = by_day[day->ints[row]];
+    for (size_t c = 0; c < summed.size(); ++c) {
+      const storage::Column& column = *summed[c];
+      if (column.IsNull(row)) continue;
+      if (column.type == ColumnType::DOUBLE) {
+        sums.real[c] += column.doubles[row];
+      } else {
+        sums.whole[c] += column.ints[row];
+      }
+    }
+  }
+  std::vector<RemainderDay> out;
+  for (const auto& [date, sums] : by_day) {
+    double value[4] = {0, 0, 0, 0};
+    for (size_t c = 0; c < summed.size(); ++c) {
+      value[c] =
+          summed[c]->type == ColumnType::DOUBLE ? sums.real[c] : static_cast<double>(sums.whole[c]);
+    }
+    out.push_back({static_cast<int32_t>(date), value[0], value[1], value[2], value[3]});
+  }
+  return out;
+}
+
+}  // namespace
+
 SliceRemainder RemainderOfDays(storage::Connection& connection, const Slice& slice,
                                const std::vector<Slice>& others, std::string_view mechanism,
                                Date first, size_t days, RemainderDays& kept) {
@@ -2372,23 +2461,45 @@ SliceRemainder RemainderOfDays(storage::Connection& connection, const Slice& sli
   const bool reuse = stored != kept.stored.end() && !kept.changed_leaves.empty();
   const metrics::MetricDefinition* metric =
       mechanism.empty() ? nullptr : &MechanismMetric(mechanism);
-  const std::string mechanism_sums =
-      metric == nullptr
-          ? std::string("0.0::DOUBLE AS mechanism_num, 0.0::DOUBLE AS mechanism_den")
-          : fmt::format("sum({})::DOUBLE AS mechanism_num, sum({})::DOUBLE AS mechanism_den",
-                        storage::SqlIdentifier(metric->numerator),
-                        storage::SqlIdentifier(metric->denominator));
-  // Per day, as RemainderInLeaves sums them.
-  const storage::Table table = connection.Query(fmt::format(
-      "SELECT order_date::DATE AS day, sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den, {} "
-      "FROM {} WHERE {} GROUP BY 1",
-      mechanism_sums, reuse ? kept.changed_leaves : "order_leaves",
-      SliceConditionWithout(slice, others)));
   std::vector<RemainderDay> rows = reuse ? stored->second : std::vector<RemainderDay>{};
-  for (size_t row = 0; row < table.RowCount(); ++row) {
-    rows.push_back({static_cast<int32_t>(table.Get("day").ints[row]), table.Get("num").doubles[row],
-                    table.Get("den").doubles[row], table.Get("mechanism_num").doubles[row],
-                    table.Get("mechanism_den").doubles[row]});
+  // The changed days' sums from their leaves in memory, else (and for a remainder stored for no
+  // day) by a query.
+  std::optional<std::vector<RemainderDay>> changed;
+  if (reuse) {
+    if (!kept.changed_rows) {
+      try {
+        kept.changed_rows = std::make_shared<const storage::Table>(
+            connection.Query(fmt::format("SELECT * FROM {}", kept.changed_leaves)));
+      } catch (const Error& failure) {
+        // A column the reader does not hold: no rows in memory, every remainder queried.
+        spdlog::debug("incidents: the changed days' leaves are queried per remainder: {}",
+                      failure.what());
+        kept.changed_rows = std::make_shared<const storage::Table>();
+      }
+    }
+    changed = RemainderInRows(*kept.changed_rows, slice, others, metric);
+  }
+  if (changed) {
+    rows.insert(rows.end(), changed->begin(), changed->end());
+  } else {
+    const std::string mechanism_sums =
+        metric == nullptr
+            ? std::string("0.0::DOUBLE AS mechanism_num, 0.0::DOUBLE AS mechanism_den")
+            : fmt::format("sum({})::DOUBLE AS mechanism_num, sum({})::DOUBLE AS mechanism_den",
+                          storage::SqlIdentifier(metric->numerator),
+                          storage::SqlIdentifier(metric->denominator));
+    // Per day, as RemainderInLeaves sums them.
+    const storage::Table table = connection.Query(fmt::format(
+        "SELECT order_date::DATE AS day, sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den, "
+        "{} FROM {} WHERE {} GROUP BY 1",
+        mechanism_sums, reuse ? kept.changed_leaves : "order_leaves",
+        SliceConditionWithout(slice, others)));
+    for (size_t row = 0; row < table.RowCount(); ++row) {
+      rows.push_back({static_cast<int32_t>(table.Get("day").ints[row]),
+                      table.Get("num").doubles[row], table.Get("den").doubles[row],
+                      table.Get("mechanism_num").doubles[row],
+                      table.Get("mechanism_den").doubles[row]});
+    }
   }
   std::sort(rows.begin(), rows.end(),
             [](const RemainderDay& a, const RemainderDay& b) { return a.day < b.day; });

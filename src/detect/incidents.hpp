@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -488,6 +489,10 @@ struct RemainderDays {
   //! The relation holding the leaves of exactly the changed days (every day not in `stored`);
   //! empty when nothing stored is reused.
   std::string changed_leaves;
+  //! Its rows, read once by the first remainder that takes stored sums (a few thousand for a
+  //! day at 1M orders): every later one sums its changed days from them, rather than by a query
+  //! each (about a millisecond apiece, 25 of them in the 1M refresh).
+  std::shared_ptr<const storage::Table> changed_rows;
   //! Filled by BuildIncidents: every remainder it read from the leaves, by key, all its days in
   //! date order (what a later refresh reuses).
   std::map<std::string, std::vector<RemainderDay>> read;
