@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "common/error.hpp"
+#include "common/zeroed_array.hpp"
 #include "detect/registry.hpp"
 #include "detect/series_stats.hpp"
 #include "localize/localizer.hpp"
@@ -117,10 +118,10 @@ constexpr metrics::MetricDefinition QUOTE_SHORTFALL{
 // on a day with deliveries when the data has it.
 constexpr std::string_view QUOTE_STAGE_SUMS[] = {"assign_delay_sum", "prep_wait_sum", "travel_sum"};
 
-// Daily sums of one slice, one vector per cube column, indexed by day from the first cube date.
+// Daily sums of one slice, one series per cube column, indexed by day from the first cube date.
 struct SliceSeries {
   Slice slice;
-  std::vector<std::vector<double>> sums;
+  std::vector<std::span<const double>> sums;  // into the cube's `values`
 };
 
 struct Cube {
@@ -128,6 +129,9 @@ struct Cube {
   size_t days = 0;
   std::vector<std::string> columns;
   std::vector<SliceSeries> slices;
+  // Every slice's series, one after the other (tens of MB at 1M orders: one mapping rather than
+  // a vector per series).
+  ZeroedArray values;
 
   size_t Column(std::string_view name) const {
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -136,12 +140,13 @@ struct Cube {
     throw InternalError("cube column '{}' is not loaded", name);
   }
 
-  // The column's daily sums in `series`, or nullptr when the cube lacks that column.
-  const std::vector<double>* Find(const SliceSeries& series, std::string_view name) const {
+  // The column's daily sums in `series`, or nullopt when the cube lacks that column.
+  std::optional<std::span<const double>> Find(const SliceSeries& series,
+                                              std::string_view name) const {
     for (size_t i = 0; i < columns.size(); ++i) {
-      if (columns[i] == name) return &series.sums[i];
+      if (columns[i] == name) return series.sums[i];
     }
-    return nullptr;
+    return std::nullopt;
   }
 };
 
@@ -184,9 +189,7 @@ Cube LoadCube(const storage::Table& table) {
     const auto [at, added] = index_of.try_emplace(text, cube.slices.size());
     if (added) {
       texts.push_back(text);
-      SliceSeries series{Slice::Parse(text), {}};
-      series.sums.assign(cube.columns.size(), std::vector<double>(cube.days, 0.0));
-      cube.slices.push_back(std::move(series));
+      cube.slices.push_back({Slice::Parse(text), {}});
     }
     return at->second;
   };
@@ -232,11 +235,21 @@ Cube LoadCube(const storage::Table& table) {
   for (size_t row = 0; row < rows; ++row) {
     row_day[row] = static_cast<size_t>(dates[row] - *min_date);
   }
+  // Slice s's series of column c at (s x columns + c) x days.
+  const size_t width = cube.columns.size();
+  cube.values = ZeroedArray(cube.slices.size() * width * cube.days);
+  for (size_t s = 0; s < cube.slices.size(); ++s) {
+    auto& sums = cube.slices[s].sums;
+    sums.reserve(width);
+    for (size_t c = 0; c < width; ++c) {
+      sums.emplace_back(cube.values.Part((s * width + c) * cube.days, cube.days));
+    }
+  }
   for (size_t s = 0; s < cube.slices.size(); ++s) {
     const std::span<const size_t> own(grouped.data() + begin[s], begin[s + 1] - begin[s]);
     for (size_t c = 0; c < value_columns.size(); ++c) {
       const storage::Column& column = *value_columns[c];
-      double* const out = cube.slices[s].sums[c].data();
+      double* const out = cube.values.Data() + (s * width + c) * cube.days;
       const bool nulls = !column.valid.empty();
       if (column.type == storage::ColumnType::DOUBLE) {
         for (const size_t row : own) {
@@ -330,8 +343,8 @@ bool PassesScreen(const std::vector<double>& observed, double sigma, double sign
   return false;
 }
 
-double RatioOf(const std::vector<double>& numerator, const std::vector<double>& denominator,
-               size_t begin, size_t end) {
+double RatioOf(std::span<const double> numerator, std::span<const double> denominator, size_t begin,
+               size_t end) {
   double num = 0;
   double den = 0;
   for (size_t i = begin; i < end; ++i) {
@@ -464,7 +477,7 @@ class RatioPrefix {
     double Ratio() const { return den > 0 ? num / den : NaN; }
   };
 
-  RatioPrefix(const std::vector<double>& numerator, const std::vector<double>& denominator)
+  RatioPrefix(std::span<const double> numerator, std::span<const double> denominator)
       : sums_(numerator.size() + 1) {
     for (size_t i = 0; i < numerator.size(); ++i) {
       Sums next = sums_[i];
@@ -1066,7 +1079,8 @@ bool Implies(const Cube& cube, const SliceIndex& index, size_t orders, const Pai
   if (!narrower.emplace(dimension, value).second) return false;
   const SliceSeries* wide = SeriesOf(cube, index, within);
   const SliceSeries* narrow = SeriesOf(cube, index, narrower);
-  return wide != nullptr && narrow != nullptr && wide->sums[orders] == narrow->sums[orders];
+  return wide != nullptr && narrow != nullptr &&
+         std::ranges::equal(wide->sums[orders], narrow->sums[orders]);
 }
 
 // Whether some pair of `pairs` but `skip` (or no pair: every order) implies `dimension` = `value`.
@@ -1147,7 +1161,7 @@ std::optional<SliceRemainder> RemainderOf(const Cube& cube, const SliceIndex& in
     const SliceSeries* series = SeriesOf(cube, index, reduced);
     if (series == nullptr) return false;
     for (size_t c = 0; c < outputs.size(); ++c) {
-      const std::vector<double>& sums = series->sums[at[c]];
+      const std::span<const double> sums = series->sums[at[c]];
       std::vector<double>& output = *outputs[c];
       for (size_t day = 0; day < cube.days; ++day) output[day] += sign * sums[day];
     }
@@ -1426,14 +1440,13 @@ double MechanismZ(std::string_view metric, const std::vector<double>& numerator,
 }
 
 std::vector<Alert> DetectMechanisms(
-    const Slice& slice, Date first,
-    const std::function<const std::vector<double>*(std::string_view column)>& sums,
-    const IncidentConfig& config, const std::vector<std::string>& unavailable,
-    std::span<const LoggedChange> changes, const KnownWindows* known,
+    const Slice& slice, Date first, const DailySumsOf& sums, const IncidentConfig& config,
+    const std::vector<std::string>& unavailable, std::span<const LoggedChange> changes,
+    const KnownWindows* known,
     std::vector<std::pair<std::string_view, MechanismWindow>>* strongest) {
-  const std::vector<double>* orders = sums("orders");
-  const std::vector<double>* cx_sum = sums("cx_sum");
-  if (orders == nullptr || cx_sum == nullptr) return {};
+  const std::optional<std::span<const double>> orders = sums("orders");
+  const std::optional<std::span<const double>> cx_sum = sums("cx_sum");
+  if (!orders || !cx_sum) return {};
   const size_t n = orders->size();
   const RatioPrefix cx(*cx_sum, *orders);
   struct Found {
@@ -1444,9 +1457,9 @@ std::vector<Alert> DetectMechanisms(
   for (const auto name : MECHANISM_METRICS) {
     if (std::find(unavailable.begin(), unavailable.end(), name) != unavailable.end()) continue;
     const auto& metric = MechanismMetric(name);
-    const std::vector<double>* numerator = sums(metric.numerator);
-    const std::vector<double>* denominator = sums(metric.denominator);
-    if (numerator == nullptr || denominator == nullptr) continue;
+    const std::optional<std::span<const double>> numerator = sums(metric.numerator);
+    const std::optional<std::span<const double>> denominator = sums(metric.denominator);
+    if (!numerator || !denominator) continue;
     const RatioPrefix prefix(*numerator, *denominator);
     const double sign = metric.higher_is_better ? -1.0 : 1.0;
     MechanismWindow best;
@@ -2183,10 +2196,12 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
                                      const DetectorRegistry& registry, const IncidentConfig& config,
                                      const std::vector<std::string>& unavailable,
                                      const std::vector<LoggedChange>& changes,
-                                     RemainderDays* remainders, MechanismSearch* mechanisms) {
+                                     RemainderDays* remainders, MechanismSearch* mechanisms,
+                                     const std::function<void()>& detected) {
   const Cube cube = LoadCube(slice_cube);
   std::vector<Alert> alerts =
       DetectAlertsIn(cube, registry, config, unavailable, changes, mechanisms);
+  if (detected) detected();
   // The marketplace's mean orders per day: slice `all` over its dates.
   double daily_orders = 0.0;
   if (slice_cube.RowCount() > 0) {
@@ -2353,6 +2368,95 @@ std::string RemainderKey(const Slice& slice, const std::vector<Slice>& others,
   return fmt::format("{}|{}", SliceConditionWithout(slice, others), mechanism);
 }
 
+namespace {
+
+// The per-day sums of `slice` without `others` in `leaves` (leaf rows as read from a relation of
+// leaves: its dimensions as text), as the query of RemainderOfDays sums them: a day per distinct
+// order_date, each sum over the matching rows in their order (DuckDB's sum of DOUBLE adds them
+// one by one, of integers exactly) and then a DOUBLE. Nullopt when a column the query names is
+// missing or of another type than the leaves' (the query answers then).
+std::optional<std::vector<RemainderDay>> RemainderInRows(const storage::Table& leaves,
+                                                         const Slice& slice,
+                                                         const std::vector<Slice>& others,
+                                                         const metrics::MetricDefinition* metric) {
+  using storage::ColumnType;
+  // A slice's pairs as (column, value); a dimension's NULL reads 'unknown' (SliceCondition).
+  using Test = std::vector<std::pair<const storage::Column*, std::string_view>>;
+  const auto test_of = [&](const Slice& of) -> std::optional<Test> {
+    Test test;
+    for (const auto& [name, value] : of.Pairs()) {
+      const storage::Column* column = leaves.Find(name);
+      if (column == nullptr || column->type != ColumnType::VARCHAR) return std::nullopt;
+      test.emplace_back(column, value);
+    }
+    return test;
+  };
+  const auto holds = [](const Test& test, size_t row) {
+    for (const auto& [column, value] : test) {
+      if ((column->IsNull(row) ? std::string_view("unknown") : column->StringAt(row)) != value) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const std::optional<Test> own = test_of(slice);
+  if (!own) return std::nullopt;
+  std::vector<Test> excluded;
+  for (const Slice& other : others) {
+    std::optional<Test> test = test_of(other);
+    if (!test) return std::nullopt;
+    excluded.push_back(std::move(*test));
+  }
+  const storage::Column* day = leaves.Find("order_date");
+  if (day == nullptr || day->type != ColumnType::DATE) return std::nullopt;
+  std::vector<const storage::Column*> summed{leaves.Find("cx_sum"), leaves.Find("orders")};
+  if (metric != nullptr) {
+    summed.push_back(leaves.Find(metric->numerator));
+    summed.push_back(leaves.Find(metric->denominator));
+  }
+  for (const storage::Column* column : summed) {
+    if (column == nullptr ||
+        (column->type != ColumnType::DOUBLE && column->type != ColumnType::BIGINT &&
+         column->type != ColumnType::INTEGER)) {
+      return std::nullopt;
+    }
+  }
+  struct Sums {
+    double real[4] = {0, 0, 0, 0};
+    __int128 whole[4] = {0, 0, 0, 0};
+  };
+  std::map<int64_t, Sums> by_day;
+  for (size_t row = 0; row < leaves.RowCount(); ++row) {
+    if (day->IsNull(row) || !holds(*own, row)) continue;
+    if (std::any_of(excluded.begin(), excluded.end(),
+                    [&](const Test& test) { return holds(test, row); })) {
+      continue;
+    }
+    Sums& sums = by_day[day->ints[row]];
+    for (size_t c = 0; c < summed.size(); ++c) {
+      const storage::Column& column = *summed[c];
+      if (column.IsNull(row)) continue;
+      if (column.type == ColumnType::DOUBLE) {
+        sums.real[c] += column.doubles[row];
+      } else {
+        sums.whole[c] += column.ints[row];
+      }
+    }
+  }
+  std::vector<RemainderDay> out;
+  for (const auto& [date, sums] : by_day) {
+    double value[4] = {0, 0, 0, 0};
+    for (size_t c = 0; c < summed.size(); ++c) {
+      value[c] =
+          summed[c]->type == ColumnType::DOUBLE ? sums.real[c] : static_cast<double>(sums.whole[c]);
+    }
+    out.push_back({static_cast<int32_t>(date), value[0], value[1], value[2], value[3]});
+  }
+  return out;
+}
+
+}  // namespace
+
 SliceRemainder RemainderOfDays(storage::Connection& connection, const Slice& slice,
                                const std::vector<Slice>& others, std::string_view mechanism,
                                Date first, size_t days, RemainderDays& kept) {
@@ -2361,23 +2465,45 @@ SliceRemainder RemainderOfDays(storage::Connection& connection, const Slice& sli
   const bool reuse = stored != kept.stored.end() && !kept.changed_leaves.empty();
   const metrics::MetricDefinition* metric =
       mechanism.empty() ? nullptr : &MechanismMetric(mechanism);
-  const std::string mechanism_sums =
-      metric == nullptr
-          ? std::string("0.0::DOUBLE AS mechanism_num, 0.0::DOUBLE AS mechanism_den")
-          : fmt::format("sum({})::DOUBLE AS mechanism_num, sum({})::DOUBLE AS mechanism_den",
-                        storage::SqlIdentifier(metric->numerator),
-                        storage::SqlIdentifier(metric->denominator));
-  // Per day, as RemainderInLeaves sums them.
-  const storage::Table table = connection.Query(fmt::format(
-      "SELECT order_date::DATE AS day, sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den, {} "
-      "FROM {} WHERE {} GROUP BY 1",
-      mechanism_sums, reuse ? kept.changed_leaves : "order_leaves",
-      SliceConditionWithout(slice, others)));
   std::vector<RemainderDay> rows = reuse ? stored->second : std::vector<RemainderDay>{};
-  for (size_t row = 0; row < table.RowCount(); ++row) {
-    rows.push_back({static_cast<int32_t>(table.Get("day").ints[row]), table.Get("num").doubles[row],
-                    table.Get("den").doubles[row], table.Get("mechanism_num").doubles[row],
-                    table.Get("mechanism_den").doubles[row]});
+  // The changed days' sums from their leaves in memory, else (and for a remainder stored for no
+  // day) by a query.
+  std::optional<std::vector<RemainderDay>> changed;
+  if (reuse) {
+    if (!kept.changed_rows) {
+      try {
+        kept.changed_rows = std::make_shared<const storage::Table>(
+            connection.Query(fmt::format("SELECT * FROM {}", kept.changed_leaves)));
+      } catch (const Error& failure) {
+        // A column the reader does not hold: no rows in memory, every remainder queried.
+        spdlog::debug("incidents: the changed days' leaves are queried per remainder: {}",
+                      failure.what());
+        kept.changed_rows = std::make_shared<const storage::Table>();
+      }
+    }
+    changed = RemainderInRows(*kept.changed_rows, slice, others, metric);
+  }
+  if (changed) {
+    rows.insert(rows.end(), changed->begin(), changed->end());
+  } else {
+    const std::string mechanism_sums =
+        metric == nullptr
+            ? std::string("0.0::DOUBLE AS mechanism_num, 0.0::DOUBLE AS mechanism_den")
+            : fmt::format("sum({})::DOUBLE AS mechanism_num, sum({})::DOUBLE AS mechanism_den",
+                          storage::SqlIdentifier(metric->numerator),
+                          storage::SqlIdentifier(metric->denominator));
+    // Per day, as RemainderInLeaves sums them.
+    const storage::Table table = connection.Query(fmt::format(
+        "SELECT order_date::DATE AS day, sum(cx_sum)::DOUBLE AS num, sum(orders)::DOUBLE AS den, "
+        "{} FROM {} WHERE {} GROUP BY 1",
+        mechanism_sums, reuse ? kept.changed_leaves : "order_leaves",
+        SliceConditionWithout(slice, others)));
+    for (size_t row = 0; row < table.RowCount(); ++row) {
+      rows.push_back({static_cast<int32_t>(table.Get("day").ints[row]),
+                      table.Get("num").doubles[row], table.Get("den").doubles[row],
+                      table.Get("mechanism_num").doubles[row],
+                      table.Get("mechanism_den").doubles[row]});
+    }
   }
   std::sort(rows.begin(), rows.end(),
             [](const RemainderDay& a, const RemainderDay& b) { return a.day < b.day; });

@@ -111,12 +111,7 @@ std::string ProgramKey() {
 }
 
 bool HasPreviousTable(storage::Connection& connection, const std::string& table) {
-  return connection
-             .Query(fmt::format("SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = "
-                                "'{}' AND table_name = {}",
-                                PREVIOUS, storage::SqlLiteral(table)))
-             .Get("n")
-             .ints.at(0) > 0;
+  return connection.HasTable(PREVIOUS, table);
 }
 
 std::string DateList(const std::vector<Date>& days) {

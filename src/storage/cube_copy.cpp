@@ -178,11 +178,12 @@ std::string CubeCopyPath(const std::string& data_dir) {
 }
 
 CubeCopyWriter::CubeCopyWriter(const std::string& data_dir, const Table& cube,
-                               std::string generation)
-    : path_(CubeCopyPath(data_dir)), temporary_(TemporaryPathFor(path_)) {
+                               std::string generation, bool held)
+    : path_(CubeCopyPath(data_dir)), temporary_(TemporaryPathFor(path_)), release_(!held) {
   // A killed run (kill -9 runs no clean-up) leaves its temporary copy.
   RemoveStaleTemporaries(path_);
   writer_ = std::thread([this, &cube, generation = std::move(generation)] {
+    release_.Wait();
     const auto started = std::chrono::steady_clock::now();
     try {
       failure_ = WriteCopy(temporary_, cube, generation);
@@ -197,12 +198,14 @@ CubeCopyWriter::CubeCopyWriter(const std::string& data_dir, const Table& cube,
 }
 
 CubeCopyWriter::~CubeCopyWriter() {
+  release_.Open();
   if (writer_.joinable()) writer_.join();
   if (!committed_) RemoveQuietly(temporary_);
 }
 
 void CubeCopyWriter::Commit() {
   if (committed_) return;
+  release_.Open();
   writer_.join();
   committed_ = true;
   if (failure_.empty()) {

@@ -4,6 +4,7 @@
 #include <string>
 #include <thread>
 
+#include "common/gate.hpp"
 #include "storage/table.hpp"
 
 namespace cxagent::storage {
@@ -31,7 +32,9 @@ class CubeCopyWriter {
   //! Starts writing `cube` (which must not change until Commit or destruction) with
   //! `generation` for the results of `data_dir`. A cube the copy cannot hold (a NULL, a column
   //! of text not dictionary-coded) is not written: Commit then only removes a stale copy.
-  CubeCopyWriter(const std::string& data_dir, const Table& cube, std::string generation);
+  //! `held`: the writing thread waits for Release (or Commit) before it starts.
+  CubeCopyWriter(const std::string& data_dir, const Table& cube, std::string generation,
+                 bool held = false);
   ~CubeCopyWriter();
   CubeCopyWriter(const CubeCopyWriter&) = delete;
   CubeCopyWriter& operator=(const CubeCopyWriter&) = delete;
@@ -40,10 +43,13 @@ class CubeCopyWriter {
   //! stored copy (of the results being replaced) instead. Never throws: without a copy a refresh
   //! reads the results' table. Call it after the results were renamed into place.
   void Commit();
+  //! Lets the writing start when it was held back; does nothing otherwise.
+  void Release() { release_.Open(); }
 
  private:
   std::string path_;
   std::string temporary_;
+  Gate release_;  // the writing waits at it (closed while `held`)
   std::thread writer_;
   std::string failure_;  // why the copy was not written (set by the writing thread)
   bool committed_ = false;

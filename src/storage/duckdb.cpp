@@ -563,7 +563,18 @@ uint64_t Connection::StreamText(const std::string& sql,
   return rows;
 }
 
+bool Connection::HasTable(const std::string& catalog, const std::string& table) {
+  duckdb_table_description description = nullptr;
+  const bool found =
+      duckdb_table_description_create_ext(handle_, catalog.c_str(), "main", table.c_str(),
+                                          &description) == DuckDBSuccess;
+  // Destroyed whatever the answer (the C API's rule).
+  duckdb_table_description_destroy(&description);
+  return found;
+}
+
 bool Connection::HasTempRelation(const std::string& name) {
+  if (HasTable("temp", name)) return true;
   return Prepare(
              "SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = 'temp' AND "
              "table_name = $1) + (SELECT count(*) FROM duckdb_views() WHERE database_name = "

@@ -181,6 +181,7 @@ ResultsWriter::ResultsWriter(Connection& connection, const std::string& data_dir
 }
 
 ResultsWriter::~ResultsWriter() {
+  release_.Open();
   if (cube_writer_.joinable()) cube_writer_.join();
   if (attached_) {
     try {
@@ -262,15 +263,17 @@ std::string ResultsWriter::CopyStored(const std::string& stored, std::string& wh
   return stored;
 }
 
-void ResultsWriter::StoreCube(const Table& slice_cube, const CubeChanges* changes) {
+void ResultsWriter::StoreCube(const Table& slice_cube, const CubeChanges* changes, bool held) {
   if (cube_started_) throw InternalError("results: the slice cube is stored once");
   cube_started_ = true;
+  if (!held) release_.Open();
   cube_ = &slice_cube;
   std::optional<CubeChanges> update;
   if (FromStored() && changes != nullptr && !slice_cube.columns.empty()) update = *changes;
   const bool replace = FromStored() && !update;
   // Its own connection, so that the cube is compressed and written while the analysis goes on.
   cube_writer_ = std::thread([this, &slice_cube, update = std::move(update), replace] {
+    release_.Wait();
     try {
       Connection writer(connection_.Owner());
       if (update) {
@@ -363,6 +366,7 @@ void ResultsWriter::StartOver(const std::string& why) {
 void ResultsWriter::Commit(const nlohmann::json& analysis) {
   if (committed_) throw InternalError("results: already committed");
   if (!cube_started_) StoreCube(Table{});
+  release_.Open();
   cube_writer_.join();
   if (FromStored()) {
     std::string why;

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/gate.hpp"
+
 namespace cxagent::storage {
 
 class Connection;
@@ -73,8 +75,10 @@ class ResultsWriter {
   //! Starts writing `slice_cube` (which must outlive Commit or the writer) on another connection
   //! to the same database. With `changes` (which StoreCube copies) and a copy of the stored
   //! results, only those rows of the stored cube are deleted and inserted; otherwise the cube is
-  //! written whole.
-  void StoreCube(const Table& slice_cube, const CubeChanges* changes = nullptr);
+  //! written whole. `held`: the writing thread waits for Release (or Commit) before it starts.
+  void StoreCube(const Table& slice_cube, const CubeChanges* changes = nullptr, bool held = false);
+  //! Lets the cube's writing start when StoreCube held it back; does nothing otherwise.
+  void Release() { release_.Open(); }
   //! Has Commit copy the connection's TEMP table `name` into the results under the same name
   //! (what a later refresh reads back: pipeline/incremental.hpp).
   void StoreTempTable(const std::string& name);
@@ -119,6 +123,7 @@ class ResultsWriter {
   std::string why_anew_;
   const Table* cube_ = nullptr;
   std::thread cube_writer_;
+  Gate release_{false};  // the cube's writing waits at it (StoreCube opens it unless `held`)
   std::exception_ptr cube_failure_;
   std::vector<std::string> temp_tables_;
   std::vector<Kept> kept_;

@@ -77,9 +77,10 @@ std::map<std::string, std::vector<double>> SimulateSlice(int days, int orders_pe
 
 std::vector<Alert> Detect(const std::map<std::string, std::vector<double>>& sums,
                           const IncidentConfig& config = {}) {
-  const auto columns = [&](std::string_view column) -> const std::vector<double>* {
+  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
     const auto found = sums.find(std::string(column));
-    return found == sums.end() ? nullptr : &found->second;
+    if (found == sums.end()) return std::nullopt;
+    return found->second;
   };
   return DetectMechanisms(Slice::Parse("region=boston&daypart=lunch"), FIRST, columns, config);
 }
@@ -234,9 +235,10 @@ TEST(MechanismDetectionTest, ALoggedChangeFindsWhatTheSearchOverEverySliceCannot
   // A release cancelling 1.2% of a 150-orders-a-day slice's orders for an app error from day 36:
   // its app-error share moves at a z between change_z and mechanism_z.
   const auto sums = SimulateSlice(60, 150, {.from = 36, .to = 60, .app_error_share = 0.012}, 8);
-  const auto columns = [&](std::string_view column) -> const std::vector<double>* {
+  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
     const auto found = sums.find(std::string(column));
-    return found == sums.end() ? nullptr : &found->second;
+    if (found == sums.end()) return std::nullopt;
+    return found->second;
   };
   const Slice slice = Slice::Parse("customer_segment=returning&platform=android&region=boston");
   const auto detect = [&](std::vector<LoggedChange> changes, const IncidentConfig& config) {
@@ -401,9 +403,10 @@ TEST(MechanismDetectionTest, AWindowCarriedByOneExtremeDayIsNotARegression) {
 
 TEST(MechanismDetectionTest, UnavailableMechanismsAreNotTested) {
   const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
-  const auto columns = [&](std::string_view column) -> const std::vector<double>* {
+  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
     const auto found = sums.find(std::string(column));
-    return found == sums.end() ? nullptr : &found->second;
+    if (found == sums.end()) return std::nullopt;
+    return found->second;
   };
   EXPECT_TRUE(DetectMechanisms(Slice{}, FIRST, columns, {}, {"avg_prep_wait"}).empty());
 }

@@ -24,7 +24,8 @@ TEST(MedianInPlace, EqualsTheSortedMiddleToTheBit) {
   // (values rounded to a few levels) and without; every value stays in the span.
   std::mt19937_64 random(7);
   std::normal_distribution<double> normal(80, 3);
-  for (const size_t size : {1, 2, 3, 4, 7, 12, 16, 17, 18, 33, 90, 91, 500, 4001}) {
+  for (const size_t size :
+       {1, 2, 3, 4, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 33, 90, 91, 500, 4001}) {
     for (const int levels : {0, 1, 3, 20}) {
       for (int round = 0; round < 20; ++round) {
         std::vector<double> values(size);
@@ -39,6 +40,26 @@ TEST(MedianInPlace, EqualsTheSortedMiddleToTheBit) {
         std::sort(sorted.begin(), sorted.end());
         EXPECT_EQ(work, sorted);
       }
+    }
+  }
+}
+
+TEST(MedianInPlace, ZerosOfEitherSignKeepTheirBits) {
+  // -0.0 and 0.0 compare equal: sorting must move each as itself (a sorting network's min and
+  // max would write one of them twice).
+  std::mt19937_64 random(11);
+  const double choices[] = {-0.0, 0.0, 1.0, -1.0, 2.5};
+  for (size_t size = 1; size <= 40; ++size) {
+    for (int round = 0; round < 50; ++round) {
+      std::vector<double> values(size);
+      for (double& value : values) value = choices[random() % 5];
+      std::vector<double> work = values;
+      EXPECT_EQ(MedianInPlace(work), SortedMedian(values)) << size;
+      const auto negative_zeros = [](const std::vector<double>& v) {
+        return std::count_if(v.begin(), v.end(),
+                             [](double x) { return x == 0 && std::signbit(x); });
+      };
+      EXPECT_EQ(negative_zeros(work), negative_zeros(values)) << size;
     }
   }
 }

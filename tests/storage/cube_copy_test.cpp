@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/file.hpp"
@@ -138,6 +140,31 @@ TEST_F(CubeCopyTest, AnUncommittedCopyLeavesNothingAndTheStoredCopyStands) {
   const std::optional<Table> read = ReadCubeCopy(Path(), "gen-1", why);
   ASSERT_TRUE(read) << why;
   ExpectSameTable(first, *read);
+}
+
+TEST_F(CubeCopyTest, AHeldCopyIsWrittenOnlyOnceReleased) {
+  const Table cube = Cube(1'000);
+  {
+    CubeCopyWriter writer(dir_.Path().string(), cube, "gen-1", true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Held: not even the temporary file is there.
+    EXPECT_TRUE(Files(dir_).empty());
+    writer.Release();
+    writer.Commit();
+  }
+  std::string why;
+  const std::optional<Table> read = ReadCubeCopy(Path(), "gen-1", why);
+  ASSERT_TRUE(read) << why;
+  ExpectSameTable(cube, *read);
+  // Commit lets a held copy be written too.
+  {
+    CubeCopyWriter writer(dir_.Path().string(), cube, "gen-2", true);
+    writer.Commit();
+  }
+  EXPECT_TRUE(ReadCubeCopy(Path(), "gen-2", why)) << why;
+  // So does a writer destroyed uncommitted (a failed analysis), which leaves nothing of it.
+  { CubeCopyWriter writer(dir_.Path().string(), cube, "gen-3", true); }
+  EXPECT_EQ(Files(dir_), std::vector<std::string>{"slice_cube.bin"});
 }
 
 TEST_F(CubeCopyTest, AKilledRunsTemporaryCopyIsRemovedByTheNextWriter) {

@@ -128,6 +128,28 @@ TEST(DuckDbTest, TempRelationsAndColumnsAreFound) {
   EXPECT_FALSE(connection.HasTempColumn("absent", "a"));
 }
 
+TEST(DuckDbTest, TablesOfAnAttachedDatabaseAreFound) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  connection.Execute(fmt::format("ATTACH {} AS stored", SqlLiteral(dir.File("stored.duckdb"))));
+  connection.Execute("CREATE TABLE stored.kept AS SELECT 1 AS a");
+  connection.Execute("CREATE VIEW stored.shown AS SELECT a FROM stored.kept");
+  connection.Execute("CREATE TEMP TABLE leaves AS SELECT 1 AS a");
+  EXPECT_TRUE(connection.HasTable("stored", "kept"));
+  EXPECT_FALSE(connection.HasTable("stored", "shown"));  // a view
+  EXPECT_FALSE(connection.HasTable("stored", "absent"));
+  EXPECT_FALSE(connection.HasTable("stored", "leaves"));   // another database's
+  EXPECT_FALSE(connection.HasTable("elsewhere", "kept"));  // not attached
+  EXPECT_TRUE(connection.HasTable("temp", "leaves"));
+  // Read-only, as a refresh attaches the stored results.
+  connection.Execute("DETACH stored");
+  connection.Execute(
+      fmt::format("ATTACH {} AS stored (READ_ONLY)", SqlLiteral(dir.File("stored.duckdb"))));
+  EXPECT_TRUE(connection.HasTable("stored", "kept"));
+  EXPECT_FALSE(connection.HasTable("stored", "absent"));
+}
+
 TEST(DuckDbTest, BadSqlIsReportedWithDuckDbsMessage) {
   Database database;
   Connection connection(database);

@@ -6,8 +6,10 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/date.hpp"
@@ -83,6 +85,39 @@ TEST(ResultsStoreTest, StoringAgainReplacesTheResultsAndLeavesNoTemporaryFile) {
   }
   EXPECT_EQ(files, 1u);
   EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 0);  // an empty cube
+}
+
+// A cube held back (StoreCube's `held`) is not written until Release, and Commit writes it then.
+TEST(ResultsStoreTest, AHeldCubeIsWrittenOnceReleased) {
+  TempDir dir;
+  Database database;
+  Connection connection(database);
+  const Table cube = connection.Query(
+      "SELECT 'all' AS slice, 0 AS depth, DATE '2026-06-01' + i::INTEGER AS date, 10 AS orders "
+      "FROM range(3) t(i)");
+  const auto cube_tables = [&connection] {
+    return connection
+        .Query(
+            "SELECT count(*) AS n FROM duckdb_tables() WHERE database_name = 'cx_results_new' AND "
+            "table_name = 'slice_cube'")
+        .Get("n")
+        .ints.at(0);
+  };
+  {
+    ResultsWriter writer(connection, dir.Path().string());
+    writer.StoreCube(cube, nullptr, true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(cube_tables(), 0);
+    writer.Release();
+    writer.Commit(Analysis("INC-0001", 0.9));
+  }
+  EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 3);
+  // Committed without a Release.
+  ResultsWriter writer(connection, dir.Path().string());
+  writer.StoreCube(cube, nullptr, true);
+  writer.Commit(Analysis("INC-0002", 0.9));
+  EXPECT_EQ(LoadResults(dir.Path().string()).analysis, Analysis("INC-0002", 0.9));
+  EXPECT_EQ(LoadResults(dir.Path().string()).cube_rows, 3);
 }
 
 // The files of the results folder, by name.
