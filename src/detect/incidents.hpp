@@ -182,6 +182,10 @@ struct IncidentConfig {
   //! The child's driver is tested from the incident's start to the end where it moved most (at
   //! least min_days_after days), not only over all the incident's days.
   bool nested_window_end = true;
+  //! A child split off whose driver's own strongest alert inside it began more than merge_days
+  //! apart from the incident's lead is dated by that alert, not by the lead (docs/incidents.md
+  //! step 9b).
+  bool nested_own_start = true;
   //! The rest of the slice's move of that driver, at most this share of the child's.
   double nested_shared = 0.25;
   //! z the child's CX Score drop beyond the rest of the slice's must reach.
@@ -261,6 +265,10 @@ struct Incident {
   //! over its days (LocalizeIncidents): a cause whose driver moved as much in the rest of such a
   //! slice is that incident's, not this one's (docs/rca.md, Specificity).
   std::vector<Slice> wider;
+  //! The root slices of the other incidents strictly inside this one's slice whose windows meet
+  //! its own (LocalizeIncidents): their orders are another regression's, and the root-cause
+  //! analysis reads this slice without them (docs/rca.md, Narrower incidents).
+  std::vector<Slice> narrower;
 };
 
 //! The detector settings incidents use: `detector_config` when given, otherwise for pelt and

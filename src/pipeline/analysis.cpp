@@ -544,7 +544,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The slice and days each incident's RCA and recommendations read.
   std::vector<rca::IncidentWindows> windows;
   for (const auto& incident : incidents) {
-    windows.push_back(rca::WindowsOf(incident, data_end, config.rca.max_window_days));
+    windows.push_back(rca::WindowsOf(incident, data_end, config.rca));
   }
 
   // An incident whose slice, windows and their days are unchanged keeps its stored RCA and

@@ -303,6 +303,8 @@ std::string WindowsKey(const rca::IncidentWindows& w) {
                                 FormatDate(w.baseline_end), FormatDate(w.start), FormatDate(w.end));
   // The concurrent wider incidents change what the causes' specificity reads.
   for (const Slice& wider : w.wider) key += " within " + wider.ToText();
+  // So do the narrower ones, whose orders it is read without.
+  for (const Slice& narrower : w.narrower) key += " without " + narrower.ToText();
   return key;
 }
 

@@ -47,6 +47,9 @@ struct RcaConfig {
   //! A signature driver that moved as much in the siblings a concurrent wider incident holds
   //! (IncidentWindows::wider) is not specific to this incident: the wider one's cause.
   bool wider_incidents = true;
+  //! The slice's orders in concurrent incidents strictly inside it (IncidentWindows::narrower)
+  //! are left out of what its causes are read on: another regression's, not this one's.
+  bool narrower_incidents = true;
   //! Report every hypothesis, supported or not (for calibration and debugging).
   bool report_all = false;
   //! Threads for the CX model and the hypotheses.

@@ -208,6 +208,19 @@ std::string SliceCondition(const Slice& slice) {
   return fmt::format("({})", fmt::join(terms, " AND "));
 }
 
+// The orders of any of `slices` (FALSE for none, and where a dimension is NULL).
+std::string AnyOf(const std::vector<Slice>& slices) {
+  if (slices.empty()) return "FALSE";
+  std::vector<std::string> terms;
+  for (const Slice& slice : slices) terms.push_back(SliceCondition(slice));
+  return fmt::format("coalesce({}, FALSE)", fmt::join(terms, " OR "));
+}
+
+std::string ReadCondition(const IncidentWindows& windows) {
+  if (windows.narrower.empty()) return SliceCondition(windows.slice);
+  return fmt::format("({} AND NOT {})", SliceCondition(windows.slice), AnyOf(windows.narrower));
+}
+
 std::vector<std::string> PanelLeafAggregates() {
   std::vector<std::string> sums;
   for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
@@ -280,12 +293,19 @@ Panel LoadPanel(storage::Connection& connection, const storage::Dataset& dataset
 
   // Unit key: "T" for the slice, the sibling's text for a slice differing in one dimension,
   // "" for every other order (it only counts towards the marketplace total).
+  // The orders of narrower incidents inside the slice are another regression's: "N", counted
+  // only towards the marketplace total, like the orders of no unit.
   std::string unit_sql;
   const auto& pairs = windows.slice.Pairs();
+  const std::string left_out = windows.narrower.empty()
+                                   ? std::string()
+                                   : fmt::format("WHEN {} THEN 'N'", AnyOf(windows.narrower));
   if (pairs.empty()) {
-    unit_sql = "'T'";
+    unit_sql = left_out.empty() ? "'T'" : fmt::format("CASE {} ELSE 'T' END", left_out);
   } else {
-    std::vector<std::string> cases{fmt::format("WHEN {} THEN 'T'", SliceCondition(windows.slice))};
+    std::vector<std::string> cases;
+    if (!left_out.empty()) cases.push_back(left_out);
+    cases.push_back(fmt::format("WHEN {} THEN 'T'", SliceCondition(windows.slice)));
     for (const auto& [dimension, value] : pairs) {
       std::vector<std::string> others;
       std::vector<std::string> parts;

@@ -159,7 +159,7 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
         "({slice} AND ((order_date BETWEEN DATE '{bs}' AND DATE '{be}' AND "
         "hash(order_id) % 1000000 < {tb}) OR (order_date BETWEEN DATE '{start}' AND DATE '{end}' "
         "AND hash(order_id) % 1000000 < {ti})))",
-        fmt::arg("slice", SliceCondition(w.slice)), fmt::arg("bs", FormatDate(w.baseline_start)),
+        fmt::arg("slice", ReadCondition(w)), fmt::arg("bs", FormatDate(w.baseline_start)),
         fmt::arg("be", FormatDate(w.baseline_end)), fmt::arg("start", FormatDate(w.start)),
         fmt::arg("end", FormatDate(w.end)),
         fmt::arg("tb", Threshold(per_window, requests[k].baseline_orders)),
@@ -745,6 +745,13 @@ std::string Narrative(const IncidentRca& rca) {
                                                 rca.windows.end.days - rca.windows.start.days + 1,
                                                 FormatDate(rca.windows.end))
                                   : std::string()));
+  if (!rca.windows.narrower.empty()) {
+    std::vector<std::string> names;
+    for (const Slice& slice : rca.windows.narrower) names.push_back(slice.ToText());
+    sentences.back().pop_back();
+    sentences.back() +=
+        fmt::format(" without the orders of {}, a narrower incident's.", fmt::join(names, " and "));
+  }
   if (rca.causes.empty()) return sentences.front();
   const CauseResult& top = rca.causes.front();
   const Hypothesis& h = *top.hypothesis;
@@ -835,7 +842,9 @@ RcaEngine::RcaEngine(const HypothesisRegistry& registry, RcaConfig config)
   }
 }
 
-IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end, int max_days) {
+IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end,
+                          const RcaConfig& config) {
+  const int max_days = config.max_window_days;
   IncidentWindows windows;
   windows.slice = incident.slices.empty() ? incident.lead.slice : incident.slices.front().slice;
   windows.baseline_start = incident.lead.baseline_start;
@@ -846,6 +855,7 @@ IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end, int m
   windows.end = std::min(last, AddDays(windows.start, std::max(max_days, 1) - 1));
   if (incident.own_end) windows.end = std::min(windows.end, *incident.own_end);
   windows.wider = incident.wider;
+  if (config.narrower_incidents) windows.narrower = incident.narrower;
   windows.cut = windows.end < last;
   if (windows.end < windows.start) windows.end = windows.start;
   return windows;
@@ -866,7 +876,7 @@ std::vector<FactsDraw> IncidentFactsDraws(storage::Connection& connection,
       fmt::arg("bs", FormatDate(windows.baseline_start)),
       fmt::arg("be", FormatDate(windows.baseline_end)),
       fmt::arg("start", FormatDate(windows.start)), fmt::arg("end", FormatDate(windows.end)),
-      fmt::arg("slice", SliceCondition(windows.slice))));
+      fmt::arg("slice", ReadCondition(windows))));
   return {{windows.baseline_start, windows.baseline_end,
            FactsBelow(FactsShare(config.facts_per_window, orders.Get("baseline").doubles.at(0)))},
           {windows.start, windows.end,
@@ -897,7 +907,7 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     prepared[i].limits = &limits;
     IncidentRca& rca = prepared[i].rca;
     rca.incident_id = incident.id;
-    rca.windows = WindowsOf(incident, data_end, config_.max_window_days);
+    rca.windows = WindowsOf(incident, data_end, config_);
     const IncidentWindows& windows = rca.windows;
     first = std::min(first, windows.baseline_start);
     last = std::max(last, windows.end);
@@ -1221,6 +1231,12 @@ nlohmann::json RcaJson(const IncidentRca& rca) {
                           {"start", FormatDate(w.start)},
                           {"end", FormatDate(w.end)},
                           {"cut", w.cut}}}};
+  // Only when some are left out, so that the output of an incident with none is unchanged.
+  if (!w.narrower.empty()) {
+    nlohmann::json without = nlohmann::json::array();
+    for (const Slice& slice : w.narrower) without.push_back(slice.ToText());
+    out["window"]["without"] = std::move(without);
+  }
   if (!rca.not_testable.empty()) {
     nlohmann::json not_testable = nlohmann::json::array();
     for (const auto& entry : rca.not_testable) {

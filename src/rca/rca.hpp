@@ -158,8 +158,9 @@ struct IncidentRca {
 //! the lead alert's baseline, cut to end the day before the start, and its incident window, to
 //! `data_end` (the last order date) while it lasts, and at most its first `max_days` days. Its
 //! data is the orders of these days: an incident whose windows and days are unchanged has the
-//! same RCA (pipeline/incremental.cpp).
-IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end, int max_days);
+//! same RCA (pipeline/incremental.cpp). At most `config.max_window_days` days; the concurrent
+//! incidents inside the slice are read without when `config.narrower_incidents`.
+IncidentWindows WindowsOf(const detect::Incident& incident, Date data_end, const RcaConfig& config);
 
 //! The orders of one window that `incident_facts` keeps: the window's days and the bucket of
 //! DuckDB's `hash(order_id) % 1000000` below which an order is kept (1000000 keeps every order).

@@ -928,14 +928,15 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.change_detection);
   }
   {
-    ConfigReader reader(YAML::Load("change_claims_mechanism: false\nchange_ancestors_close: false\n"
-                                   "own_days: false\ncrossing_split: false\nchange_split: false\n"
-                                   "change_confirms: false\ndate_by_mechanism: false\n"
-                                   "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2\n"
-                                   "nested_window_end: false\nchange_roots_split: false\n"
-                                   "explained_split: false\nremainder_alike: false\n"
-                                   "ancestor_split: false"),
-                        "cx.yaml", "incidents");
+    ConfigReader reader(
+        YAML::Load("change_claims_mechanism: false\nchange_ancestors_close: false\n"
+                   "own_days: false\ncrossing_split: false\nchange_split: false\n"
+                   "change_confirms: false\ndate_by_mechanism: false\n"
+                   "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2\n"
+                   "nested_window_end: false\nnested_own_start: false\nchange_roots_split: false\n"
+                   "explained_split: false\nremainder_alike: false\n"
+                   "ancestor_split: false"),
+        "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
     EXPECT_FALSE(config.change_ancestors_close);
@@ -949,6 +950,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_EQ(config.busy_min_rise, 0.2);
     EXPECT_FALSE(config.nested_window_end);
     EXPECT_TRUE(IncidentConfig{}.nested_window_end);
+    EXPECT_FALSE(config.nested_own_start);
+    EXPECT_TRUE(IncidentConfig{}.nested_own_start);
     EXPECT_FALSE(config.change_roots_split);
     EXPECT_TRUE(IncidentConfig{}.change_roots_split);
     EXPECT_FALSE(config.explained_split);

@@ -190,6 +190,73 @@ TEST_F(NestedSplitTest, AChildWhoseRegressionEndedIsSplitOffOverItsOwnDays) {
   EXPECT_EQ(Split(config).size(), 1u);
 }
 
+TEST_F(NestedSplitTest, AChildWhoseDriverMovedDaysApartFromTheLeadIsDatedByItsOwnStep) {
+  // Seattle fell from day 30; its restaurants' prep waits rose from day 25, five days before
+  // (held-out worlds random-3761-019 and -022), and from day 35, five days after.
+  for (const int from : {25, 35}) {
+    SCOPED_TRACE(from);
+    BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0, from}});
+    const auto incidents = Split();
+    ASSERT_EQ(incidents.size(), 2u);
+    const Incident& child =
+        incidents[0].lead.detected_by == "avg_prep_wait" ? incidents[0] : incidents[1];
+    EXPECT_EQ(child.slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+    EXPECT_EQ(child.lead.start, AddDays(FIRST, from));
+    EXPECT_EQ(child.lead.baseline_end, AddDays(FIRST, from - 1));
+    // Its figures are its own days': against the days before its step.
+    EXPECT_LT(child.slices[0].delta, from < 30 ? -4.0 : -3.5);
+    EXPECT_EQ(child.lead.delta, child.slices[0].delta);
+    // Dated by Seattle's lead without the rule.
+    IncidentConfig off;
+    off.nested_own_start = false;
+    const auto unmoved = Split(off);
+    ASSERT_EQ(unmoved.size(), 2u);
+    for (const auto& incident : unmoved) EXPECT_EQ(incident.lead.start, AddDays(FIRST, 30));
+  }
+  // Two days apart (merge_days) the lead's date stands.
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0, 32}});
+  for (const auto& incident : Split()) EXPECT_EQ(incident.lead.start, AddDays(FIRST, 30));
+}
+
+TEST_F(NestedSplitTest, AChildsOwnStepIsStoredWithTheWindowsReads) {
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0, 25}});
+  const Alert lead = LeadOn("region=seattle", 30);
+  const std::string window = WindowKey(lead, AddDays(FIRST, 59));
+  Localizations localized;
+  localized[window] = WindowLocalization{lead.baseline_start, AddDays(FIRST, 59), -5, 1, {}, {}};
+  std::vector<Incident> first{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  SplitNestedRegressions(connection_, first, IncidentConfig{}, {"region", "store_type"},
+                         AddDays(FIRST, 59), nullptr, &localized);
+  ASSERT_EQ(first.size(), 2u);
+  const WindowLocalization stored = WindowLocalizationFromJson(
+      nlohmann::json::parse(WindowLocalizationJson(localized[window]).dump()));
+  const Localizations reuse{{window, stored}};
+  connection_.Execute("DROP TABLE order_leaves");
+  std::vector<Incident> again{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  SplitNestedRegressions(connection_, again, IncidentConfig{}, {"region", "store_type"},
+                         AddDays(FIRST, 59), &reuse, nullptr);
+  ASSERT_EQ(again.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(again[i].slices[0].slice, first[i].slices[0].slice);
+    EXPECT_EQ(again[i].lead.start, first[i].lead.start);
+    EXPECT_EQ(again[i].lead.delta, first[i].lead.delta);
+    EXPECT_EQ(again[i].lead.z, first[i].lead.z);
+  }
+  EXPECT_TRUE(again[0].lead.start == AddDays(FIRST, 25) ||
+              again[1].lead.start == AddDays(FIRST, 25));
+
+  // A damaged read is refused with what is wrong.
+  WindowLocalization damaged = stored;
+  for (auto& [key, read] : damaged.nested) {
+    if (key.rfind("own|", 0) == 0) read.erase("start");
+  }
+  const Localizations bad{{window, damaged}};
+  std::vector<Incident> third{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+  EXPECT_THROW(SplitNestedRegressions(connection_, third, IncidentConfig{},
+                                      {"region", "store_type"}, AddDays(FIRST, 59), &bad, nullptr),
+               Error);
+}
+
 TEST_F(NestedSplitTest, NoSplitWhenTheDriverMovedAllOverTheSlice) {
   // The restaurants fell more, but the prep waits rose all over Seattle: one cause, unevenly felt.
   BuildLeaves({{"seattle", "", -5.0, 4.0}, {"seattle", "restaurant", -4.0, 0.0}});
@@ -254,8 +321,9 @@ TEST_F(NestedSplitTest, AWindowsStoredReadStandsForTheLeavesAndRoundTrips) {
   SplitNestedRegressions(connection_, first, IncidentConfig{}, {"region", "store_type"},
                          AddDays(FIRST, 59), nullptr, &localized);
   ASSERT_EQ(first.size(), 2u);
-  // Two reads: the split, then the rest of Seattle without the restaurants.
-  ASSERT_EQ(localized[window].nested.size(), 2u);
+  // Three reads: the split, the restaurants' own step (none: the lead's date stands), then the
+  // rest of Seattle without the restaurants.
+  ASSERT_EQ(localized[window].nested.size(), 3u);
 
   // Stored and read back (every number to the bit), then used without the leaves.
   const WindowLocalization stored = WindowLocalizationFromJson(
@@ -331,15 +399,19 @@ TEST_F(ChangeSplitTest, AChangeThatRegressedOnItsOwnLeadsAnIncidentDatedByTheCha
   EXPECT_EQ(region->related[0].slice.ToText(), "region=seattle&store_type=grocery");
   EXPECT_GT(change->impact, 0.0);
 
-  // Off, the children's test splits the restaurants off all the same, dated by Seattle.
+  // Off, the children's test splits the restaurants off all the same, dated by their own step
+  // (nested_own_start), or without that by Seattle.
   IncidentConfig off;
   off.change_split = false;
-  const auto unsplit = SplitWithChange(off);
-  ASSERT_EQ(unsplit.size(), 2u);
-  const Incident* child = WithSlice(unsplit, "region=seattle&store_type=restaurant");
-  ASSERT_NE(child, nullptr);
-  EXPECT_TRUE(child->lead.change_id.empty());
-  EXPECT_EQ(child->lead.start, AddDays(FIRST, 30));
+  for (const bool own : {true, false}) {
+    off.nested_own_start = own;
+    const auto unsplit = SplitWithChange(off);
+    ASSERT_EQ(unsplit.size(), 2u);
+    const Incident* child = WithSlice(unsplit, "region=seattle&store_type=restaurant");
+    ASSERT_NE(child, nullptr);
+    EXPECT_TRUE(child->lead.change_id.empty());
+    EXPECT_EQ(child->lead.start, AddDays(FIRST, own ? 34 : 30));
+  }
 }
 
 TEST_F(ChangeSplitTest, NoSplitWhenTheChangesMechanismMovedAllOverTheSlice) {

@@ -444,6 +444,81 @@ TEST(AnalyzeNestedTest, AChangeLeftOutOfItsIncidentsNarrowedSliceIsItsOwn) {
   }
 }
 
+// A storm over Atlanta while a prep delay ran in Atlanta's dinner restaurants, two days apart
+// (held-out world random-6883-029, read after its seed's run): two incidents, and the storm's
+// causes are read without the dinner restaurants' orders, whose longer prep waits are the other
+// incident's (rca.narrower_incidents). Read with them, the storm was named a prep delay.
+TEST(AnalyzeNestedTest, AStormIsReadWithoutTheOrdersOfAPrepDelayInsideIt) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: nested\nseed: 2742236106675341324\nstart_date: 2025-07-31\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, new_york, boston, "
+      "austin, atlanta]\ndecoy_changes: 4\nnoise: 1.58\nincidents:\n"
+      "  - {id: a, cause: merchant_prep_delay, slice: {daypart: dinner, region: atlanta, "
+      "store_type: restaurant}, start_day: 29, magnitude: 0.599}\n"
+      "  - {id: b, cause: severe_weather, slice: {region: atlanta}, start_day: 27, magnitude: "
+      "0.239}\n"));
+  const nlohmann::json dinner = {
+      {"daypart", "dinner"}, {"region", "atlanta"}, {"store_type", "restaurant"}};
+  for (const bool narrower : {true, false}) {
+    SCOPED_TRACE(narrower ? "defaults" : "narrower_incidents off");
+    const auto analysis =
+        AnalyzeWith(dir, narrower ? std::string() : "rca:\n  narrower_incidents: false\n");
+    EXPECT_EQ(TopCause(analysis, dinner), "merchant_prep_delay");
+    const nlohmann::json* storm = IncidentIn(analysis, {{"region", "atlanta"}});
+    ASSERT_NE(storm, nullptr) << analysis["incidents"].dump().substr(0, 2000);
+    const auto& rca = (*storm)["rca"];
+    if (!narrower) {
+      EXPECT_FALSE(rca["window"].contains("without"));
+      EXPECT_NE(rca["causes"][0]["cause"], "severe_weather");
+      continue;
+    }
+    EXPECT_EQ(rca["causes"][0]["cause"], "severe_weather");
+    EXPECT_EQ(rca["window"]["without"],
+              nlohmann::json::array({"daypart=dinner&region=atlanta&store_type=restaurant"}));
+    EXPECT_NE(rca["narrative"].get<std::string>().find(
+                  "without the orders of daypart=dinner&region=atlanta&store_type=restaurant"),
+              std::string::npos)
+        << rca["narrative"];
+  }
+}
+
+// A prep delay at one chain five days before an ETA model logged for every restaurant
+// (held-out world random-3761-022, read after its seed's run): the chain's regression is split
+// off the restaurants' incident (step 9b) and dated by its own prep waits, named by the chain
+// alone (its orders are all restaurants'); dated by the restaurants' incident it was five days
+// late (incidents.nested_own_start).
+TEST(AnalyzeNestedTest, AChainsPrepDelayInsideALaterRegressionIsDatedByItsOwnStep) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: nested\nseed: 3560967377913726649\nstart_date: 2026-02-28\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, boston, austin]\n"
+      "decoy_changes: 6\nnoise: 1.06\nincidents:\n"
+      "  - {id: a, cause: merchant_prep_delay, slice: {merchant: local_eats}, start_day: 22, "
+      "magnitude: 0.365}\n"
+      "  - {id: b, cause: eta_underestimation, slice: {store_type: restaurant}, start_day: 27, "
+      "magnitude: 0.193, log_change: true}\n"));
+  const nlohmann::json chain = {{"merchant", "local_eats"}};
+  const nlohmann::json chain_restaurants = {{"merchant", "local_eats"},
+                                            {"store_type", "restaurant"}};
+  for (const bool own : {true, false}) {
+    SCOPED_TRACE(own ? "defaults" : "nested_own_start off");
+    const auto analysis =
+        AnalyzeWith(dir, own ? std::string() : "incidents:\n  nested_own_start: false\n");
+    EXPECT_EQ(TopCause(analysis, {{"store_type", "restaurant"}}), "eta_underestimation");
+    const nlohmann::json* delay = IncidentIn(analysis, own ? chain : chain_restaurants);
+    ASSERT_NE(delay, nullptr) << analysis["incidents"].dump().substr(0, 2000);
+    EXPECT_EQ((*delay)["start_date"], own ? "2026-03-22" : "2026-03-27");
+    EXPECT_EQ((*delay)["rca"]["causes"][0]["cause"], "merchant_prep_delay");
+    if (own) {
+      EXPECT_EQ((*delay)["slices"][0]["same_orders_as"],
+                nlohmann::json::array({chain_restaurants}));
+    }
+  }
+}
+
 // An ETA model rolled out in Bay Area's dinner restaurants (logged) five days before the Bay Area
 // radius expansion (world random-6421-013 of a spent held-out seed): two incidents, each dated and
 // explained by its own cause. The rollout's window is the change's (change_claims_mechanism), the
@@ -593,7 +668,8 @@ TEST(AnalyzeNestedTest, ALoggedChangeInsideAStormsRegionIsItsOwnIncident) {
 
 // An Android release logged for Atlanta four days into Atlanta's supply shortage (world
 // random-3331-016): split off by the children's test, the release was dated by the shortage;
-// split off as the change's (change_split) it is dated by the release.
+// split off as the change's (change_split) it is dated by the release, and so it is by the
+// children's test dating it by its own step (nested_own_start).
 TEST(AnalyzeNestedTest, ALoggedReleaseInsideAShortageIsDatedByTheRelease) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
@@ -606,15 +682,17 @@ TEST(AnalyzeNestedTest, ALoggedReleaseInsideAShortageIsDatedByTheRelease) {
       "  - {id: b, cause: app_release_regression, slice: {platform: android, region: atlanta}, "
       "start_day: 32, magnitude: 0.037, log_change: true}\n"));
   const nlohmann::json release = {{"platform", "android"}, {"region", "atlanta"}};
-  for (const bool split : {true, false}) {
-    SCOPED_TRACE(split ? "defaults" : "change_split off");
-    const auto analysis =
-        AnalyzeWith(dir, split ? std::string() : "incidents:\n  change_split: false\n");
+  const std::string split_off = "incidents:\n  change_split: false\n";
+  for (const std::string& config :
+       {std::string(), split_off, split_off + "  nested_own_start: false\n"}) {
+    SCOPED_TRACE(config.empty() ? "defaults" : config);
+    const auto analysis = AnalyzeWith(dir, config);
     EXPECT_EQ(DateAndCause(analysis, {{"region", "atlanta"}}),
               DateCause(std::make_pair("2026-06-06", "dasher_supply_shortage")));
+    const bool own = config.find("nested_own_start") == std::string::npos;
     EXPECT_EQ(
         DateAndCause(analysis, release),
-        DateCause(std::make_pair(split ? "2026-06-10" : "2026-06-06", "app_release_regression")));
+        DateCause(std::make_pair(own ? "2026-06-10" : "2026-06-06", "app_release_regression")));
   }
 }
 

@@ -17,6 +17,7 @@ TEST(RcaConfigTest, DefaultsWhenTheSectionIsAbsent) {
   EXPECT_FALSE(config.rca.report_all);
   EXPECT_TRUE(config.rca.baseline_variance_z);
   EXPECT_TRUE(config.rca.wider_incidents);
+  EXPECT_TRUE(config.rca.narrower_incidents);
   EXPECT_EQ(config.rca.max_window_days, 28);
 }
 
@@ -26,7 +27,8 @@ TEST(RcaConfigTest, ReadsTheSection) {
       dir.Write("cx.yaml",
                 "rca:\n  hypotheses: [batching_expansion, severe_weather]\n  min_confidence: 0.5\n"
                 "  model_rounds: 40\n  threads: 1\n  enabled: false\n  max_window_days: 14\n"
-                "  baseline_variance_z: false\n  wider_incidents: false\n");
+                "  baseline_variance_z: false\n  wider_incidents: false\n"
+                "  narrower_incidents: false\n");
   const auto config = pipeline::ReadAnalysisConfig(path);
   EXPECT_EQ(config.rca.hypotheses,
             (std::vector<std::string>{"batching_expansion", "severe_weather"}));
@@ -37,6 +39,7 @@ TEST(RcaConfigTest, ReadsTheSection) {
   EXPECT_EQ(config.rca.max_window_days, 14);
   EXPECT_FALSE(config.rca.baseline_variance_z);
   EXPECT_FALSE(config.rca.wider_incidents);
+  EXPECT_FALSE(config.rca.narrower_incidents);
 }
 
 TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
@@ -57,6 +60,8 @@ TEST(RcaConfigTest, ErrorsNameTheFileTheKeyAndWhatIsAllowed) {
   EXPECT_NE(m.find("must be a non-empty list"), std::string::npos) << m;
   m = message("rca:\n  wider_incidents: 3\n");
   EXPECT_NE(m.find("rca.wider_incidents"), std::string::npos) << m;
+  m = message("rca:\n  narrower_incidents: maybe\n");
+  EXPECT_NE(m.find("rca.narrower_incidents"), std::string::npos) << m;
   m = message("rca:\n  sample_size: 10\n");
   EXPECT_NE(m.find("rca.sample_size: unknown key"), std::string::npos) << m;
   m = message("rca:\n  facts_per_window: 5000\n");
