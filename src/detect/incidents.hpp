@@ -265,9 +265,10 @@ struct Incident {
   //! over its days (LocalizeIncidents): a cause whose driver moved as much in the rest of such a
   //! slice is that incident's, not this one's (docs/rca.md, Specificity).
   std::vector<Slice> wider;
-  //! The root slices of the other incidents strictly inside this one's slice whose windows meet
-  //! its own (LocalizeIncidents): their orders are another regression's, and the root-cause
-  //! analysis reads this slice without them (docs/rca.md, Narrower incidents).
+  //! The root slices (or names of the same orders) of the other incidents strictly inside this
+  //! one's slice whose windows meet its own (LocalizeIncidents): their orders are another
+  //! regression's, and the root-cause analysis tests its drivers without them (docs/rca.md,
+  //! Narrower incidents).
   std::vector<Slice> narrower;
 };
 

@@ -75,7 +75,7 @@ RcaConfig RcaConfig::Read(ConfigReader& reader, const HypothesisRegistry& regist
       "a driver that moved as much inside a concurrent wider incident is not this incident's");
   config.narrower_incidents = reader.Boolean(
       "narrower_incidents", config.narrower_incidents,
-      "read the causes without the orders of concurrent incidents strictly inside the slice");
+      "test the drivers without the orders of concurrent incidents strictly inside the slice");
   config.report_all =
       reader.Boolean("report_all", config.report_all, "report every hypothesis, supported or not");
   config.threads = reader.Integer("threads", config.threads, 1, 256, "worker threads");

@@ -48,7 +48,7 @@ struct RcaConfig {
   //! (IncidentWindows::wider) is not specific to this incident: the wider one's cause.
   bool wider_incidents = true;
   //! The slice's orders in concurrent incidents strictly inside it (IncidentWindows::narrower)
-  //! are left out of what its causes are read on: another regression's, not this one's.
+  //! are left out of its driver tests: another regression's, not this one's.
   bool narrower_incidents = true;
   //! Report every hypothesis, supported or not (for calibration and debugging).
   bool report_all = false;

@@ -216,11 +216,6 @@ std::string AnyOf(const std::vector<Slice>& slices) {
   return fmt::format("coalesce({}, FALSE)", fmt::join(terms, " OR "));
 }
 
-std::string ReadCondition(const IncidentWindows& windows) {
-  if (windows.narrower.empty()) return SliceCondition(windows.slice);
-  return fmt::format("({} AND NOT {})", SliceCondition(windows.slice), AnyOf(windows.narrower));
-}
-
 std::vector<std::string> PanelLeafAggregates() {
   std::vector<std::string> sums;
   for (size_t i = 0; i < std::size(SUM_SQL); ++i) {
@@ -429,6 +424,9 @@ Panel LoadPanel(storage::Connection& connection, const storage::Dataset& dataset
   };
   finish(units["T"], windows.slice);
   panel.treated = std::move(units["T"]);
+  if (const auto left_out = units.find("N"); left_out != units.end()) {
+    panel.left_out = std::move(left_out->second);
+  }
   for (auto& [key, unit] : units) {
     if (key == "T") continue;
     const auto equals = key.find('=');

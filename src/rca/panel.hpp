@@ -101,6 +101,9 @@ struct Unit {
 struct Panel {
   std::vector<Date> dates;
   Unit treated;
+  //! The slice's orders in its narrower incidents (IncidentWindows::narrower), left out of
+  //! `treated`: the slice's own figures add them back. No days when there are none.
+  Unit left_out;
   std::vector<Unit> siblings;
   //! Index into `dates` of the first incident day and one past the last baseline day.
   size_t incident_begin = 0;
@@ -119,8 +122,8 @@ struct IncidentWindows {
   //! The root slices of concurrent incidents strictly wider than `slice` (detect::Incident::wider).
   std::vector<Slice> wider;
   //! The root slices of concurrent incidents strictly inside `slice` (detect::Incident::narrower,
-  //! when RcaConfig::narrower_incidents): their orders are left out of the panel's treated unit
-  //! and of the sample, so that the causes are read on the rest of the slice.
+  //! when RcaConfig::narrower_incidents): their orders are left out of the panel's treated unit,
+  //! so that the drivers are tested on the rest of the slice.
   std::vector<Slice> narrower;
   //! The share of each window's orders in `incident_facts` (see RcaEngine::AnalyzeAll): an order
   //! is there when `hash(order_id) % 1000000 < share * 1e6` (rounded up), so the same orders are
@@ -134,10 +137,6 @@ std::vector<double> MetricSeries(const PanelMetric& metric, const Unit& unit);
 
 //! The SQL condition selecting a slice's orders (TRUE for `all`).
 std::string SliceCondition(const Slice& slice);
-
-//! The SQL condition selecting the orders the RCA reads for an incident: its slice's, without
-//! those of its narrower incidents (IncidentWindows::narrower).
-std::string ReadCondition(const IncidentWindows& windows);
 
 //! The RCA's daily sums per leaf as aggregate expressions over `order_facts` (columns `rca_s0`,
 //! ...), for a caller that computes the leaves in its own pass (metrics::BuildSliceCube).

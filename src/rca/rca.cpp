@@ -159,7 +159,7 @@ std::vector<Sample> LoadSamples(storage::Connection& connection,
         "({slice} AND ((order_date BETWEEN DATE '{bs}' AND DATE '{be}' AND "
         "hash(order_id) % 1000000 < {tb}) OR (order_date BETWEEN DATE '{start}' AND DATE '{end}' "
         "AND hash(order_id) % 1000000 < {ti})))",
-        fmt::arg("slice", ReadCondition(w)), fmt::arg("bs", FormatDate(w.baseline_start)),
+        fmt::arg("slice", SliceCondition(w.slice)), fmt::arg("bs", FormatDate(w.baseline_start)),
         fmt::arg("be", FormatDate(w.baseline_end)), fmt::arg("start", FormatDate(w.start)),
         fmt::arg("end", FormatDate(w.end)),
         fmt::arg("tb", Threshold(per_window, requests[k].baseline_orders)),
@@ -748,9 +748,10 @@ std::string Narrative(const IncidentRca& rca) {
   if (!rca.windows.narrower.empty()) {
     std::vector<std::string> names;
     for (const Slice& slice : rca.windows.narrower) names.push_back(slice.ToText());
-    sentences.back().pop_back();
-    sentences.back() +=
-        fmt::format(" without the orders of {}, a narrower incident's.", fmt::join(names, " and "));
+    sentences.push_back(
+        fmt::format("Its drivers are read without the orders of {}, a narrower "
+                    "incident's.",
+                    fmt::join(names, " and ")));
   }
   if (rca.causes.empty()) return sentences.front();
   const CauseResult& top = rca.causes.front();
@@ -876,7 +877,7 @@ std::vector<FactsDraw> IncidentFactsDraws(storage::Connection& connection,
       fmt::arg("bs", FormatDate(windows.baseline_start)),
       fmt::arg("be", FormatDate(windows.baseline_end)),
       fmt::arg("start", FormatDate(windows.start)), fmt::arg("end", FormatDate(windows.end)),
-      fmt::arg("slice", ReadCondition(windows))));
+      fmt::arg("slice", SliceCondition(windows.slice))));
   return {{windows.baseline_start, windows.baseline_end,
            FactsBelow(FactsShare(config.facts_per_window, orders.Get("baseline").doubles.at(0)))},
           {windows.start, windows.end,
@@ -926,12 +927,16 @@ std::vector<RcaEngine::Prepared> RcaEngine::PrepareAll(
     IncidentRca& rca = prepared[i].rca;
     prepared[i].panel = LoadPanel(connection, dataset, rca.windows);
     const Panel& panel = prepared[i].panel;
+    // The slice's figures and its sample cover all its orders, its narrower incidents' too: the
+    // model and the what-if read the whole slice; only the driver tests leave those out.
     DaySums before{};
     DaySums after{};
-    for (size_t day = 0; day < panel.dates.size(); ++day) {
-      for (size_t j = 0; j < SUM_COUNT; ++j) {
-        if (day < panel.baseline_end) before[j] += panel.treated.days[day][j];
-        if (day >= panel.incident_begin) after[j] += panel.treated.days[day][j];
+    for (const Unit* unit : {&panel.treated, &panel.left_out}) {
+      for (size_t day = 0; day < unit->days.size(); ++day) {
+        for (size_t j = 0; j < SUM_COUNT; ++j) {
+          if (day < panel.baseline_end) before[j] += unit->days[day][j];
+          if (day >= panel.incident_begin) after[j] += unit->days[day][j];
+        }
       }
     }
     const PanelMetric& cx = *FindPanelMetric("cx_score");

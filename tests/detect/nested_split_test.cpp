@@ -218,45 +218,6 @@ TEST_F(NestedSplitTest, AChildWhoseDriverMovedDaysApartFromTheLeadIsDatedByItsOw
   for (const auto& incident : Split()) EXPECT_EQ(incident.lead.start, AddDays(FIRST, 30));
 }
 
-TEST_F(NestedSplitTest, AChildsOwnStepIsStoredWithTheWindowsReads) {
-  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0, 25}});
-  const Alert lead = LeadOn("region=seattle", 30);
-  const std::string window = WindowKey(lead, AddDays(FIRST, 59));
-  Localizations localized;
-  localized[window] = WindowLocalization{lead.baseline_start, AddDays(FIRST, 59), -5, 1, {}, {}};
-  std::vector<Incident> first{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
-  SplitNestedRegressions(connection_, first, IncidentConfig{}, {"region", "store_type"},
-                         AddDays(FIRST, 59), nullptr, &localized);
-  ASSERT_EQ(first.size(), 2u);
-  const WindowLocalization stored = WindowLocalizationFromJson(
-      nlohmann::json::parse(WindowLocalizationJson(localized[window]).dump()));
-  const Localizations reuse{{window, stored}};
-  connection_.Execute("DROP TABLE order_leaves");
-  std::vector<Incident> again{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
-  SplitNestedRegressions(connection_, again, IncidentConfig{}, {"region", "store_type"},
-                         AddDays(FIRST, 59), &reuse, nullptr);
-  ASSERT_EQ(again.size(), 2u);
-  for (size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(again[i].slices[0].slice, first[i].slices[0].slice);
-    EXPECT_EQ(again[i].lead.start, first[i].lead.start);
-    EXPECT_EQ(again[i].lead.delta, first[i].lead.delta);
-    EXPECT_EQ(again[i].lead.z, first[i].lead.z);
-  }
-  EXPECT_TRUE(again[0].lead.start == AddDays(FIRST, 25) ||
-              again[1].lead.start == AddDays(FIRST, 25));
-
-  // A damaged read is refused with what is wrong.
-  WindowLocalization damaged = stored;
-  for (auto& [key, read] : damaged.nested) {
-    if (key.rfind("own|", 0) == 0) read.erase("start");
-  }
-  const Localizations bad{{window, damaged}};
-  std::vector<Incident> third{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
-  EXPECT_THROW(SplitNestedRegressions(connection_, third, IncidentConfig{},
-                                      {"region", "store_type"}, AddDays(FIRST, 59), &bad, nullptr),
-               Error);
-}
-
 TEST_F(NestedSplitTest, NoSplitWhenTheDriverMovedAllOverTheSlice) {
   // The restaurants fell more, but the prep waits rose all over Seattle: one cause, unevenly felt.
   BuildLeaves({{"seattle", "", -5.0, 4.0}, {"seattle", "restaurant", -4.0, 0.0}});
@@ -312,39 +273,59 @@ TEST_F(NestedSplitTest, NoSplitWhenTurnedOffOrWhenTheChildIsAnotherIncidents) {
 }
 
 TEST_F(NestedSplitTest, AWindowsStoredReadStandsForTheLeavesAndRoundTrips) {
-  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0}});
-  const Alert lead = LeadOn("region=seattle", 30);
-  const std::string window = WindowKey(lead, AddDays(FIRST, 59));
-  Localizations localized;
-  localized[window] = WindowLocalization{lead.baseline_start, AddDays(FIRST, 59), -5, 1, {}, {}};
-  std::vector<Incident> first{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
-  SplitNestedRegressions(connection_, first, IncidentConfig{}, {"region", "store_type"},
-                         AddDays(FIRST, 59), nullptr, &localized);
-  ASSERT_EQ(first.size(), 2u);
-  // Three reads: the split, the restaurants' own step (none: the lead's date stands), then the
-  // rest of Seattle without the restaurants.
-  ASSERT_EQ(localized[window].nested.size(), 3u);
+  // The restaurants' regression from Seattle's day, then from five days before it (their own
+  // step, nested_own_start).
+  for (const int from : {30, 25}) {
+    SCOPED_TRACE(from);
+    BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -4.0, 4.0, from}});
+    const Alert lead = LeadOn("region=seattle", 30);
+    const std::string window = WindowKey(lead, AddDays(FIRST, 59));
+    Localizations localized;
+    localized[window] = WindowLocalization{lead.baseline_start, AddDays(FIRST, 59), -5, 1, {}, {}};
+    std::vector<Incident> first{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    SplitNestedRegressions(connection_, first, IncidentConfig{}, {"region", "store_type"},
+                           AddDays(FIRST, 59), nullptr, &localized);
+    ASSERT_EQ(first.size(), 2u);
+    EXPECT_TRUE(first[0].lead.start == AddDays(FIRST, from) ||
+                first[1].lead.start == AddDays(FIRST, from));
+    // Three reads: the split, the restaurants' own step (null when the lead's date stands),
+    // then the rest of Seattle without the restaurants.
+    ASSERT_EQ(localized[window].nested.size(), 3u);
 
-  // Stored and read back (every number to the bit), then used without the leaves.
-  const WindowLocalization stored = WindowLocalizationFromJson(
-      nlohmann::json::parse(WindowLocalizationJson(localized[window]).dump()));
-  EXPECT_EQ(stored.nested, localized[window].nested);
-  const Localizations reuse{{window, stored}};
-  connection_.Execute("DROP TABLE order_leaves");
-  std::vector<Incident> again{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
-  SplitNestedRegressions(connection_, again, IncidentConfig{}, {"region", "store_type"},
-                         AddDays(FIRST, 59), &reuse, nullptr);
-  ASSERT_EQ(again.size(), 2u);
-  for (size_t i = 0; i < 2; ++i) {
-    EXPECT_EQ(again[i].slices[0].slice, first[i].slices[0].slice);
-    EXPECT_EQ(again[i].lead.delta, first[i].lead.delta);
-    EXPECT_EQ(again[i].lead.detected_by, first[i].lead.detected_by);
+    // Stored and read back (every number to the bit), then used without the leaves.
+    const WindowLocalization stored = WindowLocalizationFromJson(
+        nlohmann::json::parse(WindowLocalizationJson(localized[window]).dump()));
+    EXPECT_EQ(stored.nested, localized[window].nested);
+    const Localizations reuse{{window, stored}};
+    connection_.Execute("DROP TABLE order_leaves");
+    std::vector<Incident> again{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    SplitNestedRegressions(connection_, again, IncidentConfig{}, {"region", "store_type"},
+                           AddDays(FIRST, 59), &reuse, nullptr);
+    ASSERT_EQ(again.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(again[i].slices[0].slice, first[i].slices[0].slice);
+      EXPECT_EQ(again[i].lead.start, first[i].lead.start);
+      EXPECT_EQ(again[i].lead.delta, first[i].lead.delta);
+      EXPECT_EQ(again[i].lead.z, first[i].lead.z);
+      EXPECT_EQ(again[i].lead.detected_by, first[i].lead.detected_by);
+    }
+    // Without a stored read, the leaves are needed (and gone).
+    std::vector<Incident> unread{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    EXPECT_THROW(SplitNestedRegressions(connection_, unread, IncidentConfig{},
+                                        {"region", "store_type"}, AddDays(FIRST, 59)),
+                 std::exception);
+    if (from == 30) continue;
+    // A damaged own-step read is refused with what is wrong.
+    WindowLocalization damaged = stored;
+    for (auto& [key, read] : damaged.nested) {
+      if (key.rfind("own|", 0) == 0) read.erase("start");
+    }
+    const Localizations bad{{window, damaged}};
+    std::vector<Incident> third{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    EXPECT_THROW(SplitNestedRegressions(connection_, third, IncidentConfig{},
+                                        {"region", "store_type"}, AddDays(FIRST, 59), &bad),
+                 Error);
   }
-  // Without a stored read, the leaves are needed (and gone).
-  std::vector<Incident> unread{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
-  EXPECT_THROW(SplitNestedRegressions(connection_, unread, IncidentConfig{},
-                                      {"region", "store_type"}, AddDays(FIRST, 59)),
-               std::exception);
 }
 
 // The change split of SplitNestedRegressions (change_split): a logged change's alert that joined
