@@ -182,9 +182,9 @@ struct IncidentConfig {
   //! The child's driver is tested from the incident's start to the end where it moved most (at
   //! least min_days_after days), not only over all the incident's days.
   bool nested_window_end = true;
-  //! A child split off whose driver's own strongest alert inside it began more than merge_days
-  //! apart from the incident's lead is dated by that alert, not by the lead (docs/incidents.md
-  //! step 9b).
+  //! A child split off whose driver's own step over the lead's windows lies more than merge_days
+  //! from the incident's lead, at nested_z, is dated by that step, not by the lead
+  //! (docs/incidents.md step 9b).
   bool nested_own_start = true;
   //! The rest of the slice's move of that driver, at most this share of the child's.
   double nested_shared = 0.25;
