@@ -1290,9 +1290,8 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.nested_window_end =
       reader.Boolean("nested_window_end", config.nested_window_end,
                      "test a child's driver up to the end where it moved most");
-  config.nested_own_start =
-      reader.Boolean("nested_own_start", config.nested_own_start,
-                     "date a child split off by its driver's own step");
+  config.nested_own_start = reader.Boolean("nested_own_start", config.nested_own_start,
+                                           "date a child split off by its driver's own step");
   config.nested_shared =
       reader.Number("nested_shared", config.nested_shared, 0, 1,
                     "the rest of the slice's move of that driver, at most this share of the "
