@@ -186,6 +186,10 @@ struct IncidentConfig {
   //! from the incident's lead, at nested_z, is dated by that step, not by the lead
   //! (docs/incidents.md step 9b).
   bool nested_own_start = true;
+  //! A child split off is then moved to where its driver moved (the mechanism extent's walk of
+  //! step 9, from the child's slice with its driver): a regression that crosses the parent's
+  //! slice is named by its own (docs/incidents.md step 9b).
+  bool nested_extent = true;
   //! The rest of the slice's move of that driver, at most this share of the child's.
   double nested_shared = 0.25;
   //! z the child's CX Score drop beyond the rest of the slice's must reach.
