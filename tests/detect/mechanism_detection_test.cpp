@@ -388,26 +388,27 @@ TEST(MechanismDetectionTest, AFeedWhoseAgeGrowsEveryDayIsNotTakenForNoise) {
   EXPECT_GE(best.start, 33u);
 }
 
-// What the window's own spread is there for still holds: a window carried by one extreme day (a
-// prep wait of 80 minutes against 10 on the other six) reads that day's swing as its noise, a
-// line through the days leaving it as far out as their mean does, and stays far under
-// mechanism_z, where the baseline's noise alone would put it at z ~47.
-TEST(MechanismDetectionTest, AWindowCarriedByOneExtremeDayStaysUnderMechanismZ) {
-  std::vector<double> prep_sum;
-  std::vector<double> dispatched;
+// What the window's own spread is there for still holds for an age: a window carried by one
+// extreme day (a feed 80 hours old against 10 on the other six) reads that day's swing as its
+// noise, a line through the days leaving it about as far out as their mean does, and stays far
+// under mechanism_z, where the baseline's noise alone would put it at z ~47. A line that mends
+// (the extreme day first) keeps the spread around the mean.
+TEST(MechanismDetectionTest, AnAgeCarriedByOneExtremeDayStaysUnderMechanismZ) {
+  std::vector<double> lag_sum;
+  std::vector<double> orders;
   std::mt19937_64 rng(7);
   std::normal_distribution<double> noise(0.0, 0.5);
   for (int day = 0; day < 42; ++day) {
-    const double minutes = day == 38 ? 80.0 : 10.0 + noise(rng);
-    dispatched.push_back(50);
-    prep_sum.push_back(minutes * 50);
+    const double hours = day == 30 ? 80.0 : 10.0 + noise(rng);
+    orders.push_back(50);
+    lag_sum.push_back(hours * 50);
   }
   const IncidentConfig config;
-  EXPECT_LT(MechanismZ("avg_prep_wait", prep_sum, dispatched, 35, 42, config), 3.0);
-  // At the edge of the window (one step into it, none out) too.
-  EXPECT_LT(MechanismZ("avg_prep_wait", prep_sum, dispatched, 32, 39, config), 3.0);
-  EXPECT_LT(StrongestMechanismWindow("avg_prep_wait", prep_sum, dispatched, config).z,
-            config.mechanism_z);
+  // In the middle of the window, at its end and at its start.
+  EXPECT_LT(MechanismZ("feed_lag", lag_sum, orders, 27, 34, config), 3.0);
+  EXPECT_LT(MechanismZ("feed_lag", lag_sum, orders, 24, 31, config), 3.0);
+  EXPECT_LT(MechanismZ("feed_lag", lag_sum, orders, 30, 37, config), 3.0);
+  EXPECT_LT(StrongestMechanismWindow("feed_lag", lag_sum, orders, config).z, config.mechanism_z);
 }
 
 TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
