@@ -3624,6 +3624,23 @@ Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::s
                 Date last);
 nlohmann::json ExtentJson(const Extent& extent);
 
+// ExtentOf's answer for `first_slice` under `key` with `window`: the one stored in `reuse` (its
+// days unchanged) or else read from the leaves; kept in `localized` either way.
+Extent StoredOrWalkedExtent(storage::Connection& connection, const Localizations* reuse,
+                            Localizations* localized, const std::string& window,
+                            const std::string& key, const Alert& lead, const std::string& id,
+                            const Slice& first_slice,
+                            const std::function<std::string(const Slice&)>& condition_of,
+                            const IncidentConfig& config,
+                            const std::vector<std::string>& dimensions, Date last) {
+  const auto* read = StoredRead(reuse, window, &WindowLocalization::extents, key);
+  Extent extent = read != nullptr ? ExtentFromJson(*read)
+                                  : ExtentOf(connection, lead, id, first_slice, condition_of,
+                                             config, dimensions, last);
+  KeepRead(localized, window, &WindowLocalization::extents, key, ExtentJson(extent));
+  return extent;
+}
+
 // Moves the child `split` split off `parent` (IncidentConfig::nested_extent) to where its
 // `driver` moved: step 9's walk (ExtentOf) from its slice, over its own days but none before the
 // parent's baseline, the orders of other incidents over overlapping days left out (but one
@@ -3658,14 +3675,9 @@ void MoveChildToDriver(storage::Connection& connection, const Incident& parent, 
   const std::string key =
       fmt::format("child|{}|{}|{}|{}|{}", condition_of(child), driver,
                   FormatDate(walker.baseline_start), FormatDate(walker.start), FormatDate(last));
-  std::optional<Extent> stored;
-  if (const auto* read = StoredRead(reuse, window, &WindowLocalization::extents, key)) {
-    stored = ExtentFromJson(*read);
-  }
-  const Extent extent = stored ? *stored
-                               : ExtentOf(connection, walker, parent.id + "/" + child.ToText(),
-                                          child, condition_of, config, dimensions, last);
-  KeepRead(localized, window, &WindowLocalization::extents, key, ExtentJson(extent));
+  const Extent extent = StoredOrWalkedExtent(connection, reuse, localized, window, key, walker,
+                                             parent.id + "/" + child.ToText(), child, condition_of,
+                                             config, dimensions, last);
   if (!extent.reached) return;
   spdlog::debug("incident {}: the child {} moved to {} ({})", parent.id, child.ToText(),
                 extent.reached->slice.ToText(), driver);
@@ -4291,14 +4303,9 @@ void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& 
     // them (other incidents' orders, left out, are in the key).
     const std::string window = WindowKey(lead, last);
     const std::string key = fmt::format("{}|{}", condition_of(first_slice), lead.detected_by);
-    std::optional<Extent> stored;
-    if (const auto* read = StoredRead(reuse, window, &WindowLocalization::extents, key)) {
-      stored = ExtentFromJson(*read);
-    }
-    const Extent extent = stored ? *stored
-                                 : ExtentOf(connection, lead, incident.id, first_slice,
-                                            condition_of, config, dimensions, last);
-    KeepRead(localized, window, &WindowLocalization::extents, key, ExtentJson(extent));
+    const Extent extent =
+        StoredOrWalkedExtent(connection, reuse, localized, window, key, lead, incident.id,
+                             first_slice, condition_of, config, dimensions, last);
     const std::optional<IncidentSlice>& reached = extent.reached;
     if (!reached) continue;
     if (extent.rest) {

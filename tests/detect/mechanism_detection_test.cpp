@@ -365,25 +365,36 @@ TEST(MechanismDetectionTest, WithoutChangeLedDetectionAWindowUnderMechanismZIsNo
   EXPECT_EQ(Detect(sums, config).size(), 1u);
 }
 
+// 42 days of a feed's age in one slice: `orders` a day whose stores' feeds are `hours(day)` old,
+// plus normal noise of `sd` hours (seeded by `seed`), as the mechanism's daily sums.
+struct FeedAges {
+  std::vector<double> lag_sum;
+  std::vector<double> orders;
+};
+FeedAges FeedAgesOf(double orders, double sd, uint64_t seed,
+                    const std::function<double(int)>& hours) {
+  FeedAges ages;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> noise(0.0, sd);
+  for (int day = 0; day < 42; ++day) {
+    ages.orders.push_back(orders);
+    ages.lag_sum.push_back((hours(day) + noise(rng)) * orders);
+  }
+  return ages;
+}
+
 // A stale inventory feed's age grows by a day a day: Los Angeles's dasher-shopped grocery in
 // held-out world random-4129-016, 64 orders a day at an age of 2.4 hours, then 26, 50, ... 194
 // hours over the outage's eight days. The window's own spread read around its mean took the
 // ramp for noise (z 6.2, under mechanism_z); around the days' straight line it is no noise.
 TEST(MechanismDetectionTest, AFeedWhoseAgeGrowsEveryDayIsNotTakenForNoise) {
-  std::vector<double> lag_sum;
-  std::vector<double> orders;
-  std::mt19937_64 rng(4129);
-  std::normal_distribution<double> noise(0.0, 0.3);
-  for (int day = 0; day < 42; ++day) {
-    const double per_day = 64;
-    const double age = day < 34 ? 2.4 + noise(rng) : 2.4 + 24.0 * (day - 33) + noise(rng);
-    orders.push_back(per_day);
-    lag_sum.push_back(age * per_day);
-  }
+  const FeedAges ages =
+      FeedAgesOf(64, 0.3, 4129, [](int day) { return day < 34 ? 2.4 : 2.4 + 24.0 * (day - 33); });
   const IncidentConfig config;
-  const double z = MechanismZ("feed_lag", lag_sum, orders, 34, 42, config);
+  const double z = MechanismZ("feed_lag", ages.lag_sum, ages.orders, 34, 42, config);
   EXPECT_GE(z, config.mechanism_z);
-  const MechanismWindow best = StrongestMechanismWindow("feed_lag", lag_sum, orders, config);
+  const MechanismWindow best =
+      StrongestMechanismWindow("feed_lag", ages.lag_sum, ages.orders, config);
   EXPECT_GE(best.z, config.mechanism_z);
   EXPECT_GE(best.start, 33u);
 }
@@ -394,21 +405,14 @@ TEST(MechanismDetectionTest, AFeedWhoseAgeGrowsEveryDayIsNotTakenForNoise) {
 // under mechanism_z, where the baseline's noise alone would put it at z ~47. A line that mends
 // (the extreme day first) keeps the spread around the mean.
 TEST(MechanismDetectionTest, AnAgeCarriedByOneExtremeDayStaysUnderMechanismZ) {
-  std::vector<double> lag_sum;
-  std::vector<double> orders;
-  std::mt19937_64 rng(7);
-  std::normal_distribution<double> noise(0.0, 0.5);
-  for (int day = 0; day < 42; ++day) {
-    const double hours = day == 30 ? 80.0 : 10.0 + noise(rng);
-    orders.push_back(50);
-    lag_sum.push_back(hours * 50);
-  }
+  const FeedAges ages = FeedAgesOf(50, 0.5, 7, [](int day) { return day == 30 ? 80.0 : 10.0; });
   const IncidentConfig config;
   // In the middle of the window, at its end and at its start.
-  EXPECT_LT(MechanismZ("feed_lag", lag_sum, orders, 27, 34, config), 3.0);
-  EXPECT_LT(MechanismZ("feed_lag", lag_sum, orders, 24, 31, config), 3.0);
-  EXPECT_LT(MechanismZ("feed_lag", lag_sum, orders, 30, 37, config), 3.0);
-  EXPECT_LT(StrongestMechanismWindow("feed_lag", lag_sum, orders, config).z, config.mechanism_z);
+  EXPECT_LT(MechanismZ("feed_lag", ages.lag_sum, ages.orders, 27, 34, config), 3.0);
+  EXPECT_LT(MechanismZ("feed_lag", ages.lag_sum, ages.orders, 24, 31, config), 3.0);
+  EXPECT_LT(MechanismZ("feed_lag", ages.lag_sum, ages.orders, 30, 37, config), 3.0);
+  EXPECT_LT(StrongestMechanismWindow("feed_lag", ages.lag_sum, ages.orders, config).z,
+            config.mechanism_z);
 }
 
 TEST(MechanismDetectionTest, AMechanismShiftWithoutACxDropIsNotAnIncident) {
