@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -134,6 +137,27 @@ void Slice::RequireDimensions(std::span<const std::string_view> allowed) const {
                          fmt::join(allowed, ", "));
     }
   }
+}
+
+bool NamedBefore(const Slice& a, const Slice& b) {
+  if (a.Depth() != b.Depth()) return a.Depth() < b.Depth();
+  // Each dimension's key: its rank in NAMING_ORDER, or one past it and its name.
+  using Key = std::pair<size_t, std::string_view>;
+  const auto keys = [](const Slice& slice) {
+    std::vector<Key> out;
+    for (const auto& [name, value] : slice.Pairs()) {
+      const auto* found = std::find(std::begin(NAMING_ORDER), std::end(NAMING_ORDER), name);
+      out.emplace_back(
+          static_cast<size_t>(found - std::begin(NAMING_ORDER)),
+          found == std::end(NAMING_ORDER) ? std::string_view(name) : std::string_view());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::vector<Key> mine = keys(a);
+  const std::vector<Key> theirs = keys(b);
+  if (mine != theirs) return mine < theirs;
+  return a < b;
 }
 
 }  // namespace cxagent

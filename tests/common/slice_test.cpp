@@ -99,5 +99,29 @@ TEST(SliceTest, RequireDimensionsNamesTheAllowedOnes) {
   EXPECT_NO_THROW(Slice::Parse("region=seattle").RequireDimensions(DIMENSIONS));
 }
 
+TEST(SliceTest, NamedBeforeFollowsPairsThenNamingOrder) {
+  const auto before = [](const char* a, const char* b) {
+    return NamedBefore(Slice::Parse(a), Slice::Parse(b));
+  };
+  // Fewer pairs first, whatever their dimensions.
+  EXPECT_TRUE(before("fulfillment_mode=dasher_shop", "region=austin&store_type=grocery"));
+  EXPECT_FALSE(before("region=austin&store_type=grocery", "fulfillment_mode=dasher_shop"));
+  // Then the dimensions NAMING_ORDER lists first: a region's grocery before its dasher-shopped
+  // orders, though the canonical text orders them the other way.
+  EXPECT_TRUE(
+      before("region=austin&store_type=grocery", "fulfillment_mode=dasher_shop&region=austin"));
+  EXPECT_FALSE(
+      before("fulfillment_mode=dasher_shop&region=austin", "region=austin&store_type=grocery"));
+  EXPECT_TRUE(before("merchant=freshmart", "platform=ios"));
+  // A dimension outside NAMING_ORDER (a team's own) after every one in it, then by name.
+  EXPECT_TRUE(before("fulfillment_mode=dasher_shop", "courier_tier=gold"));
+  EXPECT_TRUE(before("courier_tier=gold", "zone=north"));
+  // The same dimensions: the canonical order; a slice is not named before itself.
+  EXPECT_TRUE(before("region=austin", "region=boston"));
+  EXPECT_FALSE(before("region=austin", "region=austin"));
+  EXPECT_FALSE(before("all", "all"));
+  EXPECT_TRUE(before("all", "region=austin"));
+}
+
 }  // namespace
 }  // namespace cxagent

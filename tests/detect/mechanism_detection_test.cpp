@@ -984,7 +984,7 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
                    "change_confirms: false\ndate_by_mechanism: false\n"
                    "busy_detection: false\nbusy_z: 4\nbusy_min_rise: 0.2\n"
                    "nested_window_end: false\nnested_own_start: false\nnested_extent: false\n"
-                   "change_roots_split: false\n"
+                   "change_roots_split: false\nchange_crossing_lead: false\n"
                    "explained_split: false\nremainder_alike: false\n"
                    "ancestor_split: false"),
         "cx.yaml", "incidents");
@@ -1007,6 +1007,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.nested_extent);
     EXPECT_FALSE(config.change_roots_split);
     EXPECT_TRUE(IncidentConfig{}.change_roots_split);
+    EXPECT_FALSE(config.change_crossing_lead);
+    EXPECT_TRUE(IncidentConfig{}.change_crossing_lead);
     EXPECT_FALSE(config.explained_split);
     EXPECT_TRUE(IncidentConfig{}.explained_split);
     EXPECT_FALSE(config.remainder_alike);

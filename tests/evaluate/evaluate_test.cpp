@@ -120,6 +120,30 @@ TEST(EvaluateScore, AnUnrelatedSliceIsNotAMatchButAParentIsAnInexactOne) {
   EXPECT_EQ(report.false_incidents, 0);
 }
 
+TEST(EvaluateScore, AnotherNameOfTheSameOrdersMatchesAsAnAlias) {
+  // Spent held-out world random-9277-028: a substitution regression in Austin's dasher-shopped
+  // orders, all of them grocery orders, reported as Austin's grocery with the other name among
+  // slices[0]'s same_orders_as. It is detected, not exact; without the alias, unrelated.
+  const json truth =
+      Truth({Injected("a", "substitution_model_regression",
+                      {{"fulfillment_mode", "dasher_shop"}, {"region", "austin"}}, "2025-02-26")});
+  json incident = Detected(
+      "INC-0001", "2025-02-27", {{"merchant", "greenleaf_market"}, {"region", "austin"}},
+      {{"region", "austin"}, {"store_type", "grocery"}}, Rca("substitution_model_regression"));
+  const json unnamed = {{"incidents", json::array({incident})}};
+  EXPECT_FALSE(ScoreAnalysis("s", truth, unnamed, 42).incidents[0].detected);
+  incident["slices"][0]["same_orders_as"] =
+      json::array({json{{"fulfillment_mode", "dasher_shop"}, {"region", "austin"}}});
+  const EvaluateReport report =
+      ScoreAnalysis("s", truth, {{"incidents", json::array({incident})}}, 42);
+  const IncidentScore& row = report.incidents[0];
+  EXPECT_TRUE(row.detected);
+  EXPECT_FALSE(row.slice_exact);
+  EXPECT_TRUE(row.slice_alias);
+  EXPECT_TRUE(row.cause_hit);
+  EXPECT_EQ(report.false_incidents, 0);
+}
+
 TEST(EvaluateScore, PrefersTheExactSliceOverTheNearerStart) {
   const json truth =
       Truth({Injected("a", "batching_expansion", {{"region", "seattle"}}, "2026-05-04")});
