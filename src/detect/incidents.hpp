@@ -123,8 +123,8 @@ struct IncidentConfig {
   //! crossing the change's scope (neither slice holds the other, starts within `merge_days`)
   //! when without that alert's orders nothing of the change's regression is left (its CX Score
   //! under `confirm_z`, or its mechanism under `confirm_z`) and without the scope's orders the
-  //! alert's CX Score still fell at `confirm_z`: a wider regression seen through the change's
-  //! scope, strongest first (MergeAlerts).
+  //! alert's CX Score still fell at `confirm_z`, by `extent_share` of its whole fall at least: a
+  //! wider regression seen through the change's scope, strongest first (MergeAlerts).
   bool change_crossing_lead = true;
   //! Of a cluster the stronger incidents explained, an alert neither holding nor inside any of
   //! their slices makes an incident of its own, with the alerts inside it, when its regression is
@@ -457,17 +457,23 @@ using SharesOrders = std::function<bool(const Slice& a, const Slice& b)>;
 //! store type's, though neither slice's pairs hold the other's.
 using HoldsOrders = std::function<bool(const Slice& outer, const Slice& inner)>;
 
+//! The CX Score's change over an alert's window in its slice without the orders of `others`
+//! (RemainderCxDelta); NaN when none is left.
+using LeftDelta = std::function<double(const Alert& alert, const std::vector<Slice>& others)>;
+
 //! Merges alerts into ranked, numbered incidents. `daily_orders` is the marketplace's mean
 //! orders per day (for the impact behind severity). When `explained` is given, an incident that
 //! overlaps stronger ones in time and slice and is explained by them is folded into the first.
 //! `shares` tells whether an alert starting with an incident shares orders with it (absent: their
 //! pairs do not conflict); `holds` whether a slice holds every order of another (absent: its
-//! pairs are among the other's).
+//! pairs are among the other's); `left_delta` an alert's CX change without others' orders
+//! (absent: change_crossing_lead is not applied).
 std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders,
                                   const IncidentConfig& config,
                                   const ExplainedTest& explained = nullptr,
                                   const SharesOrders& shares = nullptr,
-                                  const HoldsOrders& holds = nullptr);
+                                  const HoldsOrders& holds = nullptr,
+                                  const LeftDelta& left_delta = nullptr);
 
 //! Folds each incident whose localized slice (`slices[0]`, or one it selects the same orders as)
 //! is that of a higher-ranked incident over overlapping windows into that incident (its alerts
@@ -561,6 +567,10 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
                           const IncidentConfig& config,
                           double required_z = std::numeric_limits<double>::quiet_NaN(),
                           const AlikeSums* alike = nullptr);
+
+//! The CX Score's change over `alert`'s window against its baseline in `remainder` (the slice's
+//! orders left without others'); NaN when either window has no orders left.
+double RemainderCxDelta(const SliceRemainder& remainder, const Alert& alert);
 
 //! The ExplainedTest on `order_leaves`: ExplainedByRemainder of RemainderInLeaves.
 bool ExplainedByOthers(storage::Connection& connection, const Alert& alert,

@@ -490,6 +490,29 @@ TEST(IncidentMergeTest, AChangesRegressionSeenFirstThroughACrossingSliceIsTheCha
   EXPECT_TRUE(unclaimed[0].lead.change_id.empty());
 }
 
+TEST(IncidentMergeTest, ARemaindersCxChangeIsReadOverTheAlertsWindows) {
+  // Ten days: 100 orders a day at 90 points, then 50 a day at 85 from day 6 (day 5 empty).
+  SliceRemainder remainder;
+  remainder.first = ParseDate("2026-03-02");
+  for (int day = 0; day < 10; ++day) {
+    const double orders = day < 5 ? 100 : day == 5 ? 0 : 50;
+    remainder.orders.push_back(orders);
+    remainder.cx_sum.push_back(orders * (day < 5 ? 90 : 85));
+  }
+  Alert alert = MakeAlert("region=austin", 0, -5, 250, 8);
+  alert.baseline_start = remainder.first;
+  alert.start = AddDays(remainder.first, 5);
+  EXPECT_NEAR(RemainderCxDelta(remainder, alert), -5.0, 1e-12);
+  alert.end = AddDays(remainder.first, 7);
+  EXPECT_NEAR(RemainderCxDelta(remainder, alert), -5.0, 1e-12);
+  // A window without orders left: nothing to read.
+  alert.end = AddDays(remainder.first, 5);
+  EXPECT_TRUE(std::isnan(RemainderCxDelta(remainder, alert)));
+  alert.end.reset();
+  alert.baseline_start = alert.start;
+  EXPECT_TRUE(std::isnan(RemainderCxDelta(remainder, alert)));
+}
+
 TEST(IncidentMergeTest, AChangeWithNothingLeftWithoutACrossingRegressionIsLedByIt) {
   // Spent held-out world random-6529-026: a dispatch change logged for iOS two days before a
   // radius expansion of every restaurant. Its batching alert led an incident that took the
@@ -519,7 +542,15 @@ TEST(IncidentMergeTest, AChangeWithNothingLeftWithoutACrossingRegressionIsLedByI
       return true;  // the chain's is the restaurants'
     };
   };
-  const auto led = MergeAlerts(alerts, 100000, IncidentConfig{}, explained(4.9));
+  // The restaurants' CX change without iOS's orders: -2.47, about their whole fall.
+  double restaurants_left = -2.47;
+  const LeftDelta left_delta = [&](const Alert& alert, const std::vector<Slice>& others) {
+    EXPECT_EQ(alert.slice.ToText(), "store_type=restaurant");
+    EXPECT_EQ(others, std::vector<Slice>{Slice::Parse("platform=ios")});
+    return restaurants_left;
+  };
+  const auto led =
+      MergeAlerts(alerts, 100000, IncidentConfig{}, explained(4.9), nullptr, nullptr, left_delta);
   ASSERT_EQ(led.size(), 1u);
   EXPECT_EQ(led[0].lead.slice.ToText(), "store_type=restaurant");
   EXPECT_TRUE(led[0].lead.change_id.empty());
@@ -531,12 +562,21 @@ TEST(IncidentMergeTest, AChangeWithNothingLeftWithoutACrossingRegressionIsLedByI
   EXPECT_NE(std::find(tests.begin(), tests.end(), "platform=ios without merchant=burger_barn"),
             tests.end());
   // Nothing of the restaurants' left without iOS either: the change's regression, as before.
-  const auto kept = MergeAlerts(alerts, 100000, IncidentConfig{}, explained(1.5));
+  const auto kept =
+      MergeAlerts(alerts, 100000, IncidentConfig{}, explained(1.5), nullptr, nullptr, left_delta);
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0].lead.change_id, "chg-22a391");
+  // Still there without iOS, but at a third of their fall (held-out world random-7589-015): most
+  // of it was the scope's, seen through a slice holding many of its orders.
+  restaurants_left = -0.8;
+  const auto scopes =
+      MergeAlerts(alerts, 100000, IncidentConfig{}, explained(4.9), nullptr, nullptr, left_delta);
+  ASSERT_EQ(scopes.size(), 1u);
+  EXPECT_EQ(scopes[0].lead.change_id, "chg-22a391");
+  restaurants_left = -2.47;
   IncidentConfig off;
   off.change_crossing_lead = false;
-  const auto unled = MergeAlerts(alerts, 100000, off, explained(4.9));
+  const auto unled = MergeAlerts(alerts, 100000, off, explained(4.9), nullptr, nullptr, left_delta);
   ASSERT_EQ(unled.size(), 1u);
   EXPECT_EQ(unled[0].lead.change_id, "chg-22a391");
   // A slice holding every order of the scope leaves nothing of it to test (spent held-out world
@@ -546,7 +586,8 @@ TEST(IncidentMergeTest, AChangeWithNothingLeftWithoutACrossingRegressionIsLedByI
     return outer == inner || (outer.ToText() == "store_type=restaurant" &&
                               inner.ToText() == "platform=ios");  // as if iOS ordered only food
   };
-  const auto held = MergeAlerts(alerts, 100000, IncidentConfig{}, explained(4.9), nullptr, holds);
+  const auto held =
+      MergeAlerts(alerts, 100000, IncidentConfig{}, explained(4.9), nullptr, holds, left_delta);
   ASSERT_EQ(held.size(), 1u);
   EXPECT_EQ(held[0].lead.change_id, "chg-22a391");
 }
