@@ -139,23 +139,27 @@ void Slice::RequireDimensions(std::span<const std::string_view> allowed) const {
   }
 }
 
-bool NamedBefore(const Slice& a, const Slice& b) {
+NamingKey NamingKeyOf(std::string_view dimension, std::span<const std::string> order) {
+  if (order.empty()) {
+    const auto* found = std::find(std::begin(NAMING_ORDER), std::end(NAMING_ORDER), dimension);
+    if (found != std::end(NAMING_ORDER)) return {static_cast<size_t>(found - std::begin(NAMING_ORDER)), {}};
+    return {std::size(NAMING_ORDER), dimension};
+  }
+  const auto found = std::find(order.begin(), order.end(), dimension);
+  if (found != order.end()) return {static_cast<size_t>(found - order.begin()), {}};
+  return {order.size(), dimension};
+}
+
+bool NamedBefore(const Slice& a, const Slice& b, std::span<const std::string> order) {
   if (a.Depth() != b.Depth()) return a.Depth() < b.Depth();
-  // Each dimension's key: its rank in NAMING_ORDER, or one past it and its name.
-  using Key = std::pair<size_t, std::string_view>;
-  const auto keys = [](const Slice& slice) {
-    std::vector<Key> out;
-    for (const auto& [name, value] : slice.Pairs()) {
-      const auto* found = std::find(std::begin(NAMING_ORDER), std::end(NAMING_ORDER), name);
-      out.emplace_back(
-          static_cast<size_t>(found - std::begin(NAMING_ORDER)),
-          found == std::end(NAMING_ORDER) ? std::string_view(name) : std::string_view());
-    }
+  const auto keys = [&](const Slice& slice) {
+    std::vector<NamingKey> out;
+    for (const auto& [name, value] : slice.Pairs()) out.push_back(NamingKeyOf(name, order));
     std::sort(out.begin(), out.end());
     return out;
   };
-  const std::vector<Key> mine = keys(a);
-  const std::vector<Key> theirs = keys(b);
+  const std::vector<NamingKey> mine = keys(a);
+  const std::vector<NamingKey> theirs = keys(b);
   if (mine != theirs) return mine < theirs;
   return a < b;
 }

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace cxagent {
 
@@ -61,9 +62,14 @@ class Slice {
   std::map<std::string, std::string> pairs_;
 };
 
-//! Whether `a` is named before `b` when both select the same orders: fewer pairs first, then the
-//! dimensions' ranks in NAMING_ORDER (each list sorted; a dimension not in it ranks after those,
-//! by name), then the canonical order of the slices.
-bool NamedBefore(const Slice& a, const Slice& b);
+//! A dimension's place in a naming `order` (empty: NAMING_ORDER): its index there, or for one not
+//! in it, one past the last and its name (after every listed one, by name).
+using NamingKey = std::pair<size_t, std::string_view>;
+NamingKey NamingKeyOf(std::string_view dimension, std::span<const std::string> order = {});
+
+//! Whether `a` is named before `b` when both select the same orders: fewer pairs first, then their
+//! dimensions' NamingKeys in `order` (each list sorted), then the canonical order of the slices.
+//! The localizer names its roots the same way (localize::LocalizeConfig::naming_order).
+bool NamedBefore(const Slice& a, const Slice& b, std::span<const std::string> order = {});
 
 }  // namespace cxagent

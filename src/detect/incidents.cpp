@@ -932,13 +932,13 @@ std::vector<Incident> Cluster(std::vector<Alert> alerts, const IncidentConfig& c
   // merchant-picked orders, when it picks them all) have the same evidence but for the rounding
   // of their sums: compared to 1e-9, the name with fewer pairs comes first (held-out world
   // random-7919-008: a liquor chain's feed outage was named by its merchant-picked orders), then
-  // the one NAMING_ORDER names first (spent held-out world random-8363-003: a demand surge in
+  // the one named first in the naming order (spent held-out world random-8363-003: a surge in
   // Austin's grocery, all of it dasher-shopped, was named Austin's dasher-shopped orders).
-  std::sort(alerts.begin(), alerts.end(), [](const Alert& a, const Alert& b) {
+  std::sort(alerts.begin(), alerts.end(), [&config](const Alert& a, const Alert& b) {
     const double ea = std::nearbyint(Evidence(a) * 1e9);
     const double eb = std::nearbyint(Evidence(b) * 1e9);
     if (ea != eb) return ea > eb;
-    return NamedBefore(a.slice, b.slice);
+    return NamedBefore(a.slice, b.slice, config.naming_order);
   });
   // An ancestor whose alerting descendants, taken pairwise disjoint, carry more evidence than it
   // does (sum of squared evidence above 1.2 times its own; equal for a uniform drop) is no root:
@@ -1912,12 +1912,13 @@ SameOrdersKey SameOrdersKeyOf(const Alert& alert) {
           std::nearbyint(Evidence(alert) * 1e9), alert.orders};
 }
 
-// For each SameOrdersKey of `alerts`, the slice NAMING_ORDER names first (NamedBefore).
-std::map<SameOrdersKey, Slice> FirstNames(const std::vector<Alert>& alerts) {
+// For each SameOrdersKey of `alerts`, the slice named first in `naming_order` (NamedBefore).
+std::map<SameOrdersKey, Slice> FirstNames(const std::vector<Alert>& alerts,
+                                          const std::vector<std::string>& naming_order) {
   std::map<SameOrdersKey, Slice> names;
   for (const auto& alert : alerts) {
     const auto [at, added] = names.emplace(SameOrdersKeyOf(alert), alert.slice);
-    if (!added && NamedBefore(alert.slice, at->second)) at->second = alert.slice;
+    if (!added && NamedBefore(alert.slice, at->second, naming_order)) at->second = alert.slice;
   }
   return names;
 }
@@ -2121,7 +2122,7 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
   for (auto& alert : alerts) {
     (alert.metric == "cx_score" ? cx : components).push_back(std::move(alert));
   }
-  const std::map<SameOrdersKey, Slice> names = FirstNames(cx);
+  const std::map<SameOrdersKey, Slice> names = FirstNames(cx, config.naming_order);
   std::vector<Incident> clusters = Cluster(std::move(cx), config, shares);
   // A mechanism-led alert leads by its CX drop, the noisier signal: where its incident holds
   // alerts of the same mechanism over the same time in slices sharing orders, the slice whose
@@ -2719,6 +2720,23 @@ MechanismMove MechanismMoveOver(const metrics::MetricDefinition& mechanism,
   return {MechanismWindowZ(mechanism, base, window), sign * (window.Ratio() - base.Ratio())};
 }
 
+// An alert's days as indices of the `days` days from `first`, each clamped to [0, days]: its
+// baseline's first day, its window's first day and one past its last (`days` while open).
+struct AlertDays {
+  size_t base_begin;
+  size_t start;
+  size_t end;
+};
+
+AlertDays DaysOf(const Alert& alert, Date first, size_t days) {
+  const auto index = [&](Date date) {
+    return static_cast<size_t>(
+        std::clamp<int64_t>(date.days - first.days, 0, static_cast<int64_t>(days)));
+  };
+  return {index(alert.baseline_start), index(alert.start),
+          alert.end ? index(AddDays(*alert.end, 1)) : days};
+}
+
 }  // namespace
 
 bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
@@ -2740,12 +2758,7 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
   const ObservedSeries observed = DropMissing(values);
   if (observed.values.size() < 3) return true;
   const double sigma = DifferenceNoiseScale(observed.values, 1);
-  const auto index = [&](Date date) {
-    return static_cast<size_t>(std::clamp<int64_t>(date.days - first.days, 0, int64_t(n)));
-  };
-  const size_t base_begin = index(alert.baseline_start);
-  const size_t start = index(alert.start);
-  const size_t end = alert.end ? index(AddDays(*alert.end, 1)) : n;
+  const auto [base_begin, start, end] = DaysOf(alert, first, n);
   const auto [base_mean, base_count] = MeanOf(values, base_begin, start);
   const auto [mean, count] = MeanOf(values, start, end);
   if (base_count == 0 || count == 0 || !(sigma > 0)) return true;
@@ -2812,14 +2825,7 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
 }
 
 double RemainderCxDelta(const SliceRemainder& remainder, const Alert& alert) {
-  const size_t n = remainder.orders.size();
-  const auto index = [&](Date date) {
-    return static_cast<size_t>(
-        std::clamp<int64_t>(date.days - remainder.first.days, 0, static_cast<int64_t>(n)));
-  };
-  const size_t base_begin = index(alert.baseline_start);
-  const size_t start = index(alert.start);
-  const size_t end = alert.end ? index(AddDays(*alert.end, 1)) : n;
+  const auto [base_begin, start, end] = DaysOf(alert, remainder.first, remainder.orders.size());
   const auto orders = [&](size_t begin, size_t stop) {
     double sum = 0;
     for (size_t day = begin; day < stop; ++day) sum += remainder.orders[day];
@@ -3617,15 +3623,9 @@ std::optional<CxChange> ChangeOwnRegression(storage::Connection& connection, con
       {SliceConditionWithout(alert.slice, left_out), SliceConditionWithout(parent, rest_out)},
       mechanisms, first, last);
   const auto days = static_cast<size_t>(last.days - first.days + 1);
-  const auto index = [&](Date date) {
-    return static_cast<size_t>(std::clamp<int64_t>(date.days - first.days, 0, int64_t(days)));
-  };
-  const auto end_of = [&](const Alert& a) { return a.end ? index(AddDays(*a.end, 1)) : days; };
-  const size_t base_begin = index(alert.baseline_start);
-  const size_t start = index(alert.start);
-  const size_t end = end_of(alert);
-  const auto rest =
-      CxChangeOf(sums[1], index(lead.baseline_start), index(lead.start), end_of(lead));
+  const auto [base_begin, start, end] = DaysOf(alert, first, days);
+  const AlertDays leads = DaysOf(lead, first, days);
+  const auto rest = CxChangeOf(sums[1], leads.base_begin, leads.start, leads.end);
   const auto own = CxChangeOf(sums[0], base_begin, start, end);
   if (!own || !rest) return std::nullopt;
   const bool rest_fell = -rest->delta >= config.min_cx_delta &&
@@ -4216,7 +4216,9 @@ struct ExtentWalk {
     // its orders that its last step's reads found; the others are its aliases.
     aliases.push_back(Shortest(slice));
     if (aliases.back() != slice) aliases.push_back(slice);
-    std::sort(aliases.begin(), aliases.end(), NamedBefore);
+    std::sort(aliases.begin(), aliases.end(), [this](const Slice& a, const Slice& b) {
+      return NamedBefore(a, b, config.naming_order);
+    });
     aliases.erase(std::unique(aliases.begin(), aliases.end()), aliases.end());
     Slice name = aliases.front();
     aliases.erase(aliases.begin());

@@ -126,6 +126,10 @@ struct IncidentConfig {
   //! alert's CX Score still fell at `confirm_z`, by `extent_share` of its whole fall at least: a
   //! wider regression seen through the change's scope, strongest first (MergeAlerts).
   bool change_crossing_lead = true;
+  //! The order of dimensions by which the same orders under two names are named (NamedBefore):
+  //! the dataset's (storage::Dataset::NamingOrder), set by the pipeline, not read from the
+  //! configuration file. Empty: the contract's NAMING_ORDER.
+  std::vector<std::string> naming_order;
   //! Of a cluster the stronger incidents explained, an alert neither holding nor inside any of
   //! their slices makes an incident of its own, with the alerts inside it, when its regression is
   //! left without their orders (at its own detection threshold); the others join the incident

@@ -417,27 +417,24 @@ void Generalize(const Encoded& encoded, const std::vector<double>& residual, dou
   }
 }
 
-// Each dimension's rank in `order` (those not in it after, in the table's order); empty when
-// `order` is (no preference: the first slice found of equals stays).
-std::vector<size_t> NamingRanks(const std::vector<std::string>& dimensions,
-                                const std::vector<std::string>& order) {
+// Each dimension's NamingKey in `order`; empty when `order` is (no preference: the first slice
+// found of equals stays).
+std::vector<NamingKey> NamingKeys(const std::vector<std::string>& dimensions,
+                                  const std::vector<std::string>& order) {
   if (order.empty()) return {};
-  std::vector<size_t> ranks(dimensions.size());
-  for (size_t d = 0; d < dimensions.size(); ++d) {
-    const auto found = std::find(order.begin(), order.end(), dimensions[d]);
-    ranks[d] = found != order.end() ? static_cast<size_t>(found - order.begin()) : order.size() + d;
-  }
-  return ranks;
+  std::vector<NamingKey> keys;
+  for (const auto& dimension : dimensions) keys.push_back(NamingKeyOf(dimension, order));
+  return keys;
 }
 
 // Whether a slice over `dimensions` (indices) is named before `other` (one of the same depth):
-// their dimensions' ranks, each list sorted, compared in order.
+// their dimensions' keys, each list sorted, compared in order (cxagent::NamedBefore).
 bool NamedBefore(const std::vector<int>& dimensions, const CodedSlice& other,
-                 const std::vector<size_t>& ranks) {
-  std::vector<size_t> mine;
-  std::vector<size_t> theirs;
-  for (int d : dimensions) mine.push_back(ranks[static_cast<size_t>(d)]);
-  for (const auto& [d, code] : other) theirs.push_back(ranks[static_cast<size_t>(d)]);
+                 const std::vector<NamingKey>& keys) {
+  std::vector<NamingKey> mine;
+  std::vector<NamingKey> theirs;
+  for (int d : dimensions) mine.push_back(keys[static_cast<size_t>(d)]);
+  for (const auto& [d, code] : other) theirs.push_back(keys[static_cast<size_t>(d)]);
   std::sort(mine.begin(), mine.end());
   std::sort(theirs.begin(), theirs.end());
   return mine < theirs;
@@ -549,7 +546,7 @@ LocalizeResult Localize(const LeafTable& table, const LocalizeConfig& config) {
   if (sign == 0.0 || table.leaves.empty()) return result;
 
   const double noise = NoiseScale(encoded);
-  const std::vector<size_t> naming = NamingRanks(table.dimensions, config.naming_order);
+  const std::vector<NamingKey> naming = NamingKeys(table.dimensions, config.naming_order);
   const int depth = std::min<int>(config.max_depth, static_cast<int>(encoded.dimension_count));
   const auto combinations = DimensionCombinations(static_cast<int>(encoded.dimension_count), depth);
   std::vector<double> residual = encoded.deviation;

@@ -113,7 +113,8 @@ struct LocalizeConfig {
   //! When two slices of one depth explain exactly as much (they select the same leaves, e.g.
   //! one region's grocery stores and its dasher-shopped orders where all its grocery stores are
   //! dasher-shopped), the one whose dimensions come first in this list is named; dimensions not
-  //! listed come after the listed ones. Empty: the first in the table's dimension order.
+  //! listed come after the listed ones, by name (cxagent::NamedBefore). Empty: the first in the
+  //! table's dimension order.
   std::vector<std::string> naming_order;
 
   //! Throws InvalidInput naming the field when a value is out of bounds.

@@ -503,8 +503,11 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
       }
     }
   }
+  // The same orders under two names are named in the dataset's order, as the localizer names them.
+  detect::IncidentConfig incident_config = config.incidents;
+  incident_config.naming_order = dataset.NamingOrder();
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
-      connection, slice_cube, registry, config.incidents, support.Names("metric"), logged,
+      connection, slice_cube, registry, incident_config, support.Names("metric"), logged,
       remainder_days ? &*remainder_days : nullptr, mechanism_search ? &*mechanism_search : nullptr,
       release_writers);
   release_writers();
@@ -533,7 +536,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
     }
   }
   const std::vector<std::string> reused_localizations = detect::LocalizeIncidents(
-      connection, incidents, config.incidents, dataset.Dimensions(), dataset.NamingOrder(),
+      connection, incidents, incident_config, dataset.Dimensions(), dataset.NamingOrder(),
       options.incremental ? &reusable : nullptr, options.incremental ? &localized : nullptr);
   if (options.report != nullptr) options.report->reused_localizations = reused_localizations;
   spdlog::info("analyze: localized in {:.2f} s{}", Seconds(stage),

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "support/test_support.hpp"
 
@@ -121,6 +123,22 @@ TEST(SliceTest, NamedBeforeFollowsPairsThenNamingOrder) {
   EXPECT_FALSE(before("region=austin", "region=austin"));
   EXPECT_FALSE(before("all", "all"));
   EXPECT_TRUE(before("all", "region=austin"));
+}
+
+TEST(SliceTest, NamedBeforeFollowsTheNamingOrderGiven) {
+  // A team's dataset lists its own dimensions: their order names, unlisted ones after, by name.
+  const std::vector<std::string> order{"zone", "courier_tier", "region"};
+  const auto before = [&](const char* a, const char* b) {
+    return NamedBefore(Slice::Parse(a), Slice::Parse(b), order);
+  };
+  EXPECT_TRUE(before("zone=north", "courier_tier=gold"));
+  EXPECT_FALSE(before("courier_tier=gold", "zone=north"));
+  EXPECT_TRUE(before("region=austin", "store_type=grocery"));
+  EXPECT_TRUE(before("platform=ios", "store_type=grocery"));
+  EXPECT_TRUE(before("courier_tier=gold&zone=north", "region=austin&zone=north"));
+  EXPECT_EQ(NamingKeyOf("courier_tier", order), (NamingKey{1, {}}));
+  EXPECT_EQ(NamingKeyOf("daypart", order), (NamingKey{3, "daypart"}));
+  EXPECT_EQ(NamingKeyOf("daypart"), (NamingKey{5, {}}));
 }
 
 }  // namespace

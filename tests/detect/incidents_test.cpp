@@ -631,6 +631,17 @@ TEST(IncidentMergeTest, AnIncidentIsNamedByTheNameOfItsOrdersNamingOrderListsFir
   EXPECT_EQ(leads,
             (std::vector<std::string>{"daypart=lunch&fulfillment_mode=merchant_pick&region=austin",
                                       "region=austin&store_type=grocery"}));
+  // A dataset naming its dimensions in another order (a team's dataset file) names them so.
+  IncidentConfig team;
+  team.naming_order = {"fulfillment_mode", "region", "store_type", "daypart"};
+  leads.clear();
+  for (const auto& incident : MergeAlerts(alerts, 100000, team, explained, shares)) {
+    leads.push_back(incident.lead.slice.ToText());
+  }
+  std::sort(leads.begin(), leads.end());
+  EXPECT_EQ(leads,
+            (std::vector<std::string>{"daypart=lunch&fulfillment_mode=merchant_pick&region=austin",
+                                      "fulfillment_mode=dasher_shop&region=austin"}));
 }
 
 TEST(IncidentMergeTest, AMechanismLedIncidentIsLedByItsStrongestMechanism) {
