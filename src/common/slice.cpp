@@ -142,7 +142,8 @@ void Slice::RequireDimensions(std::span<const std::string_view> allowed) const {
 NamingKey NamingKeyOf(std::string_view dimension, std::span<const std::string> order) {
   if (order.empty()) {
     const auto* found = std::find(std::begin(NAMING_ORDER), std::end(NAMING_ORDER), dimension);
-    if (found != std::end(NAMING_ORDER)) return {static_cast<size_t>(found - std::begin(NAMING_ORDER)), {}};
+    if (found != std::end(NAMING_ORDER))
+      return {static_cast<size_t>(found - std::begin(NAMING_ORDER)), {}};
     return {std::size(NAMING_ORDER), dimension};
   }
   const auto found = std::find(order.begin(), order.end(), dimension);

@@ -87,6 +87,11 @@ struct IncidentConfig {
   //! mechanism, in exactly that slice, explains too (its change window reaches `change_z` and
   //! overlaps it) is change-led: dated by the change and leading its own incident (step 6c).
   bool change_claims_mechanism = true;
+  //! With change_claims_mechanism, a logged change made inside the strongest window (not within
+  //! `merge_days` of its start) claims it too when the days from the window's start to the
+  //! change moved the mechanism less than half as far as the days after it: the step is at the
+  //! change (DetectMechanisms).
+  bool change_claims_inside = true;
   //! Where and when supply_hourly shows one daypart of a region busier (orders created per
   //! active dasher-hour up by `busy_min_rise` at z `busy_z`, the rest of the region up at most
   //! `nested_shared` as much), change-led detection tests that slice's assignment delays from
@@ -126,6 +131,11 @@ struct IncidentConfig {
   //! alert's CX Score still fell at `confirm_z`, by `extent_share` of its whole fall at least: a
   //! wider regression seen through the change's scope, strongest first (MergeAlerts).
   bool change_crossing_lead = true;
+  //! An incident crossing a logged change's scope that began before the change's incident is
+  //! folded into it when without the scope's orders it falls under its own detection threshold,
+  //! unless (with this) its CX Score still fell at `confirm_z` by `extent_share` of its fall:
+  //! the orders it lost took power, not the regression (MergeAlerts).
+  bool own_fall_stays = true;
   //! The order of dimensions by which the same orders under two names are named (NamedBefore):
   //! the dataset's (storage::Dataset::NamingOrder), set by the pipeline, not read from the
   //! configuration file. Empty: the contract's NAMING_ORDER.

