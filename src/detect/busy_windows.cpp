@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <utility>
 
 #include "common/date.hpp"
@@ -15,6 +16,9 @@
 
 namespace cxagent::detect {
 namespace {
+
+// The id of a BusierWindows window begins so (IsBusierWindow).
+constexpr std::string_view BUSIER_PREFIX = "busier:";
 
 // The windows a rise is tested over (days), as mechanism windows are: a week at least, so that
 // each holds every weekday, to four.
@@ -163,11 +167,15 @@ std::vector<LoggedChange> BusierWindows(const storage::Table& supply, const Inci
           slice.ToText(), FormatDate(date), 100 * (std::exp(rise.log_rise) - 1), rise.z,
           100 * (std::exp(rest_rise) - 1));
       if (rest_rise > config.nested_shared * rise.log_rise) continue;
-      busier.push_back(
-          {fmt::format("busier:{}:{}", slice.ToText(), FormatDate(date)), "busier", slice, date});
+      busier.push_back({fmt::format("{}{}:{}", BUSIER_PREFIX, slice.ToText(), FormatDate(date)),
+                        "busier", slice, date});
     }
   }
   return busier;
+}
+
+bool IsBusierWindow(std::string_view change_id) {
+  return change_id.starts_with(BUSIER_PREFIX);
 }
 
 }  // namespace cxagent::detect

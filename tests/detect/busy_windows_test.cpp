@@ -74,6 +74,8 @@ TEST(BusierWindowsTest, ADaypartWithFewerDashersIsBusierFromItsFirstDay) {
   EXPECT_EQ(windows[0].kind, "busier");
   EXPECT_EQ(windows[0].date, AddDays(FIRST, 30));
   EXPECT_EQ(windows[0].id, "busier:daypart=breakfast&region=boston:2026-04-01");
+  EXPECT_TRUE(IsBusierWindow(windows[0].id));
+  EXPECT_FALSE(IsBusierWindow("chg-0fdba0"));
   // A kind change-led detection knows: it tests assignment delays.
   const auto mechanisms = ChangeMechanisms("busier");
   ASSERT_EQ(mechanisms.size(), 1u);

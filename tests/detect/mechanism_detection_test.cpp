@@ -1039,7 +1039,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
                    "nested_window_end: false\nnested_own_start: false\nnested_extent: false\n"
                    "change_roots_split: false\nchange_crossing_lead: false\n"
                    "explained_split: false\nremainder_alike: false\n"
-                   "ancestor_split: false\nchange_claims_inside: false\nown_fall_stays: false"),
+                   "ancestor_split: false\nchange_claims_inside: false\nown_fall_stays: false\n"
+                   "extent_busier: false"),
         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
@@ -1072,6 +1073,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.change_claims_inside);
     EXPECT_FALSE(config.own_fall_stays);
     EXPECT_TRUE(IncidentConfig{}.own_fall_stays);
+    EXPECT_FALSE(config.extent_busier);
+    EXPECT_TRUE(IncidentConfig{}.extent_busier);
     EXPECT_TRUE(IncidentConfig{}.busy_detection);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);

@@ -848,6 +848,32 @@ TEST(AnalyzeChangeLedTest, AChangeInsideTheStrongestWindowDatesIt) {
             DateCause(std::make_pair("2026-12-11", "eta_underestimation")));
 }
 
+// A demand surge in the Bay Area's dinner restaurants (world random-6529-009 of a spent held-out
+// seed, read after its run), found where supply_hourly shows the Bay Area's dinner busier: every
+// dinner order there waited longer for a dasher, so the surge was reported in the Bay Area's
+// dinner. Its orders per day rose in the restaurants alone (extent_busier).
+TEST(AnalyzeMechanismLedTest, ASurgeIsReportedWhereTheOrdersRose) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: busier\nseed: 8180208496612545446\nstart_date: 2025-10-31\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, new_york, "
+      "boston, austin, atlanta]\ndecoy_changes: 6\nnoise: 1.21\nincidents:\n"
+      "  - {id: a, cause: demand_surge, slice: {daypart: dinner, region: bay_area, store_type: "
+      "restaurant}, start_day: 27, magnitude: 0.291}\n"));
+  const nlohmann::json restaurants = {
+      {"daypart", "dinner"}, {"region", "bay_area"}, {"store_type", "restaurant"}};
+  const nlohmann::json dinner = {{"daypart", "dinner"}, {"region", "bay_area"}};
+  const auto analysis = AnalyzeWith(dir, "");
+  EXPECT_EQ(DateAndCause(analysis, restaurants),
+            DateCause(std::make_pair("2025-11-27", "demand_surge")))
+      << analysis["incidents"].dump();
+  EXPECT_EQ(DateAndCause(analysis, dinner), std::nullopt);
+  const auto off = AnalyzeWith(dir, "incidents:\n  extent_busier: false\n");
+  EXPECT_EQ(DateAndCause(off, restaurants), std::nullopt);
+  EXPECT_NE(DateAndCause(off, dinner), std::nullopt);
+}
+
 // A demand surge in Austin's grocery, every order of it dasher-shopped, beside a prep delay in
 // Austin's lunch restaurants from the same day (world random-8363-003 of a spent held-out seed,
 // read after its run): it was reported as Austin's dasher-shopped orders. Named as the localizer
