@@ -4227,10 +4227,11 @@ struct ExtentWalk {
            rest.z * (rest.move - share) / rest.move >= config.extent_widen_z;
   }
 
-  // From `slice`, wider or else narrower while a step is found (`here`: the sums of the slice
-  // reached). Every step reaches a slice not visited before, of the finitely many within
-  // EXTENT_MAX_DEPTH pairs; a handful is all a regression's slice is ever from the localizer's.
-  // `rose`: whether a step was taken where the orders rose (Busier).
+  // From `slice`, wider or else narrower (by the mechanism's move, or else by where the orders
+  // rose: Busier) while a step is found (`here`: the sums of the slice reached). Every step reaches
+  // a slice not visited before, of the finitely many within EXTENT_MAX_DEPTH pairs; a handful is
+  // all a regression's slice is ever from the localizer's. `rose`: whether a step was taken where
+  // the orders rose (Busier).
   Slice Walk(Slice slice, ExtentSums& here, const std::vector<std::string>& dimensions,
              std::vector<Slice>& aliases, bool& rose) const {
     rose = false;
@@ -4307,16 +4308,6 @@ struct ExtentWalk {
     return slice;
   }
 
-  // A child that moved the mechanism while the rest of the slice did not (under extent_z, and
-  // at most nested_shared as much), to depth EXTENT_MAX_DEPTH, and that can share orders with
-  // `localized` (the walk never ends where none of the localized regression's orders are: after
-  // widening a region's restaurants to its merchant-picked orders, whose grocery moved for a
-  // regression of its own). Of several, the one whose rest moved least (a region's grocery, its
-  // other orders flat, rather than one grocer of it, the other grocers' orders moving a little);
-  // of several whose rests are flat (under FLAT_REST_Z), the one that moved most (a region's
-  // dinner restaurants rather than its merchant-picked dinner orders, restaurants and the
-  // stores that pick their own orders, when only the restaurants' ETA quotes fell short:
-  // held-out world random-2357-029).
   // How far the orders per day rose over the window [start, days) against the baseline days
   // before it (move: relative to the baseline's mean), z against the baseline's day-to-day
   // spread (weekdays and all; NaN without two baseline days or without orders).
@@ -4384,6 +4375,16 @@ struct ExtentWalk {
     return ExtentStep{std::move(named), best->second};
   }
 
+  // A child that moved the mechanism while the rest of the slice did not (under extent_z, and
+  // at most nested_shared as much), to depth EXTENT_MAX_DEPTH, and that can share orders with
+  // `localized` (the walk never ends where none of the localized regression's orders are: after
+  // widening a region's restaurants to its merchant-picked orders, whose grocery moved for a
+  // regression of its own). Of several, the one whose rest moved least (a region's grocery, its
+  // other orders flat, rather than one grocer of it, the other grocers' orders moving a little);
+  // of several whose rests are flat (under FLAT_REST_Z), the one that moved most (a region's
+  // dinner restaurants rather than its merchant-picked dinner orders, restaurants and the
+  // stores that pick their own orders, when only the restaurants' ETA quotes fell short:
+  // held-out world random-2357-029).
   std::optional<ExtentStep> Narrower(const Slice& slice, const ExtentSums& here,
                                      const std::map<Slice, ExtentSums>& children,
                                      const std::set<Slice>& visited, const Slice& localized) const {
