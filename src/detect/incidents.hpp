@@ -180,9 +180,9 @@ struct IncidentConfig {
   //! at `extent_z` while the slice's other orders moved it at most `nested_shared` as much. The
   //! mechanism is the one that led the incident, else the driver that moved most in the slice.
   bool mechanism_extent = true;
-  //! With mechanism_extent, an incident found by its assignment delays whose walk ends where they
-  //! moved alike is narrowed to a child whose orders per day rose at `extent_z` while the rest's
-  //! rose under it and at most `nested_shared` as much: where it got busier (a demand surge).
+  //! With mechanism_extent, an incident found through a busier window (step 6d) is narrowed to a
+  //! child whose orders per day rose at `extent_z` while the rest's rose under it and at most
+  //! `nested_shared` as much: where it got busier (a demand surge).
   bool extent_busier = true;
   //! z (per-order noise units) the other orders of a parent, or a child, must reach.
   double extent_z = 5.0;
