@@ -75,13 +75,18 @@ std::map<std::string, std::vector<double>> SimulateSlice(int days, int orders_pe
   return sums;
 }
 
-std::vector<Alert> Detect(const std::map<std::string, std::vector<double>>& sums,
-                          const IncidentConfig& config = {}) {
-  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
+// The daily sums of `sums`' columns by name, as DetectMechanisms reads a slice's cube columns.
+DailySumsOf ColumnsOf(const std::map<std::string, std::vector<double>>& sums) {
+  return [&sums](std::string_view column) -> std::optional<std::span<const double>> {
     const auto found = sums.find(std::string(column));
     if (found == sums.end()) return std::nullopt;
     return found->second;
   };
+}
+
+std::vector<Alert> Detect(const std::map<std::string, std::vector<double>>& sums,
+                          const IncidentConfig& config = {}) {
+  const DailySumsOf columns = ColumnsOf(sums);
   return DetectMechanisms(Slice::Parse("region=boston&daypart=lunch"), FIRST, columns, config);
 }
 
@@ -235,11 +240,7 @@ TEST(MechanismDetectionTest, ALoggedChangeFindsWhatTheSearchOverEverySliceCannot
   // A release cancelling 1.2% of a 150-orders-a-day slice's orders for an app error from day 36:
   // its app-error share moves at a z between change_z and mechanism_z.
   const auto sums = SimulateSlice(60, 150, {.from = 36, .to = 60, .app_error_share = 0.012}, 8);
-  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
-    const auto found = sums.find(std::string(column));
-    if (found == sums.end()) return std::nullopt;
-    return found->second;
-  };
+  const DailySumsOf columns = ColumnsOf(sums);
   const Slice slice = Slice::Parse("customer_segment=returning&platform=android&region=boston");
   const auto detect = [&](std::vector<LoggedChange> changes, const IncidentConfig& config) {
     return DetectMechanisms(slice, FIRST, columns, config, {}, changes);
@@ -288,11 +289,7 @@ TEST(MechanismDetectionTest, AChangeMadeInsideTheStrongestWindowDatesItWhenTheSt
         -1627.5, -1346.2, -1533.1, -1324.9, -1599.2, -1118.4, -1200.0, -931.3,  -1501.0,
         -497.6,  -625.1,  1630.0,  1686.8,  1558.6,  1892.4,  2294.2,  2246.5,  1055.1,
         1174.8,  1664.4,  2022.3,  2310.3,  1392.9,  1481.6}}};
-  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
-    const auto found = sums.find(std::string(column));
-    if (found == sums.end()) return std::nullopt;
-    return found->second;
-  };
+  const DailySumsOf columns = ColumnsOf(sums);
   const Slice slice = Slice::Parse("store_type=grocery");
   const auto starts = [&](std::vector<LoggedChange> changes, const IncidentConfig& config) {
     std::vector<int> days;
@@ -506,11 +503,7 @@ TEST(MechanismDetectionTest, AWindowCarriedByOneExtremeDayIsNotARegression) {
 
 TEST(MechanismDetectionTest, UnavailableMechanismsAreNotTested) {
   const auto sums = SimulateSlice(60, 40, {30, 40, 6.0, 3.0, 0.0}, 7);
-  const auto columns = [&](std::string_view column) -> std::optional<std::span<const double>> {
-    const auto found = sums.find(std::string(column));
-    if (found == sums.end()) return std::nullopt;
-    return found->second;
-  };
+  const DailySumsOf columns = ColumnsOf(sums);
   EXPECT_TRUE(DetectMechanisms(Slice{}, FIRST, columns, {}, {"avg_prep_wait"}).empty());
 }
 
