@@ -2349,8 +2349,8 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     }
   }
 
-  // An incident led by one name of orders that another alert names first (NAMING_ORDER) takes
-  // that name: which of the two led was a matter of the clusters each joined.
+  // An incident led by one name of orders that another alert names first (in the naming order)
+  // takes that name: which of the two led was a matter of the clusters each joined.
   for (auto& incident : incidents) {
     const auto found = names.find(SameOrdersKeyOf(incident.lead));
     if (found != names.end() && found->second != incident.lead.slice) {
