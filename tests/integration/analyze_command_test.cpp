@@ -705,7 +705,9 @@ TEST(AnalyzeNestedTest, ALoggedReleaseInsideAShortageIsDatedByTheRelease) {
 // dasher-shopped order, a day apart (held-out world random-5573-007, read after its seed's run):
 // the children's test split it off the dasher-shopped orders as Boston's dasher-shopped orders,
 // the merchant-picked grocery out, and it was counted missed. Moved to where its driver moved
-// (nested_extent), it is Boston's grocery.
+// (nested_extent), it is Boston's grocery. Its CX alert, which crosses the substitution model's
+// scope and keeps its fall without it, now stands on its own from its first day (own_fall_stays);
+// without that the outage is folded into the model's incident and split off as before.
 TEST(AnalyzeNestedTest, AFeedOutageCrossingAWiderRegressionIsNamedByItsOwnSlice) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
@@ -719,15 +721,22 @@ TEST(AnalyzeNestedTest, AFeedOutageCrossingAWiderRegressionIsNamedByItsOwnSlice)
       "start_day: 31, end_day: 38, magnitude: 0.178}\n"));
   const nlohmann::json grocery = {{"region", "boston"}, {"store_type", "grocery"}};
   const nlohmann::json dasher_shop = {{"fulfillment_mode", "dasher_shop"}, {"region", "boston"}};
+  const auto analysis = AnalyzeWith(dir, "");
+  EXPECT_EQ(DateAndCause(analysis, {{"fulfillment_mode", "dasher_shop"}}),
+            DateCause(std::make_pair("2025-03-09", "substitution_model_regression")));
+  EXPECT_EQ(DateAndCause(analysis, grocery),
+            DateCause(std::make_pair("2025-03-08", "inventory_feed_outage")));
+  EXPECT_EQ(DateAndCause(analysis, dasher_shop), std::nullopt);
   for (const bool extent : {true, false}) {
-    SCOPED_TRACE(extent ? "defaults" : "nested_extent off");
-    const auto analysis =
-        AnalyzeWith(dir, extent ? std::string() : "incidents:\n  nested_extent: false\n");
-    EXPECT_EQ(DateAndCause(analysis, {{"fulfillment_mode", "dasher_shop"}}),
+    SCOPED_TRACE(extent ? "own_fall_stays off" : "own_fall_stays and nested_extent off");
+    const auto folded =
+        AnalyzeWith(dir, extent ? "incidents:\n  own_fall_stays: false\n"
+                                : "incidents:\n  own_fall_stays: false\n  nested_extent: false\n");
+    EXPECT_EQ(DateAndCause(folded, {{"fulfillment_mode", "dasher_shop"}}),
               DateCause(std::make_pair("2025-03-09", "substitution_model_regression")));
-    EXPECT_EQ(DateAndCause(analysis, extent ? grocery : dasher_shop),
+    EXPECT_EQ(DateAndCause(folded, extent ? grocery : dasher_shop),
               DateCause(std::make_pair("2025-03-09", "inventory_feed_outage")));
-    EXPECT_EQ(DateAndCause(analysis, extent ? dasher_shop : grocery), std::nullopt);
+    EXPECT_EQ(DateAndCause(folded, extent ? dasher_shop : grocery), std::nullopt);
   }
 }
 
