@@ -2398,7 +2398,11 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
   std::optional<SliceIndex> index;
   size_t in_cube = 0;
   size_t in_leaves = 0;
+  size_t read_again = 0;
   std::optional<std::pair<Date, size_t>> leaves_days;
+  // Every remainder read, by RemainderKey: a pair of incidents may test the same slice without the
+  // same orders more than once (the own-fall test after the fold's).
+  std::map<std::string, SliceRemainder> read;
   if (has_facts) {
     // The slice's sums without the others' orders come from the cube when its slices hold them
     // (RemainderOf), else from a query of the leaves: the same sums either way.
@@ -2406,13 +2410,18 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
       if (!index) index = IndexOf(cube);
       const metrics::MetricDefinition* mechanism =
           alert.detected_by == "cx" ? nullptr : &MechanismMetric(alert.detected_by);
+      const std::string_view name = mechanism == nullptr ? std::string_view() : mechanism->name;
+      const std::string key = RemainderKey(alert.slice, others, name);
+      if (const auto found = read.find(key); found != read.end()) {
+        ++read_again;
+        return found->second;
+      }
       std::optional<SliceRemainder> remainder =
           RemainderOf(cube, *index, alert.slice, others, mechanism);
       if (remainder) {
         ++in_cube;
       } else {
         ++in_leaves;
-        const std::string_view name = mechanism == nullptr ? std::string_view() : mechanism->name;
         if (remainders != nullptr && !leaves_days) {
           // The days of order_leaves, as RemainderInLeaves reads them.
           const storage::Table span = connection.Query(
@@ -2431,7 +2440,7 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
           remainder = RemainderInLeaves(connection, alert.slice, others, name);
         }
       }
-      return *std::move(remainder);
+      return read.emplace(key, *std::move(remainder)).first->second;
     };
     explained = [&](const Alert& alert, const std::vector<Slice>& others, double required_z) {
       const SliceRemainder remainder = remainder_of(alert, others);
@@ -2506,8 +2515,8 @@ std::vector<Incident> BuildIncidents(storage::Connection& connection,
   if (in_cube + in_leaves > 0) {
     spdlog::debug(
         "incidents: {} explained-away tests answered from the slice cube, {} from the "
-        "leaves{}",
-        in_cube, in_leaves,
+        "leaves, {} from a remainder read before{}",
+        in_cube, in_leaves, read_again,
         remainders != nullptr && remainders->reused > 0
             ? fmt::format(" ({} of them from their stored sums and the changed days' leaves)",
                           remainders->reused)
