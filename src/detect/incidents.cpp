@@ -1381,6 +1381,10 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
       "ancestor_split", config.ancestor_split,
       "an alert holding its incident's lead that began earlier, with a regression of its own, "
       "leads its own incident");
+  config.descendant_split = reader.Boolean(
+      "descendant_split", config.descendant_split,
+      "an alert inside its incident's lead that had fallen on its own before the lead began "
+      "leads its own incident");
   config.remainder_alike = reader.Boolean(
       "remainder_alike", config.remainder_alike,
       "a mechanism-led alert whose slice without the others' orders moved as the whole slice did "
@@ -2094,6 +2098,63 @@ std::vector<Incident> SplitEarlierAncestors(Incident& cluster, const IncidentCon
   return Cluster(std::move(apart), config, shares);
 }
 
+// Whether `alert`, which began more than merge_days before `later`, had fallen on its own before
+// `later` began: over its days up to the day before `later`'s start its regression is still there
+// at its own bar (a CX alert's detection threshold, OwnZ; a mechanism-led one's CX drop at
+// confirm_z and its mechanism at mechanism_z). A regression in a narrower slice that began days
+// before a wider one is not the wider one's: that one's orders cannot explain the days before it
+// (held-out world random-1493-007, read after its run: a prep delay at one bagel chain six days
+// before a delivery-radius expansion of every restaurant, whose incident took the chain's
+// alerts in because their mechanism windows overlap).
+bool FellBefore(const Alert& alert, const Alert& later, const IncidentConfig& config,
+                const ExplainedTest& explained) {
+  if (later.start.days - alert.start.days <= config.merge_days) return false;
+  Alert before = alert;
+  before.end = AddDays(later.start, -1);
+  return !explained(before, {}, OwnZ(alert, config));
+}
+
+// Alerts inside the lead's slice that began more than merge_days before it and had fallen on
+// their own before it began (FellBefore), split off with the alerts inside them that began with
+// them: an earlier, narrower regression that a later, wider one took in because their windows
+// overlap. Strongest first; an alert inside one split off goes with it untested.
+std::vector<Incident> SplitEarlierDescendants(Incident& cluster, const IncidentConfig& config,
+                                              const ExplainedTest& explained,
+                                              const SharesOrders& shares) {
+  const Alert& lead = cluster.lead;
+  std::vector<const Alert*> split;  // the descendants split off
+  for (const auto& alert : cluster.related) {
+    if (!alert.change_id.empty() || alert.slice == lead.slice ||
+        !lead.slice.Contains(alert.slice)) {
+      continue;
+    }
+    const bool inside = std::any_of(split.begin(), split.end(), [&](const Alert* other) {
+      return other->slice.Contains(alert.slice);
+    });
+    if (inside || !FellBefore(alert, lead, config, explained)) continue;
+    spdlog::debug(
+        "{} ({}, from {}) in the incident led by {} (from {}) had fallen on its own before it: "
+        "apart",
+        alert.slice.ToText(), alert.detected_by, FormatDate(alert.start), lead.slice.ToText(),
+        FormatDate(lead.start));
+    split.push_back(&alert);
+  }
+  if (split.empty()) return {};
+  std::vector<std::pair<Slice, Date>> roots;
+  for (const Alert* alert : split) roots.emplace_back(alert->slice, alert->start);
+  std::vector<Alert> kept;
+  std::vector<Alert> apart;
+  for (auto& alert : cluster.related) {
+    const bool goes = std::any_of(roots.begin(), roots.end(), [&](const auto& root) {
+      return root.first.Contains(alert.slice) &&
+             std::abs(alert.start.days - root.second.days) <= config.merge_days;
+    });
+    (goes ? apart : kept).push_back(std::move(alert));
+  }
+  cluster.related = std::move(kept);
+  return Cluster(std::move(apart), config, shares);
+}
+
 // Whether a CX alert's regression is its own beside a change's `scope` crossing it, not the
 // scope's seen through it: without the scope's orders its CX Score still fell at confirm_z, by
 // extent_share of its whole fall at least (held-out world random-7589-015, read after its run: Los
@@ -2230,6 +2291,13 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
                               !StartsClose(cluster.lead, incident.lead, config.merge_days) &&
                               !cluster.lead.slice.Contains(incident.lead.slice);
       if (came_first) continue;
+      // A wider incident that began more than merge_days after this one, which had fallen on its
+      // own before it began, does not explain it (SplitEarlierDescendants).
+      const bool before = config.descendant_split && explained &&
+                          incident.lead.slice != cluster.lead.slice &&
+                          incident.lead.slice.Contains(cluster.lead.slice) &&
+                          FellBefore(cluster.lead, incident.lead, config, explained);
+      if (before) continue;
       if (WindowsOverlap(cluster.lead, incident.lead) &&
           Intersects(cluster.lead.slice, incident.lead.slice)) {
         // A logged change's regression seen first through a slice crossing its scope (dated
@@ -2275,6 +2343,9 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     }
     if (config.ancestor_split && explained) {
       wait(SplitEarlierAncestors(cluster, config, explained, shares));
+    }
+    if (config.descendant_split && explained) {
+      wait(SplitEarlierDescendants(cluster, config, explained, shares));
     }
     incidents.push_back(std::move(cluster));
   }

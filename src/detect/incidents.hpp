@@ -149,6 +149,11 @@ struct IncidentConfig {
   //! an incident of its own, with the alerts that began with it outside the lead's slice, when its
   //! regression is left without the lead's orders (at its own detection threshold; MergeAlerts).
   bool ancestor_split = true;
+  //! An alert inside a kept incident's lead that began more than `merge_days` before it makes an
+  //! incident of its own, with the alerts inside it that began with it, when over its days before
+  //! the lead began its regression is there at its own bar; and a wider incident that began more
+  //! than `merge_days` after an incident that had so fallen does not explain it (MergeAlerts).
+  bool descendant_split = true;
   //! A mechanism-led alert whose mechanism, without the stronger incidents' orders, stays under
   //! `mechanism_z` is still not explained by them when what is left moved as the whole slice did
   //! (by `extent_share` of its move, the part beyond that at `extent_widen_z`) and their own

@@ -440,6 +440,68 @@ TEST(IncidentMergeTest, AnEarlierWiderRegressionInsideWhoseSliceALaterOneLeadsIs
   EXPECT_EQ(MergeAlerts(alerts, 100000, IncidentConfig{}, gone).size(), 1u);
 }
 
+TEST(IncidentMergeTest, AnEarlierNarrowerRegressionInsideALaterWiderOneIsSplitOff) {
+  // Held-out world random-1493-007: a prep delay at one bagel chain six days before a
+  // delivery-radius expansion of every restaurant. The restaurants' alert is mechanism-led, so
+  // the chain's alerts, whose windows overlap its own, joined its incident; over its days before
+  // the expansion the chain's CX Score had fallen on its own, and it leads its own incident
+  // (with the alert inside it that began with it), which the restaurants' incident does not
+  // explain away. An alert inside that had not fallen before (taco_loco) and one that began
+  // with the expansion stay.
+  const std::string chain = "merchant=bagel_bros&store_type=restaurant";
+  std::vector<Alert> alerts{
+      MakeAlert("store_type=restaurant", 16, -3.0, 60000, 30), MakeAlert(chain, 10, -7.0, 3000, 15),
+      MakeAlert("daypart=dinner&merchant=bagel_bros&store_type=restaurant", 11, -8.0, 1000, 9),
+      MakeAlert("customer_segment=returning&merchant=bagel_bros&store_type=restaurant", 16, -7.0,
+                900, 8),
+      MakeAlert("merchant=taco_loco&store_type=restaurant", 10, -4.0, 3000, 7)};
+  alerts[0].detected_by = "avg_distance";
+  alerts[0].mechanism_z = 30;
+  alerts[3].detected_by = "avg_distance";
+  alerts[3].mechanism_z = 12;
+  std::vector<std::string> asked;
+  const ExplainedTest explained = [&](const Alert& alert, const std::vector<Slice>& others,
+                                      double required_z) {
+    if (!others.empty()) return true;
+    asked.push_back(fmt::format("{} to {} at {}", alert.slice.ToText(),
+                                alert.end ? FormatDate(*alert.end) : "open", required_z));
+    return alert.slice.ToText() != chain;
+  };
+  const auto incidents = MergeAlerts(alerts, 100000, IncidentConfig{}, explained);
+  ASSERT_EQ(incidents.size(), 2u);
+  const auto& restaurants =
+      incidents[0].lead.slice.ToText() == "store_type=restaurant" ? incidents[0] : incidents[1];
+  const auto& bagels = &restaurants == &incidents[0] ? incidents[1] : incidents[0];
+  EXPECT_EQ(restaurants.lead.slice.ToText(), "store_type=restaurant");
+  EXPECT_EQ(bagels.lead.slice.ToText(), chain);
+  const auto slices = [](const Incident& incident) {
+    std::vector<std::string> out;
+    for (const auto& alert : incident.related) out.push_back(alert.slice.ToText());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(slices(bagels),
+            (std::vector<std::string>{"daypart=dinner&merchant=bagel_bros&store_type=restaurant"}));
+  EXPECT_EQ(slices(restaurants),
+            (std::vector<std::string>{
+                "customer_segment=returning&merchant=bagel_bros&store_type=restaurant",
+                "merchant=taco_loco&store_type=restaurant"}));
+  // Each was tested over its days to the day before the expansion, at its own threshold
+  // (min_z 6 + 0.75 x 2 pairs).
+  const std::string eve = FormatDate(AddDays(ParseDate("2026-03-02"), 15));
+  EXPECT_NE(std::find(asked.begin(), asked.end(), chain + " to " + eve + " at 7.5"), asked.end());
+  EXPECT_NE(std::find(asked.begin(), asked.end(),
+                      "merchant=taco_loco&store_type=restaurant to " + eve + " at 7.5"),
+            asked.end());
+  IncidentConfig off;
+  off.descendant_split = false;
+  EXPECT_EQ(MergeAlerts(alerts, 100000, off, explained).size(), 1u);
+  // Within merge_days of the expansion the chain is not tested apart.
+  alerts[1].start = AddDays(alerts[0].start, -3);
+  alerts[2].start = alerts[1].start;
+  EXPECT_EQ(MergeAlerts(alerts, 100000, IncidentConfig{}, explained).size(), 1u);
+}
+
 TEST(IncidentMergeTest, TheSameOrdersUnderTwoNamesAreLedByTheShorter) {
   // Held-out world random-7919-008: a liquor chain picks all of its orders, so its slice and its
   // merchant-picked orders' have the same sums (to the rounding of their order) and the same

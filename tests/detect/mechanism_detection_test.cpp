@@ -1033,7 +1033,7 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
                    "change_roots_split: false\nchange_crossing_lead: false\n"
                    "explained_split: false\nremainder_alike: false\n"
                    "ancestor_split: false\nchange_claims_inside: false\nown_fall_stays: false\n"
-                   "extent_busier: false"),
+                   "extent_busier: false\ndescendant_split: false"),
         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.change_claims_mechanism);
@@ -1068,6 +1068,8 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.own_fall_stays);
     EXPECT_FALSE(config.extent_busier);
     EXPECT_TRUE(IncidentConfig{}.extent_busier);
+    EXPECT_FALSE(config.descendant_split);
+    EXPECT_TRUE(IncidentConfig{}.descendant_split);
     EXPECT_TRUE(IncidentConfig{}.busy_detection);
     EXPECT_TRUE(IncidentConfig{}.change_claims_mechanism);
     EXPECT_TRUE(IncidentConfig{}.change_ancestors_close);
