@@ -3881,8 +3881,8 @@ void DateByOwnStart(const nlohmann::json& own, const Incident& incident, const S
 Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::string& id,
                 const Slice& first_slice,
                 const std::function<std::string(const Slice&)>& condition_of,
-                const IncidentConfig& config, const std::vector<std::string>& dimensions,
-                Date last);
+                const IncidentConfig& config, const std::vector<std::string>& dimensions, Date last,
+                bool busier_only);
 nlohmann::json ExtentJson(const Extent& extent);
 
 // ExtentOf's answer for `first_slice` under `key` with `window`: the one stored in `reuse` (its
@@ -3893,11 +3893,12 @@ Extent StoredOrWalkedExtent(storage::Connection& connection, const Localizations
                             const Slice& first_slice,
                             const std::function<std::string(const Slice&)>& condition_of,
                             const IncidentConfig& config,
-                            const std::vector<std::string>& dimensions, Date last) {
+                            const std::vector<std::string>& dimensions, Date last,
+                            bool busier_only) {
   const auto* read = StoredRead(reuse, window, &WindowLocalization::extents, key);
   Extent extent = read != nullptr ? ExtentFromJson(*read)
                                   : ExtentOf(connection, lead, id, first_slice, condition_of,
-                                             config, dimensions, last);
+                                             config, dimensions, last, busier_only);
   KeepRead(localized, window, &WindowLocalization::extents, key, ExtentJson(extent));
   return extent;
 }
@@ -3936,9 +3937,11 @@ void MoveChildToDriver(storage::Connection& connection, const Incident& parent, 
   const std::string key =
       fmt::format("child|{}|{}|{}|{}|{}", condition_of(child), driver,
                   FormatDate(walker.baseline_start), FormatDate(walker.start), FormatDate(last));
+  // The child walks by its own driver: its parent's lead, a busier window's, is not where the
+  // child's orders rose.
   const Extent extent = StoredOrWalkedExtent(connection, reuse, localized, window, key, walker,
                                              parent.id + "/" + child.ToText(), child, condition_of,
-                                             config, dimensions, last);
+                                             config, dimensions, last, false);
   if (!extent.reached) return;
   spdlog::debug("incident {}: the child {} moved to {} ({})", parent.id, child.ToText(),
                 extent.reached->slice.ToText(), driver);
@@ -4551,12 +4554,13 @@ Extent ExtentFromJson(const nlohmann::json& document) {
 
 // The slice ExtendToMechanisms' walk reaches for the incident led by `lead` from `first_slice`,
 // with its figures (none when the localizer's slice stands), and the rest of `first_slice` when
-// that is an incident of its own.
+// that is an incident of its own. `busier_only`: the walk of a busier window's incident, which
+// only narrows to where the orders rose (ExtentWalk::busier_only).
 Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::string& id,
                 const Slice& first_slice,
                 const std::function<std::string(const Slice&)>& condition_of,
-                const IncidentConfig& config, const std::vector<std::string>& dimensions,
-                Date last) {
+                const IncidentConfig& config, const std::vector<std::string>& dimensions, Date last,
+                bool busier_only) {
   const auto days = static_cast<size_t>(last.days - lead.baseline_start.days + 1);
   const auto start = static_cast<size_t>(
       std::clamp(lead.start.days - lead.baseline_start.days, 0, static_cast<int>(days)));
@@ -4593,7 +4597,7 @@ Extent ExtentOf(storage::Connection& connection, const Alert& lead, const std::s
   here.num[0] = own[0].num[chosen];
   here.den[0] = own[0].den[chosen];
   const ExtentWalk walk{connection, config, metric, condition_of, lead.baseline_start,
-                        last,       start,  days,   id,           IsBusierWindow(lead.change_id)};
+                        last,       start,  days,   id,           busier_only};
   std::vector<Slice> aliases;
   bool rose = false;
   const Slice slice = walk.Walk(first_slice, here, dimensions, aliases, rose);
@@ -4675,10 +4679,12 @@ void ExtendToMechanisms(storage::Connection& connection, std::vector<Incident>& 
     // A window whose days are unchanged reads the same leaves: its stored result stands for
     // them (other incidents' orders, left out, are in the key).
     const std::string window = WindowKey(lead, last);
-    const std::string key = fmt::format("{}|{}", condition_of(first_slice), lead.detected_by);
+    // A busier window's walk takes other steps than its mechanism's would: its own key.
+    const std::string key = fmt::format("{}|{}{}", condition_of(first_slice), lead.detected_by,
+                                        busier ? "|busier" : "");
     const Extent extent =
         StoredOrWalkedExtent(connection, reuse, localized, window, key, lead, incident.id,
-                             first_slice, condition_of, config, dimensions, last);
+                             first_slice, condition_of, config, dimensions, last, busier);
     const std::optional<IncidentSlice>& reached = extent.reached;
     if (!reached) continue;
     if (extent.rest) {

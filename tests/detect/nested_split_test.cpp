@@ -218,6 +218,28 @@ TEST_F(NestedSplitTest, AChildWhoseDriverMovedDaysApartFromTheLeadIsDatedByItsOw
   for (const auto& incident : Split()) EXPECT_EQ(incident.lead.start, AddDays(FIRST, 30));
 }
 
+TEST_F(NestedSplitTest, AChildWalksByItsDriverAlsoUnderABusierWindowsLead) {
+  // Seattle fell everywhere; the prep waits of every region's restaurants rose. The child split
+  // off Seattle's incident (its restaurants) walks by its prep waits to every restaurant, also
+  // when Seattle's incident was led by a busier window of step 6d, whose own walk only narrows
+  // to where orders rose (until 2026-12-07 the child's walk took that step too, and stayed).
+  BuildLeaves({{"seattle", "", -5.0, 0.0},
+               {"seattle", "restaurant", -4.0, 4.0},
+               {"boston", "restaurant", -4.0, 4.0},
+               {"austin", "restaurant", -4.0, 4.0}});
+  for (const std::string change : {"", "busier:region=seattle:2026-04-01"}) {
+    SCOPED_TRACE(change);
+    std::vector<Incident> incidents{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
+    incidents[0].lead.change_id = change;
+    SplitNestedRegressions(connection_, incidents, IncidentConfig{}, {"region", "store_type"},
+                           AddDays(FIRST, 59));
+    ASSERT_EQ(incidents.size(), 2u);
+    const Incident& child =
+        incidents[0].lead.detected_by == "avg_prep_wait" ? incidents[0] : incidents[1];
+    EXPECT_EQ(child.slices[0].slice.ToText(), "store_type=restaurant");
+  }
+}
+
 TEST_F(NestedSplitTest, NoSplitWhenTheDriverMovedAllOverTheSlice) {
   // The restaurants fell more, but the prep waits rose all over Seattle: one cause, unevenly felt.
   BuildLeaves({{"seattle", "", -5.0, 4.0}, {"seattle", "restaurant", -4.0, 0.0}});
