@@ -2110,7 +2110,8 @@ bool FellBefore(const Alert& alert, const Alert& later, const IncidentConfig& co
                 const ExplainedTest& explained) {
   if (later.start.days - alert.start.days <= config.merge_days) return false;
   Alert before = alert;
-  before.end = AddDays(later.start, -1);
+  const Date eve = AddDays(later.start, -1);
+  if (!before.end || eve < *before.end) before.end = eve;
   return !explained(before, {}, OwnZ(alert, config));
 }
 
@@ -2291,15 +2292,15 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
                               !StartsClose(cluster.lead, incident.lead, config.merge_days) &&
                               !cluster.lead.slice.Contains(incident.lead.slice);
       if (came_first) continue;
-      // A wider incident that began more than merge_days after this one, which had fallen on its
-      // own before it began, does not explain it (SplitEarlierDescendants).
-      const bool before = config.descendant_split && explained &&
-                          incident.lead.slice != cluster.lead.slice &&
-                          incident.lead.slice.Contains(cluster.lead.slice) &&
-                          FellBefore(cluster.lead, incident.lead, config, explained);
-      if (before) continue;
       if (WindowsOverlap(cluster.lead, incident.lead) &&
           Intersects(cluster.lead.slice, incident.lead.slice)) {
+        // A wider incident that began more than merge_days after this one, which had fallen on
+        // its own before it began, does not explain it (SplitEarlierDescendants).
+        const bool before = config.descendant_split && explained &&
+                            incident.lead.slice != cluster.lead.slice &&
+                            incident.lead.slice.Contains(cluster.lead.slice) &&
+                            FellBefore(cluster.lead, incident.lead, config, explained);
+        if (before) continue;
         // A logged change's regression seen first through a slice crossing its scope (dated
         // early by that slice's noise) is the change's: without the change's orders that slice's
         // drop would not have been found (its own detection threshold, OwnZ), so it does not
