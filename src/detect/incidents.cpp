@@ -2048,6 +2048,18 @@ std::vector<Incident> SplitFromExplained(Incident& cluster, const std::vector<Sl
       [&](const Alert& alert) { return !explained(alert, others, OwnZ(alert, config)); });
 }
 
+// The related alerts of `cluster` that `goes` selects, taken out of it and clustered again
+// (Cluster), for MergeAlerts to place among the clusters still to come; the rest stay.
+std::vector<Incident> MoveApart(Incident& cluster, const IncidentConfig& config,
+                                const SharesOrders& shares,
+                                const std::function<bool(const Alert&)>& goes) {
+  std::vector<Alert> kept;
+  std::vector<Alert> apart;
+  for (auto& alert : cluster.related) (goes(alert) ? apart : kept).push_back(std::move(alert));
+  cluster.related = std::move(kept);
+  return Cluster(std::move(apart), config, shares);
+}
+
 // Alerts holding the lead's slice that began more than merge_days before it and keep a
 // regression of their own without the lead's orders (their own detection threshold, OwnZ), split
 // off with the alerts that began with them, inside them and outside the lead's slice: an
@@ -2083,19 +2095,16 @@ std::vector<Incident> SplitEarlierAncestors(Incident& cluster, const IncidentCon
     }
   }
   if (split.empty()) return {};
-  std::vector<Alert> kept;
-  std::vector<Alert> apart;
-  for (auto& alert : cluster.related) {
-    bool goes = false;
-    for (size_t k = 0; k < split.size() && !goes; ++k) {
-      goes = alert.slice == split[k] ||
-             (split[k].Contains(alert.slice) && !lead.slice.Contains(alert.slice) &&
-              std::abs(alert.start.days - starts[k].days) <= config.merge_days);
+  return MoveApart(cluster, config, shares, [&](const Alert& alert) {
+    for (size_t k = 0; k < split.size(); ++k) {
+      if (alert.slice == split[k] ||
+          (split[k].Contains(alert.slice) && !lead.slice.Contains(alert.slice) &&
+           std::abs(alert.start.days - starts[k].days) <= config.merge_days)) {
+        return true;
+      }
     }
-    (goes ? apart : kept).push_back(std::move(alert));
-  }
-  cluster.related = std::move(kept);
-  return Cluster(std::move(apart), config, shares);
+    return false;
+  });
 }
 
 // Whether `alert`, which began more than merge_days before `later`, had fallen on its own before
@@ -2105,7 +2114,8 @@ std::vector<Incident> SplitEarlierAncestors(Incident& cluster, const IncidentCon
 // before a wider one is not the wider one's: that one's orders cannot explain the days before it
 // (held-out world random-1493-007, read after its run: a prep delay at one bagel chain six days
 // before a delivery-radius expansion of every restaurant, whose incident took the chain's
-// alerts in because their mechanism windows overlap).
+// alerts in because their mechanism windows overlap). A CX lead that had so fallen before a later
+// mechanism alert keeps the incident's lead and date (date_by_mechanism).
 bool FellBefore(const Alert& alert, const Alert& later, const IncidentConfig& config,
                 const ExplainedTest& explained) {
   if (later.start.days - alert.start.days <= config.merge_days) return false;
@@ -2118,7 +2128,8 @@ bool FellBefore(const Alert& alert, const Alert& later, const IncidentConfig& co
 // Alerts inside the lead's slice that began more than merge_days before it and had fallen on
 // their own before it began (FellBefore), split off with the alerts inside them that began with
 // them: an earlier, narrower regression that a later, wider one took in because their windows
-// overlap. Strongest first; an alert inside one split off goes with it untested.
+// overlap. Strongest first; an alert inside one split off is not tested again (it goes with it
+// when it began within merge_days of it).
 std::vector<Incident> SplitEarlierDescendants(Incident& cluster, const IncidentConfig& config,
                                               const ExplainedTest& explained,
                                               const SharesOrders& shares) {
@@ -2143,17 +2154,12 @@ std::vector<Incident> SplitEarlierDescendants(Incident& cluster, const IncidentC
   if (split.empty()) return {};
   std::vector<std::pair<Slice, Date>> roots;
   for (const Alert* alert : split) roots.emplace_back(alert->slice, alert->start);
-  std::vector<Alert> kept;
-  std::vector<Alert> apart;
-  for (auto& alert : cluster.related) {
-    const bool goes = std::any_of(roots.begin(), roots.end(), [&](const auto& root) {
+  return MoveApart(cluster, config, shares, [&](const Alert& alert) {
+    return std::any_of(roots.begin(), roots.end(), [&](const auto& root) {
       return root.first.Contains(alert.slice) &&
              std::abs(alert.start.days - root.second.days) <= config.merge_days;
     });
-    (goes ? apart : kept).push_back(std::move(alert));
-  }
-  cluster.related = std::move(kept);
-  return Cluster(std::move(apart), config, shares);
+  });
 }
 
 // Whether a CX alert's regression is its own beside a change's `scope` crossing it, not the
@@ -2268,9 +2274,7 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
                    later->start.days - alert.start.days > config.merge_days;
           });
       if (earlier) continue;
-      Alert before = cluster.lead;
-      before.end = AddDays(later->start, -1);
-      if (!explained(before, {}, OwnZ(cluster.lead, config))) continue;
+      if (FellBefore(cluster.lead, *later, config, explained)) continue;
       spdlog::debug("{} (cx, from {}) had not fallen before {} ({} from {}): that alert leads",
                     cluster.lead.slice.ToText(), FormatDate(cluster.lead.start),
                     later->slice.ToText(), later->detected_by, FormatDate(later->start));
