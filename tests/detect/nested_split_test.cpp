@@ -356,14 +356,23 @@ class ChangeSplitTest : public NestedSplitTest {
  protected:
   // Seattle's incident from day 30, with the alert of a change logged for Seattle's restaurants
   // on day 34 (found through their prep waits) among its own.
-  std::vector<Incident> SplitWithChange(const IncidentConfig& config = {}) {
-    std::vector<Incident> incidents{IncidentOn("INC-0001", "region=seattle", "region=seattle", 30)};
-    Alert change = LeadOn("region=seattle&store_type=restaurant", 34);
+  // Seattle's incident from day `lead_day` holding the prep-wait alert of a change logged for
+  // Seattle's restaurants on day `change_day`.
+  static std::vector<Incident> SeattleWithChange(int lead_day, int change_day) {
+    std::vector<Incident> incidents{
+        IncidentOn("INC-0001", "region=seattle", "region=seattle", lead_day)};
+    Alert change = LeadOn("region=seattle&store_type=restaurant", change_day);
     change.detected_by = "avg_prep_wait";
     change.change_id = "chg-1";
     change.mechanism_z = 12;
     incidents[0].related.push_back(change);
-    Alert other = change;  // the same change's alert of another mechanism goes with it
+    return incidents;
+  }
+
+  std::vector<Incident> SplitWithChange(const IncidentConfig& config = {}) {
+    std::vector<Incident> incidents = SeattleWithChange(30, 34);
+    // The same change's alert of another mechanism goes with it.
+    Alert other = incidents[0].related[0];
     other.detected_by = "on_time_rate";
     incidents[0].related.push_back(other);
     incidents[0].related.push_back(LeadOn("region=seattle&store_type=grocery", 30));
@@ -415,6 +424,40 @@ TEST_F(ChangeSplitTest, AChangeThatRegressedOnItsOwnLeadsAnIncidentDatedByTheCha
     EXPECT_TRUE(child->lead.change_id.empty());
     EXPECT_EQ(child->lead.start, AddDays(FIRST, own ? 34 : 30));
   }
+}
+
+TEST_F(ChangeSplitTest, AChangeMadeBeforeTheIncidentBeganIsComparedOverItsDaysBeforeIt) {
+  // A change logged for Seattle's restaurants on day 30 raised their prep waits from that day;
+  // from day 34 all of Seattle fell, its prep waits longer everywhere (held-out world
+  // random-6197-015: an ETA model in Chicago's lunch three days before Chicago's storm). Over
+  // the change's whole window the rest of Seattle moved as well; over days 30-33 only the
+  // restaurants did.
+  BuildLeaves({{"seattle", "", -5.0, 4.0, 34}, {"seattle", "restaurant", -4.0, 4.0, 30}});
+  const auto split = [&](const IncidentConfig& config) {
+    std::vector<Incident> incidents = SeattleWithChange(34, 30);
+    SplitNestedRegressions(connection_, incidents, config, {"region", "store_type"},
+                           AddDays(FIRST, 59));
+    return incidents;
+  };
+  // The change split alone (the children's test off) splits it off.
+  IncidentConfig changes_only;
+  changes_only.nested_split = false;
+  for (const IncidentConfig& config : {IncidentConfig{}, changes_only}) {
+    const auto incidents = split(config);
+    ASSERT_EQ(incidents.size(), 2u);
+    const Incident* change = WithSlice(incidents, "region=seattle&store_type=restaurant");
+    ASSERT_NE(change, nullptr);
+    EXPECT_EQ(change->lead.change_id, "chg-1");
+    EXPECT_EQ(change->lead.start, AddDays(FIRST, 30));
+    ASSERT_NE(WithSlice(incidents, "region=seattle"), nullptr);
+  }
+  // Compared over the change's whole window (descendant_split off), the change's prep waits
+  // moved in the rest of Seattle too.
+  IncidentConfig off = changes_only;
+  off.descendant_split = false;
+  const auto whole = split(off);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].slices[0].slice.ToText(), "region=seattle");
 }
 
 TEST_F(ChangeSplitTest, NoSplitWhenTheChangesMechanismMovedAllOverTheSlice) {

@@ -1187,7 +1187,8 @@ TEST(AnalyzeNestedTest, ALoggedChangesRootOfAnIncidentIsItsOwnIncident) {
 // ended (world random-2357-003 of a held-out seed, read since): supply_hourly showed the late
 // night busier (step 6d), and its alert joined Chicago's incident. With no incident open, the
 // change split read its days up to a day before the data began and never split it; it reads
-// them to the data's last day.
+// them to the data's last day. The surge is dated on its first day: its busier window began a
+// day early, and the assignment delays' own step within merge_days of it dates it (step 6d).
 TEST(AnalyzeNestedTest, AnOpenChangeInsideAnIncidentThatEndedIsSplitOff) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
@@ -1203,7 +1204,7 @@ TEST(AnalyzeNestedTest, AnOpenChangeInsideAnIncidentThatEndedIsSplitOff) {
   EXPECT_EQ(DateAndCause(analysis, {{"region", "chicago"}}),
             DateCause(std::make_pair("2026-08-31", "eta_underestimation")));
   EXPECT_EQ(DateAndCause(analysis, {{"daypart", "late_night"}, {"region", "chicago"}}),
-            DateCause(std::make_pair("2026-09-01", "demand_surge")));
+            DateCause(std::make_pair("2026-09-02", "demand_surge")));
 }
 
 TEST(AnalyzeCleanTest, ACleanWorldHasNoIncident) {
