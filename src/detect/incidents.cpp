@@ -2954,6 +2954,8 @@ bool ExplainedByRemainder(const SliceRemainder& remainder, const Alert& alert,
   const double mechanism_required =
       alert.change_id.empty() || !confirmed ? config.mechanism_z : config.confirm_z;
   if (left.z >= mechanism_required) return false;
+  // Neither its CX Score at confirm_z nor its mechanism at mechanism_z: nothing of its own left.
+  if (!confirmed) return true;
   // The others' orders took evidence with them but not the move: what is left moved as the whole
   // slice did (extent_share of its move, the part beyond that at extent_widen_z, as the
   // mechanism extent widens a slice), and the others' own slices moved it less than extent_share
@@ -3794,27 +3796,32 @@ std::optional<CxChange> ChangeOwnRegression(storage::Connection& connection, con
   if (!own || !rest) return std::nullopt;
   const bool rest_fell = -rest->delta >= config.min_cx_delta &&
                          -rest->delta / std::sqrt(rest->variance) >= config.confirm_z;
-  // A change made before the incident began is compared with the rest over its days before then
-  // (descendant_split): the incident's regression cannot have moved the rest before it began,
-  // and over the change's whole window it moves the rest too (held-out world random-6197-015,
-  // read after its run: an ETA model logged for Chicago's lunch three days before Chicago's
-  // storm was found; over the change's window the rest's on-time rate fell half as much). The
-  // fewer those days, the higher the scope's move must be to reach confirm_z.
-  const bool first_by_days = config.descendant_split && leads.start > start;
-  const size_t until = first_by_days ? std::min(end, leads.start) : end;
+  // A change made before the incident began is also compared with the rest over its days before
+  // then (descendant_split): the incident's regression cannot have moved the rest before it
+  // began, and over the change's whole window it moves the rest too (held-out world
+  // random-6197-015, read after its run: an ETA model logged for Chicago's lunch three days
+  // before Chicago's storm was found; over the change's window the rest's on-time rate fell half
+  // as much). The fewer those days, the higher the scope's move must be to reach confirm_z.
+  std::vector<size_t> ends{end};
+  if (config.descendant_split && leads.start > start && leads.start < end) {
+    ends.push_back(leads.start);
+  }
   bool moved_alone = false;
-  for (size_t m = 0; m < mechanisms.size() && !moved_alone; ++m) {
-    const Shift mine = ShiftOver(*mechanisms[m], sums[0], m, base_begin, start, until);
-    const Shift theirs = ShiftOver(*mechanisms[m], sums[1], m, base_begin, start, until);
-    const bool shared =
-        std::isfinite(theirs.move) && theirs.move > config.nested_shared * mine.move;
-    moved_alone = mine.move > 0 && mine.z >= config.confirm_z && !shared;
-    spdlog::debug(
-        "change {} in {} inside {}: {} moved {:.4g} (z {:.1f}), the rest {:.4g} (z {:.1f}){}; "
-        "the rest's CX {:.2f} (z {:.1f})",
-        alert.change_id, alert.slice.ToText(), parent.ToText(), mechanisms[m]->name, mine.move,
-        mine.z, theirs.move, theirs.z, first_by_days ? " before the incident began" : "",
-        rest->delta, -rest->delta / std::sqrt(rest->variance));
+  for (size_t k = 0; k < ends.size() && !moved_alone; ++k) {
+    const size_t until = ends[k];
+    for (size_t m = 0; m < mechanisms.size() && !moved_alone; ++m) {
+      const Shift mine = ShiftOver(*mechanisms[m], sums[0], m, base_begin, start, until);
+      const Shift theirs = ShiftOver(*mechanisms[m], sums[1], m, base_begin, start, until);
+      const bool shared =
+          std::isfinite(theirs.move) && theirs.move > config.nested_shared * mine.move;
+      moved_alone = mine.move > 0 && mine.z >= config.confirm_z && !shared;
+      spdlog::debug(
+          "change {} in {} inside {}: {} moved {:.4g} (z {:.1f}), the rest {:.4g} (z {:.1f}){}; "
+          "the rest's CX {:.2f} (z {:.1f})",
+          alert.change_id, alert.slice.ToText(), parent.ToText(), mechanisms[m]->name, mine.move,
+          mine.z, theirs.move, theirs.z, until < end ? " before the incident began" : "",
+          rest->delta, -rest->delta / std::sqrt(rest->variance));
+    }
   }
   if (!moved_alone || !rest_fell || !(own->delta < 0)) return std::nullopt;
   return own;

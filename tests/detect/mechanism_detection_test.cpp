@@ -469,6 +469,25 @@ TEST(MechanismDetectionTest, WithoutStrongerIncidentsAMechanismThatMovedAsTheWho
   IncidentConfig off;
   off.remainder_alike = false;
   EXPECT_TRUE(ExplainedByRemainder(mine, alert, off, decides, &own));
+  // One its change confirmed by its mechanism alone (ConfirmedByChange), whose CX Score without
+  // the others' orders fell under confirm_z, stands only with its mechanism at mechanism_z: the
+  // alike test is for a CX fall still confirmed.
+  Alert by_change = alert;
+  by_change.change_id = "chg-1";
+  by_change.mechanism_z = config.mechanism_z;
+  EXPECT_FALSE(ExplainedByRemainder(mine, by_change, config, decides, &own));
+  Sums flatter = left;
+  for (size_t day = 36; day < 60; ++day) {
+    flatter.at("cx_sum")[day] += 2.4 * flatter.at("orders")[day];
+  }
+  const SliceRemainder little = remainder_of(flatter);
+  IncidentConfig no_change = config;
+  no_change.change_confirms = false;
+  ASSERT_TRUE(ExplainedByRemainder(little, by_change, no_change));  // its CX z is under confirm_z
+  Alert cx_only = by_change;
+  cx_only.detected_by = "cx";
+  ASSERT_FALSE(ExplainedByRemainder(little, cx_only, config, 0.0));  // ... and above 0
+  EXPECT_TRUE(ExplainedByRemainder(little, by_change, config, decides, &own));
 }
 
 TEST(MechanismDetectionTest, WithoutChangeLedDetectionAWindowUnderMechanismZIsNothing) {
