@@ -3789,7 +3789,11 @@ std::optional<CxChange> ChangeOwnRegression(storage::Connection& connection, con
       {SliceConditionWithout(alert.slice, left_out), SliceConditionWithout(parent, rest_out)},
       mechanisms, first, last);
   const auto days = static_cast<size_t>(last.days - first.days + 1);
-  const auto [base_begin, start, end] = DaysOf(alert, first, days);
+  // Named copies, not structured bindings: the lambda below captures them.
+  const AlertDays changes = DaysOf(alert, first, days);
+  const size_t base_begin = changes.base_begin;
+  const size_t start = changes.start;
+  const size_t end = changes.end;
   const AlertDays leads = DaysOf(lead, first, days);
   const auto rest = CxChangeOf(sums[1], leads.base_begin, leads.start, leads.end);
   const auto own = CxChangeOf(sums[0], base_begin, start, end);
@@ -3802,27 +3806,25 @@ std::optional<CxChange> ChangeOwnRegression(storage::Connection& connection, con
   // random-6197-015, read after its run: an ETA model logged for Chicago's lunch three days
   // before Chicago's storm was found; over the change's window the rest's on-time rate fell half
   // as much). The fewer those days, the higher the scope's move must be to reach confirm_z.
-  std::vector<size_t> ends{end};
-  if (config.descendant_split && leads.start > start && leads.start < end) {
-    ends.push_back(leads.start);
-  }
-  bool moved_alone = false;
-  for (size_t k = 0; k < ends.size() && !moved_alone; ++k) {
-    const size_t until = ends[k];
-    for (size_t m = 0; m < mechanisms.size() && !moved_alone; ++m) {
+  const auto moved_alone_until = [&](size_t until) {
+    for (size_t m = 0; m < mechanisms.size(); ++m) {
       const Shift mine = ShiftOver(*mechanisms[m], sums[0], m, base_begin, start, until);
       const Shift theirs = ShiftOver(*mechanisms[m], sums[1], m, base_begin, start, until);
       const bool shared =
           std::isfinite(theirs.move) && theirs.move > config.nested_shared * mine.move;
-      moved_alone = mine.move > 0 && mine.z >= config.confirm_z && !shared;
       spdlog::debug(
           "change {} in {} inside {}: {} moved {:.4g} (z {:.1f}), the rest {:.4g} (z {:.1f}){}; "
           "the rest's CX {:.2f} (z {:.1f})",
           alert.change_id, alert.slice.ToText(), parent.ToText(), mechanisms[m]->name, mine.move,
           mine.z, theirs.move, theirs.z, until < end ? " before the incident began" : "",
           rest->delta, -rest->delta / std::sqrt(rest->variance));
+      if (mine.move > 0 && mine.z >= config.confirm_z && !shared) return true;
     }
-  }
+    return false;
+  };
+  const bool began_before = config.descendant_split && leads.start > start && leads.start < end;
+  const bool moved_alone =
+      moved_alone_until(end) || (began_before && moved_alone_until(leads.start));
   if (!moved_alone || !rest_fell || !(own->delta < 0)) return std::nullopt;
   return own;
 }
