@@ -3673,6 +3673,17 @@ std::vector<NestedCandidate> CandidatesFromJson(const nlohmann::json& document) 
   }
 }
 
+// Whether a child's move of a driver, `move` in its bad direction (`sign` +1 when higher is
+// worse) over the days [start, end) against every day before them, is its own: it moved, and the
+// rest of the parent, `theirs`, moved it over the same days at most nested_shared as much.
+bool MovedAlone(const RatioPrefix& theirs, double sign, double move, size_t start, size_t end,
+                const IncidentConfig& config) {
+  const auto base = theirs.Over(0, start);
+  const auto now = theirs.Over(start, end);
+  const double shared = base.den > 0 && now.den > 0 ? sign * (now.Ratio() - base.Ratio()) : 0.0;
+  return move > 0 && !(shared > config.nested_shared * move);
+}
+
 // A child whose driver stepped more than merge_days into the lead's window [start, days) (its
 // days before the step are the wider regression's, which dilute its move over the lead's window):
 // the window [s, e) of its drivers, s more than merge_days after `start` and each window at least
@@ -3709,12 +3720,7 @@ std::optional<NestedCandidate> LateNestedCandidate(const Slice& child, const Ext
         const double z = MechanismWindowZ(metric, base, now);
         if (!(z >= least_z) || z <= best.driver_z) continue;
         const double move = sign * (now.Ratio() - base.Ratio());
-        const auto their_base = theirs.Over(0, s);
-        const auto their_now = theirs.Over(s, e);
-        const double shared = their_base.den > 0 && their_now.den > 0
-                                  ? sign * (their_now.Ratio() - their_base.Ratio())
-                                  : 0.0;
-        if (!(move > 0) || shared > config.nested_shared * move) continue;
+        if (!MovedAlone(theirs, sign, move, s, e, config)) continue;
         best.driver = std::string(NESTED_DRIVERS[m]);
         best.driver_z = z;
         best_start = s;
@@ -3835,16 +3841,11 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
         }
       }
       const auto mine_now = mine.Over(start, end);
-      const auto their_base = theirs.Over(0, start);
-      const auto their_now = theirs.Over(start, end);
       if (!(mine_now.den > 0)) continue;
       if (!(z >= config.nested_z) || z <= best.driver_z) continue;
       const double sign = metric.higher_is_better ? -1.0 : 1.0;
       const double move = sign * (mine_now.Ratio() - mine_base.Ratio());
-      const double shared = their_base.den > 0 && their_now.den > 0
-                                ? sign * (their_now.Ratio() - their_base.Ratio())
-                                : 0.0;
-      if (!(move > 0) || shared > config.nested_shared * move) continue;
+      if (!MovedAlone(theirs, sign, move, start, end, config)) continue;
       best.driver = std::string(NESTED_DRIVERS[m]);
       best.driver_z = z;
       best.end.reset();
