@@ -228,10 +228,11 @@ struct IncidentConfig {
   //! window, not `nested_z`) needs its CX Score drop beyond the rest's at `confirm_z` only: its
   //! driver alone says it regressed on its own (docs/incidents.md step 9b).
   bool nested_driver_confirms = true;
-  //! A child that did not regress on its own over the incident's window is tested again from
-  //! its driver's own step more than `merge_days` into it, over the windows from there (the
-  //! days before the step are the wider regression's and dilute the child's move): the same
-  //! bars, against the days before the step (docs/incidents.md step 9b).
+  //! A child that did not regress on its own over the incident's window is tested again over
+  //! the windows starting more than `merge_days` into it (the days before its driver's step are
+  //! the wider regression's and dilute the child's move): its driver at `mechanism_z` against the
+  //! days before the window, its CX Score beyond the rest's against the days from the incident's
+  //! start to the window's (docs/incidents.md step 9b).
   bool nested_late_step = true;
   //! Split off a logged change's alert that joined an incident led by a slice holding its scope
   //! (docs/incidents.md step 9b): over the change's window its mechanism moved in the scope while
