@@ -3792,7 +3792,10 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
                                 ? std::min(config.nested_cx_z, config.confirm_z)
                                 : config.nested_cx_z;
   std::vector<NestedCandidate> candidates;
-  for (const auto& [child, child_sums] : children) {
+  // Named, not bound: the lambda below captures them (clang rejects capturing a binding).
+  for (const auto& entry : children) {
+    const Slice& child = entry.first;
+    const ExtentSums& child_sums = entry.second;
     const ExtentSums rest = whole - child_sums;
     const auto own = CxChangeOf(child_sums, 0, start, days);
     const auto other = CxChangeOf(rest, 0, start, days);
