@@ -1367,6 +1367,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.nested_late_step =
       reader.Boolean("nested_late_step", config.nested_late_step,
                      "test a child from its driver's own step days into the incident too");
+  config.nested_pairs =
+      reader.Boolean("nested_pairs", config.nested_pairs,
+                     "test the grandchildren (two more pairs) of an incident's slice too");
   config.mechanism_extent =
       reader.Boolean("mechanism_extent", config.mechanism_extent,
                      "report an incident in the slice its mechanism moved in");
@@ -3518,7 +3521,7 @@ std::map<Slice, ExtentSums> ChildExtentSums(
     storage::Connection& connection, const Slice& parent, const std::string& condition,
     const std::vector<std::string>& free,
     const std::vector<const metrics::MetricDefinition*>& mechanisms, Date first, Date last,
-    ExtentSums* whole = nullptr) {
+    ExtentSums* whole = nullptr, bool pairs = false) {
   const ExtentColumns columns(mechanisms);
   std::string sums;
   for (size_t c = 0; c < columns.names.size(); ++c) {
@@ -3531,6 +3534,13 @@ std::map<Slice, ExtentSums> ChildExtentSums(
     keys += fmt::format(", coalesce({0}::VARCHAR, 'unknown') AS {0}, grouping({0}) AS g_{1}", name,
                         dimension);
     sets += fmt::format("{}(order_date, {})", sets.empty() ? "" : ", ", name);
+  }
+  // With `pairs`, also the grandchildren: two more pairs.
+  for (size_t a = 0; pairs && a < free.size(); ++a) {
+    for (size_t b = a + 1; b < free.size(); ++b) {
+      sets += fmt::format(", (order_date, {}, {})", storage::SqlIdentifier(free[a]),
+                          storage::SqlIdentifier(free[b]));
+    }
   }
   const storage::Table table = connection.Query(fmt::format(
       "SELECT (order_date::DATE - DATE '{first}')::BIGINT AS day{keys}{sums} FROM order_leaves "
@@ -3553,12 +3563,15 @@ std::map<Slice, ExtentSums> ChildExtentSums(
   for (size_t row = 0; row < table.RowCount(); ++row) {
     const auto day = static_cast<size_t>(day_column[row]);
     if (day >= days) continue;
-    ExtentSums* target = whole;
+    std::map<std::string, std::string> named = parent.Pairs();
     for (size_t k = 0; k < free.size(); ++k) {
-      if (key_columns[k].second->ints[row] != 0) continue;
-      std::map<std::string, std::string> pairs = parent.Pairs();
-      pairs[free[k]] = key_columns[k].first->StringAt(row);
-      target = &children.try_emplace(Slice(pairs), days, mechanisms.size()).first->second;
+      if (key_columns[k].second->ints[row] == 0) {
+        named[free[k]] = key_columns[k].first->StringAt(row);
+      }
+    }
+    ExtentSums* target = whole;
+    if (named.size() > parent.Pairs().size()) {
+      target = &children.try_emplace(Slice(named), days, mechanisms.size()).first->second;
     }
     if (target != nullptr) columns.Fill(*target, day, sum_columns, row);
   }
@@ -3621,6 +3634,9 @@ namespace {
 // A child of an incident's slice that regressed on its own driver (SplitNestedRegressions).
 // Most children split off one incident's slice (each split reads the rest again).
 constexpr int NESTED_ROUNDS = 3;
+// The deepest slice the extent step narrows to and the children's test reads: the slice cube's
+// default depth, the deepest slice detection tests a mechanism in.
+constexpr size_t EXTENT_MAX_DEPTH = 3;
 
 struct NestedCandidate {
   Slice slice;
@@ -3632,6 +3648,8 @@ struct NestedCandidate {
   // The last day of its driver's window (nested_window_end) when that ended at least
   // min_days_after days before the lead's data did: the child's regression is over by then.
   std::optional<Date> end;
+  // The first day of its driver's window when that is not the lead's (nested_late_step).
+  std::optional<Date> start;
 };
 
 nlohmann::json CandidatesJson(const std::vector<NestedCandidate>& candidates) {
@@ -3643,7 +3661,8 @@ nlohmann::json CandidatesJson(const std::vector<NestedCandidate>& candidates) {
                    {"driver", c.driver},
                    {"driver_z", c.driver_z},
                    {"rest_fell", c.rest_fell},
-                   {"end", c.end ? nlohmann::json(FormatDate(*c.end)) : nlohmann::json()}});
+                   {"end", c.end ? nlohmann::json(FormatDate(*c.end)) : nlohmann::json()},
+                   {"start", c.start ? nlohmann::json(FormatDate(*c.start)) : nlohmann::json()}});
   }
   return out;
 }
@@ -3665,6 +3684,9 @@ std::vector<NestedCandidate> CandidatesFromJson(const nlohmann::json& document) 
       if (item.contains("end") && !item.at("end").is_null()) {
         c.end = ParseDate(item.at("end").get<std::string>());
       }
+      if (item.contains("start") && !item.at("start").is_null()) {
+        c.start = ParseDate(item.at("start").get<std::string>());
+      }
       candidates.push_back(std::move(c));
     }
     return candidates;
@@ -3684,21 +3706,38 @@ bool MovedAlone(const RatioPrefix& theirs, double sign, double move, size_t star
   return move > 0 && !(shared > config.nested_shared * move);
 }
 
-// A child whose driver stepped more than merge_days into the lead's window [start, days) (its
-// days before the step are the wider regression's, which dilute its move over the lead's window):
-// the window [s, e) of its drivers, s more than merge_days after `start` and each window at least
-// `min_days` long, against the days before s, whose move reaches mechanism_z (and nested_z) and in
-// the rest of the parent at most nested_shared as much, strongest first; then its CX Score over
-// that window must fall beyond the rest's, against the days from `start` to the step, as the
-// children's test asks of such a driver (confirm_z with nested_driver_confirms, else nested_cx_z).
-// `rest_fell` is the lead window's, as for any child. Held-out world random-7411-029, read after
-// its run: a prep delay in Los Angeles's lunch restaurants eight days into a radius expansion of
-// Los Angeles's restaurants.
+// Whether one of the drivers of `sums` moved its bad way over [start, days) against every day
+// before, at `z`.
+bool MovedOverWindow(const ExtentSums& sums, size_t start, size_t days, double z) {
+  for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
+    const RatioPrefix prefix(sums.num[m], sums.den[m]);
+    const auto base = prefix.Over(0, start);
+    const auto now = prefix.Over(start, days);
+    if (base.den > 0 && now.den > 0 &&
+        MechanismWindowZ(MechanismMetric(NESTED_DRIVERS[m]), base, now) >= z) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A child whose driver stepped days into the lead's window [start, days) (its days before the
+// step are the wider regression's, which dilute its move over the lead's window): the window
+// [s, e) of its drivers, s from `first_start` (a child's more than merge_days after `start`, a
+// grandchild's any later day) and each window at least `window_days` long, against the days
+// before s, whose move reaches mechanism_z (and nested_z) and in the rest of the parent at most
+// nested_shared as much, strongest first; then its CX Score over that window must fall beyond the
+// rest's, against the days from `start` to the step, at `least_cx_z` (the children's test's bar
+// for such a driver). `rest_fell` is the lead window's, as for any child. The candidate carries
+// its own start, and its CX figures over the window against every day before it. Held-out world
+// random-7411-029, read after its run: a prep delay in Los Angeles's lunch restaurants eight days
+// into a radius expansion of Los Angeles's restaurants.
 std::optional<NestedCandidate> LateNestedCandidate(const Slice& child, const ExtentSums& mine_sums,
                                                    const ExtentSums& rest, size_t start,
-                                                   size_t days, size_t min_days, bool rest_fell,
-                                                   Date first, const IncidentConfig& config) {
-  const auto first_start = start + static_cast<size_t>(std::max(config.merge_days, 0)) + 1;
+                                                   size_t first_start, size_t days, size_t min_days,
+                                                   size_t window_days, bool rest_fell, Date first,
+                                                   double least_cx_z,
+                                                   const IncidentConfig& config) {
   // Every start and end is searched, as step 6b's search does: its bar (a few lunch orders of
   // one region's liquor stores, their prep waits at z 8.2 over one of these windows and their CX
   // Score 43 points under, are noise; spent held-out world random-4871-023).
@@ -3711,10 +3750,10 @@ std::optional<NestedCandidate> LateNestedCandidate(const Slice& child, const Ext
     const double sign = metric.higher_is_better ? -1.0 : 1.0;
     const RatioPrefix mine(mine_sums.num[m], mine_sums.den[m]);
     const RatioPrefix theirs(rest.num[m], rest.den[m]);
-    for (size_t s = first_start; s + min_days <= days; ++s) {
+    for (size_t s = first_start; s + window_days <= days; ++s) {
       const auto base = mine.Over(0, s);
       if (!(base.den > 0)) continue;
-      for (size_t e = s + min_days; e <= days; ++e) {
+      for (size_t e = s + window_days; e <= days; ++e) {
         const auto now = mine.Over(s, e);
         if (!(now.den > 0)) continue;
         const double z = MechanismWindowZ(metric, base, now);
@@ -3749,19 +3788,18 @@ std::optional<NestedCandidate> LateNestedCandidate(const Slice& child, const Ext
   if (!own || !other) return std::nullopt;
   const double excess = own->delta - other->delta;
   const double excess_z = -excess / std::sqrt(own->variance + other->variance);
-  const double required = config.nested_driver_confirms
-                              ? std::min(config.nested_cx_z, config.confirm_z)
-                              : config.nested_cx_z;
   spdlog::debug(
       "nested {}: {} stepped on day {} of the window (z {:.1f}), CX {:.2f} vs rest {:.2f} "
       "(z {:.1f})",
       child.ToText(), best.driver, best_start - start, best.driver_z, own->delta, other->delta,
       excess_z);
-  if (!(-excess >= config.min_cx_delta && excess_z >= required)) return std::nullopt;
+  if (!(-excess >= config.min_cx_delta && excess_z >= least_cx_z)) return std::nullopt;
   best.slice = child;
-  best.cx = *own;
+  // Its figures over its own days, against every day before them, as any alert's.
+  best.cx = CxChangeOf(mine_sums, 0, best_start, best_end).value_or(*own);
   best.rest_fell = rest_fell;
   best.evidence = -excess * std::sqrt(own->orders);
+  best.start = AddDays(first, static_cast<int32_t>(best_start));
   if (best_end + min_days <= days) best.end = AddDays(first, static_cast<int32_t>(best_end) - 1);
   return best;
 }
@@ -3782,8 +3820,9 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
   // The fewest days a child's driver window, and the days after its end, may have.
   const auto min_days = static_cast<size_t>(std::max(config.min_days_after, 1));
   ExtentSums whole(days, drivers.size());
-  const std::map<Slice, ExtentSums> children = ChildExtentSums(
-      connection, parent, condition, free, drivers, lead.baseline_start, last, &whole);
+  const std::map<Slice, ExtentSums> children =
+      ChildExtentSums(connection, parent, condition, free, drivers, lead.baseline_start, last,
+                      &whole, config.nested_pairs);
   // A child regressed on its own when, over the lead's window, a driver moved in it at nested_z
   // and not in the rest of the parent (at most nested_shared of its move), and its CX Score fell
   // beyond the rest's by min_cx_delta at nested_cx_z; with nested_driver_confirms, at confirm_z
@@ -3804,11 +3843,26 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     const double excess_z = -excess / std::sqrt(own->variance + other->variance);
     const bool rest_fell = -other->delta >= config.min_cx_delta &&
                            -other->delta / std::sqrt(other->variance) >= config.confirm_z;
+    // A grandchild (two more pairs, nested_pairs) is one of many more slices: its driver must
+    // move as the search over every slice and window needs (mechanism_z), and may step on any
+    // day after the lead's start.
+    const bool grandchild = child.Pairs().size() > parent.Pairs().size() + 1;
+    if (grandchild && child.Pairs().size() > EXTENT_MAX_DEPTH) continue;
+    // ... over a week at least, as that search's windows (mechanism_min_days).
+    const size_t window_days =
+        grandchild ? std::max(min_days, static_cast<size_t>(std::max(config.mechanism_min_days, 1)))
+                   : min_days;
     // Not over the lead's window: perhaps from a step of its own days into it.
     const auto try_late = [&] {
       if (!config.nested_late_step) return;
-      if (auto late = LateNestedCandidate(child, child_sums, rest, start, days, min_days, rest_fell,
-                                          lead.baseline_start, config)) {
+      // A grandchild's later step shows, diluted, over the whole window (nested_z): the search
+      // over its starts and ends is for the few that moved, not for every grandchild.
+      if (grandchild && !MovedOverWindow(child_sums, start, days, config.nested_z)) return;
+      const size_t first_start =
+          start + (grandchild ? 1 : static_cast<size_t>(std::max(config.merge_days, 0)) + 1);
+      if (auto late = LateNestedCandidate(child, child_sums, rest, start, first_start, days,
+                                          min_days, window_days, rest_fell, lead.baseline_start,
+                                          least_cx_z, config)) {
         candidates.push_back(std::move(*late));
       }
     };
@@ -3833,7 +3887,8 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       // Boston's three-week surge, its longer trips diluted to z 3 over the surge's days).
       size_t end = days;
       double z = NaN;
-      const size_t first_end = config.nested_window_end ? std::min(days, start + min_days) : days;
+      const size_t first_end =
+          config.nested_window_end ? std::min(days, start + window_days) : days;
       for (size_t e = first_end; e <= days; ++e) {
         const auto now = mine.Over(start, e);
         if (!(now.den > 0)) continue;
@@ -3868,7 +3923,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     // in New York's restaurants during New York's demand surge, reported as the surge's; New
     // York's merchant-picked orders moved their quote shortfall at z 14.1 and fell beyond the
     // rest's at z 2.5).
-    if (excess_z < config.nested_cx_z && !(best.driver_z >= config.mechanism_z)) {
+    if ((excess_z < config.nested_cx_z || grandchild) && !(best.driver_z >= config.mechanism_z)) {
       if (spdlog::should_log(spdlog::level::debug))
         spdlog::debug(
             "nested {}: CX {:.2f} vs rest {:.2f} (z {:.1f}) under nested_cx_z, {} at z "
@@ -4309,6 +4364,11 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
       split.lead.orders = child.cx.orders;
       split.lead.cx_loss = -child.cx.delta * child.cx.orders;
       split.lead.detected_by = child.driver;
+      if (child.start) {
+        split.lead.start = *child.start;
+        split.lead.baseline_end = AddDays(*child.start, -1);
+        split.lead.days = static_cast<double>(last.days - child.start->days + 1);
+      }
       if (child.end) {
         split.lead.end = child.end;
         split.lead.days = static_cast<double>(child.end->days - split.lead.start.days + 1);
@@ -4364,9 +4424,6 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
 
 namespace {
 
-// The deepest slice the extent step narrows to: the slice cube's default depth, the deepest slice
-// detection tests a mechanism in.
-constexpr size_t EXTENT_MAX_DEPTH = 3;
 // Most steps of the walk from the localizer's slice to its mechanism's.
 constexpr int EXTENT_MAX_STEPS = 8;
 // A rest of a slice whose move is under this z did not move: one chance in 40 for noise alone.

@@ -808,7 +808,7 @@ TEST(IncidentConfigTest, MechanismExtentSettingsAreReadAndChecked) {
 TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {
   ConfigReader reader(
       YAML::Load("nested_split: false\nnested_z: 5\nnested_shared: 0.5\nnested_cx_z: 3\n"
-                 "nested_driver_confirms: false\nnested_late_step: false"),
+                 "nested_driver_confirms: false\nnested_late_step: false\nnested_pairs: false"),
       "cx.yaml", "incidents");
   const IncidentConfig config = IncidentConfig::Read(reader);
   EXPECT_FALSE(config.nested_split);
@@ -817,6 +817,8 @@ TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {
   EXPECT_EQ(config.nested_cx_z, 3);
   EXPECT_FALSE(config.nested_driver_confirms);
   EXPECT_FALSE(config.nested_late_step);
+  EXPECT_FALSE(config.nested_pairs);
+  EXPECT_TRUE(IncidentConfig{}.nested_pairs);
   ConfigReader bad(YAML::Load("nested_shared: 1.5"), "cx.yaml", "incidents");
   const std::string message = ErrorMessage([&] { IncidentConfig::Read(bad); });
   EXPECT_NE(message.find("incidents.nested_shared"), std::string::npos) << message;

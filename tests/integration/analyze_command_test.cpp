@@ -1054,6 +1054,34 @@ TEST(AnalyzeMechanismLedTest, ALateMechanismWindowDoesNotDateAnIncidentItsEarlie
   EXPECT_EQ(analysis["incidents"].size(), 1u);
 }
 
+// A demand surge in Austin's dinner restaurants three days into a radius expansion of every
+// restaurant (held-out world random-5431-008, read after its run), whose longer trips slowed
+// assignment everywhere. The surge's slice is two pairs inside the expansion's, whose children
+// (Austin's restaurants, the dinner's) hold the rest's slower assignment too and name no driver of
+// their own: it is found among the grandchildren (nested_pairs), dated by its own step.
+TEST(AnalyzeNestedTest, ASurgeTwoPairsInsideARadiusExpansionIsItsOwnIncident) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: random-5431-008\nseed: 2315718410249898666\nstart_date: 2025-08-09\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, chicago, new_york, boston, austin]\n"
+      "decoy_changes: 6\nnoise: 1.13\nincidents:\n"
+      "  - {id: a-delivery_radius_expansion, cause: delivery_radius_expansion, slice: {store_type: "
+      "restaurant}, start_day: 32, magnitude: 0.496, log_change: true}\n"
+      "  - {id: b-demand_surge, cause: demand_surge, slice: {daypart: dinner, region: austin, "
+      "store_type: restaurant}, start_day: 35, magnitude: 0.247}\n"));
+  const nlohmann::json dinner = {
+      {"daypart", "dinner"}, {"region", "austin"}, {"store_type", "restaurant"}};
+  const auto analysis = AnalyzeWith(dir, "");
+  EXPECT_EQ(DateAndCause(analysis, {{"store_type", "restaurant"}}),
+            DateCause(std::make_pair("2025-09-10", "delivery_radius_expansion")));
+  const nlohmann::json* surge = IncidentIn(analysis, dinner);
+  ASSERT_NE(surge, nullptr) << analysis["incidents"].dump().substr(0, 2000);
+  EXPECT_EQ((*surge)["start_date"], "2025-09-13");
+  EXPECT_EQ((*surge)["detected_by"], "avg_assign_delay");
+  EXPECT_EQ(IncidentIn(AnalyzeWith(dir, "incidents:\n  nested_pairs: false\n"), dinner), nullptr);
+}
+
 // A substitution regression in Boston's grocery (tuning world random-11-014), too small for its
 // slice's CX test, found through its acceptance rate: the incident is led by the slice whose
 // acceptance moved most (not by the sub-slice whose CX drop came out largest), and the CX
