@@ -3942,6 +3942,14 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     best.evidence = -excess * std::sqrt(own->orders);
     candidates.push_back(std::move(best));
   }
+  // The grandchildren are read only when no child regressed on its own: a child's part (New
+  // York's dasher-shopped grocery, when its grocery's ETA model was at fault) is not a better name.
+  const auto is_child = [&](const NestedCandidate& c) {
+    return c.slice.Pairs().size() == parent.Pairs().size() + 1;
+  };
+  if (std::any_of(candidates.begin(), candidates.end(), is_child)) {
+    std::erase_if(candidates, [&](const NestedCandidate& c) { return !is_child(c); });
+  }
   std::sort(
       candidates.begin(), candidates.end(),
       [](const NestedCandidate& a, const NestedCandidate& b) { return a.evidence > b.evidence; });
