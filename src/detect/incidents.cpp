@@ -3847,7 +3847,14 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     // move as the search over every slice and window needs (mechanism_z), and may step on any
     // day after the lead's start.
     const bool grandchild = child.Pairs().size() > parent.Pairs().size() + 1;
-    if (grandchild && child.Pairs().size() > EXTENT_MAX_DEPTH) continue;
+    // ... and a slice the cube would hold: at most its depth, at least its orders a day (a few
+    // Android orders of one Boston bagel shop, their assignment delays at z 16.5, were split off
+    // an Android release).
+    if (grandchild && (child.Pairs().size() > EXTENT_MAX_DEPTH ||
+                       std::accumulate(child_sums.cx_den.begin(), child_sums.cx_den.end(), 0.0) <
+                           config.min_daily_orders * static_cast<double>(days))) {
+      continue;
+    }
     // ... over a week at least, as that search's windows (mechanism_min_days).
     const size_t window_days =
         grandchild ? std::max(min_days, static_cast<size_t>(std::max(config.mechanism_min_days, 1)))

@@ -234,9 +234,13 @@ struct IncidentConfig {
   //! days before the window, its CX Score beyond the rest's against the days from the incident's
   //! start to the window's (docs/incidents.md step 9b).
   bool nested_late_step = true;
-  //! The children's test also reads the slice's grandchildren (two more pairs), each held to
-  //! `mechanism_z` for its driver and tested from any later step (docs/incidents.md step 9b).
+  //! When no child regressed on its own, the children's test also reads the slice's
+  //! grandchildren (two more pairs), each held to `mechanism_z` for its driver and tested from
+  //! any later step (docs/incidents.md step 9b).
   bool nested_pairs = true;
+  //! Fewest orders a day a grandchild of the children's test averages, as a slice of the cube:
+  //! cube.min_daily_orders, set by the pipeline, not read from the configuration file.
+  double min_daily_orders = 20;
   //! Split off a logged change's alert that joined an incident led by a slice holding its scope
   //! (docs/incidents.md step 9b): over the change's window its mechanism moved in the scope while
   //! the rest of the incident's slice moved it at most `nested_shared` as much, and the rest's CX

@@ -506,6 +506,7 @@ nlohmann::json RunAnalysis(const storage::DatasetOptions& data, const AnalysisCo
   // The same orders under two names are named in the dataset's order, as the localizer names them.
   detect::IncidentConfig incident_config = config.incidents;
   incident_config.naming_order = dataset.NamingOrder();
+  incident_config.min_daily_orders = cube.min_daily_orders;
   std::vector<detect::Incident> incidents = detect::BuildIncidents(
       connection, slice_cube, registry, incident_config, support.Names("metric"), logged,
       remainder_days ? &*remainder_days : nullptr, mechanism_search ? &*mechanism_search : nullptr,
