@@ -1370,6 +1370,9 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.nested_pairs =
       reader.Boolean("nested_pairs", config.nested_pairs,
                      "test the grandchildren (two more pairs) of an incident's slice too");
+  config.nested_renarrow =
+      reader.Boolean("nested_renarrow", config.nested_renarrow,
+                     "test the children of the child an incident was narrowed to as well");
   config.mechanism_extent =
       reader.Boolean("mechanism_extent", config.mechanism_extent,
                      "report an incident in the slice its mechanism moved in");
@@ -3706,17 +3709,22 @@ bool MovedAlone(const RatioPrefix& theirs, double sign, double move, size_t star
   return move > 0 && !(shared > config.nested_shared * move);
 }
 
+// The z of `metric`'s move its bad way over the days [start, end) of `prefix` against every day
+// before `start` (MechanismWindowZ); NaN when either holds no orders.
+double WindowZ(const metrics::MetricDefinition& metric, const RatioPrefix& prefix, size_t start,
+               size_t end) {
+  const auto base = prefix.Over(0, start);
+  const auto now = prefix.Over(start, end);
+  if (!(base.den > 0) || !(now.den > 0)) return NaN;
+  return MechanismWindowZ(metric, base, now);
+}
+
 // Whether one of the drivers of `sums` moved its bad way over [start, days) against every day
 // before, at `z`.
 bool MovedOverWindow(const ExtentSums& sums, size_t start, size_t days, double z) {
   for (size_t m = 0; m < std::size(NESTED_DRIVERS); ++m) {
     const RatioPrefix prefix(sums.num[m], sums.den[m]);
-    const auto base = prefix.Over(0, start);
-    const auto now = prefix.Over(start, days);
-    if (base.den > 0 && now.den > 0 &&
-        MechanismWindowZ(MechanismMetric(NESTED_DRIVERS[m]), base, now) >= z) {
-      return true;
-    }
+    if (WindowZ(MechanismMetric(NESTED_DRIVERS[m]), prefix, start, days) >= z) return true;
   }
   return false;
 }
@@ -3751,14 +3759,10 @@ std::optional<NestedCandidate> LateNestedCandidate(const Slice& child, const Ext
     const RatioPrefix mine(mine_sums.num[m], mine_sums.den[m]);
     const RatioPrefix theirs(rest.num[m], rest.den[m]);
     for (size_t s = first_start; s + window_days <= days; ++s) {
-      const auto base = mine.Over(0, s);
-      if (!(base.den > 0)) continue;
       for (size_t e = s + window_days; e <= days; ++e) {
-        const auto now = mine.Over(s, e);
-        if (!(now.den > 0)) continue;
-        const double z = MechanismWindowZ(metric, base, now);
+        const double z = WindowZ(metric, mine, s, e);
         if (!(z >= least_z) || z <= best.driver_z) continue;
-        const double move = sign * (now.Ratio() - base.Ratio());
+        const double move = sign * (mine.Over(s, e).Ratio() - mine.Over(0, s).Ratio());
         if (!MovedAlone(theirs, sign, move, s, e, config)) continue;
         best.driver = std::string(NESTED_DRIVERS[m]);
         best.driver_z = z;
@@ -3832,13 +3836,11 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
                                 : config.nested_cx_z;
   std::vector<NestedCandidate> candidates;
   // Named, not bound: the lambda below captures them (clang rejects capturing a binding).
-  for (const auto& entry : children) {
-    const Slice& child = entry.first;
-    const ExtentSums& child_sums = entry.second;
+  const auto test = [&](const Slice& child, const ExtentSums& child_sums) {
     const ExtentSums rest = whole - child_sums;
     const auto own = CxChangeOf(child_sums, 0, start, days);
     const auto other = CxChangeOf(rest, 0, start, days);
-    if (!own || !other) continue;
+    if (!own || !other) return;
     const double excess = own->delta - other->delta;
     const double excess_z = -excess / std::sqrt(own->variance + other->variance);
     const bool rest_fell = -other->delta >= config.min_cx_delta &&
@@ -3853,7 +3855,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     if (grandchild && (child.Pairs().size() > EXTENT_MAX_DEPTH ||
                        std::accumulate(child_sums.cx_den.begin(), child_sums.cx_den.end(), 0.0) <
                            config.min_daily_orders * static_cast<double>(days))) {
-      continue;
+      return;
     }
     // ... over a week at least, as that search's windows (mechanism_min_days).
     const size_t window_days =
@@ -3878,7 +3880,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
         spdlog::debug("nested {}: CX {:.2f} vs rest {:.2f} (z {:.1f}) under nested_cx_z",
                       child.ToText(), own->delta, other->delta, excess_z);
       try_late();
-      continue;
+      return;
     }
     NestedCandidate best;
     best.rest_fell = rest_fell;
@@ -3886,8 +3888,6 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       const auto& metric = MechanismMetric(NESTED_DRIVERS[m]);
       const RatioPrefix mine(child_sums.num[m], child_sums.den[m]);
       const RatioPrefix theirs(rest.num[m], rest.den[m]);
-      const auto mine_base = mine.Over(0, start);
-      if (!(mine_base.den > 0)) continue;
       // Over the incident's days, or when nested_window_end, over those from its start to the
       // end where the driver moved most: a child's own cause may have ended while the wider one
       // went on (random-6389-002: a radius expansion in Boston's grocery over ten days of
@@ -3897,19 +3897,15 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
       const size_t first_end =
           config.nested_window_end ? std::min(days, start + window_days) : days;
       for (size_t e = first_end; e <= days; ++e) {
-        const auto now = mine.Over(start, e);
-        if (!(now.den > 0)) continue;
-        const double z_e = MechanismWindowZ(metric, mine_base, now);
-        if (std::isnan(z) || z_e > z) {
+        const double z_e = WindowZ(metric, mine, start, e);
+        if (!std::isnan(z_e) && (std::isnan(z) || z_e > z)) {
           z = z_e;
           end = e;
         }
       }
-      const auto mine_now = mine.Over(start, end);
-      if (!(mine_now.den > 0)) continue;
       if (!(z >= config.nested_z) || z <= best.driver_z) continue;
       const double sign = metric.higher_is_better ? -1.0 : 1.0;
-      const double move = sign * (mine_now.Ratio() - mine_base.Ratio());
+      const double move = sign * (mine.Over(start, end).Ratio() - mine.Over(0, start).Ratio());
       if (!MovedAlone(theirs, sign, move, start, end, config)) continue;
       best.driver = std::string(NESTED_DRIVERS[m]);
       best.driver_z = z;
@@ -3923,7 +3919,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
         spdlog::debug("nested {}: CX {:.2f} vs rest {:.2f} (z {:.1f}), no driver of its own",
                       child.ToText(), own->delta, other->delta, excess_z);
       try_late();
-      continue;
+      return;
     }
     // Under nested_cx_z the driver must have moved as a search over every slice and window
     // would need (held-out world random-2819-022, read after its run: an ETA model's short quotes
@@ -3937,7 +3933,7 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
             "{:.1f} under mechanism_z",
             child.ToText(), own->delta, other->delta, excess_z, best.driver, best.driver_z);
       try_late();
-      continue;
+      return;
     }
     best.slice = child;
     best.cx = *own;
@@ -3948,14 +3944,19 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
     }
     best.evidence = -excess * std::sqrt(own->orders);
     candidates.push_back(std::move(best));
-  }
-  // The grandchildren are read only when no child regressed on its own: a child's part (New
-  // York's dasher-shopped grocery, when its grocery's ETA model was at fault) is not a better name.
-  const auto is_child = [&](const NestedCandidate& c) {
-    return c.slice.Pairs().size() == parent.Pairs().size() + 1;
   };
-  if (std::any_of(candidates.begin(), candidates.end(), is_child)) {
-    std::erase_if(candidates, [&](const NestedCandidate& c) { return !is_child(c); });
+  // The grandchildren are tested only when no child regressed on its own: a child's part (New
+  // York's dasher-shopped grocery, when its grocery's ETA model was at fault) is not a better name.
+  const auto is_child = [&](const Slice& slice) {
+    return slice.Pairs().size() == parent.Pairs().size() + 1;
+  };
+  for (const auto& entry : children) {
+    if (is_child(entry.first)) test(entry.first, entry.second);
+  }
+  if (candidates.empty()) {
+    for (const auto& entry : children) {
+      if (!is_child(entry.first)) test(entry.first, entry.second);
+    }
   }
   std::sort(
       candidates.begin(), candidates.end(),
@@ -4339,16 +4340,19 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
     const std::string window = WindowKey(lead, last);
     // Each child split off leaves the rest of the slice to be read again: two children may have
     // regressed on their own (a region's restaurants on prep waits, its grocery on distance).
+    // The slice read: the incident's, or the child it was narrowed to.
+    Slice read = parent;
+    std::vector<std::string> read_free = free;
     for (int round = 0; round < NESTED_ROUNDS; ++round) {
-      const std::string condition = SliceConditionWithout(parent, left_out);
-      const std::string read_key = fmt::format("{}|{}", condition, fmt::join(free, ","));
+      const std::string condition = SliceConditionWithout(read, left_out);
+      const std::string read_key = fmt::format("{}|{}", condition, fmt::join(read_free, ","));
       std::optional<std::vector<NestedCandidate>> stored;
       if (const auto* read = StoredRead(reuse, window, &WindowLocalization::nested, read_key)) {
         stored = CandidatesFromJson(*read);
       }
       const std::vector<NestedCandidate> candidates =
           stored ? std::move(*stored)
-                 : NestedCandidates(connection, parent, condition, lead, last, free, config);
+                 : NestedCandidates(connection, read, condition, lead, last, read_free, config);
       KeepRead(localized, window, &WindowLocalization::nested, read_key,
                CandidatesJson(candidates));
       const auto found =
@@ -4360,15 +4364,24 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
         // The rest of the slice did not fall: the slice's drop is the child's (the localizer took
         // the wider slice for others' regressions in it, or for the pieces split off before).
         spdlog::debug("incident {} on {}: narrowed to {} ({} z {:.1f}, the rest did not fall)",
-                      incident.id, parent.ToText(), child.slice.ToText(), child.driver,
+                      incident.id, read.ToText(), child.slice.ToText(), child.driver,
                       child.driver_z);
         incident.slices.assign(1, IncidentSlice{child.slice, child.cx.baseline, child.cx.current,
                                                 child.cx.delta, 0.0});
-        break;
+        // The child is read in turn: narrowed two pairs, from every order to Atlanta's dinner, a
+        // prep delay in Atlanta's dinner restaurants was named by the dinner (spent held-out
+        // world random-7193-018, read after its run).
+        if (!config.nested_renarrow) break;
+        read = child.slice;
+        std::erase_if(read_free, [&](const std::string& dimension) {
+          return read.Pairs().count(dimension) != 0;
+        });
+        if (read_free.empty()) break;
+        continue;
       }
       spdlog::debug("incident {} on {}: nested regression in {} ({} z {:.1f}, CX {:.2f})",
-                    incident.id, parent.ToText(), child.slice.ToText(), child.driver,
-                    child.driver_z, child.cx.delta);
+                    incident.id, read.ToText(), child.slice.ToText(), child.driver, child.driver_z,
+                    child.cx.delta);
       Incident split;
       split.lead = lead;
       split.lead.slice = child.slice;

@@ -238,8 +238,12 @@ struct IncidentConfig {
   //! grandchildren (two more pairs), each held to `mechanism_z` for its driver and tested from
   //! any later step (docs/incidents.md step 9b).
   bool nested_pairs = true;
-  //! Fewest orders a day a grandchild of the children's test averages, as a slice of the cube:
-  //! cube.min_daily_orders, set by the pipeline, not read from the configuration file.
+  //! A child the incident was narrowed to (the rest of the slice did not fall) is read in turn,
+  //! its children tested as the slice's were, up to the test's rounds (docs/incidents.md step 9b).
+  bool nested_renarrow = true;
+  //! Fewest scored orders (with a CX Score) a day a grandchild of the children's test averages,
+  //! as a slice of the cube: cube.min_daily_orders, set by the pipeline, not read from the
+  //! configuration file.
   double min_daily_orders = 20;
   //! Split off a logged change's alert that joined an incident led by a slice holding its scope
   //! (docs/incidents.md step 9b): over the change's window its mechanism moved in the scope while

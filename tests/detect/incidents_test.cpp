@@ -808,7 +808,8 @@ TEST(IncidentConfigTest, MechanismExtentSettingsAreReadAndChecked) {
 TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {
   ConfigReader reader(
       YAML::Load("nested_split: false\nnested_z: 5\nnested_shared: 0.5\nnested_cx_z: 3\n"
-                 "nested_driver_confirms: false\nnested_late_step: false\nnested_pairs: false"),
+                 "nested_driver_confirms: false\nnested_late_step: false\nnested_pairs: false\n"
+                 "nested_renarrow: false"),
       "cx.yaml", "incidents");
   const IncidentConfig config = IncidentConfig::Read(reader);
   EXPECT_FALSE(config.nested_split);
@@ -819,6 +820,8 @@ TEST(IncidentConfigTest, NestedSplitSettingsAreReadAndChecked) {
   EXPECT_FALSE(config.nested_late_step);
   EXPECT_FALSE(config.nested_pairs);
   EXPECT_TRUE(IncidentConfig{}.nested_pairs);
+  EXPECT_FALSE(config.nested_renarrow);
+  EXPECT_TRUE(IncidentConfig{}.nested_renarrow);
   ConfigReader bad(YAML::Load("nested_shared: 1.5"), "cx.yaml", "incidents");
   const std::string message = ErrorMessage([&] { IncidentConfig::Read(bad); });
   EXPECT_NE(message.find("incidents.nested_shared"), std::string::npos) << message;

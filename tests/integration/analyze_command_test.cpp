@@ -1082,6 +1082,36 @@ TEST(AnalyzeNestedTest, ASurgeTwoPairsInsideARadiusExpansionIsItsOwnIncident) {
   EXPECT_EQ(IncidentIn(AnalyzeWith(dir, "incidents:\n  nested_pairs: false\n"), dinner), nullptr);
 }
 
+// A prep delay in Atlanta's dinner restaurants beside a demand surge in Atlanta's afternoon
+// (spent held-out world random-7193-018, read after its run). The localizer named every order;
+// the children's test narrowed it to Atlanta's dinner (a grandchild; the rest did not fall), and
+// the dinner's own children are read in turn (nested_renarrow): its restaurants' prep waits moved
+// and its other orders' did not, so the incident is named by the restaurants.
+TEST(AnalyzeNestedTest, AnIncidentNarrowedToAChildIsNarrowedAgainWithinIt) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: random-7193-018\nseed: 3944106915384528779\nstart_date: 2025-11-09\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [chicago, new_york, boston, austin, atlanta]\n"
+      "decoy_changes: 2\nnoise: 1.57\nincidents:\n"
+      "  - {id: a-merchant_prep_delay, cause: merchant_prep_delay, slice: {daypart: dinner, "
+      "region: atlanta, store_type: restaurant}, start_day: 25, magnitude: 0.341}\n"
+      "  - {id: b-demand_surge, cause: demand_surge, slice: {daypart: afternoon, region: atlanta}, "
+      "start_day: 24, end_day: 38, magnitude: 0.287}\n"));
+  const nlohmann::json restaurants = {
+      {"daypart", "dinner"}, {"region", "atlanta"}, {"store_type", "restaurant"}};
+  const auto analysis = AnalyzeWith(dir, "");
+  EXPECT_EQ(DateAndCause(analysis, restaurants),
+            DateCause(std::make_pair("2025-12-04", "merchant_prep_delay")))
+      << analysis["incidents"].dump().substr(0, 2000);
+  EXPECT_EQ(DateAndCause(analysis, {{"daypart", "afternoon"}, {"region", "atlanta"}}),
+            DateCause(std::make_pair("2025-12-03", "demand_surge")));
+  EXPECT_EQ(analysis["incidents"].size(), 2u);
+  const auto once = AnalyzeWith(dir, "incidents:\n  nested_renarrow: false\n");
+  EXPECT_EQ(IncidentIn(once, restaurants), nullptr);
+  EXPECT_NE(IncidentIn(once, {{"daypart", "dinner"}, {"region", "atlanta"}}), nullptr);
+}
+
 // A substitution regression in Boston's grocery (tuning world random-11-014), too small for its
 // slice's CX test, found through its acceptance rate: the incident is led by the slice whose
 // acceptance moved most (not by the sub-slice whose CX drop came out largest), and the CX
