@@ -120,6 +120,46 @@ TEST(EvaluateScore, AnUnrelatedSliceIsNotAMatchButAParentIsAnInexactOne) {
   EXPECT_EQ(report.false_incidents, 0);
 }
 
+TEST(EvaluateScore, AnIncidentDetectsOneInjectedIncidentAtMost) {
+  // Two injected incidents in Atlanta on one day (spent held-out world random-7193-003): a radius
+  // expansion over Atlanta and a substitution regression in its dasher-shopped grocery. Reported
+  // as one incident over Atlanta, it detects the expansion alone; with the grocery reported too,
+  // the grocery's incident detects the regression and is no false incident.
+  const json shopped = {
+      {"fulfillment_mode", "dasher_shop"}, {"region", "atlanta"}, {"store_type", "grocery"}};
+  const json truth =
+      Truth({Injected("a", "delivery_radius_expansion", {{"region", "atlanta"}}, "2026-02-13"),
+             Injected("b", "substitution_model_regression", shopped, "2026-02-13")});
+  const json atlanta = Detected("INC-0001", "2026-02-13", {{"region", "atlanta"}},
+                                {{"region", "atlanta"}}, Rca("delivery_radius_expansion"));
+  const EvaluateReport merged =
+      ScoreAnalysis("s", truth, {{"incidents", json::array({atlanta})}}, 42);
+  ASSERT_EQ(merged.incidents.size(), 2u);
+  EXPECT_TRUE(merged.incidents[0].detected);
+  EXPECT_EQ(merged.incidents[0].matched, "INC-0001");
+  EXPECT_TRUE(merged.incidents[0].slice_exact);
+  EXPECT_FALSE(merged.incidents[1].detected);
+  EXPECT_EQ(merged.false_incidents, 0);
+  const json grocery = Detected(
+      "INC-0002", "2026-02-13", {{"region", "atlanta"}, {"store_type", "grocery"}},
+      {{"region", "atlanta"}, {"store_type", "grocery"}}, Rca("substitution_model_regression"));
+  const EvaluateReport split =
+      ScoreAnalysis("s", truth, {{"incidents", json::array({atlanta, grocery})}}, 42);
+  EXPECT_EQ(split.incidents[0].matched, "INC-0001");
+  EXPECT_TRUE(split.incidents[1].detected);
+  EXPECT_EQ(split.incidents[1].matched, "INC-0002");
+  EXPECT_FALSE(split.incidents[1].slice_exact);
+  EXPECT_TRUE(split.incidents[1].cause_hit);
+  EXPECT_EQ(split.false_incidents, 0);
+  // The pair that matches better goes first whatever the order of the truth: the grocery's exact
+  // incident goes to the regression even when the expansion, listed first, matches it too.
+  const json exact = Detected("INC-0003", "2026-02-13", shopped, shopped);
+  const EvaluateReport one = ScoreAnalysis("s", truth, {{"incidents", json::array({exact})}}, 42);
+  EXPECT_FALSE(one.incidents[0].detected);
+  EXPECT_EQ(one.incidents[1].matched, "INC-0003");
+  EXPECT_TRUE(one.incidents[1].slice_exact);
+}
+
 TEST(EvaluateScore, AnotherNameOfTheSameOrdersMatchesAsAnAlias) {
   // Spent held-out world random-9277-028: a substitution regression in Austin's dasher-shopped
   // orders, all of them grocery orders, reported as Austin's grocery with the other name among
