@@ -4340,19 +4340,19 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
     const std::string window = WindowKey(lead, last);
     // Each child split off leaves the rest of the slice to be read again: two children may have
     // regressed on their own (a region's restaurants on prep waits, its grocery on distance).
-    // The slice read: the incident's, or the child it was narrowed to.
-    Slice read = parent;
-    std::vector<std::string> read_free = free;
+    // The slice whose children are read: the incident's, or the child it was narrowed to.
+    Slice scope = parent;
+    std::vector<std::string> scope_free = free;
     for (int round = 0; round < NESTED_ROUNDS; ++round) {
-      const std::string condition = SliceConditionWithout(read, left_out);
-      const std::string read_key = fmt::format("{}|{}", condition, fmt::join(read_free, ","));
+      const std::string condition = SliceConditionWithout(scope, left_out);
+      const std::string read_key = fmt::format("{}|{}", condition, fmt::join(scope_free, ","));
       std::optional<std::vector<NestedCandidate>> stored;
       if (const auto* read = StoredRead(reuse, window, &WindowLocalization::nested, read_key)) {
         stored = CandidatesFromJson(*read);
       }
       const std::vector<NestedCandidate> candidates =
           stored ? std::move(*stored)
-                 : NestedCandidates(connection, read, condition, lead, last, read_free, config);
+                 : NestedCandidates(connection, scope, condition, lead, last, scope_free, config);
       KeepRead(localized, window, &WindowLocalization::nested, read_key,
                CandidatesJson(candidates));
       const auto found =
@@ -4364,7 +4364,7 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
         // The rest of the slice did not fall: the slice's drop is the child's (the localizer took
         // the wider slice for others' regressions in it, or for the pieces split off before).
         spdlog::debug("incident {} on {}: narrowed to {} ({} z {:.1f}, the rest did not fall)",
-                      incident.id, read.ToText(), child.slice.ToText(), child.driver,
+                      incident.id, scope.ToText(), child.slice.ToText(), child.driver,
                       child.driver_z);
         incident.slices.assign(1, IncidentSlice{child.slice, child.cx.baseline, child.cx.current,
                                                 child.cx.delta, 0.0});
@@ -4372,15 +4372,15 @@ void SplitNestedRegressions(storage::Connection& connection, std::vector<Inciden
         // prep delay in Atlanta's dinner restaurants was named by the dinner (spent held-out
         // world random-7193-018, read after its run).
         if (!config.nested_renarrow) break;
-        read = child.slice;
-        std::erase_if(read_free, [&](const std::string& dimension) {
-          return read.Pairs().count(dimension) != 0;
+        scope = child.slice;
+        std::erase_if(scope_free, [&](const std::string& dimension) {
+          return scope.Pairs().count(dimension) != 0;
         });
-        if (read_free.empty()) break;
+        if (scope_free.empty()) break;
         continue;
       }
       spdlog::debug("incident {} on {}: nested regression in {} ({} z {:.1f}, CX {:.2f})",
-                    incident.id, read.ToText(), child.slice.ToText(), child.driver, child.driver_z,
+                    incident.id, scope.ToText(), child.slice.ToText(), child.driver, child.driver_z,
                     child.cx.delta);
       Incident split;
       split.lead = lead;
