@@ -3835,7 +3835,8 @@ std::vector<NestedCandidate> NestedCandidates(storage::Connection& connection, c
                                 ? std::min(config.nested_cx_z, config.confirm_z)
                                 : config.nested_cx_z;
   std::vector<NestedCandidate> candidates;
-  // Named, not bound: the lambda below captures them (clang rejects capturing a binding).
+  // A child and its sums are this lambda's parameters, not a structured binding: try_late captures
+  // them (clang rejects capturing a binding).
   const auto test = [&](const Slice& child, const ExtentSums& child_sums) {
     const ExtentSums rest = whole - child_sums;
     const auto own = CxChangeOf(child_sums, 0, start, days);
