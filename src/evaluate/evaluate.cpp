@@ -377,8 +377,10 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
   report.unconfirmed = static_cast<int>(unconfirmed.size());
   std::vector<bool> used(detected.size(), false);
   const std::set<std::string> true_changes = TrueChangeIds(truth);
-  const std::vector<std::optional<size_t>> matches = MatchOneToOne(detected, truth.at("incidents"));
-  for (const auto& injected : truth.at("incidents")) {
+  const auto& injected_all = truth.at("incidents");
+  const std::vector<std::optional<size_t>> matches = MatchOneToOne(detected, injected_all);
+  for (size_t i = 0; i < injected_all.size(); ++i) {
+    const auto& injected = injected_all[i];
     IncidentScore row;
     row.scenario = scenario;
     row.truth_id = injected.at("id").get<std::string>();
@@ -391,7 +393,7 @@ EvaluateReport ScoreAnalysis(const std::string& scenario, const nlohmann::json& 
     }
     row.magnitude = injected.value("magnitude", 0.0);
     const Date truth_start = ParseDate(row.start_date, "truth start_date");
-    const std::optional<size_t> best = matches[report.incidents.size()];
+    const std::optional<size_t> best = matches[i];
     if (!best) {
       const std::optional<size_t> parked = BestMatch(unconfirmed, truth_slice, truth_start);
       if (parked) row.unconfirmed = unconfirmed[*parked].at("id").get<std::string>();
