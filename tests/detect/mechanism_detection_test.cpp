@@ -1101,10 +1101,15 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
   {
     ConfigReader reader(YAML::Load("change_z: 4.5\nchange_start_days: 1\nchange_detection: false\n"
                                    "lead_by_mechanism: false\nmechanism_root_cover: 0.25\n"
-                                   "change_roots_nested: false"),
+                                   "change_roots_nested: false\nlead_by_cx_mechanism: false\n"
+                                   "date_by_own_mechanism: false"),
                         "cx.yaml", "incidents");
     const IncidentConfig config = IncidentConfig::Read(reader);
     EXPECT_FALSE(config.lead_by_mechanism);
+    EXPECT_FALSE(config.lead_by_cx_mechanism);
+    EXPECT_TRUE(IncidentConfig{}.lead_by_cx_mechanism);
+    EXPECT_FALSE(config.date_by_own_mechanism);
+    EXPECT_TRUE(IncidentConfig{}.date_by_own_mechanism);
     EXPECT_FALSE(config.change_roots_nested);
     EXPECT_EQ(config.mechanism_root_cover, 0.25);
     EXPECT_TRUE(IncidentConfig{}.lead_by_mechanism);
@@ -1171,9 +1176,9 @@ TEST(MechanismDetectionTest, ConfigIsReadAndValidated) {
     EXPECT_TRUE(IncidentConfig{}.change_confirms);
     EXPECT_TRUE(IncidentConfig{}.date_by_mechanism);
   }
-  for (const char* key :
-       {"change_split", "change_confirms", "date_by_mechanism", "busy_detection", "busy_z",
-        "nested_window_end", "change_roots_split", "explained_split", "remainder_alike"}) {
+  for (const char* key : {"change_split", "change_confirms", "date_by_mechanism", "busy_detection",
+                          "busy_z", "nested_window_end", "change_roots_split", "explained_split",
+                          "remainder_alike", "lead_by_cx_mechanism", "date_by_own_mechanism"}) {
     ConfigReader reader(YAML::Load(fmt::format("{}: perhaps", key)), "cx.yaml", "incidents");
     const std::string message = ErrorMessage([&] { IncidentConfig::Read(reader); });
     EXPECT_NE(message.find(fmt::format("incidents.{}", key)), std::string::npos) << message;

@@ -1054,6 +1054,67 @@ TEST(AnalyzeMechanismLedTest, ALateMechanismWindowDoesNotDateAnIncidentItsEarlie
   EXPECT_EQ(analysis["incidents"].size(), 1u);
 }
 
+// A pharmacy chain's feed outage (world random-8539-016 of a spent held-out seed, read after its
+// run): the chain's CX series changed four days before the outage, and its feed lag rose from the
+// outage's first day (z 1213). The chain's CX alert stood for that feed-lag alert (one alert per
+// regression and slice), so no other alert dated the incident later. Before that day the CX drop
+// stays under its detection threshold: the feed-lag alert it stands for leads and dates it
+// (date_by_own_mechanism), named by the chain, not by its pharmacy orders (the same orders).
+TEST(AnalyzeMechanismLedTest, AnIncidentIsDatedByItsOwnSlicesMechanismWhenItsCxFellLater) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: random-8539-016\nseed: 8266320477404852542\nstart_date: 2026-11-16\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [bay_area, los_angeles, seattle, chicago, new_york, boston, "
+      "austin, atlanta]\ndecoy_changes: 3\nnoise: 1.06\nincidents:\n"
+      "  - {id: a, cause: inventory_feed_outage, slice: {merchant: medplus}, start_day: 32, "
+      "magnitude: 0.082}\n"));
+  const nlohmann::json chain = {{"merchant", "medplus"}};
+  const auto analysis = AnalyzeWith(dir, "");
+  EXPECT_EQ(DateAndCause(analysis, chain),
+            DateCause(std::make_pair("2026-12-18", "inventory_feed_outage")))
+      << analysis["incidents"].dump().substr(0, 2000);
+  ASSERT_FALSE(analysis["incidents"].empty());
+  EXPECT_EQ(analysis["incidents"][0]["detected_by"], "feed_lag");
+  const auto off = AnalyzeWith(dir, "incidents:\n  date_by_own_mechanism: false\n");
+  const DateCause early = DateAndCause(off, chain);
+  ASSERT_TRUE(early.has_value()) << off["incidents"].dump().substr(0, 2000);
+  EXPECT_EQ(early->first, "2026-12-14");
+}
+
+// An ETA regression in every restaurant and, four days later, an iOS app release (world
+// random-8539-023 of a spent held-out seed, read after its run). The iOS orders' ETA error moved
+// with their restaurant orders', and their CX drop, holding both regressions, came out the
+// largest: they led the restaurants' incident from its first day, and the release was folded
+// into it. The restaurants' CX alert stands for their ETA-error alert, which moved far more
+// (z 47.7 against 27.6): the restaurants lead (lead_by_cx_mechanism), and the release is an
+// incident of its own, on its day.
+TEST(AnalyzeMechanismLedTest, AnIncidentIsLedByTheSliceWhoseMechanismMovedMostEvenFoundByItsCx) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(GenerateDrawn(
+      dir,
+      "name: random-8539-023\nseed: 8967097154798753345\nstart_date: 2025-10-24\ndays: 42\n"
+      "orders_per_day: 3000\nregions: [los_angeles, seattle, chicago, new_york, boston, austin, "
+      "atlanta]\ndecoy_changes: 5\nnoise: 1.52\nincidents:\n"
+      "  - {id: a, cause: eta_underestimation, slice: {store_type: restaurant}, start_day: 23, "
+      "magnitude: 0.118}\n"
+      "  - {id: b, cause: app_release_regression, slice: {platform: ios}, start_day: 27, "
+      "magnitude: 0.037, log_change: true}\n"));
+  const nlohmann::json restaurants = {{"store_type", "restaurant"}};
+  const nlohmann::json ios = {{"platform", "ios"}};
+  const auto analysis = AnalyzeWith(dir, "");
+  EXPECT_EQ(DateAndCause(analysis, restaurants),
+            DateCause(std::make_pair("2025-11-16", "eta_underestimation")))
+      << analysis["incidents"].dump().substr(0, 2000);
+  EXPECT_EQ(DateAndCause(analysis, ios),
+            DateCause(std::make_pair("2025-11-20", "app_release_regression")));
+  EXPECT_EQ(analysis["incidents"].size(), 2u);
+  const auto off = AnalyzeWith(dir, "incidents:\n  lead_by_cx_mechanism: false\n");
+  const DateCause early = DateAndCause(off, ios);
+  ASSERT_TRUE(early.has_value()) << off["incidents"].dump().substr(0, 2000);
+  EXPECT_EQ(early->first, "2025-11-16");
+}
+
 // A demand surge in Austin's dinner restaurants three days into a radius expansion of every
 // restaurant (held-out world random-5431-008, read after its run), whose longer trips slowed
 // assignment everywhere. The surge's slice is two pairs inside the expansion's, whose children
